@@ -1,0 +1,405 @@
+import { describe, expect, it } from '@jest/globals'
+import { readConfig } from '../../src/inputs/config.js'
+import { source, TODAY } from '../helpers/inputs.js'
+
+const base = { distros: 'humble, jazzy', image: 'acme/robot' }
+const read = (values: Record<string, string>) =>
+  readConfig(source({ ...base, ...values }), { today: TODAY })
+
+describe('readConfig: good inputs', () => {
+  it('applies the documented defaults', () => {
+    const { config, warnings } = read({})
+    expect(config).toMatchObject({
+      distros: [{ name: 'humble' }, { name: 'jazzy' }],
+      platforms: ['linux/amd64', 'linux/arm64'],
+      image: { registry: 'docker.io', path: 'acme/robot', name: 'acme/robot' },
+      context: '.',
+      file: 'Dockerfile',
+      buildArgs: [],
+      baseImage: 'ros:{distro}-ros-base',
+      baseImageSet: false,
+      push: false,
+      smokeTimeout: 180,
+      smokeNetwork: 'none',
+      rosChecks: true,
+      failFast: false,
+      maxParallel: null,
+      network: 'default',
+      dryRun: false,
+      buildxVersion: '>=0.13.0',
+      driver: 'docker',
+      qemuImage: 'docker.io/tonistiigi/binfmt:qemu-v10.2.3-68',
+      summary: true
+    })
+    expect(warnings).toEqual([])
+  })
+
+  it.each([
+    ['acme/robot', 'docker.io', 'acme/robot'],
+    ['docker.io/acme/robot', 'docker.io', 'acme/robot'],
+    ['127.0.0.1:5000/acme/robot', '127.0.0.1:5000', 'acme/robot'],
+    ['ghcr.io/acme/sub/robot', 'ghcr.io', 'acme/sub/robot'],
+    ['localhost/robot', 'localhost', 'robot']
+  ])('image %s -> registry %s, path %s', (image, registry, path) => {
+    expect(read({ image }).config.image).toMatchObject({ registry, path, name: image })
+  })
+
+  it.each([
+    ['file defaults into the context', { context: 'docker/app' }, 'docker/app/Dockerfile'],
+    ['trailing slash', { context: 'docker/' }, 'docker/Dockerfile'],
+    ['explicit file wins', { context: 'ctx', file: 'other/Dockerfile.ros' }, 'other/Dockerfile.ros']
+  ])('%s', (_name, values, file) => {
+    expect(read(values).config.file).toBe(file)
+  })
+
+  it('normalises platform aliases and distro case', () => {
+    const { config } = read({ distros: 'Humble', platforms: 'linux/arm64/v8\nlinux/x86_64' })
+    expect(config.distros.map(d => d.name)).toEqual(['humble'])
+    expect(config.platforms).toEqual(['linux/arm64', 'linux/amd64'])
+  })
+
+  it('reads every setting', () => {
+    const { config } = read({
+      'build-args': 'A=1\nWS=/ws/{distro}',
+      push: 'true',
+      username: 'bot',
+      password: 's3cret',
+      'smoke-tests': 'ros2 --help\n\nmy_node --selftest',
+      'smoke-timeout': '600',
+      'smoke-network': 'host',
+      'ros-checks': 'false',
+      'fail-fast': 'true',
+      'max-parallel': '3',
+      network: 'host',
+      'dry-run': 'true',
+      'buildx-version': '0.19.3',
+      builder: 'ros-builder',
+      driver: 'docker-container',
+      summary: 'false'
+    })
+    expect(config).toMatchObject({
+      buildArgs: [
+        ['A', '1'],
+        ['WS', '/ws/{distro}']
+      ],
+      push: true,
+      username: 'bot',
+      password: 's3cret',
+      smokeTests: ['ros2 --help', 'my_node --selftest'],
+      smokeTimeout: 600,
+      smokeNetwork: 'host',
+      rosChecks: false,
+      failFast: true,
+      maxParallel: 3,
+      network: 'host',
+      dryRun: true,
+      buildxVersion: '0.19.3',
+      builder: 'ros-builder',
+      driver: 'docker-container',
+      summary: false
+    })
+  })
+})
+
+describe('readConfig: warnings', () => {
+  it.each([
+    [
+      'an end-of-life distro builds with a warning',
+      { distros: 'noetic' },
+      ['Distro "noetic" reached end of life on 2025-05-31: it gets no updates or image rebuilds.']
+    ],
+    [
+      'a distro near its end of life (month-only date) gets a notice',
+      { distros: 'kilted' },
+      ['Distro "kilted" reaches end of life on 2026-11-30 (in 7 days).']
+    ],
+    [
+      'a distro outside the catalog with base-image',
+      { distros: 'melodic', 'base-image': 'acme/ros:{distro}' },
+      [
+        'Distro "melodic" is not in the catalog: building it from base-image; ROS-version checks are limited to the ROS environment.'
+      ]
+    ],
+    [
+      'an unsupported platform with base-image',
+      { distros: 'humble', platforms: 'linux/arm/v7', 'base-image': 'acme/ros:{distro}-armv7' },
+      [
+        'humble has no ROS binaries for linux/arm/v7 (it has linux/amd64, linux/arm64); building it anyway from your base-image.'
+      ]
+    ],
+    [
+      'one base image for several distros',
+      { 'base-image': 'acme/ros-base:latest' },
+      [
+        'base-image "acme/ros-base:latest" has no {distro}: every distro builds from the same base image.'
+      ]
+    ]
+  ])('%s', (_name, values, warnings) => {
+    expect(read(values).warnings).toEqual(warnings)
+  })
+})
+
+const known =
+  'known distros: noetic, humble, iron, jazzy, kilted, lyrical, rolling (others need base-image)'
+
+// Each bad input and the exact one-line error it gets.
+const BAD: [string, Record<string, string>, string][] = [
+  [
+    'distros missing',
+    { distros: '' },
+    'Input "distros": is required; list ROS distros, e.g. "humble, jazzy"'
+  ],
+  [
+    'distros only separators',
+    { distros: ' ,\n, ' },
+    'Input "distros": is required; list ROS distros, e.g. "humble, jazzy"'
+  ],
+  ['distro misspelt', { distros: 'humbel' }, `Input "distros": unknown distro "humbel"; ${known}`],
+  [
+    'distro outside the catalog',
+    { distros: 'melodic' },
+    `Input "distros": unknown distro "melodic"; ${known}`
+  ],
+  [
+    'distro listed twice',
+    { distros: 'humble, jazzy, humble' },
+    'Input "distros": "humble" is listed twice; list each distro once'
+  ],
+  [
+    'distro twice in other case',
+    { distros: 'humble, HUMBLE' },
+    'Input "distros": "humble" is listed twice; list each distro once'
+  ],
+  [
+    'distro with a space',
+    { distros: 'hum ble' },
+    'Input "distros": "hum ble" is not a distro name; use lowercase letters, digits, _ and -'
+  ],
+  [
+    'distro with shell characters',
+    { distros: 'humble;rm -rf /' },
+    'Input "distros": "humble;rm -rf /" is not a distro name; use lowercase letters, digits, _ and -'
+  ],
+  [
+    'unknown platform',
+    { platforms: 'windows/amd64' },
+    'Input "platforms": unknown platform "windows/amd64"; use linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le, linux/s390x or linux/riscv64'
+  ],
+  [
+    'bare architecture',
+    { platforms: 'arm64' },
+    'Input "platforms": unknown platform "arm64"; use linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le, linux/s390x or linux/riscv64'
+  ],
+  [
+    'platform twice via alias',
+    { platforms: 'linux/arm64, linux/arm64/v8' },
+    'Input "platforms": linux/arm64 is listed twice; list each platform once'
+  ],
+  [
+    'platform the distro lacks',
+    { distros: 'humble', platforms: 'linux/amd64,linux/arm/v7' },
+    'Input "platforms": humble has no ROS binaries for linux/arm/v7 (it has linux/amd64, linux/arm64); remove it, or set base-image to a base that has it'
+  ],
+  [
+    'platforms only separators',
+    { platforms: ',' },
+    'Input "platforms": is empty; list platforms, e.g. "linux/amd64,linux/arm64"'
+  ],
+  [
+    'image missing',
+    { image: '' },
+    'Input "image": is required; name the image to build, e.g. "acme/robot"'
+  ],
+  [
+    'image in upper case',
+    { image: 'Acme/Robot' },
+    'Input "image": "Acme/Robot" is not an image name: "Acme/Robot" is not a repository name (lowercase letters, digits and . _ - separators, / between parts)'
+  ],
+  [
+    'image with a tag',
+    { image: 'acme/robot:latest' },
+    'Input "image": "acme/robot:latest" has a tag or digest; give the name only (e.g. "acme/robot"), the action makes the tags'
+  ],
+  [
+    'image with a digest',
+    { image: `acme/robot@sha256:${'a'.repeat(64)}` },
+    `Input "image": "acme/robot@sha256:${'a'.repeat(42)}..." has a tag or digest; give the name only (e.g. "acme/robot"), the action makes the tags`
+  ],
+  [
+    'image with a bad registry',
+    { image: 'bad_host:5000/robot' },
+    'Input "image": "bad_host:5000/robot" is not an image name: "bad_host:5000" is not a registry host[:port]'
+  ],
+  [
+    'image with whitespace',
+    { image: 'acme/my robot' },
+    'Input "image": "acme/my robot" is not an image name: it contains whitespace'
+  ],
+  [
+    'image ending in a slash',
+    { image: 'acme/' },
+    'Input "image": "acme/" is not an image name: "acme/" is not a repository name (lowercase letters, digits and . _ - separators, / between parts)'
+  ],
+  [
+    'build arg without =',
+    { 'build-args': 'FOO' },
+    'Input "build-args": "FOO" is not KEY=VALUE; write one KEY=VALUE per line'
+  ],
+  [
+    'build arg with empty name',
+    { 'build-args': '=1' },
+    'Input "build-args": "=1" is not KEY=VALUE; write one KEY=VALUE per line'
+  ],
+  [
+    'build arg name starting with a digit',
+    { 'build-args': '1FOO=x' },
+    'Input "build-args": "1FOO" is not a valid name; use letters, digits and _ (not starting with a digit)'
+  ],
+  [
+    'build arg set twice',
+    { 'build-args': 'A=1\nA=2' },
+    'Input "build-args": A is set twice; set each name once'
+  ],
+  [
+    'build arg ROS_DISTRO',
+    { 'build-args': 'ROS_DISTRO=humble' },
+    'Input "build-args": ROS_DISTRO is set by the action for each distro; it comes from distros'
+  ],
+  [
+    'build arg BASE_IMAGE',
+    { 'build-args': 'BASE_IMAGE=ros:humble' },
+    'Input "build-args": BASE_IMAGE is set by the action for each distro; use the base-image input'
+  ],
+  [
+    'build arg unknown placeholder',
+    { 'build-args': 'WS=/ws/{ros}' },
+    'Input "build-args": unknown placeholder {ros} in "/ws/{ros}"; use {distro}'
+  ],
+  [
+    'base-image unknown placeholder',
+    { 'base-image': 'ros:{distr}-ros-base' },
+    'Input "base-image": unknown placeholder {distr} in "ros:{distr}-ros-base"; use {distro}'
+  ],
+  [
+    'base-image not a reference',
+    { 'base-image': 'ros:{distro}:base' },
+    'Input "base-image": "ros:humble:base" is not an image reference: "ros:humble" is not a repository name (lowercase letters, digits and . _ - separators, / between parts)'
+  ],
+  [
+    'base-image with a newline in a control char',
+    { 'base-image': 'ros:{distro}\u0007' },
+    'Input "base-image": "ros:{distro}\\u0007" contains a control character; use plain text'
+  ],
+  [
+    'push not a boolean',
+    { push: 'yes' },
+    'Input "push": "yes" is not a boolean; use true or false'
+  ],
+  [
+    'ros-checks not a boolean',
+    { 'ros-checks': 'maybe' },
+    'Input "ros-checks": "maybe" is not a boolean; use true or false'
+  ],
+  [
+    'fail-fast as a number',
+    { 'fail-fast': '1' },
+    'Input "fail-fast": "1" is not a boolean; use true or false'
+  ],
+  [
+    'dry-run as on',
+    { 'dry-run': 'on' },
+    'Input "dry-run": "on" is not a boolean; use true or false'
+  ],
+  ['summary as no', { summary: 'no' }, 'Input "summary": "no" is not a boolean; use true or false'],
+  [
+    'smoke-timeout zero',
+    { 'smoke-timeout': '0' },
+    'Input "smoke-timeout": 0 is out of range; use a number from 1 to 21600'
+  ],
+  [
+    'smoke-timeout with a unit',
+    { 'smoke-timeout': '10m' },
+    'Input "smoke-timeout": "10m" is not a whole number; use a number from 1 to 21600'
+  ],
+  [
+    'smoke-timeout too long',
+    { 'smoke-timeout': '99999' },
+    'Input "smoke-timeout": 99999 is out of range; use a number from 1 to 21600'
+  ],
+  [
+    'max-parallel zero',
+    { 'max-parallel': '0' },
+    'Input "max-parallel": 0 is out of range; use a number from 1 to 64'
+  ],
+  [
+    'max-parallel negative',
+    { 'max-parallel': '-2' },
+    'Input "max-parallel": "-2" is not a whole number; use a number from 1 to 64'
+  ],
+  [
+    'network bridge',
+    { network: 'bridge' },
+    'Input "network": "bridge" is not valid; use one of: default, host, none'
+  ],
+  [
+    'smoke-network unknown',
+    { 'smoke-network': 'container:x' },
+    'Input "smoke-network": "container:x" is not valid; use one of: default, host, none'
+  ],
+  [
+    'username without password',
+    { username: 'bot' },
+    'Input "password": is required when username is set'
+  ],
+  [
+    'password without username',
+    { password: 'tok' },
+    'Input "username": is required when password is set'
+  ],
+  [
+    'buildx-version not a version',
+    { 'buildx-version': 'newest' },
+    'Input "buildx-version": "newest" is not a version or range; use e.g. 0.19.3, >=0.13.0 or latest'
+  ],
+  [
+    'qemu-image not a reference',
+    { 'qemu-image': 'Tonistiigi/Binfmt' },
+    'Input "qemu-image": "Tonistiigi/Binfmt" is not an image reference: "Tonistiigi/Binfmt" is not a repository name (lowercase letters, digits and . _ - separators, / between parts)'
+  ],
+  [
+    'builder with a space',
+    { builder: 'my builder' },
+    'Input "builder": "my builder" is not a builder name; use letters, digits, _ . - (as docker buildx ls shows)'
+  ],
+  [
+    'driver unknown',
+    { driver: 'kubernetes' },
+    'Input "driver": "kubernetes" is not valid; use one of: docker, docker-container'
+  ],
+  [
+    'buildx-url not http',
+    { 'buildx-url': 'ftp://mirror/buildx' },
+    'Input "buildx-url": "ftp://mirror/buildx" is not an http(s) URL'
+  ],
+  [
+    'context with a control character',
+    { context: 'a\u001bb' },
+    'Input "context": "a\\u001bb" contains a control character; use plain text'
+  ]
+]
+
+describe('readConfig: bad inputs', () => {
+  it('has at least 30 cases', () => {
+    expect(BAD.length).toBeGreaterThanOrEqual(30)
+  })
+
+  it.each(BAD)('%s', (_name, values, message) => {
+    expect(() => read(values)).toThrow(message)
+    try {
+      read(values)
+    } catch (error) {
+      expect((error as Error).message).toBe(message)
+      expect((error as Error).message).not.toContain('\n')
+    }
+  })
+})

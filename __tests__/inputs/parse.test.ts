@@ -1,0 +1,63 @@
+import { describe, expect, it } from '@jest/globals'
+import {
+  parseBoolean,
+  parseInteger,
+  parseKeyValues,
+  parseLines,
+  parseList
+} from '../../src/inputs/parse.js'
+
+describe('parseList', () => {
+  it.each([
+    ['humble, jazzy', ['humble', 'jazzy']],
+    ['humble\njazzy\n', ['humble', 'jazzy']],
+    [' humble ,\n jazzy,, rolling ', ['humble', 'jazzy', 'rolling']],
+    ['', []],
+    [' , \n ', []]
+  ])('%j -> %j', (value, expected) => {
+    expect(parseList(value)).toEqual(expected)
+  })
+})
+
+describe('parseLines', () => {
+  it('keeps commands whole, drops blanks and comments', () => {
+    expect(parseLines('ros2 --help\n\n  # a comment\necho a, b\n')).toEqual([
+      'ros2 --help',
+      'echo a, b'
+    ])
+  })
+})
+
+describe('parseBoolean', () => {
+  it.each([
+    ['true', true],
+    ['True', true],
+    ['TRUE', true],
+    ['false', false],
+    ['False', false],
+    [' FALSE ', false],
+    ['', true]
+  ])('%j -> %j (fallback true)', (value, expected) => {
+    expect(parseBoolean('push', value, true)).toBe(expected)
+  })
+})
+
+describe('parseInteger', () => {
+  it.each([
+    ['5', 5],
+    [' 12 ', 12],
+    ['', 7]
+  ])('%j -> %j', (value, expected) => {
+    expect(parseInteger('max-parallel', value, 7, 1, 64)).toBe(expected)
+  })
+})
+
+describe('parseKeyValues', () => {
+  it('keeps order and values with = and spaces', () => {
+    expect(parseKeyValues('build-args', 'A=1\nB = x=y z\n# note\nC=')).toEqual([
+      ['A', '1'],
+      ['B', 'x=y z'],
+      ['C', '']
+    ])
+  })
+})

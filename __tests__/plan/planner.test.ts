@@ -1,0 +1,174 @@
+import { describe, expect, it } from '@jest/globals'
+import { readConfig } from '../../src/inputs/config.js'
+import { planBuild, planMatrix, type PlanContext } from '../../src/plan/planner.js'
+import { renderPlan } from '../../src/plan/render.js'
+import { source, TODAY } from '../helpers/inputs.js'
+
+const ctx: PlanContext = {
+  hostPlatform: 'linux/amd64',
+  sha: '0123456789abcdef0123456789abcdef01234567',
+  runId: '42-1',
+  fileTests: []
+}
+
+function plan(values: Record<string, string>, context: Partial<PlanContext> = {}) {
+  const { config } = readConfig(source({ image: 'acme/robot', ...values }), { today: TODAY })
+  return planBuild(config, { ...ctx, ...context })
+}
+
+describe('planBuild', () => {
+  it('makes one cell per distro and platform, in input order', () => {
+    const p = plan({ distros: 'jazzy, humble' })
+    expect(p.cells.map(c => [c.id, c.platform, c.emulated])).toEqual([
+      ['jazzy-amd64', 'linux/amd64', false],
+      ['jazzy-arm64', 'linux/arm64', true],
+      ['humble-amd64', 'linux/amd64', false],
+      ['humble-arm64', 'linux/arm64', true]
+    ])
+    expect(p.manifests).toEqual([
+      {
+        distro: 'jazzy',
+        tags: ['acme/robot:jazzy', 'acme/robot:jazzy-0123456'],
+        cells: ['jazzy-amd64', 'jazzy-arm64']
+      },
+      {
+        distro: 'humble',
+        tags: ['acme/robot:humble', 'acme/robot:humble-0123456'],
+        cells: ['humble-amd64', 'humble-arm64']
+      }
+    ])
+  })
+
+  it('is deterministic', () => {
+    const values = { distros: 'humble, jazzy, rolling', 'smoke-tests': 'true' }
+    expect(JSON.stringify(plan(values))).toBe(JSON.stringify(plan(values)))
+  })
+
+  it('emulates what the runner cannot run natively', () => {
+    const p = plan({ distros: 'humble' }, { hostPlatform: 'linux/arm64' })
+    expect(p.cells.map(c => c.emulated)).toEqual([true, false])
+  })
+
+  it('passes BASE_IMAGE and ROS_DISTRO first, then the user build args with {distro} filled', () => {
+    const p = plan({
+      distros: 'humble',
+      platforms: 'linux/arm64',
+      'build-args': 'WS=/ws/{distro}\nJOBS=2',
+      'base-image': '127.0.0.1:5000/ros:{distro}-ros-base'
+    })
+    expect(p.cells[0].buildArgs).toEqual([
+      ['BASE_IMAGE', '127.0.0.1:5000/ros:humble-ros-base'],
+      ['ROS_DISTRO', 'humble'],
+      ['WS', '/ws/humble'],
+      ['JOBS', '2']
+    ])
+    expect(p.cells[0]).toMatchObject({
+      baseImage: '127.0.0.1:5000/ros:humble-ros-base',
+      localTag: 'ros-multiarch-local/acme/robot:humble-arm64-42-1',
+      pushTag: 'acme/robot:humble-arm64',
+      machines: ['aarch64', 'arm64'],
+      rosVersion: 2
+    })
+  })
+
+  it('has no sha tag outside a workflow and no run id in local tags', () => {
+    const p = plan({ distros: 'humble', platforms: 'linux/amd64' }, { sha: '', runId: '' })
+    expect(p.manifests[0].tags).toEqual(['acme/robot:humble'])
+    expect(p.cells[0].localTag).toBe('ros-multiarch-local/acme/robot:humble-amd64')
+  })
+
+  it.each([
+    [
+      'ROS 2 with checks',
+      { distros: 'jazzy' },
+      [
+        'architecture is aarch64',
+        'ROS environment is jazzy',
+        'ros2 CLI answers',
+        'ros2 pkg list is not empty',
+        'ROS 2 pub/sub round trip'
+      ]
+    ],
+    [
+      'ROS 1 with checks',
+      { distros: 'noetic' },
+      [
+        'architecture is aarch64',
+        'ROS environment is noetic',
+        'rosversion -d answers',
+        'ROS 1 roscore pub/echo round trip'
+      ]
+    ],
+    [
+      'ros-checks off keeps the architecture check',
+      { distros: 'jazzy', 'ros-checks': 'false' },
+      ['architecture is aarch64']
+    ],
+    [
+      'distro outside the catalog: environment only',
+      { distros: 'melodic', 'base-image': 'acme/ros:{distro}' },
+      ['architecture is aarch64', 'ROS environment is melodic']
+    ],
+    [
+      'user lines come after the built-ins',
+      {
+        distros: 'jazzy',
+        'ros-checks': 'false',
+        'smoke-tests': 'ros2 --help\ntest -x /usr/bin/app'
+      },
+      ['architecture is aarch64', 'ros2 --help', 'test -x /usr/bin/app']
+    ]
+  ])('tests: %s', (_name, values, names) => {
+    const cell = plan({ platforms: 'linux/arm64', ...values }).cells[0]
+    expect(cell.tests.map(t => t.name)).toEqual(names)
+  })
+
+  it('keeps discovery local: ROS_LOCALHOST_ONLY before jazzy, the discovery range after', () => {
+    const command = (distro: string) => {
+      const test = plan({ distros: distro, platforms: 'linux/amd64' }).cells[0].tests.find(
+        t => t.name === 'ROS 2 pub/sub round trip'
+      )
+      return test?.kind === 'command' ? test.command : ''
+    }
+    expect(command('humble')).toContain('export ROS_LOCALHOST_ONLY=1')
+    expect(command('jazzy')).toContain('export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST')
+  })
+
+  it('checks the architecture with an anchored pattern per platform', () => {
+    const arch = plan({ distros: 'noetic', platforms: 'linux/arm/v7' }).cells[0].tests[0]
+    expect(arch).toMatchObject({ command: 'uname -m', stdout: ['^(armv7l|armv8l)\\s*$'] })
+  })
+})
+
+describe('planMatrix', () => {
+  it('gives one include entry per cell with its native runner', () => {
+    expect(planMatrix(plan({ distros: 'humble' }))).toEqual({
+      include: [
+        { distro: 'humble', platform: 'linux/amd64', arch: 'amd64', runner: 'ubuntu-24.04' },
+        { distro: 'humble', platform: 'linux/arm64', arch: 'arm64', runner: 'ubuntu-24.04-arm' }
+      ]
+    })
+  })
+})
+
+describe('renderPlan', () => {
+  it('prints a table a person can read', () => {
+    expect(renderPlan(plan({ distros: 'humble, noetic' }))).toBe(
+      [
+        'Plan: 4 cells (2 distros x 2 platforms) for acme/robot, push off',
+        '',
+        'cell          ROS  platform     expects  run       base image           tests',
+        '------------  ---  -----------  -------  --------  -------------------  -----',
+        'humble-amd64  2    linux/amd64  x86_64   native    ros:humble-ros-base  5',
+        'humble-arm64  2    linux/arm64  aarch64  emulated  ros:humble-ros-base  5',
+        'noetic-amd64  1    linux/amd64  x86_64   native    ros:noetic-ros-base  4',
+        'noetic-arm64  1    linux/arm64  aarch64  emulated  ros:noetic-ros-base  4',
+        '',
+        'distro  tags                                          from cells',
+        '------  --------------------------------------------  --------------------------',
+        'humble  acme/robot:humble, acme/robot:humble-0123456  humble-amd64, humble-arm64',
+        'noetic  acme/robot:noetic, acme/robot:noetic-0123456  noetic-amd64, noetic-arm64'
+      ].join('\n')
+    )
+  })
+})

@@ -1,0 +1,353 @@
+/**
+ * The one place that turns the action's raw inputs into a typed, validated Config.
+ * Pure: it reads inputs through the function it is given and returns warnings instead of logging.
+ */
+import semver from 'semver'
+import { InputError, quote } from './errors.js'
+import { Inputs, type InputName } from './names.js'
+import {
+  assertPrintable,
+  parseBoolean,
+  parseChoice,
+  parseInteger,
+  parseKeyValues,
+  parseLines,
+  parseList
+} from './parse.js'
+import { findDistro, knownDistroNames, lifecycle, type Distro } from '../ros/catalog.js'
+import { findPlatform } from '../ros/platforms.js'
+import { parseReference, type ImageRef } from '../publish/reference.js'
+
+export const DEFAULT_BASE_IMAGE = 'ros:{distro}-ros-base'
+export const DEFAULT_PLATFORMS = 'linux/amd64,linux/arm64'
+export const DEFAULT_SMOKE_TIMEOUT = 180
+export const DEFAULT_BUILDX_VERSION = '>=0.13.0'
+/** tonistiigi/binfmt, pinned by tag (the image docker/setup-qemu-action uses). */
+export const DEFAULT_QEMU_IMAGE = 'docker.io/tonistiigi/binfmt:qemu-v10.2.3-68'
+export const NETWORKS = ['default', 'host', 'none'] as const
+export const DRIVERS = ['docker', 'docker-container'] as const
+/** Build args the action sets itself for every cell. */
+export const RESERVED_BUILD_ARGS = ['BASE_IMAGE', 'ROS_DISTRO'] as const
+
+export type Network = (typeof NETWORKS)[number]
+export type Driver = (typeof DRIVERS)[number]
+
+export interface DistroRequest {
+  readonly name: string
+  /** The catalog entry; undefined for a distro outside the catalog (allowed with base-image). */
+  readonly info?: Distro
+}
+
+export interface Config {
+  readonly distros: readonly DistroRequest[]
+  readonly platforms: readonly string[]
+  readonly image: ImageRef
+  readonly context: string
+  readonly file: string
+  readonly buildArgs: readonly (readonly [string, string])[]
+  /** Template with {distro} */
+  readonly baseImage: string
+  /** True when the user set base-image themselves */
+  readonly baseImageSet: boolean
+  readonly push: boolean
+  readonly username: string
+  readonly password: string
+  readonly smokeTests: readonly string[]
+  readonly smokeTestFile: string
+  readonly smokeTimeout: number
+  readonly smokeNetwork: Network
+  readonly rosChecks: boolean
+  readonly failFast: boolean
+  /** null: as many as the runner has CPUs (resolved by the caller) */
+  readonly maxParallel: number | null
+  readonly network: Network
+  readonly dryRun: boolean
+  readonly buildxVersion: string
+  readonly buildxUrl: string
+  readonly builder: string
+  readonly driver: Driver
+  readonly qemuImage: string
+  readonly summary: boolean
+}
+
+export interface ReadContext {
+  /** Today, YYYY-MM-DD (UTC), for end-of-life checks */
+  readonly today: string
+}
+
+export interface ReadResult {
+  readonly config: Config
+  readonly warnings: string[]
+}
+
+export type InputSource = (name: InputName) => string
+
+const DISTRO_NAME = /^[a-z][a-z0-9_-]{0,31}$/
+const BUILDER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/
+
+export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
+  const warnings: string[] = []
+  const text = (name: InputName): string => {
+    const value = get(name)
+    return value
+  }
+  const line = (name: InputName): string => {
+    const value = text(name).trim()
+    assertPrintable(name, value)
+    return value
+  }
+
+  const baseImageRaw = line(Inputs.BaseImage)
+  const baseImageSet = baseImageRaw !== ''
+  const baseImage = baseImageSet ? baseImageRaw : DEFAULT_BASE_IMAGE
+
+  const distros = readDistros(text(Inputs.Distros), baseImageSet, ctx.today, warnings)
+  const platforms = readPlatforms(text(Inputs.Platforms), distros, baseImageSet, warnings)
+  readBaseImage(baseImage, distros, warnings)
+
+  const image = readImage(line(Inputs.Image))
+  const context = line(Inputs.Context) || '.'
+  const file = line(Inputs.File) || joinPath(context, 'Dockerfile')
+
+  const buildArgs = parseKeyValues(Inputs.BuildArgs, text(Inputs.BuildArgs))
+  for (const [key, value] of buildArgs) {
+    if ((RESERVED_BUILD_ARGS as readonly string[]).includes(key)) {
+      const use = key === 'BASE_IMAGE' ? 'use the base-image input' : 'it comes from distros'
+      throw new InputError(Inputs.BuildArgs, `${key} is set by the action for each distro; ${use}`)
+    }
+    assertPrintable(Inputs.BuildArgs, value)
+    checkPlaceholders(Inputs.BuildArgs, value)
+  }
+
+  const username = line(Inputs.Username)
+  const password = text(Inputs.Password)
+  if (username !== '' && password === '') {
+    throw new InputError(Inputs.Password, 'is required when username is set')
+  }
+  if (password !== '' && username === '') {
+    throw new InputError(Inputs.Username, 'is required when password is set')
+  }
+
+  const buildxVersion = line(Inputs.BuildxVersion) || DEFAULT_BUILDX_VERSION
+  if (buildxVersion !== 'latest' && semver.validRange(buildxVersion) === null) {
+    throw new InputError(
+      Inputs.BuildxVersion,
+      `${quote(buildxVersion)} is not a version or range; use e.g. 0.19.3, >=0.13.0 or latest`
+    )
+  }
+
+  const qemuImage = line(Inputs.QemuImage) || DEFAULT_QEMU_IMAGE
+  const qemuRef = parseReference(qemuImage)
+  if (typeof qemuRef === 'string') {
+    throw new InputError(
+      Inputs.QemuImage,
+      `${quote(qemuImage)} is not an image reference: ${qemuRef}`
+    )
+  }
+
+  const builder = line(Inputs.Builder)
+  if (builder !== '' && !BUILDER_NAME.test(builder)) {
+    throw new InputError(
+      Inputs.Builder,
+      `${quote(builder)} is not a builder name; use letters, digits, _ . - (as docker buildx ls shows)`
+    )
+  }
+
+  const buildxUrl = line(Inputs.BuildxUrl)
+  if (buildxUrl !== '' && !/^https?:\/\/\S+$/.test(buildxUrl)) {
+    throw new InputError(Inputs.BuildxUrl, `${quote(buildxUrl)} is not an http(s) URL`)
+  }
+
+  const config: Config = {
+    distros,
+    platforms,
+    image,
+    context,
+    file,
+    buildArgs,
+    baseImage,
+    baseImageSet,
+    push: parseBoolean(Inputs.Push, text(Inputs.Push), false),
+    username,
+    password,
+    smokeTests: parseLines(text(Inputs.SmokeTests)),
+    smokeTestFile: line(Inputs.SmokeTestFile),
+    smokeTimeout: parseInteger(
+      Inputs.SmokeTimeout,
+      text(Inputs.SmokeTimeout),
+      DEFAULT_SMOKE_TIMEOUT,
+      1,
+      21_600
+    ),
+    smokeNetwork: parseChoice(Inputs.SmokeNetwork, text(Inputs.SmokeNetwork), NETWORKS, 'none'),
+    rosChecks: parseBoolean(Inputs.RosChecks, text(Inputs.RosChecks), true),
+    failFast: parseBoolean(Inputs.FailFast, text(Inputs.FailFast), false),
+    maxParallel:
+      text(Inputs.MaxParallel).trim() === ''
+        ? null
+        : parseInteger(Inputs.MaxParallel, text(Inputs.MaxParallel), 1, 1, 64),
+    network: parseChoice(Inputs.Network, text(Inputs.Network), NETWORKS, 'default'),
+    dryRun: parseBoolean(Inputs.DryRun, text(Inputs.DryRun), false),
+    buildxVersion,
+    buildxUrl,
+    builder,
+    driver: parseChoice(Inputs.Driver, text(Inputs.Driver), DRIVERS, 'docker'),
+    qemuImage,
+    summary: parseBoolean(Inputs.Summary, text(Inputs.Summary), true)
+  }
+  return { config, warnings }
+}
+
+function readDistros(
+  value: string,
+  baseImageSet: boolean,
+  today: string,
+  warnings: string[]
+): DistroRequest[] {
+  const names = parseList(value)
+  if (names.length === 0) {
+    throw new InputError(Inputs.Distros, 'is required; list ROS distros, e.g. "humble, jazzy"')
+  }
+  const distros: DistroRequest[] = []
+  for (const raw of names) {
+    const name = raw.toLowerCase()
+    if (!DISTRO_NAME.test(name)) {
+      throw new InputError(
+        Inputs.Distros,
+        `${quote(raw)} is not a distro name; use lowercase letters, digits, _ and -`
+      )
+    }
+    if (distros.some(d => d.name === name)) {
+      throw new InputError(Inputs.Distros, `"${name}" is listed twice; list each distro once`)
+    }
+    const info = findDistro(name)
+    if (info === undefined) {
+      if (!baseImageSet) {
+        throw new InputError(
+          Inputs.Distros,
+          `unknown distro "${name}"; known distros: ${knownDistroNames().join(', ')} (others need base-image)`
+        )
+      }
+      warnings.push(
+        `Distro "${name}" is not in the catalog: building it from base-image; ROS-version checks are limited to the ROS environment.`
+      )
+      distros.push({ name })
+      continue
+    }
+    const life = lifecycle(info, today)
+    if (life.state === 'ended') {
+      warnings.push(
+        `Distro "${name}" reached end of life on ${life.date}: it gets no updates or image rebuilds.`
+      )
+    } else if (life.state === 'ending') {
+      warnings.push(`Distro "${name}" reaches end of life on ${life.date} (in ${life.days} days).`)
+    }
+    distros.push({ name, info })
+  }
+  return distros
+}
+
+function readPlatforms(
+  value: string,
+  distros: readonly DistroRequest[],
+  baseImageSet: boolean,
+  warnings: string[]
+): string[] {
+  const items = parseList(value === '' ? DEFAULT_PLATFORMS : value)
+  if (items.length === 0) {
+    throw new InputError(
+      Inputs.Platforms,
+      'is empty; list platforms, e.g. "linux/amd64,linux/arm64"'
+    )
+  }
+  const platforms: string[] = []
+  for (const item of items) {
+    const info = findPlatform(item)
+    if (info === undefined) {
+      throw new InputError(
+        Inputs.Platforms,
+        `unknown platform ${quote(item)}; use linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le, linux/s390x or linux/riscv64`
+      )
+    }
+    if (platforms.includes(info.platform)) {
+      throw new InputError(
+        Inputs.Platforms,
+        `${info.platform} is listed twice; list each platform once`
+      )
+    }
+    platforms.push(info.platform)
+  }
+  for (const distro of distros) {
+    if (distro.info === undefined) continue
+    const missing = platforms.filter(p => !distro.info?.platforms.includes(p))
+    if (missing.length === 0) continue
+    const message = `${distro.name} has no ROS binaries for ${missing.join(', ')} (it has ${distro.info.platforms.join(', ')})`
+    if (!baseImageSet) {
+      throw new InputError(
+        Inputs.Platforms,
+        `${message}; remove it, or set base-image to a base that has it`
+      )
+    }
+    warnings.push(`${message}; building it anyway from your base-image.`)
+  }
+  return platforms
+}
+
+function readImage(value: string): ImageRef {
+  if (value === '') {
+    throw new InputError(Inputs.Image, 'is required; name the image to build, e.g. "acme/robot"')
+  }
+  const ref = parseReference(value)
+  if (typeof ref === 'string') {
+    throw new InputError(Inputs.Image, `${quote(value)} is not an image name: ${ref}`)
+  }
+  if (ref.tag !== undefined || ref.digest !== undefined) {
+    throw new InputError(
+      Inputs.Image,
+      `${quote(value)} has a tag or digest; give the name only (e.g. "${ref.name}"), the action makes the tags`
+    )
+  }
+  return ref
+}
+
+const PLACEHOLDER = /\{([^{}]*)\}/g
+
+function checkPlaceholders(input: InputName, value: string): void {
+  for (const match of value.matchAll(PLACEHOLDER)) {
+    if (match[1] !== 'distro') {
+      throw new InputError(
+        input,
+        `unknown placeholder {${match[1]}} in ${quote(value)}; use {distro}`
+      )
+    }
+  }
+}
+
+/** Put a distro into a {distro} template. */
+export function fillDistro(template: string, distro: string): string {
+  return template.replaceAll('{distro}', distro)
+}
+
+function readBaseImage(
+  template: string,
+  distros: readonly DistroRequest[],
+  warnings: string[]
+): void {
+  checkPlaceholders(Inputs.BaseImage, template)
+  for (const distro of distros) {
+    const filled = fillDistro(template, distro.name)
+    const ref = parseReference(filled)
+    if (typeof ref === 'string') {
+      throw new InputError(Inputs.BaseImage, `${quote(filled)} is not an image reference: ${ref}`)
+    }
+  }
+  if (distros.length > 1 && !template.includes('{distro}')) {
+    warnings.push(
+      `base-image "${template}" has no {distro}: every distro builds from the same base image.`
+    )
+  }
+}
+
+function joinPath(dir: string, name: string): string {
+  return dir === '.' ? name : `${dir.replace(/\/+$/, '')}/${name}`
+}

@@ -1,0 +1,47 @@
+/**
+ * The one table of the action's input, output and state names. action.yml, the README and the
+ * input reader all follow it; nothing else spells an input name.
+ */
+export const Inputs = {
+  Distros: 'distros',
+  Platforms: 'platforms',
+  Image: 'image',
+  Context: 'context',
+  File: 'file',
+  BuildArgs: 'build-args',
+  BaseImage: 'base-image',
+  Push: 'push',
+  Username: 'username',
+  Password: 'password',
+  SmokeTests: 'smoke-tests',
+  SmokeTestFile: 'smoke-test-file',
+  SmokeTimeout: 'smoke-timeout',
+  SmokeNetwork: 'smoke-network',
+  RosChecks: 'ros-checks',
+  FailFast: 'fail-fast',
+  MaxParallel: 'max-parallel',
+  Network: 'network',
+  DryRun: 'dry-run',
+  BuildxVersion: 'buildx-version',
+  BuildxUrl: 'buildx-url',
+  Builder: 'builder',
+  Driver: 'driver',
+  QemuImage: 'qemu-image',
+  Summary: 'summary'
+} as const
+
+export type InputName = (typeof Inputs)[keyof typeof Inputs]
+
+export const Outputs = {
+  Plan: 'plan',
+  Matrix: 'matrix',
+  Tags: 'tags'
+} as const
+
+export type OutputName = (typeof Outputs)[keyof typeof Outputs]
+
+/** Post-step state keys. Values are JSON; a secret is never saved. */
+export const States = {
+  IsPost: 'isPost',
+  Cleanup: 'cleanup'
+} as const

@@ -1,0 +1,143 @@
+/** Config -> Plan. Pure and deterministic: the same config and context give the same plan. */
+import { fillDistro, type Config } from '../inputs/config.js'
+import type { RosVersion } from '../ros/catalog.js'
+import { findPlatform, type PlatformInfo } from '../ros/platforms.js'
+import { builtinChecks } from '../smoke/builtin.js'
+import { lineTests, type SmokeTest } from '../smoke/types.js'
+
+export interface Cell {
+  /** e.g. humble-arm64 */
+  readonly id: string
+  readonly distro: string
+  readonly rosVersion: RosVersion | null
+  readonly platform: string
+  /** Short architecture name, e.g. arm64 */
+  readonly arch: string
+  /** `uname -m` values expected inside the image */
+  readonly machines: readonly string[]
+  /** True when the runner cannot run this platform natively (QEMU) */
+  readonly emulated: boolean
+  readonly baseImage: string
+  /** In the order they are passed: BASE_IMAGE, ROS_DISTRO, then the user's */
+  readonly buildArgs: readonly (readonly [string, string])[]
+  /** The tag the built image is loaded under on the runner */
+  readonly localTag: string
+  /** The arch-specific tag the tested image is pushed under */
+  readonly pushTag: string
+  readonly tests: readonly SmokeTest[]
+}
+
+export interface Manifest {
+  readonly distro: string
+  /** Full references of the multi-arch index, e.g. acme/robot:humble */
+  readonly tags: readonly string[]
+  /** Ids of the cells that make up the index, in platform order */
+  readonly cells: readonly string[]
+}
+
+export interface Plan {
+  readonly image: string
+  readonly registry: string
+  readonly push: boolean
+  readonly platforms: readonly string[]
+  readonly cells: readonly Cell[]
+  readonly manifests: readonly Manifest[]
+}
+
+export interface PlanContext {
+  /** The platform this runner runs natively, e.g. linux/amd64 */
+  readonly hostPlatform: string
+  /** Commit SHA of the workflow run (GITHUB_SHA); empty outside a workflow */
+  readonly sha: string
+  /** Tells concurrent runs on one Docker engine apart (GITHUB_RUN_ID etc.) */
+  readonly runId: string
+  /** Tests from smoke-test-file, already parsed */
+  readonly fileTests: readonly SmokeTest[]
+}
+
+export const LOCAL_REPOSITORY = 'ros-multiarch-local'
+
+export function shortSha(sha: string): string {
+  return sha.slice(0, 7)
+}
+
+export function planBuild(config: Config, ctx: PlanContext): Plan {
+  const userTests = [...lineTests(config.smokeTests, config.smokeTimeout), ...ctx.fileTests]
+  const name = config.image.name
+  const cells: Cell[] = []
+  const manifests: Manifest[] = []
+  for (const distro of config.distros) {
+    const baseImage = fillDistro(config.baseImage, distro.name)
+    const rosVersion = distro.info?.rosVersion ?? null
+    const ids: string[] = []
+    for (const platform of config.platforms) {
+      const info = findPlatform(platform) as PlatformInfo
+      const id = `${distro.name}-${info.short}`
+      ids.push(id)
+      cells.push({
+        id,
+        distro: distro.name,
+        rosVersion,
+        platform: info.platform,
+        arch: info.short,
+        machines: info.machines,
+        emulated: info.platform !== ctx.hostPlatform,
+        baseImage,
+        buildArgs: [
+          ['BASE_IMAGE', baseImage],
+          ['ROS_DISTRO', distro.name],
+          ...config.buildArgs.map(([k, v]) => [k, fillDistro(v, distro.name)] as const)
+        ],
+        localTag: `${LOCAL_REPOSITORY}/${config.image.path}:${id}${ctx.runId ? `-${ctx.runId}` : ''}`,
+        pushTag: `${name}:${id}`,
+        tests: [
+          ...builtinChecks({
+            distro: distro.name,
+            rosVersion,
+            platform: info,
+            rosChecks: config.rosChecks,
+            timeout: config.smokeTimeout
+          }),
+          ...userTests
+        ]
+      })
+    }
+    const tags = [`${name}:${distro.name}`]
+    if (ctx.sha !== '') tags.push(`${name}:${distro.name}-${shortSha(ctx.sha)}`)
+    manifests.push({ distro: distro.name, tags, cells: ids })
+  }
+  return {
+    image: name,
+    registry: config.image.registry,
+    push: config.push,
+    platforms: config.platforms,
+    cells,
+    manifests
+  }
+}
+
+/** Runner labels for each platform's native runner on GitHub-hosted runners. */
+export const DEFAULT_RUNNERS: Readonly<Record<string, string>> = {
+  'linux/amd64': 'ubuntu-24.04',
+  'linux/arm64': 'ubuntu-24.04-arm'
+}
+const FALLBACK_RUNNER = 'ubuntu-24.04'
+
+export interface MatrixEntry {
+  readonly distro: string
+  readonly platform: string
+  readonly arch: string
+  readonly runner: string
+}
+
+/** A value for `strategy.matrix: ${{ fromJSON(...) }}`: one include entry per cell. */
+export function planMatrix(plan: Plan): { include: MatrixEntry[] } {
+  return {
+    include: plan.cells.map(c => ({
+      distro: c.distro,
+      platform: c.platform,
+      arch: c.arch,
+      runner: DEFAULT_RUNNERS[c.platform] ?? FALLBACK_RUNNER
+    }))
+  }
+}
