@@ -14,6 +14,8 @@ export interface Runtime {
   warning(message: string): void
   error(message: string, title?: string): void
   group<T>(name: string, fn: () => Promise<T>): Promise<T>
+  /** Prints a finished block of log as one collapsed group (safe with concurrent work). */
+  block(title: string, body: string): void
   setFailed(message: string): void
   saveState(name: string, value: string): void
   getState(name: string): string
@@ -36,6 +38,11 @@ export function coreRuntime(): Runtime {
     warning: message => core.warning(message),
     error: (message, title) => core.error(message, title === undefined ? {} : { title }),
     group: (name, fn) => core.group(name, fn),
+    block: (title, body) => {
+      core.startGroup(title)
+      if (body !== '') core.info(body)
+      core.endGroup()
+    },
     setFailed: message => core.setFailed(message),
     saveState: (name, value) => core.saveState(name, value),
     getState: name => core.getState(name),

@@ -9,7 +9,10 @@ const readme = readFileSync('README.md', 'utf8')
 describe('the names table', () => {
   it('matches the inputs of action.yml, each with a description and a default', () => {
     expect(Object.keys(action.inputs).sort()).toEqual(Object.values(Inputs).sort())
-    for (const [name, spec] of Object.entries(action.inputs) as [string, Record<string, unknown>][]) {
+    for (const [name, spec] of Object.entries(action.inputs) as [
+      string,
+      Record<string, unknown>
+    ][]) {
       expect([name, typeof spec.description]).toEqual([name, 'string'])
       if (spec.required !== true) expect([name, typeof spec.default]).toEqual([name, 'string'])
     }

@@ -35,7 +35,9 @@ export type InputName = (typeof Inputs)[keyof typeof Inputs]
 export const Outputs = {
   Plan: 'plan',
   Matrix: 'matrix',
-  Tags: 'tags'
+  Tags: 'tags',
+  Results: 'results',
+  Digests: 'digests'
 } as const
 
 export type OutputName = (typeof Outputs)[keyof typeof Outputs]

@@ -1,0 +1,126 @@
+import { describe, expect, it } from '@jest/globals'
+import {
+  buildCommand,
+  indexPlatforms,
+  parseInspectDigest,
+  runCommand
+} from '../../src/tooling/docker.js'
+
+describe('buildCommand', () => {
+  it('builds one platform, loads it, no attestations, context after --', () => {
+    expect(
+      buildCommand({
+        platform: 'linux/arm64',
+        file: 'examples/ros-app/Dockerfile',
+        context: 'examples/ros-app',
+        tag: 'ros-multiarch-local/acme/robot:humble-arm64',
+        buildArgs: [
+          ['BASE_IMAGE', 'ros:humble-ros-base'],
+          ['ROS_DISTRO', 'humble']
+        ],
+        network: 'host',
+        builder: '',
+        iidFile: '/tmp/x.iid'
+      })
+    ).toEqual([
+      'buildx',
+      'build',
+      '--platform',
+      'linux/arm64',
+      '--file',
+      'examples/ros-app/Dockerfile',
+      '--tag',
+      'ros-multiarch-local/acme/robot:humble-arm64',
+      '--build-arg',
+      'BASE_IMAGE=ros:humble-ros-base',
+      '--build-arg',
+      'ROS_DISTRO=humble',
+      '--network',
+      'host',
+      '--provenance=false',
+      '--sbom=false',
+      '--load',
+      '--iidfile',
+      '/tmp/x.iid',
+      '--',
+      'examples/ros-app'
+    ])
+  })
+
+  it('names the builder and leaves the default network alone', () => {
+    const args = buildCommand({
+      platform: 'linux/amd64',
+      file: 'Dockerfile',
+      context: '.',
+      tag: 't',
+      buildArgs: [],
+      network: 'default',
+      builder: 'ci',
+      iidFile: 'i'
+    })
+    expect(args.slice(0, 4)).toEqual(['buildx', 'build', '--builder', 'ci'])
+    expect(args).not.toContain('--network')
+  })
+})
+
+describe('runCommand', () => {
+  it('keeps user text as separate arguments after the image', () => {
+    expect(
+      runCommand({
+        name: 'c1',
+        image: 'sha256:abc',
+        platform: 'linux/arm64',
+        network: 'none',
+        command: ['sh', '-c', 'echo $(id); rm -rf /']
+      })
+    ).toEqual([
+      'run',
+      '--rm',
+      '--name',
+      'c1',
+      '--platform',
+      'linux/arm64',
+      '--pull',
+      'never',
+      '--network',
+      'none',
+      '--',
+      'sha256:abc',
+      'sh',
+      '-c',
+      'echo $(id); rm -rf /'
+    ])
+  })
+})
+
+describe('indexPlatforms', () => {
+  it('lists the platforms of an index, without attestation entries, arm64/v8 as linux/arm64', () => {
+    const raw = JSON.stringify({
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { digest: 'sha256:a', platform: { os: 'linux', architecture: 'amd64' } },
+        { digest: 'sha256:b', platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+        { digest: 'sha256:c', platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
+        { digest: 'sha256:d', platform: { os: 'unknown', architecture: 'unknown' } }
+      ]
+    })
+    expect(indexPlatforms(raw)).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm/v7'])
+  })
+  it('returns null for a single image manifest', () => {
+    expect(
+      indexPlatforms(JSON.stringify({ config: { digest: 'sha256:x' }, layers: [] }))
+    ).toBeNull()
+  })
+})
+
+describe('parseInspectDigest', () => {
+  it('reads the Digest line', () => {
+    const d = `sha256:${'ab'.repeat(32)}`
+    expect(
+      parseInspectDigest(
+        `Name:      r/x:1\nMediaType: application/vnd.oci.image.index.v1+json\nDigest:    ${d}\n`
+      )
+    ).toBe(d)
+    expect(parseInspectDigest('nothing')).toBeNull()
+  })
+})

@@ -1,0 +1,115 @@
+/** One cell: build once, check what was built, smoke-test that very image. */
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import type { Cell } from '../plan/planner.js'
+import type { CellResult } from '../report/results.js'
+import { runTest, type TestResult } from '../smoke/runner.js'
+import { formatPlatform, type Docker } from '../tooling/docker.js'
+import { lastLine, tail } from '../tooling/exec.js'
+
+export interface CellContext {
+  readonly docker: Docker
+  readonly file: string
+  readonly context: string
+  readonly network: string
+  readonly smokeNetwork: string
+  readonly builder: string
+  /** A folder for iid files */
+  readonly tempDir: string
+  /** Unique per run: container names */
+  readonly runTag: string
+  /** Prints one block of log, grouped (blocks of concurrent cells never interleave) */
+  readonly logBlock: (title: string, body: string) => void
+  readonly now: () => number
+}
+
+const seconds = (ms: number): number => Math.round(ms / 100) / 10
+
+export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult> {
+  const base = {
+    id: cell.id,
+    distro: cell.distro,
+    platform: cell.platform,
+    emulated: cell.emulated
+  }
+  const run = cell.emulated ? 'emulated' : 'native'
+
+  const buildStart = ctx.now()
+  const iidFile = path.join(ctx.tempDir, `${cell.id}.iid`)
+  const build = await ctx.docker.build({
+    platform: cell.platform,
+    file: ctx.file,
+    context: ctx.context,
+    tag: cell.localTag,
+    buildArgs: cell.buildArgs,
+    network: ctx.network,
+    builder: ctx.builder,
+    iidFile
+  })
+  const buildSeconds = seconds(ctx.now() - buildStart)
+  const output = [build.stdout, build.stderr].filter(s => s !== '').join('\n')
+  ctx.logBlock(
+    `${cell.id}: build (${run}) ${build.code === 0 ? 'done' : 'FAILED'} in ${buildSeconds} s`,
+    output
+  )
+  if (build.code !== 0) {
+    return {
+      ...base,
+      status: 'failed',
+      failure: `build failed: ${lastLine(build.stderr || build.stdout)}`,
+      buildSeconds,
+      testSeconds: 0,
+      tests: [],
+      buildLog: tail(output)
+    }
+  }
+
+  const imageId = (await readFile(iidFile, 'utf8')).trim()
+  const image = await ctx.docker.inspectImage(imageId)
+  const built = formatPlatform(image.os, image.architecture, image.variant)
+  const withImage = { ...base, buildSeconds, imageId: image.id, size: image.size }
+  if (built !== cell.platform) {
+    const failure = `the built image is ${built}, not ${cell.platform}: its base image has no ${cell.platform} variant`
+    ctx.logBlock(`${cell.id}: image check FAILED`, failure)
+    return { ...withImage, status: 'failed', failure, testSeconds: 0, tests: [] }
+  }
+
+  const testStart = ctx.now()
+  const tests: TestResult[] = []
+  for (const [index, test] of cell.tests.entries()) {
+    tests.push(
+      await runTest(test, {
+        docker: ctx.docker,
+        image: image.id,
+        platform: cell.platform,
+        network: ctx.smokeNetwork,
+        name: `rma-${ctx.runTag}-${cell.id}-${index}`,
+        now: ctx.now
+      })
+    )
+  }
+  const testSeconds = seconds(ctx.now() - testStart)
+  const failed = tests.filter(t => t.status !== 'passed')
+  ctx.logBlock(
+    `${cell.id}: smoke tests (${run}) ${failed.length === 0 ? 'passed' : `${failed.length} FAILED`} in ${testSeconds} s`,
+    tests.map(describeTest).join('\n')
+  )
+  if (failed.length > 0) {
+    const first = failed[0]
+    return {
+      ...withImage,
+      status: 'failed',
+      failure: `smoke test "${first.name}" ${first.status}: ${first.reason ?? ''}`,
+      testSeconds,
+      tests
+    }
+  }
+  return { ...withImage, status: 'passed', testSeconds, tests }
+}
+
+function describeTest(t: TestResult): string {
+  const head = `${t.status === 'passed' ? 'ok  ' : 'FAIL'} ${t.name} (${t.seconds.toFixed(1)} s)`
+  if (t.status === 'passed') return head
+  const output = t.output === '' ? '' : `\n${t.output.replace(/^/gm, '       | ')}`
+  return `${head}: ${t.reason ?? t.status}${output}`
+}

@@ -1,0 +1,82 @@
+/**
+ * Before any build: every base image the Dockerfile builds FROM must hold every platform it is
+ * needed for. An amd64-only base (osrf/ros:*-desktop) built for arm64 would otherwise yield an
+ * "arm64" image full of amd64 binaries.
+ */
+import type { Cell } from '../plan/planner.js'
+import { resolveBaseImages } from '../tooling/dockerfile.js'
+import type { Docker } from '../tooling/docker.js'
+import { errorMessage } from '../runtime.js'
+
+export interface BaseNeed {
+  readonly image: string
+  /** platform -> cell ids needing it */
+  readonly platforms: Map<string, string[]>
+}
+
+/** Which base images are needed for which platforms, over all cells. Pure. */
+export function baseNeeds(
+  dockerfile: string,
+  cells: readonly Cell[],
+  buildPlatform: string
+): BaseNeed[] {
+  const needs = new Map<string, BaseNeed>()
+  for (const cell of cells) {
+    const uses = resolveBaseImages(dockerfile, {
+      buildArgs: cell.buildArgs,
+      targetPlatform: cell.platform,
+      buildPlatform
+    })
+    for (const use of uses) {
+      const need = needs.get(use.image) ?? {
+        image: use.image,
+        platforms: new Map<string, string[]>()
+      }
+      needs.set(use.image, need)
+      const ids = need.platforms.get(use.platform) ?? []
+      ids.push(cell.id)
+      need.platforms.set(use.platform, ids)
+    }
+  }
+  return [...needs.values()]
+}
+
+/** The platforms an image has: from its registry, or from the local engine when it is only local. */
+async function platformsOf(docker: Docker, image: string): Promise<string[]> {
+  try {
+    return (await docker.remotePlatforms(image)).platforms
+  } catch (remoteError) {
+    try {
+      const local = await docker.inspectImage(image)
+      return [`${local.os}/${local.architecture}${local.variant ? `/${local.variant}` : ''}`]
+    } catch {
+      throw new Error(`Base image ${image} cannot be inspected: ${errorMessage(remoteError)}`)
+    }
+  }
+}
+
+export async function checkBases(
+  needs: readonly BaseNeed[],
+  docker: Docker,
+  log: (message: string) => void
+): Promise<void> {
+  const problems: string[] = []
+  for (const need of needs) {
+    const has = await platformsOf(docker, need.image)
+    const missing = [...need.platforms.keys()].filter(p => !has.includes(p))
+    log(
+      `${need.image}: has ${has.join(', ')}${missing.length ? `; MISSING ${missing.join(', ')}` : ''}`
+    )
+    if (missing.length > 0) {
+      const cells = missing.flatMap(p => need.platforms.get(p) ?? [])
+      problems.push(
+        `base image ${need.image} has ${has.join(', ')} only; missing ${missing.join(', ')} (needed by ${cells.join(', ')})`
+      )
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `Preflight: ${problems.join('; ')}. Nothing was built: drop those platforms or use a multi-arch base such as ros:<distro>-ros-base.`
+    )
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Publishing a distro: only when every one of its cells passed. Each tested image is pushed under
+ * its arch tag, then one index made of exactly those digests is published under every tag and read
+ * back from the registry to check it holds exactly the planned platforms.
+ */
+import type { Cell, Manifest } from '../plan/planner.js'
+import type { CellResult, DistroResult } from '../report/results.js'
+import { indexPlatforms, type Docker } from '../tooling/docker.js'
+import { errorMessage } from '../runtime.js'
+
+export interface PublishOptions {
+  readonly docker: Docker
+  readonly image: string
+  readonly platforms: readonly string[]
+  readonly log: (message: string) => void
+}
+
+export interface Published {
+  readonly distro: DistroResult
+  /** Per cell id: the arch tag and manifest digest pushed */
+  readonly pushed: ReadonlyMap<string, { tag: string; digest: string }>
+}
+
+export async function publishDistro(
+  manifest: Manifest,
+  cells: readonly Cell[],
+  results: readonly CellResult[],
+  o: PublishOptions
+): Promise<Published> {
+  const pushed = new Map<string, { tag: string; digest: string }>()
+  try {
+    for (const cell of cells) {
+      const result = results.find(r => r.id === cell.id)
+      if (result?.status !== 'passed' || result.imageId === undefined) {
+        throw new Error(`cell ${cell.id} did not pass`)
+      }
+      await o.docker.tag(result.imageId, cell.pushTag)
+      const digest = await o.docker.push(cell.pushTag)
+      o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${digest}`)
+      pushed.set(cell.id, { tag: cell.pushTag, digest })
+    }
+    const sources = cells.map(c => `${o.image}@${pushed.get(c.id)?.digest}`)
+    await o.docker.createIndex(manifest.tags, sources)
+    const platforms = indexPlatforms(await o.docker.inspectRaw(manifest.tags[0])) ?? []
+    const expected = [...o.platforms].sort()
+    if (JSON.stringify([...platforms].sort()) !== JSON.stringify(expected)) {
+      throw new Error(
+        `the published index holds ${platforms.join(', ') || 'nothing'}, expected exactly ${expected.join(', ')}`
+      )
+    }
+    const digest = await o.docker.remoteDigest(manifest.tags[0])
+    o.log(`Published ${manifest.tags.join(', ')} -> ${digest}`)
+    return {
+      distro: { distro: manifest.distro, status: 'published', tags: manifest.tags, digest },
+      pushed
+    }
+  } catch (error) {
+    return {
+      distro: {
+        distro: manifest.distro,
+        status: 'publish failed',
+        tags: [],
+        reason: errorMessage(error)
+      },
+      pushed
+    }
+  }
+}

@@ -1,0 +1,70 @@
+/** The job summary of a real run: a distro x platform table, then the failures in detail. */
+import type { Plan } from '../plan/planner.js'
+import { escapeHtml } from './escape.js'
+import type { CellResult, RunResults } from './results.js'
+
+/** GitHub keeps at most 1 MiB of summary per step; stay well below. */
+export const SUMMARY_LIMIT = 512 * 1024
+const OUTPUT_LIMIT = 4000
+
+export function formatSize(bytes: number | undefined): string {
+  if (bytes === undefined) return ''
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`
+  return `${(bytes / 1e3).toFixed(0)} kB`
+}
+
+const ICON: Record<CellResult['status'], string> = {
+  passed: '✅ passed',
+  failed: '❌ failed',
+  cancelled: '⏹️ cancelled'
+}
+
+function cellHtml(c: CellResult | undefined): string {
+  if (c === undefined) return '<td></td>'
+  const lines = [
+    ICON[c.status],
+    `build ${c.buildSeconds} s, tests ${c.testSeconds} s${c.emulated ? ' (emulated)' : ''}`,
+    formatSize(c.size),
+    c.pushed ? `<code>${escapeHtml(c.pushed.digest.slice(0, 19))}</code>` : ''
+  ].filter(l => l !== '')
+  return `<td>${lines.join('<br>')}</td>`
+}
+
+export function resultsSummary(plan: Plan, results: RunResults): string {
+  const head = `<tr><th>distro</th>${plan.platforms.map(p => `<th>${escapeHtml(p)}</th>`).join('')}<th>published</th></tr>`
+  const rows = plan.manifests.map(m => {
+    const cells = plan.platforms.map(p =>
+      cellHtml(results.cells.find(c => c.distro === m.distro && c.platform === p))
+    )
+    const d = results.distros.find(x => x.distro === m.distro)
+    const published =
+      d?.status === 'published'
+        ? `${d.tags.map(t => `<code>${escapeHtml(t)}</code>`).join('<br>')}<br><code>${escapeHtml(d.digest ?? '')}</code>`
+        : escapeHtml(d?.status === 'tested' ? 'tested, push off' : (d?.reason ?? d?.status ?? ''))
+    return `<tr><td>${escapeHtml(m.distro)}</td>${cells.join('')}<td>${published}</td></tr>`
+  })
+  const failures = results.cells
+    .filter(c => c.status === 'failed')
+    .map(c => {
+      const failedTests = c.tests
+        .filter(t => t.status !== 'passed')
+        .map(
+          t =>
+            `<p><b>${escapeHtml(t.name)}</b> (${escapeHtml(t.source)}) ${escapeHtml(t.status)}: ${escapeHtml(t.reason ?? '')}</p>\n` +
+            `<pre>${escapeHtml(t.output.slice(-OUTPUT_LIMIT)) || '(no output)'}</pre>`
+        )
+      const log = c.buildLog ? `<pre>${escapeHtml(c.buildLog.slice(-OUTPUT_LIMIT))}</pre>` : ''
+      return (
+        `<details><summary>❌ ${escapeHtml(c.id)}: ${escapeHtml(c.failure ?? 'failed')}</summary>\n\n` +
+        `${failedTests.join('\n')}${log}\n</details>`
+      )
+    })
+  const passed = results.cells.filter(c => c.status === 'passed').length
+  const html =
+    `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed in ${results.seconds} s</h2>\n` +
+    `<table>${head}\n${rows.join('\n')}\n</table>\n` +
+    (failures.length ? `<h3>Failures</h3>\n${failures.join('\n')}\n` : '')
+  if (html.length <= SUMMARY_LIMIT) return html
+  return `${html.slice(0, SUMMARY_LIMIT)}\n</pre></details>\n<p>(summary cut at ${SUMMARY_LIMIT} characters)</p>\n`
+}

@@ -1,0 +1,227 @@
+/** Typed docker and buildx commands over the Exec seam. Argument lists are built by pure functions. */
+import { check, ToolError, type Exec, type ExecResult } from './exec.js'
+
+export interface BuildRequest {
+  readonly platform: string
+  readonly file: string
+  readonly context: string
+  readonly tag: string
+  readonly buildArgs: readonly (readonly [string, string])[]
+  readonly labels?: readonly (readonly [string, string])[]
+  /** default, host or none */
+  readonly network: string
+  readonly builder: string
+  readonly iidFile: string
+}
+
+/** `docker buildx build` arguments: one platform, loaded into the engine, no attestations. */
+export function buildCommand(r: BuildRequest): string[] {
+  const args = ['buildx', 'build']
+  if (r.builder !== '') args.push('--builder', r.builder)
+  args.push('--platform', r.platform, '--file', r.file, '--tag', r.tag)
+  for (const [k, v] of r.buildArgs) args.push('--build-arg', `${k}=${v}`)
+  for (const [k, v] of r.labels ?? []) args.push('--label', `${k}=${v}`)
+  if (r.network !== 'default') args.push('--network', r.network)
+  // Attestations would add unknown/unknown entries to the index and cannot be --load'ed.
+  args.push('--provenance=false', '--sbom=false', '--load', '--iidfile', r.iidFile, '--', r.context)
+  return args
+}
+
+export interface ContainerRequest {
+  readonly name: string
+  readonly image: string
+  readonly platform: string
+  readonly network: string
+  /** Arguments after the image: passed to the image's own entrypoint */
+  readonly command: readonly string[]
+}
+
+export function runCommand(r: ContainerRequest): string[] {
+  const args = ['run', '--rm', '--name', r.name, '--platform', r.platform, '--pull', 'never']
+  if (r.network !== 'default') args.push('--network', r.network)
+  args.push('--', r.image, ...r.command)
+  return args
+}
+
+export interface ImageInfo {
+  readonly id: string
+  readonly os: string
+  readonly architecture: string
+  readonly variant: string
+  readonly size: number
+}
+
+export interface PlatformList {
+  /** What the reference points at: a multi-platform index or a single image */
+  readonly kind: 'index' | 'image'
+  /** os/arch[/variant] of each entry; attestation entries (unknown/unknown) are left out */
+  readonly platforms: string[]
+}
+
+/** Platforms of an index from `imagetools inspect --raw`, without attestation manifests. */
+export function indexPlatforms(raw: string): string[] | null {
+  const doc = JSON.parse(raw) as {
+    manifests?: { platform?: { os?: string; architecture?: string; variant?: string } }[]
+  }
+  if (!Array.isArray(doc.manifests)) return null
+  return doc.manifests
+    .map(m => m.platform)
+    .filter(p => p !== undefined && p.os !== 'unknown' && p.architecture !== 'unknown')
+    .map(p => formatPlatform(p?.os ?? '', p?.architecture ?? '', p?.variant ?? ''))
+}
+
+export function formatPlatform(os: string, architecture: string, variant: string): string {
+  // arm64 images carry the v8 variant on some registries; linux/arm64 is what users write.
+  const v = architecture === 'arm64' && variant === 'v8' ? '' : variant
+  return v === '' ? `${os}/${architecture}` : `${os}/${architecture}/${v}`
+}
+
+export class Docker {
+  constructor(private readonly exec: Exec) {}
+
+  run(args: readonly string[], input?: string): Promise<ExecResult> {
+    return this.exec.run('docker', args, input === undefined ? undefined : { input })
+  }
+
+  private check(what: string, args: readonly string[], input?: string): Promise<ExecResult> {
+    return check(this.exec, what, 'docker', args, input === undefined ? undefined : { input })
+  }
+
+  async serverVersion(): Promise<string> {
+    const r = await this.check('Reaching the Docker engine', [
+      'version',
+      '--format',
+      '{{.Server.Version}}'
+    ])
+    return r.stdout.trim()
+  }
+
+  /** The buildx version, or null when the plugin is missing. */
+  async buildxVersion(): Promise<string | null> {
+    const r = await this.run(['buildx', 'version'])
+    if (r.code !== 0) return null
+    const m = /\bv?(\d+\.\d+\.\d+)/.exec(r.stdout)
+    return m ? m[1] : null
+  }
+
+  async build(request: BuildRequest): Promise<ExecResult> {
+    return this.run(buildCommand(request))
+  }
+
+  async inspectImage(ref: string): Promise<ImageInfo> {
+    const r = await this.check(`Inspecting image ${ref}`, [
+      'image',
+      'inspect',
+      '--format',
+      '{{json .}}',
+      ref
+    ])
+    const doc = JSON.parse(r.stdout) as {
+      Id: string
+      Os: string
+      Architecture: string
+      Variant?: string
+      Size: number
+    }
+    return {
+      id: doc.Id,
+      os: doc.Os,
+      architecture: doc.Architecture,
+      variant: doc.Variant ?? '',
+      size: doc.Size
+    }
+  }
+
+  /** The platforms a registry reference holds. */
+  async remotePlatforms(ref: string): Promise<PlatformList> {
+    const raw = await this.check(`Inspecting ${ref} in its registry`, [
+      'buildx',
+      'imagetools',
+      'inspect',
+      '--raw',
+      ref
+    ])
+    const platforms = indexPlatforms(raw.stdout)
+    if (platforms !== null) return { kind: 'index', platforms }
+    const config = await this.check(`Reading the config of ${ref}`, [
+      'buildx',
+      'imagetools',
+      'inspect',
+      '--format',
+      '{{json .Image}}',
+      ref
+    ])
+    const image = JSON.parse(config.stdout) as {
+      os?: string
+      architecture?: string
+      variant?: string
+    }
+    return {
+      kind: 'image',
+      platforms: [formatPlatform(image.os ?? '', image.architecture ?? '', image.variant ?? '')]
+    }
+  }
+
+  async login(registry: string, username: string, password: string): Promise<void> {
+    await this.check(
+      `Logging in to ${registry}`,
+      ['login', registry, '--username', username, '--password-stdin'],
+      password
+    )
+  }
+
+  async logout(registry: string): Promise<void> {
+    await this.check(`Logging out of ${registry}`, ['logout', registry])
+  }
+
+  async tag(source: string, target: string): Promise<void> {
+    await this.check(`Tagging ${target}`, ['tag', source, target])
+  }
+
+  /** Push a tag; returns the digest of the manifest the registry stored. */
+  async push(ref: string): Promise<string> {
+    const r = await this.check(`Pushing ${ref}`, ['push', ref])
+    const m = /digest: (sha256:[a-f0-9]{64})/.exec(r.stdout)
+    if (!m) throw new ToolError(`Reading the digest pushed for ${ref}`, r)
+    return m[1]
+  }
+
+  /** Publish one index under every tag from per-platform sources (name@digest). */
+  async createIndex(tags: readonly string[], sources: readonly string[]): Promise<void> {
+    const args = ['buildx', 'imagetools', 'create']
+    for (const t of tags) args.push('--tag', t)
+    await this.check(`Publishing ${tags.join(', ')}`, [...args, ...sources])
+  }
+
+  async inspectRaw(ref: string): Promise<string> {
+    return (
+      await this.check(`Inspecting ${ref}`, ['buildx', 'imagetools', 'inspect', '--raw', ref])
+    ).stdout
+  }
+
+  /** The digest a tag points at in its registry. */
+  async remoteDigest(ref: string): Promise<string> {
+    const r = await this.check(`Inspecting ${ref}`, ['buildx', 'imagetools', 'inspect', ref])
+    const digest = parseInspectDigest(r.stdout)
+    if (digest === null) throw new ToolError(`Reading the digest of ${ref}`, r)
+    return digest
+  }
+
+  async kill(name: string): Promise<void> {
+    await this.run(['kill', name])
+  }
+
+  async removeContainer(name: string): Promise<void> {
+    await this.run(['rm', '--force', name])
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    await this.run(['image', 'rm', '--force', ref])
+  }
+}
+
+/** The digest line of `docker buildx imagetools inspect REF`'s default output. */
+export function parseInspectDigest(text: string): string | null {
+  const m = /^Digest:\s+(sha256:[a-f0-9]{64})\s*$/m.exec(text)
+  return m ? m[1] : null
+}

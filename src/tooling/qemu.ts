@@ -1,0 +1,78 @@
+/**
+ * QEMU user emulation: each foreign platform needs its binfmt_misc entry. Registered entries are
+ * reused; missing ones are installed with the qemu-image (tonistiigi/binfmt --install).
+ */
+import { findPlatform, type PlatformInfo } from '../ros/platforms.js'
+import { lastLine, type Exec } from './exec.js'
+
+export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc'
+
+/** Reads a file, or returns undefined when it does not exist. */
+export type ReadText = (path: string) => Promise<string | undefined>
+
+export interface QemuReport {
+  /** Platforms the runner runs natively (no emulation needed) */
+  readonly native: string[]
+  /** Foreign platforms already registered */
+  readonly found: string[]
+  /** Foreign platforms this run registered */
+  readonly installed: string[]
+}
+
+/** An entry is usable when it exists, is enabled and has the F flag (works inside containers). */
+export function binfmtUsable(entry: string | undefined): boolean {
+  if (entry === undefined) return false
+  const lines = entry.split('\n')
+  if (lines[0].trim() !== 'enabled') return false
+  const flags = lines.find(l => l.startsWith('flags:'))
+  return flags === undefined || flags.slice('flags:'.length).includes('F')
+}
+
+export async function ensureEmulation(
+  platforms: readonly string[],
+  hostPlatform: string,
+  qemuImage: string,
+  exec: Exec,
+  read: ReadText,
+  log: (message: string) => void
+): Promise<QemuReport> {
+  const report: QemuReport = { native: [], found: [], installed: [] }
+  const foreign: PlatformInfo[] = []
+  for (const p of platforms) {
+    if (p === hostPlatform) {
+      report.native.push(p)
+      continue
+    }
+    const info = findPlatform(p) as PlatformInfo
+    if (binfmtUsable(await read(`${BINFMT_DIR}/${info.binfmt}`))) report.found.push(p)
+    else foreign.push(info)
+  }
+  for (const p of report.native) log(`${p}: native on this runner, no emulation needed`)
+  for (const p of report.found) log(`${p}: QEMU already registered (${findPlatform(p)?.binfmt})`)
+  if (foreign.length === 0) return report
+
+  const arches = foreign.map(f => f.qemuArch).join(',')
+  log(`Registering QEMU for ${foreign.map(f => f.platform).join(', ')} with ${qemuImage}`)
+  const r = await exec.run('docker', [
+    'run',
+    '--privileged',
+    '--rm',
+    qemuImage,
+    '--install',
+    arches
+  ])
+  for (const f of foreign) {
+    if (!binfmtUsable(await read(`${BINFMT_DIR}/${f.binfmt}`))) {
+      const why =
+        r.code === 0
+          ? 'the entry is still missing after installing'
+          : lastLine(r.stderr || r.stdout)
+      throw new Error(
+        `Cannot emulate ${f.platform}: binfmt_misc has no usable ${f.binfmt} and registering it with ${qemuImage} failed (${why}). ` +
+          'Run on a runner of that architecture, or allow privileged containers.'
+      )
+    }
+    report.installed.push(f.platform)
+  }
+  return report
+}

@@ -1,0 +1,31 @@
+/** The real outside world: @actions/exec, @actions/tool-cache and the file system. */
+import * as tc from '@actions/tool-cache'
+import { readFile } from 'node:fs/promises'
+import type { ToolCache } from './tooling/buildx.js'
+import { actionsExecutor, type Exec } from './tooling/exec.js'
+import type { ReadText } from './tooling/qemu.js'
+
+export interface Tools {
+  readonly exec: Exec
+  readonly toolCache: ToolCache
+  readonly readText: ReadText
+}
+
+export function realTools(): Tools {
+  return {
+    exec: actionsExecutor(),
+    toolCache: {
+      find: (tool, version, arch) => tc.find(tool, version, arch),
+      download: url => tc.downloadTool(url),
+      cacheFile: (source, target, tool, version, arch) =>
+        tc.cacheFile(source, target, tool, version, arch)
+    },
+    readText: async path => {
+      try {
+        return await readFile(path, 'utf8')
+      } catch {
+        return undefined
+      }
+    }
+  }
+}
