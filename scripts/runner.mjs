@@ -167,7 +167,8 @@ async function cli(args) {
     console.log(`post step: exit ${result.post.code} in ${(result.post.ms / 1000).toFixed(1)} s`)
   console.log(`outputs (GITHUB_OUTPUT): ${result.files.output}`)
   for (const [k, v] of Object.entries(result.outputs)) {
-    console.log(`  ${k} = ${v.length > 160 ? `${v.slice(0, 157)}...` : v.replace(/\n/g, ' ')}`)
+    const line = v.replace(/\n/g, ' ')
+    console.log(`  ${k} = ${line.length > 160 ? `${line.slice(0, 157)}...` : line}`)
   }
   console.log(`job summary (GITHUB_STEP_SUMMARY): ${result.files.summary}`)
   process.exitCode = result.main.code !== 0 ? result.main.code : (result.post?.code ?? 0)

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n=== %s ===\n' "$*"; }
 
 step "npm packages"
-npm ci --no-audit --no-fund --loglevel=error
+bash scripts/npm-deps.sh
 
 step "lint"
 npm run --silent lint
