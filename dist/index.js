@@ -32066,6 +32066,7 @@ function readConfig(get, ctx) {
             ? null
             : parseInteger(inputs_names/* Inputs */.G0.MaxParallel, text(inputs_names/* Inputs */.G0.MaxParallel), 1, 1, 64),
         network: parseChoice(inputs_names/* Inputs */.G0.Network, text(inputs_names/* Inputs */.G0.Network), NETWORKS, 'default'),
+        pull: parseBoolean(inputs_names/* Inputs */.G0.Pull, text(inputs_names/* Inputs */.G0.Pull), true),
         dryRun: parseBoolean(inputs_names/* Inputs */.G0.DryRun, text(inputs_names/* Inputs */.G0.DryRun), false),
         buildxVersion,
         buildxUrl,
@@ -32253,6 +32254,8 @@ function buildCommand(r) {
         args.push('--label', `${k}=${v}`);
     if (r.network !== 'default')
         args.push('--network', r.network);
+    if (r.pull)
+        args.push('--pull');
     // Attestations would add unknown/unknown entries to the index and cannot be --load'ed.
     args.push('--provenance=false', '--sbom=false', '--load', '--iidfile', r.iidFile, '--', r.context);
     return args;
@@ -32707,6 +32710,7 @@ async function runCell(cell, ctx) {
         tag: cell.localTag,
         buildArgs: cell.buildArgs,
         network: ctx.network,
+        pull: ctx.pull,
         builder: ctx.builder,
         iidFile
     });
@@ -33379,6 +33383,7 @@ async function runPipeline(config, plan, d) {
         file: config.file,
         context: config.context,
         network: config.network,
+        pull: config.pull,
         smokeNetwork: config.smokeNetwork,
         builder,
         tempDir: d.tempDir,
@@ -34870,11 +34875,11 @@ async function run(rt, tools = realTools()) {
         const failed = failedCells(results);
         for (const cell of failed) {
             if (cell.status === 'failed')
-                rt.error(`${cell.id}: ${cell.failure ?? 'failed'}`, `ros-multiarch: ${cell.id} failed`);
+                rt.error(`${cell.id}: ${cell.failure ?? 'failed'}`, `${cell.id} failed`);
         }
         const unpublished = results.distros.filter(d => d.status === 'publish failed');
         for (const d of unpublished)
-            rt.error(`${d.distro}: publishing failed: ${d.reason ?? ''}`, 'ros-multiarch: publish failed');
+            rt.error(`${d.distro}: publishing failed: ${d.reason ?? ''}`, `${d.distro} not published`);
         if (failed.length > 0 || unpublished.length > 0) {
             const parts = [];
             if (failed.length > 0) {
@@ -35001,6 +35006,7 @@ const Inputs = {
     FailFast: 'fail-fast',
     MaxParallel: 'max-parallel',
     Network: 'network',
+    Pull: 'pull',
     DryRun: 'dry-run',
     BuildxVersion: 'buildx-version',
     BuildxUrl: 'buildx-url',

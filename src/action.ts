@@ -61,11 +61,11 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
     const failed = failedCells(results)
     for (const cell of failed) {
       if (cell.status === 'failed')
-        rt.error(`${cell.id}: ${cell.failure ?? 'failed'}`, `ros-multiarch: ${cell.id} failed`)
+        rt.error(`${cell.id}: ${cell.failure ?? 'failed'}`, `${cell.id} failed`)
     }
     const unpublished = results.distros.filter(d => d.status === 'publish failed')
     for (const d of unpublished)
-      rt.error(`${d.distro}: publishing failed: ${d.reason ?? ''}`, 'ros-multiarch: publish failed')
+      rt.error(`${d.distro}: publishing failed: ${d.reason ?? ''}`, `${d.distro} not published`)
     if (failed.length > 0 || unpublished.length > 0) {
       const parts = []
       if (failed.length > 0) {

@@ -25,6 +25,7 @@ describe('readConfig: good inputs', () => {
       failFast: false,
       maxParallel: null,
       network: 'default',
+      pull: true,
       dryRun: false,
       buildxVersion: '>=0.13.0',
       driver: 'docker',

@@ -19,6 +19,7 @@ describe('buildCommand', () => {
           ['ROS_DISTRO', 'humble']
         ],
         network: 'host',
+        pull: true,
         builder: '',
         iidFile: '/tmp/x.iid'
       })
@@ -37,6 +38,7 @@ describe('buildCommand', () => {
       'ROS_DISTRO=humble',
       '--network',
       'host',
+      '--pull',
       '--provenance=false',
       '--sbom=false',
       '--load',
@@ -55,11 +57,13 @@ describe('buildCommand', () => {
       tag: 't',
       buildArgs: [],
       network: 'default',
+      pull: false,
       builder: 'ci',
       iidFile: 'i'
     })
     expect(args.slice(0, 4)).toEqual(['buildx', 'build', '--builder', 'ci'])
     expect(args).not.toContain('--network')
+    expect(args).not.toContain('--pull')
   })
 })
 

@@ -61,6 +61,8 @@ export interface Config {
   /** null: as many as the runner has CPUs (resolved by the caller) */
   readonly maxParallel: number | null
   readonly network: Network
+  /** Always pull the base images (--pull), so the build uses what the registry holds */
+  readonly pull: boolean
   readonly dryRun: boolean
   readonly buildxVersion: string
   readonly buildxUrl: string
@@ -187,6 +189,7 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
         ? null
         : parseInteger(Inputs.MaxParallel, text(Inputs.MaxParallel), 1, 1, 64),
     network: parseChoice(Inputs.Network, text(Inputs.Network), NETWORKS, 'default'),
+    pull: parseBoolean(Inputs.Pull, text(Inputs.Pull), true),
     dryRun: parseBoolean(Inputs.DryRun, text(Inputs.DryRun), false),
     buildxVersion,
     buildxUrl,

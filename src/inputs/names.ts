@@ -21,6 +21,7 @@ export const Inputs = {
   FailFast: 'fail-fast',
   MaxParallel: 'max-parallel',
   Network: 'network',
+  Pull: 'pull',
   DryRun: 'dry-run',
   BuildxVersion: 'buildx-version',
   BuildxUrl: 'buildx-url',

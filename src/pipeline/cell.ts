@@ -12,6 +12,7 @@ export interface CellContext {
   readonly file: string
   readonly context: string
   readonly network: string
+  readonly pull: boolean
   readonly smokeNetwork: string
   readonly builder: string
   /** A folder for iid files */
@@ -43,6 +44,7 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
     tag: cell.localTag,
     buildArgs: cell.buildArgs,
     network: ctx.network,
+    pull: ctx.pull,
     builder: ctx.builder,
     iidFile
   })

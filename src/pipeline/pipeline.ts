@@ -123,6 +123,7 @@ export async function runPipeline(
     file: config.file,
     context: config.context,
     network: config.network,
+    pull: config.pull,
     smokeNetwork: config.smokeNetwork,
     builder,
     tempDir: d.tempDir,

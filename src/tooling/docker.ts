@@ -10,6 +10,7 @@ export interface BuildRequest {
   readonly labels?: readonly (readonly [string, string])[]
   /** default, host or none */
   readonly network: string
+  readonly pull: boolean
   readonly builder: string
   readonly iidFile: string
 }
@@ -22,6 +23,7 @@ export function buildCommand(r: BuildRequest): string[] {
   for (const [k, v] of r.buildArgs) args.push('--build-arg', `${k}=${v}`)
   for (const [k, v] of r.labels ?? []) args.push('--label', `${k}=${v}`)
   if (r.network !== 'default') args.push('--network', r.network)
+  if (r.pull) args.push('--pull')
   // Attestations would add unknown/unknown entries to the index and cannot be --load'ed.
   args.push('--provenance=false', '--sbom=false', '--load', '--iidfile', r.iidFile, '--', r.context)
   return args

@@ -1,0 +1,252 @@
+/**
+ * The pipeline on the test bed's real Docker engine, buildx, QEMU and authenticated registry.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
+import { logs, manifestOf, runE2e, tagsOf, testbed, uniqueRepo, visibleLog } from './testbed.js'
+
+const EXAMPLE = {
+  context: 'examples/ros-app',
+  'smoke-test-file': 'examples/ros-app/smoke.yaml',
+  // The test bed's ROS 2 bases are minimal (no ros2 CLI): the example checks its own ROS environment.
+  'ros-checks': 'false'
+}
+const MINUTES = 60_000
+
+interface CellOut {
+  id: string
+  status: string
+  imageId?: string
+  pushed?: { tag: string; digest: string }
+  tests: { name: string; status: string }[]
+}
+
+function platformsOf(index: {
+  manifests?: { platform: { os: string; architecture: string } }[]
+}): string[] {
+  return (index.manifests ?? []).map(m => `${m.platform.os}/${m.platform.architecture}`).sort()
+}
+
+describe('pipeline on the test bed', () => {
+  const tb = testbed()
+  const repo = uniqueRepo('example')
+  const image = `${tb.registry}/${repo}`
+  const base = `${tb.registry}/ros:{distro}-ros-base`
+  let firstDigests: Record<string, string> = {}
+
+  it(
+    '2 distros x amd64/arm64: publishes complete indexes of exactly the tested images',
+    async () => {
+      const r = await runE2e({
+        ...EXAMPLE,
+        distros: 'humble, jazzy',
+        image,
+        'base-image': base,
+        push: 'true'
+      })
+      expect(r.code).toBe(0)
+      const cells = JSON.parse(r.outputs.results) as CellOut[]
+      expect(cells.map(c => [c.id, c.status])).toEqual([
+        ['humble-amd64', 'passed'],
+        ['humble-arm64', 'passed'],
+        ['jazzy-amd64', 'passed'],
+        ['jazzy-arm64', 'passed']
+      ])
+      for (const distro of ['humble', 'jazzy']) {
+        const index = await manifestOf(repo, distro)
+        expect(index).not.toBeNull()
+        // exactly linux/amd64 and linux/arm64: no unknown/unknown attestation entries
+        expect(platformsOf(index ?? {})).toEqual(['linux/amd64', 'linux/arm64'])
+        for (const entry of index?.manifests ?? []) {
+          const arch = entry.platform.architecture
+          const cell = cells.find(c => c.id === `${distro}-${arch}`)
+          // the index points at what was pushed for the cell...
+          expect(entry.digest).toBe(cell?.pushed?.digest)
+          // ...and that manifest's config is the very image that was tested
+          const manifest = await manifestOf(repo, entry.digest)
+          expect(manifest?.config?.digest).toBe(cell?.imageId)
+        }
+      }
+      expect(await tagsOf(repo)).toEqual(
+        [
+          'humble',
+          'humble-amd64',
+          'humble-arm64',
+          'humble-e2e0123',
+          'jazzy',
+          'jazzy-amd64',
+          'jazzy-arm64',
+          'jazzy-e2e0123'
+        ].sort()
+      )
+      firstDigests = JSON.parse(r.outputs.digests) as Record<string, string>
+      expect(firstDigests[`${image}:humble`]).toBe((await manifestOf(repo, 'humble'))?.digest)
+      expect(r.outputs.tags.split('\n').sort()).toEqual(
+        [
+          `${image}:humble`,
+          `${image}:humble-e2e0123`,
+          `${image}:jazzy`,
+          `${image}:jazzy-e2e0123`
+        ].sort()
+      )
+      expect(r.summary).toContain('4 of 4 cells passed')
+      expect(r.log).toContain('linux/arm64: QEMU already registered (qemu-aarch64)')
+      expect(r.log).toContain(`Logged out of ${tb.registry}`)
+    },
+    15 * MINUTES
+  )
+
+  it(
+    'an arm64 smoke test failure publishes nothing for that distro and leaves its tags where they were',
+    async () => {
+      const r = await runE2e({
+        ...EXAMPLE,
+        distros: 'humble, jazzy',
+        image,
+        'base-image': base,
+        push: 'true',
+        'smoke-tests': 'test "$(uname -m)" != aarch64 || test "$ROS_DISTRO" != humble'
+      })
+      expect(r.code).toBe(1)
+      const cells = JSON.parse(r.outputs.results) as CellOut[]
+      expect(cells.map(c => [c.id, c.status])).toEqual([
+        ['humble-amd64', 'passed'],
+        ['humble-arm64', 'failed'],
+        ['jazzy-amd64', 'passed'],
+        ['jazzy-arm64', 'passed']
+      ])
+      // humble: not a tag moved, not even the tested amd64 image's arch tag
+      expect((await manifestOf(repo, 'humble'))?.digest).toBe(firstDigests[`${image}:humble`])
+      expect((await manifestOf(repo, 'humble-amd64'))?.digest).toBe(
+        firstDigests[`${image}:humble-amd64`]
+      )
+      // jazzy passed everywhere: published by this run
+      const jazzy = await manifestOf(repo, 'jazzy')
+      expect(platformsOf(jazzy ?? {})).toEqual(['linux/amd64', 'linux/arm64'])
+      expect(r.outputs.tags.split('\n').sort()).toEqual([
+        `${image}:jazzy`,
+        `${image}:jazzy-e2e0123`
+      ])
+      // the summary says which test failed where
+      expect(r.summary).toContain('3 of 4 cells passed')
+      expect(r.summary).toContain(
+        '❌ humble-arm64: smoke test &quot;test &quot;$(uname -m)&quot; != aarch64'
+      )
+      expect(r.summary).toContain('not published: humble-arm64 failed')
+      expect(r.log).toContain('::error title=humble-arm64 failed::humble-arm64: smoke test')
+      expect(r.log).toMatch(/::error::1 of 4 cells did not pass \(humble-arm64\)/)
+    },
+    15 * MINUTES
+  )
+
+  it(
+    'an amd64-only base fails in preflight, before any build',
+    async () => {
+      const failRepo = uniqueRepo('amd64-only')
+      const r = await runE2e({
+        ...EXAMPLE,
+        distros: 'humble',
+        image: `${tb.registry}/${failRepo}`,
+        'base-image': tb.amd64OnlyBase,
+        push: 'true'
+      })
+      expect(r.code).toBe(1)
+      expect(r.log).toContain(
+        `::error::Preflight: base image ${tb.amd64OnlyBase} has linux/amd64 only; missing linux/arm64 (needed by humble-arm64). Nothing was built`
+      )
+      expect(r.log).not.toMatch(/: build \((native|emulated)\)/)
+      expect(await tagsOf(failRepo)).toEqual([])
+    },
+    10 * MINUTES
+  )
+
+  it(
+    'a failing build fails its cell with the build log, and nothing is pushed',
+    async () => {
+      const failRepo = uniqueRepo('failing-build')
+      const r = await runE2e({
+        distros: 'humble',
+        platforms: 'linux/arm64',
+        image: `${tb.registry}/${failRepo}`,
+        'base-image': base,
+        context: '__tests__/fixtures/dockerfiles/failing-run',
+        push: 'true'
+      })
+      expect(r.code).toBe(1)
+      const cells = JSON.parse(r.outputs.results) as (CellOut & {
+        failure: string
+        buildLog: string
+      })[]
+      expect(cells[0]).toMatchObject({ id: 'humble-arm64', status: 'failed', tests: [] })
+      expect(cells[0].failure).toMatch(/^build failed: /)
+      expect(cells[0].buildLog).toContain('about to fail on aarch64')
+      expect(r.summary).toContain('about to fail on aarch64')
+      expect(await tagsOf(failRepo)).toEqual([])
+    },
+    10 * MINUTES
+  )
+
+  it(
+    'push: false tests every cell and pushes nothing',
+    async () => {
+      const localRepo = uniqueRepo('no-push')
+      const r = await runE2e({
+        ...EXAMPLE,
+        distros: 'kilted',
+        image: `${tb.registry}/${localRepo}`,
+        'base-image': base,
+        push: 'false'
+      })
+      expect(r.code).toBe(0)
+      const cells = JSON.parse(r.outputs.results) as CellOut[]
+      expect(cells.map(c => [c.id, c.status, c.pushed])).toEqual([
+        ['kilted-amd64', 'passed', undefined],
+        ['kilted-arm64', 'passed', undefined]
+      ])
+      // every test of every cell ran
+      for (const c of cells) expect(c.tests.length).toBeGreaterThanOrEqual(4)
+      expect(r.outputs.tags).toBe('')
+      expect(await tagsOf(localRepo)).toEqual([])
+    },
+    10 * MINUTES
+  )
+
+  it(
+    'the real ROS 1 base passes the roscore pub/echo round trip under arm64 emulation',
+    async () => {
+      const r = await runE2e({
+        context: 'examples/ros-app',
+        distros: 'noetic',
+        platforms: 'linux/arm64',
+        image: `${tb.registry}/${uniqueRepo('ros1')}`,
+        'base-image': tb.ros1Base,
+        'ros-checks': 'true',
+        'smoke-timeout': '600'
+      })
+      const cells = JSON.parse(r.outputs.results) as CellOut[]
+      expect(cells[0].tests.map(t => [t.name, t.status])).toEqual([
+        ['architecture is aarch64', 'passed'],
+        ['ROS environment is noetic', 'passed'],
+        ['rosversion -d answers', 'passed'],
+        ['ROS 1 roscore pub/echo round trip', 'passed']
+      ])
+      expect(r.code).toBe(0)
+      expect(r.log).toContain('reached end of life on 2025-05-31')
+    },
+    20 * MINUTES
+  )
+
+  afterAll(() => {
+    // The password must never show in any log of any run (the masking command aside).
+    for (const log of logs) expect(visibleLog(log)).not.toContain(tb.password)
+    // No container of ours is left behind.
+    const left = execFileSync(
+      'docker',
+      ['ps', '-a', '--filter', 'name=rma-', '--format', '{{.Names}}'],
+      {
+        encoding: 'utf8'
+      }
+    )
+    expect(left.trim()).toBe('')
+  })
+})

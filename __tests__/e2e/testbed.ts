@@ -1,0 +1,150 @@
+/**
+ * End-to-end helpers: the test bed's registry and credentials (scripts/testbed.sh), and the
+ * action run from dist/ as the Actions runner runs it. Nothing here skips: without a working
+ * test bed, every e2e test fails with the reason.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { runAction } from '../../scripts/runner.mjs'
+
+export interface Testbed {
+  readonly registry: string
+  readonly username: string
+  readonly password: string
+  readonly ros1Base: string
+  readonly amd64OnlyBase: string
+}
+
+let cached: Testbed | undefined
+
+export function testbed(): Testbed {
+  if (cached) return cached
+  let env: string
+  try {
+    env = execFileSync('bash', ['-c', 'source <(bash scripts/testbed.sh env) && env -0'], {
+      encoding: 'utf8'
+    })
+  } catch (error) {
+    throw new Error(
+      `The test bed is not set up (run: bash scripts/testbed.sh up): ${String(error)}`,
+      { cause: error }
+    )
+  }
+  const vars = Object.fromEntries(
+    env
+      .split('\0')
+      .filter(l => l.includes('='))
+      .map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
+  )
+  for (const name of ['TESTBED_REGISTRY', 'TESTBED_USERNAME', 'TESTBED_PASSWORD']) {
+    if (!vars[name])
+      throw new Error(`The test bed gives no ${name}: run bash scripts/testbed.sh up`)
+  }
+  execFileSync('docker', ['info'], { stdio: 'ignore' })
+  cached = {
+    registry: vars.TESTBED_REGISTRY,
+    username: vars.TESTBED_USERNAME,
+    password: vars.TESTBED_PASSWORD,
+    ros1Base: vars.TESTBED_ROS1_BASE ?? `${vars.TESTBED_REGISTRY}/ros:noetic-ros-base`,
+    amd64OnlyBase:
+      vars.TESTBED_AMD64_ONLY_BASE ?? `${vars.TESTBED_REGISTRY}/osrf/ros:humble-desktop`
+  }
+  return cached
+}
+
+/** A repository name no other test uses. */
+export function uniqueRepo(name: string): string {
+  return `e2e/${name}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
+}
+
+const ACCEPT = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json'
+].join(', ')
+
+async function registryGet(path: string): Promise<Response> {
+  const tb = testbed()
+  return fetch(`http://${tb.registry}/v2/${path}`, {
+    headers: {
+      Authorization: `Basic ${Buffer.from(`${tb.username}:${tb.password}`).toString('base64')}`,
+      Accept: ACCEPT
+    }
+  })
+}
+
+/** Tags of a repository in the test registry ([] when it does not exist). */
+export async function tagsOf(repo: string): Promise<string[]> {
+  const r = await registryGet(`${repo}/tags/list`)
+  if (r.status === 404) return []
+  if (!r.ok) throw new Error(`registry answered ${r.status} for ${repo}/tags/list`)
+  const body = (await r.json()) as { tags: string[] | null }
+  return (body.tags ?? []).sort()
+}
+
+export interface Manifest {
+  readonly digest: string
+  readonly mediaType: string
+  readonly manifests?: {
+    digest: string
+    platform: { os: string; architecture: string; variant?: string }
+  }[]
+  readonly config?: { digest: string }
+}
+
+/** A manifest or index by tag or digest, or null when absent. */
+export async function manifestOf(repo: string, ref: string): Promise<Manifest | null> {
+  const r = await registryGet(`${repo}/manifests/${ref}`)
+  if (r.status === 404) return null
+  if (!r.ok) throw new Error(`registry answered ${r.status} for ${repo}:${ref}`)
+  const body = (await r.json()) as Omit<Manifest, 'digest'>
+  return { ...body, digest: r.headers.get('docker-content-digest') ?? '' }
+}
+
+/** Every log printed by the action in this test process, to scan for the password. */
+export const logs: string[] = []
+
+export interface E2eRun {
+  readonly code: number
+  readonly log: string
+  readonly outputs: Record<string, string>
+  readonly summary: string
+}
+
+/**
+ * Run dist/ like the runner, against the test bed: its own DOCKER_CONFIG (so login and logout are
+ * the action's), builds on the host network (the engine has no bridge), test bed credentials.
+ */
+export async function runE2e(inputs: Record<string, string>, cwd = process.cwd()): Promise<E2eRun> {
+  const tb = testbed()
+  const dockerConfig = mkdtempSync(path.join(os.tmpdir(), 'rma-e2e-docker-'))
+  const r = await runAction({
+    cwd,
+    inputs: {
+      network: 'host',
+      username: tb.username,
+      password: tb.password,
+      ...inputs
+    },
+    env: {
+      DOCKER_CONFIG: dockerConfig,
+      GITHUB_SHA: 'e2e0123456789abcdef0123456789abcdef01234',
+      GITHUB_RUN_ID: String(process.pid),
+      GITHUB_RUN_ATTEMPT: '1'
+    }
+  })
+  const log = [r.main.stdout, r.main.stderr, r.post?.stdout ?? '', r.post?.stderr ?? ''].join('\n')
+  logs.push(log)
+  return { code: r.main.code, log, outputs: r.outputs, summary: r.summary }
+}
+
+/** The log without the runner's masking command (which the runner consumes, never shows). */
+export function visibleLog(log: string): string {
+  return log
+    .split('\n')
+    .filter(l => !l.startsWith('::add-mask::'))
+    .join('\n')
+}
