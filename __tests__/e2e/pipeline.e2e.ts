@@ -3,7 +3,7 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { logs, manifestOf, runE2e, tagsOf, testbed, uniqueRepo, visibleLog } from './testbed.js'
+import { expectNoLeftovers, manifestOf, runE2e, tagsOf, testbed, uniqueRepo } from './testbed.js'
 
 const EXAMPLE = {
   context: 'examples/ros-app',
@@ -212,6 +212,68 @@ describe('pipeline on the test bed', () => {
   )
 
   it(
+    'a hanging smoke test is killed at its timeout, reported as timed out, its container removed',
+    async () => {
+      const r = await runE2e({
+        distros: 'humble',
+        platforms: 'linux/arm64',
+        image: `${tb.registry}/${uniqueRepo('hang')}`,
+        'base-image': base,
+        context: 'examples/ros-app',
+        'ros-checks': 'false',
+        'smoke-tests': 'sleep 600',
+        'smoke-timeout': '3'
+      })
+      expect(r.code).toBe(1)
+      const cells = JSON.parse(r.outputs.results) as (CellOut & {
+        tests: { status: string; seconds: number; reason: string }[]
+      })[]
+      const hung = cells[0].tests[1]
+      expect(hung).toMatchObject({
+        name: 'sleep 600',
+        status: 'timed out',
+        reason: 'killed after its 3 s timeout'
+      })
+      expect(hung.seconds).toBeLessThan(60)
+      const left = execFileSync(
+        'docker',
+        ['ps', '-a', '--filter', 'name=rma-', '--format', '{{.Names}}'],
+        { encoding: 'utf8' }
+      )
+      expect(left.trim()).toBe('')
+    },
+    10 * MINUTES
+  )
+
+  it(
+    'fail-fast cancels the cells still waiting after the first failure',
+    async () => {
+      const r = await runE2e({
+        distros: 'humble, jazzy, kilted',
+        platforms: 'linux/amd64',
+        image: `${tb.registry}/${uniqueRepo('fail-fast')}`,
+        'base-image': base,
+        context: 'examples/ros-app',
+        'ros-checks': 'false',
+        'smoke-tests': 'test "$ROS_DISTRO" != humble',
+        'fail-fast': 'true',
+        'max-parallel': '1',
+        push: 'true'
+      })
+      expect(r.code).toBe(1)
+      const cells = JSON.parse(r.outputs.results) as CellOut[]
+      expect(cells.map(c => [c.id, c.status])).toEqual([
+        ['humble-amd64', 'failed'],
+        ['jazzy-amd64', 'cancelled'],
+        ['kilted-amd64', 'cancelled']
+      ])
+      expect(r.log).not.toMatch(/(jazzy|kilted)-amd64: build/)
+      expect(r.outputs.tags).toBe('')
+    },
+    10 * MINUTES
+  )
+
+  it(
     'the real ROS 1 base passes the roscore pub/echo round trip under arm64 emulation',
     async () => {
       const r = await runE2e({
@@ -236,17 +298,5 @@ describe('pipeline on the test bed', () => {
     20 * MINUTES
   )
 
-  afterAll(() => {
-    // The password must never show in any log of any run (the masking command aside).
-    for (const log of logs) expect(visibleLog(log)).not.toContain(tb.password)
-    // No container of ours is left behind.
-    const left = execFileSync(
-      'docker',
-      ['ps', '-a', '--filter', 'name=rma-', '--format', '{{.Names}}'],
-      {
-        encoding: 'utf8'
-      }
-    )
-    expect(left.trim()).toBe('')
-  })
+  afterAll(expectNoLeftovers)
 })

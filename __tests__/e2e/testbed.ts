@@ -3,6 +3,7 @@
  * action run from dist/ as the Actions runner runs it. Nothing here skips: without a working
  * test bed, every e2e test fails with the reason.
  */
+import { expect } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
@@ -118,11 +119,12 @@ export interface E2eRun {
  * Run dist/ like the runner, against the test bed: its own DOCKER_CONFIG (so login and logout are
  * the action's), builds on the host network (the engine has no bridge), test bed credentials.
  */
-export async function runE2e(inputs: Record<string, string>, cwd = process.cwd()): Promise<E2eRun> {
+export async function runE2e(
+  inputs: Record<string, string>,
+  dockerConfig = mkdtempSync(path.join(os.tmpdir(), 'rma-e2e-docker-'))
+): Promise<E2eRun> {
   const tb = testbed()
-  const dockerConfig = mkdtempSync(path.join(os.tmpdir(), 'rma-e2e-docker-'))
   const r = await runAction({
-    cwd,
     inputs: {
       network: 'host',
       username: tb.username,
@@ -147,4 +149,18 @@ export function visibleLog(log: string): string {
     .split('\n')
     .filter(l => !l.startsWith('::add-mask::'))
     .join('\n')
+}
+
+/** After a suite: the password never showed in any log, and no container of ours is left. */
+export function expectNoLeftovers(): void {
+  const tb = testbed()
+  for (const log of logs) expect(visibleLog(log)).not.toContain(tb.password)
+  const left = execFileSync(
+    'docker',
+    ['ps', '-a', '--filter', 'name=rma-', '--format', '{{.Names}}'],
+    {
+      encoding: 'utf8'
+    }
+  )
+  expect(left.trim()).toBe('')
 }
