@@ -5,6 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n=== %s ===\n' "$*"; }
+results="$(mktemp -d)"
+# One plain closing line over every Jest run: "N passed, N failed".
+tally() {
+  node -e 'let p = 0, f = 0
+for (const file of process.argv.slice(1)) {
+  const r = JSON.parse(require("fs").readFileSync(file, "utf8"))
+  p += r.numPassedTests; f += r.numFailedTests
+}
+console.log(`${p} passed, ${f} failed`)' "$results"/*.json
+}
 
 step "npm packages"
 bash scripts/npm-deps.sh
@@ -19,7 +29,7 @@ step "dist check"
 bash scripts/check-dist.sh
 
 step "unit tests"
-npm run --silent test
+npm run --silent test -- --json --outputFile="$results/unit.json"
 
 if [ "${SKIP_E2E:-}" = "1" ]; then
   if [ "${CI:-}" = "true" ]; then
@@ -27,6 +37,7 @@ if [ "${SKIP_E2E:-}" = "1" ]; then
     exit 1
   fi
   echo "SKIP_E2E=1: end-to-end tests NOT run (local shortcut only)." >&2
+  tally
   exit 0
 fi
 
@@ -34,4 +45,7 @@ step "test bed"
 bash scripts/testbed.sh up
 
 step "end-to-end tests"
-npm run --silent test:e2e
+npm run --silent test:e2e -- --json --outputFile="$results/e2e.json"
+
+step "all tests"
+tally
