@@ -47,7 +47,7 @@ describe('run', () => {
     await run(rt, tools(exec))
     expect(rt.recorded.failed).toEqual([])
     expect(exec.calls).toEqual([])
-    expect(Object.keys(rt.recorded.outputs).sort()).toEqual(['matrix', 'plan', 'tags'])
+    expect(Object.keys(rt.recorded.outputs).sort()).toEqual(['matrix', 'metadata', 'plan', 'tags'])
   })
 
   it('fails with what the engine said when Docker cannot be reached', async () => {

@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 877:
+/***/ 747:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31701,8 +31701,16 @@ function parseChoice(input, value, choices, fallback) {
         return v;
     throw new InputError(input, `${quote(v)} is not valid; use one of: ${choices.join(', ')}`);
 }
-/** Multiline KEY=VALUE pairs, in order. Keys must be valid build-arg names and unique. */
-function parseKeyValues(input, value) {
+const BUILD_ARG_KEY = {
+    pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
+    valid: 'use letters, digits and _ (not starting with a digit)'
+};
+const LABEL_KEY = {
+    pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]*$/,
+    valid: 'use letters, digits and . _ - / (e.g. org.opencontainers.image.vendor)'
+};
+/** Multiline KEY=VALUE pairs, in order. Keys must follow the rule and be unique. */
+function parseKeyValues(input, value, rule = BUILD_ARG_KEY) {
     const pairs = [];
     for (const line of parseLines(value)) {
         const eq = line.indexOf('=');
@@ -31711,8 +31719,8 @@ function parseKeyValues(input, value) {
         }
         const key = line.slice(0, eq).trim();
         const val = line.slice(eq + 1).trim();
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-            throw new InputError(input, `${quote(key)} is not a valid name; use letters, digits and _ (not starting with a digit)`);
+        if (!rule.pattern.test(key)) {
+            throw new InputError(input, `${quote(key)} is not a valid name; ${rule.valid}`);
         }
         if (pairs.some(([k]) => k === key)) {
             throw new InputError(input, `${key} is set twice; set each name once`);
@@ -31726,6 +31734,229 @@ function assertPrintable(input, value) {
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(value)) {
         throw new InputError(input, `${quote(value)} contains a control character; use plain text`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/publish/reference.ts
+/**
+ * Image references, following the distribution/reference grammar Docker uses:
+ * [registry[:port]/]path[:tag][@digest]. Docker Hub is the registry when none is named.
+ */
+const DOCKER_HUB = 'docker.io';
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
+const PATH = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+const HOST_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = new RegExp(`^(?:${HOST_COMPONENT}(?:\\.${HOST_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]+)?$`);
+const TAG = /^[\w][\w.-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** Parse a reference; returns a reason string when it is not valid. */
+function parseReference(value) {
+    if (value === '')
+        return 'it is empty';
+    if (/\s/.test(value))
+        return 'it contains whitespace';
+    let rest = value;
+    let digest;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        if (!DIGEST.test(digest))
+            return `"${digest}" is not a digest (sha256:<64 hex digits>)`;
+    }
+    let tag;
+    const lastSlash = rest.lastIndexOf('/');
+    const colon = rest.lastIndexOf(':');
+    if (colon > lastSlash) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        if (!TAG.test(tag)) {
+            return `tag "${tag}" is not valid (letters, digits, _ . -, at most 128, not starting with . or -)`;
+        }
+    }
+    if (rest.length > 255)
+        return 'the name is longer than 255 characters';
+    const parts = rest.split('/');
+    let registry = DOCKER_HUB;
+    if (parts.length > 1 &&
+        (parts[0].includes('.') || parts[0].includes(':') || parts[0] === 'localhost')) {
+        registry = parts.shift();
+        if (!DOMAIN.test(registry))
+            return `"${registry}" is not a registry host[:port]`;
+    }
+    const path = parts.join('/');
+    if (!PATH.test(path)) {
+        return `"${path}" is not a repository name (lowercase letters, digits and . _ - separators, / between parts)`;
+    }
+    return { registry, path, tag, digest, name: rest };
+}
+/** The registry to log in to for a reference (Docker Hub's canonical names fold to docker.io). */
+function loginRegistry(ref) {
+    return ['docker.io', 'index.docker.io', 'registry-1.docker.io'].includes(ref.registry)
+        ? DOCKER_HUB
+        : ref.registry;
+}
+
+;// CONCATENATED MODULE: ./src/plan/tags.ts
+/**
+ * Release tags from the GitHub context: what kind of run this is (release, pre-release, branch,
+ * schedule, pull request) and the tags each distro gets for it. Pure.
+ */
+
+
+
+
+const PR_EVENTS = ['pull_request', 'pull_request_target'];
+/** The version a run publishes, for the version label: the release, the branch, the date... */
+function runVersion(run, git) {
+    switch (run.kind) {
+        case 'release':
+        case 'prerelease':
+            return run.version;
+        case 'tag':
+        case 'branch':
+            return run.name;
+        case 'pull-request':
+            return `pr-${run.number}`;
+        case 'schedule':
+            return `nightly-${git.date}`;
+        case 'local':
+            return git.sha === '' ? 'local' : `sha-${git.sha.slice(0, 7)}`;
+    }
+}
+/** What kind of run the GitHub context describes. */
+function runKind(git) {
+    if (PR_EVENTS.includes(git.eventName)) {
+        return { kind: 'pull-request', number: /^refs\/pull\/(\d+)\//.exec(git.ref)?.[1] ?? '0' };
+    }
+    if (git.eventName === 'schedule')
+        return { kind: 'schedule' };
+    if (git.ref.startsWith('refs/tags/')) {
+        const name = git.ref.slice('refs/tags/'.length);
+        const v = semver_default().parse(name.replace(/^v/, ''));
+        if (v === null)
+            return { kind: 'tag', name };
+        const parts = {
+            version: v.version,
+            major: `${v.major}`,
+            minor: `${v.minor}`,
+            patch: `${v.patch}`
+        };
+        return v.prerelease.length > 0
+            ? { kind: 'prerelease', ...parts }
+            : { kind: 'release', ...parts };
+    }
+    if (git.ref.startsWith('refs/heads/'))
+        return { kind: 'branch', name: git.ref.slice('refs/heads/'.length) };
+    return { kind: 'local' };
+}
+/** A ref name as tag text: characters a tag cannot hold become -, no leading . or -. */
+function sanitize(name) {
+    return name
+        .replace(/[^\w.-]+/g, '-')
+        .replace(/^[.-]+/, '')
+        .replace(/-+$/, '');
+}
+/** The tag templates each kind of run gets by default. */
+function defaultTemplates(run) {
+    switch (run.kind) {
+        case 'release':
+            return [
+                '{distro}-{version}',
+                '{distro}-{major}.{minor}',
+                // 0.x releases promise nothing across minors: no {distro}-0 tag
+                ...(run.major === '0' ? [] : ['{distro}-{major}']),
+                '{distro}'
+            ];
+        case 'prerelease':
+            return ['{distro}-{version}'];
+        case 'tag':
+            return ['{distro}-{ref}'];
+        case 'branch':
+            return ['{distro}-{branch}', '{distro}-sha-{sha}'];
+        case 'pull-request':
+            return ['{distro}-pr-{pr}'];
+        case 'schedule':
+            return ['{distro}-nightly', '{distro}-{date}'];
+        case 'local':
+            return ['{distro}'];
+    }
+}
+const TEMPLATE_VARIABLES = [
+    'distro',
+    'version',
+    'major',
+    'minor',
+    'patch',
+    'branch',
+    'sha',
+    'date'
+];
+/** The value of each template variable in this run; empty when the run has none. */
+function variables(run, git, distro) {
+    const semverParts = run.kind === 'release' || run.kind === 'prerelease'
+        ? { version: run.version, major: run.major, minor: run.minor, patch: run.patch }
+        : { version: '', major: '', minor: '', patch: '' };
+    return {
+        distro,
+        ...semverParts,
+        branch: run.kind === 'branch' ? sanitize(run.name) : '',
+        sha: git.sha.slice(0, 7),
+        date: git.date,
+        ref: run.kind === 'tag' ? sanitize(run.name) : '',
+        pr: run.kind === 'pull-request' ? run.number : ''
+    };
+}
+/** Check user templates: known variables only. */
+function checkTemplates(templates) {
+    for (const template of templates) {
+        for (const m of template.matchAll(/\{([^{}]*)\}/g)) {
+            if (!TEMPLATE_VARIABLES.includes(m[1])) {
+                throw new InputError(inputs_names/* Inputs */.G0.Tags, `unknown placeholder {${m[1]}} in ${quote(template)}; use ${TEMPLATE_VARIABLES.map(v => `{${v}}`).join(', ')}`);
+            }
+        }
+    }
+}
+/**
+ * The tags (without image name) of one distro in this run. A template whose variables have no
+ * value in this kind of run (e.g. {version} on a branch push) is left out.
+ */
+function distroTags(run, git, distro, o) {
+    const vars = variables(run, git, distro);
+    const tags = [];
+    const templates = o.templates.length > 0 ? o.templates : defaultTemplates(run);
+    for (const template of templates) {
+        let empty = false;
+        const tag = template.replace(/\{([^{}]*)\}/g, (_m, name) => {
+            const value = vars[name] ?? '';
+            if (value === '')
+                empty = true;
+            return value;
+        });
+        if (!empty)
+            tags.push(tag + o.suffix);
+    }
+    if (run.kind === 'release' && o.latestDistro === distro)
+        tags.push(`latest${o.suffix}`);
+    for (const tag of tags) {
+        if (!TAG.test(tag)) {
+            const source = o.templates.length > 0 ? inputs_names/* Inputs */.G0.Tags : inputs_names/* Inputs */.G0.TagSuffix;
+            throw new InputError(source, `tag ${quote(tag)} is not valid: letters, digits, _ . - only, at most 128 characters, not starting with . or -`);
+        }
+    }
+    return [...new Set(tags)];
+}
+/** Tags shared by two distros would publish one over the other: refuse them. */
+function checkDistinct(perDistro) {
+    const owner = new Map();
+    for (const [distro, tags] of perDistro) {
+        for (const tag of tags) {
+            const other = owner.get(tag);
+            if (other !== undefined) {
+                throw new InputError(inputs_names/* Inputs */.G0.Tags, `tag "${tag}" would be published for both ${other} and ${distro}; put {distro} in every template`);
+            }
+            owner.set(tag, distro);
+        }
     }
 }
 
@@ -31906,71 +32137,12 @@ function nativePlatform(nodeArch) {
     return PLATFORMS.find(p => p.nodeArch === nodeArch)?.platform;
 }
 
-;// CONCATENATED MODULE: ./src/publish/reference.ts
-/**
- * Image references, following the distribution/reference grammar Docker uses:
- * [registry[:port]/]path[:tag][@digest]. Docker Hub is the registry when none is named.
- */
-const DOCKER_HUB = 'docker.io';
-const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
-const PATH = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
-const HOST_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const DOMAIN = new RegExp(`^(?:${HOST_COMPONENT}(?:\\.${HOST_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]+)?$`);
-const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-/** Parse a reference; returns a reason string when it is not valid. */
-function parseReference(value) {
-    if (value === '')
-        return 'it is empty';
-    if (/\s/.test(value))
-        return 'it contains whitespace';
-    let rest = value;
-    let digest;
-    const at = rest.indexOf('@');
-    if (at >= 0) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        if (!DIGEST.test(digest))
-            return `"${digest}" is not a digest (sha256:<64 hex digits>)`;
-    }
-    let tag;
-    const lastSlash = rest.lastIndexOf('/');
-    const colon = rest.lastIndexOf(':');
-    if (colon > lastSlash) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-        if (!TAG.test(tag)) {
-            return `tag "${tag}" is not valid (letters, digits, _ . -, at most 128, not starting with . or -)`;
-        }
-    }
-    if (rest.length > 255)
-        return 'the name is longer than 255 characters';
-    const parts = rest.split('/');
-    let registry = DOCKER_HUB;
-    if (parts.length > 1 &&
-        (parts[0].includes('.') || parts[0].includes(':') || parts[0] === 'localhost')) {
-        registry = parts.shift();
-        if (!DOMAIN.test(registry))
-            return `"${registry}" is not a registry host[:port]`;
-    }
-    const path = parts.join('/');
-    if (!PATH.test(path)) {
-        return `"${path}" is not a repository name (lowercase letters, digits and . _ - separators, / between parts)`;
-    }
-    return { registry, path, tag, digest, name: rest };
-}
-/** The registry to log in to for a reference (Docker Hub's canonical names fold to docker.io). */
-function loginRegistry(ref) {
-    return ['docker.io', 'index.docker.io', 'registry-1.docker.io'].includes(ref.registry)
-        ? DOCKER_HUB
-        : ref.registry;
-}
-
 ;// CONCATENATED MODULE: ./src/inputs/config.ts
 /**
  * The one place that turns the action's raw inputs into a typed, validated Config.
  * Pure: it reads inputs through the function it is given and returns warnings instead of logging.
  */
+
 
 
 
@@ -32019,6 +32191,21 @@ function readConfig(get, ctx) {
         assertPrintable(inputs_names/* Inputs */.G0.BuildArgs, value);
         checkPlaceholders(inputs_names/* Inputs */.G0.BuildArgs, value);
     }
+    const tags = parseList(text(inputs_names/* Inputs */.G0.Tags));
+    for (const t of tags)
+        assertPrintable(inputs_names/* Inputs */.G0.Tags, t);
+    checkTemplates(tags);
+    const tagSuffix = line(inputs_names/* Inputs */.G0.TagSuffix);
+    if (!/^[\w.-]*$/.test(tagSuffix)) {
+        throw new InputError(inputs_names/* Inputs */.G0.TagSuffix, `${quote(tagSuffix)} is not valid; use letters, digits, _ . - (e.g. -cuda)`);
+    }
+    const latestDistro = line(inputs_names/* Inputs */.G0.LatestDistro).toLowerCase();
+    if (latestDistro !== '' && !distros.some(d => d.name === latestDistro)) {
+        throw new InputError(inputs_names/* Inputs */.G0.LatestDistro, `${quote(latestDistro)} is not one of the distros being built (${distros.map(d => d.name).join(', ')})`);
+    }
+    const labels = parseKeyValues(inputs_names/* Inputs */.G0.Labels, text(inputs_names/* Inputs */.G0.Labels), LABEL_KEY);
+    for (const [, value] of labels)
+        assertPrintable(inputs_names/* Inputs */.G0.Labels, value);
     const username = line(inputs_names/* Inputs */.G0.Username);
     const password = text(inputs_names/* Inputs */.G0.Password);
     if (username !== '' && password === '') {
@@ -32053,6 +32240,10 @@ function readConfig(get, ctx) {
         buildArgs,
         baseImage,
         baseImageSet,
+        tags,
+        tagSuffix,
+        latestDistro,
+        labels,
         push: parseBoolean(inputs_names/* Inputs */.G0.Push, text(inputs_names/* Inputs */.G0.Push), false),
         username,
         password,
@@ -32372,11 +32563,13 @@ class Docker {
             throw new ToolError(`Reading the digest pushed for ${ref}`, r);
         return m[1];
     }
-    /** Publish one index under every tag from per-platform sources (name@digest). */
-    async createIndex(tags, sources) {
+    /** Publish one index under every tag from per-platform sources (name@digest), annotated. */
+    async createIndex(tags, sources, annotations = []) {
         const args = ['buildx', 'imagetools', 'create'];
         for (const t of tags)
             args.push('--tag', t);
+        for (const [k, v] of annotations)
+            args.push('--annotation', `index:${k}=${v}`);
         await this.check(`Publishing ${tags.join(', ')}`, [...args, ...sources]);
     }
     async inspectRaw(ref) {
@@ -32411,6 +32604,11 @@ var runtime = __nccwpck_require__(3683);
 ;// CONCATENATED MODULE: ./src/publish/publish.ts
 
 
+/** True when an index carries annotations (OCI indexes can; Docker manifest lists cannot). */
+function hasAnnotations(raw) {
+    const doc = JSON.parse(raw);
+    return doc.annotations !== undefined && Object.keys(doc.annotations).length > 0;
+}
 async function publishDistro(manifest, cells, results, o) {
     const pushed = new Map();
     try {
@@ -32425,8 +32623,13 @@ async function publishDistro(manifest, cells, results, o) {
             pushed.set(cell.id, { tag: cell.pushTag, digest });
         }
         const sources = cells.map(c => `${o.image}@${pushed.get(c.id)?.digest}`);
-        await o.docker.createIndex(manifest.tags, sources);
-        const platforms = indexPlatforms(await o.docker.inspectRaw(manifest.tags[0])) ?? [];
+        await o.docker.createIndex(manifest.tags, sources, manifest.labels);
+        const raw = await o.docker.inspectRaw(manifest.tags[0]);
+        const platforms = indexPlatforms(raw) ?? [];
+        if (manifest.labels.length > 0 && !hasAnnotations(raw)) {
+            o.warn(`${manifest.tags[0]} is a Docker manifest list, which cannot hold annotations: the engine pushed Docker v2 manifests ` +
+                '(classic image store). The metadata is on every image as labels; an engine with the containerd image store pushes OCI manifests, whose index gets the annotations too.');
+        }
         const expected = [...o.platforms].sort();
         if (JSON.stringify([...platforms].sort()) !== JSON.stringify(expected)) {
             throw new Error(`the published index holds ${platforms.join(', ') || 'nothing'}, expected exactly ${expected.join(', ')}`);
@@ -32709,6 +32912,7 @@ async function runCell(cell, ctx) {
         context: ctx.context,
         tag: cell.localTag,
         buildArgs: cell.buildArgs,
+        labels: cell.labels,
         network: ctx.network,
         pull: ctx.pull,
         builder: ctx.builder,
@@ -33417,7 +33621,8 @@ async function runPipeline(config, plan, d) {
             docker,
             image: plan.image,
             platforms: plan.platforms,
-            log: m => rt.info(m)
+            log: m => rt.info(m),
+            warn: m => rt.warning(m)
         }).then(p => {
             distros.set(distro, p.distro);
             for (const [id, pushed] of p.pushed)
@@ -34387,6 +34592,43 @@ function realTools() {
     };
 }
 
+;// CONCATENATED MODULE: ./src/plan/labels.ts
+/** The action's label namespace (documented in the README). */
+const LABEL_NAMESPACE = 'io.ros-multiarch';
+/** Repository facts from the runner's environment and the event payload (GITHUB_EVENT_PATH). */
+function repoInfo(env, payload, fallbackTitle) {
+    const repo = payload?.repository ?? {};
+    const server = env.GITHUB_SERVER_URL || 'https://github.com';
+    const name = env.GITHUB_REPOSITORY ?? '';
+    const license = repo.license;
+    const spdx = typeof license?.spdx_id === 'string' && license.spdx_id !== 'NOASSERTION' ? license.spdx_id : '';
+    return {
+        source: typeof repo.html_url === 'string' ? repo.html_url : name ? `${server}/${name}` : '',
+        title: typeof repo.name === 'string' ? repo.name : name.split('/')[1] || fallbackTitle,
+        description: typeof repo.description === 'string' ? repo.description : '',
+        licenses: spdx
+    };
+}
+function imageLabels(c) {
+    const labels = new Map();
+    const set = (key, value) => {
+        if (value !== '')
+            labels.set(key, value);
+    };
+    set('org.opencontainers.image.source', c.repo.source);
+    set('org.opencontainers.image.revision', c.revision);
+    set('org.opencontainers.image.created', c.created);
+    set('org.opencontainers.image.version', c.version);
+    set('org.opencontainers.image.title', c.repo.title);
+    set('org.opencontainers.image.description', c.repo.description || `${c.repo.title} for ROS ${c.distro}`);
+    set('org.opencontainers.image.licenses', c.repo.licenses);
+    set(`${LABEL_NAMESPACE}.ros.distro`, c.distro);
+    set(`${LABEL_NAMESPACE}.ros.version`, c.rosVersion === null ? '' : String(c.rosVersion));
+    for (const [k, v] of c.user)
+        labels.set(k, v);
+    return [...labels.entries()];
+}
+
 ;// CONCATENATED MODULE: ./src/smoke/types.ts
 /** Smoke tests as the planner hands them to the runner. */
 function commandTest(fields) {
@@ -34522,16 +34764,36 @@ function builtinChecks(o) {
 
 
 
+
+
 const LOCAL_REPOSITORY = 'ros-multiarch-local';
-function shortSha(sha) {
-    return sha.slice(0, 7);
-}
 function planBuild(config, ctx) {
     const userTests = [...lineTests(config.smokeTests, config.smokeTimeout), ...ctx.fileTests];
     const name = config.image.name;
+    const run = runKind(ctx.git);
+    const version = runVersion(run, ctx.git);
+    const tagsOf = new Map();
+    for (const distro of config.distros) {
+        tagsOf.set(distro.name, distroTags(run, ctx.git, distro.name, {
+            templates: config.tags,
+            suffix: config.tagSuffix,
+            latestDistro: config.latestDistro
+        }));
+    }
+    checkDistinct(tagsOf);
     const cells = [];
     const manifests = [];
     for (const distro of config.distros) {
+        const tags = tagsOf.get(distro.name) ?? [];
+        const labels = imageLabels({
+            distro: distro.name,
+            rosVersion: distro.info?.rosVersion ?? null,
+            version,
+            revision: ctx.git.sha,
+            created: ctx.created,
+            repo: ctx.repo,
+            user: config.labels
+        });
         const baseImage = fillDistro(config.baseImage, distro.name);
         const rosVersion = distro.info?.rosVersion ?? null;
         const ids = [];
@@ -34554,7 +34816,8 @@ function planBuild(config, ctx) {
                     ...config.buildArgs.map(([k, v]) => [k, fillDistro(v, distro.name)])
                 ],
                 localTag: `${LOCAL_REPOSITORY}/${config.image.path}:${id}${ctx.runId ? `-${ctx.runId}` : ''}`,
-                pushTag: `${name}:${id}`,
+                pushTag: `${name}:${archTag(tags[0], info.short)}`,
+                labels,
                 tests: [
                     ...builtinChecks({
                         distro: distro.name,
@@ -34567,15 +34830,21 @@ function planBuild(config, ctx) {
                 ]
             });
         }
-        const tags = [`${name}:${distro.name}`];
-        if (ctx.sha !== '')
-            tags.push(`${name}:${distro.name}-${shortSha(ctx.sha)}`);
-        manifests.push({ distro: distro.name, tags, cells: ids });
+        manifests.push({
+            distro: distro.name,
+            tags: tags.map(t => `${name}:${t}`),
+            cells: ids,
+            version,
+            labels
+        });
     }
+    const blocked = config.push && run.kind === 'pull-request';
     return {
         image: name,
         registry: config.image.registry,
-        push: config.push,
+        push: config.push && !blocked,
+        ...(blocked ? { pushBlocked: 'a pull request builds and tests, and never pushes' } : {}),
+        run: run.kind,
         platforms: config.platforms,
         cells,
         manifests
@@ -34597,6 +34866,11 @@ function planMatrix(plan) {
             runner: DEFAULT_RUNNERS[c.platform] ?? FALLBACK_RUNNER
         }))
     };
+}
+/** The arch tag of a cell: the distro's first tag and the architecture, within the 128 limit. */
+function archTag(first, arch) {
+    const suffix = `-${arch}`;
+    return `${first.slice(0, 128 - suffix.length)}${suffix}`;
 }
 
 ;// CONCATENATED MODULE: ./src/plan/render.ts
@@ -34831,6 +35105,7 @@ function parseTest(item, index, defaultTimeout, fail) {
 
 
 
+
 async function run(rt, tools = realTools()) {
     try {
         // Mask the credential before anything else can print it.
@@ -34843,13 +35118,23 @@ async function run(rt, tools = realTools()) {
         for (const warning of warnings)
             rt.warning(warning);
         const hostPlatform = nativePlatform(rt.hostArch) ?? `unknown/${rt.hostArch}`;
+        const now = rt.now();
         const plan = planBuild(config, {
             hostPlatform,
-            sha: rt.env.GITHUB_SHA ?? '',
+            git: {
+                eventName: rt.env.GITHUB_EVENT_NAME ?? '',
+                ref: rt.env.GITHUB_REF ?? '',
+                sha: rt.env.GITHUB_SHA ?? '',
+                date: now.toISOString().slice(0, 10).replaceAll('-', '')
+            },
+            repo: repoInfo(rt.env, await readEvent(rt.env.GITHUB_EVENT_PATH), config.image.path.split('/').pop() ?? ''),
+            created: now.toISOString(),
             runId: runId(rt.env),
             fileTests: await readSpec(config)
         });
         rt.info(renderPlan(plan));
+        if (plan.pushBlocked !== undefined)
+            rt.info(`push is off: ${plan.pushBlocked}.`);
         writePlanOutputs(rt, plan);
         if (config.dryRun) {
             rt.setOutput(inputs_names/* Outputs */.tY.Tags, plan.manifests.flatMap(m => m.tags).join('\n'));
@@ -34959,8 +35244,24 @@ function runId(env) {
     const attempt = env.GITHUB_RUN_ATTEMPT ?? '';
     return /^\d+$/.test(id) ? (/^\d+$/.test(attempt) ? `${id}-${attempt}` : id) : '';
 }
+/** The workflow event's payload, or null outside a workflow. */
+async function readEvent(file) {
+    if (!file)
+        return null;
+    try {
+        return JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8'));
+    }
+    catch {
+        return null;
+    }
+}
 function writePlanOutputs(rt, plan) {
     rt.setOutput(inputs_names/* Outputs */.tY.Plan, JSON.stringify(plan));
+    const metadata = {};
+    for (const m of plan.manifests) {
+        metadata[m.distro] = { tags: m.tags, labels: Object.fromEntries(m.labels), version: m.version };
+    }
+    rt.setOutput(inputs_names/* Outputs */.tY.Metadata, JSON.stringify(metadata));
     rt.setOutput(inputs_names/* Outputs */.tY.Matrix, JSON.stringify(planMatrix(plan)));
 }
 async function summarize(rt, html) {
@@ -34995,6 +35296,10 @@ const Inputs = {
     File: 'file',
     BuildArgs: 'build-args',
     BaseImage: 'base-image',
+    Tags: 'tags',
+    TagSuffix: 'tag-suffix',
+    LatestDistro: 'latest-distro',
+    Labels: 'labels',
     Push: 'push',
     Username: 'username',
     Password: 'password',
@@ -35020,7 +35325,8 @@ const Outputs = {
     Matrix: 'matrix',
     Tags: 'tags',
     Results: 'results',
-    Digests: 'digests'
+    Digests: 'digests',
+    Metadata: 'metadata'
 };
 /** Post-step state keys. Values are JSON; a secret is never saved. */
 const States = {
@@ -35035,7 +35341,7 @@ const States = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(877);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(747);
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3683);
 /* harmony import */ var _inputs_names_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5585);
 /**

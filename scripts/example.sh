@@ -11,7 +11,8 @@ bash scripts/npm-deps.sh
 npm run --silent build >/dev/null
 
 echo "=== test bed (Docker engine, buildx, QEMU, registry, base images) ==="
-bash scripts/testbed.sh up
+# The example needs the ROS 2 stand-in bases only: skip the real ROS 1 base (minutes to build).
+bash scripts/testbed.sh up --no-ros1
 eval "$(bash scripts/testbed.sh env)"
 
 # A Docker config of the run's own: the action logs in and (in its post step) out again.

@@ -5,6 +5,8 @@
 #
 #   scripts/testbed.sh up       install what is missing, start dockerd + registry,
 #                               build and push the fixture base images (idempotent)
+#   scripts/testbed.sh up --no-ros1
+#                               the same without the real ROS 1 base (minutes to build)
 #   scripts/testbed.sh status   one line per component; non-zero if anything is missing
 #   scripts/testbed.sh env      `export` lines for tests (registry, credentials, ...)
 #   scripts/testbed.sh down     stop the registry and dockerd started by `up`
@@ -806,7 +808,8 @@ ensure_noetic_base() {
 # --- commands ---------------------------------------------------------------------
 
 cmd_up() {
-  local start=$SECONDS
+  local start=$SECONDS with_ros1=1
+  [[ ${1:-} == --no-ros1 ]] && with_ros1=0
   [[ $(id -u) == 0 ]] || fail "scripts/testbed.sh up must run as root"
   init_dirs
   lock_testbed
@@ -821,7 +824,11 @@ cmd_up() {
   timed registry ensure_registry
   init_build_flags
   timed "ROS 2 stand-in bases" ensure_busybox_bases
-  timed "ROS 1 base" ensure_noetic_base
+  if ((with_ros1)); then
+    timed "ROS 1 base" ensure_noetic_base
+  else
+    say "ROS 1 base: skipped (--no-ros1)"
+  fi
   rm -rf "$BUILD_DIR"
   say "up: ready in $((SECONDS - start)) s (registry $REGISTRY_ADDR, user $TESTBED_USERNAME; see: scripts/testbed.sh env)"
 }
@@ -1005,7 +1012,7 @@ usage() {
 
 main() {
   case "${1:-}" in
-    up) cmd_up ;;
+    up) shift; cmd_up "$@" ;;
     down) cmd_down ;;
     status) cmd_status || exit 1 ;;
     env) cmd_env ;;

@@ -10,6 +10,7 @@ import { failedCells, type RunResults } from './report/results.js'
 import { resultsSummary } from './report/summary.js'
 import { Docker } from './tooling/docker.js'
 import { realTools, type Tools } from './tools.js'
+import { repoInfo } from './plan/labels.js'
 import { planBuild, planMatrix, type Plan } from './plan/planner.js'
 import { renderPlan } from './plan/render.js'
 import { nativePlatform } from './ros/platforms.js'
@@ -30,13 +31,26 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
     for (const warning of warnings) rt.warning(warning)
 
     const hostPlatform = nativePlatform(rt.hostArch) ?? `unknown/${rt.hostArch}`
+    const now = rt.now()
     const plan = planBuild(config, {
       hostPlatform,
-      sha: rt.env.GITHUB_SHA ?? '',
+      git: {
+        eventName: rt.env.GITHUB_EVENT_NAME ?? '',
+        ref: rt.env.GITHUB_REF ?? '',
+        sha: rt.env.GITHUB_SHA ?? '',
+        date: now.toISOString().slice(0, 10).replaceAll('-', '')
+      },
+      repo: repoInfo(
+        rt.env,
+        await readEvent(rt.env.GITHUB_EVENT_PATH),
+        config.image.path.split('/').pop() ?? ''
+      ),
+      created: now.toISOString(),
       runId: runId(rt.env),
       fileTests: await readSpec(config)
     })
     rt.info(renderPlan(plan))
+    if (plan.pushBlocked !== undefined) rt.info(`push is off: ${plan.pushBlocked}.`)
     writePlanOutputs(rt, plan)
 
     if (config.dryRun) {
@@ -144,8 +158,26 @@ function runId(env: Runtime['env']): string {
   return /^\d+$/.test(id) ? (/^\d+$/.test(attempt) ? `${id}-${attempt}` : id) : ''
 }
 
+/** The workflow event's payload, or null outside a workflow. */
+async function readEvent(file: string | undefined): Promise<unknown> {
+  if (!file) return null
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as unknown
+  } catch {
+    return null
+  }
+}
+
 function writePlanOutputs(rt: Runtime, plan: Plan): void {
   rt.setOutput(Outputs.Plan, JSON.stringify(plan))
+  const metadata: Record<
+    string,
+    { tags: readonly string[]; labels: Record<string, string>; version: string }
+  > = {}
+  for (const m of plan.manifests) {
+    metadata[m.distro] = { tags: m.tags, labels: Object.fromEntries(m.labels), version: m.version }
+  }
+  rt.setOutput(Outputs.Metadata, JSON.stringify(metadata))
   rt.setOutput(Outputs.Matrix, JSON.stringify(planMatrix(plan)))
 }
 

@@ -53,7 +53,7 @@ describe('pipeline on the test bed', () => {
         ['jazzy-arm64', 'passed']
       ])
       for (const distro of ['humble', 'jazzy']) {
-        const index = await manifestOf(repo, distro)
+        const index = await manifestOf(repo, `${distro}-main`)
         expect(index).not.toBeNull()
         // exactly linux/amd64 and linux/arm64: no unknown/unknown attestation entries
         expect(platformsOf(index ?? {})).toEqual(['linux/amd64', 'linux/arm64'])
@@ -69,24 +69,26 @@ describe('pipeline on the test bed', () => {
       }
       expect(await tagsOf(repo)).toEqual(
         [
-          'humble',
-          'humble-amd64',
-          'humble-arm64',
-          'humble-e2e0123',
-          'jazzy',
-          'jazzy-amd64',
-          'jazzy-arm64',
-          'jazzy-e2e0123'
+          'humble-main',
+          'humble-main-amd64',
+          'humble-main-arm64',
+          'humble-sha-e2e0123',
+          'jazzy-main',
+          'jazzy-main-amd64',
+          'jazzy-main-arm64',
+          'jazzy-sha-e2e0123'
         ].sort()
       )
       firstDigests = JSON.parse(r.outputs.digests) as Record<string, string>
-      expect(firstDigests[`${image}:humble`]).toBe((await manifestOf(repo, 'humble'))?.digest)
+      expect(firstDigests[`${image}:humble-main`]).toBe(
+        (await manifestOf(repo, 'humble-main'))?.digest
+      )
       expect(r.outputs.tags.split('\n').sort()).toEqual(
         [
-          `${image}:humble`,
-          `${image}:humble-e2e0123`,
-          `${image}:jazzy`,
-          `${image}:jazzy-e2e0123`
+          `${image}:humble-main`,
+          `${image}:humble-sha-e2e0123`,
+          `${image}:jazzy-main`,
+          `${image}:jazzy-sha-e2e0123`
         ].sort()
       )
       expect(r.summary).toContain('4 of 4 cells passed')
@@ -116,16 +118,18 @@ describe('pipeline on the test bed', () => {
         ['jazzy-arm64', 'passed']
       ])
       // humble: not a tag moved, not even the tested amd64 image's arch tag
-      expect((await manifestOf(repo, 'humble'))?.digest).toBe(firstDigests[`${image}:humble`])
-      expect((await manifestOf(repo, 'humble-amd64'))?.digest).toBe(
-        firstDigests[`${image}:humble-amd64`]
+      expect((await manifestOf(repo, 'humble-main'))?.digest).toBe(
+        firstDigests[`${image}:humble-main`]
+      )
+      expect((await manifestOf(repo, 'humble-main-amd64'))?.digest).toBe(
+        firstDigests[`${image}:humble-main-amd64`]
       )
       // jazzy passed everywhere: published by this run
-      const jazzy = await manifestOf(repo, 'jazzy')
+      const jazzy = await manifestOf(repo, 'jazzy-main')
       expect(platformsOf(jazzy ?? {})).toEqual(['linux/amd64', 'linux/arm64'])
       expect(r.outputs.tags.split('\n').sort()).toEqual([
-        `${image}:jazzy`,
-        `${image}:jazzy-e2e0123`
+        `${image}:jazzy-main`,
+        `${image}:jazzy-sha-e2e0123`
       ])
       // the summary says which test failed where
       expect(r.summary).toContain('3 of 4 cells passed')

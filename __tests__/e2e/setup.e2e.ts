@@ -70,7 +70,7 @@ describe('buildx set-up', () => {
           'buildx-version': '0.13.1',
           'buildx-url': mirror
         },
-        dockerConfig
+        { dockerConfig }
       )
       expect(r.log).toContain('buildx 0.9.0 does not satisfy 0.13.1: installing buildx 0.13.1')
       expect(r.log).toContain(

@@ -94,6 +94,7 @@ export interface Manifest {
     platform: { os: string; architecture: string; variant?: string }
   }[]
   readonly config?: { digest: string }
+  readonly annotations?: Record<string, string>
 }
 
 /** A manifest or index by tag or digest, or null when absent. */
@@ -103,6 +104,18 @@ export async function manifestOf(repo: string, ref: string): Promise<Manifest | 
   if (!r.ok) throw new Error(`registry answered ${r.status} for ${repo}:${ref}`)
   const body = (await r.json()) as Omit<Manifest, 'digest'>
   return { ...body, digest: r.headers.get('docker-content-digest') ?? '' }
+}
+
+export const E2E_SHA = 'e2e0123456789abcdef0123456789abcdef01234'
+
+/** The config blob of an image manifest (its labels live there). */
+export async function configOf(
+  repo: string,
+  digest: string
+): Promise<{ config: { Labels?: Record<string, string> } }> {
+  const r = await registryGet(`${repo}/blobs/${digest}`)
+  if (!r.ok) throw new Error(`registry answered ${r.status} for blob ${digest}`)
+  return (await r.json()) as { config: { Labels?: Record<string, string> } }
 }
 
 /** Every log printed by the action in this test process, to scan for the password. */
@@ -121,9 +134,11 @@ export interface E2eRun {
  */
 export async function runE2e(
   inputs: Record<string, string>,
-  dockerConfig = mkdtempSync(path.join(os.tmpdir(), 'rma-e2e-docker-'))
+  options: { dockerConfig?: string; env?: Record<string, string> } = {}
 ): Promise<E2eRun> {
   const tb = testbed()
+  const dockerConfig =
+    options.dockerConfig ?? mkdtempSync(path.join(os.tmpdir(), 'rma-e2e-docker-'))
   const r = await runAction({
     inputs: {
       network: 'host',
@@ -133,9 +148,14 @@ export async function runE2e(
     },
     env: {
       DOCKER_CONFIG: dockerConfig,
-      GITHUB_SHA: 'e2e0123456789abcdef0123456789abcdef01234',
+      GITHUB_SHA: E2E_SHA,
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_REF: 'refs/heads/main',
+      GITHUB_REPOSITORY: 'acme/ros-app',
+      GITHUB_SERVER_URL: 'https://github.com',
       GITHUB_RUN_ID: String(process.pid),
-      GITHUB_RUN_ATTEMPT: '1'
+      GITHUB_RUN_ATTEMPT: '1',
+      ...options.env
     }
   })
   const log = [r.main.stdout, r.main.stderr, r.post?.stdout ?? '', r.post?.stderr ?? ''].join('\n')

@@ -404,3 +404,42 @@ describe('readConfig: bad inputs', () => {
     }
   })
 })
+
+describe('readConfig: tag and label inputs', () => {
+  it.each([
+    [
+      { tags: '{distro}-{verison}' },
+      'Input "tags": unknown placeholder {verison} in "{distro}-{verison}"; use {distro}, {version}, {major}, {minor}, {patch}, {branch}, {sha}, {date}'
+    ],
+    [
+      { 'tag-suffix': '+cuda' },
+      'Input "tag-suffix": "+cuda" is not valid; use letters, digits, _ . - (e.g. -cuda)'
+    ],
+    [
+      { 'latest-distro': 'rolling' },
+      'Input "latest-distro": "rolling" is not one of the distros being built (humble, jazzy)'
+    ],
+    [
+      { labels: 'bad key=1' },
+      'Input "labels": "bad key" is not a valid name; use letters, digits and . _ - / (e.g. org.opencontainers.image.vendor)'
+    ],
+    [{ labels: 'a=1\na=2' }, 'Input "labels": a is set twice; set each name once']
+  ])('%j', (values, message) => {
+    expect(() => read(values)).toThrow(message)
+  })
+
+  it('reads templates, suffix, latest distro and labels', () => {
+    const { config } = read({
+      tags: '{distro}-{version}\n{distro}',
+      'tag-suffix': '-cuda',
+      'latest-distro': 'Jazzy',
+      labels: 'org.opencontainers.image.vendor=Acme'
+    })
+    expect(config).toMatchObject({
+      tags: ['{distro}-{version}', '{distro}'],
+      tagSuffix: '-cuda',
+      latestDistro: 'jazzy',
+      labels: [['org.opencontainers.image.vendor', 'Acme']]
+    })
+  })
+})

@@ -6,7 +6,19 @@ import { source, TODAY } from '../helpers/inputs.js'
 
 const ctx: PlanContext = {
   hostPlatform: 'linux/amd64',
-  sha: '0123456789abcdef0123456789abcdef01234567',
+  git: {
+    eventName: 'push',
+    ref: 'refs/heads/main',
+    sha: '0123456789abcdef0123456789abcdef01234567',
+    date: '20261123'
+  },
+  repo: {
+    source: 'https://github.com/acme/robot',
+    title: 'robot',
+    description: '',
+    licenses: 'Apache-2.0'
+  },
+  created: '2026-11-23T12:00:00.000Z',
   runId: '42-1',
   fileTests: []
 }
@@ -25,15 +37,15 @@ describe('planBuild', () => {
       ['humble-amd64', 'linux/amd64', false],
       ['humble-arm64', 'linux/arm64', true]
     ])
-    expect(p.manifests).toEqual([
+    expect(p.manifests).toMatchObject([
       {
         distro: 'jazzy',
-        tags: ['acme/robot:jazzy', 'acme/robot:jazzy-0123456'],
+        tags: ['acme/robot:jazzy-main', 'acme/robot:jazzy-sha-0123456'],
         cells: ['jazzy-amd64', 'jazzy-arm64']
       },
       {
         distro: 'humble',
-        tags: ['acme/robot:humble', 'acme/robot:humble-0123456'],
+        tags: ['acme/robot:humble-main', 'acme/robot:humble-sha-0123456'],
         cells: ['humble-amd64', 'humble-arm64']
       }
     ])
@@ -65,14 +77,17 @@ describe('planBuild', () => {
     expect(p.cells[0]).toMatchObject({
       baseImage: '127.0.0.1:5000/ros:humble-ros-base',
       localTag: 'ros-multiarch-local/acme/robot:humble-arm64-42-1',
-      pushTag: 'acme/robot:humble-arm64',
+      pushTag: 'acme/robot:humble-main-arm64',
       machines: ['aarch64', 'arm64'],
       rosVersion: 2
     })
   })
 
-  it('has no sha tag outside a workflow and no run id in local tags', () => {
-    const p = plan({ distros: 'humble', platforms: 'linux/amd64' }, { sha: '', runId: '' })
+  it('has the plain distro tag outside a workflow and no run id in local tags', () => {
+    const p = plan(
+      { distros: 'humble', platforms: 'linux/amd64' },
+      { git: { eventName: '', ref: '', sha: '', date: '20261123' }, runId: '' }
+    )
     expect(p.manifests[0].tags).toEqual(['acme/robot:humble'])
     expect(p.cells[0].localTag).toBe('ros-multiarch-local/acme/robot:humble-amd64')
   })
@@ -164,10 +179,10 @@ describe('renderPlan', () => {
         'noetic-amd64  1    linux/amd64  x86_64   native    ros:noetic-ros-base  4',
         'noetic-arm64  1    linux/arm64  aarch64  emulated  ros:noetic-ros-base  4',
         '',
-        'distro  tags                                          from cells',
-        '------  --------------------------------------------  --------------------------',
-        'humble  acme/robot:humble, acme/robot:humble-0123456  humble-amd64, humble-arm64',
-        'noetic  acme/robot:noetic, acme/robot:noetic-0123456  noetic-amd64, noetic-arm64'
+        'distro  tags                                                   from cells',
+        '------  -----------------------------------------------------  --------------------------',
+        'humble  acme/robot:humble-main, acme/robot:humble-sha-0123456  humble-amd64, humble-arm64',
+        'noetic  acme/robot:noetic-main, acme/robot:noetic-sha-0123456  noetic-amd64, noetic-arm64'
       ].join('\n')
     )
   })

@@ -18,7 +18,13 @@ describe('dist/index.js under a simulated runner', () => {
     const r = await runAction({
       inputs: { distros: 'humble, jazzy', image: 'acme/robot', 'dry-run': 'true' },
       // An empty PATH: any docker (or other) command would fail the step.
-      env: { GITHUB_SHA: SHA, GITHUB_RUN_ID: '77', PATH: '' }
+      env: {
+        GITHUB_SHA: SHA,
+        GITHUB_REF: 'refs/heads/main',
+        GITHUB_EVENT_NAME: 'push',
+        GITHUB_RUN_ID: '77',
+        PATH: ''
+      }
     })
     expect(r.main.stderr).toBe('')
     expect(r.main.code).toBe(0)
@@ -30,8 +36,8 @@ describe('dist/index.js under a simulated runner', () => {
     const plan = JSON.parse(r.outputs.plan)
     expect(plan.cells).toHaveLength(4)
     expect(plan.manifests.map((m: { tags: string[] }) => m.tags)).toEqual([
-      ['acme/robot:humble', 'acme/robot:humble-0123456'],
-      ['acme/robot:jazzy', 'acme/robot:jazzy-0123456']
+      ['acme/robot:humble-main', 'acme/robot:humble-sha-0123456'],
+      ['acme/robot:jazzy-main', 'acme/robot:jazzy-sha-0123456']
     ])
     const matrix = JSON.parse(r.outputs.matrix)
     expect(matrix.include).toHaveLength(4)

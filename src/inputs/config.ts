@@ -10,10 +10,12 @@ import {
   parseBoolean,
   parseChoice,
   parseInteger,
+  LABEL_KEY,
   parseKeyValues,
   parseLines,
   parseList
 } from './parse.js'
+import { checkTemplates } from '../plan/tags.js'
 import { findDistro, knownDistroNames, lifecycle, type Distro } from '../ros/catalog.js'
 import { findPlatform } from '../ros/platforms.js'
 import { parseReference, type ImageRef } from '../publish/reference.js'
@@ -49,6 +51,12 @@ export interface Config {
   readonly baseImage: string
   /** True when the user set base-image themselves */
   readonly baseImageSet: boolean
+  /** Tag templates; empty: the defaults for the kind of run */
+  readonly tags: readonly string[]
+  readonly tagSuffix: string
+  /** The distro that gets `latest` on a final release; empty: none */
+  readonly latestDistro: string
+  readonly labels: readonly (readonly [string, string])[]
   readonly push: boolean
   readonly username: string
   readonly password: string
@@ -121,6 +129,26 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
     checkPlaceholders(Inputs.BuildArgs, value)
   }
 
+  const tags = parseList(text(Inputs.Tags))
+  for (const t of tags) assertPrintable(Inputs.Tags, t)
+  checkTemplates(tags)
+  const tagSuffix = line(Inputs.TagSuffix)
+  if (!/^[\w.-]*$/.test(tagSuffix)) {
+    throw new InputError(
+      Inputs.TagSuffix,
+      `${quote(tagSuffix)} is not valid; use letters, digits, _ . - (e.g. -cuda)`
+    )
+  }
+  const latestDistro = line(Inputs.LatestDistro).toLowerCase()
+  if (latestDistro !== '' && !distros.some(d => d.name === latestDistro)) {
+    throw new InputError(
+      Inputs.LatestDistro,
+      `${quote(latestDistro)} is not one of the distros being built (${distros.map(d => d.name).join(', ')})`
+    )
+  }
+  const labels = parseKeyValues(Inputs.Labels, text(Inputs.Labels), LABEL_KEY)
+  for (const [, value] of labels) assertPrintable(Inputs.Labels, value)
+
   const username = line(Inputs.Username)
   const password = text(Inputs.Password)
   if (username !== '' && password === '') {
@@ -169,6 +197,10 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
     buildArgs,
     baseImage,
     baseImageSet,
+    tags,
+    tagSuffix,
+    latestDistro,
+    labels,
     push: parseBoolean(Inputs.Push, text(Inputs.Push), false),
     username,
     password,

@@ -10,6 +10,10 @@ export const Inputs = {
   File: 'file',
   BuildArgs: 'build-args',
   BaseImage: 'base-image',
+  Tags: 'tags',
+  TagSuffix: 'tag-suffix',
+  LatestDistro: 'latest-distro',
+  Labels: 'labels',
   Push: 'push',
   Username: 'username',
   Password: 'password',
@@ -38,7 +42,8 @@ export const Outputs = {
   Matrix: 'matrix',
   Tags: 'tags',
   Results: 'results',
-  Digests: 'digests'
+  Digests: 'digests',
+  Metadata: 'metadata'
 } as const
 
 export type OutputName = (typeof Outputs)[keyof typeof Outputs]

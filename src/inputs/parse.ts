@@ -65,8 +65,28 @@ export function parseChoice<T extends string>(
   throw new InputError(input, `${quote(v)} is not valid; use one of: ${choices.join(', ')}`)
 }
 
-/** Multiline KEY=VALUE pairs, in order. Keys must be valid build-arg names and unique. */
-export function parseKeyValues(input: string, value: string): [string, string][] {
+export interface KeyRule {
+  readonly pattern: RegExp
+  /** What a valid key is, for the error message */
+  readonly valid: string
+}
+
+export const BUILD_ARG_KEY: KeyRule = {
+  pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
+  valid: 'use letters, digits and _ (not starting with a digit)'
+}
+
+export const LABEL_KEY: KeyRule = {
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]*$/,
+  valid: 'use letters, digits and . _ - / (e.g. org.opencontainers.image.vendor)'
+}
+
+/** Multiline KEY=VALUE pairs, in order. Keys must follow the rule and be unique. */
+export function parseKeyValues(
+  input: string,
+  value: string,
+  rule: KeyRule = BUILD_ARG_KEY
+): [string, string][] {
   const pairs: [string, string][] = []
   for (const line of parseLines(value)) {
     const eq = line.indexOf('=')
@@ -75,11 +95,8 @@ export function parseKeyValues(input: string, value: string): [string, string][]
     }
     const key = line.slice(0, eq).trim()
     const val = line.slice(eq + 1).trim()
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-      throw new InputError(
-        input,
-        `${quote(key)} is not a valid name; use letters, digits and _ (not starting with a digit)`
-      )
+    if (!rule.pattern.test(key)) {
+      throw new InputError(input, `${quote(key)} is not a valid name; ${rule.valid}`)
     }
     if (pairs.some(([k]) => k === key)) {
       throw new InputError(input, `${key} is set twice; set each name once`)

@@ -43,6 +43,7 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
     context: ctx.context,
     tag: cell.localTag,
     buildArgs: cell.buildArgs,
+    labels: cell.labels,
     network: ctx.network,
     pull: ctx.pull,
     builder: ctx.builder,

@@ -160,7 +160,8 @@ export async function runPipeline(
         docker,
         image: plan.image,
         platforms: plan.platforms,
-        log: m => rt.info(m)
+        log: m => rt.info(m),
+        warn: m => rt.warning(m)
       }).then(p => {
         distros.set(distro, p.distro)
         for (const [id, pushed] of p.pushed)

@@ -4,6 +4,8 @@ import type { RosVersion } from '../ros/catalog.js'
 import { findPlatform, type PlatformInfo } from '../ros/platforms.js'
 import { builtinChecks } from '../smoke/builtin.js'
 import { lineTests, type SmokeTest } from '../smoke/types.js'
+import { imageLabels, type RepoInfo } from './labels.js'
+import { checkDistinct, distroTags, runKind, runVersion, type GitContext } from './tags.js'
 
 export interface Cell {
   /** e.g. humble-arm64 */
@@ -24,6 +26,8 @@ export interface Cell {
   readonly localTag: string
   /** The arch-specific tag the tested image is pushed under */
   readonly pushTag: string
+  /** Labels set on the image */
+  readonly labels: readonly (readonly [string, string])[]
   readonly tests: readonly SmokeTest[]
 }
 
@@ -33,12 +37,20 @@ export interface Manifest {
   readonly tags: readonly string[]
   /** Ids of the cells that make up the index, in platform order */
   readonly cells: readonly string[]
+  /** The version label of this run (release, branch, nightly-date, ...) */
+  readonly version: string
+  /** Labels of the images, also set as annotations on the index */
+  readonly labels: readonly (readonly [string, string])[]
 }
 
 export interface Plan {
   readonly image: string
   readonly registry: string
   readonly push: boolean
+  /** Why push is off although the user asked for it (a pull request) */
+  readonly pushBlocked?: string
+  /** The kind of run the tags follow: release, prerelease, tag, branch, pull-request, schedule, local */
+  readonly run: string
   readonly platforms: readonly string[]
   readonly cells: readonly Cell[]
   readonly manifests: readonly Manifest[]
@@ -47,8 +59,11 @@ export interface Plan {
 export interface PlanContext {
   /** The platform this runner runs natively, e.g. linux/amd64 */
   readonly hostPlatform: string
-  /** Commit SHA of the workflow run (GITHUB_SHA); empty outside a workflow */
-  readonly sha: string
+  /** GITHUB_EVENT_NAME, GITHUB_REF, GITHUB_SHA and the date */
+  readonly git: GitContext
+  readonly repo: RepoInfo
+  /** RFC 3339 time of the run, for the created label */
+  readonly created: string
   /** Tells concurrent runs on one Docker engine apart (GITHUB_RUN_ID etc.) */
   readonly runId: string
   /** Tests from smoke-test-file, already parsed */
@@ -57,16 +72,36 @@ export interface PlanContext {
 
 export const LOCAL_REPOSITORY = 'ros-multiarch-local'
 
-export function shortSha(sha: string): string {
-  return sha.slice(0, 7)
-}
-
 export function planBuild(config: Config, ctx: PlanContext): Plan {
   const userTests = [...lineTests(config.smokeTests, config.smokeTimeout), ...ctx.fileTests]
   const name = config.image.name
+  const run = runKind(ctx.git)
+  const version = runVersion(run, ctx.git)
+  const tagsOf = new Map<string, string[]>()
+  for (const distro of config.distros) {
+    tagsOf.set(
+      distro.name,
+      distroTags(run, ctx.git, distro.name, {
+        templates: config.tags,
+        suffix: config.tagSuffix,
+        latestDistro: config.latestDistro
+      })
+    )
+  }
+  checkDistinct(tagsOf)
   const cells: Cell[] = []
   const manifests: Manifest[] = []
   for (const distro of config.distros) {
+    const tags = tagsOf.get(distro.name) ?? []
+    const labels = imageLabels({
+      distro: distro.name,
+      rosVersion: distro.info?.rosVersion ?? null,
+      version,
+      revision: ctx.git.sha,
+      created: ctx.created,
+      repo: ctx.repo,
+      user: config.labels
+    })
     const baseImage = fillDistro(config.baseImage, distro.name)
     const rosVersion = distro.info?.rosVersion ?? null
     const ids: string[] = []
@@ -89,7 +124,8 @@ export function planBuild(config: Config, ctx: PlanContext): Plan {
           ...config.buildArgs.map(([k, v]) => [k, fillDistro(v, distro.name)] as const)
         ],
         localTag: `${LOCAL_REPOSITORY}/${config.image.path}:${id}${ctx.runId ? `-${ctx.runId}` : ''}`,
-        pushTag: `${name}:${id}`,
+        pushTag: `${name}:${archTag(tags[0], info.short)}`,
+        labels,
         tests: [
           ...builtinChecks({
             distro: distro.name,
@@ -102,14 +138,21 @@ export function planBuild(config: Config, ctx: PlanContext): Plan {
         ]
       })
     }
-    const tags = [`${name}:${distro.name}`]
-    if (ctx.sha !== '') tags.push(`${name}:${distro.name}-${shortSha(ctx.sha)}`)
-    manifests.push({ distro: distro.name, tags, cells: ids })
+    manifests.push({
+      distro: distro.name,
+      tags: tags.map(t => `${name}:${t}`),
+      cells: ids,
+      version,
+      labels
+    })
   }
+  const blocked = config.push && run.kind === 'pull-request'
   return {
     image: name,
     registry: config.image.registry,
-    push: config.push,
+    push: config.push && !blocked,
+    ...(blocked ? { pushBlocked: 'a pull request builds and tests, and never pushes' } : {}),
+    run: run.kind,
     platforms: config.platforms,
     cells,
     manifests
@@ -140,4 +183,10 @@ export function planMatrix(plan: Plan): { include: MatrixEntry[] } {
       runner: DEFAULT_RUNNERS[c.platform] ?? FALLBACK_RUNNER
     }))
   }
+}
+
+/** The arch tag of a cell: the distro's first tag and the architecture, within the 128 limit. */
+export function archTag(first: string, arch: string): string {
+  const suffix = `-${arch}`
+  return `${first.slice(0, 128 - suffix.length)}${suffix}`
 }

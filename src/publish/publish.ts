@@ -13,6 +13,13 @@ export interface PublishOptions {
   readonly image: string
   readonly platforms: readonly string[]
   readonly log: (message: string) => void
+  readonly warn: (message: string) => void
+}
+
+/** True when an index carries annotations (OCI indexes can; Docker manifest lists cannot). */
+export function hasAnnotations(raw: string): boolean {
+  const doc = JSON.parse(raw) as { annotations?: Record<string, string> }
+  return doc.annotations !== undefined && Object.keys(doc.annotations).length > 0
 }
 
 export interface Published {
@@ -40,8 +47,15 @@ export async function publishDistro(
       pushed.set(cell.id, { tag: cell.pushTag, digest })
     }
     const sources = cells.map(c => `${o.image}@${pushed.get(c.id)?.digest}`)
-    await o.docker.createIndex(manifest.tags, sources)
-    const platforms = indexPlatforms(await o.docker.inspectRaw(manifest.tags[0])) ?? []
+    await o.docker.createIndex(manifest.tags, sources, manifest.labels)
+    const raw = await o.docker.inspectRaw(manifest.tags[0])
+    const platforms = indexPlatforms(raw) ?? []
+    if (manifest.labels.length > 0 && !hasAnnotations(raw)) {
+      o.warn(
+        `${manifest.tags[0]} is a Docker manifest list, which cannot hold annotations: the engine pushed Docker v2 manifests ` +
+          '(classic image store). The metadata is on every image as labels; an engine with the containerd image store pushes OCI manifests, whose index gets the annotations too.'
+      )
+    }
     const expected = [...o.platforms].sort()
     if (JSON.stringify([...platforms].sort()) !== JSON.stringify(expected)) {
       throw new Error(

@@ -188,10 +188,15 @@ export class Docker {
     return m[1]
   }
 
-  /** Publish one index under every tag from per-platform sources (name@digest). */
-  async createIndex(tags: readonly string[], sources: readonly string[]): Promise<void> {
+  /** Publish one index under every tag from per-platform sources (name@digest), annotated. */
+  async createIndex(
+    tags: readonly string[],
+    sources: readonly string[],
+    annotations: readonly (readonly [string, string])[] = []
+  ): Promise<void> {
     const args = ['buildx', 'imagetools', 'create']
     for (const t of tags) args.push('--tag', t)
+    for (const [k, v] of annotations) args.push('--annotation', `index:${k}=${v}`)
     await this.check(`Publishing ${tags.join(', ')}`, [...args, ...sources])
   }
 
