@@ -8,6 +8,7 @@ import { fakeRuntime } from './helpers/fake-runtime.js'
 function tools(exec = fakeExec()): Tools {
   return {
     exec,
+    cleanupExec: exec,
     toolCache: {
       find: () => '',
       download: async () => {
@@ -77,6 +78,50 @@ describe('post', () => {
       ['docker', 'logout', 'docker.io']
     ])
     expect(rt.recorded.failed).toEqual([])
+  })
+
+  it('removes the containers, local tags and temporary folder of its own run', async () => {
+    const exec = fakeExec(call => (call.args[0] === 'ps' ? { stdout: 'c1\nc2\n' } : undefined))
+    const rt = fakeRuntime(
+      {},
+      {
+        cleanup: JSON.stringify({
+          runTag: '7-1-abc123',
+          images: ['ros-multiarch-local/a:humble-amd64-7-1-abc123']
+        })
+      }
+    )
+    await post(rt, tools(exec))
+    expect(exec.calls.map(c => c.args)).toEqual([
+      ['ps', '--all', '--quiet', '--filter', 'name=^rma-7-1-abc123-'],
+      ['rm', '--force', 'c1', 'c2'],
+      ['image', 'rm', 'ros-multiarch-local/a:humble-amd64-7-1-abc123']
+    ])
+  })
+
+  it('ignores state values it could not have written', async () => {
+    const exec = fakeExec()
+    const rt = fakeRuntime(
+      {},
+      {
+        cleanup: JSON.stringify({
+          builder: 'default',
+          tempDir: '/',
+          runTag: 'x; rm -rf /',
+          logout: 'a b'
+        })
+      }
+    )
+    await post(rt, tools(exec))
+    expect(exec.calls).toEqual([])
+    expect(rt.recorded.failed).toEqual([])
+  })
+
+  it('unreadable state is a warning', async () => {
+    const rt = fakeRuntime({}, { cleanup: '{not json' })
+    await post(rt, tools())
+    expect(rt.recorded.failed).toEqual([])
+    expect(rt.recorded.warnings[0]).toMatch(/^Post step: /)
   })
 
   it('does nothing when the main step left nothing', async () => {

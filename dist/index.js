@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 747:
+/***/ 7092:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31619,8 +31619,10 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
@@ -31628,8 +31630,8 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 // EXTERNAL MODULE: ./node_modules/semver/index.js
-var node_modules_semver = __nccwpck_require__(2088);
-var semver_default = /*#__PURE__*/__nccwpck_require__.n(node_modules_semver);
+var semver = __nccwpck_require__(2088);
+var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
 ;// CONCATENATED MODULE: ./src/inputs/errors.ts
 /** A problem with what the user asked for: one line, naming the input and what would be valid. */
 class InputError extends Error {
@@ -31827,7 +31829,8 @@ function runVersion(run, git) {
 /** What kind of run the GitHub context describes. */
 function runKind(git) {
     if (PR_EVENTS.includes(git.eventName)) {
-        return { kind: 'pull-request', number: /^refs\/pull\/(\d+)\//.exec(git.ref)?.[1] ?? '0' };
+        const number = git.prNumber ?? /^refs\/pull\/(\d+)\//.exec(git.ref)?.[1] ?? '0';
+        return { kind: 'pull-request', number };
     }
     if (git.eventName === 'schedule')
         return { kind: 'schedule' };
@@ -31900,10 +31903,11 @@ function variables(run, git, distro) {
     return {
         distro,
         ...semverParts,
-        branch: run.kind === 'branch' ? sanitize(run.name) : '',
+        // long ref names are cut so that a tag (and its arch tag) stays within 128 characters
+        branch: run.kind === 'branch' ? sanitize(run.name).slice(0, 80) : '',
         sha: git.sha.slice(0, 7),
         date: git.date,
-        ref: run.kind === 'tag' ? sanitize(run.name) : '',
+        ref: run.kind === 'tag' ? sanitize(run.name).slice(0, 80) : '',
         pr: run.kind === 'pull-request' ? run.number : ''
     };
 }
@@ -31940,7 +31944,7 @@ function distroTags(run, git, distro, o) {
         tags.push(`latest${o.suffix}`);
     for (const tag of tags) {
         if (!TAG.test(tag)) {
-            const source = o.templates.length > 0 ? inputs_names/* Inputs */.G0.Tags : inputs_names/* Inputs */.G0.TagSuffix;
+            const source = o.templates.length > 0 || o.suffix === '' ? inputs_names/* Inputs */.G0.Tags : inputs_names/* Inputs */.G0.TagSuffix;
             throw new InputError(source, `tag ${quote(tag)} is not valid: letters, digits, _ . - only, at most 128 characters, not starting with . or -`);
         }
     }
@@ -32150,6 +32154,7 @@ function nativePlatform(nodeArch) {
 
 
 
+
 const DEFAULT_BASE_IMAGE = 'ros:{distro}-ros-base';
 const DEFAULT_PLATFORMS = 'linux/amd64,linux/arm64';
 const DEFAULT_SMOKE_TIMEOUT = 180;
@@ -32182,6 +32187,10 @@ function readConfig(get, ctx) {
     const image = readImage(line(inputs_names/* Inputs */.G0.Image));
     const context = line(inputs_names/* Inputs */.G0.Context) || '.';
     const file = line(inputs_names/* Inputs */.G0.File) || joinPath(context, 'Dockerfile');
+    const workspace = ctx.workspace ?? '.';
+    insideWorkspace(inputs_names/* Inputs */.G0.Context, context, workspace);
+    insideWorkspace(inputs_names/* Inputs */.G0.File, file, workspace);
+    insideWorkspace(inputs_names/* Inputs */.G0.SmokeTestFile, line(inputs_names/* Inputs */.G0.SmokeTestFile), workspace);
     const buildArgs = parseKeyValues(inputs_names/* Inputs */.G0.BuildArgs, text(inputs_names/* Inputs */.G0.BuildArgs));
     for (const [key, value] of buildArgs) {
         if (RESERVED_BUILD_ARGS.includes(key)) {
@@ -32189,7 +32198,6 @@ function readConfig(get, ctx) {
             throw new InputError(inputs_names/* Inputs */.G0.BuildArgs, `${key} is set by the action for each distro; ${use}`);
         }
         assertPrintable(inputs_names/* Inputs */.G0.BuildArgs, value);
-        checkPlaceholders(inputs_names/* Inputs */.G0.BuildArgs, value);
     }
     const tags = parseList(text(inputs_names/* Inputs */.G0.Tags));
     for (const t of tags)
@@ -32258,6 +32266,8 @@ function readConfig(get, ctx) {
             : parseInteger(inputs_names/* Inputs */.G0.MaxParallel, text(inputs_names/* Inputs */.G0.MaxParallel), 1, 1, 64),
         network: parseChoice(inputs_names/* Inputs */.G0.Network, text(inputs_names/* Inputs */.G0.Network), NETWORKS, 'default'),
         pull: parseBoolean(inputs_names/* Inputs */.G0.Pull, text(inputs_names/* Inputs */.G0.Pull), true),
+        retryAttempts: parseInteger(inputs_names/* Inputs */.G0.RetryAttempts, text(inputs_names/* Inputs */.G0.RetryAttempts), 4, 1, 30),
+        retryMaxDelay: parseInteger(inputs_names/* Inputs */.G0.RetryMaxDelay, text(inputs_names/* Inputs */.G0.RetryMaxDelay), 30, 1, 600),
         dryRun: parseBoolean(inputs_names/* Inputs */.G0.DryRun, text(inputs_names/* Inputs */.G0.DryRun), false),
         buildxVersion,
         buildxUrl,
@@ -32373,65 +32383,115 @@ function readBaseImage(template, distros, warnings) {
 function joinPath(dir, name) {
     return dir === '.' ? name : `${dir.replace(/\/+$/, '')}/${name}`;
 }
-
-// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 2 modules
-var lib_exec = __nccwpck_require__(5260);
-;// CONCATENATED MODULE: ./src/tooling/exec.ts
-/**
- * The one seam to the outside world: every docker command goes through an Exec.
- * The real one wraps @actions/exec; tests hand in a fake that records and answers.
- */
-
-function actionsExecutor() {
-    return {
-        async run(command, args, options = {}) {
-            const result = await lib_exec/* getExecOutput */.H(command, [...args], {
-                ignoreReturnCode: true,
-                silent: true,
-                ...(options.input === undefined ? {} : { input: Buffer.from(options.input) }),
-                ...(options.env === undefined
-                    ? {}
-                    : { env: { ...process.env, ...options.env } })
-            });
-            return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-        }
-    };
-}
-/** A command that failed, with what it printed last. */
-class ToolError extends Error {
-    result;
-    constructor(what, result) {
-        super(`${what} failed (exit ${result.code}): ${lastLine(result.stderr || result.stdout)}`);
-        this.name = 'ToolError';
-        this.result = result;
+/** A path input must resolve inside the workspace (no ../ or absolute path out of it). */
+function insideWorkspace(input, value, workspace) {
+    if (value === '')
+        return;
+    const root = external_node_path_default().resolve(workspace);
+    const target = external_node_path_default().resolve(root, value);
+    if (target !== root && !target.startsWith(root + (external_node_path_default()).sep)) {
+        throw new InputError(input, `${quote(value)} is outside the workspace; give a path inside it (relative to ${root})`);
     }
 }
-/** The last non-empty line of some output, for one-line error messages. */
-function lastLine(text) {
-    const lines = text
-        .split('\n')
-        .map(l => l.trim())
-        .filter(l => l !== '');
-    return lines.length === 0 ? 'no output' : lines[lines.length - 1];
+
+// EXTERNAL MODULE: ./src/tooling/exec.ts + 1 modules
+var tooling_exec = __nccwpck_require__(6455);
+;// CONCATENATED MODULE: ./src/tooling/retry.ts
+/**
+ * Retries for registry operations (login, push, index creation, inspection, base pulls): on
+ * transient failures only, with exponential backoff and jitter.
+ */
+
+const NO_RETRY = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
+const TRANSIENT = [
+    [/toomanyrequests|too many requests|(HTTP|status( code)?:?)\s*429\b/i, 'rate limited (429)'],
+    [
+        /(HTTP|status( code)?:?)\s*50[0-4]\b|internal server error|bad gateway|service unavailable|gateway time-?out/i,
+        'server error (5xx)'
+    ],
+    [
+        /connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|server closed|closed network connection/i,
+        'connection dropped'
+    ],
+    [
+        /i\/o timeout|timeout awaiting|TLS handshake timeout|context deadline exceeded|Client\.Timeout/i,
+        'timed out'
+    ]
+];
+/** Credentials the registry refused: never transient for a login. */
+const BAD_CREDENTIALS = /incorrect username or password|unauthorized: (?!authentication required)|invalid username\/password|401 Unauthorized/i;
+/**
+ * After a login that worked, an authorization error is a registry hiccup: when the registry's
+ * /v2/ ping fails, the Docker daemon goes on without credentials and reports this.
+ */
+const LOST_CREDENTIALS = /unauthorized: authentication required|no basic auth credentials|authorization failed/i;
+/**
+ * In a build's output only BuildKit's final error line can say "transient", and not when it is a
+ * RUN step that failed (whatever that step printed, e.g. apt's own network errors).
+ */
+const BUILD_ERROR_LINE = /^ERROR:.*failed to solve/;
+const RUN_STEP_FAILED = /did not complete successfully/;
+/** Is this failure worth another try? Pure. */
+function classify(op, r, loggedIn = false) {
+    let text = `${r.stderr}\n${r.stdout}`;
+    if (op === 'build') {
+        text = text
+            .split('\n')
+            .filter(line => BUILD_ERROR_LINE.test(line) && !RUN_STEP_FAILED.test(line))
+            .join('\n');
+    }
+    if (op === 'login' && BAD_CREDENTIALS.test(text) && !TRANSIENT.some(([re]) => re.test(text))) {
+        return { transient: false, reason: 'the registry refused the credentials' };
+    }
+    for (const [re, reason] of TRANSIENT) {
+        if (re.test(text)) {
+            const after = /retry[- ]after:?\s*(\d+)/i.exec(text);
+            return after
+                ? { transient: true, reason, waitMs: Number(after[1]) * 1000 }
+                : { transient: true, reason };
+        }
+    }
+    if (op !== 'login' && loggedIn && LOST_CREDENTIALS.test(text)) {
+        return { transient: true, reason: 'authorization lost (registry ping failed)' };
+    }
+    return { transient: false, reason: (0,tooling_exec/* lastLine */.fM)(r.stderr || r.stdout) };
 }
-/** The end of some output, at most `max` characters, cut at a line start where possible. */
-function tail(text, max = 3000) {
-    if (text.length <= max)
-        return text;
-    const cut = text.slice(text.length - max);
-    const nl = cut.indexOf('\n');
-    return nl >= 0 && nl < 200 ? cut.slice(nl + 1) : cut;
+/** The delay before try number `attempt` + 1 (attempt >= 1): base * 2^(attempt-1), capped, with jitter in [50%, 100%]. */
+function backoff(policy, attempt, random = Math.random) {
+    const full = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(full * (0.5 + random() / 2));
 }
-/** Run and throw a ToolError saying `what` failed when the exit code is not 0. */
-async function check(exec, what, command, args, options) {
-    const result = await exec.run(command, args, options);
-    if (result.code !== 0)
-        throw new ToolError(what, result);
-    return result;
+/** Wait, but no longer than until the run is cancelled. */
+function cancellableSleep(ms, signal) {
+    return new Promise(resolve => {
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener('abort', done, { once: true });
+    });
+}
+/** Run `attempt` until it succeeds, fails for good, or the tries run out; returns the last result. */
+async function withRetry(op, what, attempt, ctx) {
+    const sleep = ctx.sleep ?? ((ms) => cancellableSleep(ms, ctx.signal));
+    for (let n = 1;; n++) {
+        const r = await attempt();
+        if (r.code === 0 || n >= ctx.policy.attempts || ctx.signal?.aborted)
+            return r;
+        const verdict = classify(op, r, ctx.loggedIn?.() ?? false);
+        if (!verdict.transient)
+            return r;
+        const delay = Math.min(ctx.policy.maxDelayMs, Math.max(verdict.waitMs ?? 0, backoff(ctx.policy, n, ctx.random)));
+        ctx.log(`${what}: ${verdict.reason} (try ${n} of ${ctx.policy.attempts}); retrying in ${(delay / 1000).toFixed(1)} s`);
+        await sleep(delay);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/tooling/docker.ts
 /** Typed docker and buildx commands over the Exec seam. Argument lists are built by pure functions. */
+
 
 /** `docker buildx build` arguments: one platform, loaded into the engine, no attestations. */
 function buildCommand(r) {
@@ -32475,14 +32535,24 @@ function formatPlatform(os, architecture, variant) {
 }
 class Docker {
     exec;
-    constructor(exec) {
+    retry;
+    loggedIn = false;
+    constructor(exec, retry = { policy: NO_RETRY, log: () => undefined }) {
         this.exec = exec;
+        this.retry = retry;
     }
     run(args, input) {
         return this.exec.run('docker', args, input === undefined ? undefined : { input });
     }
-    check(what, args, input) {
-        return check(this.exec, what, 'docker', args, input === undefined ? undefined : { input });
+    /** Run; retry transient failures of registry operations; throw a ToolError naming `what`. */
+    async check(what, args, op, input) {
+        const once = () => this.run(args, input);
+        const r = op === undefined
+            ? await once()
+            : await withRetry(op, what, once, { ...this.retry, loggedIn: () => this.loggedIn });
+        if (r.code !== 0)
+            throw new tooling_exec/* ToolError */.v4(what, r);
+        return r;
     }
     async serverVersion() {
         const r = await this.check('Reaching the Docker engine', [
@@ -32500,8 +32570,12 @@ class Docker {
         const m = /\bv?(\d+\.\d+\.\d+)/.exec(r.stdout);
         return m ? m[1] : null;
     }
+    /** A build whose base pull hit a transient registry failure is tried again (it is cached). */
     async build(request) {
-        return this.run(buildCommand(request));
+        return withRetry('build', `Building ${request.tag}`, () => this.run(buildCommand(request)), {
+            ...this.retry,
+            loggedIn: () => this.loggedIn
+        });
     }
     async inspectImage(ref) {
         const r = await this.check(`Inspecting image ${ref}`, [
@@ -32522,24 +32596,11 @@ class Docker {
     }
     /** The platforms a registry reference holds. */
     async remotePlatforms(ref) {
-        const raw = await this.check(`Inspecting ${ref} in its registry`, [
-            'buildx',
-            'imagetools',
-            'inspect',
-            '--raw',
-            ref
-        ]);
+        const raw = await this.check(`Inspecting ${ref} in its registry`, ['buildx', 'imagetools', 'inspect', '--raw', ref], 'inspect');
         const platforms = indexPlatforms(raw.stdout);
         if (platforms !== null)
             return { kind: 'index', platforms };
-        const config = await this.check(`Reading the config of ${ref}`, [
-            'buildx',
-            'imagetools',
-            'inspect',
-            '--format',
-            '{{json .Image}}',
-            ref
-        ]);
+        const config = await this.check(`Reading the config of ${ref}`, ['buildx', 'imagetools', 'inspect', '--format', '{{json .Image}}', ref], 'inspect');
         const image = JSON.parse(config.stdout);
         return {
             kind: 'image',
@@ -32547,7 +32608,8 @@ class Docker {
         };
     }
     async login(registry, username, password) {
-        await this.check(`Logging in to ${registry}`, ['login', registry, '--username', username, '--password-stdin'], password);
+        await this.check(`Logging in to ${registry}`, ['login', registry, '--username', username, '--password-stdin'], 'login', password);
+        this.loggedIn = true;
     }
     async logout(registry) {
         await this.check(`Logging out of ${registry}`, ['logout', registry]);
@@ -32557,10 +32619,10 @@ class Docker {
     }
     /** Push a tag; returns the digest of the manifest the registry stored. */
     async push(ref) {
-        const r = await this.check(`Pushing ${ref}`, ['push', ref]);
+        const r = await this.check(`Pushing ${ref}`, ['push', ref], 'push');
         const m = /digest: (sha256:[a-f0-9]{64})/.exec(r.stdout);
         if (!m)
-            throw new ToolError(`Reading the digest pushed for ${ref}`, r);
+            throw new tooling_exec/* ToolError */.v4(`Reading the digest pushed for ${ref}`, r);
         return m[1];
     }
     /** Publish one index under every tag from per-platform sources (name@digest), annotated. */
@@ -32570,17 +32632,17 @@ class Docker {
             args.push('--tag', t);
         for (const [k, v] of annotations)
             args.push('--annotation', `index:${k}=${v}`);
-        await this.check(`Publishing ${tags.join(', ')}`, [...args, ...sources]);
+        await this.check(`Publishing ${tags.join(', ')}`, [...args, ...sources], 'index');
     }
     async inspectRaw(ref) {
-        return (await this.check(`Inspecting ${ref}`, ['buildx', 'imagetools', 'inspect', '--raw', ref])).stdout;
+        return (await this.check(`Inspecting ${ref}`, ['buildx', 'imagetools', 'inspect', '--raw', ref], 'inspect')).stdout;
     }
     /** The digest a tag points at in its registry. */
     async remoteDigest(ref) {
-        const r = await this.check(`Inspecting ${ref}`, ['buildx', 'imagetools', 'inspect', ref]);
+        const r = await this.check(`Inspecting ${ref}`, ['buildx', 'imagetools', 'inspect', ref], 'inspect');
         const digest = parseInspectDigest(r.stdout);
         if (digest === null)
-            throw new ToolError(`Reading the digest of ${ref}`, r);
+            throw new tooling_exec/* ToolError */.v4(`Reading the digest of ${ref}`, r);
         return digest;
     }
     async kill(name) {
@@ -32611,6 +32673,7 @@ function hasAnnotations(raw) {
 }
 async function publishDistro(manifest, cells, results, o) {
     const pushed = new Map();
+    let tagsMoved = false;
     try {
         for (const cell of cells) {
             const result = results.find(r => r.id === cell.id);
@@ -32619,20 +32682,30 @@ async function publishDistro(manifest, cells, results, o) {
             }
             await o.docker.tag(result.imageId, cell.pushTag);
             const digest = await o.docker.push(cell.pushTag);
+            // What the registry now holds must be the very image that was tested.
+            const config = configDigest(await o.docker.inspectRaw(`${o.image}@${digest}`));
+            if (config !== result.imageId) {
+                throw new Error(`${cell.pushTag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${result.imageId}`);
+            }
             o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${digest}`);
             pushed.set(cell.id, { tag: cell.pushTag, digest });
         }
-        const sources = cells.map(c => `${o.image}@${pushed.get(c.id)?.digest}`);
-        await o.docker.createIndex(manifest.tags, sources, manifest.labels);
+        const digests = cells.map(c => pushed.get(c.id)?.digest ?? '');
+        tagsMoved = true;
+        await o.docker.createIndex(manifest.tags, digests.map(d => `${o.image}@${d}`), manifest.labels);
         const raw = await o.docker.inspectRaw(manifest.tags[0]);
-        const platforms = indexPlatforms(raw) ?? [];
-        if (manifest.labels.length > 0 && !hasAnnotations(raw)) {
-            o.warn(`${manifest.tags[0]} is a Docker manifest list, which cannot hold annotations: the engine pushed Docker v2 manifests ` +
-                '(classic image store). The metadata is on every image as labels; an engine with the containerd image store pushes OCI manifests, whose index gets the annotations too.');
+        const entries = indexDigests(raw);
+        if (JSON.stringify([...entries].sort()) !== JSON.stringify([...digests].sort())) {
+            throw new Error(`${manifest.tags[0]} does not hold the images just pushed (another run published over it?)`);
         }
+        const platforms = indexPlatforms(raw) ?? [];
         const expected = [...o.platforms].sort();
         if (JSON.stringify([...platforms].sort()) !== JSON.stringify(expected)) {
             throw new Error(`the published index holds ${platforms.join(', ') || 'nothing'}, expected exactly ${expected.join(', ')}`);
+        }
+        if (manifest.labels.length > 0 && !hasAnnotations(raw)) {
+            o.warn(`${manifest.tags[0]} is a Docker manifest list, which cannot hold annotations: the engine pushed Docker v2 manifests ` +
+                '(classic image store). The metadata is on every image as labels; an engine with the containerd image store pushes OCI manifests, whose index gets the annotations too.');
         }
         const digest = await o.docker.remoteDigest(manifest.tags[0]);
         o.log(`Published ${manifest.tags.join(', ')} -> ${digest}`);
@@ -32646,12 +32719,21 @@ async function publishDistro(manifest, cells, results, o) {
             distro: {
                 distro: manifest.distro,
                 status: 'publish failed',
-                tags: [],
+                // once the index was being created, its tags may have moved (to the tested images)
+                tags: tagsMoved ? manifest.tags : [],
                 reason: (0,runtime/* errorMessage */.g)(error)
             },
             pushed
         };
     }
+}
+/** The config digest of a single-image manifest. */
+function configDigest(raw) {
+    return JSON.parse(raw).config?.digest;
+}
+/** The digests an index lists. */
+function indexDigests(raw) {
+    return (JSON.parse(raw).manifests ?? []).map(m => m.digest);
 }
 
 ;// CONCATENATED MODULE: ./src/tooling/buildx.ts
@@ -32687,7 +32769,7 @@ function decideBuildx(required, installed) {
     }
     else if (exact !== null) {
         want = exact;
-        ok = have !== null && semver_default().gte(have, exact);
+        ok = have === exact;
     }
     else {
         ok = have !== null && semver_default().satisfies(have, required);
@@ -32713,18 +32795,27 @@ async function installBuildx(o) {
     if (dir === '') {
         const url = buildxUrl(o.urlTemplate, o.version, o.nodeArch);
         o.log(`Downloading buildx ${o.version} from ${url}`);
-        const file = await o.cache.download(url);
+        if (url.startsWith('http://')) {
+            o.log(`Warning: ${url} is plain HTTP; the plugin is not checksum-verified, prefer an https mirror`);
+        }
+        let file;
+        try {
+            file = await o.cache.download(url);
+        }
+        catch (error) {
+            throw new Error(`Downloading buildx ${o.version} from ${url} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        }
         dir = await o.cache.cacheFile(file, 'docker-buildx', 'docker-buildx', o.version, o.nodeArch);
     }
     else {
         o.log(`Using buildx ${o.version} from the tool cache`);
     }
     const plugins = external_node_path_default().join(o.dockerConfig, 'cli-plugins');
-    await (0,promises_namespaceObject.mkdir)(plugins, { recursive: true });
+    await (0,promises_.mkdir)(plugins, { recursive: true });
     const target = external_node_path_default().join(plugins, 'docker-buildx');
-    await (0,promises_namespaceObject.copyFile)(external_node_path_default().join(dir, 'docker-buildx'), target);
-    await (0,promises_namespaceObject.chmod)(target, 0o755);
-    const r = await check(o.exec, `Running the installed buildx ${o.version}`, 'docker', [
+    await (0,promises_.copyFile)(external_node_path_default().join(dir, 'docker-buildx'), target);
+    await (0,promises_.chmod)(target, 0o755);
+    const r = await (0,tooling_exec/* check */.z6)(o.exec, `Running the installed buildx ${o.version}`, 'docker', [
         'buildx',
         'version'
     ]);
@@ -32787,7 +32878,7 @@ async function ensureEmulation(platforms, hostPlatform, qemuImage, exec, read, l
         if (!binfmtUsable(await read(`${BINFMT_DIR}/${f.binfmt}`))) {
             const why = r.code === 0
                 ? 'the entry is still missing after installing'
-                : lastLine(r.stderr || r.stdout);
+                : (0,tooling_exec/* lastLine */.fM)(r.stderr || r.stdout);
             throw new Error(`Cannot emulate ${f.platform}: binfmt_misc has no usable ${f.binfmt} and registering it with ${qemuImage} failed (${why}). ` +
                 'Run on a runner of that architecture, or allow privileged containers.');
         }
@@ -32877,7 +32968,7 @@ async function runTest(test, o) {
     if (timedOut)
         await o.docker.removeContainer(o.name);
     const seconds = (now() - started) / 1000;
-    const output = tail([r.stdout, r.stderr].filter(s => s !== '').join('\n'));
+    const output = (0,tooling_exec/* tail */.RT)([r.stdout, r.stderr].filter(s => s !== '').join('\n'));
     const base = { name: test.name, source: test.source, seconds, output };
     if (timedOut) {
         return { ...base, status: 'timed out', reason: `killed after its ${test.timeout} s timeout` };
@@ -32925,14 +33016,14 @@ async function runCell(cell, ctx) {
         return {
             ...base,
             status: 'failed',
-            failure: `build failed: ${lastLine(build.stderr || build.stdout)}`,
+            failure: `build failed: ${(0,tooling_exec/* lastLine */.fM)(build.stderr || build.stdout)}`,
             buildSeconds,
             testSeconds: 0,
             tests: [],
-            buildLog: tail(output)
+            buildLog: (0,tooling_exec/* tail */.RT)(output)
         };
     }
-    const imageId = (await (0,promises_namespaceObject.readFile)(iidFile, 'utf8')).trim();
+    const imageId = (await (0,promises_.readFile)(iidFile, 'utf8')).trim();
     const image = await ctx.docker.inspectImage(imageId);
     const built = formatPlatform(image.os, image.architecture, image.variant);
     const withImage = { ...base, buildSeconds, imageId: image.id, size: image.size };
@@ -32944,14 +33035,21 @@ async function runCell(cell, ctx) {
     const testStart = ctx.now();
     const tests = [];
     for (const [index, test] of cell.tests.entries()) {
-        tests.push(await runTest(test, {
-            docker: ctx.docker,
-            image: image.id,
-            platform: cell.platform,
-            network: ctx.smokeNetwork,
-            name: `rma-${ctx.runTag}-${cell.id}-${index}`,
-            now: ctx.now
-        }));
+        const name = `rma-${ctx.runTag}-${cell.id}-${index}`;
+        ctx.running.add(name);
+        try {
+            tests.push(await runTest(test, {
+                docker: ctx.docker,
+                image: image.id,
+                platform: cell.platform,
+                network: ctx.smokeNetwork,
+                name,
+                now: ctx.now
+            }));
+        }
+        finally {
+            ctx.running.delete(name);
+        }
     }
     const testSeconds = seconds(ctx.now() - testStart);
     const failed = tests.filter(t => t.status !== 'passed');
@@ -33446,6 +33544,7 @@ class WordExpander {
 ;// CONCATENATED MODULE: ./src/pipeline/preflight.ts
 
 
+
 /** Which base images are needed for which platforms, over all cells. Pure. */
 function baseNeeds(dockerfile, cells, buildPlatform) {
     const needs = new Map();
@@ -33476,7 +33575,7 @@ async function platformsOf(docker, image) {
     catch (remoteError) {
         try {
             const local = await docker.inspectImage(image);
-            return [`${local.os}/${local.architecture}${local.variant ? `/${local.variant}` : ''}`];
+            return [formatPlatform(local.os, local.architecture, local.variant)];
         }
         catch {
             throw new Error(`Base image ${image} cannot be inspected: ${(0,runtime/* errorMessage */.g)(remoteError)}`);
@@ -33516,11 +33615,20 @@ async function checkBases(needs, docker, log) {
 
 
 
+
 async function runPipeline(config, plan, d) {
     const { rt } = d;
-    const docker = new Docker(d.exec);
+    const docker = new Docker(d.exec, {
+        policy: {
+            attempts: config.retryAttempts,
+            baseDelayMs: 1000,
+            maxDelayMs: config.retryMaxDelay * 1000
+        },
+        log: m => rt.info(m),
+        ...(d.signal === undefined ? {} : { signal: d.signal })
+    });
     const started = Date.now();
-    const cleanup = {};
+    const cleanup = d.cleanup;
     const remember = () => rt.saveState(inputs_names/* States */.DG.Cleanup, JSON.stringify(cleanup));
     let builder = config.builder;
     await rt.group('Set up Docker, buildx and QEMU', async () => {
@@ -33542,15 +33650,19 @@ async function runPipeline(config, plan, d) {
             });
         }
         if (config.driver === 'docker-container') {
+            if (config.builder !== '') {
+                rt.warning(`builder "${config.builder}" is not used: driver docker-container creates a builder of its own.`);
+            }
             builder = `rma-${d.runTag}`;
+            // remembered before it exists: a half-created builder is removed too
+            cleanup.builder = builder;
+            remember();
             const args = ['buildx', 'create', '--name', builder, '--driver', 'docker-container'];
             if (config.network === 'host')
                 args.push('--driver-opt', 'network=host');
             const r = await docker.run([...args, '--bootstrap']);
             if (r.code !== 0)
                 throw new Error(`Creating the docker-container builder failed: ${r.stderr.trim()}`);
-            cleanup.builder = builder;
-            remember();
             rt.info(`Created builder ${builder} (docker-container driver); the post step removes it`);
         }
         else {
@@ -33570,20 +33682,37 @@ async function runPipeline(config, plan, d) {
     await rt.group('Preflight: base images hold every platform', async () => {
         let dockerfile;
         try {
-            dockerfile = await (0,promises_namespaceObject.readFile)(config.file, 'utf8');
+            dockerfile = await (0,promises_.readFile)(config.file, 'utf8');
         }
         catch {
             throw new InputError(inputs_names/* Inputs */.G0.File, `cannot read ${config.file}; give the Dockerfile's path (default <context>/Dockerfile)`);
         }
-        await checkBases(baseNeeds(dockerfile, plan.cells, d.hostPlatform), docker, m => rt.info(m));
+        let needs;
+        try {
+            needs = baseNeeds(dockerfile, plan.cells, d.hostPlatform);
+        }
+        catch (error) {
+            throw new InputError(inputs_names/* Inputs */.G0.File, `${config.file}: ${(0,runtime/* errorMessage */.g)(error)}`);
+        }
+        await checkBases(needs, docker, m => rt.info(m));
     });
     // Emulated cells are the slowest: start them first.
     const order = [...plan.cells].sort((a, b) => Number(b.emulated) - Number(a.emulated));
     const done = new Map();
     const distros = new Map();
     const publishing = [];
+    // Test containers running now: stopped at once when the run is cancelled.
+    const running = new Set();
+    const cleanupDocker = new Docker(d.cleanupExec);
+    const onCancel = () => {
+        rt.warning(`Cancelling: stopping ${running.size} running container(s); no new cell starts and nothing more is published.`);
+        for (const name of running)
+            void cleanupDocker.kill(name);
+    };
+    d.signal?.addEventListener('abort', onCancel, { once: true });
     const cellCtx = {
         docker,
+        running,
         file: config.file,
         context: config.context,
         network: config.network,
@@ -33617,6 +33746,15 @@ async function runPipeline(config, plan, d) {
             distros.set(distro, { distro, status: 'tested', tags: [] });
             return;
         }
+        if (d.signal?.aborted) {
+            distros.set(distro, {
+                distro,
+                status: 'failed',
+                tags: [],
+                reason: 'not published: the run was cancelled'
+            });
+            return;
+        }
         publishing.push(publishDistro(manifest, cells, results, {
             docker,
             image: plan.image,
@@ -33637,6 +33775,10 @@ async function runPipeline(config, plan, d) {
         return result;
     };
     await runPool(order, limit, async (cell, pool) => {
+        if (d.signal?.aborted) {
+            pool.stop();
+            return finish(cancelled(cell, 'cancelled with the run'));
+        }
         let result;
         try {
             result = await runCell(cell, cellCtx);
@@ -33654,25 +33796,35 @@ async function runPipeline(config, plan, d) {
                 tests: []
             };
         }
+        if (d.signal?.aborted) {
+            pool.stop();
+            result = { ...result, status: 'cancelled', failure: 'cancelled with the run' };
+        }
         if (result.status !== 'passed' && config.failFast)
             pool.stop();
         return finish(result);
-    }, cell => finish({
+    }, cell => finish(cancelled(cell, d.signal?.aborted
+        ? 'cancelled with the run'
+        : 'cancelled by fail-fast after an earlier failure')));
+    await Promise.all(publishing);
+    d.signal?.removeEventListener('abort', onCancel);
+    return {
+        cells: plan.cells.map(c => done.get(c.id)),
+        distros: plan.manifests.map(m => distros.get(m.distro)),
+        seconds: Math.round((Date.now() - started) / 100) / 10
+    };
+}
+function cancelled(cell, why) {
+    return {
         id: cell.id,
         distro: cell.distro,
         platform: cell.platform,
         emulated: cell.emulated,
         status: 'cancelled',
-        failure: 'cancelled by fail-fast after an earlier failure',
+        failure: why,
         buildSeconds: 0,
         testSeconds: 0,
         tests: []
-    }));
-    await Promise.all(publishing);
-    return {
-        cells: plan.cells.map(c => done.get(c.id)),
-        distros: plan.manifests.map(m => distros.get(m.distro)),
-        seconds: Math.round((Date.now() - started) / 100) / 10
     };
 }
 
@@ -33752,6 +33904,1066 @@ function resultsSummary(plan, results) {
     return `${html.slice(0, SUMMARY_LIMIT)}\n</pre></details>\n<p>(summary cut at ${SUMMARY_LIMIT} characters)</p>\n`;
 }
 
+// EXTERNAL MODULE: ./src/tools.ts + 4 modules
+var src_tools = __nccwpck_require__(270);
+;// CONCATENATED MODULE: ./src/plan/labels.ts
+/** The action's label namespace (documented in the README). */
+const LABEL_NAMESPACE = 'io.ros-multiarch';
+/** Repository facts from the runner's environment and the event payload (GITHUB_EVENT_PATH). */
+function repoInfo(env, payload, fallbackTitle) {
+    const repo = payload?.repository ?? {};
+    const server = env.GITHUB_SERVER_URL || 'https://github.com';
+    const name = env.GITHUB_REPOSITORY ?? '';
+    const license = repo.license;
+    const spdx = typeof license?.spdx_id === 'string' && license.spdx_id !== 'NOASSERTION' ? license.spdx_id : '';
+    return {
+        source: typeof repo.html_url === 'string' ? repo.html_url : name ? `${server}/${name}` : '',
+        title: typeof repo.name === 'string' ? repo.name : name.split('/')[1] || fallbackTitle,
+        description: typeof repo.description === 'string' ? repo.description : '',
+        licenses: spdx
+    };
+}
+function imageLabels(c) {
+    const labels = new Map();
+    const set = (key, value) => {
+        if (value !== '')
+            labels.set(key, value);
+    };
+    set('org.opencontainers.image.source', c.repo.source);
+    set('org.opencontainers.image.revision', c.revision);
+    set('org.opencontainers.image.created', c.created);
+    set('org.opencontainers.image.version', c.version);
+    set('org.opencontainers.image.title', c.repo.title);
+    set('org.opencontainers.image.description', c.repo.description || `${c.repo.title} for ROS ${c.distro}`);
+    set('org.opencontainers.image.licenses', c.repo.licenses);
+    set(`${LABEL_NAMESPACE}.ros.distro`, c.distro);
+    set(`${LABEL_NAMESPACE}.ros.version`, c.rosVersion === null ? '' : String(c.rosVersion));
+    for (const [k, v] of c.user)
+        labels.set(k, v);
+    return [...labels.entries()];
+}
+
+;// CONCATENATED MODULE: ./src/smoke/types.ts
+/** Smoke tests as the planner hands them to the runner. */
+function commandTest(fields) {
+    return {
+        exitCode: 0,
+        stdout: [],
+        stdoutNot: [],
+        stderr: [],
+        stderrNot: [],
+        ...fields,
+        kind: 'command'
+    };
+}
+/** Turn the smoke-tests input's lines into tests named after their commands. */
+function lineTests(lines, timeout) {
+    return lines.map(line => commandTest({
+        name: line.length > 60 ? `${line.slice(0, 57)}...` : line,
+        source: 'smoke-tests',
+        timeout,
+        command: line
+    }));
+}
+
+;// CONCATENATED MODULE: ./src/smoke/builtin.ts
+
+const SMOKE_TOPIC = '/ros_multiarch_smoke';
+const SMOKE_MESSAGE = 'ros-multiarch-ping';
+function anchored(values) {
+    return `^(${values.map(v => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\s*$`;
+}
+function architectureCheck(platform, timeout) {
+    return commandTest({
+        name: `architecture is ${platform.machines[0]}`,
+        source: 'built-in',
+        timeout,
+        command: 'uname -m',
+        stdout: [anchored(platform.machines)]
+    });
+}
+function rosEnvironmentCheck(distro, timeout) {
+    return {
+        kind: 'env',
+        name: `ROS environment is ${distro}`,
+        source: 'built-in',
+        timeout,
+        variable: 'ROS_DISTRO',
+        matches: anchored([distro])
+    };
+}
+/** Distros before Jazzy only know ROS_LOCALHOST_ONLY; Jazzy and later use the discovery range. */
+const LOCALHOST_ONLY_DISTROS = ['humble', 'iron'];
+function ros2Checks(distro, timeout) {
+    const discovery = LOCALHOST_ONLY_DISTROS.includes(distro)
+        ? 'export ROS_LOCALHOST_ONLY=1'
+        : 'export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST';
+    const roundTrip = [
+        discovery,
+        `ros2 topic pub -r 2 ${SMOKE_TOPIC} std_msgs/msg/String "{data: ${SMOKE_MESSAGE}}" >/dev/null 2>&1 &`,
+        'pub=$!',
+        `ros2 topic echo --once ${SMOKE_TOPIC} std_msgs/msg/String`,
+        'status=$?',
+        'kill $pub 2>/dev/null',
+        'exit $status'
+    ].join('\n');
+    return [
+        commandTest({ name: 'ros2 CLI answers', source: 'built-in', timeout, command: 'ros2 --help' }),
+        commandTest({
+            name: 'ros2 pkg list is not empty',
+            source: 'built-in',
+            timeout,
+            command: 'ros2 pkg list',
+            stdout: ['\\S']
+        }),
+        commandTest({
+            name: 'ROS 2 pub/sub round trip',
+            source: 'built-in',
+            timeout,
+            command: roundTrip,
+            stdout: [SMOKE_MESSAGE]
+        })
+    ];
+}
+function ros1Checks(timeout) {
+    const roundTrip = [
+        'export ROS_MASTER_URI=http://127.0.0.1:11311 ROS_HOSTNAME=127.0.0.1',
+        'roscore >/tmp/ros_multiarch_roscore.log 2>&1 &',
+        'core=$!',
+        'tries=0',
+        'until rostopic list >/dev/null 2>&1; do',
+        '  tries=$((tries + 1))',
+        '  if [ $tries -gt 600 ]; then cat /tmp/ros_multiarch_roscore.log >&2; exit 1; fi',
+        '  sleep 1',
+        'done',
+        `rostopic pub -r 2 ${SMOKE_TOPIC} std_msgs/String "data: ${SMOKE_MESSAGE}" >/dev/null 2>&1 &`,
+        'pub=$!',
+        `rostopic echo -n 1 ${SMOKE_TOPIC}`,
+        'status=$?',
+        'kill $pub $core 2>/dev/null',
+        'exit $status'
+    ].join('\n');
+    return [
+        commandTest({
+            name: 'rosversion -d answers',
+            source: 'built-in',
+            timeout,
+            command: 'rosversion -d',
+            stdout: ['\\S']
+        }),
+        commandTest({
+            name: 'ROS 1 roscore pub/echo round trip',
+            source: 'built-in',
+            timeout,
+            command: roundTrip,
+            stdout: [SMOKE_MESSAGE]
+        })
+    ];
+}
+function builtinChecks(o) {
+    const checks = [architectureCheck(o.platform, o.timeout)];
+    if (!o.rosChecks)
+        return checks;
+    checks.push(rosEnvironmentCheck(o.distro, o.timeout));
+    if (o.rosVersion === 2)
+        checks.push(...ros2Checks(o.distro, o.timeout));
+    if (o.rosVersion === 1)
+        checks.push(...ros1Checks(o.timeout));
+    return checks;
+}
+
+;// CONCATENATED MODULE: ./src/plan/planner.ts
+/** Config -> Plan. Pure and deterministic: the same config and context give the same plan. */
+
+
+
+
+
+
+
+
+const LOCAL_REPOSITORY = 'ros-multiarch-local';
+function planBuild(config, ctx) {
+    const userTests = [...lineTests(config.smokeTests, config.smokeTimeout), ...ctx.fileTests];
+    const name = config.image.name;
+    const run = runKind(ctx.git);
+    const version = runVersion(run, ctx.git);
+    const tagsOf = new Map();
+    for (const distro of config.distros) {
+        tagsOf.set(distro.name, distroTags(run, ctx.git, distro.name, {
+            templates: config.tags,
+            suffix: config.tagSuffix,
+            latestDistro: config.latestDistro
+        }));
+    }
+    for (const [distro, tags] of tagsOf) {
+        if (tags.length === 0) {
+            throw new InputError(inputs_names/* Inputs */.G0.Tags, `no template gives ${distro} a tag in a ${run.kind} run (a template is skipped when one of its placeholders is empty); add one that does, e.g. {distro}-{sha}`);
+        }
+    }
+    checkDistinct(tagsOf);
+    const cells = [];
+    const manifests = [];
+    for (const distro of config.distros) {
+        const tags = tagsOf.get(distro.name) ?? [];
+        const labels = imageLabels({
+            distro: distro.name,
+            rosVersion: distro.info?.rosVersion ?? null,
+            version,
+            revision: ctx.git.sha,
+            created: ctx.created,
+            repo: ctx.repo,
+            user: config.labels
+        });
+        const baseImage = fillDistro(config.baseImage, distro.name);
+        const rosVersion = distro.info?.rosVersion ?? null;
+        const ids = [];
+        for (const platform of config.platforms) {
+            const info = findPlatform(platform);
+            const id = `${distro.name}-${info.short}`;
+            ids.push(id);
+            cells.push({
+                id,
+                distro: distro.name,
+                rosVersion,
+                platform: info.platform,
+                arch: info.short,
+                machines: info.machines,
+                emulated: info.platform !== ctx.hostPlatform,
+                baseImage,
+                buildArgs: [
+                    ['BASE_IMAGE', baseImage],
+                    ['ROS_DISTRO', distro.name],
+                    ...config.buildArgs.map(([k, v]) => [k, fillDistro(v, distro.name)])
+                ],
+                localTag: `${LOCAL_REPOSITORY}/${config.image.path}:${id}${ctx.runId ? `-${ctx.runId}` : ''}`,
+                pushTag: `${name}:${archTag(tags[0], info.short)}`,
+                labels,
+                tests: [
+                    ...builtinChecks({
+                        distro: distro.name,
+                        rosVersion,
+                        platform: info,
+                        rosChecks: config.rosChecks,
+                        timeout: config.smokeTimeout
+                    }),
+                    ...userTests
+                ]
+            });
+        }
+        manifests.push({
+            distro: distro.name,
+            tags: tags.map(t => `${name}:${t}`),
+            cells: ids,
+            version,
+            labels
+        });
+    }
+    const blocked = config.push && run.kind === 'pull-request';
+    return {
+        image: name,
+        registry: config.image.registry,
+        push: config.push && !blocked,
+        ...(blocked ? { pushBlocked: 'a pull request builds and tests, and never pushes' } : {}),
+        run: run.kind,
+        platforms: config.platforms,
+        cells,
+        manifests
+    };
+}
+/** Runner labels for each platform's native runner on GitHub-hosted runners. */
+const DEFAULT_RUNNERS = {
+    'linux/amd64': 'ubuntu-24.04',
+    'linux/arm64': 'ubuntu-24.04-arm'
+};
+const FALLBACK_RUNNER = 'ubuntu-24.04';
+/** A value for `strategy.matrix: ${{ fromJSON(...) }}`: one include entry per cell. */
+function planMatrix(plan) {
+    return {
+        include: plan.cells.map(c => ({
+            distro: c.distro,
+            platform: c.platform,
+            arch: c.arch,
+            runner: DEFAULT_RUNNERS[c.platform] ?? FALLBACK_RUNNER
+        }))
+    };
+}
+/** The arch tag of a cell: the distro's first tag and the architecture, within the 128 limit. */
+function archTag(first, arch) {
+    const suffix = `-${arch}`;
+    return `${first.slice(0, 128 - suffix.length)}${suffix}`;
+}
+
+;// CONCATENATED MODULE: ./src/plan/render.ts
+/** Left-aligned text columns, two spaces apart. */
+function table(head, rows) {
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
+    const line = (cells) => cells
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd();
+    return [line(head), line(widths.map(w => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+function renderPlan(plan) {
+    const distros = plan.manifests.length;
+    const header = `Plan: ${plan.cells.length} cells (${distros} distro${distros === 1 ? '' : 's'} x ` +
+        `${plan.platforms.length} platform${plan.platforms.length === 1 ? '' : 's'}) for ${plan.image}, ` +
+        `push ${plan.push ? `on, to ${plan.registry}` : 'off'}`;
+    const cells = table(['cell', 'ROS', 'platform', 'expects', 'run', 'base image', 'tests'], plan.cells.map(c => [
+        c.id,
+        c.rosVersion === null ? '?' : String(c.rosVersion),
+        c.platform,
+        c.machines[0],
+        c.emulated ? 'emulated' : 'native',
+        c.baseImage,
+        String(c.tests.length)
+    ]));
+    const manifests = table(['distro', 'tags', 'from cells'], plan.manifests.map(m => [m.distro, m.tags.join(', '), m.cells.join(', ')]));
+    return `${header}\n\n${cells}\n\n${manifests}`;
+}
+
+;// CONCATENATED MODULE: ./src/report/plan-summary.ts
+
+function planSummary(plan, warnings) {
+    const rows = plan.cells
+        .map(c => `<tr><td>${escapeHtml(c.distro)}</td><td>${escapeHtml(c.platform)}</td>` +
+        `<td>${c.emulated ? 'emulated' : 'native'}</td><td><code>${escapeHtml(c.baseImage)}</code></td>` +
+        `<td>${c.tests.length}</td></tr>`)
+        .join('\n');
+    const tags = plan.manifests
+        .map(m => `<li>${escapeHtml(m.distro)}: ${m.tags.map(t => `<code>${escapeHtml(t)}</code>`).join(', ')}</li>`)
+        .join('\n');
+    const notes = warnings.length
+        ? `<p>Warnings:</p><ul>${warnings.map(w => `<li>${escapeHtml(w)}</li>`).join('')}</ul>\n`
+        : '';
+    return (`<h2>ros-multiarch: plan (dry run)</h2>\n` +
+        `<p>${plan.cells.length} cells for <code>${escapeHtml(plan.image)}</code>; push ${plan.push ? 'on' : 'off'}; nothing was built.</p>\n` +
+        `<table><tr><th>distro</th><th>platform</th><th>run</th><th>base image</th><th>tests</th></tr>\n${rows}\n</table>\n` +
+        `<p>Tags each distro would publish:</p><ul>\n${tags}\n</ul>\n${notes}`);
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/smoke/spec.ts
+/**
+ * The smoke-test-file format: YAML with a `tests` list of command, file and env tests.
+ * Mistakes are reported with the file, line and what would be valid, before anything is built.
+ */
+
+
+
+
+const KEYS = {
+    command: [
+        'name',
+        'command',
+        'exit-code',
+        'stdout',
+        'stdout-not',
+        'stderr',
+        'stderr-not',
+        'timeout'
+    ],
+    file: ['name', 'file', 'exists', 'timeout'],
+    env: ['name', 'env', 'matches', 'timeout']
+};
+function parseSpec(path, text, defaultTimeout) {
+    const lines = new dist/* LineCounter */.HN();
+    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter: lines, uniqueKeys: true });
+    const fail = (node, problem) => {
+        const offset = node?.range?.[0];
+        const where = offset === undefined ? '' : `:${lines.linePos(offset).line}`;
+        throw new InputError(inputs_names/* Inputs */.G0.SmokeTestFile, `${path}${where}: ${problem}`);
+    };
+    const first = doc.errors[0];
+    if (first !== undefined) {
+        const line = first.linePos?.[0].line;
+        const message = first.message.split('\n')[0];
+        throw new InputError(inputs_names/* Inputs */.G0.SmokeTestFile, `${path}${line ? `:${line}` : ''}: ${message}`);
+    }
+    const root = doc.contents;
+    if (!(0,dist/* isMap */.jh)(root))
+        return fail(root, 'must be a mapping with a "tests" list');
+    for (const pair of root.items) {
+        const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : '';
+        if (key !== 'tests')
+            fail(pair.key, `unknown key "${key}"; the file has one key: tests`);
+    }
+    const list = root.get('tests', true);
+    if (!(0,dist/* isSeq */.oP)(list))
+        return fail(list ?? root, '"tests" must be a list of tests');
+    if (list.items.length === 0)
+        fail(list, '"tests" is empty; add a test or remove smoke-test-file');
+    return list.items.map((item, index) => {
+        if (!(0,dist/* isMap */.jh)(item))
+            return fail(item, `test ${index + 1} must be a mapping`);
+        return parseTest(item, index, defaultTimeout, fail);
+    });
+}
+function parseTest(item, index, defaultTimeout, fail) {
+    const kinds = Object.keys(KEYS).filter(k => item.has(k));
+    if (kinds.length !== 1) {
+        fail(item, `test ${index + 1} must have exactly one of command, file or env`);
+    }
+    const kind = kinds[0];
+    for (const pair of item.items) {
+        const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : '';
+        if (!KEYS[kind].includes(key)) {
+            fail(pair.key, `unknown key "${key}" in a ${kind} test; use ${KEYS[kind].join(', ')}`);
+        }
+    }
+    const node = (key) => item.get(key, true);
+    const str = (key) => {
+        if (!item.has(key))
+            return undefined;
+        const n = node(key);
+        if (!(0,dist/* isScalar */.jn)(n) || typeof n.value !== 'string' || n.value.trim() === '') {
+            return fail(n, `"${key}" must be a non-empty string`);
+        }
+        return n.value;
+    };
+    const int = (key, min, max) => {
+        if (!item.has(key))
+            return undefined;
+        const n = node(key);
+        if (!(0,dist/* isScalar */.jn)(n) || typeof n.value !== 'number' || !Number.isInteger(n.value)) {
+            return fail(n, `"${key}" must be a whole number`);
+        }
+        if (n.value < min || n.value > max)
+            fail(n, `"${key}" must be from ${min} to ${max}`);
+        return n.value;
+    };
+    const regex = (key, n, value) => {
+        if (typeof value !== 'string')
+            return fail(n, `"${key}" must hold strings (regular expressions)`);
+        try {
+            new RegExp(value);
+        }
+        catch (e) {
+            fail(n, `"${key}": ${value} is not a valid regular expression (${e.message})`);
+        }
+        return value;
+    };
+    const patterns = (key) => {
+        if (!item.has(key))
+            return [];
+        const n = node(key);
+        if ((0,dist/* isScalar */.jn)(n))
+            return [regex(key, n, n.value)];
+        if (!(0,dist/* isSeq */.oP)(n))
+            return fail(n, `"${key}" must be a list of regular expressions`);
+        return n.items.map(i => regex(key, i, (0,dist/* isScalar */.jn)(i) ? i.value : undefined));
+    };
+    const timeout = int('timeout', 1, 21_600) ?? defaultTimeout;
+    const source = 'smoke-test-file';
+    if (kind === 'command') {
+        const command = str('command');
+        return commandTest({
+            name: str('name') ?? command.split('\n')[0].slice(0, 60),
+            source,
+            timeout,
+            command,
+            exitCode: int('exit-code', 0, 255) ?? 0,
+            stdout: patterns('stdout'),
+            stdoutNot: patterns('stdout-not'),
+            stderr: patterns('stderr'),
+            stderrNot: patterns('stderr-not')
+        });
+    }
+    if (kind === 'file') {
+        const path = str('file');
+        let exists = true;
+        if (item.has('exists')) {
+            const n = node('exists');
+            if (!(0,dist/* isScalar */.jn)(n) || typeof n.value !== 'boolean')
+                fail(n, '"exists" must be true or false');
+            exists = n.value;
+        }
+        return {
+            kind: 'file',
+            name: str('name') ?? `${path} ${exists ? 'exists' : 'is absent'}`,
+            source,
+            timeout,
+            path,
+            exists
+        };
+    }
+    const variable = str('env');
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
+        fail(node('env'), `"env": ${variable} is not an environment variable name`);
+    }
+    let matches;
+    if (item.has('matches')) {
+        const n = node('matches');
+        matches = regex('matches', n, (0,dist/* isScalar */.jn)(n) ? n.value : undefined);
+    }
+    return {
+        kind: 'env',
+        name: str('name') ?? `${variable} is set`,
+        source,
+        timeout,
+        variable,
+        ...(matches === undefined ? {} : { matches })
+    };
+}
+
+;// CONCATENATED MODULE: ./src/action.ts
+/** The action's steps: run() for the main step, post() for the post step. Nothing runs on import. */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
+    try {
+        // Mask the credential before anything else can print it.
+        const password = rt.getInput(inputs_names/* Inputs */.G0.Password);
+        if (password !== '')
+            rt.setSecret(password);
+        const { config, warnings } = readConfig((name) => rt.getInput(name), {
+            today: rt.now().toISOString().slice(0, 10),
+            workspace: rt.env.GITHUB_WORKSPACE || process.cwd()
+        });
+        for (const warning of warnings)
+            rt.warning(warning);
+        const hostPlatform = nativePlatform(rt.hostArch) ?? `unknown/${rt.hostArch}`;
+        const now = rt.now();
+        const event = await readEvent(rt.env.GITHUB_EVENT_PATH);
+        // Names this run gives to containers, builders and local tags: unique even when several jobs
+        // or steps of one workflow run share a Docker engine.
+        const runTag = [runId(rt.env), (0,external_node_crypto_.randomBytes)(3).toString('hex')].filter(s => s !== '').join('-');
+        const prNumber = event?.pull_request?.number;
+        const plan = planBuild(config, {
+            hostPlatform,
+            git: {
+                eventName: rt.env.GITHUB_EVENT_NAME ?? '',
+                ref: rt.env.GITHUB_REF ?? '',
+                sha: rt.env.GITHUB_SHA ?? '',
+                date: now.toISOString().slice(0, 10).replaceAll('-', ''),
+                ...(typeof prNumber === 'number' ? { prNumber: String(prNumber) } : {})
+            },
+            repo: repoInfo(rt.env, event, config.image.path.split('/').pop() ?? ''),
+            created: now.toISOString(),
+            runId: runTag,
+            fileTests: await readSpec(config, rt.env.GITHUB_WORKSPACE || process.cwd())
+        });
+        rt.info(renderPlan(plan));
+        if (plan.pushBlocked !== undefined)
+            rt.info(`push is off: ${plan.pushBlocked}.`);
+        writePlanOutputs(rt, plan);
+        if (config.dryRun) {
+            rt.setOutput(inputs_names/* Outputs */.tY.Tags, plan.manifests.flatMap(m => m.tags).join('\n'));
+            rt.info('Dry run: nothing was built, tested or pushed.');
+            if (config.summary)
+                await summarize(rt, planSummary(plan, warnings));
+            return;
+        }
+        const tempDir = await (0,promises_.mkdtemp)(external_node_path_default().join(rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'ros-multiarch-'));
+        const cleanup = {
+            runTag,
+            tempDir,
+            images: plan.cells.flatMap(c => [c.localTag, c.pushTag])
+        };
+        rt.saveState(inputs_names/* States */.DG.Cleanup, JSON.stringify(cleanup));
+        const results = await runPipeline(config, plan, {
+            rt,
+            exec: tools.exec,
+            toolCache: tools.toolCache,
+            readText: tools.readText,
+            tempDir,
+            dockerConfig: rt.env.DOCKER_CONFIG || external_node_path_default().join(external_node_os_default().homedir(), '.docker'),
+            hostPlatform,
+            runTag,
+            cleanupExec: tools.cleanupExec,
+            ...(tools.signal === undefined ? {} : { signal: tools.signal }),
+            cleanup
+        });
+        writeResultOutputs(rt, results);
+        if (config.summary)
+            await summarize(rt, resultsSummary(plan, results));
+        const failed = failedCells(results);
+        for (const cell of failed) {
+            if (cell.status === 'failed')
+                rt.error(`${cell.id}: ${cell.failure ?? 'failed'}`, `${cell.id} failed`);
+        }
+        const unpublished = results.distros.filter(d => d.status === 'publish failed');
+        for (const d of unpublished)
+            rt.error(`${d.distro}: publishing failed: ${d.reason ?? ''}`, `${d.distro} not published`);
+        if (tools.signal?.aborted) {
+            throw new Error(`The run was ${(0,runtime/* errorMessage */.g)(tools.signal.reason)}: ${failed.length} of ${results.cells.length} cells did not finish; nothing was published for their distros.`);
+        }
+        if (failed.length > 0 || unpublished.length > 0) {
+            const parts = [];
+            if (failed.length > 0) {
+                parts.push(`${failed.length} of ${results.cells.length} cells did not pass (${failed.map(c => c.id).join(', ')})`);
+            }
+            if (unpublished.length > 0)
+                parts.push(`publishing failed for ${unpublished.map(d => d.distro).join(', ')}`);
+            throw new Error(`${parts.join('; ')}; see the summary for details.`);
+        }
+        rt.info(`All ${results.cells.length} cells passed in ${results.seconds} s` +
+            (plan.push
+                ? `; published ${results.distros.flatMap(d => d.tags).length} tags.`
+                : '; push is off.'));
+    }
+    catch (error) {
+        rt.setFailed((0,runtime/* errorMessage */.g)(error));
+    }
+}
+/** The post step: undo what the main step set up. Problems here are warnings, never failures. */
+async function post(rt, tools = (0,src_tools/* realTools */.u)()) {
+    try {
+        await cleanUp(rt, tools, readCleanup(rt));
+    }
+    catch (error) {
+        rt.warning(`Post step: ${(0,runtime/* errorMessage */.g)(error)}`);
+    }
+}
+/** The state the main step saved, keeping only values it could have written. */
+function readCleanup(rt) {
+    const saved = rt.getState(inputs_names/* States */.DG.Cleanup);
+    if (saved === '')
+        return {};
+    const raw = JSON.parse(saved);
+    const text = (v, ok) => typeof v === 'string' && ok(v) ? v : undefined;
+    const temp = external_node_path_default().resolve(rt.env.RUNNER_TEMP || external_node_os_default().tmpdir());
+    const images = Array.isArray(raw?.images) ? raw.images.filter(i => typeof i === 'string') : [];
+    const state = {};
+    const runTag = text(raw?.runTag, s => /^[\w-]+$/.test(s));
+    const tempDir = text(raw?.tempDir, s => external_node_path_default().dirname(external_node_path_default().resolve(s)) === temp && external_node_path_default().basename(s).startsWith('ros-multiarch-'));
+    const builder = text(raw?.builder, s => /^rma-[\w-]+$/.test(s));
+    const logout = text(raw?.logout, s => typeof parseReference(`${s}/x`) !== 'string');
+    if (runTag)
+        state.runTag = runTag;
+    if (tempDir)
+        state.tempDir = tempDir;
+    if (builder)
+        state.builder = builder;
+    if (logout)
+        state.logout = logout;
+    if (images.length > 0)
+        state.images = images;
+    return state;
+}
+async function cleanUp(rt, tools, cleanup) {
+    const docker = new Docker(tools.exec);
+    if (cleanup.runTag !== undefined) {
+        const r = await docker.run([
+            'ps',
+            '--all',
+            '--quiet',
+            '--filter',
+            `name=^rma-${cleanup.runTag}-`
+        ]);
+        const left = r.stdout.split('\n').filter(id => id.trim() !== '');
+        if (left.length > 0) {
+            await docker.run(['rm', '--force', ...left]);
+            rt.info(`Removed ${left.length} container(s) left by the main step`);
+        }
+    }
+    if (cleanup.images !== undefined) {
+        // untag what this run loaded; layers other images use stay
+        await docker.run(['image', 'rm', ...cleanup.images]);
+    }
+    if (cleanup.tempDir !== undefined) {
+        await (0,promises_.rm)(cleanup.tempDir, { recursive: true, force: true });
+    }
+    if (cleanup.builder !== undefined) {
+        const r = await docker.run(['buildx', 'rm', cleanup.builder]);
+        if (r.code === 0)
+            rt.info(`Removed builder ${cleanup.builder}`);
+        else
+            rt.warning(`Could not remove builder ${cleanup.builder}: ${r.stderr.trim()}`);
+    }
+    if (cleanup.logout !== undefined) {
+        try {
+            await docker.logout(cleanup.logout);
+            rt.info(`Logged out of ${cleanup.logout}`);
+        }
+        catch (error) {
+            rt.warning((0,runtime/* errorMessage */.g)(error));
+        }
+    }
+}
+function writeResultOutputs(rt, results) {
+    rt.setOutput(inputs_names/* Outputs */.tY.Results, JSON.stringify(results.cells));
+    const digests = {};
+    for (const d of results.distros)
+        for (const t of d.tags)
+            if (d.digest)
+                digests[t] = d.digest;
+    for (const c of results.cells)
+        if (c.pushed)
+            digests[c.pushed.tag] = c.pushed.digest;
+    rt.setOutput(inputs_names/* Outputs */.tY.Digests, JSON.stringify(digests));
+    const published = results.distros.filter(d => d.status === 'published');
+    rt.setOutput(inputs_names/* Outputs */.tY.Tags, published.flatMap(d => d.tags).join('\n'));
+}
+async function readSpec(config, workspace) {
+    if (config.smokeTestFile === '')
+        return [];
+    let text;
+    try {
+        // a link must not lead out of the workspace either
+        const real = await (0,promises_.realpath)(config.smokeTestFile);
+        const root = await (0,promises_.realpath)(workspace);
+        if (real !== root && !real.startsWith(root + (external_node_path_default()).sep)) {
+            throw new InputError(inputs_names/* Inputs */.G0.SmokeTestFile, `${config.smokeTestFile} leads outside the workspace; give a file inside it`);
+        }
+        text = await (0,promises_.readFile)(real, 'utf8');
+    }
+    catch (error) {
+        if (error instanceof InputError)
+            throw error;
+        const code = error.code;
+        throw new InputError(inputs_names/* Inputs */.G0.SmokeTestFile, `cannot read ${config.smokeTestFile} (${code ?? (0,runtime/* errorMessage */.g)(error)}); give a path relative to the workspace`);
+    }
+    return parseSpec(config.smokeTestFile, text, config.smokeTimeout);
+}
+function runId(env) {
+    const id = env.GITHUB_RUN_ID ?? '';
+    const attempt = env.GITHUB_RUN_ATTEMPT ?? '';
+    return /^\d+$/.test(id) ? (/^\d+$/.test(attempt) ? `${id}-${attempt}` : id) : '';
+}
+/** The workflow event's payload, or null outside a workflow. */
+async function readEvent(file) {
+    if (!file)
+        return null;
+    try {
+        return JSON.parse(await (0,promises_.readFile)(file, 'utf8'));
+    }
+    catch {
+        return null;
+    }
+}
+function writePlanOutputs(rt, plan) {
+    rt.setOutput(inputs_names/* Outputs */.tY.Plan, JSON.stringify(plan));
+    const metadata = {};
+    for (const m of plan.manifests) {
+        metadata[m.distro] = { tags: m.tags, labels: Object.fromEntries(m.labels), version: m.version };
+    }
+    rt.setOutput(inputs_names/* Outputs */.tY.Metadata, JSON.stringify(metadata));
+    rt.setOutput(inputs_names/* Outputs */.tY.Matrix, JSON.stringify(planMatrix(plan)));
+}
+async function summarize(rt, html) {
+    try {
+        await rt.writeSummary(html);
+    }
+    catch (error) {
+        rt.warning(`Could not write the job summary: ${(0,runtime/* errorMessage */.g)(error)}`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 5585:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   DG: () => (/* binding */ States),
+/* harmony export */   G0: () => (/* binding */ Inputs),
+/* harmony export */   tY: () => (/* binding */ Outputs)
+/* harmony export */ });
+/**
+ * The one table of the action's input, output and state names. action.yml, the README and the
+ * input reader all follow it; nothing else spells an input name.
+ */
+const Inputs = {
+    Distros: 'distros',
+    Platforms: 'platforms',
+    Image: 'image',
+    Context: 'context',
+    File: 'file',
+    BuildArgs: 'build-args',
+    BaseImage: 'base-image',
+    Tags: 'tags',
+    TagSuffix: 'tag-suffix',
+    LatestDistro: 'latest-distro',
+    Labels: 'labels',
+    Push: 'push',
+    Username: 'username',
+    Password: 'password',
+    SmokeTests: 'smoke-tests',
+    SmokeTestFile: 'smoke-test-file',
+    SmokeTimeout: 'smoke-timeout',
+    SmokeNetwork: 'smoke-network',
+    RosChecks: 'ros-checks',
+    FailFast: 'fail-fast',
+    MaxParallel: 'max-parallel',
+    Network: 'network',
+    Pull: 'pull',
+    RetryAttempts: 'retry-attempts',
+    RetryMaxDelay: 'retry-max-delay',
+    DryRun: 'dry-run',
+    BuildxVersion: 'buildx-version',
+    BuildxUrl: 'buildx-url',
+    Builder: 'builder',
+    Driver: 'driver',
+    QemuImage: 'qemu-image',
+    Summary: 'summary'
+};
+const Outputs = {
+    Plan: 'plan',
+    Matrix: 'matrix',
+    Tags: 'tags',
+    Results: 'results',
+    Digests: 'digests',
+    Metadata: 'metadata'
+};
+/** Post-step state keys. Values are JSON; a secret is never saved. */
+const States = {
+    IsPost: 'isPost',
+    Cleanup: 'cleanup'
+};
+
+
+/***/ }),
+
+/***/ 1730:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7092);
+/* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3683);
+/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(270);
+/* harmony import */ var _inputs_names_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5585);
+/**
+ * Entry of both steps: one bundle serves the main and the post step. The main step leaves the
+ * isPost state behind, which the runner hands back to the post step.
+ */
+
+
+
+
+const rt = (0,_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .coreRuntime */ .u)();
+if (rt.getState(_inputs_names_js__WEBPACK_IMPORTED_MODULE_3__/* .States */ .DG.IsPost) === 'true') {
+    await (0,_action_js__WEBPACK_IMPORTED_MODULE_0__/* .post */ .b)(rt, (0,_tools_js__WEBPACK_IMPORTED_MODULE_2__/* .realTools */ .u)());
+}
+else {
+    rt.saveState(_inputs_names_js__WEBPACK_IMPORTED_MODULE_3__/* .States */ .DG.IsPost, 'true');
+    // A cancelled workflow sends SIGINT, then SIGTERM: stop children and containers, then fail.
+    const cancel = new AbortController();
+    for (const sig of ['SIGINT', 'SIGTERM']) {
+        process.once(sig, () => cancel.abort(new Error(`cancelled by ${sig}`)));
+    }
+    await (0,_action_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)(rt, (0,_tools_js__WEBPACK_IMPORTED_MODULE_2__/* .realTools */ .u)(cancel.signal));
+}
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 3683:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   g: () => (/* binding */ errorMessage),
+/* harmony export */   u: () => (/* binding */ coreRuntime)
+/* harmony export */ });
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6058);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
+/**
+ * The action's view of the runner: inputs, outputs, logs, state and the job summary.
+ * The real one wraps @actions/core; tests hand in their own.
+ */
+
+
+
+function coreRuntime() {
+    return {
+        getInput: name => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name),
+        setOutput: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(name, value),
+        setSecret: value => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(value),
+        debug: message => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(message),
+        info: message => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(message),
+        warning: message => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message),
+        error: (message, title) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message, title === undefined ? {} : { title }),
+        group: (name, fn) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(name, fn),
+        block: (title, body) => {
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .startGroup */ .Oh(title);
+            if (body !== '') {
+                // Build and test output is untrusted: the runner must not take workflow commands from it.
+                const token = `rma-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_1__.randomBytes)(8).toString('hex')}`;
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`::stop-commands::${token}`);
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(body);
+                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`::${token}::`);
+            }
+            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .endGroup */ .N4();
+        },
+        setFailed: message => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(message),
+        saveState: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(name, value),
+        getState: name => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(name),
+        writeSummary: async (text) => {
+            if (!process.env.GITHUB_STEP_SUMMARY)
+                return;
+            await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(text, true).write();
+        },
+        env: process.env,
+        now: () => new Date(),
+        hostArch: node_os__WEBPACK_IMPORTED_MODULE_2___default().arch(),
+        cpus: node_os__WEBPACK_IMPORTED_MODULE_2___default().availableParallelism()
+    };
+}
+/** What was thrown, as one line a user can act on (errors can be anything in JavaScript). */
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return `Unexpected error: ${JSON.stringify(error)}`;
+    }
+    catch {
+        return `Unexpected error: ${String(error)}`;
+    }
+}
+
+
+/***/ }),
+
+/***/ 6455:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  v4: () => (/* binding */ ToolError),
+  z6: () => (/* binding */ check),
+  fM: () => (/* binding */ lastLine),
+  Pm: () => (/* binding */ processExecutor),
+  RT: () => (/* binding */ tail)
+});
+
+// UNUSED EXPORTS: CANCELLED_CODE
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/tooling/exec.ts
+/**
+ * The one seam to the outside world: every docker command goes through an Exec.
+ * The real one spawns the command directly (no shell: arguments are never parsed by one) and
+ * kills it when the run is cancelled; tests hand in a fake that records and answers.
+ */
+
+/** Exit code reported for a command stopped by cancellation (as a shell reports SIGINT). */
+const CANCELLED_CODE = 130;
+/**
+ * Runs commands as child processes. When `signal` aborts, running children get SIGTERM and no
+ * new one starts (each then reports CANCELLED_CODE).
+ */
+function processExecutor(signal) {
+    return {
+        run(command, args, options = {}) {
+            return new Promise(resolve => {
+                if (signal?.aborted) {
+                    resolve({ code: CANCELLED_CODE, stdout: '', stderr: 'cancelled before it started' });
+                    return;
+                }
+                let stdout = '';
+                let stderr = '';
+                let settled = false;
+                const done = (result) => {
+                    if (settled)
+                        return;
+                    settled = true;
+                    resolve(result);
+                };
+                const child = (0,external_node_child_process_namespaceObject.spawn)(command, [...args], {
+                    env: options.env === undefined ? process.env : { ...process.env, ...options.env },
+                    stdio: ['pipe', 'pipe', 'pipe'],
+                    ...(signal === undefined ? {} : { signal, killSignal: 'SIGTERM' })
+                });
+                child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+                child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+                child.on('error', (error) => {
+                    if (error.code === 'ENOENT')
+                        done({ code: 127, stdout, stderr: `${command}: command not found` });
+                    else if (error.name === 'AbortError')
+                        done({ code: CANCELLED_CODE, stdout, stderr: `${stderr}\ncancelled` });
+                    else
+                        done({ code: 126, stdout, stderr: `${stderr}\n${error.message}` });
+                });
+                child.on('close', (code, sig) => {
+                    if (signal?.aborted)
+                        done({ code: CANCELLED_CODE, stdout, stderr: `${stderr}\ncancelled` });
+                    else
+                        done({
+                            code: code ?? 128,
+                            stdout,
+                            stderr: sig ? `${stderr}\nkilled by ${sig}` : stderr
+                        });
+                });
+                child.stdin.on('error', () => undefined);
+                child.stdin.end(options.input ?? '');
+            });
+        }
+    };
+}
+/** A command that failed, with what it printed last. */
+class ToolError extends Error {
+    result;
+    constructor(what, result) {
+        super(`${what} failed (exit ${result.code}): ${lastLine(result.stderr || result.stdout)}`);
+        this.name = 'ToolError';
+        this.result = result;
+    }
+}
+/** The last non-empty line of some output, for one-line error messages. */
+function lastLine(text) {
+    const lines = text
+        .split('\n')
+        .map(l => l.trim())
+        .filter(l => l !== '');
+    return lines.length === 0 ? 'no output' : lines[lines.length - 1];
+}
+/** The end of some output, at most `max` characters, cut at a line start where possible. */
+function tail(text, max = 3000) {
+    if (text.length <= max)
+        return text;
+    const cut = text.slice(text.length - max);
+    const nl = cut.indexOf('\n');
+    return nl >= 0 && nl < 200 ? cut.slice(nl + 1) : cut;
+}
+/** Run and throw a ToolError saying `what` failed when the exit code is not 0. */
+async function check(exec, what, command, args, options) {
+    const result = await exec.run(command, args, options);
+    if (result.code !== 0)
+        throw new ToolError(what, result);
+    return result;
+}
+
+
+/***/ }),
+
+/***/ 270:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  u: () => (/* binding */ realTools)
+});
+
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 8 modules
 var lib_core = __nccwpck_require__(6058);
 // EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
@@ -33760,6 +34972,8 @@ var lib_io = __nccwpck_require__(8701);
 var external_crypto_ = __nccwpck_require__(6982);
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
+// EXTERNAL MODULE: ./node_modules/semver/index.js
+var node_modules_semver = __nccwpck_require__(2088);
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
 // EXTERNAL MODULE: external "child_process"
@@ -33880,6 +35094,8 @@ const external_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.
 var external_util_ = __nccwpck_require__(9023);
 // EXTERNAL MODULE: external "assert"
 var external_assert_ = __nccwpck_require__(2613);
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 2 modules
+var lib_exec = __nccwpck_require__(5260);
 ;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/retry-helper.js
 var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -34568,14 +35784,20 @@ function _unique(values) {
     return Array.from(new Set(values));
 }
 //# sourceMappingURL=tool-cache.js.map
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: ./src/tooling/exec.ts + 1 modules
+var tooling_exec = __nccwpck_require__(6455);
 ;// CONCATENATED MODULE: ./src/tools.ts
 /** The real outside world: @actions/exec, @actions/tool-cache and the file system. */
 
 
 
-function realTools() {
+function realTools(signal) {
     return {
-        exec: actionsExecutor(),
+        exec: (0,tooling_exec/* processExecutor */.Pm)(signal),
+        cleanupExec: (0,tooling_exec/* processExecutor */.Pm)(),
+        ...(signal === undefined ? {} : { signal }),
         toolCache: {
             find: (tool, version, arch) => find(tool, version, arch),
             download: url => downloadTool(url),
@@ -34583,846 +35805,13 @@ function realTools() {
         },
         readText: async (path) => {
             try {
-                return await (0,promises_namespaceObject.readFile)(path, 'utf8');
+                return await (0,promises_.readFile)(path, 'utf8');
             }
             catch {
                 return undefined;
             }
         }
     };
-}
-
-;// CONCATENATED MODULE: ./src/plan/labels.ts
-/** The action's label namespace (documented in the README). */
-const LABEL_NAMESPACE = 'io.ros-multiarch';
-/** Repository facts from the runner's environment and the event payload (GITHUB_EVENT_PATH). */
-function repoInfo(env, payload, fallbackTitle) {
-    const repo = payload?.repository ?? {};
-    const server = env.GITHUB_SERVER_URL || 'https://github.com';
-    const name = env.GITHUB_REPOSITORY ?? '';
-    const license = repo.license;
-    const spdx = typeof license?.spdx_id === 'string' && license.spdx_id !== 'NOASSERTION' ? license.spdx_id : '';
-    return {
-        source: typeof repo.html_url === 'string' ? repo.html_url : name ? `${server}/${name}` : '',
-        title: typeof repo.name === 'string' ? repo.name : name.split('/')[1] || fallbackTitle,
-        description: typeof repo.description === 'string' ? repo.description : '',
-        licenses: spdx
-    };
-}
-function imageLabels(c) {
-    const labels = new Map();
-    const set = (key, value) => {
-        if (value !== '')
-            labels.set(key, value);
-    };
-    set('org.opencontainers.image.source', c.repo.source);
-    set('org.opencontainers.image.revision', c.revision);
-    set('org.opencontainers.image.created', c.created);
-    set('org.opencontainers.image.version', c.version);
-    set('org.opencontainers.image.title', c.repo.title);
-    set('org.opencontainers.image.description', c.repo.description || `${c.repo.title} for ROS ${c.distro}`);
-    set('org.opencontainers.image.licenses', c.repo.licenses);
-    set(`${LABEL_NAMESPACE}.ros.distro`, c.distro);
-    set(`${LABEL_NAMESPACE}.ros.version`, c.rosVersion === null ? '' : String(c.rosVersion));
-    for (const [k, v] of c.user)
-        labels.set(k, v);
-    return [...labels.entries()];
-}
-
-;// CONCATENATED MODULE: ./src/smoke/types.ts
-/** Smoke tests as the planner hands them to the runner. */
-function commandTest(fields) {
-    return {
-        exitCode: 0,
-        stdout: [],
-        stdoutNot: [],
-        stderr: [],
-        stderrNot: [],
-        ...fields,
-        kind: 'command'
-    };
-}
-/** Turn the smoke-tests input's lines into tests named after their commands. */
-function lineTests(lines, timeout) {
-    return lines.map(line => commandTest({
-        name: line.length > 60 ? `${line.slice(0, 57)}...` : line,
-        source: 'smoke-tests',
-        timeout,
-        command: line
-    }));
-}
-
-;// CONCATENATED MODULE: ./src/smoke/builtin.ts
-
-const SMOKE_TOPIC = '/ros_multiarch_smoke';
-const SMOKE_MESSAGE = 'ros-multiarch-ping';
-function anchored(values) {
-    return `^(${values.map(v => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\s*$`;
-}
-function architectureCheck(platform, timeout) {
-    return commandTest({
-        name: `architecture is ${platform.machines[0]}`,
-        source: 'built-in',
-        timeout,
-        command: 'uname -m',
-        stdout: [anchored(platform.machines)]
-    });
-}
-function rosEnvironmentCheck(distro, timeout) {
-    return {
-        kind: 'env',
-        name: `ROS environment is ${distro}`,
-        source: 'built-in',
-        timeout,
-        variable: 'ROS_DISTRO',
-        matches: anchored([distro])
-    };
-}
-/** Distros before Jazzy only know ROS_LOCALHOST_ONLY; Jazzy and later use the discovery range. */
-const LOCALHOST_ONLY_DISTROS = ['humble', 'iron'];
-function ros2Checks(distro, timeout) {
-    const discovery = LOCALHOST_ONLY_DISTROS.includes(distro)
-        ? 'export ROS_LOCALHOST_ONLY=1'
-        : 'export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST';
-    const roundTrip = [
-        discovery,
-        `ros2 topic pub -r 2 ${SMOKE_TOPIC} std_msgs/msg/String "{data: ${SMOKE_MESSAGE}}" >/dev/null 2>&1 &`,
-        'pub=$!',
-        `ros2 topic echo --once ${SMOKE_TOPIC} std_msgs/msg/String`,
-        'status=$?',
-        'kill $pub 2>/dev/null',
-        'exit $status'
-    ].join('\n');
-    return [
-        commandTest({ name: 'ros2 CLI answers', source: 'built-in', timeout, command: 'ros2 --help' }),
-        commandTest({
-            name: 'ros2 pkg list is not empty',
-            source: 'built-in',
-            timeout,
-            command: 'ros2 pkg list',
-            stdout: ['\\S']
-        }),
-        commandTest({
-            name: 'ROS 2 pub/sub round trip',
-            source: 'built-in',
-            timeout,
-            command: roundTrip,
-            stdout: [SMOKE_MESSAGE]
-        })
-    ];
-}
-function ros1Checks(timeout) {
-    const roundTrip = [
-        'export ROS_MASTER_URI=http://127.0.0.1:11311 ROS_HOSTNAME=127.0.0.1',
-        'roscore >/tmp/ros_multiarch_roscore.log 2>&1 &',
-        'core=$!',
-        'tries=0',
-        'until rostopic list >/dev/null 2>&1; do',
-        '  tries=$((tries + 1))',
-        '  if [ $tries -gt 600 ]; then cat /tmp/ros_multiarch_roscore.log >&2; exit 1; fi',
-        '  sleep 1',
-        'done',
-        `rostopic pub -r 2 ${SMOKE_TOPIC} std_msgs/String "data: ${SMOKE_MESSAGE}" >/dev/null 2>&1 &`,
-        'pub=$!',
-        `rostopic echo -n 1 ${SMOKE_TOPIC}`,
-        'status=$?',
-        'kill $pub $core 2>/dev/null',
-        'exit $status'
-    ].join('\n');
-    return [
-        commandTest({
-            name: 'rosversion -d answers',
-            source: 'built-in',
-            timeout,
-            command: 'rosversion -d',
-            stdout: ['\\S']
-        }),
-        commandTest({
-            name: 'ROS 1 roscore pub/echo round trip',
-            source: 'built-in',
-            timeout,
-            command: roundTrip,
-            stdout: [SMOKE_MESSAGE]
-        })
-    ];
-}
-function builtinChecks(o) {
-    const checks = [architectureCheck(o.platform, o.timeout)];
-    if (!o.rosChecks)
-        return checks;
-    checks.push(rosEnvironmentCheck(o.distro, o.timeout));
-    if (o.rosVersion === 2)
-        checks.push(...ros2Checks(o.distro, o.timeout));
-    if (o.rosVersion === 1)
-        checks.push(...ros1Checks(o.timeout));
-    return checks;
-}
-
-;// CONCATENATED MODULE: ./src/plan/planner.ts
-/** Config -> Plan. Pure and deterministic: the same config and context give the same plan. */
-
-
-
-
-
-
-const LOCAL_REPOSITORY = 'ros-multiarch-local';
-function planBuild(config, ctx) {
-    const userTests = [...lineTests(config.smokeTests, config.smokeTimeout), ...ctx.fileTests];
-    const name = config.image.name;
-    const run = runKind(ctx.git);
-    const version = runVersion(run, ctx.git);
-    const tagsOf = new Map();
-    for (const distro of config.distros) {
-        tagsOf.set(distro.name, distroTags(run, ctx.git, distro.name, {
-            templates: config.tags,
-            suffix: config.tagSuffix,
-            latestDistro: config.latestDistro
-        }));
-    }
-    checkDistinct(tagsOf);
-    const cells = [];
-    const manifests = [];
-    for (const distro of config.distros) {
-        const tags = tagsOf.get(distro.name) ?? [];
-        const labels = imageLabels({
-            distro: distro.name,
-            rosVersion: distro.info?.rosVersion ?? null,
-            version,
-            revision: ctx.git.sha,
-            created: ctx.created,
-            repo: ctx.repo,
-            user: config.labels
-        });
-        const baseImage = fillDistro(config.baseImage, distro.name);
-        const rosVersion = distro.info?.rosVersion ?? null;
-        const ids = [];
-        for (const platform of config.platforms) {
-            const info = findPlatform(platform);
-            const id = `${distro.name}-${info.short}`;
-            ids.push(id);
-            cells.push({
-                id,
-                distro: distro.name,
-                rosVersion,
-                platform: info.platform,
-                arch: info.short,
-                machines: info.machines,
-                emulated: info.platform !== ctx.hostPlatform,
-                baseImage,
-                buildArgs: [
-                    ['BASE_IMAGE', baseImage],
-                    ['ROS_DISTRO', distro.name],
-                    ...config.buildArgs.map(([k, v]) => [k, fillDistro(v, distro.name)])
-                ],
-                localTag: `${LOCAL_REPOSITORY}/${config.image.path}:${id}${ctx.runId ? `-${ctx.runId}` : ''}`,
-                pushTag: `${name}:${archTag(tags[0], info.short)}`,
-                labels,
-                tests: [
-                    ...builtinChecks({
-                        distro: distro.name,
-                        rosVersion,
-                        platform: info,
-                        rosChecks: config.rosChecks,
-                        timeout: config.smokeTimeout
-                    }),
-                    ...userTests
-                ]
-            });
-        }
-        manifests.push({
-            distro: distro.name,
-            tags: tags.map(t => `${name}:${t}`),
-            cells: ids,
-            version,
-            labels
-        });
-    }
-    const blocked = config.push && run.kind === 'pull-request';
-    return {
-        image: name,
-        registry: config.image.registry,
-        push: config.push && !blocked,
-        ...(blocked ? { pushBlocked: 'a pull request builds and tests, and never pushes' } : {}),
-        run: run.kind,
-        platforms: config.platforms,
-        cells,
-        manifests
-    };
-}
-/** Runner labels for each platform's native runner on GitHub-hosted runners. */
-const DEFAULT_RUNNERS = {
-    'linux/amd64': 'ubuntu-24.04',
-    'linux/arm64': 'ubuntu-24.04-arm'
-};
-const FALLBACK_RUNNER = 'ubuntu-24.04';
-/** A value for `strategy.matrix: ${{ fromJSON(...) }}`: one include entry per cell. */
-function planMatrix(plan) {
-    return {
-        include: plan.cells.map(c => ({
-            distro: c.distro,
-            platform: c.platform,
-            arch: c.arch,
-            runner: DEFAULT_RUNNERS[c.platform] ?? FALLBACK_RUNNER
-        }))
-    };
-}
-/** The arch tag of a cell: the distro's first tag and the architecture, within the 128 limit. */
-function archTag(first, arch) {
-    const suffix = `-${arch}`;
-    return `${first.slice(0, 128 - suffix.length)}${suffix}`;
-}
-
-;// CONCATENATED MODULE: ./src/plan/render.ts
-/** Left-aligned text columns, two spaces apart. */
-function table(head, rows) {
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
-    const line = (cells) => cells
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd();
-    return [line(head), line(widths.map(w => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
-function renderPlan(plan) {
-    const distros = plan.manifests.length;
-    const header = `Plan: ${plan.cells.length} cells (${distros} distro${distros === 1 ? '' : 's'} x ` +
-        `${plan.platforms.length} platform${plan.platforms.length === 1 ? '' : 's'}) for ${plan.image}, ` +
-        `push ${plan.push ? `on, to ${plan.registry}` : 'off'}`;
-    const cells = table(['cell', 'ROS', 'platform', 'expects', 'run', 'base image', 'tests'], plan.cells.map(c => [
-        c.id,
-        c.rosVersion === null ? '?' : String(c.rosVersion),
-        c.platform,
-        c.machines[0],
-        c.emulated ? 'emulated' : 'native',
-        c.baseImage,
-        String(c.tests.length)
-    ]));
-    const manifests = table(['distro', 'tags', 'from cells'], plan.manifests.map(m => [m.distro, m.tags.join(', '), m.cells.join(', ')]));
-    return `${header}\n\n${cells}\n\n${manifests}`;
-}
-
-;// CONCATENATED MODULE: ./src/report/plan-summary.ts
-
-function planSummary(plan, warnings) {
-    const rows = plan.cells
-        .map(c => `<tr><td>${escapeHtml(c.distro)}</td><td>${escapeHtml(c.platform)}</td>` +
-        `<td>${c.emulated ? 'emulated' : 'native'}</td><td><code>${escapeHtml(c.baseImage)}</code></td>` +
-        `<td>${c.tests.length}</td></tr>`)
-        .join('\n');
-    const tags = plan.manifests
-        .map(m => `<li>${escapeHtml(m.distro)}: ${m.tags.map(t => `<code>${escapeHtml(t)}</code>`).join(', ')}</li>`)
-        .join('\n');
-    const notes = warnings.length
-        ? `<p>Warnings:</p><ul>${warnings.map(w => `<li>${escapeHtml(w)}</li>`).join('')}</ul>\n`
-        : '';
-    return (`<h2>ros-multiarch: plan (dry run)</h2>\n` +
-        `<p>${plan.cells.length} cells for <code>${escapeHtml(plan.image)}</code>; push ${plan.push ? 'on' : 'off'}; nothing was built.</p>\n` +
-        `<table><tr><th>distro</th><th>platform</th><th>run</th><th>base image</th><th>tests</th></tr>\n${rows}\n</table>\n` +
-        `<p>Tags each distro would publish:</p><ul>\n${tags}\n</ul>\n${notes}`);
-}
-
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/smoke/spec.ts
-/**
- * The smoke-test-file format: YAML with a `tests` list of command, file and env tests.
- * Mistakes are reported with the file, line and what would be valid, before anything is built.
- */
-
-
-
-
-const KEYS = {
-    command: [
-        'name',
-        'command',
-        'exit-code',
-        'stdout',
-        'stdout-not',
-        'stderr',
-        'stderr-not',
-        'timeout'
-    ],
-    file: ['name', 'file', 'exists', 'timeout'],
-    env: ['name', 'env', 'matches', 'timeout']
-};
-function parseSpec(path, text, defaultTimeout) {
-    const lines = new dist/* LineCounter */.HN();
-    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter: lines, uniqueKeys: true });
-    const fail = (node, problem) => {
-        const offset = node?.range?.[0];
-        const where = offset === undefined ? '' : `:${lines.linePos(offset).line}`;
-        throw new InputError(inputs_names/* Inputs */.G0.SmokeTestFile, `${path}${where}: ${problem}`);
-    };
-    const first = doc.errors[0];
-    if (first !== undefined) {
-        const line = first.linePos?.[0].line;
-        const message = first.message.split('\n')[0];
-        throw new InputError(inputs_names/* Inputs */.G0.SmokeTestFile, `${path}${line ? `:${line}` : ''}: ${message}`);
-    }
-    const root = doc.contents;
-    if (!(0,dist/* isMap */.jh)(root))
-        return fail(root, 'must be a mapping with a "tests" list');
-    for (const pair of root.items) {
-        const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : '';
-        if (key !== 'tests')
-            fail(pair.key, `unknown key "${key}"; the file has one key: tests`);
-    }
-    const list = root.get('tests', true);
-    if (!(0,dist/* isSeq */.oP)(list))
-        return fail(list ?? root, '"tests" must be a list of tests');
-    if (list.items.length === 0)
-        fail(list, '"tests" is empty; add a test or remove smoke-test-file');
-    return list.items.map((item, index) => {
-        if (!(0,dist/* isMap */.jh)(item))
-            return fail(item, `test ${index + 1} must be a mapping`);
-        return parseTest(item, index, defaultTimeout, fail);
-    });
-}
-function parseTest(item, index, defaultTimeout, fail) {
-    const kinds = Object.keys(KEYS).filter(k => item.has(k));
-    if (kinds.length !== 1) {
-        fail(item, `test ${index + 1} must have exactly one of command, file or env`);
-    }
-    const kind = kinds[0];
-    for (const pair of item.items) {
-        const key = (0,dist/* isScalar */.jn)(pair.key) ? String(pair.key.value) : '';
-        if (!KEYS[kind].includes(key)) {
-            fail(pair.key, `unknown key "${key}" in a ${kind} test; use ${KEYS[kind].join(', ')}`);
-        }
-    }
-    const node = (key) => item.get(key, true);
-    const str = (key) => {
-        if (!item.has(key))
-            return undefined;
-        const n = node(key);
-        if (!(0,dist/* isScalar */.jn)(n) || typeof n.value !== 'string' || n.value.trim() === '') {
-            return fail(n, `"${key}" must be a non-empty string`);
-        }
-        return n.value;
-    };
-    const int = (key, min, max) => {
-        if (!item.has(key))
-            return undefined;
-        const n = node(key);
-        if (!(0,dist/* isScalar */.jn)(n) || typeof n.value !== 'number' || !Number.isInteger(n.value)) {
-            return fail(n, `"${key}" must be a whole number`);
-        }
-        if (n.value < min || n.value > max)
-            fail(n, `"${key}" must be from ${min} to ${max}`);
-        return n.value;
-    };
-    const regex = (key, n, value) => {
-        if (typeof value !== 'string')
-            return fail(n, `"${key}" must hold strings (regular expressions)`);
-        try {
-            new RegExp(value);
-        }
-        catch (e) {
-            fail(n, `"${key}": ${value} is not a valid regular expression (${e.message})`);
-        }
-        return value;
-    };
-    const patterns = (key) => {
-        if (!item.has(key))
-            return [];
-        const n = node(key);
-        if ((0,dist/* isScalar */.jn)(n))
-            return [regex(key, n, n.value)];
-        if (!(0,dist/* isSeq */.oP)(n))
-            return fail(n, `"${key}" must be a list of regular expressions`);
-        return n.items.map(i => regex(key, i, (0,dist/* isScalar */.jn)(i) ? i.value : undefined));
-    };
-    const timeout = int('timeout', 1, 21_600) ?? defaultTimeout;
-    const source = 'smoke-test-file';
-    if (kind === 'command') {
-        const command = str('command');
-        return commandTest({
-            name: str('name') ?? command.split('\n')[0].slice(0, 60),
-            source,
-            timeout,
-            command,
-            exitCode: int('exit-code', 0, 255) ?? 0,
-            stdout: patterns('stdout'),
-            stdoutNot: patterns('stdout-not'),
-            stderr: patterns('stderr'),
-            stderrNot: patterns('stderr-not')
-        });
-    }
-    if (kind === 'file') {
-        const path = str('file');
-        let exists = true;
-        if (item.has('exists')) {
-            const n = node('exists');
-            if (!(0,dist/* isScalar */.jn)(n) || typeof n.value !== 'boolean')
-                fail(n, '"exists" must be true or false');
-            exists = n.value;
-        }
-        return {
-            kind: 'file',
-            name: str('name') ?? `${path} ${exists ? 'exists' : 'is absent'}`,
-            source,
-            timeout,
-            path,
-            exists
-        };
-    }
-    const variable = str('env');
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
-        fail(node('env'), `"env": ${variable} is not an environment variable name`);
-    }
-    let matches;
-    if (item.has('matches')) {
-        const n = node('matches');
-        matches = regex('matches', n, (0,dist/* isScalar */.jn)(n) ? n.value : undefined);
-    }
-    return {
-        kind: 'env',
-        name: str('name') ?? `${variable} is set`,
-        source,
-        timeout,
-        variable,
-        ...(matches === undefined ? {} : { matches })
-    };
-}
-
-;// CONCATENATED MODULE: ./src/action.ts
-/** The action's steps: run() for the main step, post() for the post step. Nothing runs on import. */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-async function run(rt, tools = realTools()) {
-    try {
-        // Mask the credential before anything else can print it.
-        const password = rt.getInput(inputs_names/* Inputs */.G0.Password);
-        if (password !== '')
-            rt.setSecret(password);
-        const { config, warnings } = readConfig((name) => rt.getInput(name), {
-            today: rt.now().toISOString().slice(0, 10)
-        });
-        for (const warning of warnings)
-            rt.warning(warning);
-        const hostPlatform = nativePlatform(rt.hostArch) ?? `unknown/${rt.hostArch}`;
-        const now = rt.now();
-        const plan = planBuild(config, {
-            hostPlatform,
-            git: {
-                eventName: rt.env.GITHUB_EVENT_NAME ?? '',
-                ref: rt.env.GITHUB_REF ?? '',
-                sha: rt.env.GITHUB_SHA ?? '',
-                date: now.toISOString().slice(0, 10).replaceAll('-', '')
-            },
-            repo: repoInfo(rt.env, await readEvent(rt.env.GITHUB_EVENT_PATH), config.image.path.split('/').pop() ?? ''),
-            created: now.toISOString(),
-            runId: runId(rt.env),
-            fileTests: await readSpec(config)
-        });
-        rt.info(renderPlan(plan));
-        if (plan.pushBlocked !== undefined)
-            rt.info(`push is off: ${plan.pushBlocked}.`);
-        writePlanOutputs(rt, plan);
-        if (config.dryRun) {
-            rt.setOutput(inputs_names/* Outputs */.tY.Tags, plan.manifests.flatMap(m => m.tags).join('\n'));
-            rt.info('Dry run: nothing was built, tested or pushed.');
-            if (config.summary)
-                await summarize(rt, planSummary(plan, warnings));
-            return;
-        }
-        const tempDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'ros-multiarch-'));
-        const results = await runPipeline(config, plan, {
-            rt,
-            exec: tools.exec,
-            toolCache: tools.toolCache,
-            readText: tools.readText,
-            tempDir,
-            dockerConfig: rt.env.DOCKER_CONFIG || external_node_path_default().join(external_node_os_default().homedir(), '.docker'),
-            hostPlatform,
-            runTag: runId(rt.env) || `${process.pid}`
-        });
-        writeResultOutputs(rt, results);
-        if (config.summary)
-            await summarize(rt, resultsSummary(plan, results));
-        const failed = failedCells(results);
-        for (const cell of failed) {
-            if (cell.status === 'failed')
-                rt.error(`${cell.id}: ${cell.failure ?? 'failed'}`, `${cell.id} failed`);
-        }
-        const unpublished = results.distros.filter(d => d.status === 'publish failed');
-        for (const d of unpublished)
-            rt.error(`${d.distro}: publishing failed: ${d.reason ?? ''}`, `${d.distro} not published`);
-        if (failed.length > 0 || unpublished.length > 0) {
-            const parts = [];
-            if (failed.length > 0) {
-                parts.push(`${failed.length} of ${results.cells.length} cells did not pass (${failed.map(c => c.id).join(', ')})`);
-            }
-            if (unpublished.length > 0)
-                parts.push(`publishing failed for ${unpublished.map(d => d.distro).join(', ')}`);
-            throw new Error(`${parts.join('; ')}; see the summary for details.`);
-        }
-        rt.info(`All ${results.cells.length} cells passed in ${results.seconds} s` +
-            (plan.push
-                ? `; published ${results.distros.flatMap(d => d.tags).length} tags.`
-                : '; push is off.'));
-    }
-    catch (error) {
-        rt.setFailed((0,runtime/* errorMessage */.g)(error));
-    }
-}
-/** The post step: undo what the main step set up. Problems here are warnings, never failures. */
-async function post(rt, tools = realTools()) {
-    let cleanup = {};
-    try {
-        const saved = rt.getState(inputs_names/* States */.DG.Cleanup);
-        if (saved !== '')
-            cleanup = JSON.parse(saved);
-    }
-    catch (error) {
-        rt.warning(`Post step: unreadable state (${(0,runtime/* errorMessage */.g)(error)})`);
-        return;
-    }
-    const docker = new Docker(tools.exec);
-    if (cleanup.builder !== undefined) {
-        const r = await docker.run(['buildx', 'rm', cleanup.builder]);
-        if (r.code === 0)
-            rt.info(`Removed builder ${cleanup.builder}`);
-        else
-            rt.warning(`Could not remove builder ${cleanup.builder}: ${r.stderr.trim()}`);
-    }
-    if (cleanup.logout !== undefined) {
-        try {
-            await docker.logout(cleanup.logout);
-            rt.info(`Logged out of ${cleanup.logout}`);
-        }
-        catch (error) {
-            rt.warning((0,runtime/* errorMessage */.g)(error));
-        }
-    }
-}
-function writeResultOutputs(rt, results) {
-    rt.setOutput(inputs_names/* Outputs */.tY.Results, JSON.stringify(results.cells));
-    const digests = {};
-    for (const d of results.distros)
-        for (const t of d.tags)
-            if (d.digest)
-                digests[t] = d.digest;
-    for (const c of results.cells)
-        if (c.pushed)
-            digests[c.pushed.tag] = c.pushed.digest;
-    rt.setOutput(inputs_names/* Outputs */.tY.Digests, JSON.stringify(digests));
-    rt.setOutput(inputs_names/* Outputs */.tY.Tags, results.distros.flatMap(d => d.tags).join('\n'));
-}
-async function readSpec(config) {
-    if (config.smokeTestFile === '')
-        return [];
-    let text;
-    try {
-        text = await (0,promises_namespaceObject.readFile)(config.smokeTestFile, 'utf8');
-    }
-    catch (error) {
-        const code = error.code;
-        throw new InputError(inputs_names/* Inputs */.G0.SmokeTestFile, `cannot read ${config.smokeTestFile} (${code ?? (0,runtime/* errorMessage */.g)(error)}); give a path relative to the workspace`);
-    }
-    return parseSpec(config.smokeTestFile, text, config.smokeTimeout);
-}
-function runId(env) {
-    const id = env.GITHUB_RUN_ID ?? '';
-    const attempt = env.GITHUB_RUN_ATTEMPT ?? '';
-    return /^\d+$/.test(id) ? (/^\d+$/.test(attempt) ? `${id}-${attempt}` : id) : '';
-}
-/** The workflow event's payload, or null outside a workflow. */
-async function readEvent(file) {
-    if (!file)
-        return null;
-    try {
-        return JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8'));
-    }
-    catch {
-        return null;
-    }
-}
-function writePlanOutputs(rt, plan) {
-    rt.setOutput(inputs_names/* Outputs */.tY.Plan, JSON.stringify(plan));
-    const metadata = {};
-    for (const m of plan.manifests) {
-        metadata[m.distro] = { tags: m.tags, labels: Object.fromEntries(m.labels), version: m.version };
-    }
-    rt.setOutput(inputs_names/* Outputs */.tY.Metadata, JSON.stringify(metadata));
-    rt.setOutput(inputs_names/* Outputs */.tY.Matrix, JSON.stringify(planMatrix(plan)));
-}
-async function summarize(rt, html) {
-    try {
-        await rt.writeSummary(html);
-    }
-    catch (error) {
-        rt.warning(`Could not write the job summary: ${(0,runtime/* errorMessage */.g)(error)}`);
-    }
-}
-
-
-/***/ }),
-
-/***/ 5585:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   DG: () => (/* binding */ States),
-/* harmony export */   G0: () => (/* binding */ Inputs),
-/* harmony export */   tY: () => (/* binding */ Outputs)
-/* harmony export */ });
-/**
- * The one table of the action's input, output and state names. action.yml, the README and the
- * input reader all follow it; nothing else spells an input name.
- */
-const Inputs = {
-    Distros: 'distros',
-    Platforms: 'platforms',
-    Image: 'image',
-    Context: 'context',
-    File: 'file',
-    BuildArgs: 'build-args',
-    BaseImage: 'base-image',
-    Tags: 'tags',
-    TagSuffix: 'tag-suffix',
-    LatestDistro: 'latest-distro',
-    Labels: 'labels',
-    Push: 'push',
-    Username: 'username',
-    Password: 'password',
-    SmokeTests: 'smoke-tests',
-    SmokeTestFile: 'smoke-test-file',
-    SmokeTimeout: 'smoke-timeout',
-    SmokeNetwork: 'smoke-network',
-    RosChecks: 'ros-checks',
-    FailFast: 'fail-fast',
-    MaxParallel: 'max-parallel',
-    Network: 'network',
-    Pull: 'pull',
-    DryRun: 'dry-run',
-    BuildxVersion: 'buildx-version',
-    BuildxUrl: 'buildx-url',
-    Builder: 'builder',
-    Driver: 'driver',
-    QemuImage: 'qemu-image',
-    Summary: 'summary'
-};
-const Outputs = {
-    Plan: 'plan',
-    Matrix: 'matrix',
-    Tags: 'tags',
-    Results: 'results',
-    Digests: 'digests',
-    Metadata: 'metadata'
-};
-/** Post-step state keys. Values are JSON; a secret is never saved. */
-const States = {
-    IsPost: 'isPost',
-    Cleanup: 'cleanup'
-};
-
-
-/***/ }),
-
-/***/ 1730:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(747);
-/* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3683);
-/* harmony import */ var _inputs_names_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5585);
-/**
- * Entry of both steps: one bundle serves the main and the post step. The main step leaves the
- * isPost state behind, which the runner hands back to the post step.
- */
-
-
-
-const rt = (0,_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .coreRuntime */ .u)();
-if (rt.getState(_inputs_names_js__WEBPACK_IMPORTED_MODULE_2__/* .States */ .DG.IsPost) === 'true') {
-    await (0,_action_js__WEBPACK_IMPORTED_MODULE_0__/* .post */ .b)(rt);
-}
-else {
-    rt.saveState(_inputs_names_js__WEBPACK_IMPORTED_MODULE_2__/* .States */ .DG.IsPost, 'true');
-    await (0,_action_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)(rt);
-}
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 3683:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   g: () => (/* binding */ errorMessage),
-/* harmony export */   u: () => (/* binding */ coreRuntime)
-/* harmony export */ });
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6058);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_1__);
-/**
- * The action's view of the runner: inputs, outputs, logs, state and the job summary.
- * The real one wraps @actions/core; tests hand in their own.
- */
-
-
-function coreRuntime() {
-    return {
-        getInput: name => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name),
-        setOutput: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH(name, value),
-        setSecret: value => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setSecret */ .Pq(value),
-        debug: message => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(message),
-        info: message => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(message),
-        warning: message => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message),
-        error: (message, title) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message, title === undefined ? {} : { title }),
-        group: (name, fn) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .group */ .Os(name, fn),
-        block: (title, body) => {
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .startGroup */ .Oh(title);
-            if (body !== '')
-                _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(body);
-            _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .endGroup */ .N4();
-        },
-        setFailed: message => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(message),
-        saveState: (name, value) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(name, value),
-        getState: name => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(name),
-        writeSummary: async (text) => {
-            if (!process.env.GITHUB_STEP_SUMMARY)
-                return;
-            await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(text, true).write();
-        },
-        env: process.env,
-        now: () => new Date(),
-        hostArch: node_os__WEBPACK_IMPORTED_MODULE_1___default().arch(),
-        cpus: node_os__WEBPACK_IMPORTED_MODULE_1___default().availableParallelism()
-    };
-}
-/** What was thrown, as one line a user can act on (errors can be anything in JavaScript). */
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return `Unexpected error: ${JSON.stringify(error)}`;
-    }
-    catch {
-        return `Unexpected error: ${String(error)}`;
-    }
 }
 
 
@@ -35544,6 +35933,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 
 /***/ }),
 
@@ -45298,15 +45694,10 @@ function getIDToken(aud) {
 /***/ }),
 
 /***/ 5260:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+/***/ ((__unused_webpack___webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  H: () => (/* binding */ getExecOutput)
-});
-
-// UNUSED EXPORTS: exec
+// UNUSED EXPORTS: exec, getExecOutput
 
 // EXTERNAL MODULE: external "string_decoder"
 var external_string_decoder_ = __nccwpck_require__(5574);
@@ -45936,14 +46327,14 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  */
 function exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
+        const commandArgs = tr.argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
+        const runner = new tr.ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -45963,8 +46354,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {

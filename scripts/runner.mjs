@@ -62,15 +62,24 @@ function baseEnv() {
   return env
 }
 
-function runStep(entry, env, cwd, echo) {
+/**
+ * @param {{when: RegExp, delayMs: number, signal: NodeJS.Signals} | undefined} cancel
+ *   send `signal` to the step `delayMs` after its output first matches `when` (a cancelled workflow)
+ */
+function runStep(entry, env, cwd, echo, cancel) {
   return new Promise(resolve => {
     const started = Date.now()
     const child = spawn(process.execPath, [entry], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
+    let armed = cancel !== undefined
     child.stdout.on('data', d => {
       stdout += d
       if (echo) process.stdout.write(d)
+      if (armed && cancel && cancel.when.test(stdout)) {
+        armed = false
+        setTimeout(() => child.kill(cancel.signal), cancel.delayMs)
+      }
     })
     child.stderr.on('data', d => {
       stderr += d
@@ -85,7 +94,8 @@ function runStep(entry, env, cwd, echo) {
 /**
  * Run the action's main step, then its post step.
  * @param {{inputs?: Record<string,string>, env?: Record<string,string>, cwd?: string,
- *   actionDir?: string, dir?: string, post?: boolean, echo?: boolean}} options
+ *   actionDir?: string, dir?: string, post?: boolean, echo?: boolean,
+ *   cancel?: {when: RegExp, delayMs: number, signal: NodeJS.Signals}}} options
  */
 export async function runAction(options = {}) {
   const actionDir = options.actionDir ?? ROOT
@@ -120,7 +130,7 @@ export async function runAction(options = {}) {
     ...inputEnv(options.inputs ?? {}, actionDir)
   }
   const entry = path.join(actionDir, 'dist', 'index.js')
-  const main = await runStep(entry, env, cwd, options.echo)
+  const main = await runStep(entry, env, cwd, options.echo, options.cancel)
   let post
   if (options.post !== false) {
     const stateEnv = {}

@@ -1,5 +1,6 @@
 /** The action's steps: run() for the main step, post() for the post step. Nothing runs on import. */
-import { mkdtemp, readFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { readConfig, type Config } from './inputs/config.js'
@@ -9,6 +10,7 @@ import { runPipeline, type CleanupState } from './pipeline/pipeline.js'
 import { failedCells, type RunResults } from './report/results.js'
 import { resultsSummary } from './report/summary.js'
 import { Docker } from './tooling/docker.js'
+import { parseReference } from './publish/reference.js'
 import { realTools, type Tools } from './tools.js'
 import { repoInfo } from './plan/labels.js'
 import { planBuild, planMatrix, type Plan } from './plan/planner.js'
@@ -26,28 +28,31 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
     if (password !== '') rt.setSecret(password)
 
     const { config, warnings } = readConfig((name: InputName) => rt.getInput(name), {
-      today: rt.now().toISOString().slice(0, 10)
+      today: rt.now().toISOString().slice(0, 10),
+      workspace: rt.env.GITHUB_WORKSPACE || process.cwd()
     })
     for (const warning of warnings) rt.warning(warning)
 
     const hostPlatform = nativePlatform(rt.hostArch) ?? `unknown/${rt.hostArch}`
     const now = rt.now()
+    const event = await readEvent(rt.env.GITHUB_EVENT_PATH)
+    // Names this run gives to containers, builders and local tags: unique even when several jobs
+    // or steps of one workflow run share a Docker engine.
+    const runTag = [runId(rt.env), randomBytes(3).toString('hex')].filter(s => s !== '').join('-')
+    const prNumber = (event as { pull_request?: { number?: unknown } } | null)?.pull_request?.number
     const plan = planBuild(config, {
       hostPlatform,
       git: {
         eventName: rt.env.GITHUB_EVENT_NAME ?? '',
         ref: rt.env.GITHUB_REF ?? '',
         sha: rt.env.GITHUB_SHA ?? '',
-        date: now.toISOString().slice(0, 10).replaceAll('-', '')
+        date: now.toISOString().slice(0, 10).replaceAll('-', ''),
+        ...(typeof prNumber === 'number' ? { prNumber: String(prNumber) } : {})
       },
-      repo: repoInfo(
-        rt.env,
-        await readEvent(rt.env.GITHUB_EVENT_PATH),
-        config.image.path.split('/').pop() ?? ''
-      ),
+      repo: repoInfo(rt.env, event, config.image.path.split('/').pop() ?? ''),
       created: now.toISOString(),
-      runId: runId(rt.env),
-      fileTests: await readSpec(config)
+      runId: runTag,
+      fileTests: await readSpec(config, rt.env.GITHUB_WORKSPACE || process.cwd())
     })
     rt.info(renderPlan(plan))
     if (plan.pushBlocked !== undefined) rt.info(`push is off: ${plan.pushBlocked}.`)
@@ -60,6 +65,12 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
       return
     }
     const tempDir = await mkdtemp(path.join(rt.env.RUNNER_TEMP || os.tmpdir(), 'ros-multiarch-'))
+    const cleanup: CleanupState = {
+      runTag,
+      tempDir,
+      images: plan.cells.flatMap(c => [c.localTag, c.pushTag])
+    }
+    rt.saveState(States.Cleanup, JSON.stringify(cleanup))
     const results = await runPipeline(config, plan, {
       rt,
       exec: tools.exec,
@@ -68,7 +79,10 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
       tempDir,
       dockerConfig: rt.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker'),
       hostPlatform,
-      runTag: runId(rt.env) || `${process.pid}`
+      runTag,
+      cleanupExec: tools.cleanupExec,
+      ...(tools.signal === undefined ? {} : { signal: tools.signal }),
+      cleanup
     })
     writeResultOutputs(rt, results)
     if (config.summary) await summarize(rt, resultsSummary(plan, results))
@@ -80,6 +94,11 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
     const unpublished = results.distros.filter(d => d.status === 'publish failed')
     for (const d of unpublished)
       rt.error(`${d.distro}: publishing failed: ${d.reason ?? ''}`, `${d.distro} not published`)
+    if (tools.signal?.aborted) {
+      throw new Error(
+        `The run was ${errorMessage(tools.signal.reason)}: ${failed.length} of ${results.cells.length} cells did not finish; nothing was published for their distros.`
+      )
+    }
     if (failed.length > 0 || unpublished.length > 0) {
       const parts = []
       if (failed.length > 0) {
@@ -104,15 +123,61 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
 
 /** The post step: undo what the main step set up. Problems here are warnings, never failures. */
 export async function post(rt: Runtime, tools: Tools = realTools()): Promise<void> {
-  let cleanup: CleanupState = {}
   try {
-    const saved = rt.getState(States.Cleanup)
-    if (saved !== '') cleanup = JSON.parse(saved) as CleanupState
+    await cleanUp(rt, tools, readCleanup(rt))
   } catch (error) {
-    rt.warning(`Post step: unreadable state (${errorMessage(error)})`)
-    return
+    rt.warning(`Post step: ${errorMessage(error)}`)
   }
+}
+
+/** The state the main step saved, keeping only values it could have written. */
+function readCleanup(rt: Runtime): CleanupState {
+  const saved = rt.getState(States.Cleanup)
+  if (saved === '') return {}
+  const raw = JSON.parse(saved) as Record<string, unknown> | null
+  const text = (v: unknown, ok: (s: string) => boolean): string | undefined =>
+    typeof v === 'string' && ok(v) ? v : undefined
+  const temp = path.resolve(rt.env.RUNNER_TEMP || os.tmpdir())
+  const images = Array.isArray(raw?.images) ? raw.images.filter(i => typeof i === 'string') : []
+  const state: CleanupState = {}
+  const runTag = text(raw?.runTag, s => /^[\w-]+$/.test(s))
+  const tempDir = text(
+    raw?.tempDir,
+    s => path.dirname(path.resolve(s)) === temp && path.basename(s).startsWith('ros-multiarch-')
+  )
+  const builder = text(raw?.builder, s => /^rma-[\w-]+$/.test(s))
+  const logout = text(raw?.logout, s => typeof parseReference(`${s}/x`) !== 'string')
+  if (runTag) state.runTag = runTag
+  if (tempDir) state.tempDir = tempDir
+  if (builder) state.builder = builder
+  if (logout) state.logout = logout
+  if (images.length > 0) state.images = images as string[]
+  return state
+}
+
+async function cleanUp(rt: Runtime, tools: Tools, cleanup: CleanupState): Promise<void> {
   const docker = new Docker(tools.exec)
+  if (cleanup.runTag !== undefined) {
+    const r = await docker.run([
+      'ps',
+      '--all',
+      '--quiet',
+      '--filter',
+      `name=^rma-${cleanup.runTag}-`
+    ])
+    const left = r.stdout.split('\n').filter(id => id.trim() !== '')
+    if (left.length > 0) {
+      await docker.run(['rm', '--force', ...left])
+      rt.info(`Removed ${left.length} container(s) left by the main step`)
+    }
+  }
+  if (cleanup.images !== undefined) {
+    // untag what this run loaded; layers other images use stay
+    await docker.run(['image', 'rm', ...cleanup.images])
+  }
+  if (cleanup.tempDir !== undefined) {
+    await rm(cleanup.tempDir, { recursive: true, force: true })
+  }
   if (cleanup.builder !== undefined) {
     const r = await docker.run(['buildx', 'rm', cleanup.builder])
     if (r.code === 0) rt.info(`Removed builder ${cleanup.builder}`)
@@ -134,15 +199,26 @@ function writeResultOutputs(rt: Runtime, results: RunResults): void {
   for (const d of results.distros) for (const t of d.tags) if (d.digest) digests[t] = d.digest
   for (const c of results.cells) if (c.pushed) digests[c.pushed.tag] = c.pushed.digest
   rt.setOutput(Outputs.Digests, JSON.stringify(digests))
-  rt.setOutput(Outputs.Tags, results.distros.flatMap(d => d.tags).join('\n'))
+  const published = results.distros.filter(d => d.status === 'published')
+  rt.setOutput(Outputs.Tags, published.flatMap(d => d.tags).join('\n'))
 }
 
-async function readSpec(config: Config): Promise<SmokeTest[]> {
+async function readSpec(config: Config, workspace: string): Promise<SmokeTest[]> {
   if (config.smokeTestFile === '') return []
   let text: string
   try {
-    text = await readFile(config.smokeTestFile, 'utf8')
+    // a link must not lead out of the workspace either
+    const real = await realpath(config.smokeTestFile)
+    const root = await realpath(workspace)
+    if (real !== root && !real.startsWith(root + path.sep)) {
+      throw new InputError(
+        Inputs.SmokeTestFile,
+        `${config.smokeTestFile} leads outside the workspace; give a file inside it`
+      )
+    }
+    text = await readFile(real, 'utf8')
   } catch (error) {
+    if (error instanceof InputError) throw error
     const code = (error as NodeJS.ErrnoException).code
     throw new InputError(
       Inputs.SmokeTestFile,

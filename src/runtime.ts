@@ -3,6 +3,7 @@
  * The real one wraps @actions/core; tests hand in their own.
  */
 import * as core from '@actions/core'
+import { randomBytes } from 'node:crypto'
 import os from 'node:os'
 
 export interface Runtime {
@@ -40,7 +41,13 @@ export function coreRuntime(): Runtime {
     group: (name, fn) => core.group(name, fn),
     block: (title, body) => {
       core.startGroup(title)
-      if (body !== '') core.info(body)
+      if (body !== '') {
+        // Build and test output is untrusted: the runner must not take workflow commands from it.
+        const token = `rma-${randomBytes(8).toString('hex')}`
+        core.info(`::stop-commands::${token}`)
+        core.info(body)
+        core.info(`::${token}::`)
+      }
       core.endGroup()
     },
     setFailed: message => core.setFailed(message),

@@ -2,18 +2,25 @@
 import * as tc from '@actions/tool-cache'
 import { readFile } from 'node:fs/promises'
 import type { ToolCache } from './tooling/buildx.js'
-import { actionsExecutor, type Exec } from './tooling/exec.js'
+import { processExecutor, type Exec } from './tooling/exec.js'
 import type { ReadText } from './tooling/qemu.js'
 
 export interface Tools {
+  /** Stops with the run when it is cancelled */
   readonly exec: Exec
+  /** Runs even after cancellation: for cleaning up */
+  readonly cleanupExec: Exec
+  /** Aborted on SIGINT or SIGTERM */
+  readonly signal?: AbortSignal
   readonly toolCache: ToolCache
   readonly readText: ReadText
 }
 
-export function realTools(): Tools {
+export function realTools(signal?: AbortSignal): Tools {
   return {
-    exec: actionsExecutor(),
+    exec: processExecutor(signal),
+    cleanupExec: processExecutor(),
+    ...(signal === undefined ? {} : { signal }),
     toolCache: {
       find: (tool, version, arch) => tc.find(tool, version, arch),
       download: url => tc.downloadTool(url),

@@ -126,6 +126,9 @@ export interface E2eRun {
   readonly log: string
   readonly outputs: Record<string, string>
   readonly summary: string
+  readonly runnerTemp: string
+  readonly dockerConfig: string
+  readonly seconds: number
 }
 
 /**
@@ -134,12 +137,17 @@ export interface E2eRun {
  */
 export async function runE2e(
   inputs: Record<string, string>,
-  options: { dockerConfig?: string; env?: Record<string, string> } = {}
+  options: {
+    dockerConfig?: string
+    env?: Record<string, string>
+    cancel?: { when: RegExp; delayMs: number; signal: NodeJS.Signals }
+  } = {}
 ): Promise<E2eRun> {
   const tb = testbed()
   const dockerConfig =
     options.dockerConfig ?? mkdtempSync(path.join(os.tmpdir(), 'rma-e2e-docker-'))
   const r = await runAction({
+    ...(options.cancel === undefined ? {} : { cancel: options.cancel }),
     inputs: {
       network: 'host',
       username: tb.username,
@@ -160,7 +168,15 @@ export async function runE2e(
   })
   const log = [r.main.stdout, r.main.stderr, r.post?.stdout ?? '', r.post?.stderr ?? ''].join('\n')
   logs.push(log)
-  return { code: r.main.code, log, outputs: r.outputs, summary: r.summary }
+  return {
+    code: r.main.code,
+    log,
+    outputs: r.outputs,
+    summary: r.summary,
+    runnerTemp: path.join(r.dir, 'runner_temp'),
+    dockerConfig,
+    seconds: r.main.ms / 1000
+  }
 }
 
 /** The log without the runner's masking command (which the runner consumes, never shows). */

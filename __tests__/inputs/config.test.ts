@@ -53,6 +53,12 @@ describe('readConfig: good inputs', () => {
     expect(read(values).config.file).toBe(file)
   })
 
+  it('keeps braces other than {distro} in build-arg values', () => {
+    expect(read({ 'build-args': 'JSON={"ws": "/ws/{distro}"}' }).config.buildArgs).toEqual([
+      ['JSON', '{"ws": "/ws/{distro}"}']
+    ])
+  })
+
   it('normalises platform aliases and distro case', () => {
     const { config } = read({ distros: 'Humble', platforms: 'linux/arm64/v8\nlinux/x86_64' })
     expect(config.distros.map(d => d.name)).toEqual(['humble'])
@@ -272,9 +278,9 @@ const BAD: [string, Record<string, string>, string][] = [
     'Input "build-args": BASE_IMAGE is set by the action for each distro; use the base-image input'
   ],
   [
-    'build arg unknown placeholder',
-    { 'build-args': 'WS=/ws/{ros}' },
-    'Input "build-args": unknown placeholder {ros} in "/ws/{ros}"; use {distro}'
+    'build arg with a space in its name',
+    { 'build-args': 'MY ARG=1' },
+    'Input "build-args": "MY ARG" is not a valid name; use letters, digits and _ (not starting with a digit)'
   ],
   [
     'base-image unknown placeholder',

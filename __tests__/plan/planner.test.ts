@@ -187,3 +187,31 @@ describe('renderPlan', () => {
     )
   })
 })
+
+describe('planBuild: tags', () => {
+  it('refuses a plan where no template gives a distro a tag', () => {
+    expect(() => plan({ distros: 'humble', tags: '{distro}-{version}' })).toThrow(
+      'Input "tags": no template gives humble a tag in a branch run (a template is skipped when one of its placeholders is empty); add one that does, e.g. {distro}-{sha}'
+    )
+  })
+
+  it('takes the pull request number from the event payload', () => {
+    const p = plan(
+      { distros: 'humble', push: 'true' },
+      {
+        git: {
+          eventName: 'pull_request_target',
+          ref: 'refs/heads/main',
+          sha: '',
+          date: '20261123',
+          prNumber: '17'
+        }
+      }
+    )
+    expect(p.manifests[0].tags).toEqual(['acme/robot:humble-pr-17'])
+    expect([p.push, p.pushBlocked]).toEqual([
+      false,
+      'a pull request builds and tests, and never pushes'
+    ])
+  })
+})

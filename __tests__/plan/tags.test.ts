@@ -111,10 +111,23 @@ describe('distroTags by kind of run', () => {
     expect(distroTags(runKind(context), context, 'humble', options)).toEqual(tags)
   })
 
-  it('rejects a tag longer than 128 characters', () => {
+  it('cuts a long branch name so that tags stay within 128 characters', () => {
     const long = git('push', `refs/heads/${'b'.repeat(130)}`)
-    expect(() => distroTags(runKind(long), long, 'humble', none)).toThrow(
-      `Input "tag-suffix": tag "humble-${'b'.repeat(53)}..." is not valid: letters, digits, _ . - only, at most 128 characters, not starting with . or -`
+    expect(distroTags(runKind(long), long, 'humble', none)).toEqual([
+      `humble-${'b'.repeat(80)}`,
+      'humble-sha-abcdef0'
+    ])
+  })
+
+  it('rejects a template that makes a tag longer than 128 characters', () => {
+    const context = git('push', 'refs/heads/main')
+    expect(() =>
+      distroTags(runKind(context), context, 'humble', {
+        ...none,
+        templates: [`{distro}-${'x'.repeat(130)}`]
+      })
+    ).toThrow(
+      `Input "tags": tag "humble-${'x'.repeat(53)}..." is not valid: letters, digits, _ . - only, at most 128 characters, not starting with . or -`
     )
   })
 

@@ -24,7 +24,11 @@ describe('decideBuildx', () => {
       { action: 'install', version: '0.19.0', reason: 'buildx 0.13.1 does not satisfy ^0.19.0' }
     ],
     ['0.19.3', '0.19.3', { action: 'keep', version: '0.19.3' }],
-    ['v0.19.3', '0.20.0', { action: 'keep', version: '0.20.0' }],
+    [
+      'v0.19.3',
+      '0.20.0',
+      { action: 'install', version: '0.19.3', reason: 'buildx 0.20.0 does not satisfy v0.19.3' }
+    ],
     [
       '0.19.3',
       '0.13.1',

@@ -2,6 +2,7 @@
  * The one place that turns the action's raw inputs into a typed, validated Config.
  * Pure: it reads inputs through the function it is given and returns warnings instead of logging.
  */
+import path from 'node:path'
 import semver from 'semver'
 import { InputError, quote } from './errors.js'
 import { Inputs, type InputName } from './names.js'
@@ -71,6 +72,10 @@ export interface Config {
   readonly network: Network
   /** Always pull the base images (--pull), so the build uses what the registry holds */
   readonly pull: boolean
+  /** Tries of a registry operation in all (1: no retry) */
+  readonly retryAttempts: number
+  /** Longest wait between two tries, seconds */
+  readonly retryMaxDelay: number
   readonly dryRun: boolean
   readonly buildxVersion: string
   readonly buildxUrl: string
@@ -83,6 +88,8 @@ export interface Config {
 export interface ReadContext {
   /** Today, YYYY-MM-DD (UTC), for end-of-life checks */
   readonly today: string
+  /** The workspace (GITHUB_WORKSPACE, or the working directory): paths must stay inside it */
+  readonly workspace?: string
 }
 
 export interface ReadResult {
@@ -118,6 +125,10 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
   const image = readImage(line(Inputs.Image))
   const context = line(Inputs.Context) || '.'
   const file = line(Inputs.File) || joinPath(context, 'Dockerfile')
+  const workspace = ctx.workspace ?? '.'
+  insideWorkspace(Inputs.Context, context, workspace)
+  insideWorkspace(Inputs.File, file, workspace)
+  insideWorkspace(Inputs.SmokeTestFile, line(Inputs.SmokeTestFile), workspace)
 
   const buildArgs = parseKeyValues(Inputs.BuildArgs, text(Inputs.BuildArgs))
   for (const [key, value] of buildArgs) {
@@ -126,7 +137,6 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
       throw new InputError(Inputs.BuildArgs, `${key} is set by the action for each distro; ${use}`)
     }
     assertPrintable(Inputs.BuildArgs, value)
-    checkPlaceholders(Inputs.BuildArgs, value)
   }
 
   const tags = parseList(text(Inputs.Tags))
@@ -222,6 +232,8 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
         : parseInteger(Inputs.MaxParallel, text(Inputs.MaxParallel), 1, 1, 64),
     network: parseChoice(Inputs.Network, text(Inputs.Network), NETWORKS, 'default'),
     pull: parseBoolean(Inputs.Pull, text(Inputs.Pull), true),
+    retryAttempts: parseInteger(Inputs.RetryAttempts, text(Inputs.RetryAttempts), 4, 1, 30),
+    retryMaxDelay: parseInteger(Inputs.RetryMaxDelay, text(Inputs.RetryMaxDelay), 30, 1, 600),
     dryRun: parseBoolean(Inputs.DryRun, text(Inputs.DryRun), false),
     buildxVersion,
     buildxUrl,
@@ -385,4 +397,17 @@ function readBaseImage(
 
 function joinPath(dir: string, name: string): string {
   return dir === '.' ? name : `${dir.replace(/\/+$/, '')}/${name}`
+}
+
+/** A path input must resolve inside the workspace (no ../ or absolute path out of it). */
+function insideWorkspace(input: InputName, value: string, workspace: string): void {
+  if (value === '') return
+  const root = path.resolve(workspace)
+  const target = path.resolve(root, value)
+  if (target !== root && !target.startsWith(root + path.sep)) {
+    throw new InputError(
+      input,
+      `${quote(value)} is outside the workspace; give a path inside it (relative to ${root})`
+    )
+  }
 }

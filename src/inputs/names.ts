@@ -26,6 +26,8 @@ export const Inputs = {
   MaxParallel: 'max-parallel',
   Network: 'network',
   Pull: 'pull',
+  RetryAttempts: 'retry-attempts',
+  RetryMaxDelay: 'retry-max-delay',
   DryRun: 'dry-run',
   BuildxVersion: 'buildx-version',
   BuildxUrl: 'buildx-url',

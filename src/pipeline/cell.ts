@@ -9,6 +9,8 @@ import { lastLine, tail } from '../tooling/exec.js'
 
 export interface CellContext {
   readonly docker: Docker
+  /** Names of the test containers running now (for cancellation) */
+  readonly running: Set<string>
   readonly file: string
   readonly context: string
   readonly network: string
@@ -80,16 +82,22 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
   const testStart = ctx.now()
   const tests: TestResult[] = []
   for (const [index, test] of cell.tests.entries()) {
-    tests.push(
-      await runTest(test, {
-        docker: ctx.docker,
-        image: image.id,
-        platform: cell.platform,
-        network: ctx.smokeNetwork,
-        name: `rma-${ctx.runTag}-${cell.id}-${index}`,
-        now: ctx.now
-      })
-    )
+    const name = `rma-${ctx.runTag}-${cell.id}-${index}`
+    ctx.running.add(name)
+    try {
+      tests.push(
+        await runTest(test, {
+          docker: ctx.docker,
+          image: image.id,
+          platform: cell.platform,
+          network: ctx.smokeNetwork,
+          name,
+          now: ctx.now
+        })
+      )
+    } finally {
+      ctx.running.delete(name)
+    }
   }
   const testSeconds = seconds(ctx.now() - testStart)
   const failed = tests.filter(t => t.status !== 'passed')

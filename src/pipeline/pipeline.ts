@@ -11,7 +11,7 @@ import type { Cell, Plan } from '../plan/planner.js'
 import { publishDistro } from '../publish/publish.js'
 import { loginRegistry } from '../publish/reference.js'
 import type { CellResult, DistroResult, RunResults } from '../report/results.js'
-import type { Runtime } from '../runtime.js'
+import { errorMessage, type Runtime } from '../runtime.js'
 import { decideBuildx, installBuildx, type ToolCache } from '../tooling/buildx.js'
 import { Docker } from '../tooling/docker.js'
 import type { Exec } from '../tooling/exec.js'
@@ -30,12 +30,23 @@ export interface PipelineDeps {
   readonly hostPlatform: string
   /** Unique per run, safe in container and builder names */
   readonly runTag: string
+  /** Runs even after cancellation (to stop containers) */
+  readonly cleanupExec: Exec
+  /** Aborted when the run is cancelled */
+  readonly signal?: AbortSignal
+  /** What the post step must undo; saved as state whenever it grows */
+  readonly cleanup: CleanupState
 }
 
 /** What the post step must undo; never holds a secret. */
 export interface CleanupState {
   logout?: string
   builder?: string
+  /** Containers of this run are named rma-<runTag>-... */
+  runTag?: string
+  tempDir?: string
+  /** Local tags this run made (loaded images, arch tags) */
+  images?: string[]
 }
 
 export async function runPipeline(
@@ -44,9 +55,17 @@ export async function runPipeline(
   d: PipelineDeps
 ): Promise<RunResults> {
   const { rt } = d
-  const docker = new Docker(d.exec)
+  const docker = new Docker(d.exec, {
+    policy: {
+      attempts: config.retryAttempts,
+      baseDelayMs: 1000,
+      maxDelayMs: config.retryMaxDelay * 1000
+    },
+    log: m => rt.info(m),
+    ...(d.signal === undefined ? {} : { signal: d.signal })
+  })
   const started = Date.now()
-  const cleanup: CleanupState = {}
+  const cleanup = d.cleanup
   const remember = (): void => rt.saveState(States.Cleanup, JSON.stringify(cleanup))
   let builder = config.builder
 
@@ -68,14 +87,20 @@ export async function runPipeline(
       })
     }
     if (config.driver === 'docker-container') {
+      if (config.builder !== '') {
+        rt.warning(
+          `builder "${config.builder}" is not used: driver docker-container creates a builder of its own.`
+        )
+      }
       builder = `rma-${d.runTag}`
+      // remembered before it exists: a half-created builder is removed too
+      cleanup.builder = builder
+      remember()
       const args = ['buildx', 'create', '--name', builder, '--driver', 'docker-container']
       if (config.network === 'host') args.push('--driver-opt', 'network=host')
       const r = await docker.run([...args, '--bootstrap'])
       if (r.code !== 0)
         throw new Error(`Creating the docker-container builder failed: ${r.stderr.trim()}`)
-      cleanup.builder = builder
-      remember()
       rt.info(`Created builder ${builder} (docker-container driver); the post step removes it`)
     } else {
       rt.info(`Using builder ${builder || '(current)'}`)
@@ -110,7 +135,13 @@ export async function runPipeline(
         `cannot read ${config.file}; give the Dockerfile's path (default <context>/Dockerfile)`
       )
     }
-    await checkBases(baseNeeds(dockerfile, plan.cells, d.hostPlatform), docker, m => rt.info(m))
+    let needs
+    try {
+      needs = baseNeeds(dockerfile, plan.cells, d.hostPlatform)
+    } catch (error) {
+      throw new InputError(Inputs.File, `${config.file}: ${errorMessage(error)}`)
+    }
+    await checkBases(needs, docker, m => rt.info(m))
   })
 
   // Emulated cells are the slowest: start them first.
@@ -118,8 +149,19 @@ export async function runPipeline(
   const done = new Map<string, CellResult>()
   const distros = new Map<string, DistroResult>()
   const publishing: Promise<void>[] = []
+  // Test containers running now: stopped at once when the run is cancelled.
+  const running = new Set<string>()
+  const cleanupDocker = new Docker(d.cleanupExec)
+  const onCancel = (): void => {
+    rt.warning(
+      `Cancelling: stopping ${running.size} running container(s); no new cell starts and nothing more is published.`
+    )
+    for (const name of running) void cleanupDocker.kill(name)
+  }
+  d.signal?.addEventListener('abort', onCancel, { once: true })
   const cellCtx = {
     docker,
+    running,
     file: config.file,
     context: config.context,
     network: config.network,
@@ -155,6 +197,15 @@ export async function runPipeline(
       distros.set(distro, { distro, status: 'tested', tags: [] })
       return
     }
+    if (d.signal?.aborted) {
+      distros.set(distro, {
+        distro,
+        status: 'failed',
+        tags: [],
+        reason: 'not published: the run was cancelled'
+      })
+      return
+    }
     publishing.push(
       publishDistro(manifest, cells, results, {
         docker,
@@ -181,6 +232,10 @@ export async function runPipeline(
     order,
     limit,
     async (cell, pool) => {
+      if (d.signal?.aborted) {
+        pool.stop()
+        return finish(cancelled(cell, 'cancelled with the run'))
+      }
       let result: CellResult
       try {
         result = await runCell(cell, cellCtx)
@@ -197,27 +252,43 @@ export async function runPipeline(
           tests: []
         }
       }
+      if (d.signal?.aborted) {
+        pool.stop()
+        result = { ...result, status: 'cancelled', failure: 'cancelled with the run' }
+      }
       if (result.status !== 'passed' && config.failFast) pool.stop()
       return finish(result)
     },
     cell =>
-      finish({
-        id: cell.id,
-        distro: cell.distro,
-        platform: cell.platform,
-        emulated: cell.emulated,
-        status: 'cancelled',
-        failure: 'cancelled by fail-fast after an earlier failure',
-        buildSeconds: 0,
-        testSeconds: 0,
-        tests: []
-      })
+      finish(
+        cancelled(
+          cell,
+          d.signal?.aborted
+            ? 'cancelled with the run'
+            : 'cancelled by fail-fast after an earlier failure'
+        )
+      )
   )
   await Promise.all(publishing)
+  d.signal?.removeEventListener('abort', onCancel)
 
   return {
     cells: plan.cells.map(c => done.get(c.id) as CellResult),
     distros: plan.manifests.map(m => distros.get(m.distro) as DistroResult),
     seconds: Math.round((Date.now() - started) / 100) / 10
+  }
+}
+
+function cancelled(cell: Cell, why: string): CellResult {
+  return {
+    id: cell.id,
+    distro: cell.distro,
+    platform: cell.platform,
+    emulated: cell.emulated,
+    status: 'cancelled',
+    failure: why,
+    buildSeconds: 0,
+    testSeconds: 0,
+    tests: []
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Cell } from '../plan/planner.js'
 import { resolveBaseImages } from '../tooling/dockerfile.js'
-import type { Docker } from '../tooling/docker.js'
+import { formatPlatform, type Docker } from '../tooling/docker.js'
 import { errorMessage } from '../runtime.js'
 
 export interface BaseNeed {
@@ -48,7 +48,7 @@ async function platformsOf(docker: Docker, image: string): Promise<string[]> {
   } catch (remoteError) {
     try {
       const local = await docker.inspectImage(image)
-      return [`${local.os}/${local.architecture}${local.variant ? `/${local.variant}` : ''}`]
+      return [formatPlatform(local.os, local.architecture, local.variant)]
     } catch {
       throw new Error(`Base image ${image} cannot be inspected: ${errorMessage(remoteError)}`)
     }

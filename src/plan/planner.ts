@@ -4,6 +4,8 @@ import type { RosVersion } from '../ros/catalog.js'
 import { findPlatform, type PlatformInfo } from '../ros/platforms.js'
 import { builtinChecks } from '../smoke/builtin.js'
 import { lineTests, type SmokeTest } from '../smoke/types.js'
+import { InputError } from '../inputs/errors.js'
+import { Inputs } from '../inputs/names.js'
 import { imageLabels, type RepoInfo } from './labels.js'
 import { checkDistinct, distroTags, runKind, runVersion, type GitContext } from './tags.js'
 
@@ -87,6 +89,14 @@ export function planBuild(config: Config, ctx: PlanContext): Plan {
         latestDistro: config.latestDistro
       })
     )
+  }
+  for (const [distro, tags] of tagsOf) {
+    if (tags.length === 0) {
+      throw new InputError(
+        Inputs.Tags,
+        `no template gives ${distro} a tag in a ${run.kind} run (a template is skipped when one of its placeholders is empty); add one that does, e.g. {distro}-{sha}`
+      )
+    }
   }
   checkDistinct(tagsOf)
   const cells: Cell[] = []

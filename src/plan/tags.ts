@@ -16,6 +16,8 @@ export interface GitContext {
   readonly sha: string
   /** The run's date, YYYYMMDD (UTC) */
   readonly date: string
+  /** The pull request number from the event payload, when there is one */
+  readonly prNumber?: string
 }
 
 export type RunKind =
@@ -50,7 +52,8 @@ export function runVersion(run: RunKind, git: GitContext): string {
 /** What kind of run the GitHub context describes. */
 export function runKind(git: GitContext): RunKind {
   if (PR_EVENTS.includes(git.eventName)) {
-    return { kind: 'pull-request', number: /^refs\/pull\/(\d+)\//.exec(git.ref)?.[1] ?? '0' }
+    const number = git.prNumber ?? /^refs\/pull\/(\d+)\//.exec(git.ref)?.[1] ?? '0'
+    return { kind: 'pull-request', number }
   }
   if (git.eventName === 'schedule') return { kind: 'schedule' }
   if (git.ref.startsWith('refs/tags/')) {
@@ -126,10 +129,11 @@ export function variables(run: RunKind, git: GitContext, distro: string): Record
   return {
     distro,
     ...semverParts,
-    branch: run.kind === 'branch' ? sanitize(run.name) : '',
+    // long ref names are cut so that a tag (and its arch tag) stays within 128 characters
+    branch: run.kind === 'branch' ? sanitize(run.name).slice(0, 80) : '',
     sha: git.sha.slice(0, 7),
     date: git.date,
-    ref: run.kind === 'tag' ? sanitize(run.name) : '',
+    ref: run.kind === 'tag' ? sanitize(run.name).slice(0, 80) : '',
     pr: run.kind === 'pull-request' ? run.number : ''
   }
 }
@@ -176,7 +180,7 @@ export function distroTags(run: RunKind, git: GitContext, distro: string, o: Tag
   if (run.kind === 'release' && o.latestDistro === distro) tags.push(`latest${o.suffix}`)
   for (const tag of tags) {
     if (!TAG.test(tag)) {
-      const source = o.templates.length > 0 ? Inputs.Tags : Inputs.TagSuffix
+      const source = o.templates.length > 0 || o.suffix === '' ? Inputs.Tags : Inputs.TagSuffix
       throw new InputError(
         source,
         `tag ${quote(tag)} is not valid: letters, digits, _ . - only, at most 128 characters, not starting with . or -`

@@ -35,6 +35,7 @@ export async function publishDistro(
   o: PublishOptions
 ): Promise<Published> {
   const pushed = new Map<string, { tag: string; digest: string }>()
+  let tagsMoved = false
   try {
     for (const cell of cells) {
       const result = results.find(r => r.id === cell.id)
@@ -43,23 +44,41 @@ export async function publishDistro(
       }
       await o.docker.tag(result.imageId, cell.pushTag)
       const digest = await o.docker.push(cell.pushTag)
+      // What the registry now holds must be the very image that was tested.
+      const config = configDigest(await o.docker.inspectRaw(`${o.image}@${digest}`))
+      if (config !== result.imageId) {
+        throw new Error(
+          `${cell.pushTag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${result.imageId}`
+        )
+      }
       o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${digest}`)
       pushed.set(cell.id, { tag: cell.pushTag, digest })
     }
-    const sources = cells.map(c => `${o.image}@${pushed.get(c.id)?.digest}`)
-    await o.docker.createIndex(manifest.tags, sources, manifest.labels)
+    const digests = cells.map(c => pushed.get(c.id)?.digest ?? '')
+    tagsMoved = true
+    await o.docker.createIndex(
+      manifest.tags,
+      digests.map(d => `${o.image}@${d}`),
+      manifest.labels
+    )
     const raw = await o.docker.inspectRaw(manifest.tags[0])
-    const platforms = indexPlatforms(raw) ?? []
-    if (manifest.labels.length > 0 && !hasAnnotations(raw)) {
-      o.warn(
-        `${manifest.tags[0]} is a Docker manifest list, which cannot hold annotations: the engine pushed Docker v2 manifests ` +
-          '(classic image store). The metadata is on every image as labels; an engine with the containerd image store pushes OCI manifests, whose index gets the annotations too.'
+    const entries = indexDigests(raw)
+    if (JSON.stringify([...entries].sort()) !== JSON.stringify([...digests].sort())) {
+      throw new Error(
+        `${manifest.tags[0]} does not hold the images just pushed (another run published over it?)`
       )
     }
+    const platforms = indexPlatforms(raw) ?? []
     const expected = [...o.platforms].sort()
     if (JSON.stringify([...platforms].sort()) !== JSON.stringify(expected)) {
       throw new Error(
         `the published index holds ${platforms.join(', ') || 'nothing'}, expected exactly ${expected.join(', ')}`
+      )
+    }
+    if (manifest.labels.length > 0 && !hasAnnotations(raw)) {
+      o.warn(
+        `${manifest.tags[0]} is a Docker manifest list, which cannot hold annotations: the engine pushed Docker v2 manifests ` +
+          '(classic image store). The metadata is on every image as labels; an engine with the containerd image store pushes OCI manifests, whose index gets the annotations too.'
       )
     }
     const digest = await o.docker.remoteDigest(manifest.tags[0])
@@ -73,10 +92,23 @@ export async function publishDistro(
       distro: {
         distro: manifest.distro,
         status: 'publish failed',
-        tags: [],
+        // once the index was being created, its tags may have moved (to the tested images)
+        tags: tagsMoved ? manifest.tags : [],
         reason: errorMessage(error)
       },
       pushed
     }
   }
+}
+
+/** The config digest of a single-image manifest. */
+export function configDigest(raw: string): string | undefined {
+  return (JSON.parse(raw) as { config?: { digest?: string } }).config?.digest
+}
+
+/** The digests an index lists. */
+export function indexDigests(raw: string): string[] {
+  return ((JSON.parse(raw) as { manifests?: { digest: string }[] }).manifests ?? []).map(
+    m => m.digest
+  )
 }

@@ -36,7 +36,7 @@ export function decideBuildx(required: string, installed: string | null): Buildx
     ok = have !== null && semver.gte(have, want)
   } else if (exact !== null) {
     want = exact
-    ok = have !== null && semver.gte(have, exact)
+    ok = have === exact
   } else {
     ok = have !== null && semver.satisfies(have, required)
     want = semver.satisfies(KNOWN_LATEST_BUILDX, required)
@@ -87,7 +87,20 @@ export async function installBuildx(o: InstallOptions): Promise<string> {
   if (dir === '') {
     const url = buildxUrl(o.urlTemplate, o.version, o.nodeArch)
     o.log(`Downloading buildx ${o.version} from ${url}`)
-    const file = await o.cache.download(url)
+    if (url.startsWith('http://')) {
+      o.log(
+        `Warning: ${url} is plain HTTP; the plugin is not checksum-verified, prefer an https mirror`
+      )
+    }
+    let file: string
+    try {
+      file = await o.cache.download(url)
+    } catch (error) {
+      throw new Error(
+        `Downloading buildx ${o.version} from ${url} failed: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error }
+      )
+    }
     dir = await o.cache.cacheFile(file, 'docker-buildx', 'docker-buildx', o.version, o.nodeArch)
   } else {
     o.log(`Using buildx ${o.version} from the tool cache`)

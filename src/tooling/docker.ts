@@ -1,5 +1,6 @@
 /** Typed docker and buildx commands over the Exec seam. Argument lists are built by pure functions. */
-import { check, ToolError, type Exec, type ExecResult } from './exec.js'
+import { ToolError, type Exec, type ExecResult } from './exec.js'
+import { NO_RETRY, withRetry, type Operation, type RetryContext } from './retry.js'
 
 export interface BuildRequest {
   readonly platform: string
@@ -79,14 +80,31 @@ export function formatPlatform(os: string, architecture: string, variant: string
 }
 
 export class Docker {
-  constructor(private readonly exec: Exec) {}
+  private loggedIn = false
+
+  constructor(
+    private readonly exec: Exec,
+    private readonly retry: RetryContext = { policy: NO_RETRY, log: () => undefined }
+  ) {}
 
   run(args: readonly string[], input?: string): Promise<ExecResult> {
     return this.exec.run('docker', args, input === undefined ? undefined : { input })
   }
 
-  private check(what: string, args: readonly string[], input?: string): Promise<ExecResult> {
-    return check(this.exec, what, 'docker', args, input === undefined ? undefined : { input })
+  /** Run; retry transient failures of registry operations; throw a ToolError naming `what`. */
+  private async check(
+    what: string,
+    args: readonly string[],
+    op?: Operation,
+    input?: string
+  ): Promise<ExecResult> {
+    const once = (): Promise<ExecResult> => this.run(args, input)
+    const r =
+      op === undefined
+        ? await once()
+        : await withRetry(op, what, once, { ...this.retry, loggedIn: () => this.loggedIn })
+    if (r.code !== 0) throw new ToolError(what, r)
+    return r
   }
 
   async serverVersion(): Promise<string> {
@@ -106,8 +124,12 @@ export class Docker {
     return m ? m[1] : null
   }
 
+  /** A build whose base pull hit a transient registry failure is tried again (it is cached). */
   async build(request: BuildRequest): Promise<ExecResult> {
-    return this.run(buildCommand(request))
+    return withRetry('build', `Building ${request.tag}`, () => this.run(buildCommand(request)), {
+      ...this.retry,
+      loggedIn: () => this.loggedIn
+    })
   }
 
   async inspectImage(ref: string): Promise<ImageInfo> {
@@ -136,23 +158,18 @@ export class Docker {
 
   /** The platforms a registry reference holds. */
   async remotePlatforms(ref: string): Promise<PlatformList> {
-    const raw = await this.check(`Inspecting ${ref} in its registry`, [
-      'buildx',
-      'imagetools',
-      'inspect',
-      '--raw',
-      ref
-    ])
+    const raw = await this.check(
+      `Inspecting ${ref} in its registry`,
+      ['buildx', 'imagetools', 'inspect', '--raw', ref],
+      'inspect'
+    )
     const platforms = indexPlatforms(raw.stdout)
     if (platforms !== null) return { kind: 'index', platforms }
-    const config = await this.check(`Reading the config of ${ref}`, [
-      'buildx',
-      'imagetools',
-      'inspect',
-      '--format',
-      '{{json .Image}}',
-      ref
-    ])
+    const config = await this.check(
+      `Reading the config of ${ref}`,
+      ['buildx', 'imagetools', 'inspect', '--format', '{{json .Image}}', ref],
+      'inspect'
+    )
     const image = JSON.parse(config.stdout) as {
       os?: string
       architecture?: string
@@ -168,8 +185,10 @@ export class Docker {
     await this.check(
       `Logging in to ${registry}`,
       ['login', registry, '--username', username, '--password-stdin'],
+      'login',
       password
     )
+    this.loggedIn = true
   }
 
   async logout(registry: string): Promise<void> {
@@ -182,7 +201,7 @@ export class Docker {
 
   /** Push a tag; returns the digest of the manifest the registry stored. */
   async push(ref: string): Promise<string> {
-    const r = await this.check(`Pushing ${ref}`, ['push', ref])
+    const r = await this.check(`Pushing ${ref}`, ['push', ref], 'push')
     const m = /digest: (sha256:[a-f0-9]{64})/.exec(r.stdout)
     if (!m) throw new ToolError(`Reading the digest pushed for ${ref}`, r)
     return m[1]
@@ -197,18 +216,26 @@ export class Docker {
     const args = ['buildx', 'imagetools', 'create']
     for (const t of tags) args.push('--tag', t)
     for (const [k, v] of annotations) args.push('--annotation', `index:${k}=${v}`)
-    await this.check(`Publishing ${tags.join(', ')}`, [...args, ...sources])
+    await this.check(`Publishing ${tags.join(', ')}`, [...args, ...sources], 'index')
   }
 
   async inspectRaw(ref: string): Promise<string> {
     return (
-      await this.check(`Inspecting ${ref}`, ['buildx', 'imagetools', 'inspect', '--raw', ref])
+      await this.check(
+        `Inspecting ${ref}`,
+        ['buildx', 'imagetools', 'inspect', '--raw', ref],
+        'inspect'
+      )
     ).stdout
   }
 
   /** The digest a tag points at in its registry. */
   async remoteDigest(ref: string): Promise<string> {
-    const r = await this.check(`Inspecting ${ref}`, ['buildx', 'imagetools', 'inspect', ref])
+    const r = await this.check(
+      `Inspecting ${ref}`,
+      ['buildx', 'imagetools', 'inspect', ref],
+      'inspect'
+    )
     const digest = parseInspectDigest(r.stdout)
     if (digest === null) throw new ToolError(`Reading the digest of ${ref}`, r)
     return digest

@@ -1,8 +1,9 @@
 /**
  * The one seam to the outside world: every docker command goes through an Exec.
- * The real one wraps @actions/exec; tests hand in a fake that records and answers.
+ * The real one spawns the command directly (no shell: arguments are never parsed by one) and
+ * kills it when the run is cancelled; tests hand in a fake that records and answers.
  */
-import * as actionsExec from '@actions/exec'
+import { spawn } from 'node:child_process'
 
 export interface ExecResult {
   readonly code: number
@@ -21,18 +22,56 @@ export interface Exec {
   run(command: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>
 }
 
-export function actionsExecutor(): Exec {
+/** Exit code reported for a command stopped by cancellation (as a shell reports SIGINT). */
+export const CANCELLED_CODE = 130
+
+/**
+ * Runs commands as child processes. When `signal` aborts, running children get SIGTERM and no
+ * new one starts (each then reports CANCELLED_CODE).
+ */
+export function processExecutor(signal?: AbortSignal): Exec {
   return {
-    async run(command, args, options = {}) {
-      const result = await actionsExec.getExecOutput(command, [...args], {
-        ignoreReturnCode: true,
-        silent: true,
-        ...(options.input === undefined ? {} : { input: Buffer.from(options.input) }),
-        ...(options.env === undefined
-          ? {}
-          : { env: { ...(process.env as Record<string, string>), ...options.env } })
+    run(command, args, options = {}) {
+      return new Promise(resolve => {
+        if (signal?.aborted) {
+          resolve({ code: CANCELLED_CODE, stdout: '', stderr: 'cancelled before it started' })
+          return
+        }
+        let stdout = ''
+        let stderr = ''
+        let settled = false
+        const done = (result: ExecResult): void => {
+          if (settled) return
+          settled = true
+          resolve(result)
+        }
+        const child = spawn(command, [...args], {
+          env: options.env === undefined ? process.env : { ...process.env, ...options.env },
+          stdio: ['pipe', 'pipe', 'pipe'],
+          ...(signal === undefined ? {} : { signal, killSignal: 'SIGTERM' as const })
+        })
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+        child.on('error', (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT')
+            done({ code: 127, stdout, stderr: `${command}: command not found` })
+          else if (error.name === 'AbortError')
+            done({ code: CANCELLED_CODE, stdout, stderr: `${stderr}\ncancelled` })
+          else done({ code: 126, stdout, stderr: `${stderr}\n${error.message}` })
+        })
+        child.on('close', (code, sig) => {
+          if (signal?.aborted)
+            done({ code: CANCELLED_CODE, stdout, stderr: `${stderr}\ncancelled` })
+          else
+            done({
+              code: code ?? 128,
+              stdout,
+              stderr: sig ? `${stderr}\nkilled by ${sig}` : stderr
+            })
+        })
+        child.stdin.on('error', () => undefined)
+        child.stdin.end(options.input ?? '')
       })
-      return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr }
     }
   }
 }

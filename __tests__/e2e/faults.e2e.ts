@@ -1,0 +1,114 @@
+/**
+ * The action against a flaky and a dead registry: the fault proxy sits in front of the test bed's
+ * registry, and the image, its base and the login all go through it.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals'
+import { writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { startFaultProxy } from './fault-proxy.js'
+import { expectNoLeftovers, manifestOf, runE2e, tagsOf, testbed, uniqueRepo } from './testbed.js'
+
+const MINUTES = 60_000
+const RUNS = Number(process.env.E2E_FAULT_RUNS ?? 10)
+
+interface CellOut {
+  id: string
+  status: string
+  imageId?: string
+  pushed?: { digest: string }
+}
+
+describe('registry faults', () => {
+  const tb = testbed()
+  const [host, port] = tb.registry.split(':')
+  const target = { host, port: Number(port) }
+  const inputs = (registry: string, repo: string) => ({
+    context: 'examples/ros-app',
+    'smoke-test-file': 'examples/ros-app/smoke.yaml',
+    'ros-checks': 'false',
+    distros: 'humble, jazzy',
+    image: `${registry}/${repo}`,
+    'base-image': `${registry}/ros:{distro}-ros-base`,
+    push: 'true',
+    'retry-attempts': '30',
+    'retry-max-delay': '1'
+  })
+
+  it(
+    `with 20% of registry requests failing, the 2 x 2 example publishes complete, correct indexes in ${RUNS} of ${RUNS} runs`,
+    async () => {
+      const outcomes: string[] = []
+      let retries = 0
+      let requests = 0
+      let faults = 0
+      for (let run = 1; run <= RUNS; run++) {
+        const proxy = await startFaultProxy(target, { mode: 'flaky', failRate: 0.2, seed: run })
+        const repo = uniqueRepo(`flaky-${run}`)
+        const r = await runE2e(inputs(proxy.address, repo))
+        await proxy.close()
+        requests += proxy.stats.requests
+        faults += Object.values(proxy.stats.faults).reduce((a, b) => a + b, 0)
+        retries += (r.log.match(/; retrying in /g) ?? []).length
+        let ok = r.code === 0
+        if (ok) {
+          // read back straight from the registry, not through the proxy
+          const cells = JSON.parse(r.outputs.results) as CellOut[]
+          for (const distro of ['humble', 'jazzy']) {
+            const index = await manifestOf(repo, `${distro}-main`)
+            const platforms = (index?.manifests ?? [])
+              .map(m => `${m.platform.os}/${m.platform.architecture}`)
+              .sort()
+            ok &&= JSON.stringify(platforms) === JSON.stringify(['linux/amd64', 'linux/arm64'])
+            for (const entry of index?.manifests ?? []) {
+              const cell = cells.find(c => c.id === `${distro}-${entry.platform.architecture}`)
+              const manifest = await manifestOf(repo, entry.digest)
+              ok &&= manifest?.config?.digest === cell?.imageId
+            }
+          }
+        }
+        if (!ok) writeFileSync(path.join(os.tmpdir(), `rma-fault-run-${run}.log`), r.log)
+        outcomes.push(
+          ok
+            ? 'ok'
+            : `run ${run} failed (exit ${r.code}): ${r.log
+                .split('\n')
+                .filter(l => l.startsWith('::error'))
+                .join(' | ')}`
+        )
+      }
+      console.log(
+        `fault runs: ${outcomes.filter(o => o === 'ok').length}/${RUNS} complete; ${requests} registry requests, ${faults} failed by the proxy, ${retries} retries logged`
+      )
+      expect(outcomes).toEqual(Array(RUNS).fill('ok'))
+    },
+    30 * MINUTES
+  )
+
+  it(
+    'with the registry refusing everything, the run fails in bounded time, naming the registry and the cause, publishing nothing',
+    async () => {
+      const proxy = await startFaultProxy(target, { mode: 'refuse' })
+      const repo = uniqueRepo('refused')
+      const started = Date.now()
+      const r = await runE2e({
+        ...inputs(proxy.address, repo),
+        'retry-attempts': '4',
+        'retry-max-delay': '1'
+      })
+      const seconds = (Date.now() - started) / 1000
+      await proxy.close()
+      console.log(`registry refusing everything: failed after ${seconds.toFixed(1)} s`)
+      expect(r.code).toBe(1)
+      expect(seconds).toBeLessThan(120)
+      const error = r.log.split('\n').find(l => l.startsWith('::error::')) ?? ''
+      expect(error).toContain(`Logging in to ${proxy.address} failed`)
+      expect(error).toMatch(/503 Service Unavailable/)
+      expect((r.log.match(/; retrying in /g) ?? []).length).toBe(3)
+      expect(await tagsOf(repo)).toEqual([])
+    },
+    10 * MINUTES
+  )
+
+  afterAll(expectNoLeftovers)
+})

@@ -1,0 +1,182 @@
+import { describe, expect, it } from '@jest/globals'
+import { backoff, classify, withRetry, type Operation } from '../../src/tooling/retry.js'
+
+const fail = (stderr: string, code = 1) => ({ code, stdout: '', stderr })
+
+describe('classify', () => {
+  it.each([
+    [
+      'push',
+      'received unexpected HTTP status: 503 Service Unavailable',
+      true,
+      'server error (5xx)'
+    ],
+    ['push', 'error parsing HTTP 429 response body: invalid character', true, 'rate limited (429)'],
+    ['index', 'toomanyrequests: You have reached your pull rate limit', true, 'rate limited (429)'],
+    ['inspect', 'Head "http://127.0.0.1:5001/v2/x/manifests/y": EOF', true, 'connection dropped'],
+    [
+      'push',
+      'write tcp 127.0.0.1:4242->127.0.0.1:5001: write: connection reset by peer',
+      true,
+      'connection dropped'
+    ],
+    [
+      'login',
+      'Get "http://127.0.0.1:5002/v2/": dial tcp 127.0.0.1:5002: connect: connection refused',
+      true,
+      'connection dropped'
+    ],
+    ['push', 'net/http: TLS handshake timeout', true, 'timed out'],
+    [
+      'push',
+      'unauthorized: authentication required',
+      false,
+      'unauthorized: authentication required'
+    ],
+    [
+      'login',
+      'Error response from daemon: login attempt to http://127.0.0.1:5000/v2/ failed with status: 401 Unauthorized',
+      false,
+      'the registry refused the credentials'
+    ],
+    [
+      'login',
+      'unauthorized: incorrect username or password',
+      false,
+      'the registry refused the credentials'
+    ],
+    [
+      'push',
+      'denied: requested access to the resource is denied',
+      false,
+      'denied: requested access to the resource is denied'
+    ],
+    [
+      'inspect',
+      'ERROR: 127.0.0.1:5000/x:y: not found',
+      false,
+      'ERROR: 127.0.0.1:5000/x:y: not found'
+    ],
+    [
+      'build',
+      '#7 0.4 E: Failed to fetch http://deb.debian.org/x 503 Service Unavailable\nERROR: failed to solve: process "/bin/sh -c apt-get update" did not complete successfully: exit code: 100',
+      false,
+      'ERROR: failed to solve: process "/bin/sh -c apt-get update" did not complete successfully: exit code: 100'
+    ],
+    [
+      'build',
+      'ERROR: failed to solve: rpc error: code = Unknown desc = failed to solve with frontend dockerfile.v0: failed to create LLB definition: pulling from host 127.0.0.1:41767 failed with status code [manifests humble-ros-base]: 503 Service Unavailable',
+      true,
+      'server error (5xx)'
+    ]
+  ])('%s: %s', (op, stderr, transient, reason) => {
+    expect(classify(op as Operation, fail(stderr))).toEqual({ transient, reason })
+  })
+
+  it('after a login of this run, a lost authorization is a registry hiccup', () => {
+    expect(classify('push', fail('unauthorized: authentication required'), true)).toEqual({
+      transient: true,
+      reason: 'authorization lost (registry ping failed)'
+    })
+  })
+
+  it('honours a visible Retry-After', () => {
+    expect(classify('push', fail('429 Too Many Requests; Retry-After: 7'))).toEqual({
+      transient: true,
+      reason: 'rate limited (429)',
+      waitMs: 7000
+    })
+  })
+})
+
+describe('backoff', () => {
+  const policy = { attempts: 6, baseDelayMs: 1000, maxDelayMs: 5000 }
+  it('doubles, is capped, and jitters between half and all of it', () => {
+    expect([1, 2, 3, 4, 5].map(n => backoff(policy, n, () => 1))).toEqual([
+      1000, 2000, 4000, 5000, 5000
+    ])
+    expect([1, 2, 3].map(n => backoff(policy, n, () => 0))).toEqual([500, 1000, 2000])
+  })
+})
+
+describe('withRetry', () => {
+  const policy = { attempts: 4, baseDelayMs: 1000, maxDelayMs: 8000 }
+
+  it('retries transient failures, logging each with its reason, until one works', async () => {
+    const answers = [
+      fail('HTTP 503'),
+      fail('connection reset by peer'),
+      { code: 0, stdout: 'ok', stderr: '' }
+    ]
+    const waits: number[] = []
+    const logs: string[] = []
+    const r = await withRetry(
+      'push',
+      'Pushing x',
+      async () => answers.shift() ?? fail('none left'),
+      {
+        policy,
+        log: m => logs.push(m),
+        sleep: async ms => {
+          waits.push(ms)
+        },
+        random: () => 1
+      }
+    )
+    expect(r.code).toBe(0)
+    expect(waits).toEqual([1000, 2000])
+    expect(logs).toEqual([
+      'Pushing x: server error (5xx) (try 1 of 4); retrying in 1.0 s',
+      'Pushing x: connection dropped (try 2 of 4); retrying in 2.0 s'
+    ])
+  })
+
+  it('stops after the last try and returns its failure', async () => {
+    let tries = 0
+    const r = await withRetry(
+      'index',
+      'Publishing',
+      async () => {
+        tries++
+        return fail('HTTP 502 Bad Gateway')
+      },
+      { policy, log: () => undefined, sleep: async () => undefined }
+    )
+    expect([tries, r.code]).toEqual([4, 1])
+  })
+
+  it('never retries a permanent failure or refused credentials', async () => {
+    for (const [op, stderr] of [
+      ['push', 'denied: requested access to the resource is denied'],
+      ['login', 'unauthorized: incorrect username or password']
+    ] as const) {
+      let tries = 0
+      await withRetry(
+        op,
+        'x',
+        async () => {
+          tries++
+          return fail(stderr)
+        },
+        { policy, log: () => undefined, sleep: async () => undefined }
+      )
+      expect(tries).toBe(1)
+    }
+  })
+
+  it('stops retrying when the run is cancelled', async () => {
+    const cancel = new AbortController()
+    let tries = 0
+    await withRetry(
+      'push',
+      'x',
+      async () => {
+        tries++
+        cancel.abort()
+        return fail('HTTP 503')
+      },
+      { policy, log: () => undefined, sleep: async () => undefined, signal: cancel.signal }
+    )
+    expect(tries).toBe(1)
+  })
+})
