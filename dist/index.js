@@ -32426,6 +32426,13 @@ const BAD_CREDENTIALS = /incorrect username or password|unauthorized: (?!authent
  */
 const LOST_CREDENTIALS = /unauthorized: authentication required|no basic auth credentials|authorization failed/i;
 /**
+ * The daemon answers a login whose authenticated /v2/ ping failed (5xx, dropped) with the 401
+ * of the unauthenticated ping: the same words as wrong credentials. Such a refusal is tried
+ * this many times in all, so that wrong credentials still fail fast.
+ */
+const AMBIGUOUS_LOGIN_ATTEMPTS = 3;
+const AMBIGUOUS_401 = /login attempt to \S+ failed with status: 401 Unauthorized/i;
+/**
  * In a build's output only BuildKit's final error line can say "transient", and not when it is a
  * RUN step that failed (whatever that step printed, e.g. apt's own network errors).
  */
@@ -32441,6 +32448,13 @@ function classify(op, r, loggedIn = false) {
             .join('\n');
     }
     if (op === 'login' && BAD_CREDENTIALS.test(text) && !TRANSIENT.some(([re]) => re.test(text))) {
+        if (AMBIGUOUS_401.test(text)) {
+            return {
+                transient: true,
+                reason: 'login refused (401): wrong credentials, or a failed registry ping',
+                maxAttempts: AMBIGUOUS_LOGIN_ATTEMPTS
+            };
+        }
         return { transient: false, reason: 'the registry refused the credentials' };
     }
     for (const [re, reason] of TRANSIENT) {
@@ -32481,10 +32495,11 @@ async function withRetry(op, what, attempt, ctx) {
         if (r.code === 0 || n >= ctx.policy.attempts || ctx.signal?.aborted)
             return r;
         const verdict = classify(op, r, ctx.loggedIn?.() ?? false);
-        if (!verdict.transient)
+        if (!verdict.transient || n >= (verdict.maxAttempts ?? Infinity))
             return r;
         const delay = Math.min(ctx.policy.maxDelayMs, Math.max(verdict.waitMs ?? 0, backoff(ctx.policy, n, ctx.random)));
-        ctx.log(`${what}: ${verdict.reason} (try ${n} of ${ctx.policy.attempts}); retrying in ${(delay / 1000).toFixed(1)} s`);
+        const of = Math.min(ctx.policy.attempts, verdict.maxAttempts ?? Infinity);
+        ctx.log(`${what}: ${verdict.reason} (try ${n} of ${of}); retrying in ${(delay / 1000).toFixed(1)} s`);
         await sleep(delay);
     }
 }

@@ -11,6 +11,8 @@ import { expectNoLeftovers, manifestOf, runE2e, tagsOf, testbed, uniqueRepo } fr
 
 const MINUTES = 60_000
 const RUNS = Number(process.env.E2E_FAULT_RUNS ?? 10)
+/** The proxy of run n is seeded with FIRST_SEED + n - 1, so a failing run can be replayed. */
+const FIRST_SEED = Number(process.env.E2E_FAULT_SEED ?? 1)
 
 interface CellOut {
   id: string
@@ -43,7 +45,11 @@ describe('registry faults', () => {
       let requests = 0
       let faults = 0
       for (let run = 1; run <= RUNS; run++) {
-        const proxy = await startFaultProxy(target, { mode: 'flaky', failRate: 0.2, seed: run })
+        const proxy = await startFaultProxy(target, {
+          mode: 'flaky',
+          failRate: 0.2,
+          seed: FIRST_SEED + run - 1
+        })
         const repo = uniqueRepo(`flaky-${run}`)
         const r = await runE2e(inputs(proxy.address, repo))
         await proxy.close()

@@ -36,8 +36,8 @@ describe('classify', () => {
     [
       'login',
       'Error response from daemon: login attempt to http://127.0.0.1:5000/v2/ failed with status: 401 Unauthorized',
-      false,
-      'the registry refused the credentials'
+      true,
+      'login refused (401): wrong credentials, or a failed registry ping'
     ],
     [
       'login',
@@ -70,7 +70,7 @@ describe('classify', () => {
       'server error (5xx)'
     ]
   ])('%s: %s', (op, stderr, transient, reason) => {
-    expect(classify(op as Operation, fail(stderr))).toEqual({ transient, reason })
+    expect(classify(op as Operation, fail(stderr))).toMatchObject({ transient, reason })
   })
 
   it('after a login of this run, a lost authorization is a registry hiccup', () => {
@@ -162,6 +162,26 @@ describe('withRetry', () => {
       )
       expect(tries).toBe(1)
     }
+  })
+
+  it('tries an ambiguous 401 at login 3 times in all, not the whole policy', async () => {
+    let tries = 0
+    const logs: string[] = []
+    await withRetry(
+      'login',
+      'Logging in',
+      async () => {
+        tries++
+        return fail(
+          'Error response from daemon: login attempt to http://r/v2/ failed with status: 401 Unauthorized'
+        )
+      },
+      { policy, log: m => logs.push(m), sleep: async () => undefined, random: () => 0 }
+    )
+    expect(tries).toBe(3)
+    expect(logs[0]).toBe(
+      'Logging in: login refused (401): wrong credentials, or a failed registry ping (try 1 of 3); retrying in 0.5 s'
+    )
   })
 
   it('stops retrying when the run is cancelled', async () => {

@@ -48,7 +48,17 @@ export interface Verdict {
   readonly reason: string
   /** A wait the registry asked for (Retry-After), ms */
   readonly waitMs?: number
+  /** Tries in all for this kind of failure, when fewer than the policy's */
+  readonly maxAttempts?: number
 }
+
+/**
+ * The daemon answers a login whose authenticated /v2/ ping failed (5xx, dropped) with the 401
+ * of the unauthenticated ping: the same words as wrong credentials. Such a refusal is tried
+ * this many times in all, so that wrong credentials still fail fast.
+ */
+export const AMBIGUOUS_LOGIN_ATTEMPTS = 3
+const AMBIGUOUS_401 = /login attempt to \S+ failed with status: 401 Unauthorized/i
 
 /**
  * In a build's output only BuildKit's final error line can say "transient", and not when it is a
@@ -67,6 +77,13 @@ export function classify(op: Operation, r: ExecResult, loggedIn = false): Verdic
       .join('\n')
   }
   if (op === 'login' && BAD_CREDENTIALS.test(text) && !TRANSIENT.some(([re]) => re.test(text))) {
+    if (AMBIGUOUS_401.test(text)) {
+      return {
+        transient: true,
+        reason: 'login refused (401): wrong credentials, or a failed registry ping',
+        maxAttempts: AMBIGUOUS_LOGIN_ATTEMPTS
+      }
+    }
     return { transient: false, reason: 'the registry refused the credentials' }
   }
   for (const [re, reason] of TRANSIENT) {
@@ -129,13 +146,14 @@ export async function withRetry(
     const r = await attempt()
     if (r.code === 0 || n >= ctx.policy.attempts || ctx.signal?.aborted) return r
     const verdict = classify(op, r, ctx.loggedIn?.() ?? false)
-    if (!verdict.transient) return r
+    if (!verdict.transient || n >= (verdict.maxAttempts ?? Infinity)) return r
     const delay = Math.min(
       ctx.policy.maxDelayMs,
       Math.max(verdict.waitMs ?? 0, backoff(ctx.policy, n, ctx.random))
     )
+    const of = Math.min(ctx.policy.attempts, verdict.maxAttempts ?? Infinity)
     ctx.log(
-      `${what}: ${verdict.reason} (try ${n} of ${ctx.policy.attempts}); retrying in ${(delay / 1000).toFixed(1)} s`
+      `${what}: ${verdict.reason} (try ${n} of ${of}); retrying in ${(delay / 1000).toFixed(1)} s`
     )
     await sleep(delay)
   }
