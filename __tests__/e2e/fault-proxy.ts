@@ -75,7 +75,9 @@ export async function startFaultProxy(
         port: target.port,
         method: req.method,
         path: req.url,
-        headers: req.headers
+        headers: req.headers,
+        // no keep-alive: a pooled upstream socket would outlive the proxy
+        agent: false
       },
       up => {
         res.writeHead(up.statusCode ?? 502, up.headers)

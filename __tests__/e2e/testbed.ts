@@ -118,7 +118,7 @@ export async function configOf(
   return (await r.json()) as { config: { Labels?: Record<string, string> } }
 }
 
-/** Every log printed by the action in this test process, to scan for the password. */
+/** Everything the action printed or wrote in this test process, to scan for the password. */
 export const logs: string[] = []
 
 export interface E2eRun {
@@ -167,7 +167,8 @@ export async function runE2e(
     }
   })
   const log = [r.main.stdout, r.main.stderr, r.post?.stdout ?? '', r.post?.stderr ?? ''].join('\n')
-  logs.push(log)
+  // scanned for the password after each suite: logs, outputs, state and summary alike
+  logs.push([log, JSON.stringify(r.outputs), JSON.stringify(r.state), r.summary].join('\n'))
   return {
     code: r.main.code,
     log,
