@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7092:
+/***/ 1801:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31706,6 +31706,10 @@ function parseChoice(input, value, choices, fallback) {
 const BUILD_ARG_KEY = {
     pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
     valid: 'use letters, digits and _ (not starting with a digit)'
+};
+const PLATFORM_KEY = {
+    pattern: /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/,
+    valid: 'use a platform such as linux/arm64'
 };
 const LABEL_KEY = {
     pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]*$/,
@@ -32163,6 +32167,8 @@ const DEFAULT_BUILDX_VERSION = '>=0.13.0';
 const DEFAULT_QEMU_IMAGE = 'docker.io/tonistiigi/binfmt:qemu-v10.2.3-68';
 const NETWORKS = ['default', 'host', 'none'];
 const DRIVERS = ['docker', 'docker-container'];
+/** all: one job does everything; build: this job's slice, staged; merge: publish the staged slices */
+const MODES = ['all', 'build', 'merge'];
 /** Build args the action sets itself for every cell. */
 const RESERVED_BUILD_ARGS = ['BASE_IMAGE', 'ROS_DISTRO'];
 const DISTRO_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -32207,8 +32213,10 @@ function readConfig(get, ctx) {
     if (!/^[\w.-]*$/.test(tagSuffix)) {
         throw new InputError(inputs_names/* Inputs */.G0.TagSuffix, `${quote(tagSuffix)} is not valid; use letters, digits, _ . - (e.g. -cuda)`);
     }
+    const mode = parseChoice(inputs_names/* Inputs */.G0.Mode, text(inputs_names/* Inputs */.G0.Mode), MODES, 'all');
     const latestDistro = line(inputs_names/* Inputs */.G0.LatestDistro).toLowerCase();
-    if (latestDistro !== '' && !distros.some(d => d.name === latestDistro)) {
+    // a build slice holds some of the distros only; the merge job checks latest-distro
+    if (latestDistro !== '' && mode !== 'build' && !distros.some(d => d.name === latestDistro)) {
         throw new InputError(inputs_names/* Inputs */.G0.LatestDistro, `${quote(latestDistro)} is not one of the distros being built (${distros.map(d => d.name).join(', ')})`);
     }
     const labels = parseKeyValues(inputs_names/* Inputs */.G0.Labels, text(inputs_names/* Inputs */.G0.Labels), LABEL_KEY);
@@ -32239,7 +32247,9 @@ function readConfig(get, ctx) {
     if (buildxUrl !== '' && !/^https?:\/\/\S+$/.test(buildxUrl)) {
         throw new InputError(inputs_names/* Inputs */.G0.BuildxUrl, `${quote(buildxUrl)} is not an http(s) URL`);
     }
+    const runners = parseKeyValues(inputs_names/* Inputs */.G0.Runners, text(inputs_names/* Inputs */.G0.Runners), PLATFORM_KEY).map(([platform, value]) => readRunner(platform, value));
     const config = {
+        mode,
         distros,
         platforms,
         image,
@@ -32264,11 +32274,13 @@ function readConfig(get, ctx) {
         maxParallel: text(inputs_names/* Inputs */.G0.MaxParallel).trim() === ''
             ? null
             : parseInteger(inputs_names/* Inputs */.G0.MaxParallel, text(inputs_names/* Inputs */.G0.MaxParallel), 1, 1, 64),
+        runners,
         network: parseChoice(inputs_names/* Inputs */.G0.Network, text(inputs_names/* Inputs */.G0.Network), NETWORKS, 'default'),
         pull: parseBoolean(inputs_names/* Inputs */.G0.Pull, text(inputs_names/* Inputs */.G0.Pull), true),
         retryAttempts: parseInteger(inputs_names/* Inputs */.G0.RetryAttempts, text(inputs_names/* Inputs */.G0.RetryAttempts), 4, 1, 30),
         retryMaxDelay: parseInteger(inputs_names/* Inputs */.G0.RetryMaxDelay, text(inputs_names/* Inputs */.G0.RetryMaxDelay), 30, 1, 600),
         dryRun: parseBoolean(inputs_names/* Inputs */.G0.DryRun, text(inputs_names/* Inputs */.G0.DryRun), false),
+        force: parseBoolean(inputs_names/* Inputs */.G0.Force, text(inputs_names/* Inputs */.G0.Force), false),
         buildxVersion,
         buildxUrl,
         builder,
@@ -32342,6 +32354,19 @@ function readPlatforms(value, distros, baseImageSet, warnings) {
     }
     return platforms;
 }
+const RUNNER_LABEL = /^[A-Za-z0-9][\w.-]{0,99}$/;
+/** `linux/arm64=self-hosted,jetson`: the labels a platform's matrix entries run on. */
+function readRunner(platform, value) {
+    const info = findPlatform(platform);
+    if (info === undefined) {
+        throw new InputError(inputs_names/* Inputs */.G0.Runners, `unknown platform ${quote(platform)}; use linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le, linux/s390x or linux/riscv64`);
+    }
+    const labels = parseList(value);
+    if (labels.length === 0 || labels.some(l => !RUNNER_LABEL.test(l))) {
+        throw new InputError(inputs_names/* Inputs */.G0.Runners, `${quote(value)} is not a runner label list for ${info.platform}; use labels of letters, digits, _ . -, separated by commas (e.g. linux/arm64=self-hosted,jetson)`);
+    }
+    return [info.platform, labels];
+}
 function readImage(value) {
     if (value === '') {
         throw new InputError(inputs_names/* Inputs */.G0.Image, 'is required; name the image to build, e.g. "acme/robot"');
@@ -32392,6 +32417,15 @@ function insideWorkspace(input, value, workspace) {
     if (target !== root && !target.startsWith(root + (external_node_path_default()).sep)) {
         throw new InputError(input, `${quote(value)} is outside the workspace; give a path inside it (relative to ${root})`);
     }
+}
+
+;// CONCATENATED MODULE: ./src/report/results.ts
+/** A cell whose image may be published. */
+function cellOk(status) {
+    return status === 'passed' || status === 'unchanged';
+}
+function failedCells(results) {
+    return results.cells.filter(c => !cellOk(c.status));
 }
 
 // EXTERNAL MODULE: ./src/tooling/exec.ts + 1 modules
@@ -32533,15 +32567,22 @@ function runCommand(r) {
     args.push('--', r.image, ...r.command);
     return args;
 }
-/** Platforms of an index from `imagetools inspect --raw`, without attestation manifests. */
-function indexPlatforms(raw) {
+/** Platforms and digests of an index from `imagetools inspect --raw`, without attestation manifests. */
+function indexEntries(raw) {
     const doc = JSON.parse(raw);
     if (!Array.isArray(doc.manifests))
         return null;
     return doc.manifests
-        .map(m => m.platform)
-        .filter(p => p !== undefined && p.os !== 'unknown' && p.architecture !== 'unknown')
-        .map(p => formatPlatform(p?.os ?? '', p?.architecture ?? '', p?.variant ?? ''));
+        .filter(m => m.platform !== undefined)
+        .filter(m => m.platform?.os !== 'unknown' && m.platform?.architecture !== 'unknown')
+        .map(m => ({
+        platform: formatPlatform(m.platform?.os ?? '', m.platform?.architecture ?? '', m.platform?.variant ?? ''),
+        digest: m.digest
+    }));
+}
+/** Platforms of an index from `imagetools inspect --raw`, without attestation manifests. */
+function indexPlatforms(raw) {
+    return indexEntries(raw)?.map(e => e.platform) ?? null;
 }
 function formatPlatform(os, architecture, variant) {
     // arm64 images carry the v8 variant on some registries; linux/arm64 is what users write.
@@ -32609,17 +32650,22 @@ class Docker {
             size: doc.Size
         };
     }
-    /** The platforms a registry reference holds. */
+    /** The platforms (and their digests) a registry reference holds. */
     async remotePlatforms(ref) {
-        const raw = await this.check(`Inspecting ${ref} in its registry`, ['buildx', 'imagetools', 'inspect', '--raw', ref], 'inspect');
-        const platforms = indexPlatforms(raw.stdout);
-        if (platforms !== null)
-            return { kind: 'index', platforms };
-        const config = await this.check(`Reading the config of ${ref}`, ['buildx', 'imagetools', 'inspect', '--format', '{{json .Image}}', ref], 'inspect');
-        const image = JSON.parse(config.stdout);
+        const raw = await this.inspectRaw(ref);
+        const entries = indexEntries(raw);
+        if (entries !== null)
+            return { kind: 'index', entries };
+        const [config, digest] = await Promise.all([this.remoteConfig(ref), this.remoteDigest(ref)]);
+        return { kind: 'image', entries: [{ platform: config.platform, digest }] };
+    }
+    /** The platform and labels of a single image in its registry. */
+    async remoteConfig(ref) {
+        const r = await this.check(`Reading the config of ${ref}`, ['buildx', 'imagetools', 'inspect', '--format', '{{json .Image}}', ref], 'inspect');
+        const image = JSON.parse(r.stdout);
         return {
-            kind: 'image',
-            platforms: [formatPlatform(image.os ?? '', image.architecture ?? '', image.variant ?? '')]
+            platform: formatPlatform(image.os ?? '', image.architecture ?? '', image.variant ?? ''),
+            labels: image.config?.Labels ?? {}
         };
     }
     async login(registry, username, password) {
@@ -32666,9 +32712,6 @@ class Docker {
     async removeContainer(name) {
         await this.run(['rm', '--force', name]);
     }
-    async removeImage(ref) {
-        await this.run(['image', 'rm', '--force', ref]);
-    }
 }
 /** The digest line of `docker buildx imagetools inspect REF`'s default output. */
 function parseInspectDigest(text) {
@@ -32681,6 +32724,7 @@ var runtime = __nccwpck_require__(3683);
 ;// CONCATENATED MODULE: ./src/publish/publish.ts
 
 
+
 /** True when an index carries annotations (OCI indexes can; Docker manifest lists cannot). */
 function hasAnnotations(raw) {
     const doc = JSON.parse(raw);
@@ -32690,8 +32734,15 @@ async function publishDistro(manifest, cells, results, o) {
     const pushed = new Map();
     let tagsMoved = false;
     try {
+        // An unchanged cell's image is already in the repository: it keeps the arch tag it was
+        // pushed under (buildx cannot re-tag a single image without wrapping it in an index).
+        const reused = new Map();
         for (const cell of cells) {
             const result = results.find(r => r.id === cell.id);
+            if (result !== undefined && cellOk(result.status) && result.reused !== undefined) {
+                reused.set(cell.id, result.reused.digest);
+                continue;
+            }
             if (result?.status !== 'passed' || result.imageId === undefined) {
                 throw new Error(`cell ${cell.id} did not pass`);
             }
@@ -32705,12 +32756,28 @@ async function publishDistro(manifest, cells, results, o) {
             o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${digest}`);
             pushed.set(cell.id, { tag: cell.pushTag, digest });
         }
-        const digests = cells.map(c => pushed.get(c.id)?.digest ?? '');
+        const digests = cells.map(c => reused.get(c.id) ?? pushed.get(c.id)?.digest ?? '');
+        if (reused.size === cells.length) {
+            const same = await alreadyPublished(manifest, digests, o);
+            if (same !== undefined) {
+                o.log(`Unchanged: ${manifest.tags.join(', ')} already hold this index (${same}); nothing pushed`);
+                return {
+                    distro: {
+                        distro: manifest.distro,
+                        status: 'published',
+                        tags: manifest.tags,
+                        digest: same,
+                        unchanged: true
+                    },
+                    pushed
+                };
+            }
+        }
         tagsMoved = true;
         await o.docker.createIndex(manifest.tags, digests.map(d => `${o.image}@${d}`), manifest.labels);
         const raw = await o.docker.inspectRaw(manifest.tags[0]);
         const entries = indexDigests(raw);
-        if (JSON.stringify([...entries].sort()) !== JSON.stringify([...digests].sort())) {
+        if (!sameSet(entries, digests)) {
             throw new Error(`${manifest.tags[0]} does not hold the images just pushed (another run published over it?)`);
         }
         const platforms = indexPlatforms(raw) ?? [];
@@ -32742,6 +32809,39 @@ async function publishDistro(manifest, cells, results, o) {
         };
     }
 }
+/**
+ * mode build: stage a tested cell under its staging tag for the merge job (the tag is pushed only
+ * after the cell's tests passed). A reused image is staged as a one-entry index pointing at it.
+ */
+async function stageCell(cell, result, o) {
+    if (result.reused !== undefined) {
+        await o.docker.createIndex([cell.stageTag], [`${o.image}@${result.reused.digest}`]);
+        o.log(`Staged ${cell.stageTag} (${cell.platform}): the unchanged image ${result.reused.digest}`);
+        return { tag: cell.stageTag, digest: result.reused.digest };
+    }
+    if (result.imageId === undefined)
+        throw new Error(`cell ${cell.id} has no tested image`);
+    await o.docker.tag(result.imageId, cell.stageTag);
+    const digest = await o.docker.push(cell.stageTag);
+    const config = configDigest(await o.docker.inspectRaw(`${o.image}@${digest}`));
+    if (config !== result.imageId) {
+        throw new Error(`${cell.stageTag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${result.imageId}`);
+    }
+    o.log(`Staged ${cell.stageTag} (${cell.platform}) ${digest}`);
+    return { tag: cell.stageTag, digest };
+}
+/** The index digest when every tag already holds one index of exactly these images. */
+async function alreadyPublished(manifest, digests, o) {
+    const held = await Promise.all(manifest.tags.map(t => o.docker.remoteDigest(t).catch(() => undefined)));
+    const first = held[0];
+    if (first === undefined || held.some(h => h !== first))
+        return undefined;
+    const entries = indexDigests(await o.docker.inspectRaw(manifest.tags[0]));
+    return sameSet(entries, digests) ? first : undefined;
+}
+function sameSet(a, b) {
+    return JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
+}
 /** The config digest of a single-image manifest. */
 function configDigest(raw) {
     return JSON.parse(raw).config?.digest;
@@ -32749,6 +32849,164 @@ function configDigest(raw) {
 /** The digests an index lists. */
 function indexDigests(raw) {
     return (JSON.parse(raw).manifests ?? []).map(m => m.digest);
+}
+
+;// CONCATENATED MODULE: ./src/plan/labels.ts
+/** The action's label namespace (documented in the README). */
+const LABEL_NAMESPACE = 'io.ros-multiarch';
+/** Repository facts from the runner's environment and the event payload (GITHUB_EVENT_PATH). */
+function repoInfo(env, payload, fallbackTitle) {
+    const repo = payload?.repository ?? {};
+    const server = env.GITHUB_SERVER_URL || 'https://github.com';
+    const name = env.GITHUB_REPOSITORY ?? '';
+    const license = repo.license;
+    const spdx = typeof license?.spdx_id === 'string' && license.spdx_id !== 'NOASSERTION' ? license.spdx_id : '';
+    return {
+        source: typeof repo.html_url === 'string' ? repo.html_url : name ? `${server}/${name}` : '',
+        title: typeof repo.name === 'string' ? repo.name : name.split('/')[1] || fallbackTitle,
+        description: typeof repo.description === 'string' ? repo.description : '',
+        licenses: spdx
+    };
+}
+function imageLabels(c) {
+    const labels = new Map();
+    const set = (key, value) => {
+        if (value !== '')
+            labels.set(key, value);
+    };
+    set('org.opencontainers.image.source', c.repo.source);
+    set('org.opencontainers.image.revision', c.revision);
+    set('org.opencontainers.image.created', c.created);
+    set('org.opencontainers.image.version', c.version);
+    set('org.opencontainers.image.title', c.repo.title);
+    set('org.opencontainers.image.description', c.repo.description || `${c.repo.title} for ROS ${c.distro}`);
+    set('org.opencontainers.image.licenses', c.repo.licenses);
+    set(`${LABEL_NAMESPACE}.ros.distro`, c.distro);
+    set(`${LABEL_NAMESPACE}.ros.version`, c.rosVersion === null ? '' : String(c.rosVersion));
+    for (const [k, v] of c.user)
+        labels.set(k, v);
+    return [...labels.entries()];
+}
+
+;// CONCATENATED MODULE: ./src/plan/fingerprint.ts
+/**
+ * What a cell's image is made from, recorded on the image as labels: the digests of its base
+ * images and a hash of everything else that goes into the build and its tests. A later run that
+ * computes the same two values for a cell finds the published image already made from exactly
+ * these inputs (and tested, since only tested images are pushed) and reuses it. Pure.
+ */
+
+
+const BASE_DIGEST_LABEL = `${LABEL_NAMESPACE}.base.digest`;
+const INPUTS_HASH_LABEL = `${LABEL_NAMESPACE}.inputs.hash`;
+/** Bumped whenever the action changes how it builds or tests, so older images are rebuilt. */
+const FINGERPRINT_VERSION = 1;
+const sha256 = (text) => `sha256:${(0,external_node_crypto_.createHash)('sha256').update(text).digest('hex')}`;
+/** The label value for a cell's bases: `image@digest` for each, in Dockerfile order. */
+function baseDigestValue(bases) {
+    return bases.map(b => `${b.image}@${b.digest}`).join(',');
+}
+function fingerprint(cell, bases, inputs) {
+    const hashed = JSON.stringify({
+        version: FINGERPRINT_VERSION,
+        platform: cell.platform,
+        dockerfile: inputs.dockerfile,
+        context: inputs.contextHash,
+        buildArgs: cell.buildArgs,
+        labels: inputs.userLabels,
+        // a changed test must run: the published image was tested with the old ones
+        tests: cell.tests
+    });
+    return { baseDigest: baseDigestValue(bases), inputsHash: sha256(hashed) };
+}
+function fingerprintLabels(fp) {
+    return [
+        [BASE_DIGEST_LABEL, fp.baseDigest],
+        [INPUTS_HASH_LABEL, fp.inputsHash]
+    ];
+}
+/** Why an image's labels do not match a fingerprint, or null when they do. */
+function mismatch(labels, fp) {
+    const base = labels[BASE_DIGEST_LABEL];
+    const inputs = labels[INPUTS_HASH_LABEL];
+    if (base === undefined || inputs === undefined)
+        return 'it has no build fingerprint labels';
+    if (base !== fp.baseDigest)
+        return 'its base image changed';
+    if (inputs !== fp.inputsHash)
+        return 'its build inputs changed';
+    return null;
+}
+/** One hash over a build context's entries, independent of the order they were read in. */
+function hashEntries(entries) {
+    const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for (const e of sorted)
+        h.update(`${e.kind}\0${e.path}\0${e.executable ? 'x' : '-'}\0${e.content}\n`);
+    return `sha256:${h.digest('hex')}`;
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/merge.ts
+
+
+
+
+
+/** The per-platform digest a staging tag holds (a reused image is staged as a one-entry index). */
+async function stagedDigest(cell, docker) {
+    const raw = await docker.inspectRaw(cell.stageTag);
+    const entries = indexEntries(raw);
+    if (entries === null)
+        return docker.remoteDigest(cell.stageTag);
+    if (entries.length !== 1) {
+        throw new Error(`it is an index of ${entries.length} images, not one slice`);
+    }
+    return entries[0].digest;
+}
+/** Why a staged image is not the slice it should be, or null. Pure. */
+function sliceProblem(cell, platform, labels) {
+    if (platform !== cell.platform)
+        return `it is ${platform}, not ${cell.platform}`;
+    const distro = labels[`${LABEL_NAMESPACE}.ros.distro`];
+    if (distro !== cell.distro)
+        return `it was built for distro ${distro ?? '(none)'}, not ${cell.distro}`;
+    if (labels[INPUTS_HASH_LABEL] === undefined)
+        return 'it was not built by this action';
+    return null;
+}
+async function collectSlice(cell, image, docker) {
+    const base = {
+        id: cell.id,
+        distro: cell.distro,
+        platform: cell.platform,
+        emulated: cell.emulated,
+        buildSeconds: 0,
+        testSeconds: 0,
+        tests: []
+    };
+    let digest;
+    try {
+        digest = await stagedDigest(cell, docker);
+    }
+    catch (error) {
+        return {
+            ...base,
+            status: 'failed',
+            failure: `slice missing: ${cell.stageTag} cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,runtime/* errorMessage */.g)(error))}); did the build job for ${cell.distro} ${cell.platform} pass in this workflow run?`
+        };
+    }
+    let problem;
+    try {
+        const config = await docker.remoteConfig(`${image}@${digest}`);
+        problem = sliceProblem(cell, config.platform, config.labels);
+    }
+    catch (error) {
+        problem = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,runtime/* errorMessage */.g)(error))})`;
+    }
+    if (problem !== null) {
+        return { ...base, status: 'failed', failure: `slice ${cell.stageTag} is wrong: ${problem}` };
+    }
+    return { ...base, status: 'passed', reused: { from: cell.stageTag, digest } };
 }
 
 ;// CONCATENATED MODULE: ./src/tooling/buildx.ts
@@ -33582,15 +33840,20 @@ function baseNeeds(dockerfile, cells, buildPlatform) {
     }
     return [...needs.values()];
 }
-/** The platforms an image has: from its registry, or from the local engine when it is only local. */
-async function platformsOf(docker, image) {
+/** The platforms an image has, with digests: from its registry, or the local engine when it is only local. */
+async function entriesOf(docker, image) {
     try {
-        return (await docker.remotePlatforms(image)).platforms;
+        return (await docker.remotePlatforms(image)).entries;
     }
     catch (remoteError) {
         try {
             const local = await docker.inspectImage(image);
-            return [formatPlatform(local.os, local.architecture, local.variant)];
+            return [
+                {
+                    platform: formatPlatform(local.os, local.architecture, local.variant),
+                    digest: `local:${local.id}`
+                }
+            ];
         }
         catch {
             throw new Error(`Base image ${image} cannot be inspected: ${(0,runtime/* errorMessage */.g)(remoteError)}`);
@@ -33599,18 +33862,152 @@ async function platformsOf(docker, image) {
 }
 async function checkBases(needs, docker, log) {
     const problems = [];
+    const digests = new Map();
     for (const need of needs) {
-        const has = await platformsOf(docker, need.image);
+        const entries = await entriesOf(docker, need.image);
+        const has = entries.map(e => e.platform);
         const missing = [...need.platforms.keys()].filter(p => !has.includes(p));
         log(`${need.image}: has ${has.join(', ')}${missing.length ? `; MISSING ${missing.join(', ')}` : ''}`);
         if (missing.length > 0) {
             const cells = missing.flatMap(p => need.platforms.get(p) ?? []);
             problems.push(`base image ${need.image} has ${has.join(', ')} only; missing ${missing.join(', ')} (needed by ${cells.join(', ')})`);
+            continue;
+        }
+        for (const [platform, ids] of need.platforms) {
+            const digest = entries.find(e => e.platform === platform)?.digest ?? '';
+            for (const id of ids) {
+                digests.set(id, [...(digests.get(id) ?? []), { image: need.image, digest }]);
+            }
         }
     }
     if (problems.length > 0) {
         throw new Error(`Preflight: ${problems.join('; ')}. Nothing was built: drop those platforms or use a multi-arch base such as ros:<distro>-ros-base.`);
     }
+    return digests;
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/unchanged.ts
+/**
+ * Skip unchanged: before building, look for the image each cell would make among the images
+ * already published under its distro's tags. A cell whose published image carries the same build
+ * fingerprint (base digests and inputs hash) is neither rebuilt nor retested: it was tested before
+ * it was pushed, and publishing reuses it by digest.
+ */
+
+
+
+
+/** The published index of a distro: the first of its tags that exists and is an index. */
+async function publishedIndex(manifest, docker, log) {
+    for (const tag of manifest.tags) {
+        let raw;
+        try {
+            raw = await docker.inspectRaw(tag);
+        }
+        catch (error) {
+            log(`${tag}: not found (${(0,tooling_exec/* lastLine */.fM)((0,runtime/* errorMessage */.g)(error))})`);
+            continue;
+        }
+        if (indexEntries(raw) === null) {
+            log(`${tag}: a single image, not an index made by this action`);
+            continue;
+        }
+        return { tag, raw };
+    }
+    return undefined;
+}
+async function findUnchanged(image, manifests, cells, fingerprints, docker, log) {
+    const reuse = new Map();
+    await Promise.all(manifests.map(async (manifest) => {
+        const mine = cells.filter(c => c.distro === manifest.distro);
+        if (mine.length === 0)
+            return;
+        const found = await publishedIndex(manifest, docker, log);
+        if (found === undefined) {
+            for (const c of mine)
+                log(`${c.id}: building (nothing published under its tags yet)`);
+            return;
+        }
+        const entries = indexEntries(found.raw) ?? [];
+        await Promise.all(mine.map(async (cell) => {
+            const entry = entries.find(e => e.platform === cell.platform);
+            const fp = fingerprints.get(cell.id);
+            if (entry === undefined || fp === undefined) {
+                log(`${cell.id}: building (${found.tag} has no ${cell.platform} image)`);
+                return;
+            }
+            const ref = `${image}@${entry.digest}`;
+            let why;
+            try {
+                const config = await docker.remoteConfig(ref);
+                why =
+                    config.platform === cell.platform
+                        ? mismatch(config.labels, fp)
+                        : `it is ${config.platform}`;
+            }
+            catch (error) {
+                why = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,runtime/* errorMessage */.g)(error))})`;
+            }
+            if (why === null) {
+                reuse.set(cell.id, { from: found.tag, digest: entry.digest });
+                log(`${cell.id}: unchanged since ${found.tag} (${entry.digest}): not rebuilt, not retested`);
+            }
+            else {
+                log(`${cell.id}: building (the image in ${found.tag}: ${why})`);
+            }
+        }));
+    }));
+    return reuse;
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/tooling/context.ts
+/** Reading a build context for its fingerprint: every entry's path, kind, mode and content hash. */
+
+
+
+
+
+async function fileHash(file) {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/**
+ * The hash of a build context. Everything in the folder counts except `.git`; .dockerignore is
+ * not applied (a change to an ignored file makes a rebuild, never a wrong reuse).
+ */
+async function hashContext(root) {
+    const entries = [];
+    const walk = async (dir) => {
+        for (const item of await (0,promises_.readdir)(dir, { withFileTypes: true })) {
+            const full = external_node_path_default().join(dir, item.name);
+            const rel = external_node_path_default().relative(root, full).split((external_node_path_default()).sep).join('/');
+            if (rel === '.git')
+                continue;
+            const st = await (0,promises_.lstat)(full);
+            if (st.isSymbolicLink()) {
+                entries.push({
+                    path: rel,
+                    kind: 'symlink',
+                    executable: false,
+                    content: await (0,promises_.readlink)(full)
+                });
+            }
+            else if (st.isDirectory()) {
+                entries.push({ path: rel, kind: 'dir', executable: false, content: '' });
+                await walk(full);
+            }
+            else if (st.isFile()) {
+                const executable = (st.mode & 0o111) !== 0;
+                entries.push({ path: rel, kind: 'file', executable, content: await fileHash(full) });
+            }
+        }
+    };
+    await walk(root);
+    return hashEntries(entries);
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/pipeline.ts
@@ -33619,6 +34016,11 @@ async function checkBases(needs, docker, log) {
  * most max-parallel at once, emulated cells first), and publish each distro whose cells all passed
  * while other cells still build.
  */
+
+
+
+
+
 
 
 
@@ -33664,28 +34066,33 @@ async function runPipeline(config, plan, d) {
                 log: m => rt.info(m)
             });
         }
-        if (config.driver === 'docker-container') {
-            if (config.builder !== '') {
-                rt.warning(`builder "${config.builder}" is not used: driver docker-container creates a builder of its own.`);
-            }
-            builder = `rma-${d.runTag}`;
-            // remembered before it exists: a half-created builder is removed too
-            cleanup.builder = builder;
-            remember();
-            const args = ['buildx', 'create', '--name', builder, '--driver', 'docker-container'];
-            if (config.network === 'host')
-                args.push('--driver-opt', 'network=host');
-            const r = await docker.run([...args, '--bootstrap']);
-            if (r.code !== 0)
-                throw new Error(`Creating the docker-container builder failed: ${r.stderr.trim()}`);
-            rt.info(`Created builder ${builder} (docker-container driver); the post step removes it`);
+        if (plan.mode === 'merge') {
+            rt.info('mode merge: nothing is built here, so no builder and no QEMU are set up');
         }
         else {
-            rt.info(`Using builder ${builder || '(current)'}`);
+            if (config.driver === 'docker-container') {
+                if (config.builder !== '') {
+                    rt.warning(`builder "${config.builder}" is not used: driver docker-container creates a builder of its own.`);
+                }
+                builder = `rma-${d.runTag}`;
+                // remembered before it exists: a half-created builder is removed too
+                cleanup.builder = builder;
+                remember();
+                const args = ['buildx', 'create', '--name', builder, '--driver', 'docker-container'];
+                if (config.network === 'host')
+                    args.push('--driver-opt', 'network=host');
+                const r = await docker.run([...args, '--bootstrap']);
+                if (r.code !== 0)
+                    throw new Error(`Creating the docker-container builder failed: ${r.stderr.trim()}`);
+                rt.info(`Created builder ${builder} (docker-container driver); the post step removes it`);
+            }
+            else {
+                rt.info(`Using builder ${builder || '(current)'}`);
+            }
+            const emulated = [...new Set(plan.cells.filter(c => c.emulated).map(c => c.platform))];
+            const native = [...new Set(plan.cells.filter(c => !c.emulated).map(c => c.platform))];
+            await ensureEmulation([...native, ...emulated], d.hostPlatform, config.qemuImage, d.exec, d.readText, m => rt.info(m));
         }
-        const emulated = [...new Set(plan.cells.filter(c => c.emulated).map(c => c.platform))];
-        const native = [...new Set(plan.cells.filter(c => !c.emulated).map(c => c.platform))];
-        await ensureEmulation([...native, ...emulated], d.hostPlatform, config.qemuImage, d.exec, d.readText, m => rt.info(m));
     });
     if (config.username !== '') {
         const registry = loginRegistry(config.image);
@@ -33694,8 +34101,18 @@ async function runPipeline(config, plan, d) {
         remember();
         rt.info(`Logged in to ${registry} as ${config.username}`);
     }
+    const publishOptions = {
+        docker,
+        image: plan.image,
+        platforms: plan.platforms,
+        log: (m) => rt.info(m),
+        warn: (m) => rt.warning(m)
+    };
+    if (plan.mode === 'merge')
+        return mergeSlices(plan, publishOptions, rt, started);
+    let dockerfile = '';
+    let bases = new Map();
     await rt.group('Preflight: base images hold every platform', async () => {
-        let dockerfile;
         try {
             dockerfile = await (0,promises_.readFile)(config.file, 'utf8');
         }
@@ -33709,10 +34126,35 @@ async function runPipeline(config, plan, d) {
         catch (error) {
             throw new InputError(inputs_names/* Inputs */.G0.File, `${config.file}: ${(0,runtime/* errorMessage */.g)(error)}`);
         }
-        await checkBases(needs, docker, m => rt.info(m));
+        bases = await checkBases(needs, docker, m => rt.info(m));
     });
-    // Emulated cells are the slowest: start them first.
-    const order = [...plan.cells].sort((a, b) => Number(b.emulated) - Number(a.emulated));
+    // What each cell's image is made from: recorded on it, and compared with what is published.
+    const contextHash = await hashContext(config.context);
+    const fingerprints = new Map();
+    for (const cell of plan.cells) {
+        fingerprints.set(cell.id, fingerprint(cell, bases.get(cell.id) ?? [], {
+            dockerfile,
+            contextHash,
+            userLabels: config.labels
+        }));
+    }
+    let reuse = new Map();
+    if (plan.push && !config.force) {
+        await rt.group('Skip unchanged: compare with the published images', async () => {
+            reuse = await findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, docker, m => rt.info(m));
+        });
+    }
+    else if (plan.push) {
+        rt.info('force: every cell is rebuilt and retested, even when its published image is unchanged');
+    }
+    // Emulated cells are the slowest: start them first. Unchanged cells are not built at all.
+    const order = plan.cells
+        .filter(c => !reuse.has(c.id))
+        .map(c => ({
+        ...c,
+        labels: [...c.labels, ...fingerprintLabels(fingerprints.get(c.id))]
+    }))
+        .sort((a, b) => Number(b.emulated) - Number(a.emulated));
     const done = new Map();
     const distros = new Map();
     const publishing = [];
@@ -33740,14 +34182,15 @@ async function runPipeline(config, plan, d) {
         now: () => Date.now()
     };
     const limit = config.maxParallel ?? rt.cpus;
-    rt.info(`Running ${plan.cells.length} cells, ${limit} at a time${config.failFast ? ', fail-fast' : ''}`);
+    rt.info(`Running ${order.length} cells, ${limit} at a time${config.failFast ? ', fail-fast' : ''}` +
+        (reuse.size > 0 ? ` (${reuse.size} unchanged, reused)` : ''));
     const onDistroDone = (distro) => {
         const manifest = plan.manifests.find(m => m.distro === distro);
         if (manifest === undefined)
             return;
         const cells = manifest.cells.map(id => plan.cells.find(c => c.id === id));
         const results = cells.map(c => done.get(c.id));
-        const bad = results.filter(r => r.status !== 'passed');
+        const bad = results.filter(r => !cellOk(r.status));
         if (bad.length > 0) {
             distros.set(distro, {
                 distro,
@@ -33770,13 +34213,15 @@ async function runPipeline(config, plan, d) {
             });
             return;
         }
-        publishing.push(publishDistro(manifest, cells, results, {
-            docker,
-            image: plan.image,
-            platforms: plan.platforms,
-            log: m => rt.info(m),
-            warn: m => rt.warning(m)
-        }).then(p => {
+        if (plan.mode === 'build') {
+            publishing.push(stageDistro(cells, results, publishOptions).then(staged => {
+                distros.set(distro, staged.distro);
+                for (const [id, pushed] of staged.pushed)
+                    done.set(id, { ...done.get(id), pushed });
+            }));
+            return;
+        }
+        publishing.push(publishDistro(manifest, cells, results, publishOptions).then(p => {
             distros.set(distro, p.distro);
             for (const [id, pushed] of p.pushed)
                 done.set(id, { ...done.get(id), pushed });
@@ -33789,6 +34234,22 @@ async function runPipeline(config, plan, d) {
             onDistroDone(result.distro);
         return result;
     };
+    for (const cell of plan.cells) {
+        const found = reuse.get(cell.id);
+        if (found === undefined)
+            continue;
+        finish({
+            id: cell.id,
+            distro: cell.distro,
+            platform: cell.platform,
+            emulated: cell.emulated,
+            status: 'unchanged',
+            buildSeconds: 0,
+            testSeconds: 0,
+            tests: [],
+            reused: found
+        });
+    }
     await runPool(order, limit, async (cell, pool) => {
         if (d.signal?.aborted) {
             pool.stop();
@@ -33829,6 +34290,66 @@ async function runPipeline(config, plan, d) {
         seconds: Math.round((Date.now() - started) / 100) / 10
     };
 }
+/** mode build: stage every cell of a distro that passed here; the merge job publishes them. */
+async function stageDistro(cells, results, o) {
+    const pushed = new Map();
+    const distro = cells[0].distro;
+    try {
+        for (const cell of cells) {
+            pushed.set(cell.id, await stageCell(cell, results.find(r => r.id === cell.id), o));
+        }
+        return {
+            distro: { distro, status: 'staged', tags: [...pushed.values()].map(p => p.tag) },
+            pushed
+        };
+    }
+    catch (error) {
+        return {
+            distro: {
+                distro,
+                status: 'publish failed',
+                tags: [],
+                reason: `staging failed: ${(0,runtime/* errorMessage */.g)(error)}`
+            },
+            pushed
+        };
+    }
+}
+/** mode merge: collect the staged slices, then publish each distro whose slices are all there. */
+async function mergeSlices(plan, o, rt, started) {
+    const cells = new Map();
+    await rt.group('Merge: the slices staged by the build jobs of this workflow run', async () => {
+        const found = await Promise.all(plan.cells.map(c => collectSlice(c, plan.image, o.docker)));
+        for (const r of found) {
+            cells.set(r.id, r);
+            rt.info(r.status === 'passed'
+                ? `${r.id}: ${r.reused?.from} ${r.reused?.digest}`
+                : `${r.id}: ${r.failure}`);
+        }
+    });
+    const distros = await Promise.all(plan.manifests.map(async (manifest) => {
+        const mine = manifest.cells.map(id => plan.cells.find(c => c.id === id));
+        const results = mine.map(c => cells.get(c.id));
+        const bad = results.filter(r => !cellOk(r.status));
+        if (bad.length > 0) {
+            return {
+                distro: manifest.distro,
+                status: 'failed',
+                tags: [],
+                reason: `not published: ${bad.map(b => `${b.id} missing or wrong`).join(', ')}`
+            };
+        }
+        const p = await publishDistro(manifest, mine, results, o);
+        for (const [id, pushed] of p.pushed)
+            cells.set(id, { ...cells.get(id), pushed });
+        return p.distro;
+    }));
+    return {
+        cells: plan.cells.map(c => cells.get(c.id)),
+        distros,
+        seconds: Math.round((Date.now() - started) / 100) / 10
+    };
+}
 function cancelled(cell, why) {
     return {
         id: cell.id,
@@ -33841,11 +34362,6 @@ function cancelled(cell, why) {
         testSeconds: 0,
         tests: []
     };
-}
-
-;// CONCATENATED MODULE: ./src/report/results.ts
-function failedCells(results) {
-    return results.cells.filter(c => c.status !== 'passed');
 }
 
 ;// CONCATENATED MODULE: ./src/report/escape.ts
@@ -33861,6 +34377,7 @@ function escapeHtml(text) {
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
 
+
 /** GitHub keeps at most 1 MiB of summary per step; stay well below. */
 const SUMMARY_LIMIT = 512 * 1024;
 const OUTPUT_LIMIT = 4000;
@@ -33875,6 +34392,7 @@ function formatSize(bytes) {
 }
 const ICON = {
     passed: '✅ passed',
+    unchanged: '♻️ unchanged',
     failed: '❌ failed',
     cancelled: '⏹️ cancelled'
 };
@@ -33883,7 +34401,9 @@ function cellHtml(c) {
         return '<td></td>';
     const lines = [
         ICON[c.status],
-        `build ${c.buildSeconds} s, tests ${c.testSeconds} s${c.emulated ? ' (emulated)' : ''}`,
+        c.reused
+            ? `${c.status === 'unchanged' ? 'reused from' : 'tested by its build job:'} <code>${escapeHtml(c.reused.from)}</code>`
+            : `build ${c.buildSeconds} s, tests ${c.testSeconds} s${c.emulated ? ' (emulated)' : ''}`,
         formatSize(c.size),
         c.pushed ? `<code>${escapeHtml(c.pushed.digest.slice(0, 19))}</code>` : ''
     ].filter(l => l !== '');
@@ -33895,8 +34415,10 @@ function resultsSummary(plan, results) {
         const cells = plan.platforms.map(p => cellHtml(results.cells.find(c => c.distro === m.distro && c.platform === p)));
         const d = results.distros.find(x => x.distro === m.distro);
         const published = d?.status === 'published'
-            ? `${d.tags.map(t => `<code>${escapeHtml(t)}</code>`).join('<br>')}<br><code>${escapeHtml(d.digest ?? '')}</code>`
-            : escapeHtml(d?.status === 'tested' ? 'tested, push off' : (d?.reason ?? d?.status ?? ''));
+            ? `${d.unchanged ? 'unchanged, already published:<br>' : ''}${d.tags.map(t => `<code>${escapeHtml(t)}</code>`).join('<br>')}<br><code>${escapeHtml(d.digest ?? '')}</code>`
+            : d?.status === 'staged'
+                ? `staged for the merge job:<br>${d.tags.map(t => `<code>${escapeHtml(t)}</code>`).join('<br>')}`
+                : escapeHtml(d?.status === 'tested' ? 'tested, push off' : (d?.reason ?? d?.status ?? ''));
         return `<tr><td>${escapeHtml(m.distro)}</td>${cells.join('')}<td>${published}</td></tr>`;
     });
     const failures = results.cells
@@ -33910,8 +34432,10 @@ function resultsSummary(plan, results) {
         return (`<details><summary>❌ ${escapeHtml(c.id)}: ${escapeHtml(c.failure ?? 'failed')}</summary>\n\n` +
             `${failedTests.join('\n')}${log}\n</details>`);
     });
-    const passed = results.cells.filter(c => c.status === 'passed').length;
-    const html = `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed in ${results.seconds} s</h2>\n` +
+    const passed = results.cells.filter(c => cellOk(c.status)).length;
+    const unchanged = results.cells.filter(c => c.status === 'unchanged').length;
+    const kept = unchanged > 0 ? ` (${unchanged} unchanged: reused, not rebuilt)` : '';
+    const html = `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed${kept} in ${results.seconds} s</h2>\n` +
         `<table>${head}\n${rows.join('\n')}\n</table>\n` +
         (failures.length ? `<h3>Failures</h3>\n${failures.join('\n')}\n` : '');
     if (html.length <= SUMMARY_LIMIT)
@@ -33921,43 +34445,6 @@ function resultsSummary(plan, results) {
 
 // EXTERNAL MODULE: ./src/tools.ts + 4 modules
 var src_tools = __nccwpck_require__(270);
-;// CONCATENATED MODULE: ./src/plan/labels.ts
-/** The action's label namespace (documented in the README). */
-const LABEL_NAMESPACE = 'io.ros-multiarch';
-/** Repository facts from the runner's environment and the event payload (GITHUB_EVENT_PATH). */
-function repoInfo(env, payload, fallbackTitle) {
-    const repo = payload?.repository ?? {};
-    const server = env.GITHUB_SERVER_URL || 'https://github.com';
-    const name = env.GITHUB_REPOSITORY ?? '';
-    const license = repo.license;
-    const spdx = typeof license?.spdx_id === 'string' && license.spdx_id !== 'NOASSERTION' ? license.spdx_id : '';
-    return {
-        source: typeof repo.html_url === 'string' ? repo.html_url : name ? `${server}/${name}` : '',
-        title: typeof repo.name === 'string' ? repo.name : name.split('/')[1] || fallbackTitle,
-        description: typeof repo.description === 'string' ? repo.description : '',
-        licenses: spdx
-    };
-}
-function imageLabels(c) {
-    const labels = new Map();
-    const set = (key, value) => {
-        if (value !== '')
-            labels.set(key, value);
-    };
-    set('org.opencontainers.image.source', c.repo.source);
-    set('org.opencontainers.image.revision', c.revision);
-    set('org.opencontainers.image.created', c.created);
-    set('org.opencontainers.image.version', c.version);
-    set('org.opencontainers.image.title', c.repo.title);
-    set('org.opencontainers.image.description', c.repo.description || `${c.repo.title} for ROS ${c.distro}`);
-    set('org.opencontainers.image.licenses', c.repo.licenses);
-    set(`${LABEL_NAMESPACE}.ros.distro`, c.distro);
-    set(`${LABEL_NAMESPACE}.ros.version`, c.rosVersion === null ? '' : String(c.rosVersion));
-    for (const [k, v] of c.user)
-        labels.set(k, v);
-    return [...labels.entries()];
-}
-
 ;// CONCATENATED MODULE: ./src/smoke/types.ts
 /** Smoke tests as the planner hands them to the runner. */
 function commandTest(fields) {
@@ -34099,6 +34586,9 @@ function builtinChecks(o) {
 
 const LOCAL_REPOSITORY = 'ros-multiarch-local';
 function planBuild(config, ctx) {
+    if (config.mode !== 'all' && !/^[0-9]{1,20}$/.test(ctx.workflowRun)) {
+        throw new InputError(inputs_names/* Inputs */.G0.Mode, `mode ${config.mode} needs GITHUB_RUN_ID (set by GitHub Actions in every job): the build slices and the merge job find each other by it`);
+    }
     const userTests = [...lineTests(config.smokeTests, config.smokeTimeout), ...ctx.fileTests];
     const name = config.image.name;
     const run = runKind(ctx.git);
@@ -34153,6 +34643,7 @@ function planBuild(config, ctx) {
                 ],
                 localTag: `${LOCAL_REPOSITORY}/${config.image.path}:${id}${ctx.runId ? `-${ctx.runId}` : ''}`,
                 pushTag: `${name}:${archTag(tags[0], info.short)}`,
+                stageTag: `${name}:${stageTag(ctx.workflowRun, id, config.tagSuffix)}`,
                 labels,
                 tests: [
                     ...builtinChecks({
@@ -34176,6 +34667,7 @@ function planBuild(config, ctx) {
     }
     const blocked = config.push && run.kind === 'pull-request';
     return {
+        mode: config.mode,
         image: name,
         registry: config.image.registry,
         push: config.push && !blocked,
@@ -34192,16 +34684,31 @@ const DEFAULT_RUNNERS = {
     'linux/arm64': 'ubuntu-24.04-arm'
 };
 const FALLBACK_RUNNER = 'ubuntu-24.04';
-/** A value for `strategy.matrix: ${{ fromJSON(...) }}`: one include entry per cell. */
-function planMatrix(plan) {
+/**
+ * A value for `strategy.matrix: ${{ fromJSON(...) }}`: one include entry per cell, with the label
+ * of a runner that runs its platform natively (the runners input first, then GitHub's own).
+ */
+function planMatrix(plan, runners = []) {
+    const runnerOf = (platform) => {
+        const labels = runners.find(([p]) => p === platform)?.[1];
+        if (labels !== undefined)
+            return labels.length === 1 ? labels[0] : labels;
+        return DEFAULT_RUNNERS[platform] ?? FALLBACK_RUNNER;
+    };
     return {
         include: plan.cells.map(c => ({
             distro: c.distro,
             platform: c.platform,
             arch: c.arch,
-            runner: DEFAULT_RUNNERS[c.platform] ?? FALLBACK_RUNNER
+            runner: runnerOf(c.platform)
         }))
     };
+}
+/** Staging tags start with this; they are named after the workflow run and the cell. */
+const STAGE_PREFIX = 'rma-stage';
+/** The tag a build slice stages a cell under: rma-stage-<run id>-<cell id><suffix>. */
+function stageTag(workflowRun, cellId, suffix) {
+    return `${STAGE_PREFIX}-${workflowRun || 'local'}-${cellId}${suffix}`.slice(0, 128);
 }
 /** The arch tag of a cell: the distro's first tag and the architecture, within the 128 limit. */
 function archTag(first, arch) {
@@ -34234,7 +34741,13 @@ function renderPlan(plan) {
         String(c.tests.length)
     ]));
     const manifests = table(['distro', 'tags', 'from cells'], plan.manifests.map(m => [m.distro, m.tags.join(', '), m.cells.join(', ')]));
-    return `${header}\n\n${cells}\n\n${manifests}`;
+    const example = plan.cells[0]?.stageTag ?? '';
+    const mode = plan.mode === 'build'
+        ? `\n\nmode build: each tested cell is pushed under a staging tag only (e.g. ${example}); the merge job publishes the tags above.`
+        : plan.mode === 'merge'
+            ? '\n\nmode merge: nothing is built; the tags above are published from the slices the build jobs staged.'
+            : '';
+    return `${header}\n\n${cells}\n\n${manifests}${mode}`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/plan-summary.ts
@@ -34475,12 +34988,13 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
             repo: repoInfo(rt.env, event, config.image.path.split('/').pop() ?? ''),
             created: now.toISOString(),
             runId: runTag,
+            workflowRun: rt.env.GITHUB_RUN_ID ?? '',
             fileTests: await readSpec(config, rt.env.GITHUB_WORKSPACE || process.cwd())
         });
         rt.info(renderPlan(plan));
         if (plan.pushBlocked !== undefined)
             rt.info(`push is off: ${plan.pushBlocked}.`);
-        writePlanOutputs(rt, plan);
+        writePlanOutputs(rt, plan, config);
         if (config.dryRun) {
             rt.setOutput(inputs_names/* Outputs */.tY.Tags, plan.manifests.flatMap(m => m.tags).join('\n'));
             rt.info('Dry run: nothing was built, tested or pushed.');
@@ -34488,11 +35002,15 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
                 await summarize(rt, planSummary(plan, warnings));
             return;
         }
+        if (plan.mode === 'merge' && !plan.push) {
+            rt.info(`mode merge: push is off (${plan.pushBlocked ?? 'push: false'}), so no slice was staged and nothing is merged.`);
+            return;
+        }
         const tempDir = await (0,promises_.mkdtemp)(external_node_path_default().join(rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'ros-multiarch-'));
         const cleanup = {
             runTag,
             tempDir,
-            images: plan.cells.flatMap(c => [c.localTag, c.pushTag])
+            images: plan.cells.flatMap(c => [c.localTag, c.pushTag, c.stageTag])
         };
         rt.saveState(inputs_names/* States */.DG.Cleanup, JSON.stringify(cleanup));
         const results = await runPipeline(config, plan, {
@@ -34531,10 +35049,15 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
                 parts.push(`publishing failed for ${unpublished.map(d => d.distro).join(', ')}`);
             throw new Error(`${parts.join('; ')}; see the summary for details.`);
         }
-        rt.info(`All ${results.cells.length} cells passed in ${results.seconds} s` +
-            (plan.push
-                ? `; published ${results.distros.flatMap(d => d.tags).length} tags.`
-                : '; push is off.'));
+        const reused = results.cells.filter(c => c.status === 'unchanged').length;
+        rt.info(`All ${results.cells.length} cells passed` +
+            (reused > 0 ? ` (${reused} unchanged since their last publish: reused)` : '') +
+            ` in ${results.seconds} s` +
+            (!plan.push
+                ? '; push is off.'
+                : plan.mode === 'build'
+                    ? `; staged ${results.distros.flatMap(d => d.tags).length} images for the merge job.`
+                    : `; published ${results.distros.flatMap(d => d.tags).length} tags.`));
     }
     catch (error) {
         rt.setFailed((0,runtime/* errorMessage */.g)(error));
@@ -34666,14 +35189,14 @@ async function readEvent(file) {
         return null;
     }
 }
-function writePlanOutputs(rt, plan) {
+function writePlanOutputs(rt, plan, config) {
     rt.setOutput(inputs_names/* Outputs */.tY.Plan, JSON.stringify(plan));
     const metadata = {};
     for (const m of plan.manifests) {
         metadata[m.distro] = { tags: m.tags, labels: Object.fromEntries(m.labels), version: m.version };
     }
     rt.setOutput(inputs_names/* Outputs */.tY.Metadata, JSON.stringify(metadata));
-    rt.setOutput(inputs_names/* Outputs */.tY.Matrix, JSON.stringify(planMatrix(plan)));
+    rt.setOutput(inputs_names/* Outputs */.tY.Matrix, JSON.stringify(planMatrix(plan, config.runners)));
 }
 async function summarize(rt, html) {
     try {
@@ -34700,6 +35223,7 @@ async function summarize(rt, html) {
  * input reader all follow it; nothing else spells an input name.
  */
 const Inputs = {
+    Mode: 'mode',
     Distros: 'distros',
     Platforms: 'platforms',
     Image: 'image',
@@ -34721,11 +35245,13 @@ const Inputs = {
     RosChecks: 'ros-checks',
     FailFast: 'fail-fast',
     MaxParallel: 'max-parallel',
+    Runners: 'runners',
     Network: 'network',
     Pull: 'pull',
     RetryAttempts: 'retry-attempts',
     RetryMaxDelay: 'retry-max-delay',
     DryRun: 'dry-run',
+    Force: 'force',
     BuildxVersion: 'buildx-version',
     BuildxUrl: 'buildx-url',
     Builder: 'builder',
@@ -34754,7 +35280,7 @@ const States = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7092);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1801);
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3683);
 /* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(270);
 /* harmony import */ var _inputs_names_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5585);

@@ -52,11 +52,12 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
       repo: repoInfo(rt.env, event, config.image.path.split('/').pop() ?? ''),
       created: now.toISOString(),
       runId: runTag,
+      workflowRun: rt.env.GITHUB_RUN_ID ?? '',
       fileTests: await readSpec(config, rt.env.GITHUB_WORKSPACE || process.cwd())
     })
     rt.info(renderPlan(plan))
     if (plan.pushBlocked !== undefined) rt.info(`push is off: ${plan.pushBlocked}.`)
-    writePlanOutputs(rt, plan)
+    writePlanOutputs(rt, plan, config)
 
     if (config.dryRun) {
       rt.setOutput(Outputs.Tags, plan.manifests.flatMap(m => m.tags).join('\n'))
@@ -64,11 +65,17 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
       if (config.summary) await summarize(rt, planSummary(plan, warnings))
       return
     }
+    if (plan.mode === 'merge' && !plan.push) {
+      rt.info(
+        `mode merge: push is off (${plan.pushBlocked ?? 'push: false'}), so no slice was staged and nothing is merged.`
+      )
+      return
+    }
     const tempDir = await mkdtemp(path.join(rt.env.RUNNER_TEMP || os.tmpdir(), 'ros-multiarch-'))
     const cleanup: CleanupState = {
       runTag,
       tempDir,
-      images: plan.cells.flatMap(c => [c.localTag, c.pushTag])
+      images: plan.cells.flatMap(c => [c.localTag, c.pushTag, c.stageTag])
     }
     rt.saveState(States.Cleanup, JSON.stringify(cleanup))
     const results = await runPipeline(config, plan, {
@@ -110,11 +117,16 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
         parts.push(`publishing failed for ${unpublished.map(d => d.distro).join(', ')}`)
       throw new Error(`${parts.join('; ')}; see the summary for details.`)
     }
+    const reused = results.cells.filter(c => c.status === 'unchanged').length
     rt.info(
-      `All ${results.cells.length} cells passed in ${results.seconds} s` +
-        (plan.push
-          ? `; published ${results.distros.flatMap(d => d.tags).length} tags.`
-          : '; push is off.')
+      `All ${results.cells.length} cells passed` +
+        (reused > 0 ? ` (${reused} unchanged since their last publish: reused)` : '') +
+        ` in ${results.seconds} s` +
+        (!plan.push
+          ? '; push is off.'
+          : plan.mode === 'build'
+            ? `; staged ${results.distros.flatMap(d => d.tags).length} images for the merge job.`
+            : `; published ${results.distros.flatMap(d => d.tags).length} tags.`)
     )
   } catch (error) {
     rt.setFailed(errorMessage(error))
@@ -244,7 +256,7 @@ async function readEvent(file: string | undefined): Promise<unknown> {
   }
 }
 
-function writePlanOutputs(rt: Runtime, plan: Plan): void {
+function writePlanOutputs(rt: Runtime, plan: Plan, config: Config): void {
   rt.setOutput(Outputs.Plan, JSON.stringify(plan))
   const metadata: Record<
     string,
@@ -254,7 +266,7 @@ function writePlanOutputs(rt: Runtime, plan: Plan): void {
     metadata[m.distro] = { tags: m.tags, labels: Object.fromEntries(m.labels), version: m.version }
   }
   rt.setOutput(Outputs.Metadata, JSON.stringify(metadata))
-  rt.setOutput(Outputs.Matrix, JSON.stringify(planMatrix(plan)))
+  rt.setOutput(Outputs.Matrix, JSON.stringify(planMatrix(plan, config.runners)))
 }
 
 async function summarize(rt: Runtime, html: string): Promise<void> {

@@ -140,6 +140,8 @@ export async function runE2e(
   options: {
     dockerConfig?: string
     env?: Record<string, string>
+    /** The workspace (the runner's working directory); default: the repository */
+    cwd?: string
     cancel?: { when: RegExp; delayMs: number; signal: NodeJS.Signals }
   } = {}
 ): Promise<E2eRun> {
@@ -148,6 +150,7 @@ export async function runE2e(
     options.dockerConfig ?? mkdtempSync(path.join(os.tmpdir(), 'rma-e2e-docker-'))
   const r = await runAction({
     ...(options.cancel === undefined ? {} : { cancel: options.cancel }),
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     inputs: {
       network: 'host',
       username: tb.username,

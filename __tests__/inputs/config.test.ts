@@ -429,7 +429,21 @@ describe('readConfig: tag and label inputs', () => {
       { labels: 'bad key=1' },
       'Input "labels": "bad key" is not a valid name; use letters, digits and . _ - / (e.g. org.opencontainers.image.vendor)'
     ],
-    [{ labels: 'a=1\na=2' }, 'Input "labels": a is set twice; set each name once']
+    [{ labels: 'a=1\na=2' }, 'Input "labels": a is set twice; set each name once'],
+    [{ mode: 'slice' }, 'Input "mode": "slice" is not valid; use one of: all, build, merge'],
+    [
+      { runners: 'linux/mips=box' },
+      'Input "runners": unknown platform "linux/mips"; use linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le, linux/s390x or linux/riscv64'
+    ],
+    [
+      { runners: 'arm64=box' },
+      'Input "runners": "arm64" is not a valid name; use a platform such as linux/arm64'
+    ],
+    [
+      { runners: 'linux/arm64=self hosted' },
+      'Input "runners": "self hosted" is not a runner label list for linux/arm64; use labels of letters, digits, _ . -, separated by commas (e.g. linux/arm64=self-hosted,jetson)'
+    ],
+    [{ force: 'maybe' }, 'Input "force": "maybe" is not a boolean; use true or false']
   ])('%j', (values, message) => {
     expect(() => read(values)).toThrow(message)
   })

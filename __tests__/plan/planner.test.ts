@@ -20,6 +20,7 @@ const ctx: PlanContext = {
   },
   created: '2026-11-23T12:00:00.000Z',
   runId: '42-1',
+  workflowRun: '',
   fileTests: []
 }
 
@@ -212,6 +213,54 @@ describe('planBuild: tags', () => {
     expect([p.push, p.pushBlocked]).toEqual([
       false,
       'a pull request builds and tests, and never pushes'
+    ])
+  })
+})
+
+describe('planBuild: modes', () => {
+  it('names a staging tag per cell after the workflow run (and the tag suffix)', () => {
+    const p = plan(
+      { distros: 'humble', mode: 'build', push: 'true', 'tag-suffix': '-cuda' },
+      { workflowRun: '123456' }
+    )
+    expect(p.mode).toBe('build')
+    expect(p.cells.map(c => c.stageTag)).toEqual([
+      'acme/robot:rma-stage-123456-humble-amd64-cuda',
+      'acme/robot:rma-stage-123456-humble-arm64-cuda'
+    ])
+  })
+
+  it.each(['build', 'merge'])('refuses mode %s without GITHUB_RUN_ID', mode => {
+    expect(() => plan({ distros: 'humble', mode, push: 'true' })).toThrow(
+      `Input "mode": mode ${mode} needs GITHUB_RUN_ID (set by GitHub Actions in every job): the build slices and the merge job find each other by it`
+    )
+  })
+
+  it('says in the plan what a build slice does', () => {
+    const p = plan({ distros: 'humble', mode: 'build', push: 'true' }, { workflowRun: '7' })
+    expect(renderPlan(p)).toContain(
+      'mode build: each tested cell is pushed under a staging tag only (e.g. acme/robot:rma-stage-7-humble-amd64)'
+    )
+  })
+})
+
+describe('planMatrix: runners', () => {
+  it('maps platforms to the runners input, one label or several', () => {
+    const { config } = readConfig(
+      source({
+        image: 'acme/robot',
+        distros: 'humble',
+        platforms: 'linux/amd64,linux/arm64,linux/arm/v7',
+        'base-image': 'acme/ros:{distro}',
+        runners: 'linux/arm64=self-hosted,jetson\nlinux/amd64=big-runner'
+      }),
+      { today: TODAY }
+    )
+    const m = planMatrix(planBuild(config, ctx), config.runners)
+    expect(m.include.map(e => [e.platform, e.runner])).toEqual([
+      ['linux/amd64', 'big-runner'],
+      ['linux/arm64', ['self-hosted', 'jetson']],
+      ['linux/arm/v7', 'ubuntu-24.04']
     ])
   })
 })

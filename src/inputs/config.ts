@@ -12,6 +12,7 @@ import {
   parseChoice,
   parseInteger,
   LABEL_KEY,
+  PLATFORM_KEY,
   parseKeyValues,
   parseLines,
   parseList
@@ -29,11 +30,14 @@ export const DEFAULT_BUILDX_VERSION = '>=0.13.0'
 export const DEFAULT_QEMU_IMAGE = 'docker.io/tonistiigi/binfmt:qemu-v10.2.3-68'
 export const NETWORKS = ['default', 'host', 'none'] as const
 export const DRIVERS = ['docker', 'docker-container'] as const
+/** all: one job does everything; build: this job's slice, staged; merge: publish the staged slices */
+export const MODES = ['all', 'build', 'merge'] as const
 /** Build args the action sets itself for every cell. */
 export const RESERVED_BUILD_ARGS = ['BASE_IMAGE', 'ROS_DISTRO'] as const
 
 export type Network = (typeof NETWORKS)[number]
 export type Driver = (typeof DRIVERS)[number]
+export type Mode = (typeof MODES)[number]
 
 export interface DistroRequest {
   readonly name: string
@@ -42,6 +46,7 @@ export interface DistroRequest {
 }
 
 export interface Config {
+  readonly mode: Mode
   readonly distros: readonly DistroRequest[]
   readonly platforms: readonly string[]
   readonly image: ImageRef
@@ -69,6 +74,8 @@ export interface Config {
   readonly failFast: boolean
   /** null: as many as the runner has CPUs (resolved by the caller) */
   readonly maxParallel: number | null
+  /** Runner labels per platform for the matrix output (over the GitHub-hosted defaults) */
+  readonly runners: readonly (readonly [string, readonly string[]])[]
   readonly network: Network
   /** Always pull the base images (--pull), so the build uses what the registry holds */
   readonly pull: boolean
@@ -77,6 +84,8 @@ export interface Config {
   /** Longest wait between two tries, seconds */
   readonly retryMaxDelay: number
   readonly dryRun: boolean
+  /** Rebuild and retest every cell even when its published image was made from the same inputs */
+  readonly force: boolean
   readonly buildxVersion: string
   readonly buildxUrl: string
   readonly builder: string
@@ -149,8 +158,10 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
       `${quote(tagSuffix)} is not valid; use letters, digits, _ . - (e.g. -cuda)`
     )
   }
+  const mode = parseChoice(Inputs.Mode, text(Inputs.Mode), MODES, 'all')
   const latestDistro = line(Inputs.LatestDistro).toLowerCase()
-  if (latestDistro !== '' && !distros.some(d => d.name === latestDistro)) {
+  // a build slice holds some of the distros only; the merge job checks latest-distro
+  if (latestDistro !== '' && mode !== 'build' && !distros.some(d => d.name === latestDistro)) {
     throw new InputError(
       Inputs.LatestDistro,
       `${quote(latestDistro)} is not one of the distros being built (${distros.map(d => d.name).join(', ')})`
@@ -198,7 +209,12 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
     throw new InputError(Inputs.BuildxUrl, `${quote(buildxUrl)} is not an http(s) URL`)
   }
 
+  const runners = parseKeyValues(Inputs.Runners, text(Inputs.Runners), PLATFORM_KEY).map(
+    ([platform, value]) => readRunner(platform, value)
+  )
+
   const config: Config = {
+    mode,
     distros,
     platforms,
     image,
@@ -230,11 +246,13 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
       text(Inputs.MaxParallel).trim() === ''
         ? null
         : parseInteger(Inputs.MaxParallel, text(Inputs.MaxParallel), 1, 1, 64),
+    runners,
     network: parseChoice(Inputs.Network, text(Inputs.Network), NETWORKS, 'default'),
     pull: parseBoolean(Inputs.Pull, text(Inputs.Pull), true),
     retryAttempts: parseInteger(Inputs.RetryAttempts, text(Inputs.RetryAttempts), 4, 1, 30),
     retryMaxDelay: parseInteger(Inputs.RetryMaxDelay, text(Inputs.RetryMaxDelay), 30, 1, 600),
     dryRun: parseBoolean(Inputs.DryRun, text(Inputs.DryRun), false),
+    force: parseBoolean(Inputs.Force, text(Inputs.Force), false),
     buildxVersion,
     buildxUrl,
     builder,
@@ -338,6 +356,27 @@ function readPlatforms(
     warnings.push(`${message}; building it anyway from your base-image.`)
   }
   return platforms
+}
+
+const RUNNER_LABEL = /^[A-Za-z0-9][\w.-]{0,99}$/
+
+/** `linux/arm64=self-hosted,jetson`: the labels a platform's matrix entries run on. */
+function readRunner(platform: string, value: string): [string, string[]] {
+  const info = findPlatform(platform)
+  if (info === undefined) {
+    throw new InputError(
+      Inputs.Runners,
+      `unknown platform ${quote(platform)}; use linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le, linux/s390x or linux/riscv64`
+    )
+  }
+  const labels = parseList(value)
+  if (labels.length === 0 || labels.some(l => !RUNNER_LABEL.test(l))) {
+    throw new InputError(
+      Inputs.Runners,
+      `${quote(value)} is not a runner label list for ${info.platform}; use labels of letters, digits, _ . -, separated by commas (e.g. linux/arm64=self-hosted,jetson)`
+    )
+  }
+  return [info.platform, labels]
 }
 
 function readImage(value: string): ImageRef {

@@ -3,6 +3,7 @@
  * input reader all follow it; nothing else spells an input name.
  */
 export const Inputs = {
+  Mode: 'mode',
   Distros: 'distros',
   Platforms: 'platforms',
   Image: 'image',
@@ -24,11 +25,13 @@ export const Inputs = {
   RosChecks: 'ros-checks',
   FailFast: 'fail-fast',
   MaxParallel: 'max-parallel',
+  Runners: 'runners',
   Network: 'network',
   Pull: 'pull',
   RetryAttempts: 'retry-attempts',
   RetryMaxDelay: 'retry-max-delay',
   DryRun: 'dry-run',
+  Force: 'force',
   BuildxVersion: 'buildx-version',
   BuildxUrl: 'buildx-url',
   Builder: 'builder',

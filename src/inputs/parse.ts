@@ -76,6 +76,11 @@ export const BUILD_ARG_KEY: KeyRule = {
   valid: 'use letters, digits and _ (not starting with a digit)'
 }
 
+export const PLATFORM_KEY: KeyRule = {
+  pattern: /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/,
+  valid: 'use a platform such as linux/arm64'
+}
+
 export const LABEL_KEY: KeyRule = {
   pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]*$/,
   valid: 'use letters, digits and . _ - / (e.g. org.opencontainers.image.vendor)'

@@ -8,9 +8,15 @@ import type { Config } from '../inputs/config.js'
 import { InputError } from '../inputs/errors.js'
 import { Inputs, States } from '../inputs/names.js'
 import type { Cell, Plan } from '../plan/planner.js'
-import { publishDistro } from '../publish/publish.js'
+import {
+  publishDistro,
+  stageCell,
+  type PublishOptions,
+  type Published
+} from '../publish/publish.js'
+import { collectSlice } from './merge.js'
 import { loginRegistry } from '../publish/reference.js'
-import type { CellResult, DistroResult, RunResults } from '../report/results.js'
+import { cellOk, type CellResult, type DistroResult, type RunResults } from '../report/results.js'
 import { errorMessage, type Runtime } from '../runtime.js'
 import { decideBuildx, installBuildx, type ToolCache } from '../tooling/buildx.js'
 import { Docker } from '../tooling/docker.js'
@@ -18,7 +24,10 @@ import type { Exec } from '../tooling/exec.js'
 import { ensureEmulation, type ReadText } from '../tooling/qemu.js'
 import { runCell } from './cell.js'
 import { runPool } from './pool.js'
-import { baseNeeds, checkBases } from './preflight.js'
+import { baseNeeds, checkBases, type BaseDigests } from './preflight.js'
+import { findUnchanged, type Reuse } from './unchanged.js'
+import { fingerprint, fingerprintLabels, type Fingerprint } from '../plan/fingerprint.js'
+import { hashContext } from '../tooling/context.js'
 
 export interface PipelineDeps {
   readonly rt: Runtime
@@ -86,35 +95,39 @@ export async function runPipeline(
         log: m => rt.info(m)
       })
     }
-    if (config.driver === 'docker-container') {
-      if (config.builder !== '') {
-        rt.warning(
-          `builder "${config.builder}" is not used: driver docker-container creates a builder of its own.`
-        )
-      }
-      builder = `rma-${d.runTag}`
-      // remembered before it exists: a half-created builder is removed too
-      cleanup.builder = builder
-      remember()
-      const args = ['buildx', 'create', '--name', builder, '--driver', 'docker-container']
-      if (config.network === 'host') args.push('--driver-opt', 'network=host')
-      const r = await docker.run([...args, '--bootstrap'])
-      if (r.code !== 0)
-        throw new Error(`Creating the docker-container builder failed: ${r.stderr.trim()}`)
-      rt.info(`Created builder ${builder} (docker-container driver); the post step removes it`)
+    if (plan.mode === 'merge') {
+      rt.info('mode merge: nothing is built here, so no builder and no QEMU are set up')
     } else {
-      rt.info(`Using builder ${builder || '(current)'}`)
+      if (config.driver === 'docker-container') {
+        if (config.builder !== '') {
+          rt.warning(
+            `builder "${config.builder}" is not used: driver docker-container creates a builder of its own.`
+          )
+        }
+        builder = `rma-${d.runTag}`
+        // remembered before it exists: a half-created builder is removed too
+        cleanup.builder = builder
+        remember()
+        const args = ['buildx', 'create', '--name', builder, '--driver', 'docker-container']
+        if (config.network === 'host') args.push('--driver-opt', 'network=host')
+        const r = await docker.run([...args, '--bootstrap'])
+        if (r.code !== 0)
+          throw new Error(`Creating the docker-container builder failed: ${r.stderr.trim()}`)
+        rt.info(`Created builder ${builder} (docker-container driver); the post step removes it`)
+      } else {
+        rt.info(`Using builder ${builder || '(current)'}`)
+      }
+      const emulated = [...new Set(plan.cells.filter(c => c.emulated).map(c => c.platform))]
+      const native = [...new Set(plan.cells.filter(c => !c.emulated).map(c => c.platform))]
+      await ensureEmulation(
+        [...native, ...emulated],
+        d.hostPlatform,
+        config.qemuImage,
+        d.exec,
+        d.readText,
+        m => rt.info(m)
+      )
     }
-    const emulated = [...new Set(plan.cells.filter(c => c.emulated).map(c => c.platform))]
-    const native = [...new Set(plan.cells.filter(c => !c.emulated).map(c => c.platform))]
-    await ensureEmulation(
-      [...native, ...emulated],
-      d.hostPlatform,
-      config.qemuImage,
-      d.exec,
-      d.readText,
-      m => rt.info(m)
-    )
   })
 
   if (config.username !== '') {
@@ -125,8 +138,18 @@ export async function runPipeline(
     rt.info(`Logged in to ${registry} as ${config.username}`)
   }
 
+  const publishOptions = {
+    docker,
+    image: plan.image,
+    platforms: plan.platforms,
+    log: (m: string) => rt.info(m),
+    warn: (m: string) => rt.warning(m)
+  }
+  if (plan.mode === 'merge') return mergeSlices(plan, publishOptions, rt, started)
+
+  let dockerfile = ''
+  let bases: BaseDigests = new Map()
   await rt.group('Preflight: base images hold every platform', async () => {
-    let dockerfile: string
     try {
       dockerfile = await readFile(config.file, 'utf8')
     } catch {
@@ -141,11 +164,41 @@ export async function runPipeline(
     } catch (error) {
       throw new InputError(Inputs.File, `${config.file}: ${errorMessage(error)}`)
     }
-    await checkBases(needs, docker, m => rt.info(m))
+    bases = await checkBases(needs, docker, m => rt.info(m))
   })
 
-  // Emulated cells are the slowest: start them first.
-  const order = [...plan.cells].sort((a, b) => Number(b.emulated) - Number(a.emulated))
+  // What each cell's image is made from: recorded on it, and compared with what is published.
+  const contextHash = await hashContext(config.context)
+  const fingerprints = new Map<string, Fingerprint>()
+  for (const cell of plan.cells) {
+    fingerprints.set(
+      cell.id,
+      fingerprint(cell, bases.get(cell.id) ?? [], {
+        dockerfile,
+        contextHash,
+        userLabels: config.labels
+      })
+    )
+  }
+  let reuse = new Map<string, Reuse>()
+  if (plan.push && !config.force) {
+    await rt.group('Skip unchanged: compare with the published images', async () => {
+      reuse = await findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, docker, m =>
+        rt.info(m)
+      )
+    })
+  } else if (plan.push) {
+    rt.info('force: every cell is rebuilt and retested, even when its published image is unchanged')
+  }
+
+  // Emulated cells are the slowest: start them first. Unchanged cells are not built at all.
+  const order = plan.cells
+    .filter(c => !reuse.has(c.id))
+    .map(c => ({
+      ...c,
+      labels: [...c.labels, ...fingerprintLabels(fingerprints.get(c.id) as Fingerprint)]
+    }))
+    .sort((a, b) => Number(b.emulated) - Number(a.emulated))
   const done = new Map<string, CellResult>()
   const distros = new Map<string, DistroResult>()
   const publishing: Promise<void>[] = []
@@ -175,7 +228,8 @@ export async function runPipeline(
   }
   const limit = config.maxParallel ?? rt.cpus
   rt.info(
-    `Running ${plan.cells.length} cells, ${limit} at a time${config.failFast ? ', fail-fast' : ''}`
+    `Running ${order.length} cells, ${limit} at a time${config.failFast ? ', fail-fast' : ''}` +
+      (reuse.size > 0 ? ` (${reuse.size} unchanged, reused)` : '')
   )
 
   const onDistroDone = (distro: string): void => {
@@ -183,7 +237,7 @@ export async function runPipeline(
     if (manifest === undefined) return
     const cells = manifest.cells.map(id => plan.cells.find(c => c.id === id) as Cell)
     const results = cells.map(c => done.get(c.id) as CellResult)
-    const bad = results.filter(r => r.status !== 'passed')
+    const bad = results.filter(r => !cellOk(r.status))
     if (bad.length > 0) {
       distros.set(distro, {
         distro,
@@ -206,14 +260,18 @@ export async function runPipeline(
       })
       return
     }
+    if (plan.mode === 'build') {
+      publishing.push(
+        stageDistro(cells, results, publishOptions).then(staged => {
+          distros.set(distro, staged.distro)
+          for (const [id, pushed] of staged.pushed)
+            done.set(id, { ...(done.get(id) as CellResult), pushed })
+        })
+      )
+      return
+    }
     publishing.push(
-      publishDistro(manifest, cells, results, {
-        docker,
-        image: plan.image,
-        platforms: plan.platforms,
-        log: m => rt.info(m),
-        warn: m => rt.warning(m)
-      }).then(p => {
+      publishDistro(manifest, cells, results, publishOptions).then(p => {
         distros.set(distro, p.distro)
         for (const [id, pushed] of p.pushed)
           done.set(id, { ...(done.get(id) as CellResult), pushed })
@@ -226,6 +284,22 @@ export async function runPipeline(
     const manifest = plan.manifests.find(m => m.distro === result.distro)
     if (manifest?.cells.every(id => done.has(id))) onDistroDone(result.distro)
     return result
+  }
+
+  for (const cell of plan.cells) {
+    const found = reuse.get(cell.id)
+    if (found === undefined) continue
+    finish({
+      id: cell.id,
+      distro: cell.distro,
+      platform: cell.platform,
+      emulated: cell.emulated,
+      status: 'unchanged',
+      buildSeconds: 0,
+      testSeconds: 0,
+      tests: [],
+      reused: found
+    })
   }
 
   await runPool(
@@ -275,6 +349,83 @@ export async function runPipeline(
   return {
     cells: plan.cells.map(c => done.get(c.id) as CellResult),
     distros: plan.manifests.map(m => distros.get(m.distro) as DistroResult),
+    seconds: Math.round((Date.now() - started) / 100) / 10
+  }
+}
+
+/** mode build: stage every cell of a distro that passed here; the merge job publishes them. */
+async function stageDistro(
+  cells: readonly Cell[],
+  results: readonly CellResult[],
+  o: PublishOptions
+): Promise<Published> {
+  const pushed = new Map<string, { tag: string; digest: string }>()
+  const distro = cells[0].distro
+  try {
+    for (const cell of cells) {
+      pushed.set(
+        cell.id,
+        await stageCell(cell, results.find(r => r.id === cell.id) as CellResult, o)
+      )
+    }
+    return {
+      distro: { distro, status: 'staged', tags: [...pushed.values()].map(p => p.tag) },
+      pushed
+    }
+  } catch (error) {
+    return {
+      distro: {
+        distro,
+        status: 'publish failed',
+        tags: [],
+        reason: `staging failed: ${errorMessage(error)}`
+      },
+      pushed
+    }
+  }
+}
+
+/** mode merge: collect the staged slices, then publish each distro whose slices are all there. */
+async function mergeSlices(
+  plan: Plan,
+  o: PublishOptions,
+  rt: Runtime,
+  started: number
+): Promise<RunResults> {
+  const cells = new Map<string, CellResult>()
+  await rt.group('Merge: the slices staged by the build jobs of this workflow run', async () => {
+    const found = await Promise.all(plan.cells.map(c => collectSlice(c, plan.image, o.docker)))
+    for (const r of found) {
+      cells.set(r.id, r)
+      rt.info(
+        r.status === 'passed'
+          ? `${r.id}: ${r.reused?.from} ${r.reused?.digest}`
+          : `${r.id}: ${r.failure}`
+      )
+    }
+  })
+  const distros = await Promise.all(
+    plan.manifests.map(async (manifest): Promise<DistroResult> => {
+      const mine = manifest.cells.map(id => plan.cells.find(c => c.id === id) as Cell)
+      const results = mine.map(c => cells.get(c.id) as CellResult)
+      const bad = results.filter(r => !cellOk(r.status))
+      if (bad.length > 0) {
+        return {
+          distro: manifest.distro,
+          status: 'failed',
+          tags: [],
+          reason: `not published: ${bad.map(b => `${b.id} missing or wrong`).join(', ')}`
+        }
+      }
+      const p = await publishDistro(manifest, mine, results, o)
+      for (const [id, pushed] of p.pushed)
+        cells.set(id, { ...(cells.get(id) as CellResult), pushed })
+      return p.distro
+    })
+  )
+  return {
+    cells: plan.cells.map(c => cells.get(c.id) as CellResult),
+    distros,
     seconds: Math.round((Date.now() - started) / 100) / 10
   }
 }

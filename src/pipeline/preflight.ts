@@ -5,7 +5,8 @@
  */
 import type { Cell } from '../plan/planner.js'
 import { resolveBaseImages } from '../tooling/dockerfile.js'
-import { formatPlatform, type Docker } from '../tooling/docker.js'
+import { formatPlatform, type Docker, type PlatformEntry } from '../tooling/docker.js'
+import type { BaseDigest } from '../plan/fingerprint.js'
 import { errorMessage } from '../runtime.js'
 
 export interface BaseNeed {
@@ -41,28 +42,38 @@ export function baseNeeds(
   return [...needs.values()]
 }
 
-/** The platforms an image has: from its registry, or from the local engine when it is only local. */
-async function platformsOf(docker: Docker, image: string): Promise<string[]> {
+/** The platforms an image has, with digests: from its registry, or the local engine when it is only local. */
+async function entriesOf(docker: Docker, image: string): Promise<PlatformEntry[]> {
   try {
-    return (await docker.remotePlatforms(image)).platforms
+    return (await docker.remotePlatforms(image)).entries
   } catch (remoteError) {
     try {
       const local = await docker.inspectImage(image)
-      return [formatPlatform(local.os, local.architecture, local.variant)]
+      return [
+        {
+          platform: formatPlatform(local.os, local.architecture, local.variant),
+          digest: `local:${local.id}`
+        }
+      ]
     } catch {
       throw new Error(`Base image ${image} cannot be inspected: ${errorMessage(remoteError)}`)
     }
   }
 }
 
+/** Per cell id, the digests of the bases it builds from (in Dockerfile order). */
+export type BaseDigests = Map<string, BaseDigest[]>
+
 export async function checkBases(
   needs: readonly BaseNeed[],
   docker: Docker,
   log: (message: string) => void
-): Promise<void> {
+): Promise<BaseDigests> {
   const problems: string[] = []
+  const digests: BaseDigests = new Map()
   for (const need of needs) {
-    const has = await platformsOf(docker, need.image)
+    const entries = await entriesOf(docker, need.image)
+    const has = entries.map(e => e.platform)
     const missing = [...need.platforms.keys()].filter(p => !has.includes(p))
     log(
       `${need.image}: has ${has.join(', ')}${missing.length ? `; MISSING ${missing.join(', ')}` : ''}`
@@ -72,6 +83,13 @@ export async function checkBases(
       problems.push(
         `base image ${need.image} has ${has.join(', ')} only; missing ${missing.join(', ')} (needed by ${cells.join(', ')})`
       )
+      continue
+    }
+    for (const [platform, ids] of need.platforms) {
+      const digest = entries.find(e => e.platform === platform)?.digest ?? ''
+      for (const id of ids) {
+        digests.set(id, [...(digests.get(id) ?? []), { image: need.image, digest }])
+      }
     }
   }
   if (problems.length > 0) {
@@ -79,4 +97,5 @@ export async function checkBases(
       `Preflight: ${problems.join('; ')}. Nothing was built: drop those platforms or use a multi-arch base such as ros:<distro>-ros-base.`
     )
   }
+  return digests
 }

@@ -1,5 +1,5 @@
 /** Config -> Plan. Pure and deterministic: the same config and context give the same plan. */
-import { fillDistro, type Config } from '../inputs/config.js'
+import { fillDistro, type Config, type Mode } from '../inputs/config.js'
 import type { RosVersion } from '../ros/catalog.js'
 import { findPlatform, type PlatformInfo } from '../ros/platforms.js'
 import { builtinChecks } from '../smoke/builtin.js'
@@ -28,6 +28,8 @@ export interface Cell {
   readonly localTag: string
   /** The arch-specific tag the tested image is pushed under */
   readonly pushTag: string
+  /** mode build/merge: the tag a slice stages its tested image under for the merge job */
+  readonly stageTag: string
   /** Labels set on the image */
   readonly labels: readonly (readonly [string, string])[]
   readonly tests: readonly SmokeTest[]
@@ -46,6 +48,7 @@ export interface Manifest {
 }
 
 export interface Plan {
+  readonly mode: Mode
   readonly image: string
   readonly registry: string
   readonly push: boolean
@@ -68,6 +71,8 @@ export interface PlanContext {
   readonly created: string
   /** Tells concurrent runs on one Docker engine apart (GITHUB_RUN_ID etc.) */
   readonly runId: string
+  /** GITHUB_RUN_ID: the build slices and the merge job of one workflow run share it */
+  readonly workflowRun: string
   /** Tests from smoke-test-file, already parsed */
   readonly fileTests: readonly SmokeTest[]
 }
@@ -75,6 +80,12 @@ export interface PlanContext {
 export const LOCAL_REPOSITORY = 'ros-multiarch-local'
 
 export function planBuild(config: Config, ctx: PlanContext): Plan {
+  if (config.mode !== 'all' && !/^[0-9]{1,20}$/.test(ctx.workflowRun)) {
+    throw new InputError(
+      Inputs.Mode,
+      `mode ${config.mode} needs GITHUB_RUN_ID (set by GitHub Actions in every job): the build slices and the merge job find each other by it`
+    )
+  }
   const userTests = [...lineTests(config.smokeTests, config.smokeTimeout), ...ctx.fileTests]
   const name = config.image.name
   const run = runKind(ctx.git)
@@ -135,6 +146,7 @@ export function planBuild(config: Config, ctx: PlanContext): Plan {
         ],
         localTag: `${LOCAL_REPOSITORY}/${config.image.path}:${id}${ctx.runId ? `-${ctx.runId}` : ''}`,
         pushTag: `${name}:${archTag(tags[0], info.short)}`,
+        stageTag: `${name}:${stageTag(ctx.workflowRun, id, config.tagSuffix)}`,
         labels,
         tests: [
           ...builtinChecks({
@@ -158,6 +170,7 @@ export function planBuild(config: Config, ctx: PlanContext): Plan {
   }
   const blocked = config.push && run.kind === 'pull-request'
   return {
+    mode: config.mode,
     image: name,
     registry: config.image.registry,
     push: config.push && !blocked,
@@ -180,19 +193,39 @@ export interface MatrixEntry {
   readonly distro: string
   readonly platform: string
   readonly arch: string
-  readonly runner: string
+  /** For runs-on: one label, or several (a self-hosted runner's labels) */
+  readonly runner: string | readonly string[]
 }
 
-/** A value for `strategy.matrix: ${{ fromJSON(...) }}`: one include entry per cell. */
-export function planMatrix(plan: Plan): { include: MatrixEntry[] } {
+/**
+ * A value for `strategy.matrix: ${{ fromJSON(...) }}`: one include entry per cell, with the label
+ * of a runner that runs its platform natively (the runners input first, then GitHub's own).
+ */
+export function planMatrix(
+  plan: Plan,
+  runners: readonly (readonly [string, readonly string[]])[] = []
+): { include: MatrixEntry[] } {
+  const runnerOf = (platform: string): string | readonly string[] => {
+    const labels = runners.find(([p]) => p === platform)?.[1]
+    if (labels !== undefined) return labels.length === 1 ? labels[0] : labels
+    return DEFAULT_RUNNERS[platform] ?? FALLBACK_RUNNER
+  }
   return {
     include: plan.cells.map(c => ({
       distro: c.distro,
       platform: c.platform,
       arch: c.arch,
-      runner: DEFAULT_RUNNERS[c.platform] ?? FALLBACK_RUNNER
+      runner: runnerOf(c.platform)
     }))
   }
+}
+
+/** Staging tags start with this; they are named after the workflow run and the cell. */
+export const STAGE_PREFIX = 'rma-stage'
+
+/** The tag a build slice stages a cell under: rma-stage-<run id>-<cell id><suffix>. */
+export function stageTag(workflowRun: string, cellId: string, suffix: string): string {
+  return `${STAGE_PREFIX}-${workflowRun || 'local'}-${cellId}${suffix}`.slice(0, 128)
 }
 
 /** The arch tag of a cell: the distro's first tag and the architecture, within the 128 limit. */

@@ -34,5 +34,12 @@ export function renderPlan(plan: Plan): string {
     ['distro', 'tags', 'from cells'],
     plan.manifests.map(m => [m.distro, m.tags.join(', '), m.cells.join(', ')])
   )
-  return `${header}\n\n${cells}\n\n${manifests}`
+  const example = plan.cells[0]?.stageTag ?? ''
+  const mode =
+    plan.mode === 'build'
+      ? `\n\nmode build: each tested cell is pushed under a staging tag only (e.g. ${example}); the merge job publishes the tags above.`
+      : plan.mode === 'merge'
+        ? '\n\nmode merge: nothing is built; the tags above are published from the slices the build jobs staged.'
+        : ''
+  return `${header}\n\n${cells}\n\n${manifests}${mode}`
 }

@@ -4,7 +4,7 @@
  * back from the registry to check it holds exactly the planned platforms.
  */
 import type { Cell, Manifest } from '../plan/planner.js'
-import type { CellResult, DistroResult } from '../report/results.js'
+import { cellOk, type CellResult, type DistroResult } from '../report/results.js'
 import { indexPlatforms, type Docker } from '../tooling/docker.js'
 import { errorMessage } from '../runtime.js'
 
@@ -37,8 +37,15 @@ export async function publishDistro(
   const pushed = new Map<string, { tag: string; digest: string }>()
   let tagsMoved = false
   try {
+    // An unchanged cell's image is already in the repository: it keeps the arch tag it was
+    // pushed under (buildx cannot re-tag a single image without wrapping it in an index).
+    const reused = new Map<string, string>()
     for (const cell of cells) {
       const result = results.find(r => r.id === cell.id)
+      if (result !== undefined && cellOk(result.status) && result.reused !== undefined) {
+        reused.set(cell.id, result.reused.digest)
+        continue
+      }
       if (result?.status !== 'passed' || result.imageId === undefined) {
         throw new Error(`cell ${cell.id} did not pass`)
       }
@@ -54,7 +61,25 @@ export async function publishDistro(
       o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${digest}`)
       pushed.set(cell.id, { tag: cell.pushTag, digest })
     }
-    const digests = cells.map(c => pushed.get(c.id)?.digest ?? '')
+    const digests = cells.map(c => reused.get(c.id) ?? pushed.get(c.id)?.digest ?? '')
+    if (reused.size === cells.length) {
+      const same = await alreadyPublished(manifest, digests, o)
+      if (same !== undefined) {
+        o.log(
+          `Unchanged: ${manifest.tags.join(', ')} already hold this index (${same}); nothing pushed`
+        )
+        return {
+          distro: {
+            distro: manifest.distro,
+            status: 'published',
+            tags: manifest.tags,
+            digest: same,
+            unchanged: true
+          },
+          pushed
+        }
+      }
+    }
     tagsMoved = true
     await o.docker.createIndex(
       manifest.tags,
@@ -63,7 +88,7 @@ export async function publishDistro(
     )
     const raw = await o.docker.inspectRaw(manifest.tags[0])
     const entries = indexDigests(raw)
-    if (JSON.stringify([...entries].sort()) !== JSON.stringify([...digests].sort())) {
+    if (!sameSet(entries, digests)) {
       throw new Error(
         `${manifest.tags[0]} does not hold the images just pushed (another run published over it?)`
       )
@@ -99,6 +124,52 @@ export async function publishDistro(
       pushed
     }
   }
+}
+
+/**
+ * mode build: stage a tested cell under its staging tag for the merge job (the tag is pushed only
+ * after the cell's tests passed). A reused image is staged as a one-entry index pointing at it.
+ */
+export async function stageCell(
+  cell: Cell,
+  result: CellResult,
+  o: PublishOptions
+): Promise<{ tag: string; digest: string }> {
+  if (result.reused !== undefined) {
+    await o.docker.createIndex([cell.stageTag], [`${o.image}@${result.reused.digest}`])
+    o.log(`Staged ${cell.stageTag} (${cell.platform}): the unchanged image ${result.reused.digest}`)
+    return { tag: cell.stageTag, digest: result.reused.digest }
+  }
+  if (result.imageId === undefined) throw new Error(`cell ${cell.id} has no tested image`)
+  await o.docker.tag(result.imageId, cell.stageTag)
+  const digest = await o.docker.push(cell.stageTag)
+  const config = configDigest(await o.docker.inspectRaw(`${o.image}@${digest}`))
+  if (config !== result.imageId) {
+    throw new Error(
+      `${cell.stageTag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${result.imageId}`
+    )
+  }
+  o.log(`Staged ${cell.stageTag} (${cell.platform}) ${digest}`)
+  return { tag: cell.stageTag, digest }
+}
+
+/** The index digest when every tag already holds one index of exactly these images. */
+async function alreadyPublished(
+  manifest: Manifest,
+  digests: readonly string[],
+  o: PublishOptions
+): Promise<string | undefined> {
+  const held = await Promise.all(
+    manifest.tags.map(t => o.docker.remoteDigest(t).catch(() => undefined))
+  )
+  const first = held[0]
+  if (first === undefined || held.some(h => h !== first)) return undefined
+  const entries = indexDigests(await o.docker.inspectRaw(manifest.tags[0]))
+  return sameSet(entries, digests) ? first : undefined
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return JSON.stringify([...a].sort()) === JSON.stringify([...b].sort())
 }
 
 /** The config digest of a single-image manifest. */

@@ -1,7 +1,13 @@
 /** What a run did, cell by cell and distro by distro: the `results` output and the summary's source. */
 import type { TestResult } from '../smoke/runner.js'
 
-export type CellStatus = 'passed' | 'failed' | 'cancelled'
+/** unchanged: the published image was made from the same inputs; reused, not rebuilt or retested */
+export type CellStatus = 'passed' | 'unchanged' | 'failed' | 'cancelled'
+
+/** A cell whose image may be published. */
+export function cellOk(status: CellStatus): boolean {
+  return status === 'passed' || status === 'unchanged'
+}
 
 export interface CellResult {
   readonly id: string
@@ -21,9 +27,12 @@ export interface CellResult {
   readonly buildLog?: string
   /** Where the tested image went: the arch tag and the per-platform manifest digest */
   readonly pushed?: { readonly tag: string; readonly digest: string }
+  /** For an unchanged cell: the published image reused, and the tag it was found under */
+  readonly reused?: { readonly from: string; readonly digest: string }
 }
 
-export type DistroStatus = 'published' | 'tested' | 'failed' | 'publish failed'
+/** staged: mode build pushed this slice's cells under staging tags for the merge job */
+export type DistroStatus = 'published' | 'staged' | 'tested' | 'failed' | 'publish failed'
 
 export interface DistroResult {
   readonly distro: string
@@ -33,6 +42,8 @@ export interface DistroResult {
   /** Digest of the published index */
   readonly digest?: string
   readonly reason?: string
+  /** Published, and every tag already held this very index: nothing was pushed */
+  readonly unchanged?: boolean
 }
 
 export interface RunResults {
@@ -42,5 +53,5 @@ export interface RunResults {
 }
 
 export function failedCells(results: RunResults): CellResult[] {
-  return results.cells.filter(c => c.status !== 'passed')
+  return results.cells.filter(c => !cellOk(c.status))
 }

@@ -1,7 +1,7 @@
 /** The job summary of a real run: a distro x platform table, then the failures in detail. */
 import type { Plan } from '../plan/planner.js'
 import { escapeHtml } from './escape.js'
-import type { CellResult, RunResults } from './results.js'
+import { cellOk, type CellResult, type RunResults } from './results.js'
 
 /** GitHub keeps at most 1 MiB of summary per step; stay well below. */
 export const SUMMARY_LIMIT = 512 * 1024
@@ -16,6 +16,7 @@ export function formatSize(bytes: number | undefined): string {
 
 const ICON: Record<CellResult['status'], string> = {
   passed: '✅ passed',
+  unchanged: '♻️ unchanged',
   failed: '❌ failed',
   cancelled: '⏹️ cancelled'
 }
@@ -24,7 +25,9 @@ function cellHtml(c: CellResult | undefined): string {
   if (c === undefined) return '<td></td>'
   const lines = [
     ICON[c.status],
-    `build ${c.buildSeconds} s, tests ${c.testSeconds} s${c.emulated ? ' (emulated)' : ''}`,
+    c.reused
+      ? `${c.status === 'unchanged' ? 'reused from' : 'tested by its build job:'} <code>${escapeHtml(c.reused.from)}</code>`
+      : `build ${c.buildSeconds} s, tests ${c.testSeconds} s${c.emulated ? ' (emulated)' : ''}`,
     formatSize(c.size),
     c.pushed ? `<code>${escapeHtml(c.pushed.digest.slice(0, 19))}</code>` : ''
   ].filter(l => l !== '')
@@ -40,8 +43,10 @@ export function resultsSummary(plan: Plan, results: RunResults): string {
     const d = results.distros.find(x => x.distro === m.distro)
     const published =
       d?.status === 'published'
-        ? `${d.tags.map(t => `<code>${escapeHtml(t)}</code>`).join('<br>')}<br><code>${escapeHtml(d.digest ?? '')}</code>`
-        : escapeHtml(d?.status === 'tested' ? 'tested, push off' : (d?.reason ?? d?.status ?? ''))
+        ? `${d.unchanged ? 'unchanged, already published:<br>' : ''}${d.tags.map(t => `<code>${escapeHtml(t)}</code>`).join('<br>')}<br><code>${escapeHtml(d.digest ?? '')}</code>`
+        : d?.status === 'staged'
+          ? `staged for the merge job:<br>${d.tags.map(t => `<code>${escapeHtml(t)}</code>`).join('<br>')}`
+          : escapeHtml(d?.status === 'tested' ? 'tested, push off' : (d?.reason ?? d?.status ?? ''))
     return `<tr><td>${escapeHtml(m.distro)}</td>${cells.join('')}<td>${published}</td></tr>`
   })
   const failures = results.cells
@@ -60,9 +65,11 @@ export function resultsSummary(plan: Plan, results: RunResults): string {
         `${failedTests.join('\n')}${log}\n</details>`
       )
     })
-  const passed = results.cells.filter(c => c.status === 'passed').length
+  const passed = results.cells.filter(c => cellOk(c.status)).length
+  const unchanged = results.cells.filter(c => c.status === 'unchanged').length
+  const kept = unchanged > 0 ? ` (${unchanged} unchanged: reused, not rebuilt)` : ''
   const html =
-    `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed in ${results.seconds} s</h2>\n` +
+    `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed${kept} in ${results.seconds} s</h2>\n` +
     `<table>${head}\n${rows.join('\n')}\n</table>\n` +
     (failures.length ? `<h3>Failures</h3>\n${failures.join('\n')}\n` : '')
   if (html.length <= SUMMARY_LIMIT) return html

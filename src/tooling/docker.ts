@@ -54,23 +54,53 @@ export interface ImageInfo {
   readonly size: number
 }
 
+export interface PlatformEntry {
+  /** os/arch[/variant] */
+  readonly platform: string
+  /** The platform's manifest digest */
+  readonly digest: string
+}
+
 export interface PlatformList {
   /** What the reference points at: a multi-platform index or a single image */
   readonly kind: 'index' | 'image'
-  /** os/arch[/variant] of each entry; attestation entries (unknown/unknown) are left out */
-  readonly platforms: string[]
+  /** One per platform; attestation entries (unknown/unknown) are left out */
+  readonly entries: PlatformEntry[]
+}
+
+interface RawIndex {
+  manifests?: {
+    digest: string
+    platform?: { os?: string; architecture?: string; variant?: string }
+  }[]
+}
+
+/** Platforms and digests of an index from `imagetools inspect --raw`, without attestation manifests. */
+export function indexEntries(raw: string): PlatformEntry[] | null {
+  const doc = JSON.parse(raw) as RawIndex
+  if (!Array.isArray(doc.manifests)) return null
+  return doc.manifests
+    .filter(m => m.platform !== undefined)
+    .filter(m => m.platform?.os !== 'unknown' && m.platform?.architecture !== 'unknown')
+    .map(m => ({
+      platform: formatPlatform(
+        m.platform?.os ?? '',
+        m.platform?.architecture ?? '',
+        m.platform?.variant ?? ''
+      ),
+      digest: m.digest
+    }))
 }
 
 /** Platforms of an index from `imagetools inspect --raw`, without attestation manifests. */
 export function indexPlatforms(raw: string): string[] | null {
-  const doc = JSON.parse(raw) as {
-    manifests?: { platform?: { os?: string; architecture?: string; variant?: string } }[]
-  }
-  if (!Array.isArray(doc.manifests)) return null
-  return doc.manifests
-    .map(m => m.platform)
-    .filter(p => p !== undefined && p.os !== 'unknown' && p.architecture !== 'unknown')
-    .map(p => formatPlatform(p?.os ?? '', p?.architecture ?? '', p?.variant ?? ''))
+  return indexEntries(raw)?.map(e => e.platform) ?? null
+}
+
+/** What the action reads of an image config in a registry. */
+export interface RemoteConfig {
+  readonly platform: string
+  readonly labels: Readonly<Record<string, string>>
 }
 
 export function formatPlatform(os: string, architecture: string, variant: string): string {
@@ -156,28 +186,31 @@ export class Docker {
     }
   }
 
-  /** The platforms a registry reference holds. */
+  /** The platforms (and their digests) a registry reference holds. */
   async remotePlatforms(ref: string): Promise<PlatformList> {
-    const raw = await this.check(
-      `Inspecting ${ref} in its registry`,
-      ['buildx', 'imagetools', 'inspect', '--raw', ref],
-      'inspect'
-    )
-    const platforms = indexPlatforms(raw.stdout)
-    if (platforms !== null) return { kind: 'index', platforms }
-    const config = await this.check(
+    const raw = await this.inspectRaw(ref)
+    const entries = indexEntries(raw)
+    if (entries !== null) return { kind: 'index', entries }
+    const [config, digest] = await Promise.all([this.remoteConfig(ref), this.remoteDigest(ref)])
+    return { kind: 'image', entries: [{ platform: config.platform, digest }] }
+  }
+
+  /** The platform and labels of a single image in its registry. */
+  async remoteConfig(ref: string): Promise<RemoteConfig> {
+    const r = await this.check(
       `Reading the config of ${ref}`,
       ['buildx', 'imagetools', 'inspect', '--format', '{{json .Image}}', ref],
       'inspect'
     )
-    const image = JSON.parse(config.stdout) as {
+    const image = JSON.parse(r.stdout) as {
       os?: string
       architecture?: string
       variant?: string
+      config?: { Labels?: Record<string, string> | null }
     }
     return {
-      kind: 'image',
-      platforms: [formatPlatform(image.os ?? '', image.architecture ?? '', image.variant ?? '')]
+      platform: formatPlatform(image.os ?? '', image.architecture ?? '', image.variant ?? ''),
+      labels: image.config?.Labels ?? {}
     }
   }
 
@@ -247,10 +280,6 @@ export class Docker {
 
   async removeContainer(name: string): Promise<void> {
     await this.run(['rm', '--force', name])
-  }
-
-  async removeImage(ref: string): Promise<void> {
-    await this.run(['image', 'rm', '--force', ref])
   }
 }
 

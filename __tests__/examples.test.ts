@@ -1,0 +1,59 @@
+import { describe, expect, it } from '@jest/globals'
+import { readFileSync } from 'node:fs'
+import { parse } from 'yaml'
+import { readConfig } from '../src/inputs/config.js'
+import { planBuild, planMatrix } from '../src/plan/planner.js'
+import { source, TODAY } from './helpers/inputs.js'
+
+interface Step {
+  uses?: string
+  with?: Record<string, unknown>
+}
+interface Workflow {
+  jobs: Record<string, { steps: Step[]; 'runs-on': string; strategy?: unknown }>
+}
+
+const action = parse(readFileSync('action.yml', 'utf8')) as { inputs: Record<string, unknown> }
+const workflow = parse(readFileSync('examples/workflows/scale-out.yml', 'utf8')) as Workflow
+
+describe('examples/workflows/scale-out.yml', () => {
+  const steps = Object.entries(workflow.jobs).flatMap(([job, j]) =>
+    j.steps.filter(s => s.uses?.includes('ros-multiarch-action')).map(s => [job, s] as const)
+  )
+
+  it('has a plan, a build and a merge job, each using the action once', () => {
+    expect(steps.map(([job]) => job)).toEqual(['plan', 'build', 'merge'])
+    expect(steps.map(([, s]) => s.with?.mode ?? s.with?.['dry-run'])).toEqual([
+      true,
+      'build',
+      'merge'
+    ])
+  })
+
+  it('uses only inputs the action has', () => {
+    for (const [, step] of steps) {
+      for (const name of Object.keys(step.with ?? {}))
+        expect(Object.keys(action.inputs)).toContain(name)
+    }
+  })
+
+  it('reads only keys the matrix output has', () => {
+    const text = readFileSync('examples/workflows/scale-out.yml', 'utf8')
+    const used = [...text.matchAll(/matrix\.(\w+)/g)].map(m => m[1])
+    const { config } = readConfig(source({ distros: 'humble', image: 'acme/robot' }), {
+      today: TODAY
+    })
+    const plan = planBuild(config, {
+      hostPlatform: 'linux/amd64',
+      git: { eventName: 'push', ref: 'refs/heads/main', sha: '', date: '20261124' },
+      repo: { source: '', title: 'robot', description: '', licenses: '' },
+      created: '',
+      runId: '',
+      workflowRun: '',
+      fileTests: []
+    })
+    const keys = Object.keys(planMatrix(plan).include[0])
+    expect(used.length).toBeGreaterThan(0)
+    for (const key of used) expect(keys).toContain(key)
+  })
+})

@@ -1,0 +1,70 @@
+/**
+ * mode merge: find what the build slices of this workflow run staged, one staging tag per cell,
+ * and check each is there, is a single image of the platform it claims, and was made by this
+ * action for that distro (a slice pushes its staging tag only after the cell's tests passed).
+ */
+import type { Cell } from '../plan/planner.js'
+import { INPUTS_HASH_LABEL } from '../plan/fingerprint.js'
+import { LABEL_NAMESPACE } from '../plan/labels.js'
+import type { CellResult } from '../report/results.js'
+import { errorMessage } from '../runtime.js'
+import { indexEntries, type Docker } from '../tooling/docker.js'
+import { lastLine } from '../tooling/exec.js'
+
+/** The per-platform digest a staging tag holds (a reused image is staged as a one-entry index). */
+async function stagedDigest(cell: Cell, docker: Docker): Promise<string> {
+  const raw = await docker.inspectRaw(cell.stageTag)
+  const entries = indexEntries(raw)
+  if (entries === null) return docker.remoteDigest(cell.stageTag)
+  if (entries.length !== 1) {
+    throw new Error(`it is an index of ${entries.length} images, not one slice`)
+  }
+  return entries[0].digest
+}
+
+/** Why a staged image is not the slice it should be, or null. Pure. */
+export function sliceProblem(
+  cell: Pick<Cell, 'distro' | 'platform'>,
+  platform: string,
+  labels: Readonly<Record<string, string>>
+): string | null {
+  if (platform !== cell.platform) return `it is ${platform}, not ${cell.platform}`
+  const distro = labels[`${LABEL_NAMESPACE}.ros.distro`]
+  if (distro !== cell.distro)
+    return `it was built for distro ${distro ?? '(none)'}, not ${cell.distro}`
+  if (labels[INPUTS_HASH_LABEL] === undefined) return 'it was not built by this action'
+  return null
+}
+
+export async function collectSlice(cell: Cell, image: string, docker: Docker): Promise<CellResult> {
+  const base = {
+    id: cell.id,
+    distro: cell.distro,
+    platform: cell.platform,
+    emulated: cell.emulated,
+    buildSeconds: 0,
+    testSeconds: 0,
+    tests: []
+  }
+  let digest: string
+  try {
+    digest = await stagedDigest(cell, docker)
+  } catch (error) {
+    return {
+      ...base,
+      status: 'failed',
+      failure: `slice missing: ${cell.stageTag} cannot be read (${lastLine(errorMessage(error))}); did the build job for ${cell.distro} ${cell.platform} pass in this workflow run?`
+    }
+  }
+  let problem: string | null
+  try {
+    const config = await docker.remoteConfig(`${image}@${digest}`)
+    problem = sliceProblem(cell, config.platform, config.labels)
+  } catch (error) {
+    problem = `its config cannot be read (${lastLine(errorMessage(error))})`
+  }
+  if (problem !== null) {
+    return { ...base, status: 'failed', failure: `slice ${cell.stageTag} is wrong: ${problem}` }
+  }
+  return { ...base, status: 'passed', reused: { from: cell.stageTag, digest } }
+}

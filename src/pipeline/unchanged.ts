@@ -1,0 +1,94 @@
+/**
+ * Skip unchanged: before building, look for the image each cell would make among the images
+ * already published under its distro's tags. A cell whose published image carries the same build
+ * fingerprint (base digests and inputs hash) is neither rebuilt nor retested: it was tested before
+ * it was pushed, and publishing reuses it by digest.
+ */
+import { mismatch, type Fingerprint } from '../plan/fingerprint.js'
+import type { Cell, Manifest } from '../plan/planner.js'
+import { errorMessage } from '../runtime.js'
+import { indexEntries, type Docker } from '../tooling/docker.js'
+import { lastLine } from '../tooling/exec.js'
+
+export interface Reuse {
+  /** The tag the published image was found under */
+  readonly from: string
+  /** Its per-platform manifest digest */
+  readonly digest: string
+}
+
+/** The published index of a distro: the first of its tags that exists and is an index. */
+async function publishedIndex(
+  manifest: Manifest,
+  docker: Docker,
+  log: (m: string) => void
+): Promise<{ tag: string; raw: string } | undefined> {
+  for (const tag of manifest.tags) {
+    let raw: string
+    try {
+      raw = await docker.inspectRaw(tag)
+    } catch (error) {
+      log(`${tag}: not found (${lastLine(errorMessage(error))})`)
+      continue
+    }
+    if (indexEntries(raw) === null) {
+      log(`${tag}: a single image, not an index made by this action`)
+      continue
+    }
+    return { tag, raw }
+  }
+  return undefined
+}
+
+export async function findUnchanged(
+  image: string,
+  manifests: readonly Manifest[],
+  cells: readonly Cell[],
+  fingerprints: ReadonlyMap<string, Fingerprint>,
+  docker: Docker,
+  log: (m: string) => void
+): Promise<Map<string, Reuse>> {
+  const reuse = new Map<string, Reuse>()
+  await Promise.all(
+    manifests.map(async manifest => {
+      const mine = cells.filter(c => c.distro === manifest.distro)
+      if (mine.length === 0) return
+      const found = await publishedIndex(manifest, docker, log)
+      if (found === undefined) {
+        for (const c of mine) log(`${c.id}: building (nothing published under its tags yet)`)
+        return
+      }
+      const entries = indexEntries(found.raw) ?? []
+      await Promise.all(
+        mine.map(async cell => {
+          const entry = entries.find(e => e.platform === cell.platform)
+          const fp = fingerprints.get(cell.id)
+          if (entry === undefined || fp === undefined) {
+            log(`${cell.id}: building (${found.tag} has no ${cell.platform} image)`)
+            return
+          }
+          const ref = `${image}@${entry.digest}`
+          let why: string | null
+          try {
+            const config = await docker.remoteConfig(ref)
+            why =
+              config.platform === cell.platform
+                ? mismatch(config.labels, fp)
+                : `it is ${config.platform}`
+          } catch (error) {
+            why = `its config cannot be read (${lastLine(errorMessage(error))})`
+          }
+          if (why === null) {
+            reuse.set(cell.id, { from: found.tag, digest: entry.digest })
+            log(
+              `${cell.id}: unchanged since ${found.tag} (${entry.digest}): not rebuilt, not retested`
+            )
+          } else {
+            log(`${cell.id}: building (the image in ${found.tag}: ${why})`)
+          }
+        })
+      )
+    })
+  )
+  return reuse
+}

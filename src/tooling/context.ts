@@ -1,0 +1,44 @@
+/** Reading a build context for its fingerprint: every entry's path, kind, mode and content hash. */
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { lstat, readdir, readlink } from 'node:fs/promises'
+import path from 'node:path'
+import { hashEntries, type ContextEntry } from '../plan/fingerprint.js'
+
+async function fileHash(file: string): Promise<string> {
+  const h = createHash('sha256')
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer)
+  return h.digest('hex')
+}
+
+/**
+ * The hash of a build context. Everything in the folder counts except `.git`; .dockerignore is
+ * not applied (a change to an ignored file makes a rebuild, never a wrong reuse).
+ */
+export async function hashContext(root: string): Promise<string> {
+  const entries: ContextEntry[] = []
+  const walk = async (dir: string): Promise<void> => {
+    for (const item of await readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, item.name)
+      const rel = path.relative(root, full).split(path.sep).join('/')
+      if (rel === '.git') continue
+      const st = await lstat(full)
+      if (st.isSymbolicLink()) {
+        entries.push({
+          path: rel,
+          kind: 'symlink',
+          executable: false,
+          content: await readlink(full)
+        })
+      } else if (st.isDirectory()) {
+        entries.push({ path: rel, kind: 'dir', executable: false, content: '' })
+        await walk(full)
+      } else if (st.isFile()) {
+        const executable = (st.mode & 0o111) !== 0
+        entries.push({ path: rel, kind: 'file', executable, content: await fileHash(full) })
+      }
+    }
+  }
+  await walk(root)
+  return hashEntries(entries)
+}
