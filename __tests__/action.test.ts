@@ -16,7 +16,12 @@ function tools(exec = fakeExec()): Tools {
       },
       cacheFile: async () => ''
     },
-    readText: async () => undefined
+    readText: async () => undefined,
+    cache: {
+      available: () => false,
+      restore: async () => undefined,
+      save: async () => undefined
+    }
   }
 }
 

@@ -1,9 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
-import { readConfig } from '../src/inputs/config.js'
-import { planBuild, planMatrix } from '../src/plan/planner.js'
-import { source, TODAY } from './helpers/inputs.js'
+import { planMatrix } from '../src/plan/planner.js'
+import { planOf } from './helpers/inputs.js'
 
 interface Step {
   uses?: string
@@ -40,18 +39,7 @@ describe('examples/workflows/scale-out.yml', () => {
   it('reads only keys the matrix output has', () => {
     const text = readFileSync('examples/workflows/scale-out.yml', 'utf8')
     const used = [...text.matchAll(/matrix\.(\w+)/g)].map(m => m[1])
-    const { config } = readConfig(source({ distros: 'humble', image: 'acme/robot' }), {
-      today: TODAY
-    })
-    const plan = planBuild(config, {
-      hostPlatform: 'linux/amd64',
-      git: { eventName: 'push', ref: 'refs/heads/main', sha: '', date: '20261124' },
-      repo: { source: '', title: 'robot', description: '', licenses: '' },
-      created: '',
-      runId: '',
-      workflowRun: '',
-      fileTests: []
-    })
+    const { plan } = planOf({ distros: 'humble', image: 'acme/robot' })
     const keys = Object.keys(planMatrix(plan).include[0])
     expect(used.length).toBeGreaterThan(0)
     for (const key of used) expect(keys).toContain(key)

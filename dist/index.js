@@ -3539,7 +3539,7 @@ const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
 const api = __nccwpck_require__(6615)
 const buildConnector = __nccwpck_require__(9136)
-const MockClient = __nccwpck_require__(7365)
+const MockClient = __nccwpck_require__(9746)
 const MockAgent = __nccwpck_require__(7501)
 const MockPool = __nccwpck_require__(4004)
 const mockErrors = __nccwpck_require__(2429)
@@ -13944,7 +13944,7 @@ const {
   kOptions,
   kFactory
 } = __nccwpck_require__(1117)
-const MockClient = __nccwpck_require__(7365)
+const MockClient = __nccwpck_require__(9746)
 const MockPool = __nccwpck_require__(4004)
 const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
 const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
@@ -14093,7 +14093,7 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 7365:
+/***/ 9746:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1801:
+/***/ 7365:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31626,9 +31626,9 @@ var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./node_modules/semver/index.js
 var semver = __nccwpck_require__(2088);
 var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
@@ -31968,6 +31968,50 @@ function checkDistinct(perDistro) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/plan/cache.ts
+/**
+ * Build cache per cell: buildx --cache-from/--cache-to arguments and @actions/cache keys. Each
+ * cell has its own scope (gha), tag (registry) or folder (local), so the cells of a matrix never
+ * overwrite each other's cache. Pure.
+ */
+
+const CACHE_KINDS = ['none', 'gha', 'registry', 'local'];
+/** The per-cell name: image path and cell, so two images built in one repository stay apart (<= 117 characters: a tag holds 128). */
+function cacheName(imagePath, cellId, suffix) {
+    return `${imagePath.replaceAll('/', '_')}-${cellId}${suffix}`.slice(0, 117);
+}
+function cacheArgs(t, localExists) {
+    switch (t.kind) {
+        case 'none':
+            return { from: [], to: [] };
+        case 'gha':
+            // url and token come from ACTIONS_CACHE_URL / ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN
+            return {
+                from: [`type=gha,scope=${t.name}`],
+                to: [`type=gha,scope=${t.name},mode=max`]
+            };
+        case 'registry': {
+            const ref = `${t.repository}:buildcache-${t.name}`;
+            return { from: [`type=registry,ref=${ref}`], to: [`type=registry,ref=${ref},mode=max`] };
+        }
+        case 'local': {
+            // a fresh folder each time: exporting into the old one would let it grow without bound
+            const newDir = `${t.dir}-new`;
+            return {
+                from: localExists ? [`type=local,src=${t.dir}`] : [],
+                to: [`type=local,dest=${newDir},mode=max`],
+                newDir
+            };
+        }
+    }
+}
+/** @actions/cache key of a cell's local cache: its name and a hash of Dockerfile and context. */
+function localCacheKey(name, dockerfile, contextHash) {
+    const prefix = `ros-multiarch-buildcache-${name}-`;
+    const hash = (0,external_node_crypto_.createHash)('sha256').update(`${dockerfile}\0${contextHash}`).digest('hex');
+    return { key: `${prefix}${hash.slice(0, 32)}`, restoreKeys: [prefix] };
+}
+
 ;// CONCATENATED MODULE: ./src/ros/catalog.ts
 /**
  * What the action knows about ROS distributions, in one place.
@@ -32159,6 +32203,7 @@ function nativePlatform(nodeArch) {
 
 
 
+
 const DEFAULT_BASE_IMAGE = 'ros:{distro}-ros-base';
 const DEFAULT_PLATFORMS = 'linux/amd64,linux/arm64';
 const DEFAULT_SMOKE_TIMEOUT = 180;
@@ -32247,6 +32292,8 @@ function readConfig(get, ctx) {
     if (buildxUrl !== '' && !/^https?:\/\/\S+$/.test(buildxUrl)) {
         throw new InputError(inputs_names/* Inputs */.G0.BuildxUrl, `${quote(buildxUrl)} is not an http(s) URL`);
     }
+    const cache = parseChoice(inputs_names/* Inputs */.G0.Cache, text(inputs_names/* Inputs */.G0.Cache), CACHE_KINDS, 'none');
+    const cacheRef = readCacheRef(line(inputs_names/* Inputs */.G0.CacheRef), image);
     const runners = parseKeyValues(inputs_names/* Inputs */.G0.Runners, text(inputs_names/* Inputs */.G0.Runners), PLATFORM_KEY).map(([platform, value]) => readRunner(platform, value));
     const config = {
         mode,
@@ -32277,6 +32324,8 @@ function readConfig(get, ctx) {
         runners,
         network: parseChoice(inputs_names/* Inputs */.G0.Network, text(inputs_names/* Inputs */.G0.Network), NETWORKS, 'default'),
         pull: parseBoolean(inputs_names/* Inputs */.G0.Pull, text(inputs_names/* Inputs */.G0.Pull), true),
+        cache,
+        cacheRef,
         retryAttempts: parseInteger(inputs_names/* Inputs */.G0.RetryAttempts, text(inputs_names/* Inputs */.G0.RetryAttempts), 4, 1, 30),
         retryMaxDelay: parseInteger(inputs_names/* Inputs */.G0.RetryMaxDelay, text(inputs_names/* Inputs */.G0.RetryMaxDelay), 30, 1, 600),
         dryRun: parseBoolean(inputs_names/* Inputs */.G0.DryRun, text(inputs_names/* Inputs */.G0.DryRun), false),
@@ -32367,6 +32416,16 @@ function readRunner(platform, value) {
     }
     return [info.platform, labels];
 }
+/** The repository of registry cache tags: the image's own by default. */
+function readCacheRef(value, image) {
+    if (value === '')
+        return image.name;
+    const ref = parseReference(value);
+    if (typeof ref === 'string' || ref.tag !== undefined || ref.digest !== undefined) {
+        throw new InputError(inputs_names/* Inputs */.G0.CacheRef, `${quote(value)} is not a repository name; give one without tag, e.g. "acme/robot-cache" (each cell gets its own buildcache-<cell> tag)`);
+    }
+    return ref.name;
+}
 function readImage(value) {
     if (value === '') {
         throw new InputError(inputs_names/* Inputs */.G0.Image, 'is required; name the image to build, e.g. "acme/robot"');
@@ -32416,6 +32475,82 @@ function insideWorkspace(input, value, workspace) {
     const target = external_node_path_default().resolve(root, value);
     if (target !== root && !target.startsWith(root + (external_node_path_default()).sep)) {
         throw new InputError(input, `${quote(value)} is outside the workspace; give a path inside it (relative to ${root})`);
+    }
+}
+
+// EXTERNAL MODULE: ./src/runtime.ts
+var runtime = __nccwpck_require__(3683);
+;// CONCATENATED MODULE: ./src/pipeline/cache.ts
+/** The build cache around the cells: checks before any build, local folders restored and saved. */
+
+
+
+
+
+
+const exists = (p) => (0,promises_.access)(p).then(() => true, () => false);
+/** Check the cache can work here, restore local caches; per cell, what its build gets. */
+async function prepareCache(c) {
+    const kind = c.config.cache;
+    const out = new Map();
+    if (kind === 'none')
+        return out;
+    if (kind === 'gha' &&
+        (!c.env.ACTIONS_RUNTIME_TOKEN || !(c.env.ACTIONS_CACHE_URL || c.env.ACTIONS_RESULTS_URL))) {
+        throw new InputError(inputs_names/* Inputs */.G0.Cache, 'gha needs the GitHub Actions cache service (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL, which GitHub gives JavaScript actions); use registry or local elsewhere');
+    }
+    const driver = await c.docker.builderDriver(c.builder);
+    if (driver === 'docker') {
+        throw new InputError(inputs_names/* Inputs */.G0.Cache, `${kind} needs a builder that can export a build cache, and builder ${c.builder || '(current)'} uses the docker driver, which cannot; set driver: docker-container`);
+    }
+    const useService = kind === 'local' && c.service.available();
+    if (kind === 'local' && !useService) {
+        c.warn('cache local: the Actions cache service is not available here, so the cache folders live only as long as this job');
+    }
+    for (const cell of c.cells) {
+        const name = cacheName(c.imagePath, cell.id, c.config.tagSuffix);
+        const dir = external_node_path_default().join(c.root, name);
+        let key;
+        if (useService) {
+            const k = localCacheKey(name, c.dockerfile, c.contextHash);
+            key = k.key;
+            try {
+                const hit = await c.service.restore([dir], k.key, k.restoreKeys);
+                c.log(`${cell.id}: build cache ${hit === undefined ? 'not found (cold build)' : `restored from ${hit}`}`);
+            }
+            catch (error) {
+                c.warn(`${cell.id}: restoring the build cache failed, building without it: ${(0,runtime/* errorMessage */.g)(error)}`);
+            }
+        }
+        const args = cacheArgs({ kind, repository: c.config.cacheRef, dir, name }, kind === 'local' && (await exists(dir)));
+        out.set(cell.id, {
+            args,
+            ...(kind === 'local' ? { dir } : {}),
+            ...(key === undefined ? {} : { key })
+        });
+    }
+    c.log(`Build cache: ${kind}, one ${kind === 'gha' ? 'scope' : kind === 'registry' ? `tag of ${c.config.cacheRef}` : 'folder'} per cell`);
+    return out;
+}
+/** local: move each built cell's new cache over the old one and save it. Problems are warnings. */
+async function saveLocalCaches(built, caches, service, log, warn) {
+    for (const id of built) {
+        const cache = caches.get(id);
+        if (cache?.dir === undefined || cache.args.newDir === undefined)
+            continue;
+        try {
+            if (!(await exists(cache.args.newDir)))
+                continue;
+            await (0,promises_.rm)(cache.dir, { recursive: true, force: true });
+            await (0,promises_.rename)(cache.args.newDir, cache.dir);
+            if (cache.key !== undefined && service.available()) {
+                await service.save([cache.dir], cache.key);
+                log(`${id}: build cache saved as ${cache.key}`);
+            }
+        }
+        catch (error) {
+            warn(`${id}: saving the build cache failed: ${(0,runtime/* errorMessage */.g)(error)}`);
+        }
     }
 }
 
@@ -32556,6 +32691,10 @@ function buildCommand(r) {
         args.push('--network', r.network);
     if (r.pull)
         args.push('--pull');
+    for (const c of r.cacheFrom ?? [])
+        args.push('--cache-from', c);
+    for (const c of r.cacheTo ?? [])
+        args.push('--cache-to', c);
     // Attestations would add unknown/unknown entries to the index and cannot be --load'ed.
     args.push('--provenance=false', '--sbom=false', '--load', '--iidfile', r.iidFile, '--', r.context);
     return args;
@@ -32617,6 +32756,12 @@ class Docker {
             '{{.Server.Version}}'
         ]);
         return r.stdout.trim();
+    }
+    /** The driver of a builder ('' for the current one), as `docker buildx inspect` names it. */
+    async builderDriver(builder) {
+        const args = ['buildx', 'inspect', ...(builder === '' ? [] : [builder])];
+        const r = await this.check(`Inspecting builder ${builder || '(current)'}`, args);
+        return /^Driver:\s+(\S+)/m.exec(r.stdout)?.[1] ?? 'unknown';
     }
     /** The buildx version, or null when the plugin is missing. */
     async buildxVersion() {
@@ -32719,8 +32864,6 @@ function parseInspectDigest(text) {
     return m ? m[1] : null;
 }
 
-// EXTERNAL MODULE: ./src/runtime.ts
-var runtime = __nccwpck_require__(3683);
 ;// CONCATENATED MODULE: ./src/publish/publish.ts
 
 
@@ -33280,7 +33423,9 @@ async function runCell(cell, ctx) {
         network: ctx.network,
         pull: ctx.pull,
         builder: ctx.builder,
-        iidFile
+        iidFile,
+        cacheFrom: ctx.caches.get(cell.id)?.args.from ?? [],
+        cacheTo: ctx.caches.get(cell.id)?.args.to ?? []
     });
     const buildSeconds = seconds(ctx.now() - buildStart);
     const output = [build.stdout, build.stderr].filter(s => s !== '').join('\n');
@@ -33960,8 +34105,8 @@ async function findUnchanged(image, manifests, cells, fingerprints, docker, log)
     return reuse;
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/tooling/context.ts
 /** Reading a build context for its fingerprint: every entry's path, kind, mode and content hash. */
 
@@ -33971,7 +34116,7 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 
 async function fileHash(file) {
     const h = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file))
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
         h.update(chunk);
     return h.digest('hex');
 }
@@ -34016,6 +34161,9 @@ async function hashContext(root) {
  * most max-parallel at once, emulated cells first), and publish each distro whose cells all passed
  * while other cells still build.
  */
+
+
+
 
 
 
@@ -34147,6 +34295,21 @@ async function runPipeline(config, plan, d) {
     else if (plan.push) {
         rt.info('force: every cell is rebuilt and retested, even when its published image is unchanged');
     }
+    const caches = await prepareCache({
+        config,
+        cells: plan.cells.filter(c => !reuse.has(c.id)),
+        imagePath: config.image.path,
+        builder,
+        docker,
+        env: rt.env,
+        // a fixed folder: @actions/cache restores to the very path it saved
+        root: external_node_path_default().join(rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'ros-multiarch-buildcache'),
+        dockerfile,
+        contextHash,
+        service: d.cacheService,
+        log: m => rt.info(m),
+        warn: m => rt.warning(m)
+    });
     // Emulated cells are the slowest: start them first. Unchanged cells are not built at all.
     const order = plan.cells
         .filter(c => !reuse.has(c.id))
@@ -34176,6 +34339,7 @@ async function runPipeline(config, plan, d) {
         pull: config.pull,
         smokeNetwork: config.smokeNetwork,
         builder,
+        caches,
         tempDir: d.tempDir,
         runTag: d.runTag,
         logBlock: (title, body) => rt.block(title, body),
@@ -34284,6 +34448,10 @@ async function runPipeline(config, plan, d) {
         : 'cancelled by fail-fast after an earlier failure')));
     await Promise.all(publishing);
     d.signal?.removeEventListener('abort', onCancel);
+    if (config.cache === 'local') {
+        const built = [...done.values()].filter(r => r.imageId !== undefined).map(r => r.id);
+        await saveLocalCaches(built, caches, d.cacheService, m => rt.info(m), m => rt.warning(m));
+    }
     return {
         cells: plan.cells.map(c => done.get(c.id)),
         distros: plan.manifests.map(m => distros.get(m.distro)),
@@ -34443,8 +34611,8 @@ function resultsSummary(plan, results) {
     return `${html.slice(0, SUMMARY_LIMIT)}\n</pre></details>\n<p>(summary cut at ${SUMMARY_LIMIT} characters)</p>\n`;
 }
 
-// EXTERNAL MODULE: ./src/tools.ts + 4 modules
-var src_tools = __nccwpck_require__(270);
+// EXTERNAL MODULE: ./src/tools.ts + 3 modules
+var src_tools = __nccwpck_require__(2376);
 ;// CONCATENATED MODULE: ./src/smoke/types.ts
 /** Smoke tests as the planner hands them to the runner. */
 function commandTest(fields) {
@@ -35018,6 +35186,7 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
             exec: tools.exec,
             toolCache: tools.toolCache,
             readText: tools.readText,
+            cacheService: tools.cache,
             tempDir,
             dockerConfig: rt.env.DOCKER_CONFIG || external_node_path_default().join(external_node_os_default().homedir(), '.docker'),
             hostPlatform,
@@ -35248,6 +35417,8 @@ const Inputs = {
     Runners: 'runners',
     Network: 'network',
     Pull: 'pull',
+    Cache: 'cache',
+    CacheRef: 'cache-ref',
     RetryAttempts: 'retry-attempts',
     RetryMaxDelay: 'retry-max-delay',
     DryRun: 'dry-run',
@@ -35280,9 +35451,9 @@ const States = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1801);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7365);
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3683);
-/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(270);
+/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2376);
 /* harmony import */ var _inputs_names_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5585);
 /**
  * Entry of both steps: one bundle serves the main and the post step. The main step leaves the
@@ -35318,7 +35489,7 @@ __webpack_async_result__();
 /* harmony export */   g: () => (/* binding */ errorMessage),
 /* harmony export */   u: () => (/* binding */ coreRuntime)
 /* harmony export */ });
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6058);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3838);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
@@ -35496,7 +35667,7 @@ async function check(exec, what, command, args, options) {
 
 /***/ }),
 
-/***/ 270:
+/***/ 2376:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35505,8 +35676,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   u: () => (/* binding */ realTools)
 });
 
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 8 modules
-var lib_core = __nccwpck_require__(6058);
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var lib_core = __nccwpck_require__(3838);
 // EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
 var lib_io = __nccwpck_require__(8701);
 // EXTERNAL MODULE: external "crypto"
@@ -35629,8 +35800,8 @@ function _readLinuxVersionFile() {
 var external_path_ = __nccwpck_require__(6928);
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
 var lib = __nccwpck_require__(4942);
-;// CONCATENATED MODULE: external "stream"
-const external_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+// EXTERNAL MODULE: external "stream"
+var external_stream_ = __nccwpck_require__(2203);
 // EXTERNAL MODULE: external "util"
 var external_util_ = __nccwpck_require__(9023);
 // EXTERNAL MODULE: external "assert"
@@ -35790,7 +35961,7 @@ function downloadToolAttempt(url, dest, auth, headers) {
             throw err;
         }
         // Download the response body
-        const pipeline = external_util_.promisify(external_stream_namespaceObject.pipeline);
+        const pipeline = external_util_.promisify(external_stream_.pipeline);
         const responseMessageFactory = _getGlobal('TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY', () => response.message);
         const readStream = responseMessageFactory();
         let succeeded = false;
@@ -36344,6 +36515,15 @@ function realTools(signal) {
             download: url => downloadTool(url),
             cacheFile: (source, target, tool, version, arch) => cacheFile(source, target, tool, version, arch)
         },
+        // loaded only for cache: local (it is most of the bundle's size; ncc puts it in a chunk)
+        cache: {
+            available: () => Boolean(process.env.ACTIONS_RUNTIME_TOKEN) &&
+                Boolean(process.env.ACTIONS_CACHE_URL || process.env.ACTIONS_RESULTS_URL),
+            restore: async (paths, key, restoreKeys) => (await __nccwpck_require__.e(/* import() */ 131).then(__nccwpck_require__.bind(__nccwpck_require__, 7131))).restoreCache(paths, key, restoreKeys),
+            save: async (paths, key) => {
+                await (await __nccwpck_require__.e(/* import() */ 131).then(__nccwpck_require__.bind(__nccwpck_require__, 7131))).saveCache(paths, key);
+            }
+        },
         readText: async (path) => {
             try {
                 return await (0,promises_.readFile)(path, 'utf8');
@@ -36477,6 +36657,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
 /***/ 1455:
 /***/ ((module) => {
 
@@ -36498,6 +36685,20 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 
 /***/ }),
 
+/***/ 4708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+
+/***/ }),
+
+/***/ 8995:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+
+/***/ }),
+
 /***/ 7030:
 /***/ ((module) => {
 
@@ -36512,10 +36713,24 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 
 /***/ }),
 
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+
+/***/ }),
+
 /***/ 643:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
+
+/***/ }),
+
+/***/ 1708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
 
 /***/ }),
 
@@ -36596,6 +36811,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
 
 /***/ }),
 
+/***/ 2203:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
 /***/ 5574:
 /***/ ((module) => {
 
@@ -36607,6 +36829,20 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decod
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
+
+/***/ }),
+
+/***/ 2018:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
+
+/***/ }),
+
+/***/ 7016:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
 
 /***/ }),
 
@@ -45184,7 +45420,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 6058:
+/***/ 3838:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -45197,6 +45433,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Gu: () => (/* binding */ getState),
   Os: () => (/* binding */ group),
   pq: () => (/* binding */ info),
+  _o: () => (/* binding */ isDebug),
   LZ: () => (/* binding */ saveState),
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
@@ -45206,7 +45443,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getMultilineInput, isDebug, markdownSummary, notice, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getMultilineInput, markdownSummary, notice, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -45381,84 +45618,10 @@ function file_command_prepareKeyValueMessage(key, value) {
 var external_path_ = __nccwpck_require__(6928);
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
 var lib = __nccwpck_require__(4942);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return __awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class auth_BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return __awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return __awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/auth.js
+var auth = __nccwpck_require__(2145);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -45493,7 +45656,7 @@ class oidc_utils_OidcClient {
         return runtimeUrl;
     }
     static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             var _a;
             const httpclient = oidc_utils_OidcClient.createHttpClient();
             const res = yield httpclient
@@ -45511,7 +45674,7 @@ class oidc_utils_OidcClient {
         });
     }
     static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
                 let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
@@ -46235,10 +46398,15 @@ function getIDToken(aud) {
 /***/ }),
 
 /***/ 5260:
-/***/ ((__unused_webpack___webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
-// UNUSED EXPORTS: exec, getExecOutput
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  m: () => (/* binding */ exec)
+});
+
+// UNUSED EXPORTS: getExecOutput
 
 // EXTERNAL MODULE: external "string_decoder"
 var external_string_decoder_ = __nccwpck_require__(5574);
@@ -46868,14 +47036,14 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  */
 function exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
+        const commandArgs = argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
+        const runner = new ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -46927,16 +47095,103 @@ function getExecOutput(commandLine, args, options) {
 
 /***/ }),
 
+/***/ 2145:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   tZ: () => (/* binding */ BearerCredentialHandler)
+/* harmony export */ });
+/* unused harmony exports BasicCredentialHandler, PersonalAccessTokenCredentialHandler */
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+class BasicCredentialHandler {
+    constructor(username, password) {
+        this.username = username;
+        this.password = password;
+    }
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class BearerCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Bearer ${this.token}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class PersonalAccessTokenCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+//# sourceMappingURL=auth.js.map
+
+/***/ }),
+
 /***/ 4942:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Qq: () => (/* binding */ HttpClient)
+  Qq: () => (/* binding */ HttpClient),
+  Kg: () => (/* binding */ HttpClientError),
+  Hv: () => (/* binding */ HttpCodes)
 });
 
-// UNUSED EXPORTS: Headers, HttpClientError, HttpClientResponse, HttpCodes, MediaTypes, getProxyUrl, isHttps
+// UNUSED EXPORTS: Headers, HttpClientResponse, MediaTypes, getProxyUrl, isHttps
 
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
@@ -48252,7 +48507,7 @@ function copyFile(srcFile, destFile, force) {
 /******/ 	// Execute the module function
 /******/ 	var threw = true;
 /******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
 /******/ 		threw = false;
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];
@@ -48261,6 +48516,9 @@ function copyFile(srcFile, destFile, force) {
 /******/ 	// Return the exports of the module
 /******/ 	return module.exports;
 /******/ }
+/******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
 /******/ 
 /************************************************************************/
 /******/ /* webpack/runtime/asset-relocator-loader */
@@ -48389,6 +48647,28 @@ function copyFile(srcFile, destFile, force) {
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
@@ -48403,6 +48683,69 @@ function copyFile(srcFile, destFile, force) {
 /******/ 		}
 /******/ 		Object.defineProperty(exports, '__esModule', { value: true });
 /******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
 /******/ })();
 /******/ 
 /************************************************************************/

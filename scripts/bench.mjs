@@ -2,10 +2,14 @@
 /**
  * Benchmark on the test bed (run `bash scripts/testbed.sh up` and `npm run build` first).
  * Prints figures; asserts nothing.
- *  - the example matrix (2 distros x linux/amd64 + linux/arm64, arm64 under QEMU), pushed to the
- *    test registry: (a) the action from dist/ as the runner runs it, (b) the same work as plain
- *    docker commands one after another (build + load, the same 6 smoke tests, push, merge); the
- *    median of RUNS alternating runs each, with a warm build cache, and the ratio a/b;
+ *  - the example app (examples/ros-app) as 2 distros x 2 platforms and 5 distros x 2 platforms
+ *    (linux/amd64 + linux/arm64, arm64 under QEMU), pushed to the test registry, each
+ *      cold: no build cache and nothing published (builder cache pruned, local images removed);
+ *      warm: nothing changed since the last run (warm build cache, images already published);
+ *    (a) the action from dist/ as the runner runs it, (b) the same work as plain docker commands
+ *    one after another (build + load, the same 6 smoke tests, push, merge); the median of RUNS
+ *    alternating runs each, and the ratio a/b;
+ *  - the emulation slowdown: the same commands in the same image natively and under QEMU;
  *  - the wall time of dry runs of every catalog distro x 2 platforms and of 100 cells;
  *  - the size of dist/.
  *   RUNS=5 node scripts/bench.mjs
@@ -26,19 +30,20 @@ const env = Object.fromEntries(
     .map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
 )
 const REG = env.TESTBED_REGISTRY
-const DISTROS = ['humble', 'jazzy']
+const SMALL = ['humble', 'jazzy']
+const LARGE = ['humble', 'jazzy', 'kilted', 'lyrical', 'rolling']
 const ARCHES = ['amd64', 'arm64']
 const SHA = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()
 
 const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const secs = ms => (ms / 1000).toFixed(2)
 
-async function viaAction(repo) {
+async function viaAction(repo, distros) {
   const dockerConfig = mkdtempSync(path.join(os.tmpdir(), 'rma-bench-'))
   const started = Date.now()
   const r = await runAction({
     inputs: {
-      distros: DISTROS.join(','),
+      distros: distros.join(','),
       image: `${REG}/${repo}`,
       'base-image': `${REG}/ros:{distro}-ros-base`,
       context: 'examples/ros-app',
@@ -60,12 +65,12 @@ function docker(args, input) {
   return execFileSync('docker', args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] })
 }
 
-function viaPlainCommands(repo) {
+function viaPlainCommands(repo, distros) {
   const dockerConfig = mkdtempSync(path.join(os.tmpdir(), 'rma-bench-'))
   process.env.DOCKER_CONFIG = dockerConfig
   const started = Date.now()
   docker(['login', REG, '-u', env.TESTBED_USERNAME, '--password-stdin'], env.TESTBED_PASSWORD)
-  for (const distro of DISTROS) {
+  for (const distro of distros) {
     const digests = []
     for (const arch of ARCHES) {
       const platform = `linux/${arch}`
@@ -124,14 +129,117 @@ async function dryRun(distros, extra = {}) {
   return r.main.ms
 }
 
-const a = []
-const b = []
-await viaAction('bench/action') // warm-up: both ways then share a warm build cache
-viaPlainCommands('bench/plain')
-for (let i = 0; i < RUNS; i++) {
-  a.push(await viaAction('bench/action'))
-  b.push(viaPlainCommands('bench/plain'))
+/** Cold: no build cache, no image of an earlier run in the engine (bases stay in the registry). */
+function coldReset() {
+  const images = docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'])
+    .split('\n')
+    .filter(r => r.startsWith(`${REG}/bench/`) || r.startsWith('ros-multiarch-local/'))
+  for (let i = 0; i < images.length; i += 50)
+    docker(['image', 'rm', '-f', ...images.slice(i, i + 50)])
+  docker(['builder', 'prune', '-af'])
 }
+
+const stamp = Date.now().toString(36)
+const row = (what, a, b) =>
+  console.log(
+    `| ${what} | ${secs(median(a))} s | ${secs(median(b))} s | ${(median(a) / median(b)).toFixed(2)} | ${a.map(secs).join(', ')}; ${b.map(secs).join(', ')} |`
+  )
+console.log(
+  `ros-multiarch-action bench: ${os.cpus().length} cores, ${RUNS} runs each, median wall time`
+)
+console.log('')
+console.log('| what | (a) action | (b) plain commands | a/b | runs (a; b) |')
+console.log('| --- | --- | --- | --- | --- |')
+for (const distros of [SMALL, LARGE]) {
+  const shape = `${distros.length} distros x 2 platforms`
+  // cold: a fresh repository per run, the builder cache pruned before each
+  const coldA = []
+  const coldB = []
+  for (let i = 0; i < RUNS; i++) {
+    coldReset()
+    coldA.push(await viaAction(`bench/a-cold-${stamp}-${distros.length}-${i}`, distros))
+    coldReset()
+    coldB.push(viaPlainCommands(`bench/b-cold-${stamp}-${distros.length}-${i}`, distros))
+  }
+  row(`${shape}, cold`, coldA, coldB)
+  // warm: the same repository each run; the first (unmeasured) run publishes
+  const warmA = []
+  const warmB = []
+  await viaAction(`bench/a-warm-${stamp}-${distros.length}`, distros)
+  viaPlainCommands(`bench/b-warm-${stamp}-${distros.length}`, distros)
+  for (let i = 0; i < RUNS; i++) {
+    warmA.push(await viaAction(`bench/a-warm-${stamp}-${distros.length}`, distros))
+    warmB.push(viaPlainCommands(`bench/b-warm-${stamp}-${distros.length}`, distros))
+  }
+  row(`${shape}, warm (nothing changed)`, warmA, warmB)
+}
+
+/** The same command natively and under QEMU: the slowdown emulation costs (median of 5). */
+function emulationSlowdown(images, command) {
+  const time = platform => {
+    const t = Date.now()
+    docker([
+      'run',
+      '--rm',
+      '--pull',
+      'never',
+      '--platform',
+      platform,
+      '--network',
+      'none',
+      images[platform],
+      ...command
+    ])
+    return Date.now() - t
+  }
+  const native = []
+  const emulated = []
+  for (let i = 0; i < 6; i++) {
+    native.push(time('linux/amd64'))
+    emulated.push(time('linux/arm64'))
+  }
+  // the first of each warms the page cache
+  return { native: median(native.slice(1)), emulated: median(emulated.slice(1)) }
+}
+/** Pull each platform of a tag by digest (a local tag holds one platform only). */
+function pullPlatforms(ref) {
+  process.env.DOCKER_CONFIG = mkdtempSync(path.join(os.tmpdir(), 'rma-bench-'))
+  docker(['login', REG, '-u', env.TESTBED_USERNAME, '--password-stdin'], env.TESTBED_PASSWORD)
+  const index = JSON.parse(docker(['buildx', 'imagetools', 'inspect', '--raw', ref]))
+  const images = {}
+  for (const m of index.manifests) {
+    const platform = `${m.platform.os}/${m.platform.architecture}`
+    const byDigest = `${ref.replace(/:[^:/]+$/, '')}@${m.digest}`
+    docker(['pull', '--platform', platform, byDigest])
+    images[platform] = byDigest
+  }
+  docker(['logout', REG])
+  delete process.env.DOCKER_CONFIG
+  return images
+}
+// the example app's own smoke test, then a shell loop, in the images the last warm runs built
+const app = {
+  'linux/amd64': `${REG}/bench/b-warm-${stamp}-${LARGE.length}:humble-amd64`,
+  'linux/arm64': `${REG}/bench/b-warm-${stamp}-${LARGE.length}:humble-arm64`
+}
+const hello = emulationSlowdown(app, [
+  'sh',
+  '-c',
+  'for i in 1 2 3 4 5 6 7 8 9 10; do ros_app_hello; done'
+])
+const loop = emulationSlowdown(app, [
+  'sh',
+  '-c',
+  'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done'
+])
+const ros1 = env.TESTBED_ROS1_BASE
+  ? emulationSlowdown(pullPlatforms(env.TESTBED_ROS1_BASE), [
+      'bash',
+      '-c',
+      'for i in 1 2 3; do python3 -c "import rospy, rosgraph, roslib"; done; rosversion -d'
+    ])
+  : null
+
 const all = 'noetic,humble,iron,jazzy,kilted,lyrical,rolling'
 const hundred = Array.from({ length: 50 }, (_, i) => `d${String(i).padStart(2, '0')}`).join(',')
 const dryAll = []
@@ -141,19 +249,16 @@ for (let i = 0; i < 5; i++) {
   dry100.push(await dryRun(hundred, { 'base-image': 'acme/ros:{distro}' }))
 }
 
-console.log(
-  `ros-multiarch-action bench: ${os.cpus().length} cores, ${RUNS} runs each, median wall time`
-)
 console.log('')
 console.log('| what | median | runs |')
 console.log('| --- | --- | --- |')
-console.log(
-  `| (a) action, 2 distros x 2 platforms, push, warm cache | ${secs(median(a))} s | ${a.map(secs).join(', ')} |`
-)
-console.log(
-  `| (b) plain docker commands, same work, one after another | ${secs(median(b))} s | ${b.map(secs).join(', ')} |`
-)
-console.log(`| ratio a/b | ${(median(a) / median(b)).toFixed(2)} | |`)
+const slow = (what, r) =>
+  console.log(
+    `| ${what}: native / under QEMU | ${secs(r.native)} s / ${secs(r.emulated)} s = ${(r.emulated / r.native).toFixed(1)}x | 5 each |`
+  )
+slow('example smoke test (ros_app_hello x 10, one container)', hello)
+slow('busybox shell loop, 300k iterations', loop)
+if (ros1 !== null) slow('ROS 1 (Debian): 3 x python3 import rospy + rosversion', ros1)
 console.log(
   `| dry run, 7 catalog distros x 2 platforms (14 cells), node start included | ${secs(median(dryAll))} s | ${dryAll.map(secs).join(', ')} |`
 )

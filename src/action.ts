@@ -83,6 +83,7 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
       exec: tools.exec,
       toolCache: tools.toolCache,
       readText: tools.readText,
+      cacheService: tools.cache,
       tempDir,
       dockerConfig: rt.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker'),
       hostPlatform,

@@ -1,5 +1,6 @@
 /** The real outside world: @actions/exec, @actions/tool-cache and the file system. */
 import * as tc from '@actions/tool-cache'
+import type { CacheService } from './pipeline/cache.js'
 import { readFile } from 'node:fs/promises'
 import type { ToolCache } from './tooling/buildx.js'
 import { processExecutor, type Exec } from './tooling/exec.js'
@@ -14,6 +15,8 @@ export interface Tools {
   readonly signal?: AbortSignal
   readonly toolCache: ToolCache
   readonly readText: ReadText
+  /** The Actions cache service, for cache: local */
+  readonly cache: CacheService
 }
 
 export function realTools(signal?: AbortSignal): Tools {
@@ -26,6 +29,17 @@ export function realTools(signal?: AbortSignal): Tools {
       download: url => tc.downloadTool(url),
       cacheFile: (source, target, tool, version, arch) =>
         tc.cacheFile(source, target, tool, version, arch)
+    },
+    // loaded only for cache: local (it is most of the bundle's size; ncc puts it in a chunk)
+    cache: {
+      available: () =>
+        Boolean(process.env.ACTIONS_RUNTIME_TOKEN) &&
+        Boolean(process.env.ACTIONS_CACHE_URL || process.env.ACTIONS_RESULTS_URL),
+      restore: async (paths, key, restoreKeys) =>
+        (await import('@actions/cache')).restoreCache(paths, key, restoreKeys),
+      save: async (paths, key) => {
+        await (await import('@actions/cache')).saveCache(paths, key)
+      }
     },
     readText: async path => {
       try {

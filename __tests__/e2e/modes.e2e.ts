@@ -82,6 +82,9 @@ describe('build slices and a merge job on the test bed', () => {
         expect(s.code).toBe(0)
         expect(s.outputs.tags).toBe('')
       }
+      // the native slice does not touch QEMU at all
+      expect(slices[0].log).toContain('linux/amd64: native on this runner, no emulation needed')
+      expect(slices[0].log).not.toMatch(/QEMU/)
       // slices publish no public tag: only staging tags
       expect((await tagsOf(repo)).every(t => t.startsWith('rma-stage-'))).toBe(true)
       const merge = await runE2e(

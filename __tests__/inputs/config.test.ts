@@ -443,7 +443,12 @@ describe('readConfig: tag and label inputs', () => {
       { runners: 'linux/arm64=self hosted' },
       'Input "runners": "self hosted" is not a runner label list for linux/arm64; use labels of letters, digits, _ . -, separated by commas (e.g. linux/arm64=self-hosted,jetson)'
     ],
-    [{ force: 'maybe' }, 'Input "force": "maybe" is not a boolean; use true or false']
+    [{ force: 'maybe' }, 'Input "force": "maybe" is not a boolean; use true or false'],
+    [{ cache: 's3' }, 'Input "cache": "s3" is not valid; use one of: none, gha, registry, local'],
+    [
+      { 'cache-ref': 'acme/cache:latest' },
+      'Input "cache-ref": "acme/cache:latest" is not a repository name; give one without tag, e.g. "acme/robot-cache" (each cell gets its own buildcache-<cell> tag)'
+    ]
   ])('%j', (values, message) => {
     expect(() => read(values)).toThrow(message)
   })

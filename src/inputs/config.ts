@@ -18,6 +18,7 @@ import {
   parseList
 } from './parse.js'
 import { checkTemplates } from '../plan/tags.js'
+import { CACHE_KINDS, type CacheKind } from '../plan/cache.js'
 import { findDistro, knownDistroNames, lifecycle, type Distro } from '../ros/catalog.js'
 import { findPlatform } from '../ros/platforms.js'
 import { parseReference, type ImageRef } from '../publish/reference.js'
@@ -79,6 +80,10 @@ export interface Config {
   readonly network: Network
   /** Always pull the base images (--pull), so the build uses what the registry holds */
   readonly pull: boolean
+  /** Build cache of each cell: none, gha, registry or local */
+  readonly cache: CacheKind
+  /** registry cache: the repository its tags go to */
+  readonly cacheRef: string
   /** Tries of a registry operation in all (1: no retry) */
   readonly retryAttempts: number
   /** Longest wait between two tries, seconds */
@@ -209,6 +214,9 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
     throw new InputError(Inputs.BuildxUrl, `${quote(buildxUrl)} is not an http(s) URL`)
   }
 
+  const cache = parseChoice(Inputs.Cache, text(Inputs.Cache), CACHE_KINDS, 'none')
+  const cacheRef = readCacheRef(line(Inputs.CacheRef), image)
+
   const runners = parseKeyValues(Inputs.Runners, text(Inputs.Runners), PLATFORM_KEY).map(
     ([platform, value]) => readRunner(platform, value)
   )
@@ -249,6 +257,8 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
     runners,
     network: parseChoice(Inputs.Network, text(Inputs.Network), NETWORKS, 'default'),
     pull: parseBoolean(Inputs.Pull, text(Inputs.Pull), true),
+    cache,
+    cacheRef,
     retryAttempts: parseInteger(Inputs.RetryAttempts, text(Inputs.RetryAttempts), 4, 1, 30),
     retryMaxDelay: parseInteger(Inputs.RetryMaxDelay, text(Inputs.RetryMaxDelay), 30, 1, 600),
     dryRun: parseBoolean(Inputs.DryRun, text(Inputs.DryRun), false),
@@ -377,6 +387,19 @@ function readRunner(platform: string, value: string): [string, string[]] {
     )
   }
   return [info.platform, labels]
+}
+
+/** The repository of registry cache tags: the image's own by default. */
+function readCacheRef(value: string, image: ImageRef): string {
+  if (value === '') return image.name
+  const ref = parseReference(value)
+  if (typeof ref === 'string' || ref.tag !== undefined || ref.digest !== undefined) {
+    throw new InputError(
+      Inputs.CacheRef,
+      `${quote(value)} is not a repository name; give one without tag, e.g. "acme/robot-cache" (each cell gets its own buildcache-<cell> tag)`
+    )
+  }
+  return ref.name
 }
 
 function readImage(value: string): ImageRef {

@@ -28,6 +28,8 @@ export const Inputs = {
   Runners: 'runners',
   Network: 'network',
   Pull: 'pull',
+  Cache: 'cache',
+  CacheRef: 'cache-ref',
   RetryAttempts: 'retry-attempts',
   RetryMaxDelay: 'retry-max-delay',
   DryRun: 'dry-run',

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Cell } from '../plan/planner.js'
+import type { CellCache } from './cache.js'
 import type { CellResult } from '../report/results.js'
 import { runTest, type TestResult } from '../smoke/runner.js'
 import { formatPlatform, type Docker } from '../tooling/docker.js'
@@ -17,6 +18,8 @@ export interface CellContext {
   readonly pull: boolean
   readonly smokeNetwork: string
   readonly builder: string
+  /** Per cell id: its build cache arguments (none when absent) */
+  readonly caches: ReadonlyMap<string, CellCache>
   /** A folder for iid files */
   readonly tempDir: string
   /** Unique per run: container names */
@@ -49,7 +52,9 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
     network: ctx.network,
     pull: ctx.pull,
     builder: ctx.builder,
-    iidFile
+    iidFile,
+    cacheFrom: ctx.caches.get(cell.id)?.args.from ?? [],
+    cacheTo: ctx.caches.get(cell.id)?.args.to ?? []
   })
   const buildSeconds = seconds(ctx.now() - buildStart)
   const output = [build.stdout, build.stderr].filter(s => s !== '').join('\n')

@@ -4,6 +4,9 @@
  * while other cells still build.
  */
 import { readFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { prepareCache, saveLocalCaches, type CacheService } from './cache.js'
 import type { Config } from '../inputs/config.js'
 import { InputError } from '../inputs/errors.js'
 import { Inputs, States } from '../inputs/names.js'
@@ -34,6 +37,8 @@ export interface PipelineDeps {
   readonly exec: Exec
   readonly toolCache: ToolCache
   readonly readText: ReadText
+  /** The Actions cache service (cache: local) */
+  readonly cacheService: CacheService
   readonly tempDir: string
   readonly dockerConfig: string
   readonly hostPlatform: string
@@ -191,6 +196,22 @@ export async function runPipeline(
     rt.info('force: every cell is rebuilt and retested, even when its published image is unchanged')
   }
 
+  const caches = await prepareCache({
+    config,
+    cells: plan.cells.filter(c => !reuse.has(c.id)),
+    imagePath: config.image.path,
+    builder,
+    docker,
+    env: rt.env,
+    // a fixed folder: @actions/cache restores to the very path it saved
+    root: path.join(rt.env.RUNNER_TEMP || os.tmpdir(), 'ros-multiarch-buildcache'),
+    dockerfile,
+    contextHash,
+    service: d.cacheService,
+    log: m => rt.info(m),
+    warn: m => rt.warning(m)
+  })
+
   // Emulated cells are the slowest: start them first. Unchanged cells are not built at all.
   const order = plan.cells
     .filter(c => !reuse.has(c.id))
@@ -221,6 +242,7 @@ export async function runPipeline(
     pull: config.pull,
     smokeNetwork: config.smokeNetwork,
     builder,
+    caches,
     tempDir: d.tempDir,
     runTag: d.runTag,
     logBlock: (title: string, body: string) => rt.block(title, body),
@@ -345,6 +367,16 @@ export async function runPipeline(
   )
   await Promise.all(publishing)
   d.signal?.removeEventListener('abort', onCancel)
+  if (config.cache === 'local') {
+    const built = [...done.values()].filter(r => r.imageId !== undefined).map(r => r.id)
+    await saveLocalCaches(
+      built,
+      caches,
+      d.cacheService,
+      m => rt.info(m),
+      m => rt.warning(m)
+    )
+  }
 
   return {
     cells: plan.cells.map(c => done.get(c.id) as CellResult),

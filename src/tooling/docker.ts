@@ -14,6 +14,8 @@ export interface BuildRequest {
   readonly pull: boolean
   readonly builder: string
   readonly iidFile: string
+  readonly cacheFrom?: readonly string[]
+  readonly cacheTo?: readonly string[]
 }
 
 /** `docker buildx build` arguments: one platform, loaded into the engine, no attestations. */
@@ -25,6 +27,8 @@ export function buildCommand(r: BuildRequest): string[] {
   for (const [k, v] of r.labels ?? []) args.push('--label', `${k}=${v}`)
   if (r.network !== 'default') args.push('--network', r.network)
   if (r.pull) args.push('--pull')
+  for (const c of r.cacheFrom ?? []) args.push('--cache-from', c)
+  for (const c of r.cacheTo ?? []) args.push('--cache-to', c)
   // Attestations would add unknown/unknown entries to the index and cannot be --load'ed.
   args.push('--provenance=false', '--sbom=false', '--load', '--iidfile', r.iidFile, '--', r.context)
   return args
@@ -144,6 +148,13 @@ export class Docker {
       '{{.Server.Version}}'
     ])
     return r.stdout.trim()
+  }
+
+  /** The driver of a builder ('' for the current one), as `docker buildx inspect` names it. */
+  async builderDriver(builder: string): Promise<string> {
+    const args = ['buildx', 'inspect', ...(builder === '' ? [] : [builder])]
+    const r = await this.check(`Inspecting builder ${builder || '(current)'}`, args)
+    return /^Driver:\s+(\S+)/m.exec(r.stdout)?.[1] ?? 'unknown'
   }
 
   /** The buildx version, or null when the plugin is missing. */

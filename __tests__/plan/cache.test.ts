@@ -1,0 +1,144 @@
+import { describe, expect, it } from '@jest/globals'
+import { mkdtempSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { prepareCache, type CacheService } from '../../src/pipeline/cache.js'
+import { cacheArgs, cacheName, localCacheKey } from '../../src/plan/cache.js'
+import { Docker } from '../../src/tooling/docker.js'
+import { fakeExec } from '../helpers/fake-exec.js'
+import { planOf } from '../helpers/inputs.js'
+
+describe('cacheArgs', () => {
+  const t = { repository: 'acme/robot', dir: '/tmp/c/x', name: 'acme_robot-humble-arm64' }
+  it('gives each kind its buildx arguments, in the cell scope', () => {
+    expect(cacheArgs({ ...t, kind: 'none' }, false)).toEqual({ from: [], to: [] })
+    expect(cacheArgs({ ...t, kind: 'gha' }, false)).toEqual({
+      from: ['type=gha,scope=acme_robot-humble-arm64'],
+      to: ['type=gha,scope=acme_robot-humble-arm64,mode=max']
+    })
+    expect(cacheArgs({ ...t, kind: 'registry' }, false)).toEqual({
+      from: ['type=registry,ref=acme/robot:buildcache-acme_robot-humble-arm64'],
+      to: ['type=registry,ref=acme/robot:buildcache-acme_robot-humble-arm64,mode=max']
+    })
+    expect(cacheArgs({ ...t, kind: 'local' }, false)).toEqual({
+      from: [],
+      to: ['type=local,dest=/tmp/c/x-new,mode=max'],
+      newDir: '/tmp/c/x-new'
+    })
+    expect(cacheArgs({ ...t, kind: 'local' }, true).from).toEqual(['type=local,src=/tmp/c/x'])
+  })
+
+  it('keeps cells, images and variants apart, within a tag', () => {
+    const names = [
+      cacheName('acme/robot', 'humble-amd64', ''),
+      cacheName('acme/robot', 'humble-arm64', ''),
+      cacheName('acme/other', 'humble-arm64', ''),
+      cacheName('acme/robot', 'humble-arm64', '-cuda')
+    ]
+    expect(new Set(names).size).toBe(4)
+    expect(cacheName('a'.repeat(200), 'humble-arm64', '').length).toBeLessThanOrEqual(117)
+  })
+
+  it('keys a local cache by cell and a hash of Dockerfile and context, restoring any of the cell', () => {
+    const a = localCacheKey('n', 'FROM x', 'sha256:1')
+    expect(a.key).toMatch(/^ros-multiarch-buildcache-n-[0-9a-f]{32}$/)
+    expect(a.restoreKeys).toEqual(['ros-multiarch-buildcache-n-'])
+    expect(localCacheKey('n', 'FROM y', 'sha256:1').key).not.toBe(a.key)
+    expect(localCacheKey('n', 'FROM x', 'sha256:2').key).not.toBe(a.key)
+  })
+})
+
+describe('prepareCache', () => {
+  const service = (available: boolean): CacheService & { restored: string[] } => {
+    const restored: string[] = []
+    return {
+      restored,
+      available: () => available,
+      restore: async (_paths, key) => {
+        restored.push(key)
+        return undefined
+      },
+      save: async () => undefined
+    }
+  }
+  const setup = (
+    cache: string,
+    driver: string,
+    env: Record<string, string> = {},
+    available = false
+  ) => {
+    const { config, plan } = planOf({ image: 'acme/robot', distros: 'humble', cache })
+    const exec = fakeExec(call =>
+      call.args[1] === 'inspect' ? { stdout: `Name: x\nDriver: ${driver}\n` } : undefined
+    )
+    const warnings: string[] = []
+    const svc = service(available)
+    return {
+      exec,
+      warnings,
+      svc,
+      run: () =>
+        prepareCache({
+          config,
+          cells: plan.cells,
+          imagePath: 'acme/robot',
+          builder: '',
+          docker: new Docker(exec),
+          env,
+          root: mkdtempSync(path.join(os.tmpdir(), 'rma-cache-')),
+          dockerfile: 'FROM x',
+          contextHash: 'sha256:1',
+          service: svc,
+          log: () => undefined,
+          warn: w => warnings.push(w)
+        })
+    }
+  }
+
+  it('does nothing for none', async () => {
+    const s = setup('none', 'docker')
+    expect((await s.run()).size).toBe(0)
+    expect(s.exec.calls).toEqual([])
+  })
+
+  it('refuses gha outside GitHub Actions, before any command', async () => {
+    const s = setup('gha', 'docker-container')
+    await expect(s.run()).rejects.toThrow(
+      'Input "cache": gha needs the GitHub Actions cache service (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL, which GitHub gives JavaScript actions); use registry or local elsewhere'
+    )
+    expect(s.exec.calls).toEqual([])
+  })
+
+  it('refuses a builder with the docker driver', async () => {
+    const s = setup('registry', 'docker')
+    await expect(s.run()).rejects.toThrow(
+      'Input "cache": registry needs a builder that can export a build cache, and builder (current) uses the docker driver, which cannot; set driver: docker-container'
+    )
+  })
+
+  it('gives gha a scope per cell with the runtime token present', async () => {
+    const s = setup('gha', 'docker-container', {
+      ACTIONS_RUNTIME_TOKEN: 't',
+      ACTIONS_RESULTS_URL: 'https://results.example/'
+    })
+    const caches = await s.run()
+    expect([...caches.values()].map(c => c.args.to[0])).toEqual([
+      'type=gha,scope=acme_robot-humble-amd64,mode=max',
+      'type=gha,scope=acme_robot-humble-arm64,mode=max'
+    ])
+  })
+
+  it('restores local caches through the Actions cache when it is there, and warns when not', async () => {
+    const on = setup('local', 'docker-container', {}, true)
+    await on.run()
+    expect(on.svc.restored).toHaveLength(2)
+    expect(on.warnings).toEqual([])
+    const off = setup('local', 'docker-container', {}, false)
+    const caches = await off.run()
+    expect(off.svc.restored).toEqual([])
+    expect(off.warnings[0]).toContain('the Actions cache service is not available here')
+    expect([...caches.values()][0].args.to[0]).toMatch(
+      /^type=local,dest=.*acme_robot-humble-amd64-new,mode=max$/
+    )
+  })
+})

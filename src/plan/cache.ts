@@ -1,0 +1,68 @@
+/**
+ * Build cache per cell: buildx --cache-from/--cache-to arguments and @actions/cache keys. Each
+ * cell has its own scope (gha), tag (registry) or folder (local), so the cells of a matrix never
+ * overwrite each other's cache. Pure.
+ */
+import { createHash } from 'node:crypto'
+
+export const CACHE_KINDS = ['none', 'gha', 'registry', 'local'] as const
+export type CacheKind = (typeof CACHE_KINDS)[number]
+
+export interface CacheTarget {
+  readonly kind: CacheKind
+  /** registry: the repository cache tags go to (no tag) */
+  readonly repository: string
+  /** local: the folder of this cell's cache */
+  readonly dir: string
+  /** gha: the scope; registry: the tag; local: part of the cache key */
+  readonly name: string
+}
+
+/** The per-cell name: image path and cell, so two images built in one repository stay apart (<= 117 characters: a tag holds 128). */
+export function cacheName(imagePath: string, cellId: string, suffix: string): string {
+  return `${imagePath.replaceAll('/', '_')}-${cellId}${suffix}`.slice(0, 117)
+}
+
+export interface CacheArgs {
+  readonly from: string[]
+  readonly to: string[]
+  /** local: where the build writes the new cache, moved over dir afterwards */
+  readonly newDir?: string
+}
+
+export function cacheArgs(t: CacheTarget, localExists: boolean): CacheArgs {
+  switch (t.kind) {
+    case 'none':
+      return { from: [], to: [] }
+    case 'gha':
+      // url and token come from ACTIONS_CACHE_URL / ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN
+      return {
+        from: [`type=gha,scope=${t.name}`],
+        to: [`type=gha,scope=${t.name},mode=max`]
+      }
+    case 'registry': {
+      const ref = `${t.repository}:buildcache-${t.name}`
+      return { from: [`type=registry,ref=${ref}`], to: [`type=registry,ref=${ref},mode=max`] }
+    }
+    case 'local': {
+      // a fresh folder each time: exporting into the old one would let it grow without bound
+      const newDir = `${t.dir}-new`
+      return {
+        from: localExists ? [`type=local,src=${t.dir}`] : [],
+        to: [`type=local,dest=${newDir},mode=max`],
+        newDir
+      }
+    }
+  }
+}
+
+/** @actions/cache key of a cell's local cache: its name and a hash of Dockerfile and context. */
+export function localCacheKey(
+  name: string,
+  dockerfile: string,
+  contextHash: string
+): { key: string; restoreKeys: string[] } {
+  const prefix = `ros-multiarch-buildcache-${name}-`
+  const hash = createHash('sha256').update(`${dockerfile}\0${contextHash}`).digest('hex')
+  return { key: `${prefix}${hash.slice(0, 32)}`, restoreKeys: [prefix] }
+}
