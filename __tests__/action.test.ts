@@ -20,7 +20,7 @@ function tools(exec = fakeExec()): Tools {
     cache: {
       available: () => false,
       restore: async () => undefined,
-      save: async () => undefined
+      save: async () => false
     }
   }
 }

@@ -31980,7 +31980,11 @@ const CACHE_KINDS = ['none', 'gha', 'registry', 'local'];
 function cacheName(imagePath, cellId, suffix) {
     return `${imagePath.replaceAll('/', '_')}-${cellId}${suffix}`.slice(0, 117);
 }
-function cacheArgs(t, localExists) {
+/**
+ * A failed cache export never fails the build (ignore-error). Without push (a pull request,
+ * push: false) the registry cache is only read: nothing is written to the registry.
+ */
+function cacheArgs(t, localExists, push) {
     switch (t.kind) {
         case 'none':
             return { from: [], to: [] };
@@ -31988,27 +31992,35 @@ function cacheArgs(t, localExists) {
             // url and token come from ACTIONS_CACHE_URL / ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN
             return {
                 from: [`type=gha,scope=${t.name}`],
-                to: [`type=gha,scope=${t.name},mode=max`]
+                to: [`type=gha,scope=${t.name},mode=max,ignore-error=true`]
             };
         case 'registry': {
             const ref = `${t.repository}:buildcache-${t.name}`;
-            return { from: [`type=registry,ref=${ref}`], to: [`type=registry,ref=${ref},mode=max`] };
+            return {
+                from: [`type=registry,ref=${ref}`],
+                to: push ? [`type=registry,ref=${ref},mode=max,ignore-error=true`] : []
+            };
         }
         case 'local': {
             // a fresh folder each time: exporting into the old one would let it grow without bound
             const newDir = `${t.dir}-new`;
             return {
                 from: localExists ? [`type=local,src=${t.dir}`] : [],
-                to: [`type=local,dest=${newDir},mode=max`],
+                to: [`type=local,dest=${newDir},mode=max,ignore-error=true`],
                 newDir
             };
         }
     }
 }
-/** @actions/cache key of a cell's local cache: its name and a hash of Dockerfile and context. */
-function localCacheKey(name, dockerfile, contextHash) {
+/**
+ * @actions/cache key of a cell's local cache: its name and a hash of its build fingerprint (the
+ * Dockerfile, context, build args and base digests), so a new base or input saves a new cache.
+ */
+function localCacheKey(name, fingerprint) {
     const prefix = `ros-multiarch-buildcache-${name}-`;
-    const hash = (0,external_node_crypto_.createHash)('sha256').update(`${dockerfile}\0${contextHash}`).digest('hex');
+    const hash = (0,external_node_crypto_.createHash)('sha256')
+        .update(`${fingerprint.baseDigest}\0${fingerprint.inputsHash}`)
+        .digest('hex');
     return { key: `${prefix}${hash.slice(0, 32)}`, restoreKeys: [prefix] };
 }
 
@@ -32294,6 +32306,9 @@ function readConfig(get, ctx) {
     }
     const cache = parseChoice(inputs_names/* Inputs */.G0.Cache, text(inputs_names/* Inputs */.G0.Cache), CACHE_KINDS, 'none');
     const cacheRef = readCacheRef(line(inputs_names/* Inputs */.G0.CacheRef), image);
+    if (line(inputs_names/* Inputs */.G0.CacheRef) !== '' && cache !== 'registry') {
+        warnings.push(`cache-ref is used by cache: registry only; it is ignored with cache: ${cache}.`);
+    }
     const runners = parseKeyValues(inputs_names/* Inputs */.G0.Runners, text(inputs_names/* Inputs */.G0.Runners), PLATFORM_KEY).map(([platform, value]) => readRunner(platform, value));
     const config = {
         mode,
@@ -32479,7 +32494,7 @@ function insideWorkspace(input, value, workspace) {
 }
 
 // EXTERNAL MODULE: ./src/runtime.ts
-var runtime = __nccwpck_require__(3683);
+var src_runtime = __nccwpck_require__(3683);
 ;// CONCATENATED MODULE: ./src/pipeline/cache.ts
 /** The build cache around the cells: checks before any build, local folders restored and saved. */
 
@@ -32488,68 +32503,94 @@ var runtime = __nccwpck_require__(3683);
 
 
 
+
+/** buildx that speaks GitHub's cache service v2 (v1 was shut down in 2025). */
+const GHA_MIN_BUILDX = '0.21.0';
 const exists = (p) => (0,promises_.access)(p).then(() => true, () => false);
+/** Can this builder export a cache? Not the docker driver, unless the engine uses containerd's image store. */
+async function checkBuilder(c) {
+    const kind = c.config.cache;
+    if (kind === 'gha') {
+        const version = (await c.docker.buildxVersion()) ?? '0.0.0';
+        if (semver_default().lt(version, GHA_MIN_BUILDX)) {
+            throw new InputError(inputs_names/* Inputs */.G0.Cache, `gha needs buildx ${GHA_MIN_BUILDX} or newer (GitHub's cache service v2), and this runner has ${version}; set buildx-version: ">=${GHA_MIN_BUILDX}"`);
+        }
+    }
+    const driver = await c.docker.builderDriver(c.builder);
+    if (driver === 'docker' && !(await c.docker.containerdStore())) {
+        throw new InputError(inputs_names/* Inputs */.G0.Cache, `${kind} needs a builder that can export a build cache, and builder ${c.builder || '(current)'} uses the docker driver on the classic image store, which cannot; set driver: docker-container`);
+    }
+}
 /** Check the cache can work here, restore local caches; per cell, what its build gets. */
 async function prepareCache(c) {
     const kind = c.config.cache;
     const out = new Map();
     if (kind === 'none')
         return out;
-    if (kind === 'gha' &&
-        (!c.env.ACTIONS_RUNTIME_TOKEN || !(c.env.ACTIONS_CACHE_URL || c.env.ACTIONS_RESULTS_URL))) {
+    const runtime = c.env.ACTIONS_RUNTIME_TOKEN && (c.env.ACTIONS_CACHE_URL || c.env.ACTIONS_RESULTS_URL);
+    if (kind === 'gha' && !runtime) {
         throw new InputError(inputs_names/* Inputs */.G0.Cache, 'gha needs the GitHub Actions cache service (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL, which GitHub gives JavaScript actions); use registry or local elsewhere');
     }
-    const driver = await c.docker.builderDriver(c.builder);
-    if (driver === 'docker') {
-        throw new InputError(inputs_names/* Inputs */.G0.Cache, `${kind} needs a builder that can export a build cache, and builder ${c.builder || '(current)'} uses the docker driver, which cannot; set driver: docker-container`);
-    }
+    await checkBuilder(c);
     const useService = kind === 'local' && c.service.available();
     if (kind === 'local' && !useService) {
-        c.warn('cache local: the Actions cache service is not available here, so the cache folders live only as long as this job');
+        c.warn(`cache local: the Actions cache service is not available here; the cache folders in ${c.root} are neither restored nor saved`);
     }
     for (const cell of c.cells) {
         const name = cacheName(c.imagePath, cell.id, c.config.tagSuffix);
         const dir = external_node_path_default().join(c.root, name);
+        const fp = c.fingerprints.get(cell.id);
         let key;
-        if (useService) {
-            const k = localCacheKey(name, c.dockerfile, c.contextHash);
+        if (useService && fp !== undefined) {
+            const k = localCacheKey(name, fp);
             key = k.key;
             try {
                 const hit = await c.service.restore([dir], k.key, k.restoreKeys);
                 c.log(`${cell.id}: build cache ${hit === undefined ? 'not found (cold build)' : `restored from ${hit}`}`);
             }
             catch (error) {
-                c.warn(`${cell.id}: restoring the build cache failed, building without it: ${(0,runtime/* errorMessage */.g)(error)}`);
+                c.warn(`${cell.id}: restoring the build cache failed, building without it: ${(0,src_runtime/* errorMessage */.g)(error)}`);
             }
         }
-        const args = cacheArgs({ kind, repository: c.config.cacheRef, dir, name }, kind === 'local' && (await exists(dir)));
+        const args = cacheArgs({ kind, repository: c.config.cacheRef, dir, name }, kind === 'local' && (await exists(dir)), c.push);
         out.set(cell.id, {
             args,
             ...(kind === 'local' ? { dir } : {}),
             ...(key === undefined ? {} : { key })
         });
     }
-    c.log(`Build cache: ${kind}, one ${kind === 'gha' ? 'scope' : kind === 'registry' ? `tag of ${c.config.cacheRef}` : 'folder'} per cell`);
+    const where = kind === 'gha' ? 'scope' : kind === 'registry' ? `tag of ${c.config.cacheRef}` : 'folder';
+    c.log(`Build cache: ${kind}, one ${where} per cell` +
+        (kind === 'registry' && !c.push ? ' (read only: push is off)' : ''));
     return out;
 }
-/** local: move each built cell's new cache over the old one and save it. Problems are warnings. */
+/**
+ * local: move each built cell's new cache over the old one and save it; drop the new cache of a
+ * cell that did not build. Problems are warnings.
+ */
 async function saveLocalCaches(built, caches, service, log, warn) {
-    for (const id of built) {
-        const cache = caches.get(id);
-        if (cache?.dir === undefined || cache.args.newDir === undefined)
+    for (const [id, cache] of caches) {
+        const newDir = cache.args.newDir;
+        if (cache.dir === undefined || newDir === undefined)
             continue;
         try {
-            if (!(await exists(cache.args.newDir)))
+            if (!(await exists(newDir)))
                 continue;
-            await (0,promises_.rm)(cache.dir, { recursive: true, force: true });
-            await (0,promises_.rename)(cache.args.newDir, cache.dir);
-            if (cache.key !== undefined && service.available()) {
-                await service.save([cache.dir], cache.key);
-                log(`${id}: build cache saved as ${cache.key}`);
+            if (!built.has(id)) {
+                await (0,promises_.rm)(newDir, { recursive: true, force: true });
+                continue;
             }
+            await (0,promises_.rm)(cache.dir, { recursive: true, force: true });
+            await (0,promises_.rename)(newDir, cache.dir);
+            if (cache.key === undefined)
+                continue;
+            if (await service.save([cache.dir], cache.key))
+                log(`${id}: build cache saved as ${cache.key}`);
+            else
+                log(`${id}: build cache not saved (${cache.key} exists already, or the upload failed)`);
         }
         catch (error) {
-            warn(`${id}: saving the build cache failed: ${(0,runtime/* errorMessage */.g)(error)}`);
+            warn(`${id}: saving the build cache failed: ${(0,src_runtime/* errorMessage */.g)(error)}`);
         }
     }
 }
@@ -32763,6 +32804,11 @@ class Docker {
         const r = await this.check(`Inspecting builder ${builder || '(current)'}`, args);
         return /^Driver:\s+(\S+)/m.exec(r.stdout)?.[1] ?? 'unknown';
     }
+    /** True when the engine stores images in containerd (it can then export build caches and OCI). */
+    async containerdStore() {
+        const r = await this.run(['info', '--format', '{{json .DriverStatus}}']);
+        return r.code === 0 && r.stdout.includes('io.containerd.snapshotter');
+    }
     /** The buildx version, or null when the plugin is missing. */
     async buildxVersion() {
         const r = await this.run(['buildx', 'version']);
@@ -32800,9 +32846,9 @@ class Docker {
         const raw = await this.inspectRaw(ref);
         const entries = indexEntries(raw);
         if (entries !== null)
-            return { kind: 'index', entries };
+            return { entries };
         const [config, digest] = await Promise.all([this.remoteConfig(ref), this.remoteDigest(ref)]);
-        return { kind: 'image', entries: [{ platform: config.platform, digest }] };
+        return { entries: [{ platform: config.platform, digest }] };
     }
     /** The platform and labels of a single image in its registry. */
     async remoteConfig(ref) {
@@ -32946,7 +32992,7 @@ async function publishDistro(manifest, cells, results, o) {
                 status: 'publish failed',
                 // once the index was being created, its tags may have moved (to the tested images)
                 tags: tagsMoved ? manifest.tags : [],
-                reason: (0,runtime/* errorMessage */.g)(error)
+                reason: (0,src_runtime/* errorMessage */.g)(error)
             },
             pushed
         };
@@ -33057,6 +33103,8 @@ function fingerprint(cell, bases, inputs) {
         context: inputs.contextHash,
         buildArgs: cell.buildArgs,
         labels: inputs.userLabels,
+        network: inputs.network,
+        smokeNetwork: inputs.smokeNetwork,
         // a changed test must run: the published image was tested with the old ones
         tests: cell.tests
     });
@@ -33135,7 +33183,7 @@ async function collectSlice(cell, image, docker) {
         return {
             ...base,
             status: 'failed',
-            failure: `slice missing: ${cell.stageTag} cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,runtime/* errorMessage */.g)(error))}); did the build job for ${cell.distro} ${cell.platform} pass in this workflow run?`
+            failure: `slice missing: ${cell.stageTag} cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,src_runtime/* errorMessage */.g)(error))}); did the build job for ${cell.distro} ${cell.platform} pass in this workflow run?`
         };
     }
     let problem;
@@ -33144,7 +33192,7 @@ async function collectSlice(cell, image, docker) {
         problem = sliceProblem(cell, config.platform, config.labels);
     }
     catch (error) {
-        problem = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,runtime/* errorMessage */.g)(error))})`;
+        problem = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,src_runtime/* errorMessage */.g)(error))})`;
     }
     if (problem !== null) {
         return { ...base, status: 'failed', failure: `slice ${cell.stageTag} is wrong: ${problem}` };
@@ -34001,7 +34049,7 @@ async function entriesOf(docker, image) {
             ];
         }
         catch {
-            throw new Error(`Base image ${image} cannot be inspected: ${(0,runtime/* errorMessage */.g)(remoteError)}`);
+            throw new Error(`Base image ${image} cannot be inspected: ${(0,src_runtime/* errorMessage */.g)(remoteError)}`);
         }
     }
 }
@@ -34050,7 +34098,7 @@ async function publishedIndex(manifest, docker, log) {
             raw = await docker.inspectRaw(tag);
         }
         catch (error) {
-            log(`${tag}: not found (${(0,tooling_exec/* lastLine */.fM)((0,runtime/* errorMessage */.g)(error))})`);
+            log(`${tag}: not found (${(0,tooling_exec/* lastLine */.fM)((0,src_runtime/* errorMessage */.g)(error))})`);
             continue;
         }
         if (indexEntries(raw) === null) {
@@ -34091,7 +34139,7 @@ async function findUnchanged(image, manifests, cells, fingerprints, docker, log)
                         : `it is ${config.platform}`;
             }
             catch (error) {
-                why = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,runtime/* errorMessage */.g)(error))})`;
+                why = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,src_runtime/* errorMessage */.g)(error))})`;
             }
             if (why === null) {
                 reuse.set(cell.id, { from: found.tag, digest: entry.digest });
@@ -34147,7 +34195,9 @@ async function hashContext(root) {
             }
             else if (st.isFile()) {
                 const executable = (st.mode & 0o111) !== 0;
-                entries.push({ path: rel, kind: 'file', executable, content: await fileHash(full) });
+                // a file that cannot be read cannot be sent to the builder either: the build will tell
+                const content = await fileHash(full).catch(() => 'unreadable');
+                entries.push({ path: rel, kind: 'file', executable, content });
             }
         }
     };
@@ -34196,7 +34246,8 @@ async function runPipeline(config, plan, d) {
     const cleanup = d.cleanup;
     const remember = () => rt.saveState(inputs_names/* States */.DG.Cleanup, JSON.stringify(cleanup));
     let builder = config.builder;
-    await rt.group('Set up Docker, buildx and QEMU', async () => {
+    const needsQemu = plan.mode !== 'merge' && plan.cells.some(c => c.emulated);
+    await rt.group(`Set up Docker, buildx${needsQemu ? ' and QEMU' : ''}`, async () => {
         rt.info(`Docker engine ${await docker.serverVersion()}`);
         const decision = decideBuildx(config.buildxVersion, await docker.buildxVersion());
         if (decision.action === 'keep') {
@@ -34272,7 +34323,7 @@ async function runPipeline(config, plan, d) {
             needs = baseNeeds(dockerfile, plan.cells, d.hostPlatform);
         }
         catch (error) {
-            throw new InputError(inputs_names/* Inputs */.G0.File, `${config.file}: ${(0,runtime/* errorMessage */.g)(error)}`);
+            throw new InputError(inputs_names/* Inputs */.G0.File, `${config.file}: ${(0,src_runtime/* errorMessage */.g)(error)}`);
         }
         bases = await checkBases(needs, docker, m => rt.info(m));
     });
@@ -34283,29 +34334,34 @@ async function runPipeline(config, plan, d) {
         fingerprints.set(cell.id, fingerprint(cell, bases.get(cell.id) ?? [], {
             dockerfile,
             contextHash,
-            userLabels: config.labels
+            userLabels: config.labels,
+            network: config.network,
+            smokeNetwork: config.smokeNetwork
         }));
     }
     let reuse = new Map();
-    if (plan.push && !config.force) {
+    if (plan.push && !config.force && config.pull) {
         await rt.group('Skip unchanged: compare with the published images', async () => {
             reuse = await findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, docker, m => rt.info(m));
         });
     }
-    else if (plan.push) {
+    else if (plan.push && config.force) {
         rt.info('force: every cell is rebuilt and retested, even when its published image is unchanged');
+    }
+    else if (plan.push) {
+        rt.info('pull is off: every cell is rebuilt (a local copy of a base may differ from the registry digest a reuse is judged by)');
     }
     const caches = await prepareCache({
         config,
         cells: plan.cells.filter(c => !reuse.has(c.id)),
+        push: plan.push,
         imagePath: config.image.path,
         builder,
         docker,
         env: rt.env,
         // a fixed folder: @actions/cache restores to the very path it saved
         root: external_node_path_default().join(rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'ros-multiarch-buildcache'),
-        dockerfile,
-        contextHash,
+        fingerprints,
         service: d.cacheService,
         log: m => rt.info(m),
         warn: m => rt.warning(m)
@@ -34448,8 +34504,8 @@ async function runPipeline(config, plan, d) {
         : 'cancelled by fail-fast after an earlier failure')));
     await Promise.all(publishing);
     d.signal?.removeEventListener('abort', onCancel);
-    if (config.cache === 'local') {
-        const built = [...done.values()].filter(r => r.imageId !== undefined).map(r => r.id);
+    if (config.cache === 'local' && !d.signal?.aborted) {
+        const built = new Set([...done.values()].filter(r => r.imageId !== undefined).map(r => r.id));
         await saveLocalCaches(built, caches, d.cacheService, m => rt.info(m), m => rt.warning(m));
     }
     return {
@@ -34477,7 +34533,7 @@ async function stageDistro(cells, results, o) {
                 distro,
                 status: 'publish failed',
                 tags: [],
-                reason: `staging failed: ${(0,runtime/* errorMessage */.g)(error)}`
+                reason: `staging failed: ${(0,src_runtime/* errorMessage */.g)(error)}`
             },
             pushed
         };
@@ -34876,7 +34932,7 @@ function planMatrix(plan, runners = []) {
 const STAGE_PREFIX = 'rma-stage';
 /** The tag a build slice stages a cell under: rma-stage-<run id>-<cell id><suffix>. */
 function stageTag(workflowRun, cellId, suffix) {
-    return `${STAGE_PREFIX}-${workflowRun || 'local'}-${cellId}${suffix}`.slice(0, 128);
+    return `${STAGE_PREFIX}-${workflowRun}-${cellId}${suffix}`.slice(0, 128);
 }
 /** The arch tag of a cell: the distro's first tag and the architecture, within the 128 limit. */
 function archTag(first, arch) {
@@ -35207,7 +35263,7 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
         for (const d of unpublished)
             rt.error(`${d.distro}: publishing failed: ${d.reason ?? ''}`, `${d.distro} not published`);
         if (tools.signal?.aborted) {
-            throw new Error(`The run was ${(0,runtime/* errorMessage */.g)(tools.signal.reason)}: ${failed.length} of ${results.cells.length} cells did not finish; nothing was published for their distros.`);
+            throw new Error(`The run was ${(0,src_runtime/* errorMessage */.g)(tools.signal.reason)}: ${failed.length} of ${results.cells.length} cells did not finish; nothing was published for their distros.`);
         }
         if (failed.length > 0 || unpublished.length > 0) {
             const parts = [];
@@ -35229,7 +35285,7 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
                     : `; published ${results.distros.flatMap(d => d.tags).length} tags.`));
     }
     catch (error) {
-        rt.setFailed((0,runtime/* errorMessage */.g)(error));
+        rt.setFailed((0,src_runtime/* errorMessage */.g)(error));
     }
 }
 /** The post step: undo what the main step set up. Problems here are warnings, never failures. */
@@ -35238,7 +35294,7 @@ async function post(rt, tools = (0,src_tools/* realTools */.u)()) {
         await cleanUp(rt, tools, readCleanup(rt));
     }
     catch (error) {
-        rt.warning(`Post step: ${(0,runtime/* errorMessage */.g)(error)}`);
+        rt.warning(`Post step: ${(0,src_runtime/* errorMessage */.g)(error)}`);
     }
 }
 /** The state the main step saved, keeping only values it could have written. */
@@ -35303,7 +35359,7 @@ async function cleanUp(rt, tools, cleanup) {
             rt.info(`Logged out of ${cleanup.logout}`);
         }
         catch (error) {
-            rt.warning((0,runtime/* errorMessage */.g)(error));
+            rt.warning((0,src_runtime/* errorMessage */.g)(error));
         }
     }
 }
@@ -35338,7 +35394,7 @@ async function readSpec(config, workspace) {
         if (error instanceof InputError)
             throw error;
         const code = error.code;
-        throw new InputError(inputs_names/* Inputs */.G0.SmokeTestFile, `cannot read ${config.smokeTestFile} (${code ?? (0,runtime/* errorMessage */.g)(error)}); give a path relative to the workspace`);
+        throw new InputError(inputs_names/* Inputs */.G0.SmokeTestFile, `cannot read ${config.smokeTestFile} (${code ?? (0,src_runtime/* errorMessage */.g)(error)}); give a path relative to the workspace`);
     }
     return parseSpec(config.smokeTestFile, text, config.smokeTimeout);
 }
@@ -35372,7 +35428,7 @@ async function summarize(rt, html) {
         await rt.writeSummary(html);
     }
     catch (error) {
-        rt.warning(`Could not write the job summary: ${(0,runtime/* errorMessage */.g)(error)}`);
+        rt.warning(`Could not write the job summary: ${(0,src_runtime/* errorMessage */.g)(error)}`);
     }
 }
 
@@ -36520,9 +36576,7 @@ function realTools(signal) {
             available: () => Boolean(process.env.ACTIONS_RUNTIME_TOKEN) &&
                 Boolean(process.env.ACTIONS_CACHE_URL || process.env.ACTIONS_RESULTS_URL),
             restore: async (paths, key, restoreKeys) => (await __nccwpck_require__.e(/* import() */ 131).then(__nccwpck_require__.bind(__nccwpck_require__, 7131))).restoreCache(paths, key, restoreKeys),
-            save: async (paths, key) => {
-                await (await __nccwpck_require__.e(/* import() */ 131).then(__nccwpck_require__.bind(__nccwpck_require__, 7131))).saveCache(paths, key);
-            }
+            save: async (paths, key) => (await (await __nccwpck_require__.e(/* import() */ 131).then(__nccwpck_require__.bind(__nccwpck_require__, 7131))).saveCache(paths, key)) !== -1
         },
         readText: async (path) => {
             try {

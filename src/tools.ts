@@ -37,9 +37,8 @@ export function realTools(signal?: AbortSignal): Tools {
         Boolean(process.env.ACTIONS_CACHE_URL || process.env.ACTIONS_RESULTS_URL),
       restore: async (paths, key, restoreKeys) =>
         (await import('@actions/cache')).restoreCache(paths, key, restoreKeys),
-      save: async (paths, key) => {
-        await (await import('@actions/cache')).saveCache(paths, key)
-      }
+      save: async (paths, key) =>
+        (await (await import('@actions/cache')).saveCache(paths, key)) !== -1
     },
     readText: async path => {
       try {

@@ -25,7 +25,7 @@ describe('build cache on the test bed', () => {
       expect(r.code).toBe(1)
       const errors = r.log.split('\n').filter(l => l.startsWith('::error'))
       expect(errors).toEqual([
-        `::error::Input "cache": ${cache} needs a builder that can export a build cache, and builder (current) uses the docker driver, which cannot; set driver: docker-container`
+        `::error::Input "cache": ${cache} needs a builder that can export a build cache, and builder (current) uses the docker driver on the classic image store, which cannot; set driver: docker-container`
       ])
       expect(r.log).not.toMatch(/: build \(/)
       expect(await tagsOf(repo)).toEqual([])

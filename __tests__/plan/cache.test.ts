@@ -11,21 +11,25 @@ import { planOf } from '../helpers/inputs.js'
 describe('cacheArgs', () => {
   const t = { repository: 'acme/robot', dir: '/tmp/c/x', name: 'acme_robot-humble-arm64' }
   it('gives each kind its buildx arguments, in the cell scope', () => {
-    expect(cacheArgs({ ...t, kind: 'none' }, false)).toEqual({ from: [], to: [] })
-    expect(cacheArgs({ ...t, kind: 'gha' }, false)).toEqual({
+    expect(cacheArgs({ ...t, kind: 'none' }, false, true)).toEqual({ from: [], to: [] })
+    expect(cacheArgs({ ...t, kind: 'gha' }, false, true)).toEqual({
       from: ['type=gha,scope=acme_robot-humble-arm64'],
-      to: ['type=gha,scope=acme_robot-humble-arm64,mode=max']
+      to: ['type=gha,scope=acme_robot-humble-arm64,mode=max,ignore-error=true']
     })
-    expect(cacheArgs({ ...t, kind: 'registry' }, false)).toEqual({
+    expect(cacheArgs({ ...t, kind: 'registry' }, false, true)).toEqual({
       from: ['type=registry,ref=acme/robot:buildcache-acme_robot-humble-arm64'],
-      to: ['type=registry,ref=acme/robot:buildcache-acme_robot-humble-arm64,mode=max']
+      to: [
+        'type=registry,ref=acme/robot:buildcache-acme_robot-humble-arm64,mode=max,ignore-error=true'
+      ]
     })
-    expect(cacheArgs({ ...t, kind: 'local' }, false)).toEqual({
+    // without push, the registry cache is read, never written
+    expect(cacheArgs({ ...t, kind: 'registry' }, false, false).to).toEqual([])
+    expect(cacheArgs({ ...t, kind: 'local' }, false, true)).toEqual({
       from: [],
-      to: ['type=local,dest=/tmp/c/x-new,mode=max'],
+      to: ['type=local,dest=/tmp/c/x-new,mode=max,ignore-error=true'],
       newDir: '/tmp/c/x-new'
     })
-    expect(cacheArgs({ ...t, kind: 'local' }, true).from).toEqual(['type=local,src=/tmp/c/x'])
+    expect(cacheArgs({ ...t, kind: 'local' }, true, true).from).toEqual(['type=local,src=/tmp/c/x'])
   })
 
   it('keeps cells, images and variants apart, within a tag', () => {
@@ -39,12 +43,13 @@ describe('cacheArgs', () => {
     expect(cacheName('a'.repeat(200), 'humble-arm64', '').length).toBeLessThanOrEqual(117)
   })
 
-  it('keys a local cache by cell and a hash of Dockerfile and context, restoring any of the cell', () => {
-    const a = localCacheKey('n', 'FROM x', 'sha256:1')
+  it('keys a local cache by cell and its build fingerprint, restoring any of the cell', () => {
+    const fp = { baseDigest: 'b@sha256:1', inputsHash: 'sha256:1' }
+    const a = localCacheKey('n', fp)
     expect(a.key).toMatch(/^ros-multiarch-buildcache-n-[0-9a-f]{32}$/)
     expect(a.restoreKeys).toEqual(['ros-multiarch-buildcache-n-'])
-    expect(localCacheKey('n', 'FROM y', 'sha256:1').key).not.toBe(a.key)
-    expect(localCacheKey('n', 'FROM x', 'sha256:2').key).not.toBe(a.key)
+    expect(localCacheKey('n', { ...fp, baseDigest: 'b@sha256:2' }).key).not.toBe(a.key)
+    expect(localCacheKey('n', { ...fp, inputsHash: 'sha256:2' }).key).not.toBe(a.key)
   })
 })
 
@@ -58,19 +63,25 @@ describe('prepareCache', () => {
         restored.push(key)
         return undefined
       },
-      save: async () => undefined
+      save: async () => true
     }
   }
   const setup = (
     cache: string,
     driver: string,
     env: Record<string, string> = {},
-    available = false
+    available = false,
+    engine = { buildx: '0.30.0', store: 'overlay2' }
   ) => {
     const { config, plan } = planOf({ image: 'acme/robot', distros: 'humble', cache })
-    const exec = fakeExec(call =>
-      call.args[1] === 'inspect' ? { stdout: `Name: x\nDriver: ${driver}\n` } : undefined
-    )
+    // what docker answers: the builder's driver, the buildx version, the engine's image store
+    const exec = fakeExec(call => {
+      if (call.args[1] === 'inspect') return { stdout: `Name: x\nDriver: ${driver}\n` }
+      if (call.args[1] === 'version')
+        return { stdout: `github.com/docker/buildx v${engine.buildx} abc\n` }
+      if (call.args[0] === 'info') return { stdout: `[["Storage Driver","${engine.store}"]]` }
+      return undefined
+    })
     const warnings: string[] = []
     const svc = service(available)
     return {
@@ -81,13 +92,15 @@ describe('prepareCache', () => {
         prepareCache({
           config,
           cells: plan.cells,
+          push: true,
           imagePath: 'acme/robot',
           builder: '',
           docker: new Docker(exec),
           env,
           root: mkdtempSync(path.join(os.tmpdir(), 'rma-cache-')),
-          dockerfile: 'FROM x',
-          contextHash: 'sha256:1',
+          fingerprints: new Map(
+            plan.cells.map(c => [c.id, { baseDigest: `b@${c.id}`, inputsHash: 'sha256:1' }])
+          ),
           service: svc,
           log: () => undefined,
           warn: w => warnings.push(w)
@@ -112,7 +125,28 @@ describe('prepareCache', () => {
   it('refuses a builder with the docker driver', async () => {
     const s = setup('registry', 'docker')
     await expect(s.run()).rejects.toThrow(
-      'Input "cache": registry needs a builder that can export a build cache, and builder (current) uses the docker driver, which cannot; set driver: docker-container'
+      'Input "cache": registry needs a builder that can export a build cache, and builder (current) uses the docker driver on the classic image store, which cannot; set driver: docker-container'
+    )
+  })
+
+  it('accepts the docker driver on the containerd image store', async () => {
+    const s = setup('registry', 'docker', {}, false, {
+      buildx: '0.30.0',
+      store: 'io.containerd.snapshotter.v1'
+    })
+    expect((await s.run()).size).toBe(2)
+  })
+
+  it('refuses gha with a buildx too old for the cache service v2', async () => {
+    const s = setup(
+      'gha',
+      'docker-container',
+      { ACTIONS_RUNTIME_TOKEN: 't', ACTIONS_RESULTS_URL: 'https://results.example/' },
+      false,
+      { buildx: '0.13.1', store: 'overlay2' }
+    )
+    await expect(s.run()).rejects.toThrow(
+      'Input "cache": gha needs buildx 0.21.0 or newer (GitHub\'s cache service v2), and this runner has 0.13.1; set buildx-version: ">=0.21.0"'
     )
   })
 
@@ -123,8 +157,8 @@ describe('prepareCache', () => {
     })
     const caches = await s.run()
     expect([...caches.values()].map(c => c.args.to[0])).toEqual([
-      'type=gha,scope=acme_robot-humble-amd64,mode=max',
-      'type=gha,scope=acme_robot-humble-arm64,mode=max'
+      'type=gha,scope=acme_robot-humble-amd64,mode=max,ignore-error=true',
+      'type=gha,scope=acme_robot-humble-arm64,mode=max,ignore-error=true'
     ])
   })
 
@@ -138,7 +172,7 @@ describe('prepareCache', () => {
     expect(off.svc.restored).toEqual([])
     expect(off.warnings[0]).toContain('the Actions cache service is not available here')
     expect([...caches.values()][0].args.to[0]).toMatch(
-      /^type=local,dest=.*acme_robot-humble-amd64-new,mode=max$/
+      /^type=local,dest=.*acme_robot-humble-amd64-new,mode=max,ignore-error=true$/
     )
   })
 })

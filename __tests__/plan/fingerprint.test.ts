@@ -39,7 +39,9 @@ const bases = [{ image: 'ros:humble-ros-base', digest: 'sha256:aaa' }]
 const inputs: FingerprintInputs = {
   dockerfile: 'FROM ${BASE_IMAGE}\n',
   contextHash: 'sha256:ccc',
-  userLabels: [['vendor', 'Acme']]
+  userLabels: [['vendor', 'Acme']],
+  network: 'default',
+  smokeNetwork: 'none'
 }
 
 describe('fingerprint', () => {
@@ -57,7 +59,9 @@ describe('fingerprint', () => {
     ['a smoke test', { ...cell, tests: [{ ...test1, command: 'false' } as SmokeTest] }, inputs],
     ['the Dockerfile', cell, { ...inputs, dockerfile: 'FROM x\n' }],
     ['the context', cell, { ...inputs, contextHash: 'sha256:ddd' }],
-    ['a user label', cell, { ...inputs, userLabels: [['vendor', 'Other']] as const }]
+    ['a user label', cell, { ...inputs, userLabels: [['vendor', 'Other']] as const }],
+    ['the build network', cell, { ...inputs, network: 'host' }],
+    ['the smoke test network', cell, { ...inputs, smokeNetwork: 'host' }]
   ])('changes with %s', (_what, c, i) => {
     expect(fingerprint(c, bases, i).inputsHash).not.toBe(fp.inputsHash)
   })

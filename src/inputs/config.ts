@@ -216,6 +216,9 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
 
   const cache = parseChoice(Inputs.Cache, text(Inputs.Cache), CACHE_KINDS, 'none')
   const cacheRef = readCacheRef(line(Inputs.CacheRef), image)
+  if (line(Inputs.CacheRef) !== '' && cache !== 'registry') {
+    warnings.push(`cache-ref is used by cache: registry only; it is ignored with cache: ${cache}.`)
+  }
 
   const runners = parseKeyValues(Inputs.Runners, text(Inputs.Runners), PLATFORM_KEY).map(
     ([platform, value]) => readRunner(platform, value)

@@ -1,10 +1,12 @@
 /** The build cache around the cells: checks before any build, local folders restored and saved. */
 import { access, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
+import semver from 'semver'
 import type { Config } from '../inputs/config.js'
 import { InputError } from '../inputs/errors.js'
 import { Inputs } from '../inputs/names.js'
 import { cacheArgs, cacheName, localCacheKey, type CacheArgs } from '../plan/cache.js'
+import type { Fingerprint } from '../plan/fingerprint.js'
 import type { Cell } from '../plan/planner.js'
 import { errorMessage } from '../runtime.js'
 import type { Docker } from '../tooling/docker.js'
@@ -13,7 +15,8 @@ import type { Docker } from '../tooling/docker.js'
 export interface CacheService {
   available(): boolean
   restore(paths: string[], key: string, restoreKeys: string[]): Promise<string | undefined>
-  save(paths: string[], key: string): Promise<void>
+  /** False when the service declined (the key exists already, or the upload failed) */
+  save(paths: string[], key: string): Promise<boolean>
 }
 
 export interface CellCache {
@@ -25,18 +28,21 @@ export interface CellCache {
 export interface CacheContext {
   readonly config: Config
   readonly cells: readonly Cell[]
+  readonly push: boolean
   readonly imagePath: string
   readonly builder: string
   readonly docker: Docker
   readonly env: Readonly<Record<string, string | undefined>>
   /** local: the folder the cells' caches live in */
   readonly root: string
-  readonly dockerfile: string
-  readonly contextHash: string
+  readonly fingerprints: ReadonlyMap<string, Fingerprint>
   readonly service: CacheService
   readonly log: (m: string) => void
   readonly warn: (m: string) => void
 }
+
+/** buildx that speaks GitHub's cache service v2 (v1 was shut down in 2025). */
+export const GHA_MIN_BUILDX = '0.21.0'
 
 const exists = (p: string): Promise<boolean> =>
   access(p).then(
@@ -44,39 +50,54 @@ const exists = (p: string): Promise<boolean> =>
     () => false
   )
 
+/** Can this builder export a cache? Not the docker driver, unless the engine uses containerd's image store. */
+async function checkBuilder(c: CacheContext): Promise<void> {
+  const kind = c.config.cache
+  if (kind === 'gha') {
+    const version = (await c.docker.buildxVersion()) ?? '0.0.0'
+    if (semver.lt(version, GHA_MIN_BUILDX)) {
+      throw new InputError(
+        Inputs.Cache,
+        `gha needs buildx ${GHA_MIN_BUILDX} or newer (GitHub's cache service v2), and this runner has ${version}; set buildx-version: ">=${GHA_MIN_BUILDX}"`
+      )
+    }
+  }
+  const driver = await c.docker.builderDriver(c.builder)
+  if (driver === 'docker' && !(await c.docker.containerdStore())) {
+    throw new InputError(
+      Inputs.Cache,
+      `${kind} needs a builder that can export a build cache, and builder ${c.builder || '(current)'} uses the docker driver on the classic image store, which cannot; set driver: docker-container`
+    )
+  }
+}
+
 /** Check the cache can work here, restore local caches; per cell, what its build gets. */
 export async function prepareCache(c: CacheContext): Promise<Map<string, CellCache>> {
   const kind = c.config.cache
   const out = new Map<string, CellCache>()
   if (kind === 'none') return out
-  if (
-    kind === 'gha' &&
-    (!c.env.ACTIONS_RUNTIME_TOKEN || !(c.env.ACTIONS_CACHE_URL || c.env.ACTIONS_RESULTS_URL))
-  ) {
+  const runtime =
+    c.env.ACTIONS_RUNTIME_TOKEN && (c.env.ACTIONS_CACHE_URL || c.env.ACTIONS_RESULTS_URL)
+  if (kind === 'gha' && !runtime) {
     throw new InputError(
       Inputs.Cache,
       'gha needs the GitHub Actions cache service (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL, which GitHub gives JavaScript actions); use registry or local elsewhere'
     )
   }
-  const driver = await c.docker.builderDriver(c.builder)
-  if (driver === 'docker') {
-    throw new InputError(
-      Inputs.Cache,
-      `${kind} needs a builder that can export a build cache, and builder ${c.builder || '(current)'} uses the docker driver, which cannot; set driver: docker-container`
-    )
-  }
+  await checkBuilder(c)
   const useService = kind === 'local' && c.service.available()
   if (kind === 'local' && !useService) {
     c.warn(
-      'cache local: the Actions cache service is not available here, so the cache folders live only as long as this job'
+      `cache local: the Actions cache service is not available here; the cache folders in ${c.root} are neither restored nor saved`
     )
   }
   for (const cell of c.cells) {
     const name = cacheName(c.imagePath, cell.id, c.config.tagSuffix)
     const dir = path.join(c.root, name)
+    const fp = c.fingerprints.get(cell.id)
     let key: string | undefined
-    if (useService) {
-      const k = localCacheKey(name, c.dockerfile, c.contextHash)
+    if (useService && fp !== undefined) {
+      const k = localCacheKey(name, fp)
       key = k.key
       try {
         const hit = await c.service.restore([dir], k.key, k.restoreKeys)
@@ -91,7 +112,8 @@ export async function prepareCache(c: CacheContext): Promise<Map<string, CellCac
     }
     const args = cacheArgs(
       { kind, repository: c.config.cacheRef, dir, name },
-      kind === 'local' && (await exists(dir))
+      kind === 'local' && (await exists(dir)),
+      c.push
     )
     out.set(cell.id, {
       args,
@@ -99,31 +121,41 @@ export async function prepareCache(c: CacheContext): Promise<Map<string, CellCac
       ...(key === undefined ? {} : { key })
     })
   }
+  const where =
+    kind === 'gha' ? 'scope' : kind === 'registry' ? `tag of ${c.config.cacheRef}` : 'folder'
   c.log(
-    `Build cache: ${kind}, one ${kind === 'gha' ? 'scope' : kind === 'registry' ? `tag of ${c.config.cacheRef}` : 'folder'} per cell`
+    `Build cache: ${kind}, one ${where} per cell` +
+      (kind === 'registry' && !c.push ? ' (read only: push is off)' : '')
   )
   return out
 }
 
-/** local: move each built cell's new cache over the old one and save it. Problems are warnings. */
+/**
+ * local: move each built cell's new cache over the old one and save it; drop the new cache of a
+ * cell that did not build. Problems are warnings.
+ */
 export async function saveLocalCaches(
-  built: readonly string[],
+  built: ReadonlySet<string>,
   caches: ReadonlyMap<string, CellCache>,
   service: CacheService,
   log: (m: string) => void,
   warn: (m: string) => void
 ): Promise<void> {
-  for (const id of built) {
-    const cache = caches.get(id)
-    if (cache?.dir === undefined || cache.args.newDir === undefined) continue
+  for (const [id, cache] of caches) {
+    const newDir = cache.args.newDir
+    if (cache.dir === undefined || newDir === undefined) continue
     try {
-      if (!(await exists(cache.args.newDir))) continue
-      await rm(cache.dir, { recursive: true, force: true })
-      await rename(cache.args.newDir, cache.dir)
-      if (cache.key !== undefined && service.available()) {
-        await service.save([cache.dir], cache.key)
-        log(`${id}: build cache saved as ${cache.key}`)
+      if (!(await exists(newDir))) continue
+      if (!built.has(id)) {
+        await rm(newDir, { recursive: true, force: true })
+        continue
       }
+      await rm(cache.dir, { recursive: true, force: true })
+      await rename(newDir, cache.dir)
+      if (cache.key === undefined) continue
+      if (await service.save([cache.dir], cache.key))
+        log(`${id}: build cache saved as ${cache.key}`)
+      else log(`${id}: build cache not saved (${cache.key} exists already, or the upload failed)`)
     } catch (error) {
       warn(`${id}: saving the build cache failed: ${errorMessage(error)}`)
     }

@@ -83,7 +83,8 @@ export async function runPipeline(
   const remember = (): void => rt.saveState(States.Cleanup, JSON.stringify(cleanup))
   let builder = config.builder
 
-  await rt.group('Set up Docker, buildx and QEMU', async () => {
+  const needsQemu = plan.mode !== 'merge' && plan.cells.some(c => c.emulated)
+  await rt.group(`Set up Docker, buildx${needsQemu ? ' and QEMU' : ''}`, async () => {
     rt.info(`Docker engine ${await docker.serverVersion()}`)
     const decision = decideBuildx(config.buildxVersion, await docker.buildxVersion())
     if (decision.action === 'keep') {
@@ -181,32 +182,38 @@ export async function runPipeline(
       fingerprint(cell, bases.get(cell.id) ?? [], {
         dockerfile,
         contextHash,
-        userLabels: config.labels
+        userLabels: config.labels,
+        network: config.network,
+        smokeNetwork: config.smokeNetwork
       })
     )
   }
   let reuse = new Map<string, Reuse>()
-  if (plan.push && !config.force) {
+  if (plan.push && !config.force && config.pull) {
     await rt.group('Skip unchanged: compare with the published images', async () => {
       reuse = await findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, docker, m =>
         rt.info(m)
       )
     })
-  } else if (plan.push) {
+  } else if (plan.push && config.force) {
     rt.info('force: every cell is rebuilt and retested, even when its published image is unchanged')
+  } else if (plan.push) {
+    rt.info(
+      'pull is off: every cell is rebuilt (a local copy of a base may differ from the registry digest a reuse is judged by)'
+    )
   }
 
   const caches = await prepareCache({
     config,
     cells: plan.cells.filter(c => !reuse.has(c.id)),
+    push: plan.push,
     imagePath: config.image.path,
     builder,
     docker,
     env: rt.env,
     // a fixed folder: @actions/cache restores to the very path it saved
     root: path.join(rt.env.RUNNER_TEMP || os.tmpdir(), 'ros-multiarch-buildcache'),
-    dockerfile,
-    contextHash,
+    fingerprints,
     service: d.cacheService,
     log: m => rt.info(m),
     warn: m => rt.warning(m)
@@ -367,8 +374,8 @@ export async function runPipeline(
   )
   await Promise.all(publishing)
   d.signal?.removeEventListener('abort', onCancel)
-  if (config.cache === 'local') {
-    const built = [...done.values()].filter(r => r.imageId !== undefined).map(r => r.id)
+  if (config.cache === 'local' && !d.signal?.aborted) {
+    const built = new Set([...done.values()].filter(r => r.imageId !== undefined).map(r => r.id))
     await saveLocalCaches(
       built,
       caches,

@@ -30,7 +30,11 @@ export interface CacheArgs {
   readonly newDir?: string
 }
 
-export function cacheArgs(t: CacheTarget, localExists: boolean): CacheArgs {
+/**
+ * A failed cache export never fails the build (ignore-error). Without push (a pull request,
+ * push: false) the registry cache is only read: nothing is written to the registry.
+ */
+export function cacheArgs(t: CacheTarget, localExists: boolean, push: boolean): CacheArgs {
   switch (t.kind) {
     case 'none':
       return { from: [], to: [] }
@@ -38,31 +42,38 @@ export function cacheArgs(t: CacheTarget, localExists: boolean): CacheArgs {
       // url and token come from ACTIONS_CACHE_URL / ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN
       return {
         from: [`type=gha,scope=${t.name}`],
-        to: [`type=gha,scope=${t.name},mode=max`]
+        to: [`type=gha,scope=${t.name},mode=max,ignore-error=true`]
       }
     case 'registry': {
       const ref = `${t.repository}:buildcache-${t.name}`
-      return { from: [`type=registry,ref=${ref}`], to: [`type=registry,ref=${ref},mode=max`] }
+      return {
+        from: [`type=registry,ref=${ref}`],
+        to: push ? [`type=registry,ref=${ref},mode=max,ignore-error=true`] : []
+      }
     }
     case 'local': {
       // a fresh folder each time: exporting into the old one would let it grow without bound
       const newDir = `${t.dir}-new`
       return {
         from: localExists ? [`type=local,src=${t.dir}`] : [],
-        to: [`type=local,dest=${newDir},mode=max`],
+        to: [`type=local,dest=${newDir},mode=max,ignore-error=true`],
         newDir
       }
     }
   }
 }
 
-/** @actions/cache key of a cell's local cache: its name and a hash of Dockerfile and context. */
+/**
+ * @actions/cache key of a cell's local cache: its name and a hash of its build fingerprint (the
+ * Dockerfile, context, build args and base digests), so a new base or input saves a new cache.
+ */
 export function localCacheKey(
   name: string,
-  dockerfile: string,
-  contextHash: string
+  fingerprint: { readonly baseDigest: string; readonly inputsHash: string }
 ): { key: string; restoreKeys: string[] } {
   const prefix = `ros-multiarch-buildcache-${name}-`
-  const hash = createHash('sha256').update(`${dockerfile}\0${contextHash}`).digest('hex')
+  const hash = createHash('sha256')
+    .update(`${fingerprint.baseDigest}\0${fingerprint.inputsHash}`)
+    .digest('hex')
   return { key: `${prefix}${hash.slice(0, 32)}`, restoreKeys: [prefix] }
 }

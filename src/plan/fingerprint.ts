@@ -26,6 +26,9 @@ export interface FingerprintInputs {
   readonly contextHash: string
   /** The user's labels (the run's own labels, such as created, change every run and are left out) */
   readonly userLabels: readonly (readonly [string, string])[]
+  /** Network of the RUN steps, and of the smoke tests */
+  readonly network: string
+  readonly smokeNetwork: string
 }
 
 export interface Fingerprint {
@@ -52,6 +55,8 @@ export function fingerprint(
     context: inputs.contextHash,
     buildArgs: cell.buildArgs,
     labels: inputs.userLabels,
+    network: inputs.network,
+    smokeNetwork: inputs.smokeNetwork,
     // a changed test must run: the published image was tested with the old ones
     tests: cell.tests
   })

@@ -225,7 +225,7 @@ export const STAGE_PREFIX = 'rma-stage'
 
 /** The tag a build slice stages a cell under: rma-stage-<run id>-<cell id><suffix>. */
 export function stageTag(workflowRun: string, cellId: string, suffix: string): string {
-  return `${STAGE_PREFIX}-${workflowRun || 'local'}-${cellId}${suffix}`.slice(0, 128)
+  return `${STAGE_PREFIX}-${workflowRun}-${cellId}${suffix}`.slice(0, 128)
 }
 
 /** The arch tag of a cell: the distro's first tag and the architecture, within the 128 limit. */

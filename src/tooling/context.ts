@@ -35,7 +35,9 @@ export async function hashContext(root: string): Promise<string> {
         await walk(full)
       } else if (st.isFile()) {
         const executable = (st.mode & 0o111) !== 0
-        entries.push({ path: rel, kind: 'file', executable, content: await fileHash(full) })
+        // a file that cannot be read cannot be sent to the builder either: the build will tell
+        const content = await fileHash(full).catch(() => 'unreadable')
+        entries.push({ path: rel, kind: 'file', executable, content })
       }
     }
   }

@@ -66,8 +66,6 @@ export interface PlatformEntry {
 }
 
 export interface PlatformList {
-  /** What the reference points at: a multi-platform index or a single image */
-  readonly kind: 'index' | 'image'
   /** One per platform; attestation entries (unknown/unknown) are left out */
   readonly entries: PlatformEntry[]
 }
@@ -157,6 +155,12 @@ export class Docker {
     return /^Driver:\s+(\S+)/m.exec(r.stdout)?.[1] ?? 'unknown'
   }
 
+  /** True when the engine stores images in containerd (it can then export build caches and OCI). */
+  async containerdStore(): Promise<boolean> {
+    const r = await this.run(['info', '--format', '{{json .DriverStatus}}'])
+    return r.code === 0 && r.stdout.includes('io.containerd.snapshotter')
+  }
+
   /** The buildx version, or null when the plugin is missing. */
   async buildxVersion(): Promise<string | null> {
     const r = await this.run(['buildx', 'version'])
@@ -201,9 +205,9 @@ export class Docker {
   async remotePlatforms(ref: string): Promise<PlatformList> {
     const raw = await this.inspectRaw(ref)
     const entries = indexEntries(raw)
-    if (entries !== null) return { kind: 'index', entries }
+    if (entries !== null) return { entries }
     const [config, digest] = await Promise.all([this.remoteConfig(ref), this.remoteDigest(ref)])
-    return { kind: 'image', entries: [{ platform: config.platform, digest }] }
+    return { entries: [{ platform: config.platform, digest }] }
   }
 
   /** The platform and labels of a single image in its registry. */
