@@ -33180,10 +33180,14 @@ async function collectSlice(cell, image, docker) {
         digest = await stagedDigest(cell, docker);
     }
     catch (error) {
+        const message = (0,tooling_exec/* lastLine */.fM)((0,src_runtime/* errorMessage */.g)(error));
+        const why = /not found|manifest unknown/i.test(message)
+            ? 'is not in the registry'
+            : `cannot be read (${message})`;
         return {
             ...base,
             status: 'failed',
-            failure: `slice missing: ${cell.stageTag} cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,src_runtime/* errorMessage */.g)(error))}); did the build job for ${cell.distro} ${cell.platform} pass in this workflow run?`
+            failure: `slice missing: ${cell.stageTag} ${why}; did the build job for ${cell.distro} ${cell.platform} pass in this workflow run?`
         };
     }
     let problem;
@@ -34627,7 +34631,9 @@ function cellHtml(c) {
         ICON[c.status],
         c.reused
             ? `${c.status === 'unchanged' ? 'reused from' : 'tested by its build job:'} <code>${escapeHtml(c.reused.from)}</code>`
-            : `build ${c.buildSeconds} s, tests ${c.testSeconds} s${c.emulated ? ' (emulated)' : ''}`,
+            : c.buildSeconds === 0 && c.tests.length === 0 && c.failure !== undefined
+                ? escapeHtml(c.failure.split(':')[0])
+                : `build ${c.buildSeconds} s, tests ${c.testSeconds} s${c.emulated ? ' (emulated)' : ''}`,
         formatSize(c.size),
         c.pushed ? `<code>${escapeHtml(c.pushed.digest.slice(0, 19))}</code>` : ''
     ].filter(l => l !== '');

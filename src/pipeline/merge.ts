@@ -50,10 +50,14 @@ export async function collectSlice(cell: Cell, image: string, docker: Docker): P
   try {
     digest = await stagedDigest(cell, docker)
   } catch (error) {
+    const message = lastLine(errorMessage(error))
+    const why = /not found|manifest unknown/i.test(message)
+      ? 'is not in the registry'
+      : `cannot be read (${message})`
     return {
       ...base,
       status: 'failed',
-      failure: `slice missing: ${cell.stageTag} cannot be read (${lastLine(errorMessage(error))}); did the build job for ${cell.distro} ${cell.platform} pass in this workflow run?`
+      failure: `slice missing: ${cell.stageTag} ${why}; did the build job for ${cell.distro} ${cell.platform} pass in this workflow run?`
     }
   }
   let problem: string | null

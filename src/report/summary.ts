@@ -27,7 +27,9 @@ function cellHtml(c: CellResult | undefined): string {
     ICON[c.status],
     c.reused
       ? `${c.status === 'unchanged' ? 'reused from' : 'tested by its build job:'} <code>${escapeHtml(c.reused.from)}</code>`
-      : `build ${c.buildSeconds} s, tests ${c.testSeconds} s${c.emulated ? ' (emulated)' : ''}`,
+      : c.buildSeconds === 0 && c.tests.length === 0 && c.failure !== undefined
+        ? escapeHtml(c.failure.split(':')[0])
+        : `build ${c.buildSeconds} s, tests ${c.testSeconds} s${c.emulated ? ' (emulated)' : ''}`,
     formatSize(c.size),
     c.pushed ? `<code>${escapeHtml(c.pushed.digest.slice(0, 19))}</code>` : ''
   ].filter(l => l !== '')
