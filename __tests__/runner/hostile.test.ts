@@ -163,7 +163,23 @@ const CASES: [string, Record<string, string>, string, string][] = [
     'password',
     'is required when username is set'
   ],
-  ['push as yes', { push: 'yes' }, 'push', 'is not a boolean']
+  ['push as yes', { push: 'yes' }, 'push', 'is not a boolean'],
+  ['mode with ;', { mode: 'build;id' }, 'mode', 'is not valid'],
+  [
+    'runner label with $()',
+    { runners: 'linux/arm64=$(id)' },
+    'runners',
+    'is not a runner label list'
+  ],
+  ['runner platform with ;', { runners: 'linux/arm64;id=x' }, 'runners', 'is not a valid name'],
+  ['cache with ;', { cache: 'local;id' }, 'cache', 'is not valid'],
+  [
+    'cache-ref with a tag and $()',
+    { 'cache-ref': 'acme/c:$(id)' },
+    'cache-ref',
+    'is not a repository name'
+  ],
+  ['force as 1', { force: '1' }, 'force', 'is not a boolean']
 ]
 
 describe('hostile input', () => {
