@@ -32935,13 +32935,7 @@ async function publishDistro(manifest, cells, results, o) {
             if (result?.status !== 'passed' || result.imageId === undefined) {
                 throw new Error(`cell ${cell.id} did not pass`);
             }
-            await o.docker.tag(result.imageId, cell.pushTag);
-            const digest = await o.docker.push(cell.pushTag);
-            // What the registry now holds must be the very image that was tested.
-            const config = configDigest(await o.docker.inspectRaw(`${o.image}@${digest}`));
-            if (config !== result.imageId) {
-                throw new Error(`${cell.pushTag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${result.imageId}`);
-            }
+            const digest = await pushTested(result.imageId, cell.pushTag, o);
             o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${digest}`);
             pushed.set(cell.id, { tag: cell.pushTag, digest });
         }
@@ -32999,6 +32993,19 @@ async function publishDistro(manifest, cells, results, o) {
     }
 }
 /**
+ * Push a tested image under a tag; what the registry then holds must be that very image (its
+ * config digest is the image ID). Returns the manifest digest.
+ */
+async function pushTested(imageId, tag, o) {
+    await o.docker.tag(imageId, tag);
+    const digest = await o.docker.push(tag);
+    const config = configDigest(await o.docker.inspectRaw(`${o.image}@${digest}`));
+    if (config !== imageId) {
+        throw new Error(`${tag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${imageId}`);
+    }
+    return digest;
+}
+/**
  * mode build: stage a tested cell under its staging tag for the merge job (the tag is pushed only
  * after the cell's tests passed). A reused image is staged as a one-entry index pointing at it.
  */
@@ -33010,12 +33017,7 @@ async function stageCell(cell, result, o) {
     }
     if (result.imageId === undefined)
         throw new Error(`cell ${cell.id} has no tested image`);
-    await o.docker.tag(result.imageId, cell.stageTag);
-    const digest = await o.docker.push(cell.stageTag);
-    const config = configDigest(await o.docker.inspectRaw(`${o.image}@${digest}`));
-    if (config !== result.imageId) {
-        throw new Error(`${cell.stageTag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${result.imageId}`);
-    }
+    const digest = await pushTested(result.imageId, cell.stageTag, o);
     o.log(`Staged ${cell.stageTag} (${cell.platform}) ${digest}`);
     return { tag: cell.stageTag, digest };
 }

@@ -49,15 +49,7 @@ export async function publishDistro(
       if (result?.status !== 'passed' || result.imageId === undefined) {
         throw new Error(`cell ${cell.id} did not pass`)
       }
-      await o.docker.tag(result.imageId, cell.pushTag)
-      const digest = await o.docker.push(cell.pushTag)
-      // What the registry now holds must be the very image that was tested.
-      const config = configDigest(await o.docker.inspectRaw(`${o.image}@${digest}`))
-      if (config !== result.imageId) {
-        throw new Error(
-          `${cell.pushTag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${result.imageId}`
-        )
-      }
+      const digest = await pushTested(result.imageId, cell.pushTag, o)
       o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${digest}`)
       pushed.set(cell.id, { tag: cell.pushTag, digest })
     }
@@ -127,6 +119,22 @@ export async function publishDistro(
 }
 
 /**
+ * Push a tested image under a tag; what the registry then holds must be that very image (its
+ * config digest is the image ID). Returns the manifest digest.
+ */
+async function pushTested(imageId: string, tag: string, o: PublishOptions): Promise<string> {
+  await o.docker.tag(imageId, tag)
+  const digest = await o.docker.push(tag)
+  const config = configDigest(await o.docker.inspectRaw(`${o.image}@${digest}`))
+  if (config !== imageId) {
+    throw new Error(
+      `${tag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${imageId}`
+    )
+  }
+  return digest
+}
+
+/**
  * mode build: stage a tested cell under its staging tag for the merge job (the tag is pushed only
  * after the cell's tests passed). A reused image is staged as a one-entry index pointing at it.
  */
@@ -141,14 +149,7 @@ export async function stageCell(
     return { tag: cell.stageTag, digest: result.reused.digest }
   }
   if (result.imageId === undefined) throw new Error(`cell ${cell.id} has no tested image`)
-  await o.docker.tag(result.imageId, cell.stageTag)
-  const digest = await o.docker.push(cell.stageTag)
-  const config = configDigest(await o.docker.inspectRaw(`${o.image}@${digest}`))
-  if (config !== result.imageId) {
-    throw new Error(
-      `${cell.stageTag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${result.imageId}`
-    )
-  }
+  const digest = await pushTested(result.imageId, cell.stageTag, o)
   o.log(`Staged ${cell.stageTag} (${cell.platform}) ${digest}`)
   return { tag: cell.stageTag, digest }
 }
