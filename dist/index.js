@@ -3539,7 +3539,7 @@ const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
 const api = __nccwpck_require__(6615)
 const buildConnector = __nccwpck_require__(9136)
-const MockClient = __nccwpck_require__(9746)
+const MockClient = __nccwpck_require__(7365)
 const MockAgent = __nccwpck_require__(7501)
 const MockPool = __nccwpck_require__(4004)
 const mockErrors = __nccwpck_require__(2429)
@@ -13944,7 +13944,7 @@ const {
   kOptions,
   kFactory
 } = __nccwpck_require__(1117)
-const MockClient = __nccwpck_require__(9746)
+const MockClient = __nccwpck_require__(7365)
 const MockPool = __nccwpck_require__(4004)
 const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
 const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
@@ -14093,7 +14093,7 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 9746:
+/***/ 7365:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7365:
+/***/ 1886:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31632,22 +31632,8 @@ var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 // EXTERNAL MODULE: ./node_modules/semver/index.js
 var semver = __nccwpck_require__(2088);
 var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
-;// CONCATENATED MODULE: ./src/inputs/errors.ts
-/** A problem with what the user asked for: one line, naming the input and what would be valid. */
-class InputError extends Error {
-    input;
-    constructor(input, problem) {
-        super(`Input "${input}": ${problem}`);
-        this.name = 'InputError';
-        this.input = input;
-    }
-}
-/** Quote a user value for an error message, shortened and with control characters made visible. */
-function quote(value, max = 60) {
-    const shown = value.length > max ? `${value.slice(0, max)}...` : value;
-    return JSON.stringify(shown);
-}
-
+// EXTERNAL MODULE: ./src/inputs/errors.ts
+var errors = __nccwpck_require__(1318);
 // EXTERNAL MODULE: ./src/inputs/names.ts
 var inputs_names = __nccwpck_require__(5585);
 ;// CONCATENATED MODULE: ./src/inputs/parse.ts
@@ -31678,7 +31664,7 @@ function parseBoolean(input, value, fallback) {
         return true;
     if (FALSE.includes(v))
         return false;
-    throw new InputError(input, `${quote(v)} is not a boolean; use true or false`);
+    throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(v)} is not a boolean; use true or false`);
 }
 /** A whole number in [min, max]; empty means fallback. */
 function parseInteger(input, value, fallback, min, max) {
@@ -31686,11 +31672,11 @@ function parseInteger(input, value, fallback, min, max) {
     if (v === '')
         return fallback;
     if (!/^\d+$/.test(v)) {
-        throw new InputError(input, `${quote(v)} is not a whole number; use a number from ${min} to ${max}`);
+        throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(v)} is not a whole number; use a number from ${min} to ${max}`);
     }
     const n = Number(v);
     if (n < min || n > max) {
-        throw new InputError(input, `${v} is out of range; use a number from ${min} to ${max}`);
+        throw new errors/* InputError */.d(input, `${v} is out of range; use a number from ${min} to ${max}`);
     }
     return n;
 }
@@ -31701,7 +31687,7 @@ function parseChoice(input, value, choices, fallback) {
         return fallback;
     if (choices.includes(v))
         return v;
-    throw new InputError(input, `${quote(v)} is not valid; use one of: ${choices.join(', ')}`);
+    throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(v)} is not valid; use one of: ${choices.join(', ')}`);
 }
 const BUILD_ARG_KEY = {
     pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
@@ -31721,15 +31707,15 @@ function parseKeyValues(input, value, rule = BUILD_ARG_KEY) {
     for (const line of parseLines(value)) {
         const eq = line.indexOf('=');
         if (eq <= 0) {
-            throw new InputError(input, `${quote(line)} is not KEY=VALUE; write one KEY=VALUE per line`);
+            throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(line)} is not KEY=VALUE; write one KEY=VALUE per line`);
         }
         const key = line.slice(0, eq).trim();
         const val = line.slice(eq + 1).trim();
         if (!rule.pattern.test(key)) {
-            throw new InputError(input, `${quote(key)} is not a valid name; ${rule.valid}`);
+            throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(key)} is not a valid name; ${rule.valid}`);
         }
         if (pairs.some(([k]) => k === key)) {
-            throw new InputError(input, `${key} is set twice; set each name once`);
+            throw new errors/* InputError */.d(input, `${key} is set twice; set each name once`);
         }
         pairs.push([key, val]);
     }
@@ -31739,7 +31725,7 @@ function parseKeyValues(input, value, rule = BUILD_ARG_KEY) {
 function assertPrintable(input, value) {
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(value)) {
-        throw new InputError(input, `${quote(value)} contains a control character; use plain text`);
+        throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(value)} contains a control character; use plain text`);
     }
 }
 
@@ -31920,7 +31906,7 @@ function checkTemplates(templates) {
     for (const template of templates) {
         for (const m of template.matchAll(/\{([^{}]*)\}/g)) {
             if (!TEMPLATE_VARIABLES.includes(m[1])) {
-                throw new InputError(inputs_names/* Inputs */.G0.Tags, `unknown placeholder {${m[1]}} in ${quote(template)}; use ${TEMPLATE_VARIABLES.map(v => `{${v}}`).join(', ')}`);
+                throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Tags, `unknown placeholder {${m[1]}} in ${(0,errors/* quote */.h)(template)}; use ${TEMPLATE_VARIABLES.map(v => `{${v}}`).join(', ')}`);
             }
         }
     }
@@ -31949,7 +31935,7 @@ function distroTags(run, git, distro, o) {
     for (const tag of tags) {
         if (!TAG.test(tag)) {
             const source = o.templates.length > 0 || o.suffix === '' ? inputs_names/* Inputs */.G0.Tags : inputs_names/* Inputs */.G0.TagSuffix;
-            throw new InputError(source, `tag ${quote(tag)} is not valid: letters, digits, _ . - only, at most 128 characters, not starting with . or -`);
+            throw new errors/* InputError */.d(source, `tag ${(0,errors/* quote */.h)(tag)} is not valid: letters, digits, _ . - only, at most 128 characters, not starting with . or -`);
         }
     }
     return [...new Set(tags)];
@@ -31961,69 +31947,15 @@ function checkDistinct(perDistro) {
         for (const tag of tags) {
             const other = owner.get(tag);
             if (other !== undefined) {
-                throw new InputError(inputs_names/* Inputs */.G0.Tags, `tag "${tag}" would be published for both ${other} and ${distro}; put {distro} in every template`);
+                throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Tags, `tag "${tag}" would be published for both ${other} and ${distro}; put {distro} in every template`);
             }
             owner.set(tag, distro);
         }
     }
 }
 
-;// CONCATENATED MODULE: ./src/plan/cache.ts
-/**
- * Build cache per cell: buildx --cache-from/--cache-to arguments and @actions/cache keys. Each
- * cell has its own scope (gha), tag (registry) or folder (local), so the cells of a matrix never
- * overwrite each other's cache. Pure.
- */
-
-const CACHE_KINDS = ['none', 'gha', 'registry', 'local'];
-/** The per-cell name: image path and cell, so two images built in one repository stay apart (<= 117 characters: a tag holds 128). */
-function cacheName(imagePath, cellId, suffix) {
-    return `${imagePath.replaceAll('/', '_')}-${cellId}${suffix}`.slice(0, 117);
-}
-/**
- * A failed cache export never fails the build (ignore-error). Without push (a pull request,
- * push: false) the registry cache is only read: nothing is written to the registry.
- */
-function cacheArgs(t, localExists, push) {
-    switch (t.kind) {
-        case 'none':
-            return { from: [], to: [] };
-        case 'gha':
-            // url and token come from ACTIONS_CACHE_URL / ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN
-            return {
-                from: [`type=gha,scope=${t.name}`],
-                to: [`type=gha,scope=${t.name},mode=max,ignore-error=true`]
-            };
-        case 'registry': {
-            const ref = `${t.repository}:buildcache-${t.name}`;
-            return {
-                from: [`type=registry,ref=${ref}`],
-                to: push ? [`type=registry,ref=${ref},mode=max,ignore-error=true`] : []
-            };
-        }
-        case 'local': {
-            // a fresh folder each time: exporting into the old one would let it grow without bound
-            const newDir = `${t.dir}-new`;
-            return {
-                from: localExists ? [`type=local,src=${t.dir}`] : [],
-                to: [`type=local,dest=${newDir},mode=max,ignore-error=true`],
-                newDir
-            };
-        }
-    }
-}
-/**
- * @actions/cache key of a cell's local cache: its name and a hash of its build fingerprint (the
- * Dockerfile, context, build args and base digests), so a new base or input saves a new cache.
- */
-function localCacheKey(name, fingerprint) {
-    const prefix = `ros-multiarch-buildcache-${name}-`;
-    const hash = (0,external_node_crypto_.createHash)('sha256')
-        .update(`${fingerprint.baseDigest}\0${fingerprint.inputsHash}`)
-        .digest('hex');
-    return { key: `${prefix}${hash.slice(0, 32)}`, restoreKeys: [prefix] };
-}
-
+// EXTERNAL MODULE: ./src/plan/cache.ts
+var plan_cache = __nccwpck_require__(769);
 ;// CONCATENATED MODULE: ./src/ros/catalog.ts
 /**
  * What the action knows about ROS distributions, in one place.
@@ -32258,7 +32190,7 @@ function readConfig(get, ctx) {
     for (const [key, value] of buildArgs) {
         if (RESERVED_BUILD_ARGS.includes(key)) {
             const use = key === 'BASE_IMAGE' ? 'use the base-image input' : 'it comes from distros';
-            throw new InputError(inputs_names/* Inputs */.G0.BuildArgs, `${key} is set by the action for each distro; ${use}`);
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BuildArgs, `${key} is set by the action for each distro; ${use}`);
         }
         assertPrintable(inputs_names/* Inputs */.G0.BuildArgs, value);
     }
@@ -32268,13 +32200,13 @@ function readConfig(get, ctx) {
     checkTemplates(tags);
     const tagSuffix = line(inputs_names/* Inputs */.G0.TagSuffix);
     if (!/^[\w.-]*$/.test(tagSuffix)) {
-        throw new InputError(inputs_names/* Inputs */.G0.TagSuffix, `${quote(tagSuffix)} is not valid; use letters, digits, _ . - (e.g. -cuda)`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.TagSuffix, `${(0,errors/* quote */.h)(tagSuffix)} is not valid; use letters, digits, _ . - (e.g. -cuda)`);
     }
     const mode = parseChoice(inputs_names/* Inputs */.G0.Mode, text(inputs_names/* Inputs */.G0.Mode), MODES, 'all');
     const latestDistro = line(inputs_names/* Inputs */.G0.LatestDistro).toLowerCase();
     // a build slice holds some of the distros only; the merge job checks latest-distro
     if (latestDistro !== '' && mode !== 'build' && !distros.some(d => d.name === latestDistro)) {
-        throw new InputError(inputs_names/* Inputs */.G0.LatestDistro, `${quote(latestDistro)} is not one of the distros being built (${distros.map(d => d.name).join(', ')})`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.LatestDistro, `${(0,errors/* quote */.h)(latestDistro)} is not one of the distros being built (${distros.map(d => d.name).join(', ')})`);
     }
     const labels = parseKeyValues(inputs_names/* Inputs */.G0.Labels, text(inputs_names/* Inputs */.G0.Labels), LABEL_KEY);
     for (const [, value] of labels)
@@ -32282,31 +32214,32 @@ function readConfig(get, ctx) {
     const username = line(inputs_names/* Inputs */.G0.Username);
     const password = text(inputs_names/* Inputs */.G0.Password);
     if (username !== '' && password === '') {
-        throw new InputError(inputs_names/* Inputs */.G0.Password, 'is required when username is set');
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Password, 'is required when username is set');
     }
     if (password !== '' && username === '') {
-        throw new InputError(inputs_names/* Inputs */.G0.Username, 'is required when password is set');
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Username, 'is required when password is set');
     }
     const buildxVersion = line(inputs_names/* Inputs */.G0.BuildxVersion) || DEFAULT_BUILDX_VERSION;
     if (buildxVersion !== 'latest' && semver_default().validRange(buildxVersion) === null) {
-        throw new InputError(inputs_names/* Inputs */.G0.BuildxVersion, `${quote(buildxVersion)} is not a version or range; use e.g. 0.19.3, >=0.13.0 or latest`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BuildxVersion, `${(0,errors/* quote */.h)(buildxVersion)} is not a version or range; use e.g. 0.19.3, >=0.13.0 or latest`);
     }
     const qemuImage = line(inputs_names/* Inputs */.G0.QemuImage) || DEFAULT_QEMU_IMAGE;
     const qemuRef = parseReference(qemuImage);
     if (typeof qemuRef === 'string') {
-        throw new InputError(inputs_names/* Inputs */.G0.QemuImage, `${quote(qemuImage)} is not an image reference: ${qemuRef}`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.QemuImage, `${(0,errors/* quote */.h)(qemuImage)} is not an image reference: ${qemuRef}`);
     }
     const builder = line(inputs_names/* Inputs */.G0.Builder);
     if (builder !== '' && !BUILDER_NAME.test(builder)) {
-        throw new InputError(inputs_names/* Inputs */.G0.Builder, `${quote(builder)} is not a builder name; use letters, digits, _ . - (as docker buildx ls shows)`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Builder, `${(0,errors/* quote */.h)(builder)} is not a builder name; use letters, digits, _ . - (as docker buildx ls shows)`);
     }
     const buildxUrl = line(inputs_names/* Inputs */.G0.BuildxUrl);
     if (buildxUrl !== '' && !/^https?:\/\/\S+$/.test(buildxUrl)) {
-        throw new InputError(inputs_names/* Inputs */.G0.BuildxUrl, `${quote(buildxUrl)} is not an http(s) URL`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BuildxUrl, `${(0,errors/* quote */.h)(buildxUrl)} is not an http(s) URL`);
     }
-    const cache = parseChoice(inputs_names/* Inputs */.G0.Cache, text(inputs_names/* Inputs */.G0.Cache), CACHE_KINDS, 'none');
-    const cacheRef = readCacheRef(line(inputs_names/* Inputs */.G0.CacheRef), image);
-    if (line(inputs_names/* Inputs */.G0.CacheRef) !== '' && cache !== 'registry') {
+    const cache = parseChoice(inputs_names/* Inputs */.G0.Cache, text(inputs_names/* Inputs */.G0.Cache), plan_cache/* CACHE_KINDS */.du, 'none');
+    const cacheRefInput = line(inputs_names/* Inputs */.G0.CacheRef);
+    const cacheRef = readCacheRef(cacheRefInput, image);
+    if (cacheRefInput !== '' && cache !== 'registry') {
         warnings.push(`cache-ref is used by cache: registry only; it is ignored with cache: ${cache}.`);
     }
     const runners = parseKeyValues(inputs_names/* Inputs */.G0.Runners, text(inputs_names/* Inputs */.G0.Runners), PLATFORM_KEY).map(([platform, value]) => readRunner(platform, value));
@@ -32357,21 +32290,21 @@ function readConfig(get, ctx) {
 function readDistros(value, baseImageSet, today, warnings) {
     const names = parseList(value);
     if (names.length === 0) {
-        throw new InputError(inputs_names/* Inputs */.G0.Distros, 'is required; list ROS distros, e.g. "humble, jazzy"');
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Distros, 'is required; list ROS distros, e.g. "humble, jazzy"');
     }
     const distros = [];
     for (const raw of names) {
         const name = raw.toLowerCase();
         if (!DISTRO_NAME.test(name)) {
-            throw new InputError(inputs_names/* Inputs */.G0.Distros, `${quote(raw)} is not a distro name; use lowercase letters, digits, _ and -`);
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Distros, `${(0,errors/* quote */.h)(raw)} is not a distro name; use lowercase letters, digits, _ and -`);
         }
         if (distros.some(d => d.name === name)) {
-            throw new InputError(inputs_names/* Inputs */.G0.Distros, `"${name}" is listed twice; list each distro once`);
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Distros, `"${name}" is listed twice; list each distro once`);
         }
         const info = findDistro(name);
         if (info === undefined) {
             if (!baseImageSet) {
-                throw new InputError(inputs_names/* Inputs */.G0.Distros, `unknown distro "${name}"; known distros: ${knownDistroNames().join(', ')} (others need base-image)`);
+                throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Distros, `unknown distro "${name}"; known distros: ${knownDistroNames().join(', ')} (others need base-image)`);
             }
             warnings.push(`Distro "${name}" is not in the catalog: building it from base-image; ROS-version checks are limited to the ROS environment.`);
             distros.push({ name });
@@ -32391,16 +32324,16 @@ function readDistros(value, baseImageSet, today, warnings) {
 function readPlatforms(value, distros, baseImageSet, warnings) {
     const items = parseList(value === '' ? DEFAULT_PLATFORMS : value);
     if (items.length === 0) {
-        throw new InputError(inputs_names/* Inputs */.G0.Platforms, 'is empty; list platforms, e.g. "linux/amd64,linux/arm64"');
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Platforms, 'is empty; list platforms, e.g. "linux/amd64,linux/arm64"');
     }
     const platforms = [];
     for (const item of items) {
         const info = findPlatform(item);
         if (info === undefined) {
-            throw new InputError(inputs_names/* Inputs */.G0.Platforms, `unknown platform ${quote(item)}; use linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le, linux/s390x or linux/riscv64`);
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Platforms, `unknown platform ${(0,errors/* quote */.h)(item)}; ${PLATFORM_CHOICES}`);
         }
         if (platforms.includes(info.platform)) {
-            throw new InputError(inputs_names/* Inputs */.G0.Platforms, `${info.platform} is listed twice; list each platform once`);
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Platforms, `${info.platform} is listed twice; list each platform once`);
         }
         platforms.push(info.platform);
     }
@@ -32412,22 +32345,23 @@ function readPlatforms(value, distros, baseImageSet, warnings) {
             continue;
         const message = `${distro.name} has no ROS binaries for ${missing.join(', ')} (it has ${distro.info.platforms.join(', ')})`;
         if (!baseImageSet) {
-            throw new InputError(inputs_names/* Inputs */.G0.Platforms, `${message}; remove it, or set base-image to a base that has it`);
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Platforms, `${message}; remove it, or set base-image to a base that has it`);
         }
         warnings.push(`${message}; building it anyway from your base-image.`);
     }
     return platforms;
 }
+const PLATFORM_CHOICES = 'use linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le, linux/s390x or linux/riscv64';
 const RUNNER_LABEL = /^[A-Za-z0-9][\w.-]{0,99}$/;
 /** `linux/arm64=self-hosted,jetson`: the labels a platform's matrix entries run on. */
 function readRunner(platform, value) {
     const info = findPlatform(platform);
     if (info === undefined) {
-        throw new InputError(inputs_names/* Inputs */.G0.Runners, `unknown platform ${quote(platform)}; use linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le, linux/s390x or linux/riscv64`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Runners, `unknown platform ${(0,errors/* quote */.h)(platform)}; ${PLATFORM_CHOICES}`);
     }
     const labels = parseList(value);
     if (labels.length === 0 || labels.some(l => !RUNNER_LABEL.test(l))) {
-        throw new InputError(inputs_names/* Inputs */.G0.Runners, `${quote(value)} is not a runner label list for ${info.platform}; use labels of letters, digits, _ . -, separated by commas (e.g. linux/arm64=self-hosted,jetson)`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Runners, `${(0,errors/* quote */.h)(value)} is not a runner label list for ${info.platform}; use labels of letters, digits, _ . -, separated by commas (e.g. linux/arm64=self-hosted,jetson)`);
     }
     return [info.platform, labels];
 }
@@ -32437,20 +32371,20 @@ function readCacheRef(value, image) {
         return image.name;
     const ref = parseReference(value);
     if (typeof ref === 'string' || ref.tag !== undefined || ref.digest !== undefined) {
-        throw new InputError(inputs_names/* Inputs */.G0.CacheRef, `${quote(value)} is not a repository name; give one without tag, e.g. "acme/robot-cache" (each cell gets its own buildcache-<cell> tag)`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.CacheRef, `${(0,errors/* quote */.h)(value)} is not a repository name; give one without tag, e.g. "acme/robot-cache" (each cell gets its own buildcache-<cell> tag)`);
     }
     return ref.name;
 }
 function readImage(value) {
     if (value === '') {
-        throw new InputError(inputs_names/* Inputs */.G0.Image, 'is required; name the image to build, e.g. "acme/robot"');
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Image, 'is required; name the image to build, e.g. "acme/robot"');
     }
     const ref = parseReference(value);
     if (typeof ref === 'string') {
-        throw new InputError(inputs_names/* Inputs */.G0.Image, `${quote(value)} is not an image name: ${ref}`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Image, `${(0,errors/* quote */.h)(value)} is not an image name: ${ref}`);
     }
     if (ref.tag !== undefined || ref.digest !== undefined) {
-        throw new InputError(inputs_names/* Inputs */.G0.Image, `${quote(value)} has a tag or digest; give the name only (e.g. "${ref.name}"), the action makes the tags`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Image, `${(0,errors/* quote */.h)(value)} has a tag or digest; give the name only (e.g. "${ref.name}"), the action makes the tags`);
     }
     return ref;
 }
@@ -32458,7 +32392,7 @@ const PLACEHOLDER = /\{([^{}]*)\}/g;
 function checkPlaceholders(input, value) {
     for (const match of value.matchAll(PLACEHOLDER)) {
         if (match[1] !== 'distro') {
-            throw new InputError(input, `unknown placeholder {${match[1]}} in ${quote(value)}; use {distro}`);
+            throw new errors/* InputError */.d(input, `unknown placeholder {${match[1]}} in ${(0,errors/* quote */.h)(value)}; use {distro}`);
         }
     }
 }
@@ -32472,7 +32406,7 @@ function readBaseImage(template, distros, warnings) {
         const filled = fillDistro(template, distro.name);
         const ref = parseReference(filled);
         if (typeof ref === 'string') {
-            throw new InputError(inputs_names/* Inputs */.G0.BaseImage, `${quote(filled)} is not an image reference: ${ref}`);
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BaseImage, `${(0,errors/* quote */.h)(filled)} is not an image reference: ${ref}`);
         }
     }
     if (distros.length > 1 && !template.includes('{distro}')) {
@@ -32489,116 +32423,29 @@ function insideWorkspace(input, value, workspace) {
     const root = external_node_path_default().resolve(workspace);
     const target = external_node_path_default().resolve(root, value);
     if (target !== root && !target.startsWith(root + (external_node_path_default()).sep)) {
-        throw new InputError(input, `${quote(value)} is outside the workspace; give a path inside it (relative to ${root})`);
+        throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(value)} is outside the workspace; give a path inside it (relative to ${root})`);
     }
 }
 
-// EXTERNAL MODULE: ./src/runtime.ts
-var src_runtime = __nccwpck_require__(3683);
-;// CONCATENATED MODULE: ./src/pipeline/cache.ts
-/** The build cache around the cells: checks before any build, local folders restored and saved. */
-
-
-
-
-
-
-
-/** buildx that speaks GitHub's cache service v2 (v1 was shut down in 2025). */
-const GHA_MIN_BUILDX = '0.21.0';
-const exists = (p) => (0,promises_.access)(p).then(() => true, () => false);
-/** Can this builder export a cache? Not the docker driver, unless the engine uses containerd's image store. */
-async function checkBuilder(c) {
-    const kind = c.config.cache;
-    if (kind === 'gha') {
-        const version = (await c.docker.buildxVersion()) ?? '0.0.0';
-        if (semver_default().lt(version, GHA_MIN_BUILDX)) {
-            throw new InputError(inputs_names/* Inputs */.G0.Cache, `gha needs buildx ${GHA_MIN_BUILDX} or newer (GitHub's cache service v2), and this runner has ${version}; set buildx-version: ">=${GHA_MIN_BUILDX}"`);
-        }
-    }
-    const driver = await c.docker.builderDriver(c.builder);
-    if (driver === 'docker' && !(await c.docker.containerdStore())) {
-        throw new InputError(inputs_names/* Inputs */.G0.Cache, `${kind} needs a builder that can export a build cache, and builder ${c.builder || '(current)'} uses the docker driver on the classic image store, which cannot; set driver: docker-container`);
-    }
-}
-/** Check the cache can work here, restore local caches; per cell, what its build gets. */
-async function prepareCache(c) {
-    const kind = c.config.cache;
-    const out = new Map();
-    if (kind === 'none')
-        return out;
-    const runtime = c.env.ACTIONS_RUNTIME_TOKEN && (c.env.ACTIONS_CACHE_URL || c.env.ACTIONS_RESULTS_URL);
-    if (kind === 'gha' && !runtime) {
-        throw new InputError(inputs_names/* Inputs */.G0.Cache, 'gha needs the GitHub Actions cache service (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL, which GitHub gives JavaScript actions); use registry or local elsewhere');
-    }
-    await checkBuilder(c);
-    const useService = kind === 'local' && c.service.available();
-    if (kind === 'local' && !useService) {
-        c.warn(`cache local: the Actions cache service is not available here; the cache folders in ${c.root} are neither restored nor saved`);
-    }
-    for (const cell of c.cells) {
-        const name = cacheName(c.imagePath, cell.id, c.config.tagSuffix);
-        const dir = external_node_path_default().join(c.root, name);
-        const fp = c.fingerprints.get(cell.id);
-        let key;
-        if (useService && fp !== undefined) {
-            const k = localCacheKey(name, fp);
-            key = k.key;
-            try {
-                const hit = await c.service.restore([dir], k.key, k.restoreKeys);
-                c.log(`${cell.id}: build cache ${hit === undefined ? 'not found (cold build)' : `restored from ${hit}`}`);
-            }
-            catch (error) {
-                c.warn(`${cell.id}: restoring the build cache failed, building without it: ${(0,src_runtime/* errorMessage */.g)(error)}`);
-            }
-        }
-        const args = cacheArgs({ kind, repository: c.config.cacheRef, dir, name }, kind === 'local' && (await exists(dir)), c.push);
-        out.set(cell.id, {
-            args,
-            ...(kind === 'local' ? { dir } : {}),
-            ...(key === undefined ? {} : { key })
-        });
-    }
-    const where = kind === 'gha' ? 'scope' : kind === 'registry' ? `tag of ${c.config.cacheRef}` : 'folder';
-    c.log(`Build cache: ${kind}, one ${where} per cell` +
-        (kind === 'registry' && !c.push ? ' (read only: push is off)' : ''));
-    return out;
-}
-/**
- * local: move each built cell's new cache over the old one and save it; drop the new cache of a
- * cell that did not build. Problems are warnings.
- */
-async function saveLocalCaches(built, caches, service, log, warn) {
-    for (const [id, cache] of caches) {
-        const newDir = cache.args.newDir;
-        if (cache.dir === undefined || newDir === undefined)
-            continue;
-        try {
-            if (!(await exists(newDir)))
-                continue;
-            if (!built.has(id)) {
-                await (0,promises_.rm)(newDir, { recursive: true, force: true });
-                continue;
-            }
-            await (0,promises_.rm)(cache.dir, { recursive: true, force: true });
-            await (0,promises_.rename)(newDir, cache.dir);
-            if (cache.key === undefined)
-                continue;
-            if (await service.save([cache.dir], cache.key))
-                log(`${id}: build cache saved as ${cache.key}`);
-            else
-                log(`${id}: build cache not saved (${cache.key} exists already, or the upload failed)`);
-        }
-        catch (error) {
-            warn(`${id}: saving the build cache failed: ${(0,src_runtime/* errorMessage */.g)(error)}`);
-        }
-    }
-}
-
+// EXTERNAL MODULE: ./src/pipeline/cache.ts
+var cache = __nccwpck_require__(4176);
 ;// CONCATENATED MODULE: ./src/report/results.ts
 /** A cell whose image may be published. */
 function cellOk(status) {
     return status === 'passed' || status === 'unchanged';
+}
+/** The result of a cell that was not built or tested in this run (reused, merged, cancelled, ...). */
+function notRun(cell, outcome) {
+    return {
+        id: cell.id,
+        distro: cell.distro,
+        platform: cell.platform,
+        emulated: cell.emulated,
+        buildSeconds: 0,
+        testSeconds: 0,
+        tests: [],
+        ...outcome
+    };
 }
 function failedCells(results) {
     return results.cells.filter(c => !cellOk(c.status));
@@ -32841,14 +32688,13 @@ class Docker {
             size: doc.Size
         };
     }
-    /** The platforms (and their digests) a registry reference holds. */
+    /** The platforms a registry reference holds, with digests; attestation entries are left out. */
     async remotePlatforms(ref) {
-        const raw = await this.inspectRaw(ref);
-        const entries = indexEntries(raw);
+        const entries = indexEntries(await this.inspectRaw(ref));
         if (entries !== null)
-            return { entries };
+            return entries;
         const [config, digest] = await Promise.all([this.remoteConfig(ref), this.remoteDigest(ref)]);
-        return { entries: [{ platform: config.platform, digest }] };
+        return [{ platform: config.platform, digest }];
     }
     /** The platform and labels of a single image in its registry. */
     async remoteConfig(ref) {
@@ -32910,6 +32756,8 @@ function parseInspectDigest(text) {
     return m ? m[1] : null;
 }
 
+// EXTERNAL MODULE: ./src/runtime.ts
+var runtime = __nccwpck_require__(3683);
 ;// CONCATENATED MODULE: ./src/publish/publish.ts
 
 
@@ -32986,7 +32834,7 @@ async function publishDistro(manifest, cells, results, o) {
                 status: 'publish failed',
                 // once the index was being created, its tags may have moved (to the tested images)
                 tags: tagsMoved ? manifest.tags : [],
-                reason: (0,src_runtime/* errorMessage */.g)(error)
+                reason: (0,runtime/* errorMessage */.g)(error)
             },
             pushed
         };
@@ -33145,6 +32993,7 @@ function hashEntries(entries) {
 
 
 
+
 /** The per-platform digest a staging tag holds (a reused image is staged as a one-entry index). */
 async function stagedDigest(cell, docker) {
     const raw = await docker.inspectRaw(cell.stageTag);
@@ -33168,29 +33017,19 @@ function sliceProblem(cell, platform, labels) {
     return null;
 }
 async function collectSlice(cell, image, docker) {
-    const base = {
-        id: cell.id,
-        distro: cell.distro,
-        platform: cell.platform,
-        emulated: cell.emulated,
-        buildSeconds: 0,
-        testSeconds: 0,
-        tests: []
-    };
     let digest;
     try {
         digest = await stagedDigest(cell, docker);
     }
     catch (error) {
-        const message = (0,tooling_exec/* lastLine */.fM)((0,src_runtime/* errorMessage */.g)(error));
+        const message = (0,tooling_exec/* lastLine */.fM)((0,runtime/* errorMessage */.g)(error));
         const why = /not found|manifest unknown/i.test(message)
             ? 'is not in the registry'
             : `cannot be read (${message})`;
-        return {
-            ...base,
+        return notRun(cell, {
             status: 'failed',
             failure: `slice missing: ${cell.stageTag} ${why}; did the build job for ${cell.distro} ${cell.platform} pass in this workflow run?`
-        };
+        });
     }
     let problem;
     try {
@@ -33198,12 +33037,15 @@ async function collectSlice(cell, image, docker) {
         problem = sliceProblem(cell, config.platform, config.labels);
     }
     catch (error) {
-        problem = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,src_runtime/* errorMessage */.g)(error))})`;
+        problem = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,runtime/* errorMessage */.g)(error))})`;
     }
     if (problem !== null) {
-        return { ...base, status: 'failed', failure: `slice ${cell.stageTag} is wrong: ${problem}` };
+        return notRun(cell, {
+            status: 'failed',
+            failure: `slice ${cell.stageTag} is wrong: ${problem}`
+        });
     }
-    return { ...base, status: 'passed', reused: { from: cell.stageTag, digest } };
+    return notRun(cell, { status: 'passed', reused: { from: cell.stageTag, digest } });
 }
 
 ;// CONCATENATED MODULE: ./src/tooling/buildx.ts
@@ -34042,7 +33884,7 @@ function baseNeeds(dockerfile, cells, buildPlatform) {
 /** The platforms an image has, with digests: from its registry, or the local engine when it is only local. */
 async function entriesOf(docker, image) {
     try {
-        return (await docker.remotePlatforms(image)).entries;
+        return await docker.remotePlatforms(image);
     }
     catch (remoteError) {
         try {
@@ -34055,7 +33897,7 @@ async function entriesOf(docker, image) {
             ];
         }
         catch {
-            throw new Error(`Base image ${image} cannot be inspected: ${(0,src_runtime/* errorMessage */.g)(remoteError)}`);
+            throw new Error(`Base image ${image} cannot be inspected: ${(0,runtime/* errorMessage */.g)(remoteError)}`);
         }
     }
 }
@@ -34104,14 +33946,15 @@ async function publishedIndex(manifest, docker, log) {
             raw = await docker.inspectRaw(tag);
         }
         catch (error) {
-            log(`${tag}: not found (${(0,tooling_exec/* lastLine */.fM)((0,src_runtime/* errorMessage */.g)(error))})`);
+            log(`${tag}: not found (${(0,tooling_exec/* lastLine */.fM)((0,runtime/* errorMessage */.g)(error))})`);
             continue;
         }
-        if (indexEntries(raw) === null) {
+        const entries = indexEntries(raw);
+        if (entries === null) {
             log(`${tag}: a single image, not an index made by this action`);
             continue;
         }
-        return { tag, raw };
+        return { tag, entries };
     }
     return undefined;
 }
@@ -34127,9 +33970,8 @@ async function findUnchanged(image, manifests, cells, fingerprints, docker, log)
                 log(`${c.id}: building (nothing published under its tags yet)`);
             return;
         }
-        const entries = indexEntries(found.raw) ?? [];
         await Promise.all(mine.map(async (cell) => {
-            const entry = entries.find(e => e.platform === cell.platform);
+            const entry = found.entries.find(e => e.platform === cell.platform);
             const fp = fingerprints.get(cell.id);
             if (entry === undefined || fp === undefined) {
                 log(`${cell.id}: building (${found.tag} has no ${cell.platform} image)`);
@@ -34145,7 +33987,7 @@ async function findUnchanged(image, manifests, cells, fingerprints, docker, log)
                         : `it is ${config.platform}`;
             }
             catch (error) {
-                why = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,src_runtime/* errorMessage */.g)(error))})`;
+                why = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,runtime/* errorMessage */.g)(error))})`;
             }
             if (why === null) {
                 reuse.set(cell.id, { from: found.tag, digest: entry.digest });
@@ -34322,14 +34164,14 @@ async function runPipeline(config, plan, d) {
             dockerfile = await (0,promises_.readFile)(config.file, 'utf8');
         }
         catch {
-            throw new InputError(inputs_names/* Inputs */.G0.File, `cannot read ${config.file}; give the Dockerfile's path (default <context>/Dockerfile)`);
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.File, `cannot read ${config.file}; give the Dockerfile's path (default <context>/Dockerfile)`);
         }
         let needs;
         try {
             needs = baseNeeds(dockerfile, plan.cells, d.hostPlatform);
         }
         catch (error) {
-            throw new InputError(inputs_names/* Inputs */.G0.File, `${config.file}: ${(0,src_runtime/* errorMessage */.g)(error)}`);
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.File, `${config.file}: ${(0,runtime/* errorMessage */.g)(error)}`);
         }
         bases = await checkBases(needs, docker, m => rt.info(m));
     });
@@ -34357,7 +34199,7 @@ async function runPipeline(config, plan, d) {
     else if (plan.push) {
         rt.info('pull is off: every cell is rebuilt (a local copy of a base may differ from the registry digest a reuse is judged by)');
     }
-    const caches = await prepareCache({
+    const caches = await (0,cache/* prepareCache */.m5)({
         config,
         cells: plan.cells.filter(c => !reuse.has(c.id)),
         push: plan.push,
@@ -34464,17 +34306,7 @@ async function runPipeline(config, plan, d) {
         const found = reuse.get(cell.id);
         if (found === undefined)
             continue;
-        finish({
-            id: cell.id,
-            distro: cell.distro,
-            platform: cell.platform,
-            emulated: cell.emulated,
-            status: 'unchanged',
-            buildSeconds: 0,
-            testSeconds: 0,
-            tests: [],
-            reused: found
-        });
+        finish(notRun(cell, { status: 'unchanged', reused: found }));
     }
     await runPool(order, limit, async (cell, pool) => {
         if (d.signal?.aborted) {
@@ -34486,17 +34318,10 @@ async function runPipeline(config, plan, d) {
             result = await runCell(cell, cellCtx);
         }
         catch (error) {
-            result = {
-                id: cell.id,
-                distro: cell.distro,
-                platform: cell.platform,
-                emulated: cell.emulated,
+            result = notRun(cell, {
                 status: 'failed',
-                failure: error instanceof Error ? error.message : String(error),
-                buildSeconds: 0,
-                testSeconds: 0,
-                tests: []
-            };
+                failure: error instanceof Error ? error.message : String(error)
+            });
         }
         if (d.signal?.aborted) {
             pool.stop();
@@ -34512,7 +34337,7 @@ async function runPipeline(config, plan, d) {
     d.signal?.removeEventListener('abort', onCancel);
     if (config.cache === 'local' && !d.signal?.aborted) {
         const built = new Set([...done.values()].filter(r => r.imageId !== undefined).map(r => r.id));
-        await saveLocalCaches(built, caches, d.cacheService, m => rt.info(m), m => rt.warning(m));
+        await (0,cache/* saveLocalCaches */.k$)(built, caches, d.cacheService, m => rt.info(m), m => rt.warning(m));
     }
     return {
         cells: plan.cells.map(c => done.get(c.id)),
@@ -34539,7 +34364,7 @@ async function stageDistro(cells, results, o) {
                 distro,
                 status: 'publish failed',
                 tags: [],
-                reason: `staging failed: ${(0,src_runtime/* errorMessage */.g)(error)}`
+                reason: `staging failed: ${(0,runtime/* errorMessage */.g)(error)}`
             },
             pushed
         };
@@ -34581,17 +34406,7 @@ async function mergeSlices(plan, o, rt, started) {
     };
 }
 function cancelled(cell, why) {
-    return {
-        id: cell.id,
-        distro: cell.distro,
-        platform: cell.platform,
-        emulated: cell.emulated,
-        status: 'cancelled',
-        failure: why,
-        buildSeconds: 0,
-        testSeconds: 0,
-        tests: []
-    };
+    return notRun(cell, { status: 'cancelled', failure: why });
 }
 
 ;// CONCATENATED MODULE: ./src/report/escape.ts
@@ -34819,7 +34634,7 @@ function builtinChecks(o) {
 const LOCAL_REPOSITORY = 'ros-multiarch-local';
 function planBuild(config, ctx) {
     if (config.mode !== 'all' && !/^[0-9]{1,20}$/.test(ctx.workflowRun)) {
-        throw new InputError(inputs_names/* Inputs */.G0.Mode, `mode ${config.mode} needs GITHUB_RUN_ID (set by GitHub Actions in every job): the build slices and the merge job find each other by it`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Mode, `mode ${config.mode} needs GITHUB_RUN_ID (set by GitHub Actions in every job): the build slices and the merge job find each other by it`);
     }
     const userTests = [...lineTests(config.smokeTests, config.smokeTimeout), ...ctx.fileTests];
     const name = config.image.name;
@@ -34835,7 +34650,7 @@ function planBuild(config, ctx) {
     }
     for (const [distro, tags] of tagsOf) {
         if (tags.length === 0) {
-            throw new InputError(inputs_names/* Inputs */.G0.Tags, `no template gives ${distro} a tag in a ${run.kind} run (a template is skipped when one of its placeholders is empty); add one that does, e.g. {distro}-{sha}`);
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Tags, `no template gives ${distro} a tag in a ${run.kind} run (a template is skipped when one of its placeholders is empty); add one that does, e.g. {distro}-{sha}`);
         }
     }
     checkDistinct(tagsOf);
@@ -35033,13 +34848,13 @@ function parseSpec(path, text, defaultTimeout) {
     const fail = (node, problem) => {
         const offset = node?.range?.[0];
         const where = offset === undefined ? '' : `:${lines.linePos(offset).line}`;
-        throw new InputError(inputs_names/* Inputs */.G0.SmokeTestFile, `${path}${where}: ${problem}`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.SmokeTestFile, `${path}${where}: ${problem}`);
     };
     const first = doc.errors[0];
     if (first !== undefined) {
         const line = first.linePos?.[0].line;
         const message = first.message.split('\n')[0];
-        throw new InputError(inputs_names/* Inputs */.G0.SmokeTestFile, `${path}${line ? `:${line}` : ''}: ${message}`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.SmokeTestFile, `${path}${line ? `:${line}` : ''}: ${message}`);
     }
     const root = doc.contents;
     if (!(0,dist/* isMap */.jh)(root))
@@ -35271,7 +35086,7 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
         for (const d of unpublished)
             rt.error(`${d.distro}: publishing failed: ${d.reason ?? ''}`, `${d.distro} not published`);
         if (tools.signal?.aborted) {
-            throw new Error(`The run was ${(0,src_runtime/* errorMessage */.g)(tools.signal.reason)}: ${failed.length} of ${results.cells.length} cells did not finish; nothing was published for their distros.`);
+            throw new Error(`The run was ${(0,runtime/* errorMessage */.g)(tools.signal.reason)}: ${failed.length} of ${results.cells.length} cells did not finish; nothing was published for their distros.`);
         }
         if (failed.length > 0 || unpublished.length > 0) {
             const parts = [];
@@ -35283,17 +35098,18 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
             throw new Error(`${parts.join('; ')}; see the summary for details.`);
         }
         const reused = results.cells.filter(c => c.status === 'unchanged').length;
+        const tagCount = results.distros.flatMap(d => d.tags).length;
         rt.info(`All ${results.cells.length} cells passed` +
             (reused > 0 ? ` (${reused} unchanged since their last publish: reused)` : '') +
             ` in ${results.seconds} s` +
             (!plan.push
                 ? '; push is off.'
                 : plan.mode === 'build'
-                    ? `; staged ${results.distros.flatMap(d => d.tags).length} images for the merge job.`
-                    : `; published ${results.distros.flatMap(d => d.tags).length} tags.`));
+                    ? `; staged ${tagCount} images for the merge job.`
+                    : `; published ${tagCount} tags.`));
     }
     catch (error) {
-        rt.setFailed((0,src_runtime/* errorMessage */.g)(error));
+        rt.setFailed((0,runtime/* errorMessage */.g)(error));
     }
 }
 /** The post step: undo what the main step set up. Problems here are warnings, never failures. */
@@ -35302,7 +35118,7 @@ async function post(rt, tools = (0,src_tools/* realTools */.u)()) {
         await cleanUp(rt, tools, readCleanup(rt));
     }
     catch (error) {
-        rt.warning(`Post step: ${(0,src_runtime/* errorMessage */.g)(error)}`);
+        rt.warning(`Post step: ${(0,runtime/* errorMessage */.g)(error)}`);
     }
 }
 /** The state the main step saved, keeping only values it could have written. */
@@ -35367,7 +35183,7 @@ async function cleanUp(rt, tools, cleanup) {
             rt.info(`Logged out of ${cleanup.logout}`);
         }
         catch (error) {
-            rt.warning((0,src_runtime/* errorMessage */.g)(error));
+            rt.warning((0,runtime/* errorMessage */.g)(error));
         }
     }
 }
@@ -35394,15 +35210,15 @@ async function readSpec(config, workspace) {
         const real = await (0,promises_.realpath)(config.smokeTestFile);
         const root = await (0,promises_.realpath)(workspace);
         if (real !== root && !real.startsWith(root + (external_node_path_default()).sep)) {
-            throw new InputError(inputs_names/* Inputs */.G0.SmokeTestFile, `${config.smokeTestFile} leads outside the workspace; give a file inside it`);
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.SmokeTestFile, `${config.smokeTestFile} leads outside the workspace; give a file inside it`);
         }
         text = await (0,promises_.readFile)(real, 'utf8');
     }
     catch (error) {
-        if (error instanceof InputError)
+        if (error instanceof errors/* InputError */.d)
             throw error;
         const code = error.code;
-        throw new InputError(inputs_names/* Inputs */.G0.SmokeTestFile, `cannot read ${config.smokeTestFile} (${code ?? (0,src_runtime/* errorMessage */.g)(error)}); give a path relative to the workspace`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.SmokeTestFile, `cannot read ${config.smokeTestFile} (${code ?? (0,runtime/* errorMessage */.g)(error)}); give a path relative to the workspace`);
     }
     return parseSpec(config.smokeTestFile, text, config.smokeTimeout);
 }
@@ -35436,8 +35252,33 @@ async function summarize(rt, html) {
         await rt.writeSummary(html);
     }
     catch (error) {
-        rt.warning(`Could not write the job summary: ${(0,src_runtime/* errorMessage */.g)(error)}`);
+        rt.warning(`Could not write the job summary: ${(0,runtime/* errorMessage */.g)(error)}`);
     }
+}
+
+
+/***/ }),
+
+/***/ 1318:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   d: () => (/* binding */ InputError),
+/* harmony export */   h: () => (/* binding */ quote)
+/* harmony export */ });
+/** A problem with what the user asked for: one line, naming the input and what would be valid. */
+class InputError extends Error {
+    input;
+    constructor(input, problem) {
+        super(`Input "${input}": ${problem}`);
+        this.name = 'InputError';
+        this.input = input;
+    }
+}
+/** Quote a user value for an error message, shortened and with control characters made visible. */
+function quote(value, max = 60) {
+    const shown = value.length > max ? `${value.slice(0, max)}...` : value;
+    return JSON.stringify(shown);
 }
 
 
@@ -35515,7 +35356,7 @@ const States = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7365);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1886);
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3683);
 /* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2376);
 /* harmony import */ var _inputs_names_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5585);
@@ -35543,6 +35384,199 @@ else {
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 4176:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   k$: () => (/* binding */ saveLocalCaches),
+/* harmony export */   m5: () => (/* binding */ prepareCache),
+/* harmony export */   si: () => (/* binding */ actionsCacheRuntime)
+/* harmony export */ });
+/* unused harmony export GHA_MIN_BUILDX */
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var semver__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2088);
+/* harmony import */ var semver__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(semver__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _inputs_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1318);
+/* harmony import */ var _inputs_names_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5585);
+/* harmony import */ var _plan_cache_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(769);
+/* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3683);
+/** The build cache around the cells: checks before any build, local folders restored and saved. */
+
+
+
+
+
+
+
+/** True when the runner gave this process the Actions cache service (token and service URL). */
+function actionsCacheRuntime(env) {
+    return (Boolean(env.ACTIONS_RUNTIME_TOKEN) && Boolean(env.ACTIONS_CACHE_URL || env.ACTIONS_RESULTS_URL));
+}
+/** buildx that speaks GitHub's cache service v2 (v1 was shut down in 2025). */
+const GHA_MIN_BUILDX = '0.21.0';
+const exists = (p) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.access)(p).then(() => true, () => false);
+/** Can this builder export a cache? Not the docker driver, unless the engine uses containerd's image store. */
+async function checkBuilder(c) {
+    const kind = c.config.cache;
+    if (kind === 'gha') {
+        const version = (await c.docker.buildxVersion()) ?? '0.0.0';
+        if (semver__WEBPACK_IMPORTED_MODULE_2___default().lt(version, GHA_MIN_BUILDX)) {
+            throw new _inputs_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(_inputs_names_js__WEBPACK_IMPORTED_MODULE_4__/* .Inputs */ .G0.Cache, `gha needs buildx ${GHA_MIN_BUILDX} or newer (GitHub's cache service v2), and this runner has ${version}; set buildx-version: ">=${GHA_MIN_BUILDX}"`);
+        }
+    }
+    const driver = await c.docker.builderDriver(c.builder);
+    if (driver === 'docker' && !(await c.docker.containerdStore())) {
+        throw new _inputs_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(_inputs_names_js__WEBPACK_IMPORTED_MODULE_4__/* .Inputs */ .G0.Cache, `${kind} needs a builder that can export a build cache, and builder ${c.builder || '(current)'} uses the docker driver on the classic image store, which cannot; set driver: docker-container`);
+    }
+}
+/** Check the cache can work here, restore local caches; per cell, what its build gets. */
+async function prepareCache(c) {
+    const kind = c.config.cache;
+    const out = new Map();
+    if (kind === 'none')
+        return out;
+    if (kind === 'gha' && !actionsCacheRuntime(c.env)) {
+        throw new _inputs_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(_inputs_names_js__WEBPACK_IMPORTED_MODULE_4__/* .Inputs */ .G0.Cache, 'gha needs the GitHub Actions cache service (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL, which GitHub gives JavaScript actions); use registry or local elsewhere');
+    }
+    await checkBuilder(c);
+    const useService = kind === 'local' && c.service.available();
+    if (kind === 'local' && !useService) {
+        c.warn(`cache local: the Actions cache service is not available here; the cache folders in ${c.root} are neither restored nor saved`);
+    }
+    for (const cell of c.cells) {
+        const name = (0,_plan_cache_js__WEBPACK_IMPORTED_MODULE_5__/* .cacheName */ .UU)(c.imagePath, cell.id, c.config.tagSuffix);
+        const dir = node_path__WEBPACK_IMPORTED_MODULE_1___default().join(c.root, name);
+        const fp = c.fingerprints.get(cell.id);
+        let key;
+        if (useService && fp !== undefined) {
+            const k = (0,_plan_cache_js__WEBPACK_IMPORTED_MODULE_5__/* .localCacheKey */ .jR)(name, fp);
+            key = k.key;
+            try {
+                const hit = await c.service.restore([dir], k.key, k.restoreKeys);
+                c.log(`${cell.id}: build cache ${hit === undefined ? 'not found (cold build)' : `restored from ${hit}`}`);
+            }
+            catch (error) {
+                c.warn(`${cell.id}: restoring the build cache failed, building without it: ${(0,_runtime_js__WEBPACK_IMPORTED_MODULE_6__/* .errorMessage */ .g)(error)}`);
+            }
+        }
+        const args = (0,_plan_cache_js__WEBPACK_IMPORTED_MODULE_5__/* .cacheArgs */ .a2)({ kind, repository: c.config.cacheRef, dir, name }, kind === 'local' && (await exists(dir)), c.push);
+        out.set(cell.id, {
+            args,
+            ...(kind === 'local' ? { dir } : {}),
+            ...(key === undefined ? {} : { key })
+        });
+    }
+    const where = kind === 'gha' ? 'scope' : kind === 'registry' ? `tag of ${c.config.cacheRef}` : 'folder';
+    c.log(`Build cache: ${kind}, one ${where} per cell` +
+        (kind === 'registry' && !c.push ? ' (read only: push is off)' : ''));
+    return out;
+}
+/**
+ * local: move each built cell's new cache over the old one and save it; drop the new cache of a
+ * cell that did not build. Problems are warnings.
+ */
+async function saveLocalCaches(built, caches, service, log, warn) {
+    for (const [id, cache] of caches) {
+        const newDir = cache.args.newDir;
+        if (cache.dir === undefined || newDir === undefined)
+            continue;
+        try {
+            if (!(await exists(newDir)))
+                continue;
+            if (!built.has(id)) {
+                await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm)(newDir, { recursive: true, force: true });
+                continue;
+            }
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm)(cache.dir, { recursive: true, force: true });
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rename)(newDir, cache.dir);
+            if (cache.key === undefined)
+                continue;
+            if (await service.save([cache.dir], cache.key))
+                log(`${id}: build cache saved as ${cache.key}`);
+            else
+                log(`${id}: build cache not saved (${cache.key} exists already, or the upload failed)`);
+        }
+        catch (error) {
+            warn(`${id}: saving the build cache failed: ${(0,_runtime_js__WEBPACK_IMPORTED_MODULE_6__/* .errorMessage */ .g)(error)}`);
+        }
+    }
+}
+
+
+/***/ }),
+
+/***/ 769:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   UU: () => (/* binding */ cacheName),
+/* harmony export */   a2: () => (/* binding */ cacheArgs),
+/* harmony export */   du: () => (/* binding */ CACHE_KINDS),
+/* harmony export */   jR: () => (/* binding */ localCacheKey)
+/* harmony export */ });
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/**
+ * Build cache per cell: buildx --cache-from/--cache-to arguments and @actions/cache keys. Each
+ * cell has its own scope (gha), tag (registry) or folder (local), so the cells of a matrix never
+ * overwrite each other's cache. Pure.
+ */
+
+const CACHE_KINDS = ['none', 'gha', 'registry', 'local'];
+/** The per-cell name: image path and cell, so two images built in one repository stay apart (<= 117 characters: a tag holds 128). */
+function cacheName(imagePath, cellId, suffix) {
+    return `${imagePath.replaceAll('/', '_')}-${cellId}${suffix}`.slice(0, 117);
+}
+/**
+ * A failed cache export never fails the build (ignore-error). Without push (a pull request,
+ * push: false) the registry cache is only read: nothing is written to the registry.
+ */
+function cacheArgs(t, localExists, push) {
+    switch (t.kind) {
+        case 'none':
+            return { from: [], to: [] };
+        case 'gha':
+            // url and token come from ACTIONS_CACHE_URL / ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN
+            return {
+                from: [`type=gha,scope=${t.name}`],
+                to: [`type=gha,scope=${t.name},mode=max,ignore-error=true`]
+            };
+        case 'registry': {
+            const ref = `${t.repository}:buildcache-${t.name}`;
+            return {
+                from: [`type=registry,ref=${ref}`],
+                to: push ? [`type=registry,ref=${ref},mode=max,ignore-error=true`] : []
+            };
+        }
+        case 'local': {
+            // a fresh folder each time: exporting into the old one would let it grow without bound
+            const newDir = `${t.dir}-new`;
+            return {
+                from: localExists ? [`type=local,src=${t.dir}`] : [],
+                to: [`type=local,dest=${newDir},mode=max,ignore-error=true`],
+                newDir
+            };
+        }
+    }
+}
+/**
+ * @actions/cache key of a cell's local cache: its name and a hash of its build fingerprint (the
+ * Dockerfile, context, build args and base digests), so a new base or input saves a new cache.
+ */
+function localCacheKey(name, fingerprint) {
+    const prefix = `ros-multiarch-buildcache-${name}-`;
+    const hash = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256')
+        .update(`${fingerprint.baseDigest}\0${fingerprint.inputsHash}`)
+        .digest('hex');
+    return { key: `${prefix}${hash.slice(0, 32)}`, restoreKeys: [prefix] };
+}
+
 
 /***/ }),
 
@@ -36560,12 +36594,15 @@ function _unique(values) {
     return Array.from(new Set(values));
 }
 //# sourceMappingURL=tool-cache.js.map
+// EXTERNAL MODULE: ./src/pipeline/cache.ts
+var cache = __nccwpck_require__(4176);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: ./src/tooling/exec.ts + 1 modules
 var tooling_exec = __nccwpck_require__(6455);
 ;// CONCATENATED MODULE: ./src/tools.ts
 /** The real outside world: @actions/exec, @actions/tool-cache and the file system. */
+
 
 
 
@@ -36581,8 +36618,7 @@ function realTools(signal) {
         },
         // loaded only for cache: local (it is most of the bundle's size; ncc puts it in a chunk)
         cache: {
-            available: () => Boolean(process.env.ACTIONS_RUNTIME_TOKEN) &&
-                Boolean(process.env.ACTIONS_CACHE_URL || process.env.ACTIONS_RESULTS_URL),
+            available: () => (0,cache/* actionsCacheRuntime */.si)(process.env),
             restore: async (paths, key, restoreKeys) => (await __nccwpck_require__.e(/* import() */ 131).then(__nccwpck_require__.bind(__nccwpck_require__, 7131))).restoreCache(paths, key, restoreKeys),
             save: async (paths, key) => (await (await __nccwpck_require__.e(/* import() */ 131).then(__nccwpck_require__.bind(__nccwpck_require__, 7131))).saveCache(paths, key)) !== -1
         },

@@ -119,6 +119,7 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
       throw new Error(`${parts.join('; ')}; see the summary for details.`)
     }
     const reused = results.cells.filter(c => c.status === 'unchanged').length
+    const tagCount = results.distros.flatMap(d => d.tags).length
     rt.info(
       `All ${results.cells.length} cells passed` +
         (reused > 0 ? ` (${reused} unchanged since their last publish: reused)` : '') +
@@ -126,8 +127,8 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
         (!plan.push
           ? '; push is off.'
           : plan.mode === 'build'
-            ? `; staged ${results.distros.flatMap(d => d.tags).length} images for the merge job.`
-            : `; published ${results.distros.flatMap(d => d.tags).length} tags.`)
+            ? `; staged ${tagCount} images for the merge job.`
+            : `; published ${tagCount} tags.`)
     )
   } catch (error) {
     rt.setFailed(errorMessage(error))

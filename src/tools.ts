@@ -1,6 +1,6 @@
 /** The real outside world: @actions/exec, @actions/tool-cache and the file system. */
 import * as tc from '@actions/tool-cache'
-import type { CacheService } from './pipeline/cache.js'
+import { actionsCacheRuntime, type CacheService } from './pipeline/cache.js'
 import { readFile } from 'node:fs/promises'
 import type { ToolCache } from './tooling/buildx.js'
 import { processExecutor, type Exec } from './tooling/exec.js'
@@ -32,9 +32,7 @@ export function realTools(signal?: AbortSignal): Tools {
     },
     // loaded only for cache: local (it is most of the bundle's size; ncc puts it in a chunk)
     cache: {
-      available: () =>
-        Boolean(process.env.ACTIONS_RUNTIME_TOKEN) &&
-        Boolean(process.env.ACTIONS_CACHE_URL || process.env.ACTIONS_RESULTS_URL),
+      available: () => actionsCacheRuntime(process.env),
       restore: async (paths, key, restoreKeys) =>
         (await import('@actions/cache')).restoreCache(paths, key, restoreKeys),
       save: async (paths, key) =>

@@ -215,8 +215,9 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
   }
 
   const cache = parseChoice(Inputs.Cache, text(Inputs.Cache), CACHE_KINDS, 'none')
-  const cacheRef = readCacheRef(line(Inputs.CacheRef), image)
-  if (line(Inputs.CacheRef) !== '' && cache !== 'registry') {
+  const cacheRefInput = line(Inputs.CacheRef)
+  const cacheRef = readCacheRef(cacheRefInput, image)
+  if (cacheRefInput !== '' && cache !== 'registry') {
     warnings.push(`cache-ref is used by cache: registry only; it is ignored with cache: ${cache}.`)
   }
 
@@ -342,10 +343,7 @@ function readPlatforms(
   for (const item of items) {
     const info = findPlatform(item)
     if (info === undefined) {
-      throw new InputError(
-        Inputs.Platforms,
-        `unknown platform ${quote(item)}; use linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le, linux/s390x or linux/riscv64`
-      )
+      throw new InputError(Inputs.Platforms, `unknown platform ${quote(item)}; ${PLATFORM_CHOICES}`)
     }
     if (platforms.includes(info.platform)) {
       throw new InputError(
@@ -371,16 +369,15 @@ function readPlatforms(
   return platforms
 }
 
+const PLATFORM_CHOICES =
+  'use linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le, linux/s390x or linux/riscv64'
 const RUNNER_LABEL = /^[A-Za-z0-9][\w.-]{0,99}$/
 
 /** `linux/arm64=self-hosted,jetson`: the labels a platform's matrix entries run on. */
 function readRunner(platform: string, value: string): [string, string[]] {
   const info = findPlatform(platform)
   if (info === undefined) {
-    throw new InputError(
-      Inputs.Runners,
-      `unknown platform ${quote(platform)}; use linux/amd64, linux/arm64, linux/arm/v7, linux/ppc64le, linux/s390x or linux/riscv64`
-    )
+    throw new InputError(Inputs.Runners, `unknown platform ${quote(platform)}; ${PLATFORM_CHOICES}`)
   }
   const labels = parseList(value)
   if (labels.length === 0 || labels.some(l => !RUNNER_LABEL.test(l))) {

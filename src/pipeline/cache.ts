@@ -41,6 +41,13 @@ export interface CacheContext {
   readonly warn: (m: string) => void
 }
 
+/** True when the runner gave this process the Actions cache service (token and service URL). */
+export function actionsCacheRuntime(env: Readonly<Record<string, string | undefined>>): boolean {
+  return (
+    Boolean(env.ACTIONS_RUNTIME_TOKEN) && Boolean(env.ACTIONS_CACHE_URL || env.ACTIONS_RESULTS_URL)
+  )
+}
+
 /** buildx that speaks GitHub's cache service v2 (v1 was shut down in 2025). */
 export const GHA_MIN_BUILDX = '0.21.0'
 
@@ -76,9 +83,7 @@ export async function prepareCache(c: CacheContext): Promise<Map<string, CellCac
   const kind = c.config.cache
   const out = new Map<string, CellCache>()
   if (kind === 'none') return out
-  const runtime =
-    c.env.ACTIONS_RUNTIME_TOKEN && (c.env.ACTIONS_CACHE_URL || c.env.ACTIONS_RESULTS_URL)
-  if (kind === 'gha' && !runtime) {
+  if (kind === 'gha' && !actionsCacheRuntime(c.env)) {
     throw new InputError(
       Inputs.Cache,
       'gha needs the GitHub Actions cache service (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL, which GitHub gives JavaScript actions); use registry or local elsewhere'

@@ -6,7 +6,7 @@
 import type { Cell } from '../plan/planner.js'
 import { INPUTS_HASH_LABEL } from '../plan/fingerprint.js'
 import { LABEL_NAMESPACE } from '../plan/labels.js'
-import type { CellResult } from '../report/results.js'
+import { notRun, type CellResult } from '../report/results.js'
 import { errorMessage } from '../runtime.js'
 import { indexEntries, type Docker } from '../tooling/docker.js'
 import { lastLine } from '../tooling/exec.js'
@@ -37,15 +37,6 @@ export function sliceProblem(
 }
 
 export async function collectSlice(cell: Cell, image: string, docker: Docker): Promise<CellResult> {
-  const base = {
-    id: cell.id,
-    distro: cell.distro,
-    platform: cell.platform,
-    emulated: cell.emulated,
-    buildSeconds: 0,
-    testSeconds: 0,
-    tests: []
-  }
   let digest: string
   try {
     digest = await stagedDigest(cell, docker)
@@ -54,11 +45,10 @@ export async function collectSlice(cell: Cell, image: string, docker: Docker): P
     const why = /not found|manifest unknown/i.test(message)
       ? 'is not in the registry'
       : `cannot be read (${message})`
-    return {
-      ...base,
+    return notRun(cell, {
       status: 'failed',
       failure: `slice missing: ${cell.stageTag} ${why}; did the build job for ${cell.distro} ${cell.platform} pass in this workflow run?`
-    }
+    })
   }
   let problem: string | null
   try {
@@ -68,7 +58,10 @@ export async function collectSlice(cell: Cell, image: string, docker: Docker): P
     problem = `its config cannot be read (${lastLine(errorMessage(error))})`
   }
   if (problem !== null) {
-    return { ...base, status: 'failed', failure: `slice ${cell.stageTag} is wrong: ${problem}` }
+    return notRun(cell, {
+      status: 'failed',
+      failure: `slice ${cell.stageTag} is wrong: ${problem}`
+    })
   }
-  return { ...base, status: 'passed', reused: { from: cell.stageTag, digest } }
+  return notRun(cell, { status: 'passed', reused: { from: cell.stageTag, digest } })
 }

@@ -19,7 +19,13 @@ import {
 } from '../publish/publish.js'
 import { collectSlice } from './merge.js'
 import { loginRegistry } from '../publish/reference.js'
-import { cellOk, type CellResult, type DistroResult, type RunResults } from '../report/results.js'
+import {
+  cellOk,
+  notRun,
+  type CellResult,
+  type DistroResult,
+  type RunResults
+} from '../report/results.js'
 import { errorMessage, type Runtime } from '../runtime.js'
 import { decideBuildx, installBuildx, type ToolCache } from '../tooling/buildx.js'
 import { Docker } from '../tooling/docker.js'
@@ -318,17 +324,7 @@ export async function runPipeline(
   for (const cell of plan.cells) {
     const found = reuse.get(cell.id)
     if (found === undefined) continue
-    finish({
-      id: cell.id,
-      distro: cell.distro,
-      platform: cell.platform,
-      emulated: cell.emulated,
-      status: 'unchanged',
-      buildSeconds: 0,
-      testSeconds: 0,
-      tests: [],
-      reused: found
-    })
+    finish(notRun(cell, { status: 'unchanged', reused: found }))
   }
 
   await runPool(
@@ -343,17 +339,10 @@ export async function runPipeline(
       try {
         result = await runCell(cell, cellCtx)
       } catch (error) {
-        result = {
-          id: cell.id,
-          distro: cell.distro,
-          platform: cell.platform,
-          emulated: cell.emulated,
+        result = notRun(cell, {
           status: 'failed',
-          failure: error instanceof Error ? error.message : String(error),
-          buildSeconds: 0,
-          testSeconds: 0,
-          tests: []
-        }
+          failure: error instanceof Error ? error.message : String(error)
+        })
       }
       if (d.signal?.aborted) {
         pool.stop()
@@ -470,15 +459,5 @@ async function mergeSlices(
 }
 
 function cancelled(cell: Cell, why: string): CellResult {
-  return {
-    id: cell.id,
-    distro: cell.distro,
-    platform: cell.platform,
-    emulated: cell.emulated,
-    status: 'cancelled',
-    failure: why,
-    buildSeconds: 0,
-    testSeconds: 0,
-    tests: []
-  }
+  return notRun(cell, { status: 'cancelled', failure: why })
 }

@@ -45,7 +45,7 @@ export function baseNeeds(
 /** The platforms an image has, with digests: from its registry, or the local engine when it is only local. */
 async function entriesOf(docker: Docker, image: string): Promise<PlatformEntry[]> {
   try {
-    return (await docker.remotePlatforms(image)).entries
+    return await docker.remotePlatforms(image)
   } catch (remoteError) {
     try {
       const local = await docker.inspectImage(image)

@@ -7,7 +7,7 @@
 import { mismatch, type Fingerprint } from '../plan/fingerprint.js'
 import type { Cell, Manifest } from '../plan/planner.js'
 import { errorMessage } from '../runtime.js'
-import { indexEntries, type Docker } from '../tooling/docker.js'
+import { indexEntries, type Docker, type PlatformEntry } from '../tooling/docker.js'
 import { lastLine } from '../tooling/exec.js'
 
 export interface Reuse {
@@ -22,7 +22,7 @@ async function publishedIndex(
   manifest: Manifest,
   docker: Docker,
   log: (m: string) => void
-): Promise<{ tag: string; raw: string } | undefined> {
+): Promise<{ tag: string; entries: PlatformEntry[] } | undefined> {
   for (const tag of manifest.tags) {
     let raw: string
     try {
@@ -31,11 +31,12 @@ async function publishedIndex(
       log(`${tag}: not found (${lastLine(errorMessage(error))})`)
       continue
     }
-    if (indexEntries(raw) === null) {
+    const entries = indexEntries(raw)
+    if (entries === null) {
       log(`${tag}: a single image, not an index made by this action`)
       continue
     }
-    return { tag, raw }
+    return { tag, entries }
   }
   return undefined
 }
@@ -58,10 +59,9 @@ export async function findUnchanged(
         for (const c of mine) log(`${c.id}: building (nothing published under its tags yet)`)
         return
       }
-      const entries = indexEntries(found.raw) ?? []
       await Promise.all(
         mine.map(async cell => {
-          const entry = entries.find(e => e.platform === cell.platform)
+          const entry = found.entries.find(e => e.platform === cell.platform)
           const fp = fingerprints.get(cell.id)
           if (entry === undefined || fp === undefined) {
             log(`${cell.id}: building (${found.tag} has no ${cell.platform} image)`)

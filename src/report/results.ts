@@ -52,6 +52,23 @@ export interface RunResults {
   readonly seconds: number
 }
 
+/** The result of a cell that was not built or tested in this run (reused, merged, cancelled, ...). */
+export function notRun(
+  cell: Pick<CellResult, 'id' | 'distro' | 'platform' | 'emulated'>,
+  outcome: Pick<CellResult, 'status' | 'failure' | 'reused'>
+): CellResult {
+  return {
+    id: cell.id,
+    distro: cell.distro,
+    platform: cell.platform,
+    emulated: cell.emulated,
+    buildSeconds: 0,
+    testSeconds: 0,
+    tests: [],
+    ...outcome
+  }
+}
+
 export function failedCells(results: RunResults): CellResult[] {
   return results.cells.filter(c => !cellOk(c.status))
 }

@@ -65,11 +65,6 @@ export interface PlatformEntry {
   readonly digest: string
 }
 
-export interface PlatformList {
-  /** One per platform; attestation entries (unknown/unknown) are left out */
-  readonly entries: PlatformEntry[]
-}
-
 interface RawIndex {
   manifests?: {
     digest: string
@@ -201,13 +196,12 @@ export class Docker {
     }
   }
 
-  /** The platforms (and their digests) a registry reference holds. */
-  async remotePlatforms(ref: string): Promise<PlatformList> {
-    const raw = await this.inspectRaw(ref)
-    const entries = indexEntries(raw)
-    if (entries !== null) return { entries }
+  /** The platforms a registry reference holds, with digests; attestation entries are left out. */
+  async remotePlatforms(ref: string): Promise<PlatformEntry[]> {
+    const entries = indexEntries(await this.inspectRaw(ref))
+    if (entries !== null) return entries
     const [config, digest] = await Promise.all([this.remoteConfig(ref), this.remoteDigest(ref)])
-    return { entries: [{ platform: config.platform, digest }] }
+    return [{ platform: config.platform, digest }]
   }
 
   /** The platform and labels of a single image in its registry. */
