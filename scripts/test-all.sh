@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: everything a fresh machine needs, then every check and test.
-#   npm packages -> lint -> type check -> dist check -> unit tests -> test bed -> end-to-end tests
+#   Debian packages -> npm packages -> lint -> type check -> dist check -> unit tests (coverage)
+#   -> test bed (two engines, QEMU, registry, fixtures) -> end-to-end tests on each engine
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +9,7 @@ step() { printf '\n=== %s ===\n' "$*"; }
 results="$(mktemp -d)"
 # One plain closing line over every Jest run: "N passed, N failed".
 tally() {
+  # shellcheck disable=SC2016 # JavaScript, not shell
   node -e 'let p = 0, f = 0
 for (const file of process.argv.slice(1)) {
   const r = JSON.parse(require("fs").readFileSync(file, "utf8"))
@@ -15,21 +17,22 @@ for (const file of process.argv.slice(1)) {
 }
 console.log(`${p} passed, ${f} failed`)' "$results"/*.json
 }
+start=$SECONDS
+timing=()
+timed_step() {
+  local name=$1 t=$SECONDS
+  shift
+  step "$name"
+  "$@"
+  timing+=("$name: $((SECONDS - t)) s")
+}
 
-step "npm packages"
-bash scripts/npm-deps.sh
-
-step "lint"
-npm run --silent lint
-
-step "type check"
-npm run --silent typecheck
-
-step "dist check"
-bash scripts/check-dist.sh
-
-step "unit tests"
-npm run --silent test -- --json --outputFile="$results/unit.json"
+timed_step "Debian packages" bash scripts/testbed.sh packages
+timed_step "npm packages" bash scripts/npm-deps.sh
+timed_step "lint" npm run --silent lint
+timed_step "type check" npm run --silent typecheck
+timed_step "dist check" bash scripts/check-dist.sh
+timed_step "unit tests" npm run --silent test -- --json --outputFile="$results/unit.json"
 
 if [ "${SKIP_E2E:-}" = "1" ]; then
   if [ "${CI:-}" = "true" ]; then
@@ -41,11 +44,16 @@ if [ "${SKIP_E2E:-}" = "1" ]; then
   exit 0
 fi
 
-step "test bed"
-bash scripts/testbed.sh up
-
-step "end-to-end tests"
-npm run --silent test:e2e -- --json --outputFile="$results/e2e.json"
+timed_step "test bed" bash scripts/testbed.sh up
+# The whole e2e suite runs once per engine of the test bed.
+status=0
+eval "$(bash scripts/testbed.sh env)"
+for engine in $TESTBED_ENGINES; do
+  timed_step "end-to-end tests, $engine engine" \
+    bash scripts/e2e.sh "$engine" --json --outputFile="$results/e2e-$engine.json" || status=1
+done
 
 step "all tests"
+printf '%s\n' "${timing[@]}" "total: $((SECONDS - start)) s"
 tally
+exit "$status"

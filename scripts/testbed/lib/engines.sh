@@ -1,0 +1,256 @@
+# shellcheck shell=bash
+# Test bed: QEMU user emulation and the two Docker engines.
+#   classic     Debian 12's docker.io 20.10, classic image store, /var/run/docker.sock,
+#               with buildx 0.13 (Debian 13's docker-buildx) as the system CLI plugin.
+#   containerd  Debian sid's docker.io 28.5 with the containerd image store, on a containerd
+#               2.1 of its own, with its own socket, data root and exec root, and buildx 0.29
+#               (sid's docker-buildx) in a CLI plugin folder of its own. Nothing of sid is
+#               installed system-wide: the packages are unpacked into the test bed's folder.
+# Both run with --bridge=none and no iptables: builds and containers use host or none networks.
+
+ENGINES=(classic containerd)
+BINFMT_DIR=/proc/sys/fs/binfmt_misc
+CLASSIC_SOCK=/var/run/docker.sock
+CD_DIR="$TESTBED_DIR/engines/containerd"
+CD_RUN="$TESTBED_RUN/containerd"
+CD_SOCK="$CD_RUN/docker.sock"
+CD_CONTAINERD_SOCK="$CD_RUN/containerd.sock"
+CD_PLUGINS="$CD_DIR/cli-plugins"
+CD_DEBS=(docker.io containerd docker-buildx tini-static)
+
+# engine_host ENGINE: the DOCKER_HOST of an engine.
+engine_host() {
+  case $1 in
+    classic) echo "unix://$CLASSIC_SOCK" ;;
+    containerd) echo "unix://$CD_SOCK" ;;
+    *) fail "no engine named $1 (engines: ${ENGINES[*]})" ;;
+  esac
+}
+
+# engine_plugins ENGINE: the engine's own CLI plugin folder ('' for the system's).
+engine_plugins() {
+  case $1 in
+    classic) echo "" ;;
+    containerd) echo "$CD_PLUGINS" ;;
+    *) fail "no engine named $1 (engines: ${ENGINES[*]})" ;;
+  esac
+}
+
+# write_docker_config ENGINE DIR: a docker client config folder DIR whose cli-plugins/ finds
+# the engine's buildx, through a link (an install by the action replaces the link, never writes
+# through it). Not cliPluginsExtraDirs: the Docker 28 CLI searches those before DIR/cli-plugins.
+write_docker_config() {
+  local plugins
+  plugins=$(engine_plugins "$1")
+  mkdir -p "$2/cli-plugins"
+  if [[ -n $plugins && ! -e $2/cli-plugins/docker-buildx ]]; then
+    ln -s "$plugins/docker-buildx" "$2/cli-plugins/docker-buildx"
+  fi
+}
+
+# on_engine ENGINE CMD...: run CMD with the engine's DOCKER_HOST and its buildx.
+on_engine() {
+  local engine=$1 cfg="$TESTBED_DIR/docker-config-$1"
+  shift
+  write_docker_config "$engine" "$cfg"
+  DOCKER_HOST=$(engine_host "$engine") DOCKER_CONFIG=$cfg "$@"
+}
+
+# --- QEMU user emulation (binfmt_misc) ----------------------------------------
+
+binfmt_ok() {
+  local f=$BINFMT_DIR/qemu-aarch64
+  [[ -r $f ]] && grep -qx enabled "$f" && grep -q '^flags:.*F' "$f"
+}
+
+ensure_binfmt() {
+  if ! mountpoint -q "$BINFMT_DIR"; then
+    logged "$LOG_DIR/binfmt.log" "mounting binfmt_misc" \
+      mount -t binfmt_misc binfmt_misc "$BINFMT_DIR"
+  fi
+  if ! binfmt_ok; then
+    logged "$LOG_DIR/binfmt.log" "update-binfmts --enable" update-binfmts --enable
+  fi
+  binfmt_ok || fail "qemu-aarch64 is not registered in $BINFMT_DIR with the F flag: $(tr '\n' ' ' <"$BINFMT_DIR/qemu-aarch64" 2>/dev/null || echo absent)"
+  say "qemu: qemu-aarch64 enabled ($(grep '^flags:' "$BINFMT_DIR/qemu-aarch64"))"
+}
+
+# --- engine probes ---------------------------------------------------------------
+
+# docker_ping SOCKET: the engine on SOCKET answers.
+docker_ping() {
+  [[ -S $1 ]] &&
+    [[ $(curl -fsS --max-time 5 --unix-socket "$1" http://localhost/_ping 2>/dev/null) == OK ]]
+}
+
+# engine_store ENGINE: "containerd" or "classic", as the engine reports its image store.
+engine_store() {
+  if DOCKER_HOST=$(engine_host "$1") docker info --format '{{json .DriverStatus}}' 2>/dev/null |
+    grep -q io.containerd.snapshotter; then
+    echo containerd
+  else
+    echo classic
+  fi
+}
+
+# engine_check ENGINE: buildx runs on it, lists linux/arm64, and the image store is the expected one.
+engine_check() {
+  local engine=$1 out store
+  out=$(on_engine "$engine" docker buildx ls 2>&1) || fail "$engine engine: docker buildx ls failed: $out"
+  grep -q 'linux/arm64' <<<"$out" ||
+    fail "$engine engine: the default buildx builder does not list linux/arm64 (binfmt was set up after the engine started? run: scripts/testbed.sh down && scripts/testbed.sh up)"
+  store=$(engine_store "$engine")
+  [[ $store == "$engine" ]] || fail "$engine engine: docker info reports the $store image store"
+  say "$engine engine: $(on_engine "$engine" docker version --format 'Docker {{.Server.Version}} (API {{.Server.APIVersion}})'), $store image store, $(on_engine "$engine" docker buildx version | awk '{ print "buildx " $2 }'), builder lists linux/arm64"
+}
+
+# --- the classic engine: Debian 12's docker.io 20.10 ------------------------------
+
+docker_server_api() {
+  curl -fsS --max-time 5 --unix-socket "$CLASSIC_SOCK" http://localhost/version |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["ApiVersion"])'
+}
+
+start_classic_dockerd() {
+  local log="$LOG_DIR/dockerd.log" pidfile="$RUN_DIR/dockerd.pid"
+  local args=(--bridge=none --iptables=false --pidfile "$pidfile")
+  if dockerd --help 2>&1 | grep -q -- '--ip6tables'; then
+    args+=(--ip6tables=false)
+  fi
+  # a pid file left by a dockerd of an earlier session would block the start
+  pid_of "$pidfile" dockerd >/dev/null || rm -f "$pidfile"
+  say "classic engine: starting dockerd (${args[*]})"
+  CURRENT_LOG=$log
+  spawn_detached "$log" "$RUN_DIR/dockerd.spawn.pid" dockerd "${args[@]}"
+  wait_for "dockerd (classic)" "$DOCKERD_TIMEOUT" "$RUN_DIR/dockerd.spawn.pid" "$log" docker_ping "$CLASSIC_SOCK"
+}
+
+# The Docker 28 client at /usr/local/bin/docker negotiates the API version down
+# to what the 20.10 daemon speaks; if it ever fails to, pin DOCKER_API_VERSION.
+ensure_docker_client() {
+  local api
+  if DOCKER_HOST=unix://$CLASSIC_SOCK docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
+    rm -f "$STATE_DIR/docker-api-version"
+  else
+    api=$(docker_server_api)
+    DOCKER_HOST=unix://$CLASSIC_SOCK DOCKER_API_VERSION=$api docker version >/dev/null 2>&1 ||
+      fail "the docker client ($(command -v docker)) cannot talk to the daemon, even with DOCKER_API_VERSION=$api"
+    echo "$api" >"$STATE_DIR/docker-api-version"
+  fi
+  load_docker_api_version
+}
+
+load_docker_api_version() {
+  if [[ -s $STATE_DIR/docker-api-version ]]; then
+    DOCKER_API_VERSION=$(<"$STATE_DIR/docker-api-version")
+    export DOCKER_API_VERSION
+  fi
+}
+
+ensure_classic_engine() {
+  if docker_ping "$CLASSIC_SOCK"; then
+    say "classic engine: already answering on $CLASSIC_SOCK, reusing it"
+  else
+    start_classic_dockerd
+  fi
+  ensure_docker_client
+}
+
+buildx_ok() { DOCKER_HOST=unix://$CLASSIC_SOCK docker buildx version >/dev/null 2>&1; }
+
+# buildx 0.13 for the classic engine: Debian 13's docker-buildx, unpacked into / (the system
+# CLI plugin folder), as the test bed has always had it.
+ensure_classic_buildx() {
+  local deb
+  if buildx_ok; then
+    say "classic engine: $(docker buildx version)"
+    return 0
+  fi
+  deb=$(suite_debs trixie docker-buildx)
+  logged "$LOG_DIR/buildx.log" "dpkg -x $deb /" dpkg -x "$deb" /
+  buildx_ok || fail "docker buildx does not run after extracting $deb" "$LOG_DIR/buildx.log"
+  say "classic engine: installed $(docker buildx version)"
+}
+
+# --- the containerd engine: sid's docker.io 28.5 on the containerd image store ----
+
+containerd_ping() {
+  [[ -S $CD_CONTAINERD_SOCK ]] &&
+    "$CD_DIR/pkg/containerd/usr/bin/ctr" --address "$CD_CONTAINERD_SOCK" version >/dev/null 2>&1
+}
+
+unpack_containerd_engine() {
+  local debs deb name
+  mapfile -t debs < <(suite_debs sid "${CD_DEBS[@]}")
+  for deb in "${debs[@]}"; do
+    name=${deb##*/}
+    unpack_deb "$deb" "$CD_DIR/pkg/${name%%_*}"
+  done
+  # sid's dynamic tini and runc need a newer glibc than Debian 12's: the static tini is the
+  # engine's docker-init, and the machine's runc (Debian 12's, from docker.io) runs containers.
+  mkdir -p "$CD_DIR/bin" "$CD_PLUGINS"
+  ln -sfn "$CD_DIR/pkg/tini-static/usr/bin/tini-static" "$CD_DIR/bin/docker-init"
+  ln -sfn "$CD_DIR/pkg/docker-buildx/usr/libexec/docker/cli-plugins/docker-buildx" "$CD_PLUGINS/docker-buildx"
+  command -v runc >/dev/null || fail "runc is not on PATH (it comes with Debian 12's docker.io)"
+}
+
+write_containerd_config() {
+  mkdir -p "$CD_DIR/containerd" "$CD_RUN"
+  cat >"$CD_DIR/containerd.toml" <<CONF
+# containerd 2.1 of the test bed's containerd engine, generated by scripts/testbed.sh
+version = 3
+root = "$CD_DIR/containerd/root"
+state = "$CD_RUN/containerd-state"
+# no Kubernetes here; NRI would take the host's /var/run/nri
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime", "io.containerd.nri.v1.nri"]
+[grpc]
+  address = "$CD_CONTAINERD_SOCK"
+[ttrpc]
+  address = "$CD_CONTAINERD_SOCK.ttrpc"
+[debug]
+  address = "$CD_RUN/containerd-debug.sock"
+CONF
+  printf '{"features": {"containerd-snapshotter": true}}\n' >"$CD_DIR/daemon.json"
+}
+
+start_containerd() {
+  local log="$LOG_DIR/containerd-engine-containerd.log" pidfile="$RUN_DIR/containerd-engine-containerd.pid"
+  say "containerd engine: starting containerd $(cut -d_ -f2 <"$CD_DIR/pkg/containerd/.from")"
+  CURRENT_LOG=$log
+  PATH="$CD_DIR/pkg/containerd/usr/bin:$PATH" spawn_detached "$log" "$pidfile" \
+    "$CD_DIR/pkg/containerd/usr/bin/containerd" --config "$CD_DIR/containerd.toml"
+  wait_for "containerd (containerd engine)" "$DOCKERD_TIMEOUT" "$pidfile" "$log" containerd_ping
+}
+
+start_containerd_dockerd() {
+  local log="$LOG_DIR/containerd-engine-dockerd.log" pidfile="$RUN_DIR/containerd-engine-dockerd.pid"
+  mkdir -p "$CD_DIR/data" "$CD_RUN/exec"
+  say "containerd engine: starting dockerd $(cut -d_ -f2 <"$CD_DIR/pkg/docker.io/.from") on $CD_SOCK"
+  CURRENT_LOG=$log
+  PATH="$CD_DIR/bin:$CD_DIR/pkg/containerd/usr/bin:$PATH" spawn_detached "$log" "$pidfile" \
+    "$CD_DIR/pkg/docker.io/usr/sbin/dockerd" \
+    --config-file "$CD_DIR/daemon.json" \
+    --data-root "$CD_DIR/data" --exec-root "$CD_RUN/exec" --pidfile "$CD_RUN/dockerd.pid" \
+    --containerd "$CD_CONTAINERD_SOCK" -H "unix://$CD_SOCK" \
+    --init-path "$CD_DIR/bin/docker-init" --cgroup-parent rma-testbed-containerd \
+    --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false
+  wait_for "dockerd (containerd engine)" "$DOCKERD_TIMEOUT" "$pidfile" "$log" docker_ping "$CD_SOCK"
+}
+
+ensure_containerd_engine() {
+  if docker_ping "$CD_SOCK"; then
+    say "containerd engine: already answering on $CD_SOCK, reusing it"
+    return 0
+  fi
+  unpack_containerd_engine
+  write_containerd_config
+  containerd_ping || start_containerd
+  start_containerd_dockerd
+}
+
+stop_engines() {
+  stop_pid "$RUN_DIR/containerd-engine-dockerd.pid" dockerd
+  stop_pid "$RUN_DIR/containerd-engine-containerd.pid" containerd
+  stop_pid "$RUN_DIR/dockerd.pid" dockerd
+  rm -f "$RUN_DIR/dockerd.spawn.pid"
+}
