@@ -32490,6 +32490,14 @@ const LOST_CREDENTIALS = /unauthorized: authentication required|no basic auth cr
 const AMBIGUOUS_LOGIN_ATTEMPTS = 3;
 const AMBIGUOUS_401 = /login attempt to \S+ failed with status: 401 Unauthorized/i;
 /**
+ * A manifest asked for by digest. When the registry fails the manifest request, BuildKit (buildx
+ * 0.29) falls back to the blob endpoint, which answers 404 for a manifest, and reports "not found".
+ * The action only asks for digests it pushed or read moments before, so this is tried again, a
+ * bounded number of times (a digest really gone still fails fast enough).
+ */
+const DIGEST_NOT_FOUND = /@sha256:[a-f0-9]{64}: not found/;
+const DIGEST_NOT_FOUND_ATTEMPTS = 5;
+/**
  * In a build's output only BuildKit's final error line can say "transient", and not when it is a
  * RUN step that failed (whatever that step printed, e.g. apt's own network errors).
  */
@@ -32521,6 +32529,13 @@ function classify(op, r, loggedIn = false) {
                 ? { transient: true, reason, waitMs: Number(after[1]) * 1000 }
                 : { transient: true, reason };
         }
+    }
+    if ((op === 'inspect' || op === 'index') && DIGEST_NOT_FOUND.test(text)) {
+        return {
+            transient: true,
+            reason: 'a manifest by digest not found (a failed request reads like this)',
+            maxAttempts: DIGEST_NOT_FOUND_ATTEMPTS
+        };
     }
     if (op !== 'login' && loggedIn && LOST_CREDENTIALS.test(text)) {
         return { transient: true, reason: 'authorization lost (registry ping failed)' };
@@ -32584,7 +32599,10 @@ function buildCommand(r) {
     for (const c of r.cacheTo ?? [])
         args.push('--cache-to', c);
     // Attestations would add unknown/unknown entries to the index and cannot be --load'ed.
-    args.push('--provenance=false', '--sbom=false', '--load', '--iidfile', r.iidFile, '--', r.context);
+    args.push('--provenance=false', '--sbom=false');
+    // --load is --output type=docker; the same exporter, with OCI media types when asked
+    args.push(...(r.oci === true ? ['--output', 'type=docker,oci-mediatypes=true'] : ['--load']));
+    args.push('--iidfile', r.iidFile, '--', r.context);
     return args;
 }
 function runCommand(r) {
@@ -32610,6 +32628,15 @@ function indexEntries(raw) {
 /** Platforms of an index from `imagetools inspect --raw`, without attestation manifests. */
 function indexPlatforms(raw) {
     return indexEntries(raw)?.map(e => e.platform) ?? null;
+}
+/** The engine's version and image store from `docker info --format '{{json .}}'`. Pure. */
+function parseEngineInfo(json) {
+    const info = JSON.parse(json);
+    if (!info.ServerVersion) {
+        throw new Error(`the Docker engine did not answer: ${info.ServerErrors?.join('; ') || 'no server version in docker info'}`);
+    }
+    const containerd = (info.DriverStatus ?? []).some(([key, value]) => key === 'driver-type' && value.startsWith('io.containerd.snapshotter'));
+    return { version: info.ServerVersion, store: containerd ? 'containerd' : 'classic' };
 }
 function formatPlatform(os, architecture, variant) {
     // arm64 images carry the v8 variant on some registries; linux/arm64 is what users write.
@@ -32637,24 +32664,21 @@ class Docker {
             throw new tooling_exec/* ToolError */.v4(what, r);
         return r;
     }
-    async serverVersion() {
-        const r = await this.check('Reaching the Docker engine', [
-            'version',
-            '--format',
-            '{{.Server.Version}}'
-        ]);
-        return r.stdout.trim();
+    /** The engine's version and image store. */
+    async engine() {
+        const r = await this.check('Reaching the Docker engine', ['info', '--format', '{{json .}}']);
+        try {
+            return parseEngineInfo(r.stdout);
+        }
+        catch (error) {
+            throw new tooling_exec/* ToolError */.v4(`Reading docker info (${error.message})`, r);
+        }
     }
     /** The driver of a builder ('' for the current one), as `docker buildx inspect` names it. */
     async builderDriver(builder) {
         const args = ['buildx', 'inspect', ...(builder === '' ? [] : [builder])];
         const r = await this.check(`Inspecting builder ${builder || '(current)'}`, args);
         return /^Driver:\s+(\S+)/m.exec(r.stdout)?.[1] ?? 'unknown';
-    }
-    /** True when the engine stores images in containerd (it can then export build caches and OCI). */
-    async containerdStore() {
-        const r = await this.run(['info', '--format', '{{json .DriverStatus}}']);
-        return r.code === 0 && r.stdout.includes('io.containerd.snapshotter');
     }
     /** The buildx version, or null when the plugin is missing. */
     async buildxVersion() {
@@ -32680,8 +32704,10 @@ class Docker {
             ref
         ]);
         const doc = JSON.parse(r.stdout);
+        const configDigest = doc.Descriptor?.annotations?.['config.digest'];
         return {
             id: doc.Id,
+            ...(configDigest === undefined ? {} : { configDigest }),
             os: doc.Os,
             architecture: doc.Architecture,
             variant: doc.Variant ?? '',
@@ -32762,6 +32788,17 @@ var runtime = __nccwpck_require__(3683);
 
 
 
+const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+/** Why a published index has no annotations, for a warning. Pure. */
+function annotationsLost(tag, raw) {
+    const doc = JSON.parse(raw);
+    const labels = 'The metadata is on every image as labels.';
+    if (doc.mediaType === DOCKER_LIST) {
+        return (`${tag} is a Docker manifest list, which cannot hold annotations: its images are Docker v2 manifests, ` +
+            `as an engine with the classic image store pushes them. ${labels} Images built on an engine with the containerd image store are OCI, and their index gets the annotations.`);
+    }
+    return `${tag} was published without its annotations (the registry dropped them). ${labels}`;
+}
 /** True when an index carries annotations (OCI indexes can; Docker manifest lists cannot). */
 function hasAnnotations(raw) {
     const doc = JSON.parse(raw);
@@ -32783,7 +32820,7 @@ async function publishDistro(manifest, cells, results, o) {
             if (result?.status !== 'passed' || result.imageId === undefined) {
                 throw new Error(`cell ${cell.id} did not pass`);
             }
-            const digest = await pushTested(result.imageId, cell.pushTag, o);
+            const digest = await pushTested(result, cell.pushTag, o);
             o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${digest}`);
             pushed.set(cell.id, { tag: cell.pushTag, digest });
         }
@@ -32817,8 +32854,7 @@ async function publishDistro(manifest, cells, results, o) {
             throw new Error(`the published index holds ${platforms.join(', ') || 'nothing'}, expected exactly ${expected.join(', ')}`);
         }
         if (manifest.labels.length > 0 && !hasAnnotations(raw)) {
-            o.warn(`${manifest.tags[0]} is a Docker manifest list, which cannot hold annotations: the engine pushed Docker v2 manifests ` +
-                '(classic image store). The metadata is on every image as labels; an engine with the containerd image store pushes OCI manifests, whose index gets the annotations too.');
+            o.warn(annotationsLost(manifest.tags[0], raw));
         }
         const digest = await o.docker.remoteDigest(manifest.tags[0]);
         o.log(`Published ${manifest.tags.join(', ')} -> ${digest}`);
@@ -32841,11 +32877,14 @@ async function publishDistro(manifest, cells, results, o) {
     }
 }
 /**
- * Push a tested image under a tag; what the registry then holds must be that very image (its
- * config digest is the image ID). Returns the manifest digest.
+ * Push a tested image under a tag; what the registry then holds must be that very image (the
+ * pushed manifest's config digest is the tested image's). Returns the manifest digest.
  */
-async function pushTested(imageId, tag, o) {
-    await o.docker.tag(imageId, tag);
+async function pushTested(tested, tag, o) {
+    const { imageId } = tested;
+    if (imageId === undefined)
+        throw new Error(`cell ${tested.id} has no tested image`);
+    await o.docker.tag(tested.localId ?? imageId, tag);
     const digest = await o.docker.push(tag);
     const config = configDigest(await o.docker.inspectRaw(`${o.image}@${digest}`));
     if (config !== imageId) {
@@ -32863,9 +32902,7 @@ async function stageCell(cell, result, o) {
         o.log(`Staged ${cell.stageTag} (${cell.platform}): the unchanged image ${result.reused.digest}`);
         return { tag: cell.stageTag, digest: result.reused.digest };
     }
-    if (result.imageId === undefined)
-        throw new Error(`cell ${cell.id} has no tested image`);
-    const digest = await pushTested(result.imageId, cell.stageTag, o);
+    const digest = await pushTested(result, cell.stageTag, o);
     o.log(`Staged ${cell.stageTag} (${cell.platform}) ${digest}`);
     return { tag: cell.stageTag, digest };
 }
@@ -33125,8 +33162,12 @@ async function installBuildx(o) {
     const plugins = external_node_path_default().join(o.dockerConfig, 'cli-plugins');
     await (0,promises_.mkdir)(plugins, { recursive: true });
     const target = external_node_path_default().join(plugins, 'docker-buildx');
-    await (0,promises_.copyFile)(external_node_path_default().join(dir, 'docker-buildx'), target);
-    await (0,promises_.chmod)(target, 0o755);
+    // copied beside it, then renamed over it: never written through a link, never half-written,
+    // and a buildx still running from an earlier step keeps its own file
+    const part = `${target}.${process.pid}.part`;
+    await (0,promises_.copyFile)(external_node_path_default().join(dir, 'docker-buildx'), part);
+    await (0,promises_.chmod)(part, 0o755);
+    await (0,promises_.rename)(part, target);
     const r = await (0,tooling_exec/* check */.z6)(o.exec, `Running the installed buildx ${o.version}`, 'docker', [
         'buildx',
         'version'
@@ -33320,6 +33361,7 @@ async function runCell(cell, ctx) {
         pull: ctx.pull,
         builder: ctx.builder,
         iidFile,
+        oci: ctx.oci,
         cacheFrom: ctx.caches.get(cell.id)?.args.from ?? [],
         cacheTo: ctx.caches.get(cell.id)?.args.to ?? []
     });
@@ -33337,10 +33379,24 @@ async function runCell(cell, ctx) {
             buildLog: (0,tooling_exec/* tail */.RT)(output)
         };
     }
-    const imageId = (await (0,promises_.readFile)(iidFile, 'utf8')).trim();
-    const image = await ctx.docker.inspectImage(imageId);
+    // buildx writes the config digest; the engine names the image by it on the classic image
+    // store, by its manifest digest on the containerd image store. The local tag is this run's own.
+    const configDigest = (await (0,promises_.readFile)(iidFile, 'utf8')).trim();
+    const image = await ctx.docker.inspectImage(cell.localTag);
+    const loaded = image.configDigest ?? image.id;
+    if (loaded !== configDigest) {
+        const failure = `${cell.localTag} is ${loaded} in the engine, not the image just built (${configDigest})`;
+        ctx.logBlock(`${cell.id}: image check FAILED`, failure);
+        return { ...base, status: 'failed', failure, buildSeconds, testSeconds: 0, tests: [] };
+    }
     const built = formatPlatform(image.os, image.architecture, image.variant);
-    const withImage = { ...base, buildSeconds, imageId: image.id, size: image.size };
+    const withImage = {
+        ...base,
+        buildSeconds,
+        imageId: configDigest,
+        localId: image.id,
+        size: image.size
+    };
     if (built !== cell.platform) {
         const failure = `the built image is ${built}, not ${cell.platform}: its base image has no ${cell.platform} variant`;
         ctx.logBlock(`${cell.id}: image check FAILED`, failure);
@@ -34095,8 +34151,13 @@ async function runPipeline(config, plan, d) {
     const remember = () => rt.saveState(inputs_names/* States */.DG.Cleanup, JSON.stringify(cleanup));
     let builder = config.builder;
     const needsQemu = plan.mode !== 'merge' && plan.cells.some(c => c.emulated);
+    let engine = { version: '', store: 'classic' };
     await rt.group(`Set up Docker, buildx${needsQemu ? ' and QEMU' : ''}`, async () => {
-        rt.info(`Docker engine ${await docker.serverVersion()}`);
+        engine = await docker.engine();
+        rt.info(`Docker engine ${engine.version}, ${engine.store} image store` +
+            (engine.store === 'containerd'
+                ? ': images are loaded with OCI media types'
+                : ': images are Docker v2 (their indexes cannot carry annotations)'));
         const decision = decideBuildx(config.buildxVersion, await docker.buildxVersion());
         if (decision.action === 'keep') {
             rt.info(`buildx ${decision.version} satisfies ${config.buildxVersion}`);
@@ -34205,6 +34266,7 @@ async function runPipeline(config, plan, d) {
         push: plan.push,
         imagePath: config.image.path,
         builder,
+        store: engine.store,
         docker,
         env: rt.env,
         // a fixed folder: @actions/cache restores to the very path it saved
@@ -34243,6 +34305,7 @@ async function runPipeline(config, plan, d) {
         pull: config.pull,
         smokeNetwork: config.smokeNetwork,
         builder,
+        oci: engine.store === 'containerd',
         caches,
         tempDir: d.tempDir,
         runTag: d.runTag,
@@ -35431,7 +35494,7 @@ async function checkBuilder(c) {
         }
     }
     const driver = await c.docker.builderDriver(c.builder);
-    if (driver === 'docker' && !(await c.docker.containerdStore())) {
+    if (driver === 'docker' && c.store !== 'containerd') {
         throw new _inputs_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(_inputs_names_js__WEBPACK_IMPORTED_MODULE_4__/* .Inputs */ .G0.Cache, `${kind} needs a builder that can export a build cache, and builder ${c.builder || '(current)'} uses the docker driver on the classic image store, which cannot; set driver: docker-container`);
     }
 }

@@ -17,6 +17,7 @@ interface CellOut {
   id: string
   status: string
   imageId?: string
+  localId?: string
   pushed?: { tag: string; digest: string }
   tests: { name: string; status: string }[]
 }
@@ -65,6 +66,9 @@ describe('pipeline on the test bed', () => {
           // ...and that manifest's config is the very image that was tested
           const manifest = await manifestOf(repo, entry.digest)
           expect(manifest?.config?.digest).toBe(cell?.imageId)
+          // the engine names that image by its config digest (classic image store) or by its
+          // manifest digest, which is then the very manifest pushed (containerd image store)
+          expect(cell?.localId).toBe(tb.engine === 'containerd' ? entry.digest : cell?.imageId)
         }
       }
       expect(await tagsOf(repo)).toEqual(

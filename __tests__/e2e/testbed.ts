@@ -5,12 +5,19 @@
  */
 import { expect } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { runAction } from '../../scripts/runner.mjs'
 
+/** The test bed's engines: Docker 20.10 with the classic image store, 28.5 with containerd's. */
+export type Engine = 'classic' | 'containerd'
+
 export interface Testbed {
+  /** The engine this run of the suite uses (TESTBED_ENGINE; default classic) */
+  readonly engine: Engine
+  /** Its own CLI plugin folder (its buildx), or '' for the system's */
+  readonly cliPlugins: string
   readonly registry: string
   readonly username: string
   readonly password: string
@@ -43,8 +50,29 @@ export function testbed(): Testbed {
     if (!vars[name])
       throw new Error(`The test bed gives no ${name}: run bash scripts/testbed.sh up`)
   }
-  execFileSync('docker', ['info'], { stdio: 'ignore' })
+  const engine = (process.env.TESTBED_ENGINE ?? 'classic') as Engine
+  const host = vars[`TESTBED_DOCKER_HOST_${engine.toUpperCase()}`]
+  if (!host) {
+    throw new Error(
+      `TESTBED_ENGINE=${engine} is not an engine of the test bed (${vars.TESTBED_ENGINES})`
+    )
+  }
+  // every docker command of the tests and of the action under test goes to this engine
+  if (process.env.DOCKER_HOST !== host) {
+    throw new Error(
+      `TESTBED_ENGINE=${engine} needs DOCKER_HOST=${host} (got ${process.env.DOCKER_HOST ?? 'none'}): run bash scripts/e2e.sh ${engine}`
+    )
+  }
+  const driverStatus = execFileSync('docker', ['info', '--format', '{{json .DriverStatus}}'], {
+    encoding: 'utf8'
+  })
+  const store = driverStatus.includes('io.containerd.snapshotter') ? 'containerd' : 'classic'
+  if (store !== engine) {
+    throw new Error(`TESTBED_ENGINE=${engine}, but the engine at ${host} has the ${store} store`)
+  }
   cached = {
+    engine,
+    cliPlugins: vars[`TESTBED_CLI_PLUGINS_${engine.toUpperCase()}`] ?? '',
     registry: vars.TESTBED_REGISTRY,
     username: vars.TESTBED_USERNAME,
     password: vars.TESTBED_PASSWORD,
@@ -131,6 +159,25 @@ export interface E2eRun {
   readonly seconds: number
 }
 
+/** A docker client config folder of a test's own. */
+export function newDockerConfig(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'rma-e2e-docker-'))
+}
+
+/**
+ * Let a docker client config find the engine's own buildx, as a runner finds its system plugin:
+ * a link in DOCKER_CONFIG/cli-plugins (not cliPluginsExtraDirs, which the Docker 28 CLI searches
+ * before that folder). A plugin the test put there itself stays; the action's own install
+ * replaces the link, never writes through it.
+ */
+export function useEngineBuildx(dockerConfig: string): void {
+  const tb = testbed()
+  const plugin = path.join(dockerConfig, 'cli-plugins', 'docker-buildx')
+  if (tb.cliPlugins === '' || existsSync(plugin)) return
+  mkdirSync(path.dirname(plugin), { recursive: true })
+  symlinkSync(path.join(tb.cliPlugins, 'docker-buildx'), plugin)
+}
+
 /**
  * Run dist/ like the runner, against the test bed: its own DOCKER_CONFIG (so login and logout are
  * the action's), builds on the host network (the engine has no bridge), test bed credentials.
@@ -146,8 +193,8 @@ export async function runE2e(
   } = {}
 ): Promise<E2eRun> {
   const tb = testbed()
-  const dockerConfig =
-    options.dockerConfig ?? mkdtempSync(path.join(os.tmpdir(), 'rma-e2e-docker-'))
+  const dockerConfig = options.dockerConfig ?? newDockerConfig()
+  useEngineBuildx(dockerConfig)
   const r = await runAction({
     ...(options.cancel === undefined ? {} : { cancel: options.cancel }),
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),

@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { prepareCache, type CacheService } from '../../src/pipeline/cache.js'
 import { cacheArgs, cacheName, localCacheKey } from '../../src/plan/cache.js'
-import { Docker } from '../../src/tooling/docker.js'
+import { Docker, type ImageStore } from '../../src/tooling/docker.js'
 import { fakeExec } from '../helpers/fake-exec.js'
 import { planOf } from '../helpers/inputs.js'
 
@@ -71,15 +71,14 @@ describe('prepareCache', () => {
     driver: string,
     env: Record<string, string> = {},
     available = false,
-    engine = { buildx: '0.30.0', store: 'overlay2' }
+    engine: { buildx: string; store: ImageStore } = { buildx: '0.30.0', store: 'classic' }
   ) => {
     const { config, plan } = planOf({ image: 'acme/robot', distros: 'humble', cache })
-    // what docker answers: the builder's driver, the buildx version, the engine's image store
+    // what docker answers: the builder's driver, the buildx version
     const exec = fakeExec(call => {
       if (call.args[1] === 'inspect') return { stdout: `Name: x\nDriver: ${driver}\n` }
       if (call.args[1] === 'version')
         return { stdout: `github.com/docker/buildx v${engine.buildx} abc\n` }
-      if (call.args[0] === 'info') return { stdout: `[["Storage Driver","${engine.store}"]]` }
       return undefined
     })
     const warnings: string[] = []
@@ -95,6 +94,7 @@ describe('prepareCache', () => {
           push: true,
           imagePath: 'acme/robot',
           builder: '',
+          store: engine.store,
           docker: new Docker(exec),
           env,
           root: mkdtempSync(path.join(os.tmpdir(), 'rma-cache-')),
@@ -132,7 +132,7 @@ describe('prepareCache', () => {
   it('accepts the docker driver on the containerd image store', async () => {
     const s = setup('registry', 'docker', {}, false, {
       buildx: '0.30.0',
-      store: 'io.containerd.snapshotter.v1'
+      store: 'containerd'
     })
     expect((await s.run()).size).toBe(2)
   })
@@ -143,7 +143,7 @@ describe('prepareCache', () => {
       'docker-container',
       { ACTIONS_RUNTIME_TOKEN: 't', ACTIONS_RESULTS_URL: 'https://results.example/' },
       false,
-      { buildx: '0.13.1', store: 'overlay2' }
+      { buildx: '0.13.1', store: 'classic' }
     )
     await expect(s.run()).rejects.toThrow(
       'Input "cache": gha needs buildx 0.21.0 or newer (GitHub\'s cache service v2), and this runner has 0.13.1; set buildx-version: ">=0.21.0"'

@@ -2,9 +2,61 @@ import { describe, expect, it } from '@jest/globals'
 import {
   buildCommand,
   indexPlatforms,
+  parseEngineInfo,
   parseInspectDigest,
   runCommand
 } from '../../src/tooling/docker.js'
+
+describe('parseEngineInfo', () => {
+  // DriverStatus as Docker 28.5.2 reports it with features.containerd-snapshotter on
+  const containerd = {
+    ServerVersion: '28.5.2+dfsg4',
+    Driver: 'overlayfs',
+    DriverStatus: [['driver-type', 'io.containerd.snapshotter.v1']]
+  }
+  // ... and as Docker 20.10 reports it (classic store, overlay2 graph driver)
+  const classic = {
+    ServerVersion: '20.10.24+dfsg1',
+    Driver: 'overlay2',
+    DriverStatus: [
+      ['Backing Filesystem', 'extfs'],
+      ['Supports d_type', 'true'],
+      ['Native Overlay Diff', 'true']
+    ]
+  }
+
+  it('tells the containerd image store from the classic one', () => {
+    expect(parseEngineInfo(JSON.stringify(containerd))).toEqual({
+      version: '28.5.2+dfsg4',
+      store: 'containerd'
+    })
+    expect(parseEngineInfo(JSON.stringify(classic))).toEqual({
+      version: '20.10.24+dfsg1',
+      store: 'classic'
+    })
+  })
+
+  it('does not take a storage driver named like containerd for the image store', () => {
+    const tricky = {
+      ...classic,
+      DriverStatus: [['Backing Filesystem', 'io.containerd.snapshotter']]
+    }
+    expect(parseEngineInfo(JSON.stringify(tricky)).store).toBe('classic')
+    expect(parseEngineInfo(JSON.stringify({ ...classic, DriverStatus: null })).store).toBe(
+      'classic'
+    )
+  })
+
+  it('says why when the engine did not answer', () => {
+    expect(() =>
+      parseEngineInfo(
+        JSON.stringify({ ServerErrors: ['Cannot connect to the Docker daemon at unix:///x.sock'] })
+      )
+    ).toThrow(
+      'the Docker engine did not answer: Cannot connect to the Docker daemon at unix:///x.sock'
+    )
+  })
+})
 
 describe('buildCommand', () => {
   it('builds one platform, loads it, no attestations, context after --', () => {
@@ -47,6 +99,26 @@ describe('buildCommand', () => {
       '--',
       'examples/ros-app'
     ])
+  })
+
+  it('loads with OCI media types when asked (containerd image store), else with --load', () => {
+    const request = {
+      platform: 'linux/arm64',
+      file: 'Dockerfile',
+      context: '.',
+      tag: 't',
+      buildArgs: [],
+      network: 'host',
+      pull: true,
+      builder: '',
+      iidFile: '/tmp/x.iid'
+    }
+    const oci = buildCommand({ ...request, oci: true })
+    expect(oci).toContain('type=docker,oci-mediatypes=true')
+    expect(oci[oci.indexOf('type=docker,oci-mediatypes=true') - 1]).toBe('--output')
+    expect(oci).not.toContain('--load')
+    expect(buildCommand({ ...request, oci: false })).toContain('--load')
+    expect(buildCommand({ ...request, oci: false })).not.toContain('--output')
   })
 
   it('names the builder and leaves the default network alone', () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals'
-import { backoff, classify, withRetry, type Operation } from '../../src/tooling/retry.js'
+import {
+  backoff,
+  classify,
+  DIGEST_NOT_FOUND_ATTEMPTS,
+  withRetry,
+  type Operation
+} from '../../src/tooling/retry.js'
 
 const fail = (stderr: string, code = 1) => ({ code, stdout: '', stderr })
 
@@ -58,6 +64,18 @@ describe('classify', () => {
       'ERROR: 127.0.0.1:5000/x:y: not found'
     ],
     [
+      'index',
+      'ERROR: 127.0.0.1:44885/e2e/x@sha256:0b909d30fef3deeb45a509c00547688f6eab0f4ecee63415f9a4c3dbd7b96edb: not found',
+      true,
+      'a manifest by digest not found (a failed request reads like this)'
+    ],
+    [
+      'push',
+      'ERROR: 127.0.0.1:44885/e2e/x@sha256:0b909d30fef3deeb45a509c00547688f6eab0f4ecee63415f9a4c3dbd7b96edb: not found',
+      false,
+      'ERROR: 127.0.0.1:44885/e2e/x@sha256:0b909d30fef3deeb45a509c00547688f6eab0f4ecee63415f9a4c3dbd7b96edb: not found'
+    ],
+    [
       'build',
       '#7 0.4 E: Failed to fetch http://deb.debian.org/x 503 Service Unavailable\nERROR: failed to solve: process "/bin/sh -c apt-get update" did not complete successfully: exit code: 100',
       false,
@@ -71,6 +89,13 @@ describe('classify', () => {
     ]
   ])('%s: %s', (op, stderr, transient, reason) => {
     expect(classify(op as Operation, fail(stderr))).toMatchObject({ transient, reason })
+  })
+
+  it('a digest not found is tried a bounded number of times, a tag not found never', () => {
+    const digest =
+      'ERROR: r/x@sha256:0b909d30fef3deeb45a509c00547688f6eab0f4ecee63415f9a4c3dbd7b96edb: not found'
+    expect(classify('inspect', fail(digest)).maxAttempts).toBe(DIGEST_NOT_FOUND_ATTEMPTS)
+    expect(classify('inspect', fail('ERROR: r/x:humble: not found')).transient).toBe(false)
   })
 
   it('after a login of this run, a lost authorization is a registry hiccup', () => {

@@ -9,7 +9,7 @@ import { cacheArgs, cacheName, localCacheKey, type CacheArgs } from '../plan/cac
 import type { Fingerprint } from '../plan/fingerprint.js'
 import type { Cell } from '../plan/planner.js'
 import { errorMessage } from '../runtime.js'
-import type { Docker } from '../tooling/docker.js'
+import type { Docker, ImageStore } from '../tooling/docker.js'
 
 /** @actions/cache, behind a seam. */
 export interface CacheService {
@@ -31,6 +31,8 @@ export interface CacheContext {
   readonly push: boolean
   readonly imagePath: string
   readonly builder: string
+  /** The engine's image store (the docker driver exports a cache on containerd's only) */
+  readonly store: ImageStore
   readonly docker: Docker
   readonly env: Readonly<Record<string, string | undefined>>
   /** local: the folder the cells' caches live in */
@@ -70,7 +72,7 @@ async function checkBuilder(c: CacheContext): Promise<void> {
     }
   }
   const driver = await c.docker.builderDriver(c.builder)
-  if (driver === 'docker' && !(await c.docker.containerdStore())) {
+  if (driver === 'docker' && c.store !== 'containerd') {
     throw new InputError(
       Inputs.Cache,
       `${kind} needs a builder that can export a build cache, and builder ${c.builder || '(current)'} uses the docker driver on the classic image store, which cannot; set driver: docker-container`

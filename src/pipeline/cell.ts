@@ -18,6 +18,8 @@ export interface CellContext {
   readonly pull: boolean
   readonly smokeNetwork: string
   readonly builder: string
+  /** Load images with OCI media types (the engine keeps them: containerd image store) */
+  readonly oci: boolean
   /** Per cell id: its build cache arguments (none when absent) */
   readonly caches: ReadonlyMap<string, CellCache>
   /** A folder for iid files */
@@ -53,6 +55,7 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
     pull: ctx.pull,
     builder: ctx.builder,
     iidFile,
+    oci: ctx.oci,
     cacheFrom: ctx.caches.get(cell.id)?.args.from ?? [],
     cacheTo: ctx.caches.get(cell.id)?.args.to ?? []
   })
@@ -74,10 +77,24 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
     }
   }
 
-  const imageId = (await readFile(iidFile, 'utf8')).trim()
-  const image = await ctx.docker.inspectImage(imageId)
+  // buildx writes the config digest; the engine names the image by it on the classic image
+  // store, by its manifest digest on the containerd image store. The local tag is this run's own.
+  const configDigest = (await readFile(iidFile, 'utf8')).trim()
+  const image = await ctx.docker.inspectImage(cell.localTag)
+  const loaded = image.configDigest ?? image.id
+  if (loaded !== configDigest) {
+    const failure = `${cell.localTag} is ${loaded} in the engine, not the image just built (${configDigest})`
+    ctx.logBlock(`${cell.id}: image check FAILED`, failure)
+    return { ...base, status: 'failed', failure, buildSeconds, testSeconds: 0, tests: [] }
+  }
   const built = formatPlatform(image.os, image.architecture, image.variant)
-  const withImage = { ...base, buildSeconds, imageId: image.id, size: image.size }
+  const withImage = {
+    ...base,
+    buildSeconds,
+    imageId: configDigest,
+    localId: image.id,
+    size: image.size
+  }
   if (built !== cell.platform) {
     const failure = `the built image is ${built}, not ${cell.platform}: its base image has no ${cell.platform} variant`
     ctx.logBlock(`${cell.id}: image check FAILED`, failure)

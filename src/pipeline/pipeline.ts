@@ -28,7 +28,7 @@ import {
 } from '../report/results.js'
 import { errorMessage, type Runtime } from '../runtime.js'
 import { decideBuildx, installBuildx, type ToolCache } from '../tooling/buildx.js'
-import { Docker } from '../tooling/docker.js'
+import { Docker, type EngineInfo } from '../tooling/docker.js'
 import type { Exec } from '../tooling/exec.js'
 import { ensureEmulation, type ReadText } from '../tooling/qemu.js'
 import { runCell } from './cell.js'
@@ -90,8 +90,15 @@ export async function runPipeline(
   let builder = config.builder
 
   const needsQemu = plan.mode !== 'merge' && plan.cells.some(c => c.emulated)
+  let engine: EngineInfo = { version: '', store: 'classic' }
   await rt.group(`Set up Docker, buildx${needsQemu ? ' and QEMU' : ''}`, async () => {
-    rt.info(`Docker engine ${await docker.serverVersion()}`)
+    engine = await docker.engine()
+    rt.info(
+      `Docker engine ${engine.version}, ${engine.store} image store` +
+        (engine.store === 'containerd'
+          ? ': images are loaded with OCI media types'
+          : ': images are Docker v2 (their indexes cannot carry annotations)')
+    )
     const decision = decideBuildx(config.buildxVersion, await docker.buildxVersion())
     if (decision.action === 'keep') {
       rt.info(`buildx ${decision.version} satisfies ${config.buildxVersion}`)
@@ -215,6 +222,7 @@ export async function runPipeline(
     push: plan.push,
     imagePath: config.image.path,
     builder,
+    store: engine.store,
     docker,
     env: rt.env,
     // a fixed folder: @actions/cache restores to the very path it saved
@@ -255,6 +263,7 @@ export async function runPipeline(
     pull: config.pull,
     smokeNetwork: config.smokeNetwork,
     builder,
+    oci: engine.store === 'containerd',
     caches,
     tempDir: d.tempDir,
     runTag: d.runTag,

@@ -16,6 +16,21 @@ export interface PublishOptions {
   readonly warn: (message: string) => void
 }
 
+const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json'
+
+/** Why a published index has no annotations, for a warning. Pure. */
+export function annotationsLost(tag: string, raw: string): string {
+  const doc = JSON.parse(raw) as { mediaType?: string }
+  const labels = 'The metadata is on every image as labels.'
+  if (doc.mediaType === DOCKER_LIST) {
+    return (
+      `${tag} is a Docker manifest list, which cannot hold annotations: its images are Docker v2 manifests, ` +
+      `as an engine with the classic image store pushes them. ${labels} Images built on an engine with the containerd image store are OCI, and their index gets the annotations.`
+    )
+  }
+  return `${tag} was published without its annotations (the registry dropped them). ${labels}`
+}
+
 /** True when an index carries annotations (OCI indexes can; Docker manifest lists cannot). */
 export function hasAnnotations(raw: string): boolean {
   const doc = JSON.parse(raw) as { annotations?: Record<string, string> }
@@ -49,7 +64,7 @@ export async function publishDistro(
       if (result?.status !== 'passed' || result.imageId === undefined) {
         throw new Error(`cell ${cell.id} did not pass`)
       }
-      const digest = await pushTested(result.imageId, cell.pushTag, o)
+      const digest = await pushTested(result, cell.pushTag, o)
       o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${digest}`)
       pushed.set(cell.id, { tag: cell.pushTag, digest })
     }
@@ -93,10 +108,7 @@ export async function publishDistro(
       )
     }
     if (manifest.labels.length > 0 && !hasAnnotations(raw)) {
-      o.warn(
-        `${manifest.tags[0]} is a Docker manifest list, which cannot hold annotations: the engine pushed Docker v2 manifests ` +
-          '(classic image store). The metadata is on every image as labels; an engine with the containerd image store pushes OCI manifests, whose index gets the annotations too.'
-      )
+      o.warn(annotationsLost(manifest.tags[0], raw))
     }
     const digest = await o.docker.remoteDigest(manifest.tags[0])
     o.log(`Published ${manifest.tags.join(', ')} -> ${digest}`)
@@ -119,11 +131,17 @@ export async function publishDistro(
 }
 
 /**
- * Push a tested image under a tag; what the registry then holds must be that very image (its
- * config digest is the image ID). Returns the manifest digest.
+ * Push a tested image under a tag; what the registry then holds must be that very image (the
+ * pushed manifest's config digest is the tested image's). Returns the manifest digest.
  */
-async function pushTested(imageId: string, tag: string, o: PublishOptions): Promise<string> {
-  await o.docker.tag(imageId, tag)
+async function pushTested(
+  tested: Pick<CellResult, 'id' | 'imageId' | 'localId'>,
+  tag: string,
+  o: PublishOptions
+): Promise<string> {
+  const { imageId } = tested
+  if (imageId === undefined) throw new Error(`cell ${tested.id} has no tested image`)
+  await o.docker.tag(tested.localId ?? imageId, tag)
   const digest = await o.docker.push(tag)
   const config = configDigest(await o.docker.inspectRaw(`${o.image}@${digest}`))
   if (config !== imageId) {
@@ -148,8 +166,7 @@ export async function stageCell(
     o.log(`Staged ${cell.stageTag} (${cell.platform}): the unchanged image ${result.reused.digest}`)
     return { tag: cell.stageTag, digest: result.reused.digest }
   }
-  if (result.imageId === undefined) throw new Error(`cell ${cell.id} has no tested image`)
-  const digest = await pushTested(result.imageId, cell.stageTag, o)
+  const digest = await pushTested(result, cell.stageTag, o)
   o.log(`Staged ${cell.stageTag} (${cell.platform}) ${digest}`)
   return { tag: cell.stageTag, digest }
 }

@@ -19,8 +19,13 @@ export interface CellResult {
   readonly failure?: string
   readonly buildSeconds: number
   readonly testSeconds: number
-  /** The tested image's ID (sha256 of its config) */
+  /** The tested image's config digest (what identifies it in any registry) */
   readonly imageId?: string
+  /**
+   * The tested image's ID in the engine: equal to imageId on the classic image store, its
+   * manifest digest on the containerd image store
+   */
+  readonly localId?: string
   readonly size?: number
   readonly tests: readonly TestResult[]
   /** End of the build output when the build failed */

@@ -2,7 +2,7 @@
  * buildx: keep the installed plugin when it satisfies buildx-version, otherwise install a release
  * with @actions/tool-cache (cached between runs on self-hosted runners) and verify it runs.
  */
-import { chmod, copyFile, mkdir } from 'node:fs/promises'
+import { chmod, copyFile, mkdir, rename } from 'node:fs/promises'
 import path from 'node:path'
 import semver from 'semver'
 import { check, type Exec } from './exec.js'
@@ -108,8 +108,12 @@ export async function installBuildx(o: InstallOptions): Promise<string> {
   const plugins = path.join(o.dockerConfig, 'cli-plugins')
   await mkdir(plugins, { recursive: true })
   const target = path.join(plugins, 'docker-buildx')
-  await copyFile(path.join(dir, 'docker-buildx'), target)
-  await chmod(target, 0o755)
+  // copied beside it, then renamed over it: never written through a link, never half-written,
+  // and a buildx still running from an earlier step keeps its own file
+  const part = `${target}.${process.pid}.part`
+  await copyFile(path.join(dir, 'docker-buildx'), part)
+  await chmod(part, 0o755)
+  await rename(part, target)
   const r = await check(o.exec, `Running the installed buildx ${o.version}`, 'docker', [
     'buildx',
     'version'

@@ -16,6 +16,11 @@ export interface BuildRequest {
   readonly iidFile: string
   readonly cacheFrom?: readonly string[]
   readonly cacheTo?: readonly string[]
+  /**
+   * Load the image with OCI media types (an engine with the containerd image store keeps them,
+   * and pushes an OCI manifest, whose index can carry annotations); otherwise Docker v2.
+   */
+  readonly oci?: boolean
 }
 
 /** `docker buildx build` arguments: one platform, loaded into the engine, no attestations. */
@@ -30,7 +35,10 @@ export function buildCommand(r: BuildRequest): string[] {
   for (const c of r.cacheFrom ?? []) args.push('--cache-from', c)
   for (const c of r.cacheTo ?? []) args.push('--cache-to', c)
   // Attestations would add unknown/unknown entries to the index and cannot be --load'ed.
-  args.push('--provenance=false', '--sbom=false', '--load', '--iidfile', r.iidFile, '--', r.context)
+  args.push('--provenance=false', '--sbom=false')
+  // --load is --output type=docker; the same exporter, with OCI media types when asked
+  args.push(...(r.oci === true ? ['--output', 'type=docker,oci-mediatypes=true'] : ['--load']))
+  args.push('--iidfile', r.iidFile, '--', r.context)
   return args
 }
 
@@ -51,7 +59,13 @@ export function runCommand(r: ContainerRequest): string[] {
 }
 
 export interface ImageInfo {
+  /**
+   * The image's ID in the engine's store: its config digest on the classic image store, its
+   * manifest digest on the containerd image store.
+   */
   readonly id: string
+  /** The config digest, where the engine reports it apart from the ID (containerd image store) */
+  readonly configDigest?: string
   readonly os: string
   readonly architecture: string
   readonly variant: string
@@ -94,6 +108,32 @@ export function indexPlatforms(raw: string): string[] | null {
   return indexEntries(raw)?.map(e => e.platform) ?? null
 }
 
+/** Where an engine keeps its images; the two differ in image IDs, media types and cache export. */
+export type ImageStore = 'containerd' | 'classic'
+
+export interface EngineInfo {
+  readonly version: string
+  readonly store: ImageStore
+}
+
+/** The engine's version and image store from `docker info --format '{{json .}}'`. Pure. */
+export function parseEngineInfo(json: string): EngineInfo {
+  const info = JSON.parse(json) as {
+    ServerVersion?: string
+    DriverStatus?: [string, string][] | null
+    ServerErrors?: string[]
+  }
+  if (!info.ServerVersion) {
+    throw new Error(
+      `the Docker engine did not answer: ${info.ServerErrors?.join('; ') || 'no server version in docker info'}`
+    )
+  }
+  const containerd = (info.DriverStatus ?? []).some(
+    ([key, value]) => key === 'driver-type' && value.startsWith('io.containerd.snapshotter')
+  )
+  return { version: info.ServerVersion, store: containerd ? 'containerd' : 'classic' }
+}
+
 /** What the action reads of an image config in a registry. */
 export interface RemoteConfig {
   readonly platform: string
@@ -134,13 +174,14 @@ export class Docker {
     return r
   }
 
-  async serverVersion(): Promise<string> {
-    const r = await this.check('Reaching the Docker engine', [
-      'version',
-      '--format',
-      '{{.Server.Version}}'
-    ])
-    return r.stdout.trim()
+  /** The engine's version and image store. */
+  async engine(): Promise<EngineInfo> {
+    const r = await this.check('Reaching the Docker engine', ['info', '--format', '{{json .}}'])
+    try {
+      return parseEngineInfo(r.stdout)
+    } catch (error) {
+      throw new ToolError(`Reading docker info (${(error as Error).message})`, r)
+    }
   }
 
   /** The driver of a builder ('' for the current one), as `docker buildx inspect` names it. */
@@ -148,12 +189,6 @@ export class Docker {
     const args = ['buildx', 'inspect', ...(builder === '' ? [] : [builder])]
     const r = await this.check(`Inspecting builder ${builder || '(current)'}`, args)
     return /^Driver:\s+(\S+)/m.exec(r.stdout)?.[1] ?? 'unknown'
-  }
-
-  /** True when the engine stores images in containerd (it can then export build caches and OCI). */
-  async containerdStore(): Promise<boolean> {
-    const r = await this.run(['info', '--format', '{{json .DriverStatus}}'])
-    return r.code === 0 && r.stdout.includes('io.containerd.snapshotter')
   }
 
   /** The buildx version, or null when the plugin is missing. */
@@ -186,9 +221,12 @@ export class Docker {
       Architecture: string
       Variant?: string
       Size: number
+      Descriptor?: { annotations?: Record<string, string> }
     }
+    const configDigest = doc.Descriptor?.annotations?.['config.digest']
     return {
       id: doc.Id,
+      ...(configDigest === undefined ? {} : { configDigest }),
       os: doc.Os,
       architecture: doc.Architecture,
       variant: doc.Variant ?? '',

@@ -61,6 +61,15 @@ export const AMBIGUOUS_LOGIN_ATTEMPTS = 3
 const AMBIGUOUS_401 = /login attempt to \S+ failed with status: 401 Unauthorized/i
 
 /**
+ * A manifest asked for by digest. When the registry fails the manifest request, BuildKit (buildx
+ * 0.29) falls back to the blob endpoint, which answers 404 for a manifest, and reports "not found".
+ * The action only asks for digests it pushed or read moments before, so this is tried again, a
+ * bounded number of times (a digest really gone still fails fast enough).
+ */
+const DIGEST_NOT_FOUND = /@sha256:[a-f0-9]{64}: not found/
+export const DIGEST_NOT_FOUND_ATTEMPTS = 5
+
+/**
  * In a build's output only BuildKit's final error line can say "transient", and not when it is a
  * RUN step that failed (whatever that step printed, e.g. apt's own network errors).
  */
@@ -92,6 +101,13 @@ export function classify(op: Operation, r: ExecResult, loggedIn = false): Verdic
       return after
         ? { transient: true, reason, waitMs: Number(after[1]) * 1000 }
         : { transient: true, reason }
+    }
+  }
+  if ((op === 'inspect' || op === 'index') && DIGEST_NOT_FOUND.test(text)) {
+    return {
+      transient: true,
+      reason: 'a manifest by digest not found (a failed request reads like this)',
+      maxAttempts: DIGEST_NOT_FOUND_ATTEMPTS
     }
   }
   if (op !== 'login' && loggedIn && LOST_CREDENTIALS.test(text)) {
