@@ -2,20 +2,25 @@
 /**
  * Benchmark on the test bed (run `bash scripts/testbed.sh up` and `npm run build` first).
  * Prints figures; asserts nothing.
- *  - the example app (examples/ros-app) as 2 distros x 2 platforms and 5 distros x 2 platforms
- *    (linux/amd64 + linux/arm64, arm64 under QEMU), pushed to the test registry, each
+ *  - on each engine of the test bed (classic: Docker 20.10; containerd: Docker 28.5 with the
+ *    containerd image store), the example app (examples/ros-app) as 2 distros x 2 platforms and
+ *    5 distros x 2 platforms (linux/amd64 + linux/arm64, arm64 under QEMU), pushed to the test
+ *    registry, each
  *      cold: no build cache and nothing published (builder cache pruned, local images removed);
  *      warm: nothing changed since the last run (warm build cache, images already published);
  *    (a) the action from dist/ as the runner runs it, (b) the same work as plain docker commands
  *    one after another (build + load, the same 6 smoke tests, push, merge); the median of RUNS
  *    alternating runs each, and the ratio a/b;
+ *  - on the containerd engine, the build cache: cold runs (builder cache pruned, local images
+ *    removed) with cache none, registry and local, after one run that filled the cache, for the
+ *    example app and for a synthetic slow RUN step (scripts/bench/slow-step);
  *  - the emulation slowdown: the same commands in the same image natively and under QEMU;
  *  - the wall time of dry runs of every catalog distro x 2 platforms and of 100 cells;
  *  - the size of dist/.
- *   RUNS=5 node scripts/bench.mjs
+ *   RUNS=5 BENCH_ENGINES=containerd node scripts/bench.mjs
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { runAction } from './runner.mjs'
@@ -34,12 +39,31 @@ const SMALL = ['humble', 'jazzy']
 const LARGE = ['humble', 'jazzy', 'kilted', 'lyrical', 'rolling']
 const ARCHES = ['amd64', 'arm64']
 const SHA = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()
+const ENGINES = (process.env.BENCH_ENGINES ?? env.TESTBED_ENGINES).split(' ')
+let engine = ''
+
+/** Every docker command from here on goes to this engine of the test bed. */
+function useEngine(name) {
+  engine = name
+  process.env.DOCKER_HOST = env[`TESTBED_DOCKER_HOST_${name.toUpperCase()}`]
+}
+
+/** A docker client config of a run's own that finds the engine's buildx. */
+function dockerConfigDir() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rma-bench-'))
+  const plugins = env[`TESTBED_CLI_PLUGINS_${engine.toUpperCase()}`]
+  if (plugins) {
+    mkdirSync(path.join(dir, 'cli-plugins'))
+    symlinkSync(path.join(plugins, 'docker-buildx'), path.join(dir, 'cli-plugins', 'docker-buildx'))
+  }
+  return dir
+}
 
 const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const secs = ms => (ms / 1000).toFixed(2)
 
-async function viaAction(repo, distros) {
-  const dockerConfig = mkdtempSync(path.join(os.tmpdir(), 'rma-bench-'))
+async function viaAction(repo, distros, extra = {}, extraEnv = {}) {
+  const dockerConfig = dockerConfigDir()
   const started = Date.now()
   const r = await runAction({
     inputs: {
@@ -52,9 +76,15 @@ async function viaAction(repo, distros) {
       network: 'host',
       push: 'true',
       username: env.TESTBED_USERNAME,
-      password: env.TESTBED_PASSWORD
+      password: env.TESTBED_PASSWORD,
+      ...extra
     },
-    env: { DOCKER_CONFIG: dockerConfig, GITHUB_SHA: SHA, GITHUB_RUN_ID: String(process.pid) }
+    env: {
+      DOCKER_CONFIG: dockerConfig,
+      GITHUB_SHA: SHA,
+      GITHUB_RUN_ID: String(process.pid),
+      ...extraEnv
+    }
   })
   const ms = Date.now() - started
   if (r.main.code !== 0) throw new Error(`the action failed:\n${r.main.stdout.slice(-3000)}`)
@@ -66,7 +96,7 @@ function docker(args, input) {
 }
 
 function viaPlainCommands(repo, distros) {
-  const dockerConfig = mkdtempSync(path.join(os.tmpdir(), 'rma-bench-'))
+  const dockerConfig = dockerConfigDir()
   process.env.DOCKER_CONFIG = dockerConfig
   const started = Date.now()
   docker(['login', REG, '-u', env.TESTBED_USERNAME, '--password-stdin'], env.TESTBED_PASSWORD)
@@ -148,30 +178,75 @@ console.log(
   `ros-multiarch-action bench: ${os.cpus().length} cores, ${RUNS} runs each, median wall time`
 )
 console.log('')
-console.log('| what | (a) action | (b) plain commands | a/b | runs (a; b) |')
+console.log('| engine, what | (a) action | (b) plain commands | a/b | runs (a; b) |')
 console.log('| --- | --- | --- | --- | --- |')
-for (const distros of [SMALL, LARGE]) {
-  const shape = `${distros.length} distros x 2 platforms`
-  // cold: a fresh repository per run, the builder cache pruned before each
-  const coldA = []
-  const coldB = []
-  for (let i = 0; i < RUNS; i++) {
-    coldReset()
-    coldA.push(await viaAction(`bench/a-cold-${stamp}-${distros.length}-${i}`, distros))
-    coldReset()
-    coldB.push(viaPlainCommands(`bench/b-cold-${stamp}-${distros.length}-${i}`, distros))
+for (const name of ENGINES) {
+  useEngine(name)
+  for (const distros of [SMALL, LARGE]) {
+    const shape = `${engine}: ${distros.length} distros x 2 platforms`
+    const id = `${engine}-${stamp}-${distros.length}`
+    // cold: a fresh repository per run, the builder cache pruned before each
+    const coldA = []
+    const coldB = []
+    for (let i = 0; i < RUNS; i++) {
+      coldReset()
+      coldA.push(await viaAction(`bench/a-cold-${id}-${i}`, distros))
+      coldReset()
+      coldB.push(viaPlainCommands(`bench/b-cold-${id}-${i}`, distros))
+    }
+    row(`${shape}, cold`, coldA, coldB)
+    // warm: the same repository each run; the first (unmeasured) run publishes
+    const warmA = []
+    const warmB = []
+    await viaAction(`bench/a-warm-${id}`, distros)
+    viaPlainCommands(`bench/b-warm-${id}`, distros)
+    for (let i = 0; i < RUNS; i++) {
+      warmA.push(await viaAction(`bench/a-warm-${id}`, distros))
+      warmB.push(viaPlainCommands(`bench/b-warm-${id}`, distros))
+    }
+    row(`${shape}, warm (nothing changed)`, warmA, warmB)
   }
-  row(`${shape}, cold`, coldA, coldB)
-  // warm: the same repository each run; the first (unmeasured) run publishes
-  const warmA = []
-  const warmB = []
-  await viaAction(`bench/a-warm-${stamp}-${distros.length}`, distros)
-  viaPlainCommands(`bench/b-warm-${stamp}-${distros.length}`, distros)
-  for (let i = 0; i < RUNS; i++) {
-    warmA.push(await viaAction(`bench/a-warm-${stamp}-${distros.length}`, distros))
-    warmB.push(viaPlainCommands(`bench/b-warm-${stamp}-${distros.length}`, distros))
+}
+
+/**
+ * The build cache on the containerd engine: cold runs (builder cache pruned, local images
+ * removed; force, since nothing changed) with no cache, and with a registry or local cache that
+ * one unmeasured run filled. One distro x 2 platforms.
+ */
+if (ENGINES.includes('containerd')) {
+  useEngine('containerd')
+  const contexts = [
+    ['example app', { context: 'examples/ros-app' }],
+    [
+      'synthetic slow RUN step (1M-iteration shell loop)',
+      { context: 'scripts/bench/slow-step', 'smoke-test-file': '' }
+    ]
+  ]
+  const runnerTemp = mkdtempSync(path.join(os.tmpdir(), 'rma-bench-temp-'))
+  console.log('')
+  console.log(
+    '| containerd engine: cold build, humble x 2 platforms | cache none | cache registry | cache local | runs (none; registry; local) |'
+  )
+  console.log('| --- | --- | --- | --- | --- |')
+  for (const [what, inputs] of contexts) {
+    const times = {}
+    for (const cache of ['none', 'registry', 'local']) {
+      const repo = `bench/cache-${cache}-${stamp}-${what.length}`
+      const extraEnv = { RUNNER_TEMP: runnerTemp }
+      const run = () => viaAction(repo, ['humble'], { ...inputs, cache, force: 'true' }, extraEnv)
+      coldReset()
+      await run() // fills the cache (and publishes)
+      times[cache] = []
+      for (let i = 0; i < RUNS; i++) {
+        coldReset()
+        times[cache].push(await run())
+      }
+    }
+    const m = c => `${secs(median(times[c]))} s`
+    console.log(
+      `| ${what} | ${m('none')} | ${m('registry')} | ${m('local')} | ${['none', 'registry', 'local'].map(c => times[c].map(secs).join(', ')).join('; ')} |`
+    )
   }
-  row(`${shape}, warm (nothing changed)`, warmA, warmB)
 }
 
 /** The same command natively and under QEMU: the slowdown emulation costs (median of 5). */
@@ -203,7 +278,7 @@ function emulationSlowdown(images, command) {
 }
 /** Pull each platform of a tag by digest (a local tag holds one platform only). */
 function pullPlatforms(ref) {
-  process.env.DOCKER_CONFIG = mkdtempSync(path.join(os.tmpdir(), 'rma-bench-'))
+  process.env.DOCKER_CONFIG = dockerConfigDir()
   docker(['login', REG, '-u', env.TESTBED_USERNAME, '--password-stdin'], env.TESTBED_PASSWORD)
   const index = JSON.parse(docker(['buildx', 'imagetools', 'inspect', '--raw', ref]))
   const images = {}
@@ -218,9 +293,11 @@ function pullPlatforms(ref) {
   return images
 }
 // the example app's own smoke test, then a shell loop, in the images the last warm runs built
+// (on the first engine benched)
+useEngine(ENGINES[0])
 const app = {
-  'linux/amd64': `${REG}/bench/b-warm-${stamp}-${LARGE.length}:humble-amd64`,
-  'linux/arm64': `${REG}/bench/b-warm-${stamp}-${LARGE.length}:humble-arm64`
+  'linux/amd64': `${REG}/bench/b-warm-${engine}-${stamp}-${LARGE.length}:humble-amd64`,
+  'linux/arm64': `${REG}/bench/b-warm-${engine}-${stamp}-${LARGE.length}:humble-arm64`
 }
 const hello = emulationSlowdown(app, [
   'sh',
