@@ -31609,13 +31609,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1886:
+/***/ 8818:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  b: () => (/* binding */ post),
   e: () => (/* binding */ run)
 });
 
@@ -31729,152 +31728,10 @@ function assertPrintable(input, value) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/publish/reference.ts
-/**
- * Image references, following the distribution/reference grammar Docker uses:
- * [registry[:port]/]path[:tag][@digest]. Docker Hub is the registry when none is named.
- */
-const DOCKER_HUB = 'docker.io';
-const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
-const PATH = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
-const HOST_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const DOMAIN = new RegExp(`^(?:${HOST_COMPONENT}(?:\\.${HOST_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]+)?$`);
-const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-/** Parse a reference; returns a reason string when it is not valid. */
-function parseReference(value) {
-    if (value === '')
-        return 'it is empty';
-    if (/\s/.test(value))
-        return 'it contains whitespace';
-    let rest = value;
-    let digest;
-    const at = rest.indexOf('@');
-    if (at >= 0) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        if (!DIGEST.test(digest))
-            return `"${digest}" is not a digest (sha256:<64 hex digits>)`;
-    }
-    let tag;
-    const lastSlash = rest.lastIndexOf('/');
-    const colon = rest.lastIndexOf(':');
-    if (colon > lastSlash) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-        if (!TAG.test(tag)) {
-            return `tag "${tag}" is not valid (letters, digits, _ . -, at most 128, not starting with . or -)`;
-        }
-    }
-    if (rest.length > 255)
-        return 'the name is longer than 255 characters';
-    const parts = rest.split('/');
-    let registry = DOCKER_HUB;
-    if (parts.length > 1 &&
-        (parts[0].includes('.') || parts[0].includes(':') || parts[0] === 'localhost')) {
-        registry = parts.shift();
-        if (!DOMAIN.test(registry))
-            return `"${registry}" is not a registry host[:port]`;
-    }
-    const path = parts.join('/');
-    if (!PATH.test(path)) {
-        return `"${path}" is not a repository name (lowercase letters, digits and . _ - separators, / between parts)`;
-    }
-    return { registry, path, tag, digest, name: rest };
-}
-/** The registry to log in to for a reference (Docker Hub's canonical names fold to docker.io). */
-function loginRegistry(ref) {
-    return ['docker.io', 'index.docker.io', 'registry-1.docker.io'].includes(ref.registry)
-        ? DOCKER_HUB
-        : ref.registry;
-}
-
-;// CONCATENATED MODULE: ./src/plan/tags.ts
-/**
- * Release tags from the GitHub context: what kind of run this is (release, pre-release, branch,
- * schedule, pull request) and the tags each distro gets for it. Pure.
- */
+;// CONCATENATED MODULE: ./src/inputs/templates.ts
+/** The placeholders of the tags input: which exist, and the check that a template uses only those. */
 
 
-
-
-const PR_EVENTS = ['pull_request', 'pull_request_target'];
-/** The version a run publishes, for the version label: the release, the branch, the date... */
-function runVersion(run, git) {
-    switch (run.kind) {
-        case 'release':
-        case 'prerelease':
-            return run.version;
-        case 'tag':
-        case 'branch':
-            return run.name;
-        case 'pull-request':
-            return `pr-${run.number}`;
-        case 'schedule':
-            return `nightly-${git.date}`;
-        case 'local':
-            return git.sha === '' ? 'local' : `sha-${git.sha.slice(0, 7)}`;
-    }
-}
-/** What kind of run the GitHub context describes. */
-function runKind(git) {
-    if (PR_EVENTS.includes(git.eventName)) {
-        const number = git.prNumber ?? /^refs\/pull\/(\d+)\//.exec(git.ref)?.[1] ?? '0';
-        return { kind: 'pull-request', number };
-    }
-    if (git.eventName === 'schedule')
-        return { kind: 'schedule' };
-    if (git.ref.startsWith('refs/tags/')) {
-        const name = git.ref.slice('refs/tags/'.length);
-        const v = semver_default().parse(name.replace(/^v/, ''));
-        if (v === null)
-            return { kind: 'tag', name };
-        const parts = {
-            version: v.version,
-            major: `${v.major}`,
-            minor: `${v.minor}`,
-            patch: `${v.patch}`
-        };
-        return v.prerelease.length > 0
-            ? { kind: 'prerelease', ...parts }
-            : { kind: 'release', ...parts };
-    }
-    if (git.ref.startsWith('refs/heads/'))
-        return { kind: 'branch', name: git.ref.slice('refs/heads/'.length) };
-    return { kind: 'local' };
-}
-/** A ref name as tag text: characters a tag cannot hold become -, no leading . or -. */
-function sanitize(name) {
-    return name
-        .replace(/[^\w.-]+/g, '-')
-        .replace(/^[.-]+/, '')
-        .replace(/-+$/, '');
-}
-/** The tag templates each kind of run gets by default. */
-function defaultTemplates(run) {
-    switch (run.kind) {
-        case 'release':
-            return [
-                '{distro}-{version}',
-                '{distro}-{major}.{minor}',
-                // 0.x releases promise nothing across minors: no {distro}-0 tag
-                ...(run.major === '0' ? [] : ['{distro}-{major}']),
-                '{distro}'
-            ];
-        case 'prerelease':
-            return ['{distro}-{version}'];
-        case 'tag':
-            return ['{distro}-{ref}'];
-        case 'branch':
-            return ['{distro}-{branch}', '{distro}-sha-{sha}'];
-        case 'pull-request':
-            return ['{distro}-pr-{pr}'];
-        case 'schedule':
-            return ['{distro}-nightly', '{distro}-{date}'];
-        case 'local':
-            return ['{distro}'];
-    }
-}
 const TEMPLATE_VARIABLES = [
     'distro',
     'version',
@@ -31885,22 +31742,6 @@ const TEMPLATE_VARIABLES = [
     'sha',
     'date'
 ];
-/** The value of each template variable in this run; empty when the run has none. */
-function variables(run, git, distro) {
-    const semverParts = run.kind === 'release' || run.kind === 'prerelease'
-        ? { version: run.version, major: run.major, minor: run.minor, patch: run.patch }
-        : { version: '', major: '', minor: '', patch: '' };
-    return {
-        distro,
-        ...semverParts,
-        // long ref names are cut so that a tag (and its arch tag) stays within 128 characters
-        branch: run.kind === 'branch' ? sanitize(run.name).slice(0, 80) : '',
-        sha: git.sha.slice(0, 7),
-        date: git.date,
-        ref: run.kind === 'tag' ? sanitize(run.name).slice(0, 80) : '',
-        pr: run.kind === 'pull-request' ? run.number : ''
-    };
-}
 /** Check user templates: known variables only. */
 function checkTemplates(templates) {
     for (const template of templates) {
@@ -31911,51 +31752,7 @@ function checkTemplates(templates) {
         }
     }
 }
-/**
- * The tags (without image name) of one distro in this run. A template whose variables have no
- * value in this kind of run (e.g. {version} on a branch push) is left out.
- */
-function distroTags(run, git, distro, o) {
-    const vars = variables(run, git, distro);
-    const tags = [];
-    const templates = o.templates.length > 0 ? o.templates : defaultTemplates(run);
-    for (const template of templates) {
-        let empty = false;
-        const tag = template.replace(/\{([^{}]*)\}/g, (_m, name) => {
-            const value = vars[name] ?? '';
-            if (value === '')
-                empty = true;
-            return value;
-        });
-        if (!empty)
-            tags.push(tag + o.suffix);
-    }
-    if (run.kind === 'release' && o.latestDistro === distro)
-        tags.push(`latest${o.suffix}`);
-    for (const tag of tags) {
-        if (!TAG.test(tag)) {
-            const source = o.templates.length > 0 || o.suffix === '' ? inputs_names/* Inputs */.G0.Tags : inputs_names/* Inputs */.G0.TagSuffix;
-            throw new errors/* InputError */.d(source, `tag ${(0,errors/* quote */.h)(tag)} is not valid: letters, digits, _ . - only, at most 128 characters, not starting with . or -`);
-        }
-    }
-    return [...new Set(tags)];
-}
-/** Tags shared by two distros would publish one over the other: refuse them. */
-function checkDistinct(perDistro) {
-    const owner = new Map();
-    for (const [distro, tags] of perDistro) {
-        for (const tag of tags) {
-            const other = owner.get(tag);
-            if (other !== undefined) {
-                throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Tags, `tag "${tag}" would be published for both ${other} and ${distro}; put {distro} in every template`);
-            }
-            owner.set(tag, distro);
-        }
-    }
-}
 
-// EXTERNAL MODULE: ./src/plan/cache.ts
-var plan_cache = __nccwpck_require__(769);
 ;// CONCATENATED MODULE: ./src/ros/catalog.ts
 /**
  * What the action knows about ROS distributions, in one place.
@@ -32124,8 +31921,13 @@ const ALIASES = {
     'linux/arm': 'linux/arm/v7',
     'linux/armhf': 'linux/arm/v7'
 };
+/** A platform as BuildKit normalizes it: linux/arm64/v8 is linux/arm64, linux/arm is linux/arm/v7. */
+function normalizePlatform(value) {
+    const lower = value.toLowerCase();
+    return ALIASES[lower] ?? lower;
+}
 function findPlatform(value) {
-    const normal = ALIASES[value] ?? value;
+    const normal = normalizePlatform(value);
     return PLATFORMS.find(p => p.platform === normal);
 }
 /** The platform a runner of this Node os.arch() runs natively. */
@@ -32133,12 +31935,13 @@ function nativePlatform(nodeArch) {
     return PLATFORMS.find(p => p.nodeArch === nodeArch)?.platform;
 }
 
+// EXTERNAL MODULE: ./src/oci/reference.ts
+var reference = __nccwpck_require__(2148);
 ;// CONCATENATED MODULE: ./src/inputs/config.ts
 /**
  * The one place that turns the action's raw inputs into a typed, validated Config.
  * Pure: it reads inputs through the function it is given and returns warnings instead of logging.
  */
-
 
 
 
@@ -32158,6 +31961,8 @@ const NETWORKS = ['default', 'host', 'none'];
 const DRIVERS = ['docker', 'docker-container'];
 /** all: one job does everything; build: this job's slice, staged; merge: publish the staged slices */
 const MODES = ['all', 'build', 'merge'];
+/** Build cache of each cell (see plan/cache.ts) */
+const CACHE_KINDS = ['none', 'gha', 'registry', 'local'];
 /** Build args the action sets itself for every cell. */
 const RESERVED_BUILD_ARGS = ['BASE_IMAGE', 'ROS_DISTRO'];
 const DISTRO_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -32224,7 +32029,7 @@ function readConfig(get, ctx) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BuildxVersion, `${(0,errors/* quote */.h)(buildxVersion)} is not a version or range; use e.g. 0.19.3, >=0.13.0 or latest`);
     }
     const qemuImage = line(inputs_names/* Inputs */.G0.QemuImage) || DEFAULT_QEMU_IMAGE;
-    const qemuRef = parseReference(qemuImage);
+    const qemuRef = (0,reference/* parseReference */.F2)(qemuImage);
     if (typeof qemuRef === 'string') {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.QemuImage, `${(0,errors/* quote */.h)(qemuImage)} is not an image reference: ${qemuRef}`);
     }
@@ -32236,7 +32041,7 @@ function readConfig(get, ctx) {
     if (buildxUrl !== '' && !/^https?:\/\/\S+$/.test(buildxUrl)) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BuildxUrl, `${(0,errors/* quote */.h)(buildxUrl)} is not an http(s) URL`);
     }
-    const cache = parseChoice(inputs_names/* Inputs */.G0.Cache, text(inputs_names/* Inputs */.G0.Cache), plan_cache/* CACHE_KINDS */.du, 'none');
+    const cache = parseChoice(inputs_names/* Inputs */.G0.Cache, text(inputs_names/* Inputs */.G0.Cache), CACHE_KINDS, 'none');
     const cacheRefInput = line(inputs_names/* Inputs */.G0.CacheRef);
     const cacheRef = readCacheRef(cacheRefInput, image);
     if (cacheRefInput !== '' && cache !== 'registry') {
@@ -32369,7 +32174,7 @@ function readRunner(platform, value) {
 function readCacheRef(value, image) {
     if (value === '')
         return image.name;
-    const ref = parseReference(value);
+    const ref = (0,reference/* parseReference */.F2)(value);
     if (typeof ref === 'string' || ref.tag !== undefined || ref.digest !== undefined) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.CacheRef, `${(0,errors/* quote */.h)(value)} is not a repository name; give one without tag, e.g. "acme/robot-cache" (each cell gets its own buildcache-<cell> tag)`);
     }
@@ -32379,7 +32184,7 @@ function readImage(value) {
     if (value === '') {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Image, 'is required; name the image to build, e.g. "acme/robot"');
     }
-    const ref = parseReference(value);
+    const ref = (0,reference/* parseReference */.F2)(value);
     if (typeof ref === 'string') {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Image, `${(0,errors/* quote */.h)(value)} is not an image name: ${ref}`);
     }
@@ -32396,19 +32201,9 @@ function checkPlaceholders(input, value) {
         }
     }
 }
-/** Put a distro into a {distro} template. */
-function fillDistro(template, distro) {
-    return template.replaceAll('{distro}', distro);
-}
+/** The base-image template's syntax; each distro's filled reference is checked by the planner. */
 function readBaseImage(template, distros, warnings) {
     checkPlaceholders(inputs_names/* Inputs */.G0.BaseImage, template);
-    for (const distro of distros) {
-        const filled = fillDistro(template, distro.name);
-        const ref = parseReference(filled);
-        if (typeof ref === 'string') {
-            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BaseImage, `${(0,errors/* quote */.h)(filled)} is not an image reference: ${ref}`);
-        }
-    }
     if (distros.length > 1 && !template.includes('{distro}')) {
         warnings.push(`base-image "${template}" has no {distro}: every distro builds from the same base image.`);
     }
@@ -32427,9 +32222,9 @@ function insideWorkspace(input, value, workspace) {
     }
 }
 
-// EXTERNAL MODULE: ./src/pipeline/cache.ts
-var cache = __nccwpck_require__(4176);
-;// CONCATENATED MODULE: ./src/report/results.ts
+// EXTERNAL MODULE: ./src/pipeline/cache.ts + 1 modules
+var cache = __nccwpck_require__(7804);
+;// CONCATENATED MODULE: ./src/results/results.ts
 /** A cell whose image may be published. */
 function cellOk(status) {
     return status === 'passed' || status === 'unchanged';
@@ -32451,339 +32246,10 @@ function failedCells(results) {
     return results.cells.filter(c => !cellOk(c.status));
 }
 
+// EXTERNAL MODULE: ./src/tooling/docker.ts + 1 modules
+var tooling_docker = __nccwpck_require__(4805);
 // EXTERNAL MODULE: ./src/tooling/exec.ts + 1 modules
 var tooling_exec = __nccwpck_require__(6455);
-;// CONCATENATED MODULE: ./src/tooling/retry.ts
-/**
- * Retries for registry operations (login, push, index creation, inspection, base pulls): on
- * transient failures only, with exponential backoff and jitter.
- */
-
-const NO_RETRY = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
-const TRANSIENT = [
-    [/toomanyrequests|too many requests|(HTTP|status( code)?:?)\s*429\b/i, 'rate limited (429)'],
-    [
-        /(HTTP|status( code)?:?)\s*50[0-4]\b|internal server error|bad gateway|service unavailable|gateway time-?out/i,
-        'server error (5xx)'
-    ],
-    [
-        /connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|server closed|closed network connection/i,
-        'connection dropped'
-    ],
-    [
-        /i\/o timeout|timeout awaiting|TLS handshake timeout|context deadline exceeded|Client\.Timeout/i,
-        'timed out'
-    ]
-];
-/** Credentials the registry refused: never transient for a login. */
-const BAD_CREDENTIALS = /incorrect username or password|unauthorized: (?!authentication required)|invalid username\/password|401 Unauthorized/i;
-/**
- * After a login that worked, an authorization error is a registry hiccup: when the registry's
- * /v2/ ping fails, the Docker daemon goes on without credentials and reports this.
- */
-const LOST_CREDENTIALS = /unauthorized: authentication required|no basic auth credentials|authorization failed/i;
-/**
- * The daemon answers a login whose authenticated /v2/ ping failed (5xx, dropped) with the 401
- * of the unauthenticated ping: the same words as wrong credentials. Such a refusal is tried
- * this many times in all, so that wrong credentials still fail fast.
- */
-const AMBIGUOUS_LOGIN_ATTEMPTS = 3;
-const AMBIGUOUS_401 = /login attempt to \S+ failed with status: 401 Unauthorized/i;
-/**
- * A manifest asked for by digest. When the registry fails the manifest request, BuildKit (buildx
- * 0.29) falls back to the blob endpoint, which answers 404 for a manifest, and reports "not found".
- * The action only asks for digests it pushed or read moments before, so this is tried again, a
- * bounded number of times (a digest really gone still fails fast enough).
- */
-const DIGEST_NOT_FOUND = /@sha256:[a-f0-9]{64}: not found/;
-const DIGEST_NOT_FOUND_ATTEMPTS = 5;
-/**
- * In a build's output only BuildKit's final error line can say "transient", and not when it is a
- * RUN step that failed (whatever that step printed, e.g. apt's own network errors).
- */
-const BUILD_ERROR_LINE = /^ERROR:.*failed to solve/;
-const RUN_STEP_FAILED = /did not complete successfully/;
-/** Is this failure worth another try? Pure. */
-function classify(op, r, loggedIn = false) {
-    let text = `${r.stderr}\n${r.stdout}`;
-    if (op === 'build') {
-        text = text
-            .split('\n')
-            .filter(line => BUILD_ERROR_LINE.test(line) && !RUN_STEP_FAILED.test(line))
-            .join('\n');
-    }
-    if (op === 'login' && BAD_CREDENTIALS.test(text) && !TRANSIENT.some(([re]) => re.test(text))) {
-        if (AMBIGUOUS_401.test(text)) {
-            return {
-                transient: true,
-                reason: 'login refused (401): wrong credentials, or a failed registry ping',
-                maxAttempts: AMBIGUOUS_LOGIN_ATTEMPTS
-            };
-        }
-        return { transient: false, reason: 'the registry refused the credentials' };
-    }
-    for (const [re, reason] of TRANSIENT) {
-        if (re.test(text)) {
-            const after = /retry[- ]after:?\s*(\d+)/i.exec(text);
-            return after
-                ? { transient: true, reason, waitMs: Number(after[1]) * 1000 }
-                : { transient: true, reason };
-        }
-    }
-    if ((op === 'inspect' || op === 'index') && DIGEST_NOT_FOUND.test(text)) {
-        return {
-            transient: true,
-            reason: 'a manifest by digest not found (a failed request reads like this)',
-            maxAttempts: DIGEST_NOT_FOUND_ATTEMPTS
-        };
-    }
-    if (op !== 'login' && loggedIn && LOST_CREDENTIALS.test(text)) {
-        return { transient: true, reason: 'authorization lost (registry ping failed)' };
-    }
-    return { transient: false, reason: (0,tooling_exec/* lastLine */.fM)(r.stderr || r.stdout) };
-}
-/** The delay before try number `attempt` + 1 (attempt >= 1): base * 2^(attempt-1), capped, with jitter in [50%, 100%]. */
-function backoff(policy, attempt, random = Math.random) {
-    const full = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(full * (0.5 + random() / 2));
-}
-/** Wait, but no longer than until the run is cancelled. */
-function cancellableSleep(ms, signal) {
-    return new Promise(resolve => {
-        const done = () => {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', done);
-            resolve();
-        };
-        const timer = setTimeout(done, ms);
-        signal?.addEventListener('abort', done, { once: true });
-    });
-}
-/** Run `attempt` until it succeeds, fails for good, or the tries run out; returns the last result. */
-async function withRetry(op, what, attempt, ctx) {
-    const sleep = ctx.sleep ?? ((ms) => cancellableSleep(ms, ctx.signal));
-    for (let n = 1;; n++) {
-        const r = await attempt();
-        if (r.code === 0 || n >= ctx.policy.attempts || ctx.signal?.aborted)
-            return r;
-        const verdict = classify(op, r, ctx.loggedIn?.() ?? false);
-        if (!verdict.transient || n >= (verdict.maxAttempts ?? Infinity))
-            return r;
-        const delay = Math.min(ctx.policy.maxDelayMs, Math.max(verdict.waitMs ?? 0, backoff(ctx.policy, n, ctx.random)));
-        const of = Math.min(ctx.policy.attempts, verdict.maxAttempts ?? Infinity);
-        ctx.log(`${what}: ${verdict.reason} (try ${n} of ${of}); retrying in ${(delay / 1000).toFixed(1)} s`);
-        await sleep(delay);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/tooling/docker.ts
-/** Typed docker and buildx commands over the Exec seam. Argument lists are built by pure functions. */
-
-
-/** `docker buildx build` arguments: one platform, loaded into the engine, no attestations. */
-function buildCommand(r) {
-    const args = ['buildx', 'build'];
-    if (r.builder !== '')
-        args.push('--builder', r.builder);
-    args.push('--platform', r.platform, '--file', r.file, '--tag', r.tag);
-    for (const [k, v] of r.buildArgs)
-        args.push('--build-arg', `${k}=${v}`);
-    for (const [k, v] of r.labels ?? [])
-        args.push('--label', `${k}=${v}`);
-    if (r.network !== 'default')
-        args.push('--network', r.network);
-    if (r.pull)
-        args.push('--pull');
-    for (const c of r.cacheFrom ?? [])
-        args.push('--cache-from', c);
-    for (const c of r.cacheTo ?? [])
-        args.push('--cache-to', c);
-    // Attestations would add unknown/unknown entries to the index and cannot be --load'ed.
-    args.push('--provenance=false', '--sbom=false');
-    // --load is --output type=docker; the same exporter, with OCI media types when asked
-    args.push(...(r.oci === true ? ['--output', 'type=docker,oci-mediatypes=true'] : ['--load']));
-    args.push('--iidfile', r.iidFile, '--', r.context);
-    return args;
-}
-function runCommand(r) {
-    const args = ['run', '--rm', '--name', r.name, '--platform', r.platform, '--pull', 'never'];
-    if (r.network !== 'default')
-        args.push('--network', r.network);
-    args.push('--', r.image, ...r.command);
-    return args;
-}
-/** Platforms and digests of an index from `imagetools inspect --raw`, without attestation manifests. */
-function indexEntries(raw) {
-    const doc = JSON.parse(raw);
-    if (!Array.isArray(doc.manifests))
-        return null;
-    return doc.manifests
-        .filter(m => m.platform !== undefined)
-        .filter(m => m.platform?.os !== 'unknown' && m.platform?.architecture !== 'unknown')
-        .map(m => ({
-        platform: formatPlatform(m.platform?.os ?? '', m.platform?.architecture ?? '', m.platform?.variant ?? ''),
-        digest: m.digest
-    }));
-}
-/** Platforms of an index from `imagetools inspect --raw`, without attestation manifests. */
-function indexPlatforms(raw) {
-    return indexEntries(raw)?.map(e => e.platform) ?? null;
-}
-/** The engine's version and image store from `docker info --format '{{json .}}'`. Pure. */
-function parseEngineInfo(json) {
-    const info = JSON.parse(json);
-    if (!info.ServerVersion) {
-        throw new Error(`the Docker engine did not answer: ${info.ServerErrors?.join('; ') || 'no server version in docker info'}`);
-    }
-    const containerd = (info.DriverStatus ?? []).some(([key, value]) => key === 'driver-type' && value.startsWith('io.containerd.snapshotter'));
-    return { version: info.ServerVersion, store: containerd ? 'containerd' : 'classic' };
-}
-function formatPlatform(os, architecture, variant) {
-    // arm64 images carry the v8 variant on some registries; linux/arm64 is what users write.
-    const v = architecture === 'arm64' && variant === 'v8' ? '' : variant;
-    return v === '' ? `${os}/${architecture}` : `${os}/${architecture}/${v}`;
-}
-class Docker {
-    exec;
-    retry;
-    loggedIn = false;
-    constructor(exec, retry = { policy: NO_RETRY, log: () => undefined }) {
-        this.exec = exec;
-        this.retry = retry;
-    }
-    run(args, input) {
-        return this.exec.run('docker', args, input === undefined ? undefined : { input });
-    }
-    /** Run; retry transient failures of registry operations; throw a ToolError naming `what`. */
-    async check(what, args, op, input) {
-        const once = () => this.run(args, input);
-        const r = op === undefined
-            ? await once()
-            : await withRetry(op, what, once, { ...this.retry, loggedIn: () => this.loggedIn });
-        if (r.code !== 0)
-            throw new tooling_exec/* ToolError */.v4(what, r);
-        return r;
-    }
-    /** The engine's version and image store. */
-    async engine() {
-        const r = await this.check('Reaching the Docker engine', ['info', '--format', '{{json .}}']);
-        try {
-            return parseEngineInfo(r.stdout);
-        }
-        catch (error) {
-            throw new tooling_exec/* ToolError */.v4(`Reading docker info (${error.message})`, r);
-        }
-    }
-    /** The driver of a builder ('' for the current one), as `docker buildx inspect` names it. */
-    async builderDriver(builder) {
-        const args = ['buildx', 'inspect', ...(builder === '' ? [] : [builder])];
-        const r = await this.check(`Inspecting builder ${builder || '(current)'}`, args);
-        return /^Driver:\s+(\S+)/m.exec(r.stdout)?.[1] ?? 'unknown';
-    }
-    /** The buildx version, or null when the plugin is missing. */
-    async buildxVersion() {
-        const r = await this.run(['buildx', 'version']);
-        if (r.code !== 0)
-            return null;
-        const m = /\bv?(\d+\.\d+\.\d+)/.exec(r.stdout);
-        return m ? m[1] : null;
-    }
-    /** A build whose base pull hit a transient registry failure is tried again (it is cached). */
-    async build(request) {
-        return withRetry('build', `Building ${request.tag}`, () => this.run(buildCommand(request)), {
-            ...this.retry,
-            loggedIn: () => this.loggedIn
-        });
-    }
-    async inspectImage(ref) {
-        const r = await this.check(`Inspecting image ${ref}`, [
-            'image',
-            'inspect',
-            '--format',
-            '{{json .}}',
-            ref
-        ]);
-        const doc = JSON.parse(r.stdout);
-        const configDigest = doc.Descriptor?.annotations?.['config.digest'];
-        return {
-            id: doc.Id,
-            ...(configDigest === undefined ? {} : { configDigest }),
-            os: doc.Os,
-            architecture: doc.Architecture,
-            variant: doc.Variant ?? '',
-            size: doc.Size
-        };
-    }
-    /** The platforms a registry reference holds, with digests; attestation entries are left out. */
-    async remotePlatforms(ref) {
-        const entries = indexEntries(await this.inspectRaw(ref));
-        if (entries !== null)
-            return entries;
-        const [config, digest] = await Promise.all([this.remoteConfig(ref), this.remoteDigest(ref)]);
-        return [{ platform: config.platform, digest }];
-    }
-    /** The platform and labels of a single image in its registry. */
-    async remoteConfig(ref) {
-        const r = await this.check(`Reading the config of ${ref}`, ['buildx', 'imagetools', 'inspect', '--format', '{{json .Image}}', ref], 'inspect');
-        const image = JSON.parse(r.stdout);
-        return {
-            platform: formatPlatform(image.os ?? '', image.architecture ?? '', image.variant ?? ''),
-            labels: image.config?.Labels ?? {}
-        };
-    }
-    async login(registry, username, password) {
-        await this.check(`Logging in to ${registry}`, ['login', registry, '--username', username, '--password-stdin'], 'login', password);
-        this.loggedIn = true;
-    }
-    async logout(registry) {
-        await this.check(`Logging out of ${registry}`, ['logout', registry]);
-    }
-    async tag(source, target) {
-        await this.check(`Tagging ${target}`, ['tag', source, target]);
-    }
-    /** Push a tag; returns the digest of the manifest the registry stored. */
-    async push(ref) {
-        const r = await this.check(`Pushing ${ref}`, ['push', ref], 'push');
-        const m = /digest: (sha256:[a-f0-9]{64})/.exec(r.stdout);
-        if (!m)
-            throw new tooling_exec/* ToolError */.v4(`Reading the digest pushed for ${ref}`, r);
-        return m[1];
-    }
-    /** Publish one index under every tag from per-platform sources (name@digest), annotated. */
-    async createIndex(tags, sources, annotations = []) {
-        const args = ['buildx', 'imagetools', 'create'];
-        for (const t of tags)
-            args.push('--tag', t);
-        for (const [k, v] of annotations)
-            args.push('--annotation', `index:${k}=${v}`);
-        await this.check(`Publishing ${tags.join(', ')}`, [...args, ...sources], 'index');
-    }
-    async inspectRaw(ref) {
-        return (await this.check(`Inspecting ${ref}`, ['buildx', 'imagetools', 'inspect', '--raw', ref], 'inspect')).stdout;
-    }
-    /** The digest a tag points at in its registry. */
-    async remoteDigest(ref) {
-        const r = await this.check(`Inspecting ${ref}`, ['buildx', 'imagetools', 'inspect', ref], 'inspect');
-        const digest = parseInspectDigest(r.stdout);
-        if (digest === null)
-            throw new tooling_exec/* ToolError */.v4(`Reading the digest of ${ref}`, r);
-        return digest;
-    }
-    async kill(name) {
-        await this.run(['kill', name]);
-    }
-    async removeContainer(name) {
-        await this.run(['rm', '--force', name]);
-    }
-}
-/** The digest line of `docker buildx imagetools inspect REF`'s default output. */
-function parseInspectDigest(text) {
-    const m = /^Digest:\s+(sha256:[a-f0-9]{64})\s*$/m.exec(text);
-    return m ? m[1] : null;
-}
-
-// EXTERNAL MODULE: ./src/runtime.ts
-var runtime = __nccwpck_require__(3683);
 ;// CONCATENATED MODULE: ./src/publish/publish.ts
 
 
@@ -32848,7 +32314,7 @@ async function publishDistro(manifest, cells, results, o) {
         if (!sameSet(entries, digests)) {
             throw new Error(`${manifest.tags[0]} does not hold the images just pushed (another run published over it?)`);
         }
-        const platforms = indexPlatforms(raw) ?? [];
+        const platforms = (0,tooling_docker/* indexPlatforms */.DB)(raw) ?? [];
         const expected = [...o.platforms].sort();
         if (JSON.stringify([...platforms].sort()) !== JSON.stringify(expected)) {
             throw new Error(`the published index holds ${platforms.join(', ') || 'nothing'}, expected exactly ${expected.join(', ')}`);
@@ -32870,7 +32336,7 @@ async function publishDistro(manifest, cells, results, o) {
                 status: 'publish failed',
                 // once the index was being created, its tags may have moved (to the tested images)
                 tags: tagsMoved ? manifest.tags : [],
-                reason: (0,runtime/* errorMessage */.g)(error)
+                reason: (0,tooling_exec/* errorMessage */.gJ)(error)
             },
             pushed
         };
@@ -33015,17 +32481,8 @@ function mismatch(labels, fp) {
         return 'its build inputs changed';
     return null;
 }
-/** One hash over a build context's entries, independent of the order they were read in. */
-function hashEntries(entries) {
-    const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for (const e of sorted)
-        h.update(`${e.kind}\0${e.path}\0${e.executable ? 'x' : '-'}\0${e.content}\n`);
-    return `sha256:${h.digest('hex')}`;
-}
 
 ;// CONCATENATED MODULE: ./src/pipeline/merge.ts
-
 
 
 
@@ -33034,7 +32491,7 @@ function hashEntries(entries) {
 /** The per-platform digest a staging tag holds (a reused image is staged as a one-entry index). */
 async function stagedDigest(cell, docker) {
     const raw = await docker.inspectRaw(cell.stageTag);
-    const entries = indexEntries(raw);
+    const entries = (0,tooling_docker/* indexEntries */.nL)(raw);
     if (entries === null)
         return docker.remoteDigest(cell.stageTag);
     if (entries.length !== 1) {
@@ -33059,7 +32516,7 @@ async function collectSlice(cell, image, docker) {
         digest = await stagedDigest(cell, docker);
     }
     catch (error) {
-        const message = (0,tooling_exec/* lastLine */.fM)((0,runtime/* errorMessage */.g)(error));
+        const message = (0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error));
         const why = /not found|manifest unknown/i.test(message)
             ? 'is not in the registry'
             : `cannot be read (${message})`;
@@ -33074,7 +32531,7 @@ async function collectSlice(cell, image, docker) {
         problem = sliceProblem(cell, config.platform, config.labels);
     }
     catch (error) {
-        problem = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,runtime/* errorMessage */.g)(error))})`;
+        problem = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`;
     }
     if (problem !== null) {
         return notRun(cell, {
@@ -33307,7 +32764,7 @@ async function runTest(test, o) {
     }, test.timeout * 1000);
     let r;
     try {
-        r = await o.docker.run(runCommand({
+        r = await o.docker.run((0,tooling_docker/* runCommand */.d1)({
             name: o.name,
             image: o.image,
             platform: o.platform,
@@ -33389,7 +32846,7 @@ async function runCell(cell, ctx) {
         ctx.logBlock(`${cell.id}: image check FAILED`, failure);
         return { ...base, status: 'failed', failure, buildSeconds, testSeconds: 0, tests: [] };
     }
-    const built = formatPlatform(image.os, image.architecture, image.variant);
+    const built = (0,tooling_docker/* formatPlatform */.Bq)(image.os, image.architecture, image.variant);
     const withImage = {
         ...base,
         buildSeconds,
@@ -33472,6 +32929,7 @@ async function runPool(items, limit, job, skipped) {
  * before it starts building. Follows the BuildKit Dockerfile frontend: parser directives, line
  * continuations, heredocs, global ARG scope, automatic platform ARGs and its variable substitution.
  */
+
 
 /** A Dockerfile problem that prevents resolving its bases; message is one line with the line number. */
 class DockerfileError extends Error {
@@ -33646,16 +33104,44 @@ function flagValues(flags, name, line) {
 function stripQuotes(value) {
     return value.replace(/["']/g, '');
 }
-// --- Global ARGs ------------------------------------------------------------------------------
+/**
+ * The global ARGs: a default that cannot be expanded fails only when a FROM uses it, so an ARG
+ * no FROM needs (or one this resolver reads differently from BuildKit) never stops a run.
+ */
+class GlobalArgs {
+    values = new Map();
+    broken = new Map();
+    constructor(entries) {
+        for (const [name, value] of entries)
+            this.values.set(name, value);
+    }
+    get(name) {
+        const error = this.broken.get(name);
+        if (error !== undefined)
+            throw error;
+        return this.values.get(name);
+    }
+    set(name, value) {
+        this.broken.delete(name);
+        this.values.set(name, value);
+    }
+    fail(name, error) {
+        this.values.delete(name);
+        this.broken.set(name, error);
+    }
+    names() {
+        return [...this.values.keys()];
+    }
+}
 /** The variables FROM can use: automatic platform ARGs, then the ARGs declared before the first FROM. */
 function globalArgs(preamble, options, escape) {
     const buildArgs = new Map(options.buildArgs);
-    const vars = new Map([
+    const vars = new GlobalArgs([
         ...platformArgs('TARGET', options.targetPlatform),
         ...platformArgs('BUILD', options.buildPlatform)
     ]);
     // BuildKit lets a build arg override an automatic platform ARG without declaring it.
-    for (const name of vars.keys()) {
+    for (const name of vars.names()) {
         const value = buildArgs.get(name);
         if (value !== undefined)
             vars.set(name, value);
@@ -33664,13 +33150,21 @@ function globalArgs(preamble, options, escape) {
         for (const word of splitWords(instruction.args, escape)) {
             const equals = word.indexOf('=');
             const name = equals < 0 ? word : word.slice(0, equals);
-            const value = buildArgs.get(name) ??
-                (equals < 0
-                    ? undefined
-                    : expandWord(word.slice(equals + 1), vars, escape, instruction.line));
+            const given = buildArgs.get(name);
+            if (given !== undefined) {
+                vars.set(name, given);
+            }
+            else if (equals >= 0) {
+                try {
+                    vars.set(name, expandWord(word.slice(equals + 1), vars, escape, instruction.line));
+                }
+                catch (error) {
+                    if (!(error instanceof DockerfileError))
+                        throw error;
+                    vars.fail(name, error);
+                }
+            }
             // Declared with neither a build arg nor a default, it stays unset: ${A-x} gives x.
-            if (value !== undefined)
-                vars.set(name, value);
         }
     }
     return vars;
@@ -33724,7 +33218,7 @@ function fromPlatform(from, raw, context) {
     if (platform === '') {
         throw new DockerfileError(`line ${from.line}: FROM --platform=${raw} is empty after substitution`);
     }
-    return platform;
+    return normalizePlatform(platform);
 }
 function copyUses(instruction, context) {
     const { flags } = splitFlags(splitWords(instruction.args, context.escape));
@@ -33768,7 +33262,7 @@ function sourceUses(source, label, line, context) {
     return [externalImage(source, context.targetPlatform, line)];
 }
 function externalImage(image, platform, line) {
-    const ref = parseReference(image);
+    const ref = (0,reference/* parseReference */.F2)(image);
     if (typeof ref === 'string') {
         throw new DockerfileError(`line ${line}: "${image}" is not a valid image reference: ${ref}`);
     }
@@ -33804,13 +33298,16 @@ class WordExpander {
     expand() {
         return this.readUntil(undefined);
     }
-    /** Reads to the end of the word, or up to and past an unquoted `stop` character. */
-    readUntil(stop) {
+    /** The stop character the last readUntil ended at */
+    stopped = '';
+    /** Reads to the end of the word, or up to and past an unquoted character of `stops`. */
+    readUntil(stops) {
         let out = '';
         while (this.pos < this.word.length) {
             const ch = this.word[this.pos];
-            if (ch === stop) {
+            if (stops?.includes(ch)) {
                 this.pos++;
+                this.stopped = ch;
                 return out;
             }
             if (ch === "'")
@@ -33826,7 +33323,7 @@ class WordExpander {
                 out += this.word.charAt(this.pos++);
             }
         }
-        if (stop !== undefined)
+        if (stops !== undefined)
             throw this.error('unterminated ${');
         return out;
     }
@@ -33879,8 +33376,14 @@ class WordExpander {
         const operator = this.word[this.pos++];
         return operator === '}' ? (this.vars.get(name) ?? '') : this.modified(name, operator);
     }
-    /** ${NAME-word}, ${NAME+word}, ${NAME?word}; with a colon (${NAME:-word}) empty counts as unset. */
+    /**
+     * ${NAME-word}, ${NAME+word}, ${NAME?word}; with a colon (${NAME:-word}) empty counts as unset.
+     * ${NAME#glob}, ${NAME##glob}, ${NAME%glob}, ${NAME%%glob}, ${NAME/glob/word}, ${NAME//glob/word}
+     * (Dockerfile 1.7): shortest or longest prefix or suffix removed, first or every match replaced.
+     */
     modified(name, operator) {
+        if (operator === '#' || operator === '%' || operator === '/')
+            return this.patterned(name, operator);
         const colon = operator === ':';
         const modifier = colon ? this.word.charAt(this.pos++) : operator;
         if (modifier === '')
@@ -33897,6 +33400,19 @@ class WordExpander {
         }
         return modifier === '+' ? word : value;
     }
+    patterned(name, operator) {
+        const doubled = this.word[this.pos] === operator;
+        if (doubled)
+            this.pos++;
+        const pattern = this.readUntil(operator === '/' ? '/}' : '}');
+        const replacement = operator === '/' && this.stopped === '/' ? this.readUntil('}') : '';
+        const value = this.vars.get(name) ?? '';
+        if (operator === '/')
+            return replaceGlob(value, pattern, replacement, doubled);
+        return operator === '#'
+            ? trimGlob(value, pattern, 'prefix', doubled)
+            : trimGlob(value, pattern, 'suffix', doubled);
+    }
     readName() {
         const name = /^(?:[0-9]+|[A-Za-z_][A-Za-z0-9_]*)/.exec(this.word.slice(this.pos))?.[0] ?? '';
         this.pos += name.length;
@@ -33909,6 +33425,44 @@ class WordExpander {
     error(reason) {
         return new DockerfileError(`line ${this.line}: ${reason} in "${this.word}"`);
     }
+}
+/** A shell glob (*, ?, [set], [!set]) as a regular expression source. */
+function globSource(glob) {
+    let out = '';
+    for (let i = 0; i < glob.length; i++) {
+        const ch = glob[i];
+        if (ch === '*')
+            out += '[\\s\\S]*';
+        else if (ch === '?')
+            out += '[\\s\\S]';
+        else if (ch === '[' && glob.indexOf(']', i + 2) > 0) {
+            const end = glob.indexOf(']', i + 2);
+            const set = glob.slice(i + 1, end);
+            const negated = set.startsWith('!') || set.startsWith('^');
+            out += `[${negated ? '^' : ''}${(negated ? set.slice(1) : set).replace(/[\\\]]/g, '\\$&')}]`;
+            i = end;
+        }
+        else
+            out += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    }
+    return out;
+}
+/** Remove the shortest (or longest) prefix or suffix of value that the glob matches. */
+function trimGlob(value, glob, end, longest) {
+    const whole = new RegExp(`^(?:${globSource(glob)})$`);
+    const lengths = Array.from({ length: value.length + 1 }, (_, n) => n);
+    for (const n of longest ? lengths.reverse() : lengths) {
+        const part = end === 'prefix' ? value.slice(0, n) : value.slice(value.length - n);
+        if (whole.test(part))
+            return end === 'prefix' ? value.slice(n) : value.slice(0, value.length - n);
+    }
+    return value;
+}
+/** Replace the first (or every) longest match of the glob in value. */
+function replaceGlob(value, glob, replacement, every) {
+    if (glob === '')
+        return value;
+    return value.replace(new RegExp(globSource(glob), every ? 'g' : ''), () => replacement);
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/preflight.ts
@@ -33947,13 +33501,13 @@ async function entriesOf(docker, image) {
             const local = await docker.inspectImage(image);
             return [
                 {
-                    platform: formatPlatform(local.os, local.architecture, local.variant),
+                    platform: (0,tooling_docker/* formatPlatform */.Bq)(local.os, local.architecture, local.variant),
                     digest: `local:${local.id}`
                 }
             ];
         }
         catch {
-            throw new Error(`Base image ${image} cannot be inspected: ${(0,runtime/* errorMessage */.g)(remoteError)}`);
+            throw new Error(`Base image ${image} cannot be inspected: ${(0,tooling_exec/* errorMessage */.gJ)(remoteError)}`);
         }
     }
 }
@@ -33993,7 +33547,6 @@ async function checkBases(needs, docker, log) {
 
 
 
-
 /** The published index of a distro: the first of its tags that exists and is an index. */
 async function publishedIndex(manifest, docker, log) {
     for (const tag of manifest.tags) {
@@ -34002,10 +33555,10 @@ async function publishedIndex(manifest, docker, log) {
             raw = await docker.inspectRaw(tag);
         }
         catch (error) {
-            log(`${tag}: not found (${(0,tooling_exec/* lastLine */.fM)((0,runtime/* errorMessage */.g)(error))})`);
+            log(`${tag}: not found (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`);
             continue;
         }
-        const entries = indexEntries(raw);
+        const entries = (0,tooling_docker/* indexEntries */.nL)(raw);
         if (entries === null) {
             log(`${tag}: a single image, not an index made by this action`);
             continue;
@@ -34043,7 +33596,7 @@ async function findUnchanged(image, manifests, cells, fingerprints, docker, log)
                         : `it is ${config.platform}`;
             }
             catch (error) {
-                why = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,runtime/* errorMessage */.g)(error))})`;
+                why = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`;
             }
             if (why === null) {
                 reuse.set(cell.id, { from: found.tag, digest: entry.digest });
@@ -34065,7 +33618,14 @@ var external_node_fs_ = __nccwpck_require__(3024);
 
 
 
-
+/** One hash over a build context's entries, independent of the order they were read in. */
+function hashEntries(entries) {
+    const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for (const e of sorted)
+        h.update(`${e.kind}\0${e.path}\0${e.executable ? 'x' : '-'}\0${e.content}\n`);
+    return `sha256:${h.digest('hex')}`;
+}
 async function fileHash(file) {
     const h = (0,external_node_crypto_.createHash)('sha256');
     for await (const chunk of (0,external_node_fs_.createReadStream)(file))
@@ -34137,7 +33697,7 @@ async function hashContext(root) {
 
 async function runPipeline(config, plan, d) {
     const { rt } = d;
-    const docker = new Docker(d.exec, {
+    const docker = new tooling_docker/* Docker */.Jg(d.exec, {
         policy: {
             attempts: config.retryAttempts,
             baseDelayMs: 1000,
@@ -34148,7 +33708,6 @@ async function runPipeline(config, plan, d) {
     });
     const started = Date.now();
     const cleanup = d.cleanup;
-    const remember = () => rt.saveState(inputs_names/* States */.DG.Cleanup, JSON.stringify(cleanup));
     let builder = config.builder;
     const needsQemu = plan.mode !== 'merge' && plan.cells.some(c => c.emulated);
     let engine = { version: '', store: 'classic' };
@@ -34185,7 +33744,7 @@ async function runPipeline(config, plan, d) {
                 builder = `rma-${d.runTag}`;
                 // remembered before it exists: a half-created builder is removed too
                 cleanup.builder = builder;
-                remember();
+                d.saveCleanup();
                 const args = ['buildx', 'create', '--name', builder, '--driver', 'docker-container'];
                 if (config.network === 'host')
                     args.push('--driver-opt', 'network=host');
@@ -34203,10 +33762,10 @@ async function runPipeline(config, plan, d) {
         }
     });
     if (config.username !== '') {
-        const registry = loginRegistry(config.image);
+        const registry = (0,reference/* loginRegistry */.ZS)(config.image);
         await docker.login(registry, config.username, config.password);
         cleanup.logout = registry;
-        remember();
+        d.saveCleanup();
         rt.info(`Logged in to ${registry} as ${config.username}`);
     }
     const publishOptions = {
@@ -34232,7 +33791,7 @@ async function runPipeline(config, plan, d) {
             needs = baseNeeds(dockerfile, plan.cells, d.hostPlatform);
         }
         catch (error) {
-            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.File, `${config.file}: ${(0,runtime/* errorMessage */.g)(error)}`);
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.File, `${config.file}: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`);
         }
         bases = await checkBases(needs, docker, m => rt.info(m));
     });
@@ -34289,7 +33848,7 @@ async function runPipeline(config, plan, d) {
     const publishing = [];
     // Test containers running now: stopped at once when the run is cancelled.
     const running = new Set();
-    const cleanupDocker = new Docker(d.cleanupExec);
+    const cleanupDocker = new tooling_docker/* Docker */.Jg(d.cleanupExec);
     const onCancel = () => {
         rt.warning(`Cancelling: stopping ${running.size} running container(s); no new cell starts and nothing more is published.`);
         for (const name of running)
@@ -34427,7 +33986,7 @@ async function stageDistro(cells, results, o) {
                 distro,
                 status: 'publish failed',
                 tags: [],
-                reason: `staging failed: ${(0,runtime/* errorMessage */.g)(error)}`
+                reason: `staging failed: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`
             },
             pushed
         };
@@ -34472,6 +34031,8 @@ function cancelled(cell, why) {
     return notRun(cell, { status: 'cancelled', failure: why });
 }
 
+// EXTERNAL MODULE: ./src/state.ts
+var state = __nccwpck_require__(2462);
 ;// CONCATENATED MODULE: ./src/report/escape.ts
 /** HTML-escape user text before it goes into the job summary. */
 function escapeHtml(text) {
@@ -34489,6 +34050,8 @@ function escapeHtml(text) {
 /** GitHub keeps at most 1 MiB of summary per step; stay well below. */
 const SUMMARY_LIMIT = 512 * 1024;
 const OUTPUT_LIMIT = 4000;
+/** Failed tests shown per cell: a cell's block then always fits in the summary. */
+const TESTS_SHOWN = 10;
 function formatSize(bytes) {
     if (bytes === undefined)
         return '';
@@ -34534,10 +34097,14 @@ function resultsSummary(plan, results) {
     const failures = results.cells
         .filter(c => c.status === 'failed')
         .map(c => {
-        const failedTests = c.tests
-            .filter(t => t.status !== 'passed')
+        const bad = c.tests.filter(t => t.status !== 'passed');
+        const failedTests = bad
+            .slice(0, TESTS_SHOWN)
             .map(t => `<p><b>${escapeHtml(t.name)}</b> (${escapeHtml(t.source)}) ${escapeHtml(t.status)}: ${escapeHtml(t.reason ?? '')}</p>\n` +
             `<pre>${escapeHtml(t.output.slice(-OUTPUT_LIMIT)) || '(no output)'}</pre>`);
+        if (bad.length > TESTS_SHOWN) {
+            failedTests.push(`<p>${bad.length - TESTS_SHOWN} more failed tests: see the log.</p>`);
+        }
         const log = c.buildLog ? `<pre>${escapeHtml(c.buildLog.slice(-OUTPUT_LIMIT))}</pre>` : '';
         return (`<details><summary>❌ ${escapeHtml(c.id)}: ${escapeHtml(c.failure ?? 'failed')}</summary>\n\n` +
             `${failedTests.join('\n')}${log}\n</details>`);
@@ -34545,12 +34112,32 @@ function resultsSummary(plan, results) {
     const passed = results.cells.filter(c => cellOk(c.status)).length;
     const unchanged = results.cells.filter(c => c.status === 'unchanged').length;
     const kept = unchanged > 0 ? ` (${unchanged} unchanged: reused, not rebuilt)` : '';
-    const html = `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed${kept} in ${results.seconds} s</h2>\n` +
-        `<table>${head}\n${rows.join('\n')}\n</table>\n` +
-        (failures.length ? `<h3>Failures</h3>\n${failures.join('\n')}\n` : '');
-    if (html.length <= SUMMARY_LIMIT)
-        return html;
-    return `${html.slice(0, SUMMARY_LIMIT)}\n</pre></details>\n<p>(summary cut at ${SUMMARY_LIMIT} characters)</p>\n`;
+    const top = `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed${kept} in ${results.seconds} s</h2>\n` +
+        `<table>${head}\n${rows.join('\n')}\n</table>\n`;
+    if (failures.length === 0)
+        return top;
+    return withinLimit(`${top}<h3>Failures</h3>\n`, failures);
+}
+const bytes = (text) => Buffer.byteLength(text, 'utf8');
+/**
+ * The head and as many whole failure blocks as fit in SUMMARY_LIMIT bytes (GitHub counts bytes),
+ * then a line on what was left out: never a block, tag or entity cut in two.
+ */
+function withinLimit(head, blocks) {
+    const note = (n) => `<p>${n} more failure${n === 1 ? '' : 's'} not shown here (the job summary has a size limit); the log has every one.</p>\n`;
+    let html = head;
+    let used = bytes(head);
+    for (const [i, block] of blocks.entries()) {
+        const size = bytes(block) + 1;
+        const left = blocks.length - i - 1;
+        // room for this block, and for the note should a later one not fit
+        const reserve = left > 0 ? bytes(note(left)) : 0;
+        if (used + size + reserve > SUMMARY_LIMIT)
+            return html + note(blocks.length - i);
+        html += `${block}\n`;
+        used += size;
+    }
+    return html;
 }
 
 // EXTERNAL MODULE: ./src/tools.ts + 3 modules
@@ -34684,8 +34271,152 @@ function builtinChecks(o) {
     return checks;
 }
 
+;// CONCATENATED MODULE: ./src/plan/tags.ts
+/**
+ * Release tags from the GitHub context: what kind of run this is (release, pre-release, branch,
+ * schedule, pull request) and the tags each distro gets for it. Pure.
+ */
+
+
+
+
+const PR_EVENTS = ['pull_request', 'pull_request_target'];
+/** The version a run publishes, for the version label: the release, the branch, the date... */
+function runVersion(run, git) {
+    switch (run.kind) {
+        case 'release':
+        case 'prerelease':
+            return run.version;
+        case 'tag':
+        case 'branch':
+            return run.name;
+        case 'pull-request':
+            return `pr-${run.number}`;
+        case 'schedule':
+            return `nightly-${git.date}`;
+        case 'local':
+            return git.sha === '' ? 'local' : `sha-${git.sha.slice(0, 7)}`;
+    }
+}
+/** What kind of run the GitHub context describes. */
+function runKind(git) {
+    if (PR_EVENTS.includes(git.eventName)) {
+        const number = git.prNumber ?? /^refs\/pull\/(\d+)\//.exec(git.ref)?.[1] ?? '0';
+        return { kind: 'pull-request', number };
+    }
+    if (git.eventName === 'schedule')
+        return { kind: 'schedule' };
+    if (git.ref.startsWith('refs/tags/')) {
+        const name = git.ref.slice('refs/tags/'.length);
+        const v = semver_default().parse(name.replace(/^v/, ''));
+        if (v === null)
+            return { kind: 'tag', name };
+        const parts = {
+            version: v.version,
+            major: `${v.major}`,
+            minor: `${v.minor}`,
+            patch: `${v.patch}`
+        };
+        return v.prerelease.length > 0
+            ? { kind: 'prerelease', ...parts }
+            : { kind: 'release', ...parts };
+    }
+    if (git.ref.startsWith('refs/heads/'))
+        return { kind: 'branch', name: git.ref.slice('refs/heads/'.length) };
+    return { kind: 'local' };
+}
+/** A ref name as tag text: characters a tag cannot hold become -, no leading . or -. */
+function sanitize(name) {
+    return name
+        .replace(/[^\w.-]+/g, '-')
+        .replace(/^[.-]+/, '')
+        .replace(/-+$/, '');
+}
+/** The tag templates each kind of run gets by default. */
+function defaultTemplates(run) {
+    switch (run.kind) {
+        case 'release':
+            return [
+                '{distro}-{version}',
+                '{distro}-{major}.{minor}',
+                // 0.x releases promise nothing across minors: no {distro}-0 tag
+                ...(run.major === '0' ? [] : ['{distro}-{major}']),
+                '{distro}'
+            ];
+        case 'prerelease':
+            return ['{distro}-{version}'];
+        case 'tag':
+            return ['{distro}-{ref}'];
+        case 'branch':
+            return ['{distro}-{branch}', '{distro}-sha-{sha}'];
+        case 'pull-request':
+            return ['{distro}-pr-{pr}'];
+        case 'schedule':
+            return ['{distro}-nightly', '{distro}-{date}'];
+        case 'local':
+            return ['{distro}'];
+    }
+}
+/** The value of each template variable in this run; empty when the run has none. */
+function variables(run, git, distro) {
+    const semverParts = run.kind === 'release' || run.kind === 'prerelease'
+        ? { version: run.version, major: run.major, minor: run.minor, patch: run.patch }
+        : { version: '', major: '', minor: '', patch: '' };
+    return {
+        distro,
+        ...semverParts,
+        // long ref names are cut so that a tag (and its arch tag) stays within 128 characters
+        branch: run.kind === 'branch' ? sanitize(run.name).slice(0, 80) : '',
+        sha: git.sha.slice(0, 7),
+        date: git.date,
+        ref: run.kind === 'tag' ? sanitize(run.name).slice(0, 80) : '',
+        pr: run.kind === 'pull-request' ? run.number : ''
+    };
+}
+/**
+ * The tags (without image name) of one distro in this run. A template whose variables have no
+ * value in this kind of run (e.g. {version} on a branch push) is left out.
+ */
+function distroTags(run, git, distro, o) {
+    const vars = variables(run, git, distro);
+    const tags = [];
+    const templates = o.templates.length > 0 ? o.templates : defaultTemplates(run);
+    for (const template of templates) {
+        let empty = false;
+        const tag = template.replace(/\{([^{}]*)\}/g, (_m, name) => {
+            const value = vars[name] ?? '';
+            if (value === '')
+                empty = true;
+            return value;
+        });
+        if (!empty)
+            tags.push(tag + o.suffix);
+    }
+    if (run.kind === 'release' && o.latestDistro === distro)
+        tags.push(`latest${o.suffix}`);
+    for (const tag of tags) {
+        if (!reference/* TAG */.Dk.test(tag)) {
+            const source = o.templates.length > 0 || o.suffix === '' ? inputs_names/* Inputs */.G0.Tags : inputs_names/* Inputs */.G0.TagSuffix;
+            throw new errors/* InputError */.d(source, `tag ${(0,errors/* quote */.h)(tag)} is not valid: letters, digits, _ . - only, at most 128 characters, not starting with . or -`);
+        }
+    }
+    return [...new Set(tags)];
+}
+/** Tags shared by two distros would publish one over the other: refuse them. */
+function checkDistinct(perDistro) {
+    const owner = new Map();
+    for (const [distro, tags] of perDistro) {
+        for (const tag of tags) {
+            const other = owner.get(tag);
+            if (other !== undefined) {
+                throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Tags, `tag "${tag}" would be published for both ${other} and ${distro}; put {distro} in every template`);
+            }
+            owner.set(tag, distro);
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/plan/planner.ts
-/** Config -> Plan. Pure and deterministic: the same config and context give the same plan. */
 
 
 
@@ -34711,8 +34442,11 @@ function planBuild(config, ctx) {
             latestDistro: config.latestDistro
         }));
     }
+    const blocked = config.push && run.kind === 'pull-request';
+    const push = config.push && !blocked;
+    // a run that pushes nothing (a pull request, push off) needs no tag: it builds and tests
     for (const [distro, tags] of tagsOf) {
-        if (tags.length === 0) {
+        if (tags.length === 0 && push) {
             throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Tags, `no template gives ${distro} a tag in a ${run.kind} run (a template is skipped when one of its placeholders is empty); add one that does, e.g. {distro}-{sha}`);
         }
     }
@@ -34730,7 +34464,7 @@ function planBuild(config, ctx) {
             repo: ctx.repo,
             user: config.labels
         });
-        const baseImage = fillDistro(config.baseImage, distro.name);
+        const baseImage = baseImageOf(config.baseImage, distro.name);
         const rosVersion = distro.info?.rosVersion ?? null;
         const ids = [];
         for (const platform of config.platforms) {
@@ -34752,7 +34486,8 @@ function planBuild(config, ctx) {
                     ...config.buildArgs.map(([k, v]) => [k, fillDistro(v, distro.name)])
                 ],
                 localTag: `${LOCAL_REPOSITORY}/${config.image.path}:${id}${ctx.runId ? `-${ctx.runId}` : ''}`,
-                pushTag: `${name}:${archTag(tags[0], info.short)}`,
+                // without tags nothing is pushed (see above); the distro name stands in
+                pushTag: `${name}:${archTag(tags[0] ?? distro.name, info.short)}`,
                 stageTag: `${name}:${stageTag(ctx.workflowRun, id, config.tagSuffix)}`,
                 labels,
                 tests: [
@@ -34775,18 +34510,30 @@ function planBuild(config, ctx) {
             labels
         });
     }
-    const blocked = config.push && run.kind === 'pull-request';
     return {
         mode: config.mode,
         image: name,
         registry: config.image.registry,
-        push: config.push && !blocked,
+        push,
         ...(blocked ? { pushBlocked: 'a pull request builds and tests, and never pushes' } : {}),
         run: run.kind,
         platforms: config.platforms,
         cells,
         manifests
     };
+}
+/** Put a distro into a {distro} template (base-image, build-args). */
+function fillDistro(template, distro) {
+    return template.replaceAll('{distro}', distro);
+}
+/** A distro's base image: the base-image template filled, which must be an image reference. */
+function baseImageOf(template, distro) {
+    const filled = fillDistro(template, distro);
+    const ref = (0,reference/* parseReference */.F2)(filled);
+    if (typeof ref === 'string') {
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BaseImage, `${(0,errors/* quote */.h)(filled)} is not an image reference: ${ref}`);
+    }
+    return filled;
 }
 /** Runner labels for each platform's native runner on GitHub-hosted runners. */
 const DEFAULT_RUNNERS = {
@@ -34850,7 +34597,11 @@ function renderPlan(plan) {
         c.baseImage,
         String(c.tests.length)
     ]));
-    const manifests = table(['distro', 'tags', 'from cells'], plan.manifests.map(m => [m.distro, m.tags.join(', '), m.cells.join(', ')]));
+    const manifests = table(['distro', 'tags', 'from cells'], plan.manifests.map(m => [
+        m.distro,
+        m.tags.join(', ') || '(none in this run)',
+        m.cells.join(', ')
+    ]));
     const example = plan.cells[0]?.stageTag ?? '';
     const mode = plan.mode === 'build'
         ? `\n\nmode build: each tested cell is pushed under a staging tag only (e.g. ${example}); the merge job publishes the tags above.`
@@ -34919,6 +34670,13 @@ function parseSpec(path, text, defaultTimeout) {
         const message = first.message.split('\n')[0];
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.SmokeTestFile, `${path}${line ? `:${line}` : ''}: ${message}`);
     }
+    // Aliases are refused, first: a spec is short enough to write out, and an alias is how a
+    // small file expands into a huge one (a "billion laughs").
+    (0,dist/* visit */.YR)(doc, {
+        Alias(_key, node) {
+            fail(node, `YAML aliases are not supported (*${node.source}); write the value out`);
+        }
+    });
     const root = doc.contents;
     if (!(0,dist/* isMap */.jh)(root))
         return fail(root, 'must be a mapping with a "tests" list');
@@ -35066,7 +34824,6 @@ function parseTest(item, index, defaultTimeout, fail) {
 
 
 
-
 async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
     try {
         // Mask the credential before anything else can print it.
@@ -35122,7 +34879,7 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
             tempDir,
             images: plan.cells.flatMap(c => [c.localTag, c.pushTag, c.stageTag])
         };
-        rt.saveState(inputs_names/* States */.DG.Cleanup, JSON.stringify(cleanup));
+        (0,state/* saveCleanup */.Mz)(rt, cleanup);
         const results = await runPipeline(config, plan, {
             rt,
             exec: tools.exec,
@@ -35135,7 +34892,8 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
             runTag,
             cleanupExec: tools.cleanupExec,
             ...(tools.signal === undefined ? {} : { signal: tools.signal }),
-            cleanup
+            cleanup,
+            saveCleanup: () => (0,state/* saveCleanup */.Mz)(rt, cleanup)
         });
         writeResultOutputs(rt, results);
         if (config.summary)
@@ -35149,7 +34907,7 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
         for (const d of unpublished)
             rt.error(`${d.distro}: publishing failed: ${d.reason ?? ''}`, `${d.distro} not published`);
         if (tools.signal?.aborted) {
-            throw new Error(`The run was ${(0,runtime/* errorMessage */.g)(tools.signal.reason)}: ${failed.length} of ${results.cells.length} cells did not finish; nothing was published for their distros.`);
+            throw new Error(`The run was ${(0,tooling_exec/* errorMessage */.gJ)(tools.signal.reason)}: ${failed.length} of ${results.cells.length} cells did not finish; nothing was published for their distros.`);
         }
         if (failed.length > 0 || unpublished.length > 0) {
             const parts = [];
@@ -35172,82 +34930,7 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
                     : `; published ${tagCount} tags.`));
     }
     catch (error) {
-        rt.setFailed((0,runtime/* errorMessage */.g)(error));
-    }
-}
-/** The post step: undo what the main step set up. Problems here are warnings, never failures. */
-async function post(rt, tools = (0,src_tools/* realTools */.u)()) {
-    try {
-        await cleanUp(rt, tools, readCleanup(rt));
-    }
-    catch (error) {
-        rt.warning(`Post step: ${(0,runtime/* errorMessage */.g)(error)}`);
-    }
-}
-/** The state the main step saved, keeping only values it could have written. */
-function readCleanup(rt) {
-    const saved = rt.getState(inputs_names/* States */.DG.Cleanup);
-    if (saved === '')
-        return {};
-    const raw = JSON.parse(saved);
-    const text = (v, ok) => typeof v === 'string' && ok(v) ? v : undefined;
-    const temp = external_node_path_default().resolve(rt.env.RUNNER_TEMP || external_node_os_default().tmpdir());
-    const images = Array.isArray(raw?.images) ? raw.images.filter(i => typeof i === 'string') : [];
-    const state = {};
-    const runTag = text(raw?.runTag, s => /^[\w-]+$/.test(s));
-    const tempDir = text(raw?.tempDir, s => external_node_path_default().dirname(external_node_path_default().resolve(s)) === temp && external_node_path_default().basename(s).startsWith('ros-multiarch-'));
-    const builder = text(raw?.builder, s => /^rma-[\w-]+$/.test(s));
-    const logout = text(raw?.logout, s => typeof parseReference(`${s}/x`) !== 'string');
-    if (runTag)
-        state.runTag = runTag;
-    if (tempDir)
-        state.tempDir = tempDir;
-    if (builder)
-        state.builder = builder;
-    if (logout)
-        state.logout = logout;
-    if (images.length > 0)
-        state.images = images;
-    return state;
-}
-async function cleanUp(rt, tools, cleanup) {
-    const docker = new Docker(tools.exec);
-    if (cleanup.runTag !== undefined) {
-        const r = await docker.run([
-            'ps',
-            '--all',
-            '--quiet',
-            '--filter',
-            `name=^rma-${cleanup.runTag}-`
-        ]);
-        const left = r.stdout.split('\n').filter(id => id.trim() !== '');
-        if (left.length > 0) {
-            await docker.run(['rm', '--force', ...left]);
-            rt.info(`Removed ${left.length} container(s) left by the main step`);
-        }
-    }
-    if (cleanup.images !== undefined) {
-        // untag what this run loaded; layers other images use stay
-        await docker.run(['image', 'rm', ...cleanup.images]);
-    }
-    if (cleanup.tempDir !== undefined) {
-        await (0,promises_.rm)(cleanup.tempDir, { recursive: true, force: true });
-    }
-    if (cleanup.builder !== undefined) {
-        const r = await docker.run(['buildx', 'rm', cleanup.builder]);
-        if (r.code === 0)
-            rt.info(`Removed builder ${cleanup.builder}`);
-        else
-            rt.warning(`Could not remove builder ${cleanup.builder}: ${r.stderr.trim()}`);
-    }
-    if (cleanup.logout !== undefined) {
-        try {
-            await docker.logout(cleanup.logout);
-            rt.info(`Logged out of ${cleanup.logout}`);
-        }
-        catch (error) {
-            rt.warning((0,runtime/* errorMessage */.g)(error));
-        }
+        rt.setFailed((0,tooling_exec/* errorMessage */.gJ)(error));
     }
 }
 function writeResultOutputs(rt, results) {
@@ -35281,7 +34964,7 @@ async function readSpec(config, workspace) {
         if (error instanceof errors/* InputError */.d)
             throw error;
         const code = error.code;
-        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.SmokeTestFile, `cannot read ${config.smokeTestFile} (${code ?? (0,runtime/* errorMessage */.g)(error)}); give a path relative to the workspace`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.SmokeTestFile, `cannot read ${config.smokeTestFile} (${code ?? (0,tooling_exec/* errorMessage */.gJ)(error)}); give a path relative to the workspace`);
     }
     return parseSpec(config.smokeTestFile, text, config.smokeTimeout);
 }
@@ -35315,7 +34998,7 @@ async function summarize(rt, html) {
         await rt.writeSummary(html);
     }
     catch (error) {
-        rt.warning(`Could not write the job summary: ${(0,runtime/* errorMessage */.g)(error)}`);
+        rt.warning(`Could not write the job summary: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`);
     }
 }
 
@@ -35419,30 +35102,32 @@ const States = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1886);
-/* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3683);
-/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2376);
-/* harmony import */ var _inputs_names_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5585);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8818);
+/* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6661);
+/* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6064);
+/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);
+/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2376);
 /**
- * Entry of both steps: one bundle serves the main and the post step. The main step leaves the
- * isPost state behind, which the runner hands back to the post step.
+ * Entry of both steps: one bundle serves the main and the post step. The main step marks itself
+ * in the state, which the runner hands back to the post step.
  */
 
 
 
 
-const rt = (0,_runtime_js__WEBPACK_IMPORTED_MODULE_1__/* .coreRuntime */ .u)();
-if (rt.getState(_inputs_names_js__WEBPACK_IMPORTED_MODULE_3__/* .States */ .DG.IsPost) === 'true') {
-    await (0,_action_js__WEBPACK_IMPORTED_MODULE_0__/* .post */ .b)(rt, (0,_tools_js__WEBPACK_IMPORTED_MODULE_2__/* .realTools */ .u)());
+
+const rt = (0,_runtime_js__WEBPACK_IMPORTED_MODULE_2__/* .coreRuntime */ .u)();
+if ((0,_state_js__WEBPACK_IMPORTED_MODULE_3__/* .isPostStep */ .pq)(rt)) {
+    await (0,_post_js__WEBPACK_IMPORTED_MODULE_1__/* .post */ .b)(rt, (0,_tools_js__WEBPACK_IMPORTED_MODULE_4__/* .realTools */ .u)());
 }
 else {
-    rt.saveState(_inputs_names_js__WEBPACK_IMPORTED_MODULE_3__/* .States */ .DG.IsPost, 'true');
+    (0,_state_js__WEBPACK_IMPORTED_MODULE_3__/* .markMainStep */ .BV)(rt);
     // A cancelled workflow sends SIGINT, then SIGTERM: stop children and containers, then fail.
     const cancel = new AbortController();
     for (const sig of ['SIGINT', 'SIGTERM']) {
         process.once(sig, () => cancel.abort(new Error(`cancelled by ${sig}`)));
     }
-    await (0,_action_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)(rt, (0,_tools_js__WEBPACK_IMPORTED_MODULE_2__/* .realTools */ .u)(cancel.signal));
+    await (0,_action_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)(rt, (0,_tools_js__WEBPACK_IMPORTED_MODULE_4__/* .realTools */ .u)(cancel.signal));
 }
 
 __webpack_async_result__();
@@ -35450,151 +35135,126 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4176:
+/***/ 2148:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   k$: () => (/* binding */ saveLocalCaches),
-/* harmony export */   m5: () => (/* binding */ prepareCache),
-/* harmony export */   si: () => (/* binding */ actionsCacheRuntime)
+/* harmony export */   Dk: () => (/* binding */ TAG),
+/* harmony export */   F2: () => (/* binding */ parseReference),
+/* harmony export */   ZS: () => (/* binding */ loginRegistry)
 /* harmony export */ });
-/* unused harmony export GHA_MIN_BUILDX */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var semver__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2088);
-/* harmony import */ var semver__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(semver__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _inputs_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1318);
-/* harmony import */ var _inputs_names_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5585);
-/* harmony import */ var _plan_cache_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(769);
-/* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3683);
-/** The build cache around the cells: checks before any build, local folders restored and saved. */
-
-
-
-
-
-
-
-/** True when the runner gave this process the Actions cache service (token and service URL). */
-function actionsCacheRuntime(env) {
-    return (Boolean(env.ACTIONS_RUNTIME_TOKEN) && Boolean(env.ACTIONS_CACHE_URL || env.ACTIONS_RESULTS_URL));
-}
-/** buildx that speaks GitHub's cache service v2 (v1 was shut down in 2025). */
-const GHA_MIN_BUILDX = '0.21.0';
-const exists = (p) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.access)(p).then(() => true, () => false);
-/** Can this builder export a cache? Not the docker driver, unless the engine uses containerd's image store. */
-async function checkBuilder(c) {
-    const kind = c.config.cache;
-    if (kind === 'gha') {
-        const version = (await c.docker.buildxVersion()) ?? '0.0.0';
-        if (semver__WEBPACK_IMPORTED_MODULE_2___default().lt(version, GHA_MIN_BUILDX)) {
-            throw new _inputs_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(_inputs_names_js__WEBPACK_IMPORTED_MODULE_4__/* .Inputs */ .G0.Cache, `gha needs buildx ${GHA_MIN_BUILDX} or newer (GitHub's cache service v2), and this runner has ${version}; set buildx-version: ">=${GHA_MIN_BUILDX}"`);
-        }
-    }
-    const driver = await c.docker.builderDriver(c.builder);
-    if (driver === 'docker' && c.store !== 'containerd') {
-        throw new _inputs_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(_inputs_names_js__WEBPACK_IMPORTED_MODULE_4__/* .Inputs */ .G0.Cache, `${kind} needs a builder that can export a build cache, and builder ${c.builder || '(current)'} uses the docker driver on the classic image store, which cannot; set driver: docker-container`);
-    }
-}
-/** Check the cache can work here, restore local caches; per cell, what its build gets. */
-async function prepareCache(c) {
-    const kind = c.config.cache;
-    const out = new Map();
-    if (kind === 'none')
-        return out;
-    if (kind === 'gha' && !actionsCacheRuntime(c.env)) {
-        throw new _inputs_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(_inputs_names_js__WEBPACK_IMPORTED_MODULE_4__/* .Inputs */ .G0.Cache, 'gha needs the GitHub Actions cache service (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL, which GitHub gives JavaScript actions); use registry or local elsewhere');
-    }
-    await checkBuilder(c);
-    const useService = kind === 'local' && c.service.available();
-    if (kind === 'local' && !useService) {
-        c.warn(`cache local: the Actions cache service is not available here; the cache folders in ${c.root} are neither restored nor saved`);
-    }
-    for (const cell of c.cells) {
-        const name = (0,_plan_cache_js__WEBPACK_IMPORTED_MODULE_5__/* .cacheName */ .UU)(c.imagePath, cell.id, c.config.tagSuffix);
-        const dir = node_path__WEBPACK_IMPORTED_MODULE_1___default().join(c.root, name);
-        const fp = c.fingerprints.get(cell.id);
-        let key;
-        if (useService && fp !== undefined) {
-            const k = (0,_plan_cache_js__WEBPACK_IMPORTED_MODULE_5__/* .localCacheKey */ .jR)(name, fp);
-            key = k.key;
-            try {
-                const hit = await c.service.restore([dir], k.key, k.restoreKeys);
-                c.log(`${cell.id}: build cache ${hit === undefined ? 'not found (cold build)' : `restored from ${hit}`}`);
-            }
-            catch (error) {
-                c.warn(`${cell.id}: restoring the build cache failed, building without it: ${(0,_runtime_js__WEBPACK_IMPORTED_MODULE_6__/* .errorMessage */ .g)(error)}`);
-            }
-        }
-        const args = (0,_plan_cache_js__WEBPACK_IMPORTED_MODULE_5__/* .cacheArgs */ .a2)({ kind, repository: c.config.cacheRef, dir, name }, kind === 'local' && (await exists(dir)), c.push);
-        out.set(cell.id, {
-            args,
-            ...(kind === 'local' ? { dir } : {}),
-            ...(key === undefined ? {} : { key })
-        });
-    }
-    const where = kind === 'gha' ? 'scope' : kind === 'registry' ? `tag of ${c.config.cacheRef}` : 'folder';
-    c.log(`Build cache: ${kind}, one ${where} per cell` +
-        (kind === 'registry' && !c.push ? ' (read only: push is off)' : ''));
-    return out;
-}
+/* unused harmony export DOCKER_HUB */
 /**
- * local: move each built cell's new cache over the old one and save it; drop the new cache of a
- * cell that did not build. Problems are warnings.
+ * Image references, following the distribution/reference grammar Docker uses:
+ * [registry[:port]/]path[:tag][@digest]. Docker Hub is the registry when none is named.
  */
-async function saveLocalCaches(built, caches, service, log, warn) {
-    for (const [id, cache] of caches) {
-        const newDir = cache.args.newDir;
-        if (cache.dir === undefined || newDir === undefined)
-            continue;
-        try {
-            if (!(await exists(newDir)))
-                continue;
-            if (!built.has(id)) {
-                await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm)(newDir, { recursive: true, force: true });
-                continue;
-            }
-            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm)(cache.dir, { recursive: true, force: true });
-            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rename)(newDir, cache.dir);
-            if (cache.key === undefined)
-                continue;
-            if (await service.save([cache.dir], cache.key))
-                log(`${id}: build cache saved as ${cache.key}`);
-            else
-                log(`${id}: build cache not saved (${cache.key} exists already, or the upload failed)`);
-        }
-        catch (error) {
-            warn(`${id}: saving the build cache failed: ${(0,_runtime_js__WEBPACK_IMPORTED_MODULE_6__/* .errorMessage */ .g)(error)}`);
+const DOCKER_HUB = 'docker.io';
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
+const PATH = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+const HOST_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = new RegExp(`^(?:${HOST_COMPONENT}(?:\\.${HOST_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]+)?$`);
+const TAG = /^[\w][\w.-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** Parse a reference; returns a reason string when it is not valid. */
+function parseReference(value) {
+    if (value === '')
+        return 'it is empty';
+    if (/\s/.test(value))
+        return 'it contains whitespace';
+    let rest = value;
+    let digest;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        if (!DIGEST.test(digest))
+            return `"${digest}" is not a digest (sha256:<64 hex digits>)`;
+    }
+    let tag;
+    const lastSlash = rest.lastIndexOf('/');
+    const colon = rest.lastIndexOf(':');
+    if (colon > lastSlash) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        if (!TAG.test(tag)) {
+            return `tag "${tag}" is not valid (letters, digits, _ . -, at most 128, not starting with . or -)`;
         }
     }
+    if (rest.length > 255)
+        return 'the name is longer than 255 characters';
+    const parts = rest.split('/');
+    let registry = DOCKER_HUB;
+    if (parts.length > 1 &&
+        (parts[0].includes('.') || parts[0].includes(':') || parts[0] === 'localhost')) {
+        registry = parts.shift();
+        if (!DOMAIN.test(registry))
+            return `"${registry}" is not a registry host[:port]`;
+    }
+    const path = parts.join('/');
+    if (!PATH.test(path)) {
+        return `"${path}" is not a repository name (lowercase letters, digits and . _ - separators, / between parts)`;
+    }
+    return { registry, path, tag, digest, name: rest };
+}
+/** The registry to log in to for a reference (Docker Hub's canonical names fold to docker.io). */
+function loginRegistry(ref) {
+    return ['docker.io', 'index.docker.io', 'registry-1.docker.io'].includes(ref.registry)
+        ? DOCKER_HUB
+        : ref.registry;
 }
 
 
 /***/ }),
 
-/***/ 769:
+/***/ 7804:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   UU: () => (/* binding */ cacheName),
-/* harmony export */   a2: () => (/* binding */ cacheArgs),
-/* harmony export */   du: () => (/* binding */ CACHE_KINDS),
-/* harmony export */   jR: () => (/* binding */ localCacheKey)
-/* harmony export */ });
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  si: () => (/* binding */ actionsCacheRuntime),
+  m5: () => (/* binding */ prepareCache),
+  k$: () => (/* binding */ saveLocalCaches)
+});
+
+// UNUSED EXPORTS: GHA_MIN_BUILDX
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./node_modules/semver/index.js
+var semver = __nccwpck_require__(2088);
+var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
+// EXTERNAL MODULE: ./src/inputs/errors.ts
+var errors = __nccwpck_require__(1318);
+// EXTERNAL MODULE: ./src/inputs/names.ts
+var names = __nccwpck_require__(5585);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/plan/cache.ts
 /**
  * Build cache per cell: buildx --cache-from/--cache-to arguments and @actions/cache keys. Each
  * cell has its own scope (gha), tag (registry) or folder (local), so the cells of a matrix never
  * overwrite each other's cache. Pure.
  */
 
-const CACHE_KINDS = ['none', 'gha', 'registry', 'local'];
-/** The per-cell name: image path and cell, so two images built in one repository stay apart (<= 117 characters: a tag holds 128). */
+/** A cache name's length limit: `buildcache-<name>` is a tag, which holds 128 characters. */
+const CACHE_NAME_MAX = 117;
+/**
+ * The per-cell name: image path, cell and tag suffix, so two images built in one repository stay
+ * apart. A path too long for the limit is shortened and a hash of it added; the cell and suffix
+ * are always kept whole, so the cells of one image never share a cache.
+ */
 function cacheName(imagePath, cellId, suffix) {
-    return `${imagePath.replaceAll('/', '_')}-${cellId}${suffix}`.slice(0, 117);
+    const head = imagePath.replaceAll('/', '_');
+    const tail = `-${cellId}${suffix}`;
+    if (head.length + tail.length <= CACHE_NAME_MAX)
+        return `${head}${tail}`;
+    const hash = (0,external_node_crypto_.createHash)('sha256').update(head).digest('hex').slice(0, 8);
+    const room = Math.max(0, CACHE_NAME_MAX - tail.length - hash.length - 1);
+    return `${head.slice(0, room)}-${hash}${tail}`.slice(-CACHE_NAME_MAX);
 }
 /**
  * A failed cache export never fails the build (ignore-error). Without push (a pull request,
@@ -35634,20 +35294,201 @@ function cacheArgs(t, localExists, push) {
  */
 function localCacheKey(name, fingerprint) {
     const prefix = `ros-multiarch-buildcache-${name}-`;
-    const hash = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256')
+    const hash = (0,external_node_crypto_.createHash)('sha256')
         .update(`${fingerprint.baseDigest}\0${fingerprint.inputsHash}`)
         .digest('hex');
     return { key: `${prefix}${hash.slice(0, 32)}`, restoreKeys: [prefix] };
 }
 
+// EXTERNAL MODULE: ./src/tooling/exec.ts + 1 modules
+var exec = __nccwpck_require__(6455);
+;// CONCATENATED MODULE: ./src/pipeline/cache.ts
+/** The build cache around the cells: checks before any build, local folders restored and saved. */
+
+
+
+
+
+
+
+/** True when the runner gave this process the Actions cache service (token and service URL). */
+function actionsCacheRuntime(env) {
+    return (Boolean(env.ACTIONS_RUNTIME_TOKEN) && Boolean(env.ACTIONS_CACHE_URL || env.ACTIONS_RESULTS_URL));
+}
+/** buildx that speaks GitHub's cache service v2 (v1 was shut down in 2025). */
+const GHA_MIN_BUILDX = '0.21.0';
+const exists = (p) => (0,promises_.access)(p).then(() => true, () => false);
+/** Can this builder export a cache? Not the docker driver, unless the engine uses containerd's image store. */
+async function checkBuilder(c) {
+    const kind = c.config.cache;
+    if (kind === 'gha') {
+        const version = (await c.docker.buildxVersion()) ?? '0.0.0';
+        if (semver_default().lt(version, GHA_MIN_BUILDX)) {
+            throw new errors/* InputError */.d(names/* Inputs */.G0.Cache, `gha needs buildx ${GHA_MIN_BUILDX} or newer (GitHub's cache service v2), and this runner has ${version}; set buildx-version: ">=${GHA_MIN_BUILDX}"`);
+        }
+    }
+    const driver = await c.docker.builderDriver(c.builder);
+    if (driver === 'docker' && c.store !== 'containerd') {
+        throw new errors/* InputError */.d(names/* Inputs */.G0.Cache, `${kind} needs a builder that can export a build cache, and builder ${c.builder || '(current)'} uses the docker driver on the classic image store, which cannot; set driver: docker-container`);
+    }
+}
+/** Check the cache can work here, restore local caches; per cell, what its build gets. */
+async function prepareCache(c) {
+    const kind = c.config.cache;
+    const out = new Map();
+    if (kind === 'none')
+        return out;
+    if (kind === 'gha' && !actionsCacheRuntime(c.env)) {
+        throw new errors/* InputError */.d(names/* Inputs */.G0.Cache, 'gha needs the GitHub Actions cache service (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL, which GitHub gives JavaScript actions); use registry or local elsewhere');
+    }
+    await checkBuilder(c);
+    const useService = kind === 'local' && c.service.available();
+    if (kind === 'local' && !useService) {
+        c.warn(`cache local: the Actions cache service is not available here; the cache folders in ${c.root} are neither restored nor saved`);
+    }
+    for (const cell of c.cells) {
+        const name = cacheName(c.imagePath, cell.id, c.config.tagSuffix);
+        const dir = external_node_path_default().join(c.root, name);
+        const fp = c.fingerprints.get(cell.id);
+        let key;
+        if (useService && fp !== undefined) {
+            const k = localCacheKey(name, fp);
+            key = k.key;
+            try {
+                const hit = await c.service.restore([dir], k.key, k.restoreKeys);
+                c.log(`${cell.id}: build cache ${hit === undefined ? 'not found (cold build)' : `restored from ${hit}`}`);
+            }
+            catch (error) {
+                c.warn(`${cell.id}: restoring the build cache failed, building without it: ${(0,exec/* errorMessage */.gJ)(error)}`);
+            }
+        }
+        const args = cacheArgs({ kind, repository: c.config.cacheRef, dir, name }, kind === 'local' && (await exists(dir)), c.push);
+        out.set(cell.id, {
+            args,
+            ...(kind === 'local' ? { dir } : {}),
+            ...(key === undefined ? {} : { key })
+        });
+    }
+    const where = kind === 'gha' ? 'scope' : kind === 'registry' ? `tag of ${c.config.cacheRef}` : 'folder';
+    c.log(`Build cache: ${kind}, one ${where} per cell` +
+        (kind === 'registry' && !c.push ? ' (read only: push is off)' : ''));
+    return out;
+}
+/**
+ * local: move each built cell's new cache over the old one and save it; drop the new cache of a
+ * cell that did not build. Problems are warnings.
+ */
+async function saveLocalCaches(built, caches, service, log, warn) {
+    for (const [id, cache] of caches) {
+        const newDir = cache.args.newDir;
+        if (cache.dir === undefined || newDir === undefined)
+            continue;
+        try {
+            if (!(await exists(newDir)))
+                continue;
+            if (!built.has(id)) {
+                await (0,promises_.rm)(newDir, { recursive: true, force: true });
+                continue;
+            }
+            await (0,promises_.rm)(cache.dir, { recursive: true, force: true });
+            await (0,promises_.rename)(newDir, cache.dir);
+            if (cache.key === undefined)
+                continue;
+            if (await service.save([cache.dir], cache.key))
+                log(`${id}: build cache saved as ${cache.key}`);
+            else
+                log(`${id}: build cache not saved (${cache.key} exists already, or the upload failed)`);
+        }
+        catch (error) {
+            warn(`${id}: saving the build cache failed: ${(0,exec/* errorMessage */.gJ)(error)}`);
+        }
+    }
+}
+
 
 /***/ }),
 
-/***/ 3683:
+/***/ 6661:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   g: () => (/* binding */ errorMessage),
+/* harmony export */   b: () => (/* binding */ post)
+/* harmony export */ });
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2462);
+/* harmony import */ var _tooling_docker_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4805);
+/* harmony import */ var _tooling_exec_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6455);
+/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2376);
+/**
+ * The post step: undo what the main step left, as the state it saved says (read back through
+ * src/state.ts, which checks it). Problems here are warnings, never failures.
+ */
+
+
+
+
+
+async function post(rt, tools = (0,_tools_js__WEBPACK_IMPORTED_MODULE_4__/* .realTools */ .u)()) {
+    try {
+        const { state, dropped } = (0,_state_js__WEBPACK_IMPORTED_MODULE_1__/* .readCleanup */ .ZP)(rt);
+        if (dropped.length > 0) {
+            rt.warning(`Post step: ignored state the main step could not have written (${dropped.join(', ')})`);
+        }
+        await cleanUp(rt, tools, state);
+    }
+    catch (error) {
+        rt.warning(`Post step: ${(0,_tooling_exec_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error)}`);
+    }
+}
+async function cleanUp(rt, tools, cleanup) {
+    const docker = new _tooling_docker_js__WEBPACK_IMPORTED_MODULE_2__/* .Docker */ .Jg(tools.exec);
+    if (cleanup.runTag !== undefined) {
+        const r = await docker.run([
+            'ps',
+            '--all',
+            '--quiet',
+            '--filter',
+            `name=^rma-${cleanup.runTag}-`
+        ]);
+        const left = r.stdout.split('\n').filter(id => id.trim() !== '');
+        if (left.length > 0) {
+            await docker.run(['rm', '--force', ...left]);
+            rt.info(`Removed ${left.length} container(s) left by the main step`);
+        }
+    }
+    if (cleanup.images !== undefined) {
+        // untag what this run loaded; layers other images use stay
+        await docker.run(['image', 'rm', ...cleanup.images]);
+    }
+    if (cleanup.tempDir !== undefined) {
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm)(cleanup.tempDir, { recursive: true, force: true });
+    }
+    if (cleanup.builder !== undefined) {
+        const r = await docker.run(['buildx', 'rm', cleanup.builder]);
+        if (r.code === 0)
+            rt.info(`Removed builder ${cleanup.builder}`);
+        else
+            rt.warning(`Could not remove builder ${cleanup.builder}: ${r.stderr.trim()}`);
+    }
+    if (cleanup.logout !== undefined) {
+        try {
+            await docker.logout(cleanup.logout);
+            rt.info(`Logged out of ${cleanup.logout}`);
+        }
+        catch (error) {
+            rt.warning((0,_tooling_exec_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error));
+        }
+    }
+}
+
+
+/***/ }),
+
+/***/ 6064:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   u: () => (/* binding */ coreRuntime)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3838);
@@ -35655,10 +35496,7 @@ function localCacheKey(name, fingerprint) {
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
-/**
- * The action's view of the runner: inputs, outputs, logs, state and the job summary.
- * The real one wraps @actions/core; tests hand in their own.
- */
+/** The Runtime of a GitHub Actions step: @actions/core. Tests hand in their own Runtime. */
 
 
 
@@ -35697,18 +35535,460 @@ function coreRuntime() {
         cpus: node_os__WEBPACK_IMPORTED_MODULE_2___default().availableParallelism()
     };
 }
-/** What was thrown, as one line a user can act on (errors can be anything in JavaScript). */
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return `Unexpected error: ${JSON.stringify(error)}`;
+
+
+/***/ }),
+
+/***/ 2462:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   BV: () => (/* binding */ markMainStep),
+/* harmony export */   Mz: () => (/* binding */ saveCleanup),
+/* harmony export */   ZP: () => (/* binding */ readCleanup),
+/* harmony export */   pq: () => (/* binding */ isPostStep)
+/* harmony export */ });
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _inputs_names_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5585);
+/* harmony import */ var _oci_reference_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2148);
+/**
+ * Post-step state, in one place: the runner hands back to the post step what the main step saved.
+ * Values are JSON and never secrets. What is read back is checked to be something the main step
+ * could have written before any of it reaches a command: state is a file in the runner's
+ * temporary folder, which other steps of the job can write to.
+ */
+
+
+
+
+/** The main step marks itself, so that the same bundle knows it runs as the post step. */
+function markMainStep(rt) {
+    rt.saveState(_inputs_names_js__WEBPACK_IMPORTED_MODULE_2__/* .States */ .DG.IsPost, 'true');
+}
+function isPostStep(rt) {
+    return rt.getState(_inputs_names_js__WEBPACK_IMPORTED_MODULE_2__/* .States */ .DG.IsPost) === 'true';
+}
+function saveCleanup(rt, state) {
+    rt.saveState(_inputs_names_js__WEBPACK_IMPORTED_MODULE_2__/* .States */ .DG.Cleanup, JSON.stringify(state));
+}
+/** A run's local tag list is at most a few per cell; more was not written by the main step. */
+const MAX_IMAGES = 3 * 1000;
+/** A local tag the main step made: a reference with a tag, no digest, no option-like start. */
+function isLocalTag(value) {
+    if (typeof value !== 'string')
+        return false;
+    const ref = (0,_oci_reference_js__WEBPACK_IMPORTED_MODULE_3__/* .parseReference */ .F2)(value);
+    return typeof ref !== 'string' && ref.tag !== undefined && ref.digest === undefined;
+}
+/**
+ * The cleanup state, keeping only values the main step could have written. Throws when the saved
+ * text is not JSON.
+ */
+function readCleanup(rt) {
+    const saved = rt.getState(_inputs_names_js__WEBPACK_IMPORTED_MODULE_2__/* .States */ .DG.Cleanup);
+    if (saved === '')
+        return { state: {}, dropped: [] };
+    const raw = JSON.parse(saved);
+    const fields = typeof raw === 'object' && raw !== null && !Array.isArray(raw)
+        ? raw
+        : {};
+    const temp = node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(rt.env.RUNNER_TEMP || node_os__WEBPACK_IMPORTED_MODULE_0___default().tmpdir());
+    const state = {};
+    const dropped = [];
+    const take = (key, ok) => {
+        const v = fields[key];
+        if (v === undefined)
+            return undefined;
+        if (typeof v === 'string' && ok(v))
+            return v;
+        dropped.push(key);
+        return undefined;
+    };
+    const runTag = take('runTag', s => /^[\w-]{1,64}$/.test(s));
+    const tempDir = take('tempDir', s => node_path__WEBPACK_IMPORTED_MODULE_1___default().isAbsolute(s) &&
+        node_path__WEBPACK_IMPORTED_MODULE_1___default().dirname(node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(s)) === temp &&
+        /^ros-multiarch-[\w]+$/.test(node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(s)));
+    const builder = take('builder', s => /^rma-[\w-]{1,60}$/.test(s));
+    const logout = take('logout', s => {
+        const ref = (0,_oci_reference_js__WEBPACK_IMPORTED_MODULE_3__/* .parseReference */ .F2)(`${s}/x`);
+        return typeof ref !== 'string' && ref.registry === s;
+    });
+    if (runTag !== undefined)
+        state.runTag = runTag;
+    if (tempDir !== undefined)
+        state.tempDir = tempDir;
+    if (builder !== undefined)
+        state.builder = builder;
+    if (logout !== undefined)
+        state.logout = logout;
+    if (fields.images !== undefined) {
+        const images = fields.images;
+        if (Array.isArray(images) && images.length <= MAX_IMAGES && images.every(isLocalTag)) {
+            if (images.length > 0)
+                state.images = images;
+        }
+        else {
+            dropped.push('images');
+        }
     }
-    catch {
-        return `Unexpected error: ${String(error)}`;
+    for (const key of Object.keys(fields)) {
+        if (!['runTag', 'tempDir', 'builder', 'logout', 'images'].includes(key))
+            dropped.push(key);
     }
+    return { state, dropped };
+}
+
+
+/***/ }),
+
+/***/ 4805:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Jg: () => (/* binding */ Docker),
+  Bq: () => (/* binding */ formatPlatform),
+  nL: () => (/* binding */ indexEntries),
+  DB: () => (/* binding */ indexPlatforms),
+  d1: () => (/* binding */ runCommand)
+});
+
+// UNUSED EXPORTS: buildCommand, parseEngineInfo, parseInspectDigest
+
+// EXTERNAL MODULE: ./src/tooling/exec.ts + 1 modules
+var exec = __nccwpck_require__(6455);
+;// CONCATENATED MODULE: ./src/tooling/retry.ts
+/**
+ * Retries for registry operations (login, push, index creation, inspection, base pulls): on
+ * transient failures only, with exponential backoff and jitter.
+ */
+
+const NO_RETRY = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
+const TRANSIENT = [
+    [/toomanyrequests|too many requests|(HTTP|status( code)?:?)\s*429\b/i, 'rate limited (429)'],
+    [
+        // 500, 502, 503, 504; not 501 (Not Implemented: asking again changes nothing)
+        /(HTTP|status( code)?:?)\s*50[0234]\b|internal server error|bad gateway|service unavailable|gateway time-?out/i,
+        'server error (5xx)'
+    ],
+    [
+        /connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|server closed|closed network connection/i,
+        'connection dropped'
+    ],
+    [
+        /i\/o timeout|timeout awaiting|TLS handshake timeout|context deadline exceeded|Client\.Timeout/i,
+        'timed out'
+    ]
+];
+/** Credentials the registry refused: never transient for a login. */
+const BAD_CREDENTIALS = /incorrect username or password|unauthorized: (?!authentication required)|invalid username\/password|401 Unauthorized/i;
+/**
+ * After a login that worked, an authorization error is a registry hiccup: when the registry's
+ * /v2/ ping fails, the Docker daemon goes on without credentials and reports this.
+ */
+const LOST_CREDENTIALS = /unauthorized: authentication required|no basic auth credentials|authorization failed/i;
+/**
+ * The daemon answers a login whose authenticated /v2/ ping failed (5xx, dropped) with the 401
+ * of the unauthenticated ping: the same words as wrong credentials. Such a refusal is tried
+ * this many times in all, so that wrong credentials still fail fast.
+ */
+const AMBIGUOUS_LOGIN_ATTEMPTS = 3;
+const AMBIGUOUS_401 = /login attempt to \S+ failed with status: 401 Unauthorized/i;
+/**
+ * A manifest asked for by digest. When the registry fails the manifest request, BuildKit (buildx
+ * 0.29) falls back to the blob endpoint, which answers 404 for a manifest, and reports "not found".
+ * The action only asks for digests it pushed or read moments before, so this is tried again, a
+ * bounded number of times (a digest really gone still fails fast enough).
+ */
+const DIGEST_NOT_FOUND = /@sha256:[a-f0-9]{64}: not found/;
+const DIGEST_NOT_FOUND_ATTEMPTS = 5;
+/**
+ * In a build's output only BuildKit's final error line can say "transient", and not when it is a
+ * RUN step that failed (whatever that step printed, e.g. apt's own network errors).
+ */
+const BUILD_ERROR_LINE = /^ERROR:.*failed to solve/;
+const RUN_STEP_FAILED = /did not complete successfully/;
+/** Is this failure worth another try? Pure. */
+function classify(op, r, loggedIn = false) {
+    let text = `${r.stderr}\n${r.stdout}`;
+    if (op === 'build') {
+        text = text
+            .split('\n')
+            .filter(line => BUILD_ERROR_LINE.test(line) && !RUN_STEP_FAILED.test(line))
+            .join('\n');
+    }
+    if (op === 'login' && BAD_CREDENTIALS.test(text) && !TRANSIENT.some(([re]) => re.test(text))) {
+        if (AMBIGUOUS_401.test(text)) {
+            return {
+                transient: true,
+                reason: 'login refused (401): wrong credentials, or a failed registry ping',
+                maxAttempts: AMBIGUOUS_LOGIN_ATTEMPTS
+            };
+        }
+        return { transient: false, reason: 'the registry refused the credentials' };
+    }
+    for (const [re, reason] of TRANSIENT) {
+        if (re.test(text)) {
+            const after = /retry[- ]after:?\s*(\d+)/i.exec(text);
+            return after
+                ? { transient: true, reason, waitMs: Number(after[1]) * 1000 }
+                : { transient: true, reason };
+        }
+    }
+    if ((op === 'inspect' || op === 'index') && DIGEST_NOT_FOUND.test(text)) {
+        return {
+            transient: true,
+            reason: 'a manifest by digest not found (a failed request reads like this)',
+            maxAttempts: DIGEST_NOT_FOUND_ATTEMPTS
+        };
+    }
+    if (op !== 'login' && loggedIn && LOST_CREDENTIALS.test(text)) {
+        return { transient: true, reason: 'authorization lost (registry ping failed)' };
+    }
+    return { transient: false, reason: (0,exec/* lastLine */.fM)(r.stderr || r.stdout) };
+}
+/** The delay before try number `attempt` + 1 (attempt >= 1): base * 2^(attempt-1), capped, with jitter in [50%, 100%]. */
+function backoff(policy, attempt, random = Math.random) {
+    const full = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(full * (0.5 + random() / 2));
+}
+/** Wait, but no longer than until the run is cancelled. */
+function cancellableSleep(ms, signal) {
+    return new Promise(resolve => {
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener('abort', done, { once: true });
+    });
+}
+/** Run `attempt` until it succeeds, fails for good, or the tries run out; returns the last result. */
+async function withRetry(op, what, attempt, ctx) {
+    const sleep = ctx.sleep ?? ((ms) => cancellableSleep(ms, ctx.signal));
+    for (let n = 1;; n++) {
+        const r = await attempt();
+        if (r.code === 0 || n >= ctx.policy.attempts || ctx.signal?.aborted)
+            return r;
+        const verdict = classify(op, r, ctx.loggedIn?.() ?? false);
+        if (!verdict.transient || n >= (verdict.maxAttempts ?? Infinity))
+            return r;
+        const delay = Math.min(ctx.policy.maxDelayMs, Math.max(verdict.waitMs ?? 0, backoff(ctx.policy, n, ctx.random)));
+        const of = Math.min(ctx.policy.attempts, verdict.maxAttempts ?? Infinity);
+        ctx.log(`${what}: ${verdict.reason} (try ${n} of ${of}); retrying in ${(delay / 1000).toFixed(1)} s`);
+        await sleep(delay);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/tooling/docker.ts
+/** Typed docker and buildx commands over the Exec seam. Argument lists are built by pure functions. */
+
+
+/** `docker buildx build` arguments: one platform, loaded into the engine, no attestations. */
+function buildCommand(r) {
+    const args = ['buildx', 'build'];
+    if (r.builder !== '')
+        args.push('--builder', r.builder);
+    args.push('--platform', r.platform, '--file', r.file, '--tag', r.tag);
+    for (const [k, v] of r.buildArgs)
+        args.push('--build-arg', `${k}=${v}`);
+    for (const [k, v] of r.labels ?? [])
+        args.push('--label', `${k}=${v}`);
+    if (r.network !== 'default')
+        args.push('--network', r.network);
+    if (r.pull)
+        args.push('--pull');
+    for (const c of r.cacheFrom ?? [])
+        args.push('--cache-from', c);
+    for (const c of r.cacheTo ?? [])
+        args.push('--cache-to', c);
+    // Attestations would add unknown/unknown entries to the index and cannot be --load'ed.
+    args.push('--provenance=false', '--sbom=false');
+    // --load is --output type=docker; the same exporter, with OCI media types when asked
+    args.push(...(r.oci === true ? ['--output', 'type=docker,oci-mediatypes=true'] : ['--load']));
+    args.push('--iidfile', r.iidFile, '--', r.context);
+    return args;
+}
+function runCommand(r) {
+    const args = ['run', '--rm', '--name', r.name, '--platform', r.platform, '--pull', 'never'];
+    if (r.network !== 'default')
+        args.push('--network', r.network);
+    args.push('--', r.image, ...r.command);
+    return args;
+}
+/** Platforms and digests of an index from `imagetools inspect --raw`, without attestation manifests. */
+function indexEntries(raw) {
+    const doc = JSON.parse(raw);
+    if (!Array.isArray(doc.manifests))
+        return null;
+    return doc.manifests
+        .filter(m => m.platform !== undefined)
+        .filter(m => m.platform?.os !== 'unknown' && m.platform?.architecture !== 'unknown')
+        .map(m => ({
+        platform: formatPlatform(m.platform?.os ?? '', m.platform?.architecture ?? '', m.platform?.variant ?? ''),
+        digest: m.digest
+    }));
+}
+/** Platforms of an index from `imagetools inspect --raw`, without attestation manifests. */
+function indexPlatforms(raw) {
+    return indexEntries(raw)?.map(e => e.platform) ?? null;
+}
+/** The engine's version and image store from `docker info --format '{{json .}}'`. Pure. */
+function parseEngineInfo(json) {
+    const info = JSON.parse(json);
+    if (!info.ServerVersion) {
+        throw new Error(`the Docker engine did not answer: ${info.ServerErrors?.join('; ') || 'no server version in docker info'}`);
+    }
+    const containerd = (info.DriverStatus ?? []).some(([key, value]) => key === 'driver-type' && value.startsWith('io.containerd.snapshotter'));
+    return { version: info.ServerVersion, store: containerd ? 'containerd' : 'classic' };
+}
+function formatPlatform(os, architecture, variant) {
+    // arm64 images carry the v8 variant on some registries; linux/arm64 is what users write.
+    const v = architecture === 'arm64' && variant === 'v8' ? '' : variant;
+    return v === '' ? `${os}/${architecture}` : `${os}/${architecture}/${v}`;
+}
+class Docker {
+    exec;
+    retry;
+    loggedIn = false;
+    constructor(exec, retry = { policy: NO_RETRY, log: () => undefined }) {
+        this.exec = exec;
+        this.retry = retry;
+    }
+    run(args, input) {
+        return this.exec.run('docker', args, input === undefined ? undefined : { input });
+    }
+    /** Run; retry transient failures of registry operations; throw a ToolError naming `what`. */
+    async check(what, args, op, input) {
+        const once = () => this.run(args, input);
+        const r = op === undefined
+            ? await once()
+            : await withRetry(op, what, once, { ...this.retry, loggedIn: () => this.loggedIn });
+        if (r.code !== 0)
+            throw new exec/* ToolError */.v4(what, r);
+        return r;
+    }
+    /** The engine's version and image store. */
+    async engine() {
+        const r = await this.check('Reaching the Docker engine', ['info', '--format', '{{json .}}']);
+        try {
+            return parseEngineInfo(r.stdout);
+        }
+        catch (error) {
+            throw new exec/* ToolError */.v4(`Reading docker info (${error.message})`, r);
+        }
+    }
+    /** The driver of a builder ('' for the current one), as `docker buildx inspect` names it. */
+    async builderDriver(builder) {
+        const args = ['buildx', 'inspect', ...(builder === '' ? [] : [builder])];
+        const r = await this.check(`Inspecting builder ${builder || '(current)'}`, args);
+        return /^Driver:\s+(\S+)/m.exec(r.stdout)?.[1] ?? 'unknown';
+    }
+    /** The buildx version, or null when the plugin is missing. */
+    async buildxVersion() {
+        const r = await this.run(['buildx', 'version']);
+        if (r.code !== 0)
+            return null;
+        const m = /\bv?(\d+\.\d+\.\d+)/.exec(r.stdout);
+        return m ? m[1] : null;
+    }
+    /** A build whose base pull hit a transient registry failure is tried again (it is cached). */
+    async build(request) {
+        return withRetry('build', `Building ${request.tag}`, () => this.run(buildCommand(request)), {
+            ...this.retry,
+            loggedIn: () => this.loggedIn
+        });
+    }
+    async inspectImage(ref) {
+        const r = await this.check(`Inspecting image ${ref}`, [
+            'image',
+            'inspect',
+            '--format',
+            '{{json .}}',
+            ref
+        ]);
+        const doc = JSON.parse(r.stdout);
+        const configDigest = doc.Descriptor?.annotations?.['config.digest'];
+        return {
+            id: doc.Id,
+            ...(configDigest === undefined ? {} : { configDigest }),
+            os: doc.Os,
+            architecture: doc.Architecture,
+            variant: doc.Variant ?? '',
+            size: doc.Size
+        };
+    }
+    /** The platforms a registry reference holds, with digests; attestation entries are left out. */
+    async remotePlatforms(ref) {
+        const entries = indexEntries(await this.inspectRaw(ref));
+        if (entries !== null)
+            return entries;
+        const [config, digest] = await Promise.all([this.remoteConfig(ref), this.remoteDigest(ref)]);
+        return [{ platform: config.platform, digest }];
+    }
+    /** The platform and labels of a single image in its registry. */
+    async remoteConfig(ref) {
+        const r = await this.check(`Reading the config of ${ref}`, ['buildx', 'imagetools', 'inspect', '--format', '{{json .Image}}', ref], 'inspect');
+        const image = JSON.parse(r.stdout);
+        return {
+            platform: formatPlatform(image.os ?? '', image.architecture ?? '', image.variant ?? ''),
+            labels: image.config?.Labels ?? {}
+        };
+    }
+    async login(registry, username, password) {
+        await this.check(`Logging in to ${registry}`, ['login', registry, '--username', username, '--password-stdin'], 'login', password);
+        this.loggedIn = true;
+    }
+    async logout(registry) {
+        await this.check(`Logging out of ${registry}`, ['logout', registry]);
+    }
+    async tag(source, target) {
+        await this.check(`Tagging ${target}`, ['tag', source, target]);
+    }
+    /** Push a tag; returns the digest of the manifest the registry stored. */
+    async push(ref) {
+        const r = await this.check(`Pushing ${ref}`, ['push', ref], 'push');
+        const m = /digest: (sha256:[a-f0-9]{64})/.exec(r.stdout);
+        if (!m)
+            throw new exec/* ToolError */.v4(`Reading the digest pushed for ${ref}`, r);
+        return m[1];
+    }
+    /** Publish one index under every tag from per-platform sources (name@digest), annotated. */
+    async createIndex(tags, sources, annotations = []) {
+        const args = ['buildx', 'imagetools', 'create'];
+        for (const t of tags)
+            args.push('--tag', t);
+        for (const [k, v] of annotations)
+            args.push('--annotation', `index:${k}=${v}`);
+        await this.check(`Publishing ${tags.join(', ')}`, [...args, ...sources], 'index');
+    }
+    async inspectRaw(ref) {
+        return (await this.check(`Inspecting ${ref}`, ['buildx', 'imagetools', 'inspect', '--raw', ref], 'inspect')).stdout;
+    }
+    /** The digest a tag points at in its registry. */
+    async remoteDigest(ref) {
+        const r = await this.check(`Inspecting ${ref}`, ['buildx', 'imagetools', 'inspect', ref], 'inspect');
+        const digest = parseInspectDigest(r.stdout);
+        if (digest === null)
+            throw new exec/* ToolError */.v4(`Reading the digest of ${ref}`, r);
+        return digest;
+    }
+    async kill(name) {
+        await this.run(['kill', name]);
+    }
+    async removeContainer(name) {
+        await this.run(['rm', '--force', name]);
+    }
+}
+/** The digest line of `docker buildx imagetools inspect REF`'s default output. */
+function parseInspectDigest(text) {
+    const m = /^Digest:\s+(sha256:[a-f0-9]{64})\s*$/m.exec(text);
+    return m ? m[1] : null;
 }
 
 
@@ -35722,6 +36002,7 @@ function errorMessage(error) {
 __nccwpck_require__.d(__webpack_exports__, {
   v4: () => (/* binding */ ToolError),
   z6: () => (/* binding */ check),
+  gJ: () => (/* binding */ errorMessage),
   fM: () => (/* binding */ lastLine),
   Pm: () => (/* binding */ processExecutor),
   RT: () => (/* binding */ tail)
@@ -35823,6 +36104,19 @@ async function check(exec, what, command, args, options) {
     if (result.code !== 0)
         throw new ToolError(what, result);
     return result;
+}
+/** What was thrown, as one line a user can act on (errors can be anything in JavaScript). */
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return `Unexpected error: ${JSON.stringify(error)}`;
+    }
+    catch {
+        return `Unexpected error: ${String(error)}`;
+    }
 }
 
 
@@ -36657,8 +36951,8 @@ function _unique(values) {
     return Array.from(new Set(values));
 }
 //# sourceMappingURL=tool-cache.js.map
-// EXTERNAL MODULE: ./src/pipeline/cache.ts
-var cache = __nccwpck_require__(4176);
+// EXTERNAL MODULE: ./src/pipeline/cache.ts + 1 modules
+var cache = __nccwpck_require__(7804);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: ./src/tooling/exec.ts + 1 modules
@@ -37111,7 +37405,7 @@ exports.composeCollection = composeCollection;
 
 /***/ }),
 
-/***/ 6064:
+/***/ 3683:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -37387,7 +37681,7 @@ var directives = __nccwpck_require__(1342);
 var Document = __nccwpck_require__(3021);
 var errors = __nccwpck_require__(1464);
 var identity = __nccwpck_require__(1127);
-var composeDoc = __nccwpck_require__(6064);
+var composeDoc = __nccwpck_require__(3683);
 var resolveEnd = __nccwpck_require__(7788);
 
 function getErrorPos(src) {
@@ -39667,7 +39961,7 @@ __webpack_unused_export__ = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
-__webpack_unused_export__ = visit.visit;
+exports.YR = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 
 
@@ -40394,7 +40688,7 @@ exports.YAMLSeq = YAMLSeq;
 
 var log = __nccwpck_require__(7249);
 var merge = __nccwpck_require__(452);
-var stringify = __nccwpck_require__(2148);
+var stringify = __nccwpck_require__(9767);
 var identity = __nccwpck_require__(1127);
 var toJS = __nccwpck_require__(6424);
 
@@ -44374,7 +44668,7 @@ exports.foldFlowLines = foldFlowLines;
 
 /***/ }),
 
-/***/ 2148:
+/***/ 9767:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -44519,7 +44813,7 @@ exports.stringify = stringify;
 
 
 var identity = __nccwpck_require__(1127);
-var stringify = __nccwpck_require__(2148);
+var stringify = __nccwpck_require__(9767);
 var stringifyComment = __nccwpck_require__(9799);
 
 function stringifyCollection(collection, ctx, options) {
@@ -44712,7 +45006,7 @@ exports.stringifyComment = stringifyComment;
 
 
 var identity = __nccwpck_require__(1127);
-var stringify = __nccwpck_require__(2148);
+var stringify = __nccwpck_require__(9767);
 var stringifyComment = __nccwpck_require__(9799);
 
 function stringifyDocument(doc, options) {
@@ -44841,7 +45135,7 @@ exports.stringifyNumber = stringifyNumber;
 
 var identity = __nccwpck_require__(1127);
 var Scalar = __nccwpck_require__(3301);
-var stringify = __nccwpck_require__(2148);
+var stringify = __nccwpck_require__(9767);
 var stringifyComment = __nccwpck_require__(9799);
 
 function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {

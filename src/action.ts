@@ -1,23 +1,24 @@
 /** The action's steps: run() for the main step, post() for the post step. Nothing runs on import. */
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, realpath } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { readConfig, type Config } from './inputs/config.js'
 import { InputError } from './inputs/errors.js'
-import { Inputs, Outputs, States, type InputName } from './inputs/names.js'
-import { runPipeline, type CleanupState } from './pipeline/pipeline.js'
-import { failedCells, type RunResults } from './report/results.js'
+import { Inputs, Outputs, type InputName } from './inputs/names.js'
+import type { CleanupState } from './pipeline/cleanup.js'
+import { runPipeline } from './pipeline/pipeline.js'
+import { saveCleanup } from './state.js'
+import { failedCells, type RunResults } from './results/results.js'
 import { resultsSummary } from './report/summary.js'
-import { Docker } from './tooling/docker.js'
-import { parseReference } from './publish/reference.js'
 import { realTools, type Tools } from './tools.js'
 import { repoInfo } from './plan/labels.js'
 import { planBuild, planMatrix, type Plan } from './plan/planner.js'
 import { renderPlan } from './plan/render.js'
 import { nativePlatform } from './ros/platforms.js'
 import { planSummary } from './report/plan-summary.js'
-import { errorMessage, type Runtime } from './runtime.js'
+import type { Runtime } from './pipeline/runtime.js'
+import { errorMessage } from './tooling/exec.js'
 import { parseSpec } from './smoke/spec.js'
 import type { SmokeTest } from './smoke/types.js'
 
@@ -77,7 +78,7 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
       tempDir,
       images: plan.cells.flatMap(c => [c.localTag, c.pushTag, c.stageTag])
     }
-    rt.saveState(States.Cleanup, JSON.stringify(cleanup))
+    saveCleanup(rt, cleanup)
     const results = await runPipeline(config, plan, {
       rt,
       exec: tools.exec,
@@ -90,7 +91,8 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
       runTag,
       cleanupExec: tools.cleanupExec,
       ...(tools.signal === undefined ? {} : { signal: tools.signal }),
-      cleanup
+      cleanup,
+      saveCleanup: () => saveCleanup(rt, cleanup)
     })
     writeResultOutputs(rt, results)
     if (config.summary) await summarize(rt, resultsSummary(plan, results))
@@ -132,78 +134,6 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
     )
   } catch (error) {
     rt.setFailed(errorMessage(error))
-  }
-}
-
-/** The post step: undo what the main step set up. Problems here are warnings, never failures. */
-export async function post(rt: Runtime, tools: Tools = realTools()): Promise<void> {
-  try {
-    await cleanUp(rt, tools, readCleanup(rt))
-  } catch (error) {
-    rt.warning(`Post step: ${errorMessage(error)}`)
-  }
-}
-
-/** The state the main step saved, keeping only values it could have written. */
-function readCleanup(rt: Runtime): CleanupState {
-  const saved = rt.getState(States.Cleanup)
-  if (saved === '') return {}
-  const raw = JSON.parse(saved) as Record<string, unknown> | null
-  const text = (v: unknown, ok: (s: string) => boolean): string | undefined =>
-    typeof v === 'string' && ok(v) ? v : undefined
-  const temp = path.resolve(rt.env.RUNNER_TEMP || os.tmpdir())
-  const images = Array.isArray(raw?.images) ? raw.images.filter(i => typeof i === 'string') : []
-  const state: CleanupState = {}
-  const runTag = text(raw?.runTag, s => /^[\w-]+$/.test(s))
-  const tempDir = text(
-    raw?.tempDir,
-    s => path.dirname(path.resolve(s)) === temp && path.basename(s).startsWith('ros-multiarch-')
-  )
-  const builder = text(raw?.builder, s => /^rma-[\w-]+$/.test(s))
-  const logout = text(raw?.logout, s => typeof parseReference(`${s}/x`) !== 'string')
-  if (runTag) state.runTag = runTag
-  if (tempDir) state.tempDir = tempDir
-  if (builder) state.builder = builder
-  if (logout) state.logout = logout
-  if (images.length > 0) state.images = images as string[]
-  return state
-}
-
-async function cleanUp(rt: Runtime, tools: Tools, cleanup: CleanupState): Promise<void> {
-  const docker = new Docker(tools.exec)
-  if (cleanup.runTag !== undefined) {
-    const r = await docker.run([
-      'ps',
-      '--all',
-      '--quiet',
-      '--filter',
-      `name=^rma-${cleanup.runTag}-`
-    ])
-    const left = r.stdout.split('\n').filter(id => id.trim() !== '')
-    if (left.length > 0) {
-      await docker.run(['rm', '--force', ...left])
-      rt.info(`Removed ${left.length} container(s) left by the main step`)
-    }
-  }
-  if (cleanup.images !== undefined) {
-    // untag what this run loaded; layers other images use stay
-    await docker.run(['image', 'rm', ...cleanup.images])
-  }
-  if (cleanup.tempDir !== undefined) {
-    await rm(cleanup.tempDir, { recursive: true, force: true })
-  }
-  if (cleanup.builder !== undefined) {
-    const r = await docker.run(['buildx', 'rm', cleanup.builder])
-    if (r.code === 0) rt.info(`Removed builder ${cleanup.builder}`)
-    else rt.warning(`Could not remove builder ${cleanup.builder}: ${r.stderr.trim()}`)
-  }
-  if (cleanup.logout !== undefined) {
-    try {
-      await docker.logout(cleanup.logout)
-      rt.info(`Logged out of ${cleanup.logout}`)
-    } catch (error) {
-      rt.warning(errorMessage(error))
-    }
   }
 }
 

@@ -1,17 +1,18 @@
 /**
- * Entry of both steps: one bundle serves the main and the post step. The main step leaves the
- * isPost state behind, which the runner hands back to the post step.
+ * Entry of both steps: one bundle serves the main and the post step. The main step marks itself
+ * in the state, which the runner hands back to the post step.
  */
-import { post, run } from './action.js'
+import { run } from './action.js'
+import { post } from './post.js'
 import { coreRuntime } from './runtime.js'
+import { isPostStep, markMainStep } from './state.js'
 import { realTools } from './tools.js'
-import { States } from './inputs/names.js'
 
 const rt = coreRuntime()
-if (rt.getState(States.IsPost) === 'true') {
+if (isPostStep(rt)) {
   await post(rt, realTools())
 } else {
-  rt.saveState(States.IsPost, 'true')
+  markMainStep(rt)
   // A cancelled workflow sends SIGINT, then SIGTERM: stop children and containers, then fail.
   const cancel = new AbortController()
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,5 +1,5 @@
 /** A Runtime that records what the action did, for unit tests of run() and post(). */
-import type { Runtime } from '../../src/runtime.js'
+import type { Runtime } from '../../src/pipeline/runtime.js'
 
 export interface Recorded {
   failed: string[]
@@ -7,20 +7,33 @@ export interface Recorded {
   infos: string[]
   outputs: Record<string, string>
   secrets: string[]
+  /** In order: every input read (input:<name>) and secret masked (secret) */
+  events: string[]
 }
 
 export function fakeRuntime(
   inputs: Record<string, string>,
   state: Record<string, string> = {}
 ): Runtime & { recorded: Recorded } {
-  const recorded: Recorded = { failed: [], warnings: [], infos: [], outputs: {}, secrets: [] }
+  const recorded: Recorded = {
+    failed: [],
+    warnings: [],
+    infos: [],
+    outputs: {},
+    secrets: [],
+    events: []
+  }
   return {
     recorded,
-    getInput: name => inputs[name] ?? '',
+    getInput: name => {
+      recorded.events.push(`input:${name}`)
+      return inputs[name] ?? ''
+    },
     setOutput: (name, value) => {
       recorded.outputs[name] = value
     },
     setSecret: value => {
+      recorded.events.push('secret')
       recorded.secrets.push(value)
     },
     debug: () => undefined,

@@ -288,11 +288,6 @@ const BAD: [string, Record<string, string>, string][] = [
     'Input "base-image": unknown placeholder {distr} in "ros:{distr}-ros-base"; use {distro}'
   ],
   [
-    'base-image not a reference',
-    { 'base-image': 'ros:{distro}:base' },
-    'Input "base-image": "ros:humble:base" is not an image reference: "ros:humble" is not a repository name (lowercase letters, digits and . _ - separators, / between parts)'
-  ],
-  [
     'base-image with a newline in a control char',
     { 'base-image': 'ros:{distro}\u0007' },
     'Input "base-image": "ros:{distro}\\u0007" contains a control character; use plain text'

@@ -43,6 +43,20 @@ describe('cacheArgs', () => {
     expect(cacheName('a'.repeat(200), 'humble-arm64', '').length).toBeLessThanOrEqual(117)
   })
 
+  it('keeps cells and suffixes apart when the image path is too long for a tag', () => {
+    const long = `ghcr.io/acme/${'robot-'.repeat(20)}x`.replace('ghcr.io/', '')
+    const names = [
+      cacheName(long, 'humble-amd64', ''),
+      cacheName(long, 'humble-arm64', ''),
+      cacheName(long, 'humble-arm64', '-cuda'),
+      cacheName(`${long}y`, 'humble-arm64', '')
+    ]
+    expect(new Set(names).size).toBe(4)
+    for (const name of names) expect(name.length).toBeLessThanOrEqual(117)
+    expect(names[1]).toMatch(/-humble-arm64$/)
+    expect(names[2]).toMatch(/-humble-arm64-cuda$/)
+  })
+
   it('keys a local cache by cell and its build fingerprint, restoring any of the cell', () => {
     const fp = { baseDigest: 'b@sha256:1', inputsHash: 'sha256:1' }
     const a = localCacheKey('n', fp)

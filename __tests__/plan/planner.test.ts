@@ -190,9 +190,40 @@ describe('renderPlan', () => {
 })
 
 describe('planBuild: tags', () => {
-  it('refuses a plan where no template gives a distro a tag', () => {
-    expect(() => plan({ distros: 'humble', tags: '{distro}-{version}' })).toThrow(
+  it('refuses a plan that pushes where no template gives a distro a tag', () => {
+    expect(() => plan({ distros: 'humble', tags: '{distro}-{version}', push: 'true' })).toThrow(
       'Input "tags": no template gives humble a tag in a branch run (a template is skipped when one of its placeholders is empty); add one that does, e.g. {distro}-{sha}'
+    )
+  })
+
+  const pullRequest: Partial<PlanContext> = {
+    git: { eventName: 'pull_request', ref: 'refs/pull/7/merge', sha: '', date: '20261123' }
+  }
+  const schedule: Partial<PlanContext> = {
+    git: { eventName: 'schedule', ref: 'refs/heads/main', sha: '', date: '20261123' }
+  }
+
+  it('builds and tests a pull request whose custom tags have no value in it (it never pushes)', () => {
+    const p = plan({ distros: 'humble', tags: '{distro}-{version}', push: 'true' }, pullRequest)
+    expect(p.push).toBe(false)
+    expect(p.cells.map(c => c.id)).toEqual(['humble-amd64', 'humble-arm64'])
+    expect(p.manifests[0].tags).toEqual([])
+  })
+
+  it('builds and tests a scheduled run without push whose custom tags have no value', () => {
+    const p = plan({ distros: 'humble', tags: '{distro}-{version}' }, schedule)
+    expect(p.manifests[0].tags).toEqual([])
+  })
+
+  it('refuses a scheduled run that pushes when no template gives a distro a tag', () => {
+    expect(() =>
+      plan({ distros: 'humble', tags: '{distro}-{version}', push: 'true' }, schedule)
+    ).toThrow('Input "tags": no template gives humble a tag in a schedule run')
+  })
+
+  it('refuses a base image that is not a reference once the distro is filled in', () => {
+    expect(() => plan({ distros: 'humble', 'base-image': 'ros:{distro}:base' })).toThrow(
+      'Input "base-image": "ros:humble:base" is not an image reference: "ros:humble" is not a repository name (lowercase letters, digits and . _ - separators, / between parts)'
     )
   })
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import type { CellResult, RunResults } from '../../src/report/results.js'
-import { resultsSummary } from '../../src/report/summary.js'
+import type { CellResult, RunResults } from '../../src/results/results.js'
+import { resultsSummary, SUMMARY_LIMIT } from '../../src/report/summary.js'
 import { planOf } from '../helpers/inputs.js'
 
 const { plan } = planOf({ image: 'acme/robot', distros: 'humble, jazzy' })
@@ -87,5 +87,57 @@ describe('resultsSummary', () => {
       'staged for the merge job:<br><code>acme/robot:rma-stage-1-humble-amd64</code>'
     )
     expect(html).toContain('build 1.5 s, tests 2 s (emulated)')
+  })
+})
+
+describe('resultsSummary: size guard', () => {
+  // 10 failed cells x 60 failed tests x 4000 characters of multi-byte output: megabytes
+  const big = planOf({ image: 'acme/robot', distros: 'humble, iron, jazzy, kilted, rolling' }).plan
+  const output = '✓ <ok> & "done"\n'.repeat(300)
+  const failed = (id: string): CellResult =>
+    cell(id, {
+      status: 'failed',
+      failure: 'smoke test "t0" failed: exit code 1',
+      tests: Array.from({ length: 60 }, (_, i) => ({
+        name: `t${i}`,
+        source: 'smoke-tests',
+        status: 'failed' as const,
+        seconds: 1,
+        reason: 'exit code 1',
+        output
+      }))
+    })
+  const html = resultsSummary(big, {
+    seconds: 9,
+    cells: big.cells.map(c => failed(c.id)),
+    distros: big.manifests.map(m => ({
+      distro: m.distro,
+      status: 'failed' as const,
+      tags: [],
+      reason: 'not published'
+    }))
+  })
+
+  it('stays within the limit in bytes, not UTF-16 units', () => {
+    expect(Buffer.byteLength(html, 'utf8')).toBeLessThanOrEqual(SUMMARY_LIMIT)
+  })
+
+  it('never cuts inside a tag, an entity or a block', () => {
+    const count = (re: RegExp) => (html.match(re) ?? []).length
+    expect(count(/<details>/g)).toBe(count(/<\/details>/g))
+    expect(count(/<pre>/g)).toBe(count(/<\/pre>/g))
+    expect(html.match(/&[#\w]*(?=[^#\w;]|$)/g)).toBeNull()
+    expect(html).toMatch(/<\/table>/)
+  })
+
+  it('shows at most 10 failed tests of a cell, and the first cells whole', () => {
+    expect(html).toContain('<p>50 more failed tests: see the log.</p>')
+    expect(html).toContain('❌ humble-amd64:')
+  })
+
+  it('says what it left out', () => {
+    expect(html).toMatch(
+      /<p>\d+ more failures? not shown here \(the job summary has a size limit\); the log has every one\.<\/p>/
+    )
   })
 })

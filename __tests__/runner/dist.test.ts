@@ -4,14 +4,28 @@
  * dist/ must be built first (the test command does).
  */
 import { describe, expect, it } from '@jest/globals'
-import { existsSync } from 'node:fs'
+import { cpSync, mkdtempSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { runAction } from '../../scripts/runner.mjs'
 
 const SHA = '0123456789abcdef0123456789abcdef01234567'
 
 describe('dist/index.js under a simulated runner', () => {
-  it('is built', () => {
-    expect(existsSync('dist/index.js')).toBe(true)
+  it('runs from a checkout of the action alone: dist/ and action.yml, no node_modules', async () => {
+    // what the runner downloads for `uses: owner/action@v1`: the repository, never node_modules
+    const actionDir = mkdtempSync(path.join(os.tmpdir(), 'rma-action-'))
+    cpSync('dist', path.join(actionDir, 'dist'), { recursive: true })
+    cpSync('action.yml', path.join(actionDir, 'action.yml'))
+    const r = await runAction({
+      actionDir,
+      cwd: actionDir,
+      inputs: { distros: 'humble', image: 'acme/robot', 'dry-run': 'true' },
+      env: { PATH: '' }
+    })
+    expect(r.main.stderr).toBe('')
+    expect(r.main.code).toBe(0)
+    expect(r.outputs.plan).toContain('"humble-arm64"')
   })
 
   it('dry run: prints 4 cells, writes plan, matrix and tags, runs no docker', async () => {

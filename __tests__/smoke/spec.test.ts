@@ -169,9 +169,14 @@ tests:
       'Input "smoke-test-file": smoke.yaml:3: Map keys must be unique'
     ],
     [
-      'an alias where a string goes',
+      'a YAML alias where a string goes',
+      'tests:\n  - name: &n hello\n    command: *n\n',
+      'Input "smoke-test-file": smoke.yaml:3: YAML aliases are not supported (*n); write the value out'
+    ],
+    [
+      'a YAML alias before any other mistake in the file',
       'x: &c echo\ntests:\n  - command: *c\n',
-      'Input "smoke-test-file": smoke.yaml:1: unknown key "x"; the file has one key: tests'
+      'Input "smoke-test-file": smoke.yaml:3: YAML aliases are not supported (*c); write the value out'
     ]
   ])('rejects %s', (_name, text, message) => {
     expect(() => parse(text)).toThrow(message)

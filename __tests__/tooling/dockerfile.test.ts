@@ -328,7 +328,16 @@ describe('resolveBaseImages', () => {
       ['${A:-${C:-z}}', 'vset', 'vz', 'vz'],
       ['${A:-"q"}', 'vset', 'vq', 'vq'],
       ['"$A"', 'vset', 'v', 'v'],
-      ["'$A'", 'error', 'error', 'error']
+      ["'$A'", 'error', 'error', 'error'],
+      ['${A#s}', 'vet', 'v', 'v'],
+      ['${A##*e}', 'vt', 'v', 'v'],
+      ['${A%t}', 'vse', 'v', 'v'],
+      ['${A%%e*}', 'vs', 'v', 'v'],
+      ['${A%[st]}', 'vse', 'v', 'v'],
+      ['${A#?}', 'vet', 'v', 'v'],
+      ['${A/e/E}', 'vsEt', 'v', 'v'],
+      ['${A//[et]/_}', 'vs__', 'v', 'v'],
+      ['${A/s}', 'vet', 'v', 'v']
     ])('%s with A set, empty, unset: %s, %s, %s', (expression, set, empty, unset) => {
       const dockerfile = ['ARG A', 'ARG B=b', `FROM acme/base:v${expression}`]
       const tag = (buildArgs: [string, string][]): string => {
@@ -369,15 +378,15 @@ describe('resolveBaseImages', () => {
       'line 1: unterminated ${ in "ros:${DISTRO:-${X}"'
     ],
     [
-      'an unterminated ${ in a global ARG default',
-      ['ARG A=${B', 'FROM ros'],
+      'an unterminated ${ in a global ARG default that FROM uses',
+      ['ARG A=${B', 'FROM ros:$A'],
       'line 1: unterminated ${ in "${B"'
     ],
     ['an empty ${}', ['FROM ros:${}'], 'line 1: bad substitution in "ros:${}"'],
     [
       'an unsupported operator',
-      ['FROM ros:${A#x}'],
-      'line 1: unsupported substitution operator "#" in "ros:${A#x}"'
+      ['FROM ros:${A^x}'],
+      'line 1: unsupported substitution operator "^" in "ros:${A^x}"'
     ],
     [
       'an unsupported operator after a colon',
@@ -460,6 +469,36 @@ describe('resolveBaseImages', () => {
     ).toBe(
       'line 2: FROM ${BASE_IMAGE} is empty after substitution; pass the build arg or give the ARG a default'
     )
+  })
+
+  it('derives an ARG from another with a pattern, as BuildKit does', () => {
+    expect(
+      bases(['ARG VERSION=22.04.3', 'ARG MAJOR=${VERSION%%.*}', 'FROM ubuntu:${MAJOR}'])
+    ).toEqual([['ubuntu:22', 'linux/arm64', 3]])
+    expect(
+      bases(['ARG IMAGE=docker.io/library/ros:humble', 'FROM ${IMAGE#docker.io/library/}'])
+    ).toEqual([['ros:humble', 'linux/arm64', 2]])
+  })
+
+  it('does not expand global ARGs that no FROM uses', () => {
+    expect(bases(['ARG UNUSED=${NOT_SET:?needed elsewhere}', 'FROM ros:humble'])).toEqual([
+      ['ros:humble', 'linux/arm64', 2]
+    ])
+    expect(errorOf(['ARG TAG=${NOT_SET:?pass_it}', 'FROM ros:${TAG}']).message).toBe(
+      'line 1: NOT_SET: pass_it'
+    )
+  })
+
+  it('normalizes the platform of FROM --platform as BuildKit does', () => {
+    expect(
+      bases([
+        'FROM --platform=linux/arm64/v8 ros:humble',
+        'FROM --platform=linux/aarch64 ros:jazzy'
+      ])
+    ).toEqual([
+      ['ros:humble', 'linux/arm64', 1],
+      ['ros:jazzy', 'linux/arm64', 2]
+    ])
   })
 
   it('ignores the build arg default when the build arg is given', () => {

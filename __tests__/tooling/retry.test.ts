@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
+import { readFileSync } from 'node:fs'
 import {
+  AMBIGUOUS_LOGIN_ATTEMPTS,
   backoff,
   classify,
   DIGEST_NOT_FOUND_ATTEMPTS,
@@ -8,6 +10,15 @@ import {
 } from '../../src/tooling/retry.js'
 
 const fail = (stderr: string, code = 1) => ({ code, stdout: '', stderr })
+
+describe('the README on retries', () => {
+  it('gives the same bounds as the code', () => {
+    const readme = readFileSync('README.md', 'utf8').replace(/\s+/g, ' ')
+    expect(readme).toContain(`is tried at most ${AMBIGUOUS_LOGIN_ATTEMPTS} times in all`)
+    expect(readme).toContain(`tried at most ${DIGEST_NOT_FOUND_ATTEMPTS} times in all`)
+    expect(readme).toContain('500, 502, 503, 504, 429')
+  })
+})
 
 describe('classify', () => {
   it.each([
@@ -18,6 +29,18 @@ describe('classify', () => {
       'server error (5xx)'
     ],
     ['push', 'error parsing HTTP 429 response body: invalid character', true, 'rate limited (429)'],
+    [
+      'push',
+      'received unexpected HTTP status: 501 Not Implemented',
+      false,
+      'received unexpected HTTP status: 501 Not Implemented'
+    ],
+    [
+      'index',
+      'unexpected status from HEAD request to http://r/v2/x/manifests/y: 502 Bad Gateway',
+      true,
+      'server error (5xx)'
+    ],
     ['index', 'toomanyrequests: You have reached your pull rate limit', true, 'rate limited (429)'],
     ['inspect', 'Head "http://127.0.0.1:5001/v2/x/manifests/y": EOF', true, 'connection dropped'],
     [

@@ -17,11 +17,10 @@ import {
   parseLines,
   parseList
 } from './parse.js'
-import { checkTemplates } from '../plan/tags.js'
-import { CACHE_KINDS, type CacheKind } from '../plan/cache.js'
+import { checkTemplates } from './templates.js'
 import { findDistro, knownDistroNames, lifecycle, type Distro } from '../ros/catalog.js'
 import { findPlatform } from '../ros/platforms.js'
-import { parseReference, type ImageRef } from '../publish/reference.js'
+import { parseReference, type ImageRef } from '../oci/reference.js'
 
 export const DEFAULT_BASE_IMAGE = 'ros:{distro}-ros-base'
 export const DEFAULT_PLATFORMS = 'linux/amd64,linux/arm64'
@@ -33,12 +32,15 @@ export const NETWORKS = ['default', 'host', 'none'] as const
 export const DRIVERS = ['docker', 'docker-container'] as const
 /** all: one job does everything; build: this job's slice, staged; merge: publish the staged slices */
 export const MODES = ['all', 'build', 'merge'] as const
+/** Build cache of each cell (see plan/cache.ts) */
+export const CACHE_KINDS = ['none', 'gha', 'registry', 'local'] as const
 /** Build args the action sets itself for every cell. */
 export const RESERVED_BUILD_ARGS = ['BASE_IMAGE', 'ROS_DISTRO'] as const
 
 export type Network = (typeof NETWORKS)[number]
 export type Driver = (typeof DRIVERS)[number]
 export type Mode = (typeof MODES)[number]
+export type CacheKind = (typeof CACHE_KINDS)[number]
 
 export interface DistroRequest {
   readonly name: string
@@ -432,24 +434,13 @@ function checkPlaceholders(input: InputName, value: string): void {
   }
 }
 
-/** Put a distro into a {distro} template. */
-export function fillDistro(template: string, distro: string): string {
-  return template.replaceAll('{distro}', distro)
-}
-
+/** The base-image template's syntax; each distro's filled reference is checked by the planner. */
 function readBaseImage(
   template: string,
   distros: readonly DistroRequest[],
   warnings: string[]
 ): void {
   checkPlaceholders(Inputs.BaseImage, template)
-  for (const distro of distros) {
-    const filled = fillDistro(template, distro.name)
-    const ref = parseReference(filled)
-    if (typeof ref === 'string') {
-      throw new InputError(Inputs.BaseImage, `${quote(filled)} is not an image reference: ${ref}`)
-    }
-  }
   if (distros.length > 1 && !template.includes('{distro}')) {
     warnings.push(
       `base-image "${template}" has no {distro}: every distro builds from the same base image.`

@@ -6,10 +6,9 @@
 import type { Cell } from '../plan/planner.js'
 import { INPUTS_HASH_LABEL } from '../plan/fingerprint.js'
 import { LABEL_NAMESPACE } from '../plan/labels.js'
-import { notRun, type CellResult } from '../report/results.js'
-import { errorMessage } from '../runtime.js'
+import { notRun, type CellResult } from '../results/results.js'
 import { indexEntries, type Docker } from '../tooling/docker.js'
-import { lastLine } from '../tooling/exec.js'
+import { errorMessage, lastLine } from '../tooling/exec.js'
 
 /** The per-platform digest a staging tag holds (a reused image is staged as a one-entry index). */
 async function stagedDigest(cell: Cell, docker: Docker): Promise<string> {

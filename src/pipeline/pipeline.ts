@@ -9,7 +9,8 @@ import path from 'node:path'
 import { prepareCache, saveLocalCaches, type CacheService } from './cache.js'
 import type { Config } from '../inputs/config.js'
 import { InputError } from '../inputs/errors.js'
-import { Inputs, States } from '../inputs/names.js'
+import { Inputs } from '../inputs/names.js'
+import type { CleanupState } from './cleanup.js'
 import type { Cell, Plan } from '../plan/planner.js'
 import {
   publishDistro,
@@ -18,15 +19,16 @@ import {
   type Published
 } from '../publish/publish.js'
 import { collectSlice } from './merge.js'
-import { loginRegistry } from '../publish/reference.js'
+import { loginRegistry } from '../oci/reference.js'
 import {
   cellOk,
   notRun,
   type CellResult,
   type DistroResult,
   type RunResults
-} from '../report/results.js'
-import { errorMessage, type Runtime } from '../runtime.js'
+} from '../results/results.js'
+import type { Runtime } from './runtime.js'
+import { errorMessage } from '../tooling/exec.js'
 import { decideBuildx, installBuildx, type ToolCache } from '../tooling/buildx.js'
 import { Docker, type EngineInfo } from '../tooling/docker.js'
 import type { Exec } from '../tooling/exec.js'
@@ -54,19 +56,10 @@ export interface PipelineDeps {
   readonly cleanupExec: Exec
   /** Aborted when the run is cancelled */
   readonly signal?: AbortSignal
-  /** What the post step must undo; saved as state whenever it grows */
+  /** What the post step must undo */
   readonly cleanup: CleanupState
-}
-
-/** What the post step must undo; never holds a secret. */
-export interface CleanupState {
-  logout?: string
-  builder?: string
-  /** Containers of this run are named rma-<runTag>-... */
-  runTag?: string
-  tempDir?: string
-  /** Local tags this run made (loaded images, arch tags) */
-  images?: string[]
+  /** Saves cleanup as post-step state; called whenever it grows */
+  readonly saveCleanup: () => void
 }
 
 export async function runPipeline(
@@ -86,7 +79,6 @@ export async function runPipeline(
   })
   const started = Date.now()
   const cleanup = d.cleanup
-  const remember = (): void => rt.saveState(States.Cleanup, JSON.stringify(cleanup))
   let builder = config.builder
 
   const needsQemu = plan.mode !== 'merge' && plan.cells.some(c => c.emulated)
@@ -126,7 +118,7 @@ export async function runPipeline(
         builder = `rma-${d.runTag}`
         // remembered before it exists: a half-created builder is removed too
         cleanup.builder = builder
-        remember()
+        d.saveCleanup()
         const args = ['buildx', 'create', '--name', builder, '--driver', 'docker-container']
         if (config.network === 'host') args.push('--driver-opt', 'network=host')
         const r = await docker.run([...args, '--bootstrap'])
@@ -153,7 +145,7 @@ export async function runPipeline(
     const registry = loginRegistry(config.image)
     await docker.login(registry, config.username, config.password)
     cleanup.logout = registry
-    remember()
+    d.saveCleanup()
     rt.info(`Logged in to ${registry} as ${config.username}`)
   }
 

@@ -7,7 +7,7 @@ import type { Cell } from '../plan/planner.js'
 import { resolveBaseImages } from '../tooling/dockerfile.js'
 import { formatPlatform, type Docker, type PlatformEntry } from '../tooling/docker.js'
 import type { BaseDigest } from '../plan/fingerprint.js'
-import { errorMessage } from '../runtime.js'
+import { errorMessage } from '../tooling/exec.js'
 
 export interface BaseNeed {
   readonly image: string

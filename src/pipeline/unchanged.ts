@@ -6,9 +6,8 @@
  */
 import { mismatch, type Fingerprint } from '../plan/fingerprint.js'
 import type { Cell, Manifest } from '../plan/planner.js'
-import { errorMessage } from '../runtime.js'
 import { indexEntries, type Docker, type PlatformEntry } from '../tooling/docker.js'
-import { lastLine } from '../tooling/exec.js'
+import { errorMessage, lastLine } from '../tooling/exec.js'
 
 export interface Reuse {
   /** The tag the published image was found under */

@@ -4,9 +4,7 @@
  * overwrite each other's cache. Pure.
  */
 import { createHash } from 'node:crypto'
-
-export const CACHE_KINDS = ['none', 'gha', 'registry', 'local'] as const
-export type CacheKind = (typeof CACHE_KINDS)[number]
+import type { CacheKind } from '../inputs/config.js'
 
 export interface CacheTarget {
   readonly kind: CacheKind
@@ -18,9 +16,21 @@ export interface CacheTarget {
   readonly name: string
 }
 
-/** The per-cell name: image path and cell, so two images built in one repository stay apart (<= 117 characters: a tag holds 128). */
+/** A cache name's length limit: `buildcache-<name>` is a tag, which holds 128 characters. */
+export const CACHE_NAME_MAX = 117
+
+/**
+ * The per-cell name: image path, cell and tag suffix, so two images built in one repository stay
+ * apart. A path too long for the limit is shortened and a hash of it added; the cell and suffix
+ * are always kept whole, so the cells of one image never share a cache.
+ */
 export function cacheName(imagePath: string, cellId: string, suffix: string): string {
-  return `${imagePath.replaceAll('/', '_')}-${cellId}${suffix}`.slice(0, 117)
+  const head = imagePath.replaceAll('/', '_')
+  const tail = `-${cellId}${suffix}`
+  if (head.length + tail.length <= CACHE_NAME_MAX) return `${head}${tail}`
+  const hash = createHash('sha256').update(head).digest('hex').slice(0, 8)
+  const room = Math.max(0, CACHE_NAME_MAX - tail.length - hash.length - 1)
+  return `${head.slice(0, room)}-${hash}${tail}`.slice(-CACHE_NAME_MAX)
 }
 
 export interface CacheArgs {

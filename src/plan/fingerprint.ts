@@ -79,22 +79,3 @@ export function mismatch(labels: Readonly<Record<string, string>>, fp: Fingerpri
   if (inputs !== fp.inputsHash) return 'its build inputs changed'
   return null
 }
-
-export interface ContextEntry {
-  /** Relative path with / separators */
-  readonly path: string
-  readonly kind: 'file' | 'dir' | 'symlink'
-  /** Executable bit for files */
-  readonly executable: boolean
-  /** sha256 of a file's content, or a symlink's target */
-  readonly content: string
-}
-
-/** One hash over a build context's entries, independent of the order they were read in. */
-export function hashEntries(entries: readonly ContextEntry[]): string {
-  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-  const h = createHash('sha256')
-  for (const e of sorted)
-    h.update(`${e.kind}\0${e.path}\0${e.executable ? 'x' : '-'}\0${e.content}\n`)
-  return `sha256:${h.digest('hex')}`
-}

@@ -1,10 +1,11 @@
 /** Config -> Plan. Pure and deterministic: the same config and context give the same plan. */
-import { fillDistro, type Config, type Mode } from '../inputs/config.js'
+import type { Config, Mode } from '../inputs/config.js'
 import type { RosVersion } from '../ros/catalog.js'
 import { findPlatform, type PlatformInfo } from '../ros/platforms.js'
 import { builtinChecks } from '../smoke/builtin.js'
 import { lineTests, type SmokeTest } from '../smoke/types.js'
-import { InputError } from '../inputs/errors.js'
+import { InputError, quote } from '../inputs/errors.js'
+import { parseReference } from '../oci/reference.js'
 import { Inputs } from '../inputs/names.js'
 import { imageLabels, type RepoInfo } from './labels.js'
 import { checkDistinct, distroTags, runKind, runVersion, type GitContext } from './tags.js'
@@ -101,8 +102,11 @@ export function planBuild(config: Config, ctx: PlanContext): Plan {
       })
     )
   }
+  const blocked = config.push && run.kind === 'pull-request'
+  const push = config.push && !blocked
+  // a run that pushes nothing (a pull request, push off) needs no tag: it builds and tests
   for (const [distro, tags] of tagsOf) {
-    if (tags.length === 0) {
+    if (tags.length === 0 && push) {
       throw new InputError(
         Inputs.Tags,
         `no template gives ${distro} a tag in a ${run.kind} run (a template is skipped when one of its placeholders is empty); add one that does, e.g. {distro}-{sha}`
@@ -123,7 +127,7 @@ export function planBuild(config: Config, ctx: PlanContext): Plan {
       repo: ctx.repo,
       user: config.labels
     })
-    const baseImage = fillDistro(config.baseImage, distro.name)
+    const baseImage = baseImageOf(config.baseImage, distro.name)
     const rosVersion = distro.info?.rosVersion ?? null
     const ids: string[] = []
     for (const platform of config.platforms) {
@@ -145,7 +149,8 @@ export function planBuild(config: Config, ctx: PlanContext): Plan {
           ...config.buildArgs.map(([k, v]) => [k, fillDistro(v, distro.name)] as const)
         ],
         localTag: `${LOCAL_REPOSITORY}/${config.image.path}:${id}${ctx.runId ? `-${ctx.runId}` : ''}`,
-        pushTag: `${name}:${archTag(tags[0], info.short)}`,
+        // without tags nothing is pushed (see above); the distro name stands in
+        pushTag: `${name}:${archTag(tags[0] ?? distro.name, info.short)}`,
         stageTag: `${name}:${stageTag(ctx.workflowRun, id, config.tagSuffix)}`,
         labels,
         tests: [
@@ -168,18 +173,32 @@ export function planBuild(config: Config, ctx: PlanContext): Plan {
       labels
     })
   }
-  const blocked = config.push && run.kind === 'pull-request'
   return {
     mode: config.mode,
     image: name,
     registry: config.image.registry,
-    push: config.push && !blocked,
+    push,
     ...(blocked ? { pushBlocked: 'a pull request builds and tests, and never pushes' } : {}),
     run: run.kind,
     platforms: config.platforms,
     cells,
     manifests
   }
+}
+
+/** Put a distro into a {distro} template (base-image, build-args). */
+export function fillDistro(template: string, distro: string): string {
+  return template.replaceAll('{distro}', distro)
+}
+
+/** A distro's base image: the base-image template filled, which must be an image reference. */
+function baseImageOf(template: string, distro: string): string {
+  const filled = fillDistro(template, distro)
+  const ref = parseReference(filled)
+  if (typeof ref === 'string') {
+    throw new InputError(Inputs.BaseImage, `${quote(filled)} is not an image reference: ${ref}`)
+  }
+  return filled
 }
 
 /** Runner labels for each platform's native runner on GitHub-hosted runners. */

@@ -32,7 +32,11 @@ export function renderPlan(plan: Plan): string {
   )
   const manifests = table(
     ['distro', 'tags', 'from cells'],
-    plan.manifests.map(m => [m.distro, m.tags.join(', '), m.cells.join(', ')])
+    plan.manifests.map(m => [
+      m.distro,
+      m.tags.join(', ') || '(none in this run)',
+      m.cells.join(', ')
+    ])
   )
   const example = plan.cells[0]?.stageTag ?? ''
   const mode =

@@ -5,7 +5,7 @@
 import semver from 'semver'
 import { InputError, quote } from '../inputs/errors.js'
 import { Inputs } from '../inputs/names.js'
-import { TAG } from '../publish/reference.js'
+import { TAG } from '../oci/reference.js'
 
 export interface GitContext {
   /** GITHUB_EVENT_NAME; empty outside a workflow */
@@ -109,17 +109,6 @@ export function defaultTemplates(run: RunKind): string[] {
   }
 }
 
-export const TEMPLATE_VARIABLES = [
-  'distro',
-  'version',
-  'major',
-  'minor',
-  'patch',
-  'branch',
-  'sha',
-  'date'
-] as const
-
 /** The value of each template variable in this run; empty when the run has none. */
 export function variables(run: RunKind, git: GitContext, distro: string): Record<string, string> {
   const semverParts =
@@ -135,20 +124,6 @@ export function variables(run: RunKind, git: GitContext, distro: string): Record
     date: git.date,
     ref: run.kind === 'tag' ? sanitize(run.name).slice(0, 80) : '',
     pr: run.kind === 'pull-request' ? run.number : ''
-  }
-}
-
-/** Check user templates: known variables only. */
-export function checkTemplates(templates: readonly string[]): void {
-  for (const template of templates) {
-    for (const m of template.matchAll(/\{([^{}]*)\}/g)) {
-      if (!(TEMPLATE_VARIABLES as readonly string[]).includes(m[1])) {
-        throw new InputError(
-          Inputs.Tags,
-          `unknown placeholder {${m[1]}} in ${quote(template)}; use ${TEMPLATE_VARIABLES.map(v => `{${v}}`).join(', ')}`
-        )
-      }
-    }
   }
 }
 

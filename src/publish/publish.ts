@@ -4,9 +4,9 @@
  * back from the registry to check it holds exactly the planned platforms.
  */
 import type { Cell, Manifest } from '../plan/planner.js'
-import { cellOk, type CellResult, type DistroResult } from '../report/results.js'
+import { cellOk, type CellResult, type DistroResult } from '../results/results.js'
 import { indexPlatforms, type Docker } from '../tooling/docker.js'
-import { errorMessage } from '../runtime.js'
+import { errorMessage } from '../tooling/exec.js'
 
 export interface PublishOptions {
   readonly docker: Docker

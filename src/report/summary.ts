@@ -1,11 +1,13 @@
 /** The job summary of a real run: a distro x platform table, then the failures in detail. */
 import type { Plan } from '../plan/planner.js'
 import { escapeHtml } from './escape.js'
-import { cellOk, type CellResult, type RunResults } from './results.js'
+import { cellOk, type CellResult, type RunResults } from '../results/results.js'
 
 /** GitHub keeps at most 1 MiB of summary per step; stay well below. */
 export const SUMMARY_LIMIT = 512 * 1024
 const OUTPUT_LIMIT = 4000
+/** Failed tests shown per cell: a cell's block then always fits in the summary. */
+const TESTS_SHOWN = 10
 
 export function formatSize(bytes: number | undefined): string {
   if (bytes === undefined) return ''
@@ -54,13 +56,17 @@ export function resultsSummary(plan: Plan, results: RunResults): string {
   const failures = results.cells
     .filter(c => c.status === 'failed')
     .map(c => {
-      const failedTests = c.tests
-        .filter(t => t.status !== 'passed')
+      const bad = c.tests.filter(t => t.status !== 'passed')
+      const failedTests = bad
+        .slice(0, TESTS_SHOWN)
         .map(
           t =>
             `<p><b>${escapeHtml(t.name)}</b> (${escapeHtml(t.source)}) ${escapeHtml(t.status)}: ${escapeHtml(t.reason ?? '')}</p>\n` +
             `<pre>${escapeHtml(t.output.slice(-OUTPUT_LIMIT)) || '(no output)'}</pre>`
         )
+      if (bad.length > TESTS_SHOWN) {
+        failedTests.push(`<p>${bad.length - TESTS_SHOWN} more failed tests: see the log.</p>`)
+      }
       const log = c.buildLog ? `<pre>${escapeHtml(c.buildLog.slice(-OUTPUT_LIMIT))}</pre>` : ''
       return (
         `<details><summary>❌ ${escapeHtml(c.id)}: ${escapeHtml(c.failure ?? 'failed')}</summary>\n\n` +
@@ -70,10 +76,32 @@ export function resultsSummary(plan: Plan, results: RunResults): string {
   const passed = results.cells.filter(c => cellOk(c.status)).length
   const unchanged = results.cells.filter(c => c.status === 'unchanged').length
   const kept = unchanged > 0 ? ` (${unchanged} unchanged: reused, not rebuilt)` : ''
-  const html =
+  const top =
     `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed${kept} in ${results.seconds} s</h2>\n` +
-    `<table>${head}\n${rows.join('\n')}\n</table>\n` +
-    (failures.length ? `<h3>Failures</h3>\n${failures.join('\n')}\n` : '')
-  if (html.length <= SUMMARY_LIMIT) return html
-  return `${html.slice(0, SUMMARY_LIMIT)}\n</pre></details>\n<p>(summary cut at ${SUMMARY_LIMIT} characters)</p>\n`
+    `<table>${head}\n${rows.join('\n')}\n</table>\n`
+  if (failures.length === 0) return top
+  return withinLimit(`${top}<h3>Failures</h3>\n`, failures)
+}
+
+const bytes = (text: string): number => Buffer.byteLength(text, 'utf8')
+
+/**
+ * The head and as many whole failure blocks as fit in SUMMARY_LIMIT bytes (GitHub counts bytes),
+ * then a line on what was left out: never a block, tag or entity cut in two.
+ */
+function withinLimit(head: string, blocks: readonly string[]): string {
+  const note = (n: number): string =>
+    `<p>${n} more failure${n === 1 ? '' : 's'} not shown here (the job summary has a size limit); the log has every one.</p>\n`
+  let html = head
+  let used = bytes(head)
+  for (const [i, block] of blocks.entries()) {
+    const size = bytes(block) + 1
+    const left = blocks.length - i - 1
+    // room for this block, and for the note should a later one not fit
+    const reserve = left > 0 ? bytes(note(left)) : 0
+    if (used + size + reserve > SUMMARY_LIMIT) return html + note(blocks.length - i)
+    html += `${block}\n`
+    used += size
+  }
+  return html
 }

@@ -75,8 +75,14 @@ const ALIASES: Record<string, string> = {
   'linux/armhf': 'linux/arm/v7'
 }
 
+/** A platform as BuildKit normalizes it: linux/arm64/v8 is linux/arm64, linux/arm is linux/arm/v7. */
+export function normalizePlatform(value: string): string {
+  const lower = value.toLowerCase()
+  return ALIASES[lower] ?? lower
+}
+
 export function findPlatform(value: string): PlatformInfo | undefined {
-  const normal = ALIASES[value] ?? value
+  const normal = normalizePlatform(value)
   return PLATFORMS.find(p => p.platform === normal)
 }
 

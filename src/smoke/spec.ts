@@ -2,7 +2,16 @@
  * The smoke-test-file format: YAML with a `tests` list of command, file and env tests.
  * Mistakes are reported with the file, line and what would be valid, before anything is built.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml'
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Node,
+  type YAMLMap
+} from 'yaml'
 import { InputError } from '../inputs/errors.js'
 import { Inputs } from '../inputs/names.js'
 import { commandTest, type SmokeTest } from './types.js'
@@ -38,6 +47,13 @@ export function parseSpec(path: string, text: string, defaultTimeout: number): S
     const message = first.message.split('\n')[0]
     throw new InputError(Inputs.SmokeTestFile, `${path}${line ? `:${line}` : ''}: ${message}`)
   }
+  // Aliases are refused, first: a spec is short enough to write out, and an alias is how a
+  // small file expands into a huge one (a "billion laughs").
+  visit(doc, {
+    Alias(_key, node) {
+      fail(node, `YAML aliases are not supported (*${node.source}); write the value out`)
+    }
+  })
   const root = doc.contents
   if (!isMap(root)) return fail(root, 'must be a mapping with a "tests" list')
   for (const pair of root.items) {

@@ -3,7 +3,25 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { lstat, readdir, readlink } from 'node:fs/promises'
 import path from 'node:path'
-import { hashEntries, type ContextEntry } from '../plan/fingerprint.js'
+
+export interface ContextEntry {
+  /** Relative path with / separators */
+  readonly path: string
+  readonly kind: 'file' | 'dir' | 'symlink'
+  /** Executable bit for files */
+  readonly executable: boolean
+  /** sha256 of a file's content, or a symlink's target */
+  readonly content: string
+}
+
+/** One hash over a build context's entries, independent of the order they were read in. */
+export function hashEntries(entries: readonly ContextEntry[]): string {
+  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  const h = createHash('sha256')
+  for (const e of sorted)
+    h.update(`${e.kind}\0${e.path}\0${e.executable ? 'x' : '-'}\0${e.content}\n`)
+  return `sha256:${h.digest('hex')}`
+}
 
 async function fileHash(file: string): Promise<string> {
   const h = createHash('sha256')

@@ -5,7 +5,8 @@
  * continuations, heredocs, global ARG scope, automatic platform ARGs and its variable substitution.
  */
 
-import { parseReference } from '../publish/reference.js'
+import { parseReference } from '../oci/reference.js'
+import { normalizePlatform } from '../ros/platforms.js'
 
 export interface BaseImageUse {
   /** The image reference after substitution, e.g. "ros:humble-ros-base" or "127.0.0.1:5000/ros:humble-ros-base" */
@@ -75,7 +76,7 @@ interface Instruction {
 interface Context {
   readonly escape: string
   /** Variables visible in FROM: automatic platform ARGs and global ARGs */
-  readonly vars: ReadonlyMap<string, string>
+  readonly vars: Vars
   readonly targetPlatform: string
   /** Every stage name in the file, lowercased: COPY --from and RUN --mount from= may name any */
   readonly stageNames: ReadonlySet<string>
@@ -247,19 +248,57 @@ function stripQuotes(value: string): string {
 
 // --- Global ARGs ------------------------------------------------------------------------------
 
+/** Variables to substitute: a lookup that may fail (a global ARG whose default could not be expanded). */
+interface Vars {
+  get(name: string): string | undefined
+}
+
+/**
+ * The global ARGs: a default that cannot be expanded fails only when a FROM uses it, so an ARG
+ * no FROM needs (or one this resolver reads differently from BuildKit) never stops a run.
+ */
+class GlobalArgs implements Vars {
+  private readonly values = new Map<string, string>()
+  private readonly broken = new Map<string, DockerfileError>()
+
+  constructor(entries: Iterable<[string, string]>) {
+    for (const [name, value] of entries) this.values.set(name, value)
+  }
+
+  get(name: string): string | undefined {
+    const error = this.broken.get(name)
+    if (error !== undefined) throw error
+    return this.values.get(name)
+  }
+
+  set(name: string, value: string): void {
+    this.broken.delete(name)
+    this.values.set(name, value)
+  }
+
+  fail(name: string, error: DockerfileError): void {
+    this.values.delete(name)
+    this.broken.set(name, error)
+  }
+
+  names(): string[] {
+    return [...this.values.keys()]
+  }
+}
+
 /** The variables FROM can use: automatic platform ARGs, then the ARGs declared before the first FROM. */
 function globalArgs(
   preamble: readonly Instruction[],
   options: ResolveOptions,
   escape: string
-): Map<string, string> {
+): Vars {
   const buildArgs = new Map(options.buildArgs)
-  const vars = new Map([
+  const vars = new GlobalArgs([
     ...platformArgs('TARGET', options.targetPlatform),
     ...platformArgs('BUILD', options.buildPlatform)
   ])
   // BuildKit lets a build arg override an automatic platform ARG without declaring it.
-  for (const name of vars.keys()) {
+  for (const name of vars.names()) {
     const value = buildArgs.get(name)
     if (value !== undefined) vars.set(name, value)
   }
@@ -267,13 +306,18 @@ function globalArgs(
     for (const word of splitWords(instruction.args, escape)) {
       const equals = word.indexOf('=')
       const name = equals < 0 ? word : word.slice(0, equals)
-      const value =
-        buildArgs.get(name) ??
-        (equals < 0
-          ? undefined
-          : expandWord(word.slice(equals + 1), vars, escape, instruction.line))
+      const given = buildArgs.get(name)
+      if (given !== undefined) {
+        vars.set(name, given)
+      } else if (equals >= 0) {
+        try {
+          vars.set(name, expandWord(word.slice(equals + 1), vars, escape, instruction.line))
+        } catch (error) {
+          if (!(error instanceof DockerfileError)) throw error
+          vars.fail(name, error)
+        }
+      }
       // Declared with neither a build arg nor a default, it stays unset: ${A-x} gives x.
-      if (value !== undefined) vars.set(name, value)
     }
   }
   return vars
@@ -342,7 +386,7 @@ function fromPlatform(from: FromInstruction, raw: string, context: Context): str
       `line ${from.line}: FROM --platform=${raw} is empty after substitution`
     )
   }
-  return platform
+  return normalizePlatform(platform)
 }
 
 function copyUses(instruction: Instruction, context: Context): BaseImageUse[] {
@@ -414,12 +458,7 @@ function dedupe(uses: readonly BaseImageUse[]): BaseImageUse[] {
 
 // --- Substitution -----------------------------------------------------------------------------
 
-function expandWord(
-  word: string,
-  vars: ReadonlyMap<string, string>,
-  escape: string,
-  line: number
-): string {
+function expandWord(word: string, vars: Vars, escape: string, line: number): string {
   return new WordExpander(word, vars, escape, line).expand()
 }
 
@@ -429,7 +468,7 @@ class WordExpander {
 
   constructor(
     private readonly word: string,
-    private readonly vars: ReadonlyMap<string, string>,
+    private readonly vars: Vars,
     private readonly escape: string,
     private readonly line: number
   ) {}
@@ -438,13 +477,17 @@ class WordExpander {
     return this.readUntil(undefined)
   }
 
-  /** Reads to the end of the word, or up to and past an unquoted `stop` character. */
-  private readUntil(stop: string | undefined): string {
+  /** The stop character the last readUntil ended at */
+  private stopped = ''
+
+  /** Reads to the end of the word, or up to and past an unquoted character of `stops`. */
+  private readUntil(stops: string | undefined): string {
     let out = ''
     while (this.pos < this.word.length) {
       const ch = this.word[this.pos]
-      if (ch === stop) {
+      if (stops?.includes(ch)) {
         this.pos++
+        this.stopped = ch
         return out
       }
       if (ch === "'") out += this.singleQuoted()
@@ -456,7 +499,7 @@ class WordExpander {
         out += this.word.charAt(this.pos++)
       }
     }
-    if (stop !== undefined) throw this.error('unterminated ${')
+    if (stops !== undefined) throw this.error('unterminated ${')
     return out
   }
 
@@ -508,8 +551,14 @@ class WordExpander {
     return operator === '}' ? (this.vars.get(name) ?? '') : this.modified(name, operator)
   }
 
-  /** ${NAME-word}, ${NAME+word}, ${NAME?word}; with a colon (${NAME:-word}) empty counts as unset. */
+  /**
+   * ${NAME-word}, ${NAME+word}, ${NAME?word}; with a colon (${NAME:-word}) empty counts as unset.
+   * ${NAME#glob}, ${NAME##glob}, ${NAME%glob}, ${NAME%%glob}, ${NAME/glob/word}, ${NAME//glob/word}
+   * (Dockerfile 1.7): shortest or longest prefix or suffix removed, first or every match replaced.
+   */
   private modified(name: string, operator: string): string {
+    if (operator === '#' || operator === '%' || operator === '/')
+      return this.patterned(name, operator)
     const colon = operator === ':'
     const modifier = colon ? this.word.charAt(this.pos++) : operator
     if (modifier === '') throw this.error('unterminated ${')
@@ -523,6 +572,18 @@ class WordExpander {
       return modifier === '-' ? word : ''
     }
     return modifier === '+' ? word : value
+  }
+
+  private patterned(name: string, operator: string): string {
+    const doubled = this.word[this.pos] === operator
+    if (doubled) this.pos++
+    const pattern = this.readUntil(operator === '/' ? '/}' : '}')
+    const replacement = operator === '/' && this.stopped === '/' ? this.readUntil('}') : ''
+    const value = this.vars.get(name) ?? ''
+    if (operator === '/') return replaceGlob(value, pattern, replacement, doubled)
+    return operator === '#'
+      ? trimGlob(value, pattern, 'prefix', doubled)
+      : trimGlob(value, pattern, 'suffix', doubled)
   }
 
   private readName(): string {
@@ -540,4 +601,40 @@ class WordExpander {
   private error(reason: string): DockerfileError {
     return new DockerfileError(`line ${this.line}: ${reason} in "${this.word}"`)
   }
+}
+
+/** A shell glob (*, ?, [set], [!set]) as a regular expression source. */
+function globSource(glob: string): string {
+  let out = ''
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i]
+    if (ch === '*') out += '[\\s\\S]*'
+    else if (ch === '?') out += '[\\s\\S]'
+    else if (ch === '[' && glob.indexOf(']', i + 2) > 0) {
+      const end = glob.indexOf(']', i + 2)
+      const set = glob.slice(i + 1, end)
+      const negated = set.startsWith('!') || set.startsWith('^')
+      out += `[${negated ? '^' : ''}${(negated ? set.slice(1) : set).replace(/[\\\]]/g, '\\$&')}]`
+      i = end
+    } else out += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+  }
+  return out
+}
+
+/** Remove the shortest (or longest) prefix or suffix of value that the glob matches. */
+function trimGlob(value: string, glob: string, end: 'prefix' | 'suffix', longest: boolean): string {
+  const whole = new RegExp(`^(?:${globSource(glob)})$`)
+  const lengths = Array.from({ length: value.length + 1 }, (_, n) => n)
+  for (const n of longest ? lengths.reverse() : lengths) {
+    const part = end === 'prefix' ? value.slice(0, n) : value.slice(value.length - n)
+    if (whole.test(part))
+      return end === 'prefix' ? value.slice(n) : value.slice(0, value.length - n)
+  }
+  return value
+}
+
+/** Replace the first (or every) longest match of the glob in value. */
+function replaceGlob(value: string, glob: string, replacement: string, every: boolean): string {
+  if (glob === '') return value
+  return value.replace(new RegExp(globSource(glob), every ? 'g' : ''), () => replacement)
 }

@@ -116,3 +116,14 @@ export async function check(
   if (result.code !== 0) throw new ToolError(what, result)
   return result
 }
+
+/** What was thrown, as one line a user can act on (errors can be anything in JavaScript). */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message
+  if (typeof error === 'string') return error
+  try {
+    return `Unexpected error: ${JSON.stringify(error)}`
+  } catch {
+    return `Unexpected error: ${String(error)}`
+  }
+}

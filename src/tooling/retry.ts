@@ -20,7 +20,8 @@ export type Operation = 'login' | 'push' | 'index' | 'inspect' | 'build'
 const TRANSIENT: readonly [RegExp, string][] = [
   [/toomanyrequests|too many requests|(HTTP|status( code)?:?)\s*429\b/i, 'rate limited (429)'],
   [
-    /(HTTP|status( code)?:?)\s*50[0-4]\b|internal server error|bad gateway|service unavailable|gateway time-?out/i,
+    // 500, 502, 503, 504; not 501 (Not Implemented: asking again changes nothing)
+    /(HTTP|status( code)?:?)\s*50[0234]\b|internal server error|bad gateway|service unavailable|gateway time-?out/i,
     'server error (5xx)'
   ],
   [

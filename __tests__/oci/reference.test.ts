@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { loginRegistry, parseReference, type ImageRef } from '../../src/publish/reference.js'
+import { loginRegistry, parseReference, type ImageRef } from '../../src/oci/reference.js'
 
 const digest = `sha256:${'0123456789abcdef'.repeat(4)}`
 
