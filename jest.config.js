@@ -10,7 +10,19 @@ const common = {
 }
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/__tests__/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/__tests__/**/*.test.ts']
+    },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/__tests__/e2e/**/*.e2e.ts'] }
-  ]
+  ],
+  // unit coverage (npm test): V8's own counters; a summary per folder is printed by the test command
+  coverageProvider: 'v8',
+  collectCoverageFrom: ['<rootDir>/src/**/*.ts'],
+  coverageReporters: ['json-summary', 'text-summary'],
+  coverageThreshold: {
+    './src/pipeline/': { lines: 70 },
+    './src/publish/': { lines: 70 }
+  }
 }

@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8818:
+/***/ 3650:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32222,175 +32222,75 @@ function insideWorkspace(input, value, workspace) {
     }
 }
 
-// EXTERNAL MODULE: ./src/pipeline/cache.ts + 1 modules
-var cache = __nccwpck_require__(7804);
-;// CONCATENATED MODULE: ./src/results/results.ts
-/** A cell whose image may be published. */
-function cellOk(status) {
-    return status === 'passed' || status === 'unchanged';
-}
-/** The result of a cell that was not built or tested in this run (reused, merged, cancelled, ...). */
-function notRun(cell, outcome) {
-    return {
-        id: cell.id,
-        distro: cell.distro,
-        platform: cell.platform,
-        emulated: cell.emulated,
-        buildSeconds: 0,
-        testSeconds: 0,
-        tests: [],
-        ...outcome
-    };
-}
-function failedCells(results) {
-    return results.cells.filter(c => !cellOk(c.status));
-}
-
 // EXTERNAL MODULE: ./src/tooling/docker.ts + 1 modules
 var tooling_docker = __nccwpck_require__(4805);
 // EXTERNAL MODULE: ./src/tooling/exec.ts + 1 modules
 var tooling_exec = __nccwpck_require__(6455);
-;// CONCATENATED MODULE: ./src/publish/publish.ts
+;// CONCATENATED MODULE: ./src/pipeline/deps.ts
 
 
-
-const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
-/** Why a published index has no annotations, for a warning. Pure. */
-function annotationsLost(tag, raw) {
-    const doc = JSON.parse(raw);
-    const labels = 'The metadata is on every image as labels.';
-    if (doc.mediaType === DOCKER_LIST) {
-        return (`${tag} is a Docker manifest list, which cannot hold annotations: its images are Docker v2 manifests, ` +
-            `as an engine with the classic image store pushes them. ${labels} Images built on an engine with the containerd image store are OCI, and their index gets the annotations.`);
+/** The run was cancelled (SIGINT or SIGTERM from a cancelled workflow). */
+class Cancelled extends Error {
+    constructor(signal, during) {
+        super(`The run was ${(0,tooling_exec/* errorMessage */.gJ)(signal.reason)} during ${during}; nothing was published.`);
+        this.name = 'Cancelled';
     }
-    return `${tag} was published without its annotations (the registry dropped them). ${labels}`;
 }
-/** True when an index carries annotations (OCI indexes can; Docker manifest lists cannot). */
-function hasAnnotations(raw) {
-    const doc = JSON.parse(raw);
-    return doc.annotations !== undefined && Object.keys(doc.annotations).length > 0;
+/** Between phases: stop here when the run was cancelled. */
+function stopIfCancelled(signal, during) {
+    if (signal?.aborted)
+        throw new Cancelled(signal, during);
 }
-async function publishDistro(manifest, cells, results, o) {
-    const pushed = new Map();
-    let tagsMoved = false;
+/**
+ * Run one phase; when the run is cancelled meanwhile, whatever the phase then failed with (a
+ * command stopped with exit 130, a download cut off) is reported as the cancellation it is.
+ */
+async function during(what, signal, work) {
+    let result;
     try {
-        // An unchanged cell's image is already in the repository: it keeps the arch tag it was
-        // pushed under (buildx cannot re-tag a single image without wrapping it in an index).
-        const reused = new Map();
-        for (const cell of cells) {
-            const result = results.find(r => r.id === cell.id);
-            if (result !== undefined && cellOk(result.status) && result.reused !== undefined) {
-                reused.set(cell.id, result.reused.digest);
-                continue;
-            }
-            if (result?.status !== 'passed' || result.imageId === undefined) {
-                throw new Error(`cell ${cell.id} did not pass`);
-            }
-            const digest = await pushTested(result, cell.pushTag, o);
-            o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${digest}`);
-            pushed.set(cell.id, { tag: cell.pushTag, digest });
-        }
-        const digests = cells.map(c => reused.get(c.id) ?? pushed.get(c.id)?.digest ?? '');
-        if (reused.size === cells.length) {
-            const same = await alreadyPublished(manifest, digests, o);
-            if (same !== undefined) {
-                o.log(`Unchanged: ${manifest.tags.join(', ')} already hold this index (${same}); nothing pushed`);
-                return {
-                    distro: {
-                        distro: manifest.distro,
-                        status: 'published',
-                        tags: manifest.tags,
-                        digest: same,
-                        unchanged: true
-                    },
-                    pushed
-                };
-            }
-        }
-        tagsMoved = true;
-        await o.docker.createIndex(manifest.tags, digests.map(d => `${o.image}@${d}`), manifest.labels);
-        const raw = await o.docker.inspectRaw(manifest.tags[0]);
-        const entries = indexDigests(raw);
-        if (!sameSet(entries, digests)) {
-            throw new Error(`${manifest.tags[0]} does not hold the images just pushed (another run published over it?)`);
-        }
-        const platforms = (0,tooling_docker/* indexPlatforms */.DB)(raw) ?? [];
-        const expected = [...o.platforms].sort();
-        if (JSON.stringify([...platforms].sort()) !== JSON.stringify(expected)) {
-            throw new Error(`the published index holds ${platforms.join(', ') || 'nothing'}, expected exactly ${expected.join(', ')}`);
-        }
-        if (manifest.labels.length > 0 && !hasAnnotations(raw)) {
-            o.warn(annotationsLost(manifest.tags[0], raw));
-        }
-        const digest = await o.docker.remoteDigest(manifest.tags[0]);
-        o.log(`Published ${manifest.tags.join(', ')} -> ${digest}`);
-        return {
-            distro: { distro: manifest.distro, status: 'published', tags: manifest.tags, digest },
-            pushed
-        };
+        result = await work();
     }
     catch (error) {
-        return {
-            distro: {
-                distro: manifest.distro,
-                status: 'publish failed',
-                // once the index was being created, its tags may have moved (to the tested images)
-                tags: tagsMoved ? manifest.tags : [],
-                reason: (0,tooling_exec/* errorMessage */.gJ)(error)
-            },
-            pushed
-        };
+        if (signal?.aborted && !(error instanceof Cancelled))
+            throw new Cancelled(signal, what);
+        throw error;
     }
+    stopIfCancelled(signal, what);
+    return result;
 }
 /**
- * Push a tested image under a tag; what the registry then holds must be that very image (the
- * pushed manifest's config digest is the tested image's). Returns the manifest digest.
+ * A promise that settles at the latest when the run is cancelled: for work that takes no abort
+ * signal of its own (a download, the Actions cache), which then goes on in the background only
+ * until the step ends.
  */
-async function pushTested(tested, tag, o) {
-    const { imageId } = tested;
-    if (imageId === undefined)
-        throw new Error(`cell ${tested.id} has no tested image`);
-    await o.docker.tag(tested.localId ?? imageId, tag);
-    const digest = await o.docker.push(tag);
-    const config = configDigest(await o.docker.inspectRaw(`${o.image}@${digest}`));
-    if (config !== imageId) {
-        throw new Error(`${tag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${imageId}`);
-    }
-    return digest;
+function cancellable(work, signal, what) {
+    if (signal === undefined)
+        return work;
+    if (signal.aborted)
+        return Promise.reject(new Cancelled(signal, what));
+    return new Promise((resolve, reject) => {
+        const abort = () => reject(new Cancelled(signal, what));
+        signal.addEventListener('abort', abort, { once: true });
+        work.then(value => {
+            signal.removeEventListener('abort', abort);
+            resolve(value);
+        }, (error) => {
+            signal.removeEventListener('abort', abort);
+            reject(error);
+        });
+    });
 }
-/**
- * mode build: stage a tested cell under its staging tag for the merge job (the tag is pushed only
- * after the cell's tests passed). A reused image is staged as a one-entry index pointing at it.
- */
-async function stageCell(cell, result, o) {
-    if (result.reused !== undefined) {
-        await o.docker.createIndex([cell.stageTag], [`${o.image}@${result.reused.digest}`]);
-        o.log(`Staged ${cell.stageTag} (${cell.platform}): the unchanged image ${result.reused.digest}`);
-        return { tag: cell.stageTag, digest: result.reused.digest };
-    }
-    const digest = await pushTested(result, cell.stageTag, o);
-    o.log(`Staged ${cell.stageTag} (${cell.platform}) ${digest}`);
-    return { tag: cell.stageTag, digest };
-}
-/** The index digest when every tag already holds one index of exactly these images. */
-async function alreadyPublished(manifest, digests, o) {
-    const held = await Promise.all(manifest.tags.map(t => o.docker.remoteDigest(t).catch(() => undefined)));
-    const first = held[0];
-    if (first === undefined || held.some(h => h !== first))
-        return undefined;
-    const entries = indexDigests(await o.docker.inspectRaw(manifest.tags[0]));
-    return sameSet(entries, digests) ? first : undefined;
-}
-function sameSet(a, b) {
-    return JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
-}
-/** The config digest of a single-image manifest. */
-function configDigest(raw) {
-    return JSON.parse(raw).config?.digest;
-}
-/** The digests an index lists. */
-function indexDigests(raw) {
-    return (JSON.parse(raw).manifests ?? []).map(m => m.digest);
+/** Docker for registry work: transient failures retried as the retry inputs say. */
+function registryDocker(config, d) {
+    return new tooling_docker/* Docker */.Jg(d.exec, {
+        policy: {
+            attempts: config.retryAttempts,
+            baseDelayMs: 1000,
+            maxDelayMs: config.retryMaxDelay * 1000
+        },
+        log: m => d.rt.info(m),
+        ...(d.signal === undefined ? {} : { signal: d.signal })
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/plan/labels.ts
@@ -32482,219 +32382,26 @@ function mismatch(labels, fp) {
     return null;
 }
 
-;// CONCATENATED MODULE: ./src/pipeline/merge.ts
-
-
-
-
-
-/** The per-platform digest a staging tag holds (a reused image is staged as a one-entry index). */
-async function stagedDigest(cell, docker) {
-    const raw = await docker.inspectRaw(cell.stageTag);
-    const entries = (0,tooling_docker/* indexEntries */.nL)(raw);
-    if (entries === null)
-        return docker.remoteDigest(cell.stageTag);
-    if (entries.length !== 1) {
-        throw new Error(`it is an index of ${entries.length} images, not one slice`);
-    }
-    return entries[0].digest;
+;// CONCATENATED MODULE: ./src/results/results.ts
+/** A cell whose image may be published. */
+function cellOk(status) {
+    return status === 'passed' || status === 'unchanged';
 }
-/** Why a staged image is not the slice it should be, or null. Pure. */
-function sliceProblem(cell, platform, labels) {
-    if (platform !== cell.platform)
-        return `it is ${platform}, not ${cell.platform}`;
-    const distro = labels[`${LABEL_NAMESPACE}.ros.distro`];
-    if (distro !== cell.distro)
-        return `it was built for distro ${distro ?? '(none)'}, not ${cell.distro}`;
-    if (labels[INPUTS_HASH_LABEL] === undefined)
-        return 'it was not built by this action';
-    return null;
+/** The result of a cell that was not built or tested in this run (reused, merged, cancelled, ...). */
+function notRun(cell, outcome) {
+    return {
+        id: cell.id,
+        distro: cell.distro,
+        platform: cell.platform,
+        emulated: cell.emulated,
+        buildSeconds: 0,
+        testSeconds: 0,
+        tests: [],
+        ...outcome
+    };
 }
-async function collectSlice(cell, image, docker) {
-    let digest;
-    try {
-        digest = await stagedDigest(cell, docker);
-    }
-    catch (error) {
-        const message = (0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error));
-        const why = /not found|manifest unknown/i.test(message)
-            ? 'is not in the registry'
-            : `cannot be read (${message})`;
-        return notRun(cell, {
-            status: 'failed',
-            failure: `slice missing: ${cell.stageTag} ${why}; did the build job for ${cell.distro} ${cell.platform} pass in this workflow run?`
-        });
-    }
-    let problem;
-    try {
-        const config = await docker.remoteConfig(`${image}@${digest}`);
-        problem = sliceProblem(cell, config.platform, config.labels);
-    }
-    catch (error) {
-        problem = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`;
-    }
-    if (problem !== null) {
-        return notRun(cell, {
-            status: 'failed',
-            failure: `slice ${cell.stageTag} is wrong: ${problem}`
-        });
-    }
-    return notRun(cell, { status: 'passed', reused: { from: cell.stageTag, digest } });
-}
-
-;// CONCATENATED MODULE: ./src/tooling/buildx.ts
-/**
- * buildx: keep the installed plugin when it satisfies buildx-version, otherwise install a release
- * with @actions/tool-cache (cached between runs on self-hosted runners) and verify it runs.
- */
-
-
-
-
-/** The newest buildx release this version of the action knows (used for `latest` and ranges). */
-const KNOWN_LATEST_BUILDX = '0.37.1';
-const DEFAULT_BUILDX_URL = 'https://github.com/docker/buildx/releases/download/v{version}/buildx-v{version}.linux-{arch}';
-/** buildx release asset architecture for a Node os.arch() */
-const ASSET_ARCH = {
-    x64: 'amd64',
-    arm64: 'arm64',
-    arm: 'arm-v7',
-    ppc64: 'ppc64le',
-    s390x: 's390x',
-    riscv64: 'riscv64'
-};
-/** What to do about buildx, given the requirement and what `docker buildx version` said. Pure. */
-function decideBuildx(required, installed) {
-    const have = installed === null ? null : (semver_default().coerce(installed)?.version ?? null);
-    let want;
-    let ok;
-    const exact = semver_default().valid(semver_default().clean(required) ?? '');
-    if (required === 'latest') {
-        want = KNOWN_LATEST_BUILDX;
-        ok = have !== null && semver_default().gte(have, want);
-    }
-    else if (exact !== null) {
-        want = exact;
-        ok = have === exact;
-    }
-    else {
-        ok = have !== null && semver_default().satisfies(have, required);
-        want = semver_default().satisfies(KNOWN_LATEST_BUILDX, required)
-            ? KNOWN_LATEST_BUILDX
-            : (semver_default().minVersion(required)?.version ?? KNOWN_LATEST_BUILDX);
-    }
-    if (ok && have !== null)
-        return { action: 'keep', version: have };
-    const reason = have === null ? 'buildx is not installed' : `buildx ${have} does not satisfy ${required}`;
-    return { action: 'install', version: want, reason };
-}
-function buildxUrl(template, version, nodeArch) {
-    const arch = ASSET_ARCH[nodeArch];
-    if (arch === undefined)
-        throw new Error(`No buildx release exists for this runner's architecture (${nodeArch}).`);
-    return (template || DEFAULT_BUILDX_URL)
-        .replaceAll('{version}', version)
-        .replaceAll('{arch}', arch);
-}
-async function installBuildx(o) {
-    let dir = o.cache.find('docker-buildx', o.version, o.nodeArch);
-    if (dir === '') {
-        const url = buildxUrl(o.urlTemplate, o.version, o.nodeArch);
-        o.log(`Downloading buildx ${o.version} from ${url}`);
-        if (url.startsWith('http://')) {
-            o.log(`Warning: ${url} is plain HTTP; the plugin is not checksum-verified, prefer an https mirror`);
-        }
-        let file;
-        try {
-            file = await o.cache.download(url);
-        }
-        catch (error) {
-            throw new Error(`Downloading buildx ${o.version} from ${url} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-        }
-        dir = await o.cache.cacheFile(file, 'docker-buildx', 'docker-buildx', o.version, o.nodeArch);
-    }
-    else {
-        o.log(`Using buildx ${o.version} from the tool cache`);
-    }
-    const plugins = external_node_path_default().join(o.dockerConfig, 'cli-plugins');
-    await (0,promises_.mkdir)(plugins, { recursive: true });
-    const target = external_node_path_default().join(plugins, 'docker-buildx');
-    // copied beside it, then renamed over it: never written through a link, never half-written,
-    // and a buildx still running from an earlier step keeps its own file
-    const part = `${target}.${process.pid}.part`;
-    await (0,promises_.copyFile)(external_node_path_default().join(dir, 'docker-buildx'), part);
-    await (0,promises_.chmod)(part, 0o755);
-    await (0,promises_.rename)(part, target);
-    const r = await (0,tooling_exec/* check */.z6)(o.exec, `Running the installed buildx ${o.version}`, 'docker', [
-        'buildx',
-        'version'
-    ]);
-    const got = semver_default().coerce(r.stdout)?.version;
-    if (got !== o.version) {
-        throw new Error(`The installed buildx reports ${got ?? 'no version'} where ${o.version} was installed (${target}).`);
-    }
-    return target;
-}
-
-;// CONCATENATED MODULE: ./src/tooling/qemu.ts
-/**
- * QEMU user emulation: each foreign platform needs its binfmt_misc entry. Registered entries are
- * reused; missing ones are installed with the qemu-image (tonistiigi/binfmt --install).
- */
-
-
-const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
-/** An entry is usable when it exists, is enabled and has the F flag (works inside containers). */
-function binfmtUsable(entry) {
-    if (entry === undefined)
-        return false;
-    const lines = entry.split('\n');
-    if (lines[0].trim() !== 'enabled')
-        return false;
-    const flags = lines.find(l => l.startsWith('flags:'));
-    return flags === undefined || flags.slice('flags:'.length).includes('F');
-}
-async function ensureEmulation(platforms, hostPlatform, qemuImage, exec, read, log) {
-    const report = { native: [], found: [], installed: [] };
-    const foreign = [];
-    for (const p of platforms) {
-        if (p === hostPlatform) {
-            report.native.push(p);
-            continue;
-        }
-        const info = findPlatform(p);
-        if (binfmtUsable(await read(`${BINFMT_DIR}/${info.binfmt}`)))
-            report.found.push(p);
-        else
-            foreign.push(info);
-    }
-    for (const p of report.native)
-        log(`${p}: native on this runner, no emulation needed`);
-    for (const p of report.found)
-        log(`${p}: QEMU already registered (${findPlatform(p)?.binfmt})`);
-    if (foreign.length === 0)
-        return report;
-    const arches = foreign.map(f => f.qemuArch).join(',');
-    log(`Registering QEMU for ${foreign.map(f => f.platform).join(', ')} with ${qemuImage}`);
-    const r = await exec.run('docker', [
-        'run',
-        '--privileged',
-        '--rm',
-        qemuImage,
-        '--install',
-        arches
-    ]);
-    for (const f of foreign) {
-        if (!binfmtUsable(await read(`${BINFMT_DIR}/${f.binfmt}`))) {
-            const why = r.code === 0
-                ? 'the entry is still missing after installing'
-                : (0,tooling_exec/* lastLine */.fM)(r.stderr || r.stdout);
-            throw new Error(`Cannot emulate ${f.platform}: binfmt_misc has no usable ${f.binfmt} and registering it with ${qemuImage} failed (${why}). ` +
-                'Run on a runner of that architecture, or allow privileged containers.');
-        }
-        report.installed.push(f.platform);
-    }
-    return report;
+function failedCells(results) {
+    return results.cells.filter(c => !cellOk(c.status));
 }
 
 ;// CONCATENATED MODULE: ./src/smoke/runner.ts
@@ -32920,6 +32627,434 @@ async function runPool(items, limit, job, skipped) {
     const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, () => worker());
     await Promise.all(workers);
     return results;
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/cells.ts
+
+
+
+
+
+
+/** Cells to build, emulated first, each with its fingerprint labels. Pure. */
+function buildOrder(cells, prepared) {
+    return cells
+        .filter(c => !prepared.reuse.has(c.id))
+        .map(c => ({
+        ...c,
+        labels: [...c.labels, ...fingerprintLabels(prepared.fingerprints.get(c.id))]
+    }))
+        .sort((a, b) => Number(b.emulated) - Number(a.emulated));
+}
+async function runCells(config, plan, prepared, setup, publisher, docker, d) {
+    const { rt, signal } = d;
+    const done = new Map();
+    const finish = (result) => {
+        done.set(result.id, result);
+        const manifest = plan.manifests.find(m => m.distro === result.distro);
+        if (manifest?.cells.every(id => done.has(id))) {
+            publisher.distroDone(manifest, manifest.cells.map(id => done.get(id)));
+        }
+        return result;
+    };
+    for (const cell of plan.cells) {
+        const found = prepared.reuse.get(cell.id);
+        if (found !== undefined)
+            finish(notRun(cell, { status: 'unchanged', reused: found }));
+    }
+    const order = buildOrder(plan.cells, prepared);
+    const limit = config.maxParallel ?? rt.cpus;
+    rt.info(`Running ${order.length} cells, ${limit} at a time${config.failFast ? ', fail-fast' : ''}` +
+        (prepared.reuse.size > 0 ? ` (${prepared.reuse.size} unchanged, reused)` : ''));
+    // Test containers running now: stopped at once when the run is cancelled.
+    const running = new Set();
+    const cleanupDocker = new tooling_docker/* Docker */.Jg(d.cleanupExec);
+    const onCancel = () => {
+        rt.warning(`Cancelling: stopping ${running.size} running container(s); no new cell starts and nothing more is published.`);
+        for (const name of running)
+            void cleanupDocker.kill(name);
+    };
+    signal?.addEventListener('abort', onCancel, { once: true });
+    const ctx = cellContext(config, prepared, setup, docker, running, d);
+    const cancelled = (cell, why) => finish(notRun(cell, { status: 'cancelled', failure: why }));
+    try {
+        await runPool(order, limit, async (cell, pool) => {
+            if (signal?.aborted) {
+                pool.stop();
+                return cancelled(cell, 'cancelled with the run');
+            }
+            let result;
+            try {
+                result = await runCell(cell, ctx);
+            }
+            catch (error) {
+                result = notRun(cell, { status: 'failed', failure: (0,tooling_exec/* errorMessage */.gJ)(error) });
+            }
+            if (signal?.aborted) {
+                pool.stop();
+                result = { ...result, status: 'cancelled', failure: 'cancelled with the run' };
+            }
+            if (result.status !== 'passed' && config.failFast)
+                pool.stop();
+            return finish(result);
+        }, cell => cancelled(cell, signal?.aborted
+            ? 'cancelled with the run'
+            : 'cancelled by fail-fast after an earlier failure'));
+    }
+    finally {
+        signal?.removeEventListener('abort', onCancel);
+    }
+    return done;
+}
+function cellContext(config, prepared, setup, docker, running, d) {
+    return {
+        docker,
+        running,
+        file: config.file,
+        context: config.context,
+        network: config.network,
+        pull: config.pull,
+        smokeNetwork: config.smokeNetwork,
+        builder: setup.builder,
+        oci: setup.engine.store === 'containerd',
+        caches: prepared.caches,
+        tempDir: d.tempDir,
+        runTag: d.runTag,
+        logBlock: (title, body) => d.rt.block(title, body),
+        now: d.now ?? Date.now
+    };
+}
+
+// EXTERNAL MODULE: ./src/pipeline/cache.ts + 1 modules
+var cache = __nccwpck_require__(7804);
+;// CONCATENATED MODULE: ./src/pipeline/finish.ts
+
+
+async function saveCaches(config, prepared, cells, d) {
+    if (config.cache !== 'local' || d.signal?.aborted)
+        return;
+    const built = new Set([...cells.values()].filter(r => r.imageId !== undefined).map(r => r.id));
+    await (0,cache/* saveLocalCaches */.k$)(built, prepared.caches, {
+        ...d.cacheService,
+        save: (paths, key) => cancellable(d.cacheService.save(paths, key), d.signal, 'a cache save')
+    }, m => d.rt.info(m), m => d.rt.warning(m));
+}
+/** The results of a run, in plan order, each cell with the image it pushed. */
+function results(plan, cells, published, seconds) {
+    return {
+        cells: plan.cells.map(c => {
+            const result = cells.get(c.id);
+            const pushed = published.pushed.get(c.id);
+            return pushed === undefined ? result : { ...result, pushed };
+        }),
+        distros: plan.manifests.map(m => published.distros.get(m.distro)),
+        seconds: Math.round(seconds * 10) / 10
+    };
+}
+
+;// CONCATENATED MODULE: ./src/publish/publish.ts
+
+
+
+const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+/** Why a published index has no annotations, for a warning. Pure. */
+function annotationsLost(tag, raw) {
+    const doc = JSON.parse(raw);
+    const labels = 'The metadata is on every image as labels.';
+    if (doc.mediaType === DOCKER_LIST) {
+        return (`${tag} is a Docker manifest list, which cannot hold annotations: its images are Docker v2 manifests, ` +
+            `as an engine with the classic image store pushes them. ${labels} Images built on an engine with the containerd image store are OCI, and their index gets the annotations.`);
+    }
+    return `${tag} was published without its annotations (the registry dropped them). ${labels}`;
+}
+/** True when an index carries annotations (OCI indexes can; Docker manifest lists cannot). */
+function hasAnnotations(raw) {
+    const doc = JSON.parse(raw);
+    return doc.annotations !== undefined && Object.keys(doc.annotations).length > 0;
+}
+async function publishDistro(manifest, cells, results, o) {
+    const pushed = new Map();
+    let tagsMoved = false;
+    try {
+        // An unchanged cell's image is already in the repository: it keeps the arch tag it was
+        // pushed under (buildx cannot re-tag a single image without wrapping it in an index).
+        const reused = new Map();
+        for (const cell of cells) {
+            const result = results.find(r => r.id === cell.id);
+            if (result !== undefined && cellOk(result.status) && result.reused !== undefined) {
+                reused.set(cell.id, result.reused.digest);
+                continue;
+            }
+            if (result?.status !== 'passed' || result.imageId === undefined) {
+                throw new Error(`cell ${cell.id} did not pass`);
+            }
+            const digest = await pushTested(result, cell.pushTag, o);
+            o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${digest}`);
+            pushed.set(cell.id, { tag: cell.pushTag, digest });
+        }
+        const digests = cells.map(c => reused.get(c.id) ?? pushed.get(c.id)?.digest ?? '');
+        if (reused.size === cells.length) {
+            const same = await alreadyPublished(manifest, digests, o);
+            if (same !== undefined) {
+                o.log(`Unchanged: ${manifest.tags.join(', ')} already hold this index (${same}); nothing pushed`);
+                return {
+                    distro: {
+                        distro: manifest.distro,
+                        status: 'published',
+                        tags: manifest.tags,
+                        digest: same,
+                        unchanged: true
+                    },
+                    pushed
+                };
+            }
+        }
+        tagsMoved = true;
+        await o.docker.createIndex(manifest.tags, digests.map(d => `${o.image}@${d}`), manifest.labels);
+        const raw = await o.docker.inspectRaw(manifest.tags[0]);
+        const entries = indexDigests(raw);
+        if (!sameSet(entries, digests)) {
+            throw new Error(`${manifest.tags[0]} does not hold the images just pushed (another run published over it?)`);
+        }
+        const platforms = (0,tooling_docker/* indexPlatforms */.DB)(raw) ?? [];
+        const expected = [...o.platforms].sort();
+        if (JSON.stringify([...platforms].sort()) !== JSON.stringify(expected)) {
+            throw new Error(`the published index holds ${platforms.join(', ') || 'nothing'}, expected exactly ${expected.join(', ')}`);
+        }
+        if (manifest.labels.length > 0 && !hasAnnotations(raw)) {
+            o.warn(annotationsLost(manifest.tags[0], raw));
+        }
+        const digest = await o.docker.remoteDigest(manifest.tags[0]);
+        o.log(`Published ${manifest.tags.join(', ')} -> ${digest}`);
+        return {
+            distro: { distro: manifest.distro, status: 'published', tags: manifest.tags, digest },
+            pushed
+        };
+    }
+    catch (error) {
+        return {
+            distro: {
+                distro: manifest.distro,
+                status: 'publish failed',
+                // once the index was being created, its tags may have moved (to the tested images)
+                tags: tagsMoved ? manifest.tags : [],
+                reason: (0,tooling_exec/* errorMessage */.gJ)(error)
+            },
+            pushed
+        };
+    }
+}
+/**
+ * Push a tested image under a tag; what the registry then holds must be that very image (the
+ * pushed manifest's config digest is the tested image's). Returns the manifest digest.
+ */
+async function pushTested(tested, tag, o) {
+    const { imageId } = tested;
+    if (imageId === undefined)
+        throw new Error(`cell ${tested.id} has no tested image`);
+    await o.docker.tag(tested.localId ?? imageId, tag);
+    const digest = await o.docker.push(tag);
+    const config = configDigest(await o.docker.inspectRaw(`${o.image}@${digest}`));
+    if (config !== imageId) {
+        throw new Error(`${tag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${imageId}`);
+    }
+    return digest;
+}
+/**
+ * mode build: stage a tested cell under its staging tag for the merge job (the tag is pushed only
+ * after the cell's tests passed). A reused image is staged as a one-entry index pointing at it.
+ */
+async function stageCell(cell, result, o) {
+    if (result.reused !== undefined) {
+        await o.docker.createIndex([cell.stageTag], [`${o.image}@${result.reused.digest}`]);
+        o.log(`Staged ${cell.stageTag} (${cell.platform}): the unchanged image ${result.reused.digest}`);
+        return { tag: cell.stageTag, digest: result.reused.digest };
+    }
+    const digest = await pushTested(result, cell.stageTag, o);
+    o.log(`Staged ${cell.stageTag} (${cell.platform}) ${digest}`);
+    return { tag: cell.stageTag, digest };
+}
+/** The index digest when every tag already holds one index of exactly these images. */
+async function alreadyPublished(manifest, digests, o) {
+    const held = await Promise.all(manifest.tags.map(t => o.docker.remoteDigest(t).catch(() => undefined)));
+    const first = held[0];
+    if (first === undefined || held.some(h => h !== first))
+        return undefined;
+    const entries = indexDigests(await o.docker.inspectRaw(manifest.tags[0]));
+    return sameSet(entries, digests) ? first : undefined;
+}
+function sameSet(a, b) {
+    return JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
+}
+/** The config digest of a single-image manifest. */
+function configDigest(raw) {
+    return JSON.parse(raw).config?.digest;
+}
+/** The digests an index lists. */
+function indexDigests(raw) {
+    return (JSON.parse(raw).manifests ?? []).map(m => m.digest);
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/merge.ts
+
+
+
+
+
+
+/** The per-platform digest a staging tag holds (a reused image is staged as a one-entry index). */
+async function stagedDigest(cell, docker) {
+    const raw = await docker.inspectRaw(cell.stageTag);
+    const entries = (0,tooling_docker/* indexEntries */.nL)(raw);
+    if (entries === null)
+        return docker.remoteDigest(cell.stageTag);
+    if (entries.length !== 1) {
+        throw new Error(`it is an index of ${entries.length} images, not one slice`);
+    }
+    return entries[0].digest;
+}
+/** Why a staged image is not the slice it should be, or null. Pure. */
+function sliceProblem(cell, platform, labels) {
+    if (platform !== cell.platform)
+        return `it is ${platform}, not ${cell.platform}`;
+    const distro = labels[`${LABEL_NAMESPACE}.ros.distro`];
+    if (distro !== cell.distro)
+        return `it was built for distro ${distro ?? '(none)'}, not ${cell.distro}`;
+    if (labels[INPUTS_HASH_LABEL] === undefined)
+        return 'it was not built by this action';
+    return null;
+}
+async function collectSlice(cell, image, docker) {
+    let digest;
+    try {
+        digest = await stagedDigest(cell, docker);
+    }
+    catch (error) {
+        const message = (0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error));
+        const why = /not found|manifest unknown/i.test(message)
+            ? 'is not in the registry'
+            : `cannot be read (${message})`;
+        return notRun(cell, {
+            status: 'failed',
+            failure: `slice missing: ${cell.stageTag} ${why}; did the build job for ${cell.distro} ${cell.platform} pass in this workflow run?`
+        });
+    }
+    let problem;
+    try {
+        const config = await docker.remoteConfig(`${image}@${digest}`);
+        problem = sliceProblem(cell, config.platform, config.labels);
+    }
+    catch (error) {
+        problem = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`;
+    }
+    if (problem !== null) {
+        return notRun(cell, {
+            status: 'failed',
+            failure: `slice ${cell.stageTag} is wrong: ${problem}`
+        });
+    }
+    return notRun(cell, { status: 'passed', reused: { from: cell.stageTag, digest } });
+}
+/**
+ * mode merge, in place of the cells and publish phases: collect the staged slices, then publish
+ * each distro whose slices are all there and right.
+ */
+async function mergeSlices(plan, o, rt) {
+    const cells = new Map();
+    await rt.group('Merge: the slices staged by the build jobs of this workflow run', async () => {
+        const found = await Promise.all(plan.cells.map(c => collectSlice(c, plan.image, o.docker)));
+        for (const r of found) {
+            cells.set(r.id, r);
+            rt.info(r.status === 'passed'
+                ? `${r.id}: ${r.reused?.from} ${r.reused?.digest}`
+                : `${r.id}: ${r.failure}`);
+        }
+    });
+    const distros = new Map();
+    const pushed = new Map();
+    await Promise.all(plan.manifests.map(async (manifest) => {
+        const mine = manifest.cells.map(id => plan.cells.find(c => c.id === id));
+        const results = mine.map(c => cells.get(c.id));
+        const bad = results.filter(r => !cellOk(r.status));
+        if (bad.length > 0) {
+            distros.set(manifest.distro, {
+                distro: manifest.distro,
+                status: 'failed',
+                tags: [],
+                reason: `not published: ${bad.map(b => `${b.id} missing or wrong`).join(', ')}`
+            });
+            return;
+        }
+        const p = await publishDistro(manifest, mine, results, o);
+        distros.set(manifest.distro, p.distro);
+        for (const [id, image] of p.pushed)
+            pushed.set(id, image);
+    }));
+    return { cells, published: { distros, pushed } };
+}
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/tooling/context.ts
+/** Reading a build context for its fingerprint: every entry's path, kind, mode and content hash. */
+
+
+
+
+/** One hash over a build context's entries, independent of the order they were read in. */
+function hashEntries(entries) {
+    const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for (const e of sorted)
+        h.update(`${e.kind}\0${e.path}\0${e.executable ? 'x' : '-'}\0${e.content}\n`);
+    return `sha256:${h.digest('hex')}`;
+}
+async function fileHash(file, signal) {
+    const h = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file, signal === undefined ? {} : { signal }))
+        h.update(chunk);
+    return h.digest('hex');
+}
+/**
+ * The hash of a build context. Everything in the folder counts except `.git`; .dockerignore is
+ * not applied (a change to an ignored file makes a rebuild, never a wrong reuse). Stops, with
+ * an error, when `signal` aborts (a large context takes a while).
+ */
+async function hashContext(root, signal) {
+    const entries = [];
+    const walk = async (dir) => {
+        for (const item of await (0,promises_.readdir)(dir, { withFileTypes: true })) {
+            signal?.throwIfAborted();
+            const full = external_node_path_default().join(dir, item.name);
+            const rel = external_node_path_default().relative(root, full).split((external_node_path_default()).sep).join('/');
+            if (rel === '.git')
+                continue;
+            const st = await (0,promises_.lstat)(full);
+            if (st.isSymbolicLink()) {
+                entries.push({
+                    path: rel,
+                    kind: 'symlink',
+                    executable: false,
+                    content: await (0,promises_.readlink)(full)
+                });
+            }
+            else if (st.isDirectory()) {
+                entries.push({ path: rel, kind: 'dir', executable: false, content: '' });
+                await walk(full);
+            }
+            else if (st.isFile()) {
+                const executable = (st.mode & 0o111) !== 0;
+                // a file that cannot be read cannot be sent to the builder either: the build will tell
+                const content = await fileHash(full, signal).catch(() => {
+                    signal?.throwIfAborted();
+                    return 'unreadable';
+                });
+                entries.push({ path: rel, kind: 'file', executable, content });
+            }
+        }
+    };
+    await walk(root);
+    return hashEntries(entries);
 }
 
 ;// CONCATENATED MODULE: ./src/tooling/dockerfile.ts
@@ -33610,70 +33745,11 @@ async function findUnchanged(image, manifests, cells, fingerprints, docker, log)
     return reuse;
 }
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: ./src/tooling/context.ts
-/** Reading a build context for its fingerprint: every entry's path, kind, mode and content hash. */
-
-
-
-
-/** One hash over a build context's entries, independent of the order they were read in. */
-function hashEntries(entries) {
-    const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for (const e of sorted)
-        h.update(`${e.kind}\0${e.path}\0${e.executable ? 'x' : '-'}\0${e.content}\n`);
-    return `sha256:${h.digest('hex')}`;
-}
-async function fileHash(file) {
-    const h = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
-        h.update(chunk);
-    return h.digest('hex');
-}
+;// CONCATENATED MODULE: ./src/pipeline/prepare.ts
 /**
- * The hash of a build context. Everything in the folder counts except `.git`; .dockerignore is
- * not applied (a change to an ignored file makes a rebuild, never a wrong reuse).
- */
-async function hashContext(root) {
-    const entries = [];
-    const walk = async (dir) => {
-        for (const item of await (0,promises_.readdir)(dir, { withFileTypes: true })) {
-            const full = external_node_path_default().join(dir, item.name);
-            const rel = external_node_path_default().relative(root, full).split((external_node_path_default()).sep).join('/');
-            if (rel === '.git')
-                continue;
-            const st = await (0,promises_.lstat)(full);
-            if (st.isSymbolicLink()) {
-                entries.push({
-                    path: rel,
-                    kind: 'symlink',
-                    executable: false,
-                    content: await (0,promises_.readlink)(full)
-                });
-            }
-            else if (st.isDirectory()) {
-                entries.push({ path: rel, kind: 'dir', executable: false, content: '' });
-                await walk(full);
-            }
-            else if (st.isFile()) {
-                const executable = (st.mode & 0o111) !== 0;
-                // a file that cannot be read cannot be sent to the builder either: the build will tell
-                const content = await fileHash(full).catch(() => 'unreadable');
-                entries.push({ path: rel, kind: 'file', executable, content });
-            }
-        }
-    };
-    await walk(root);
-    return hashEntries(entries);
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/pipeline.ts
-/**
- * The real run: set up Docker, buildx and QEMU, check the bases, build and test every cell (at
- * most max-parallel at once, emulated cells first), and publish each distro whose cells all passed
- * while other cells still build.
+ * Phase 2, prepare: everything decided before the first build. Preflight (every base image holds
+ * every platform it is needed for), each cell's build fingerprint, which cells are unchanged since
+ * their last publish (reused, not built), and each cell's build cache.
  */
 
 
@@ -33687,99 +33763,39 @@ async function hashContext(root) {
 
 
 
-
-
-
-
-
-
-
-
-async function runPipeline(config, plan, d) {
-    const { rt } = d;
-    const docker = new tooling_docker/* Docker */.Jg(d.exec, {
-        policy: {
-            attempts: config.retryAttempts,
-            baseDelayMs: 1000,
-            maxDelayMs: config.retryMaxDelay * 1000
-        },
-        log: m => rt.info(m),
-        ...(d.signal === undefined ? {} : { signal: d.signal })
-    });
-    const started = Date.now();
-    const cleanup = d.cleanup;
-    let builder = config.builder;
-    const needsQemu = plan.mode !== 'merge' && plan.cells.some(c => c.emulated);
-    let engine = { version: '', store: 'classic' };
-    await rt.group(`Set up Docker, buildx${needsQemu ? ' and QEMU' : ''}`, async () => {
-        engine = await docker.engine();
-        rt.info(`Docker engine ${engine.version}, ${engine.store} image store` +
-            (engine.store === 'containerd'
-                ? ': images are loaded with OCI media types'
-                : ': images are Docker v2 (their indexes cannot carry annotations)'));
-        const decision = decideBuildx(config.buildxVersion, await docker.buildxVersion());
-        if (decision.action === 'keep') {
-            rt.info(`buildx ${decision.version} satisfies ${config.buildxVersion}`);
-        }
-        else {
-            rt.info(`${decision.reason}: installing buildx ${decision.version}`);
-            await installBuildx({
-                version: decision.version,
-                urlTemplate: config.buildxUrl,
-                nodeArch: d.rt.hostArch,
-                dockerConfig: d.dockerConfig,
-                exec: d.exec,
-                cache: d.toolCache,
-                log: m => rt.info(m)
-            });
-        }
-        if (plan.mode === 'merge') {
-            rt.info('mode merge: nothing is built here, so no builder and no QEMU are set up');
-        }
-        else {
-            if (config.driver === 'docker-container') {
-                if (config.builder !== '') {
-                    rt.warning(`builder "${config.builder}" is not used: driver docker-container creates a builder of its own.`);
-                }
-                builder = `rma-${d.runTag}`;
-                // remembered before it exists: a half-created builder is removed too
-                cleanup.builder = builder;
-                d.saveCleanup();
-                const args = ['buildx', 'create', '--name', builder, '--driver', 'docker-container'];
-                if (config.network === 'host')
-                    args.push('--driver-opt', 'network=host');
-                const r = await docker.run([...args, '--bootstrap']);
-                if (r.code !== 0)
-                    throw new Error(`Creating the docker-container builder failed: ${r.stderr.trim()}`);
-                rt.info(`Created builder ${builder} (docker-container driver); the post step removes it`);
-            }
-            else {
-                rt.info(`Using builder ${builder || '(current)'}`);
-            }
-            const emulated = [...new Set(plan.cells.filter(c => c.emulated).map(c => c.platform))];
-            const native = [...new Set(plan.cells.filter(c => !c.emulated).map(c => c.platform))];
-            await ensureEmulation([...native, ...emulated], d.hostPlatform, config.qemuImage, d.exec, d.readText, m => rt.info(m));
-        }
-    });
-    if (config.username !== '') {
-        const registry = (0,reference/* loginRegistry */.ZS)(config.image);
-        await docker.login(registry, config.username, config.password);
-        cleanup.logout = registry;
-        d.saveCleanup();
-        rt.info(`Logged in to ${registry} as ${config.username}`);
-    }
-    const publishOptions = {
+async function prepare(config, plan, setup, docker, d) {
+    const { dockerfile, bases } = await preflight(config, plan, docker, d);
+    stopIfCancelled(d.signal, 'preflight');
+    const fingerprints = await fingerprintCells(config, plan, dockerfile, bases, d);
+    const reuse = await unchanged(config, plan, fingerprints, docker, d);
+    stopIfCancelled(d.signal, 'the search for unchanged images');
+    const caches = await (0,cache/* prepareCache */.m5)({
+        config,
+        cells: plan.cells.filter(c => !reuse.has(c.id)),
+        push: plan.push,
+        imagePath: config.image.path,
+        builder: setup.builder,
+        store: setup.engine.store,
         docker,
-        image: plan.image,
-        platforms: plan.platforms,
-        log: (m) => rt.info(m),
-        warn: (m) => rt.warning(m)
-    };
-    if (plan.mode === 'merge')
-        return mergeSlices(plan, publishOptions, rt, started);
-    let dockerfile = '';
-    let bases = new Map();
-    await rt.group('Preflight: base images hold every platform', async () => {
+        env: d.rt.env,
+        // a fixed folder: @actions/cache restores to the very path it saved
+        root: external_node_path_default().join(d.rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'ros-multiarch-buildcache'),
+        fingerprints,
+        service: {
+            available: () => d.cacheService.available(),
+            restore: (paths, key, restoreKeys) => cancellable(d.cacheService.restore(paths, key, restoreKeys), d.signal, 'a cache restore'),
+            save: (paths, key) => d.cacheService.save(paths, key)
+        },
+        log: m => d.rt.info(m),
+        warn: m => d.rt.warning(m)
+    });
+    stopIfCancelled(d.signal, 'the build cache restore');
+    return { fingerprints, reuse, caches };
+}
+/** The Dockerfile's bases, checked in their registries, and their digests per cell. */
+async function preflight(config, plan, docker, d) {
+    return d.rt.group('Preflight: base images hold every platform', async () => {
+        let dockerfile;
         try {
             dockerfile = await (0,promises_.readFile)(config.file, 'utf8');
         }
@@ -33793,179 +33809,89 @@ async function runPipeline(config, plan, d) {
         catch (error) {
             throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.File, `${config.file}: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`);
         }
-        bases = await checkBases(needs, docker, m => rt.info(m));
+        return { dockerfile, bases: await checkBases(needs, docker, m => d.rt.info(m)) };
     });
-    // What each cell's image is made from: recorded on it, and compared with what is published.
-    const contextHash = await hashContext(config.context);
-    const fingerprints = new Map();
-    for (const cell of plan.cells) {
-        fingerprints.set(cell.id, fingerprint(cell, bases.get(cell.id) ?? [], {
-            dockerfile,
-            contextHash,
-            userLabels: config.labels,
-            network: config.network,
-            smokeNetwork: config.smokeNetwork
-        }));
-    }
-    let reuse = new Map();
-    if (plan.push && !config.force && config.pull) {
-        await rt.group('Skip unchanged: compare with the published images', async () => {
-            reuse = await findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, docker, m => rt.info(m));
-        });
-    }
-    else if (plan.push && config.force) {
-        rt.info('force: every cell is rebuilt and retested, even when its published image is unchanged');
-    }
-    else if (plan.push) {
-        rt.info('pull is off: every cell is rebuilt (a local copy of a base may differ from the registry digest a reuse is judged by)');
-    }
-    const caches = await (0,cache/* prepareCache */.m5)({
-        config,
-        cells: plan.cells.filter(c => !reuse.has(c.id)),
-        push: plan.push,
-        imagePath: config.image.path,
-        builder,
-        store: engine.store,
-        docker,
-        env: rt.env,
-        // a fixed folder: @actions/cache restores to the very path it saved
-        root: external_node_path_default().join(rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'ros-multiarch-buildcache'),
-        fingerprints,
-        service: d.cacheService,
-        log: m => rt.info(m),
-        warn: m => rt.warning(m)
-    });
-    // Emulated cells are the slowest: start them first. Unchanged cells are not built at all.
-    const order = plan.cells
-        .filter(c => !reuse.has(c.id))
-        .map(c => ({
-        ...c,
-        labels: [...c.labels, ...fingerprintLabels(fingerprints.get(c.id))]
-    }))
-        .sort((a, b) => Number(b.emulated) - Number(a.emulated));
-    const done = new Map();
-    const distros = new Map();
-    const publishing = [];
-    // Test containers running now: stopped at once when the run is cancelled.
-    const running = new Set();
-    const cleanupDocker = new tooling_docker/* Docker */.Jg(d.cleanupExec);
-    const onCancel = () => {
-        rt.warning(`Cancelling: stopping ${running.size} running container(s); no new cell starts and nothing more is published.`);
-        for (const name of running)
-            void cleanupDocker.kill(name);
-    };
-    d.signal?.addEventListener('abort', onCancel, { once: true });
-    const cellCtx = {
-        docker,
-        running,
-        file: config.file,
-        context: config.context,
+}
+async function fingerprintCells(config, plan, dockerfile, bases, d) {
+    const contextHash = await hashContext(config.context, d.signal);
+    const inputs = {
+        dockerfile,
+        contextHash,
+        userLabels: config.labels,
         network: config.network,
-        pull: config.pull,
-        smokeNetwork: config.smokeNetwork,
-        builder,
-        oci: engine.store === 'containerd',
-        caches,
-        tempDir: d.tempDir,
-        runTag: d.runTag,
-        logBlock: (title, body) => rt.block(title, body),
-        now: () => Date.now()
+        smokeNetwork: config.smokeNetwork
     };
-    const limit = config.maxParallel ?? rt.cpus;
-    rt.info(`Running ${order.length} cells, ${limit} at a time${config.failFast ? ', fail-fast' : ''}` +
-        (reuse.size > 0 ? ` (${reuse.size} unchanged, reused)` : ''));
-    const onDistroDone = (distro) => {
-        const manifest = plan.manifests.find(m => m.distro === distro);
-        if (manifest === undefined)
-            return;
-        const cells = manifest.cells.map(id => plan.cells.find(c => c.id === id));
-        const results = cells.map(c => done.get(c.id));
+    return new Map(plan.cells.map(cell => [cell.id, fingerprint(cell, bases.get(cell.id) ?? [], inputs)]));
+}
+/** Cells whose published image was made from the same inputs: only when pushing, pulling, not forced. */
+async function unchanged(config, plan, fingerprints, docker, d) {
+    if (!plan.push)
+        return new Map();
+    if (config.force) {
+        d.rt.info('force: every cell is rebuilt and retested, even when its published image is unchanged');
+        return new Map();
+    }
+    if (!config.pull) {
+        d.rt.info('pull is off: every cell is rebuilt (a local copy of a base may differ from the registry digest a reuse is judged by)');
+        return new Map();
+    }
+    return d.rt.group('Skip unchanged: compare with the published images', () => findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, docker, m => d.rt.info(m)));
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/publishing.ts
+
+
+
+class Publisher {
+    plan;
+    o;
+    signal;
+    distros = new Map();
+    pushed = new Map();
+    work = [];
+    constructor(plan, o, signal) {
+        this.plan = plan;
+        this.o = o;
+        this.signal = signal;
+    }
+    /** All cells of a distro finished, with these results (in the manifest's cell order). */
+    distroDone(manifest, results) {
+        const { distro } = manifest;
         const bad = results.filter(r => !cellOk(r.status));
         if (bad.length > 0) {
-            distros.set(distro, {
+            const why = bad.map(b => `${b.id} ${b.status}`).join(', ');
+            this.distros.set(distro, {
                 distro,
                 status: 'failed',
                 tags: [],
-                reason: `not published: ${bad.map(b => `${b.id} ${b.status}`).join(', ')}`
+                reason: `not published: ${why}`
             });
             return;
         }
-        if (!plan.push) {
-            distros.set(distro, { distro, status: 'tested', tags: [] });
+        if (!this.plan.push) {
+            this.distros.set(distro, { distro, status: 'tested', tags: [] });
             return;
         }
-        if (d.signal?.aborted) {
-            distros.set(distro, {
-                distro,
-                status: 'failed',
-                tags: [],
-                reason: 'not published: the run was cancelled'
-            });
+        if (this.signal?.aborted) {
+            const reason = 'not published: the run was cancelled';
+            this.distros.set(distro, { distro, status: 'failed', tags: [], reason });
             return;
         }
-        if (plan.mode === 'build') {
-            publishing.push(stageDistro(cells, results, publishOptions).then(staged => {
-                distros.set(distro, staged.distro);
-                for (const [id, pushed] of staged.pushed)
-                    done.set(id, { ...done.get(id), pushed });
-            }));
-            return;
-        }
-        publishing.push(publishDistro(manifest, cells, results, publishOptions).then(p => {
-            distros.set(distro, p.distro);
-            for (const [id, pushed] of p.pushed)
-                done.set(id, { ...done.get(id), pushed });
+        const cells = manifest.cells.map(id => this.plan.cells.find(c => c.id === id));
+        const publishing = this.plan.mode === 'build'
+            ? stageDistro(cells, results, this.o)
+            : publishDistro(manifest, cells, results, this.o);
+        this.work.push(publishing.then(p => {
+            this.distros.set(distro, p.distro);
+            for (const [id, image] of p.pushed)
+                this.pushed.set(id, image);
         }));
-    };
-    const finish = (result) => {
-        done.set(result.id, result);
-        const manifest = plan.manifests.find(m => m.distro === result.distro);
-        if (manifest?.cells.every(id => done.has(id)))
-            onDistroDone(result.distro);
-        return result;
-    };
-    for (const cell of plan.cells) {
-        const found = reuse.get(cell.id);
-        if (found === undefined)
-            continue;
-        finish(notRun(cell, { status: 'unchanged', reused: found }));
     }
-    await runPool(order, limit, async (cell, pool) => {
-        if (d.signal?.aborted) {
-            pool.stop();
-            return finish(cancelled(cell, 'cancelled with the run'));
-        }
-        let result;
-        try {
-            result = await runCell(cell, cellCtx);
-        }
-        catch (error) {
-            result = notRun(cell, {
-                status: 'failed',
-                failure: error instanceof Error ? error.message : String(error)
-            });
-        }
-        if (d.signal?.aborted) {
-            pool.stop();
-            result = { ...result, status: 'cancelled', failure: 'cancelled with the run' };
-        }
-        if (result.status !== 'passed' && config.failFast)
-            pool.stop();
-        return finish(result);
-    }, cell => finish(cancelled(cell, d.signal?.aborted
-        ? 'cancelled with the run'
-        : 'cancelled by fail-fast after an earlier failure')));
-    await Promise.all(publishing);
-    d.signal?.removeEventListener('abort', onCancel);
-    if (config.cache === 'local' && !d.signal?.aborted) {
-        const built = new Set([...done.values()].filter(r => r.imageId !== undefined).map(r => r.id));
-        await (0,cache/* saveLocalCaches */.k$)(built, caches, d.cacheService, m => rt.info(m), m => rt.warning(m));
+    /** Every distro's outcome, once all publishing is done. */
+    async finished() {
+        await Promise.all(this.work);
+        return { distros: this.distros, pushed: this.pushed };
     }
-    return {
-        cells: plan.cells.map(c => done.get(c.id)),
-        distros: plan.manifests.map(m => distros.get(m.distro)),
-        seconds: Math.round((Date.now() - started) / 100) / 10
-    };
 }
 /** mode build: stage every cell of a distro that passed here; the merge job publishes them. */
 async function stageDistro(cells, results, o) {
@@ -33973,62 +33899,292 @@ async function stageDistro(cells, results, o) {
     const distro = cells[0].distro;
     try {
         for (const cell of cells) {
-            pushed.set(cell.id, await stageCell(cell, results.find(r => r.id === cell.id), o));
+            const result = results.find(r => r.id === cell.id);
+            pushed.set(cell.id, await stageCell(cell, result, o));
         }
-        return {
-            distro: { distro, status: 'staged', tags: [...pushed.values()].map(p => p.tag) },
-            pushed
-        };
+        const tags = [...pushed.values()].map(p => p.tag);
+        return { distro: { distro, status: 'staged', tags }, pushed };
     }
     catch (error) {
-        return {
-            distro: {
-                distro,
-                status: 'publish failed',
-                tags: [],
-                reason: `staging failed: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`
-            },
-            pushed
-        };
+        const reason = `staging failed: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`;
+        return { distro: { distro, status: 'publish failed', tags: [], reason }, pushed };
     }
 }
-/** mode merge: collect the staged slices, then publish each distro whose slices are all there. */
-async function mergeSlices(plan, o, rt, started) {
-    const cells = new Map();
-    await rt.group('Merge: the slices staged by the build jobs of this workflow run', async () => {
-        const found = await Promise.all(plan.cells.map(c => collectSlice(c, plan.image, o.docker)));
-        for (const r of found) {
-            cells.set(r.id, r);
-            rt.info(r.status === 'passed'
-                ? `${r.id}: ${r.reused?.from} ${r.reused?.digest}`
-                : `${r.id}: ${r.failure}`);
-        }
-    });
-    const distros = await Promise.all(plan.manifests.map(async (manifest) => {
-        const mine = manifest.cells.map(id => plan.cells.find(c => c.id === id));
-        const results = mine.map(c => cells.get(c.id));
-        const bad = results.filter(r => !cellOk(r.status));
-        if (bad.length > 0) {
-            return {
-                distro: manifest.distro,
-                status: 'failed',
-                tags: [],
-                reason: `not published: ${bad.map(b => `${b.id} missing or wrong`).join(', ')}`
-            };
-        }
-        const p = await publishDistro(manifest, mine, results, o);
-        for (const [id, pushed] of p.pushed)
-            cells.set(id, { ...cells.get(id), pushed });
-        return p.distro;
-    }));
-    return {
-        cells: plan.cells.map(c => cells.get(c.id)),
-        distros,
-        seconds: Math.round((Date.now() - started) / 100) / 10
-    };
+
+;// CONCATENATED MODULE: ./src/tooling/buildx.ts
+/**
+ * buildx: keep the installed plugin when it satisfies buildx-version, otherwise install a release
+ * with @actions/tool-cache (cached between runs on self-hosted runners) and verify it runs.
+ */
+
+
+
+
+/** The newest buildx release this version of the action knows (used for `latest` and ranges). */
+const KNOWN_LATEST_BUILDX = '0.37.1';
+const DEFAULT_BUILDX_URL = 'https://github.com/docker/buildx/releases/download/v{version}/buildx-v{version}.linux-{arch}';
+/** buildx release asset architecture for a Node os.arch() */
+const ASSET_ARCH = {
+    x64: 'amd64',
+    arm64: 'arm64',
+    arm: 'arm-v7',
+    ppc64: 'ppc64le',
+    s390x: 's390x',
+    riscv64: 'riscv64'
+};
+/** What to do about buildx, given the requirement and what `docker buildx version` said. Pure. */
+function decideBuildx(required, installed) {
+    const have = installed === null ? null : (semver_default().coerce(installed)?.version ?? null);
+    let want;
+    let ok;
+    const exact = semver_default().valid(semver_default().clean(required) ?? '');
+    if (required === 'latest') {
+        want = KNOWN_LATEST_BUILDX;
+        ok = have !== null && semver_default().gte(have, want);
+    }
+    else if (exact !== null) {
+        want = exact;
+        ok = have === exact;
+    }
+    else {
+        ok = have !== null && semver_default().satisfies(have, required);
+        want = semver_default().satisfies(KNOWN_LATEST_BUILDX, required)
+            ? KNOWN_LATEST_BUILDX
+            : (semver_default().minVersion(required)?.version ?? KNOWN_LATEST_BUILDX);
+    }
+    if (ok && have !== null)
+        return { action: 'keep', version: have };
+    const reason = have === null ? 'buildx is not installed' : `buildx ${have} does not satisfy ${required}`;
+    return { action: 'install', version: want, reason };
 }
-function cancelled(cell, why) {
-    return notRun(cell, { status: 'cancelled', failure: why });
+function buildxUrl(template, version, nodeArch) {
+    const arch = ASSET_ARCH[nodeArch];
+    if (arch === undefined)
+        throw new Error(`No buildx release exists for this runner's architecture (${nodeArch}).`);
+    return (template || DEFAULT_BUILDX_URL)
+        .replaceAll('{version}', version)
+        .replaceAll('{arch}', arch);
+}
+async function installBuildx(o) {
+    let dir = o.cache.find('docker-buildx', o.version, o.nodeArch);
+    if (dir === '') {
+        const url = buildxUrl(o.urlTemplate, o.version, o.nodeArch);
+        o.log(`Downloading buildx ${o.version} from ${url}`);
+        if (url.startsWith('http://')) {
+            o.log(`Warning: ${url} is plain HTTP; the plugin is not checksum-verified, prefer an https mirror`);
+        }
+        let file;
+        try {
+            file = await o.cache.download(url);
+        }
+        catch (error) {
+            throw new Error(`Downloading buildx ${o.version} from ${url} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        }
+        dir = await o.cache.cacheFile(file, 'docker-buildx', 'docker-buildx', o.version, o.nodeArch);
+    }
+    else {
+        o.log(`Using buildx ${o.version} from the tool cache`);
+    }
+    const plugins = external_node_path_default().join(o.dockerConfig, 'cli-plugins');
+    await (0,promises_.mkdir)(plugins, { recursive: true });
+    const target = external_node_path_default().join(plugins, 'docker-buildx');
+    // copied beside it, then renamed over it: never written through a link, never half-written,
+    // and a buildx still running from an earlier step keeps its own file
+    const part = `${target}.${process.pid}.part`;
+    await (0,promises_.copyFile)(external_node_path_default().join(dir, 'docker-buildx'), part);
+    await (0,promises_.chmod)(part, 0o755);
+    await (0,promises_.rename)(part, target);
+    const r = await (0,tooling_exec/* check */.z6)(o.exec, `Running the installed buildx ${o.version}`, 'docker', [
+        'buildx',
+        'version'
+    ]);
+    const got = semver_default().coerce(r.stdout)?.version;
+    if (got !== o.version) {
+        throw new Error(`The installed buildx reports ${got ?? 'no version'} where ${o.version} was installed (${target}).`);
+    }
+    return target;
+}
+
+;// CONCATENATED MODULE: ./src/tooling/qemu.ts
+/**
+ * QEMU user emulation: each foreign platform needs its binfmt_misc entry. Registered entries are
+ * reused; missing ones are installed with the qemu-image (tonistiigi/binfmt --install).
+ */
+
+
+const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
+/** An entry is usable when it exists, is enabled and has the F flag (works inside containers). */
+function binfmtUsable(entry) {
+    if (entry === undefined)
+        return false;
+    const lines = entry.split('\n');
+    if (lines[0].trim() !== 'enabled')
+        return false;
+    const flags = lines.find(l => l.startsWith('flags:'));
+    return flags === undefined || flags.slice('flags:'.length).includes('F');
+}
+async function ensureEmulation(platforms, hostPlatform, qemuImage, exec, read, log) {
+    const report = { native: [], found: [], installed: [] };
+    const foreign = [];
+    for (const p of platforms) {
+        if (p === hostPlatform) {
+            report.native.push(p);
+            continue;
+        }
+        const info = findPlatform(p);
+        if (binfmtUsable(await read(`${BINFMT_DIR}/${info.binfmt}`)))
+            report.found.push(p);
+        else
+            foreign.push(info);
+    }
+    for (const p of report.native)
+        log(`${p}: native on this runner, no emulation needed`);
+    for (const p of report.found)
+        log(`${p}: QEMU already registered (${findPlatform(p)?.binfmt})`);
+    if (foreign.length === 0)
+        return report;
+    const arches = foreign.map(f => f.qemuArch).join(',');
+    log(`Registering QEMU for ${foreign.map(f => f.platform).join(', ')} with ${qemuImage}`);
+    const r = await exec.run('docker', [
+        'run',
+        '--privileged',
+        '--rm',
+        qemuImage,
+        '--install',
+        arches
+    ]);
+    for (const f of foreign) {
+        if (!binfmtUsable(await read(`${BINFMT_DIR}/${f.binfmt}`))) {
+            const why = r.code === 0
+                ? 'the entry is still missing after installing'
+                : (0,tooling_exec/* lastLine */.fM)(r.stderr || r.stdout);
+            throw new Error(`Cannot emulate ${f.platform}: binfmt_misc has no usable ${f.binfmt} and registering it with ${qemuImage} failed (${why}). ` +
+                'Run on a runner of that architecture, or allow privileged containers.');
+        }
+        report.installed.push(f.platform);
+    }
+    return report;
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/setup.ts
+
+
+
+
+async function setUp(config, plan, docker, d) {
+    const { rt } = d;
+    const merge = plan.mode === 'merge';
+    const needsQemu = !merge && plan.cells.some(c => c.emulated);
+    return rt.group(`Set up Docker, buildx${needsQemu ? ' and QEMU' : ''}`, async () => {
+        const engine = await docker.engine();
+        rt.info(`Docker engine ${engine.version}, ${engine.store} image store` +
+            (engine.store === 'containerd'
+                ? ': images are loaded with OCI media types'
+                : ': images are Docker v2 (their indexes cannot carry annotations)'));
+        await ensureBuildx(config, docker, d);
+        if (merge) {
+            rt.info('mode merge: nothing is built here, so no builder and no QEMU are set up');
+            return { engine, builder: config.builder };
+        }
+        const builder = await ensureBuilder(config, docker, d);
+        const platforms = (emulated) => [
+            ...new Set(plan.cells.filter(c => c.emulated === emulated).map(c => c.platform))
+        ];
+        await ensureEmulation([...platforms(false), ...platforms(true)], d.hostPlatform, config.qemuImage, d.exec, d.readText, m => rt.info(m));
+        return { engine, builder };
+    });
+}
+async function ensureBuildx(config, docker, d) {
+    const decision = decideBuildx(config.buildxVersion, await docker.buildxVersion());
+    if (decision.action === 'keep') {
+        d.rt.info(`buildx ${decision.version} satisfies ${config.buildxVersion}`);
+        return;
+    }
+    d.rt.info(`${decision.reason}: installing buildx ${decision.version}`);
+    await installBuildx({
+        version: decision.version,
+        urlTemplate: config.buildxUrl,
+        nodeArch: d.rt.hostArch,
+        dockerConfig: d.dockerConfig,
+        exec: d.exec,
+        // a download does not stop by itself when the run is cancelled
+        cache: {
+            ...d.toolCache,
+            download: url => cancellable(d.toolCache.download(url), d.signal, `downloading ${url}`)
+        },
+        log: m => d.rt.info(m)
+    });
+}
+/** The builder to use: the configured one, or (docker-container driver) one of this run's own. */
+async function ensureBuilder(config, docker, d) {
+    if (config.driver !== 'docker-container') {
+        d.rt.info(`Using builder ${config.builder || '(current)'}`);
+        return config.builder;
+    }
+    if (config.builder !== '') {
+        d.rt.warning(`builder "${config.builder}" is not used: driver docker-container creates a builder of its own.`);
+    }
+    const builder = `rma-${d.runTag}`;
+    // remembered before it exists: a half-created builder is removed too
+    d.cleanup.builder = builder;
+    d.saveCleanup();
+    const args = ['buildx', 'create', '--name', builder, '--driver', 'docker-container'];
+    if (config.network === 'host')
+        args.push('--driver-opt', 'network=host');
+    const r = await docker.run([...args, '--bootstrap']);
+    if (r.code !== 0)
+        throw new Error(`Creating the docker-container builder failed: ${r.stderr.trim()}`);
+    d.rt.info(`Created builder ${builder} (docker-container driver); the post step removes it`);
+    return builder;
+}
+/** Log in to the image's registry with the username and password inputs (none: skipped). */
+async function logIn(config, docker, d) {
+    if (config.username === '')
+        return;
+    const registry = (0,reference/* loginRegistry */.ZS)(config.image);
+    await docker.login(registry, config.username, config.password);
+    d.cleanup.logout = registry;
+    d.saveCleanup();
+    d.rt.info(`Logged in to ${registry} as ${config.username}`);
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/pipeline.ts
+
+
+
+
+
+
+
+async function runPipeline(config, plan, d) {
+    const now = d.now ?? Date.now;
+    const started = now();
+    const seconds = () => (now() - started) / 1000;
+    const docker = registryDocker(config, d);
+    const publishing = {
+        docker,
+        image: plan.image,
+        platforms: plan.platforms,
+        log: (m) => d.rt.info(m),
+        warn: (m) => d.rt.warning(m)
+    };
+    const { signal } = d;
+    const setup = await during('set-up', signal, async () => {
+        const done = await setUp(config, plan, docker, d);
+        await logIn(config, docker, d);
+        return done;
+    });
+    if (plan.mode === 'merge') {
+        const merged = await during('the merge', signal, () => mergeSlices(plan, publishing, d.rt));
+        return results(plan, merged.cells, merged.published, seconds());
+    }
+    const prepared = await during('preflight', signal, () => prepare(config, plan, setup, docker, d));
+    const publisher = new Publisher(plan, publishing, signal);
+    // cancelled from here on, the cells that did not finish say so in the results
+    const cells = await runCells(config, plan, prepared, setup, publisher, docker, d);
+    const published = await publisher.finished();
+    await saveCaches(config, prepared, cells, d);
+    return results(plan, cells, published, seconds());
 }
 
 // EXTERNAL MODULE: ./src/state.ts
@@ -34824,6 +34980,7 @@ function parseTest(item, index, defaultTimeout, fail) {
 
 
 
+
 async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
     try {
         // Mask the credential before anything else can print it.
@@ -34930,7 +35087,11 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
                     : `; published ${tagCount} tags.`));
     }
     catch (error) {
-        rt.setFailed((0,tooling_exec/* errorMessage */.gJ)(error));
+        // cancelled before the pipeline could say so itself: say it was cancelled, not what broke
+        const signal = tools.signal;
+        rt.setFailed(signal?.aborted && !(error instanceof Cancelled)
+            ? new Cancelled(signal, 'the set-up').message
+            : (0,tooling_exec/* errorMessage */.gJ)(error));
     }
 }
 function writeResultOutputs(rt, results) {
@@ -35102,7 +35263,7 @@ const States = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8818);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3650);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6661);
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6064);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);

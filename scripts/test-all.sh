@@ -32,7 +32,9 @@ timed_step "npm packages" bash scripts/npm-deps.sh
 timed_step "lint" npm run --silent lint
 timed_step "type check" npm run --silent typecheck
 timed_step "dist check" bash scripts/check-dist.sh
-timed_step "unit tests" npm run --silent test -- --json --outputFile="$results/unit.json"
+timed_step "unit tests (with coverage; fails under 70% of lines in src/pipeline or src/publish)" \
+  npm run --silent test -- --json --outputFile="$results/unit.json"
+node scripts/coverage.mjs
 
 if [ "${SKIP_E2E:-}" = "1" ]; then
   if [ "${CI:-}" = "true" ]; then

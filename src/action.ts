@@ -7,6 +7,7 @@ import { readConfig, type Config } from './inputs/config.js'
 import { InputError } from './inputs/errors.js'
 import { Inputs, Outputs, type InputName } from './inputs/names.js'
 import type { CleanupState } from './pipeline/cleanup.js'
+import { Cancelled } from './pipeline/deps.js'
 import { runPipeline } from './pipeline/pipeline.js'
 import { saveCleanup } from './state.js'
 import { failedCells, type RunResults } from './results/results.js'
@@ -133,7 +134,13 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
             : `; published ${tagCount} tags.`)
     )
   } catch (error) {
-    rt.setFailed(errorMessage(error))
+    // cancelled before the pipeline could say so itself: say it was cancelled, not what broke
+    const signal = tools.signal
+    rt.setFailed(
+      signal?.aborted && !(error instanceof Cancelled)
+        ? new Cancelled(signal, 'the set-up').message
+        : errorMessage(error)
+    )
   }
 }
 

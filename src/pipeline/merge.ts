@@ -3,12 +3,15 @@
  * and check each is there, is a single image of the platform it claims, and was made by this
  * action for that distro (a slice pushes its staging tag only after the cell's tests passed).
  */
-import type { Cell } from '../plan/planner.js'
+import type { Cell, Plan } from '../plan/planner.js'
+import { publishDistro, type PublishOptions, type PushedImage } from '../publish/publish.js'
 import { INPUTS_HASH_LABEL } from '../plan/fingerprint.js'
 import { LABEL_NAMESPACE } from '../plan/labels.js'
-import { notRun, type CellResult } from '../results/results.js'
+import { cellOk, notRun, type CellResult, type DistroResult } from '../results/results.js'
 import { indexEntries, type Docker } from '../tooling/docker.js'
 import { errorMessage, lastLine } from '../tooling/exec.js'
+import type { PublishOutcome } from './publishing.js'
+import type { Runtime } from './runtime.js'
 
 /** The per-platform digest a staging tag holds (a reused image is staged as a one-entry index). */
 async function stagedDigest(cell: Cell, docker: Docker): Promise<string> {
@@ -63,4 +66,49 @@ export async function collectSlice(cell: Cell, image: string, docker: Docker): P
     })
   }
   return notRun(cell, { status: 'passed', reused: { from: cell.stageTag, digest } })
+}
+
+/**
+ * mode merge, in place of the cells and publish phases: collect the staged slices, then publish
+ * each distro whose slices are all there and right.
+ */
+export async function mergeSlices(
+  plan: Plan,
+  o: PublishOptions,
+  rt: Runtime
+): Promise<{ cells: Map<string, CellResult>; published: PublishOutcome }> {
+  const cells = new Map<string, CellResult>()
+  await rt.group('Merge: the slices staged by the build jobs of this workflow run', async () => {
+    const found = await Promise.all(plan.cells.map(c => collectSlice(c, plan.image, o.docker)))
+    for (const r of found) {
+      cells.set(r.id, r)
+      rt.info(
+        r.status === 'passed'
+          ? `${r.id}: ${r.reused?.from} ${r.reused?.digest}`
+          : `${r.id}: ${r.failure}`
+      )
+    }
+  })
+  const distros = new Map<string, DistroResult>()
+  const pushed = new Map<string, PushedImage>()
+  await Promise.all(
+    plan.manifests.map(async manifest => {
+      const mine = manifest.cells.map(id => plan.cells.find(c => c.id === id) as Cell)
+      const results = mine.map(c => cells.get(c.id) as CellResult)
+      const bad = results.filter(r => !cellOk(r.status))
+      if (bad.length > 0) {
+        distros.set(manifest.distro, {
+          distro: manifest.distro,
+          status: 'failed',
+          tags: [],
+          reason: `not published: ${bad.map(b => `${b.id} missing or wrong`).join(', ')}`
+        })
+        return
+      }
+      const p = await publishDistro(manifest, mine, results, o)
+      distros.set(manifest.distro, p.distro)
+      for (const [id, image] of p.pushed) pushed.set(id, image)
+    })
+  )
+  return { cells, published: { distros, pushed } }
 }

@@ -37,10 +37,16 @@ export function hasAnnotations(raw: string): boolean {
   return doc.annotations !== undefined && Object.keys(doc.annotations).length > 0
 }
 
+/** A tested image in the registry: the tag it was pushed under and its manifest digest. */
+export interface PushedImage {
+  readonly tag: string
+  readonly digest: string
+}
+
 export interface Published {
   readonly distro: DistroResult
   /** Per cell id: the arch tag and manifest digest pushed */
-  readonly pushed: ReadonlyMap<string, { tag: string; digest: string }>
+  readonly pushed: ReadonlyMap<string, PushedImage>
 }
 
 export async function publishDistro(
@@ -49,7 +55,7 @@ export async function publishDistro(
   results: readonly CellResult[],
   o: PublishOptions
 ): Promise<Published> {
-  const pushed = new Map<string, { tag: string; digest: string }>()
+  const pushed = new Map<string, PushedImage>()
   let tagsMoved = false
   try {
     // An unchanged cell's image is already in the repository: it keeps the arch tag it was
@@ -160,7 +166,7 @@ export async function stageCell(
   cell: Cell,
   result: CellResult,
   o: PublishOptions
-): Promise<{ tag: string; digest: string }> {
+): Promise<PushedImage> {
   if (result.reused !== undefined) {
     await o.docker.createIndex([cell.stageTag], [`${o.image}@${result.reused.digest}`])
     o.log(`Staged ${cell.stageTag} (${cell.platform}): the unchanged image ${result.reused.digest}`)

@@ -23,20 +23,23 @@ export function hashEntries(entries: readonly ContextEntry[]): string {
   return `sha256:${h.digest('hex')}`
 }
 
-async function fileHash(file: string): Promise<string> {
+async function fileHash(file: string, signal?: AbortSignal): Promise<string> {
   const h = createHash('sha256')
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer)
+  for await (const chunk of createReadStream(file, signal === undefined ? {} : { signal }))
+    h.update(chunk as Buffer)
   return h.digest('hex')
 }
 
 /**
  * The hash of a build context. Everything in the folder counts except `.git`; .dockerignore is
- * not applied (a change to an ignored file makes a rebuild, never a wrong reuse).
+ * not applied (a change to an ignored file makes a rebuild, never a wrong reuse). Stops, with
+ * an error, when `signal` aborts (a large context takes a while).
  */
-export async function hashContext(root: string): Promise<string> {
+export async function hashContext(root: string, signal?: AbortSignal): Promise<string> {
   const entries: ContextEntry[] = []
   const walk = async (dir: string): Promise<void> => {
     for (const item of await readdir(dir, { withFileTypes: true })) {
+      signal?.throwIfAborted()
       const full = path.join(dir, item.name)
       const rel = path.relative(root, full).split(path.sep).join('/')
       if (rel === '.git') continue
@@ -54,7 +57,10 @@ export async function hashContext(root: string): Promise<string> {
       } else if (st.isFile()) {
         const executable = (st.mode & 0o111) !== 0
         // a file that cannot be read cannot be sent to the builder either: the build will tell
-        const content = await fileHash(full).catch(() => 'unreadable')
+        const content = await fileHash(full, signal).catch(() => {
+          signal?.throwIfAborted()
+          return 'unreadable'
+        })
         entries.push({ path: rel, kind: 'file', executable, content })
       }
     }

@@ -1,0 +1,245 @@
+/**
+ * A scripted Docker engine and registry behind the Exec seam, for unit tests of the pipeline's
+ * phases: the docker and buildx commands the action runs, answered the way the real engines
+ * answer them (the containerd image store names an image by its manifest digest, the classic one
+ * by its config digest), with an in-memory registry. It is a stand-in: the end-to-end tests run
+ * the real engines.
+ */
+import { createHash } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import type { Exec, ExecResult } from '../../src/tooling/exec.js'
+import type { Call } from './fake-exec.js'
+
+const sha = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`
+const MACHINE: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64' }
+
+interface LocalImage {
+  readonly config: string
+  readonly manifest: string
+  readonly platform: string
+}
+
+export interface FakeDockerOptions {
+  readonly store?: 'classic' | 'containerd'
+  readonly buildx?: string
+  readonly driver?: string
+  /** Answer a command before the fake engine does (a fault, a failed build, a failed test) */
+  readonly override?: (call: Call) => Partial<ExecResult> | undefined
+  /** Called for every command, before it is answered (to cancel a run mid-way, say) */
+  readonly onCall?: (call: Call) => void
+}
+
+export interface FakeDocker extends Exec {
+  readonly calls: Call[]
+  /** Registry content: reference (name:tag or name@digest) -> manifest JSON */
+  readonly registry: Map<string, string>
+  /** Image configs by digest: platform and labels */
+  readonly configs: Map<
+    string,
+    { os: string; architecture: string; labels: Record<string, string> }
+  >
+  /** Commands as argument lists, for assertions */
+  commands(): string[][]
+  /** Put a multi-platform base image in the registry (an index of per-platform manifests) */
+  addBase(ref: string, platforms: readonly string[]): void
+}
+
+export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
+  const store = o.store ?? 'classic'
+  const calls: Call[] = []
+  const registry = new Map<string, string>()
+  const configs: FakeDocker['configs'] = new Map()
+  const local = new Map<string, LocalImage>()
+  const ok = (stdout = ''): ExecResult => ({ code: 0, stdout, stderr: '' })
+  const fail = (stderr: string): ExecResult => ({ code: 1, stdout: '', stderr })
+  const repoOf = (ref: string): string => ref.replace(/@.*$/, '').replace(/:[^:/]+$/, '')
+
+  /** An image manifest as this store pushes it: OCI on containerd's, Docker v2 on the classic */
+  const manifestOf = (config: string): string =>
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType:
+        store === 'containerd'
+          ? 'application/vnd.oci.image.manifest.v1+json'
+          : 'application/vnd.docker.distribution.manifest.v2+json',
+      config: { digest: config }
+    })
+
+  const putManifest = (repo: string, platform: string, labels: Record<string, string>) => {
+    const [os, architecture] = platform.split('/')
+    const config = sha(JSON.stringify({ os, architecture, labels, n: configs.size }))
+    configs.set(config, { os, architecture, labels })
+    const body = manifestOf(config)
+    registry.set(`${repo}@${sha(body)}`, body)
+    return { config, manifest: sha(body), body }
+  }
+
+  const lookup = (ref: string): string | undefined => {
+    const body = registry.get(ref)
+    if (body !== undefined) return body
+    // a digest of any repository's manifest is readable through the same registry here
+    const at = ref.indexOf('@')
+    if (at < 0) return undefined
+    for (const [k, v] of registry) if (k.endsWith(ref.slice(at))) return v
+    return undefined
+  }
+
+  const answer = (args: readonly string[]): ExecResult => {
+    const [a, b, c] = args
+    if (a === 'info') {
+      const driverStatus =
+        store === 'containerd'
+          ? [['driver-type', 'io.containerd.snapshotter.v1']]
+          : [['Backing Filesystem', 'extfs']]
+      return ok(JSON.stringify({ ServerVersion: '28.5.2', DriverStatus: driverStatus }))
+    }
+    if (a === 'buildx' && b === 'version') {
+      return ok(`github.com/docker/buildx v${o.buildx ?? '0.29.1'} abc\n`)
+    }
+    if (a === 'buildx' && b === 'inspect') {
+      return ok(`Name: default\nDriver: ${o.driver ?? 'docker'}\n`)
+    }
+    if (a === 'buildx' && b === 'build') {
+      const flag = (name: string): string => args[args.indexOf(name) + 1]
+      const platform = flag('--platform')
+      const labels = Object.fromEntries(
+        args
+          .flatMap((x, i) => (x === '--label' ? [args[i + 1]] : []))
+          .map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
+      )
+      const built = putManifest('local', platform, labels)
+      const tag = flag('--tag')
+      local.set(tag, { config: built.config, manifest: built.manifest, platform })
+      writeFileSync(flag('--iidfile'), `${built.config}\n`)
+      return ok('#1 [1/2] FROM base\n#1 DONE 0.1s\n')
+    }
+    if (a === 'image' && b === 'inspect') {
+      const image = local.get(args[args.length - 1])
+      if (image === undefined)
+        return fail(`Error response from daemon: No such image: ${args.at(-1)}`)
+      const [os, architecture] = image.platform.split('/')
+      const id = store === 'containerd' ? image.manifest : image.config
+      return ok(
+        JSON.stringify({
+          Id: id,
+          Os: os,
+          Architecture: architecture,
+          Size: 1000,
+          ...(store === 'containerd'
+            ? { Descriptor: { annotations: { 'config.digest': image.config } } }
+            : {})
+        })
+      )
+    }
+    if (a === 'run' && args.includes('--privileged')) return ok()
+    if (a === 'run') {
+      const platform = args[args.indexOf('--platform') + 1]
+      const command = args.slice(args.indexOf('--') + 2).join(' ')
+      if (command.includes('uname -m')) return ok(`${MACHINE[platform.split('/')[1]]}\n`)
+      return ok()
+    }
+    if (a === 'tag') {
+      const source = [...local.values()].find(i => i.config === b || i.manifest === b)
+      if (source === undefined) return fail(`Error response from daemon: No such image: ${b}`)
+      local.set(c, source)
+      return ok()
+    }
+    if (a === 'push') {
+      const image = local.get(b)
+      if (image === undefined) return fail(`An image does not exist locally with the tag: ${b}`)
+      const body = manifestOf(image.config)
+      registry.set(b, body)
+      registry.set(`${repoOf(b)}@${sha(body)}`, body)
+      return ok(`${b.split(':').at(-1)}: digest: ${sha(body)} size: ${body.length}\n`)
+    }
+    if (a === 'buildx' && b === 'imagetools' && c === 'inspect') {
+      const ref = args[args.length - 1]
+      const body = lookup(ref)
+      if (body === undefined) return fail(`ERROR: ${ref}: not found`)
+      if (args.includes('--raw')) return ok(body)
+      if (args.includes('--format')) {
+        const doc = JSON.parse(body) as { config?: { digest: string } }
+        const config = configs.get(doc.config?.digest ?? '')
+        if (config === undefined) return fail(`ERROR: ${ref}: no config`)
+        return ok(
+          JSON.stringify({
+            os: config.os,
+            architecture: config.architecture,
+            config: { Labels: config.labels }
+          })
+        )
+      }
+      return ok(`Name: ${ref}\nMediaType: x\nDigest:    ${sha(body)}\n`)
+    }
+    if (a === 'buildx' && b === 'imagetools' && c === 'create') {
+      const tags = args.flatMap((x, i) => (x === '--tag' ? [args[i + 1]] : []))
+      const annotations = Object.fromEntries(
+        args
+          .flatMap((x, i) => (x === '--annotation' ? [args[i + 1].replace(/^index:/, '')] : []))
+          .map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
+      )
+      const sources = args
+        .slice(3)
+        .filter((x, i, all) => !x.startsWith('--') && !all[i - 1]?.startsWith('--'))
+      const missing = sources.find(source => lookup(source) === undefined)
+      if (missing !== undefined) return fail(`ERROR: ${missing}: not found`)
+      const manifests = sources.map(source => {
+        const body = lookup(source) as string
+        const config = configs.get(
+          (JSON.parse(body) as { config: { digest: string } }).config.digest
+        )
+        return {
+          digest: sha(body),
+          platform: { os: config?.os, architecture: config?.architecture }
+        }
+      })
+      const oci = store === 'containerd'
+      const index = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: oci
+          ? 'application/vnd.oci.image.index.v1+json'
+          : 'application/vnd.docker.distribution.manifest.list.v2+json',
+        manifests,
+        ...(oci && Object.keys(annotations).length > 0 ? { annotations } : {})
+      })
+      for (const t of tags) {
+        registry.set(t, index)
+        registry.set(`${repoOf(t)}@${sha(index)}`, index)
+      }
+      return ok()
+    }
+    // login, logout, ps, rm, kill, buildx create/rm
+    return ok()
+  }
+
+  const fake: FakeDocker = {
+    calls,
+    registry,
+    configs,
+    commands: () => calls.map(call => [...call.args]),
+    addBase(ref, platforms) {
+      const repo = repoOf(ref)
+      const manifests = platforms.map(p => {
+        const m = putManifest(repo, p, {})
+        const [os, architecture] = p.split('/')
+        return { digest: m.manifest, platform: { os, architecture } }
+      })
+      const index = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests
+      })
+      registry.set(ref, index)
+      registry.set(`${repo}@${sha(index)}`, index)
+    },
+    async run(command, args, options) {
+      const call = { command, args, options }
+      calls.push(call)
+      o.onCall?.(call)
+      const forced = o.override?.(call)
+      if (forced !== undefined) return { code: 0, stdout: '', stderr: '', ...forced }
+      return answer(args)
+    }
+  }
+  return fake
+}

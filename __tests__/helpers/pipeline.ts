@@ -1,0 +1,80 @@
+/** A plan, its config and the pipeline's dependencies around a fake engine, for phase tests. */
+import { mkdtempSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { Config } from '../../src/inputs/config.js'
+import type { PipelineDeps } from '../../src/pipeline/deps.js'
+import type { CleanupState } from '../../src/pipeline/cleanup.js'
+import type { Plan } from '../../src/plan/planner.js'
+import { fakeDocker, type FakeDocker, type FakeDockerOptions } from './fake-docker.js'
+import { fakeRuntime } from './fake-runtime.js'
+import { fakeTools } from './fake-tools.js'
+import { planOf } from './inputs.js'
+
+export interface PipelineFixture {
+  readonly config: Config
+  readonly plan: Plan
+  readonly docker: FakeDocker
+  readonly deps: PipelineDeps
+  readonly rt: ReturnType<typeof fakeRuntime>
+  readonly cleanup: CleanupState
+}
+
+export const EXAMPLE_INPUTS = {
+  image: 'registry.test/acme/robot',
+  distros: 'humble, jazzy',
+  context: 'examples/ros-app',
+  'base-image': 'registry.test/ros:{distro}-ros-base',
+  'ros-checks': 'false',
+  push: 'true',
+  'retry-max-delay': '1'
+}
+
+/** The example app, 2 distros x amd64/arm64 on an amd64 runner, its bases in the fake registry. */
+export function pipelineFixture(
+  inputs: Record<string, string> = {},
+  options: FakeDockerOptions & {
+    docker?: FakeDocker
+    signal?: AbortSignal
+    workflowRun?: string
+  } = {}
+): PipelineFixture {
+  const { config, plan } = planOf(
+    { ...EXAMPLE_INPUTS, ...inputs },
+    {
+      git: { eventName: 'push', ref: 'refs/heads/main', sha: '0123456789abcdef', date: '20261129' },
+      created: '2026-11-29T12:00:00Z',
+      runId: '7-1-abc123',
+      workflowRun: options.workflowRun ?? '7'
+    }
+  )
+  const docker = options.docker ?? fakeDocker(options)
+  if (options.docker === undefined) {
+    for (const d of ['humble', 'jazzy']) {
+      docker.addBase(`registry.test/ros:${d}-ros-base`, ['linux/amd64', 'linux/arm64'])
+    }
+  }
+  const tools = fakeTools(docker)
+  const rt = fakeRuntime({})
+  const runtime = { ...rt, env: { RUNNER_TEMP: mkdtempSync(path.join(os.tmpdir(), 'rma-rt-')) } }
+  const cleanup: CleanupState = {}
+  let t = 0
+  const deps: PipelineDeps = {
+    rt: runtime,
+    exec: docker,
+    cleanupExec: docker,
+    toolCache: tools.toolCache,
+    // every foreign platform has its QEMU registered
+    readText: async () => 'enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: PF\n',
+    cacheService: tools.cache,
+    tempDir: mkdtempSync(path.join(os.tmpdir(), 'rma-pipeline-')),
+    dockerConfig: mkdtempSync(path.join(os.tmpdir(), 'rma-docker-config-')),
+    hostPlatform: 'linux/amd64',
+    runTag: '7-1-abc123',
+    cleanup,
+    saveCleanup: () => undefined,
+    now: () => (t += 100),
+    ...(options.signal === undefined ? {} : { signal: options.signal })
+  }
+  return { config, plan, docker, deps, rt, cleanup }
+}

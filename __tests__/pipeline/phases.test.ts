@@ -1,0 +1,302 @@
+/**
+ * Each phase of the run on its own, through the fake engine: its typed inputs and outputs, and
+ * the failure paths that are hard to reach through a whole run.
+ */
+import { describe, expect, it } from '@jest/globals'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { buildOrder } from '../../src/pipeline/cells.js'
+import { cancellable, during, registryDocker } from '../../src/pipeline/deps.js'
+import { results } from '../../src/pipeline/finish.js'
+import { prepare } from '../../src/pipeline/prepare.js'
+import { Publisher } from '../../src/pipeline/publishing.js'
+import { logIn, setUp } from '../../src/pipeline/setup.js'
+import { notRun } from '../../src/results/results.js'
+import { fakeDocker } from '../helpers/fake-docker.js'
+import { pipelineFixture } from '../helpers/pipeline.js'
+
+describe('setUp', () => {
+  it('reads the engine, keeps a buildx that satisfies the input, and finds QEMU registered', async () => {
+    const f = pipelineFixture({}, { store: 'containerd' })
+    const setup = await setUp(f.config, f.plan, registryDocker(f.config, f.deps), f.deps)
+    expect(setup).toEqual({ engine: { version: '28.5.2', store: 'containerd' }, builder: '' })
+    expect(f.rt.recorded.infos).toEqual([
+      'Docker engine 28.5.2, containerd image store: images are loaded with OCI media types',
+      'buildx 0.29.1 satisfies >=0.13.0',
+      'Using builder (current)',
+      'linux/amd64: native on this runner, no emulation needed',
+      'linux/arm64: QEMU already registered (qemu-aarch64)'
+    ])
+  })
+
+  it('installs buildx when the one there is too old, and stops the download when cancelled', async () => {
+    const cancel = new AbortController()
+    const f = pipelineFixture(
+      { 'buildx-version': '0.29.1' },
+      { buildx: '0.13.1', signal: cancel.signal }
+    )
+    const deps = {
+      ...f.deps,
+      toolCache: {
+        ...f.deps.toolCache,
+        // a download that never ends by itself
+        download: () => {
+          cancel.abort(new Error('cancelled by SIGTERM'))
+          return new Promise<string>(() => undefined)
+        }
+      }
+    }
+    // the download is abandoned at once; the pipeline's during('set-up') reports the cancellation
+    await expect(setUp(f.config, f.plan, registryDocker(f.config, deps), deps)).rejects.toThrow(
+      'The run was cancelled by SIGTERM during downloading https://github.com/docker/buildx/releases/download/v0.29.1/buildx-v0.29.1.linux-amd64'
+    )
+    expect(f.rt.recorded.infos).toContain(
+      'buildx 0.13.1 does not satisfy 0.29.1: installing buildx 0.29.1'
+    )
+  })
+
+  it('a merge job sets up no builder and no QEMU', async () => {
+    const f = pipelineFixture({ mode: 'merge' })
+    const setup = await setUp(f.config, f.plan, registryDocker(f.config, f.deps), f.deps)
+    expect(setup.builder).toBe('')
+    expect(f.docker.commands().some(c => c[1] === 'create' || c.includes('--privileged'))).toBe(
+      false
+    )
+  })
+
+  it('logs in only with a username', async () => {
+    const f = pipelineFixture()
+    await logIn(f.config, registryDocker(f.config, f.deps), f.deps)
+    expect(f.docker.calls).toEqual([])
+    expect(f.cleanup.logout).toBeUndefined()
+  })
+})
+
+describe('prepare', () => {
+  const run = async (
+    inputs: Record<string, string>,
+    setupStore: 'classic' | 'containerd' = 'classic'
+  ) => {
+    const f = pipelineFixture(inputs)
+    const setup = { engine: { version: '28', store: setupStore }, builder: '' }
+    return {
+      f,
+      prepared: prepare(f.config, f.plan, setup, registryDocker(f.config, f.deps), f.deps)
+    }
+  }
+
+  it('fingerprints every cell and reuses none on a first run', async () => {
+    const { prepared } = await run({})
+    const p = await prepared
+    expect([...p.fingerprints.keys()]).toEqual([
+      'humble-amd64',
+      'humble-arm64',
+      'jazzy-amd64',
+      'jazzy-arm64'
+    ])
+    expect(p.reuse.size).toBe(0)
+    expect(p.caches.size).toBe(0)
+  })
+
+  it('fails before any build when a base lacks a platform, naming it', async () => {
+    const f = pipelineFixture({}, { docker: fakeDocker() })
+    f.docker.addBase('registry.test/ros:humble-ros-base', ['linux/amd64'])
+    f.docker.addBase('registry.test/ros:jazzy-ros-base', ['linux/amd64', 'linux/arm64'])
+    const setup = { engine: { version: '28', store: 'classic' as const }, builder: '' }
+    await expect(
+      prepare(f.config, f.plan, setup, registryDocker(f.config, f.deps), f.deps)
+    ).rejects.toThrow(
+      'Preflight: base image registry.test/ros:humble-ros-base has linux/amd64 only; missing linux/arm64 (needed by humble-arm64)'
+    )
+  })
+
+  it('says which Dockerfile it cannot read, as an input error', async () => {
+    const { prepared } = await run({ file: 'examples/ros-app/Nope.dockerfile' })
+    await expect(prepared).rejects.toThrow(
+      'Input "file": cannot read examples/ros-app/Nope.dockerfile; give the Dockerfile\'s path (default <context>/Dockerfile)'
+    )
+  })
+
+  it('says what is wrong with the Dockerfile, as an input error', async () => {
+    const dir = mkdtempSync(path.join(process.cwd(), '.rma-test-'))
+    try {
+      writeFileSync(path.join(dir, 'Dockerfile'), 'RUN true\n')
+      const rel = path.relative(process.cwd(), dir)
+      const { prepared } = await run({ context: rel })
+      await expect(prepared).rejects.toThrow(
+        `Input "file": ${rel}/Dockerfile: Dockerfile has no FROM instruction`
+      )
+    } finally {
+      await import('node:fs/promises').then(fs => fs.rm(dir, { recursive: true, force: true }))
+    }
+  })
+
+  it('refuses a registry cache on the classic store before anything is built', async () => {
+    const { prepared } = await run({ cache: 'registry' })
+    await expect(prepared).rejects.toThrow(
+      'Input "cache": registry needs a builder that can export'
+    )
+  })
+
+  it('gives every cell a registry cache on the containerd store', async () => {
+    const { prepared } = await run({ cache: 'registry' }, 'containerd')
+    const p = await prepared
+    expect([...p.caches.values()].map(c => c.args.from[0])).toEqual([
+      'type=registry,ref=registry.test/acme/robot:buildcache-acme_robot-humble-amd64',
+      'type=registry,ref=registry.test/acme/robot:buildcache-acme_robot-humble-arm64',
+      'type=registry,ref=registry.test/acme/robot:buildcache-acme_robot-jazzy-amd64',
+      'type=registry,ref=registry.test/acme/robot:buildcache-acme_robot-jazzy-arm64'
+    ])
+  })
+
+  it('looks for unchanged images only when pushing, pulling and not forced', async () => {
+    for (const [inputs, said] of [
+      [
+        { force: 'true' },
+        'force: every cell is rebuilt and retested, even when its published image is unchanged'
+      ],
+      [
+        { pull: 'false' },
+        'pull is off: every cell is rebuilt (a local copy of a base may differ from the registry digest a reuse is judged by)'
+      ]
+    ] as const) {
+      const { f, prepared } = await run(inputs)
+      await prepared
+      expect(f.rt.recorded.infos).toContain(said)
+      expect(f.docker.commands().filter(c => c.includes('humble-main'))).toEqual([])
+    }
+  })
+})
+
+describe('buildOrder', () => {
+  it('leaves reused cells out, puts emulated ones first, and labels each with its fingerprint', () => {
+    const f = pipelineFixture()
+    const fingerprints = new Map(
+      f.plan.cells.map(c => [c.id, { baseDigest: `b-${c.id}`, inputsHash: 'h' }])
+    )
+    const reuse = new Map([['jazzy-arm64', { from: 't', digest: 'sha256:1' }]])
+    const order = buildOrder(f.plan.cells, { fingerprints, reuse })
+    expect(order.map(c => c.id)).toEqual(['humble-arm64', 'humble-amd64', 'jazzy-amd64'])
+    expect(order[0].labels.slice(-2)).toEqual([
+      ['io.ros-multiarch.base.digest', 'b-humble-arm64'],
+      ['io.ros-multiarch.inputs.hash', 'h']
+    ])
+  })
+})
+
+describe('Publisher', () => {
+  const options = (f: ReturnType<typeof pipelineFixture>) => ({
+    docker: registryDocker(f.config, f.deps),
+    image: f.plan.image,
+    platforms: f.plan.platforms,
+    log: () => undefined,
+    warn: () => undefined
+  })
+
+  it('publishes nothing for a distro after the run was cancelled', async () => {
+    const f = pipelineFixture()
+    const cancel = new AbortController()
+    cancel.abort(new Error('cancelled by SIGTERM'))
+    const p = new Publisher(f.plan, options(f), cancel.signal)
+    const cells = f.plan.cells.filter(c => c.distro === 'humble')
+    p.distroDone(
+      f.plan.manifests[0],
+      cells.map(c => notRun(c, { status: 'unchanged', reused: { from: 'x', digest: 'sha256:1' } }))
+    )
+    const out = await p.finished()
+    expect(out.distros.get('humble')).toEqual({
+      distro: 'humble',
+      status: 'failed',
+      tags: [],
+      reason: 'not published: the run was cancelled'
+    })
+    expect(f.docker.calls).toEqual([])
+  })
+
+  it('reports a failed staging as publish failed, with the reason', async () => {
+    const f = pipelineFixture(
+      { mode: 'build' },
+      {
+        override: c =>
+          c.args[0] === 'push'
+            ? { code: 1, stderr: 'denied: requested access to the resource is denied\n' }
+            : undefined
+      }
+    )
+    const p = new Publisher(f.plan, options(f))
+    const cells = f.plan.cells.filter(c => c.distro === 'humble')
+    p.distroDone(
+      f.plan.manifests[0],
+      cells.map(c => ({
+        ...notRun(c, { status: 'passed' }),
+        imageId: 'sha256:c',
+        localId: 'sha256:c'
+      }))
+    )
+    const out = await p.finished()
+    expect(out.distros.get('humble')?.status).toBe('publish failed')
+    expect(out.distros.get('humble')?.reason).toMatch(
+      /^staging failed: Tagging .* failed|^staging failed: Pushing/
+    )
+  })
+})
+
+describe('results', () => {
+  it('lists cells and distros in plan order, with what each pushed', () => {
+    const f = pipelineFixture({ distros: 'jazzy', platforms: 'linux/amd64' })
+    const cell = f.plan.cells[0]
+    const r = results(
+      f.plan,
+      new Map([[cell.id, notRun(cell, { status: 'passed' })]]),
+      {
+        distros: new Map([['jazzy', { distro: 'jazzy', status: 'published', tags: ['t'] }]]),
+        pushed: new Map([[cell.id, { tag: 'x:jazzy-amd64', digest: 'sha256:2' }]])
+      },
+      12.345
+    )
+    expect(r.cells[0].pushed).toEqual({ tag: 'x:jazzy-amd64', digest: 'sha256:2' })
+    expect(r.seconds).toBe(12.3)
+  })
+})
+
+describe('cancellation helpers', () => {
+  it('cancellable settles when the run is cancelled, and passes results through otherwise', async () => {
+    const cancel = new AbortController()
+    const never = new Promise<string>(() => undefined)
+    const waiting = cancellable(never, cancel.signal, 'a cache restore')
+    cancel.abort(new Error('cancelled by SIGINT'))
+    await expect(waiting).rejects.toThrow(
+      'The run was cancelled by SIGINT during a cache restore; nothing was published.'
+    )
+    await expect(
+      cancellable(Promise.resolve('ok'), new AbortController().signal, 'x')
+    ).resolves.toBe('ok')
+    await expect(
+      cancellable(Promise.reject(new Error('no')), new AbortController().signal, 'x')
+    ).rejects.toThrow('no')
+  })
+
+  it('during turns a phase that failed because of the cancellation into the cancellation', async () => {
+    const cancel = new AbortController()
+    cancel.abort(new Error('cancelled by SIGTERM'))
+    await expect(
+      during('set-up', cancel.signal, async () => {
+        throw new Error('Reaching the Docker engine failed (exit 130): cancelled')
+      })
+    ).rejects.toThrow('The run was cancelled by SIGTERM during set-up; nothing was published.')
+    await expect(during('set-up', undefined, async () => 1)).resolves.toBe(1)
+    await expect(
+      during('set-up', undefined, async () => {
+        throw new Error('real')
+      })
+    ).rejects.toThrow('real')
+  })
+
+  it('hashing a context stops when the run is cancelled', async () => {
+    const { hashContext } = await import('../../src/tooling/context.js')
+    const cancel = new AbortController()
+    cancel.abort(new Error('cancelled'))
+    await expect(hashContext(os.tmpdir(), cancel.signal)).rejects.toThrow('cancelled')
+  })
+})

@@ -1,0 +1,159 @@
+/**
+ * Publishing a distro against the fake registry: what it refuses to publish (an image that is not
+ * the tested one, an index that does not hold what was pushed), and what it says about annotations.
+ */
+import { describe, expect, it } from '@jest/globals'
+import { registryDocker } from '../../src/pipeline/deps.js'
+import { annotationsLost, publishDistro, stageCell } from '../../src/publish/publish.js'
+import { notRun, type CellResult } from '../../src/results/results.js'
+import type { FakeDockerOptions } from '../helpers/fake-docker.js'
+import { pipelineFixture } from '../helpers/pipeline.js'
+
+/** humble's two cells, built into the fake engine (so that they can be tagged and pushed). */
+async function built(options: FakeDockerOptions = {}) {
+  const f = pipelineFixture({ distros: 'humble' }, options)
+  const results: CellResult[] = []
+  for (const cell of f.plan.cells) {
+    await f.docker.run('docker', [
+      'buildx',
+      'build',
+      '--platform',
+      cell.platform,
+      '--tag',
+      cell.localTag,
+      '--iidfile',
+      `${f.deps.tempDir}/${cell.id}.iid`,
+      '--',
+      '.'
+    ])
+    const inspect = await f.docker.run('docker', [
+      'image',
+      'inspect',
+      '--format',
+      '{{json .}}',
+      cell.localTag
+    ])
+    const id = JSON.parse(inspect.stdout) as {
+      Id: string
+      Descriptor?: { annotations: Record<string, string> }
+    }
+    const config = id.Descriptor?.annotations['config.digest'] ?? id.Id
+    results.push({ ...notRun(cell, { status: 'passed' }), imageId: config, localId: id.Id })
+  }
+  const warnings: string[] = []
+  const o = {
+    docker: registryDocker(f.config, f.deps),
+    image: f.plan.image,
+    platforms: f.plan.platforms,
+    log: () => undefined,
+    warn: (w: string) => warnings.push(w)
+  }
+  return { f, results, o, warnings }
+}
+
+describe('publishDistro', () => {
+  it('pushes each tested image, publishes one index of exactly those, and reads it back', async () => {
+    const { f, results, o } = await built()
+    const p = await publishDistro(f.plan.manifests[0], f.plan.cells, results, o)
+    expect(p.distro.status).toBe('published')
+    expect([...p.pushed.keys()]).toEqual(['humble-amd64', 'humble-arm64'])
+    expect(p.distro.digest).toMatch(/^sha256:/)
+  })
+
+  it('refuses to publish when the pushed image is not the tested one', async () => {
+    const { f, results, o } = await built()
+    const wrong = results.map(r => ({ ...r, imageId: 'sha256:not-the-tested-config' }))
+    const p = await publishDistro(f.plan.manifests[0], f.plan.cells, wrong, o)
+    expect(p.distro).toMatchObject({ status: 'publish failed', tags: [] })
+    expect(p.distro.reason).toMatch(
+      / was pushed as sha256:\w+ with config sha256:\w+, not the tested image sha256:not-the-tested-config$/
+    )
+    expect(f.docker.commands().some(c => c.includes('create'))).toBe(false)
+  })
+
+  it('refuses a cell that did not pass', async () => {
+    const { f, results, o } = await built()
+    const p = await publishDistro(
+      f.plan.manifests[0],
+      f.plan.cells,
+      [results[0], { ...results[1], status: 'failed' }],
+      o
+    )
+    expect(p.distro.reason).toBe('cell humble-arm64 did not pass')
+  })
+
+  it('says so when the index read back does not hold what was pushed', async () => {
+    const { f, results, o } = await built({
+      override: call =>
+        call.args.includes('--raw') && call.args.at(-1)?.endsWith(':humble-main')
+          ? {
+              stdout: JSON.stringify({
+                manifests: [
+                  { digest: 'sha256:other', platform: { os: 'linux', architecture: 'amd64' } }
+                ]
+              })
+            }
+          : undefined
+    })
+    const p = await publishDistro(f.plan.manifests[0], f.plan.cells, results, o)
+    expect(p.distro).toMatchObject({ status: 'publish failed' })
+    expect(p.distro.reason).toBe(
+      'registry.test/acme/robot:humble-main does not hold the images just pushed (another run published over it?)'
+    )
+    // the tags may have moved by then: the result says so
+    expect(p.distro.tags).toEqual(f.plan.manifests[0].tags)
+  })
+
+  it('warns about lost annotations on the classic store only', async () => {
+    const classic = await built()
+    await publishDistro(
+      classic.f.plan.manifests[0],
+      classic.f.plan.cells,
+      classic.results,
+      classic.o
+    )
+    expect(classic.warnings).toHaveLength(1)
+    const containerd = await built({ store: 'containerd' })
+    await publishDistro(
+      containerd.f.plan.manifests[0],
+      containerd.f.plan.cells,
+      containerd.results,
+      containerd.o
+    )
+    expect(containerd.warnings).toEqual([])
+  })
+})
+
+describe('stageCell', () => {
+  it('stages a tested image by pushing it, and a reused one as a one-entry index', async () => {
+    const { f, results, o } = await built()
+    const pushed = await stageCell(f.plan.cells[1], results[1], o)
+    expect(f.docker.registry.has(f.plan.cells[1].stageTag)).toBe(true)
+    const reused = { ...results[0], reused: { from: 'x', digest: pushed.digest } }
+    const staged = await stageCell(f.plan.cells[0], reused, o)
+    expect(staged).toEqual({ tag: f.plan.cells[0].stageTag, digest: pushed.digest })
+    const index = JSON.parse(f.docker.registry.get(f.plan.cells[0].stageTag) ?? '{}')
+    expect(index.manifests.map((m: { digest: string }) => m.digest)).toEqual([pushed.digest])
+  })
+})
+
+describe('annotationsLost', () => {
+  it('says why for a Docker manifest list, and otherwise that the registry dropped them', () => {
+    expect(
+      annotationsLost(
+        'r/x:t',
+        JSON.stringify({ mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json' })
+      )
+    ).toMatch(
+      /^r\/x:t is a Docker manifest list, which cannot hold annotations: its images are Docker v2 manifests/
+    )
+    expect(
+      annotationsLost(
+        'r/x:t',
+        JSON.stringify({ mediaType: 'application/vnd.oci.image.index.v1+json' })
+      )
+    ).toBe(
+      'r/x:t was published without its annotations (the registry dropped them). The metadata is on every image as labels.'
+    )
+  })
+})

@@ -1,0 +1,140 @@
+/**
+ * Phase 3, cells: build and test every cell that is not reused, at most max-parallel at once,
+ * emulated cells first (they are the slowest). When a distro's last cell finishes, the publisher
+ * is told at once. A cancelled run stops its test containers and starts no new cell; fail-fast
+ * starts no new cell after a failure.
+ */
+import type { Config } from '../inputs/config.js'
+import { fingerprintLabels, type Fingerprint } from '../plan/fingerprint.js'
+import type { Cell, Plan } from '../plan/planner.js'
+import { notRun, type CellResult } from '../results/results.js'
+import { Docker } from '../tooling/docker.js'
+import { errorMessage } from '../tooling/exec.js'
+import { runCell, type CellContext } from './cell.js'
+import type { PipelineDeps } from './deps.js'
+import { runPool } from './pool.js'
+import type { Prepared } from './prepare.js'
+import type { Publisher } from './publishing.js'
+import type { Setup } from './setup.js'
+
+/** Cells to build, emulated first, each with its fingerprint labels. Pure. */
+export function buildOrder(
+  cells: readonly Cell[],
+  prepared: Pick<Prepared, 'fingerprints' | 'reuse'>
+): Cell[] {
+  return cells
+    .filter(c => !prepared.reuse.has(c.id))
+    .map(c => ({
+      ...c,
+      labels: [...c.labels, ...fingerprintLabels(prepared.fingerprints.get(c.id) as Fingerprint)]
+    }))
+    .sort((a, b) => Number(b.emulated) - Number(a.emulated))
+}
+
+export async function runCells(
+  config: Config,
+  plan: Plan,
+  prepared: Prepared,
+  setup: Setup,
+  publisher: Publisher,
+  docker: Docker,
+  d: PipelineDeps
+): Promise<Map<string, CellResult>> {
+  const { rt, signal } = d
+  const done = new Map<string, CellResult>()
+  const finish = (result: CellResult): CellResult => {
+    done.set(result.id, result)
+    const manifest = plan.manifests.find(m => m.distro === result.distro)
+    if (manifest?.cells.every(id => done.has(id))) {
+      publisher.distroDone(
+        manifest,
+        manifest.cells.map(id => done.get(id) as CellResult)
+      )
+    }
+    return result
+  }
+  for (const cell of plan.cells) {
+    const found = prepared.reuse.get(cell.id)
+    if (found !== undefined) finish(notRun(cell, { status: 'unchanged', reused: found }))
+  }
+
+  const order = buildOrder(plan.cells, prepared)
+  const limit = config.maxParallel ?? rt.cpus
+  rt.info(
+    `Running ${order.length} cells, ${limit} at a time${config.failFast ? ', fail-fast' : ''}` +
+      (prepared.reuse.size > 0 ? ` (${prepared.reuse.size} unchanged, reused)` : '')
+  )
+  // Test containers running now: stopped at once when the run is cancelled.
+  const running = new Set<string>()
+  const cleanupDocker = new Docker(d.cleanupExec)
+  const onCancel = (): void => {
+    rt.warning(
+      `Cancelling: stopping ${running.size} running container(s); no new cell starts and nothing more is published.`
+    )
+    for (const name of running) void cleanupDocker.kill(name)
+  }
+  signal?.addEventListener('abort', onCancel, { once: true })
+  const ctx = cellContext(config, prepared, setup, docker, running, d)
+  const cancelled = (cell: Cell, why: string): CellResult =>
+    finish(notRun(cell, { status: 'cancelled', failure: why }))
+  try {
+    await runPool(
+      order,
+      limit,
+      async (cell, pool) => {
+        if (signal?.aborted) {
+          pool.stop()
+          return cancelled(cell, 'cancelled with the run')
+        }
+        let result: CellResult
+        try {
+          result = await runCell(cell, ctx)
+        } catch (error) {
+          result = notRun(cell, { status: 'failed', failure: errorMessage(error) })
+        }
+        if (signal?.aborted) {
+          pool.stop()
+          result = { ...result, status: 'cancelled', failure: 'cancelled with the run' }
+        }
+        if (result.status !== 'passed' && config.failFast) pool.stop()
+        return finish(result)
+      },
+      cell =>
+        cancelled(
+          cell,
+          signal?.aborted
+            ? 'cancelled with the run'
+            : 'cancelled by fail-fast after an earlier failure'
+        )
+    )
+  } finally {
+    signal?.removeEventListener('abort', onCancel)
+  }
+  return done
+}
+
+function cellContext(
+  config: Config,
+  prepared: Prepared,
+  setup: Setup,
+  docker: Docker,
+  running: Set<string>,
+  d: PipelineDeps
+): CellContext {
+  return {
+    docker,
+    running,
+    file: config.file,
+    context: config.context,
+    network: config.network,
+    pull: config.pull,
+    smokeNetwork: config.smokeNetwork,
+    builder: setup.builder,
+    oci: setup.engine.store === 'containerd',
+    caches: prepared.caches,
+    tempDir: d.tempDir,
+    runTag: d.runTag,
+    logBlock: (title, body) => d.rt.block(title, body),
+    now: d.now ?? Date.now
+  }
+}

@@ -1,0 +1,107 @@
+/** What every phase of the run is handed: the runner, the outside world, and cancellation. */
+import type { Config } from '../inputs/config.js'
+import type { ToolCache } from '../tooling/buildx.js'
+import { Docker } from '../tooling/docker.js'
+import { errorMessage, type Exec } from '../tooling/exec.js'
+import type { ReadText } from '../tooling/qemu.js'
+import type { CacheService } from './cache.js'
+import type { CleanupState } from './cleanup.js'
+import type { Runtime } from './runtime.js'
+
+export interface PipelineDeps {
+  readonly rt: Runtime
+  readonly exec: Exec
+  readonly toolCache: ToolCache
+  readonly readText: ReadText
+  /** The Actions cache service (cache: local) */
+  readonly cacheService: CacheService
+  readonly tempDir: string
+  readonly dockerConfig: string
+  readonly hostPlatform: string
+  /** Unique per run, safe in container and builder names */
+  readonly runTag: string
+  /** Runs even after cancellation (to stop containers) */
+  readonly cleanupExec: Exec
+  /** Aborted when the run is cancelled */
+  readonly signal?: AbortSignal
+  /** What the post step must undo */
+  readonly cleanup: CleanupState
+  /** Saves cleanup as post-step state; called whenever it grows */
+  readonly saveCleanup: () => void
+  /** Milliseconds, for the run's times (Date.now) */
+  readonly now?: () => number
+}
+
+/** The run was cancelled (SIGINT or SIGTERM from a cancelled workflow). */
+export class Cancelled extends Error {
+  constructor(signal: AbortSignal, during: string) {
+    super(`The run was ${errorMessage(signal.reason)} during ${during}; nothing was published.`)
+    this.name = 'Cancelled'
+  }
+}
+
+/** Between phases: stop here when the run was cancelled. */
+export function stopIfCancelled(signal: AbortSignal | undefined, during: string): void {
+  if (signal?.aborted) throw new Cancelled(signal, during)
+}
+
+/**
+ * Run one phase; when the run is cancelled meanwhile, whatever the phase then failed with (a
+ * command stopped with exit 130, a download cut off) is reported as the cancellation it is.
+ */
+export async function during<T>(
+  what: string,
+  signal: AbortSignal | undefined,
+  work: () => Promise<T>
+): Promise<T> {
+  let result: T
+  try {
+    result = await work()
+  } catch (error) {
+    if (signal?.aborted && !(error instanceof Cancelled)) throw new Cancelled(signal, what)
+    throw error
+  }
+  stopIfCancelled(signal, what)
+  return result
+}
+
+/**
+ * A promise that settles at the latest when the run is cancelled: for work that takes no abort
+ * signal of its own (a download, the Actions cache), which then goes on in the background only
+ * until the step ends.
+ */
+export function cancellable<T>(
+  work: Promise<T>,
+  signal: AbortSignal | undefined,
+  what: string
+): Promise<T> {
+  if (signal === undefined) return work
+  if (signal.aborted) return Promise.reject(new Cancelled(signal, what))
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => reject(new Cancelled(signal, what))
+    signal.addEventListener('abort', abort, { once: true })
+    work.then(
+      value => {
+        signal.removeEventListener('abort', abort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', abort)
+        reject(error)
+      }
+    )
+  })
+}
+
+/** Docker for registry work: transient failures retried as the retry inputs say. */
+export function registryDocker(config: Config, d: PipelineDeps): Docker {
+  return new Docker(d.exec, {
+    policy: {
+      attempts: config.retryAttempts,
+      baseDelayMs: 1000,
+      maxDelayMs: config.retryMaxDelay * 1000
+    },
+    log: m => d.rt.info(m),
+    ...(d.signal === undefined ? {} : { signal: d.signal })
+  })
+}

@@ -1,0 +1,140 @@
+/**
+ * Phase 2, prepare: everything decided before the first build. Preflight (every base image holds
+ * every platform it is needed for), each cell's build fingerprint, which cells are unchanged since
+ * their last publish (reused, not built), and each cell's build cache.
+ */
+import { readFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import type { Config } from '../inputs/config.js'
+import { InputError } from '../inputs/errors.js'
+import { Inputs } from '../inputs/names.js'
+import { fingerprint, type Fingerprint } from '../plan/fingerprint.js'
+import type { Plan } from '../plan/planner.js'
+import { hashContext } from '../tooling/context.js'
+import type { Docker } from '../tooling/docker.js'
+import { errorMessage } from '../tooling/exec.js'
+import { prepareCache, type CellCache } from './cache.js'
+import { cancellable, stopIfCancelled, type PipelineDeps } from './deps.js'
+import { baseNeeds, checkBases, type BaseDigests } from './preflight.js'
+import type { Setup } from './setup.js'
+import { findUnchanged, type Reuse } from './unchanged.js'
+
+export interface Prepared {
+  /** Per cell id: what its image is made from */
+  readonly fingerprints: ReadonlyMap<string, Fingerprint>
+  /** Per cell id: the published image it reuses (those cells are not built) */
+  readonly reuse: ReadonlyMap<string, Reuse>
+  /** Per cell id: its build cache arguments */
+  readonly caches: ReadonlyMap<string, CellCache>
+}
+
+export async function prepare(
+  config: Config,
+  plan: Plan,
+  setup: Setup,
+  docker: Docker,
+  d: PipelineDeps
+): Promise<Prepared> {
+  const { dockerfile, bases } = await preflight(config, plan, docker, d)
+  stopIfCancelled(d.signal, 'preflight')
+  const fingerprints = await fingerprintCells(config, plan, dockerfile, bases, d)
+  const reuse = await unchanged(config, plan, fingerprints, docker, d)
+  stopIfCancelled(d.signal, 'the search for unchanged images')
+  const caches = await prepareCache({
+    config,
+    cells: plan.cells.filter(c => !reuse.has(c.id)),
+    push: plan.push,
+    imagePath: config.image.path,
+    builder: setup.builder,
+    store: setup.engine.store,
+    docker,
+    env: d.rt.env,
+    // a fixed folder: @actions/cache restores to the very path it saved
+    root: path.join(d.rt.env.RUNNER_TEMP || os.tmpdir(), 'ros-multiarch-buildcache'),
+    fingerprints,
+    service: {
+      available: () => d.cacheService.available(),
+      restore: (paths, key, restoreKeys) =>
+        cancellable(d.cacheService.restore(paths, key, restoreKeys), d.signal, 'a cache restore'),
+      save: (paths, key) => d.cacheService.save(paths, key)
+    },
+    log: m => d.rt.info(m),
+    warn: m => d.rt.warning(m)
+  })
+  stopIfCancelled(d.signal, 'the build cache restore')
+  return { fingerprints, reuse, caches }
+}
+
+/** The Dockerfile's bases, checked in their registries, and their digests per cell. */
+async function preflight(
+  config: Config,
+  plan: Plan,
+  docker: Docker,
+  d: PipelineDeps
+): Promise<{ dockerfile: string; bases: BaseDigests }> {
+  return d.rt.group('Preflight: base images hold every platform', async () => {
+    let dockerfile: string
+    try {
+      dockerfile = await readFile(config.file, 'utf8')
+    } catch {
+      throw new InputError(
+        Inputs.File,
+        `cannot read ${config.file}; give the Dockerfile's path (default <context>/Dockerfile)`
+      )
+    }
+    let needs
+    try {
+      needs = baseNeeds(dockerfile, plan.cells, d.hostPlatform)
+    } catch (error) {
+      throw new InputError(Inputs.File, `${config.file}: ${errorMessage(error)}`)
+    }
+    return { dockerfile, bases: await checkBases(needs, docker, m => d.rt.info(m)) }
+  })
+}
+
+async function fingerprintCells(
+  config: Config,
+  plan: Plan,
+  dockerfile: string,
+  bases: BaseDigests,
+  d: PipelineDeps
+): Promise<Map<string, Fingerprint>> {
+  const contextHash = await hashContext(config.context, d.signal)
+  const inputs = {
+    dockerfile,
+    contextHash,
+    userLabels: config.labels,
+    network: config.network,
+    smokeNetwork: config.smokeNetwork
+  }
+  return new Map(
+    plan.cells.map(cell => [cell.id, fingerprint(cell, bases.get(cell.id) ?? [], inputs)])
+  )
+}
+
+/** Cells whose published image was made from the same inputs: only when pushing, pulling, not forced. */
+async function unchanged(
+  config: Config,
+  plan: Plan,
+  fingerprints: ReadonlyMap<string, Fingerprint>,
+  docker: Docker,
+  d: PipelineDeps
+): Promise<Map<string, Reuse>> {
+  if (!plan.push) return new Map()
+  if (config.force) {
+    d.rt.info(
+      'force: every cell is rebuilt and retested, even when its published image is unchanged'
+    )
+    return new Map()
+  }
+  if (!config.pull) {
+    d.rt.info(
+      'pull is off: every cell is rebuilt (a local copy of a base may differ from the registry digest a reuse is judged by)'
+    )
+    return new Map()
+  }
+  return d.rt.group('Skip unchanged: compare with the published images', () =>
+    findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, docker, m => d.rt.info(m))
+  )
+}

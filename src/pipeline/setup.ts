@@ -1,0 +1,112 @@
+/**
+ * Phase 1, set-up: the engine (its version and image store), buildx (kept, or installed), the
+ * builder (created for the docker-container driver), QEMU for every foreign platform, and the
+ * registry login. A merge job builds nothing: it gets no builder and no QEMU.
+ */
+import type { Config } from '../inputs/config.js'
+import { loginRegistry } from '../oci/reference.js'
+import type { Plan } from '../plan/planner.js'
+import { decideBuildx, installBuildx } from '../tooling/buildx.js'
+import type { Docker, EngineInfo } from '../tooling/docker.js'
+import { ensureEmulation } from '../tooling/qemu.js'
+import { cancellable, type PipelineDeps } from './deps.js'
+
+export interface Setup {
+  readonly engine: EngineInfo
+  /** The builder cells build with ('' for the current one) */
+  readonly builder: string
+}
+
+export async function setUp(
+  config: Config,
+  plan: Plan,
+  docker: Docker,
+  d: PipelineDeps
+): Promise<Setup> {
+  const { rt } = d
+  const merge = plan.mode === 'merge'
+  const needsQemu = !merge && plan.cells.some(c => c.emulated)
+  return rt.group(`Set up Docker, buildx${needsQemu ? ' and QEMU' : ''}`, async () => {
+    const engine = await docker.engine()
+    rt.info(
+      `Docker engine ${engine.version}, ${engine.store} image store` +
+        (engine.store === 'containerd'
+          ? ': images are loaded with OCI media types'
+          : ': images are Docker v2 (their indexes cannot carry annotations)')
+    )
+    await ensureBuildx(config, docker, d)
+    if (merge) {
+      rt.info('mode merge: nothing is built here, so no builder and no QEMU are set up')
+      return { engine, builder: config.builder }
+    }
+    const builder = await ensureBuilder(config, docker, d)
+    const platforms = (emulated: boolean): string[] => [
+      ...new Set(plan.cells.filter(c => c.emulated === emulated).map(c => c.platform))
+    ]
+    await ensureEmulation(
+      [...platforms(false), ...platforms(true)],
+      d.hostPlatform,
+      config.qemuImage,
+      d.exec,
+      d.readText,
+      m => rt.info(m)
+    )
+    return { engine, builder }
+  })
+}
+
+async function ensureBuildx(config: Config, docker: Docker, d: PipelineDeps): Promise<void> {
+  const decision = decideBuildx(config.buildxVersion, await docker.buildxVersion())
+  if (decision.action === 'keep') {
+    d.rt.info(`buildx ${decision.version} satisfies ${config.buildxVersion}`)
+    return
+  }
+  d.rt.info(`${decision.reason}: installing buildx ${decision.version}`)
+  await installBuildx({
+    version: decision.version,
+    urlTemplate: config.buildxUrl,
+    nodeArch: d.rt.hostArch,
+    dockerConfig: d.dockerConfig,
+    exec: d.exec,
+    // a download does not stop by itself when the run is cancelled
+    cache: {
+      ...d.toolCache,
+      download: url => cancellable(d.toolCache.download(url), d.signal, `downloading ${url}`)
+    },
+    log: m => d.rt.info(m)
+  })
+}
+
+/** The builder to use: the configured one, or (docker-container driver) one of this run's own. */
+async function ensureBuilder(config: Config, docker: Docker, d: PipelineDeps): Promise<string> {
+  if (config.driver !== 'docker-container') {
+    d.rt.info(`Using builder ${config.builder || '(current)'}`)
+    return config.builder
+  }
+  if (config.builder !== '') {
+    d.rt.warning(
+      `builder "${config.builder}" is not used: driver docker-container creates a builder of its own.`
+    )
+  }
+  const builder = `rma-${d.runTag}`
+  // remembered before it exists: a half-created builder is removed too
+  d.cleanup.builder = builder
+  d.saveCleanup()
+  const args = ['buildx', 'create', '--name', builder, '--driver', 'docker-container']
+  if (config.network === 'host') args.push('--driver-opt', 'network=host')
+  const r = await docker.run([...args, '--bootstrap'])
+  if (r.code !== 0)
+    throw new Error(`Creating the docker-container builder failed: ${r.stderr.trim()}`)
+  d.rt.info(`Created builder ${builder} (docker-container driver); the post step removes it`)
+  return builder
+}
+
+/** Log in to the image's registry with the username and password inputs (none: skipped). */
+export async function logIn(config: Config, docker: Docker, d: PipelineDeps): Promise<void> {
+  if (config.username === '') return
+  const registry = loginRegistry(config.image)
+  await docker.login(registry, config.username, config.password)
+  d.cleanup.logout = registry
+  d.saveCleanup()
+  d.rt.info(`Logged in to ${registry} as ${config.username}`)
+}
