@@ -33690,7 +33690,8 @@ async function publishedIndex(manifest, docker, log) {
             raw = await docker.inspectRaw(tag);
         }
         catch (error) {
-            log(`${tag}: not found (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`);
+            const why = (0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error));
+            log(`${tag}: ${/: not found$/.test(why) ? 'not published yet' : `cannot be read (${why})`}`);
             continue;
         }
         const entries = (0,tooling_docker/* indexEntries */.nL)(raw);

@@ -27,7 +27,8 @@ async function publishedIndex(
     try {
       raw = await docker.inspectRaw(tag)
     } catch (error) {
-      log(`${tag}: not found (${lastLine(errorMessage(error))})`)
+      const why = lastLine(errorMessage(error))
+      log(`${tag}: ${/: not found$/.test(why) ? 'not published yet' : `cannot be read (${why})`}`)
       continue
     }
     const entries = indexEntries(raw)
