@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { run } from '../src/action.js'
+import { cancelledAfter, run } from '../src/action.js'
+import type { RunResults } from '../src/results/results.js'
 import { Inputs } from '../src/inputs/names.js'
 import { errorMessage } from '../src/tooling/exec.js'
 import { fakeExec } from './helpers/fake-exec.js'
@@ -55,6 +56,49 @@ describe('run', () => {
     expect(rt.recorded.failed).toEqual([
       'Reaching the Docker engine failed (exit 1): Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'
     ])
+  })
+})
+
+describe('cancelledAfter', () => {
+  const cells = ['a', 'b', 'c'].map(id => ({
+    id,
+    distro: id,
+    platform: 'linux/amd64',
+    emulated: false,
+    buildSeconds: 0,
+    testSeconds: 0,
+    tests: []
+  }))
+  const signal = (() => {
+    const c = new AbortController()
+    c.abort(new Error('cancelled by SIGTERM'))
+    return c.signal
+  })()
+
+  it('says what did not finish, and what was published before the cancellation', () => {
+    const results: RunResults = {
+      seconds: 1,
+      cells: [
+        { ...cells[0], status: 'passed' },
+        { ...cells[1], status: 'cancelled' },
+        { ...cells[2], status: 'cancelled' }
+      ],
+      distros: [
+        { distro: 'a', status: 'published', tags: ['x:a'] },
+        { distro: 'b', status: 'failed', tags: [] },
+        { distro: 'c', status: 'failed', tags: [] }
+      ]
+    }
+    expect(cancelledAfter(signal, results).message).toBe(
+      'The run was cancelled by SIGTERM: 2 of 3 cells did not finish; published before that: a; nothing more.'
+    )
+    const none = {
+      ...results,
+      distros: results.distros.map(d => ({ ...d, status: 'failed' as const }))
+    }
+    expect(cancelledAfter(signal, none).message).toBe(
+      'The run was cancelled by SIGTERM: 2 of 3 cells did not finish; nothing was published.'
+    )
   })
 })
 

@@ -31618,6 +31618,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
+// UNUSED EXPORTS: cancelledAfter
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -32229,21 +32231,26 @@ var tooling_exec = __nccwpck_require__(6455);
 ;// CONCATENATED MODULE: ./src/pipeline/deps.ts
 
 
-/** The run was cancelled (SIGINT or SIGTERM from a cancelled workflow). */
+/** The run was cancelled (SIGINT or SIGTERM from a cancelled workflow); the message says when. */
 class Cancelled extends Error {
-    constructor(signal, during) {
-        super(`The run was ${(0,tooling_exec/* errorMessage */.gJ)(signal.reason)} during ${during}; nothing was published.`);
+    constructor(message) {
+        super(message);
         this.name = 'Cancelled';
     }
+    /** Cancelled in a phase before anything is published. */
+    static before(signal, during) {
+        return new Cancelled(`The run was ${(0,tooling_exec/* errorMessage */.gJ)(signal.reason)} during ${during}; nothing was published.`);
+    }
 }
-/** Between phases: stop here when the run was cancelled. */
+/** Between phases that come before publishing: stop here when the run was cancelled. */
 function stopIfCancelled(signal, during) {
     if (signal?.aborted)
-        throw new Cancelled(signal, during);
+        throw Cancelled.before(signal, during);
 }
 /**
- * Run one phase; when the run is cancelled meanwhile, whatever the phase then failed with (a
- * command stopped with exit 130, a download cut off) is reported as the cancellation it is.
+ * Run one phase that comes before publishing; when the run is cancelled meanwhile, whatever the
+ * phase then failed with (a command stopped with exit 130, a download cut off) is reported as the
+ * cancellation it is.
  */
 async function during(what, signal, work) {
     let result;
@@ -32252,7 +32259,7 @@ async function during(what, signal, work) {
     }
     catch (error) {
         if (signal?.aborted && !(error instanceof Cancelled))
-            throw new Cancelled(signal, what);
+            throw Cancelled.before(signal, what);
         throw error;
     }
     stopIfCancelled(signal, what);
@@ -32266,10 +32273,11 @@ async function during(what, signal, work) {
 function cancellable(work, signal, what) {
     if (signal === undefined)
         return work;
+    const cancelled = () => new Cancelled(`${what} was given up: the run was ${(0,tooling_exec/* errorMessage */.gJ)(signal.reason)}`);
     if (signal.aborted)
-        return Promise.reject(new Cancelled(signal, what));
+        return Promise.reject(cancelled());
     return new Promise((resolve, reject) => {
-        const abort = () => reject(new Cancelled(signal, what));
+        const abort = () => reject(cancelled());
         signal.addEventListener('abort', abort, { once: true });
         work.then(value => {
             signal.removeEventListener('abort', abort);
@@ -32525,7 +32533,7 @@ async function runCell(cell, ctx) {
         pull: ctx.pull,
         builder: ctx.builder,
         iidFile,
-        oci: ctx.oci,
+        oci: ctx.store === 'containerd',
         cacheFrom: ctx.caches.get(cell.id)?.args.from ?? [],
         cacheTo: ctx.caches.get(cell.id)?.args.to ?? []
     });
@@ -32547,8 +32555,10 @@ async function runCell(cell, ctx) {
     // store, by its manifest digest on the containerd image store. The local tag is this run's own.
     const configDigest = (await (0,promises_.readFile)(iidFile, 'utf8')).trim();
     const image = await ctx.docker.inspectImage(cell.localTag);
-    const loaded = image.configDigest ?? image.id;
-    if (loaded !== configDigest) {
+    // engines before API 1.48 do not report a containerd-store image's config digest; there the
+    // check after the push (the registry's manifest has this config) is the one that holds
+    const loaded = image.configDigest ?? (ctx.store === 'containerd' ? undefined : image.id);
+    if (loaded !== undefined && loaded !== configDigest) {
         const failure = `${cell.localTag} is ${loaded} in the engine, not the image just built (${configDigest})`;
         ctx.logBlock(`${cell.id}: image check FAILED`, failure);
         return { ...base, status: 'failed', failure, buildSeconds, testSeconds: 0, tests: [] };
@@ -32716,7 +32726,7 @@ function cellContext(config, prepared, setup, docker, running, d) {
         pull: config.pull,
         smokeNetwork: config.smokeNetwork,
         builder: setup.builder,
-        oci: setup.engine.store === 'containerd',
+        store: setup.engine.store,
         caches: prepared.caches,
         tempDir: d.tempDir,
         runTag: d.runTag,
@@ -33435,8 +33445,11 @@ class WordExpander {
     }
     /** The stop character the last readUntil ended at */
     stopped = '';
-    /** Reads to the end of the word, or up to and past an unquoted character of `stops`. */
-    readUntil(stops) {
+    /**
+     * Reads to the end of the word, or up to and past an unquoted character of `stops`. `raw` keeps
+     * escapes as a backslash and the character (a pattern's `\*` is a literal star).
+     */
+    readUntil(stops, raw = false) {
         let out = '';
         while (this.pos < this.word.length) {
             const ch = this.word[this.pos];
@@ -33451,6 +33464,10 @@ class WordExpander {
                 out += this.doubleQuoted();
             else if (ch === '$')
                 out += this.dollar();
+            else if (ch === this.escape && raw && this.pos + 1 < this.word.length) {
+                out += `\\${this.word.charAt(this.pos + 1)}`;
+                this.pos += 2;
+            }
             else {
                 // The escape character makes the next one literal and disappears.
                 if (ch === this.escape)
@@ -33539,14 +33556,20 @@ class WordExpander {
         const doubled = this.word[this.pos] === operator;
         if (doubled)
             this.pos++;
-        const pattern = this.readUntil(operator === '/' ? '/}' : '}');
-        const replacement = operator === '/' && this.stopped === '/' ? this.readUntil('}') : '';
+        const pattern = this.readUntil(operator === '/' ? '/}' : '}', true);
+        if (operator === '/' && this.stopped !== '/') {
+            throw this.error(`\${${name}/pattern/replacement} has no / after the pattern`);
+        }
+        const replacement = operator === '/' ? this.readUntil('}') : '';
         const value = this.vars.get(name) ?? '';
-        if (operator === '/')
-            return replaceGlob(value, pattern, replacement, doubled);
-        return operator === '#'
-            ? trimGlob(value, pattern, 'prefix', doubled)
-            : trimGlob(value, pattern, 'suffix', doubled);
+        try {
+            if (operator === '/')
+                return replacePattern(value, pattern, replacement, doubled);
+            return trimPattern(value, pattern, operator === '#' ? 'prefix' : 'suffix', doubled);
+        }
+        catch (error) {
+            throw this.error(error.message);
+        }
     }
     readName() {
         const name = /^(?:[0-9]+|[A-Za-z_][A-Za-z0-9_]*)/.exec(this.word.slice(this.pos))?.[0] ?? '';
@@ -33561,43 +33584,83 @@ class WordExpander {
         return new DockerfileError(`line ${this.line}: ${reason} in "${this.word}"`);
     }
 }
-/** A shell glob (*, ?, [set], [!set]) as a regular expression source. */
-function globSource(glob) {
+/**
+ * A pattern of ${V#...}, ${V%...} and ${V/...} as a regular expression source, as BuildKit
+ * converts it: `*` any run of characters (shortest unless greedy), `?` one character, `\*`,
+ * `\?` and `\\` literal; every other character, brackets included, stands for itself.
+ */
+function patternSource(pattern, greedy) {
     let out = '';
-    for (let i = 0; i < glob.length; i++) {
-        const ch = glob[i];
+    for (let i = 0; i < pattern.length; i++) {
+        const ch = pattern[i];
         if (ch === '*')
-            out += '[\\s\\S]*';
+            out += greedy ? '[\\s\\S]*' : '[\\s\\S]*?';
         else if (ch === '?')
-            out += '[\\s\\S]';
-        else if (ch === '[' && glob.indexOf(']', i + 2) > 0) {
-            const end = glob.indexOf(']', i + 2);
-            const set = glob.slice(i + 1, end);
-            const negated = set.startsWith('!') || set.startsWith('^');
-            out += `[${negated ? '^' : ''}${(negated ? set.slice(1) : set).replace(/[\\\]]/g, '\\$&')}]`;
-            i = end;
+            out += '.';
+        else if (ch === '\\') {
+            const next = pattern.charAt(i + 1);
+            // \} and \/ keep the pattern's end and separator apart; the escape is not part of it
+            if (next === '}' || next === '/')
+                continue;
+            if (next !== '*' && next !== '?' && next !== '\\')
+                throw new Error(`invalid escape "\\${next}"`);
+            out += `\\${next}`;
+            i++;
         }
         else
-            out += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+            out += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     }
     return out;
 }
-/** Remove the shortest (or longest) prefix or suffix of value that the glob matches. */
-function trimGlob(value, glob, end, longest) {
-    const whole = new RegExp(`^(?:${globSource(glob)})$`);
-    const lengths = Array.from({ length: value.length + 1 }, (_, n) => n);
-    for (const n of longest ? lengths.reverse() : lengths) {
-        const part = end === 'prefix' ? value.slice(0, n) : value.slice(value.length - n);
-        if (whole.test(part))
-            return end === 'prefix' ? value.slice(n) : value.slice(0, value.length - n);
+/** The pattern's units (an escape and its character are one) in reverse order. */
+function reversePattern(pattern) {
+    const units = [];
+    for (let i = 0; i < pattern.length; i++) {
+        if (pattern[i] === '\\' && i + 1 < pattern.length)
+            units.push(pattern.slice(i, ++i + 1));
+        else
+            units.push(pattern[i]);
     }
-    return value;
+    return units.reverse().join('');
 }
-/** Replace the first (or every) longest match of the glob in value. */
-function replaceGlob(value, glob, replacement, every) {
-    if (glob === '')
+const reversed = (text) => [...text].reverse().join('');
+/**
+ * Remove the shortest (or, greedy, the longest) prefix or suffix the pattern matches. A suffix is
+ * found as BuildKit does: as a prefix of the reversed value, with the pattern reversed.
+ */
+function trimPattern(value, pattern, end, greedy) {
+    const suffix = end === 'suffix';
+    const subject = suffix ? reversed(value) : value;
+    const re = new RegExp(`^(?:${patternSource(suffix ? reversePattern(pattern) : pattern, greedy)})`);
+    const match = re.exec(subject);
+    if (match === null)
         return value;
-    return value.replace(new RegExp(globSource(glob), every ? 'g' : ''), () => replacement);
+    const rest = subject.slice(match[0].length);
+    return suffix ? reversed(rest) : rest;
+}
+/**
+ * Replace the first (or every) match of the pattern, greedy, as Go's regexp does: an empty match
+ * right after a match is skipped.
+ */
+function replacePattern(value, pattern, replacement, every) {
+    const source = patternSource(pattern, true);
+    if (!every) {
+        const m = new RegExp(source).exec(value);
+        return m === null
+            ? value
+            : value.slice(0, m.index) + replacement + value.slice(m.index + m[0].length);
+    }
+    let out = '';
+    let last = 0;
+    let previousEnd = -1;
+    for (const m of value.matchAll(new RegExp(source, 'g'))) {
+        if (m[0] === '' && m.index === previousEnd)
+            continue;
+        out += value.slice(last, m.index) + replacement;
+        last = m.index + m[0].length;
+        previousEnd = last;
+    }
+    return out + value.slice(last);
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/preflight.ts
@@ -34176,7 +34239,8 @@ async function runPipeline(config, plan, d) {
         return done;
     });
     if (plan.mode === 'merge') {
-        const merged = await during('the merge', signal, () => mergeSlices(plan, publishing, d.rt));
+        // a merge publishes as it goes: cancelled, it still reports what it published
+        const merged = await mergeSlices(plan, publishing, d.rt);
         return results(plan, merged.cells, merged.published, seconds());
     }
     const prepared = await during('preflight', signal, () => prepare(config, plan, setup, docker, d));
@@ -35064,9 +35128,8 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
         const unpublished = results.distros.filter(d => d.status === 'publish failed');
         for (const d of unpublished)
             rt.error(`${d.distro}: publishing failed: ${d.reason ?? ''}`, `${d.distro} not published`);
-        if (tools.signal?.aborted) {
-            throw new Error(`The run was ${(0,tooling_exec/* errorMessage */.gJ)(tools.signal.reason)}: ${failed.length} of ${results.cells.length} cells did not finish; nothing was published for their distros.`);
-        }
+        if (tools.signal?.aborted)
+            throw cancelledAfter(tools.signal, results);
         if (failed.length > 0 || unpublished.length > 0) {
             const parts = [];
             if (failed.length > 0) {
@@ -35091,9 +35154,20 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
         // cancelled before the pipeline could say so itself: say it was cancelled, not what broke
         const signal = tools.signal;
         rt.setFailed(signal?.aborted && !(error instanceof Cancelled)
-            ? new Cancelled(signal, 'the set-up').message
+            ? Cancelled.before(signal, 'the start').message
             : (0,tooling_exec/* errorMessage */.gJ)(error));
     }
+}
+/** A run cancelled once its cells were running: what did not finish, and what was published. */
+function cancelledAfter(signal, results) {
+    const unfinished = failedCells(results).length;
+    const out = results.distros
+        .filter(d => d.status === 'published' || d.status === 'staged')
+        .map(d => d.distro);
+    return new Cancelled(`The run was ${(0,tooling_exec/* errorMessage */.gJ)(signal.reason)}: ${unfinished} of ${results.cells.length} cells did not finish; ` +
+        (out.length === 0
+            ? 'nothing was published.'
+            : `published before that: ${out.join(', ')}; nothing more.`));
 }
 function writeResultOutputs(rt, results) {
     rt.setOutput(inputs_names/* Outputs */.tY.Results, JSON.stringify(results.cells));

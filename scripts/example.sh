@@ -19,16 +19,21 @@ bash scripts/testbed.sh up --no-ros1
 eval "$(bash scripts/testbed.sh env)"
 
 status=0
+configs=()
+trap 'rm -rf "${configs[@]}"' EXIT
 for engine in ${1:-containerd classic}; do
   host_var="TESTBED_DOCKER_HOST_${engine^^}"
   # A Docker config of the run's own: the action logs in and (in its post step) out again.
   DOCKER_CONFIG="$(mktemp -d)"
+  configs+=("$DOCKER_CONFIG")
   bash scripts/testbed.sh docker-config "$engine" "$DOCKER_CONFIG"
   echo
   echo "=== ros-multiarch-action on examples/ros-app, $engine engine (DOCKER_HOST=${!host_var}) ==="
   # The test bed's ROS 2 bases are minimal stand-ins without the ros2 CLI, so the built-in ROS 2
   # checks are off here; the example's own smoke.yaml checks the ROS environment and the app.
-  DOCKER_HOST=${!host_var} DOCKER_CONFIG=$DOCKER_CONFIG node scripts/runner.mjs \
+  api_var="TESTBED_DOCKER_API_${engine^^}"
+  env DOCKER_HOST="${!host_var}" DOCKER_CONFIG="$DOCKER_CONFIG" ${!api_var:+"DOCKER_API_VERSION=${!api_var}"} \
+    node scripts/runner.mjs \
     --env GITHUB_SHA="$(git rev-parse HEAD 2>/dev/null || echo 0000000000000000000000000000000000000000)" \
     --env GITHUB_RUN_ID="$$" \
     --input distros="humble, jazzy" \

@@ -62,6 +62,10 @@ cmd_up() {
   timed registry ensure_registry
   # fixtures are built on the classic engine
   export DOCKER_HOST=unix://$CLASSIC_SOCK
+  if [[ -n $(engine_api classic) ]]; then
+    DOCKER_API_VERSION=$(engine_api classic)
+    export DOCKER_API_VERSION
+  fi
   init_build_flags
   timed "ROS 2 stand-in bases" ensure_busybox_bases
   if ((with_ros1)); then
@@ -100,7 +104,6 @@ cmd_status() {
     line "qemu binfmt qemu-aarch64" "missing"
     bad=1
   fi
-  load_docker_api_version
   for engine in "${ENGINES[@]}"; do
     if docker_ping "$(engine_host "$engine" | sed 's|^unix://||')"; then
       v=$(on_engine "$engine" docker version --format 'Docker {{.Server.Version}}, API {{.Server.APIVersion}}' 2>&1 | head -n 1)
@@ -160,9 +163,9 @@ cmd_env() {
     printf 'export TESTBED_DOCKER_HOST_%s=%q\n' "$upper" "$(engine_host "$engine")"
     printf 'export TESTBED_CLI_PLUGINS_%s=%q\n' "$upper" "$(engine_plugins "$engine")"
   done
-  if [[ -s $STATE_DIR/docker-api-version ]]; then
-    printf 'export DOCKER_API_VERSION=%q\n' "$(<"$STATE_DIR/docker-api-version")"
-  fi
+  for engine in "${ENGINES[@]}"; do
+    printf 'export TESTBED_DOCKER_API_%s=%q\n' "${engine^^}" "$(engine_api "$engine")"
+  done
 }
 
 cmd_docker_config() {
@@ -173,7 +176,6 @@ cmd_docker_config() {
 # selftest: the by-hand proofs, scripted (login, index, emulation, ROS 1 pub/sub).
 cmd_selftest() {
   load_credentials || fail "run scripts/testbed.sh up first"
-  load_docker_api_version
   local cfg t platform ros1
   cfg=$(mktemp -d)
   echo "== docker login (fresh DOCKER_CONFIG)"

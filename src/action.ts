@@ -105,11 +105,7 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
     const unpublished = results.distros.filter(d => d.status === 'publish failed')
     for (const d of unpublished)
       rt.error(`${d.distro}: publishing failed: ${d.reason ?? ''}`, `${d.distro} not published`)
-    if (tools.signal?.aborted) {
-      throw new Error(
-        `The run was ${errorMessage(tools.signal.reason)}: ${failed.length} of ${results.cells.length} cells did not finish; nothing was published for their distros.`
-      )
-    }
+    if (tools.signal?.aborted) throw cancelledAfter(tools.signal, results)
     if (failed.length > 0 || unpublished.length > 0) {
       const parts = []
       if (failed.length > 0) {
@@ -138,10 +134,24 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
     const signal = tools.signal
     rt.setFailed(
       signal?.aborted && !(error instanceof Cancelled)
-        ? new Cancelled(signal, 'the set-up').message
+        ? Cancelled.before(signal, 'the start').message
         : errorMessage(error)
     )
   }
+}
+
+/** A run cancelled once its cells were running: what did not finish, and what was published. */
+export function cancelledAfter(signal: AbortSignal, results: RunResults): Cancelled {
+  const unfinished = failedCells(results).length
+  const out = results.distros
+    .filter(d => d.status === 'published' || d.status === 'staged')
+    .map(d => d.distro)
+  return new Cancelled(
+    `The run was ${errorMessage(signal.reason)}: ${unfinished} of ${results.cells.length} cells did not finish; ` +
+      (out.length === 0
+        ? 'nothing was published.'
+        : `published before that: ${out.join(', ')}; nothing more.`)
+  )
 }
 
 function writeResultOutputs(rt: Runtime, results: RunResults): void {

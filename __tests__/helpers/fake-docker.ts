@@ -23,6 +23,8 @@ export interface FakeDockerOptions {
   readonly store?: 'classic' | 'containerd'
   readonly buildx?: string
   readonly driver?: string
+  /** An engine before API 1.48: image inspect has no Descriptor (no config digest on containerd's store) */
+  readonly noDescriptor?: boolean
   /** Answer a command before the fake engine does (a fault, a failed build, a failed test) */
   readonly override?: (call: Call) => Partial<ExecResult> | undefined
   /** Called for every command, before it is answered (to cancel a run mid-way, say) */
@@ -125,7 +127,7 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
           Os: os,
           Architecture: architecture,
           Size: 1000,
-          ...(store === 'containerd'
+          ...(store === 'containerd' && o.noDescriptor !== true
             ? { Descriptor: { annotations: { 'config.digest': image.config } } }
             : {})
         })
@@ -139,7 +141,10 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
       return ok()
     }
     if (a === 'tag') {
-      const source = [...local.values()].find(i => i.config === b || i.manifest === b)
+      // an image ID is the config digest on the classic store, the manifest digest on containerd's
+      const source =
+        local.get(b) ??
+        [...local.values()].find(i => (store === 'containerd' ? i.manifest : i.config) === b)
       if (source === undefined) return fail(`Error response from daemon: No such image: ${b}`)
       local.set(c, source)
       return ok()

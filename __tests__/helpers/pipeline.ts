@@ -6,6 +6,7 @@ import type { Config } from '../../src/inputs/config.js'
 import type { PipelineDeps } from '../../src/pipeline/deps.js'
 import type { CleanupState } from '../../src/pipeline/cleanup.js'
 import type { Plan } from '../../src/plan/planner.js'
+import { notRun, type CellResult } from '../../src/results/results.js'
 import { fakeDocker, type FakeDocker, type FakeDockerOptions } from './fake-docker.js'
 import { fakeRuntime } from './fake-runtime.js'
 import { fakeTools } from './fake-tools.js'
@@ -77,4 +78,38 @@ export function pipelineFixture(
     ...(options.signal === undefined ? {} : { signal: options.signal })
   }
   return { config, plan, docker, deps, rt, cleanup }
+}
+
+/** Each cell of the fixture's plan built into its fake engine, as passed results (to publish). */
+export async function buildCells(f: PipelineFixture): Promise<CellResult[]> {
+  const results: CellResult[] = []
+  for (const cell of f.plan.cells) {
+    const iid = path.join(f.deps.tempDir, `${cell.id}.iid`)
+    await f.docker.run('docker', [
+      'buildx',
+      'build',
+      '--platform',
+      cell.platform,
+      '--tag',
+      cell.localTag,
+      '--iidfile',
+      iid,
+      '--',
+      '.'
+    ])
+    const inspect = await f.docker.run('docker', [
+      'image',
+      'inspect',
+      '--format',
+      '{{json .}}',
+      cell.localTag
+    ])
+    const image = JSON.parse(inspect.stdout) as {
+      Id: string
+      Descriptor?: { annotations: Record<string, string> }
+    }
+    const imageId = image.Descriptor?.annotations['config.digest'] ?? image.Id
+    results.push({ ...notRun(cell, { status: 'passed' }), imageId, localId: image.Id })
+  }
+  return results
 }

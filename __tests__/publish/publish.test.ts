@@ -5,41 +5,13 @@
 import { describe, expect, it } from '@jest/globals'
 import { registryDocker } from '../../src/pipeline/deps.js'
 import { annotationsLost, publishDistro, stageCell } from '../../src/publish/publish.js'
-import { notRun, type CellResult } from '../../src/results/results.js'
 import type { FakeDockerOptions } from '../helpers/fake-docker.js'
-import { pipelineFixture } from '../helpers/pipeline.js'
+import { buildCells, pipelineFixture } from '../helpers/pipeline.js'
 
 /** humble's two cells, built into the fake engine (so that they can be tagged and pushed). */
 async function built(options: FakeDockerOptions = {}) {
   const f = pipelineFixture({ distros: 'humble' }, options)
-  const results: CellResult[] = []
-  for (const cell of f.plan.cells) {
-    await f.docker.run('docker', [
-      'buildx',
-      'build',
-      '--platform',
-      cell.platform,
-      '--tag',
-      cell.localTag,
-      '--iidfile',
-      `${f.deps.tempDir}/${cell.id}.iid`,
-      '--',
-      '.'
-    ])
-    const inspect = await f.docker.run('docker', [
-      'image',
-      'inspect',
-      '--format',
-      '{{json .}}',
-      cell.localTag
-    ])
-    const id = JSON.parse(inspect.stdout) as {
-      Id: string
-      Descriptor?: { annotations: Record<string, string> }
-    }
-    const config = id.Descriptor?.annotations['config.digest'] ?? id.Id
-    results.push({ ...notRun(cell, { status: 'passed' }), imageId: config, localId: id.Id })
-  }
+  const results = await buildCells(f)
   const warnings: string[] = []
   const o = {
     docker: registryDocker(f.config, f.deps),

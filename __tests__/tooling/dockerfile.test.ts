@@ -333,11 +333,16 @@ describe('resolveBaseImages', () => {
       ['${A##*e}', 'vt', 'v', 'v'],
       ['${A%t}', 'vse', 'v', 'v'],
       ['${A%%e*}', 'vs', 'v', 'v'],
-      ['${A%[st]}', 'vse', 'v', 'v'],
       ['${A#?}', 'vet', 'v', 'v'],
+      ['${A##*}', 'v', 'v', 'v'],
+      // as in BuildKit: an escaped star is a star, and brackets stand for themselves
+      ['${A##\\*}', 'vset', 'v', 'v'],
+      ['${A%[st]}', 'vset', 'v', 'v'],
       ['${A/e/E}', 'vsEt', 'v', 'v'],
-      ['${A//[et]/_}', 'vs__', 'v', 'v'],
-      ['${A/s}', 'vet', 'v', 'v']
+      ['${A//e/_}', 'vs_t', 'v', 'v'],
+      // Go's regexp: an empty match right after a match is skipped, an empty value matches once
+      ['${A//*/x}', 'vx', 'vx', 'vx'],
+      ['${A/s}', 'error', 'error', 'error']
     ])('%s with A set, empty, unset: %s, %s, %s', (expression, set, empty, unset) => {
       const dockerfile = ['ARG A', 'ARG B=b', `FROM acme/base:v${expression}`]
       const tag = (buildArgs: [string, string][]): string => {

@@ -5,7 +5,7 @@ import type { Cell } from '../plan/planner.js'
 import type { CellCache } from './cache.js'
 import type { CellResult } from '../results/results.js'
 import { runTest, type TestResult } from '../smoke/runner.js'
-import { formatPlatform, type Docker } from '../tooling/docker.js'
+import { formatPlatform, type Docker, type ImageStore } from '../tooling/docker.js'
 import { lastLine, tail } from '../tooling/exec.js'
 
 export interface CellContext {
@@ -18,8 +18,8 @@ export interface CellContext {
   readonly pull: boolean
   readonly smokeNetwork: string
   readonly builder: string
-  /** Load images with OCI media types (the engine keeps them: containerd image store) */
-  readonly oci: boolean
+  /** The engine's image store: the containerd one loads OCI and names images by manifest digest */
+  readonly store: ImageStore
   /** Per cell id: its build cache arguments (none when absent) */
   readonly caches: ReadonlyMap<string, CellCache>
   /** A folder for iid files */
@@ -55,7 +55,7 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
     pull: ctx.pull,
     builder: ctx.builder,
     iidFile,
-    oci: ctx.oci,
+    oci: ctx.store === 'containerd',
     cacheFrom: ctx.caches.get(cell.id)?.args.from ?? [],
     cacheTo: ctx.caches.get(cell.id)?.args.to ?? []
   })
@@ -81,8 +81,10 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
   // store, by its manifest digest on the containerd image store. The local tag is this run's own.
   const configDigest = (await readFile(iidFile, 'utf8')).trim()
   const image = await ctx.docker.inspectImage(cell.localTag)
-  const loaded = image.configDigest ?? image.id
-  if (loaded !== configDigest) {
+  // engines before API 1.48 do not report a containerd-store image's config digest; there the
+  // check after the push (the registry's manifest has this config) is the one that holds
+  const loaded = image.configDigest ?? (ctx.store === 'containerd' ? undefined : image.id)
+  if (loaded !== undefined && loaded !== configDigest) {
     const failure = `${cell.localTag} is ${loaded} in the engine, not the image just built (${configDigest})`
     ctx.logBlock(`${cell.id}: image check FAILED`, failure)
     return { ...base, status: 'failed', failure, buildSeconds, testSeconds: 0, tests: [] }

@@ -130,7 +130,7 @@ function cellContext(
     pull: config.pull,
     smokeNetwork: config.smokeNetwork,
     builder: setup.builder,
-    oci: setup.engine.store === 'containerd',
+    store: setup.engine.store,
     caches: prepared.caches,
     tempDir: d.tempDir,
     runTag: d.runTag,

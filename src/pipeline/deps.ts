@@ -32,22 +32,30 @@ export interface PipelineDeps {
   readonly now?: () => number
 }
 
-/** The run was cancelled (SIGINT or SIGTERM from a cancelled workflow). */
+/** The run was cancelled (SIGINT or SIGTERM from a cancelled workflow); the message says when. */
 export class Cancelled extends Error {
-  constructor(signal: AbortSignal, during: string) {
-    super(`The run was ${errorMessage(signal.reason)} during ${during}; nothing was published.`)
+  constructor(message: string) {
+    super(message)
     this.name = 'Cancelled'
+  }
+
+  /** Cancelled in a phase before anything is published. */
+  static before(signal: AbortSignal, during: string): Cancelled {
+    return new Cancelled(
+      `The run was ${errorMessage(signal.reason)} during ${during}; nothing was published.`
+    )
   }
 }
 
-/** Between phases: stop here when the run was cancelled. */
+/** Between phases that come before publishing: stop here when the run was cancelled. */
 export function stopIfCancelled(signal: AbortSignal | undefined, during: string): void {
-  if (signal?.aborted) throw new Cancelled(signal, during)
+  if (signal?.aborted) throw Cancelled.before(signal, during)
 }
 
 /**
- * Run one phase; when the run is cancelled meanwhile, whatever the phase then failed with (a
- * command stopped with exit 130, a download cut off) is reported as the cancellation it is.
+ * Run one phase that comes before publishing; when the run is cancelled meanwhile, whatever the
+ * phase then failed with (a command stopped with exit 130, a download cut off) is reported as the
+ * cancellation it is.
  */
 export async function during<T>(
   what: string,
@@ -58,7 +66,7 @@ export async function during<T>(
   try {
     result = await work()
   } catch (error) {
-    if (signal?.aborted && !(error instanceof Cancelled)) throw new Cancelled(signal, what)
+    if (signal?.aborted && !(error instanceof Cancelled)) throw Cancelled.before(signal, what)
     throw error
   }
   stopIfCancelled(signal, what)
@@ -76,9 +84,11 @@ export function cancellable<T>(
   what: string
 ): Promise<T> {
   if (signal === undefined) return work
-  if (signal.aborted) return Promise.reject(new Cancelled(signal, what))
+  const cancelled = (): Cancelled =>
+    new Cancelled(`${what} was given up: the run was ${errorMessage(signal.reason)}`)
+  if (signal.aborted) return Promise.reject(cancelled())
   return new Promise<T>((resolve, reject) => {
-    const abort = (): void => reject(new Cancelled(signal, what))
+    const abort = (): void => reject(cancelled())
     signal.addEventListener('abort', abort, { once: true })
     work.then(
       value => {

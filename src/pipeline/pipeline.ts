@@ -41,7 +41,8 @@ export async function runPipeline(
     return done
   })
   if (plan.mode === 'merge') {
-    const merged = await during('the merge', signal, () => mergeSlices(plan, publishing, d.rt))
+    // a merge publishes as it goes: cancelled, it still reports what it published
+    const merged = await mergeSlices(plan, publishing, d.rt)
     return results(plan, merged.cells, merged.published, seconds())
   }
   const prepared = await during('preflight', signal, () => prepare(config, plan, setup, docker, d))

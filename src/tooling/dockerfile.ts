@@ -480,8 +480,11 @@ class WordExpander {
   /** The stop character the last readUntil ended at */
   private stopped = ''
 
-  /** Reads to the end of the word, or up to and past an unquoted character of `stops`. */
-  private readUntil(stops: string | undefined): string {
+  /**
+   * Reads to the end of the word, or up to and past an unquoted character of `stops`. `raw` keeps
+   * escapes as a backslash and the character (a pattern's `\*` is a literal star).
+   */
+  private readUntil(stops: string | undefined, raw = false): string {
     let out = ''
     while (this.pos < this.word.length) {
       const ch = this.word[this.pos]
@@ -493,7 +496,10 @@ class WordExpander {
       if (ch === "'") out += this.singleQuoted()
       else if (ch === '"') out += this.doubleQuoted()
       else if (ch === '$') out += this.dollar()
-      else {
+      else if (ch === this.escape && raw && this.pos + 1 < this.word.length) {
+        out += `\\${this.word.charAt(this.pos + 1)}`
+        this.pos += 2
+      } else {
         // The escape character makes the next one literal and disappears.
         if (ch === this.escape) this.pos++
         out += this.word.charAt(this.pos++)
@@ -577,13 +583,18 @@ class WordExpander {
   private patterned(name: string, operator: string): string {
     const doubled = this.word[this.pos] === operator
     if (doubled) this.pos++
-    const pattern = this.readUntil(operator === '/' ? '/}' : '}')
-    const replacement = operator === '/' && this.stopped === '/' ? this.readUntil('}') : ''
+    const pattern = this.readUntil(operator === '/' ? '/}' : '}', true)
+    if (operator === '/' && this.stopped !== '/') {
+      throw this.error(`\${${name}/pattern/replacement} has no / after the pattern`)
+    }
+    const replacement = operator === '/' ? this.readUntil('}') : ''
     const value = this.vars.get(name) ?? ''
-    if (operator === '/') return replaceGlob(value, pattern, replacement, doubled)
-    return operator === '#'
-      ? trimGlob(value, pattern, 'prefix', doubled)
-      : trimGlob(value, pattern, 'suffix', doubled)
+    try {
+      if (operator === '/') return replacePattern(value, pattern, replacement, doubled)
+      return trimPattern(value, pattern, operator === '#' ? 'prefix' : 'suffix', doubled)
+    } catch (error) {
+      throw this.error((error as Error).message)
+    }
   }
 
   private readName(): string {
@@ -603,38 +614,86 @@ class WordExpander {
   }
 }
 
-/** A shell glob (*, ?, [set], [!set]) as a regular expression source. */
-function globSource(glob: string): string {
+/**
+ * A pattern of ${V#...}, ${V%...} and ${V/...} as a regular expression source, as BuildKit
+ * converts it: `*` any run of characters (shortest unless greedy), `?` one character, `\*`,
+ * `\?` and `\\` literal; every other character, brackets included, stands for itself.
+ */
+function patternSource(pattern: string, greedy: boolean): string {
   let out = ''
-  for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i]
-    if (ch === '*') out += '[\\s\\S]*'
-    else if (ch === '?') out += '[\\s\\S]'
-    else if (ch === '[' && glob.indexOf(']', i + 2) > 0) {
-      const end = glob.indexOf(']', i + 2)
-      const set = glob.slice(i + 1, end)
-      const negated = set.startsWith('!') || set.startsWith('^')
-      out += `[${negated ? '^' : ''}${(negated ? set.slice(1) : set).replace(/[\\\]]/g, '\\$&')}]`
-      i = end
-    } else out += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]
+    if (ch === '*') out += greedy ? '[\\s\\S]*' : '[\\s\\S]*?'
+    else if (ch === '?') out += '.'
+    else if (ch === '\\') {
+      const next = pattern.charAt(i + 1)
+      // \} and \/ keep the pattern's end and separator apart; the escape is not part of it
+      if (next === '}' || next === '/') continue
+      if (next !== '*' && next !== '?' && next !== '\\')
+        throw new Error(`invalid escape "\\${next}"`)
+      out += `\\${next}`
+      i++
+    } else out += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
   }
   return out
 }
 
-/** Remove the shortest (or longest) prefix or suffix of value that the glob matches. */
-function trimGlob(value: string, glob: string, end: 'prefix' | 'suffix', longest: boolean): string {
-  const whole = new RegExp(`^(?:${globSource(glob)})$`)
-  const lengths = Array.from({ length: value.length + 1 }, (_, n) => n)
-  for (const n of longest ? lengths.reverse() : lengths) {
-    const part = end === 'prefix' ? value.slice(0, n) : value.slice(value.length - n)
-    if (whole.test(part))
-      return end === 'prefix' ? value.slice(n) : value.slice(0, value.length - n)
+/** The pattern's units (an escape and its character are one) in reverse order. */
+function reversePattern(pattern: string): string {
+  const units: string[] = []
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === '\\' && i + 1 < pattern.length) units.push(pattern.slice(i, ++i + 1))
+    else units.push(pattern[i])
   }
-  return value
+  return units.reverse().join('')
 }
 
-/** Replace the first (or every) longest match of the glob in value. */
-function replaceGlob(value: string, glob: string, replacement: string, every: boolean): string {
-  if (glob === '') return value
-  return value.replace(new RegExp(globSource(glob), every ? 'g' : ''), () => replacement)
+const reversed = (text: string): string => [...text].reverse().join('')
+
+/**
+ * Remove the shortest (or, greedy, the longest) prefix or suffix the pattern matches. A suffix is
+ * found as BuildKit does: as a prefix of the reversed value, with the pattern reversed.
+ */
+function trimPattern(
+  value: string,
+  pattern: string,
+  end: 'prefix' | 'suffix',
+  greedy: boolean
+): string {
+  const suffix = end === 'suffix'
+  const subject = suffix ? reversed(value) : value
+  const re = new RegExp(`^(?:${patternSource(suffix ? reversePattern(pattern) : pattern, greedy)})`)
+  const match = re.exec(subject)
+  if (match === null) return value
+  const rest = subject.slice(match[0].length)
+  return suffix ? reversed(rest) : rest
+}
+
+/**
+ * Replace the first (or every) match of the pattern, greedy, as Go's regexp does: an empty match
+ * right after a match is skipped.
+ */
+function replacePattern(
+  value: string,
+  pattern: string,
+  replacement: string,
+  every: boolean
+): string {
+  const source = patternSource(pattern, true)
+  if (!every) {
+    const m = new RegExp(source).exec(value)
+    return m === null
+      ? value
+      : value.slice(0, m.index) + replacement + value.slice(m.index + m[0].length)
+  }
+  let out = ''
+  let last = 0
+  let previousEnd = -1
+  for (const m of value.matchAll(new RegExp(source, 'g'))) {
+    if (m[0] === '' && m.index === previousEnd) continue
+    out += value.slice(last, m.index) + replacement
+    last = m.index + m[0].length
+    previousEnd = last
+  }
+  return out + value.slice(last)
 }

@@ -43,17 +43,24 @@ write_docker_config() {
   local plugins
   plugins=$(engine_plugins "$1")
   mkdir -p "$2/cli-plugins"
-  if [[ -n $plugins && ! -e $2/cli-plugins/docker-buildx ]]; then
-    ln -s "$plugins/docker-buildx" "$2/cli-plugins/docker-buildx"
+  if [[ -n $plugins ]]; then
+    # a link left dangling (the engine's folder was removed) is replaced too
+    ln -sfn "$plugins/docker-buildx" "$2/cli-plugins/docker-buildx"
   fi
 }
 
 # on_engine ENGINE CMD...: run CMD with the engine's DOCKER_HOST and its buildx.
 on_engine() {
-  local engine=$1 cfg="$TESTBED_DIR/docker-config-$1"
+  local engine=$1 cfg="$TESTBED_DIR/docker-config-$1" host api
   shift
+  host=$(engine_host "$engine") || exit 1
+  api=$(engine_api "$engine")
   write_docker_config "$engine" "$cfg"
-  DOCKER_HOST=$(engine_host "$engine") DOCKER_CONFIG=$cfg "$@"
+  if [[ -n $api ]]; then
+    DOCKER_HOST=$host DOCKER_CONFIG=$cfg DOCKER_API_VERSION=$api "$@"
+  else
+    DOCKER_HOST=$host DOCKER_CONFIG=$cfg "$@"
+  fi
 }
 
 # --- QEMU user emulation (binfmt_misc) ----------------------------------------
@@ -137,13 +144,13 @@ ensure_docker_client() {
       fail "the docker client ($(command -v docker)) cannot talk to the daemon, even with DOCKER_API_VERSION=$api"
     echo "$api" >"$STATE_DIR/docker-api-version"
   fi
-  load_docker_api_version
 }
 
-load_docker_api_version() {
-  if [[ -s $STATE_DIR/docker-api-version ]]; then
-    DOCKER_API_VERSION=$(<"$STATE_DIR/docker-api-version")
-    export DOCKER_API_VERSION
+# engine_api ENGINE: the API version a client must pin for the engine ('' to negotiate). Only the
+# classic engine ever needs one, so it is never exported for both.
+engine_api() {
+  if [[ $1 == classic && -s $STATE_DIR/docker-api-version ]]; then
+    cat "$STATE_DIR/docker-api-version"
   fi
 }
 
