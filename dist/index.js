@@ -32288,6 +32288,14 @@ function cancellable(work, signal, what) {
         });
     });
 }
+/** The Actions cache service, its transfers given up when the run is cancelled. */
+function cancellableCache(d) {
+    return {
+        available: () => d.cacheService.available(),
+        restore: (paths, key, restoreKeys) => cancellable(d.cacheService.restore(paths, key, restoreKeys), d.signal, 'a cache restore'),
+        save: (paths, key) => cancellable(d.cacheService.save(paths, key), d.signal, 'a cache save')
+    };
+}
 /** Docker for registry work: transient failures retried as the retry inputs say. */
 function registryDocker(config, d) {
     return new tooling_docker/* Docker */.Jg(d.exec, {
@@ -32744,10 +32752,7 @@ async function saveCaches(config, prepared, cells, d) {
     if (config.cache !== 'local' || d.signal?.aborted)
         return;
     const built = new Set([...cells.values()].filter(r => r.imageId !== undefined).map(r => r.id));
-    await (0,cache/* saveLocalCaches */.k$)(built, prepared.caches, {
-        ...d.cacheService,
-        save: (paths, key) => cancellable(d.cacheService.save(paths, key), d.signal, 'a cache save')
-    }, m => d.rt.info(m), m => d.rt.warning(m));
+    await (0,cache/* saveLocalCaches */.k$)(built, prepared.caches, cancellableCache(d), m => d.rt.info(m), m => d.rt.warning(m));
 }
 /** The results of a run, in plan order, each cell with the image it pushed. */
 function results(plan, cells, published, seconds) {
@@ -33845,11 +33850,7 @@ async function prepare(config, plan, setup, docker, d) {
         // a fixed folder: @actions/cache restores to the very path it saved
         root: external_node_path_default().join(d.rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'ros-multiarch-buildcache'),
         fingerprints,
-        service: {
-            available: () => d.cacheService.available(),
-            restore: (paths, key, restoreKeys) => cancellable(d.cacheService.restore(paths, key, restoreKeys), d.signal, 'a cache restore'),
-            save: (paths, key) => d.cacheService.save(paths, key)
-        },
+        service: cancellableCache(d),
         log: m => d.rt.info(m),
         warn: m => d.rt.warning(m)
     });

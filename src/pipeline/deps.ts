@@ -103,6 +103,16 @@ export function cancellable<T>(
   })
 }
 
+/** The Actions cache service, its transfers given up when the run is cancelled. */
+export function cancellableCache(d: PipelineDeps): CacheService {
+  return {
+    available: () => d.cacheService.available(),
+    restore: (paths, key, restoreKeys) =>
+      cancellable(d.cacheService.restore(paths, key, restoreKeys), d.signal, 'a cache restore'),
+    save: (paths, key) => cancellable(d.cacheService.save(paths, key), d.signal, 'a cache save')
+  }
+}
+
 /** Docker for registry work: transient failures retried as the retry inputs say. */
 export function registryDocker(config: Config, d: PipelineDeps): Docker {
   return new Docker(d.exec, {

@@ -6,7 +6,7 @@ import type { Config } from '../inputs/config.js'
 import type { Plan } from '../plan/planner.js'
 import type { CellResult, DistroResult, RunResults } from '../results/results.js'
 import { saveLocalCaches } from './cache.js'
-import { cancellable, type PipelineDeps } from './deps.js'
+import { cancellableCache, type PipelineDeps } from './deps.js'
 import type { Prepared } from './prepare.js'
 import type { PublishOutcome } from './publishing.js'
 
@@ -21,10 +21,7 @@ export async function saveCaches(
   await saveLocalCaches(
     built,
     prepared.caches,
-    {
-      ...d.cacheService,
-      save: (paths, key) => cancellable(d.cacheService.save(paths, key), d.signal, 'a cache save')
-    },
+    cancellableCache(d),
     m => d.rt.info(m),
     m => d.rt.warning(m)
   )

@@ -15,7 +15,7 @@ import { hashContext } from '../tooling/context.js'
 import type { Docker } from '../tooling/docker.js'
 import { errorMessage } from '../tooling/exec.js'
 import { prepareCache, type CellCache } from './cache.js'
-import { cancellable, stopIfCancelled, type PipelineDeps } from './deps.js'
+import { cancellableCache, stopIfCancelled, type PipelineDeps } from './deps.js'
 import { baseNeeds, checkBases, type BaseDigests } from './preflight.js'
 import type { Setup } from './setup.js'
 import { findUnchanged, type Reuse } from './unchanged.js'
@@ -53,12 +53,7 @@ export async function prepare(
     // a fixed folder: @actions/cache restores to the very path it saved
     root: path.join(d.rt.env.RUNNER_TEMP || os.tmpdir(), 'ros-multiarch-buildcache'),
     fingerprints,
-    service: {
-      available: () => d.cacheService.available(),
-      restore: (paths, key, restoreKeys) =>
-        cancellable(d.cacheService.restore(paths, key, restoreKeys), d.signal, 'a cache restore'),
-      save: (paths, key) => d.cacheService.save(paths, key)
-    },
+    service: cancellableCache(d),
     log: m => d.rt.info(m),
     warn: m => d.rt.warning(m)
   })
