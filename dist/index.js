@@ -32910,6 +32910,85 @@ function indexDigests(raw) {
     return (JSON.parse(raw).manifests ?? []).map(m => m.digest);
 }
 
+;// CONCATENATED MODULE: ./src/pipeline/publishing.ts
+
+
+
+class Publisher {
+    plan;
+    o;
+    signal;
+    unfit;
+    distros = new Map();
+    pushed = new Map();
+    work = [];
+    /**
+     * @param signal once aborted, no distro starts publishing
+     * @param unfit how a cell that keeps its distro unpublished is named in the reason
+     */
+    constructor(plan, o, signal, unfit = r => `${r.id} ${r.status}`) {
+        this.plan = plan;
+        this.o = o;
+        this.signal = signal;
+        this.unfit = unfit;
+    }
+    /** All cells of a distro finished, with these results (in the manifest's cell order). */
+    distroDone(manifest, results) {
+        const { distro } = manifest;
+        const bad = results.filter(r => !cellOk(r.status));
+        if (bad.length > 0) {
+            const why = bad.map(this.unfit).join(', ');
+            this.distros.set(distro, {
+                distro,
+                status: 'failed',
+                tags: [],
+                reason: `not published: ${why}`
+            });
+            return;
+        }
+        if (!this.plan.push) {
+            this.distros.set(distro, { distro, status: 'tested', tags: [] });
+            return;
+        }
+        if (this.signal?.aborted) {
+            const reason = 'not published: the run was cancelled';
+            this.distros.set(distro, { distro, status: 'failed', tags: [], reason });
+            return;
+        }
+        const cells = manifest.cells.map(id => this.plan.cells.find(c => c.id === id));
+        const publishing = this.plan.mode === 'build'
+            ? stageDistro(cells, results, this.o)
+            : publishDistro(manifest, cells, results, this.o);
+        this.work.push(publishing.then(p => {
+            this.distros.set(distro, p.distro);
+            for (const [id, image] of p.pushed)
+                this.pushed.set(id, image);
+        }));
+    }
+    /** Every distro's outcome, once all publishing is done. */
+    async finished() {
+        await Promise.all(this.work);
+        return { distros: this.distros, pushed: this.pushed };
+    }
+}
+/** mode build: stage every cell of a distro that passed here; the merge job publishes them. */
+async function stageDistro(cells, results, o) {
+    const pushed = new Map();
+    const distro = cells[0].distro;
+    try {
+        for (const cell of cells) {
+            const result = results.find(r => r.id === cell.id);
+            pushed.set(cell.id, await stageCell(cell, result, o));
+        }
+        const tags = [...pushed.values()].map(p => p.tag);
+        return { distro: { distro, status: 'staged', tags }, pushed };
+    }
+    catch (error) {
+        const reason = `staging failed: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`;
+        return { distro: { distro, status: 'publish failed', tags: [], reason }, pushed };
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline/merge.ts
 
 
@@ -32985,27 +33064,12 @@ async function mergeSlices(plan, o, rt) {
                 : `${r.id}: ${r.failure}`);
         }
     });
-    const distros = new Map();
-    const pushed = new Map();
-    await Promise.all(plan.manifests.map(async (manifest) => {
-        const mine = manifest.cells.map(id => plan.cells.find(c => c.id === id));
-        const results = mine.map(c => cells.get(c.id));
-        const bad = results.filter(r => !cellOk(r.status));
-        if (bad.length > 0) {
-            distros.set(manifest.distro, {
-                distro: manifest.distro,
-                status: 'failed',
-                tags: [],
-                reason: `not published: ${bad.map(b => `${b.id} missing or wrong`).join(', ')}`
-            });
-            return;
-        }
-        const p = await publishDistro(manifest, mine, results, o);
-        distros.set(manifest.distro, p.distro);
-        for (const [id, image] of p.pushed)
-            pushed.set(id, image);
-    }));
-    return { cells, published: { distros, pushed } };
+    // no signal: a cancelled merge reports each distro as its stopped commands leave it
+    const publisher = new Publisher(plan, o, undefined, r => `${r.id} missing or wrong`);
+    for (const manifest of plan.manifests) {
+        publisher.distroDone(manifest, manifest.cells.map(id => cells.get(id)));
+    }
+    return { cells, published: await publisher.finished() };
 }
 
 // EXTERNAL MODULE: external "node:fs"
@@ -33901,79 +33965,6 @@ async function unchanged(config, plan, fingerprints, docker, d) {
         return new Map();
     }
     return d.rt.group('Skip unchanged: compare with the published images', () => findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, docker, m => d.rt.info(m)));
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/publishing.ts
-
-
-
-class Publisher {
-    plan;
-    o;
-    signal;
-    distros = new Map();
-    pushed = new Map();
-    work = [];
-    constructor(plan, o, signal) {
-        this.plan = plan;
-        this.o = o;
-        this.signal = signal;
-    }
-    /** All cells of a distro finished, with these results (in the manifest's cell order). */
-    distroDone(manifest, results) {
-        const { distro } = manifest;
-        const bad = results.filter(r => !cellOk(r.status));
-        if (bad.length > 0) {
-            const why = bad.map(b => `${b.id} ${b.status}`).join(', ');
-            this.distros.set(distro, {
-                distro,
-                status: 'failed',
-                tags: [],
-                reason: `not published: ${why}`
-            });
-            return;
-        }
-        if (!this.plan.push) {
-            this.distros.set(distro, { distro, status: 'tested', tags: [] });
-            return;
-        }
-        if (this.signal?.aborted) {
-            const reason = 'not published: the run was cancelled';
-            this.distros.set(distro, { distro, status: 'failed', tags: [], reason });
-            return;
-        }
-        const cells = manifest.cells.map(id => this.plan.cells.find(c => c.id === id));
-        const publishing = this.plan.mode === 'build'
-            ? stageDistro(cells, results, this.o)
-            : publishDistro(manifest, cells, results, this.o);
-        this.work.push(publishing.then(p => {
-            this.distros.set(distro, p.distro);
-            for (const [id, image] of p.pushed)
-                this.pushed.set(id, image);
-        }));
-    }
-    /** Every distro's outcome, once all publishing is done. */
-    async finished() {
-        await Promise.all(this.work);
-        return { distros: this.distros, pushed: this.pushed };
-    }
-}
-/** mode build: stage every cell of a distro that passed here; the merge job publishes them. */
-async function stageDistro(cells, results, o) {
-    const pushed = new Map();
-    const distro = cells[0].distro;
-    try {
-        for (const cell of cells) {
-            const result = results.find(r => r.id === cell.id);
-            pushed.set(cell.id, await stageCell(cell, result, o));
-        }
-        const tags = [...pushed.values()].map(p => p.tag);
-        return { distro: { distro, status: 'staged', tags }, pushed };
-    }
-    catch (error) {
-        const reason = `staging failed: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`;
-        return { distro: { distro, status: 'publish failed', tags: [], reason }, pushed };
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/tooling/buildx.ts

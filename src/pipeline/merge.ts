@@ -4,13 +4,13 @@
  * action for that distro (a slice pushes its staging tag only after the cell's tests passed).
  */
 import type { Cell, Plan } from '../plan/planner.js'
-import { publishDistro, type PublishOptions, type PushedImage } from '../publish/publish.js'
+import type { PublishOptions } from '../publish/publish.js'
 import { INPUTS_HASH_LABEL } from '../plan/fingerprint.js'
 import { LABEL_NAMESPACE } from '../plan/labels.js'
-import { cellOk, notRun, type CellResult, type DistroResult } from '../results/results.js'
+import { notRun, type CellResult } from '../results/results.js'
 import { indexEntries, type Docker } from '../tooling/docker.js'
 import { errorMessage, lastLine } from '../tooling/exec.js'
-import type { PublishOutcome } from './publishing.js'
+import { Publisher, type PublishOutcome } from './publishing.js'
 import type { Runtime } from './runtime.js'
 
 /** The per-platform digest a staging tag holds (a reused image is staged as a one-entry index). */
@@ -89,26 +89,13 @@ export async function mergeSlices(
       )
     }
   })
-  const distros = new Map<string, DistroResult>()
-  const pushed = new Map<string, PushedImage>()
-  await Promise.all(
-    plan.manifests.map(async manifest => {
-      const mine = manifest.cells.map(id => plan.cells.find(c => c.id === id) as Cell)
-      const results = mine.map(c => cells.get(c.id) as CellResult)
-      const bad = results.filter(r => !cellOk(r.status))
-      if (bad.length > 0) {
-        distros.set(manifest.distro, {
-          distro: manifest.distro,
-          status: 'failed',
-          tags: [],
-          reason: `not published: ${bad.map(b => `${b.id} missing or wrong`).join(', ')}`
-        })
-        return
-      }
-      const p = await publishDistro(manifest, mine, results, o)
-      distros.set(manifest.distro, p.distro)
-      for (const [id, image] of p.pushed) pushed.set(id, image)
-    })
-  )
-  return { cells, published: { distros, pushed } }
+  // no signal: a cancelled merge reports each distro as its stopped commands leave it
+  const publisher = new Publisher(plan, o, undefined, r => `${r.id} missing or wrong`)
+  for (const manifest of plan.manifests) {
+    publisher.distroDone(
+      manifest,
+      manifest.cells.map(id => cells.get(id) as CellResult)
+    )
+  }
+  return { cells, published: await publisher.finished() }
 }

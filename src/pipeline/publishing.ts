@@ -26,10 +26,15 @@ export class Publisher {
   private readonly pushed = new Map<string, PushedImage>()
   private readonly work: Promise<void>[] = []
 
+  /**
+   * @param signal once aborted, no distro starts publishing
+   * @param unfit how a cell that keeps its distro unpublished is named in the reason
+   */
   constructor(
     private readonly plan: Plan,
     private readonly o: PublishOptions,
-    private readonly signal?: AbortSignal
+    private readonly signal?: AbortSignal,
+    private readonly unfit: (r: CellResult) => string = r => `${r.id} ${r.status}`
   ) {}
 
   /** All cells of a distro finished, with these results (in the manifest's cell order). */
@@ -37,7 +42,7 @@ export class Publisher {
     const { distro } = manifest
     const bad = results.filter(r => !cellOk(r.status))
     if (bad.length > 0) {
-      const why = bad.map(b => `${b.id} ${b.status}`).join(', ')
+      const why = bad.map(this.unfit).join(', ')
       this.distros.set(distro, {
         distro,
         status: 'failed',
