@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { runAction } from '../../scripts/runner.mjs'
+import { parseEngineInfo } from '../../src/tooling/docker.js'
 
 /** The test bed's engines: Docker 20.10 with the classic image store, 28.5 with containerd's. */
 export type Engine = 'classic' | 'containerd'
@@ -63,10 +64,10 @@ export function testbed(): Testbed {
       `TESTBED_ENGINE=${engine} needs DOCKER_HOST=${host} (got ${process.env.DOCKER_HOST ?? 'none'}): run bash scripts/e2e.sh ${engine}`
     )
   }
-  const driverStatus = execFileSync('docker', ['info', '--format', '{{json .DriverStatus}}'], {
-    encoding: 'utf8'
-  })
-  const store = driverStatus.includes('io.containerd.snapshotter') ? 'containerd' : 'classic'
+  // read as the action reads it
+  const { store } = parseEngineInfo(
+    execFileSync('docker', ['info', '--format', '{{json .}}'], { encoding: 'utf8' })
+  )
   if (store !== engine) {
     throw new Error(`TESTBED_ENGINE=${engine}, but the engine at ${host} has the ${store} store`)
   }
