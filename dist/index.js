@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3650:
+/***/ 4373:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32224,11 +32224,646 @@ function insideWorkspace(input, value, workspace) {
     }
 }
 
-// EXTERNAL MODULE: ./src/tooling/docker.ts + 1 modules
-var tooling_docker = __nccwpck_require__(4805);
+;// CONCATENATED MODULE: ./src/oci/manifest.ts
+/**
+ * Manifests and indexes as the OCI image spec and Docker's v2 schema 2 write them: media types,
+ * platforms, the entries of an index, and a new index made of given images. Pure.
+ */
+
+const MEDIA = {
+    ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+    ociIndex: 'application/vnd.oci.image.index.v1+json',
+    dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+    dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json'
+};
+/** What a registry is asked to return for a manifest request: any of the four. */
+const MANIFEST_ACCEPT = [
+    MEDIA.ociIndex,
+    MEDIA.dockerList,
+    MEDIA.ociManifest,
+    MEDIA.dockerManifest
+].join(', ');
+function isIndexType(mediaType) {
+    return mediaType === MEDIA.ociIndex || mediaType === MEDIA.dockerList;
+}
+function formatPlatform(os, architecture, variant) {
+    // arm64 images carry the v8 variant on some registries; linux/arm64 is what users write.
+    const v = architecture === 'arm64' && variant === 'v8' ? '' : variant;
+    return v === '' ? `${os}/${architecture}` : `${os}/${architecture}/${v}`;
+}
+/** `linux/arm/v7` as an index entry's platform object. */
+function platformObject(platform) {
+    const [os, architecture, variant] = platform.split('/');
+    return variant === undefined ? { os, architecture } : { os, architecture, variant };
+}
+/** Platforms and digests of an index, without attestation manifests; null for a single image. */
+function indexEntries(raw) {
+    const doc = JSON.parse(raw);
+    if (!Array.isArray(doc.manifests))
+        return null;
+    return doc.manifests
+        .filter(m => m.platform !== undefined)
+        .filter(m => m.platform?.os !== 'unknown' && m.platform?.architecture !== 'unknown')
+        .map(m => ({
+        platform: formatPlatform(m.platform?.os ?? '', m.platform?.architecture ?? '', m.platform?.variant ?? ''),
+        digest: m.digest
+    }));
+}
+/** Platforms of an index, without attestation manifests; null for a single image. */
+function indexPlatforms(raw) {
+    return indexEntries(raw)?.map(e => e.platform) ?? null;
+}
+/** The config digest of a single-image manifest. */
+function configDigest(raw) {
+    return JSON.parse(raw).config?.digest;
+}
+/** The digests an index lists. */
+function indexDigests(raw) {
+    return (JSON.parse(raw).manifests ?? []).map(m => m.digest);
+}
+/** True when an index carries annotations (OCI indexes can; Docker manifest lists cannot). */
+function hasAnnotations(raw) {
+    const doc = JSON.parse(raw);
+    return doc.annotations !== undefined && Object.keys(doc.annotations).length > 0;
+}
+function sha256(bytes) {
+    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+}
+/**
+ * An index of exactly these images. OCI images make an OCI index, which carries the annotations;
+ * Docker v2 images (an engine with the classic store pushes those) make a Docker manifest list,
+ * as buildx does, which has no annotations field. A mix makes an OCI index.
+ */
+function buildIndex(images, annotations) {
+    const docker = images.length > 0 && images.every(i => i.mediaType === MEDIA.dockerManifest);
+    const mediaType = docker ? MEDIA.dockerList : MEDIA.ociIndex;
+    const annotate = !docker && annotations.length > 0;
+    const body = JSON.stringify({
+        schemaVersion: 2,
+        mediaType,
+        manifests: images.map(i => ({
+            mediaType: i.mediaType,
+            digest: i.digest,
+            size: i.size,
+            platform: platformObject(i.platform)
+        })),
+        ...(annotate ? { annotations: Object.fromEntries(annotations) } : {})
+    });
+    return { mediaType, body, digest: sha256(body), annotated: annotate };
+}
+
 // EXTERNAL MODULE: ./src/tooling/exec.ts + 1 modules
 var tooling_exec = __nccwpck_require__(6455);
+// EXTERNAL MODULE: ./src/tooling/retry.ts
+var retry = __nccwpck_require__(7356);
+;// CONCATENATED MODULE: ./src/registry/challenge.ts
+/**
+ * The `WWW-Authenticate` challenge of a registry's 401, as RFC 7235 writes it and Docker Hub,
+ * GHCR, ECR, Harbor and registry:2 send it: `Basic realm="..."` or
+ * `Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="..."`. Pure.
+ */
+/** The first Basic or Bearer challenge of a header, or null when it has neither. */
+function parseChallenge(header) {
+    if (header === null)
+        return null;
+    const m = /^\s*(basic|bearer)\b\s*(.*)$/i.exec(header);
+    if (!m)
+        return null;
+    const params = {};
+    const param = /([a-z_][a-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*,?\s*/giy;
+    let p;
+    while ((p = param.exec(m[2])) !== null && p[0] !== '') {
+        params[p[1].toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : p[3];
+    }
+    const scheme = m[1].toLowerCase();
+    return {
+        scheme,
+        realm: params.realm ?? '',
+        ...(params.service === undefined ? {} : { service: params.service }),
+        ...(params.scope === undefined ? {} : { scope: params.scope }),
+        ...(params.error === undefined ? {} : { error: params.error })
+    };
+}
+/** The token scope for a repository: `repository:acme/robot:pull` or `...:pull,push`. */
+function repositoryScope(repository, push) {
+    return `repository:${repository}:${push ? 'pull,push' : 'pull'}`;
+}
+
+;// CONCATENATED MODULE: ./src/registry/client.ts
+/**
+ * A small client of the OCI distribution API, of our own: no well-kept npm package can write to a
+ * registry (@snyk/docker-registry-v2-client only reads; @sigstore/oci keeps its registry class
+ * private and needs Node 22.22; docker's own toolkit shells out to imagetools or regctl), and the
+ * CLI can only be retried as a whole command: `imagetools create` of one index is 14 requests.
+ * Here every request is retried on its own on transient failures (429 with its Retry-After, 500,
+ * 502, 503, 504, a dropped connection, a time-out), and the auth is the `WWW-Authenticate`
+ * challenge flow of Docker Hub, GHCR, ECR, Harbor and registry:2: Basic, or Bearer tokens per
+ * repository scope from the registry's token service.
+ *
+ * Operations: manifests GET / HEAD / PUT by tag or digest, blobs GET and HEAD, the tag list, and
+ * a push access check (an upload session opened and cancelled). Blobs are never uploaded here:
+ * images are pushed by the engine (`docker push`).
+ */
+
+
+
+
+
+/** A request the registry answered with an error, or that never got an answer. */
+class RegistryError extends Error {
+    status;
+    constructor(message, 
+    /** HTTP status; 0 when there was no answer */
+    status) {
+        super(message);
+        this.status = status;
+        this.name = 'RegistryError';
+    }
+}
+/** Registries on the loopback speak plain HTTP (as docker allows for 127.0.0.0/8); all others HTTPS. */
+function apiBase(registry) {
+    if (registry === reference/* DOCKER_HUB */.Xb)
+        return 'https://registry-1.docker.io';
+    const host = registry.replace(/:\d+$/, '');
+    const loopback = host === 'localhost' || /^127\./.test(host) || host === '[::1]';
+    return `${loopback ? 'http' : 'https'}://${registry}`;
+}
+/** A `Retry-After` header (seconds or an HTTP date) in ms. Pure. */
+function retryAfterMs(value, now = Date.now()) {
+    if (value === null)
+        return undefined;
+    if (/^\d+$/.test(value.trim()))
+        return Number(value) * 1000;
+    const at = Date.parse(value);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+const SERVER_ERRORS = new Set([500, 502, 503, 504]);
+/** Is this answer (or its absence) worth another try? Pure. */
+function judgeHttp(a) {
+    if ('error' in a) {
+        const e = a.error;
+        const timedOut = e.name === 'TimeoutError' || e.cause?.code === 'UND_ERR_CONNECT_TIMEOUT';
+        return { transient: true, reason: timedOut ? 'timed out' : 'connection dropped' };
+    }
+    if (a.status === 429) {
+        const waitMs = retryAfterMs(a.headers.get('retry-after'));
+        return {
+            transient: true,
+            reason: 'rate limited (429)',
+            ...(waitMs === undefined ? {} : { waitMs })
+        };
+    }
+    if (SERVER_ERRORS.has(a.status))
+        return { transient: true, reason: `server error (${a.status})` };
+    return null;
+}
+/** The registry's own words for an error answer (`{"errors":[{"code","message"}]}`). Pure. */
+function registryErrorText(body) {
+    try {
+        const doc = JSON.parse(body.toString('utf8'));
+        const first = doc.errors?.[0];
+        if (first !== undefined)
+            return [first.code, first.message].filter(Boolean).join(': ');
+    }
+    catch {
+        // not JSON
+    }
+    return body.toString('utf8').trim().split('\n')[0].slice(0, 200);
+}
+class RegistryClient {
+    o;
+    stats = { requests: 0, retries: 0 };
+    base;
+    fetch;
+    challenge;
+    tokens = new Map();
+    creds;
+    constructor(o) {
+        this.o = o;
+        this.base = apiBase(o.registry);
+        this.fetch = o.fetch ?? globalThis.fetch;
+    }
+    /** A manifest or index by tag or digest; null when the registry has none. */
+    async getManifest(repo, ref) {
+        const r = await this.request('GET', repo, `manifests/${ref}`, {
+            what: `Reading ${this.o.registry}/${repo}${sep(ref)}${ref}`,
+            accept: MANIFEST_ACCEPT,
+            absent: true
+        });
+        if (r === null)
+            return null;
+        const digest = sha256(r.body);
+        if (ref.startsWith('sha256:') && digest !== ref) {
+            throw new RegistryError(`${this.o.registry}/${repo}@${ref} answered with ${digest}`, 200);
+        }
+        const mediaType = JSON.parse(r.body.toString('utf8')).mediaType ??
+            r.headers.get('content-type') ??
+            '';
+        return { mediaType, digest, size: r.body.length, body: r.body.toString('utf8') };
+    }
+    /** A manifest's descriptor without its body; null when the registry has none. */
+    async headManifest(repo, ref) {
+        const r = await this.request('HEAD', repo, `manifests/${ref}`, {
+            what: `Looking up ${this.o.registry}/${repo}${sep(ref)}${ref}`,
+            accept: MANIFEST_ACCEPT,
+            absent: true
+        });
+        if (r === null)
+            return null;
+        const digest = r.headers.get('docker-content-digest');
+        if (digest === null) {
+            // a registry that leaves the header out: read the manifest itself
+            return this.getManifest(repo, ref);
+        }
+        return {
+            mediaType: r.headers.get('content-type') ?? '',
+            digest,
+            size: Number(r.headers.get('content-length') ?? 0)
+        };
+    }
+    /** Store a manifest under a tag or its digest; returns the digest the registry stored. */
+    async putManifest(repo, ref, mediaType, body) {
+        const r = await this.request('PUT', repo, `manifests/${ref}`, {
+            what: `Writing ${this.o.registry}/${repo}${sep(ref)}${ref}`,
+            push: true,
+            contentType: mediaType,
+            body
+        });
+        const digest = sha256(body);
+        const stored = r?.headers.get('docker-content-digest');
+        if (stored && stored !== digest) {
+            throw new RegistryError(`${this.o.registry}/${repo}:${ref} was stored as ${stored}, not ${digest}`, 201);
+        }
+        return digest;
+    }
+    async getBlob(repo, digest) {
+        const r = (await this.request('GET', repo, `blobs/${digest}`, {
+            what: `Reading blob ${this.o.registry}/${repo}@${digest}`
+        }));
+        if (sha256(r.body) !== digest) {
+            throw new RegistryError(`blob ${this.o.registry}/${repo}@${digest} has other content`, 200);
+        }
+        return r.body;
+    }
+    async hasBlob(repo, digest) {
+        const r = await this.request('HEAD', repo, `blobs/${digest}`, {
+            what: `Looking up blob ${this.o.registry}/${repo}@${digest}`,
+            absent: true
+        });
+        return r !== null;
+    }
+    /**
+     * Whether these credentials may push to a repository, before anything is built: an upload
+     * session is opened (what a push starts with) and cancelled at once.
+     */
+    async checkPush(repo) {
+        const r = (await this.request('POST', repo, 'blobs/uploads/', {
+            what: `Checking push access to ${this.o.registry}/${repo}`,
+            push: true
+        }));
+        const location = r.headers.get('location') ?? '';
+        const prefix = `/v2/${repo}/`;
+        const path = location.replace(/^https?:\/\/[^/]+/, '');
+        if (!path.startsWith(prefix))
+            return; // an upload session expires on its own
+        await this.request('DELETE', repo, path.slice(prefix.length), {
+            what: `Cancelling the upload session on ${this.o.registry}/${repo}`,
+            push: true,
+            absent: true
+        }).catch(() => undefined);
+    }
+    /** Every tag of a repository ([] when it does not exist), following the registry's pages. */
+    async tags(repo) {
+        const all = [];
+        let path = 'tags/list?n=1000';
+        while (path !== null) {
+            const r = await this.request('GET', repo, path, {
+                what: `Listing the tags of ${this.o.registry}/${repo}`,
+                absent: true
+            });
+            if (r === null)
+                return all;
+            all.push(...(JSON.parse(r.body.toString('utf8')).tags ?? []));
+            // Link: </v2/<repo>/tags/list?n=1000&last=x>; rel="next"
+            const next = /<[^>]*\/tags\/(list\?[^>]*)>;\s*rel="?next"?/.exec(r.headers.get('link') ?? '');
+            path = next === null ? null : `tags/${next[1]}`;
+        }
+        return all;
+    }
+    /**
+     * One request to /v2/<repo>/<path>, authorised as the registry asks. With `absent`, a 404 is
+     * null; any other answer but 2xx is a RegistryError.
+     */
+    async request(method, repo, path, r) {
+        const url = `${this.base}/v2/${repo}/${path}`;
+        const scope = repositoryScope(repo, r.push === true);
+        const headers = (auth) => ({
+            ...(r.accept === undefined ? {} : { Accept: r.accept }),
+            ...(r.contentType === undefined ? {} : { 'Content-Type': r.contentType }),
+            ...(auth === undefined ? {} : { Authorization: auth })
+        });
+        let auth = await this.authorization(scope);
+        let res = await this.send(r.what, url, { method, headers: headers(auth), body: r.body });
+        if (res.status === 401) {
+            const challenge = parseChallenge(res.headers.get('www-authenticate'));
+            if (challenge === null) {
+                throw new RegistryError(`${r.what}: 401 Unauthorized without a challenge`, 401);
+            }
+            // a token that expired (Docker Hub's last 5 minutes) is fetched again; refused
+            // credentials and a token that grants too little are final
+            if (auth !== undefined &&
+                (challenge.scheme === 'basic' || challenge.error === 'insufficient_scope')) {
+                this.refused(r.what, repo, challenge, r.push === true);
+            }
+            this.challenge = challenge;
+            this.tokens.delete(scope);
+            auth = await this.authorization(scope);
+            if (auth === undefined) {
+                throw new RegistryError(`${r.what}: the registry asks for credentials and none are given (set username and password, or log in to ${this.o.registry} in an earlier step)`, 401);
+            }
+            res = await this.send(r.what, url, { method, headers: headers(auth), body: r.body });
+            if (res.status === 401) {
+                this.refused(r.what, repo, parseChallenge(res.headers.get('www-authenticate')), r.push === true);
+            }
+        }
+        if (res.status === 403) {
+            throw new RegistryError(`${r.what}: the registry denies it (HTTP 403: ${registryErrorText(res.body)})`, 403);
+        }
+        if (res.status === 404 && r.absent === true)
+            return null;
+        if (res.status < 200 || res.status >= 300) {
+            const text = method === 'HEAD' ? '' : `: ${registryErrorText(res.body)}`;
+            throw new RegistryError(`${r.what}: HTTP ${res.status}${text}`, res.status);
+        }
+        return res;
+    }
+    /** A 401 to a request that carried credentials or a token: never retried. */
+    refused(what, repo, c, push) {
+        if (c?.error === 'insufficient_scope') {
+            throw new RegistryError(`${what}: the credentials for ${this.o.registry} are not allowed to ${push ? 'push to' : 'pull'} ${repo} (the registry's token grants less: insufficient_scope)`, 401);
+        }
+        throw new RegistryError(`${what}: the registry refused the credentials for ${this.o.registry} (401 Unauthorized)`, 401);
+    }
+    /** The Authorization header for a scope, once the registry's challenge is known. */
+    async authorization(scope) {
+        const c = this.challenge;
+        if (c === undefined)
+            return undefined;
+        const creds = await (this.creds ??= this.o.credentials());
+        const basic = creds === null
+            ? undefined
+            : `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+        if (c.scheme === 'basic')
+            return basic;
+        const cached = this.tokens.get(scope);
+        if (cached !== undefined)
+            return `Bearer ${cached}`;
+        const url = new URL(c.realm);
+        if (c.service !== undefined)
+            url.searchParams.set('service', c.service);
+        url.searchParams.set('scope', scope);
+        const what = `Getting a token for ${scope} from ${url.host}`;
+        const res = await this.send(what, url.toString(), {
+            method: 'GET',
+            headers: basic === undefined ? {} : { Authorization: basic }
+        });
+        if (res.status === 401 || res.status === 403) {
+            throw new RegistryError(`${what}: the token service refused the credentials${creds === null ? '' : ` from ${creds.source}`} (HTTP ${res.status})`, res.status);
+        }
+        if (res.status !== 200) {
+            throw new RegistryError(`${what}: HTTP ${res.status}: ${registryErrorText(res.body)}`, 0);
+        }
+        const doc = JSON.parse(res.body.toString('utf8'));
+        const token = doc.token ?? doc.access_token;
+        if (!token)
+            throw new RegistryError(`${what}: the answer holds no token`, res.status);
+        this.tokens.set(scope, token);
+        return `Bearer ${token}`;
+    }
+    /** Send one request, retried on its own while it fails transiently. */
+    async send(what, url, init) {
+        const { signal } = this.o.retry;
+        const a = await (0,retry/* retrying */.R$)(what, async () => {
+            this.stats.requests++;
+            const timeout = AbortSignal.timeout(this.o.timeoutMs ?? 60_000);
+            try {
+                const res = await this.fetch(url, {
+                    ...init,
+                    signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+                });
+                return {
+                    status: res.status,
+                    headers: res.headers,
+                    body: Buffer.from(await res.arrayBuffer())
+                };
+            }
+            catch (error) {
+                return { error };
+            }
+        }, judgeHttp, {
+            ...this.o.retry,
+            onRetry: () => {
+                this.stats.retries++;
+                this.o.retry.onRetry?.();
+            }
+        });
+        if ('error' in a) {
+            const cause = a.error.cause;
+            const detail = (0,tooling_exec/* errorMessage */.gJ)(cause ?? a.error);
+            throw new RegistryError(`${what}: no answer from ${this.o.registry} (${detail})`, 0);
+        }
+        return a;
+    }
+}
+function sep(ref) {
+    return ref.startsWith('sha256:') ? '@' : ':';
+}
+
+;// CONCATENATED MODULE: ./src/registry/credentials.ts
+
+/** Docker Hub's credentials live under its legacy index address. */
+const HUB_KEY = 'https://index.docker.io/v1/';
+/** The key docker files a registry's credentials under. Pure. */
+function configKey(registry) {
+    return registry === reference/* DOCKER_HUB */.Xb ? HUB_KEY : registry;
+}
+/** A config key as the host it names (`https://ghcr.io/v2/` is ghcr.io), as docker matches them. Pure. */
+function keyHost(key) {
+    if (key === HUB_KEY)
+        return reference/* DOCKER_HUB */.Xb;
+    return key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+}
+/** Basic credentials from an `auths` entry. Pure. */
+function authEntry(entry) {
+    if (entry.auth !== undefined && entry.auth !== '') {
+        const text = Buffer.from(entry.auth, 'base64').toString('utf8');
+        const colon = text.indexOf(':');
+        if (colon <= 0)
+            return null;
+        return { username: text.slice(0, colon), password: text.slice(colon + 1) };
+    }
+    if (entry.username && entry.password)
+        return { username: entry.username, password: entry.password };
+    return null;
+}
+async function dockerConfigCredentials(registry, src) {
+    const file = `${src.dockerConfig}/config.json`;
+    const text = await src.readText(file);
+    if (text === undefined)
+        return null;
+    let config;
+    try {
+        config = JSON.parse(text);
+    }
+    catch {
+        throw new Error(`${file} is not valid JSON: cannot read the credentials for ${registry}`);
+    }
+    const key = configKey(registry);
+    const helper = Object.entries(config.credHelpers ?? {}).find(([k]) => keyHost(k) === registry)?.[1] ??
+        config.credsStore;
+    if (helper !== undefined && helper !== '') {
+        const r = await src.exec.run(`docker-credential-${helper}`, ['get'], { input: key });
+        if (r.code !== 0) {
+            if (/credentials not found/i.test(r.stdout + r.stderr))
+                return null;
+            throw new Error(`the credential helper docker-credential-${helper} failed for ${registry} (exit ${r.code})`);
+        }
+        const answer = JSON.parse(r.stdout);
+        // an identity token (Username "<token>") is for docker's own OAuth flow: not used here
+        if (!answer.Username || !answer.Secret || answer.Username === '<token>')
+            return null;
+        return {
+            username: answer.Username,
+            password: answer.Secret,
+            source: `docker-credential-${helper}`
+        };
+    }
+    const entry = Object.entries(config.auths ?? {}).find(([k]) => keyHost(k) === registry)?.[1];
+    const basic = entry === undefined ? null : authEntry(entry);
+    return basic === null ? null : { ...basic, source: file };
+}
+
+;// CONCATENATED MODULE: ./src/registry/registries.ts
+/**
+ * The registries a run talks to, one client each, and what the pipeline reads and writes through
+ * them, by image reference: manifests, the platforms an image holds, an image's config.
+ * Credentials: the action's `username` / `password` for the registry of `image`; for any other
+ * registry (a base image's), or when they are empty, the Docker client config.
+ */
+
+
+
+
+/** A reference with its registry, repository and the tag or digest to ask for. */
+function target(ref) {
+    const parsed = (0,reference/* parseReference */.F2)(ref);
+    if (typeof parsed === 'string')
+        throw new Error(`${ref} is not an image reference: ${parsed}`);
+    const registry = (0,reference/* loginRegistry */.ZS)(parsed);
+    // Docker Hub's official images live under library/
+    const repo = registry === 'docker.io' && !parsed.path.includes('/') ? `library/${parsed.path}` : parsed.path;
+    return { registry, repo, ref: parsed.digest ?? parsed.tag ?? 'latest' };
+}
+class Registries {
+    o;
+    clients = new Map();
+    constructor(o) {
+        this.o = o;
+    }
+    client(registry) {
+        let c = this.clients.get(registry);
+        if (c === undefined) {
+            c = new RegistryClient({
+                registry,
+                credentials: () => this.credentials(registry),
+                retry: this.o.retry,
+                ...(this.o.fetch === undefined ? {} : { fetch: this.o.fetch }),
+                ...(this.o.timeoutMs === undefined ? {} : { timeoutMs: this.o.timeoutMs })
+            });
+            this.clients.set(registry, c);
+        }
+        return c;
+    }
+    /** Requests and retries over every registry so far. */
+    stats() {
+        let requests = 0;
+        let retries = 0;
+        for (const c of this.clients.values()) {
+            requests += c.stats.requests;
+            retries += c.stats.retries;
+        }
+        return { requests, retries };
+    }
+    async credentials(registry) {
+        const login = this.o.login;
+        if (login !== undefined && login.registry === registry && login.username !== '') {
+            return { username: login.username, password: login.password, source: 'the action inputs' };
+        }
+        const found = await dockerConfigCredentials(registry, this.o.sources);
+        if (found !== null)
+            this.o.mask?.(found.password);
+        return found;
+    }
+    /** Whether the credentials for an image's registry may push to its repository. */
+    checkPush(image) {
+        const t = target(`${image}:latest`);
+        return this.client(t.registry).checkPush(t.repo);
+    }
+    /** A manifest or index by reference; null when the registry has none. */
+    manifest(ref) {
+        const t = target(ref);
+        return this.client(t.registry).getManifest(t.repo, t.ref);
+    }
+    /** The descriptor a tag or digest points at; null when the registry has none. */
+    head(ref) {
+        const t = target(ref);
+        return this.client(t.registry).headManifest(t.repo, t.ref);
+    }
+    /** Store a manifest under the reference's tag (or digest); returns its digest. */
+    put(ref, mediaType, body) {
+        const t = target(ref);
+        return this.client(t.registry).putManifest(t.repo, t.ref, mediaType, body);
+    }
+    /** Like manifest(), but a missing one is an error naming the reference. */
+    async require(ref) {
+        const m = await this.manifest(ref);
+        if (m === null)
+            throw new RegistryError(`${ref}: not found`, 404);
+        return m;
+    }
+    /** The platforms a reference holds, with digests; attestation entries are left out. */
+    async platforms(ref) {
+        const m = await this.require(ref);
+        const entries = indexEntries(m.body);
+        if (entries !== null)
+            return entries;
+        const config = await this.configOfManifest(ref, m);
+        return [{ platform: config.platform, digest: m.digest }];
+    }
+    /** The platform and labels of a single image. */
+    async config(ref) {
+        return this.configOfManifest(ref, await this.require(ref));
+    }
+    async configOfManifest(ref, m) {
+        if (isIndexType(m.mediaType))
+            throw new Error(`${ref} is an index, not a single image`);
+        const digest = JSON.parse(m.body).config?.digest;
+        if (digest === undefined)
+            throw new Error(`${ref} has no image config`);
+        const t = target(ref);
+        const image = JSON.parse((await this.client(t.registry).getBlob(t.repo, digest)).toString('utf8'));
+        return {
+            platform: formatPlatform(image.os ?? '', image.architecture ?? '', image.variant ?? ''),
+            labels: image.config?.Labels ?? {}
+        };
+    }
+}
+
+// EXTERNAL MODULE: ./src/tooling/docker.ts
+var tooling_docker = __nccwpck_require__(9248);
 ;// CONCATENATED MODULE: ./src/pipeline/deps.ts
+
+
 
 
 /** The run was cancelled (SIGINT or SIGTERM from a cancelled workflow); the message says when. */
@@ -32296,9 +32931,9 @@ function cancellableCache(d) {
         save: (paths, key) => cancellable(d.cacheService.save(paths, key), d.signal, 'a cache save')
     };
 }
-/** Docker for registry work: transient failures retried as the retry inputs say. */
-function registryDocker(config, d) {
-    return new tooling_docker/* Docker */.Jg(d.exec, {
+/** Transient failures retried as the retry inputs say, logged, given up when cancelled. */
+function retryContext(config, d) {
+    return {
         policy: {
             attempts: config.retryAttempts,
             baseDelayMs: 1000,
@@ -32306,6 +32941,27 @@ function registryDocker(config, d) {
         },
         log: m => d.rt.info(m),
         ...(d.signal === undefined ? {} : { signal: d.signal })
+    };
+}
+/** Docker for registry work: transient failures retried as the retry inputs say. */
+function registryDocker(config, d) {
+    return new tooling_docker/* Docker */.Jg(d.exec, retryContext(config, d));
+}
+/**
+ * The registry client of the run: the action's credentials for the image's registry, the Docker
+ * config (an earlier login, credential helpers) for any other; each request retried on its own.
+ */
+function registryClients(config, d) {
+    return new Registries({
+        login: {
+            registry: (0,reference/* loginRegistry */.ZS)(config.image),
+            username: config.username,
+            password: config.password
+        },
+        sources: { dockerConfig: d.dockerConfig, readText: d.readText, exec: d.exec },
+        retry: retryContext(config, d),
+        mask: secret => d.rt.setSecret(secret),
+        ...(d.fetch === undefined ? {} : { fetch: d.fetch })
     });
 }
 
@@ -32359,7 +33015,7 @@ const BASE_DIGEST_LABEL = `${LABEL_NAMESPACE}.base.digest`;
 const INPUTS_HASH_LABEL = `${LABEL_NAMESPACE}.inputs.hash`;
 /** Bumped whenever the action changes how it builds or tests, so older images are rebuilt. */
 const FINGERPRINT_VERSION = 1;
-const sha256 = (text) => `sha256:${(0,external_node_crypto_.createHash)('sha256').update(text).digest('hex')}`;
+const fingerprint_sha256 = (text) => `sha256:${(0,external_node_crypto_.createHash)('sha256').update(text).digest('hex')}`;
 /** The label value for a cell's bases: `image@digest` for each, in Dockerfile order. */
 function baseDigestValue(bases) {
     return bases.map(b => `${b.image}@${b.digest}`).join(',');
@@ -32377,7 +33033,7 @@ function fingerprint(cell, bases, inputs) {
         // a changed test must run: the published image was tested with the old ones
         tests: cell.tests
     });
-    return { baseDigest: baseDigestValue(bases), inputsHash: sha256(hashed) };
+    return { baseDigest: baseDigestValue(bases), inputsHash: fingerprint_sha256(hashed) };
 }
 function fingerprintLabels(fp) {
     return [
@@ -32571,7 +33227,7 @@ async function runCell(cell, ctx) {
         ctx.logBlock(`${cell.id}: image check FAILED`, failure);
         return { ...base, status: 'failed', failure, buildSeconds, testSeconds: 0, tests: [] };
     }
-    const built = (0,tooling_docker/* formatPlatform */.Bq)(image.os, image.architecture, image.variant);
+    const built = formatPlatform(image.os, image.architecture, image.variant);
     const withImage = {
         ...base,
         buildSeconds,
@@ -32771,44 +33427,43 @@ function results(plan, cells, published, seconds) {
 
 
 
-const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 /** Why a published index has no annotations, for a warning. Pure. */
 function annotationsLost(tag, raw) {
     const doc = JSON.parse(raw);
     const labels = 'The metadata is on every image as labels.';
-    if (doc.mediaType === DOCKER_LIST) {
+    if (doc.mediaType === MEDIA.dockerList) {
         return (`${tag} is a Docker manifest list, which cannot hold annotations: its images are Docker v2 manifests, ` +
             `as an engine with the classic image store pushes them. ${labels} Images built on an engine with the containerd image store are OCI, and their index gets the annotations.`);
     }
     return `${tag} was published without its annotations (the registry dropped them). ${labels}`;
 }
-/** True when an index carries annotations (OCI indexes can; Docker manifest lists cannot). */
-function hasAnnotations(raw) {
-    const doc = JSON.parse(raw);
-    return doc.annotations !== undefined && Object.keys(doc.annotations).length > 0;
-}
 async function publishDistro(manifest, cells, results, o) {
     const pushed = new Map();
     let tagsMoved = false;
     try {
-        // An unchanged cell's image is already in the repository: it keeps the arch tag it was
-        // pushed under (buildx cannot re-tag a single image without wrapping it in an index).
-        const reused = new Map();
+        const images = [];
+        let reused = 0;
         for (const cell of cells) {
             const result = results.find(r => r.id === cell.id);
+            let image;
             if (result !== undefined && cellOk(result.status) && result.reused !== undefined) {
-                reused.set(cell.id, result.reused.digest);
-                continue;
+                // already in the repository, tested before it was pushed: its arch tag points at it
+                image = await pointTag(cell.pushTag, result.reused.digest, o);
+                reused++;
             }
-            if (result?.status !== 'passed' || result.imageId === undefined) {
+            else if (result?.status === 'passed' && result.imageId !== undefined) {
+                image = await pushTested(result, cell.pushTag, o);
+                o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${image.digest}`);
+            }
+            else {
                 throw new Error(`cell ${cell.id} did not pass`);
             }
-            const digest = await pushTested(result, cell.pushTag, o);
-            o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${digest}`);
-            pushed.set(cell.id, { tag: cell.pushTag, digest });
+            pushed.set(cell.id, { tag: cell.pushTag, digest: image.digest });
+            images.push({ ...image, platform: cell.platform });
         }
-        const digests = cells.map(c => reused.get(c.id) ?? pushed.get(c.id)?.digest ?? '');
-        if (reused.size === cells.length) {
+        const index = buildIndex(images, manifest.labels);
+        const digests = images.map(i => i.digest);
+        if (reused === cells.length) {
             const same = await alreadyPublished(manifest, digests, o);
             if (same !== undefined) {
                 o.log(`Unchanged: ${manifest.tags.join(', ')} already hold this index (${same}); nothing pushed`);
@@ -32824,25 +33479,23 @@ async function publishDistro(manifest, cells, results, o) {
                 };
             }
         }
+        // by digest first: the index is in the repository before any tag moves to it
+        await o.registries.put(`${o.image}@${index.digest}`, index.mediaType, index.body);
         tagsMoved = true;
-        await o.docker.createIndex(manifest.tags, digests.map(d => `${o.image}@${d}`), manifest.labels);
-        const raw = await o.docker.inspectRaw(manifest.tags[0]);
-        const entries = indexDigests(raw);
-        if (!sameSet(entries, digests)) {
-            throw new Error(`${manifest.tags[0]} does not hold the images just pushed (another run published over it?)`);
+        for (const tag of manifest.tags)
+            await o.registries.put(tag, index.mediaType, index.body);
+        await checkPublished(manifest, index.digest, digests, o);
+        if (manifest.labels.length > 0 && !index.annotated) {
+            o.warn(annotationsLost(manifest.tags[0], index.body));
         }
-        const platforms = (0,tooling_docker/* indexPlatforms */.DB)(raw) ?? [];
-        const expected = [...o.platforms].sort();
-        if (JSON.stringify([...platforms].sort()) !== JSON.stringify(expected)) {
-            throw new Error(`the published index holds ${platforms.join(', ') || 'nothing'}, expected exactly ${expected.join(', ')}`);
-        }
-        if (manifest.labels.length > 0 && !hasAnnotations(raw)) {
-            o.warn(annotationsLost(manifest.tags[0], raw));
-        }
-        const digest = await o.docker.remoteDigest(manifest.tags[0]);
-        o.log(`Published ${manifest.tags.join(', ')} -> ${digest}`);
+        o.log(`Published ${manifest.tags.join(', ')} -> ${index.digest}`);
         return {
-            distro: { distro: manifest.distro, status: 'published', tags: manifest.tags, digest },
+            distro: {
+                distro: manifest.distro,
+                status: 'published',
+                tags: manifest.tags,
+                digest: index.digest
+            },
             pushed
         };
     }
@@ -32851,7 +33504,7 @@ async function publishDistro(manifest, cells, results, o) {
             distro: {
                 distro: manifest.distro,
                 status: 'publish failed',
-                // once the index was being created, its tags may have moved (to the tested images)
+                // once the index was being written, its tags may have moved (to the tested images)
                 tags: tagsMoved ? manifest.tags : [],
                 reason: (0,tooling_exec/* errorMessage */.gJ)(error)
             },
@@ -32859,9 +33512,40 @@ async function publishDistro(manifest, cells, results, o) {
         };
     }
 }
+/** Every tag holds the index just written, and it lists exactly the planned images and platforms. */
+async function checkPublished(manifest, digest, images, o) {
+    for (const tag of manifest.tags) {
+        const held = await o.registries.head(tag);
+        if (held?.digest !== digest) {
+            throw new Error(`${tag} holds ${held?.digest ?? 'nothing'}, not the index just written (another run published over it?)`);
+        }
+    }
+    const raw = (await o.registries.require(manifest.tags[0])).body;
+    if (!sameSet(indexDigests(raw), images)) {
+        throw new Error(`${manifest.tags[0]} does not hold the images just pushed`);
+    }
+    const platforms = indexPlatforms(raw) ?? [];
+    const expected = [...o.platforms].sort();
+    if (JSON.stringify([...platforms].sort()) !== JSON.stringify(expected)) {
+        throw new Error(`the published index holds ${platforms.join(', ') || 'nothing'}, expected exactly ${expected.join(', ')}`);
+    }
+}
+/**
+ * Point a tag at an image already in the repository: the very manifest (its bytes, so its digest),
+ * not an index wrapping it. A tag that already holds it is left alone.
+ */
+async function pointTag(tag, digest, o) {
+    const held = await o.registries.head(tag);
+    const image = await o.registries.require(`${o.image}@${digest}`);
+    if (held?.digest !== digest) {
+        await o.registries.put(tag, image.mediaType, image.body);
+        o.log(`Tagged ${tag}: the tested image ${digest}`);
+    }
+    return { mediaType: image.mediaType, digest: image.digest, size: image.size };
+}
 /**
  * Push a tested image under a tag; what the registry then holds must be that very image (the
- * pushed manifest's config digest is the tested image's). Returns the manifest digest.
+ * pushed manifest's config digest is the tested image's). Returns the manifest's descriptor.
  */
 async function pushTested(tested, tag, o) {
     const { imageId } = tested;
@@ -32869,45 +33553,38 @@ async function pushTested(tested, tag, o) {
         throw new Error(`cell ${tested.id} has no tested image`);
     await o.docker.tag(tested.localId ?? imageId, tag);
     const digest = await o.docker.push(tag);
-    const config = configDigest(await o.docker.inspectRaw(`${o.image}@${digest}`));
+    const manifest = await o.registries.require(`${o.image}@${digest}`);
+    const config = configDigest(manifest.body);
     if (config !== imageId) {
         throw new Error(`${tag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${imageId}`);
     }
-    return digest;
+    return { mediaType: manifest.mediaType, digest, size: manifest.size };
 }
 /**
  * mode build: stage a tested cell under its staging tag for the merge job (the tag is pushed only
- * after the cell's tests passed). A reused image is staged as a one-entry index pointing at it.
+ * after the cell's tests passed). A reused image's staging tag points at its very manifest.
  */
 async function stageCell(cell, result, o) {
     if (result.reused !== undefined) {
-        await o.docker.createIndex([cell.stageTag], [`${o.image}@${result.reused.digest}`]);
+        await pointTag(cell.stageTag, result.reused.digest, o);
         o.log(`Staged ${cell.stageTag} (${cell.platform}): the unchanged image ${result.reused.digest}`);
         return { tag: cell.stageTag, digest: result.reused.digest };
     }
-    const digest = await pushTested(result, cell.stageTag, o);
+    const { digest } = await pushTested(result, cell.stageTag, o);
     o.log(`Staged ${cell.stageTag} (${cell.platform}) ${digest}`);
     return { tag: cell.stageTag, digest };
 }
 /** The index digest when every tag already holds one index of exactly these images. */
 async function alreadyPublished(manifest, digests, o) {
-    const held = await Promise.all(manifest.tags.map(t => o.docker.remoteDigest(t).catch(() => undefined)));
-    const first = held[0];
-    if (first === undefined || held.some(h => h !== first))
+    const held = await Promise.all(manifest.tags.map(t => o.registries.head(t)));
+    const first = held[0]?.digest;
+    if (first === undefined || held.some(h => h?.digest !== first))
         return undefined;
-    const entries = indexDigests(await o.docker.inspectRaw(manifest.tags[0]));
-    return sameSet(entries, digests) ? first : undefined;
+    const index = await o.registries.manifest(manifest.tags[0]);
+    return index !== null && sameSet(indexDigests(index.body), digests) ? first : undefined;
 }
 function sameSet(a, b) {
     return JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
-}
-/** The config digest of a single-image manifest. */
-function configDigest(raw) {
-    return JSON.parse(raw).config?.digest;
-}
-/** The digests an index lists. */
-function indexDigests(raw) {
-    return (JSON.parse(raw).manifests ?? []).map(m => m.digest);
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/publishing.ts
@@ -32996,12 +33673,17 @@ async function stageDistro(cells, results, o) {
 
 
 
-/** The per-platform digest a staging tag holds (a reused image is staged as a one-entry index). */
-async function stagedDigest(cell, docker) {
-    const raw = await docker.inspectRaw(cell.stageTag);
-    const entries = (0,tooling_docker/* indexEntries */.nL)(raw);
+/**
+ * The per-platform digest a staging tag holds (this version stages the image itself; earlier ones
+ * staged a reused image as a one-entry index), or null when there is none.
+ */
+async function stagedDigest(cell, registries) {
+    const staged = await registries.manifest(cell.stageTag);
+    if (staged === null)
+        return null;
+    const entries = indexEntries(staged.body);
     if (entries === null)
-        return docker.remoteDigest(cell.stageTag);
+        return staged.digest;
     if (entries.length !== 1) {
         throw new Error(`it is an index of ${entries.length} images, not one slice`);
     }
@@ -33018,16 +33700,17 @@ function sliceProblem(cell, platform, labels) {
         return 'it was not built by this action';
     return null;
 }
-async function collectSlice(cell, image, docker) {
+async function collectSlice(cell, image, registries) {
     let digest;
+    let why = 'is not in the registry';
     try {
-        digest = await stagedDigest(cell, docker);
+        digest = await stagedDigest(cell, registries);
     }
     catch (error) {
-        const message = (0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error));
-        const why = /not found|manifest unknown/i.test(message)
-            ? 'is not in the registry'
-            : `cannot be read (${message})`;
+        digest = null;
+        why = `cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`;
+    }
+    if (digest === null) {
         return notRun(cell, {
             status: 'failed',
             failure: `slice missing: ${cell.stageTag} ${why}; did the build job for ${cell.distro} ${cell.platform} pass in this workflow run?`
@@ -33035,7 +33718,7 @@ async function collectSlice(cell, image, docker) {
     }
     let problem;
     try {
-        const config = await docker.remoteConfig(`${image}@${digest}`);
+        const config = await registries.config(`${image}@${digest}`);
         problem = sliceProblem(cell, config.platform, config.labels);
     }
     catch (error) {
@@ -33056,7 +33739,7 @@ async function collectSlice(cell, image, docker) {
 async function mergeSlices(plan, o, rt) {
     const cells = new Map();
     await rt.group('Merge: the slices staged by the build jobs of this workflow run', async () => {
-        const found = await Promise.all(plan.cells.map(c => collectSlice(c, plan.image, o.docker)));
+        const found = await Promise.all(plan.cells.map(c => collectSlice(c, plan.image, o.registries)));
         for (const r of found) {
             cells.set(r.id, r);
             rt.info(r.status === 'passed'
@@ -33759,16 +34442,16 @@ function baseNeeds(dockerfile, cells, buildPlatform) {
     return [...needs.values()];
 }
 /** The platforms an image has, with digests: from its registry, or the local engine when it is only local. */
-async function entriesOf(docker, image) {
+async function entriesOf(docker, registries, image) {
     try {
-        return await docker.remotePlatforms(image);
+        return await registries.platforms(image);
     }
     catch (remoteError) {
         try {
             const local = await docker.inspectImage(image);
             return [
                 {
-                    platform: (0,tooling_docker/* formatPlatform */.Bq)(local.os, local.architecture, local.variant),
+                    platform: formatPlatform(local.os, local.architecture, local.variant),
                     digest: `local:${local.id}`
                 }
             ];
@@ -33778,11 +34461,13 @@ async function entriesOf(docker, image) {
         }
     }
 }
-async function checkBases(needs, docker, log) {
+async function checkBases(needs, docker, registries, log) {
     const problems = [];
     const digests = new Map();
-    for (const need of needs) {
-        const entries = await entriesOf(docker, need.image);
+    // read at once, reported in Dockerfile order
+    const found = await Promise.all(needs.map(n => entriesOf(docker, registries, n.image)));
+    for (const [i, need] of needs.entries()) {
+        const entries = found[i];
         const has = entries.map(e => e.platform);
         const missing = [...need.platforms.keys()].filter(p => !has.includes(p));
         log(`${need.image}: has ${has.join(', ')}${missing.length ? `; MISSING ${missing.join(', ')}` : ''}`);
@@ -33815,18 +34500,22 @@ async function checkBases(needs, docker, log) {
 
 
 /** The published index of a distro: the first of its tags that exists and is an index. */
-async function publishedIndex(manifest, docker, log) {
+async function publishedIndex(manifest, registries, log) {
     for (const tag of manifest.tags) {
         let raw;
         try {
-            raw = await docker.inspectRaw(tag);
+            const found = await registries.manifest(tag);
+            if (found === null) {
+                log(`${tag}: not published yet`);
+                continue;
+            }
+            raw = found.body;
         }
         catch (error) {
-            const why = (0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error));
-            log(`${tag}: ${/: not found$/.test(why) ? 'not published yet' : `cannot be read (${why})`}`);
+            log(`${tag}: cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`);
             continue;
         }
-        const entries = (0,tooling_docker/* indexEntries */.nL)(raw);
+        const entries = indexEntries(raw);
         if (entries === null) {
             log(`${tag}: a single image, not an index made by this action`);
             continue;
@@ -33835,13 +34524,13 @@ async function publishedIndex(manifest, docker, log) {
     }
     return undefined;
 }
-async function findUnchanged(image, manifests, cells, fingerprints, docker, log) {
+async function findUnchanged(image, manifests, cells, fingerprints, registries, log) {
     const reuse = new Map();
     await Promise.all(manifests.map(async (manifest) => {
         const mine = cells.filter(c => c.distro === manifest.distro);
         if (mine.length === 0)
             return;
-        const found = await publishedIndex(manifest, docker, log);
+        const found = await publishedIndex(manifest, registries, log);
         if (found === undefined) {
             for (const c of mine)
                 log(`${c.id}: building (nothing published under its tags yet)`);
@@ -33857,7 +34546,7 @@ async function findUnchanged(image, manifests, cells, fingerprints, docker, log)
             const ref = `${image}@${entry.digest}`;
             let why;
             try {
-                const config = await docker.remoteConfig(ref);
+                const config = await registries.config(ref);
                 why =
                     config.platform === cell.platform
                         ? mismatch(config.labels, fp)
@@ -33896,11 +34585,11 @@ async function findUnchanged(image, manifests, cells, fingerprints, docker, log)
 
 
 
-async function prepare(config, plan, setup, docker, d) {
-    const { dockerfile, bases } = await preflight(config, plan, docker, d);
+async function prepare(config, plan, setup, docker, registries, d) {
+    const { dockerfile, bases } = await preflight(config, plan, docker, registries, d);
     stopIfCancelled(d.signal, 'preflight');
     const fingerprints = await fingerprintCells(config, plan, dockerfile, bases, d);
-    const reuse = await unchanged(config, plan, fingerprints, docker, d);
+    const reuse = await unchanged(config, plan, fingerprints, registries, d);
     stopIfCancelled(d.signal, 'the search for unchanged images');
     const caches = await (0,cache/* prepareCache */.m5)({
         config,
@@ -33922,7 +34611,7 @@ async function prepare(config, plan, setup, docker, d) {
     return { fingerprints, reuse, caches };
 }
 /** The Dockerfile's bases, checked in their registries, and their digests per cell. */
-async function preflight(config, plan, docker, d) {
+async function preflight(config, plan, docker, registries, d) {
     return d.rt.group('Preflight: base images hold every platform', async () => {
         let dockerfile;
         try {
@@ -33938,7 +34627,7 @@ async function preflight(config, plan, docker, d) {
         catch (error) {
             throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.File, `${config.file}: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`);
         }
-        return { dockerfile, bases: await checkBases(needs, docker, m => d.rt.info(m)) };
+        return { dockerfile, bases: await checkBases(needs, docker, registries, m => d.rt.info(m)) };
     });
 }
 async function fingerprintCells(config, plan, dockerfile, bases, d) {
@@ -33953,7 +34642,7 @@ async function fingerprintCells(config, plan, dockerfile, bases, d) {
     return new Map(plan.cells.map(cell => [cell.id, fingerprint(cell, bases.get(cell.id) ?? [], inputs)]));
 }
 /** Cells whose published image was made from the same inputs: only when pushing, pulling, not forced. */
-async function unchanged(config, plan, fingerprints, docker, d) {
+async function unchanged(config, plan, fingerprints, registries, d) {
     if (!plan.push)
         return new Map();
     if (config.force) {
@@ -33964,7 +34653,7 @@ async function unchanged(config, plan, fingerprints, docker, d) {
         d.rt.info('pull is off: every cell is rebuilt (a local copy of a base may differ from the registry digest a reuse is judged by)');
         return new Map();
     }
-    return d.rt.group('Skip unchanged: compare with the published images', () => findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, docker, m => d.rt.info(m)));
+    return d.rt.group('Skip unchanged: compare with the published images', () => findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, registries, m => d.rt.info(m)));
 }
 
 ;// CONCATENATED MODULE: ./src/tooling/buildx.ts
@@ -34127,6 +34816,7 @@ async function ensureEmulation(platforms, hostPlatform, qemuImage, exec, read, l
 
 
 
+
 async function setUp(config, plan, docker, d) {
     const { rt } = d;
     const merge = plan.mode === 'merge';
@@ -34203,6 +34893,22 @@ async function logIn(config, docker, d) {
     d.saveCleanup();
     d.rt.info(`Logged in to ${registry} as ${config.username}`);
 }
+/**
+ * Before anything is built: may these credentials push to the image's repository? A pull-only
+ * token or a read-only account fails here, with the registry's reason, not after hours of builds.
+ */
+async function checkPushAccess(plan, docker, registries, d) {
+    if (!plan.push)
+        return;
+    try {
+        await registries.checkPush(plan.image);
+    }
+    catch (error) {
+        throw new Error(`Pushing to ${plan.image} is not possible with these credentials, so nothing was built: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`, { cause: error });
+    }
+    docker.credentialsAccepted();
+    d.rt.info(`Push access to ${plan.image}: granted`);
+}
 
 ;// CONCATENATED MODULE: ./src/pipeline/pipeline.ts
 
@@ -34217,8 +34923,10 @@ async function runPipeline(config, plan, d) {
     const started = now();
     const seconds = () => (now() - started) / 1000;
     const docker = registryDocker(config, d);
+    const registries = registryClients(config, d);
     const publishing = {
         docker,
+        registries,
         image: plan.image,
         platforms: plan.platforms,
         log: (m) => d.rt.info(m),
@@ -34228,20 +34936,28 @@ async function runPipeline(config, plan, d) {
     const setup = await during('set-up', signal, async () => {
         const done = await setUp(config, plan, docker, d);
         await logIn(config, docker, d);
+        await checkPushAccess(plan, docker, registries, d);
         return done;
     });
     if (plan.mode === 'merge') {
         // a merge publishes as it goes: cancelled, it still reports what it published
         const merged = await mergeSlices(plan, publishing, d.rt);
+        logRequests(registries, d);
         return results(plan, merged.cells, merged.published, seconds());
     }
-    const prepared = await during('preflight', signal, () => prepare(config, plan, setup, docker, d));
+    const prepared = await during('preflight', signal, () => prepare(config, plan, setup, docker, registries, d));
     const publisher = new Publisher(plan, publishing, signal);
     // cancelled from here on, the cells that did not finish say so in the results
     const cells = await runCells(config, plan, prepared, setup, publisher, docker, d);
     const published = await publisher.finished();
     await saveCaches(config, prepared, cells, d);
+    logRequests(registries, d);
     return results(plan, cells, published, seconds());
+}
+/** How much registry work the client did (the engine's own pulls and pushes are not counted). */
+function logRequests(registries, d) {
+    const { requests, retries } = registries.stats();
+    d.rt.info(`Registry client: ${requests} request${requests === 1 ? '' : 's'}, ${retries} retr${retries === 1 ? 'y' : 'ies'} (docker push and the builds' pulls not counted)`);
 }
 
 // EXTERNAL MODULE: ./src/state.ts
@@ -35330,7 +36046,7 @@ const States = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3650);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4373);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6661);
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6064);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);
@@ -35369,9 +36085,9 @@ __webpack_async_result__();
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Dk: () => (/* binding */ TAG),
 /* harmony export */   F2: () => (/* binding */ parseReference),
+/* harmony export */   Xb: () => (/* binding */ DOCKER_HUB),
 /* harmony export */   ZS: () => (/* binding */ loginRegistry)
 /* harmony export */ });
-/* unused harmony export DOCKER_HUB */
 /**
  * Image references, following the distribution/reference grammar Docker uses:
  * [registry[:port]/]path[:tag][@digest]. Docker Hub is the registry when none is named.
@@ -35645,7 +36361,7 @@ async function saveLocalCaches(built, caches, service, log, warn) {
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2462);
-/* harmony import */ var _tooling_docker_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4805);
+/* harmony import */ var _tooling_docker_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9248);
 /* harmony import */ var _tooling_exec_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6455);
 /* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2376);
 /**
@@ -35872,148 +36588,16 @@ function readCleanup(rt) {
 
 /***/ }),
 
-/***/ 4805:
+/***/ 9248:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Jg: () => (/* binding */ Docker),
-  Bq: () => (/* binding */ formatPlatform),
-  nL: () => (/* binding */ indexEntries),
-  DB: () => (/* binding */ indexPlatforms),
-  d1: () => (/* binding */ runCommand)
-});
-
-// UNUSED EXPORTS: buildCommand, parseEngineInfo, parseInspectDigest
-
-// EXTERNAL MODULE: ./src/tooling/exec.ts + 1 modules
-var exec = __nccwpck_require__(6455);
-;// CONCATENATED MODULE: ./src/tooling/retry.ts
-/**
- * Retries for registry operations (login, push, index creation, inspection, base pulls): on
- * transient failures only, with exponential backoff and jitter.
- */
-
-const NO_RETRY = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
-const TRANSIENT = [
-    [/toomanyrequests|too many requests|(HTTP|status( code)?:?)\s*429\b/i, 'rate limited (429)'],
-    [
-        // 500, 502, 503, 504; not 501 (Not Implemented: asking again changes nothing)
-        /(HTTP|status( code)?:?)\s*50[0234]\b|internal server error|bad gateway|service unavailable|gateway time-?out/i,
-        'server error (5xx)'
-    ],
-    [
-        /connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|server closed|closed network connection/i,
-        'connection dropped'
-    ],
-    [
-        /i\/o timeout|timeout awaiting|TLS handshake timeout|context deadline exceeded|Client\.Timeout/i,
-        'timed out'
-    ]
-];
-/** Credentials the registry refused: never transient for a login. */
-const BAD_CREDENTIALS = /incorrect username or password|unauthorized: (?!authentication required)|invalid username\/password|401 Unauthorized/i;
-/**
- * After a login that worked, an authorization error is a registry hiccup: when the registry's
- * /v2/ ping fails, the Docker daemon goes on without credentials and reports this.
- */
-const LOST_CREDENTIALS = /unauthorized: authentication required|no basic auth credentials|authorization failed/i;
-/**
- * The daemon answers a login whose authenticated /v2/ ping failed (5xx, dropped) with the 401
- * of the unauthenticated ping: the same words as wrong credentials. Such a refusal is tried
- * this many times in all, so that wrong credentials still fail fast.
- */
-const AMBIGUOUS_LOGIN_ATTEMPTS = 3;
-const AMBIGUOUS_401 = /login attempt to \S+ failed with status: 401 Unauthorized/i;
-/**
- * A manifest asked for by digest. When the registry fails the manifest request, BuildKit (buildx
- * 0.29) falls back to the blob endpoint, which answers 404 for a manifest, and reports "not found".
- * The action only asks for digests it pushed or read moments before, so this is tried again, a
- * bounded number of times (a digest really gone still fails fast enough).
- */
-const DIGEST_NOT_FOUND = /@sha256:[a-f0-9]{64}: not found/;
-const DIGEST_NOT_FOUND_ATTEMPTS = 5;
-/**
- * In a build's output only BuildKit's final error line can say "transient", and not when it is a
- * RUN step that failed (whatever that step printed, e.g. apt's own network errors).
- */
-const BUILD_ERROR_LINE = /^ERROR:.*failed to solve/;
-const RUN_STEP_FAILED = /did not complete successfully/;
-/** Is this failure worth another try? Pure. */
-function classify(op, r, loggedIn = false) {
-    let text = `${r.stderr}\n${r.stdout}`;
-    if (op === 'build') {
-        text = text
-            .split('\n')
-            .filter(line => BUILD_ERROR_LINE.test(line) && !RUN_STEP_FAILED.test(line))
-            .join('\n');
-    }
-    if (op === 'login' && BAD_CREDENTIALS.test(text) && !TRANSIENT.some(([re]) => re.test(text))) {
-        if (AMBIGUOUS_401.test(text)) {
-            return {
-                transient: true,
-                reason: 'login refused (401): wrong credentials, or a failed registry ping',
-                maxAttempts: AMBIGUOUS_LOGIN_ATTEMPTS
-            };
-        }
-        return { transient: false, reason: 'the registry refused the credentials' };
-    }
-    for (const [re, reason] of TRANSIENT) {
-        if (re.test(text)) {
-            const after = /retry[- ]after:?\s*(\d+)/i.exec(text);
-            return after
-                ? { transient: true, reason, waitMs: Number(after[1]) * 1000 }
-                : { transient: true, reason };
-        }
-    }
-    if ((op === 'inspect' || op === 'index') && DIGEST_NOT_FOUND.test(text)) {
-        return {
-            transient: true,
-            reason: 'a manifest by digest not found (a failed request reads like this)',
-            maxAttempts: DIGEST_NOT_FOUND_ATTEMPTS
-        };
-    }
-    if (op !== 'login' && loggedIn && LOST_CREDENTIALS.test(text)) {
-        return { transient: true, reason: 'authorization lost (registry ping failed)' };
-    }
-    return { transient: false, reason: (0,exec/* lastLine */.fM)(r.stderr || r.stdout) };
-}
-/** The delay before try number `attempt` + 1 (attempt >= 1): base * 2^(attempt-1), capped, with jitter in [50%, 100%]. */
-function backoff(policy, attempt, random = Math.random) {
-    const full = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(full * (0.5 + random() / 2));
-}
-/** Wait, but no longer than until the run is cancelled. */
-function cancellableSleep(ms, signal) {
-    return new Promise(resolve => {
-        const done = () => {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', done);
-            resolve();
-        };
-        const timer = setTimeout(done, ms);
-        signal?.addEventListener('abort', done, { once: true });
-    });
-}
-/** Run `attempt` until it succeeds, fails for good, or the tries run out; returns the last result. */
-async function withRetry(op, what, attempt, ctx) {
-    const sleep = ctx.sleep ?? ((ms) => cancellableSleep(ms, ctx.signal));
-    for (let n = 1;; n++) {
-        const r = await attempt();
-        if (r.code === 0 || n >= ctx.policy.attempts || ctx.signal?.aborted)
-            return r;
-        const verdict = classify(op, r, ctx.loggedIn?.() ?? false);
-        if (!verdict.transient || n >= (verdict.maxAttempts ?? Infinity))
-            return r;
-        const delay = Math.min(ctx.policy.maxDelayMs, Math.max(verdict.waitMs ?? 0, backoff(ctx.policy, n, ctx.random)));
-        const of = Math.min(ctx.policy.attempts, verdict.maxAttempts ?? Infinity);
-        ctx.log(`${what}: ${verdict.reason} (try ${n} of ${of}); retrying in ${(delay / 1000).toFixed(1)} s`);
-        await sleep(delay);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/tooling/docker.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Jg: () => (/* binding */ Docker),
+/* harmony export */   d1: () => (/* binding */ runCommand)
+/* harmony export */ });
+/* unused harmony exports buildCommand, parseEngineInfo */
+/* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6455);
+/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7356);
 /** Typed docker and buildx commands over the Exec seam. Argument lists are built by pure functions. */
 
 
@@ -36049,23 +36633,6 @@ function runCommand(r) {
     args.push('--', r.image, ...r.command);
     return args;
 }
-/** Platforms and digests of an index from `imagetools inspect --raw`, without attestation manifests. */
-function indexEntries(raw) {
-    const doc = JSON.parse(raw);
-    if (!Array.isArray(doc.manifests))
-        return null;
-    return doc.manifests
-        .filter(m => m.platform !== undefined)
-        .filter(m => m.platform?.os !== 'unknown' && m.platform?.architecture !== 'unknown')
-        .map(m => ({
-        platform: formatPlatform(m.platform?.os ?? '', m.platform?.architecture ?? '', m.platform?.variant ?? ''),
-        digest: m.digest
-    }));
-}
-/** Platforms of an index from `imagetools inspect --raw`, without attestation manifests. */
-function indexPlatforms(raw) {
-    return indexEntries(raw)?.map(e => e.platform) ?? null;
-}
 /** The engine's version and image store from `docker info --format '{{json .}}'`. Pure. */
 function parseEngineInfo(json) {
     const info = JSON.parse(json);
@@ -36075,16 +36642,11 @@ function parseEngineInfo(json) {
     const containerd = (info.DriverStatus ?? []).some(([key, value]) => key === 'driver-type' && value.startsWith('io.containerd.snapshotter'));
     return { version: info.ServerVersion, store: containerd ? 'containerd' : 'classic' };
 }
-function formatPlatform(os, architecture, variant) {
-    // arm64 images carry the v8 variant on some registries; linux/arm64 is what users write.
-    const v = architecture === 'arm64' && variant === 'v8' ? '' : variant;
-    return v === '' ? `${os}/${architecture}` : `${os}/${architecture}/${v}`;
-}
 class Docker {
     exec;
     retry;
     loggedIn = false;
-    constructor(exec, retry = { policy: NO_RETRY, log: () => undefined }) {
+    constructor(exec, retry = { policy: _retry_js__WEBPACK_IMPORTED_MODULE_1__/* .NO_RETRY */ .PE, log: () => undefined }) {
         this.exec = exec;
         this.retry = retry;
     }
@@ -36096,9 +36658,9 @@ class Docker {
         const once = () => this.run(args, input);
         const r = op === undefined
             ? await once()
-            : await withRetry(op, what, once, { ...this.retry, loggedIn: () => this.loggedIn });
+            : await (0,_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .withRetry */ .bD)(op, what, once, { ...this.retry, loggedIn: () => this.loggedIn });
         if (r.code !== 0)
-            throw new exec/* ToolError */.v4(what, r);
+            throw new _exec_js__WEBPACK_IMPORTED_MODULE_0__/* .ToolError */ .v4(what, r);
         return r;
     }
     /** The engine's version and image store. */
@@ -36108,7 +36670,7 @@ class Docker {
             return parseEngineInfo(r.stdout);
         }
         catch (error) {
-            throw new exec/* ToolError */.v4(`Reading docker info (${error.message})`, r);
+            throw new _exec_js__WEBPACK_IMPORTED_MODULE_0__/* .ToolError */ .v4(`Reading docker info (${error.message})`, r);
         }
     }
     /** The driver of a builder ('' for the current one), as `docker buildx inspect` names it. */
@@ -36127,7 +36689,7 @@ class Docker {
     }
     /** A build whose base pull hit a transient registry failure is tried again (it is cached). */
     async build(request) {
-        return withRetry('build', `Building ${request.tag}`, () => this.run(buildCommand(request)), {
+        return (0,_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .withRetry */ .bD)('build', `Building ${request.tag}`, () => this.run(buildCommand(request)), {
             ...this.retry,
             loggedIn: () => this.loggedIn
         });
@@ -36151,25 +36713,15 @@ class Docker {
             size: doc.Size
         };
     }
-    /** The platforms a registry reference holds, with digests; attestation entries are left out. */
-    async remotePlatforms(ref) {
-        const entries = indexEntries(await this.inspectRaw(ref));
-        if (entries !== null)
-            return entries;
-        const [config, digest] = await Promise.all([this.remoteConfig(ref), this.remoteDigest(ref)]);
-        return [{ platform: config.platform, digest }];
-    }
-    /** The platform and labels of a single image in its registry. */
-    async remoteConfig(ref) {
-        const r = await this.check(`Reading the config of ${ref}`, ['buildx', 'imagetools', 'inspect', '--format', '{{json .Image}}', ref], 'inspect');
-        const image = JSON.parse(r.stdout);
-        return {
-            platform: formatPlatform(image.os ?? '', image.architecture ?? '', image.variant ?? ''),
-            labels: image.config?.Labels ?? {}
-        };
-    }
     async login(registry, username, password) {
         await this.check(`Logging in to ${registry}`, ['login', registry, '--username', username, '--password-stdin'], 'login', password);
+        this.credentialsAccepted();
+    }
+    /**
+     * The registry took this run's credentials (a login, or a push access check with credentials
+     * from the Docker config): an authorization error after that is a registry hiccup.
+     */
+    credentialsAccepted() {
         this.loggedIn = true;
     }
     async logout(registry) {
@@ -36183,28 +36735,8 @@ class Docker {
         const r = await this.check(`Pushing ${ref}`, ['push', ref], 'push');
         const m = /digest: (sha256:[a-f0-9]{64})/.exec(r.stdout);
         if (!m)
-            throw new exec/* ToolError */.v4(`Reading the digest pushed for ${ref}`, r);
+            throw new _exec_js__WEBPACK_IMPORTED_MODULE_0__/* .ToolError */ .v4(`Reading the digest pushed for ${ref}`, r);
         return m[1];
-    }
-    /** Publish one index under every tag from per-platform sources (name@digest), annotated. */
-    async createIndex(tags, sources, annotations = []) {
-        const args = ['buildx', 'imagetools', 'create'];
-        for (const t of tags)
-            args.push('--tag', t);
-        for (const [k, v] of annotations)
-            args.push('--annotation', `index:${k}=${v}`);
-        await this.check(`Publishing ${tags.join(', ')}`, [...args, ...sources], 'index');
-    }
-    async inspectRaw(ref) {
-        return (await this.check(`Inspecting ${ref}`, ['buildx', 'imagetools', 'inspect', '--raw', ref], 'inspect')).stdout;
-    }
-    /** The digest a tag points at in its registry. */
-    async remoteDigest(ref) {
-        const r = await this.check(`Inspecting ${ref}`, ['buildx', 'imagetools', 'inspect', ref], 'inspect');
-        const digest = parseInspectDigest(r.stdout);
-        if (digest === null)
-            throw new exec/* ToolError */.v4(`Reading the digest of ${ref}`, r);
-        return digest;
     }
     async kill(name) {
         await this.run(['kill', name]);
@@ -36212,11 +36744,6 @@ class Docker {
     async removeContainer(name) {
         await this.run(['rm', '--force', name]);
     }
-}
-/** The digest line of `docker buildx imagetools inspect REF`'s default output. */
-function parseInspectDigest(text) {
-    const m = /^Digest:\s+(sha256:[a-f0-9]{64})\s*$/m.exec(text);
-    return m ? m[1] : null;
 }
 
 
@@ -36345,6 +36872,150 @@ function errorMessage(error) {
     catch {
         return `Unexpected error: ${String(error)}`;
     }
+}
+
+
+/***/ }),
+
+/***/ 7356:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   PE: () => (/* binding */ NO_RETRY),
+/* harmony export */   R$: () => (/* binding */ retrying),
+/* harmony export */   bD: () => (/* binding */ withRetry)
+/* harmony export */ });
+/* unused harmony exports AMBIGUOUS_LOGIN_ATTEMPTS, DIGEST_NOT_FOUND_ATTEMPTS, classify, backoff */
+/* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6455);
+/**
+ * Retries for registry operations (login, push, index creation, inspection, base pulls): on
+ * transient failures only, with exponential backoff and jitter.
+ */
+
+const NO_RETRY = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
+const TRANSIENT = [
+    [/toomanyrequests|too many requests|(HTTP|status( code)?:?)\s*429\b/i, 'rate limited (429)'],
+    [
+        // 500, 502, 503, 504; not 501 (Not Implemented: asking again changes nothing)
+        /(HTTP|status( code)?:?)\s*50[0234]\b|internal server error|bad gateway|service unavailable|gateway time-?out/i,
+        'server error (5xx)'
+    ],
+    [
+        /connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|server closed|closed network connection/i,
+        'connection dropped'
+    ],
+    [
+        /i\/o timeout|timeout awaiting|TLS handshake timeout|context deadline exceeded|Client\.Timeout/i,
+        'timed out'
+    ]
+];
+/** Credentials the registry refused: never transient for a login. */
+const BAD_CREDENTIALS = /incorrect username or password|unauthorized: (?!authentication required)|invalid username\/password|401 Unauthorized/i;
+/**
+ * After a login that worked, an authorization error is a registry hiccup: when the registry's
+ * /v2/ ping fails, the Docker daemon goes on without credentials and reports this.
+ */
+const LOST_CREDENTIALS = /unauthorized: authentication required|no basic auth credentials|authorization failed/i;
+/**
+ * The daemon answers a login whose authenticated /v2/ ping failed (5xx, dropped) with the 401
+ * of the unauthenticated ping: the same words as wrong credentials. Such a refusal is tried
+ * this many times in all, so that wrong credentials still fail fast.
+ */
+const AMBIGUOUS_LOGIN_ATTEMPTS = 3;
+const AMBIGUOUS_401 = /login attempt to \S+ failed with status: 401 Unauthorized/i;
+/**
+ * A manifest asked for by digest. When the registry fails the manifest request, BuildKit (buildx
+ * 0.29) falls back to the blob endpoint, which answers 404 for a manifest, and reports "not found".
+ * The action only asks for digests it pushed or read moments before, so this is tried again, a
+ * bounded number of times (a digest really gone still fails fast enough).
+ */
+const DIGEST_NOT_FOUND = /@sha256:[a-f0-9]{64}: not found/;
+const DIGEST_NOT_FOUND_ATTEMPTS = 5;
+/**
+ * In a build's output only BuildKit's final error line can say "transient", and not when it is a
+ * RUN step that failed (whatever that step printed, e.g. apt's own network errors).
+ */
+const BUILD_ERROR_LINE = /^ERROR:.*failed to solve/;
+const RUN_STEP_FAILED = /did not complete successfully/;
+/** Is this failure worth another try? Pure. */
+function classify(op, r, loggedIn = false) {
+    let text = `${r.stderr}\n${r.stdout}`;
+    if (op === 'build') {
+        text = text
+            .split('\n')
+            .filter(line => BUILD_ERROR_LINE.test(line) && !RUN_STEP_FAILED.test(line))
+            .join('\n');
+    }
+    if (op === 'login' && BAD_CREDENTIALS.test(text) && !TRANSIENT.some(([re]) => re.test(text))) {
+        if (AMBIGUOUS_401.test(text)) {
+            return {
+                transient: true,
+                reason: 'login refused (401): wrong credentials, or a failed registry ping',
+                maxAttempts: AMBIGUOUS_LOGIN_ATTEMPTS
+            };
+        }
+        return { transient: false, reason: 'the registry refused the credentials' };
+    }
+    for (const [re, reason] of TRANSIENT) {
+        if (re.test(text)) {
+            const after = /retry[- ]after:?\s*(\d+)/i.exec(text);
+            return after
+                ? { transient: true, reason, waitMs: Number(after[1]) * 1000 }
+                : { transient: true, reason };
+        }
+    }
+    if ((op === 'inspect' || op === 'index') && DIGEST_NOT_FOUND.test(text)) {
+        return {
+            transient: true,
+            reason: 'a manifest by digest not found (a failed request reads like this)',
+            maxAttempts: DIGEST_NOT_FOUND_ATTEMPTS
+        };
+    }
+    if (op !== 'login' && loggedIn && LOST_CREDENTIALS.test(text)) {
+        return { transient: true, reason: 'authorization lost (registry ping failed)' };
+    }
+    return { transient: false, reason: (0,_exec_js__WEBPACK_IMPORTED_MODULE_0__/* .lastLine */ .fM)(r.stderr || r.stdout) };
+}
+/** The delay before try number `attempt` + 1 (attempt >= 1): base * 2^(attempt-1), capped, with jitter in [50%, 100%]. */
+function backoff(policy, attempt, random = Math.random) {
+    const full = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(full * (0.5 + random() / 2));
+}
+/** Wait, but no longer than until the run is cancelled. */
+function cancellableSleep(ms, signal) {
+    return new Promise(resolve => {
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener('abort', done, { once: true });
+    });
+}
+/**
+ * Run `attempt` until `judge` finds it done (null), the failure is not transient, or the tries run
+ * out; returns the last result. The one retry loop for commands and registry requests alike.
+ */
+async function retrying(what, attempt, judge, ctx) {
+    const sleep = ctx.sleep ?? ((ms) => cancellableSleep(ms, ctx.signal));
+    for (let n = 1;; n++) {
+        const r = await attempt();
+        if (n >= ctx.policy.attempts || ctx.signal?.aborted)
+            return r;
+        const verdict = judge(r);
+        if (verdict === null || !verdict.transient || n >= (verdict.maxAttempts ?? Infinity))
+            return r;
+        const delay = Math.min(ctx.policy.maxDelayMs, Math.max(verdict.waitMs ?? 0, backoff(ctx.policy, n, ctx.random)));
+        const of = Math.min(ctx.policy.attempts, verdict.maxAttempts ?? Infinity);
+        ctx.onRetry?.();
+        ctx.log(`${what}: ${verdict.reason} (try ${n} of ${of}); retrying in ${(delay / 1000).toFixed(1)} s`);
+        await sleep(delay);
+    }
+}
+/** Run a command until it succeeds, fails for good, or the tries run out; returns the last result. */
+function withRetry(op, what, attempt, ctx) {
+    return retrying(what, attempt, r => (r.code === 0 ? null : classify(op, r, ctx.loggedIn?.() ?? false)), ctx);
 }
 
 

@@ -2,8 +2,9 @@
  * A scripted Docker engine and registry behind the Exec seam, for unit tests of the pipeline's
  * phases: the docker and buildx commands the action runs, answered the way the real engines
  * answer them (the containerd image store names an image by its manifest digest, the classic one
- * by its config digest), with an in-memory registry. It is a stand-in: the end-to-end tests run
- * the real engines.
+ * by its config digest), with an in-memory registry that answers the distribution API's manifest
+ * and blob requests (`fetch`). It is a stand-in: the end-to-end tests run the real engines and
+ * registry.
  */
 import { createHash } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
@@ -29,6 +30,8 @@ export interface FakeDockerOptions {
   readonly override?: (call: Call) => Partial<ExecResult> | undefined
   /** Called for every command, before it is answered (to cancel a run mid-way, say) */
   readonly onCall?: (call: Call) => void
+  /** Answer an HTTP request before the fake registry does (a fault, a refusal) */
+  readonly http?: (method: string, url: URL) => Response | undefined
 }
 
 export interface FakeDocker extends Exec {
@@ -42,6 +45,10 @@ export interface FakeDocker extends Exec {
   >
   /** Commands as argument lists, for assertions */
   commands(): string[][]
+  /** Registry requests, as `METHOD host/repo/kind/ref` */
+  readonly requests: string[]
+  /** The distribution API over `registry` and the configs, for the registry client */
+  readonly fetch: typeof fetch
   /** Put a multi-platform base image in the registry (an index of per-platform manifests) */
   addBase(ref: string, platforms: readonly string[]): void
 }
@@ -67,9 +74,12 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
       config: { digest: config }
     })
 
+  const blobs = new Map<string, string>()
   const putManifest = (repo: string, platform: string, labels: Record<string, string>) => {
     const [os, architecture] = platform.split('/')
-    const config = sha(JSON.stringify({ os, architecture, labels, n: configs.size }))
+    const blob = JSON.stringify({ os, architecture, config: { Labels: labels }, n: configs.size })
+    const config = sha(blob)
+    blobs.set(config, blob)
     configs.set(config, { os, architecture, labels })
     const body = manifestOf(config)
     registry.set(`${repo}@${sha(body)}`, body)
@@ -157,70 +167,61 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
       registry.set(`${repoOf(b)}@${sha(body)}`, body)
       return ok(`${b.split(':').at(-1)}: digest: ${sha(body)} size: ${body.length}\n`)
     }
-    if (a === 'buildx' && b === 'imagetools' && c === 'inspect') {
-      const ref = args[args.length - 1]
-      const body = lookup(ref)
-      if (body === undefined) return fail(`ERROR: ${ref}: not found`)
-      if (args.includes('--raw')) return ok(body)
-      if (args.includes('--format')) {
-        const doc = JSON.parse(body) as { config?: { digest: string } }
-        const config = configs.get(doc.config?.digest ?? '')
-        if (config === undefined) return fail(`ERROR: ${ref}: no config`)
-        return ok(
-          JSON.stringify({
-            os: config.os,
-            architecture: config.architecture,
-            config: { Labels: config.labels }
-          })
-        )
-      }
-      return ok(`Name: ${ref}\nMediaType: x\nDigest:    ${sha(body)}\n`)
-    }
-    if (a === 'buildx' && b === 'imagetools' && c === 'create') {
-      const tags = args.flatMap((x, i) => (x === '--tag' ? [args[i + 1]] : []))
-      const annotations = Object.fromEntries(
-        args
-          .flatMap((x, i) => (x === '--annotation' ? [args[i + 1].replace(/^index:/, '')] : []))
-          .map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
-      )
-      const sources = args
-        .slice(3)
-        .filter((x, i, all) => !x.startsWith('--') && !all[i - 1]?.startsWith('--'))
-      const missing = sources.find(source => lookup(source) === undefined)
-      if (missing !== undefined) return fail(`ERROR: ${missing}: not found`)
-      const manifests = sources.map(source => {
-        const body = lookup(source) as string
-        const config = configs.get(
-          (JSON.parse(body) as { config: { digest: string } }).config.digest
-        )
-        return {
-          digest: sha(body),
-          platform: { os: config?.os, architecture: config?.architecture }
-        }
-      })
-      const oci = store === 'containerd'
-      const index = JSON.stringify({
-        schemaVersion: 2,
-        mediaType: oci
-          ? 'application/vnd.oci.image.index.v1+json'
-          : 'application/vnd.docker.distribution.manifest.list.v2+json',
-        manifests,
-        ...(oci && Object.keys(annotations).length > 0 ? { annotations } : {})
-      })
-      for (const t of tags) {
-        registry.set(t, index)
-        registry.set(`${repoOf(t)}@${sha(index)}`, index)
-      }
-      return ok()
-    }
     // login, logout, ps, rm, kill, buildx create/rm
     return ok()
+  }
+
+  const requests: string[] = []
+  const respond = (status: number, body = '', headers: Record<string, string> = {}): Response =>
+    new Response(status === 204 || body === '' ? null : body, { status, headers })
+  const serve = (method: string, url: URL, body: string | undefined): Response => {
+    const upload = /^\/v2\/(.+)\/blobs\/uploads\/(.*)$/.exec(url.pathname)
+    if (upload !== null) {
+      // the push access check: an upload session opened and cancelled
+      requests.push(`${method} ${url.host}/${upload[1]}/blobs/uploads/${upload[2]}`)
+      const forced = o.http?.(method, url)
+      if (forced !== undefined) return forced
+      if (method === 'POST') {
+        return respond(202, '', { Location: `/v2/${upload[1]}/blobs/uploads/session-1` })
+      }
+      return respond(204)
+    }
+    const m = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/.exec(url.pathname)
+    if (m === null) return respond(404)
+    const [, repo, kind, ref] = m
+    requests.push(`${method} ${url.host}/${repo}/${kind}/${ref}`)
+    const forced = o.http?.(method, url)
+    if (forced !== undefined) return forced
+    if (kind === 'blobs') {
+      const blob = blobs.get(ref)
+      if (blob === undefined) return respond(404, '{"errors":[{"code":"BLOB_UNKNOWN"}]}')
+      return respond(200, method === 'HEAD' ? '' : blob)
+    }
+    const key = `${url.host}/${repo}${ref.startsWith('sha256:') ? '@' : ':'}${ref}`
+    if (method === 'PUT') {
+      const text = body ?? ''
+      registry.set(key, text)
+      registry.set(`${url.host}/${repo}@${sha(text)}`, text)
+      return respond(201, '', { 'Docker-Content-Digest': sha(text) })
+    }
+    const found = lookup(key)
+    if (found === undefined) return respond(404, '{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')
+    const headers = {
+      'Content-Type': (JSON.parse(found) as { mediaType: string }).mediaType,
+      'Docker-Content-Digest': sha(found)
+    }
+    return respond(200, method === 'HEAD' ? '' : found, headers)
   }
 
   const fake: FakeDocker = {
     calls,
     registry,
     configs,
+    requests,
+    fetch: async (input, init) => {
+      const url = new URL(String(input))
+      return serve(init?.method ?? 'GET', url, init?.body as string | undefined)
+    },
     commands: () => calls.map(call => [...call.args]),
     addBase(ref, platforms) {
       const repo = repoOf(ref)

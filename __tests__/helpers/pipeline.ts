@@ -3,7 +3,8 @@ import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Config } from '../../src/inputs/config.js'
-import type { PipelineDeps } from '../../src/pipeline/deps.js'
+import { registryClients, registryDocker, type PipelineDeps } from '../../src/pipeline/deps.js'
+import type { PublishOptions } from '../../src/publish/publish.js'
 import type { CleanupState } from '../../src/pipeline/cleanup.js'
 import type { Plan } from '../../src/plan/planner.js'
 import { notRun, type CellResult } from '../../src/results/results.js'
@@ -75,6 +76,7 @@ export function pipelineFixture(
     cleanup,
     saveCleanup: () => undefined,
     now: () => (t += 100),
+    fetch: docker.fetch,
     ...(options.signal === undefined ? {} : { signal: options.signal })
   }
   return { config, plan, docker, deps, rt, cleanup }
@@ -112,4 +114,19 @@ export async function buildCells(f: PipelineFixture): Promise<CellResult[]> {
     results.push({ ...notRun(cell, { status: 'passed' }), imageId, localId: image.Id })
   }
   return results
+}
+
+/** What publishing is handed in the pipeline: the fixture's engine and its registry client. */
+export function publishOptions(
+  f: PipelineFixture,
+  warn: (w: string) => void = () => undefined
+): PublishOptions {
+  return {
+    docker: registryDocker(f.config, f.deps),
+    registries: registryClients(f.config, f.deps),
+    image: f.plan.image,
+    platforms: f.plan.platforms,
+    log: () => undefined,
+    warn
+  }
 }

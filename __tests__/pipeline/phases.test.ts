@@ -7,14 +7,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { buildOrder } from '../../src/pipeline/cells.js'
-import { cancellable, during, registryDocker } from '../../src/pipeline/deps.js'
+import { cancellable, during, registryClients, registryDocker } from '../../src/pipeline/deps.js'
 import { results } from '../../src/pipeline/finish.js'
 import { prepare } from '../../src/pipeline/prepare.js'
 import { Publisher } from '../../src/pipeline/publishing.js'
 import { logIn, setUp } from '../../src/pipeline/setup.js'
 import { notRun } from '../../src/results/results.js'
 import { fakeDocker } from '../helpers/fake-docker.js'
-import { buildCells, pipelineFixture } from '../helpers/pipeline.js'
+import { buildCells, pipelineFixture, publishOptions } from '../helpers/pipeline.js'
 
 describe('setUp', () => {
   it('reads the engine, keeps a buildx that satisfies the input, and finds QEMU registered', async () => {
@@ -82,7 +82,14 @@ describe('prepare', () => {
     const setup = { engine: { version: '28', store: setupStore }, builder: '' }
     return {
       f,
-      prepared: prepare(f.config, f.plan, setup, registryDocker(f.config, f.deps), f.deps)
+      prepared: prepare(
+        f.config,
+        f.plan,
+        setup,
+        registryDocker(f.config, f.deps),
+        registryClients(f.config, f.deps),
+        f.deps
+      )
     }
   }
 
@@ -105,7 +112,14 @@ describe('prepare', () => {
     f.docker.addBase('registry.test/ros:jazzy-ros-base', ['linux/amd64', 'linux/arm64'])
     const setup = { engine: { version: '28', store: 'classic' as const }, builder: '' }
     await expect(
-      prepare(f.config, f.plan, setup, registryDocker(f.config, f.deps), f.deps)
+      prepare(
+        f.config,
+        f.plan,
+        setup,
+        registryDocker(f.config, f.deps),
+        registryClients(f.config, f.deps),
+        f.deps
+      )
     ).rejects.toThrow(
       'Preflight: base image registry.test/ros:humble-ros-base has linux/amd64 only; missing linux/arm64 (needed by humble-arm64)'
     )
@@ -164,18 +178,12 @@ describe('prepare', () => {
       const { f, prepared } = await run(inputs)
       await prepared
       expect(f.rt.recorded.infos).toContain(said)
-      expect(f.docker.commands().filter(c => c.some(a => a.endsWith(':humble-main')))).toEqual([])
+      expect(f.docker.requests.filter(r => r.endsWith('/humble-main'))).toEqual([])
     }
     // and when it does look, it reads the distro's published tags
     const { f, prepared } = await run({})
     await prepared
-    expect(f.docker.commands()).toContainEqual([
-      'buildx',
-      'imagetools',
-      'inspect',
-      '--raw',
-      'registry.test/acme/robot:humble-main'
-    ])
+    expect(f.docker.requests).toContain('GET registry.test/acme/robot/manifests/humble-main')
   })
 })
 
@@ -196,13 +204,7 @@ describe('buildOrder', () => {
 })
 
 describe('Publisher', () => {
-  const options = (f: ReturnType<typeof pipelineFixture>) => ({
-    docker: registryDocker(f.config, f.deps),
-    image: f.plan.image,
-    platforms: f.plan.platforms,
-    log: () => undefined,
-    warn: () => undefined
-  })
+  const options = publishOptions
 
   it('publishes nothing for a distro after the run was cancelled', async () => {
     const f = pipelineFixture()

@@ -215,8 +215,10 @@ describe('runPipeline', () => {
       {},
       {
         signal: cancel.signal,
-        onCall: call => {
-          if (call.args.includes('--raw')) cancel.abort(new Error('cancelled by SIGINT'))
+        http: (_method, url) => {
+          // the preflight's first read: a base image's manifest
+          if (url.pathname.includes('/manifests/')) cancel.abort(new Error('cancelled by SIGINT'))
+          return undefined
         }
       }
     )

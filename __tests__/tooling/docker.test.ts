@@ -1,11 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import {
-  buildCommand,
-  indexPlatforms,
-  parseEngineInfo,
-  parseInspectDigest,
-  runCommand
-} from '../../src/tooling/docker.js'
+import { buildCommand, parseEngineInfo, runCommand } from '../../src/tooling/docker.js'
 
 describe('parseEngineInfo', () => {
   // DriverStatus as Docker 28.5.2 reports it with features.containerd-snapshotter on
@@ -166,37 +160,5 @@ describe('runCommand', () => {
       '-c',
       'echo $(id); rm -rf /'
     ])
-  })
-})
-
-describe('indexPlatforms', () => {
-  it('lists the platforms of an index, without attestation entries, arm64/v8 as linux/arm64', () => {
-    const raw = JSON.stringify({
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [
-        { digest: 'sha256:a', platform: { os: 'linux', architecture: 'amd64' } },
-        { digest: 'sha256:b', platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
-        { digest: 'sha256:c', platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
-        { digest: 'sha256:d', platform: { os: 'unknown', architecture: 'unknown' } }
-      ]
-    })
-    expect(indexPlatforms(raw)).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm/v7'])
-  })
-  it('returns null for a single image manifest', () => {
-    expect(
-      indexPlatforms(JSON.stringify({ config: { digest: 'sha256:x' }, layers: [] }))
-    ).toBeNull()
-  })
-})
-
-describe('parseInspectDigest', () => {
-  it('reads the Digest line', () => {
-    const d = `sha256:${'ab'.repeat(32)}`
-    expect(
-      parseInspectDigest(
-        `Name:      r/x:1\nMediaType: application/vnd.oci.image.index.v1+json\nDigest:    ${d}\n`
-      )
-    ).toBe(d)
-    expect(parseInspectDigest('nothing')).toBeNull()
   })
 })

@@ -5,7 +5,8 @@ import type { Cell } from '../plan/planner.js'
 import type { CellCache } from './cache.js'
 import type { CellResult } from '../results/results.js'
 import { runTest, type TestResult } from '../smoke/runner.js'
-import { formatPlatform, type Docker, type ImageStore } from '../tooling/docker.js'
+import { formatPlatform } from '../oci/manifest.js'
+import type { Docker, ImageStore } from '../tooling/docker.js'
 import { lastLine, tail } from '../tooling/exec.js'
 
 export interface CellContext {

@@ -1,9 +1,13 @@
 /** What every phase of the run is handed: the runner, the outside world, and cancellation. */
 import type { Config } from '../inputs/config.js'
+import { loginRegistry } from '../oci/reference.js'
+import type { Fetch } from '../registry/client.js'
+import { Registries } from '../registry/registries.js'
 import type { ToolCache } from '../tooling/buildx.js'
 import { Docker } from '../tooling/docker.js'
 import { errorMessage, type Exec } from '../tooling/exec.js'
 import type { ReadText } from '../tooling/qemu.js'
+import type { RetryContext } from '../tooling/retry.js'
 import type { CacheService } from './cache.js'
 import type { CleanupState } from './cleanup.js'
 import type { Runtime } from './runtime.js'
@@ -30,6 +34,8 @@ export interface PipelineDeps {
   readonly saveCleanup: () => void
   /** Milliseconds, for the run's times (Date.now) */
   readonly now?: () => number
+  /** HTTP for the registry client (globalThis.fetch) */
+  readonly fetch?: Fetch
 }
 
 /** The run was cancelled (SIGINT or SIGTERM from a cancelled workflow); the message says when. */
@@ -113,9 +119,9 @@ export function cancellableCache(d: PipelineDeps): CacheService {
   }
 }
 
-/** Docker for registry work: transient failures retried as the retry inputs say. */
-export function registryDocker(config: Config, d: PipelineDeps): Docker {
-  return new Docker(d.exec, {
+/** Transient failures retried as the retry inputs say, logged, given up when cancelled. */
+function retryContext(config: Config, d: PipelineDeps): RetryContext {
+  return {
     policy: {
       attempts: config.retryAttempts,
       baseDelayMs: 1000,
@@ -123,5 +129,28 @@ export function registryDocker(config: Config, d: PipelineDeps): Docker {
     },
     log: m => d.rt.info(m),
     ...(d.signal === undefined ? {} : { signal: d.signal })
+  }
+}
+
+/** Docker for registry work: transient failures retried as the retry inputs say. */
+export function registryDocker(config: Config, d: PipelineDeps): Docker {
+  return new Docker(d.exec, retryContext(config, d))
+}
+
+/**
+ * The registry client of the run: the action's credentials for the image's registry, the Docker
+ * config (an earlier login, credential helpers) for any other; each request retried on its own.
+ */
+export function registryClients(config: Config, d: PipelineDeps): Registries {
+  return new Registries({
+    login: {
+      registry: loginRegistry(config.image),
+      username: config.username,
+      password: config.password
+    },
+    sources: { dockerConfig: d.dockerConfig, readText: d.readText, exec: d.exec },
+    retry: retryContext(config, d),
+    mask: secret => d.rt.setSecret(secret),
+    ...(d.fetch === undefined ? {} : { fetch: d.fetch })
   })
 }

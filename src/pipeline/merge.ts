@@ -8,16 +8,21 @@ import type { PublishOptions } from '../publish/publish.js'
 import { INPUTS_HASH_LABEL } from '../plan/fingerprint.js'
 import { LABEL_NAMESPACE } from '../plan/labels.js'
 import { notRun, type CellResult } from '../results/results.js'
-import { indexEntries, type Docker } from '../tooling/docker.js'
+import { indexEntries } from '../oci/manifest.js'
+import type { Registries } from '../registry/registries.js'
 import { errorMessage, lastLine } from '../tooling/exec.js'
 import { Publisher, type PublishOutcome } from './publishing.js'
 import type { Runtime } from './runtime.js'
 
-/** The per-platform digest a staging tag holds (a reused image is staged as a one-entry index). */
-async function stagedDigest(cell: Cell, docker: Docker): Promise<string> {
-  const raw = await docker.inspectRaw(cell.stageTag)
-  const entries = indexEntries(raw)
-  if (entries === null) return docker.remoteDigest(cell.stageTag)
+/**
+ * The per-platform digest a staging tag holds (this version stages the image itself; earlier ones
+ * staged a reused image as a one-entry index), or null when there is none.
+ */
+async function stagedDigest(cell: Cell, registries: Registries): Promise<string | null> {
+  const staged = await registries.manifest(cell.stageTag)
+  if (staged === null) return null
+  const entries = indexEntries(staged.body)
+  if (entries === null) return staged.digest
   if (entries.length !== 1) {
     throw new Error(`it is an index of ${entries.length} images, not one slice`)
   }
@@ -38,15 +43,20 @@ export function sliceProblem(
   return null
 }
 
-export async function collectSlice(cell: Cell, image: string, docker: Docker): Promise<CellResult> {
-  let digest: string
+export async function collectSlice(
+  cell: Cell,
+  image: string,
+  registries: Registries
+): Promise<CellResult> {
+  let digest: string | null
+  let why = 'is not in the registry'
   try {
-    digest = await stagedDigest(cell, docker)
+    digest = await stagedDigest(cell, registries)
   } catch (error) {
-    const message = lastLine(errorMessage(error))
-    const why = /not found|manifest unknown/i.test(message)
-      ? 'is not in the registry'
-      : `cannot be read (${message})`
+    digest = null
+    why = `cannot be read (${lastLine(errorMessage(error))})`
+  }
+  if (digest === null) {
     return notRun(cell, {
       status: 'failed',
       failure: `slice missing: ${cell.stageTag} ${why}; did the build job for ${cell.distro} ${cell.platform} pass in this workflow run?`
@@ -54,7 +64,7 @@ export async function collectSlice(cell: Cell, image: string, docker: Docker): P
   }
   let problem: string | null
   try {
-    const config = await docker.remoteConfig(`${image}@${digest}`)
+    const config = await registries.config(`${image}@${digest}`)
     problem = sliceProblem(cell, config.platform, config.labels)
   } catch (error) {
     problem = `its config cannot be read (${lastLine(errorMessage(error))})`
@@ -79,7 +89,7 @@ export async function mergeSlices(
 ): Promise<{ cells: Map<string, CellResult>; published: PublishOutcome }> {
   const cells = new Map<string, CellResult>()
   await rt.group('Merge: the slices staged by the build jobs of this workflow run', async () => {
-    const found = await Promise.all(plan.cells.map(c => collectSlice(c, plan.image, o.docker)))
+    const found = await Promise.all(plan.cells.map(c => collectSlice(c, plan.image, o.registries)))
     for (const r of found) {
       cells.set(r.id, r)
       rt.info(

@@ -6,14 +6,15 @@
  */
 import type { Config } from '../inputs/config.js'
 import type { Plan } from '../plan/planner.js'
+import type { Registries } from '../registry/registries.js'
 import type { RunResults } from '../results/results.js'
 import { runCells } from './cells.js'
-import { during, registryDocker, type PipelineDeps } from './deps.js'
+import { during, registryClients, registryDocker, type PipelineDeps } from './deps.js'
 import { results, saveCaches } from './finish.js'
 import { mergeSlices } from './merge.js'
 import { prepare } from './prepare.js'
 import { Publisher } from './publishing.js'
-import { logIn, setUp } from './setup.js'
+import { checkPushAccess, logIn, setUp } from './setup.js'
 
 export type { PipelineDeps } from './deps.js'
 
@@ -26,8 +27,10 @@ export async function runPipeline(
   const started = now()
   const seconds = (): number => (now() - started) / 1000
   const docker = registryDocker(config, d)
+  const registries = registryClients(config, d)
   const publishing = {
     docker,
+    registries,
     image: plan.image,
     platforms: plan.platforms,
     log: (m: string) => d.rt.info(m),
@@ -38,18 +41,31 @@ export async function runPipeline(
   const setup = await during('set-up', signal, async () => {
     const done = await setUp(config, plan, docker, d)
     await logIn(config, docker, d)
+    await checkPushAccess(plan, docker, registries, d)
     return done
   })
   if (plan.mode === 'merge') {
     // a merge publishes as it goes: cancelled, it still reports what it published
     const merged = await mergeSlices(plan, publishing, d.rt)
+    logRequests(registries, d)
     return results(plan, merged.cells, merged.published, seconds())
   }
-  const prepared = await during('preflight', signal, () => prepare(config, plan, setup, docker, d))
+  const prepared = await during('preflight', signal, () =>
+    prepare(config, plan, setup, docker, registries, d)
+  )
   const publisher = new Publisher(plan, publishing, signal)
   // cancelled from here on, the cells that did not finish say so in the results
   const cells = await runCells(config, plan, prepared, setup, publisher, docker, d)
   const published = await publisher.finished()
   await saveCaches(config, prepared, cells, d)
+  logRequests(registries, d)
   return results(plan, cells, published, seconds())
+}
+
+/** How much registry work the client did (the engine's own pulls and pushes are not counted). */
+function logRequests(registries: Registries, d: PipelineDeps): void {
+  const { requests, retries } = registries.stats()
+  d.rt.info(
+    `Registry client: ${requests} request${requests === 1 ? '' : 's'}, ${retries} retr${retries === 1 ? 'y' : 'ies'} (docker push and the builds' pulls not counted)`
+  )
 }

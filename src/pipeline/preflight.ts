@@ -5,7 +5,9 @@
  */
 import type { Cell } from '../plan/planner.js'
 import { resolveBaseImages } from '../tooling/dockerfile.js'
-import { formatPlatform, type Docker, type PlatformEntry } from '../tooling/docker.js'
+import { formatPlatform, type PlatformEntry } from '../oci/manifest.js'
+import type { Registries } from '../registry/registries.js'
+import type { Docker } from '../tooling/docker.js'
 import type { BaseDigest } from '../plan/fingerprint.js'
 import { errorMessage } from '../tooling/exec.js'
 
@@ -43,9 +45,13 @@ export function baseNeeds(
 }
 
 /** The platforms an image has, with digests: from its registry, or the local engine when it is only local. */
-async function entriesOf(docker: Docker, image: string): Promise<PlatformEntry[]> {
+async function entriesOf(
+  docker: Docker,
+  registries: Registries,
+  image: string
+): Promise<PlatformEntry[]> {
   try {
-    return await docker.remotePlatforms(image)
+    return await registries.platforms(image)
   } catch (remoteError) {
     try {
       const local = await docker.inspectImage(image)
@@ -67,12 +73,15 @@ export type BaseDigests = Map<string, BaseDigest[]>
 export async function checkBases(
   needs: readonly BaseNeed[],
   docker: Docker,
+  registries: Registries,
   log: (message: string) => void
 ): Promise<BaseDigests> {
   const problems: string[] = []
   const digests: BaseDigests = new Map()
-  for (const need of needs) {
-    const entries = await entriesOf(docker, need.image)
+  // read at once, reported in Dockerfile order
+  const found = await Promise.all(needs.map(n => entriesOf(docker, registries, n.image)))
+  for (const [i, need] of needs.entries()) {
+    const entries = found[i]
     const has = entries.map(e => e.platform)
     const missing = [...need.platforms.keys()].filter(p => !has.includes(p))
     log(

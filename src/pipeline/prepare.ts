@@ -12,6 +12,7 @@ import { Inputs } from '../inputs/names.js'
 import { fingerprint, type Fingerprint } from '../plan/fingerprint.js'
 import type { Plan } from '../plan/planner.js'
 import { hashContext } from '../tooling/context.js'
+import type { Registries } from '../registry/registries.js'
 import type { Docker } from '../tooling/docker.js'
 import { errorMessage } from '../tooling/exec.js'
 import { prepareCache, type CellCache } from './cache.js'
@@ -34,12 +35,13 @@ export async function prepare(
   plan: Plan,
   setup: Setup,
   docker: Docker,
+  registries: Registries,
   d: PipelineDeps
 ): Promise<Prepared> {
-  const { dockerfile, bases } = await preflight(config, plan, docker, d)
+  const { dockerfile, bases } = await preflight(config, plan, docker, registries, d)
   stopIfCancelled(d.signal, 'preflight')
   const fingerprints = await fingerprintCells(config, plan, dockerfile, bases, d)
-  const reuse = await unchanged(config, plan, fingerprints, docker, d)
+  const reuse = await unchanged(config, plan, fingerprints, registries, d)
   stopIfCancelled(d.signal, 'the search for unchanged images')
   const caches = await prepareCache({
     config,
@@ -66,6 +68,7 @@ async function preflight(
   config: Config,
   plan: Plan,
   docker: Docker,
+  registries: Registries,
   d: PipelineDeps
 ): Promise<{ dockerfile: string; bases: BaseDigests }> {
   return d.rt.group('Preflight: base images hold every platform', async () => {
@@ -84,7 +87,7 @@ async function preflight(
     } catch (error) {
       throw new InputError(Inputs.File, `${config.file}: ${errorMessage(error)}`)
     }
-    return { dockerfile, bases: await checkBases(needs, docker, m => d.rt.info(m)) }
+    return { dockerfile, bases: await checkBases(needs, docker, registries, m => d.rt.info(m)) }
   })
 }
 
@@ -113,7 +116,7 @@ async function unchanged(
   config: Config,
   plan: Plan,
   fingerprints: ReadonlyMap<string, Fingerprint>,
-  docker: Docker,
+  registries: Registries,
   d: PipelineDeps
 ): Promise<Map<string, Reuse>> {
   if (!plan.push) return new Map()
@@ -130,6 +133,8 @@ async function unchanged(
     return new Map()
   }
   return d.rt.group('Skip unchanged: compare with the published images', () =>
-    findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, docker, m => d.rt.info(m))
+    findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, registries, m =>
+      d.rt.info(m)
+    )
   )
 }

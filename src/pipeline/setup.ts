@@ -1,13 +1,15 @@
 /**
  * Phase 1, set-up: the engine (its version and image store), buildx (kept, or installed), the
  * builder (created for the docker-container driver), QEMU for every foreign platform, and the
- * registry login. A merge job builds nothing: it gets no builder and no QEMU.
+ * registry login and a check that the credentials may push. A merge job builds nothing: it gets no builder and no QEMU.
  */
 import type { Config } from '../inputs/config.js'
 import { loginRegistry } from '../oci/reference.js'
 import type { Plan } from '../plan/planner.js'
+import type { Registries } from '../registry/registries.js'
 import { decideBuildx, installBuildx } from '../tooling/buildx.js'
 import type { Docker, EngineInfo } from '../tooling/docker.js'
+import { errorMessage } from '../tooling/exec.js'
 import { ensureEmulation } from '../tooling/qemu.js'
 import { cancellable, type PipelineDeps } from './deps.js'
 
@@ -109,4 +111,27 @@ export async function logIn(config: Config, docker: Docker, d: PipelineDeps): Pr
   d.cleanup.logout = registry
   d.saveCleanup()
   d.rt.info(`Logged in to ${registry} as ${config.username}`)
+}
+
+/**
+ * Before anything is built: may these credentials push to the image's repository? A pull-only
+ * token or a read-only account fails here, with the registry's reason, not after hours of builds.
+ */
+export async function checkPushAccess(
+  plan: Plan,
+  docker: Docker,
+  registries: Registries,
+  d: PipelineDeps
+): Promise<void> {
+  if (!plan.push) return
+  try {
+    await registries.checkPush(plan.image)
+  } catch (error) {
+    throw new Error(
+      `Pushing to ${plan.image} is not possible with these credentials, so nothing was built: ${errorMessage(error)}`,
+      { cause: error }
+    )
+  }
+  docker.credentialsAccepted()
+  d.rt.info(`Push access to ${plan.image}: granted`)
 }

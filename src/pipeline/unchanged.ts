@@ -6,7 +6,8 @@
  */
 import { mismatch, type Fingerprint } from '../plan/fingerprint.js'
 import type { Cell, Manifest } from '../plan/planner.js'
-import { indexEntries, type Docker, type PlatformEntry } from '../tooling/docker.js'
+import { indexEntries, type PlatformEntry } from '../oci/manifest.js'
+import type { Registries } from '../registry/registries.js'
 import { errorMessage, lastLine } from '../tooling/exec.js'
 
 export interface Reuse {
@@ -19,16 +20,20 @@ export interface Reuse {
 /** The published index of a distro: the first of its tags that exists and is an index. */
 async function publishedIndex(
   manifest: Manifest,
-  docker: Docker,
+  registries: Registries,
   log: (m: string) => void
 ): Promise<{ tag: string; entries: PlatformEntry[] } | undefined> {
   for (const tag of manifest.tags) {
     let raw: string
     try {
-      raw = await docker.inspectRaw(tag)
+      const found = await registries.manifest(tag)
+      if (found === null) {
+        log(`${tag}: not published yet`)
+        continue
+      }
+      raw = found.body
     } catch (error) {
-      const why = lastLine(errorMessage(error))
-      log(`${tag}: ${/: not found$/.test(why) ? 'not published yet' : `cannot be read (${why})`}`)
+      log(`${tag}: cannot be read (${lastLine(errorMessage(error))})`)
       continue
     }
     const entries = indexEntries(raw)
@@ -46,7 +51,7 @@ export async function findUnchanged(
   manifests: readonly Manifest[],
   cells: readonly Cell[],
   fingerprints: ReadonlyMap<string, Fingerprint>,
-  docker: Docker,
+  registries: Registries,
   log: (m: string) => void
 ): Promise<Map<string, Reuse>> {
   const reuse = new Map<string, Reuse>()
@@ -54,7 +59,7 @@ export async function findUnchanged(
     manifests.map(async manifest => {
       const mine = cells.filter(c => c.distro === manifest.distro)
       if (mine.length === 0) return
-      const found = await publishedIndex(manifest, docker, log)
+      const found = await publishedIndex(manifest, registries, log)
       if (found === undefined) {
         for (const c of mine) log(`${c.id}: building (nothing published under its tags yet)`)
         return
@@ -70,7 +75,7 @@ export async function findUnchanged(
           const ref = `${image}@${entry.digest}`
           let why: string | null
           try {
-            const config = await docker.remoteConfig(ref)
+            const config = await registries.config(ref)
             why =
               config.platform === cell.platform
                 ? mismatch(config.labels, fp)

@@ -1,40 +1,44 @@
 /**
  * Publishing a distro: only when every one of its cells passed. Each tested image is pushed under
- * its arch tag, then one index made of exactly those digests is published under every tag and read
- * back from the registry to check it holds exactly the planned platforms.
+ * its arch tag (`docker push`: the engine uploads the layers), an image reused from the registry
+ * gets its arch tag pointed at that very manifest, then one index made of exactly those digests is
+ * written by the registry client, by digest first and then under every tag, and read back to check
+ * it holds exactly the planned platforms.
  */
 import type { Cell, Manifest } from '../plan/planner.js'
+import {
+  buildIndex,
+  configDigest,
+  indexDigests,
+  indexPlatforms,
+  MEDIA,
+  type Descriptor
+} from '../oci/manifest.js'
+import type { Registries } from '../registry/registries.js'
 import { cellOk, type CellResult, type DistroResult } from '../results/results.js'
-import { indexPlatforms, type Docker } from '../tooling/docker.js'
+import type { Docker } from '../tooling/docker.js'
 import { errorMessage } from '../tooling/exec.js'
 
 export interface PublishOptions {
   readonly docker: Docker
+  readonly registries: Registries
   readonly image: string
   readonly platforms: readonly string[]
   readonly log: (message: string) => void
   readonly warn: (message: string) => void
 }
 
-const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json'
-
 /** Why a published index has no annotations, for a warning. Pure. */
 export function annotationsLost(tag: string, raw: string): string {
   const doc = JSON.parse(raw) as { mediaType?: string }
   const labels = 'The metadata is on every image as labels.'
-  if (doc.mediaType === DOCKER_LIST) {
+  if (doc.mediaType === MEDIA.dockerList) {
     return (
       `${tag} is a Docker manifest list, which cannot hold annotations: its images are Docker v2 manifests, ` +
       `as an engine with the classic image store pushes them. ${labels} Images built on an engine with the containerd image store are OCI, and their index gets the annotations.`
     )
   }
   return `${tag} was published without its annotations (the registry dropped them). ${labels}`
-}
-
-/** True when an index carries annotations (OCI indexes can; Docker manifest lists cannot). */
-export function hasAnnotations(raw: string): boolean {
-  const doc = JSON.parse(raw) as { annotations?: Record<string, string> }
-  return doc.annotations !== undefined && Object.keys(doc.annotations).length > 0
 }
 
 /** A tested image in the registry: the tag it was pushed under and its manifest digest. */
@@ -58,24 +62,27 @@ export async function publishDistro(
   const pushed = new Map<string, PushedImage>()
   let tagsMoved = false
   try {
-    // An unchanged cell's image is already in the repository: it keeps the arch tag it was
-    // pushed under (buildx cannot re-tag a single image without wrapping it in an index).
-    const reused = new Map<string, string>()
+    const images: (Descriptor & { platform: string })[] = []
+    let reused = 0
     for (const cell of cells) {
       const result = results.find(r => r.id === cell.id)
+      let image: Descriptor
       if (result !== undefined && cellOk(result.status) && result.reused !== undefined) {
-        reused.set(cell.id, result.reused.digest)
-        continue
-      }
-      if (result?.status !== 'passed' || result.imageId === undefined) {
+        // already in the repository, tested before it was pushed: its arch tag points at it
+        image = await pointTag(cell.pushTag, result.reused.digest, o)
+        reused++
+      } else if (result?.status === 'passed' && result.imageId !== undefined) {
+        image = await pushTested(result, cell.pushTag, o)
+        o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${image.digest}`)
+      } else {
         throw new Error(`cell ${cell.id} did not pass`)
       }
-      const digest = await pushTested(result, cell.pushTag, o)
-      o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${digest}`)
-      pushed.set(cell.id, { tag: cell.pushTag, digest })
+      pushed.set(cell.id, { tag: cell.pushTag, digest: image.digest })
+      images.push({ ...image, platform: cell.platform })
     }
-    const digests = cells.map(c => reused.get(c.id) ?? pushed.get(c.id)?.digest ?? '')
-    if (reused.size === cells.length) {
+    const index = buildIndex(images, manifest.labels)
+    const digests = images.map(i => i.digest)
+    if (reused === cells.length) {
       const same = await alreadyPublished(manifest, digests, o)
       if (same !== undefined) {
         o.log(
@@ -93,33 +100,22 @@ export async function publishDistro(
         }
       }
     }
+    // by digest first: the index is in the repository before any tag moves to it
+    await o.registries.put(`${o.image}@${index.digest}`, index.mediaType, index.body)
     tagsMoved = true
-    await o.docker.createIndex(
-      manifest.tags,
-      digests.map(d => `${o.image}@${d}`),
-      manifest.labels
-    )
-    const raw = await o.docker.inspectRaw(manifest.tags[0])
-    const entries = indexDigests(raw)
-    if (!sameSet(entries, digests)) {
-      throw new Error(
-        `${manifest.tags[0]} does not hold the images just pushed (another run published over it?)`
-      )
+    for (const tag of manifest.tags) await o.registries.put(tag, index.mediaType, index.body)
+    await checkPublished(manifest, index.digest, digests, o)
+    if (manifest.labels.length > 0 && !index.annotated) {
+      o.warn(annotationsLost(manifest.tags[0], index.body))
     }
-    const platforms = indexPlatforms(raw) ?? []
-    const expected = [...o.platforms].sort()
-    if (JSON.stringify([...platforms].sort()) !== JSON.stringify(expected)) {
-      throw new Error(
-        `the published index holds ${platforms.join(', ') || 'nothing'}, expected exactly ${expected.join(', ')}`
-      )
-    }
-    if (manifest.labels.length > 0 && !hasAnnotations(raw)) {
-      o.warn(annotationsLost(manifest.tags[0], raw))
-    }
-    const digest = await o.docker.remoteDigest(manifest.tags[0])
-    o.log(`Published ${manifest.tags.join(', ')} -> ${digest}`)
+    o.log(`Published ${manifest.tags.join(', ')} -> ${index.digest}`)
     return {
-      distro: { distro: manifest.distro, status: 'published', tags: manifest.tags, digest },
+      distro: {
+        distro: manifest.distro,
+        status: 'published',
+        tags: manifest.tags,
+        digest: index.digest
+      },
       pushed
     }
   } catch (error) {
@@ -127,7 +123,7 @@ export async function publishDistro(
       distro: {
         distro: manifest.distro,
         status: 'publish failed',
-        // once the index was being created, its tags may have moved (to the tested images)
+        // once the index was being written, its tags may have moved (to the tested images)
         tags: tagsMoved ? manifest.tags : [],
         reason: errorMessage(error)
       },
@@ -136,31 +132,74 @@ export async function publishDistro(
   }
 }
 
+/** Every tag holds the index just written, and it lists exactly the planned images and platforms. */
+async function checkPublished(
+  manifest: Manifest,
+  digest: string,
+  images: readonly string[],
+  o: PublishOptions
+): Promise<void> {
+  for (const tag of manifest.tags) {
+    const held = await o.registries.head(tag)
+    if (held?.digest !== digest) {
+      throw new Error(
+        `${tag} holds ${held?.digest ?? 'nothing'}, not the index just written (another run published over it?)`
+      )
+    }
+  }
+  const raw = (await o.registries.require(manifest.tags[0])).body
+  if (!sameSet(indexDigests(raw), images)) {
+    throw new Error(`${manifest.tags[0]} does not hold the images just pushed`)
+  }
+  const platforms = indexPlatforms(raw) ?? []
+  const expected = [...o.platforms].sort()
+  if (JSON.stringify([...platforms].sort()) !== JSON.stringify(expected)) {
+    throw new Error(
+      `the published index holds ${platforms.join(', ') || 'nothing'}, expected exactly ${expected.join(', ')}`
+    )
+  }
+}
+
+/**
+ * Point a tag at an image already in the repository: the very manifest (its bytes, so its digest),
+ * not an index wrapping it. A tag that already holds it is left alone.
+ */
+async function pointTag(tag: string, digest: string, o: PublishOptions): Promise<Descriptor> {
+  const held = await o.registries.head(tag)
+  const image = await o.registries.require(`${o.image}@${digest}`)
+  if (held?.digest !== digest) {
+    await o.registries.put(tag, image.mediaType, image.body)
+    o.log(`Tagged ${tag}: the tested image ${digest}`)
+  }
+  return { mediaType: image.mediaType, digest: image.digest, size: image.size }
+}
+
 /**
  * Push a tested image under a tag; what the registry then holds must be that very image (the
- * pushed manifest's config digest is the tested image's). Returns the manifest digest.
+ * pushed manifest's config digest is the tested image's). Returns the manifest's descriptor.
  */
 async function pushTested(
   tested: Pick<CellResult, 'id' | 'imageId' | 'localId'>,
   tag: string,
   o: PublishOptions
-): Promise<string> {
+): Promise<Descriptor> {
   const { imageId } = tested
   if (imageId === undefined) throw new Error(`cell ${tested.id} has no tested image`)
   await o.docker.tag(tested.localId ?? imageId, tag)
   const digest = await o.docker.push(tag)
-  const config = configDigest(await o.docker.inspectRaw(`${o.image}@${digest}`))
+  const manifest = await o.registries.require(`${o.image}@${digest}`)
+  const config = configDigest(manifest.body)
   if (config !== imageId) {
     throw new Error(
       `${tag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${imageId}`
     )
   }
-  return digest
+  return { mediaType: manifest.mediaType, digest, size: manifest.size }
 }
 
 /**
  * mode build: stage a tested cell under its staging tag for the merge job (the tag is pushed only
- * after the cell's tests passed). A reused image is staged as a one-entry index pointing at it.
+ * after the cell's tests passed). A reused image's staging tag points at its very manifest.
  */
 export async function stageCell(
   cell: Cell,
@@ -168,11 +207,11 @@ export async function stageCell(
   o: PublishOptions
 ): Promise<PushedImage> {
   if (result.reused !== undefined) {
-    await o.docker.createIndex([cell.stageTag], [`${o.image}@${result.reused.digest}`])
+    await pointTag(cell.stageTag, result.reused.digest, o)
     o.log(`Staged ${cell.stageTag} (${cell.platform}): the unchanged image ${result.reused.digest}`)
     return { tag: cell.stageTag, digest: result.reused.digest }
   }
-  const digest = await pushTested(result, cell.stageTag, o)
+  const { digest } = await pushTested(result, cell.stageTag, o)
   o.log(`Staged ${cell.stageTag} (${cell.platform}) ${digest}`)
   return { tag: cell.stageTag, digest }
 }
@@ -183,27 +222,13 @@ async function alreadyPublished(
   digests: readonly string[],
   o: PublishOptions
 ): Promise<string | undefined> {
-  const held = await Promise.all(
-    manifest.tags.map(t => o.docker.remoteDigest(t).catch(() => undefined))
-  )
-  const first = held[0]
-  if (first === undefined || held.some(h => h !== first)) return undefined
-  const entries = indexDigests(await o.docker.inspectRaw(manifest.tags[0]))
-  return sameSet(entries, digests) ? first : undefined
+  const held = await Promise.all(manifest.tags.map(t => o.registries.head(t)))
+  const first = held[0]?.digest
+  if (first === undefined || held.some(h => h?.digest !== first)) return undefined
+  const index = await o.registries.manifest(manifest.tags[0])
+  return index !== null && sameSet(indexDigests(index.body), digests) ? first : undefined
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return JSON.stringify([...a].sort()) === JSON.stringify([...b].sort())
-}
-
-/** The config digest of a single-image manifest. */
-export function configDigest(raw: string): string | undefined {
-  return (JSON.parse(raw) as { config?: { digest?: string } }).config?.digest
-}
-
-/** The digests an index lists. */
-export function indexDigests(raw: string): string[] {
-  return ((JSON.parse(raw) as { manifests?: { digest: string }[] }).manifests ?? []).map(
-    m => m.digest
-  )
 }

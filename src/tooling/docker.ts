@@ -72,42 +72,6 @@ export interface ImageInfo {
   readonly size: number
 }
 
-export interface PlatformEntry {
-  /** os/arch[/variant] */
-  readonly platform: string
-  /** The platform's manifest digest */
-  readonly digest: string
-}
-
-interface RawIndex {
-  manifests?: {
-    digest: string
-    platform?: { os?: string; architecture?: string; variant?: string }
-  }[]
-}
-
-/** Platforms and digests of an index from `imagetools inspect --raw`, without attestation manifests. */
-export function indexEntries(raw: string): PlatformEntry[] | null {
-  const doc = JSON.parse(raw) as RawIndex
-  if (!Array.isArray(doc.manifests)) return null
-  return doc.manifests
-    .filter(m => m.platform !== undefined)
-    .filter(m => m.platform?.os !== 'unknown' && m.platform?.architecture !== 'unknown')
-    .map(m => ({
-      platform: formatPlatform(
-        m.platform?.os ?? '',
-        m.platform?.architecture ?? '',
-        m.platform?.variant ?? ''
-      ),
-      digest: m.digest
-    }))
-}
-
-/** Platforms of an index from `imagetools inspect --raw`, without attestation manifests. */
-export function indexPlatforms(raw: string): string[] | null {
-  return indexEntries(raw)?.map(e => e.platform) ?? null
-}
-
 /** Where an engine keeps its images; the two differ in image IDs, media types and cache export. */
 export type ImageStore = 'containerd' | 'classic'
 
@@ -132,18 +96,6 @@ export function parseEngineInfo(json: string): EngineInfo {
     ([key, value]) => key === 'driver-type' && value.startsWith('io.containerd.snapshotter')
   )
   return { version: info.ServerVersion, store: containerd ? 'containerd' : 'classic' }
-}
-
-/** What the action reads of an image config in a registry. */
-export interface RemoteConfig {
-  readonly platform: string
-  readonly labels: Readonly<Record<string, string>>
-}
-
-export function formatPlatform(os: string, architecture: string, variant: string): string {
-  // arm64 images carry the v8 variant on some registries; linux/arm64 is what users write.
-  const v = architecture === 'arm64' && variant === 'v8' ? '' : variant
-  return v === '' ? `${os}/${architecture}` : `${os}/${architecture}/${v}`
 }
 
 export class Docker {
@@ -234,33 +186,6 @@ export class Docker {
     }
   }
 
-  /** The platforms a registry reference holds, with digests; attestation entries are left out. */
-  async remotePlatforms(ref: string): Promise<PlatformEntry[]> {
-    const entries = indexEntries(await this.inspectRaw(ref))
-    if (entries !== null) return entries
-    const [config, digest] = await Promise.all([this.remoteConfig(ref), this.remoteDigest(ref)])
-    return [{ platform: config.platform, digest }]
-  }
-
-  /** The platform and labels of a single image in its registry. */
-  async remoteConfig(ref: string): Promise<RemoteConfig> {
-    const r = await this.check(
-      `Reading the config of ${ref}`,
-      ['buildx', 'imagetools', 'inspect', '--format', '{{json .Image}}', ref],
-      'inspect'
-    )
-    const image = JSON.parse(r.stdout) as {
-      os?: string
-      architecture?: string
-      variant?: string
-      config?: { Labels?: Record<string, string> | null }
-    }
-    return {
-      platform: formatPlatform(image.os ?? '', image.architecture ?? '', image.variant ?? ''),
-      labels: image.config?.Labels ?? {}
-    }
-  }
-
   async login(registry: string, username: string, password: string): Promise<void> {
     await this.check(
       `Logging in to ${registry}`,
@@ -268,6 +193,14 @@ export class Docker {
       'login',
       password
     )
+    this.credentialsAccepted()
+  }
+
+  /**
+   * The registry took this run's credentials (a login, or a push access check with credentials
+   * from the Docker config): an authorization error after that is a registry hiccup.
+   */
+  credentialsAccepted(): void {
     this.loggedIn = true
   }
 
@@ -287,40 +220,6 @@ export class Docker {
     return m[1]
   }
 
-  /** Publish one index under every tag from per-platform sources (name@digest), annotated. */
-  async createIndex(
-    tags: readonly string[],
-    sources: readonly string[],
-    annotations: readonly (readonly [string, string])[] = []
-  ): Promise<void> {
-    const args = ['buildx', 'imagetools', 'create']
-    for (const t of tags) args.push('--tag', t)
-    for (const [k, v] of annotations) args.push('--annotation', `index:${k}=${v}`)
-    await this.check(`Publishing ${tags.join(', ')}`, [...args, ...sources], 'index')
-  }
-
-  async inspectRaw(ref: string): Promise<string> {
-    return (
-      await this.check(
-        `Inspecting ${ref}`,
-        ['buildx', 'imagetools', 'inspect', '--raw', ref],
-        'inspect'
-      )
-    ).stdout
-  }
-
-  /** The digest a tag points at in its registry. */
-  async remoteDigest(ref: string): Promise<string> {
-    const r = await this.check(
-      `Inspecting ${ref}`,
-      ['buildx', 'imagetools', 'inspect', ref],
-      'inspect'
-    )
-    const digest = parseInspectDigest(r.stdout)
-    if (digest === null) throw new ToolError(`Reading the digest of ${ref}`, r)
-    return digest
-  }
-
   async kill(name: string): Promise<void> {
     await this.run(['kill', name])
   }
@@ -328,10 +227,4 @@ export class Docker {
   async removeContainer(name: string): Promise<void> {
     await this.run(['rm', '--force', name])
   }
-}
-
-/** The digest line of `docker buildx imagetools inspect REF`'s default output. */
-export function parseInspectDigest(text: string): string | null {
-  const m = /^Digest:\s+(sha256:[a-f0-9]{64})\s*$/m.exec(text)
-  return m ? m[1] : null
 }

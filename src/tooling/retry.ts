@@ -136,6 +136,8 @@ export interface RetryContext {
   readonly signal?: AbortSignal
   /** True once this run logged in: an authorization error after that is a registry hiccup */
   readonly loggedIn?: () => boolean
+  /** Called before each retry (to count them) */
+  readonly onRetry?: () => void
 }
 
 /** Wait, but no longer than until the run is cancelled. */
@@ -151,27 +153,46 @@ function cancellableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   })
 }
 
-/** Run `attempt` until it succeeds, fails for good, or the tries run out; returns the last result. */
-export async function withRetry(
-  op: Operation,
+/**
+ * Run `attempt` until `judge` finds it done (null), the failure is not transient, or the tries run
+ * out; returns the last result. The one retry loop for commands and registry requests alike.
+ */
+export async function retrying<T>(
   what: string,
-  attempt: () => Promise<ExecResult>,
+  attempt: () => Promise<T>,
+  judge: (result: T) => Verdict | null,
   ctx: RetryContext
-): Promise<ExecResult> {
+): Promise<T> {
   const sleep = ctx.sleep ?? ((ms: number) => cancellableSleep(ms, ctx.signal))
   for (let n = 1; ; n++) {
     const r = await attempt()
-    if (r.code === 0 || n >= ctx.policy.attempts || ctx.signal?.aborted) return r
-    const verdict = classify(op, r, ctx.loggedIn?.() ?? false)
-    if (!verdict.transient || n >= (verdict.maxAttempts ?? Infinity)) return r
+    if (n >= ctx.policy.attempts || ctx.signal?.aborted) return r
+    const verdict = judge(r)
+    if (verdict === null || !verdict.transient || n >= (verdict.maxAttempts ?? Infinity)) return r
     const delay = Math.min(
       ctx.policy.maxDelayMs,
       Math.max(verdict.waitMs ?? 0, backoff(ctx.policy, n, ctx.random))
     )
     const of = Math.min(ctx.policy.attempts, verdict.maxAttempts ?? Infinity)
+    ctx.onRetry?.()
     ctx.log(
       `${what}: ${verdict.reason} (try ${n} of ${of}); retrying in ${(delay / 1000).toFixed(1)} s`
     )
     await sleep(delay)
   }
+}
+
+/** Run a command until it succeeds, fails for good, or the tries run out; returns the last result. */
+export function withRetry(
+  op: Operation,
+  what: string,
+  attempt: () => Promise<ExecResult>,
+  ctx: RetryContext
+): Promise<ExecResult> {
+  return retrying(
+    what,
+    attempt,
+    r => (r.code === 0 ? null : classify(op, r, ctx.loggedIn?.() ?? false)),
+    ctx
+  )
 }

@@ -1,0 +1,78 @@
+/** Manifests and indexes: the platforms an index lists, and a new index of given images. */
+import { describe, expect, it } from '@jest/globals'
+import { buildIndex, indexPlatforms, MEDIA, sha256 } from '../../src/oci/manifest.js'
+
+describe('indexPlatforms', () => {
+  it('lists the platforms of an index, without attestation entries, arm64/v8 as linux/arm64', () => {
+    const raw = JSON.stringify({
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { digest: 'sha256:a', platform: { os: 'linux', architecture: 'amd64' } },
+        { digest: 'sha256:b', platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+        { digest: 'sha256:c', platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
+        { digest: 'sha256:d', platform: { os: 'unknown', architecture: 'unknown' } }
+      ]
+    })
+    expect(indexPlatforms(raw)).toEqual(['linux/amd64', 'linux/arm64', 'linux/arm/v7'])
+  })
+  it('returns null for a single image manifest', () => {
+    expect(
+      indexPlatforms(JSON.stringify({ config: { digest: 'sha256:x' }, layers: [] }))
+    ).toBeNull()
+  })
+})
+
+describe('buildIndex', () => {
+  const image = (mediaType: string, digest: string, platform: string) => ({
+    mediaType,
+    digest,
+    size: 500,
+    platform
+  })
+  const labels = [['org.opencontainers.image.version', '1.2.3']] as const
+
+  it('makes an OCI index of OCI images, with the annotations, its digest that of its bytes', () => {
+    const index = buildIndex(
+      [
+        image(MEDIA.ociManifest, 'sha256:a', 'linux/amd64'),
+        image(MEDIA.ociManifest, 'sha256:b', 'linux/arm/v7')
+      ],
+      labels
+    )
+    expect(index.mediaType).toBe(MEDIA.ociIndex)
+    expect(index.annotated).toBe(true)
+    expect(index.digest).toBe(sha256(index.body))
+    expect(JSON.parse(index.body)).toEqual({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociIndex,
+      manifests: [
+        {
+          mediaType: MEDIA.ociManifest,
+          digest: 'sha256:a',
+          size: 500,
+          platform: { os: 'linux', architecture: 'amd64' }
+        },
+        {
+          mediaType: MEDIA.ociManifest,
+          digest: 'sha256:b',
+          size: 500,
+          platform: { os: 'linux', architecture: 'arm', variant: 'v7' }
+        }
+      ],
+      annotations: { 'org.opencontainers.image.version': '1.2.3' }
+    })
+  })
+
+  it('makes a Docker manifest list of Docker v2 images, which has no annotations', () => {
+    const index = buildIndex(
+      [
+        image(MEDIA.dockerManifest, 'sha256:a', 'linux/amd64'),
+        image(MEDIA.dockerManifest, 'sha256:b', 'linux/arm64')
+      ],
+      labels
+    )
+    expect(index.mediaType).toBe(MEDIA.dockerList)
+    expect(index.annotated).toBe(false)
+    expect(JSON.parse(index.body).annotations).toBeUndefined()
+  })
+})

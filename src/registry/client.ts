@@ -1,0 +1,411 @@
+/**
+ * A small client of the OCI distribution API, of our own: no well-kept npm package can write to a
+ * registry (@snyk/docker-registry-v2-client only reads; @sigstore/oci keeps its registry class
+ * private and needs Node 22.22; docker's own toolkit shells out to imagetools or regctl), and the
+ * CLI can only be retried as a whole command: `imagetools create` of one index is 14 requests.
+ * Here every request is retried on its own on transient failures (429 with its Retry-After, 500,
+ * 502, 503, 504, a dropped connection, a time-out), and the auth is the `WWW-Authenticate`
+ * challenge flow of Docker Hub, GHCR, ECR, Harbor and registry:2: Basic, or Bearer tokens per
+ * repository scope from the registry's token service.
+ *
+ * Operations: manifests GET / HEAD / PUT by tag or digest, blobs GET and HEAD, the tag list, and
+ * a push access check (an upload session opened and cancelled). Blobs are never uploaded here:
+ * images are pushed by the engine (`docker push`).
+ */
+import { MANIFEST_ACCEPT, sha256, type Descriptor } from '../oci/manifest.js'
+import { DOCKER_HUB } from '../oci/reference.js'
+import { errorMessage } from '../tooling/exec.js'
+import { retrying, type RetryContext, type Verdict } from '../tooling/retry.js'
+import { parseChallenge, repositoryScope, type Challenge } from './challenge.js'
+import type { Credentials } from './credentials.js'
+
+export type Fetch = typeof fetch
+
+export interface ClientOptions {
+  /** host[:port] as image references name it (docker.io for Docker Hub) */
+  readonly registry: string
+  /** Looked up once, when the registry first asks for credentials */
+  readonly credentials: () => Promise<Credentials | null>
+  readonly retry: RetryContext
+  readonly fetch?: Fetch
+  /** Per request, ms (default 60 s) */
+  readonly timeoutMs?: number
+}
+
+/** Requests sent and retries made, for the log. */
+export interface RegistryStats {
+  requests: number
+  retries: number
+}
+
+/** A request the registry answered with an error, or that never got an answer. */
+export class RegistryError extends Error {
+  constructor(
+    message: string,
+    /** HTTP status; 0 when there was no answer */
+    readonly status: number
+  ) {
+    super(message)
+    this.name = 'RegistryError'
+  }
+}
+
+export interface FetchedManifest extends Descriptor {
+  readonly body: string
+}
+
+interface HttpResult {
+  readonly status: number
+  readonly headers: Headers
+  readonly body: Buffer
+}
+
+type Attempt = HttpResult | { readonly error: unknown }
+
+/** Registries on the loopback speak plain HTTP (as docker allows for 127.0.0.0/8); all others HTTPS. */
+export function apiBase(registry: string): string {
+  if (registry === DOCKER_HUB) return 'https://registry-1.docker.io'
+  const host = registry.replace(/:\d+$/, '')
+  const loopback = host === 'localhost' || /^127\./.test(host) || host === '[::1]'
+  return `${loopback ? 'http' : 'https'}://${registry}`
+}
+
+/** A `Retry-After` header (seconds or an HTTP date) in ms. Pure. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined
+  if (/^\d+$/.test(value.trim())) return Number(value) * 1000
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+}
+
+const SERVER_ERRORS = new Set([500, 502, 503, 504])
+
+/** Is this answer (or its absence) worth another try? Pure. */
+export function judgeHttp(a: Attempt): Verdict | null {
+  if ('error' in a) {
+    const e = a.error as { name?: string; cause?: { code?: string } }
+    const timedOut = e.name === 'TimeoutError' || e.cause?.code === 'UND_ERR_CONNECT_TIMEOUT'
+    return { transient: true, reason: timedOut ? 'timed out' : 'connection dropped' }
+  }
+  if (a.status === 429) {
+    const waitMs = retryAfterMs(a.headers.get('retry-after'))
+    return {
+      transient: true,
+      reason: 'rate limited (429)',
+      ...(waitMs === undefined ? {} : { waitMs })
+    }
+  }
+  if (SERVER_ERRORS.has(a.status)) return { transient: true, reason: `server error (${a.status})` }
+  return null
+}
+
+/** The registry's own words for an error answer (`{"errors":[{"code","message"}]}`). Pure. */
+export function registryErrorText(body: Buffer): string {
+  try {
+    const doc = JSON.parse(body.toString('utf8')) as {
+      errors?: { code?: string; message?: string }[]
+    }
+    const first = doc.errors?.[0]
+    if (first !== undefined) return [first.code, first.message].filter(Boolean).join(': ')
+  } catch {
+    // not JSON
+  }
+  return body.toString('utf8').trim().split('\n')[0].slice(0, 200)
+}
+
+export class RegistryClient {
+  readonly stats: RegistryStats = { requests: 0, retries: 0 }
+  private readonly base: string
+  private readonly fetch: Fetch
+  private challenge: Challenge | undefined
+  private readonly tokens = new Map<string, string>()
+  private creds: Promise<Credentials | null> | undefined
+
+  constructor(private readonly o: ClientOptions) {
+    this.base = apiBase(o.registry)
+    this.fetch = o.fetch ?? globalThis.fetch
+  }
+
+  /** A manifest or index by tag or digest; null when the registry has none. */
+  async getManifest(repo: string, ref: string): Promise<FetchedManifest | null> {
+    const r = await this.request('GET', repo, `manifests/${ref}`, {
+      what: `Reading ${this.o.registry}/${repo}${sep(ref)}${ref}`,
+      accept: MANIFEST_ACCEPT,
+      absent: true
+    })
+    if (r === null) return null
+    const digest = sha256(r.body)
+    if (ref.startsWith('sha256:') && digest !== ref) {
+      throw new RegistryError(`${this.o.registry}/${repo}@${ref} answered with ${digest}`, 200)
+    }
+    const mediaType =
+      (JSON.parse(r.body.toString('utf8')) as { mediaType?: string }).mediaType ??
+      r.headers.get('content-type') ??
+      ''
+    return { mediaType, digest, size: r.body.length, body: r.body.toString('utf8') }
+  }
+
+  /** A manifest's descriptor without its body; null when the registry has none. */
+  async headManifest(repo: string, ref: string): Promise<Descriptor | null> {
+    const r = await this.request('HEAD', repo, `manifests/${ref}`, {
+      what: `Looking up ${this.o.registry}/${repo}${sep(ref)}${ref}`,
+      accept: MANIFEST_ACCEPT,
+      absent: true
+    })
+    if (r === null) return null
+    const digest = r.headers.get('docker-content-digest')
+    if (digest === null) {
+      // a registry that leaves the header out: read the manifest itself
+      return this.getManifest(repo, ref)
+    }
+    return {
+      mediaType: r.headers.get('content-type') ?? '',
+      digest,
+      size: Number(r.headers.get('content-length') ?? 0)
+    }
+  }
+
+  /** Store a manifest under a tag or its digest; returns the digest the registry stored. */
+  async putManifest(repo: string, ref: string, mediaType: string, body: string): Promise<string> {
+    const r = await this.request('PUT', repo, `manifests/${ref}`, {
+      what: `Writing ${this.o.registry}/${repo}${sep(ref)}${ref}`,
+      push: true,
+      contentType: mediaType,
+      body
+    })
+    const digest = sha256(body)
+    const stored = r?.headers.get('docker-content-digest')
+    if (stored && stored !== digest) {
+      throw new RegistryError(
+        `${this.o.registry}/${repo}:${ref} was stored as ${stored}, not ${digest}`,
+        201
+      )
+    }
+    return digest
+  }
+
+  async getBlob(repo: string, digest: string): Promise<Buffer> {
+    const r = (await this.request('GET', repo, `blobs/${digest}`, {
+      what: `Reading blob ${this.o.registry}/${repo}@${digest}`
+    })) as HttpResult
+    if (sha256(r.body) !== digest) {
+      throw new RegistryError(`blob ${this.o.registry}/${repo}@${digest} has other content`, 200)
+    }
+    return r.body
+  }
+
+  async hasBlob(repo: string, digest: string): Promise<boolean> {
+    const r = await this.request('HEAD', repo, `blobs/${digest}`, {
+      what: `Looking up blob ${this.o.registry}/${repo}@${digest}`,
+      absent: true
+    })
+    return r !== null
+  }
+
+  /**
+   * Whether these credentials may push to a repository, before anything is built: an upload
+   * session is opened (what a push starts with) and cancelled at once.
+   */
+  async checkPush(repo: string): Promise<void> {
+    const r = (await this.request('POST', repo, 'blobs/uploads/', {
+      what: `Checking push access to ${this.o.registry}/${repo}`,
+      push: true
+    })) as HttpResult
+    const location = r.headers.get('location') ?? ''
+    const prefix = `/v2/${repo}/`
+    const path = location.replace(/^https?:\/\/[^/]+/, '')
+    if (!path.startsWith(prefix)) return // an upload session expires on its own
+    await this.request('DELETE', repo, path.slice(prefix.length), {
+      what: `Cancelling the upload session on ${this.o.registry}/${repo}`,
+      push: true,
+      absent: true
+    }).catch(() => undefined)
+  }
+
+  /** Every tag of a repository ([] when it does not exist), following the registry's pages. */
+  async tags(repo: string): Promise<string[]> {
+    const all: string[] = []
+    let path: string | null = 'tags/list?n=1000'
+    while (path !== null) {
+      const r = await this.request('GET', repo, path, {
+        what: `Listing the tags of ${this.o.registry}/${repo}`,
+        absent: true
+      })
+      if (r === null) return all
+      all.push(...((JSON.parse(r.body.toString('utf8')) as { tags?: string[] | null }).tags ?? []))
+      // Link: </v2/<repo>/tags/list?n=1000&last=x>; rel="next"
+      const next = /<[^>]*\/tags\/(list\?[^>]*)>;\s*rel="?next"?/.exec(r.headers.get('link') ?? '')
+      path = next === null ? null : `tags/${next[1]}`
+    }
+    return all
+  }
+
+  /**
+   * One request to /v2/<repo>/<path>, authorised as the registry asks. With `absent`, a 404 is
+   * null; any other answer but 2xx is a RegistryError.
+   */
+  private async request(
+    method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE',
+    repo: string,
+    path: string,
+    r: {
+      what: string
+      accept?: string
+      contentType?: string
+      body?: string
+      push?: boolean
+      absent?: boolean
+    }
+  ): Promise<HttpResult | null> {
+    const url = `${this.base}/v2/${repo}/${path}`
+    const scope = repositoryScope(repo, r.push === true)
+    const headers = (auth: string | undefined): Record<string, string> => ({
+      ...(r.accept === undefined ? {} : { Accept: r.accept }),
+      ...(r.contentType === undefined ? {} : { 'Content-Type': r.contentType }),
+      ...(auth === undefined ? {} : { Authorization: auth })
+    })
+    let auth = await this.authorization(scope)
+    let res = await this.send(r.what, url, { method, headers: headers(auth), body: r.body })
+    if (res.status === 401) {
+      const challenge = parseChallenge(res.headers.get('www-authenticate'))
+      if (challenge === null) {
+        throw new RegistryError(`${r.what}: 401 Unauthorized without a challenge`, 401)
+      }
+      // a token that expired (Docker Hub's last 5 minutes) is fetched again; refused
+      // credentials and a token that grants too little are final
+      if (
+        auth !== undefined &&
+        (challenge.scheme === 'basic' || challenge.error === 'insufficient_scope')
+      ) {
+        this.refused(r.what, repo, challenge, r.push === true)
+      }
+      this.challenge = challenge
+      this.tokens.delete(scope)
+      auth = await this.authorization(scope)
+      if (auth === undefined) {
+        throw new RegistryError(
+          `${r.what}: the registry asks for credentials and none are given (set username and password, or log in to ${this.o.registry} in an earlier step)`,
+          401
+        )
+      }
+      res = await this.send(r.what, url, { method, headers: headers(auth), body: r.body })
+      if (res.status === 401) {
+        this.refused(
+          r.what,
+          repo,
+          parseChallenge(res.headers.get('www-authenticate')),
+          r.push === true
+        )
+      }
+    }
+    if (res.status === 403) {
+      throw new RegistryError(
+        `${r.what}: the registry denies it (HTTP 403: ${registryErrorText(res.body)})`,
+        403
+      )
+    }
+    if (res.status === 404 && r.absent === true) return null
+    if (res.status < 200 || res.status >= 300) {
+      const text = method === 'HEAD' ? '' : `: ${registryErrorText(res.body)}`
+      throw new RegistryError(`${r.what}: HTTP ${res.status}${text}`, res.status)
+    }
+    return res
+  }
+
+  /** A 401 to a request that carried credentials or a token: never retried. */
+  private refused(what: string, repo: string, c: Challenge | null, push: boolean): never {
+    if (c?.error === 'insufficient_scope') {
+      throw new RegistryError(
+        `${what}: the credentials for ${this.o.registry} are not allowed to ${push ? 'push to' : 'pull'} ${repo} (the registry's token grants less: insufficient_scope)`,
+        401
+      )
+    }
+    throw new RegistryError(
+      `${what}: the registry refused the credentials for ${this.o.registry} (401 Unauthorized)`,
+      401
+    )
+  }
+
+  /** The Authorization header for a scope, once the registry's challenge is known. */
+  private async authorization(scope: string): Promise<string | undefined> {
+    const c = this.challenge
+    if (c === undefined) return undefined
+    const creds = await (this.creds ??= this.o.credentials())
+    const basic =
+      creds === null
+        ? undefined
+        : `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`
+    if (c.scheme === 'basic') return basic
+    const cached = this.tokens.get(scope)
+    if (cached !== undefined) return `Bearer ${cached}`
+    const url = new URL(c.realm)
+    if (c.service !== undefined) url.searchParams.set('service', c.service)
+    url.searchParams.set('scope', scope)
+    const what = `Getting a token for ${scope} from ${url.host}`
+    const res = await this.send(what, url.toString(), {
+      method: 'GET',
+      headers: basic === undefined ? {} : { Authorization: basic }
+    })
+    if (res.status === 401 || res.status === 403) {
+      throw new RegistryError(
+        `${what}: the token service refused the credentials${creds === null ? '' : ` from ${creds.source}`} (HTTP ${res.status})`,
+        res.status
+      )
+    }
+    if (res.status !== 200) {
+      throw new RegistryError(`${what}: HTTP ${res.status}: ${registryErrorText(res.body)}`, 0)
+    }
+    const doc = JSON.parse(res.body.toString('utf8')) as { token?: string; access_token?: string }
+    const token = doc.token ?? doc.access_token
+    if (!token) throw new RegistryError(`${what}: the answer holds no token`, res.status)
+    this.tokens.set(scope, token)
+    return `Bearer ${token}`
+  }
+
+  /** Send one request, retried on its own while it fails transiently. */
+  private async send(
+    what: string,
+    url: string,
+    init: { method: string; headers: Record<string, string>; body?: string }
+  ): Promise<HttpResult> {
+    const { signal } = this.o.retry
+    const a = await retrying(
+      what,
+      async (): Promise<Attempt> => {
+        this.stats.requests++
+        const timeout = AbortSignal.timeout(this.o.timeoutMs ?? 60_000)
+        try {
+          const res = await this.fetch(url, {
+            ...init,
+            signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+          })
+          return {
+            status: res.status,
+            headers: res.headers,
+            body: Buffer.from(await res.arrayBuffer())
+          }
+        } catch (error) {
+          return { error }
+        }
+      },
+      judgeHttp,
+      {
+        ...this.o.retry,
+        onRetry: () => {
+          this.stats.retries++
+          this.o.retry.onRetry?.()
+        }
+      }
+    )
+    if ('error' in a) {
+      const cause = (a.error as { cause?: unknown }).cause
+      const detail = errorMessage(cause ?? a.error)
+      throw new RegistryError(`${what}: no answer from ${this.o.registry} (${detail})`, 0)
+    }
+    return a
+  }
+}
+
+function sep(ref: string): string {
+  return ref.startsWith('sha256:') ? '@' : ':'
+}

@@ -1,0 +1,150 @@
+/**
+ * The registries a run talks to, one client each, and what the pipeline reads and writes through
+ * them, by image reference: manifests, the platforms an image holds, an image's config.
+ * Credentials: the action's `username` / `password` for the registry of `image`; for any other
+ * registry (a base image's), or when they are empty, the Docker client config.
+ */
+import {
+  formatPlatform,
+  indexEntries,
+  isIndexType,
+  type Descriptor,
+  type PlatformEntry,
+  type RemoteConfig
+} from '../oci/manifest.js'
+import { loginRegistry, parseReference, type ImageRef } from '../oci/reference.js'
+import type { RetryContext } from '../tooling/retry.js'
+import { RegistryClient, RegistryError, type FetchedManifest, type Fetch } from './client.js'
+import { dockerConfigCredentials, type CredentialSources, type Credentials } from './credentials.js'
+
+export interface RegistriesOptions {
+  /** The action's own credentials and the registry they are for */
+  readonly login?: {
+    readonly registry: string
+    readonly username: string
+    readonly password: string
+  }
+  readonly sources: CredentialSources
+  readonly retry: RetryContext
+  readonly fetch?: Fetch
+  /** Hides a secret found in the Docker config from the log */
+  readonly mask?: (secret: string) => void
+  readonly timeoutMs?: number
+}
+
+/** A reference with its registry, repository and the tag or digest to ask for. */
+function target(ref: string): { registry: string; repo: string; ref: string } {
+  const parsed: ImageRef | string = parseReference(ref)
+  if (typeof parsed === 'string') throw new Error(`${ref} is not an image reference: ${parsed}`)
+  const registry = loginRegistry(parsed)
+  // Docker Hub's official images live under library/
+  const repo =
+    registry === 'docker.io' && !parsed.path.includes('/') ? `library/${parsed.path}` : parsed.path
+  return { registry, repo, ref: parsed.digest ?? parsed.tag ?? 'latest' }
+}
+
+export class Registries {
+  private readonly clients = new Map<string, RegistryClient>()
+
+  constructor(private readonly o: RegistriesOptions) {}
+
+  client(registry: string): RegistryClient {
+    let c = this.clients.get(registry)
+    if (c === undefined) {
+      c = new RegistryClient({
+        registry,
+        credentials: () => this.credentials(registry),
+        retry: this.o.retry,
+        ...(this.o.fetch === undefined ? {} : { fetch: this.o.fetch }),
+        ...(this.o.timeoutMs === undefined ? {} : { timeoutMs: this.o.timeoutMs })
+      })
+      this.clients.set(registry, c)
+    }
+    return c
+  }
+
+  /** Requests and retries over every registry so far. */
+  stats(): { requests: number; retries: number } {
+    let requests = 0
+    let retries = 0
+    for (const c of this.clients.values()) {
+      requests += c.stats.requests
+      retries += c.stats.retries
+    }
+    return { requests, retries }
+  }
+
+  private async credentials(registry: string): Promise<Credentials | null> {
+    const login = this.o.login
+    if (login !== undefined && login.registry === registry && login.username !== '') {
+      return { username: login.username, password: login.password, source: 'the action inputs' }
+    }
+    const found = await dockerConfigCredentials(registry, this.o.sources)
+    if (found !== null) this.o.mask?.(found.password)
+    return found
+  }
+
+  /** Whether the credentials for an image's registry may push to its repository. */
+  checkPush(image: string): Promise<void> {
+    const t = target(`${image}:latest`)
+    return this.client(t.registry).checkPush(t.repo)
+  }
+
+  /** A manifest or index by reference; null when the registry has none. */
+  manifest(ref: string): Promise<FetchedManifest | null> {
+    const t = target(ref)
+    return this.client(t.registry).getManifest(t.repo, t.ref)
+  }
+
+  /** The descriptor a tag or digest points at; null when the registry has none. */
+  head(ref: string): Promise<Descriptor | null> {
+    const t = target(ref)
+    return this.client(t.registry).headManifest(t.repo, t.ref)
+  }
+
+  /** Store a manifest under the reference's tag (or digest); returns its digest. */
+  put(ref: string, mediaType: string, body: string): Promise<string> {
+    const t = target(ref)
+    return this.client(t.registry).putManifest(t.repo, t.ref, mediaType, body)
+  }
+
+  /** Like manifest(), but a missing one is an error naming the reference. */
+  async require(ref: string): Promise<FetchedManifest> {
+    const m = await this.manifest(ref)
+    if (m === null) throw new RegistryError(`${ref}: not found`, 404)
+    return m
+  }
+
+  /** The platforms a reference holds, with digests; attestation entries are left out. */
+  async platforms(ref: string): Promise<PlatformEntry[]> {
+    const m = await this.require(ref)
+    const entries = indexEntries(m.body)
+    if (entries !== null) return entries
+    const config = await this.configOfManifest(ref, m)
+    return [{ platform: config.platform, digest: m.digest }]
+  }
+
+  /** The platform and labels of a single image. */
+  async config(ref: string): Promise<RemoteConfig> {
+    return this.configOfManifest(ref, await this.require(ref))
+  }
+
+  private async configOfManifest(ref: string, m: FetchedManifest): Promise<RemoteConfig> {
+    if (isIndexType(m.mediaType)) throw new Error(`${ref} is an index, not a single image`)
+    const digest = (JSON.parse(m.body) as { config?: { digest?: string } }).config?.digest
+    if (digest === undefined) throw new Error(`${ref} has no image config`)
+    const t = target(ref)
+    const image = JSON.parse(
+      (await this.client(t.registry).getBlob(t.repo, digest)).toString('utf8')
+    ) as {
+      os?: string
+      architecture?: string
+      variant?: string
+      config?: { Labels?: Record<string, string> | null }
+    }
+    return {
+      platform: formatPlatform(image.os ?? '', image.architecture ?? '', image.variant ?? ''),
+      labels: image.config?.Labels ?? {}
+    }
+  }
+}
