@@ -60,6 +60,7 @@ cmd_up() {
   local engine
   for engine in "${ENGINES[@]}"; do engine_check "$engine"; done
   timed registry ensure_registry
+  timed "token registry" ensure_token_registry
   # fixtures are built on the classic engine
   export DOCKER_HOST=unix://$CLASSIC_SOCK
   if [[ -n $(engine_api classic) ]]; then
@@ -80,7 +81,9 @@ cmd_up() {
 cmd_down() {
   init_dirs
   lock_testbed
-  stop_pid "$RUN_DIR/registry.pid" docker-registry
+  stop_pid "$RUN_DIR/token-registry.pid" "docker-registry serve $TOKEN_DIR"
+  stop_pid "$RUN_DIR/token-service.pid" token-server.mjs
+  stop_pid "$RUN_DIR/registry.pid" "docker-registry serve $REGISTRY_DIR/config.yml"
   stop_engines
   say "down: stopped; caches, registry data and credentials kept in $TESTBED_DIR"
 }
@@ -142,6 +145,12 @@ cmd_status() {
     line "registry" "missing (not answering on $REGISTRY_ADDR)"
     bad=1
   fi
+  if token_registry_answers && token_service_answers; then
+    line "token registry" "running (http://$TOKEN_REGISTRY_ADDR, Bearer tokens from http://$TOKEN_SERVICE_ADDR)"
+  else
+    line "token registry" "missing (not answering on $TOKEN_REGISTRY_ADDR or $TOKEN_SERVICE_ADDR)"
+    bad=1
+  fi
   return "$bad"
 }
 
@@ -153,6 +162,9 @@ cmd_env() {
   printf 'export TESTBED_REGISTRY=%q\n' "$REGISTRY_ADDR"
   printf 'export TESTBED_USERNAME=%q\n' "$TESTBED_USERNAME"
   printf 'export TESTBED_PASSWORD=%q\n' "$TESTBED_PASSWORD"
+  printf 'export TESTBED_TOKEN_REGISTRY=%q\n' "$TOKEN_REGISTRY_ADDR"
+  printf 'export TESTBED_PULL_USERNAME=%q\n' "${TESTBED_PULL_USERNAME:-}"
+  printf 'export TESTBED_PULL_PASSWORD=%q\n' "${TESTBED_PULL_PASSWORD:-}"
   printf 'export TESTBED_ROS2_DISTROS=%q\n' "${ROS2_DISTROS[*]}"
   printf 'export TESTBED_ROS2_BASES=%q\n' "${bases[*]}"
   printf 'export TESTBED_AMD64_ONLY_BASE=%q\n' "$REGISTRY_ADDR/$AMD64_ONLY_IMAGE"
