@@ -4,6 +4,7 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { writeFileSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { startFaultProxy } from './fault-proxy.js'
@@ -12,12 +13,11 @@ import { expectNoLeftovers, manifestOf, runE2e, tagsOf, testbed, uniqueRepo } fr
 const MINUTES = 60_000
 const RUNS = Number(process.env.E2E_FAULT_RUNS ?? 10)
 /**
- * Share of requests the proxy fails. Publishing an index (`imagetools create`, 2 sources, 2 tags)
- * is 14 registry requests retried as a whole: at 20% a try succeeds about 1 time in 20, and 1 in
- * 20 index publications ran out of 30 tries (CI, 2026-11-24). At 10% a try succeeds at least
- * 0.9^14 = 23% of the time, so 30 tries fail about 4 times in 10,000.
+ * Share of requests the proxy fails, with the action's default retry inputs (4 tries, waits up to
+ * 30 s). The registry client retries each request on its own; what goes through the docker CLI
+ * (login, push, the builds' pulls) is retried as a whole command.
  */
-const FAIL_RATE = Number(process.env.E2E_FAULT_RATE ?? 0.1)
+const FAIL_RATE = Number(process.env.E2E_FAULT_RATE ?? 0.2)
 /** The proxy of run n is seeded with FIRST_SEED + n - 1, so a failing run can be replayed. */
 const FIRST_SEED = Number(process.env.E2E_FAULT_SEED ?? 1)
 
@@ -39,10 +39,38 @@ describe('registry faults', () => {
     distros: 'humble, jazzy',
     image: `${registry}/${repo}`,
     'base-image': `${registry}/ros:{distro}-ros-base`,
-    push: 'true',
-    'retry-attempts': '30',
-    'retry-max-delay': '1'
+    push: 'true'
   })
+
+  /**
+   * Watch the index tags straight in the registry (not through the proxy) while a run publishes:
+   * every index ever seen must hold both platforms. Returns a stop function giving what was seen.
+   */
+  function watchPartial(repo: string): () => Promise<string[]> {
+    const partial: string[] = []
+    let stopped = false
+    const loop = (async () => {
+      while (!stopped) {
+        for (const tag of [
+          'humble-main',
+          'humble-sha-e2e0123',
+          'jazzy-main',
+          'jazzy-sha-e2e0123'
+        ]) {
+          const index = await manifestOf(repo, tag).catch(() => null)
+          if (index === null) continue
+          const platforms = (index.manifests ?? []).map(m => m.platform.architecture).sort()
+          if (platforms.join(',') !== 'amd64,arm64') partial.push(`${tag}: ${platforms.join(',')}`)
+        }
+        await new Promise(resolve => setTimeout(resolve, 250))
+      }
+    })()
+    return async () => {
+      stopped = true
+      await loop
+      return partial
+    }
+  }
 
   it(
     `with ${FAIL_RATE * 100}% of registry requests failing, the 2 x 2 example publishes complete, correct indexes in ${RUNS} of ${RUNS} runs`,
@@ -51,6 +79,9 @@ describe('registry faults', () => {
       let retries = 0
       let requests = 0
       let faults = 0
+      let clientRequests = 0
+      let clientRetries = 0
+      const partial: string[] = []
       for (let run = 1; run <= RUNS; run++) {
         const proxy = await startFaultProxy(target, {
           mode: 'flaky',
@@ -58,8 +89,13 @@ describe('registry faults', () => {
           seed: FIRST_SEED + run - 1
         })
         const repo = uniqueRepo(`flaky-${run}`)
+        const stop = watchPartial(repo)
         const r = await runE2e(inputs(proxy.address, repo))
+        partial.push(...(await stop()))
         await proxy.close()
+        const client = /Registry client: (\d+) requests?, (\d+) retr/.exec(r.log)
+        clientRequests += Number(client?.[1] ?? 0)
+        clientRetries += Number(client?.[2] ?? 0)
         requests += proxy.stats.requests
         faults += Object.values(proxy.stats.faults).reduce((a, b) => a + b, 0)
         retries += (r.log.match(/; retrying in /g) ?? []).length
@@ -91,9 +127,10 @@ describe('registry faults', () => {
         )
       }
       console.log(
-        `fault runs: ${outcomes.filter(o => o === 'ok').length}/${RUNS} complete; ${requests} registry requests, ${faults} failed by the proxy, ${retries} retries logged`
+        `fault runs at ${FAIL_RATE * 100}%: ${outcomes.filter(o => o === 'ok').length}/${RUNS} complete; ${requests} registry requests, ${faults} failed by the proxy, ${retries} retries logged (the registry client: ${clientRequests} requests, ${clientRetries} retries); partial indexes seen: ${partial.length}`
       )
       expect(outcomes).toEqual(Array(RUNS).fill('ok'))
+      expect(partial).toEqual([])
     },
     30 * MINUTES
   )
@@ -119,6 +156,28 @@ describe('registry faults', () => {
       expect(error).toMatch(/503 Service Unavailable/)
       expect((r.log.match(/; retrying in /g) ?? []).length).toBe(3)
       expect(await tagsOf(repo)).toEqual([])
+    },
+    10 * MINUTES
+  )
+
+  it(
+    'with the registry down (nothing listening), the run fails in bounded time, naming the registry',
+    async () => {
+      // a port that was free a moment ago: connections are refused
+      const server = createServer()
+      await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+      const { port } = server.address() as AddressInfo
+      await new Promise(resolve => server.close(resolve))
+      const address = `127.0.0.1:${port}`
+      const started = Date.now()
+      const r = await runE2e(inputs(address, uniqueRepo('down')))
+      const seconds = (Date.now() - started) / 1000
+      console.log(`registry down: failed after ${seconds.toFixed(1)} s`)
+      expect(r.code).toBe(1)
+      expect(seconds).toBeLessThan(120)
+      const error = r.log.split('\n').find(l => l.startsWith('::error::')) ?? ''
+      expect(error).toContain(`Logging in to ${address} failed`)
+      expect(error).toMatch(/connection refused/)
     },
     10 * MINUTES
   )

@@ -1,7 +1,7 @@
 /**
  * Scale-out on the test bed: two build-mode slices (amd64, arm64) and a merge run that share a
- * workflow run id publish the same indexes, tags and labels as mode all; a merge with a slice
- * missing publishes nothing for that distro.
+ * workflow run id publish the same indexes, tags (arch tags too, each on the very image) and
+ * labels as mode all; a merge with a slice missing publishes nothing for that distro.
  */
 import { afterAll, describe, expect, it } from '@jest/globals'
 import {
@@ -53,8 +53,7 @@ describe('build slices and a merge job on the test bed', () => {
     return out
   }
 
-  const publicTags = (tags: string[]): string[] =>
-    tags.filter(t => !/^rma-stage-|-(amd64|arm64)$/.test(t))
+  const publicTags = (tags: string[]): string[] => tags.filter(t => !t.startsWith('rma-stage-'))
 
   it(
     'amd64 slice + arm64 slice + merge give the same indexes, tags and labels as mode all',
@@ -103,12 +102,26 @@ describe('build slices and a merge job on the test bed', () => {
       expect(publicTags(await tagsOf(repo))).toEqual(allTags)
       expect(allTags).toEqual([
         'humble-main',
+        'humble-main-amd64',
+        'humble-main-arm64',
         'humble-sha-e2e0123',
         'jazzy-main',
+        'jazzy-main-amd64',
+        'jazzy-main-arm64',
         'jazzy-sha-e2e0123'
       ])
-      const a = await published(allRepo, allTags)
-      const b = await published(repo, allTags)
+      // the merge's arch tags hold the very images of its index, not one-entry indexes
+      for (const distro of ['humble', 'jazzy']) {
+        const index = await manifestOf(repo, `${distro}-main`)
+        for (const entry of index?.manifests ?? []) {
+          const arch = await manifestOf(repo, `${distro}-main-${entry.platform.architecture}`)
+          expect(arch?.digest).toBe(entry.digest)
+          expect(arch?.config?.digest).toMatch(/^sha256:/)
+        }
+      }
+      const indexTags = allTags.filter(t => !/-(amd64|arm64)$/.test(t))
+      const a = await published(allRepo, indexTags)
+      const b = await published(repo, indexTags)
       expect(Object.keys(b['humble-main']).sort()).toEqual(['linux/amd64', 'linux/arm64'])
       expect(b).toEqual(a)
     },

@@ -20,8 +20,13 @@ export interface Testbed {
   /** Its own CLI plugin folder (its buildx), or '' for the system's */
   readonly cliPlugins: string
   readonly registry: string
+  /** The registry with token auth (Bearer tokens from the test bed's token service), same storage */
+  readonly tokenRegistry: string
   readonly username: string
   readonly password: string
+  /** A user the token service grants pull only */
+  readonly pullUsername: string
+  readonly pullPassword: string
   readonly ros1Base: string
   readonly amd64OnlyBase: string
 }
@@ -47,7 +52,14 @@ export function testbed(): Testbed {
       .filter(l => l.includes('='))
       .map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
   )
-  for (const name of ['TESTBED_REGISTRY', 'TESTBED_USERNAME', 'TESTBED_PASSWORD']) {
+  for (const name of [
+    'TESTBED_REGISTRY',
+    'TESTBED_TOKEN_REGISTRY',
+    'TESTBED_USERNAME',
+    'TESTBED_PASSWORD',
+    'TESTBED_PULL_USERNAME',
+    'TESTBED_PULL_PASSWORD'
+  ]) {
     if (!vars[name])
       throw new Error(`The test bed gives no ${name}: run bash scripts/testbed.sh up`)
   }
@@ -75,8 +87,11 @@ export function testbed(): Testbed {
     engine,
     cliPlugins: vars[`TESTBED_CLI_PLUGINS_${engine.toUpperCase()}`] ?? '',
     registry: vars.TESTBED_REGISTRY,
+    tokenRegistry: vars.TESTBED_TOKEN_REGISTRY,
     username: vars.TESTBED_USERNAME,
     password: vars.TESTBED_PASSWORD,
+    pullUsername: vars.TESTBED_PULL_USERNAME,
+    pullPassword: vars.TESTBED_PULL_PASSWORD,
     ros1Base: vars.TESTBED_ROS1_BASE ?? `${vars.TESTBED_REGISTRY}/ros:noetic-ros-base`,
     amd64OnlyBase:
       vars.TESTBED_AMD64_ONLY_BASE ?? `${vars.TESTBED_REGISTRY}/osrf/ros:humble-desktop`
@@ -242,7 +257,10 @@ export function visibleLog(log: string): string {
 /** After a suite: the password never showed in any log, and no container of ours is left. */
 export function expectNoLeftovers(): void {
   const tb = testbed()
-  for (const log of logs) expect(visibleLog(log)).not.toContain(tb.password)
+  for (const log of logs) {
+    expect(visibleLog(log)).not.toContain(tb.password)
+    expect(visibleLog(log)).not.toContain(tb.pullPassword)
+  }
   const left = execFileSync(
     'docker',
     ['ps', '-a', '--filter', 'name=rma-', '--format', '{{.Names}}'],

@@ -13,7 +13,7 @@
 import { createHash, createPrivateKey, createPublicKey, randomUUID, sign } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { URL } from 'node:url'
+import { URL, URLSearchParams } from 'node:url'
 
 const [listen, keyFile, usersFile, issuer, service] = process.argv.slice(2)
 const key = createPrivateKey(readFileSync(keyFile))
@@ -51,33 +51,59 @@ function token(subject, access) {
   return `${header}.${claims}.${b64url(signature)}`
 }
 
-function user(authorization) {
-  const m = /^Basic\s+(\S+)$/i.exec(authorization ?? '')
-  if (m === null) return { name: '', actions: [] }
-  const text = Buffer.from(m[1], 'base64').toString('utf8')
-  const colon = text.indexOf(':')
-  const [name, password] = [text.slice(0, colon), text.slice(colon + 1)]
+/** The user these credentials name, with the actions it may have; null for wrong ones. */
+function user(name, password) {
+  if (name === undefined) return { name: '', actions: [] }
   const users = JSON.parse(readFileSync(usersFile, 'utf8'))
   const known = users[name]
   const hash = createHash('sha256').update(password).digest('hex')
   return known !== undefined && known.sha256 === hash ? { name, actions: known.actions } : null
 }
 
+/** Basic credentials from a GET's Authorization header: [name, password], or [] for none. */
+function basic(authorization) {
+  const m = /^Basic\s+(\S+)$/i.exec(authorization ?? '')
+  if (m === null) return []
+  const text = Buffer.from(m[1], 'base64').toString('utf8')
+  const colon = text.indexOf(':')
+  return [text.slice(0, colon), text.slice(colon + 1)]
+}
+
+/** The request's parameters and credentials: GET with Basic auth, or the OAuth2 POST form. */
+async function parse(req, url) {
+  if (req.method !== 'POST')
+    return { params: url.searchParams, creds: basic(req.headers.authorization) }
+  let body = ''
+  for await (const chunk of req) body += chunk
+  const params = new URLSearchParams(body)
+  // grant_type=password, as containerd and BuildKit send it; refresh tokens are not issued here
+  if (params.get('grant_type') !== 'password') return { params, creds: null }
+  return { params, creds: [params.get('username') ?? '', params.get('password') ?? ''] }
+}
+
 let issued = 0
-createServer((req, res) => {
+createServer(async (req, res) => {
   const url = new URL(req.url ?? '/', `http://${listen}`)
   if (url.pathname !== '/token') {
     res.writeHead(404).end()
     return
   }
-  const who = user(req.headers.authorization)
+  const { params, creds } = await parse(req, url)
+  if (creds === null) {
+    res.writeHead(400, { 'Content-Type': 'application/json' })
+    res.end(JSON.stringify({ error: 'unsupported_grant_type' }))
+    return
+  }
+  const who = user(...creds)
   if (who === null) {
     res.writeHead(401, { 'Content-Type': 'application/json' })
     res.end(JSON.stringify({ details: 'incorrect username or password' }))
     return
   }
   // every requested repository scope, granted as far as the user may
-  const access = url.searchParams.getAll('scope').flatMap(scope => {
+  // OAuth2 forms join several scopes with spaces in one parameter
+  const scopes = params.getAll('scope').flatMap(s => s.split(' ').filter(Boolean))
+  const access = scopes.flatMap(scope => {
     const [type, name, actions] = scope.split(':')
     if (type !== 'repository' || name === undefined || actions === undefined) return []
     const granted = actions.split(',').filter(a => who.actions.includes(a))
@@ -86,7 +112,7 @@ createServer((req, res) => {
   const t = token(who.name, access)
   issued++
   console.log(
-    `token ${issued} for ${who.name || '(anonymous)'}: ${JSON.stringify(access)} (service ${url.searchParams.get('service')})`
+    `token ${issued} for ${who.name || '(anonymous)'}: ${JSON.stringify(access)} (service ${params.get('service')}, ${req.method})`
   )
   res.writeHead(200, { 'Content-Type': 'application/json' })
   res.end(

@@ -241,6 +241,11 @@ ensure_token_registry() {
   server="$(cd "$LIB/.." && pwd)/token-server.mjs"
   ensure_pull_credentials
   write_token_files && restart=1
+  # a changed token service script is restarted too
+  if [[ $(sha256_of <"$server") != "$(cat "$TOKEN_DIR/server.sha256" 2>/dev/null)" ]]; then
+    restart=1
+    sha256_of <"$server" >"$TOKEN_DIR/server.sha256"
+  fi
   if ((restart)); then
     stop_pid "$RUN_DIR/token-registry.pid" "docker-registry serve $TOKEN_DIR"
     stop_pid "$RUN_DIR/token-service.pid" token-server.mjs
