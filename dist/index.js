@@ -32081,7 +32081,7 @@ function readConfig(get, ctx) {
         pull: parseBoolean(inputs_names/* Inputs */.G0.Pull, text(inputs_names/* Inputs */.G0.Pull), true),
         cache,
         cacheRef,
-        retryAttempts: parseInteger(inputs_names/* Inputs */.G0.RetryAttempts, text(inputs_names/* Inputs */.G0.RetryAttempts), 4, 1, 30),
+        retryAttempts: parseInteger(inputs_names/* Inputs */.G0.RetryAttempts, text(inputs_names/* Inputs */.G0.RetryAttempts), 6, 1, 30),
         retryMaxDelay: parseInteger(inputs_names/* Inputs */.G0.RetryMaxDelay, text(inputs_names/* Inputs */.G0.RetryMaxDelay), 30, 1, 600),
         dryRun: parseBoolean(inputs_names/* Inputs */.G0.DryRun, text(inputs_names/* Inputs */.G0.DryRun), false),
         force: parseBoolean(inputs_names/* Inputs */.G0.Force, text(inputs_names/* Inputs */.G0.Force), false),
@@ -36885,11 +36885,11 @@ function errorMessage(error) {
 /* harmony export */   R$: () => (/* binding */ retrying),
 /* harmony export */   bD: () => (/* binding */ withRetry)
 /* harmony export */ });
-/* unused harmony exports AMBIGUOUS_LOGIN_ATTEMPTS, DIGEST_NOT_FOUND_ATTEMPTS, classify, backoff */
+/* unused harmony exports AMBIGUOUS_LOGIN_ATTEMPTS, classify, backoff, WHOLE_COMMAND_FACTOR, commandAttempts */
 /* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6455);
 /**
- * Retries for registry operations (login, push, index creation, inspection, base pulls): on
- * transient failures only, with exponential backoff and jitter.
+ * Retries for registry work (the docker CLI's login, push and builds' base pulls; the registry
+ * client's requests): on transient failures only, with exponential backoff and jitter.
  */
 
 const NO_RETRY = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
@@ -36924,14 +36924,6 @@ const LOST_CREDENTIALS = /unauthorized: authentication required|no basic auth cr
 const AMBIGUOUS_LOGIN_ATTEMPTS = 3;
 const AMBIGUOUS_401 = /login attempt to \S+ failed with status: 401 Unauthorized/i;
 /**
- * A manifest asked for by digest. When the registry fails the manifest request, BuildKit (buildx
- * 0.29) falls back to the blob endpoint, which answers 404 for a manifest, and reports "not found".
- * The action only asks for digests it pushed or read moments before, so this is tried again, a
- * bounded number of times (a digest really gone still fails fast enough).
- */
-const DIGEST_NOT_FOUND = /@sha256:[a-f0-9]{64}: not found/;
-const DIGEST_NOT_FOUND_ATTEMPTS = 5;
-/**
  * In a build's output only BuildKit's final error line can say "transient", and not when it is a
  * RUN step that failed (whatever that step printed, e.g. apt's own network errors).
  */
@@ -36963,13 +36955,6 @@ function classify(op, r, loggedIn = false) {
                 ? { transient: true, reason, waitMs: Number(after[1]) * 1000 }
                 : { transient: true, reason };
         }
-    }
-    if ((op === 'inspect' || op === 'index') && DIGEST_NOT_FOUND.test(text)) {
-        return {
-            transient: true,
-            reason: 'a manifest by digest not found (a failed request reads like this)',
-            maxAttempts: DIGEST_NOT_FOUND_ATTEMPTS
-        };
     }
     if (op !== 'login' && loggedIn && LOST_CREDENTIALS.test(text)) {
         return { transient: true, reason: 'authorization lost (registry ping failed)' };
@@ -37013,9 +36998,22 @@ async function retrying(what, attempt, judge, ctx) {
         await sleep(delay);
     }
 }
+/**
+ * `docker push` and a build's base pulls make many registry requests per try (a ping, a token,
+ * one per layer, the manifest) and can only be retried as a whole, where the registry client
+ * retries each request on its own: they get this many times the tries.
+ */
+const WHOLE_COMMAND_FACTOR = 3;
+/** Tries in all for a command: the policy's, times WHOLE_COMMAND_FACTOR for push and build. Pure. */
+function commandAttempts(op, attempts) {
+    return attempts > 1 && (op === 'push' || op === 'build')
+        ? attempts * WHOLE_COMMAND_FACTOR
+        : attempts;
+}
 /** Run a command until it succeeds, fails for good, or the tries run out; returns the last result. */
 function withRetry(op, what, attempt, ctx) {
-    return retrying(what, attempt, r => (r.code === 0 ? null : classify(op, r, ctx.loggedIn?.() ?? false)), ctx);
+    const policy = { ...ctx.policy, attempts: commandAttempts(op, ctx.policy.attempts) };
+    return retrying(what, attempt, r => (r.code === 0 ? null : classify(op, r, ctx.loggedIn?.() ?? false)), { ...ctx, policy });
 }
 
 

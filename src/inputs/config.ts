@@ -265,7 +265,7 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
     pull: parseBoolean(Inputs.Pull, text(Inputs.Pull), true),
     cache,
     cacheRef,
-    retryAttempts: parseInteger(Inputs.RetryAttempts, text(Inputs.RetryAttempts), 4, 1, 30),
+    retryAttempts: parseInteger(Inputs.RetryAttempts, text(Inputs.RetryAttempts), 6, 1, 30),
     retryMaxDelay: parseInteger(Inputs.RetryMaxDelay, text(Inputs.RetryMaxDelay), 30, 1, 600),
     dryRun: parseBoolean(Inputs.DryRun, text(Inputs.DryRun), false),
     force: parseBoolean(Inputs.Force, text(Inputs.Force), false),

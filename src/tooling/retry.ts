@@ -1,6 +1,6 @@
 /**
- * Retries for registry operations (login, push, index creation, inspection, base pulls): on
- * transient failures only, with exponential backoff and jitter.
+ * Retries for registry work (the docker CLI's login, push and builds' base pulls; the registry
+ * client's requests): on transient failures only, with exponential backoff and jitter.
  */
 import { lastLine, type ExecResult } from './exec.js'
 
@@ -15,7 +15,8 @@ export interface RetryPolicy {
 
 export const NO_RETRY: RetryPolicy = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 }
 
-export type Operation = 'login' | 'push' | 'index' | 'inspect' | 'build'
+/** What the docker CLI does against a registry (the registry client retries its own requests). */
+export type Operation = 'login' | 'push' | 'build'
 
 const TRANSIENT: readonly [RegExp, string][] = [
   [/toomanyrequests|too many requests|(HTTP|status( code)?:?)\s*429\b/i, 'rate limited (429)'],
@@ -62,15 +63,6 @@ export const AMBIGUOUS_LOGIN_ATTEMPTS = 3
 const AMBIGUOUS_401 = /login attempt to \S+ failed with status: 401 Unauthorized/i
 
 /**
- * A manifest asked for by digest. When the registry fails the manifest request, BuildKit (buildx
- * 0.29) falls back to the blob endpoint, which answers 404 for a manifest, and reports "not found".
- * The action only asks for digests it pushed or read moments before, so this is tried again, a
- * bounded number of times (a digest really gone still fails fast enough).
- */
-const DIGEST_NOT_FOUND = /@sha256:[a-f0-9]{64}: not found/
-export const DIGEST_NOT_FOUND_ATTEMPTS = 5
-
-/**
  * In a build's output only BuildKit's final error line can say "transient", and not when it is a
  * RUN step that failed (whatever that step printed, e.g. apt's own network errors).
  */
@@ -102,13 +94,6 @@ export function classify(op: Operation, r: ExecResult, loggedIn = false): Verdic
       return after
         ? { transient: true, reason, waitMs: Number(after[1]) * 1000 }
         : { transient: true, reason }
-    }
-  }
-  if ((op === 'inspect' || op === 'index') && DIGEST_NOT_FOUND.test(text)) {
-    return {
-      transient: true,
-      reason: 'a manifest by digest not found (a failed request reads like this)',
-      maxAttempts: DIGEST_NOT_FOUND_ATTEMPTS
     }
   }
   if (op !== 'login' && loggedIn && LOST_CREDENTIALS.test(text)) {
@@ -182,6 +167,20 @@ export async function retrying<T>(
   }
 }
 
+/**
+ * `docker push` and a build's base pulls make many registry requests per try (a ping, a token,
+ * one per layer, the manifest) and can only be retried as a whole, where the registry client
+ * retries each request on its own: they get this many times the tries.
+ */
+export const WHOLE_COMMAND_FACTOR = 3
+
+/** Tries in all for a command: the policy's, times WHOLE_COMMAND_FACTOR for push and build. Pure. */
+export function commandAttempts(op: Operation, attempts: number): number {
+  return attempts > 1 && (op === 'push' || op === 'build')
+    ? attempts * WHOLE_COMMAND_FACTOR
+    : attempts
+}
+
 /** Run a command until it succeeds, fails for good, or the tries run out; returns the last result. */
 export function withRetry(
   op: Operation,
@@ -189,10 +188,11 @@ export function withRetry(
   attempt: () => Promise<ExecResult>,
   ctx: RetryContext
 ): Promise<ExecResult> {
+  const policy = { ...ctx.policy, attempts: commandAttempts(op, ctx.policy.attempts) }
   return retrying(
     what,
     attempt,
     r => (r.code === 0 ? null : classify(op, r, ctx.loggedIn?.() ?? false)),
-    ctx
+    { ...ctx, policy }
   )
 }
