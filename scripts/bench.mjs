@@ -7,6 +7,8 @@
  *    5 distros x 2 platforms (linux/amd64 + linux/arm64, arm64 under QEMU), pushed to the test
  *    registry, each
  *      cold: no build cache and nothing published (builder cache pruned, local images removed);
+ *      new repository: the build cache warm, nothing published (every build a cache hit, the
+ *        tests, pushes and indexes done again);
  *      warm: nothing changed since the last run (warm build cache, images already published);
  *    (a) the action from dist/ as the runner runs it, (b) the same work as plain docker commands
  *    one after another (build + load, the same 6 smoke tests, push, merge); the median of RUNS
@@ -195,6 +197,14 @@ for (const name of ENGINES) {
       coldB.push(viaPlainCommands(`bench/b-cold-${id}-${i}`, distros))
     }
     row(`${shape}, cold`, coldA, coldB)
+    // a new repository each run, the build cache warm from the cold runs
+    const newA = []
+    const newB = []
+    for (let i = 0; i < RUNS; i++) {
+      newA.push(await viaAction(`bench/a-new-${id}-${i}`, distros))
+      newB.push(viaPlainCommands(`bench/b-new-${id}-${i}`, distros))
+    }
+    row(`${shape}, new repository, build cache warm`, newA, newB)
     // warm: the same repository each run; the first (unmeasured) run publishes
     const warmA = []
     const warmB = []

@@ -190,6 +190,29 @@ describe('runPipeline', () => {
     expect(f.cleanup.logout).toBe('registry.test')
   })
 
+  it("credentials that may not push fail the set-up with the registry's reason, before any build", async () => {
+    const f = pipelineFixture(
+      {},
+      {
+        http: (method, url) =>
+          method === 'POST' && url.pathname.endsWith('/blobs/uploads/')
+            ? new Response(
+                '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}',
+                { status: 403 }
+              )
+            : undefined
+      }
+    )
+    await expect(runPipeline(f.config, f.plan, f.deps)).rejects.toThrow(
+      'Pushing to registry.test/acme/robot is not possible with these credentials, so nothing was built: Checking push access to registry.test/acme/robot: the registry denies it (HTTP 403: DENIED: requested access to the resource is denied)'
+    )
+    expect(f.docker.commands().filter(c => c[1] === 'build')).toEqual([])
+    // without push, nothing is checked
+    const off = pipelineFixture({ push: 'false' })
+    await runPipeline(off.config, off.plan, off.deps)
+    expect(off.docker.requests.filter(r => r.includes('/blobs/uploads/'))).toEqual([])
+  })
+
   it('a cancellation during set-up is reported as a cancellation, not as the command it stopped', async () => {
     const cancel = new AbortController()
     const f = pipelineFixture(

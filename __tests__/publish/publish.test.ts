@@ -121,3 +121,40 @@ describe('annotationsLost', () => {
     )
   })
 })
+
+describe('reused images', () => {
+  it('points the arch tag at the very manifest of a reused image, and leaves one that holds it', async () => {
+    const { f, results, o } = await built({ store: 'containerd' })
+    const first = await publishDistro(f.plan.manifests[0], f.plan.cells, results, o)
+    expect(first.distro.status).toBe('published')
+    // another repository state: the arch tags are gone, the images are still there
+    const [amd64, arm64] = f.plan.cells
+    const digest = first.pushed.get(amd64.id)?.digest as string
+    f.docker.registry.delete(amd64.pushTag)
+    const reused = results.map(r => ({
+      ...r,
+      status: 'unchanged' as const,
+      reused: { from: 'x', digest: first.pushed.get(r.id)?.digest as string }
+    }))
+    const before = f.docker.requests.length
+    const second = await publishDistro(f.plan.manifests[0], f.plan.cells, reused, o)
+    expect(second.distro).toMatchObject({ status: 'published', unchanged: true })
+    const writes = f.docker.requests.slice(before).filter(r => r.startsWith('PUT'))
+    expect(writes).toEqual([
+      `PUT registry.test/acme/robot/manifests/${amd64.pushTag.split(':')[1]}`
+    ])
+    expect(f.docker.registry.get(amd64.pushTag)).toBe(
+      f.docker.registry.get(`registry.test/acme/robot@${digest}`)
+    )
+    expect(second.pushed.get(arm64.id)?.tag).toBe(arm64.pushTag)
+  })
+
+  it('writes the index by digest before any tag, then every tag', async () => {
+    const { f, results, o } = await built()
+    const p = await publishDistro(f.plan.manifests[0], f.plan.cells, results, o)
+    const writes = f.docker.requests
+      .filter(r => r.startsWith('PUT'))
+      .map(r => r.split('/manifests/')[1])
+    expect(writes).toEqual([p.distro.digest, ...f.plan.manifests[0].tags.map(t => t.split(':')[1])])
+  })
+})
