@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4373:
+/***/ 3765:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32417,6 +32417,21 @@ function judgeHttp(a) {
         return { transient: true, reason: `server error (${a.status})` };
     return null;
 }
+/** Is a failed upload (a RegistryError, or no answer) worth a new session? Pure. */
+function judgeUpload(a) {
+    if (!('error' in a))
+        return null;
+    const e = a.error;
+    if (!(e instanceof RegistryError))
+        return { transient: false, reason: (0,tooling_exec/* errorMessage */.gJ)(e) };
+    if (e.status === 0)
+        return { transient: true, reason: 'no answer' };
+    if (e.status === 429)
+        return { transient: true, reason: 'rate limited (429)' };
+    if (SERVER_ERRORS.has(e.status))
+        return { transient: true, reason: `server error (${e.status})` };
+    return { transient: false, reason: e.message };
+}
 /** The registry's own words for an error answer (`{"errors":[{"code","message"}]}`). Pure. */
 function registryErrorText(body) {
     try {
@@ -32521,13 +32536,67 @@ class RegistryClient {
             what: `Checking push access to ${this.o.registry}/${repo}`,
             push: true
         }));
-        const location = r.headers.get('location') ?? '';
-        const prefix = `/v2/${repo}/`;
-        const path = location.replace(/^https?:\/\/[^/]+/, '');
-        if (!path.startsWith(prefix))
-            return; // an upload session expires on its own
-        await this.request('DELETE', repo, path.slice(prefix.length), {
-            what: `Cancelling the upload session on ${this.o.registry}/${repo}`,
+        await this.cancelUpload(repo, r);
+    }
+    /**
+     * Put a blob into a repository: nothing when it is there already, a cross-repository mount when
+     * one of `mountFrom` (repositories of the same registry) has it, else an upload (a session
+     * opened with POST, the bytes in one PUT). A failed upload is started again in a new session
+     * (a spoiled session cannot be resumed safely), as often as the retry policy allows.
+     */
+    async uploadBlob(repo, digest, source, mountFrom = []) {
+        const name = `${this.o.registry}/${repo}@${digest}`;
+        if (await this.hasBlob(repo, digest))
+            return 'present';
+        for (const from of mountFrom) {
+            const r = (await this.request('POST', repo, `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`, { what: `Mounting ${name} from ${from}`, push: true, alsoPull: from }));
+            if (r.status === 201)
+                return 'mounted';
+            await this.cancelUpload(repo, r);
+        }
+        const attempt = async () => {
+            try {
+                const session = (await this.request('POST', repo, 'blobs/uploads/', {
+                    what: `Starting an upload of ${name}`,
+                    push: true
+                }));
+                const location = session.headers.get('location');
+                if (location === null) {
+                    throw new RegistryError(`Starting an upload of ${name}: no Location in the answer`, 202);
+                }
+                const url = new URL(location, `${this.base}/`);
+                url.searchParams.set('digest', digest);
+                return (await this.request('PUT', repo, url.toString(), {
+                    what: `Uploading ${name}`,
+                    push: true,
+                    contentType: 'application/octet-stream',
+                    body: source,
+                    once: true
+                }));
+            }
+            catch (error) {
+                return { error };
+            }
+        };
+        const a = await (0,retry/* retrying */.R$)(`Uploading ${name}`, attempt, judgeUpload, {
+            ...this.o.retry,
+            onRetry: () => {
+                this.stats.retries++;
+                this.o.retry.onRetry?.();
+            }
+        });
+        if ('error' in a)
+            throw a.error;
+        return 'uploaded';
+    }
+    /** Cancel an upload session a request opened (a mount the registry answered with 202). */
+    async cancelUpload(repo, session) {
+        const location = session.headers.get('location');
+        if (location === null)
+            return;
+        const url = new URL(location, `${this.base}/`).toString();
+        await this.request('DELETE', repo, url, {
+            what: `Cancelling an upload session on ${this.o.registry}/${repo}`,
             push: true,
             absent: true
         }).catch(() => undefined);
@@ -32555,15 +32624,30 @@ class RegistryClient {
      * null; any other answer but 2xx is a RegistryError.
      */
     async request(method, repo, path, r) {
-        const url = `${this.base}/v2/${repo}/${path}`;
-        const scope = repositoryScope(repo, r.push === true);
+        // a path under /v2/<repo>/, or an upload session's location (absolute, or from the root)
+        const url = /^https?:\/\//.test(path)
+            ? path
+            : path.startsWith('/')
+                ? `${this.base}${path}`
+                : `${this.base}/v2/${repo}/${path}`;
+        const scope = [
+            repositoryScope(repo, r.push === true),
+            ...(r.alsoPull === undefined ? [] : [repositoryScope(r.alsoPull, false)])
+        ].join(' ');
         const headers = (auth) => ({
             ...(r.accept === undefined ? {} : { Accept: r.accept }),
             ...(r.contentType === undefined ? {} : { 'Content-Type': r.contentType }),
+            ...(typeof r.body === 'object' ? { 'Content-Length': String(r.body.size) } : {}),
             ...(auth === undefined ? {} : { Authorization: auth })
         });
+        const init = (auth) => ({
+            method,
+            headers: headers(auth),
+            ...(r.body === undefined ? {} : { body: r.body }),
+            ...(r.once === true ? { once: true } : {})
+        });
         let auth = await this.authorization(scope);
-        let res = await this.send(r.what, url, { method, headers: headers(auth), body: r.body });
+        let res = await this.send(r.what, url, init(auth));
         if (res.status === 401) {
             const challenge = parseChallenge(res.headers.get('www-authenticate'));
             if (challenge === null) {
@@ -32581,7 +32665,7 @@ class RegistryClient {
             if (auth === undefined) {
                 throw new RegistryError(`${r.what}: the registry asks for credentials and none are given (set username and password, or log in to ${this.o.registry} in an earlier step)`, 401);
             }
-            res = await this.send(r.what, url, { method, headers: headers(auth), body: r.body });
+            res = await this.send(r.what, url, init(auth));
             if (res.status === 401) {
                 this.refused(r.what, repo, parseChallenge(res.headers.get('www-authenticate')), r.push === true);
             }
@@ -32621,7 +32705,8 @@ class RegistryClient {
         const url = new URL(c.realm);
         if (c.service !== undefined)
             url.searchParams.set('service', c.service);
-        url.searchParams.set('scope', scope);
+        for (const s of scope.split(' '))
+            url.searchParams.append('scope', s);
         const what = `Getting a token for ${scope} from ${url.host}`;
         const res = await this.send(what, url.toString(), {
             method: 'GET',
@@ -32643,12 +32728,21 @@ class RegistryClient {
     /** Send one request, retried on its own while it fails transiently. */
     async send(what, url, init) {
         const { signal } = this.o.retry;
+        const { body, once, ...rest } = init;
+        // a blob gets a minute plus a second per megabyte (at least 1 MB/s)
+        const timeoutMs = (this.o.timeoutMs ?? 60_000) + (typeof body === 'object' ? Math.ceil(body.size / 1000) : 0);
         const a = await (0,retry/* retrying */.R$)(what, async () => {
             this.stats.requests++;
-            const timeout = AbortSignal.timeout(this.o.timeoutMs ?? 60_000);
+            const timeout = AbortSignal.timeout(timeoutMs);
             try {
                 const res = await this.fetch(url, {
-                    ...init,
+                    ...rest,
+                    ...(body === undefined
+                        ? {}
+                        : typeof body === 'string'
+                            ? { body }
+                            : // a stream, opened afresh for each try; fetch streams it as it is read
+                                { body: body.open(), duplex: 'half' }),
                     signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
                 });
                 return {
@@ -32662,6 +32756,7 @@ class RegistryClient {
             }
         }, judgeHttp, {
             ...this.o.retry,
+            ...(once === true ? { policy: { ...this.o.retry.policy, attempts: 1 } } : {}),
             onRetry: () => {
                 this.stats.retries++;
                 this.o.retry.onRetry?.();
@@ -32808,6 +32903,20 @@ class Registries {
     checkPush(image) {
         const t = target(`${image}:latest`);
         return this.client(t.registry).checkPush(t.repo);
+    }
+    /**
+     * Put a blob into an image's repository, mounted from one of `mountFrom` (image references;
+     * those in the same registry are tried) when it holds it, else uploaded.
+     */
+    uploadBlob(image, digest, source, mountFrom = []) {
+        const t = target(`${image}:latest`);
+        const sources = [
+            ...new Set(mountFrom
+                .map(ref => target(ref))
+                .filter(m => m.registry === t.registry && m.repo !== t.repo)
+                .map(m => m.repo))
+        ];
+        return this.client(t.registry).uploadBlob(t.repo, digest, source, sources);
     }
     /** A manifest or index by reference; null when the registry has none. */
     manifest(ref) {
@@ -33423,7 +33532,150 @@ function results(plan, cells, published, seconds) {
     };
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/publish/export.ts
+/**
+ * The tested image as files, for the registry client to push blob by blob: `docker save` of the
+ * image the engine holds, unpacked, and read either as an OCI image layout (the containerd image
+ * store; Docker 25 and later) or as Docker's legacy save format (Docker before 25), down to the
+ * one manifest whose config is the tested image's. Layers the engine keeps uncompressed (the
+ * classic store saves them so) are gzip-compressed here, as `docker push` compresses them; the
+ * config, and so the image's identity, stays byte for byte the same.
+ */
+
+
+
+
+
+
+
+
+/** Uncompressed layer media types, and what they are called gzip-compressed. */
+const COMPRESSED = {
+    'application/vnd.oci.image.layer.v1.tar': 'application/vnd.oci.image.layer.v1.tar+gzip',
+    'application/vnd.docker.image.rootfs.diff.tar': 'application/vnd.docker.image.rootfs.diff.tar.gzip'
+};
+async function sha256File(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file), hash);
+    return `sha256:${hash.digest('hex')}`;
+}
+/** Gzip a layer into `dir`; its digest and size. */
+async function gzipLayer(file, dir) {
+    const out = external_node_path_default().join(dir, `${external_node_path_default().basename(external_node_path_default().dirname(file))}-${external_node_path_default().basename(file)}.gz`);
+    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file), (0,external_node_zlib_.createGzip)(), (0,external_node_fs_.createWriteStream)(out));
+    return { digest: await sha256File(out), size: (await (0,promises_.stat)(out)).size, file: out };
+}
+const blobPath = (root, digest) => external_node_path_default().join(root, 'blobs', ...digest.split(':'));
+/** Follow an OCI layout's index (and nested indexes) to the manifest whose config is `imageId`. */
+async function ociManifest(root, imageId) {
+    const queue = [
+        ...(JSON.parse(await (0,promises_.readFile)(external_node_path_default().join(root, 'index.json'), 'utf8'))
+            .manifests ?? [])
+    ];
+    while (queue.length > 0) {
+        const d = queue.shift();
+        const file = blobPath(root, d.digest);
+        if (!(0,external_node_fs_.existsSync)(file))
+            continue;
+        const raw = await (0,promises_.readFile)(file, 'utf8');
+        const doc = JSON.parse(raw);
+        if (isIndexType(d.mediaType) || Array.isArray(doc.manifests)) {
+            queue.push(...(doc.manifests ?? []));
+        }
+        else if (doc.config?.digest === imageId) {
+            return { doc, raw };
+        }
+    }
+    return null;
+}
+/** An OCI layout: the manifest as the engine has it, its layers compressed where they are not. */
+async function fromLayout(root, imageId, work) {
+    const found = await ociManifest(root, imageId);
+    if (found === null)
+        throw new Error(`the saved image has no manifest with config ${imageId}`);
+    const { doc } = found;
+    const blobs = [
+        { digest: doc.config.digest, size: doc.config.size, file: blobPath(root, doc.config.digest) }
+    ];
+    let changed = false;
+    const layers = [];
+    for (const layer of doc.layers) {
+        const file = blobPath(root, layer.digest);
+        const compressed = COMPRESSED[layer.mediaType];
+        if (compressed === undefined) {
+            blobs.push({ digest: layer.digest, size: layer.size, file });
+            layers.push(layer);
+            continue;
+        }
+        const gz = await gzipLayer(file, work);
+        blobs.push(gz);
+        layers.push({ ...layer, mediaType: compressed, digest: gz.digest, size: gz.size });
+        changed = true;
+    }
+    const mediaType = doc.mediaType ?? MEDIA.ociManifest;
+    const body = changed ? JSON.stringify({ ...doc, mediaType, layers }) : found.raw;
+    return { manifest: { mediaType, body }, blobs };
+}
+/** Docker's legacy save format (manifest.json, uncompressed layer tars): a Docker v2 manifest. */
+async function fromLegacy(root, imageId, work) {
+    const entries = JSON.parse(await (0,promises_.readFile)(external_node_path_default().join(root, 'manifest.json'), 'utf8'));
+    for (const entry of entries) {
+        const configFile = external_node_path_default().join(root, entry.Config);
+        const raw = await (0,promises_.readFile)(configFile);
+        if (sha256(raw) !== imageId)
+            continue;
+        const blobs = [{ digest: imageId, size: raw.length, file: configFile }];
+        const layers = [];
+        for (const layer of entry.Layers) {
+            const gz = await gzipLayer(external_node_path_default().join(root, layer), work);
+            blobs.push(gz);
+            layers.push({ mediaType: COMPRESSED[MEDIA_DOCKER_LAYER], digest: gz.digest, size: gz.size });
+        }
+        const body = JSON.stringify({
+            schemaVersion: 2,
+            mediaType: MEDIA.dockerManifest,
+            config: {
+                mediaType: 'application/vnd.docker.container.image.v1+json',
+                digest: imageId,
+                size: raw.length
+            },
+            layers
+        });
+        return { manifest: { mediaType: MEDIA.dockerManifest, body }, blobs };
+    }
+    throw new Error(`the saved image has no config ${imageId}`);
+}
+const MEDIA_DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar';
+/**
+ * Save `ref` from the engine into `dir` and read it. The caller removes `dir` (the files are
+ * uploaded from there).
+ */
+async function exportImage(docker, exec, ref, imageId, dir) {
+    const tar = external_node_path_default().join(dir, 'image.tar');
+    const root = external_node_path_default().join(dir, 'image');
+    await (0,promises_.mkdir)(root, { recursive: true });
+    await docker.save(ref, tar);
+    await (0,tooling_exec/* check */.z6)(exec, `Unpacking the saved image ${ref}`, 'tar', ['-xf', tar, '-C', root]);
+    await (0,promises_.rm)(tar, { force: true });
+    return (0,external_node_fs_.existsSync)(external_node_path_default().join(root, 'index.json'))
+        ? fromLayout(root, imageId, dir)
+        : fromLegacy(root, imageId, dir);
+}
+
 ;// CONCATENATED MODULE: ./src/publish/publish.ts
+
+
+
+
+
 
 
 
@@ -33452,8 +33704,9 @@ async function publishDistro(manifest, cells, results, o) {
                 reused++;
             }
             else if (result?.status === 'passed' && result.imageId !== undefined) {
-                image = await pushTested(result, cell.pushTag, o);
-                o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${image.digest}`);
+                const done = await pushTested(result, cell.pushTag, o);
+                image = { mediaType: done.mediaType, digest: done.digest, size: done.size };
+                o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${image.digest}${done.note}`);
             }
             else {
                 throw new Error(`cell ${cell.id} did not pass`);
@@ -33544,21 +33797,46 @@ async function pointTag(tag, digest, o) {
     return { mediaType: image.mediaType, digest: image.digest, size: image.size };
 }
 /**
- * Push a tested image under a tag; what the registry then holds must be that very image (the
- * pushed manifest's config digest is the tested image's). Returns the manifest's descriptor.
+ * Push a tested image under a tag: saved from the engine, each blob put into the repository
+ * (already there, mounted from a base's repository, or uploaded), then its manifest written under
+ * the tag. What the registry then holds must be that very image (the manifest's config digest is
+ * the tested image's). Returns the manifest's descriptor and a note of what was uploaded.
  */
 async function pushTested(tested, tag, o) {
     const { imageId } = tested;
     if (imageId === undefined)
         throw new Error(`cell ${tested.id} has no tested image`);
-    await o.docker.tag(tested.localId ?? imageId, tag);
-    const digest = await o.docker.push(tag);
-    const manifest = await o.registries.require(`${o.image}@${digest}`);
-    const config = configDigest(manifest.body);
-    if (config !== imageId) {
-        throw new Error(`${tag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${imageId}`);
+    const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(o.tempDir, 'push-'));
+    try {
+        const files = await exportImage(o.docker, o.exec, tested.localId ?? imageId, imageId, dir);
+        const outcomes = await uploadAll(files.blobs, o.image, o.bases?.get(tested.id) ?? [], o);
+        const digest = await o.registries.put(tag, files.manifest.mediaType, files.manifest.body);
+        const manifest = await o.registries.require(`${o.image}@${digest}`);
+        const config = configDigest(manifest.body);
+        if (config !== imageId) {
+            throw new Error(`${tag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${imageId}`);
+        }
+        const count = (k) => outcomes.filter(x => x === k).length;
+        const note = `: ${files.blobs.length} blobs, ${count('uploaded')} uploaded, ${count('mounted')} mounted, ${count('present')} already there`;
+        return { mediaType: manifest.mediaType, digest, size: manifest.size, note };
     }
-    return { mediaType: manifest.mediaType, digest, size: manifest.size };
+    finally {
+        await (0,promises_.rm)(dir, { recursive: true, force: true });
+    }
+}
+/** Upload blobs, at most 4 at once (as docker push does 5), each with its own retries. */
+async function uploadAll(blobs, image, mountFrom, o) {
+    const outcomes = [];
+    const queue = [...blobs];
+    const worker = async () => {
+        for (let b = queue.shift(); b !== undefined; b = queue.shift()) {
+            const { file } = b;
+            const open = () => external_node_stream_.Readable.toWeb((0,external_node_fs_.createReadStream)(file));
+            outcomes.push(await o.registries.uploadBlob(image, b.digest, { size: b.size, open }, mountFrom));
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(4, blobs.length) }, worker));
+    return outcomes;
 }
 /**
  * mode build: stage a tested cell under its staging tag for the merge job (the tag is pushed only
@@ -33755,8 +34033,6 @@ async function mergeSlices(plan, o, rt) {
     return { cells, published: await publisher.finished() };
 }
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/tooling/context.ts
 /** Reading a build context for its fingerprint: every entry's path, kind, mode and content hash. */
 
@@ -34608,7 +34884,8 @@ async function prepare(config, plan, setup, docker, registries, d) {
         warn: m => d.rt.warning(m)
     });
     stopIfCancelled(d.signal, 'the build cache restore');
-    return { fingerprints, reuse, caches };
+    const baseImages = new Map([...bases].map(([id, list]) => [id, list.map(b => b.image)]));
+    return { fingerprints, reuse, caches, bases: baseImages };
 }
 /** The Dockerfile's bases, checked in their registries, and their digests per cell. */
 async function preflight(config, plan, docker, registries, d) {
@@ -34926,6 +35203,8 @@ async function runPipeline(config, plan, d) {
     const registries = registryClients(config, d);
     const publishing = {
         docker,
+        exec: d.exec,
+        tempDir: d.tempDir,
         registries,
         image: plan.image,
         platforms: plan.platforms,
@@ -34946,7 +35225,7 @@ async function runPipeline(config, plan, d) {
         return results(plan, merged.cells, merged.published, seconds());
     }
     const prepared = await during('preflight', signal, () => prepare(config, plan, setup, docker, registries, d));
-    const publisher = new Publisher(plan, publishing, signal);
+    const publisher = new Publisher(plan, { ...publishing, bases: prepared.bases }, signal);
     // cancelled from here on, the cells that did not finish say so in the results
     const cells = await runCells(config, plan, prepared, setup, publisher, docker, d);
     const published = await publisher.finished();
@@ -36046,7 +36325,7 @@ const States = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4373);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3765);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6661);
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6064);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);
@@ -36727,16 +37006,9 @@ class Docker {
     async logout(registry) {
         await this.check(`Logging out of ${registry}`, ['logout', registry]);
     }
-    async tag(source, target) {
-        await this.check(`Tagging ${target}`, ['tag', source, target]);
-    }
-    /** Push a tag; returns the digest of the manifest the registry stored. */
-    async push(ref) {
-        const r = await this.check(`Pushing ${ref}`, ['push', ref], 'push');
-        const m = /digest: (sha256:[a-f0-9]{64})/.exec(r.stdout);
-        if (!m)
-            throw new _exec_js__WEBPACK_IMPORTED_MODULE_0__/* .ToolError */ .v4(`Reading the digest pushed for ${ref}`, r);
-        return m[1];
+    /** Save an image from the engine into a tar file (`docker save`). */
+    async save(ref, file) {
+        await this.check(`Saving ${ref} from the engine`, ['save', '--output', file, ref]);
     }
     async kill(name) {
         await this.run(['kill', name]);
@@ -36888,7 +37160,7 @@ function errorMessage(error) {
 /* unused harmony exports AMBIGUOUS_LOGIN_ATTEMPTS, classify, backoff, WHOLE_COMMAND_FACTOR, commandAttempts */
 /* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6455);
 /**
- * Retries for registry work (the docker CLI's login, push and builds' base pulls; the registry
+ * Retries for registry work (the docker CLI's login and builds' base pulls; the registry
  * client's requests): on transient failures only, with exponential backoff and jitter.
  */
 
@@ -36999,16 +37271,14 @@ async function retrying(what, attempt, judge, ctx) {
     }
 }
 /**
- * `docker push` and a build's base pulls make many registry requests per try (a ping, a token,
- * one per layer, the manifest) and can only be retried as a whole, where the registry client
- * retries each request on its own: they get this many times the tries.
+ * A build's base pulls make many registry requests per try (a ping, a token, the manifests, one
+ * per layer) and can only be retried as a whole, where the registry client retries each request
+ * on its own: a build gets this many times the tries.
  */
 const WHOLE_COMMAND_FACTOR = 3;
-/** Tries in all for a command: the policy's, times WHOLE_COMMAND_FACTOR for push and build. Pure. */
+/** Tries in all for a command: the policy's, times WHOLE_COMMAND_FACTOR for a build. Pure. */
 function commandAttempts(op, attempts) {
-    return attempts > 1 && (op === 'push' || op === 'build')
-        ? attempts * WHOLE_COMMAND_FACTOR
-        : attempts;
+    return attempts > 1 && op === 'build' ? attempts * WHOLE_COMMAND_FACTOR : attempts;
 }
 /** Run a command until it succeeds, fails for good, or the tries run out; returns the last result. */
 function withRetry(op, what, attempt, ctx) {

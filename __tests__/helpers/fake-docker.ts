@@ -7,11 +7,19 @@
  * registry.
  */
 import { createHash } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import type { Exec, ExecResult } from '../../src/tooling/exec.js'
 import type { Call } from './fake-exec.js'
 
-const sha = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`
+/** Every fake image has one layer: compressed on the containerd store, a plain tar in a classic save */
+const LAYER = 'a fake layer'
+const LAYER_TYPE = 'application/vnd.oci.image.layer.v1.tar+gzip'
+const MEDIA_OCI = 'application/vnd.oci.image.manifest.v1+json'
+const sha = (text: string | Buffer): string =>
+  `sha256:${createHash('sha256').update(text).digest('hex')}`
 const MACHINE: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64' }
 
 interface LocalImage {
@@ -71,10 +79,11 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
         store === 'containerd'
           ? 'application/vnd.oci.image.manifest.v1+json'
           : 'application/vnd.docker.distribution.manifest.v2+json',
-      config: { digest: config }
+      config: { digest: config },
+      layers: [{ mediaType: LAYER_TYPE, digest: sha(LAYER), size: LAYER.length }]
     })
 
-  const blobs = new Map<string, string>()
+  const blobs = new Map<string, string | Buffer>([[sha(LAYER), LAYER]])
   const putManifest = (repo: string, platform: string, labels: Record<string, string>) => {
     const [os, architecture] = platform.split('/')
     const blob = JSON.stringify({ os, architecture, config: { Labels: labels }, n: configs.size })
@@ -159,30 +168,70 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
       local.set(c, source)
       return ok()
     }
-    if (a === 'push') {
-      const image = local.get(b)
-      if (image === undefined) return fail(`An image does not exist locally with the tag: ${b}`)
-      const body = manifestOf(image.config)
-      registry.set(b, body)
-      registry.set(`${repoOf(b)}@${sha(body)}`, body)
-      return ok(`${b.split(':').at(-1)}: digest: ${sha(body)} size: ${body.length}\n`)
+    if (a === 'save') {
+      // docker save --output FILE REF: an OCI layout on containerd's store, the legacy format on the classic one
+      const [file, ref] = [args[2], args[3]]
+      const image =
+        local.get(ref) ??
+        [...local.values()].find(i => (store === 'containerd' ? i.manifest : i.config) === ref)
+      if (image === undefined) return fail(`Error response from daemon: No such image: ${ref}`)
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'rma-fake-save-'))
+      const config = blobs.get(image.config) as string
+      const put = (name: string, text: string) => {
+        mkdirSync(path.dirname(path.join(dir, name)), { recursive: true })
+        writeFileSync(path.join(dir, name), text)
+      }
+      if (store === 'containerd') {
+        const body = manifestOf(image.config)
+        for (const text of [body, config, LAYER]) put(`blobs/sha256/${sha(text).slice(7)}`, text)
+        put(
+          'index.json',
+          JSON.stringify({
+            schemaVersion: 2,
+            manifests: [{ mediaType: MEDIA_OCI, digest: sha(body), size: body.length }]
+          })
+        )
+      } else {
+        put(`${image.config.slice(7)}.json`, config)
+        put('l1/layer.tar', LAYER)
+        put(
+          'manifest.json',
+          JSON.stringify([{ Config: `${image.config.slice(7)}.json`, Layers: ['l1/layer.tar'] }])
+        )
+      }
+      execFileSync('tar', ['-cf', file, '-C', dir, '.'])
+      rmSync(dir, { recursive: true })
+      return ok()
     }
     // login, logout, ps, rm, kill, buildx create/rm
     return ok()
   }
 
   const requests: string[] = []
-  const respond = (status: number, body = '', headers: Record<string, string> = {}): Response =>
-    new Response(status === 204 || body === '' ? null : body, { status, headers })
-  const serve = (method: string, url: URL, body: string | undefined): Response => {
+  const respond = (
+    status: number,
+    body: string | Buffer = '',
+    headers: Record<string, string> = {}
+  ): Response =>
+    new Response(status === 204 || body.length === 0 ? null : body, { status, headers })
+  const serve = (method: string, url: URL, body: Buffer | undefined): Response => {
     const upload = /^\/v2\/(.+)\/blobs\/uploads\/(.*)$/.exec(url.pathname)
     if (upload !== null) {
       // the push access check: an upload session opened and cancelled
       requests.push(`${method} ${url.host}/${upload[1]}/blobs/uploads/${upload[2]}`)
       const forced = o.http?.(method, url)
       if (forced !== undefined) return forced
+      const mount = url.searchParams.get('mount')
+      if (method === 'POST' && mount !== null && blobs.has(mount)) return respond(201)
       if (method === 'POST') {
         return respond(202, '', { Location: `/v2/${upload[1]}/blobs/uploads/session-1` })
+      }
+      if (method === 'PUT') {
+        const digest = url.searchParams.get('digest') ?? ''
+        const bytes = body ?? Buffer.alloc(0)
+        if (sha(bytes) !== digest) return respond(400, '{"errors":[{"code":"DIGEST_INVALID"}]}')
+        blobs.set(digest, bytes)
+        return respond(201, '', { 'Docker-Content-Digest': digest })
       }
       return respond(204)
     }
@@ -199,7 +248,7 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
     }
     const key = `${url.host}/${repo}${ref.startsWith('sha256:') ? '@' : ':'}${ref}`
     if (method === 'PUT') {
-      const text = body ?? ''
+      const text = body?.toString('utf8') ?? ''
       registry.set(key, text)
       registry.set(`${url.host}/${repo}@${sha(text)}`, text)
       return respond(201, '', { 'Docker-Content-Digest': sha(text) })
@@ -220,7 +269,11 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
     requests,
     fetch: async (input, init) => {
       const url = new URL(String(input))
-      return serve(init?.method ?? 'GET', url, init?.body as string | undefined)
+      const body =
+        init?.body === undefined || init.body === null
+          ? undefined
+          : Buffer.from(await new Response(init.body).arrayBuffer())
+      return serve(init?.method ?? 'GET', url, body)
     },
     commands: () => calls.map(call => [...call.args]),
     addBase(ref, platforms) {
@@ -244,6 +297,11 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
       o.onCall?.(call)
       const forced = o.override?.(call)
       if (forced !== undefined) return { code: 0, stdout: '', stderr: '', ...forced }
+      if (command === 'tar') {
+        // unpacking a saved image: the real tar
+        const r = spawnSync('tar', args, { encoding: 'utf8' })
+        return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr }
+      }
       return answer(args)
     }
   }

@@ -123,6 +123,8 @@ export function publishOptions(
 ): PublishOptions {
   return {
     docker: registryDocker(f.config, f.deps),
+    exec: f.deps.exec,
+    tempDir: f.deps.tempDir,
     registries: registryClients(f.config, f.deps),
     image: f.plan.image,
     platforms: f.plan.platforms,

@@ -230,9 +230,12 @@ describe('Publisher', () => {
     const f = pipelineFixture(
       { mode: 'build', distros: 'humble' },
       {
-        override: c =>
-          c.args[0] === 'push'
-            ? { code: 1, stderr: 'denied: requested access to the resource is denied\n' }
+        http: (method, url) =>
+          method === 'POST' && url.pathname.endsWith('/blobs/uploads/')
+            ? new Response(
+                '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}',
+                { status: 403 }
+              )
             : undefined
       }
     )
@@ -244,7 +247,7 @@ describe('Publisher', () => {
       status: 'publish failed',
       tags: [],
       reason:
-        'staging failed: Pushing registry.test/acme/robot:rma-stage-7-humble-amd64 failed (exit 1): denied: requested access to the resource is denied'
+        'staging failed: Starting an upload of registry.test/acme/robot@sha256:a40b8ffb43ce14efd77cadd6707d03cfc58d5ed9749202e1d12c5f2fd6cf50ca: the registry denies it (HTTP 403: DENIED: requested access to the resource is denied)'
     })
   })
 })

@@ -23,27 +23,32 @@ describe('the README on retries', () => {
 describe('classify', () => {
   it.each([
     [
-      'push',
-      'received unexpected HTTP status: 503 Service Unavailable',
+      'build',
+      'ERROR: failed to solve: received unexpected HTTP status: 503 Service Unavailable',
       true,
       'server error (5xx)'
     ],
-    ['push', 'error parsing HTTP 429 response body: invalid character', true, 'rate limited (429)'],
     [
-      'push',
-      'error parsing HTTP 429 response body: unexpected end of JSON input: ""',
+      'build',
+      'ERROR: failed to solve: error parsing HTTP 429 response body: invalid character',
       true,
       'rate limited (429)'
     ],
     [
-      'push',
-      'received unexpected HTTP status: 501 Not Implemented',
-      false,
-      'received unexpected HTTP status: 501 Not Implemented'
+      'build',
+      'ERROR: failed to solve: error parsing HTTP 429 response body: unexpected end of JSON input: ""',
+      true,
+      'rate limited (429)'
     ],
     [
-      'push',
-      'write tcp 127.0.0.1:4242->127.0.0.1:5001: write: connection reset by peer',
+      'build',
+      'ERROR: failed to solve: received unexpected HTTP status: 501 Not Implemented',
+      false,
+      'ERROR: failed to solve: received unexpected HTTP status: 501 Not Implemented'
+    ],
+    [
+      'build',
+      'ERROR: failed to solve: write tcp 127.0.0.1:4242->127.0.0.1:5001: write: connection reset by peer',
       true,
       'connection dropped'
     ],
@@ -53,12 +58,12 @@ describe('classify', () => {
       true,
       'connection dropped'
     ],
-    ['push', 'net/http: TLS handshake timeout', true, 'timed out'],
+    ['build', 'ERROR: failed to solve: net/http: TLS handshake timeout', true, 'timed out'],
     [
-      'push',
-      'unauthorized: authentication required',
+      'build',
+      'ERROR: failed to solve: unauthorized: authentication required',
       false,
-      'unauthorized: authentication required'
+      'ERROR: failed to solve: unauthorized: authentication required'
     ],
     [
       'login',
@@ -73,16 +78,10 @@ describe('classify', () => {
       'the registry refused the credentials'
     ],
     [
-      'push',
-      'denied: requested access to the resource is denied',
+      'build',
+      'ERROR: failed to solve: denied: requested access to the resource is denied',
       false,
-      'denied: requested access to the resource is denied'
-    ],
-    [
-      'push',
-      'ERROR: 127.0.0.1:44885/e2e/x@sha256:0b909d30fef3deeb45a509c00547688f6eab0f4ecee63415f9a4c3dbd7b96edb: not found',
-      false,
-      'ERROR: 127.0.0.1:44885/e2e/x@sha256:0b909d30fef3deeb45a509c00547688f6eab0f4ecee63415f9a4c3dbd7b96edb: not found'
+      'ERROR: failed to solve: denied: requested access to the resource is denied'
     ],
     [
       'build',
@@ -101,14 +100,18 @@ describe('classify', () => {
   })
 
   it('after a login of this run, a lost authorization is a registry hiccup', () => {
-    expect(classify('push', fail('unauthorized: authentication required'), true)).toEqual({
+    expect(
+      classify('build', fail('ERROR: failed to solve: unauthorized: authentication required'), true)
+    ).toEqual({
       transient: true,
       reason: 'authorization lost (registry ping failed)'
     })
   })
 
   it('honours a visible Retry-After', () => {
-    expect(classify('push', fail('429 Too Many Requests; Retry-After: 7'))).toEqual({
+    expect(
+      classify('build', fail('ERROR: failed to solve: 429 Too Many Requests; Retry-After: 7'))
+    ).toEqual({
       transient: true,
       reason: 'rate limited (429)',
       waitMs: 7000
@@ -131,15 +134,15 @@ describe('withRetry', () => {
 
   it('retries transient failures, logging each with its reason, until one works', async () => {
     const answers = [
-      fail('HTTP 503'),
-      fail('connection reset by peer'),
+      fail('ERROR: failed to solve: HTTP 503'),
+      fail('ERROR: failed to solve: connection reset by peer'),
       { code: 0, stdout: 'ok', stderr: '' }
     ]
     const waits: number[] = []
     const logs: string[] = []
     const r = await withRetry(
-      'push',
-      'Pushing x',
+      'build',
+      'Building x',
       async () => answers.shift() ?? fail('none left'),
       {
         policy,
@@ -153,16 +156,16 @@ describe('withRetry', () => {
     expect(r.code).toBe(0)
     expect(waits).toEqual([1000, 2000])
     expect(logs).toEqual([
-      // a push is retried whole: it gets WHOLE_COMMAND_FACTOR times the tries
-      'Pushing x: server error (5xx) (try 1 of 12); retrying in 1.0 s',
-      'Pushing x: connection dropped (try 2 of 12); retrying in 2.0 s'
+      // a build is retried whole: it gets WHOLE_COMMAND_FACTOR times the tries
+      'Building x: server error (5xx) (try 1 of 12); retrying in 1.0 s',
+      'Building x: connection dropped (try 2 of 12); retrying in 2.0 s'
     ])
   })
 
-  it('stops after the last try and returns its failure: a login after its tries, a push after 3 times as many', async () => {
+  it('stops after the last try and returns its failure: a login after its tries, a build after 3 times as many', async () => {
     for (const [op, expected] of [
       ['login', 4],
-      ['push', 4 * WHOLE_COMMAND_FACTOR]
+      ['build', 4 * WHOLE_COMMAND_FACTOR]
     ] as const) {
       let tries = 0
       const r = await withRetry(
@@ -170,18 +173,18 @@ describe('withRetry', () => {
         'x',
         async () => {
           tries++
-          return fail('HTTP 502 Bad Gateway')
+          return fail('ERROR: failed to solve: HTTP 502 Bad Gateway')
         },
         { policy, log: () => undefined, sleep: async () => undefined }
       )
       expect([tries, r.code]).toEqual([expected, 1])
     }
-    expect(commandAttempts('push', 1)).toBe(1)
+    expect(commandAttempts('build', 1)).toBe(1)
   })
 
   it('never retries a permanent failure or refused credentials', async () => {
     for (const [op, stderr] of [
-      ['push', 'denied: requested access to the resource is denied'],
+      ['build', 'ERROR: failed to solve: denied: requested access to the resource is denied'],
       ['login', 'unauthorized: incorrect username or password']
     ] as const) {
       let tries = 0
@@ -222,7 +225,7 @@ describe('withRetry', () => {
     const cancel = new AbortController()
     let tries = 0
     await withRetry(
-      'push',
+      'login',
       'x',
       async () => {
         tries++

@@ -30,6 +30,8 @@ export async function runPipeline(
   const registries = registryClients(config, d)
   const publishing = {
     docker,
+    exec: d.exec,
+    tempDir: d.tempDir,
     registries,
     image: plan.image,
     platforms: plan.platforms,
@@ -53,7 +55,7 @@ export async function runPipeline(
   const prepared = await during('preflight', signal, () =>
     prepare(config, plan, setup, docker, registries, d)
   )
-  const publisher = new Publisher(plan, publishing, signal)
+  const publisher = new Publisher(plan, { ...publishing, bases: prepared.bases }, signal)
   // cancelled from here on, the cells that did not finish say so in the results
   const cells = await runCells(config, plan, prepared, setup, publisher, docker, d)
   const published = await publisher.finished()

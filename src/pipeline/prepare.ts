@@ -28,6 +28,8 @@ export interface Prepared {
   readonly reuse: ReadonlyMap<string, Reuse>
   /** Per cell id: its build cache arguments */
   readonly caches: ReadonlyMap<string, CellCache>
+  /** Per cell id: the base images it builds from (their repositories are tried for blob mounts) */
+  readonly bases: ReadonlyMap<string, readonly string[]>
 }
 
 export async function prepare(
@@ -60,7 +62,8 @@ export async function prepare(
     warn: m => d.rt.warning(m)
   })
   stopIfCancelled(d.signal, 'the build cache restore')
-  return { fingerprints, reuse, caches }
+  const baseImages = new Map([...bases].map(([id, list]) => [id, list.map(b => b.image)]))
+  return { fingerprints, reuse, caches, bases: baseImages }
 }
 
 /** The Dockerfile's bases, checked in their registries, and their digests per cell. */

@@ -1,6 +1,7 @@
 /**
  * Publishing a distro: only when every one of its cells passed. Each tested image is pushed under
- * its arch tag (`docker push`: the engine uploads the layers), an image reused from the registry
+ * its arch tag by the registry client (saved from the engine, each blob uploaded and retried on
+ * its own, then the manifest written), an image reused from the registry
  * gets its arch tag pointed at that very manifest, then one index made of exactly those digests is
  * written by the registry client, by digest first and then under every tag, and read back to check
  * it holds exactly the planned platforms.
@@ -16,12 +17,24 @@ import {
 } from '../oci/manifest.js'
 import type { Registries } from '../registry/registries.js'
 import { cellOk, type CellResult, type DistroResult } from '../results/results.js'
+import { createReadStream } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import type { UploadOutcome } from '../registry/client.js'
 import type { Docker } from '../tooling/docker.js'
-import { errorMessage } from '../tooling/exec.js'
+import { errorMessage, type Exec } from '../tooling/exec.js'
+import { exportImage, type BlobFile } from './export.js'
 
 export interface PublishOptions {
   readonly docker: Docker
+  /** For unpacking saved images (tar) */
+  readonly exec: Exec
   readonly registries: Registries
+  /** Where saved images are unpacked while they are pushed */
+  readonly tempDir: string
+  /** Per cell id, the base images it was built from: their repositories are tried for mounts */
+  readonly bases?: ReadonlyMap<string, readonly string[]>
   readonly image: string
   readonly platforms: readonly string[]
   readonly log: (message: string) => void
@@ -72,8 +85,9 @@ export async function publishDistro(
         image = await pointTag(cell.pushTag, result.reused.digest, o)
         reused++
       } else if (result?.status === 'passed' && result.imageId !== undefined) {
-        image = await pushTested(result, cell.pushTag, o)
-        o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${image.digest}`)
+        const done = await pushTested(result, cell.pushTag, o)
+        image = { mediaType: done.mediaType, digest: done.digest, size: done.size }
+        o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${image.digest}${done.note}`)
       } else {
         throw new Error(`cell ${cell.id} did not pass`)
       }
@@ -175,26 +189,59 @@ async function pointTag(tag: string, digest: string, o: PublishOptions): Promise
 }
 
 /**
- * Push a tested image under a tag; what the registry then holds must be that very image (the
- * pushed manifest's config digest is the tested image's). Returns the manifest's descriptor.
+ * Push a tested image under a tag: saved from the engine, each blob put into the repository
+ * (already there, mounted from a base's repository, or uploaded), then its manifest written under
+ * the tag. What the registry then holds must be that very image (the manifest's config digest is
+ * the tested image's). Returns the manifest's descriptor and a note of what was uploaded.
  */
 async function pushTested(
   tested: Pick<CellResult, 'id' | 'imageId' | 'localId'>,
   tag: string,
   o: PublishOptions
-): Promise<Descriptor> {
+): Promise<Descriptor & { note: string }> {
   const { imageId } = tested
   if (imageId === undefined) throw new Error(`cell ${tested.id} has no tested image`)
-  await o.docker.tag(tested.localId ?? imageId, tag)
-  const digest = await o.docker.push(tag)
-  const manifest = await o.registries.require(`${o.image}@${digest}`)
-  const config = configDigest(manifest.body)
-  if (config !== imageId) {
-    throw new Error(
-      `${tag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${imageId}`
-    )
+  const dir = await mkdtemp(path.join(o.tempDir, 'push-'))
+  try {
+    const files = await exportImage(o.docker, o.exec, tested.localId ?? imageId, imageId, dir)
+    const outcomes = await uploadAll(files.blobs, o.image, o.bases?.get(tested.id) ?? [], o)
+    const digest = await o.registries.put(tag, files.manifest.mediaType, files.manifest.body)
+    const manifest = await o.registries.require(`${o.image}@${digest}`)
+    const config = configDigest(manifest.body)
+    if (config !== imageId) {
+      throw new Error(
+        `${tag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${imageId}`
+      )
+    }
+    const count = (k: UploadOutcome): number => outcomes.filter(x => x === k).length
+    const note = `: ${files.blobs.length} blobs, ${count('uploaded')} uploaded, ${count('mounted')} mounted, ${count('present')} already there`
+    return { mediaType: manifest.mediaType, digest, size: manifest.size, note }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
   }
-  return { mediaType: manifest.mediaType, digest, size: manifest.size }
+}
+
+/** Upload blobs, at most 4 at once (as docker push does 5), each with its own retries. */
+async function uploadAll(
+  blobs: readonly BlobFile[],
+  image: string,
+  mountFrom: readonly string[],
+  o: PublishOptions
+): Promise<UploadOutcome[]> {
+  const outcomes: UploadOutcome[] = []
+  const queue = [...blobs]
+  const worker = async (): Promise<void> => {
+    for (let b = queue.shift(); b !== undefined; b = queue.shift()) {
+      const { file } = b
+      const open = (): ReadableStream<Uint8Array> =>
+        Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>
+      outcomes.push(
+        await o.registries.uploadBlob(image, b.digest, { size: b.size, open }, mountFrom)
+      )
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(4, blobs.length) }, worker))
+  return outcomes
 }
 
 /**

@@ -54,13 +54,29 @@ export interface FetchedManifest extends Descriptor {
   readonly body: string
 }
 
+/** A blob's bytes for an upload: opened afresh for each try. */
+export interface BlobSource {
+  readonly size: number
+  open(): ReadableStream<Uint8Array>
+}
+
+interface SendInit {
+  readonly method: string
+  readonly headers: Record<string, string>
+  readonly body?: string | BlobSource
+  readonly once?: boolean
+}
+
+/** What an upload did with a blob. */
+export type UploadOutcome = 'present' | 'mounted' | 'uploaded'
+
 interface HttpResult {
   readonly status: number
   readonly headers: Headers
   readonly body: Buffer
 }
 
-type Attempt = HttpResult | { readonly error: unknown }
+export type Attempt = HttpResult | { readonly error: unknown }
 
 /** Registries on the loopback speak plain HTTP (as docker allows for 127.0.0.0/8); all others HTTPS. */
 export function apiBase(registry: string): string {
@@ -97,6 +113,17 @@ export function judgeHttp(a: Attempt): Verdict | null {
   }
   if (SERVER_ERRORS.has(a.status)) return { transient: true, reason: `server error (${a.status})` }
   return null
+}
+
+/** Is a failed upload (a RegistryError, or no answer) worth a new session? Pure. */
+export function judgeUpload(a: Attempt): Verdict | null {
+  if (!('error' in a)) return null
+  const e = a.error
+  if (!(e instanceof RegistryError)) return { transient: false, reason: errorMessage(e) }
+  if (e.status === 0) return { transient: true, reason: 'no answer' }
+  if (e.status === 429) return { transient: true, reason: 'rate limited (429)' }
+  if (SERVER_ERRORS.has(e.status)) return { transient: true, reason: `server error (${e.status})` }
+  return { transient: false, reason: e.message }
 }
 
 /** The registry's own words for an error answer (`{"errors":[{"code","message"}]}`). Pure. */
@@ -211,12 +238,74 @@ export class RegistryClient {
       what: `Checking push access to ${this.o.registry}/${repo}`,
       push: true
     })) as HttpResult
-    const location = r.headers.get('location') ?? ''
-    const prefix = `/v2/${repo}/`
-    const path = location.replace(/^https?:\/\/[^/]+/, '')
-    if (!path.startsWith(prefix)) return // an upload session expires on its own
-    await this.request('DELETE', repo, path.slice(prefix.length), {
-      what: `Cancelling the upload session on ${this.o.registry}/${repo}`,
+    await this.cancelUpload(repo, r)
+  }
+
+  /**
+   * Put a blob into a repository: nothing when it is there already, a cross-repository mount when
+   * one of `mountFrom` (repositories of the same registry) has it, else an upload (a session
+   * opened with POST, the bytes in one PUT). A failed upload is started again in a new session
+   * (a spoiled session cannot be resumed safely), as often as the retry policy allows.
+   */
+  async uploadBlob(
+    repo: string,
+    digest: string,
+    source: BlobSource,
+    mountFrom: readonly string[] = []
+  ): Promise<UploadOutcome> {
+    const name = `${this.o.registry}/${repo}@${digest}`
+    if (await this.hasBlob(repo, digest)) return 'present'
+    for (const from of mountFrom) {
+      const r = (await this.request(
+        'POST',
+        repo,
+        `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
+        { what: `Mounting ${name} from ${from}`, push: true, alsoPull: from }
+      )) as HttpResult
+      if (r.status === 201) return 'mounted'
+      await this.cancelUpload(repo, r)
+    }
+    const attempt = async (): Promise<Attempt> => {
+      try {
+        const session = (await this.request('POST', repo, 'blobs/uploads/', {
+          what: `Starting an upload of ${name}`,
+          push: true
+        })) as HttpResult
+        const location = session.headers.get('location')
+        if (location === null) {
+          throw new RegistryError(`Starting an upload of ${name}: no Location in the answer`, 202)
+        }
+        const url = new URL(location, `${this.base}/`)
+        url.searchParams.set('digest', digest)
+        return (await this.request('PUT', repo, url.toString(), {
+          what: `Uploading ${name}`,
+          push: true,
+          contentType: 'application/octet-stream',
+          body: source,
+          once: true
+        })) as HttpResult
+      } catch (error) {
+        return { error }
+      }
+    }
+    const a = await retrying(`Uploading ${name}`, attempt, judgeUpload, {
+      ...this.o.retry,
+      onRetry: () => {
+        this.stats.retries++
+        this.o.retry.onRetry?.()
+      }
+    })
+    if ('error' in a) throw a.error
+    return 'uploaded'
+  }
+
+  /** Cancel an upload session a request opened (a mount the registry answered with 202). */
+  private async cancelUpload(repo: string, session: HttpResult): Promise<void> {
+    const location = session.headers.get('location')
+    if (location === null) return
+    const url = new URL(location, `${this.base}/`).toString()
+    await this.request('DELETE', repo, url, {
+      what: `Cancelling an upload session on ${this.o.registry}/${repo}`,
       push: true,
       absent: true
     }).catch(() => undefined)
@@ -252,20 +341,39 @@ export class RegistryClient {
       what: string
       accept?: string
       contentType?: string
-      body?: string
+      body?: string | BlobSource
       push?: boolean
       absent?: boolean
+      /** Another repository the token must let this request read (a mount's source) */
+      alsoPull?: string
+      /** Send once: the caller retries (an upload, whose session a failed try may spoil) */
+      once?: boolean
     }
   ): Promise<HttpResult | null> {
-    const url = `${this.base}/v2/${repo}/${path}`
-    const scope = repositoryScope(repo, r.push === true)
+    // a path under /v2/<repo>/, or an upload session's location (absolute, or from the root)
+    const url = /^https?:\/\//.test(path)
+      ? path
+      : path.startsWith('/')
+        ? `${this.base}${path}`
+        : `${this.base}/v2/${repo}/${path}`
+    const scope = [
+      repositoryScope(repo, r.push === true),
+      ...(r.alsoPull === undefined ? [] : [repositoryScope(r.alsoPull, false)])
+    ].join(' ')
     const headers = (auth: string | undefined): Record<string, string> => ({
       ...(r.accept === undefined ? {} : { Accept: r.accept }),
       ...(r.contentType === undefined ? {} : { 'Content-Type': r.contentType }),
+      ...(typeof r.body === 'object' ? { 'Content-Length': String(r.body.size) } : {}),
       ...(auth === undefined ? {} : { Authorization: auth })
     })
+    const init = (auth: string | undefined): SendInit => ({
+      method,
+      headers: headers(auth),
+      ...(r.body === undefined ? {} : { body: r.body }),
+      ...(r.once === true ? { once: true } : {})
+    })
     let auth = await this.authorization(scope)
-    let res = await this.send(r.what, url, { method, headers: headers(auth), body: r.body })
+    let res = await this.send(r.what, url, init(auth))
     if (res.status === 401) {
       const challenge = parseChallenge(res.headers.get('www-authenticate'))
       if (challenge === null) {
@@ -288,7 +396,7 @@ export class RegistryClient {
           401
         )
       }
-      res = await this.send(r.what, url, { method, headers: headers(auth), body: r.body })
+      res = await this.send(r.what, url, init(auth))
       if (res.status === 401) {
         this.refused(
           r.what,
@@ -340,7 +448,7 @@ export class RegistryClient {
     if (cached !== undefined) return `Bearer ${cached}`
     const url = new URL(c.realm)
     if (c.service !== undefined) url.searchParams.set('service', c.service)
-    url.searchParams.set('scope', scope)
+    for (const s of scope.split(' ')) url.searchParams.append('scope', s)
     const what = `Getting a token for ${scope} from ${url.host}`
     const res = await this.send(what, url.toString(), {
       method: 'GET',
@@ -363,20 +471,26 @@ export class RegistryClient {
   }
 
   /** Send one request, retried on its own while it fails transiently. */
-  private async send(
-    what: string,
-    url: string,
-    init: { method: string; headers: Record<string, string>; body?: string }
-  ): Promise<HttpResult> {
+  private async send(what: string, url: string, init: SendInit): Promise<HttpResult> {
     const { signal } = this.o.retry
+    const { body, once, ...rest } = init
+    // a blob gets a minute plus a second per megabyte (at least 1 MB/s)
+    const timeoutMs =
+      (this.o.timeoutMs ?? 60_000) + (typeof body === 'object' ? Math.ceil(body.size / 1000) : 0)
     const a = await retrying(
       what,
       async (): Promise<Attempt> => {
         this.stats.requests++
-        const timeout = AbortSignal.timeout(this.o.timeoutMs ?? 60_000)
+        const timeout = AbortSignal.timeout(timeoutMs)
         try {
           const res = await this.fetch(url, {
-            ...init,
+            ...rest,
+            ...(body === undefined
+              ? {}
+              : typeof body === 'string'
+                ? { body }
+                : // a stream, opened afresh for each try; fetch streams it as it is read
+                  ({ body: body.open(), duplex: 'half' } as RequestInit)),
             signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
           })
           return {
@@ -391,6 +505,7 @@ export class RegistryClient {
       judgeHttp,
       {
         ...this.o.retry,
+        ...(once === true ? { policy: { ...this.o.retry.policy, attempts: 1 } } : {}),
         onRetry: () => {
           this.stats.retries++
           this.o.retry.onRetry?.()

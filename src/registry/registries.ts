@@ -14,7 +14,14 @@ import {
 } from '../oci/manifest.js'
 import { loginRegistry, parseReference, type ImageRef } from '../oci/reference.js'
 import type { RetryContext } from '../tooling/retry.js'
-import { RegistryClient, RegistryError, type FetchedManifest, type Fetch } from './client.js'
+import {
+  RegistryClient,
+  RegistryError,
+  type BlobSource,
+  type FetchedManifest,
+  type Fetch,
+  type UploadOutcome
+} from './client.js'
 import { dockerConfigCredentials, type CredentialSources, type Credentials } from './credentials.js'
 
 export interface RegistriesOptions {
@@ -88,6 +95,28 @@ export class Registries {
   checkPush(image: string): Promise<void> {
     const t = target(`${image}:latest`)
     return this.client(t.registry).checkPush(t.repo)
+  }
+
+  /**
+   * Put a blob into an image's repository, mounted from one of `mountFrom` (image references;
+   * those in the same registry are tried) when it holds it, else uploaded.
+   */
+  uploadBlob(
+    image: string,
+    digest: string,
+    source: BlobSource,
+    mountFrom: readonly string[] = []
+  ): Promise<UploadOutcome> {
+    const t = target(`${image}:latest`)
+    const sources = [
+      ...new Set(
+        mountFrom
+          .map(ref => target(ref))
+          .filter(m => m.registry === t.registry && m.repo !== t.repo)
+          .map(m => m.repo)
+      )
+    ]
+    return this.client(t.registry).uploadBlob(t.repo, digest, source, sources)
   }
 
   /** A manifest or index by reference; null when the registry has none. */

@@ -208,16 +208,9 @@ export class Docker {
     await this.check(`Logging out of ${registry}`, ['logout', registry])
   }
 
-  async tag(source: string, target: string): Promise<void> {
-    await this.check(`Tagging ${target}`, ['tag', source, target])
-  }
-
-  /** Push a tag; returns the digest of the manifest the registry stored. */
-  async push(ref: string): Promise<string> {
-    const r = await this.check(`Pushing ${ref}`, ['push', ref], 'push')
-    const m = /digest: (sha256:[a-f0-9]{64})/.exec(r.stdout)
-    if (!m) throw new ToolError(`Reading the digest pushed for ${ref}`, r)
-    return m[1]
+  /** Save an image from the engine into a tar file (`docker save`). */
+  async save(ref: string, file: string): Promise<void> {
+    await this.check(`Saving ${ref} from the engine`, ['save', '--output', file, ref])
   }
 
   async kill(name: string): Promise<void> {

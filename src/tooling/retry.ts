@@ -1,5 +1,5 @@
 /**
- * Retries for registry work (the docker CLI's login, push and builds' base pulls; the registry
+ * Retries for registry work (the docker CLI's login and builds' base pulls; the registry
  * client's requests): on transient failures only, with exponential backoff and jitter.
  */
 import { lastLine, type ExecResult } from './exec.js'
@@ -16,7 +16,7 @@ export interface RetryPolicy {
 export const NO_RETRY: RetryPolicy = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 }
 
 /** What the docker CLI does against a registry (the registry client retries its own requests). */
-export type Operation = 'login' | 'push' | 'build'
+export type Operation = 'login' | 'build'
 
 const TRANSIENT: readonly [RegExp, string][] = [
   [/toomanyrequests|too many requests|(HTTP|status( code)?:?)\s*429\b/i, 'rate limited (429)'],
@@ -168,17 +168,15 @@ export async function retrying<T>(
 }
 
 /**
- * `docker push` and a build's base pulls make many registry requests per try (a ping, a token,
- * one per layer, the manifest) and can only be retried as a whole, where the registry client
- * retries each request on its own: they get this many times the tries.
+ * A build's base pulls make many registry requests per try (a ping, a token, the manifests, one
+ * per layer) and can only be retried as a whole, where the registry client retries each request
+ * on its own: a build gets this many times the tries.
  */
 export const WHOLE_COMMAND_FACTOR = 3
 
-/** Tries in all for a command: the policy's, times WHOLE_COMMAND_FACTOR for push and build. Pure. */
+/** Tries in all for a command: the policy's, times WHOLE_COMMAND_FACTOR for a build. Pure. */
 export function commandAttempts(op: Operation, attempts: number): number {
-  return attempts > 1 && (op === 'push' || op === 'build')
-    ? attempts * WHOLE_COMMAND_FACTOR
-    : attempts
+  return attempts > 1 && op === 'build' ? attempts * WHOLE_COMMAND_FACTOR : attempts
 }
 
 /** Run a command until it succeeds, fails for good, or the tries run out; returns the last result. */

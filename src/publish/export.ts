@@ -1,0 +1,177 @@
+/**
+ * The tested image as files, for the registry client to push blob by blob: `docker save` of the
+ * image the engine holds, unpacked, and read either as an OCI image layout (the containerd image
+ * store; Docker 25 and later) or as Docker's legacy save format (Docker before 25), down to the
+ * one manifest whose config is the tested image's. Layers the engine keeps uncompressed (the
+ * classic store saves them so) are gzip-compressed here, as `docker push` compresses them; the
+ * config, and so the image's identity, stays byte for byte the same.
+ */
+import { createHash } from 'node:crypto'
+import { createReadStream, createWriteStream, existsSync } from 'node:fs'
+import { mkdir, readFile, rm, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { createGzip } from 'node:zlib'
+import { isIndexType, MEDIA, sha256 } from '../oci/manifest.js'
+import type { Docker } from '../tooling/docker.js'
+import { check, type Exec } from '../tooling/exec.js'
+
+/** A blob to upload: its digest, size and the file holding it. */
+export interface BlobFile {
+  readonly digest: string
+  readonly size: number
+  readonly file: string
+}
+
+export interface ImageFiles {
+  /** The manifest to write under the tag: the engine's own bytes unless layers were compressed */
+  readonly manifest: { readonly mediaType: string; readonly body: string }
+  /** The config and every layer */
+  readonly blobs: readonly BlobFile[]
+}
+
+interface Descriptor {
+  mediaType: string
+  digest: string
+  size: number
+  annotations?: Record<string, string>
+}
+
+interface ManifestDoc {
+  schemaVersion: number
+  mediaType?: string
+  config: Descriptor
+  layers: Descriptor[]
+  annotations?: Record<string, string>
+  manifests?: Descriptor[]
+}
+
+/** Uncompressed layer media types, and what they are called gzip-compressed. */
+const COMPRESSED: Readonly<Record<string, string>> = {
+  'application/vnd.oci.image.layer.v1.tar': 'application/vnd.oci.image.layer.v1.tar+gzip',
+  'application/vnd.docker.image.rootfs.diff.tar':
+    'application/vnd.docker.image.rootfs.diff.tar.gzip'
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256')
+  await pipeline(createReadStream(file), hash)
+  return `sha256:${hash.digest('hex')}`
+}
+
+/** Gzip a layer into `dir`; its digest and size. */
+async function gzipLayer(file: string, dir: string): Promise<BlobFile> {
+  const out = path.join(dir, `${path.basename(path.dirname(file))}-${path.basename(file)}.gz`)
+  await pipeline(createReadStream(file), createGzip(), createWriteStream(out))
+  return { digest: await sha256File(out), size: (await stat(out)).size, file: out }
+}
+
+const blobPath = (root: string, digest: string): string =>
+  path.join(root, 'blobs', ...digest.split(':'))
+
+/** Follow an OCI layout's index (and nested indexes) to the manifest whose config is `imageId`. */
+async function ociManifest(
+  root: string,
+  imageId: string
+): Promise<{ doc: ManifestDoc; raw: string } | null> {
+  const queue: Descriptor[] = [
+    ...((JSON.parse(await readFile(path.join(root, 'index.json'), 'utf8')) as ManifestDoc)
+      .manifests ?? [])
+  ]
+  while (queue.length > 0) {
+    const d = queue.shift() as Descriptor
+    const file = blobPath(root, d.digest)
+    if (!existsSync(file)) continue
+    const raw = await readFile(file, 'utf8')
+    const doc = JSON.parse(raw) as ManifestDoc
+    if (isIndexType(d.mediaType) || Array.isArray(doc.manifests)) {
+      queue.push(...(doc.manifests ?? []))
+    } else if (doc.config?.digest === imageId) {
+      return { doc, raw }
+    }
+  }
+  return null
+}
+
+/** An OCI layout: the manifest as the engine has it, its layers compressed where they are not. */
+async function fromLayout(root: string, imageId: string, work: string): Promise<ImageFiles> {
+  const found = await ociManifest(root, imageId)
+  if (found === null) throw new Error(`the saved image has no manifest with config ${imageId}`)
+  const { doc } = found
+  const blobs: BlobFile[] = [
+    { digest: doc.config.digest, size: doc.config.size, file: blobPath(root, doc.config.digest) }
+  ]
+  let changed = false
+  const layers: Descriptor[] = []
+  for (const layer of doc.layers) {
+    const file = blobPath(root, layer.digest)
+    const compressed = COMPRESSED[layer.mediaType]
+    if (compressed === undefined) {
+      blobs.push({ digest: layer.digest, size: layer.size, file })
+      layers.push(layer)
+      continue
+    }
+    const gz = await gzipLayer(file, work)
+    blobs.push(gz)
+    layers.push({ ...layer, mediaType: compressed, digest: gz.digest, size: gz.size })
+    changed = true
+  }
+  const mediaType = doc.mediaType ?? MEDIA.ociManifest
+  const body = changed ? JSON.stringify({ ...doc, mediaType, layers }) : found.raw
+  return { manifest: { mediaType, body }, blobs }
+}
+
+/** Docker's legacy save format (manifest.json, uncompressed layer tars): a Docker v2 manifest. */
+async function fromLegacy(root: string, imageId: string, work: string): Promise<ImageFiles> {
+  const entries = JSON.parse(await readFile(path.join(root, 'manifest.json'), 'utf8')) as {
+    Config: string
+    Layers: string[]
+  }[]
+  for (const entry of entries) {
+    const configFile = path.join(root, entry.Config)
+    const raw = await readFile(configFile)
+    if (sha256(raw) !== imageId) continue
+    const blobs: BlobFile[] = [{ digest: imageId, size: raw.length, file: configFile }]
+    const layers = []
+    for (const layer of entry.Layers) {
+      const gz = await gzipLayer(path.join(root, layer), work)
+      blobs.push(gz)
+      layers.push({ mediaType: COMPRESSED[MEDIA_DOCKER_LAYER], digest: gz.digest, size: gz.size })
+    }
+    const body = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA.dockerManifest,
+      config: {
+        mediaType: 'application/vnd.docker.container.image.v1+json',
+        digest: imageId,
+        size: raw.length
+      },
+      layers
+    })
+    return { manifest: { mediaType: MEDIA.dockerManifest, body }, blobs }
+  }
+  throw new Error(`the saved image has no config ${imageId}`)
+}
+const MEDIA_DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar'
+
+/**
+ * Save `ref` from the engine into `dir` and read it. The caller removes `dir` (the files are
+ * uploaded from there).
+ */
+export async function exportImage(
+  docker: Docker,
+  exec: Exec,
+  ref: string,
+  imageId: string,
+  dir: string
+): Promise<ImageFiles> {
+  const tar = path.join(dir, 'image.tar')
+  const root = path.join(dir, 'image')
+  await mkdir(root, { recursive: true })
+  await docker.save(ref, tar)
+  await check(exec, `Unpacking the saved image ${ref}`, 'tar', ['-xf', tar, '-C', root])
+  await rm(tar, { force: true })
+  return existsSync(path.join(root, 'index.json'))
+    ? fromLayout(root, imageId, dir)
+    : fromLegacy(root, imageId, dir)
+}
