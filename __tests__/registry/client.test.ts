@@ -313,3 +313,63 @@ describe('pure parts', () => {
     expect(judgeHttp(answer(404))).toBeNull()
   })
 })
+
+describe('RegistryClient uploads', () => {
+  const source = (text: string) => ({
+    size: text.length,
+    open: () => new Response(text).body as ReadableStream<Uint8Array>
+  })
+  const BLOB = 'blob bytes'
+  const D = sha256(BLOB)
+  const HEAD = `/v2/acme/robot/blobs/${D}`
+  const created = (headers: Record<string, string> = {}) =>
+    new Response(null, { status: 201, headers })
+  const session = (n: number) =>
+    new Response(null, {
+      status: 202,
+      headers: { Location: `/v2/acme/robot/blobs/uploads/s${n}?_state=x` }
+    })
+
+  it('leaves a blob the repository has, mounts one a base repository has', async () => {
+    const present = scripted({ [HEAD]: [ok('')] })
+    expect(await client(present.fetch).c.uploadBlob('acme/robot', D, source(BLOB))).toBe('present')
+    const mount = scripted({ [HEAD]: [status(404)], '/v2/acme/robot/blobs/uploads/': [created()] })
+    expect(await client(mount.fetch).c.uploadBlob('acme/robot', D, source(BLOB), ['ros'])).toBe(
+      'mounted'
+    )
+    expect(mount.seen[1].url).toBe(
+      `/v2/acme/robot/blobs/uploads/?mount=${encodeURIComponent(D)}&from=ros`
+    )
+  })
+
+  it('uploads in a new session when a PUT fails, and cancels a mount the registry turned into a session', async () => {
+    const bodies: string[] = []
+    const { fetch, seen } = scripted({
+      [HEAD]: [status(404)],
+      '/v2/acme/robot/blobs/uploads/': [session(0), session(1), session(2)],
+      '/v2/acme/robot/blobs/uploads/s0': [new Response(null, { status: 204 })],
+      '/v2/acme/robot/blobs/uploads/s1': [status(503)],
+      '/v2/acme/robot/blobs/uploads/s2': [created()]
+    })
+    const recording: Fetch = async (input, init) => {
+      if (init?.method === 'PUT') bodies.push(await new Response(init.body).text())
+      return fetch(input, init)
+    }
+    const { c, logs } = client(recording)
+    expect(await c.uploadBlob('acme/robot', D, source(BLOB), ['ros'])).toBe('uploaded')
+    expect(seen.map(s => `${s.method} ${s.url}`)).toEqual([
+      `HEAD ${HEAD}`,
+      `POST /v2/acme/robot/blobs/uploads/?mount=${encodeURIComponent(D)}&from=ros`,
+      'DELETE /v2/acme/robot/blobs/uploads/s0?_state=x',
+      'POST /v2/acme/robot/blobs/uploads/',
+      `PUT /v2/acme/robot/blobs/uploads/s1?_state=x&digest=${encodeURIComponent(D)}`,
+      'POST /v2/acme/robot/blobs/uploads/',
+      `PUT /v2/acme/robot/blobs/uploads/s2?_state=x&digest=${encodeURIComponent(D)}`
+    ])
+    // the stream is opened afresh for the second try
+    expect(bodies).toEqual([BLOB, BLOB])
+    expect(logs).toEqual([
+      `Uploading reg.test/acme/robot@${D}: server error (503) (try 1 of 4); retrying in 1.0 s`
+    ])
+  })
+})

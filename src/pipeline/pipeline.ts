@@ -64,10 +64,10 @@ export async function runPipeline(
   return results(plan, cells, published, seconds())
 }
 
-/** How much registry work the client did (the engine's own pulls and pushes are not counted). */
+/** How much registry work the client did (the builds' base pulls are BuildKit's, not counted). */
 function logRequests(registries: Registries, d: PipelineDeps): void {
   const { requests, retries } = registries.stats()
   d.rt.info(
-    `Registry client: ${requests} request${requests === 1 ? '' : 's'}, ${retries} retr${retries === 1 ? 'y' : 'ies'} (docker push and the builds' pulls not counted)`
+    `Registry client: ${requests} request${requests === 1 ? '' : 's'}, ${retries} retr${retries === 1 ? 'y' : 'ies'} (the builds' base pulls not counted)`
   )
 }

@@ -171,7 +171,12 @@ export async function exportImage(
   await docker.save(ref, tar)
   await check(exec, `Unpacking the saved image ${ref}`, 'tar', ['-xf', tar, '-C', root])
   await rm(tar, { force: true })
+  return readSaved(root, imageId, dir)
+}
+
+/** An unpacked `docker save` in `root`; compressed layers are written to `work`. */
+export function readSaved(root: string, imageId: string, work: string): Promise<ImageFiles> {
   return existsSync(path.join(root, 'index.json'))
-    ? fromLayout(root, imageId, dir)
-    : fromLegacy(root, imageId, dir)
+    ? fromLayout(root, imageId, work)
+    : fromLegacy(root, imageId, work)
 }

@@ -48,7 +48,7 @@ export function annotationsLost(tag: string, raw: string): string {
   if (doc.mediaType === MEDIA.dockerList) {
     return (
       `${tag} is a Docker manifest list, which cannot hold annotations: its images are Docker v2 manifests, ` +
-      `as an engine with the classic image store pushes them. ${labels} Images built on an engine with the containerd image store are OCI, and their index gets the annotations.`
+      `as an engine with the classic image store before Docker 25 saves them. ${labels} Images built on an engine with the containerd image store are OCI, and their index gets the annotations.`
     )
   }
   return `${tag} was published without its annotations (the registry dropped them). ${labels}`

@@ -1,0 +1,100 @@
+/**
+ * Reading an unpacked `docker save`: an OCI layout as the containerd store writes it (the engine's
+ * manifest kept byte for byte), one as Docker 25+ with the classic store writes it (uncompressed
+ * layers, compressed here into a new manifest), and Docker's legacy format (Docker before 25).
+ */
+import { describe, expect, it } from '@jest/globals'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import { readSaved } from '../../src/publish/export.js'
+import { MEDIA, sha256 } from '../../src/oci/manifest.js'
+
+const CONFIG = '{"architecture":"arm64","os":"linux","rootfs":{"type":"layers"}}'
+const LAYER = 'layer bytes'
+
+function dirWith(files: Record<string, string>): string {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'rma-saved-'))
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, name)), { recursive: true })
+    writeFileSync(path.join(root, name), text)
+  }
+  return root
+}
+const blob = (text: string) => `blobs/sha256/${sha256(text).slice(7)}`
+
+function layout(layerType: string, nested: boolean) {
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MEDIA.ociManifest,
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: sha256(CONFIG),
+      size: CONFIG.length
+    },
+    layers: [{ mediaType: layerType, digest: sha256(LAYER), size: LAYER.length }]
+  })
+  const top = { mediaType: MEDIA.ociManifest, digest: sha256(manifest), size: manifest.length }
+  const index = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [top] })
+  const files: Record<string, string> = {
+    [blob(manifest)]: manifest,
+    [blob(CONFIG)]: CONFIG,
+    [blob(LAYER)]: LAYER,
+    'index.json': nested
+      ? JSON.stringify({
+          schemaVersion: 2,
+          manifests: [{ mediaType: MEDIA.ociIndex, digest: sha256(index), size: index.length }]
+        })
+      : JSON.stringify({ schemaVersion: 2, manifests: [top] })
+  }
+  if (nested) files[blob(index)] = index
+  return { root: dirWith(files), manifest }
+}
+
+describe('readSaved', () => {
+  it("keeps the engine's own manifest when its layers are compressed (containerd store), through a nested index", async () => {
+    const { root, manifest } = layout('application/vnd.oci.image.layer.v1.tar+gzip', true)
+    const files = await readSaved(root, sha256(CONFIG), root)
+    expect(files.manifest).toEqual({ mediaType: MEDIA.ociManifest, body: manifest })
+    expect(files.blobs.map(b => b.digest)).toEqual([sha256(CONFIG), sha256(LAYER)])
+  })
+
+  it('compresses uncompressed layers of an OCI layout (Docker 25+ classic store) into a new manifest', async () => {
+    const { root } = layout('application/vnd.oci.image.layer.v1.tar', false)
+    const files = await readSaved(root, sha256(CONFIG), root)
+    const doc = JSON.parse(files.manifest.body)
+    expect(doc.config.digest).toBe(sha256(CONFIG))
+    expect(doc.layers[0].mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip')
+    const gz = readFileSync(files.blobs[1].file)
+    expect(sha256(gz)).toBe(doc.layers[0].digest)
+    expect(gunzipSync(gz).toString()).toBe(LAYER)
+  })
+
+  it('makes a Docker v2 manifest of the legacy format, layers gzip-compressed, the config as it is', async () => {
+    const root = dirWith({
+      [`${sha256(CONFIG).slice(7)}.json`]: CONFIG,
+      'abc/layer.tar': LAYER,
+      'manifest.json': JSON.stringify([
+        { Config: `${sha256(CONFIG).slice(7)}.json`, Layers: ['abc/layer.tar'] }
+      ])
+    })
+    const files = await readSaved(root, sha256(CONFIG), root)
+    expect(files.manifest.mediaType).toBe(MEDIA.dockerManifest)
+    const doc = JSON.parse(files.manifest.body)
+    expect(doc.config).toEqual({
+      mediaType: 'application/vnd.docker.container.image.v1+json',
+      digest: sha256(CONFIG),
+      size: CONFIG.length
+    })
+    expect(doc.layers[0].mediaType).toBe('application/vnd.docker.image.rootfs.diff.tar.gzip')
+    expect(gunzipSync(readFileSync(files.blobs[1].file)).toString()).toBe(LAYER)
+  })
+
+  it('says so when the saved image is not the tested one', async () => {
+    const { root } = layout('application/vnd.oci.image.layer.v1.tar+gzip', false)
+    await expect(readSaved(root, sha256('other'), root)).rejects.toThrow(
+      `the saved image has no manifest with config ${sha256('other')}`
+    )
+  })
+})
