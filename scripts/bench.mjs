@@ -20,6 +20,7 @@
  *  - the wall time of dry runs of every catalog distro x 2 platforms and of 100 cells;
  *  - the size of dist/.
  *   RUNS=5 BENCH_ENGINES=containerd node scripts/bench.mjs
+ *   BENCH_SHAPES=2 BENCH_MATRIX_ONLY=1 node scripts/bench.mjs   (the 2 x 2 rows only)
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync } from 'node:fs'
@@ -184,7 +185,8 @@ console.log('| engine, what | (a) action | (b) plain commands | a/b | runs (a; b
 console.log('| --- | --- | --- | --- | --- |')
 for (const name of ENGINES) {
   useEngine(name)
-  for (const distros of [SMALL, LARGE]) {
+  const shapes = (process.env.BENCH_SHAPES ?? '2,5').split(',').map(Number)
+  for (const distros of [SMALL, LARGE].filter(d => shapes.includes(d.length))) {
     const shape = `${engine}: ${distros.length} distros x 2 platforms`
     const id = `${engine}-${stamp}-${distros.length}`
     // cold: a fresh repository per run, the builder cache pruned before each
@@ -217,6 +219,8 @@ for (const name of ENGINES) {
     row(`${shape}, warm (nothing changed)`, warmA, warmB)
   }
 }
+
+if (process.env.BENCH_MATRIX_ONLY === '1') process.exit(0)
 
 /**
  * The build cache on the containerd engine: cold runs (builder cache pruned, local images
