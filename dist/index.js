@@ -33665,9 +33665,13 @@ async function exportImage(docker, exec, ref, imageId, dir) {
     await docker.save(ref, tar);
     await (0,tooling_exec/* check */.z6)(exec, `Unpacking the saved image ${ref}`, 'tar', ['-xf', tar, '-C', root]);
     await (0,promises_.rm)(tar, { force: true });
+    return readSaved(root, imageId, dir);
+}
+/** An unpacked `docker save` in `root`; compressed layers are written to `work`. */
+function readSaved(root, imageId, work) {
     return (0,external_node_fs_.existsSync)(external_node_path_default().join(root, 'index.json'))
-        ? fromLayout(root, imageId, dir)
-        : fromLegacy(root, imageId, dir);
+        ? fromLayout(root, imageId, work)
+        : fromLegacy(root, imageId, work);
 }
 
 ;// CONCATENATED MODULE: ./src/publish/publish.ts
@@ -33685,7 +33689,7 @@ function annotationsLost(tag, raw) {
     const labels = 'The metadata is on every image as labels.';
     if (doc.mediaType === MEDIA.dockerList) {
         return (`${tag} is a Docker manifest list, which cannot hold annotations: its images are Docker v2 manifests, ` +
-            `as an engine with the classic image store pushes them. ${labels} Images built on an engine with the containerd image store are OCI, and their index gets the annotations.`);
+            `as an engine with the classic image store before Docker 25 saves them. ${labels} Images built on an engine with the containerd image store are OCI, and their index gets the annotations.`);
     }
     return `${tag} was published without its annotations (the registry dropped them). ${labels}`;
 }
@@ -35233,10 +35237,10 @@ async function runPipeline(config, plan, d) {
     logRequests(registries, d);
     return results(plan, cells, published, seconds());
 }
-/** How much registry work the client did (the engine's own pulls and pushes are not counted). */
+/** How much registry work the client did (the builds' base pulls are BuildKit's, not counted). */
 function logRequests(registries, d) {
     const { requests, retries } = registries.stats();
-    d.rt.info(`Registry client: ${requests} request${requests === 1 ? '' : 's'}, ${retries} retr${retries === 1 ? 'y' : 'ies'} (docker push and the builds' pulls not counted)`);
+    d.rt.info(`Registry client: ${requests} request${requests === 1 ? '' : 's'}, ${retries} retr${retries === 1 ? 'y' : 'ies'} (the builds' base pulls not counted)`);
 }
 
 // EXTERNAL MODULE: ./src/state.ts
