@@ -32360,9 +32360,9 @@ function repositoryScope(repository, push) {
  * challenge flow of Docker Hub, GHCR, ECR, Harbor and registry:2: Basic, or Bearer tokens per
  * repository scope from the registry's token service.
  *
- * Operations: manifests GET / HEAD / PUT by tag or digest, blobs GET and HEAD, the tag list, and
- * a push access check (an upload session opened and cancelled). Blobs are never uploaded here:
- * images are pushed by the engine (`docker push`).
+ * Operations: manifests GET / HEAD / PUT by tag or digest, blobs GET, HEAD and upload (with a
+ * cross-repository mount where a base's repository has the blob), and a push access check (an
+ * upload session opened and cancelled).
  */
 
 
@@ -32453,10 +32453,16 @@ class RegistryClient {
     challenge;
     tokens = new Map();
     creds;
+    /** Repositories a mount from failed once: not tried again */
+    unmountable = new Set();
     constructor(o) {
         this.o = o;
         this.base = apiBase(o.registry);
         this.fetch = o.fetch ?? globalThis.fetch;
+    }
+    /** True once the registry asked for credentials and was given some. */
+    async sentCredentials() {
+        return this.challenge !== undefined && (await (this.creds ?? Promise.resolve(null))) !== null;
     }
     /** A manifest or index by tag or digest; null when the registry has none. */
     async getManifest(repo, ref) {
@@ -32549,16 +32555,34 @@ class RegistryClient {
         if (await this.hasBlob(repo, digest))
             return 'present';
         for (const from of mountFrom) {
-            const r = (await this.request('POST', repo, `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`, { what: `Mounting ${name} from ${from}`, push: true, alsoPull: from }));
-            if (r.status === 201)
-                return 'mounted';
-            await this.cancelUpload(repo, r);
+            if (this.unmountable.has(from))
+                continue;
+            // a mount only saves an upload: any failure of it (a source these credentials may not
+            // read, a registry without mounts) falls through to the upload
+            try {
+                const r = (await this.request('POST', repo, `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`, { what: `Mounting ${name} from ${from}`, push: true, alsoPull: from }));
+                if (r.status === 201)
+                    return 'mounted';
+                await this.cancelUpload(repo, r);
+            }
+            catch (error) {
+                if (this.o.retry.signal?.aborted)
+                    throw error;
+                this.unmountable.add(from);
+            }
         }
+        let tries = 0;
         const attempt = async () => {
             try {
+                // a try that timed out may have landed after all
+                if (tries++ > 0 && (await this.hasBlob(repo, digest))) {
+                    return { status: 201, headers: new Headers(), body: Buffer.alloc(0) };
+                }
+                // the session is not retried on its own: the whole upload is, below
                 const session = (await this.request('POST', repo, 'blobs/uploads/', {
                     what: `Starting an upload of ${name}`,
-                    push: true
+                    push: true,
+                    once: true
                 }));
                 const location = session.headers.get('location');
                 if (location === null) {
@@ -32601,24 +32625,6 @@ class RegistryClient {
             absent: true
         }).catch(() => undefined);
     }
-    /** Every tag of a repository ([] when it does not exist), following the registry's pages. */
-    async tags(repo) {
-        const all = [];
-        let path = 'tags/list?n=1000';
-        while (path !== null) {
-            const r = await this.request('GET', repo, path, {
-                what: `Listing the tags of ${this.o.registry}/${repo}`,
-                absent: true
-            });
-            if (r === null)
-                return all;
-            all.push(...(JSON.parse(r.body.toString('utf8')).tags ?? []));
-            // Link: </v2/<repo>/tags/list?n=1000&last=x>; rel="next"
-            const next = /<[^>]*\/tags\/(list\?[^>]*)>;\s*rel="?next"?/.exec(r.headers.get('link') ?? '');
-            path = next === null ? null : `tags/${next[1]}`;
-        }
-        return all;
-    }
     /**
      * One request to /v2/<repo>/<path>, authorised as the registry asks. With `absent`, a 404 is
      * null; any other answer but 2xx is a RegistryError.
@@ -32646,8 +32652,13 @@ class RegistryClient {
             ...(r.body === undefined ? {} : { body: r.body }),
             ...(r.once === true ? { once: true } : {})
         });
-        let auth = await this.authorization(scope);
+        // credentials go to the registry only: an upload location on another host gets none
+        const ours = new URL(url).origin === new URL(this.base).origin;
+        let auth = ours ? await this.authorization(scope) : undefined;
         let res = await this.send(r.what, url, init(auth));
+        if (res.status === 401 && !ours) {
+            throw new RegistryError(`${r.what}: ${new URL(url).host} asks for credentials`, 401);
+        }
         if (res.status === 401) {
             const challenge = parseChallenge(res.headers.get('www-authenticate'));
             if (challenge === null) {
@@ -32729,8 +32740,8 @@ class RegistryClient {
     async send(what, url, init) {
         const { signal } = this.o.retry;
         const { body, once, ...rest } = init;
-        // a blob gets a minute plus a second per megabyte (at least 1 MB/s)
-        const timeoutMs = (this.o.timeoutMs ?? 60_000) + (typeof body === 'object' ? Math.ceil(body.size / 1000) : 0);
+        // a blob gets a minute plus ten seconds per megabyte (as slow as 100 kB/s)
+        const timeoutMs = (this.o.timeoutMs ?? 60_000) + (typeof body === 'object' ? Math.ceil(body.size / 100) : 0);
         const a = await (0,retry/* retrying */.R$)(what, async () => {
             this.stats.requests++;
             const timeout = AbortSignal.timeout(timeoutMs);
@@ -32823,7 +32834,14 @@ async function dockerConfigCredentials(registry, src) {
                 return null;
             throw new Error(`the credential helper docker-credential-${helper} failed for ${registry} (exit ${r.code})`);
         }
-        const answer = JSON.parse(r.stdout);
+        let answer;
+        try {
+            answer = JSON.parse(r.stdout);
+        }
+        catch {
+            // never quote what it printed: it may hold the secret
+            throw new Error(`the credential helper docker-credential-${helper} answered for ${registry} with something that is not JSON`);
+        }
         // an identity token (Username "<token>") is for docker's own OAuth flow: not used here
         if (!answer.Username || !answer.Secret || answer.Username === '<token>')
             return null;
@@ -32898,6 +32916,10 @@ class Registries {
         if (found !== null)
             this.o.mask?.(found.password);
         return found;
+    }
+    /** True when the registry of an image asked for credentials and was given some. */
+    sentCredentials(image) {
+        return this.client(target(`${image}:latest`).registry).sentCredentials();
     }
     /** Whether the credentials for an image's registry may push to its repository. */
     checkPush(image) {
@@ -33546,8 +33568,10 @@ var external_node_zlib_ = __nccwpck_require__(8522);
  * image the engine holds, unpacked, and read either as an OCI image layout (the containerd image
  * store; Docker 25 and later) or as Docker's legacy save format (Docker before 25), down to the
  * one manifest whose config is the tested image's. Layers the engine keeps uncompressed (the
- * classic store saves them so) are gzip-compressed here, as `docker push` compresses them; the
- * config, and so the image's identity, stays byte for byte the same.
+ * classic store saves them so) are gzip-compressed here; the config, and so the image's identity,
+ * stays byte for byte the same. Those layers' digests are new ones, so they are uploaded even
+ * where the base image's repository has the same layer (docker push remembers the digests it
+ * pushed or pulled; this does not).
  */
 
 
@@ -33571,6 +33595,7 @@ async function sha256File(file) {
 async function gzipLayer(file, dir) {
     const out = external_node_path_default().join(dir, `${external_node_path_default().basename(external_node_path_default().dirname(file))}-${external_node_path_default().basename(file)}.gz`);
     await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file), (0,external_node_zlib_.createGzip)(), (0,external_node_fs_.createWriteStream)(out));
+    await (0,promises_.rm)(file, { force: true }); // the uncompressed copy is not needed any more
     return { digest: await sha256File(out), size: (await (0,promises_.stat)(out)).size, file: out };
 }
 const blobPath = (root, digest) => external_node_path_default().join(root, 'blobs', ...digest.split(':'));
@@ -33801,10 +33826,10 @@ async function pointTag(tag, digest, o) {
     return { mediaType: image.mediaType, digest: image.digest, size: image.size };
 }
 /**
- * Push a tested image under a tag: saved from the engine, each blob put into the repository
- * (already there, mounted from a base's repository, or uploaded), then its manifest written under
- * the tag. What the registry then holds must be that very image (the manifest's config digest is
- * the tested image's). Returns the manifest's descriptor and a note of what was uploaded.
+ * Push a tested image under a tag: saved from the engine (only the image whose config is the
+ * tested one is taken), each blob put into the repository (already there, mounted from a base's
+ * repository, or uploaded), then its manifest written under the tag; the registry must store
+ * exactly those bytes. Returns the manifest's descriptor and a note of what was uploaded.
  */
 async function pushTested(tested, tag, o) {
     const { imageId } = tested;
@@ -33814,33 +33839,47 @@ async function pushTested(tested, tag, o) {
     try {
         const files = await exportImage(o.docker, o.exec, tested.localId ?? imageId, imageId, dir);
         const outcomes = await uploadAll(files.blobs, o.image, o.bases?.get(tested.id) ?? [], o);
-        const digest = await o.registries.put(tag, files.manifest.mediaType, files.manifest.body);
-        const manifest = await o.registries.require(`${o.image}@${digest}`);
-        const config = configDigest(manifest.body);
-        if (config !== imageId) {
-            throw new Error(`${tag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${imageId}`);
-        }
+        const { mediaType, body } = files.manifest;
+        const digest = await o.registries.put(tag, mediaType, body);
         const count = (k) => outcomes.filter(x => x === k).length;
         const note = `: ${files.blobs.length} blobs, ${count('uploaded')} uploaded, ${count('mounted')} mounted, ${count('present')} already there`;
-        return { mediaType: manifest.mediaType, digest, size: manifest.size, note };
+        return { mediaType, digest, size: Buffer.byteLength(body), note };
     }
     finally {
         await (0,promises_.rm)(dir, { recursive: true, force: true });
     }
 }
-/** Upload blobs, at most 4 at once (as docker push does 5), each with its own retries. */
+/**
+ * Upload blobs, at most 4 at once (docker push does 5), each with its own retries; after a
+ * failure no further blob starts, and the error is thrown once the running ones ended. A blob's
+ * file is deleted once it is in the repository (a saved image takes disk space).
+ */
 async function uploadAll(blobs, image, mountFrom, o) {
     const outcomes = [];
     const queue = [...blobs];
+    let failure;
     const worker = async () => {
-        for (let b = queue.shift(); b !== undefined; b = queue.shift()) {
+        for (let b = queue.shift(); b !== undefined && failure === undefined; b = queue.shift()) {
             const { file } = b;
-            const open = () => external_node_stream_.Readable.toWeb((0,external_node_fs_.createReadStream)(file));
-            outcomes.push(await o.registries.uploadBlob(image, b.digest, { size: b.size, open }, mountFrom));
+            try {
+                outcomes.push(await o.registries.uploadBlob(image, b.digest, { size: b.size, open: () => lazyStream(file) }, mountFrom));
+                await (0,promises_.rm)(file, { force: true });
+            }
+            catch (error) {
+                failure ??= { error };
+            }
         }
     };
     await Promise.all(Array.from({ length: Math.min(4, blobs.length) }, worker));
+    if (failure !== undefined)
+        throw failure.error;
     return outcomes;
+}
+/** A file's bytes as a web stream that opens the file only when first read (no descriptor is left open by a try that never reads it). */
+function lazyStream(file) {
+    return external_node_stream_.Readable.toWeb(external_node_stream_.Readable.from((async function* () {
+        yield* (0,external_node_fs_.createReadStream)(file);
+    })()));
 }
 /**
  * mode build: stage a tested cell under its staging tag for the merge job (the tag is pushed only
@@ -35187,7 +35226,9 @@ async function checkPushAccess(plan, docker, registries, d) {
     catch (error) {
         throw new Error(`Pushing to ${plan.image} is not possible with these credentials, so nothing was built: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`, { cause: error });
     }
-    docker.credentialsAccepted();
+    // with credentials it took, an authorization error later is a registry hiccup
+    if (await registries.sentCredentials(plan.image))
+        docker.credentialsAccepted();
     d.rt.info(`Push access to ${plan.image}: granted`);
 }
 

@@ -13,9 +13,9 @@ import { expectNoLeftovers, manifestOf, runE2e, tagsOf, testbed, uniqueRepo } fr
 const MINUTES = 60_000
 const RUNS = Number(process.env.E2E_FAULT_RUNS ?? 10)
 /**
- * Share of requests the proxy fails, with the action's default retry inputs (4 tries, waits up to
- * 30 s). The registry client retries each request on its own; what goes through the docker CLI
- * (login, push, the builds' pulls) is retried as a whole command.
+ * Share of requests the proxy fails, with the action's default retry inputs (6 tries, waits up to
+ * 30 s). The registry client retries each request on its own (the image pushes included); what
+ * goes through the docker CLI (login, the builds' base pulls) is retried as a whole command.
  */
 const FAIL_RATE = Number(process.env.E2E_FAULT_RATE ?? 0.2)
 /** The proxy of run n is seeded with FIRST_SEED + n - 1, so a failing run can be replayed. */

@@ -25,7 +25,7 @@ describe('publishDistro', () => {
     expect(p.distro.digest).toMatch(/^sha256:/)
   })
 
-  it('refuses to publish when the pushed image is not the tested one', async () => {
+  it('refuses to push when the engine holds no image with the tested config', async () => {
     const { f, results, o } = await built()
     const wrong = results.map(r => ({ ...r, imageId: 'sha256:not-the-tested-config' }))
     const p = await publishDistro(f.plan.manifests[0], f.plan.cells, wrong, o)

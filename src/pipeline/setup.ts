@@ -132,6 +132,7 @@ export async function checkPushAccess(
       { cause: error }
     )
   }
-  docker.credentialsAccepted()
+  // with credentials it took, an authorization error later is a registry hiccup
+  if (await registries.sentCredentials(plan.image)) docker.credentialsAccepted()
   d.rt.info(`Push access to ${plan.image}: granted`)
 }

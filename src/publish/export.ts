@@ -3,8 +3,10 @@
  * image the engine holds, unpacked, and read either as an OCI image layout (the containerd image
  * store; Docker 25 and later) or as Docker's legacy save format (Docker before 25), down to the
  * one manifest whose config is the tested image's. Layers the engine keeps uncompressed (the
- * classic store saves them so) are gzip-compressed here, as `docker push` compresses them; the
- * config, and so the image's identity, stays byte for byte the same.
+ * classic store saves them so) are gzip-compressed here; the config, and so the image's identity,
+ * stays byte for byte the same. Those layers' digests are new ones, so they are uploaded even
+ * where the base image's repository has the same layer (docker push remembers the digests it
+ * pushed or pulled; this does not).
  */
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream, existsSync } from 'node:fs'
@@ -63,6 +65,7 @@ async function sha256File(file: string): Promise<string> {
 async function gzipLayer(file: string, dir: string): Promise<BlobFile> {
   const out = path.join(dir, `${path.basename(path.dirname(file))}-${path.basename(file)}.gz`)
   await pipeline(createReadStream(file), createGzip(), createWriteStream(out))
+  await rm(file, { force: true }) // the uncompressed copy is not needed any more
   return { digest: await sha256File(out), size: (await stat(out)).size, file: out }
 }
 

@@ -9,7 +9,6 @@
 import type { Cell, Manifest } from '../plan/planner.js'
 import {
   buildIndex,
-  configDigest,
   indexDigests,
   indexPlatforms,
   MEDIA,
@@ -189,10 +188,10 @@ async function pointTag(tag: string, digest: string, o: PublishOptions): Promise
 }
 
 /**
- * Push a tested image under a tag: saved from the engine, each blob put into the repository
- * (already there, mounted from a base's repository, or uploaded), then its manifest written under
- * the tag. What the registry then holds must be that very image (the manifest's config digest is
- * the tested image's). Returns the manifest's descriptor and a note of what was uploaded.
+ * Push a tested image under a tag: saved from the engine (only the image whose config is the
+ * tested one is taken), each blob put into the repository (already there, mounted from a base's
+ * repository, or uploaded), then its manifest written under the tag; the registry must store
+ * exactly those bytes. Returns the manifest's descriptor and a note of what was uploaded.
  */
 async function pushTested(
   tested: Pick<CellResult, 'id' | 'imageId' | 'localId'>,
@@ -205,23 +204,21 @@ async function pushTested(
   try {
     const files = await exportImage(o.docker, o.exec, tested.localId ?? imageId, imageId, dir)
     const outcomes = await uploadAll(files.blobs, o.image, o.bases?.get(tested.id) ?? [], o)
-    const digest = await o.registries.put(tag, files.manifest.mediaType, files.manifest.body)
-    const manifest = await o.registries.require(`${o.image}@${digest}`)
-    const config = configDigest(manifest.body)
-    if (config !== imageId) {
-      throw new Error(
-        `${tag} was pushed as ${digest} with config ${config ?? 'unknown'}, not the tested image ${imageId}`
-      )
-    }
+    const { mediaType, body } = files.manifest
+    const digest = await o.registries.put(tag, mediaType, body)
     const count = (k: UploadOutcome): number => outcomes.filter(x => x === k).length
     const note = `: ${files.blobs.length} blobs, ${count('uploaded')} uploaded, ${count('mounted')} mounted, ${count('present')} already there`
-    return { mediaType: manifest.mediaType, digest, size: manifest.size, note }
+    return { mediaType, digest, size: Buffer.byteLength(body), note }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
 }
 
-/** Upload blobs, at most 4 at once (as docker push does 5), each with its own retries. */
+/**
+ * Upload blobs, at most 4 at once (docker push does 5), each with its own retries; after a
+ * failure no further blob starts, and the error is thrown once the running ones ended. A blob's
+ * file is deleted once it is in the repository (a saved image takes disk space).
+ */
 async function uploadAll(
   blobs: readonly BlobFile[],
   image: string,
@@ -230,18 +227,39 @@ async function uploadAll(
 ): Promise<UploadOutcome[]> {
   const outcomes: UploadOutcome[] = []
   const queue = [...blobs]
+  let failure: { error: unknown } | undefined
   const worker = async (): Promise<void> => {
-    for (let b = queue.shift(); b !== undefined; b = queue.shift()) {
+    for (let b = queue.shift(); b !== undefined && failure === undefined; b = queue.shift()) {
       const { file } = b
-      const open = (): ReadableStream<Uint8Array> =>
-        Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>
-      outcomes.push(
-        await o.registries.uploadBlob(image, b.digest, { size: b.size, open }, mountFrom)
-      )
+      try {
+        outcomes.push(
+          await o.registries.uploadBlob(
+            image,
+            b.digest,
+            { size: b.size, open: () => lazyStream(file) },
+            mountFrom
+          )
+        )
+        await rm(file, { force: true })
+      } catch (error) {
+        failure ??= { error }
+      }
     }
   }
   await Promise.all(Array.from({ length: Math.min(4, blobs.length) }, worker))
+  if (failure !== undefined) throw failure.error
   return outcomes
+}
+
+/** A file's bytes as a web stream that opens the file only when first read (no descriptor is left open by a try that never reads it). */
+function lazyStream(file: string): ReadableStream<Uint8Array> {
+  return Readable.toWeb(
+    Readable.from(
+      (async function* () {
+        yield* createReadStream(file)
+      })()
+    )
+  ) as ReadableStream<Uint8Array>
 }
 
 /**

@@ -8,9 +8,9 @@
  * challenge flow of Docker Hub, GHCR, ECR, Harbor and registry:2: Basic, or Bearer tokens per
  * repository scope from the registry's token service.
  *
- * Operations: manifests GET / HEAD / PUT by tag or digest, blobs GET and HEAD, the tag list, and
- * a push access check (an upload session opened and cancelled). Blobs are never uploaded here:
- * images are pushed by the engine (`docker push`).
+ * Operations: manifests GET / HEAD / PUT by tag or digest, blobs GET, HEAD and upload (with a
+ * cross-repository mount where a base's repository has the blob), and a push access check (an
+ * upload session opened and cancelled).
  */
 import { MANIFEST_ACCEPT, sha256, type Descriptor } from '../oci/manifest.js'
 import { DOCKER_HUB } from '../oci/reference.js'
@@ -147,10 +147,17 @@ export class RegistryClient {
   private challenge: Challenge | undefined
   private readonly tokens = new Map<string, string>()
   private creds: Promise<Credentials | null> | undefined
+  /** Repositories a mount from failed once: not tried again */
+  private readonly unmountable = new Set<string>()
 
   constructor(private readonly o: ClientOptions) {
     this.base = apiBase(o.registry)
     this.fetch = o.fetch ?? globalThis.fetch
+  }
+
+  /** True once the registry asked for credentials and was given some. */
+  async sentCredentials(): Promise<boolean> {
+    return this.challenge !== undefined && (await (this.creds ?? Promise.resolve(null))) !== null
   }
 
   /** A manifest or index by tag or digest; null when the registry has none. */
@@ -256,20 +263,35 @@ export class RegistryClient {
     const name = `${this.o.registry}/${repo}@${digest}`
     if (await this.hasBlob(repo, digest)) return 'present'
     for (const from of mountFrom) {
-      const r = (await this.request(
-        'POST',
-        repo,
-        `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
-        { what: `Mounting ${name} from ${from}`, push: true, alsoPull: from }
-      )) as HttpResult
-      if (r.status === 201) return 'mounted'
-      await this.cancelUpload(repo, r)
+      if (this.unmountable.has(from)) continue
+      // a mount only saves an upload: any failure of it (a source these credentials may not
+      // read, a registry without mounts) falls through to the upload
+      try {
+        const r = (await this.request(
+          'POST',
+          repo,
+          `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
+          { what: `Mounting ${name} from ${from}`, push: true, alsoPull: from }
+        )) as HttpResult
+        if (r.status === 201) return 'mounted'
+        await this.cancelUpload(repo, r)
+      } catch (error) {
+        if (this.o.retry.signal?.aborted) throw error
+        this.unmountable.add(from)
+      }
     }
+    let tries = 0
     const attempt = async (): Promise<Attempt> => {
       try {
+        // a try that timed out may have landed after all
+        if (tries++ > 0 && (await this.hasBlob(repo, digest))) {
+          return { status: 201, headers: new Headers(), body: Buffer.alloc(0) }
+        }
+        // the session is not retried on its own: the whole upload is, below
         const session = (await this.request('POST', repo, 'blobs/uploads/', {
           what: `Starting an upload of ${name}`,
-          push: true
+          push: true,
+          once: true
         })) as HttpResult
         const location = session.headers.get('location')
         if (location === null) {
@@ -309,24 +331,6 @@ export class RegistryClient {
       push: true,
       absent: true
     }).catch(() => undefined)
-  }
-
-  /** Every tag of a repository ([] when it does not exist), following the registry's pages. */
-  async tags(repo: string): Promise<string[]> {
-    const all: string[] = []
-    let path: string | null = 'tags/list?n=1000'
-    while (path !== null) {
-      const r = await this.request('GET', repo, path, {
-        what: `Listing the tags of ${this.o.registry}/${repo}`,
-        absent: true
-      })
-      if (r === null) return all
-      all.push(...((JSON.parse(r.body.toString('utf8')) as { tags?: string[] | null }).tags ?? []))
-      // Link: </v2/<repo>/tags/list?n=1000&last=x>; rel="next"
-      const next = /<[^>]*\/tags\/(list\?[^>]*)>;\s*rel="?next"?/.exec(r.headers.get('link') ?? '')
-      path = next === null ? null : `tags/${next[1]}`
-    }
-    return all
   }
 
   /**
@@ -372,8 +376,13 @@ export class RegistryClient {
       ...(r.body === undefined ? {} : { body: r.body }),
       ...(r.once === true ? { once: true } : {})
     })
-    let auth = await this.authorization(scope)
+    // credentials go to the registry only: an upload location on another host gets none
+    const ours = new URL(url).origin === new URL(this.base).origin
+    let auth = ours ? await this.authorization(scope) : undefined
     let res = await this.send(r.what, url, init(auth))
+    if (res.status === 401 && !ours) {
+      throw new RegistryError(`${r.what}: ${new URL(url).host} asks for credentials`, 401)
+    }
     if (res.status === 401) {
       const challenge = parseChallenge(res.headers.get('www-authenticate'))
       if (challenge === null) {
@@ -474,9 +483,9 @@ export class RegistryClient {
   private async send(what: string, url: string, init: SendInit): Promise<HttpResult> {
     const { signal } = this.o.retry
     const { body, once, ...rest } = init
-    // a blob gets a minute plus a second per megabyte (at least 1 MB/s)
+    // a blob gets a minute plus ten seconds per megabyte (as slow as 100 kB/s)
     const timeoutMs =
-      (this.o.timeoutMs ?? 60_000) + (typeof body === 'object' ? Math.ceil(body.size / 1000) : 0)
+      (this.o.timeoutMs ?? 60_000) + (typeof body === 'object' ? Math.ceil(body.size / 100) : 0)
     const a = await retrying(
       what,
       async (): Promise<Attempt> => {

@@ -85,7 +85,15 @@ export async function dockerConfigCredentials(
         `the credential helper docker-credential-${helper} failed for ${registry} (exit ${r.code})`
       )
     }
-    const answer = JSON.parse(r.stdout) as { Username?: string; Secret?: string }
+    let answer: { Username?: string; Secret?: string }
+    try {
+      answer = JSON.parse(r.stdout) as typeof answer
+    } catch {
+      // never quote what it printed: it may hold the secret
+      throw new Error(
+        `the credential helper docker-credential-${helper} answered for ${registry} with something that is not JSON`
+      )
+    }
     // an identity token (Username "<token>") is for docker's own OAuth flow: not used here
     if (!answer.Username || !answer.Secret || answer.Username === '<token>') return null
     return {

@@ -91,6 +91,11 @@ export class Registries {
     return found
   }
 
+  /** True when the registry of an image asked for credentials and was given some. */
+  sentCredentials(image: string): Promise<boolean> {
+    return this.client(target(`${image}:latest`).registry).sentCredentials()
+  }
+
   /** Whether the credentials for an image's registry may push to its repository. */
   checkPush(image: string): Promise<void> {
     const t = target(`${image}:latest`)
