@@ -32380,13 +32380,31 @@ class RegistryError extends Error {
         this.name = 'RegistryError';
     }
 }
-/** Registries on the loopback speak plain HTTP (as docker allows for 127.0.0.0/8); all others HTTPS. */
-function apiBase(registry) {
+/**
+ * HTTPS, but plain HTTP for registries on the loopback (as docker allows for 127.0.0.0/8) and
+ * those the engine is configured to reach insecurely. Pure.
+ */
+function apiBase(registry, insecure = false) {
     if (registry === reference/* DOCKER_HUB */.Xb)
         return 'https://registry-1.docker.io';
     const host = registry.replace(/:\d+$/, '');
     const loopback = host === 'localhost' || /^127\./.test(host) || host === '[::1]';
-    return `${loopback ? 'http' : 'https'}://${registry}`;
+    return `${loopback || insecure ? 'http' : 'https'}://${registry}`;
+}
+/** Is a registry among the engine's insecure ones (by name, or an IPv4 address in a CIDR)? Pure. */
+function isInsecure(registry, insecure) {
+    if (insecure.hosts.includes(registry))
+        return true;
+    const ip = /^(\d+)\.(\d+)\.(\d+)\.(\d+)(?::\d+)?$/.exec(registry);
+    if (ip === null)
+        return false;
+    const value = (parts) => parts.reduce((n, p) => (n << 8) + Number(p), 0) >>> 0;
+    const address = value(ip.slice(1, 5));
+    return insecure.cidrs.some(cidr => {
+        const [net, bits] = cidr.split('/');
+        const mask = Number(bits) === 0 ? 0 : (~0 << (32 - Number(bits))) >>> 0;
+        return (address & mask) >>> 0 === (value(net.split('.')) & mask) >>> 0;
+    });
 }
 /** A `Retry-After` header (seconds or an HTTP date) in ms. Pure. */
 function retryAfterMs(value, now = Date.now()) {
@@ -32457,7 +32475,7 @@ class RegistryClient {
     unmountable = new Set();
     constructor(o) {
         this.o = o;
-        this.base = apiBase(o.registry);
+        this.base = apiBase(o.registry, o.insecure === true);
         this.fetch = o.fetch ?? globalThis.fetch;
     }
     /** True once the registry asked for credentials and was given some. */
@@ -32880,8 +32898,16 @@ function target(ref) {
 class Registries {
     o;
     clients = new Map();
+    insecure = {
+        hosts: [],
+        cidrs: []
+    };
     constructor(o) {
         this.o = o;
+    }
+    /** The registries the engine reaches over plain HTTP (from docker info), before any request. */
+    useInsecure(insecure) {
+        this.insecure = insecure;
     }
     client(registry) {
         let c = this.clients.get(registry);
@@ -32891,7 +32917,8 @@ class Registries {
                 credentials: () => this.credentials(registry),
                 retry: this.o.retry,
                 ...(this.o.fetch === undefined ? {} : { fetch: this.o.fetch }),
-                ...(this.o.timeoutMs === undefined ? {} : { timeoutMs: this.o.timeoutMs })
+                ...(this.o.timeoutMs === undefined ? {} : { timeoutMs: this.o.timeoutMs }),
+                insecure: isInsecure(registry, this.insecure)
             });
             this.clients.set(registry, c);
         }
@@ -35259,6 +35286,8 @@ async function runPipeline(config, plan, d) {
     const { signal } = d;
     const setup = await during('set-up', signal, async () => {
         const done = await setUp(config, plan, docker, d);
+        if (done.engine.insecure !== undefined)
+            registries.useInsecure(done.engine.insecure);
         await logIn(config, docker, d);
         await checkPushAccess(plan, docker, registries, d);
         return done;
@@ -36964,7 +36993,16 @@ function parseEngineInfo(json) {
         throw new Error(`the Docker engine did not answer: ${info.ServerErrors?.join('; ') || 'no server version in docker info'}`);
     }
     const containerd = (info.DriverStatus ?? []).some(([key, value]) => key === 'driver-type' && value.startsWith('io.containerd.snapshotter'));
-    return { version: info.ServerVersion, store: containerd ? 'containerd' : 'classic' };
+    const registry = info.RegistryConfig ?? {};
+    const hosts = Object.entries(registry.IndexConfigs ?? {})
+        .filter(([, c]) => c.Secure === false)
+        .map(([name]) => name);
+    const cidrs = (registry.InsecureRegistryCIDRs ?? []).filter(c => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c));
+    return {
+        version: info.ServerVersion,
+        store: containerd ? 'containerd' : 'classic',
+        insecure: { hosts, cidrs }
+    };
 }
 class Docker {
     exec;

@@ -20,7 +20,10 @@ describe('setUp', () => {
   it('reads the engine, keeps a buildx that satisfies the input, and finds QEMU registered', async () => {
     const f = pipelineFixture({}, { store: 'containerd' })
     const setup = await setUp(f.config, f.plan, registryDocker(f.config, f.deps), f.deps)
-    expect(setup).toEqual({ engine: { version: '28.5.2', store: 'containerd' }, builder: '' })
+    expect(setup).toEqual({
+      engine: { version: '28.5.2', store: 'containerd', insecure: { hosts: [], cidrs: [] } },
+      builder: ''
+    })
     expect(f.rt.recorded.infos).toEqual([
       'Docker engine 28.5.2, containerd image store: images are loaded with OCI media types',
       'buildx 0.29.1 satisfies >=0.13.0',

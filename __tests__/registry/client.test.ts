@@ -7,6 +7,7 @@
 import { describe, expect, it } from '@jest/globals'
 import {
   apiBase,
+  isInsecure,
   judgeHttp,
   RegistryClient,
   retryAfterMs,
@@ -279,6 +280,15 @@ describe('pure parts', () => {
     expect(apiBase('ghcr.io')).toBe('https://ghcr.io')
     expect(apiBase('127.0.0.1:5000')).toBe('http://127.0.0.1:5000')
     expect(apiBase('localhost:5000')).toBe('http://localhost:5000')
+    expect(apiBase('registry.lan:5000', true)).toBe('http://registry.lan:5000')
+  })
+
+  it("knows the engine's insecure registries by name or by an IPv4 CIDR", () => {
+    const insecure = { hosts: ['registry.lan:5000'], cidrs: ['10.1.0.0/16'] }
+    expect(isInsecure('registry.lan:5000', insecure)).toBe(true)
+    expect(isInsecure('10.1.200.7:5000', insecure)).toBe(true)
+    expect(isInsecure('10.2.0.1:5000', insecure)).toBe(false)
+    expect(isInsecure('ghcr.io', insecure)).toBe(false)
   })
 
   it('reads Retry-After as seconds or a date', () => {

@@ -20,13 +20,30 @@ describe('parseEngineInfo', () => {
   }
 
   it('tells the containerd image store from the classic one', () => {
-    expect(parseEngineInfo(JSON.stringify(containerd))).toEqual({
+    expect(parseEngineInfo(JSON.stringify(containerd))).toMatchObject({
       version: '28.5.2+dfsg4',
       store: 'containerd'
     })
-    expect(parseEngineInfo(JSON.stringify(classic))).toEqual({
+    expect(parseEngineInfo(JSON.stringify(classic))).toMatchObject({
       version: '20.10.24+dfsg1',
       store: 'classic'
+    })
+  })
+
+  it('reads the registries the engine reaches insecurely (daemon.json insecure-registries)', () => {
+    const info = {
+      ...classic,
+      RegistryConfig: {
+        InsecureRegistryCIDRs: ['10.1.0.0/16', '127.0.0.0/8', '::1/128'],
+        IndexConfigs: {
+          'docker.io': { Name: 'docker.io', Secure: true },
+          'registry.lan:5000': { Name: 'registry.lan:5000', Secure: false }
+        }
+      }
+    }
+    expect(parseEngineInfo(JSON.stringify(info)).insecure).toEqual({
+      hosts: ['registry.lan:5000'],
+      cidrs: ['10.1.0.0/16', '127.0.0.0/8']
     })
   })
 

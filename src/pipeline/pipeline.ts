@@ -42,6 +42,7 @@ export async function runPipeline(
   const { signal } = d
   const setup = await during('set-up', signal, async () => {
     const done = await setUp(config, plan, docker, d)
+    if (done.engine.insecure !== undefined) registries.useInsecure(done.engine.insecure)
     await logIn(config, docker, d)
     await checkPushAccess(plan, docker, registries, d)
     return done

@@ -30,6 +30,8 @@ export interface ClientOptions {
   readonly fetch?: Fetch
   /** Per request, ms (default 60 s) */
   readonly timeoutMs?: number
+  /** Plain HTTP: the engine reaches this registry insecurely */
+  readonly insecure?: boolean
 }
 
 /** Requests sent and retries made, for the log. */
@@ -78,12 +80,32 @@ interface HttpResult {
 
 export type Attempt = HttpResult | { readonly error: unknown }
 
-/** Registries on the loopback speak plain HTTP (as docker allows for 127.0.0.0/8); all others HTTPS. */
-export function apiBase(registry: string): string {
+/**
+ * HTTPS, but plain HTTP for registries on the loopback (as docker allows for 127.0.0.0/8) and
+ * those the engine is configured to reach insecurely. Pure.
+ */
+export function apiBase(registry: string, insecure = false): string {
   if (registry === DOCKER_HUB) return 'https://registry-1.docker.io'
   const host = registry.replace(/:\d+$/, '')
   const loopback = host === 'localhost' || /^127\./.test(host) || host === '[::1]'
-  return `${loopback ? 'http' : 'https'}://${registry}`
+  return `${loopback || insecure ? 'http' : 'https'}://${registry}`
+}
+
+/** Is a registry among the engine's insecure ones (by name, or an IPv4 address in a CIDR)? Pure. */
+export function isInsecure(
+  registry: string,
+  insecure: { readonly hosts: readonly string[]; readonly cidrs: readonly string[] }
+): boolean {
+  if (insecure.hosts.includes(registry)) return true
+  const ip = /^(\d+)\.(\d+)\.(\d+)\.(\d+)(?::\d+)?$/.exec(registry)
+  if (ip === null) return false
+  const value = (parts: string[]): number => parts.reduce((n, p) => (n << 8) + Number(p), 0) >>> 0
+  const address = value(ip.slice(1, 5))
+  return insecure.cidrs.some(cidr => {
+    const [net, bits] = cidr.split('/')
+    const mask = Number(bits) === 0 ? 0 : (~0 << (32 - Number(bits))) >>> 0
+    return (address & mask) >>> 0 === (value(net.split('.')) & mask) >>> 0
+  })
 }
 
 /** A `Retry-After` header (seconds or an HTTP date) in ms. Pure. */
@@ -151,7 +173,7 @@ export class RegistryClient {
   private readonly unmountable = new Set<string>()
 
   constructor(private readonly o: ClientOptions) {
-    this.base = apiBase(o.registry)
+    this.base = apiBase(o.registry, o.insecure === true)
     this.fetch = o.fetch ?? globalThis.fetch
   }
 

@@ -15,6 +15,7 @@ import {
 import { loginRegistry, parseReference, type ImageRef } from '../oci/reference.js'
 import type { RetryContext } from '../tooling/retry.js'
 import {
+  isInsecure,
   RegistryClient,
   RegistryError,
   type BlobSource,
@@ -52,8 +53,20 @@ function target(ref: string): { registry: string; repo: string; ref: string } {
 
 export class Registries {
   private readonly clients = new Map<string, RegistryClient>()
+  private insecure: { readonly hosts: readonly string[]; readonly cidrs: readonly string[] } = {
+    hosts: [],
+    cidrs: []
+  }
 
   constructor(private readonly o: RegistriesOptions) {}
+
+  /** The registries the engine reaches over plain HTTP (from docker info), before any request. */
+  useInsecure(insecure: {
+    readonly hosts: readonly string[]
+    readonly cidrs: readonly string[]
+  }): void {
+    this.insecure = insecure
+  }
 
   client(registry: string): RegistryClient {
     let c = this.clients.get(registry)
@@ -63,7 +76,8 @@ export class Registries {
         credentials: () => this.credentials(registry),
         retry: this.o.retry,
         ...(this.o.fetch === undefined ? {} : { fetch: this.o.fetch }),
-        ...(this.o.timeoutMs === undefined ? {} : { timeoutMs: this.o.timeoutMs })
+        ...(this.o.timeoutMs === undefined ? {} : { timeoutMs: this.o.timeoutMs }),
+        insecure: isInsecure(registry, this.insecure)
       })
       this.clients.set(registry, c)
     }

@@ -78,6 +78,11 @@ export type ImageStore = 'containerd' | 'classic'
 export interface EngineInfo {
   readonly version: string
   readonly store: ImageStore
+  /**
+   * Registries the engine speaks plain HTTP to (`insecure-registries` in daemon.json): host[:port]
+   * names, and IPv4 CIDRs (the loopback's is there by default)
+   */
+  readonly insecure?: { readonly hosts: readonly string[]; readonly cidrs: readonly string[] }
 }
 
 /** The engine's version and image store from `docker info --format '{{json .}}'`. Pure. */
@@ -86,6 +91,10 @@ export function parseEngineInfo(json: string): EngineInfo {
     ServerVersion?: string
     DriverStatus?: [string, string][] | null
     ServerErrors?: string[]
+    RegistryConfig?: {
+      InsecureRegistryCIDRs?: string[] | null
+      IndexConfigs?: Record<string, { Name?: string; Secure?: boolean }> | null
+    } | null
   }
   if (!info.ServerVersion) {
     throw new Error(
@@ -95,7 +104,18 @@ export function parseEngineInfo(json: string): EngineInfo {
   const containerd = (info.DriverStatus ?? []).some(
     ([key, value]) => key === 'driver-type' && value.startsWith('io.containerd.snapshotter')
   )
-  return { version: info.ServerVersion, store: containerd ? 'containerd' : 'classic' }
+  const registry = info.RegistryConfig ?? {}
+  const hosts = Object.entries(registry.IndexConfigs ?? {})
+    .filter(([, c]) => c.Secure === false)
+    .map(([name]) => name)
+  const cidrs = (registry.InsecureRegistryCIDRs ?? []).filter(c =>
+    /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(c)
+  )
+  return {
+    version: info.ServerVersion,
+    store: containerd ? 'containerd' : 'classic',
+    insecure: { hosts, cidrs }
+  }
 }
 
 export class Docker {
