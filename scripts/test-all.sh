@@ -19,12 +19,15 @@ console.log(`${p} passed, ${f} failed`)' "$results"/*.json
 }
 start=$SECONDS
 timing=()
+# Runs a step and returns its exit status. (Called as `timed_step ... || status=1`, a function
+# runs with errexit off: without the explicit status, a failed step would count as passed.)
 timed_step() {
-  local name=$1 t=$SECONDS
+  local name=$1 t=$SECONDS rc=0
   shift
   step "$name"
-  "$@"
+  "$@" || rc=$?
   timing+=("$name: $((SECONDS - t)) s")
+  return "$rc"
 }
 
 if [ "$(id -u)" = 0 ]; then

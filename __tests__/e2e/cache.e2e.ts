@@ -13,7 +13,15 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { expectNoLeftovers, runE2e, tagsOf, testbed, uniqueRepo, type E2eRun } from './testbed.js'
+import {
+  expectNoLeftovers,
+  runE2e,
+  tagsOf,
+  testbed,
+  uniqueRepo,
+  type E2eRun,
+  expectPassed
+} from './testbed.js'
 
 const MINUTES = 60_000
 const RUN_STEP = 'RUN chmod 0755 /usr/local/bin/ros_app_hello'
@@ -84,11 +92,11 @@ describe(`build cache on the ${testbed().engine} engine`, () => {
     ): Promise<[E2eRun, E2eRun]> => {
       coldEngine()
       const first = await runE2e(inputs(repo, cache), { env })
-      expect(first.code).toBe(0)
+      expectPassed(first)
       coldEngine()
       // force: the inputs are unchanged, and skip-unchanged would reuse the published images
       const second = await runE2e({ ...inputs(repo, cache), force: 'true' }, { env })
-      expect(second.code).toBe(0)
+      expectPassed(second)
       return [first, second]
     }
 

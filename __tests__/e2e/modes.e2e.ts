@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from '@jest/globals'
 import {
   configOf,
   expectNoLeftovers,
+  expectPassed,
   manifestOf,
   runE2e,
   tagsOf,
@@ -63,7 +64,7 @@ describe('build slices and a merge job on the test bed', () => {
         { ...common, distros: 'humble, jazzy', image: `${tb.registry}/${allRepo}` },
         { env: runId(1) }
       )
-      expect(all.code).toBe(0)
+      expectPassed(all)
 
       const repo = uniqueRepo('mode-slices')
       const image = `${tb.registry}/${repo}`
@@ -78,7 +79,7 @@ describe('build slices and a merge job on the test bed', () => {
         )
       }
       for (const s of slices) {
-        expect(s.code).toBe(0)
+        expectPassed(s)
         expect(s.outputs.tags).toBe('')
       }
       // the native slice does not touch QEMU at all
@@ -91,7 +92,7 @@ describe('build slices and a merge job on the test bed', () => {
         { env: runId(2) }
       )
       const flowSeconds = (Date.now() - started) / 1000
-      expect(merge.code).toBe(0)
+      expectPassed(merge)
       expect(merge.log).toContain('no builder and no QEMU are set up')
       expect(merge.log).not.toMatch(/: build \((native|emulated)\)/)
       console.log(

@@ -3,7 +3,15 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { expectNoLeftovers, manifestOf, runE2e, tagsOf, testbed, uniqueRepo } from './testbed.js'
+import {
+  expectNoLeftovers,
+  manifestOf,
+  runE2e,
+  tagsOf,
+  testbed,
+  uniqueRepo,
+  expectPassed
+} from './testbed.js'
 
 const EXAMPLE = {
   context: 'examples/ros-app',
@@ -45,7 +53,7 @@ describe('pipeline on the test bed', () => {
         'base-image': base,
         push: 'true'
       })
-      expect(r.code).toBe(0)
+      expectPassed(r)
       const cells = JSON.parse(r.outputs.results) as CellOut[]
       expect(cells.map(c => [c.id, c.status])).toEqual([
         ['humble-amd64', 'passed'],
@@ -205,7 +213,7 @@ describe('pipeline on the test bed', () => {
         'base-image': base,
         push: 'false'
       })
-      expect(r.code).toBe(0)
+      expectPassed(r)
       const cells = JSON.parse(r.outputs.results) as CellOut[]
       expect(cells.map(c => [c.id, c.status, c.pushed])).toEqual([
         ['kilted-amd64', 'passed', undefined],
@@ -300,7 +308,7 @@ describe('pipeline on the test bed', () => {
         ['rosversion -d answers', 'passed'],
         ['ROS 1 roscore pub/echo round trip', 'passed']
       ])
-      expect(r.code).toBe(0)
+      expectPassed(r)
       expect(r.log).toContain('reached end of life on 2025-05-31')
     },
     20 * MINUTES

@@ -9,6 +9,7 @@ import {
   configOf,
   E2E_SHA,
   expectNoLeftovers,
+  expectPassed,
   manifestOf,
   runE2e,
   tagsOf,
@@ -59,7 +60,7 @@ describe('releases on the test bed', () => {
         },
         { env: { GITHUB_REF: 'refs/tags/v1.2.3', GITHUB_EVENT_PATH: eventFile() } }
       )
-      expect(r.code).toBe(0)
+      expectPassed(r)
       expect(await tagsOf(repo)).toEqual(
         [
           'humble-1.2.3',
@@ -131,7 +132,7 @@ describe('releases on the test bed', () => {
         { ...common, distros: 'humble', image: `${tb.registry}/${repo}`, push: 'true' },
         { env: { GITHUB_EVENT_NAME: 'pull_request', GITHUB_REF: 'refs/pull/42/merge' } }
       )
-      expect(r.code).toBe(0)
+      expectPassed(r)
       expect(r.log).toContain('push is off: a pull request builds and tests, and never pushes.')
       const cells = JSON.parse(r.outputs.results) as { status: string }[]
       expect(cells.map(c => c.status)).toEqual(['passed', 'passed'])

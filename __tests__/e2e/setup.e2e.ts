@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { expectNoLeftovers, runE2e, testbed, uniqueRepo } from './testbed.js'
+import { expectNoLeftovers, runE2e, testbed, uniqueRepo, expectPassed } from './testbed.js'
 
 const SYSTEM_BUILDX = '/usr/libexec/docker/cli-plugins/docker-buildx'
 /** A stand-in for an old buildx: a valid Docker CLI plugin that reports v0.9.0 and can do nothing. */
@@ -78,7 +78,7 @@ describe('buildx set-up', () => {
       )
       expect(requests).toEqual(['/buildx/v0.13.1/buildx-v0.13.1.linux-amd64'])
       expect(readFileSync(plugin).equals(readFileSync(SYSTEM_BUILDX))).toBe(true)
-      expect(r.code).toBe(0)
+      expectPassed(r)
       expect(r.summary).toContain('1 of 1 cells passed')
     },
     10 * 60_000

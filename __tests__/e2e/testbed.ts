@@ -270,3 +270,9 @@ export function expectNoLeftovers(): void {
   )
   expect(left.trim()).toBe('')
 }
+
+/** The run passed; when it did not, the failure shows its error lines. */
+export function expectPassed(r: Pick<E2eRun, 'code' | 'log'>): void {
+  const errors = r.log.split('\n').filter(l => l.startsWith('::error'))
+  expect({ code: r.code, errors }).toEqual({ code: 0, errors: [] })
+}

@@ -9,6 +9,7 @@ import path from 'node:path'
 import {
   configOf,
   expectNoLeftovers,
+  expectPassed,
   manifestOf,
   runE2e,
   tagsOf,
@@ -51,7 +52,7 @@ describe('skip unchanged on the test bed', () => {
     'the first run builds, tests and records the base digest and inputs hash on each image',
     async () => {
       const r = await run({ distros: 'humble, jazzy' })
-      expect(r.code).toBe(0)
+      expectPassed(r)
       expect(statuses(r.outputs)).toEqual([
         ['humble-amd64', 'passed'],
         ['humble-arm64', 'passed'],
@@ -81,7 +82,7 @@ describe('skip unchanged on the test bed', () => {
     async () => {
       const before = await tagsOf(repo)
       const r = await run({ distros: 'humble, jazzy' })
-      expect(r.code).toBe(0)
+      expectPassed(r)
       expect(statuses(r.outputs)).toEqual([
         ['humble-amd64', 'unchanged'],
         ['humble-arm64', 'unchanged'],
@@ -106,7 +107,7 @@ describe('skip unchanged on the test bed', () => {
     'a new distro is built while the others are reused; their index keeps the same images',
     async () => {
       const r = await run({ distros: 'humble, jazzy, kilted' })
-      expect(r.code).toBe(0)
+      expectPassed(r)
       expect(statuses(r.outputs)).toEqual([
         ['humble-amd64', 'unchanged'],
         ['humble-arm64', 'unchanged'],
@@ -126,7 +127,7 @@ describe('skip unchanged on the test bed', () => {
     async () => {
       writeFileSync(path.join(workspace, 'CHANGED.txt'), 'a change\n')
       const r = await run({ distros: 'humble' })
-      expect(r.code).toBe(0)
+      expectPassed(r)
       expect(statuses(r.outputs)).toEqual([
         ['humble-amd64', 'passed'],
         ['humble-arm64', 'passed']
@@ -144,7 +145,7 @@ describe('skip unchanged on the test bed', () => {
     'force rebuilds and retests every cell even when nothing changed',
     async () => {
       const r = await run({ distros: 'humble', force: 'true' })
-      expect(r.code).toBe(0)
+      expectPassed(r)
       expect(statuses(r.outputs)).toEqual([
         ['humble-amd64', 'passed'],
         ['humble-arm64', 'passed']
