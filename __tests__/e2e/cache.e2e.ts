@@ -37,13 +37,16 @@ function runStepOutcomes(log: string): Record<string, string> {
     if (cell === undefined) continue
     const body = group.slice(0, group.indexOf('::endgroup::'))
     const vertex = new RegExp(`^#(\\d+) \\[[^\\]]*\\] ${RUN_STEP}`, 'm').exec(body)?.[1]
+    // The step prints "hello from <distro> on <machine>" when it runs: BuildKit shows that as
+    // "#N 0.129 hello from ...". A cache hit prints nothing of the command; with a registry cache
+    // it may show the cached layers' downloads and DONE instead of a CACHED line.
     outcomes[cell] =
       vertex === undefined
         ? 'no RUN step'
-        : new RegExp(`^#${vertex} CACHED$`, 'm').test(body)
-          ? 'CACHED'
-          : new RegExp(`^#${vertex} DONE `, 'm').test(body)
-            ? 'ran'
+        : new RegExp(`^#${vertex} \\d+\\.\\d+ hello from `, 'm').test(body)
+          ? 'ran'
+          : new RegExp(`^#${vertex} (CACHED|DONE )`, 'm').test(body)
+            ? 'CACHED'
             : 'unknown'
   }
   return outcomes
