@@ -32620,13 +32620,7 @@ class RegistryClient {
                 return { error };
             }
         };
-        const a = await (0,retry/* retrying */.R$)(`Uploading ${name}`, attempt, judgeUpload, {
-            ...this.o.retry,
-            onRetry: () => {
-                this.stats.retries++;
-                this.o.retry.onRetry?.();
-            }
-        });
+        const a = await (0,retry/* retrying */.R$)(`Uploading ${name}`, attempt, judgeUpload, this.counted(this.o.retry));
         if ('error' in a)
             throw a.error;
         return 'uploaded';
@@ -32754,6 +32748,16 @@ class RegistryClient {
         this.tokens.set(scope, token);
         return `Bearer ${token}`;
     }
+    /** A retry context whose retries this client counts in its stats. */
+    counted(ctx) {
+        return {
+            ...ctx,
+            onRetry: () => {
+                this.stats.retries++;
+                ctx.onRetry?.();
+            }
+        };
+    }
     /** Send one request, retried on its own while it fails transiently. */
     async send(what, url, init) {
         const { signal } = this.o.retry;
@@ -32783,14 +32787,9 @@ class RegistryClient {
             catch (error) {
                 return { error };
             }
-        }, judgeHttp, {
-            ...this.o.retry,
-            ...(once === true ? { policy: { ...this.o.retry.policy, attempts: 1 } } : {}),
-            onRetry: () => {
-                this.stats.retries++;
-                this.o.retry.onRetry?.();
-            }
-        });
+        }, judgeHttp, this.counted(once === true
+            ? { ...this.o.retry, policy: { ...this.o.retry.policy, attempts: 1 } }
+            : this.o.retry));
         if ('error' in a) {
             const cause = a.error.cause;
             const detail = (0,tooling_exec/* errorMessage */.gJ)(cause ?? a.error);
@@ -32895,6 +32894,10 @@ function target(ref) {
     const repo = registry === 'docker.io' && !parsed.path.includes('/') ? `library/${parsed.path}` : parsed.path;
     return { registry, repo, ref: parsed.digest ?? parsed.tag ?? 'latest' };
 }
+/** An image name (no tag) as its registry and repository. */
+function repository(image) {
+    return target(`${image}:latest`);
+}
 class Registries {
     o;
     clients = new Map();
@@ -32946,11 +32949,11 @@ class Registries {
     }
     /** True when the registry of an image asked for credentials and was given some. */
     sentCredentials(image) {
-        return this.client(target(`${image}:latest`).registry).sentCredentials();
+        return this.client(repository(image).registry).sentCredentials();
     }
     /** Whether the credentials for an image's registry may push to its repository. */
     checkPush(image) {
-        const t = target(`${image}:latest`);
+        const t = repository(image);
         return this.client(t.registry).checkPush(t.repo);
     }
     /**
@@ -32958,7 +32961,7 @@ class Registries {
      * those in the same registry are tried) when it holds it, else uploaded.
      */
     uploadBlob(image, digest, source, mountFrom = []) {
-        const t = target(`${image}:latest`);
+        const t = repository(image);
         const sources = [
             ...new Set(mountFrom
                 .map(ref => target(ref))

@@ -332,13 +332,7 @@ export class RegistryClient {
         return { error }
       }
     }
-    const a = await retrying(`Uploading ${name}`, attempt, judgeUpload, {
-      ...this.o.retry,
-      onRetry: () => {
-        this.stats.retries++
-        this.o.retry.onRetry?.()
-      }
-    })
+    const a = await retrying(`Uploading ${name}`, attempt, judgeUpload, this.counted(this.o.retry))
     if ('error' in a) throw a.error
     return 'uploaded'
   }
@@ -501,6 +495,17 @@ export class RegistryClient {
     return `Bearer ${token}`
   }
 
+  /** A retry context whose retries this client counts in its stats. */
+  private counted(ctx: RetryContext): RetryContext {
+    return {
+      ...ctx,
+      onRetry: () => {
+        this.stats.retries++
+        ctx.onRetry?.()
+      }
+    }
+  }
+
   /** Send one request, retried on its own while it fails transiently. */
   private async send(what: string, url: string, init: SendInit): Promise<HttpResult> {
     const { signal } = this.o.retry
@@ -534,14 +539,11 @@ export class RegistryClient {
         }
       },
       judgeHttp,
-      {
-        ...this.o.retry,
-        ...(once === true ? { policy: { ...this.o.retry.policy, attempts: 1 } } : {}),
-        onRetry: () => {
-          this.stats.retries++
-          this.o.retry.onRetry?.()
-        }
-      }
+      this.counted(
+        once === true
+          ? { ...this.o.retry, policy: { ...this.o.retry.policy, attempts: 1 } }
+          : this.o.retry
+      )
     )
     if ('error' in a) {
       const cause = (a.error as { cause?: unknown }).cause

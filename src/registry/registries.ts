@@ -51,6 +51,11 @@ function target(ref: string): { registry: string; repo: string; ref: string } {
   return { registry, repo, ref: parsed.digest ?? parsed.tag ?? 'latest' }
 }
 
+/** An image name (no tag) as its registry and repository. */
+function repository(image: string): { registry: string; repo: string } {
+  return target(`${image}:latest`)
+}
+
 export class Registries {
   private readonly clients = new Map<string, RegistryClient>()
   private insecure: { readonly hosts: readonly string[]; readonly cidrs: readonly string[] } = {
@@ -107,12 +112,12 @@ export class Registries {
 
   /** True when the registry of an image asked for credentials and was given some. */
   sentCredentials(image: string): Promise<boolean> {
-    return this.client(target(`${image}:latest`).registry).sentCredentials()
+    return this.client(repository(image).registry).sentCredentials()
   }
 
   /** Whether the credentials for an image's registry may push to its repository. */
   checkPush(image: string): Promise<void> {
-    const t = target(`${image}:latest`)
+    const t = repository(image)
     return this.client(t.registry).checkPush(t.repo)
   }
 
@@ -126,7 +131,7 @@ export class Registries {
     source: BlobSource,
     mountFrom: readonly string[] = []
   ): Promise<UploadOutcome> {
-    const t = target(`${image}:latest`)
+    const t = repository(image)
     const sources = [
       ...new Set(
         mountFrom
