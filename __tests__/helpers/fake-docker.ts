@@ -61,6 +61,16 @@ export interface FakeDocker extends Exec {
   addBase(ref: string, platforms: readonly string[]): void
 }
 
+/** An `http` override: the registry denies every upload session (credentials that may only pull). */
+export function denyUploads(method: string, url: URL): Response | undefined {
+  return method === 'POST' && url.pathname.endsWith('/blobs/uploads/')
+    ? new Response(
+        '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}',
+        { status: 403 }
+      )
+    : undefined
+}
+
 export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
   const store = o.store ?? 'classic'
   const calls: Call[] = []

@@ -11,9 +11,9 @@ import { cancellable, during, registryClients, registryDocker } from '../../src/
 import { results } from '../../src/pipeline/finish.js'
 import { prepare } from '../../src/pipeline/prepare.js'
 import { Publisher } from '../../src/pipeline/publishing.js'
-import { logIn, setUp } from '../../src/pipeline/setup.js'
+import { logIn, setUp, type Setup } from '../../src/pipeline/setup.js'
 import { notRun } from '../../src/results/results.js'
-import { fakeDocker } from '../helpers/fake-docker.js'
+import { denyUploads, fakeDocker } from '../helpers/fake-docker.js'
 import { buildCells, pipelineFixture, publishOptions } from '../helpers/pipeline.js'
 
 describe('setUp', () => {
@@ -77,6 +77,17 @@ describe('setUp', () => {
 })
 
 describe('prepare', () => {
+  /** prepare() with the fixture's engine and registry client */
+  const prepareOf = (f: ReturnType<typeof pipelineFixture>, setup: Setup) =>
+    prepare(
+      f.config,
+      f.plan,
+      setup,
+      registryDocker(f.config, f.deps),
+      registryClients(f.config, f.deps),
+      f.deps
+    )
+
   const run = async (
     inputs: Record<string, string>,
     setupStore: 'classic' | 'containerd' = 'classic'
@@ -85,14 +96,7 @@ describe('prepare', () => {
     const setup = { engine: { version: '28', store: setupStore }, builder: '' }
     return {
       f,
-      prepared: prepare(
-        f.config,
-        f.plan,
-        setup,
-        registryDocker(f.config, f.deps),
-        registryClients(f.config, f.deps),
-        f.deps
-      )
+      prepared: prepareOf(f, setup)
     }
   }
 
@@ -114,16 +118,7 @@ describe('prepare', () => {
     f.docker.addBase('registry.test/ros:humble-ros-base', ['linux/amd64'])
     f.docker.addBase('registry.test/ros:jazzy-ros-base', ['linux/amd64', 'linux/arm64'])
     const setup = { engine: { version: '28', store: 'classic' as const }, builder: '' }
-    await expect(
-      prepare(
-        f.config,
-        f.plan,
-        setup,
-        registryDocker(f.config, f.deps),
-        registryClients(f.config, f.deps),
-        f.deps
-      )
-    ).rejects.toThrow(
+    await expect(prepareOf(f, setup)).rejects.toThrow(
       'Preflight: base image registry.test/ros:humble-ros-base has linux/amd64 only; missing linux/arm64 (needed by humble-arm64)'
     )
   })
@@ -233,13 +228,7 @@ describe('Publisher', () => {
     const f = pipelineFixture(
       { mode: 'build', distros: 'humble' },
       {
-        http: (method, url) =>
-          method === 'POST' && url.pathname.endsWith('/blobs/uploads/')
-            ? new Response(
-                '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}',
-                { status: 403 }
-              )
-            : undefined
+        http: denyUploads
       }
     )
     const p = new Publisher(f.plan, options(f))

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import { runPipeline } from '../../src/pipeline/pipeline.js'
+import { denyUploads } from '../helpers/fake-docker.js'
 import { pipelineFixture } from '../helpers/pipeline.js'
 
 const statuses = (r: { cells: readonly { id: string; status: string }[] }) =>
@@ -194,13 +195,7 @@ describe('runPipeline', () => {
     const f = pipelineFixture(
       {},
       {
-        http: (method, url) =>
-          method === 'POST' && url.pathname.endsWith('/blobs/uploads/')
-            ? new Response(
-                '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}',
-                { status: 403 }
-              )
-            : undefined
+        http: denyUploads
       }
     )
     await expect(runPipeline(f.config, f.plan, f.deps)).rejects.toThrow(
