@@ -31609,16 +31609,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3765:
+/***/ 3265:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  eF: () => (/* binding */ run)
 });
 
-// UNUSED EXPORTS: cancelledAfter
+// UNUSED EXPORTS: cancelledAfter, failureAnnotation
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -32083,6 +32083,8 @@ function readConfig(get, ctx) {
         cacheRef,
         retryAttempts: parseInteger(inputs_names/* Inputs */.G0.RetryAttempts, text(inputs_names/* Inputs */.G0.RetryAttempts), 6, 1, 30),
         retryMaxDelay: parseInteger(inputs_names/* Inputs */.G0.RetryMaxDelay, text(inputs_names/* Inputs */.G0.RetryMaxDelay), 30, 1, 600),
+        qemuRetries: parseInteger(inputs_names/* Inputs */.G0.QemuRetries, text(inputs_names/* Inputs */.G0.QemuRetries), 1, 0, 5),
+        emulationWarning: parseInteger(inputs_names/* Inputs */.G0.EmulationWarning, text(inputs_names/* Inputs */.G0.EmulationWarning), 60, 0, 360),
         dryRun: parseBoolean(inputs_names/* Inputs */.G0.DryRun, text(inputs_names/* Inputs */.G0.DryRun), false),
         force: parseBoolean(inputs_names/* Inputs */.G0.Force, text(inputs_names/* Inputs */.G0.Force), false),
         buildxVersion,
@@ -33236,6 +33238,16 @@ function notRun(cell, outcome) {
 function failedCells(results) {
     return results.cells.filter(c => !cellOk(c.status));
 }
+/** 83.4 -> `1m23s`, 4000 -> `1h06m40s`, 2.5 -> `2.5s`: a time as people read it. */
+function formatDuration(seconds) {
+    if (seconds < 60)
+        return `${Math.round(Math.max(0, seconds) * 10) / 10}s`;
+    const s = Math.round(seconds);
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const pad = (n) => String(n).padStart(2, '0');
+    return h > 0 ? `${h}h${pad(m)}m${pad(s % 60)}s` : `${m}m${pad(s % 60)}s`;
+}
 
 ;// CONCATENATED MODULE: ./src/smoke/runner.ts
 
@@ -33329,6 +33341,83 @@ async function runTest(test, o) {
         : { ...base, status: 'failed', reason };
 }
 
+// EXTERNAL MODULE: ./src/tooling/progress.ts
+var progress = __nccwpck_require__(491);
+;// CONCATENATED MODULE: ./src/tooling/qemu.ts
+/**
+ * QEMU user emulation: each foreign platform needs its binfmt_misc entry. Registered entries are
+ * reused; missing ones are installed with the qemu-image (tonistiigi/binfmt --install).
+ */
+
+
+const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
+/** An entry is usable when it exists, is enabled and has the F flag (works inside containers). */
+function binfmtUsable(entry) {
+    if (entry === undefined)
+        return false;
+    const lines = entry.split('\n');
+    if (lines[0].trim() !== 'enabled')
+        return false;
+    const flags = lines.find(l => l.startsWith('flags:'));
+    return flags === undefined || flags.slice('flags:'.length).includes('F');
+}
+async function ensureEmulation(platforms, hostPlatform, qemuImage, exec, read, log) {
+    const report = { native: [], found: [], installed: [] };
+    const foreign = [];
+    for (const p of platforms) {
+        if (p === hostPlatform) {
+            report.native.push(p);
+            continue;
+        }
+        const info = findPlatform(p);
+        if (binfmtUsable(await read(`${BINFMT_DIR}/${info.binfmt}`)))
+            report.found.push(p);
+        else
+            foreign.push(info);
+    }
+    for (const p of report.native)
+        log(`${p}: native on this runner, no emulation needed`);
+    for (const p of report.found)
+        log(`${p}: QEMU already registered (${findPlatform(p)?.binfmt})`);
+    if (foreign.length === 0)
+        return report;
+    const arches = foreign.map(f => f.qemuArch).join(',');
+    log(`Registering QEMU for ${foreign.map(f => f.platform).join(', ')} with ${qemuImage}`);
+    const r = await exec.run('docker', [
+        'run',
+        '--privileged',
+        '--rm',
+        qemuImage,
+        '--install',
+        arches
+    ]);
+    for (const f of foreign) {
+        if (!binfmtUsable(await read(`${BINFMT_DIR}/${f.binfmt}`))) {
+            const why = r.code === 0
+                ? 'the entry is still missing after installing'
+                : (0,tooling_exec/* lastLine */.fM)(r.stderr || r.stdout);
+            throw new Error(`Cannot emulate ${f.platform}: binfmt_misc has no usable ${f.binfmt} and registering it with ${qemuImage} failed (${why}). ` +
+                'Run on a runner of that architecture, or allow privileged containers.');
+        }
+        report.installed.push(f.platform);
+    }
+    return report;
+}
+/**
+ * QEMU's own last words when an emulated program dies of it, e.g. `qemu: uncaught target signal
+ * 11 (Segmentation fault) - core dumped` (QEMU forwards a fatal signal it cannot hand to the
+ * program), `qemu: unhandled CPU exception`, `qemu:handle_cpu_signal received signal outside vCPU
+ * context`. A native program that crashes prints none of these.
+ */
+const QEMU_CRASH = /qemu: ?(?:uncaught target signal \d+|unhandled CPU exception|handle_cpu_signal received signal outside vCPU context)/;
+/** The first line of some output with QEMU's crash signature, trimmed, or undefined. Pure. */
+function qemuCrash(lines) {
+    for (const line of lines)
+        if (QEMU_CRASH.test(line))
+            return line.trim();
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline/cell.ts
 /** One cell: build once, check what was built, smoke-test that very image. */
 
@@ -33336,6 +33425,19 @@ async function runTest(test, o) {
 
 
 
+
+
+/** Slowest build steps kept per cell */
+const SLOWEST = 5;
+/** The slowest steps that ran (cached ones took no time), slowest first, each step once. Pure. */
+function slowest(steps, n = SLOWEST) {
+    const seen = new Set();
+    return steps
+        .filter(s => !s.cached && s.seconds > 0)
+        .sort((a, b) => b.seconds - a.seconds)
+        .filter(s => !seen.has(s.step) && seen.add(s.step) !== undefined)
+        .slice(0, n);
+}
 const seconds = (ms) => Math.round(ms / 100) / 10;
 async function runCell(cell, ctx) {
     const base = {
@@ -33346,6 +33448,7 @@ async function runCell(cell, ctx) {
     };
     const run = cell.emulated ? 'emulated' : 'native';
     const buildStart = ctx.now();
+    ctx.board.phase(cell, 'build');
     const iidFile = external_node_path_default().join(ctx.tempDir, `${cell.id}.iid`);
     const build = await ctx.docker.build({
         platform: cell.platform,
@@ -33361,19 +33464,28 @@ async function runCell(cell, ctx) {
         oci: ctx.store === 'containerd',
         cacheFrom: ctx.caches.get(cell.id)?.args.from ?? [],
         cacheTo: ctx.caches.get(cell.id)?.args.to ?? []
-    });
+    }, (progress, changed) => ctx.board.building(cell.id, progress, changed));
+    ctx.board.end(cell.id);
     const buildSeconds = seconds(ctx.now() - buildStart);
+    const slowestSteps = slowest(build.progress.stepTimes());
     const output = [build.stdout, build.stderr].filter(s => s !== '').join('\n');
     ctx.logBlock(`${cell.id}: build (${run}) ${build.code === 0 ? 'done' : 'FAILED'} in ${buildSeconds} s`, output);
     if (build.code !== 0) {
+        const step = build.progress.failure();
+        const parsed = step === undefined ? undefined : (0,progress/* parseStep */.kq)(step.step);
+        const at = parsed === undefined ? '' : ` at step ${(0,progress/* stepLabel */.vO)(parsed)} ${parsed.instruction}`;
+        const crash = cell.emulated ? qemuCrash(build.progress.outputLines()) : undefined;
         return {
             ...base,
             status: 'failed',
-            failure: `build failed: ${(0,tooling_exec/* lastLine */.fM)(build.stderr || build.stdout)}`,
+            failure: `build failed${at}: ${(0,tooling_exec/* lastLine */.fM)(build.stderr || build.stdout)}`,
             buildSeconds,
             testSeconds: 0,
             tests: [],
-            buildLog: (0,tooling_exec/* tail */.RT)(output)
+            buildLog: (0,tooling_exec/* tail */.RT)(output),
+            slowestSteps,
+            ...(step === undefined ? {} : { failedStep: { step: step.step, tail: step.tail } }),
+            ...(crash === undefined ? {} : { qemuCrashes: [{ phase: 'build', signature: crash }] })
         };
     }
     // buildx writes the config digest; the engine names the image by it on the classic image
@@ -33392,6 +33504,7 @@ async function runCell(cell, ctx) {
     const withImage = {
         ...base,
         buildSeconds,
+        slowestSteps,
         imageId: configDigest,
         localId: image.id,
         size: image.size
@@ -33402,9 +33515,11 @@ async function runCell(cell, ctx) {
         return { ...withImage, status: 'failed', failure, testSeconds: 0, tests: [] };
     }
     const testStart = ctx.now();
+    ctx.board.phase(cell, 'test');
     const tests = [];
     for (const [index, test] of cell.tests.entries()) {
         const name = `rma-${ctx.runTag}-${cell.id}-${index}`;
+        ctx.board.testing(cell.id, index + 1, cell.tests.length, test.name);
         ctx.running.add(name);
         try {
             tests.push(await runTest(test, {
@@ -33420,17 +33535,25 @@ async function runCell(cell, ctx) {
             ctx.running.delete(name);
         }
     }
+    ctx.board.end(cell.id);
     const testSeconds = seconds(ctx.now() - testStart);
     const failed = tests.filter(t => t.status !== 'passed');
     ctx.logBlock(`${cell.id}: smoke tests (${run}) ${failed.length === 0 ? 'passed' : `${failed.length} FAILED`} in ${testSeconds} s`, tests.map(describeTest).join('\n'));
     if (failed.length > 0) {
         const first = failed[0];
+        const crashes = [];
+        for (const t of cell.emulated ? failed : []) {
+            const signature = qemuCrash(t.output.split('\n'));
+            if (signature !== undefined)
+                crashes.push({ phase: 'test', signature });
+        }
         return {
             ...withImage,
             status: 'failed',
             failure: `smoke test "${first.name}" ${first.status}: ${first.reason ?? ''}`,
             testSeconds,
-            tests
+            tests,
+            ...(crashes.length === 0 ? {} : { qemuCrashes: crashes.slice(0, 1) })
         };
     }
     return { ...withImage, status: 'passed', testSeconds, tests };
@@ -33481,7 +33604,7 @@ function buildOrder(cells, prepared) {
     }))
         .sort((a, b) => Number(b.emulated) - Number(a.emulated));
 }
-async function runCells(config, plan, prepared, setup, publisher, docker, d) {
+async function runCells(config, plan, prepared, setup, publisher, docker, board, d) {
     const { rt, signal } = d;
     const done = new Map();
     const finish = (result) => {
@@ -33510,8 +33633,9 @@ async function runCells(config, plan, prepared, setup, publisher, docker, d) {
             void cleanupDocker.kill(name);
     };
     signal?.addEventListener('abort', onCancel, { once: true });
-    const ctx = cellContext(config, prepared, setup, docker, running, d);
+    const ctx = cellContext(config, prepared, setup, docker, running, board, d);
     const cancelled = (cell, why) => finish(notRun(cell, { status: 'cancelled', failure: why }));
+    board.startTicking();
     try {
         await runPool(order, limit, async (cell, pool) => {
             if (signal?.aborted) {
@@ -33520,10 +33644,13 @@ async function runCells(config, plan, prepared, setup, publisher, docker, d) {
             }
             let result;
             try {
-                result = await runCell(cell, ctx);
+                result = await runRetried(cell, ctx, config.qemuRetries, d);
             }
             catch (error) {
                 result = notRun(cell, { status: 'failed', failure: (0,tooling_exec/* errorMessage */.gJ)(error) });
+            }
+            finally {
+                board.end(cell.id, true);
             }
             if (signal?.aborted) {
                 pool.stop();
@@ -33537,11 +33664,51 @@ async function runCells(config, plan, prepared, setup, publisher, docker, d) {
             : 'cancelled by fail-fast after an earlier failure'));
     }
     finally {
+        board.stopTicking();
         signal?.removeEventListener('abort', onCancel);
     }
     return done;
 }
-function cellContext(config, prepared, setup, docker, running, d) {
+/**
+ * One cell, run again (up to `retries` times) when QEMU itself crashed in it: QEMU's crash line in
+ * the output of its failed build or smoke test. Any other failure stands.
+ */
+async function runRetried(cell, ctx, retries, d) {
+    const crashes = [];
+    const steps = [];
+    let spent = { build: 0, test: 0 };
+    for (let attempt = 0;; attempt++) {
+        const result = await runCell(cell, ctx);
+        const crash = result.qemuCrashes?.[0];
+        if (crash !== undefined)
+            crashes.push(crash);
+        // a retry takes the steps before the crash from the cache: they took their time before
+        steps.push(...(result.slowestSteps ?? []));
+        spent = { build: spent.build + result.buildSeconds, test: spent.test + result.testSeconds };
+        const withCrashes = crashes.length === 0
+            ? result
+            : {
+                ...result,
+                qemuCrashes: crashes,
+                retries: attempt,
+                slowestSteps: slowest(steps),
+                // the times of every attempt: what the cell cost the run
+                buildSeconds: Math.round(spent.build * 10) / 10,
+                testSeconds: Math.round(spent.test * 10) / 10
+            };
+        if (result.status !== 'failed' || crash === undefined || d.signal?.aborted)
+            return withCrashes;
+        if (attempt >= retries) {
+            d.rt.warning(`${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature})` +
+                (retries === 0
+                    ? '; qemu-retries is 0: not retried.'
+                    : `, again after ${retries} retr${retries === 1 ? 'y' : 'ies'}: giving up.`));
+            return withCrashes;
+        }
+        d.rt.warning(`${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature}); a crash of the emulator, not of the build: running the cell again (retry ${attempt + 1} of ${retries})`);
+    }
+}
+function cellContext(config, prepared, setup, docker, running, board, d) {
     return {
         docker,
         running,
@@ -33556,13 +33723,159 @@ function cellContext(config, prepared, setup, docker, running, d) {
         tempDir: d.tempDir,
         runTag: d.runTag,
         logBlock: (title, body) => d.rt.block(title, body),
-        now: d.now ?? Date.now
+        now: d.now ?? Date.now,
+        board
     };
 }
 
 // EXTERNAL MODULE: ./src/pipeline/cache.ts + 1 modules
 var cache = __nccwpck_require__(7804);
+;// CONCATENATED MODULE: ./src/pipeline/progress.ts
+/**
+ * Live progress of the cells while they build and test, and the run's timeline.
+ *
+ * One line per running cell: at once when its build starts a new Dockerfile step or its next smoke
+ * test, and again when it has printed nothing for a minute, so an emulated build of hours shows it
+ * is alive. Each line is one log line naming its cell, so parallel cells never interleave within a
+ * line. An emulated cell running longer than the warning threshold gets one warning with the way
+ * out. Every phase of every cell (build, test, push; a retried cell has more than one of each) is
+ * recorded with its start and end for the summary's timeline and the `results` output.
+ */
+
+/** A cell's phases as the `results` output gives them. Pure. */
+function phaseTimes(spans, cell) {
+    return spans
+        .filter(s => s.cell === cell)
+        .map(s => ({
+        phase: s.phase,
+        start: new Date(s.start).toISOString(),
+        seconds: (s.end - s.start) / 1000
+    }));
+}
+/** Milliseconds as people read them, to the second. */
+const duration = (ms) => formatDuration(Math.floor(ms / 1000));
+const progress_short = (text, max = 80) => text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+/** How often the board looks at its cells; a cell's lines are at most interval apart. */
+const TICK_MS = 5000;
+class ProgressBoard {
+    o;
+    running = new Map();
+    spans = [];
+    open = new Map();
+    timer;
+    constructor(o) {
+        this.o = o;
+    }
+    /** Starts the once-a-minute lines and the long-emulation check. */
+    startTicking() {
+        if (this.timer !== undefined)
+            return;
+        const every = this.o.setInterval ?? ((fn, ms) => setInterval(fn, ms).unref());
+        this.timer = every(() => this.tick(), Math.min(TICK_MS, this.o.intervalMs));
+    }
+    stopTicking() {
+        if (this.timer === undefined)
+            return;
+        (this.o.clearInterval ?? (h => clearInterval(h)))(this.timer);
+        this.timer = undefined;
+    }
+    /** A cell begins a phase (a retried cell begins its build again). */
+    phase(cell, phase, doing = 'started') {
+        const now = this.o.now();
+        this.close(cell.id, now);
+        const span = { cell: cell.id, phase, start: now, end: now };
+        this.open.set(cell.id, span);
+        if (phase === 'push')
+            return;
+        let r = this.running.get(cell.id);
+        if (r === undefined) {
+            r = {
+                id: cell.id,
+                emulated: cell.emulated,
+                started: now,
+                phase,
+                doing,
+                doingSince: now,
+                printed: 0,
+                warned: false
+            };
+            this.running.set(cell.id, r);
+        }
+        r.phase = phase;
+        r.doing = doing;
+        r.doingSince = now;
+        // a build says it started (its first steps are BuildKit's own); a test phase's first test does
+        if (phase === 'build')
+            this.print(r);
+    }
+    /** A build's progress came in: a line at once when it started another step. */
+    building(id, progress, stepChanged) {
+        const r = this.running.get(id);
+        const step = progress.current();
+        if (r === undefined || !stepChanged || step === undefined)
+            return;
+        const stage = step.stage === undefined ? '' : ` (${step.stage})`;
+        this.doing(r, `step ${step.index}/${step.total}${stage} ${progress_short(step.instruction)}`, step.started);
+    }
+    /** A cell's next smoke test started. */
+    testing(id, index, total, name) {
+        const r = this.running.get(id);
+        if (r !== undefined)
+            this.doing(r, `${index}/${total} "${progress_short(name, 60)}"`);
+    }
+    /** A cell's phase ended; with `finished`, the cell no longer runs (its push may come later). */
+    end(id, finished = false) {
+        this.close(id, this.o.now());
+        if (finished)
+            this.running.delete(id);
+    }
+    /** Every phase recorded so far, in the order they started. */
+    timeline() {
+        return [...this.spans, ...[...this.open.values()].map(s => ({ ...s, end: this.o.now() }))]
+            .sort((a, b) => a.start - b.start)
+            .map(({ phase, start, end, cell }) => ({ cell, phase, start, end }));
+    }
+    close(id, now) {
+        const span = this.open.get(id);
+        if (span === undefined)
+            return;
+        this.open.delete(id);
+        this.spans.push({ ...span, end: now });
+    }
+    doing(r, doing, since) {
+        r.doing = doing;
+        r.doingSince = since === undefined ? this.o.now() : Math.min(since, this.o.now());
+        this.print(r);
+    }
+    print(r) {
+        const now = this.o.now();
+        r.printed = now;
+        const what = r.phase === 'build' ? 'build' : 'smoke test';
+        const steady = now - r.doingSince >= TICK_MS
+            ? ` (this ${r.phase === 'build' ? 'step' : 'test'} ${duration(now - r.doingSince)})`
+            : '';
+        this.o.info(`${r.id}${r.emulated ? ' (QEMU)' : ''}: ${what} ${r.doing}, ${duration(now - r.started)}${steady}`);
+    }
+    /** Lines for cells quiet for a minute; the warning for long emulated cells. */
+    tick() {
+        const now = this.o.now();
+        for (const r of this.running.values()) {
+            if (now - r.printed >= this.o.intervalMs - TICK_MS)
+                this.print(r);
+            if (r.emulated && !r.warned && this.o.emulatedWarnMs > 0) {
+                if (now - r.started >= this.o.emulatedWarnMs) {
+                    r.warned = true;
+                    this.o.warning(`${r.id} has run for ${duration(now - r.started)} under QEMU emulation (now: ${r.phase === 'build' ? 'build' : 'smoke test'} ${r.doing}). ` +
+                        'GitHub-hosted jobs stop after 6 hours. The way out: build each platform natively, ' +
+                        `with mode: build on arm64 runners (ubuntu-24.04-arm) and one mode: merge job after them; see ${this.o.readme}`);
+                }
+            }
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline/finish.ts
+
 
 
 async function saveCaches(config, prepared, cells, d) {
@@ -33572,15 +33885,21 @@ async function saveCaches(config, prepared, cells, d) {
     await (0,cache/* saveLocalCaches */.k$)(built, prepared.caches, cancellableCache(d), m => d.rt.info(m), m => d.rt.warning(m));
 }
 /** The results of a run, in plan order, each cell with the image it pushed. */
-function results(plan, cells, published, seconds) {
+function results(plan, cells, published, seconds, timeline = [], started) {
     return {
         cells: plan.cells.map(c => {
             const result = cells.get(c.id);
             const pushed = published.pushed.get(c.id);
-            return pushed === undefined ? result : { ...result, pushed };
+            const phases = phaseTimes(timeline, c.id);
+            return {
+                ...result,
+                ...(pushed === undefined ? {} : { pushed }),
+                ...(phases.length === 0 ? {} : { phases })
+            };
         }),
         distros: plan.manifests.map(m => published.distros.get(m.distro)),
-        seconds: Math.round(seconds * 10) / 10
+        seconds: Math.round(seconds * 10) / 10,
+        ...(started === undefined ? {} : { started: new Date(started).toISOString() })
     };
 }
 
@@ -33866,6 +34185,7 @@ async function pushTested(tested, tag, o) {
     if (imageId === undefined)
         throw new Error(`cell ${tested.id} has no tested image`);
     const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(o.tempDir, 'push-'));
+    o.pushing?.(tested.id, false);
     try {
         const files = await exportImage(o.docker, o.exec, tested.localId ?? imageId, imageId, dir);
         const outcomes = await uploadAll(files.blobs, o.image, o.bases?.get(tested.id) ?? [], o);
@@ -33876,6 +34196,7 @@ async function pushTested(tested, tag, o) {
         return { mediaType, digest, size: Buffer.byteLength(body), note };
     }
     finally {
+        o.pushing?.(tested.id, true);
         await (0,promises_.rm)(dir, { recursive: true, force: true });
     }
 }
@@ -35100,67 +35421,6 @@ async function installBuildx(o) {
     return target;
 }
 
-;// CONCATENATED MODULE: ./src/tooling/qemu.ts
-/**
- * QEMU user emulation: each foreign platform needs its binfmt_misc entry. Registered entries are
- * reused; missing ones are installed with the qemu-image (tonistiigi/binfmt --install).
- */
-
-
-const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
-/** An entry is usable when it exists, is enabled and has the F flag (works inside containers). */
-function binfmtUsable(entry) {
-    if (entry === undefined)
-        return false;
-    const lines = entry.split('\n');
-    if (lines[0].trim() !== 'enabled')
-        return false;
-    const flags = lines.find(l => l.startsWith('flags:'));
-    return flags === undefined || flags.slice('flags:'.length).includes('F');
-}
-async function ensureEmulation(platforms, hostPlatform, qemuImage, exec, read, log) {
-    const report = { native: [], found: [], installed: [] };
-    const foreign = [];
-    for (const p of platforms) {
-        if (p === hostPlatform) {
-            report.native.push(p);
-            continue;
-        }
-        const info = findPlatform(p);
-        if (binfmtUsable(await read(`${BINFMT_DIR}/${info.binfmt}`)))
-            report.found.push(p);
-        else
-            foreign.push(info);
-    }
-    for (const p of report.native)
-        log(`${p}: native on this runner, no emulation needed`);
-    for (const p of report.found)
-        log(`${p}: QEMU already registered (${findPlatform(p)?.binfmt})`);
-    if (foreign.length === 0)
-        return report;
-    const arches = foreign.map(f => f.qemuArch).join(',');
-    log(`Registering QEMU for ${foreign.map(f => f.platform).join(', ')} with ${qemuImage}`);
-    const r = await exec.run('docker', [
-        'run',
-        '--privileged',
-        '--rm',
-        qemuImage,
-        '--install',
-        arches
-    ]);
-    for (const f of foreign) {
-        if (!binfmtUsable(await read(`${BINFMT_DIR}/${f.binfmt}`))) {
-            const why = r.code === 0
-                ? 'the entry is still missing after installing'
-                : (0,tooling_exec/* lastLine */.fM)(r.stderr || r.stdout);
-            throw new Error(`Cannot emulate ${f.platform}: binfmt_misc has no usable ${f.binfmt} and registering it with ${qemuImage} failed (${why}). ` +
-                'Run on a runner of that architecture, or allow privileged containers.');
-        }
-        report.installed.push(f.platform);
-    }
-    return report;
-}
-
 ;// CONCATENATED MODULE: ./src/pipeline/setup.ts
 
 
@@ -35270,12 +35530,18 @@ async function checkPushAccess(plan, docker, registries, d) {
 
 
 
+
 async function runPipeline(config, plan, d) {
     const now = d.now ?? Date.now;
     const started = now();
     const seconds = () => (now() - started) / 1000;
     const docker = registryDocker(config, d);
     const registries = registryClients(config, d);
+    const board = progressBoard(config, d);
+    const cellOf = (id) => ({
+        id,
+        emulated: plan.cells.find(c => c.id === id)?.emulated ?? false
+    });
     const publishing = {
         docker,
         exec: d.exec,
@@ -35284,7 +35550,8 @@ async function runPipeline(config, plan, d) {
         image: plan.image,
         platforms: plan.platforms,
         log: (m) => d.rt.info(m),
-        warn: (m) => d.rt.warning(m)
+        warn: (m) => d.rt.warning(m),
+        pushing: (id, done) => (done ? board.end(id) : board.phase(cellOf(id), 'push'))
     };
     const { signal } = d;
     const setup = await during('set-up', signal, async () => {
@@ -35299,16 +35566,35 @@ async function runPipeline(config, plan, d) {
         // a merge publishes as it goes: cancelled, it still reports what it published
         const merged = await mergeSlices(plan, publishing, d.rt);
         logRequests(registries, d);
-        return results(plan, merged.cells, merged.published, seconds());
+        return results(plan, merged.cells, merged.published, seconds(), board.timeline(), started);
     }
     const prepared = await during('preflight', signal, () => prepare(config, plan, setup, docker, registries, d));
     const publisher = new Publisher(plan, { ...publishing, bases: prepared.bases }, signal);
     // cancelled from here on, the cells that did not finish say so in the results
-    const cells = await runCells(config, plan, prepared, setup, publisher, docker, d);
+    const cells = await runCells(config, plan, prepared, setup, publisher, docker, board, d);
     const published = await publisher.finished();
     await saveCaches(config, prepared, cells, d);
     logRequests(registries, d);
-    return results(plan, cells, published, seconds());
+    return results(plan, cells, published, seconds(), board.timeline(), started);
+}
+/** The README's section on long emulated builds, in the action's own repository when known. */
+function readmeLink(env) {
+    const repo = env.GITHUB_ACTION_REPOSITORY;
+    const anchor = 'README.md#long-emulated-builds';
+    if (!repo)
+        return `the README, "Long emulated builds"`;
+    const server = env.GITHUB_SERVER_URL || 'https://github.com';
+    return `${server}/${repo}/blob/${env.GITHUB_ACTION_REF || 'main'}/${anchor}`;
+}
+function progressBoard(config, d) {
+    return new ProgressBoard({
+        info: m => d.rt.info(m),
+        warning: m => d.rt.warning(m),
+        now: d.now ?? Date.now,
+        intervalMs: 60_000,
+        emulatedWarnMs: config.emulationWarning * 60_000,
+        readme: readmeLink(d.rt.env)
+    });
 }
 /** How much registry work the client did (the builds' base pulls are BuildKit's, not counted). */
 function logRequests(registries, d) {
@@ -35329,7 +35615,101 @@ function escapeHtml(text) {
         .replace(/'/g, '&#39;');
 }
 
+;// CONCATENATED MODULE: ./src/report/timeline.ts
+/**
+ * Where a run's time went: a Mermaid gantt of every cell's phases on one time axis (GitHub renders
+ * Mermaid in job summaries), the slowest build steps of the slowest cell, and the QEMU crashes
+ * that were retried. Pure: from the results.
+ */
+
+
+/** Steps shown for the slowest cell */
+const STEPS_SHOWN = 5;
+/** Text safe as a Mermaid gantt section or task name (a colon or `#` would end or break it). */
+function mermaidName(text) {
+    return text.replace(/[:#;]/g, ' ').replace(/\s+/g, ' ').trim();
+}
+const ms = (p) => {
+    const start = Date.parse(p.start);
+    return { start, end: start + Math.max(p.seconds, 0.1) * 1000 };
+};
+/** The gantt block, or '' when no cell has phases. */
+function mermaidTimeline(results) {
+    const cells = results.cells.filter(c => (c.phases ?? []).length > 0);
+    if (cells.length === 0)
+        return '';
+    const all = cells.flatMap(c => (c.phases ?? []).map(ms));
+    const span = Math.max(...all.map(p => p.end)) - Math.min(...all.map(p => p.start));
+    const lines = [
+        '```mermaid',
+        'gantt',
+        '  dateFormat x',
+        `  axisFormat ${span >= 3600_000 ? '%H:%M' : '%H:%M:%S'}`
+    ];
+    let n = 0;
+    for (const c of cells) {
+        lines.push(`  section ${mermaidName(`${c.id}${c.emulated ? ' (QEMU)' : ''}`)}`);
+        const phases = c.phases ?? [];
+        const builds = phases.filter(p => p.phase === 'build').length;
+        let build = 0;
+        for (const p of phases) {
+            const { start, end } = ms(p);
+            // a cell run again after a QEMU crash: its earlier attempts end in the crash
+            const attempt = p.phase === 'build' ? ++build : build;
+            const crashed = attempt < builds;
+            const tag = crashed
+                ? 'crit, '
+                : p.phase === 'test'
+                    ? 'active, '
+                    : p.phase === 'push'
+                        ? 'done, '
+                        : '';
+            const name = crashed ? `${p.phase} (QEMU crash)` : p.phase;
+            lines.push(`    ${name} :${tag}t${n++}, ${start}, ${Math.round(end)}`);
+        }
+    }
+    lines.push('```');
+    return lines.join('\n');
+}
+const built = (c) => (c.phases ?? []).filter(p => p.phase === 'build').reduce((s, p) => s + p.seconds, 0);
+/** The slowest build steps of the cell whose builds took longest, as an HTML table. */
+function slowestStepsTable(results) {
+    const withSteps = results.cells.filter(c => (c.slowestSteps ?? []).length > 0);
+    if (withSteps.length === 0)
+        return '';
+    const slowest = withSteps.reduce((a, b) => (built(b) > built(a) ? b : a));
+    const rows = (slowest.slowestSteps ?? [])
+        .slice(0, STEPS_SHOWN)
+        .map(s => `<tr><td>${escapeHtml(s.step)}</td><td><code>${escapeHtml(s.instruction.length > 120 ? `${s.instruction.slice(0, 119)}…` : s.instruction)}</code></td><td>${formatDuration(s.seconds)}</td></tr>`);
+    return (`<h3>Slowest build steps of ${escapeHtml(slowest.id)}${slowest.emulated ? ' (emulated)' : ''}, the slowest build (${formatDuration(built(slowest))})</h3>\n` +
+        `<table><tr><th>step</th><th>instruction</th><th>time</th></tr>\n${rows.join('\n')}\n</table>\n`);
+}
+/** The QEMU crashes of the run, each with what came of it. */
+function qemuCrashList(results) {
+    const items = results.cells.flatMap(c => (c.qemuCrashes ?? []).map((crash, i) => {
+        const retried = i < (c.retries ?? 0);
+        const outcome = retried
+            ? `run again (retry ${i + 1})`
+            : 'not retried again (qemu-retries used up)';
+        return `<li>${escapeHtml(c.id)}, ${crash.phase === 'build' ? 'build' : 'smoke tests'}: <code>${escapeHtml(crash.signature)}</code>; ${outcome}</li>`;
+    }));
+    if (items.length === 0)
+        return '';
+    return `<h3>QEMU crashes</h3>\n<ul>\n${items.join('\n')}\n</ul>\n`;
+}
+/** The timeline section of the summary: gantt, slowest steps, QEMU crashes. */
+function timelineSummary(results) {
+    const gantt = mermaidTimeline(results);
+    const parts = [
+        gantt === '' ? '' : `<h3>Timeline</h3>\n\n${gantt}\n\n`,
+        slowestStepsTable(results),
+        qemuCrashList(results)
+    ];
+    return parts.join('');
+}
+
 ;// CONCATENATED MODULE: ./src/report/summary.ts
+
 
 
 /** GitHub keeps at most 1 MiB of summary per step; stay well below. */
@@ -35362,6 +35742,9 @@ function cellHtml(c) {
             : c.buildSeconds === 0 && c.tests.length === 0 && c.failure !== undefined
                 ? escapeHtml(c.failure.split(':')[0])
                 : `build ${c.buildSeconds} s, tests ${c.testSeconds} s${c.emulated ? ' (emulated)' : ''}`,
+        (c.retries ?? 0) > 0
+            ? `🔁 run ${c.retries === 1 ? 'again' : `${c.retries} more times`} after a QEMU crash`
+            : '',
         formatSize(c.size),
         c.pushed ? `<code>${escapeHtml(c.pushed.digest.slice(0, 19))}</code>` : ''
     ].filter(l => l !== '');
@@ -35398,7 +35781,8 @@ function resultsSummary(plan, results) {
     const unchanged = results.cells.filter(c => c.status === 'unchanged').length;
     const kept = unchanged > 0 ? ` (${unchanged} unchanged: reused, not rebuilt)` : '';
     const top = `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed${kept} in ${results.seconds} s</h2>\n` +
-        `<table>${head}\n${rows.join('\n')}\n</table>\n`;
+        `<table>${head}\n${rows.join('\n')}\n</table>\n` +
+        timelineSummary(results);
     if (failures.length === 0)
         return top;
     return withinLimit(`${top}<h3>Failures</h3>\n`, failures);
@@ -36187,7 +36571,7 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
         const failed = failedCells(results);
         for (const cell of failed) {
             if (cell.status === 'failed')
-                rt.error(`${cell.id}: ${cell.failure ?? 'failed'}`, `${cell.id} failed`);
+                rt.error(failureAnnotation(cell), `${cell.id} failed`);
         }
         const unpublished = results.distros.filter(d => d.status === 'publish failed');
         for (const d of unpublished)
@@ -36301,6 +36685,14 @@ async function summarize(rt, html) {
         rt.warning(`Could not write the job summary: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`);
     }
 }
+/** A failed cell's error annotation: what failed and, for a build, its failing step's last lines. */
+function failureAnnotation(cell) {
+    const head = `${cell.id}: ${cell.failure ?? 'failed'}`;
+    const step = cell.failedStep;
+    if (step === undefined || step.tail.length === 0)
+        return head;
+    return `${head}\nLast lines of ${step.step}:\n${step.tail.join('\n')}`;
+}
 
 
 /***/ }),
@@ -36372,6 +36764,8 @@ const Inputs = {
     CacheRef: 'cache-ref',
     RetryAttempts: 'retry-attempts',
     RetryMaxDelay: 'retry-max-delay',
+    QemuRetries: 'qemu-retries',
+    EmulationWarning: 'emulation-warning',
     DryRun: 'dry-run',
     Force: 'force',
     BuildxVersion: 'buildx-version',
@@ -36402,7 +36796,7 @@ const States = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3765);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3265);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6661);
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6064);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);
@@ -36427,7 +36821,7 @@ else {
     for (const sig of ['SIGINT', 'SIGTERM']) {
         process.once(sig, () => cancel.abort(new Error(`cancelled by ${sig}`)));
     }
-    await (0,_action_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)(rt, (0,_tools_js__WEBPACK_IMPORTED_MODULE_4__/* .realTools */ .u)(cancel.signal));
+    await (0,_action_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)(rt, (0,_tools_js__WEBPACK_IMPORTED_MODULE_4__/* .realTools */ .u)(cancel.signal));
 }
 
 __webpack_async_result__();
@@ -36953,8 +37347,10 @@ function readCleanup(rt) {
 /* harmony export */ });
 /* unused harmony exports buildCommand, parseEngineInfo */
 /* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6455);
+/* harmony import */ var _progress_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(491);
 /* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7356);
 /** Typed docker and buildx commands over the Exec seam. Argument lists are built by pure functions. */
+
 
 
 /** `docker buildx build` arguments: one platform, loaded into the engine, no attestations. */
@@ -36979,7 +37375,8 @@ function buildCommand(r) {
     args.push('--provenance=false', '--sbom=false');
     // --load is --output type=docker; the same exporter, with OCI media types when asked
     args.push(...(r.oci === true ? ['--output', 'type=docker,oci-mediatypes=true'] : ['--load']));
-    args.push('--iidfile', r.iidFile, '--', r.context);
+    // progress as data (buildx 0.13+): read live for the progress lines, rendered as plain text after
+    args.push('--progress=rawjson', '--iidfile', r.iidFile, '--', r.context);
     return args;
 }
 function runCommand(r) {
@@ -37052,12 +37449,31 @@ class Docker {
         const m = /\bv?(\d+\.\d+\.\d+)/.exec(r.stdout);
         return m ? m[1] : null;
     }
-    /** A build whose base pull hit a transient registry failure is tried again (it is cached). */
-    async build(request) {
-        return (0,_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .withRetry */ .bD)('build', `Building ${request.tag}`, () => this.run(buildCommand(request)), {
+    /**
+     * A build whose base pull hit a transient registry failure is tried again (it is cached).
+     * BuildKit's progress is read as it comes and handed to `onProgress` (with whether the step
+     * running now changed); the result's stderr is the log as plain progress shows it.
+     */
+    async build(request, onProgress) {
+        let progress = new _progress_js__WEBPACK_IMPORTED_MODULE_2__/* .BuildProgress */ .e();
+        const attempt = async () => {
+            const p = (progress = new _progress_js__WEBPACK_IMPORTED_MODULE_2__/* .BuildProgress */ .e());
+            const r = await this.exec.run('docker', buildCommand(request), {
+                onStderr: chunk => {
+                    const changed = p.feed(chunk);
+                    onProgress?.(p, changed);
+                }
+            });
+            // an Exec that does not stream (a test's fake) hands back the text at the end
+            if (r.stderr !== '')
+                p.feed(r.stderr);
+            return { ...r, stderr: p.render() };
+        };
+        const r = await (0,_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .withRetry */ .bD)('build', `Building ${request.tag}`, attempt, {
             ...this.retry,
             loggedIn: () => this.loggedIn
         });
+        return { ...r, progress };
     }
     async inspectImage(ref) {
         const r = await this.check(`Inspecting image ${ref}`, [
@@ -37161,7 +37577,13 @@ function processExecutor(signal) {
                     ...(signal === undefined ? {} : { signal, killSignal: 'SIGTERM' })
                 });
                 child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-                child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+                const onStderr = options.onStderr;
+                child.stderr.setEncoding('utf8').on('data', (d) => {
+                    if (onStderr === undefined)
+                        stderr += d;
+                    else
+                        onStderr(d);
+                });
                 child.on('error', (error) => {
                     if (error.code === 'ENOENT')
                         done({ code: 127, stdout, stderr: `${command}: command not found` });
@@ -37229,6 +37651,261 @@ function errorMessage(error) {
     }
     catch {
         return `Unexpected error: ${String(error)}`;
+    }
+}
+
+
+/***/ }),
+
+/***/ 491:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ BuildProgress),
+/* harmony export */   kq: () => (/* binding */ parseStep),
+/* harmony export */   vO: () => (/* binding */ stepLabel)
+/* harmony export */ });
+/**
+ * BuildKit's progress read as data. `docker buildx build --progress=rawjson` writes BuildKit's
+ * SolveStatus objects to stderr (buildx 0.13 indented over many lines, later ones one per line),
+ * then, when the build fails, a few lines of plain text. Each object carries vertices (the steps,
+ * with start, end, cached and error), their log chunks (base64) and statuses (transfers).
+ *
+ * This module keeps the steps and their logs, says which Dockerfile step runs now, how long each
+ * took, and renders the log as buildx's plain progress would (`#N [stage i/n] RUN ...`,
+ * `#N 0.123 output`, `#N DONE 1.2s`), each step's lines together. Pure: fed text, asked questions.
+ */
+const STEP = /^\[(?:(.+) )?(\d+)\/(\d+)\] (.*)$/s;
+/** The Dockerfile step a vertex name stands for, or undefined (`[internal] ...`, exporting). */
+function parseStep(name) {
+    const m = STEP.exec(name);
+    if (m === null)
+        return undefined;
+    return {
+        ...(m[1] === undefined ? {} : { stage: m[1] }),
+        index: Number(m[2]),
+        total: Number(m[3]),
+        // a digest is kept to 12 hex digits, as docker shows image IDs
+        instruction: m[4]
+            .replace(/\s+/g, ' ')
+            .replace(/@sha256:([0-9a-f]{12})[0-9a-f]{52}/g, '@sha256:$1…')
+            .trim()
+    };
+}
+/** `5/9` or `builder 5/9`. */
+function stepLabel(s) {
+    return `${s.stage === undefined ? '' : `${s.stage} `}${s.index}/${s.total}`;
+}
+const decode = (base64) => Buffer.from(base64, 'base64').toString('utf8');
+const time = (text) => {
+    if (text === undefined)
+        return undefined;
+    const t = Date.parse(text);
+    return Number.isNaN(t) ? undefined : t;
+};
+class BuildProgress {
+    vertices = new Map();
+    /** Lines of plain text between or after the objects (buildx's final error) */
+    plain = [];
+    object = '';
+    line = '';
+    depth = 0;
+    inString = false;
+    escaped = false;
+    numbered = 0;
+    /**
+     * Takes the next piece of stderr. Returns true when a Dockerfile step started in it (or the
+     * step running now changed), so a caller can say so at once.
+     */
+    feed(chunk) {
+        const before = this.current();
+        for (const ch of chunk) {
+            if (this.depth === 0) {
+                if (ch === '{' && this.line.trim() === '') {
+                    this.line = '';
+                    this.object = ch;
+                    this.depth = 1;
+                }
+                else if (ch === '\n') {
+                    this.endPlainLine();
+                }
+                else {
+                    this.line += ch;
+                }
+                continue;
+            }
+            this.object += ch;
+            if (this.inString) {
+                if (this.escaped)
+                    this.escaped = false;
+                else if (ch === '\\')
+                    this.escaped = true;
+                else if (ch === '"')
+                    this.inString = false;
+            }
+            else if (ch === '"')
+                this.inString = true;
+            else if (ch === '{')
+                this.depth++;
+            else if (ch === '}' && --this.depth === 0)
+                this.endObject();
+        }
+        const after = this.current();
+        return after !== undefined && after.name !== before?.name;
+    }
+    endPlainLine() {
+        if (this.line.trim() !== '')
+            this.plain.push(this.line.trimEnd());
+        this.line = '';
+    }
+    endObject() {
+        const text = this.object;
+        this.object = '';
+        let status;
+        try {
+            status = JSON.parse(text);
+        }
+        catch {
+            for (const l of text.split('\n'))
+                if (l.trim() !== '')
+                    this.plain.push(l.trimEnd());
+            return;
+        }
+        for (const v of status.vertexes ?? [])
+            this.vertex(v);
+        for (const l of status.logs ?? [])
+            this.log(l);
+        // a warning's text is bytes in BuildKit's status, so base64 in JSON
+        for (const w of status.warnings ?? []) {
+            if (w.short !== undefined)
+                this.plain.push(`WARNING: ${decode(w.short).trim()}`);
+        }
+    }
+    vertex(raw) {
+        if (raw.digest === undefined)
+            return;
+        let v = this.vertices.get(raw.digest);
+        if (v === undefined) {
+            v = {
+                number: 0,
+                name: raw.name ?? '',
+                cached: false,
+                lines: [],
+                partial: new Map()
+            };
+            this.vertices.set(raw.digest, v);
+        }
+        if (raw.name)
+            v.name = raw.name;
+        const started = time(raw.started);
+        // a vertex can start again (buildx reports a restart): the latest start counts
+        if (started !== undefined)
+            v.started = started;
+        v.completed = time(raw.completed);
+        if (raw.cached === true)
+            v.cached = true;
+        if (raw.error)
+            v.error = raw.error;
+        if (v.number === 0 && (v.started !== undefined || v.cached))
+            v.number = ++this.numbered;
+    }
+    /** The vertices that started, in the order they did */
+    begun() {
+        return [...this.vertices.values()].filter(v => v.number > 0).sort((a, b) => a.number - b.number);
+    }
+    log(raw) {
+        const v = raw.vertex === undefined ? undefined : this.vertices.get(raw.vertex);
+        if (v === undefined || raw.data === undefined)
+            return;
+        const at = time(raw.timestamp) ?? v.started ?? 0;
+        const stream = raw.stream ?? 1;
+        const text = decode(raw.data);
+        const parts = text.split(/\r?\n/);
+        const open = v.partial.get(stream);
+        parts[0] = (open?.text ?? '') + parts[0];
+        const first = open?.at ?? at;
+        for (let i = 0; i < parts.length - 1; i++) {
+            v.lines.push({ at: i === 0 ? first : at, text: parts[i] });
+        }
+        const rest = parts[parts.length - 1];
+        if (rest === '')
+            v.partial.delete(stream);
+        else
+            v.partial.set(stream, { at: parts.length === 1 ? first : at, text: rest });
+    }
+    steps() {
+        const out = [];
+        for (const v of this.begun()) {
+            const step = parseStep(v.name);
+            if (step !== undefined)
+                out.push({ v, step });
+        }
+        return out;
+    }
+    /** The Dockerfile step running now: the one started last of those not finished. */
+    current() {
+        let found;
+        for (const s of this.steps()) {
+            if (s.v.started === undefined || s.v.completed !== undefined || s.v.cached)
+                continue;
+            if (found === undefined || (found.v.started ?? 0) <= s.v.started)
+                found = s;
+        }
+        if (found === undefined)
+            return undefined;
+        return { ...found.step, name: found.v.name, started: found.v.started ?? 0 };
+    }
+    /** Each Dockerfile step that ran or came from the cache, in order of appearance. */
+    stepTimes() {
+        return this.steps().map(({ v, step }) => ({
+            step: stepLabel(step),
+            instruction: step.instruction,
+            seconds: v.cached || v.started === undefined || v.completed === undefined
+                ? 0
+                : Math.round((v.completed - v.started) / 100) / 10,
+            cached: v.cached
+        }));
+    }
+    /** The step that failed and its last lines of output. */
+    failure(lines = 15) {
+        for (const v of this.begun()) {
+            if (v.error === undefined || /^context canceled/.test(v.error))
+                continue;
+            const all = [...v.lines, ...v.partial.values()].map(l => l.text);
+            return { step: v.name, error: v.error, tail: all.slice(-lines) };
+        }
+        return undefined;
+    }
+    /** Every line of output of the build's steps (for signatures such as QEMU's crash line). */
+    outputLines() {
+        const out = [];
+        for (const v of this.begun()) {
+            for (const l of [...v.lines, ...v.partial.values()])
+                out.push(l.text);
+        }
+        return out;
+    }
+    /** The log as buildx's plain progress shows it, each step's lines together. */
+    render() {
+        const out = [];
+        for (const v of this.begun()) {
+            out.push(`#${v.number} ${v.name}`);
+            for (const l of [...v.lines, ...v.partial.values()]) {
+                const offset = Math.max(0, (l.at - (v.started ?? l.at)) / 1000);
+                out.push(`#${v.number} ${offset.toFixed(3)} ${l.text}`);
+            }
+            if (v.error !== undefined)
+                out.push(`#${v.number} ERROR: ${v.error}`);
+            else if (v.cached)
+                out.push(`#${v.number} CACHED`);
+            else if (v.completed !== undefined && v.started !== undefined) {
+                out.push(`#${v.number} DONE ${((v.completed - v.started) / 1000).toFixed(1)}s`);
+            }
+            out.push('');
+        }
+        const rest = this.line.trim() === '' ? [] : [this.line.trimEnd()];
+        const tailText = [...this.plain, ...rest];
+        return [...out, ...tailText].join('\n').trim();
     }
 }
 

@@ -72,9 +72,16 @@ function runStep(entry, env, cwd, echo, cancel) {
     const child = spawn(process.execPath, [entry], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
+    // each stdout line with the time it arrived (ms after the step started), as the runner
+    // stamps its log lines
+    const lines = []
+    let partial = ''
     let armed = cancel !== undefined
     child.stdout.on('data', d => {
       stdout += d
+      const parts = (partial + d).split('\n')
+      partial = parts.pop() ?? ''
+      for (const text of parts) lines.push({ at: Date.now() - started, text })
       if (echo) process.stdout.write(d)
       if (armed && cancel && cancel.when.test(stdout)) {
         armed = false
@@ -86,7 +93,7 @@ function runStep(entry, env, cwd, echo, cancel) {
       if (echo) process.stderr.write(d)
     })
     child.on('close', (code, signal) =>
-      resolve({ code: code ?? 128, signal, stdout, stderr, ms: Date.now() - started })
+      resolve({ code: code ?? 128, signal, stdout, stderr, lines, ms: Date.now() - started })
     )
   })
 }

@@ -10,7 +10,7 @@ import type { CleanupState } from './pipeline/cleanup.js'
 import { Cancelled } from './pipeline/deps.js'
 import { runPipeline } from './pipeline/pipeline.js'
 import { saveCleanup } from './state.js'
-import { failedCells, type RunResults } from './results/results.js'
+import { failedCells, type CellResult, type RunResults } from './results/results.js'
 import { resultsSummary } from './report/summary.js'
 import { realTools, type Tools } from './tools.js'
 import { repoInfo } from './plan/labels.js'
@@ -99,8 +99,7 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
     if (config.summary) await summarize(rt, resultsSummary(plan, results))
     const failed = failedCells(results)
     for (const cell of failed) {
-      if (cell.status === 'failed')
-        rt.error(`${cell.id}: ${cell.failure ?? 'failed'}`, `${cell.id} failed`)
+      if (cell.status === 'failed') rt.error(failureAnnotation(cell), `${cell.id} failed`)
     }
     const unpublished = results.distros.filter(d => d.status === 'publish failed')
     for (const d of unpublished)
@@ -224,4 +223,12 @@ async function summarize(rt: Runtime, html: string): Promise<void> {
   } catch (error) {
     rt.warning(`Could not write the job summary: ${errorMessage(error)}`)
   }
+}
+
+/** A failed cell's error annotation: what failed and, for a build, its failing step's last lines. */
+export function failureAnnotation(cell: CellResult): string {
+  const head = `${cell.id}: ${cell.failure ?? 'failed'}`
+  const step = cell.failedStep
+  if (step === undefined || step.tail.length === 0) return head
+  return `${head}\nLast lines of ${step.step}:\n${step.tail.join('\n')}`
 }

@@ -194,8 +194,16 @@ describe('pipeline on the test bed', () => {
         buildLog: string
       })[]
       expect(cells[0]).toMatchObject({ id: 'humble-arm64', status: 'failed', tests: [] })
-      expect(cells[0].failure).toMatch(/^build failed: /)
+      expect(cells[0].failure).toMatch(/^build failed at step 2\/2 RUN .*: ERROR: failed to /)
       expect(cells[0].buildLog).toContain('about to fail on aarch64')
+      // a failure of the build itself, under emulation: no QEMU crash, never retried
+      expect(cells[0]).not.toHaveProperty('retries')
+      expect(r.log).not.toContain('QEMU crashed')
+      // the error annotation ends with the failing step's last lines
+      const annotation = r.log
+        .split('\n')
+        .find(l => l.startsWith('::error title=humble-arm64 failed::'))
+      expect(annotation).toMatch(/%0ALast lines of \[2\/2\] RUN .*%0A.*about to fail on aarch64/)
       expect(r.summary).toContain('about to fail on aarch64')
       expect(await tagsOf(failRepo)).toEqual([])
     },

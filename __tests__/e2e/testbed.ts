@@ -173,6 +173,8 @@ export interface E2eRun {
   readonly runnerTemp: string
   readonly dockerConfig: string
   readonly seconds: number
+  /** The main step's stdout lines, each with when it arrived (ms after the step started) */
+  readonly lines: readonly { at: number; text: string }[]
 }
 
 /** A docker client config folder of a test's own. */
@@ -242,7 +244,8 @@ export async function runE2e(
     summary: r.summary,
     runnerTemp: path.join(r.dir, 'runner_temp'),
     dockerConfig,
-    seconds: r.main.ms / 1000
+    seconds: r.main.ms / 1000,
+    lines: (r.main as { lines: { at: number; text: string }[] }).lines
   }
 }
 

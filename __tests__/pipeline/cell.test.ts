@@ -4,7 +4,10 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import { runCell, type CellContext } from '../../src/pipeline/cell.js'
+import { runRetried } from '../../src/pipeline/cells.js'
+import type { ExecResult } from '../../src/tooling/exec.js'
 import { registryDocker } from '../../src/pipeline/deps.js'
+import { ProgressBoard } from '../../src/pipeline/progress.js'
 import type { ImageStore } from '../../src/tooling/docker.js'
 import type { FakeDockerOptions } from '../helpers/fake-docker.js'
 import { pipelineFixture } from '../helpers/pipeline.js'
@@ -26,7 +29,15 @@ function context(store: ImageStore, options: FakeDockerOptions = {}) {
     tempDir: f.deps.tempDir,
     runTag: '7',
     logBlock: title => blocks.push(title),
-    now: () => 0
+    now: () => 0,
+    board: new ProgressBoard({
+      info: () => undefined,
+      warning: () => undefined,
+      now: () => 0,
+      intervalMs: 60_000,
+      emulatedWarnMs: 0,
+      readme: 'README'
+    })
   }
   return { f, ctx, blocks }
 }
@@ -108,5 +119,95 @@ describe('runCell', () => {
     expect(r.failure).toBe('build failed: ERROR: failed to solve: exit code: 2')
     expect(r.buildLog).toContain('did not complete successfully')
     expect(f.docker.commands().filter(c => c[0] === 'run')).toEqual([])
+  })
+})
+
+/** A failed build as buildx's rawjson reports it: the failing step, its output, buildx's last line. */
+function failedBuild(output: string): Partial<ExecResult> {
+  const at = '2026-01-01T00:00:00Z'
+  const name = '[2/2] RUN ./configure && make'
+  const report = {
+    vertexes: [{ digest: 'v', name, started: at, completed: at, error: 'exit code: 139' }],
+    logs: [{ vertex: 'v', stream: 2, data: Buffer.from(output).toString('base64'), timestamp: at }]
+  }
+  return { code: 1, stderr: `${JSON.stringify(report)}\nERROR: failed to solve: exit code: 139\n` }
+}
+const SEGV = 'qemu: uncaught target signal 11 (Segmentation fault) - core dumped'
+
+describe('runRetried: a cell run again after a QEMU crash', () => {
+  /** The fake engine, its builds of `platform` answered by `answers` in turn (then built) */
+  function crashing(answers: (Partial<ExecResult> | undefined)[], kind: 'build' | 'run' = 'build') {
+    let n = 0
+    return context('classic', {
+      override: call =>
+        (kind === 'build' ? call.args[1] === 'build' : call.args[0] === 'run')
+          ? answers[n++]
+          : undefined
+    })
+  }
+  const deps = (f: ReturnType<typeof context>['f']) => ({ rt: f.deps.rt })
+  const warnings = (f: ReturnType<typeof context>['f']) =>
+    (f.deps.rt as unknown as { recorded: { warnings: string[] } }).recorded?.warnings ?? []
+
+  it('an emulated build that QEMU crashed in is run again, and passes', async () => {
+    const { f, ctx } = crashing([failedBuild(`make: compiling\n${SEGV}\n`)])
+    const r = await runRetried(f.plan.cells[1], ctx, 1, deps(f))
+    expect(r).toMatchObject({
+      status: 'passed',
+      retries: 1,
+      qemuCrashes: [{ phase: 'build', signature: SEGV }]
+    })
+    expect(f.docker.commands().filter(c => c[1] === 'build')).toHaveLength(2)
+  })
+
+  it("a build failure without QEMU's line is never retried", async () => {
+    const { f, ctx } = crashing([failedBuild('Segmentation fault (core dumped)\n')])
+    const r = await runRetried(f.plan.cells[1], ctx, 3, deps(f))
+    expect(r.status).toBe('failed')
+    expect(r.failure).toBe(
+      'build failed at step 2/2 RUN ./configure && make: ERROR: failed to solve: exit code: 139'
+    )
+    expect(r.failedStep).toEqual({
+      step: '[2/2] RUN ./configure && make',
+      tail: ['Segmentation fault (core dumped)']
+    })
+    expect(r.retries).toBeUndefined()
+    expect(f.docker.commands().filter(c => c[1] === 'build')).toHaveLength(1)
+  })
+
+  it('a native build is never retried, whatever it printed', async () => {
+    const { f, ctx } = crashing([failedBuild(`${SEGV}\n`)])
+    const r = await runRetried(f.plan.cells[0], ctx, 1, deps(f))
+    expect(r.status).toBe('failed')
+    expect(r.qemuCrashes).toBeUndefined()
+    expect(f.docker.commands().filter(c => c[1] === 'build')).toHaveLength(1)
+  })
+
+  it('gives up after qemu-retries, with every crash in the result', async () => {
+    const { f, ctx } = crashing([failedBuild(`${SEGV}\n`), failedBuild(`${SEGV}\n`)])
+    const r = await runRetried(f.plan.cells[1], ctx, 1, deps(f))
+    expect(r).toMatchObject({ status: 'failed', retries: 1 })
+    expect(r.qemuCrashes).toHaveLength(2)
+    expect(warnings(f).at(-1)).toBe(
+      `humble-arm64: QEMU crashed in the build (${SEGV}), again after 1 retry: giving up.`
+    )
+  })
+
+  it('qemu-retries 0 runs the cell once and says why it was not retried', async () => {
+    const { f, ctx } = crashing([failedBuild(`${SEGV}\n`)])
+    const r = await runRetried(f.plan.cells[1], ctx, 0, deps(f))
+    expect(r).toMatchObject({ status: 'failed', retries: 0 })
+    expect(warnings(f).at(-1)).toMatch(/qemu-retries is 0: not retried\.$/)
+  })
+
+  it('an emulated smoke test that QEMU crashed in runs the cell again', async () => {
+    const { f, ctx } = crashing([{ code: 139, stdout: '', stderr: `${SEGV}\n` }], 'run')
+    const r = await runRetried(f.plan.cells[1], ctx, 1, deps(f))
+    expect(r).toMatchObject({
+      status: 'passed',
+      retries: 1,
+      qemuCrashes: [{ phase: 'test', signature: SEGV }]
+    })
+    expect(f.docker.commands().filter(c => c[0] === 'run')).toHaveLength(2)
   })
 })

@@ -190,6 +190,13 @@ const CASES: [string, Record<string, string>, string, string][] = [
   ['pull as 1', { pull: '1' }, 'pull', 'is not a boolean'],
   ['retry attempts negative', { 'retry-attempts': '-1' }, 'retry-attempts', 'whole number'],
   ['retry delay of a day', { 'retry-max-delay': '86400' }, 'retry-max-delay', 'out of range'],
+  ['qemu retries of 10', { 'qemu-retries': '10' }, 'qemu-retries', 'out of range'],
+  [
+    'emulation warning in hours',
+    { 'emulation-warning': '2h' },
+    'emulation-warning',
+    'whole number'
+  ],
   ['dry run with ;', { 'dry-run': 'true;id' }, 'dry-run', 'is not a boolean'],
   ['buildx version with $()', { 'buildx-version': '$(id)' }, 'buildx-version', 'is not a version'],
   ['driver kubernetes', { driver: 'kubernetes' }, 'driver', 'docker, docker-container'],

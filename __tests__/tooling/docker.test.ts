@@ -105,6 +105,7 @@ describe('buildCommand', () => {
       '--provenance=false',
       '--sbom=false',
       '--load',
+      '--progress=rawjson',
       '--iidfile',
       '/tmp/x.iid',
       '--',

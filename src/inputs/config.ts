@@ -88,6 +88,10 @@ export interface Config {
   readonly cacheRef: string
   /** Tries of a registry operation in all (1: no retry) */
   readonly retryAttempts: number
+  /** Runs of an emulated cell again after QEMU crashed in it */
+  readonly qemuRetries: number
+  /** Minutes after which a still running emulated cell gets a warning (0: never) */
+  readonly emulationWarning: number
   /** Longest wait between two tries, seconds */
   readonly retryMaxDelay: number
   readonly dryRun: boolean
@@ -267,6 +271,14 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
     cacheRef,
     retryAttempts: parseInteger(Inputs.RetryAttempts, text(Inputs.RetryAttempts), 6, 1, 30),
     retryMaxDelay: parseInteger(Inputs.RetryMaxDelay, text(Inputs.RetryMaxDelay), 30, 1, 600),
+    qemuRetries: parseInteger(Inputs.QemuRetries, text(Inputs.QemuRetries), 1, 0, 5),
+    emulationWarning: parseInteger(
+      Inputs.EmulationWarning,
+      text(Inputs.EmulationWarning),
+      60,
+      0,
+      360
+    ),
     dryRun: parseBoolean(Inputs.DryRun, text(Inputs.DryRun), false),
     force: parseBoolean(Inputs.Force, text(Inputs.Force), false),
     buildxVersion,

@@ -32,6 +32,8 @@ export const Inputs = {
   CacheRef: 'cache-ref',
   RetryAttempts: 'retry-attempts',
   RetryMaxDelay: 'retry-max-delay',
+  QemuRetries: 'qemu-retries',
+  EmulationWarning: 'emulation-warning',
   DryRun: 'dry-run',
   Force: 'force',
   BuildxVersion: 'buildx-version',

@@ -3,11 +3,14 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Cell } from '../plan/planner.js'
 import type { CellCache } from './cache.js'
-import type { CellResult } from '../results/results.js'
+import type { CellResult, QemuCrash } from '../results/results.js'
 import { runTest, type TestResult } from '../smoke/runner.js'
 import { formatPlatform } from '../oci/manifest.js'
 import type { Docker, ImageStore } from '../tooling/docker.js'
 import { lastLine, tail } from '../tooling/exec.js'
+import { stepLabel, parseStep, type StepTime } from '../tooling/progress.js'
+import { qemuCrash } from '../tooling/qemu.js'
+import type { ProgressBoard } from './progress.js'
 
 export interface CellContext {
   readonly docker: Docker
@@ -30,6 +33,21 @@ export interface CellContext {
   /** Prints one block of log, grouped (blocks of concurrent cells never interleave) */
   readonly logBlock: (title: string, body: string) => void
   readonly now: () => number
+  /** Live progress lines and the timeline */
+  readonly board: ProgressBoard
+}
+
+/** Slowest build steps kept per cell */
+const SLOWEST = 5
+
+/** The slowest steps that ran (cached ones took no time), slowest first, each step once. Pure. */
+export function slowest(steps: readonly StepTime[], n = SLOWEST): StepTime[] {
+  const seen = new Set<string>()
+  return steps
+    .filter(s => !s.cached && s.seconds > 0)
+    .sort((a, b) => b.seconds - a.seconds)
+    .filter(s => !seen.has(s.step) && seen.add(s.step) !== undefined)
+    .slice(0, n)
 }
 
 const seconds = (ms: number): number => Math.round(ms / 100) / 10
@@ -44,37 +62,50 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
   const run = cell.emulated ? 'emulated' : 'native'
 
   const buildStart = ctx.now()
+  ctx.board.phase(cell, 'build')
   const iidFile = path.join(ctx.tempDir, `${cell.id}.iid`)
-  const build = await ctx.docker.build({
-    platform: cell.platform,
-    file: ctx.file,
-    context: ctx.context,
-    tag: cell.localTag,
-    buildArgs: cell.buildArgs,
-    labels: cell.labels,
-    network: ctx.network,
-    pull: ctx.pull,
-    builder: ctx.builder,
-    iidFile,
-    oci: ctx.store === 'containerd',
-    cacheFrom: ctx.caches.get(cell.id)?.args.from ?? [],
-    cacheTo: ctx.caches.get(cell.id)?.args.to ?? []
-  })
+  const build = await ctx.docker.build(
+    {
+      platform: cell.platform,
+      file: ctx.file,
+      context: ctx.context,
+      tag: cell.localTag,
+      buildArgs: cell.buildArgs,
+      labels: cell.labels,
+      network: ctx.network,
+      pull: ctx.pull,
+      builder: ctx.builder,
+      iidFile,
+      oci: ctx.store === 'containerd',
+      cacheFrom: ctx.caches.get(cell.id)?.args.from ?? [],
+      cacheTo: ctx.caches.get(cell.id)?.args.to ?? []
+    },
+    (progress, changed) => ctx.board.building(cell.id, progress, changed)
+  )
+  ctx.board.end(cell.id)
   const buildSeconds = seconds(ctx.now() - buildStart)
+  const slowestSteps = slowest(build.progress.stepTimes())
   const output = [build.stdout, build.stderr].filter(s => s !== '').join('\n')
   ctx.logBlock(
     `${cell.id}: build (${run}) ${build.code === 0 ? 'done' : 'FAILED'} in ${buildSeconds} s`,
     output
   )
   if (build.code !== 0) {
+    const step = build.progress.failure()
+    const parsed = step === undefined ? undefined : parseStep(step.step)
+    const at = parsed === undefined ? '' : ` at step ${stepLabel(parsed)} ${parsed.instruction}`
+    const crash = cell.emulated ? qemuCrash(build.progress.outputLines()) : undefined
     return {
       ...base,
       status: 'failed',
-      failure: `build failed: ${lastLine(build.stderr || build.stdout)}`,
+      failure: `build failed${at}: ${lastLine(build.stderr || build.stdout)}`,
       buildSeconds,
       testSeconds: 0,
       tests: [],
-      buildLog: tail(output)
+      buildLog: tail(output),
+      slowestSteps,
+      ...(step === undefined ? {} : { failedStep: { step: step.step, tail: step.tail } }),
+      ...(crash === undefined ? {} : { qemuCrashes: [{ phase: 'build', signature: crash }] })
     }
   }
 
@@ -94,6 +125,7 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
   const withImage = {
     ...base,
     buildSeconds,
+    slowestSteps,
     imageId: configDigest,
     localId: image.id,
     size: image.size
@@ -105,9 +137,11 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
   }
 
   const testStart = ctx.now()
+  ctx.board.phase(cell, 'test')
   const tests: TestResult[] = []
   for (const [index, test] of cell.tests.entries()) {
     const name = `rma-${ctx.runTag}-${cell.id}-${index}`
+    ctx.board.testing(cell.id, index + 1, cell.tests.length, test.name)
     ctx.running.add(name)
     try {
       tests.push(
@@ -124,6 +158,7 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
       ctx.running.delete(name)
     }
   }
+  ctx.board.end(cell.id)
   const testSeconds = seconds(ctx.now() - testStart)
   const failed = tests.filter(t => t.status !== 'passed')
   ctx.logBlock(
@@ -132,12 +167,18 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
   )
   if (failed.length > 0) {
     const first = failed[0]
+    const crashes: QemuCrash[] = []
+    for (const t of cell.emulated ? failed : []) {
+      const signature = qemuCrash(t.output.split('\n'))
+      if (signature !== undefined) crashes.push({ phase: 'test', signature })
+    }
     return {
       ...withImage,
       status: 'failed',
       failure: `smoke test "${first.name}" ${first.status}: ${first.reason ?? ''}`,
       testSeconds,
-      tests
+      tests,
+      ...(crashes.length === 0 ? {} : { qemuCrashes: crashes.slice(0, 1) })
     }
   }
   return { ...withImage, status: 'passed', testSeconds, tests }

@@ -7,12 +7,14 @@
 import type { Config } from '../inputs/config.js'
 import { fingerprintLabels, type Fingerprint } from '../plan/fingerprint.js'
 import type { Cell, Plan } from '../plan/planner.js'
-import { notRun, type CellResult } from '../results/results.js'
+import { notRun, type CellResult, type QemuCrash } from '../results/results.js'
 import { Docker } from '../tooling/docker.js'
 import { errorMessage } from '../tooling/exec.js'
-import { runCell, type CellContext } from './cell.js'
+import type { StepTime } from '../tooling/progress.js'
+import { runCell, slowest, type CellContext } from './cell.js'
 import type { PipelineDeps } from './deps.js'
 import { runPool } from './pool.js'
+import type { ProgressBoard } from './progress.js'
 import type { Prepared } from './prepare.js'
 import type { Publisher } from './publishing.js'
 import type { Setup } from './setup.js'
@@ -38,6 +40,7 @@ export async function runCells(
   setup: Setup,
   publisher: Publisher,
   docker: Docker,
+  board: ProgressBoard,
   d: PipelineDeps
 ): Promise<Map<string, CellResult>> {
   const { rt, signal } = d
@@ -74,9 +77,10 @@ export async function runCells(
     for (const name of running) void cleanupDocker.kill(name)
   }
   signal?.addEventListener('abort', onCancel, { once: true })
-  const ctx = cellContext(config, prepared, setup, docker, running, d)
+  const ctx = cellContext(config, prepared, setup, docker, running, board, d)
   const cancelled = (cell: Cell, why: string): CellResult =>
     finish(notRun(cell, { status: 'cancelled', failure: why }))
+  board.startTicking()
   try {
     await runPool(
       order,
@@ -88,9 +92,11 @@ export async function runCells(
         }
         let result: CellResult
         try {
-          result = await runCell(cell, ctx)
+          result = await runRetried(cell, ctx, config.qemuRetries, d)
         } catch (error) {
           result = notRun(cell, { status: 'failed', failure: errorMessage(error) })
+        } finally {
+          board.end(cell.id, true)
         }
         if (signal?.aborted) {
           pool.stop()
@@ -108,9 +114,58 @@ export async function runCells(
         )
     )
   } finally {
+    board.stopTicking()
     signal?.removeEventListener('abort', onCancel)
   }
   return done
+}
+
+/**
+ * One cell, run again (up to `retries` times) when QEMU itself crashed in it: QEMU's crash line in
+ * the output of its failed build or smoke test. Any other failure stands.
+ */
+export async function runRetried(
+  cell: Cell,
+  ctx: CellContext,
+  retries: number,
+  d: Pick<PipelineDeps, 'rt' | 'signal'>
+): Promise<CellResult> {
+  const crashes: QemuCrash[] = []
+  const steps: StepTime[] = []
+  let spent = { build: 0, test: 0 }
+  for (let attempt = 0; ; attempt++) {
+    const result = await runCell(cell, ctx)
+    const crash = result.qemuCrashes?.[0]
+    if (crash !== undefined) crashes.push(crash)
+    // a retry takes the steps before the crash from the cache: they took their time before
+    steps.push(...(result.slowestSteps ?? []))
+    spent = { build: spent.build + result.buildSeconds, test: spent.test + result.testSeconds }
+    const withCrashes =
+      crashes.length === 0
+        ? result
+        : {
+            ...result,
+            qemuCrashes: crashes,
+            retries: attempt,
+            slowestSteps: slowest(steps),
+            // the times of every attempt: what the cell cost the run
+            buildSeconds: Math.round(spent.build * 10) / 10,
+            testSeconds: Math.round(spent.test * 10) / 10
+          }
+    if (result.status !== 'failed' || crash === undefined || d.signal?.aborted) return withCrashes
+    if (attempt >= retries) {
+      d.rt.warning(
+        `${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature})` +
+          (retries === 0
+            ? '; qemu-retries is 0: not retried.'
+            : `, again after ${retries} retr${retries === 1 ? 'y' : 'ies'}: giving up.`)
+      )
+      return withCrashes
+    }
+    d.rt.warning(
+      `${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature}); a crash of the emulator, not of the build: running the cell again (retry ${attempt + 1} of ${retries})`
+    )
+  }
 }
 
 function cellContext(
@@ -119,6 +174,7 @@ function cellContext(
   setup: Setup,
   docker: Docker,
   running: Set<string>,
+  board: ProgressBoard,
   d: PipelineDeps
 ): CellContext {
   return {
@@ -135,6 +191,7 @@ function cellContext(
     tempDir: d.tempDir,
     runTag: d.runTag,
     logBlock: (title, body) => d.rt.block(title, body),
-    now: d.now ?? Date.now
+    now: d.now ?? Date.now,
+    board
   }
 }

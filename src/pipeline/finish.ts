@@ -8,6 +8,7 @@ import type { CellResult, DistroResult, RunResults } from '../results/results.js
 import { saveLocalCaches } from './cache.js'
 import { cancellableCache, type PipelineDeps } from './deps.js'
 import type { Prepared } from './prepare.js'
+import { phaseTimes, type PhaseSpan } from './progress.js'
 import type { PublishOutcome } from './publishing.js'
 
 export async function saveCaches(
@@ -32,15 +33,23 @@ export function results(
   plan: Plan,
   cells: ReadonlyMap<string, CellResult>,
   published: PublishOutcome,
-  seconds: number
+  seconds: number,
+  timeline: readonly PhaseSpan[] = [],
+  started?: number
 ): RunResults {
   return {
     cells: plan.cells.map(c => {
       const result = cells.get(c.id) as CellResult
       const pushed = published.pushed.get(c.id)
-      return pushed === undefined ? result : { ...result, pushed }
+      const phases = phaseTimes(timeline, c.id)
+      return {
+        ...result,
+        ...(pushed === undefined ? {} : { pushed }),
+        ...(phases.length === 0 ? {} : { phases })
+      }
     }),
     distros: plan.manifests.map(m => published.distros.get(m.distro) as DistroResult),
-    seconds: Math.round(seconds * 10) / 10
+    seconds: Math.round(seconds * 10) / 10,
+    ...(started === undefined ? {} : { started: new Date(started).toISOString() })
   }
 }

@@ -13,6 +13,7 @@ import { during, registryClients, registryDocker, type PipelineDeps } from './de
 import { results, saveCaches } from './finish.js'
 import { mergeSlices } from './merge.js'
 import { prepare } from './prepare.js'
+import { ProgressBoard } from './progress.js'
 import { Publisher } from './publishing.js'
 import { checkPushAccess, logIn, setUp } from './setup.js'
 
@@ -28,6 +29,11 @@ export async function runPipeline(
   const seconds = (): number => (now() - started) / 1000
   const docker = registryDocker(config, d)
   const registries = registryClients(config, d)
+  const board = progressBoard(config, d)
+  const cellOf = (id: string): { id: string; emulated: boolean } => ({
+    id,
+    emulated: plan.cells.find(c => c.id === id)?.emulated ?? false
+  })
   const publishing = {
     docker,
     exec: d.exec,
@@ -36,7 +42,8 @@ export async function runPipeline(
     image: plan.image,
     platforms: plan.platforms,
     log: (m: string) => d.rt.info(m),
-    warn: (m: string) => d.rt.warning(m)
+    warn: (m: string) => d.rt.warning(m),
+    pushing: (id: string, done: boolean) => (done ? board.end(id) : board.phase(cellOf(id), 'push'))
   }
 
   const { signal } = d
@@ -51,18 +58,38 @@ export async function runPipeline(
     // a merge publishes as it goes: cancelled, it still reports what it published
     const merged = await mergeSlices(plan, publishing, d.rt)
     logRequests(registries, d)
-    return results(plan, merged.cells, merged.published, seconds())
+    return results(plan, merged.cells, merged.published, seconds(), board.timeline(), started)
   }
   const prepared = await during('preflight', signal, () =>
     prepare(config, plan, setup, docker, registries, d)
   )
   const publisher = new Publisher(plan, { ...publishing, bases: prepared.bases }, signal)
   // cancelled from here on, the cells that did not finish say so in the results
-  const cells = await runCells(config, plan, prepared, setup, publisher, docker, d)
+  const cells = await runCells(config, plan, prepared, setup, publisher, docker, board, d)
   const published = await publisher.finished()
   await saveCaches(config, prepared, cells, d)
   logRequests(registries, d)
-  return results(plan, cells, published, seconds())
+  return results(plan, cells, published, seconds(), board.timeline(), started)
+}
+
+/** The README's section on long emulated builds, in the action's own repository when known. */
+export function readmeLink(env: Readonly<Record<string, string | undefined>>): string {
+  const repo = env.GITHUB_ACTION_REPOSITORY
+  const anchor = 'README.md#long-emulated-builds'
+  if (!repo) return `the README, "Long emulated builds"`
+  const server = env.GITHUB_SERVER_URL || 'https://github.com'
+  return `${server}/${repo}/blob/${env.GITHUB_ACTION_REF || 'main'}/${anchor}`
+}
+
+function progressBoard(config: Config, d: PipelineDeps): ProgressBoard {
+  return new ProgressBoard({
+    info: m => d.rt.info(m),
+    warning: m => d.rt.warning(m),
+    now: d.now ?? Date.now,
+    intervalMs: 60_000,
+    emulatedWarnMs: config.emulationWarning * 60_000,
+    readme: readmeLink(d.rt.env)
+  })
 }
 
 /** How much registry work the client did (the builds' base pulls are BuildKit's, not counted). */

@@ -38,6 +38,8 @@ export interface PublishOptions {
   readonly platforms: readonly string[]
   readonly log: (message: string) => void
   readonly warn: (message: string) => void
+  /** Told when a cell's image starts and ends being pushed (the run's timeline) */
+  readonly pushing?: (cellId: string, done: boolean) => void
 }
 
 /** Why a published index has no annotations, for a warning. Pure. */
@@ -201,6 +203,7 @@ async function pushTested(
   const { imageId } = tested
   if (imageId === undefined) throw new Error(`cell ${tested.id} has no tested image`)
   const dir = await mkdtemp(path.join(o.tempDir, 'push-'))
+  o.pushing?.(tested.id, false)
   try {
     const files = await exportImage(o.docker, o.exec, tested.localId ?? imageId, imageId, dir)
     const outcomes = await uploadAll(files.blobs, o.image, o.bases?.get(tested.id) ?? [], o)
@@ -210,6 +213,7 @@ async function pushTested(
     const note = `: ${files.blobs.length} blobs, ${count('uploaded')} uploaded, ${count('mounted')} mounted, ${count('present')} already there`
     return { mediaType, digest, size: Buffer.byteLength(body), note }
   } finally {
+    o.pushing?.(tested.id, true)
     await rm(dir, { recursive: true, force: true })
   }
 }

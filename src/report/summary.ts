@@ -2,6 +2,7 @@
 import type { Plan } from '../plan/planner.js'
 import { escapeHtml } from './escape.js'
 import { cellOk, type CellResult, type RunResults } from '../results/results.js'
+import { timelineSummary } from './timeline.js'
 
 /** GitHub keeps at most 1 MiB of summary per step; stay well below. */
 export const SUMMARY_LIMIT = 512 * 1024
@@ -32,6 +33,9 @@ function cellHtml(c: CellResult | undefined): string {
       : c.buildSeconds === 0 && c.tests.length === 0 && c.failure !== undefined
         ? escapeHtml(c.failure.split(':')[0])
         : `build ${c.buildSeconds} s, tests ${c.testSeconds} s${c.emulated ? ' (emulated)' : ''}`,
+    (c.retries ?? 0) > 0
+      ? `🔁 run ${c.retries === 1 ? 'again' : `${c.retries} more times`} after a QEMU crash`
+      : '',
     formatSize(c.size),
     c.pushed ? `<code>${escapeHtml(c.pushed.digest.slice(0, 19))}</code>` : ''
   ].filter(l => l !== '')
@@ -78,7 +82,8 @@ export function resultsSummary(plan: Plan, results: RunResults): string {
   const kept = unchanged > 0 ? ` (${unchanged} unchanged: reused, not rebuilt)` : ''
   const top =
     `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed${kept} in ${results.seconds} s</h2>\n` +
-    `<table>${head}\n${rows.join('\n')}\n</table>\n`
+    `<table>${head}\n${rows.join('\n')}\n</table>\n` +
+    timelineSummary(results)
   if (failures.length === 0) return top
   return withinLimit(`${top}<h3>Failures</h3>\n`, failures)
 }

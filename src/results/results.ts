@@ -1,5 +1,22 @@
 /** What a run did, cell by cell and distro by distro: the `results` output and the summary's source. */
 import type { TestResult } from '../smoke/runner.js'
+import type { StepTime } from '../tooling/progress.js'
+
+export type Phase = 'build' | 'test' | 'push'
+
+/** One phase of a cell: when it started and how long it took (a retried cell has more). */
+export interface PhaseTime {
+  readonly phase: Phase
+  /** ISO 8601 */
+  readonly start: string
+  readonly seconds: number
+}
+
+/** QEMU crashed in an emulated cell: the phase and QEMU's own line. */
+export interface QemuCrash {
+  readonly phase: 'build' | 'test'
+  readonly signature: string
+}
 
 /** unchanged: the published image was made from the same inputs; reused, not rebuilt or retested */
 export type CellStatus = 'passed' | 'unchanged' | 'failed' | 'cancelled'
@@ -30,6 +47,16 @@ export interface CellResult {
   readonly tests: readonly TestResult[]
   /** End of the build output when the build failed */
   readonly buildLog?: string
+  /** The failing build step's name and last lines of output */
+  readonly failedStep?: { readonly step: string; readonly tail: readonly string[] }
+  /** Its phases in this run (push included), in order */
+  readonly phases?: readonly PhaseTime[]
+  /** The slowest build steps (at most 5), slowest first */
+  readonly slowestSteps?: readonly StepTime[]
+  /** QEMU crashes of this cell: each but a last unretried one was retried */
+  readonly qemuCrashes?: readonly QemuCrash[]
+  /** How many times the cell was run again after a QEMU crash */
+  readonly retries?: number
   /** Where the tested image went: the arch tag and the per-platform manifest digest */
   readonly pushed?: { readonly tag: string; readonly digest: string }
   /** For an unchanged cell: the published image reused, and the tag it was found under */
@@ -55,6 +82,8 @@ export interface RunResults {
   readonly cells: readonly CellResult[]
   readonly distros: readonly DistroResult[]
   readonly seconds: number
+  /** When the run started (ISO 8601): the timeline's zero */
+  readonly started?: string
 }
 
 /** The result of a cell that was not built or tested in this run (reused, merged, cancelled, ...). */
@@ -76,4 +105,14 @@ export function notRun(
 
 export function failedCells(results: RunResults): CellResult[] {
   return results.cells.filter(c => !cellOk(c.status))
+}
+
+/** 83.4 -> `1m23s`, 4000 -> `1h06m40s`, 2.5 -> `2.5s`: a time as people read it. */
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${Math.round(Math.max(0, seconds) * 10) / 10}s`
+  const s = Math.round(seconds)
+  const h = Math.floor(s / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  const pad = (n: number): string => String(n).padStart(2, '0')
+  return h > 0 ? `${h}h${pad(m)}m${pad(s % 60)}s` : `${m}m${pad(s % 60)}s`
 }

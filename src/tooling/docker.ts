@@ -1,5 +1,6 @@
 /** Typed docker and buildx commands over the Exec seam. Argument lists are built by pure functions. */
 import { ToolError, type Exec, type ExecResult } from './exec.js'
+import { BuildProgress } from './progress.js'
 import { NO_RETRY, withRetry, type Operation, type RetryContext } from './retry.js'
 
 export interface BuildRequest {
@@ -38,8 +39,14 @@ export function buildCommand(r: BuildRequest): string[] {
   args.push('--provenance=false', '--sbom=false')
   // --load is --output type=docker; the same exporter, with OCI media types when asked
   args.push(...(r.oci === true ? ['--output', 'type=docker,oci-mediatypes=true'] : ['--load']))
-  args.push('--iidfile', r.iidFile, '--', r.context)
+  // progress as data (buildx 0.13+): read live for the progress lines, rendered as plain text after
+  args.push('--progress=rawjson', '--iidfile', r.iidFile, '--', r.context)
   return args
+}
+
+/** A build's outcome and what BuildKit reported of its steps (the last attempt's). */
+export interface BuildResult extends ExecResult {
+  readonly progress: BuildProgress
 }
 
 export interface ContainerRequest {
@@ -171,12 +178,33 @@ export class Docker {
     return m ? m[1] : null
   }
 
-  /** A build whose base pull hit a transient registry failure is tried again (it is cached). */
-  async build(request: BuildRequest): Promise<ExecResult> {
-    return withRetry('build', `Building ${request.tag}`, () => this.run(buildCommand(request)), {
+  /**
+   * A build whose base pull hit a transient registry failure is tried again (it is cached).
+   * BuildKit's progress is read as it comes and handed to `onProgress` (with whether the step
+   * running now changed); the result's stderr is the log as plain progress shows it.
+   */
+  async build(
+    request: BuildRequest,
+    onProgress?: (progress: BuildProgress, stepChanged: boolean) => void
+  ): Promise<BuildResult> {
+    let progress = new BuildProgress()
+    const attempt = async (): Promise<ExecResult> => {
+      const p = (progress = new BuildProgress())
+      const r = await this.exec.run('docker', buildCommand(request), {
+        onStderr: chunk => {
+          const changed = p.feed(chunk)
+          onProgress?.(p, changed)
+        }
+      })
+      // an Exec that does not stream (a test's fake) hands back the text at the end
+      if (r.stderr !== '') p.feed(r.stderr)
+      return { ...r, stderr: p.render() }
+    }
+    const r = await withRetry('build', `Building ${request.tag}`, attempt, {
       ...this.retry,
       loggedIn: () => this.loggedIn
     })
+    return { ...r, progress }
   }
 
   async inspectImage(ref: string): Promise<ImageInfo> {

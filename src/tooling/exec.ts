@@ -15,6 +15,11 @@ export interface ExecOptions {
   /** Written to the command's stdin (credentials go this way, never in arguments) */
   readonly input?: string
   readonly env?: Readonly<Record<string, string>>
+  /**
+   * Takes stderr as it comes (live progress of a long command); the result's stderr is then
+   * empty: the listener keeps what it needs, so hours of output are not held twice
+   */
+  readonly onStderr?: (chunk: string) => void
 }
 
 export interface Exec {
@@ -51,7 +56,11 @@ export function processExecutor(signal?: AbortSignal): Exec {
           ...(signal === undefined ? {} : { signal, killSignal: 'SIGTERM' as const })
         })
         child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+        const onStderr = options.onStderr
+        child.stderr.setEncoding('utf8').on('data', (d: string) => {
+          if (onStderr === undefined) stderr += d
+          else onStderr(d)
+        })
         child.on('error', (error: NodeJS.ErrnoException) => {
           if (error.code === 'ENOENT')
             done({ code: 127, stdout, stderr: `${command}: command not found` })

@@ -76,3 +76,18 @@ export async function ensureEmulation(
   }
   return report
 }
+
+/**
+ * QEMU's own last words when an emulated program dies of it, e.g. `qemu: uncaught target signal
+ * 11 (Segmentation fault) - core dumped` (QEMU forwards a fatal signal it cannot hand to the
+ * program), `qemu: unhandled CPU exception`, `qemu:handle_cpu_signal received signal outside vCPU
+ * context`. A native program that crashes prints none of these.
+ */
+const QEMU_CRASH =
+  /qemu: ?(?:uncaught target signal \d+|unhandled CPU exception|handle_cpu_signal received signal outside vCPU context)/
+
+/** The first line of some output with QEMU's crash signature, trimmed, or undefined. Pure. */
+export function qemuCrash(lines: Iterable<string>): string | undefined {
+  for (const line of lines) if (QEMU_CRASH.test(line)) return line.trim()
+  return undefined
+}

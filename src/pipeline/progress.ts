@@ -1,0 +1,194 @@
+/**
+ * Live progress of the cells while they build and test, and the run's timeline.
+ *
+ * One line per running cell: at once when its build starts a new Dockerfile step or its next smoke
+ * test, and again when it has printed nothing for a minute, so an emulated build of hours shows it
+ * is alive. Each line is one log line naming its cell, so parallel cells never interleave within a
+ * line. An emulated cell running longer than the warning threshold gets one warning with the way
+ * out. Every phase of every cell (build, test, push; a retried cell has more than one of each) is
+ * recorded with its start and end for the summary's timeline and the `results` output.
+ */
+import { formatDuration, type Phase, type PhaseTime } from '../results/results.js'
+import type { BuildProgress } from '../tooling/progress.js'
+
+/** A phase of a cell, from start to end (ms) */
+export interface PhaseSpan {
+  readonly cell: string
+  readonly phase: Phase
+  readonly start: number
+  readonly end: number
+}
+
+/** A cell's phases as the `results` output gives them. Pure. */
+export function phaseTimes(spans: readonly PhaseSpan[], cell: string): PhaseTime[] {
+  return spans
+    .filter(s => s.cell === cell)
+    .map(s => ({
+      phase: s.phase,
+      start: new Date(s.start).toISOString(),
+      seconds: (s.end - s.start) / 1000
+    }))
+}
+
+export interface BoardOptions {
+  readonly info: (line: string) => void
+  readonly warning: (message: string) => void
+  readonly now: () => number
+  /** A running cell prints a line at least this often (ms) */
+  readonly intervalMs: number
+  /** Warn once when an emulated cell has run this long (ms); 0 never warns */
+  readonly emulatedWarnMs: number
+  /** Where the README explains the way out of long emulated builds */
+  readonly readme: string
+  /** Timers (tests hand in their own) */
+  readonly setInterval?: (fn: () => void, ms: number) => unknown
+  readonly clearInterval?: (handle: unknown) => void
+}
+
+interface Running {
+  readonly id: string
+  readonly emulated: boolean
+  /** When the cell started (its first attempt) */
+  readonly started: number
+  phase: Phase
+  /** What the phase does now, e.g. `step 5/9 RUN colcon build` */
+  doing: string
+  doingSince: number
+  printed: number
+  warned: boolean
+}
+
+/** Milliseconds as people read them, to the second. */
+const duration = (ms: number): string => formatDuration(Math.floor(ms / 1000))
+
+const short = (text: string, max = 80): string =>
+  text.length <= max ? text : `${text.slice(0, max - 1)}…`
+
+/** How often the board looks at its cells; a cell's lines are at most interval apart. */
+const TICK_MS = 5000
+
+export class ProgressBoard {
+  private readonly running = new Map<string, Running>()
+  private readonly spans: PhaseSpan[] = []
+  private readonly open = new Map<string, PhaseSpan & { cell: string }>()
+  private timer: unknown
+
+  constructor(private readonly o: BoardOptions) {}
+
+  /** Starts the once-a-minute lines and the long-emulation check. */
+  startTicking(): void {
+    if (this.timer !== undefined) return
+    const every = this.o.setInterval ?? ((fn, ms) => setInterval(fn, ms).unref())
+    this.timer = every(() => this.tick(), Math.min(TICK_MS, this.o.intervalMs))
+  }
+
+  stopTicking(): void {
+    if (this.timer === undefined) return
+    ;(this.o.clearInterval ?? (h => clearInterval(h as NodeJS.Timeout)))(this.timer)
+    this.timer = undefined
+  }
+
+  /** A cell begins a phase (a retried cell begins its build again). */
+  phase(cell: { id: string; emulated: boolean }, phase: Phase, doing = 'started'): void {
+    const now = this.o.now()
+    this.close(cell.id, now)
+    const span = { cell: cell.id, phase, start: now, end: now }
+    this.open.set(cell.id, span)
+    if (phase === 'push') return
+    let r = this.running.get(cell.id)
+    if (r === undefined) {
+      r = {
+        id: cell.id,
+        emulated: cell.emulated,
+        started: now,
+        phase,
+        doing,
+        doingSince: now,
+        printed: 0,
+        warned: false
+      }
+      this.running.set(cell.id, r)
+    }
+    r.phase = phase
+    r.doing = doing
+    r.doingSince = now
+    // a build says it started (its first steps are BuildKit's own); a test phase's first test does
+    if (phase === 'build') this.print(r)
+  }
+
+  /** A build's progress came in: a line at once when it started another step. */
+  building(id: string, progress: BuildProgress, stepChanged: boolean): void {
+    const r = this.running.get(id)
+    const step = progress.current()
+    if (r === undefined || !stepChanged || step === undefined) return
+    const stage = step.stage === undefined ? '' : ` (${step.stage})`
+    this.doing(
+      r,
+      `step ${step.index}/${step.total}${stage} ${short(step.instruction)}`,
+      step.started
+    )
+  }
+
+  /** A cell's next smoke test started. */
+  testing(id: string, index: number, total: number, name: string): void {
+    const r = this.running.get(id)
+    if (r !== undefined) this.doing(r, `${index}/${total} "${short(name, 60)}"`)
+  }
+
+  /** A cell's phase ended; with `finished`, the cell no longer runs (its push may come later). */
+  end(id: string, finished = false): void {
+    this.close(id, this.o.now())
+    if (finished) this.running.delete(id)
+  }
+
+  /** Every phase recorded so far, in the order they started. */
+  timeline(): PhaseSpan[] {
+    return [...this.spans, ...[...this.open.values()].map(s => ({ ...s, end: this.o.now() }))]
+      .sort((a, b) => a.start - b.start)
+      .map(({ phase, start, end, cell }) => ({ cell, phase, start, end }))
+  }
+
+  private close(id: string, now: number): void {
+    const span = this.open.get(id)
+    if (span === undefined) return
+    this.open.delete(id)
+    this.spans.push({ ...span, end: now })
+  }
+
+  private doing(r: Running, doing: string, since?: number): void {
+    r.doing = doing
+    r.doingSince = since === undefined ? this.o.now() : Math.min(since, this.o.now())
+    this.print(r)
+  }
+
+  private print(r: Running): void {
+    const now = this.o.now()
+    r.printed = now
+    const what = r.phase === 'build' ? 'build' : 'smoke test'
+    const steady =
+      now - r.doingSince >= TICK_MS
+        ? ` (this ${r.phase === 'build' ? 'step' : 'test'} ${duration(now - r.doingSince)})`
+        : ''
+    this.o.info(
+      `${r.id}${r.emulated ? ' (QEMU)' : ''}: ${what} ${r.doing}, ${duration(now - r.started)}${steady}`
+    )
+  }
+
+  /** Lines for cells quiet for a minute; the warning for long emulated cells. */
+  tick(): void {
+    const now = this.o.now()
+    for (const r of this.running.values()) {
+      if (now - r.printed >= this.o.intervalMs - TICK_MS) this.print(r)
+      if (r.emulated && !r.warned && this.o.emulatedWarnMs > 0) {
+        if (now - r.started >= this.o.emulatedWarnMs) {
+          r.warned = true
+          this.o.warning(
+            `${r.id} has run for ${duration(now - r.started)} under QEMU emulation (now: ${r.phase === 'build' ? 'build' : 'smoke test'} ${r.doing}). ` +
+              'GitHub-hosted jobs stop after 6 hours. The way out: build each platform natively, ' +
+              `with mode: build on arm64 runners (ubuntu-24.04-arm) and one mode: merge job after them; see ${this.o.readme}`
+          )
+        }
+      }
+    }
+  }
+}
