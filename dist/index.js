@@ -32268,7 +32268,8 @@ function indexEntries(raw) {
         .filter(m => m.platform?.os !== 'unknown' && m.platform?.architecture !== 'unknown')
         .map(m => ({
         platform: formatPlatform(m.platform?.os ?? '', m.platform?.architecture ?? '', m.platform?.variant ?? ''),
-        digest: m.digest
+        digest: m.digest,
+        ...(m.annotations === undefined ? {} : { annotations: m.annotations })
     }));
 }
 /** Platforms of an index, without attestation manifests; null for a single image. */
@@ -32292,9 +32293,10 @@ function sha256(bytes) {
     return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
 }
 /**
- * An index of exactly these images. OCI images make an OCI index, which carries the annotations;
- * Docker v2 images (an engine with the classic store pushes those) make a Docker manifest list,
- * as buildx does, which has no annotations field. A mix makes an OCI index.
+ * An index of exactly these images. OCI images make an OCI index, which carries the annotations
+ * (the index's and each entry's); Docker v2 images (an engine with the classic store pushes those)
+ * make a Docker manifest list, as buildx does, which has no annotations field. A mix makes an OCI
+ * index.
  */
 function buildIndex(images, annotations) {
     const docker = images.length > 0 && images.every(i => i.mediaType === MEDIA.dockerManifest);
@@ -32307,7 +32309,10 @@ function buildIndex(images, annotations) {
             mediaType: i.mediaType,
             digest: i.digest,
             size: i.size,
-            platform: platformObject(i.platform)
+            platform: platformObject(i.platform),
+            ...(!docker && i.annotations !== undefined && Object.keys(i.annotations).length > 0
+                ? { annotations: i.annotations }
+                : {})
         })),
         ...(annotate ? { annotations: Object.fromEntries(annotations) } : {})
     });
@@ -33131,6 +33136,12 @@ function registryClients(config, d) {
 ;// CONCATENATED MODULE: ./src/plan/labels.ts
 /** The action's label namespace (documented in the README). */
 const LABEL_NAMESPACE = 'io.ros-multiarch';
+/**
+ * An index entry's annotation: seconds the image took to build and test under emulation, when it
+ * was built emulated. The next run projects its emulated time from it. (An image's own labels
+ * cannot hold its build time: they are set before it is built.)
+ */
+const EMULATED_SECONDS = `${LABEL_NAMESPACE}.emulated.seconds`;
 /** Repository facts from the runner's environment and the event payload (GITHUB_EVENT_PATH). */
 function repoInfo(env, payload, fallbackTitle) {
     const repo = payload?.repository ?? {};
@@ -33755,6 +33766,20 @@ function phaseTimes(spans, cell) {
 /** Milliseconds as people read them, to the second. */
 const duration = (ms) => formatDuration(Math.floor(ms / 1000));
 const progress_short = (text, max = 80) => text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+/** The README's section on long emulated builds, in the action's own repository when known. */
+function readmeLink(env) {
+    const repo = env.GITHUB_ACTION_REPOSITORY;
+    const anchor = 'README.md#long-emulated-builds';
+    if (!repo)
+        return `the README, "Long emulated builds"`;
+    const server = env.GITHUB_SERVER_URL || 'https://github.com';
+    return `${server}/${repo}/blob/${env.GITHUB_ACTION_REF || 'main'}/${anchor}`;
+}
+/** What to do about emulated builds too long for a GitHub-hosted job. */
+function wayOut(readme) {
+    return ('GitHub-hosted jobs stop after 6 hours. The way out: build each platform natively, ' +
+        `with mode: build on arm64 runners (ubuntu-24.04-arm) and one mode: merge job after them; see ${readme}`);
+}
 /** How often the board looks at its cells; a cell's lines are at most interval apart. */
 const TICK_MS = 5000;
 class ProgressBoard {
@@ -33866,12 +33891,32 @@ class ProgressBoard {
                 if (now - r.started >= this.o.emulatedWarnMs) {
                     r.warned = true;
                     this.o.warning(`${r.id} has run for ${duration(now - r.started)} under QEMU emulation (now: ${r.phase === 'build' ? 'build' : 'smoke test'} ${r.doing}). ` +
-                        'GitHub-hosted jobs stop after 6 hours. The way out: build each platform natively, ' +
-                        `with mode: build on arm64 runners (ubuntu-24.04-arm) and one mode: merge job after them; see ${this.o.readme}`);
+                        wayOut(this.o.readme));
                 }
             }
         }
     }
+}
+/** Projected emulated time above which a run is warned: GitHub-hosted jobs stop at 6 hours. */
+const PROJECTED_WARNING_SECONDS = 5 * 3600;
+/**
+ * What the emulated cells about to be built took when their published images were built, and
+ * what that makes this run's emulated time: the longest cell, or all of them shared among
+ * max-parallel slots if that is longer. Pure. Undefined when no cell's time is known.
+ */
+function projectEmulated(cells, previous, maxParallel) {
+    const known = cells.flatMap(c => {
+        const took = c.emulated ? previous.get(c.id) : undefined;
+        return took === undefined ? [] : [{ id: c.id, took }];
+    });
+    if (known.length === 0)
+        return undefined;
+    const longest = Math.max(...known.map(k => k.took));
+    const shared = known.reduce((sum, k) => sum + k.took, 0) / Math.min(maxParallel, known.length);
+    return {
+        seconds: Math.max(longest, shared),
+        known: known.map(k => `${k.id} ${formatDuration(k.took)}`).join(', ')
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/finish.ts
@@ -34049,6 +34094,15 @@ function readSaved(root, imageId, work) {
 }
 
 ;// CONCATENATED MODULE: ./src/publish/publish.ts
+/**
+ * Publishing a distro: only when every one of its cells passed. Each tested image is pushed under
+ * its arch tag by the registry client (saved from the engine, each blob uploaded and retried on
+ * its own, then the manifest written), an image reused from the registry
+ * gets its arch tag pointed at that very manifest, then one index made of exactly those digests is
+ * written by the registry client, by digest first and then under every tag, and read back to check
+ * it holds exactly the planned platforms.
+ */
+
 
 
 
@@ -34066,6 +34120,20 @@ function annotationsLost(tag, raw) {
             `as an engine with the classic image store before Docker 25 saves them. ${labels} Images built on an engine with the containerd image store are OCI, and their index gets the annotations.`);
     }
     return `${tag} was published without its annotations (the registry dropped them). ${labels}`;
+}
+/**
+ * An index entry's annotation with the emulated build and test time of its image (measured now,
+ * or carried over from the index a reused image came from), for the next run's projection.
+ */
+function timing(result) {
+    const seconds = result?.reused !== undefined
+        ? result.reused.emulatedSeconds
+        : result?.emulated === true
+            ? result.buildSeconds + result.testSeconds
+            : undefined;
+    return seconds === undefined
+        ? {}
+        : { annotations: { [EMULATED_SECONDS]: String(Math.round(seconds)) } };
 }
 async function publishDistro(manifest, cells, results, o) {
     const pushed = new Map();
@@ -34090,7 +34158,7 @@ async function publishDistro(manifest, cells, results, o) {
                 throw new Error(`cell ${cell.id} did not pass`);
             }
             pushed.set(cell.id, { tag: cell.pushTag, digest: image.digest });
-            images.push({ ...image, platform: cell.platform });
+            images.push({ ...image, platform: cell.platform, ...timing(result) });
         }
         const index = buildIndex(images, manifest.labels);
         const digests = images.map(i => i.digest);
@@ -35169,6 +35237,14 @@ async function checkBases(needs, docker, registries, log) {
 
 
 
+
+/** An index entry's emulated build and test seconds, when its annotation has them. Pure. */
+function emulatedSeconds(entry) {
+    const text = entry.annotations?.[EMULATED_SECONDS];
+    if (text === undefined || !/^\d+(\.\d+)?$/.test(text))
+        return undefined;
+    return Number(text);
+}
 /** The published index of a distro: the first of its tags that exists and is an index. */
 async function publishedIndex(manifest, registries, log) {
     for (const tag of manifest.tags) {
@@ -35194,7 +35270,9 @@ async function publishedIndex(manifest, registries, log) {
     }
     return undefined;
 }
-async function findUnchanged(image, manifests, cells, fingerprints, registries, log) {
+async function findUnchanged(image, manifests, cells, fingerprints, registries, log, 
+/** Filled with what the published image of each cell took under emulation, where known */
+previous = new Map()) {
     const reuse = new Map();
     await Promise.all(manifests.map(async (manifest) => {
         const mine = cells.filter(c => c.distro === manifest.distro);
@@ -35208,6 +35286,9 @@ async function findUnchanged(image, manifests, cells, fingerprints, registries, 
         }
         await Promise.all(mine.map(async (cell) => {
             const entry = found.entries.find(e => e.platform === cell.platform);
+            const took = entry === undefined ? undefined : emulatedSeconds(entry);
+            if (took !== undefined)
+                previous.set(cell.id, took);
             const fp = fingerprints.get(cell.id);
             if (entry === undefined || fp === undefined) {
                 log(`${cell.id}: building (${found.tag} has no ${cell.platform} image)`);
@@ -35226,7 +35307,11 @@ async function findUnchanged(image, manifests, cells, fingerprints, registries, 
                 why = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`;
             }
             if (why === null) {
-                reuse.set(cell.id, { from: found.tag, digest: entry.digest });
+                reuse.set(cell.id, {
+                    from: found.tag,
+                    digest: entry.digest,
+                    ...(took === undefined ? {} : { emulatedSeconds: took })
+                });
                 log(`${cell.id}: unchanged since ${found.tag} (${entry.digest}): not rebuilt, not retested`);
             }
             else {
@@ -35243,6 +35328,8 @@ async function findUnchanged(image, manifests, cells, fingerprints, registries, 
  * every platform it is needed for), each cell's build fingerprint, which cells are unchanged since
  * their last publish (reused, not built), and each cell's build cache.
  */
+
+
 
 
 
@@ -35324,7 +35411,23 @@ async function unchanged(config, plan, fingerprints, registries, d) {
         d.rt.info('pull is off: every cell is rebuilt (a local copy of a base may differ from the registry digest a reuse is judged by)');
         return new Map();
     }
-    return d.rt.group('Skip unchanged: compare with the published images', () => findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, registries, m => d.rt.info(m)));
+    const previous = new Map();
+    const reuse = await d.rt.group('Skip unchanged: compare with the published images', () => findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, registries, m => d.rt.info(m), previous));
+    projectionWarning(config, plan.cells.filter(c => !reuse.has(c.id)), previous, d);
+    return reuse;
+}
+/** From the published images' emulated times: this run's, and a warning when beyond 5 hours. */
+function projectionWarning(config, building, previous, d) {
+    const limit = config.maxParallel ?? d.rt.cpus;
+    const p = projectEmulated(building, previous, limit);
+    if (p === undefined)
+        return;
+    const text = `about ${formatDuration(p.seconds)} (their last builds under emulation: ${p.known}; max-parallel ${limit})`;
+    if (p.seconds <= PROJECTED_WARNING_SECONDS) {
+        d.rt.info(`Projected emulated time of this run: ${text}`);
+        return;
+    }
+    d.rt.warning(`Projected emulated time of this run: ${text}, beyond 5 hours. ${wayOut(readmeLink(d.rt.env))}`);
 }
 
 ;// CONCATENATED MODULE: ./src/tooling/buildx.ts
@@ -35576,15 +35679,6 @@ async function runPipeline(config, plan, d) {
     await saveCaches(config, prepared, cells, d);
     logRequests(registries, d);
     return results(plan, cells, published, seconds(), board.timeline(), started);
-}
-/** The README's section on long emulated builds, in the action's own repository when known. */
-function readmeLink(env) {
-    const repo = env.GITHUB_ACTION_REPOSITORY;
-    const anchor = 'README.md#long-emulated-builds';
-    if (!repo)
-        return `the README, "Long emulated builds"`;
-    const server = env.GITHUB_SERVER_URL || 'https://github.com';
-    return `${server}/${repo}/blob/${env.GITHUB_ACTION_REF || 'main'}/${anchor}`;
 }
 function progressBoard(config, d) {
     return new ProgressBoard({
@@ -37713,12 +37807,13 @@ class BuildProgress {
     inString = false;
     escaped = false;
     numbered = 0;
+    /** The running step last said to have started */
+    announced = '';
     /**
      * Takes the next piece of stderr. Returns true when a Dockerfile step started in it (or the
      * step running now changed), so a caller can say so at once.
      */
     feed(chunk) {
-        const before = this.current();
         for (const ch of chunk) {
             if (this.depth === 0) {
                 if (ch === '{' && this.line.trim() === '') {
@@ -37750,8 +37845,12 @@ class BuildProgress {
             else if (ch === '}' && --this.depth === 0)
                 this.endObject();
         }
-        const after = this.current();
-        return after !== undefined && after.name !== before?.name;
+        // a step BuildKit reports started again (a FROM resolved, then pulled) is no new step
+        const now = this.current();
+        if (now === undefined || now.name === this.announced)
+            return false;
+        this.announced = now.name;
+        return true;
     }
     endPlainLine() {
         if (this.line.trim() !== '')
@@ -37798,8 +37897,8 @@ class BuildProgress {
         if (raw.name)
             v.name = raw.name;
         const started = time(raw.started);
-        // a vertex can start again (buildx reports a restart): the latest start counts
-        if (started !== undefined)
+        // a vertex can start again (a FROM resolved, then pulled): its time counts from the first
+        if (started !== undefined && v.started === undefined)
             v.started = started;
         v.completed = time(raw.completed);
         if (raw.cached === true)

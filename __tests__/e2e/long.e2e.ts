@@ -11,7 +11,15 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { expectNoLeftovers, expectPassed, runE2e, testbed, uniqueRepo } from './testbed.js'
+import { formatDuration } from '../../src/results/results.js'
+import {
+  expectNoLeftovers,
+  expectPassed,
+  manifestOf,
+  runE2e,
+  testbed,
+  uniqueRepo
+} from './testbed.js'
 
 const MINUTES = 60_000
 /** Long enough for two of the once-a-minute lines */
@@ -51,7 +59,7 @@ describe('long emulated builds', () => {
     'progress lines at least once a minute, a warning, the timeline, and a QEMU crash retried',
     async () => {
       const repo = uniqueRepo('long')
-      const r = await runE2e({
+      const inputs = {
         context: '__tests__/fixtures/long-build',
         distros: 'humble',
         image: `${tb.registry}/${repo}`,
@@ -62,7 +70,8 @@ describe('long emulated builds', () => {
         'emulation-warning': '1',
         'max-parallel': '2',
         push: 'true'
-      })
+      }
+      const r = await runE2e(inputs)
       // what a user sees, kept for a look after the run
       const keep = path.join(os.tmpdir(), `rma-long-e2e-${tb.engine}`)
       mkdirSync(keep, { recursive: true })
@@ -132,6 +141,28 @@ describe('long emulated builds', () => {
         `humble-arm64, build: <code>${SIGNATURE}</code>; run again (retry 1)`
       )
       expect(r.summary).toContain('🔁 run again after a QEMU crash')
+
+      // the index records what the emulated cell took (an OCI index: the containerd store's
+      // images are OCI; the classic store's Docker v2 images make a Docker manifest list, which
+      // has no annotations), and the next run projects its emulated time from it
+      const index = await manifestOf(repo, 'humble-main')
+      const entry = (index?.manifests ?? []).find(m => m.platform.architecture === 'arm64') as {
+        annotations?: Record<string, string>
+      }
+      const took = entry?.annotations?.['io.ros-multiarch.emulated.seconds']
+      const again = await runE2e({ ...inputs, 'build-args': `SLOW_SECONDS=1\nTRY_URL=${url}` })
+      expectPassed(again)
+      const projected = again.log.split('\n').filter(l => l.startsWith('Projected emulated time'))
+      if (tb.engine === 'containerd') {
+        expect(Number(took)).toBeGreaterThanOrEqual(SLOW_SECONDS)
+        expect(projected).toEqual([
+          `Projected emulated time of this run: about ${formatDuration(Number(took))} (their last builds under emulation: humble-arm64 ${formatDuration(Number(took))}; max-parallel 2)`
+        ])
+      } else {
+        expect(index?.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json')
+        expect(took).toBeUndefined()
+        expect(projected).toEqual([])
+      }
     },
     15 * MINUTES
   )

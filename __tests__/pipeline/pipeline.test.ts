@@ -115,6 +115,30 @@ describe('runPipeline', () => {
     expect(f.docker.commands().some(c => c.includes('create'))).toBe(false)
   })
 
+  it('records emulated times in the index; the next run projects from them and warns past 5 h', async () => {
+    const first = pipelineFixture({}, { store: 'containerd' })
+    await runPipeline(first.config, first.plan, first.deps)
+    const tag = 'registry.test/acme/robot:humble-main'
+    const index = JSON.parse(first.docker.registry.get(tag) ?? '{}') as {
+      manifests: { platform: { architecture: string }; annotations?: Record<string, string> }[]
+    }
+    const arm = index.manifests.find(m => m.platform.architecture === 'arm64')
+    const amd = index.manifests.find(m => m.platform.architecture === 'amd64')
+    expect(arm?.annotations?.['io.ros-multiarch.emulated.seconds']).toMatch(/^\d+$/)
+    expect(amd?.annotations).toBeUndefined()
+    // stand-in for a previous run of hours: the same index, the arm64 entry saying 5 h 30 min
+    if (arm?.annotations) arm.annotations['io.ros-multiarch.emulated.seconds'] = '19800'
+    first.docker.registry.set(tag, JSON.stringify(index))
+    // a changed input: every cell is built again
+    const second = pipelineFixture({ 'build-args': 'CHANGED=1' }, { docker: first.docker })
+    await runPipeline(second.config, second.plan, second.deps)
+    const warnings = second.rt.recorded.warnings.filter(w => w.startsWith('Projected'))
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(
+      /^Projected emulated time of this run: about 5h30m00s \(their last builds under emulation: humble-arm64 5h30m00s, jazzy-arm64 \d+s; max-parallel \d+\), beyond 5 hours\. GitHub-hosted jobs stop after 6 hours\./
+    )
+  })
+
   it('a second run with the same inputs reuses every image and pushes nothing', async () => {
     const first = pipelineFixture()
     await runPipeline(first.config, first.plan, first.deps)

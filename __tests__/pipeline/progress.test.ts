@@ -4,7 +4,12 @@
  * timeline of every phase.
  */
 import { describe, expect, it } from '@jest/globals'
-import { phaseTimes, ProgressBoard } from '../../src/pipeline/progress.js'
+import {
+  phaseTimes,
+  projectEmulated,
+  ProgressBoard,
+  readmeLink
+} from '../../src/pipeline/progress.js'
 import { BuildProgress } from '../../src/tooling/progress.js'
 
 const T0 = Date.parse('2026-01-01T00:00:00Z')
@@ -127,5 +132,41 @@ describe('ProgressBoard', () => {
       { phase: 'push', start: at(25), seconds: 2 }
     ])
     expect(phaseTimes(b.timeline(), 'y')).toEqual([])
+  })
+})
+
+describe('projectEmulated', () => {
+  const cells = [
+    { id: 'humble-amd64', emulated: false },
+    { id: 'humble-arm64', emulated: true },
+    { id: 'jazzy-arm64', emulated: true },
+    { id: 'kilted-arm64', emulated: true }
+  ]
+  const previous = new Map([
+    ['humble-amd64', 9000],
+    ['humble-arm64', 4 * 3600],
+    ['jazzy-arm64', 3 * 3600]
+  ])
+
+  it('is the longest cell, or all shared among max-parallel slots when longer', () => {
+    expect(projectEmulated(cells, previous, 4)).toEqual({
+      seconds: 4 * 3600,
+      known: 'humble-arm64 4h00m00s, jazzy-arm64 3h00m00s'
+    })
+    expect(projectEmulated(cells, previous, 1)?.seconds).toBe(7 * 3600)
+  })
+
+  it('knows nothing without an emulated cell measured before', () => {
+    expect(projectEmulated(cells.slice(0, 1), previous, 2)).toBeUndefined()
+    expect(projectEmulated(cells, new Map(), 2)).toBeUndefined()
+  })
+})
+
+describe('readmeLink', () => {
+  it('points into the action repository at its ref, or names the section', () => {
+    expect(
+      readmeLink({ GITHUB_ACTION_REPOSITORY: 'acme/ros-multiarch-action', GITHUB_ACTION_REF: 'v1' })
+    ).toBe('https://github.com/acme/ros-multiarch-action/blob/v1/README.md#long-emulated-builds')
+    expect(readmeLink({})).toBe('the README, "Long emulated builds"')
   })
 })

@@ -94,6 +94,14 @@ describe('BuildProgress', () => {
       )
     ).toBe(false)
     expect(p.current()).toBeUndefined()
+    // started again (BuildKit resolves a FROM, then pulls it): the same step, not a new one
+    expect(p.feed(vertex('b', '[1/3] FROM x', { started: '2026-01-01T00:00:02Z' }))).toBe(false)
+    p.feed(
+      vertex('b', '[1/3] FROM x', {
+        started: '2026-01-01T00:00:02Z',
+        completed: '2026-01-01T00:00:02Z'
+      })
+    )
     expect(p.feed(vertex('c', '[2/3] RUN sleep 100', { started: '2026-01-01T00:00:02Z' }))).toBe(
       true
     )

@@ -35,6 +35,8 @@ export interface PlatformEntry {
   readonly platform: string
   /** The platform's manifest digest */
   readonly digest: string
+  /** The entry's own annotations (OCI indexes) */
+  readonly annotations?: Readonly<Record<string, string>>
 }
 
 /** What the action reads of an image config in a registry. */
@@ -65,6 +67,7 @@ interface RawIndex {
   manifests?: {
     digest: string
     platform?: { os?: string; architecture?: string; variant?: string }
+    annotations?: Record<string, string>
   }[]
 }
 
@@ -81,7 +84,8 @@ export function indexEntries(raw: string): PlatformEntry[] | null {
         m.platform?.architecture ?? '',
         m.platform?.variant ?? ''
       ),
-      digest: m.digest
+      digest: m.digest,
+      ...(m.annotations === undefined ? {} : { annotations: m.annotations })
     }))
 }
 
@@ -122,12 +126,16 @@ export interface NewIndex {
 }
 
 /**
- * An index of exactly these images. OCI images make an OCI index, which carries the annotations;
- * Docker v2 images (an engine with the classic store pushes those) make a Docker manifest list,
- * as buildx does, which has no annotations field. A mix makes an OCI index.
+ * An index of exactly these images. OCI images make an OCI index, which carries the annotations
+ * (the index's and each entry's); Docker v2 images (an engine with the classic store pushes those)
+ * make a Docker manifest list, as buildx does, which has no annotations field. A mix makes an OCI
+ * index.
  */
 export function buildIndex(
-  images: readonly (Descriptor & { readonly platform: string })[],
+  images: readonly (Descriptor & {
+    readonly platform: string
+    readonly annotations?: Readonly<Record<string, string>>
+  })[],
   annotations: readonly (readonly [string, string])[]
 ): NewIndex {
   const docker = images.length > 0 && images.every(i => i.mediaType === MEDIA.dockerManifest)
@@ -140,7 +148,10 @@ export function buildIndex(
       mediaType: i.mediaType,
       digest: i.digest,
       size: i.size,
-      platform: platformObject(i.platform)
+      platform: platformObject(i.platform),
+      ...(!docker && i.annotations !== undefined && Object.keys(i.annotations).length > 0
+        ? { annotations: i.annotations }
+        : {})
     })),
     ...(annotate ? { annotations: Object.fromEntries(annotations) } : {})
   })

@@ -13,7 +13,7 @@ import { during, registryClients, registryDocker, type PipelineDeps } from './de
 import { results, saveCaches } from './finish.js'
 import { mergeSlices } from './merge.js'
 import { prepare } from './prepare.js'
-import { ProgressBoard } from './progress.js'
+import { ProgressBoard, readmeLink } from './progress.js'
 import { Publisher } from './publishing.js'
 import { checkPushAccess, logIn, setUp } from './setup.js'
 
@@ -70,15 +70,6 @@ export async function runPipeline(
   await saveCaches(config, prepared, cells, d)
   logRequests(registries, d)
   return results(plan, cells, published, seconds(), board.timeline(), started)
-}
-
-/** The README's section on long emulated builds, in the action's own repository when known. */
-export function readmeLink(env: Readonly<Record<string, string | undefined>>): string {
-  const repo = env.GITHUB_ACTION_REPOSITORY
-  const anchor = 'README.md#long-emulated-builds'
-  if (!repo) return `the README, "Long emulated builds"`
-  const server = env.GITHUB_SERVER_URL || 'https://github.com'
-  return `${server}/${repo}/blob/${env.GITHUB_ACTION_REF || 'main'}/${anchor}`
 }
 
 function progressBoard(config: Config, d: PipelineDeps): ProgressBoard {

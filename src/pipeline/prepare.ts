@@ -10,7 +10,8 @@ import type { Config } from '../inputs/config.js'
 import { InputError } from '../inputs/errors.js'
 import { Inputs } from '../inputs/names.js'
 import { fingerprint, type Fingerprint } from '../plan/fingerprint.js'
-import type { Plan } from '../plan/planner.js'
+import type { Cell, Plan } from '../plan/planner.js'
+import { formatDuration } from '../results/results.js'
 import { hashContext } from '../tooling/context.js'
 import type { Registries } from '../registry/registries.js'
 import type { Docker } from '../tooling/docker.js'
@@ -18,6 +19,7 @@ import { errorMessage } from '../tooling/exec.js'
 import { prepareCache, type CellCache } from './cache.js'
 import { cancellableCache, stopIfCancelled, type PipelineDeps } from './deps.js'
 import { baseNeeds, checkBases, type BaseDigests } from './preflight.js'
+import { PROJECTED_WARNING_SECONDS, projectEmulated, readmeLink, wayOut } from './progress.js'
 import type { Setup } from './setup.js'
 import { findUnchanged, type Reuse } from './unchanged.js'
 
@@ -135,9 +137,43 @@ async function unchanged(
     )
     return new Map()
   }
-  return d.rt.group('Skip unchanged: compare with the published images', () =>
-    findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, registries, m =>
-      d.rt.info(m)
+  const previous = new Map<string, number>()
+  const reuse = await d.rt.group('Skip unchanged: compare with the published images', () =>
+    findUnchanged(
+      plan.image,
+      plan.manifests,
+      plan.cells,
+      fingerprints,
+      registries,
+      m => d.rt.info(m),
+      previous
     )
+  )
+  projectionWarning(
+    config,
+    plan.cells.filter(c => !reuse.has(c.id)),
+    previous,
+    d
+  )
+  return reuse
+}
+
+/** From the published images' emulated times: this run's, and a warning when beyond 5 hours. */
+function projectionWarning(
+  config: Config,
+  building: readonly Cell[],
+  previous: ReadonlyMap<string, number>,
+  d: PipelineDeps
+): void {
+  const limit = config.maxParallel ?? d.rt.cpus
+  const p = projectEmulated(building, previous, limit)
+  if (p === undefined) return
+  const text = `about ${formatDuration(p.seconds)} (their last builds under emulation: ${p.known}; max-parallel ${limit})`
+  if (p.seconds <= PROJECTED_WARNING_SECONDS) {
+    d.rt.info(`Projected emulated time of this run: ${text}`)
+    return
+  }
+  d.rt.warning(
+    `Projected emulated time of this run: ${text}, beyond 5 hours. ${wayOut(readmeLink(d.rt.env))}`
   )
 }

@@ -64,6 +64,23 @@ const duration = (ms: number): string => formatDuration(Math.floor(ms / 1000))
 const short = (text: string, max = 80): string =>
   text.length <= max ? text : `${text.slice(0, max - 1)}…`
 
+/** The README's section on long emulated builds, in the action's own repository when known. */
+export function readmeLink(env: Readonly<Record<string, string | undefined>>): string {
+  const repo = env.GITHUB_ACTION_REPOSITORY
+  const anchor = 'README.md#long-emulated-builds'
+  if (!repo) return `the README, "Long emulated builds"`
+  const server = env.GITHUB_SERVER_URL || 'https://github.com'
+  return `${server}/${repo}/blob/${env.GITHUB_ACTION_REF || 'main'}/${anchor}`
+}
+
+/** What to do about emulated builds too long for a GitHub-hosted job. */
+export function wayOut(readme: string): string {
+  return (
+    'GitHub-hosted jobs stop after 6 hours. The way out: build each platform natively, ' +
+    `with mode: build on arm64 runners (ubuntu-24.04-arm) and one mode: merge job after them; see ${readme}`
+  )
+}
+
 /** How often the board looks at its cells; a cell's lines are at most interval apart. */
 const TICK_MS = 5000
 
@@ -184,11 +201,36 @@ export class ProgressBoard {
           r.warned = true
           this.o.warning(
             `${r.id} has run for ${duration(now - r.started)} under QEMU emulation (now: ${r.phase === 'build' ? 'build' : 'smoke test'} ${r.doing}). ` +
-              'GitHub-hosted jobs stop after 6 hours. The way out: build each platform natively, ' +
-              `with mode: build on arm64 runners (ubuntu-24.04-arm) and one mode: merge job after them; see ${this.o.readme}`
+              wayOut(this.o.readme)
           )
         }
       }
     }
+  }
+}
+
+/** Projected emulated time above which a run is warned: GitHub-hosted jobs stop at 6 hours. */
+export const PROJECTED_WARNING_SECONDS = 5 * 3600
+
+/**
+ * What the emulated cells about to be built took when their published images were built, and
+ * what that makes this run's emulated time: the longest cell, or all of them shared among
+ * max-parallel slots if that is longer. Pure. Undefined when no cell's time is known.
+ */
+export function projectEmulated(
+  cells: readonly { id: string; emulated: boolean }[],
+  previous: ReadonlyMap<string, number>,
+  maxParallel: number
+): { seconds: number; known: string } | undefined {
+  const known = cells.flatMap(c => {
+    const took = c.emulated ? previous.get(c.id) : undefined
+    return took === undefined ? [] : [{ id: c.id, took }]
+  })
+  if (known.length === 0) return undefined
+  const longest = Math.max(...known.map(k => k.took))
+  const shared = known.reduce((sum, k) => sum + k.took, 0) / Math.min(maxParallel, known.length)
+  return {
+    seconds: Math.max(longest, shared),
+    known: known.map(k => `${k.id} ${formatDuration(k.took)}`).join(', ')
   }
 }

@@ -7,6 +7,7 @@
 import { mismatch, type Fingerprint } from '../plan/fingerprint.js'
 import type { Cell, Manifest } from '../plan/planner.js'
 import { indexEntries, type PlatformEntry } from '../oci/manifest.js'
+import { EMULATED_SECONDS } from '../plan/labels.js'
 import type { Registries } from '../registry/registries.js'
 import { errorMessage, lastLine } from '../tooling/exec.js'
 
@@ -15,6 +16,15 @@ export interface Reuse {
   readonly from: string
   /** Its per-platform manifest digest */
   readonly digest: string
+  /** Seconds it took to build and test under emulation (the index entry's annotation) */
+  readonly emulatedSeconds?: number
+}
+
+/** An index entry's emulated build and test seconds, when its annotation has them. Pure. */
+export function emulatedSeconds(entry: PlatformEntry): number | undefined {
+  const text = entry.annotations?.[EMULATED_SECONDS]
+  if (text === undefined || !/^\d+(\.\d+)?$/.test(text)) return undefined
+  return Number(text)
 }
 
 /** The published index of a distro: the first of its tags that exists and is an index. */
@@ -52,7 +62,9 @@ export async function findUnchanged(
   cells: readonly Cell[],
   fingerprints: ReadonlyMap<string, Fingerprint>,
   registries: Registries,
-  log: (m: string) => void
+  log: (m: string) => void,
+  /** Filled with what the published image of each cell took under emulation, where known */
+  previous: Map<string, number> = new Map()
 ): Promise<Map<string, Reuse>> {
   const reuse = new Map<string, Reuse>()
   await Promise.all(
@@ -67,6 +79,8 @@ export async function findUnchanged(
       await Promise.all(
         mine.map(async cell => {
           const entry = found.entries.find(e => e.platform === cell.platform)
+          const took = entry === undefined ? undefined : emulatedSeconds(entry)
+          if (took !== undefined) previous.set(cell.id, took)
           const fp = fingerprints.get(cell.id)
           if (entry === undefined || fp === undefined) {
             log(`${cell.id}: building (${found.tag} has no ${cell.platform} image)`)
@@ -84,7 +98,11 @@ export async function findUnchanged(
             why = `its config cannot be read (${lastLine(errorMessage(error))})`
           }
           if (why === null) {
-            reuse.set(cell.id, { from: found.tag, digest: entry.digest })
+            reuse.set(cell.id, {
+              from: found.tag,
+              digest: entry.digest,
+              ...(took === undefined ? {} : { emulatedSeconds: took })
+            })
             log(
               `${cell.id}: unchanged since ${found.tag} (${entry.digest}): not rebuilt, not retested`
             )

@@ -7,6 +7,13 @@ import type { RosVersion } from '../ros/catalog.js'
 /** The action's label namespace (documented in the README). */
 export const LABEL_NAMESPACE = 'io.ros-multiarch'
 
+/**
+ * An index entry's annotation: seconds the image took to build and test under emulation, when it
+ * was built emulated. The next run projects its emulated time from it. (An image's own labels
+ * cannot hold its build time: they are set before it is built.)
+ */
+export const EMULATED_SECONDS = `${LABEL_NAMESPACE}.emulated.seconds`
+
 export interface RepoInfo {
   /** e.g. https://github.com/acme/robot; empty outside a workflow */
   readonly source: string

@@ -6,6 +6,7 @@
  * written by the registry client, by digest first and then under every tag, and read back to check
  * it holds exactly the planned platforms.
  */
+import { EMULATED_SECONDS } from '../plan/labels.js'
 import type { Cell, Manifest } from '../plan/planner.js'
 import {
   buildIndex,
@@ -55,6 +56,22 @@ export function annotationsLost(tag: string, raw: string): string {
   return `${tag} was published without its annotations (the registry dropped them). ${labels}`
 }
 
+/**
+ * An index entry's annotation with the emulated build and test time of its image (measured now,
+ * or carried over from the index a reused image came from), for the next run's projection.
+ */
+function timing(result: CellResult | undefined): { annotations?: Record<string, string> } {
+  const seconds =
+    result?.reused !== undefined
+      ? result.reused.emulatedSeconds
+      : result?.emulated === true
+        ? result.buildSeconds + result.testSeconds
+        : undefined
+  return seconds === undefined
+    ? {}
+    : { annotations: { [EMULATED_SECONDS]: String(Math.round(seconds)) } }
+}
+
 /** A tested image in the registry: the tag it was pushed under and its manifest digest. */
 export interface PushedImage {
   readonly tag: string
@@ -76,7 +93,7 @@ export async function publishDistro(
   const pushed = new Map<string, PushedImage>()
   let tagsMoved = false
   try {
-    const images: (Descriptor & { platform: string })[] = []
+    const images: (Descriptor & { platform: string; annotations?: Record<string, string> })[] = []
     let reused = 0
     for (const cell of cells) {
       const result = results.find(r => r.id === cell.id)
@@ -93,7 +110,7 @@ export async function publishDistro(
         throw new Error(`cell ${cell.id} did not pass`)
       }
       pushed.set(cell.id, { tag: cell.pushTag, digest: image.digest })
-      images.push({ ...image, platform: cell.platform })
+      images.push({ ...image, platform: cell.platform, ...timing(result) })
     }
     const index = buildIndex(images, manifest.labels)
     const digests = images.map(i => i.digest)

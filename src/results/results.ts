@@ -60,7 +60,12 @@ export interface CellResult {
   /** Where the tested image went: the arch tag and the per-platform manifest digest */
   readonly pushed?: { readonly tag: string; readonly digest: string }
   /** For an unchanged cell: the published image reused, and the tag it was found under */
-  readonly reused?: { readonly from: string; readonly digest: string }
+  readonly reused?: {
+    readonly from: string
+    readonly digest: string
+    /** What it took to build and test under emulation, when its index entry says */
+    readonly emulatedSeconds?: number
+  }
 }
 
 /** staged: mode build pushed this slice's cells under staging tags for the merge job */

@@ -102,13 +102,14 @@ export class BuildProgress {
   private inString = false
   private escaped = false
   private numbered = 0
+  /** The running step last said to have started */
+  private announced = ''
 
   /**
    * Takes the next piece of stderr. Returns true when a Dockerfile step started in it (or the
    * step running now changed), so a caller can say so at once.
    */
   feed(chunk: string): boolean {
-    const before = this.current()
     for (const ch of chunk) {
       if (this.depth === 0) {
         if (ch === '{' && this.line.trim() === '') {
@@ -131,8 +132,11 @@ export class BuildProgress {
       else if (ch === '{') this.depth++
       else if (ch === '}' && --this.depth === 0) this.endObject()
     }
-    const after = this.current()
-    return after !== undefined && after.name !== before?.name
+    // a step BuildKit reports started again (a FROM resolved, then pulled) is no new step
+    const now = this.current()
+    if (now === undefined || now.name === this.announced) return false
+    this.announced = now.name
+    return true
   }
 
   private endPlainLine(): void {
@@ -173,8 +177,8 @@ export class BuildProgress {
     }
     if (raw.name) v.name = raw.name
     const started = time(raw.started)
-    // a vertex can start again (buildx reports a restart): the latest start counts
-    if (started !== undefined) v.started = started
+    // a vertex can start again (a FROM resolved, then pulled): its time counts from the first
+    if (started !== undefined && v.started === undefined) v.started = started
     v.completed = time(raw.completed)
     if (raw.cached === true) v.cached = true
     if (raw.error) v.error = raw.error
