@@ -32030,6 +32030,11 @@ function readConfig(get, ctx) {
     if (buildxVersion !== 'latest' && semver_default().validRange(buildxVersion) === null) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BuildxVersion, `${(0,errors/* quote */.h)(buildxVersion)} is not a version or range; use e.g. 0.19.3, >=0.13.0 or latest`);
     }
+    // builds read BuildKit's progress as data (--progress=rawjson), which buildx has since 0.13
+    const lowest = buildxVersion === 'latest' ? null : semver_default().minVersion(buildxVersion);
+    if (lowest !== null && semver_default().lt(lowest, '0.13.0')) {
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BuildxVersion, `${(0,errors/* quote */.h)(buildxVersion)} allows buildx before 0.13.0, which cannot report build progress as data (--progress=rawjson); use 0.13.0 or newer, e.g. >=0.13.0`);
+    }
     const qemuImage = line(inputs_names/* Inputs */.G0.QemuImage) || DEFAULT_QEMU_IMAGE;
     const qemuRef = (0,reference/* parseReference */.F2)(qemuImage);
     if (typeof qemuRef === 'string') {
@@ -33260,7 +33265,85 @@ function formatDuration(seconds) {
     return h > 0 ? `${h}h${pad(m)}m${pad(s % 60)}s` : `${m}m${pad(s % 60)}s`;
 }
 
+;// CONCATENATED MODULE: ./src/tooling/qemu.ts
+/**
+ * QEMU user emulation: each foreign platform needs its binfmt_misc entry. Registered entries are
+ * reused; missing ones are installed with the qemu-image (tonistiigi/binfmt --install).
+ */
+
+
+const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
+/** An entry is usable when it exists, is enabled and has the F flag (works inside containers). */
+function binfmtUsable(entry) {
+    if (entry === undefined)
+        return false;
+    const lines = entry.split('\n');
+    if (lines[0].trim() !== 'enabled')
+        return false;
+    const flags = lines.find(l => l.startsWith('flags:'));
+    return flags === undefined || flags.slice('flags:'.length).includes('F');
+}
+async function ensureEmulation(platforms, hostPlatform, qemuImage, exec, read, log) {
+    const report = { native: [], found: [], installed: [] };
+    const foreign = [];
+    for (const p of platforms) {
+        if (p === hostPlatform) {
+            report.native.push(p);
+            continue;
+        }
+        const info = findPlatform(p);
+        if (binfmtUsable(await read(`${BINFMT_DIR}/${info.binfmt}`)))
+            report.found.push(p);
+        else
+            foreign.push(info);
+    }
+    for (const p of report.native)
+        log(`${p}: native on this runner, no emulation needed`);
+    for (const p of report.found)
+        log(`${p}: QEMU already registered (${findPlatform(p)?.binfmt})`);
+    if (foreign.length === 0)
+        return report;
+    const arches = foreign.map(f => f.qemuArch).join(',');
+    log(`Registering QEMU for ${foreign.map(f => f.platform).join(', ')} with ${qemuImage}`);
+    const r = await exec.run('docker', [
+        'run',
+        '--privileged',
+        '--rm',
+        qemuImage,
+        '--install',
+        arches
+    ]);
+    for (const f of foreign) {
+        if (!binfmtUsable(await read(`${BINFMT_DIR}/${f.binfmt}`))) {
+            const why = r.code === 0
+                ? 'the entry is still missing after installing'
+                : (0,tooling_exec/* lastLine */.fM)(r.stderr || r.stdout);
+            throw new Error(`Cannot emulate ${f.platform}: binfmt_misc has no usable ${f.binfmt} and registering it with ${qemuImage} failed (${why}). ` +
+                'Run on a runner of that architecture, or allow privileged containers.');
+        }
+        report.installed.push(f.platform);
+    }
+    return report;
+}
+/**
+ * QEMU's own last words when the emulator crashes, e.g. `qemu: uncaught target signal 11
+ * (Segmentation fault) - core dumped`, `qemu: unhandled CPU exception`, `qemu:handle_cpu_signal
+ * received signal outside vCPU context`. The signal line is counted for SIGILL (4), SIGBUS (7)
+ * and SIGSEGV (11), the signals of QEMU's translation bugs; an abort (6) or a division by zero (8)
+ * is the program's own failure. A program that truly segfaults prints the same line under QEMU:
+ * it is retried, and fails again. A native program that crashes prints none of these.
+ */
+const QEMU_CRASH = /qemu: ?(?:uncaught target signal (?:4|7|11) \(|unhandled CPU exception|handle_cpu_signal received signal outside vCPU context)/;
+/** The first line of some output with QEMU's crash signature, trimmed, or undefined. Pure. */
+function qemuCrash(lines) {
+    for (const line of lines)
+        if (QEMU_CRASH.test(line))
+            return line.trim();
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/smoke/runner.ts
+
 
 
 /** What runs after the image name (through the image's own entrypoint). User values are arguments, never shell text. */
@@ -33347,88 +33430,15 @@ async function runTest(test, o) {
         return { ...base, status: 'timed out', reason: `killed after its ${test.timeout} s timeout` };
     }
     const reason = judge(test, r);
-    return reason === undefined
-        ? { ...base, status: 'passed' }
-        : { ...base, status: 'failed', reason };
+    if (reason === undefined)
+        return { ...base, status: 'passed' };
+    // looked for in all of the output: the kept end can have lost it
+    const crash = qemuCrash(`${r.stdout}\n${r.stderr}`.split('\n'));
+    return { ...base, status: 'failed', reason, ...(crash === undefined ? {} : { qemuCrash: crash }) };
 }
 
-// EXTERNAL MODULE: ./src/tooling/progress.ts
-var progress = __nccwpck_require__(491);
-;// CONCATENATED MODULE: ./src/tooling/qemu.ts
-/**
- * QEMU user emulation: each foreign platform needs its binfmt_misc entry. Registered entries are
- * reused; missing ones are installed with the qemu-image (tonistiigi/binfmt --install).
- */
-
-
-const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
-/** An entry is usable when it exists, is enabled and has the F flag (works inside containers). */
-function binfmtUsable(entry) {
-    if (entry === undefined)
-        return false;
-    const lines = entry.split('\n');
-    if (lines[0].trim() !== 'enabled')
-        return false;
-    const flags = lines.find(l => l.startsWith('flags:'));
-    return flags === undefined || flags.slice('flags:'.length).includes('F');
-}
-async function ensureEmulation(platforms, hostPlatform, qemuImage, exec, read, log) {
-    const report = { native: [], found: [], installed: [] };
-    const foreign = [];
-    for (const p of platforms) {
-        if (p === hostPlatform) {
-            report.native.push(p);
-            continue;
-        }
-        const info = findPlatform(p);
-        if (binfmtUsable(await read(`${BINFMT_DIR}/${info.binfmt}`)))
-            report.found.push(p);
-        else
-            foreign.push(info);
-    }
-    for (const p of report.native)
-        log(`${p}: native on this runner, no emulation needed`);
-    for (const p of report.found)
-        log(`${p}: QEMU already registered (${findPlatform(p)?.binfmt})`);
-    if (foreign.length === 0)
-        return report;
-    const arches = foreign.map(f => f.qemuArch).join(',');
-    log(`Registering QEMU for ${foreign.map(f => f.platform).join(', ')} with ${qemuImage}`);
-    const r = await exec.run('docker', [
-        'run',
-        '--privileged',
-        '--rm',
-        qemuImage,
-        '--install',
-        arches
-    ]);
-    for (const f of foreign) {
-        if (!binfmtUsable(await read(`${BINFMT_DIR}/${f.binfmt}`))) {
-            const why = r.code === 0
-                ? 'the entry is still missing after installing'
-                : (0,tooling_exec/* lastLine */.fM)(r.stderr || r.stdout);
-            throw new Error(`Cannot emulate ${f.platform}: binfmt_misc has no usable ${f.binfmt} and registering it with ${qemuImage} failed (${why}). ` +
-                'Run on a runner of that architecture, or allow privileged containers.');
-        }
-        report.installed.push(f.platform);
-    }
-    return report;
-}
-/**
- * QEMU's own last words when an emulated program dies of it, e.g. `qemu: uncaught target signal
- * 11 (Segmentation fault) - core dumped` (QEMU forwards a fatal signal it cannot hand to the
- * program), `qemu: unhandled CPU exception`, `qemu:handle_cpu_signal received signal outside vCPU
- * context`. A native program that crashes prints none of these.
- */
-const QEMU_CRASH = /qemu: ?(?:uncaught target signal \d+|unhandled CPU exception|handle_cpu_signal received signal outside vCPU context)/;
-/** The first line of some output with QEMU's crash signature, trimmed, or undefined. Pure. */
-function qemuCrash(lines) {
-    for (const line of lines)
-        if (QEMU_CRASH.test(line))
-            return line.trim();
-    return undefined;
-}
-
+// EXTERNAL MODULE: ./src/tooling/progress.ts + 1 modules
+var progress = __nccwpck_require__(3620);
 ;// CONCATENATED MODULE: ./src/pipeline/cell.ts
 /** One cell: build once, check what was built, smoke-test that very image. */
 
@@ -33438,6 +33448,10 @@ function qemuCrash(lines) {
 
 
 
+/** The last lines of a failed step's output, for its error annotation: 15, each cut at 300. */
+function lastLines(output) {
+    return output.slice(-15).map(l => (l.length > 300 ? `${l.slice(0, 299)}…` : l));
+}
 /** Slowest build steps kept per cell */
 const SLOWEST = 5;
 /** The slowest steps that ran (cached ones took no time), slowest first, each step once. Pure. */
@@ -33484,8 +33498,10 @@ async function runCell(cell, ctx) {
     if (build.code !== 0) {
         const step = build.progress.failure();
         const parsed = step === undefined ? undefined : (0,progress/* parseStep */.kq)(step.step);
-        const at = parsed === undefined ? '' : ` at step ${(0,progress/* stepLabel */.vO)(parsed)} ${parsed.instruction}`;
-        const crash = cell.emulated ? qemuCrash(build.progress.outputLines()) : undefined;
+        const name = parsed === undefined ? step?.step : `step ${(0,progress/* stepLabel */.vO)(parsed)} ${parsed.instruction}`;
+        const at = parsed === undefined ? '' : ` at ${name}`;
+        // QEMU's line in the output of the step that failed, not of one that went on regardless
+        const crash = cell.emulated && step !== undefined ? qemuCrash(step.output) : undefined;
         return {
             ...base,
             status: 'failed',
@@ -33495,7 +33511,9 @@ async function runCell(cell, ctx) {
             tests: [],
             buildLog: (0,tooling_exec/* tail */.RT)(output),
             slowestSteps,
-            ...(step === undefined ? {} : { failedStep: { step: step.step, tail: step.tail } }),
+            ...(step === undefined || name === undefined
+                ? {}
+                : { failedStep: { step: name, tail: lastLines(step.output) } }),
             ...(crash === undefined ? {} : { qemuCrashes: [{ phase: 'build', signature: crash }] })
         };
     }
@@ -33552,19 +33570,18 @@ async function runCell(cell, ctx) {
     ctx.logBlock(`${cell.id}: smoke tests (${run}) ${failed.length === 0 ? 'passed' : `${failed.length} FAILED`} in ${testSeconds} s`, tests.map(describeTest).join('\n'));
     if (failed.length > 0) {
         const first = failed[0];
-        const crashes = [];
-        for (const t of cell.emulated ? failed : []) {
-            const signature = qemuCrash(t.output.split('\n'));
-            if (signature !== undefined)
-                crashes.push({ phase: 'test', signature });
-        }
+        // retried only when QEMU's line explains every failed test
+        const signature = failed[0].qemuCrash;
+        const crashes = cell.emulated && signature !== undefined && failed.every(t => t.qemuCrash !== undefined)
+            ? [{ phase: 'test', signature }]
+            : [];
         return {
             ...withImage,
             status: 'failed',
             failure: `smoke test "${first.name}" ${first.status}: ${first.reason ?? ''}`,
             testSeconds,
             tests,
-            ...(crashes.length === 0 ? {} : { qemuCrashes: crashes.slice(0, 1) })
+            ...(crashes.length === 0 ? {} : { qemuCrashes: crashes })
         };
     }
     return { ...withImage, status: 'passed', testSeconds, tests };
@@ -33655,7 +33672,8 @@ async function runCells(config, plan, prepared, setup, publisher, docker, board,
             }
             let result;
             try {
-                result = await runRetried(cell, ctx, config.qemuRetries, d);
+                // no retry once fail-fast stopped the pool or the run was cancelled
+                result = await runRetried(cell, ctx, config.qemuRetries, d, () => !pool.stopped);
             }
             catch (error) {
                 result = notRun(cell, { status: 'failed', failure: (0,tooling_exec/* errorMessage */.gJ)(error) });
@@ -33684,7 +33702,7 @@ async function runCells(config, plan, prepared, setup, publisher, docker, board,
  * One cell, run again (up to `retries` times) when QEMU itself crashed in it: QEMU's crash line in
  * the output of its failed build or smoke test. Any other failure stands.
  */
-async function runRetried(cell, ctx, retries, d) {
+async function runRetried(cell, ctx, retries, d, mayRetry = () => true) {
     const crashes = [];
     const steps = [];
     let spent = { build: 0, test: 0 };
@@ -33707,8 +33725,12 @@ async function runRetried(cell, ctx, retries, d) {
                 buildSeconds: Math.round(spent.build * 10) / 10,
                 testSeconds: Math.round(spent.test * 10) / 10
             };
-        if (result.status !== 'failed' || crash === undefined || d.signal?.aborted)
+        if (result.status !== 'failed' || crash === undefined)
             return withCrashes;
+        if (d.signal?.aborted || !mayRetry()) {
+            d.rt.warning(`${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature}); not run again: ${d.signal?.aborted ? 'the run was cancelled' : 'fail-fast stopped the run'}.`);
+            return withCrashes;
+        }
         if (attempt >= retries) {
             d.rt.warning(`${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature})` +
                 (retries === 0
@@ -33760,7 +33782,7 @@ function phaseTimes(spans, cell) {
         .map(s => ({
         phase: s.phase,
         start: new Date(s.start).toISOString(),
-        seconds: (s.end - s.start) / 1000
+        seconds: Math.round(s.end - s.start) / 1000
     }));
 }
 /** Milliseconds as people read them, to the second. */
@@ -33777,8 +33799,9 @@ function readmeLink(env) {
 }
 /** What to do about emulated builds too long for a GitHub-hosted job. */
 function wayOut(readme) {
-    return ('GitHub-hosted jobs stop after 6 hours. The way out: build each platform natively, ' +
-        `with mode: build on arm64 runners (ubuntu-24.04-arm) and one mode: merge job after them; see ${readme}`);
+    return ('GitHub-hosted jobs stop after 6 hours. The way out: build each platform natively, with ' +
+        'mode: build on runners of that platform (GitHub hosts ubuntu-24.04-arm for linux/arm64 and ' +
+        `ubuntu-24.04 for linux/amd64) and one mode: merge job after them; see ${readme}`);
 }
 /** How often the board looks at its cells; a cell's lines are at most interval apart. */
 const TICK_MS = 5000;
@@ -33836,11 +33859,14 @@ class ProgressBoard {
     /** A build's progress came in: a line at once when it started another step. */
     building(id, progress, stepChanged) {
         const r = this.running.get(id);
-        const step = progress.current();
-        if (r === undefined || !stepChanged || step === undefined)
+        const now = progress.current();
+        if (r === undefined || !stepChanged || now === undefined)
             return;
-        const stage = step.stage === undefined ? '' : ` (${step.stage})`;
-        this.doing(r, `step ${step.index}/${step.total}${stage} ${progress_short(step.instruction)}`, step.started);
+        const s = now.step;
+        const doing = s === undefined
+            ? progress_short(now.name)
+            : `step ${s.index}/${s.total}${s.stage === undefined ? '' : ` (${s.stage})`} ${progress_short(s.instruction)}`;
+        this.doing(r, doing, now.started);
     }
     /** A cell's next smoke test started. */
     testing(id, index, total, name) {
@@ -33930,7 +33956,7 @@ async function saveCaches(config, prepared, cells, d) {
     await (0,cache/* saveLocalCaches */.k$)(built, prepared.caches, cancellableCache(d), m => d.rt.info(m), m => d.rt.warning(m));
 }
 /** The results of a run, in plan order, each cell with the image it pushed. */
-function results(plan, cells, published, seconds, timeline = [], started) {
+function results(plan, cells, published, seconds, timeline = []) {
     return {
         cells: plan.cells.map(c => {
             const result = cells.get(c.id);
@@ -33943,8 +33969,7 @@ function results(plan, cells, published, seconds, timeline = [], started) {
             };
         }),
         distros: plan.manifests.map(m => published.distros.get(m.distro)),
-        seconds: Math.round(seconds * 10) / 10,
-        ...(started === undefined ? {} : { started: new Date(started).toISOString() })
+        seconds: Math.round(seconds * 10) / 10
     };
 }
 
@@ -35669,7 +35694,7 @@ async function runPipeline(config, plan, d) {
         // a merge publishes as it goes: cancelled, it still reports what it published
         const merged = await mergeSlices(plan, publishing, d.rt);
         logRequests(registries, d);
-        return results(plan, merged.cells, merged.published, seconds(), board.timeline(), started);
+        return results(plan, merged.cells, merged.published, seconds(), board.timeline());
     }
     const prepared = await during('preflight', signal, () => prepare(config, plan, setup, docker, registries, d));
     const publisher = new Publisher(plan, { ...publishing, bases: prepared.bases }, signal);
@@ -35678,7 +35703,7 @@ async function runPipeline(config, plan, d) {
     const published = await publisher.finished();
     await saveCaches(config, prepared, cells, d);
     logRequests(registries, d);
-    return results(plan, cells, published, seconds(), board.timeline(), started);
+    return results(plan, cells, published, seconds(), board.timeline());
 }
 function progressBoard(config, d) {
     return new ProgressBoard({
@@ -35738,19 +35763,21 @@ function mermaidTimeline(results) {
         '```mermaid',
         'gantt',
         '  dateFormat x',
+        // read after the run: no line for today
+        '  todayMarker off',
         `  axisFormat ${span >= 3600_000 ? '%H:%M' : '%H:%M:%S'}`
     ];
     let n = 0;
     for (const c of cells) {
         lines.push(`  section ${mermaidName(`${c.id}${c.emulated ? ' (QEMU)' : ''}`)}`);
-        const phases = c.phases ?? [];
-        const builds = phases.filter(p => p.phase === 'build').length;
-        let build = 0;
-        for (const p of phases) {
+        let attempt = -1;
+        for (const p of c.phases ?? []) {
             const { start, end } = ms(p);
-            // a cell run again after a QEMU crash: its earlier attempts end in the crash
-            const attempt = p.phase === 'build' ? ++build : build;
-            const crashed = attempt < builds;
+            // each build begins an attempt; a retried attempt ended in a QEMU crash, in this phase
+            if (p.phase === 'build')
+                attempt++;
+            const crash = c.qemuCrashes?.[attempt];
+            const crashed = crash !== undefined && crash.phase === p.phase;
             const tag = crashed
                 ? 'crit, '
                 : p.phase === 'test'
@@ -35781,10 +35808,11 @@ function slowestStepsTable(results) {
 /** The QEMU crashes of the run, each with what came of it. */
 function qemuCrashList(results) {
     const items = results.cells.flatMap(c => (c.qemuCrashes ?? []).map((crash, i) => {
-        const retried = i < (c.retries ?? 0);
-        const outcome = retried
+        const outcome = i < (c.retries ?? 0)
             ? `run again (retry ${i + 1})`
-            : 'not retried again (qemu-retries used up)';
+            : c.status === 'cancelled'
+                ? 'not run again: the run was cancelled'
+                : 'not run again (qemu-retries used up, or fail-fast stopped the run)';
         return `<li>${escapeHtml(c.id)}, ${crash.phase === 'build' ? 'build' : 'smoke tests'}: <code>${escapeHtml(crash.signature)}</code>; ${outcome}</li>`;
     }));
     if (items.length === 0)
@@ -37441,8 +37469,8 @@ function readCleanup(rt) {
 /* harmony export */ });
 /* unused harmony exports buildCommand, parseEngineInfo */
 /* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6455);
-/* harmony import */ var _progress_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(491);
-/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7356);
+/* harmony import */ var _progress_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3620);
+/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7356);
 /** Typed docker and buildx commands over the Exec seam. Argument lists are built by pure functions. */
 
 
@@ -37502,7 +37530,7 @@ class Docker {
     exec;
     retry;
     loggedIn = false;
-    constructor(exec, retry = { policy: _retry_js__WEBPACK_IMPORTED_MODULE_1__/* .NO_RETRY */ .PE, log: () => undefined }) {
+    constructor(exec, retry = { policy: _retry_js__WEBPACK_IMPORTED_MODULE_2__/* .NO_RETRY */ .PE, log: () => undefined }) {
         this.exec = exec;
         this.retry = retry;
     }
@@ -37514,7 +37542,7 @@ class Docker {
         const once = () => this.run(args, input);
         const r = op === undefined
             ? await once()
-            : await (0,_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .withRetry */ .bD)(op, what, once, { ...this.retry, loggedIn: () => this.loggedIn });
+            : await (0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .withRetry */ .bD)(op, what, once, { ...this.retry, loggedIn: () => this.loggedIn });
         if (r.code !== 0)
             throw new _exec_js__WEBPACK_IMPORTED_MODULE_0__/* .ToolError */ .v4(what, r);
         return r;
@@ -37549,9 +37577,9 @@ class Docker {
      * running now changed); the result's stderr is the log as plain progress shows it.
      */
     async build(request, onProgress) {
-        let progress = new _progress_js__WEBPACK_IMPORTED_MODULE_2__/* .BuildProgress */ .e();
+        let progress = new _progress_js__WEBPACK_IMPORTED_MODULE_1__/* .BuildProgress */ .e();
         const attempt = async () => {
-            const p = (progress = new _progress_js__WEBPACK_IMPORTED_MODULE_2__/* .BuildProgress */ .e());
+            const p = (progress = new _progress_js__WEBPACK_IMPORTED_MODULE_1__/* .BuildProgress */ .e());
             const r = await this.exec.run('docker', buildCommand(request), {
                 onStderr: chunk => {
                     const changed = p.feed(chunk);
@@ -37563,7 +37591,7 @@ class Docker {
                 p.feed(r.stderr);
             return { ...r, stderr: p.render() };
         };
-        const r = await (0,_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .withRetry */ .bD)('build', `Building ${request.tag}`, attempt, {
+        const r = await (0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .withRetry */ .bD)('build', `Building ${request.tag}`, attempt, {
             ...this.retry,
             loggedIn: () => this.loggedIn
         });
@@ -37751,14 +37779,20 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 491:
+/***/ 3620:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   e: () => (/* binding */ BuildProgress),
-/* harmony export */   kq: () => (/* binding */ parseStep),
-/* harmony export */   vO: () => (/* binding */ stepLabel)
-/* harmony export */ });
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  e: () => (/* binding */ BuildProgress),
+  kq: () => (/* binding */ parseStep),
+  vO: () => (/* binding */ stepLabel)
+});
+
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+;// CONCATENATED MODULE: ./src/tooling/progress.ts
 /**
  * BuildKit's progress read as data. `docker buildx build --progress=rawjson` writes BuildKit's
  * SolveStatus objects to stderr (buildx 0.13 indented over many lines, later ones one per line),
@@ -37769,6 +37803,7 @@ function errorMessage(error) {
  * took, and renders the log as buildx's plain progress would (`#N [stage i/n] RUN ...`,
  * `#N 0.123 output`, `#N DONE 1.2s`), each step's lines together. Pure: fed text, asked questions.
  */
+
 const STEP = /^\[(?:(.+) )?(\d+)\/(\d+)\] (.*)$/s;
 /** The Dockerfile step a vertex name stands for, or undefined (`[internal] ...`, exporting). */
 function parseStep(name) {
@@ -37807,8 +37842,8 @@ class BuildProgress {
     inString = false;
     escaped = false;
     numbered = 0;
-    /** The running step last said to have started */
-    announced = '';
+    /** What was said to have started: Dockerfile steps, then BuildKit's own work (exporting) */
+    announced = new Set();
     /**
      * Takes the next piece of stderr. Returns true when a Dockerfile step started in it (or the
      * step running now changed), so a caller can say so at once.
@@ -37845,11 +37880,12 @@ class BuildProgress {
             else if (ch === '}' && --this.depth === 0)
                 this.endObject();
         }
-        // a step BuildKit reports started again (a FROM resolved, then pulled) is no new step
+        // a step BuildKit reports started again (a FROM resolved, then pulled) is no new step, nor
+        // an older step still running when a shorter one after it ended
         const now = this.current();
-        if (now === undefined || now.name === this.announced)
+        if (now === undefined || this.announced.has(now.name))
             return false;
-        this.announced = now.name;
+        this.announced.add(now.name);
         return true;
     }
     endPlainLine() {
@@ -37890,7 +37926,8 @@ class BuildProgress {
                 name: raw.name ?? '',
                 cached: false,
                 lines: [],
-                partial: new Map()
+                partial: new Map(),
+                decoders: new Map()
             };
             this.vertices.set(raw.digest, v);
         }
@@ -37918,7 +37955,10 @@ class BuildProgress {
             return;
         const at = time(raw.timestamp) ?? v.started ?? 0;
         const stream = raw.stream ?? 1;
-        const text = decode(raw.data);
+        let decoder = v.decoders.get(stream);
+        if (decoder === undefined)
+            v.decoders.set(stream, (decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8')));
+        const text = decoder.write(Buffer.from(raw.data, 'base64'));
         const parts = text.split(/\r?\n/);
         const open = v.partial.get(stream);
         parts[0] = (open?.text ?? '') + parts[0];
@@ -37941,18 +37981,29 @@ class BuildProgress {
         }
         return out;
     }
-    /** The Dockerfile step running now: the one started last of those not finished. */
+    /**
+     * What runs now: the Dockerfile step started last of those not finished; when none runs,
+     * BuildKit's own work after the steps (exporting the image, loading it into the engine).
+     */
     current() {
         let found;
-        for (const s of this.steps()) {
-            if (s.v.started === undefined || s.v.completed !== undefined || s.v.cached)
+        let other;
+        for (const v of this.begun()) {
+            if (v.started === undefined || v.completed !== undefined || v.cached)
                 continue;
-            if (found === undefined || (found.v.started ?? 0) <= s.v.started)
-                found = s;
+            const later = (than) => than === undefined || (than.started ?? 0) <= (v.started ?? 0);
+            if (parseStep(v.name) !== undefined) {
+                if (later(found))
+                    found = v;
+            }
+            else if (!v.name.startsWith('[') && later(other))
+                other = v;
         }
-        if (found === undefined)
+        const v = found ?? (this.steps().length > 0 ? other : undefined);
+        if (v === undefined)
             return undefined;
-        return { ...found.step, name: found.v.name, started: found.v.started ?? 0 };
+        const step = parseStep(v.name);
+        return { name: v.name, started: v.started ?? 0, ...(step === undefined ? {} : { step }) };
     }
     /** Each Dockerfile step that ran or came from the cache, in order of appearance. */
     stepTimes() {
@@ -37965,24 +38016,19 @@ class BuildProgress {
             cached: v.cached
         }));
     }
-    /** The step that failed and its last lines of output. */
-    failure(lines = 15) {
-        for (const v of this.begun()) {
-            if (v.error === undefined || /^context canceled/.test(v.error))
-                continue;
-            const all = [...v.lines, ...v.partial.values()].map(l => l.text);
-            return { step: v.name, error: v.error, tail: all.slice(-lines) };
-        }
-        return undefined;
-    }
-    /** Every line of output of the build's steps (for signatures such as QEMU's crash line). */
-    outputLines() {
-        const out = [];
-        for (const v of this.begun()) {
-            for (const l of [...v.lines, ...v.partial.values()])
-                out.push(l.text);
-        }
-        return out;
+    /**
+     * The step that failed: its name, error and every line of its output. Steps cancelled because
+     * another failed are not it; of several failures, the one that ended first.
+     */
+    failure() {
+        const failed = this.begun()
+            .filter(v => v.error !== undefined && !/cancel/i.test(v.error))
+            .sort((a, b) => (a.completed ?? Infinity) - (b.completed ?? Infinity));
+        const v = failed[0];
+        if (v === undefined)
+            return undefined;
+        const output = [...v.lines, ...v.partial.values()].map(l => l.text);
+        return { step: v.name, error: v.error ?? '', output };
     }
     /** The log as buildx's plain progress shows it, each step's lines together. */
     render() {
@@ -38002,8 +38048,9 @@ class BuildProgress {
             }
             out.push('');
         }
-        const rest = this.line.trim() === '' ? [] : [this.line.trimEnd()];
-        const tailText = [...this.plain, ...rest];
+        // text still open: a line, or a `{` that began no object of BuildKit's
+        const open = [this.object, this.line].filter(t => t.trim() !== '').map(t => t.trimEnd());
+        const tailText = [...this.plain, ...open];
         return [...out, ...tailText].join('\n').trim();
     }
 }

@@ -70,6 +70,8 @@ function runStep(entry, env, cwd, echo, cancel) {
   return new Promise(resolve => {
     const started = Date.now()
     const child = spawn(process.execPath, [entry], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.setEncoding('utf8')
+    child.stderr.setEncoding('utf8')
     let stdout = ''
     let stderr = ''
     // each stdout line with the time it arrived (ms after the step started), as the runner
@@ -92,9 +94,10 @@ function runStep(entry, env, cwd, echo, cancel) {
       stderr += d
       if (echo) process.stderr.write(d)
     })
-    child.on('close', (code, signal) =>
+    child.on('close', (code, signal) => {
+      if (partial !== '') lines.push({ at: Date.now() - started, text: partial })
       resolve({ code: code ?? 128, signal, stdout, stderr, lines, ms: Date.now() - started })
-    )
+    })
   })
 }
 

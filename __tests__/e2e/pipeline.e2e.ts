@@ -203,7 +203,7 @@ describe('pipeline on the test bed', () => {
       const annotation = r.log
         .split('\n')
         .find(l => l.startsWith('::error title=humble-arm64 failed::'))
-      expect(annotation).toMatch(/%0ALast lines of \[2\/2\] RUN .*%0A.*about to fail on aarch64/)
+      expect(annotation).toMatch(/%0ALast lines of step 2\/2 RUN .*%0A.*about to fail on aarch64/)
       expect(r.summary).toContain('about to fail on aarch64')
       expect(await tagsOf(failRepo)).toEqual([])
     },

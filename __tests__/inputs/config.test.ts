@@ -364,6 +364,11 @@ const BAD: [string, Record<string, string>, string][] = [
     'Input "buildx-version": "newest" is not a version or range; use e.g. 0.19.3, >=0.13.0 or latest'
   ],
   [
+    'buildx-version allowing buildx without rawjson progress',
+    { 'buildx-version': '>=0.12' },
+    'Input "buildx-version": ">=0.12" allows buildx before 0.13.0, which cannot report build progress as data (--progress=rawjson); use 0.13.0 or newer, e.g. >=0.13.0'
+  ],
+  [
     'qemu-image not a reference',
     { 'qemu-image': 'Tonistiigi/Binfmt' },
     'Input "qemu-image": "Tonistiigi/Binfmt" is not an image reference: "Tonistiigi/Binfmt" is not a repository name (lowercase letters, digits and . _ - separators, / between parts)'

@@ -123,12 +123,19 @@ describe('runCell', () => {
 })
 
 /** A failed build as buildx's rawjson reports it: the failing step, its output, buildx's last line. */
-function failedBuild(output: string): Partial<ExecResult> {
+function failedBuild(output: string, earlier = ''): Partial<ExecResult> {
   const at = '2026-01-01T00:00:00Z'
   const name = '[2/2] RUN ./configure && make'
+  const data = (text: string): string => Buffer.from(text).toString('base64')
   const report = {
-    vertexes: [{ digest: 'v', name, started: at, completed: at, error: 'exit code: 139' }],
-    logs: [{ vertex: 'v', stream: 2, data: Buffer.from(output).toString('base64'), timestamp: at }]
+    vertexes: [
+      { digest: 'u', name: '[1/2] RUN ./probe || true', started: at, completed: at },
+      { digest: 'v', name, started: at, completed: at, error: 'exit code: 139' }
+    ],
+    logs: [
+      { vertex: 'u', stream: 2, data: data(earlier), timestamp: at },
+      { vertex: 'v', stream: 2, data: data(output), timestamp: at }
+    ]
   }
   return { code: 1, stderr: `${JSON.stringify(report)}\nERROR: failed to solve: exit code: 139\n` }
 }
@@ -168,10 +175,26 @@ describe('runRetried: a cell run again after a QEMU crash', () => {
       'build failed at step 2/2 RUN ./configure && make: ERROR: failed to solve: exit code: 139'
     )
     expect(r.failedStep).toEqual({
-      step: '[2/2] RUN ./configure && make',
+      step: 'step 2/2 RUN ./configure && make',
       tail: ['Segmentation fault (core dumped)']
     })
     expect(r.retries).toBeUndefined()
+    expect(f.docker.commands().filter(c => c[1] === 'build')).toHaveLength(1)
+  })
+
+  it("QEMU's line in an earlier step that went on regardless does not count", async () => {
+    const { f, ctx } = crashing([failedBuild('make: *** [all] Error 2\n', `${SEGV}\n`)])
+    const r = await runRetried(f.plan.cells[1], ctx, 1, deps(f))
+    expect(r.status).toBe('failed')
+    expect(r.qemuCrashes).toBeUndefined()
+    expect(f.docker.commands().filter(c => c[1] === 'build')).toHaveLength(1)
+  })
+
+  it('no retry once fail-fast stopped the run', async () => {
+    const { f, ctx } = crashing([failedBuild(`${SEGV}\n`)])
+    const r = await runRetried(f.plan.cells[1], ctx, 1, deps(f), () => false)
+    expect(r).toMatchObject({ status: 'failed', retries: 0 })
+    expect(warnings(f).at(-1)).toMatch(/not run again: fail-fast stopped the run\.$/)
     expect(f.docker.commands().filter(c => c[1] === 'build')).toHaveLength(1)
   })
 

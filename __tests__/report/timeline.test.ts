@@ -29,7 +29,6 @@ function cell(id: string, emulated: boolean, more: Partial<CellResult>): CellRes
 const RESULTS: RunResults = {
   seconds: 400,
   distros: [],
-  started: at(0),
   cells: [
     cell('humble-amd64', false, {
       phases: [
@@ -64,6 +63,7 @@ describe('timeline', () => {
         '```mermaid',
         'gantt',
         '  dateFormat x',
+        '  todayMarker off',
         '  axisFormat %H:%M:%S',
         '  section humble-amd64',
         `    build :t0, ${T0 + 1000}, ${T0 + 41000}`,
@@ -77,6 +77,26 @@ describe('timeline', () => {
         '```'
       ].join('\n')
     )
+  })
+
+  it('marks the phase QEMU crashed in: a smoke test, its build not', () => {
+    const c = cell('x', true, {
+      retries: 1,
+      qemuCrashes: [{ phase: 'test', signature: SEGV }],
+      phases: [
+        { phase: 'build', start: at(0), seconds: 10 },
+        { phase: 'test', start: at(10), seconds: 5 },
+        { phase: 'build', start: at(15), seconds: 1 },
+        { phase: 'test', start: at(16), seconds: 5 }
+      ]
+    })
+    const gantt = mermaidTimeline({ ...RESULTS, cells: [c] })
+    expect(gantt.split('\n').filter(l => l.startsWith('    '))).toEqual([
+      `    build :t0, ${T0}, ${T0 + 10000}`,
+      `    test (QEMU crash) :crit, t1, ${T0 + 10000}, ${T0 + 15000}`,
+      `    build :t2, ${T0 + 15000}, ${T0 + 16000}`,
+      `    test :active, t3, ${T0 + 16000}, ${T0 + 21000}`
+    ])
   })
 
   it('shows hours and minutes on a run of more than an hour, and nothing without phases', () => {
@@ -115,7 +135,7 @@ describe('timeline', () => {
     })
     expect(qemuCrashList({ ...RESULTS, cells: [gaveUp] })).toBe(
       `<h3>QEMU crashes</h3>\n<ul>\n<li>x, build: <code>${SEGV}</code>; run again (retry 1)</li>\n` +
-        `<li>x, smoke tests: <code>${SEGV}</code>; not retried again (qemu-retries used up)</li>\n</ul>\n`
+        `<li>x, smoke tests: <code>${SEGV}</code>; not run again (qemu-retries used up, or fail-fast stopped the run)</li>\n</ul>\n`
     )
   })
 

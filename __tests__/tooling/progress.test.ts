@@ -51,8 +51,8 @@ describe('BuildProgress on real captures', () => {
     const failure = p.failure()
     expect(failure?.step).toMatch(/^\[stage-1 1\/1\] RUN uname -m/)
     expect(failure?.error).toMatch(/exit code: 139/)
-    expect(failure?.tail).toContain('aarch64')
-    expect(qemuCrash(p.outputLines())).toBe(SIGNATURE)
+    expect(failure?.output).toContain('aarch64')
+    expect(qemuCrash(failure?.output ?? [])).toBe(SIGNATURE)
     const log = p.render()
     expect(log).toMatch(/^#\d+ \[stage-1 1\/1\] RUN uname -m/m)
     expect(log).toMatch(/^#\d+ \d+\.\d{3} aarch64$/m)
@@ -105,7 +105,7 @@ describe('BuildProgress', () => {
     expect(p.feed(vertex('c', '[2/3] RUN sleep 100', { started: '2026-01-01T00:00:02Z' }))).toBe(
       true
     )
-    expect(p.current()).toMatchObject({ index: 2, total: 3, instruction: 'RUN sleep 100' })
+    expect(p.current()?.step).toMatchObject({ index: 2, total: 3, instruction: 'RUN sleep 100' })
     // a log line is no new step
     expect(
       p.feed(
@@ -138,7 +138,7 @@ describe('BuildProgress', () => {
 
   it('joins a log line split over chunks, and keeps lines of two streams apart', () => {
     const p = new BuildProgress()
-    p.feed(vertex('c', '[1/1] RUN x', { started: '2026-01-01T00:00:00Z' }))
+    p.feed(vertex('c', '[1/1] RUN x', { started: '2026-01-01T00:00:00Z', error: 'exit code: 1' }))
     const log = (stream: number, data: string): string =>
       obj({ logs: [{ vertex: 'c', stream, data: b64(data), timestamp: '2026-01-01T00:00:01Z' }] })
     p.feed(
@@ -147,7 +147,7 @@ describe('BuildProgress', () => {
         log(1, 'lo\nwor')
     )
     // in the order lines were finished
-    expect(p.outputLines()).toEqual([
+    expect(p.failure()?.output).toEqual([
       'qemu: uncaught target signal 4 (Illegal instruction) - core dumped',
       'hello',
       'wor'
@@ -165,7 +165,60 @@ describe('BuildProgress', () => {
   it('takes braces and escaped quotes inside strings', () => {
     const p = new BuildProgress()
     p.feed(vertex('e', '[1/1] RUN echo "}{" \\" {', { started: '2026-01-01T00:00:00Z' }))
-    expect(p.current()?.instruction).toBe('RUN echo "}{" \\" {')
+    expect(p.current()?.step?.instruction).toBe('RUN echo "}{" \\" {')
+  })
+
+  it('keeps a line that opened a brace and never closed it', () => {
+    const p = new BuildProgress()
+    p.feed('{ unbalanced\nERROR: failed to solve\n')
+    expect(p.render()).toBe('{ unbalanced\nERROR: failed to solve')
+  })
+
+  it('decodes a character split between two log messages', () => {
+    const p = new BuildProgress()
+    p.feed(vertex('u', '[1/1] RUN x', { started: '2026-01-01T00:00:00Z', error: 'exit code: 1' }))
+    const bytes = Buffer.from('grüße\n')
+    const part = (b: Buffer): string =>
+      obj({ logs: [{ vertex: 'u', stream: 1, data: b.toString('base64') }] })
+    p.feed(part(bytes.subarray(0, 3)) + part(bytes.subarray(3)))
+    expect(p.failure()?.output).toEqual(['grüße'])
+  })
+
+  it('says what BuildKit does after the last step (exporting), not the step that ended', () => {
+    const p = new BuildProgress()
+    p.feed(vertex('s', '[2/2] RUN make', { started: '2026-01-01T00:00:00Z' }))
+    p.feed(
+      vertex('s', '[2/2] RUN make', {
+        started: '2026-01-01T00:00:00Z',
+        completed: '2026-01-01T00:00:05Z'
+      })
+    )
+    expect(p.feed(vertex('x', 'exporting to image', { started: '2026-01-01T00:00:05Z' }))).toBe(
+      true
+    )
+    expect(p.current()).toEqual({
+      name: 'exporting to image',
+      started: Date.parse('2026-01-01T00:00:05Z')
+    })
+  })
+
+  it('names the step that failed, not one cancelled because of it', () => {
+    const p = new BuildProgress()
+    p.feed(
+      vertex('a', '[a 2/2] RUN slow', {
+        started: '2026-01-01T00:00:00Z',
+        completed: '2026-01-01T00:00:09Z',
+        error: 'rpc error: code = Canceled desc = context canceled'
+      })
+    )
+    p.feed(
+      vertex('b', '[b 2/2] RUN bad', {
+        started: '2026-01-01T00:00:01Z',
+        completed: '2026-01-01T00:00:08Z',
+        error: 'exit code: 2'
+      })
+    )
+    expect(p.failure()?.step).toBe('[b 2/2] RUN bad')
   })
 })
 
@@ -189,11 +242,12 @@ describe('qemuCrash', () => {
   })
 
   it.each([
+    // the program's own failures, which QEMU reports in the same words
+    ['qemu: uncaught target signal 6 (Aborted) - core dumped'],
+    ['qemu: uncaught target signal 8 (Floating point exception) - core dumped'],
     ['Segmentation fault (core dumped)'],
     ['make: *** [all] Error 139'],
     ['Illegal instruction'],
     ['echo qemu is fine']
-  ])("a crash without QEMU's line is not one: %j", line =>
-    expect(qemuCrash([line])).toBeUndefined()
-  )
+  ])('not a crash of QEMU: %j', line => expect(qemuCrash([line])).toBeUndefined())
 })

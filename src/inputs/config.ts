@@ -197,6 +197,14 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
       `${quote(buildxVersion)} is not a version or range; use e.g. 0.19.3, >=0.13.0 or latest`
     )
   }
+  // builds read BuildKit's progress as data (--progress=rawjson), which buildx has since 0.13
+  const lowest = buildxVersion === 'latest' ? null : semver.minVersion(buildxVersion)
+  if (lowest !== null && semver.lt(lowest, '0.13.0')) {
+    throw new InputError(
+      Inputs.BuildxVersion,
+      `${quote(buildxVersion)} allows buildx before 0.13.0, which cannot report build progress as data (--progress=rawjson); use 0.13.0 or newer, e.g. >=0.13.0`
+    )
+  }
 
   const qemuImage = line(Inputs.QemuImage) || DEFAULT_QEMU_IMAGE
   const qemuRef = parseReference(qemuImage)

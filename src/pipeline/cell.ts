@@ -37,6 +37,11 @@ export interface CellContext {
   readonly board: ProgressBoard
 }
 
+/** The last lines of a failed step's output, for its error annotation: 15, each cut at 300. */
+function lastLines(output: readonly string[]): string[] {
+  return output.slice(-15).map(l => (l.length > 300 ? `${l.slice(0, 299)}…` : l))
+}
+
 /** Slowest build steps kept per cell */
 const SLOWEST = 5
 
@@ -93,8 +98,11 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
   if (build.code !== 0) {
     const step = build.progress.failure()
     const parsed = step === undefined ? undefined : parseStep(step.step)
-    const at = parsed === undefined ? '' : ` at step ${stepLabel(parsed)} ${parsed.instruction}`
-    const crash = cell.emulated ? qemuCrash(build.progress.outputLines()) : undefined
+    const name =
+      parsed === undefined ? step?.step : `step ${stepLabel(parsed)} ${parsed.instruction}`
+    const at = parsed === undefined ? '' : ` at ${name}`
+    // QEMU's line in the output of the step that failed, not of one that went on regardless
+    const crash = cell.emulated && step !== undefined ? qemuCrash(step.output) : undefined
     return {
       ...base,
       status: 'failed',
@@ -104,7 +112,9 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
       tests: [],
       buildLog: tail(output),
       slowestSteps,
-      ...(step === undefined ? {} : { failedStep: { step: step.step, tail: step.tail } }),
+      ...(step === undefined || name === undefined
+        ? {}
+        : { failedStep: { step: name, tail: lastLines(step.output) } }),
       ...(crash === undefined ? {} : { qemuCrashes: [{ phase: 'build', signature: crash }] })
     }
   }
@@ -167,18 +177,19 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
   )
   if (failed.length > 0) {
     const first = failed[0]
-    const crashes: QemuCrash[] = []
-    for (const t of cell.emulated ? failed : []) {
-      const signature = qemuCrash(t.output.split('\n'))
-      if (signature !== undefined) crashes.push({ phase: 'test', signature })
-    }
+    // retried only when QEMU's line explains every failed test
+    const signature = failed[0].qemuCrash
+    const crashes: QemuCrash[] =
+      cell.emulated && signature !== undefined && failed.every(t => t.qemuCrash !== undefined)
+        ? [{ phase: 'test', signature }]
+        : []
     return {
       ...withImage,
       status: 'failed',
       failure: `smoke test "${first.name}" ${first.status}: ${first.reason ?? ''}`,
       testSeconds,
       tests,
-      ...(crashes.length === 0 ? {} : { qemuCrashes: crashes.slice(0, 1) })
+      ...(crashes.length === 0 ? {} : { qemuCrashes: crashes })
     }
   }
   return { ...withImage, status: 'passed', testSeconds, tests }

@@ -92,7 +92,8 @@ export async function runCells(
         }
         let result: CellResult
         try {
-          result = await runRetried(cell, ctx, config.qemuRetries, d)
+          // no retry once fail-fast stopped the pool or the run was cancelled
+          result = await runRetried(cell, ctx, config.qemuRetries, d, () => !pool.stopped)
         } catch (error) {
           result = notRun(cell, { status: 'failed', failure: errorMessage(error) })
         } finally {
@@ -128,7 +129,8 @@ export async function runRetried(
   cell: Cell,
   ctx: CellContext,
   retries: number,
-  d: Pick<PipelineDeps, 'rt' | 'signal'>
+  d: Pick<PipelineDeps, 'rt' | 'signal'>,
+  mayRetry: () => boolean = () => true
 ): Promise<CellResult> {
   const crashes: QemuCrash[] = []
   const steps: StepTime[] = []
@@ -152,7 +154,13 @@ export async function runRetried(
             buildSeconds: Math.round(spent.build * 10) / 10,
             testSeconds: Math.round(spent.test * 10) / 10
           }
-    if (result.status !== 'failed' || crash === undefined || d.signal?.aborted) return withCrashes
+    if (result.status !== 'failed' || crash === undefined) return withCrashes
+    if (d.signal?.aborted || !mayRetry()) {
+      d.rt.warning(
+        `${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature}); not run again: ${d.signal?.aborted ? 'the run was cancelled' : 'fail-fast stopped the run'}.`
+      )
+      return withCrashes
+    }
     if (attempt >= retries) {
       d.rt.warning(
         `${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature})` +

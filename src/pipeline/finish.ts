@@ -34,8 +34,7 @@ export function results(
   cells: ReadonlyMap<string, CellResult>,
   published: PublishOutcome,
   seconds: number,
-  timeline: readonly PhaseSpan[] = [],
-  started?: number
+  timeline: readonly PhaseSpan[] = []
 ): RunResults {
   return {
     cells: plan.cells.map(c => {
@@ -49,7 +48,6 @@ export function results(
       }
     }),
     distros: plan.manifests.map(m => published.distros.get(m.distro) as DistroResult),
-    seconds: Math.round(seconds * 10) / 10,
-    ...(started === undefined ? {} : { started: new Date(started).toISOString() })
+    seconds: Math.round(seconds * 10) / 10
   }
 }

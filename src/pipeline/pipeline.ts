@@ -58,7 +58,7 @@ export async function runPipeline(
     // a merge publishes as it goes: cancelled, it still reports what it published
     const merged = await mergeSlices(plan, publishing, d.rt)
     logRequests(registries, d)
-    return results(plan, merged.cells, merged.published, seconds(), board.timeline(), started)
+    return results(plan, merged.cells, merged.published, seconds(), board.timeline())
   }
   const prepared = await during('preflight', signal, () =>
     prepare(config, plan, setup, docker, registries, d)
@@ -69,7 +69,7 @@ export async function runPipeline(
   const published = await publisher.finished()
   await saveCaches(config, prepared, cells, d)
   logRequests(registries, d)
-  return results(plan, cells, published, seconds(), board.timeline(), started)
+  return results(plan, cells, published, seconds(), board.timeline())
 }
 
 function progressBoard(config: Config, d: PipelineDeps): ProgressBoard {

@@ -26,7 +26,7 @@ export function phaseTimes(spans: readonly PhaseSpan[], cell: string): PhaseTime
     .map(s => ({
       phase: s.phase,
       start: new Date(s.start).toISOString(),
-      seconds: (s.end - s.start) / 1000
+      seconds: Math.round(s.end - s.start) / 1000
     }))
 }
 
@@ -76,8 +76,9 @@ export function readmeLink(env: Readonly<Record<string, string | undefined>>): s
 /** What to do about emulated builds too long for a GitHub-hosted job. */
 export function wayOut(readme: string): string {
   return (
-    'GitHub-hosted jobs stop after 6 hours. The way out: build each platform natively, ' +
-    `with mode: build on arm64 runners (ubuntu-24.04-arm) and one mode: merge job after them; see ${readme}`
+    'GitHub-hosted jobs stop after 6 hours. The way out: build each platform natively, with ' +
+    'mode: build on runners of that platform (GitHub hosts ubuntu-24.04-arm for linux/arm64 and ' +
+    `ubuntu-24.04 for linux/amd64) and one mode: merge job after them; see ${readme}`
   )
 }
 
@@ -136,14 +137,14 @@ export class ProgressBoard {
   /** A build's progress came in: a line at once when it started another step. */
   building(id: string, progress: BuildProgress, stepChanged: boolean): void {
     const r = this.running.get(id)
-    const step = progress.current()
-    if (r === undefined || !stepChanged || step === undefined) return
-    const stage = step.stage === undefined ? '' : ` (${step.stage})`
-    this.doing(
-      r,
-      `step ${step.index}/${step.total}${stage} ${short(step.instruction)}`,
-      step.started
-    )
+    const now = progress.current()
+    if (r === undefined || !stepChanged || now === undefined) return
+    const s = now.step
+    const doing =
+      s === undefined
+        ? short(now.name)
+        : `step ${s.index}/${s.total}${s.stage === undefined ? '' : ` (${s.stage})`} ${short(s.instruction)}`
+    this.doing(r, doing, now.started)
   }
 
   /** A cell's next smoke test started. */

@@ -34,19 +34,20 @@ export function mermaidTimeline(results: RunResults): string {
     '```mermaid',
     'gantt',
     '  dateFormat x',
+    // read after the run: no line for today
+    '  todayMarker off',
     `  axisFormat ${span >= 3600_000 ? '%H:%M' : '%H:%M:%S'}`
   ]
   let n = 0
   for (const c of cells) {
     lines.push(`  section ${mermaidName(`${c.id}${c.emulated ? ' (QEMU)' : ''}`)}`)
-    const phases = c.phases ?? []
-    const builds = phases.filter(p => p.phase === 'build').length
-    let build = 0
-    for (const p of phases) {
+    let attempt = -1
+    for (const p of c.phases ?? []) {
       const { start, end } = ms(p)
-      // a cell run again after a QEMU crash: its earlier attempts end in the crash
-      const attempt = p.phase === 'build' ? ++build : build
-      const crashed = attempt < builds
+      // each build begins an attempt; a retried attempt ended in a QEMU crash, in this phase
+      if (p.phase === 'build') attempt++
+      const crash = c.qemuCrashes?.[attempt]
+      const crashed = crash !== undefined && crash.phase === p.phase
       const tag = crashed
         ? 'crit, '
         : p.phase === 'test'
@@ -86,10 +87,12 @@ export function slowestStepsTable(results: RunResults): string {
 export function qemuCrashList(results: RunResults): string {
   const items = results.cells.flatMap(c =>
     (c.qemuCrashes ?? []).map((crash, i) => {
-      const retried = i < (c.retries ?? 0)
-      const outcome = retried
-        ? `run again (retry ${i + 1})`
-        : 'not retried again (qemu-retries used up)'
+      const outcome =
+        i < (c.retries ?? 0)
+          ? `run again (retry ${i + 1})`
+          : c.status === 'cancelled'
+            ? 'not run again: the run was cancelled'
+            : 'not run again (qemu-retries used up, or fail-fast stopped the run)'
       return `<li>${escapeHtml(c.id)}, ${crash.phase === 'build' ? 'build' : 'smoke tests'}: <code>${escapeHtml(crash.signature)}</code>; ${outcome}</li>`
     })
   )

@@ -87,8 +87,6 @@ export interface RunResults {
   readonly cells: readonly CellResult[]
   readonly distros: readonly DistroResult[]
   readonly seconds: number
-  /** When the run started (ISO 8601): the timeline's zero */
-  readonly started?: string
 }
 
 /** The result of a cell that was not built or tested in this run (reused, merged, cancelled, ...). */

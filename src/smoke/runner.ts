@@ -1,6 +1,7 @@
 /** Runs smoke tests in containers of a built image and judges their results. */
 import type { ExecResult } from '../tooling/exec.js'
 import { tail } from '../tooling/exec.js'
+import { qemuCrash } from '../tooling/qemu.js'
 import { runCommand, type Docker } from '../tooling/docker.js'
 import type { SmokeTest, TestSource } from './types.js'
 
@@ -15,6 +16,8 @@ export interface TestResult {
   readonly reason?: string
   /** The end of what it printed (stdout, then stderr) */
   readonly output: string
+  /** QEMU's crash line, when the test failed and its whole output had one */
+  readonly qemuCrash?: string
 }
 
 /** What runs after the image name (through the image's own entrypoint). User values are arguments, never shell text. */
@@ -101,7 +104,8 @@ export async function runTest(test: SmokeTest, o: RunTestOptions): Promise<TestR
     return { ...base, status: 'timed out', reason: `killed after its ${test.timeout} s timeout` }
   }
   const reason = judge(test, r)
-  return reason === undefined
-    ? { ...base, status: 'passed' }
-    : { ...base, status: 'failed', reason }
+  if (reason === undefined) return { ...base, status: 'passed' }
+  // looked for in all of the output: the kept end can have lost it
+  const crash = qemuCrash(`${r.stdout}\n${r.stderr}`.split('\n'))
+  return { ...base, status: 'failed', reason, ...(crash === undefined ? {} : { qemuCrash: crash }) }
 }

@@ -9,6 +9,8 @@
  * `#N 0.123 output`, `#N DONE 1.2s`), each step's lines together. Pure: fed text, asked questions.
  */
 
+import { StringDecoder } from 'node:string_decoder'
+
 /** A Dockerfile instruction as BuildKit names its vertex: `[stage 5/9] RUN colcon build`. */
 export interface DockerfileStep {
   /** The stage's name (`builder`, `stage-1`), absent in a one-stage build */
@@ -39,6 +41,8 @@ interface Vertex {
   readonly lines: { at: number; text: string }[]
   /** A log line not finished yet, per stream */
   readonly partial: Map<number, { at: number; text: string }>
+  /** Per stream: a UTF-8 character can be split between two log messages */
+  readonly decoders: Map<number, StringDecoder>
 }
 
 interface RawVertex {
@@ -102,8 +106,8 @@ export class BuildProgress {
   private inString = false
   private escaped = false
   private numbered = 0
-  /** The running step last said to have started */
-  private announced = ''
+  /** What was said to have started: Dockerfile steps, then BuildKit's own work (exporting) */
+  private readonly announced = new Set<string>()
 
   /**
    * Takes the next piece of stderr. Returns true when a Dockerfile step started in it (or the
@@ -132,10 +136,11 @@ export class BuildProgress {
       else if (ch === '{') this.depth++
       else if (ch === '}' && --this.depth === 0) this.endObject()
     }
-    // a step BuildKit reports started again (a FROM resolved, then pulled) is no new step
+    // a step BuildKit reports started again (a FROM resolved, then pulled) is no new step, nor
+    // an older step still running when a shorter one after it ended
     const now = this.current()
-    if (now === undefined || now.name === this.announced) return false
-    this.announced = now.name
+    if (now === undefined || this.announced.has(now.name)) return false
+    this.announced.add(now.name)
     return true
   }
 
@@ -171,7 +176,8 @@ export class BuildProgress {
         name: raw.name ?? '',
         cached: false,
         lines: [],
-        partial: new Map()
+        partial: new Map(),
+        decoders: new Map()
       }
       this.vertices.set(raw.digest, v)
     }
@@ -195,7 +201,9 @@ export class BuildProgress {
     if (v === undefined || raw.data === undefined) return
     const at = time(raw.timestamp) ?? v.started ?? 0
     const stream = raw.stream ?? 1
-    const text = decode(raw.data)
+    let decoder = v.decoders.get(stream)
+    if (decoder === undefined) v.decoders.set(stream, (decoder = new StringDecoder('utf8')))
+    const text = decoder.write(Buffer.from(raw.data, 'base64'))
     const parts = text.split(/\r?\n/)
     const open = v.partial.get(stream)
     parts[0] = (open?.text ?? '') + parts[0]
@@ -217,15 +225,25 @@ export class BuildProgress {
     return out
   }
 
-  /** The Dockerfile step running now: the one started last of those not finished. */
-  current(): (DockerfileStep & { name: string; started: number }) | undefined {
-    let found: { v: Vertex; step: DockerfileStep } | undefined
-    for (const s of this.steps()) {
-      if (s.v.started === undefined || s.v.completed !== undefined || s.v.cached) continue
-      if (found === undefined || (found.v.started ?? 0) <= s.v.started) found = s
+  /**
+   * What runs now: the Dockerfile step started last of those not finished; when none runs,
+   * BuildKit's own work after the steps (exporting the image, loading it into the engine).
+   */
+  current(): { name: string; started: number; step?: DockerfileStep } | undefined {
+    let found: Vertex | undefined
+    let other: Vertex | undefined
+    for (const v of this.begun()) {
+      if (v.started === undefined || v.completed !== undefined || v.cached) continue
+      const later = (than: Vertex | undefined): boolean =>
+        than === undefined || (than.started ?? 0) <= (v.started ?? 0)
+      if (parseStep(v.name) !== undefined) {
+        if (later(found)) found = v
+      } else if (!v.name.startsWith('[') && later(other)) other = v
     }
-    if (found === undefined) return undefined
-    return { ...found.step, name: found.v.name, started: found.v.started ?? 0 }
+    const v = found ?? (this.steps().length > 0 ? other : undefined)
+    if (v === undefined) return undefined
+    const step = parseStep(v.name)
+    return { name: v.name, started: v.started ?? 0, ...(step === undefined ? {} : { step }) }
   }
 
   /** Each Dockerfile step that ran or came from the cache, in order of appearance. */
@@ -241,23 +259,18 @@ export class BuildProgress {
     }))
   }
 
-  /** The step that failed and its last lines of output. */
-  failure(lines = 15): { step: string; error: string; tail: string[] } | undefined {
-    for (const v of this.begun()) {
-      if (v.error === undefined || /^context canceled/.test(v.error)) continue
-      const all = [...v.lines, ...v.partial.values()].map(l => l.text)
-      return { step: v.name, error: v.error, tail: all.slice(-lines) }
-    }
-    return undefined
-  }
-
-  /** Every line of output of the build's steps (for signatures such as QEMU's crash line). */
-  outputLines(): string[] {
-    const out: string[] = []
-    for (const v of this.begun()) {
-      for (const l of [...v.lines, ...v.partial.values()]) out.push(l.text)
-    }
-    return out
+  /**
+   * The step that failed: its name, error and every line of its output. Steps cancelled because
+   * another failed are not it; of several failures, the one that ended first.
+   */
+  failure(): { step: string; error: string; output: string[] } | undefined {
+    const failed = this.begun()
+      .filter(v => v.error !== undefined && !/cancel/i.test(v.error))
+      .sort((a, b) => (a.completed ?? Infinity) - (b.completed ?? Infinity))
+    const v = failed[0]
+    if (v === undefined) return undefined
+    const output = [...v.lines, ...v.partial.values()].map(l => l.text)
+    return { step: v.name, error: v.error ?? '', output }
   }
 
   /** The log as buildx's plain progress shows it, each step's lines together. */
@@ -276,8 +289,9 @@ export class BuildProgress {
       }
       out.push('')
     }
-    const rest = this.line.trim() === '' ? [] : [this.line.trimEnd()]
-    const tailText = [...this.plain, ...rest]
+    // text still open: a line, or a `{` that began no object of BuildKit's
+    const open = [this.object, this.line].filter(t => t.trim() !== '').map(t => t.trimEnd())
+    const tailText = [...this.plain, ...open]
     return [...out, ...tailText].join('\n').trim()
   }
 }

@@ -78,13 +78,15 @@ export async function ensureEmulation(
 }
 
 /**
- * QEMU's own last words when an emulated program dies of it, e.g. `qemu: uncaught target signal
- * 11 (Segmentation fault) - core dumped` (QEMU forwards a fatal signal it cannot hand to the
- * program), `qemu: unhandled CPU exception`, `qemu:handle_cpu_signal received signal outside vCPU
- * context`. A native program that crashes prints none of these.
+ * QEMU's own last words when the emulator crashes, e.g. `qemu: uncaught target signal 11
+ * (Segmentation fault) - core dumped`, `qemu: unhandled CPU exception`, `qemu:handle_cpu_signal
+ * received signal outside vCPU context`. The signal line is counted for SIGILL (4), SIGBUS (7)
+ * and SIGSEGV (11), the signals of QEMU's translation bugs; an abort (6) or a division by zero (8)
+ * is the program's own failure. A program that truly segfaults prints the same line under QEMU:
+ * it is retried, and fails again. A native program that crashes prints none of these.
  */
 const QEMU_CRASH =
-  /qemu: ?(?:uncaught target signal \d+|unhandled CPU exception|handle_cpu_signal received signal outside vCPU context)/
+  /qemu: ?(?:uncaught target signal (?:4|7|11) \(|unhandled CPU exception|handle_cpu_signal received signal outside vCPU context)/
 
 /** The first line of some output with QEMU's crash signature, trimmed, or undefined. Pure. */
 export function qemuCrash(lines: Iterable<string>): string | undefined {
