@@ -33607,11 +33607,22 @@ async function runPool(items, limit, job, skipped) {
     async function worker() {
         while (next < items.length) {
             const index = next++;
-            results[index] = pool.stopped ? skipped(items[index]) : await job(items[index], pool);
+            try {
+                results[index] = pool.stopped ? skipped(items[index]) : await job(items[index], pool);
+            }
+            catch (error) {
+                pool.stop();
+                throw error;
+            }
         }
     }
     const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, () => worker());
-    await Promise.all(workers);
+    // a job that throws stops the pool, but the jobs still running end before the error is thrown:
+    // nothing of the run goes on unseen after the caller's clean-up
+    const settled = await Promise.allSettled(workers);
+    const failed = settled.find(s => s.status === 'rejected');
+    if (failed !== undefined)
+        throw failed.reason;
     return results;
 }
 
@@ -37790,6 +37801,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   vO: () => (/* binding */ stepLabel)
 });
 
+// UNUSED EXPORTS: MAX_LINES
+
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 ;// CONCATENATED MODULE: ./src/tooling/progress.ts
@@ -37804,6 +37817,8 @@ const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRe
  * `#N 0.123 output`, `#N DONE 1.2s`), each step's lines together. Pure: fed text, asked questions.
  */
 
+/** Log lines kept per step: its last ones (a compile under QEMU can print for hours) */
+const MAX_LINES = 10_000;
 const STEP = /^\[(?:(.+) )?(\d+)\/(\d+)\] (.*)$/s;
 /** The Dockerfile step a vertex name stands for, or undefined (`[internal] ...`, exporting). */
 function parseStep(name) {
@@ -37926,6 +37941,7 @@ class BuildProgress {
                 name: raw.name ?? '',
                 cached: false,
                 lines: [],
+                dropped: 0,
                 partial: new Map(),
                 decoders: new Map()
             };
@@ -37965,6 +37981,10 @@ class BuildProgress {
         const first = open?.at ?? at;
         for (let i = 0; i < parts.length - 1; i++) {
             v.lines.push({ at: i === 0 ? first : at, text: parts[i] });
+        }
+        if (v.lines.length > 2 * MAX_LINES) {
+            v.dropped += v.lines.length - MAX_LINES;
+            v.lines = v.lines.slice(-MAX_LINES);
         }
         const rest = parts[parts.length - 1];
         if (rest === '')
@@ -38035,6 +38055,8 @@ class BuildProgress {
         const out = [];
         for (const v of this.begun()) {
             out.push(`#${v.number} ${v.name}`);
+            if (v.dropped > 0)
+                out.push(`#${v.number} (${v.dropped} earlier lines not kept)`);
             for (const l of [...v.lines, ...v.partial.values()]) {
                 const offset = Math.max(0, (l.at - (v.started ?? l.at)) / 1000);
                 out.push(`#${v.number} ${offset.toFixed(3)} ${l.text}`);

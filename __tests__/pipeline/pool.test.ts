@@ -38,4 +38,22 @@ describe('runPool', () => {
     expect(started).toEqual([1, 2])
     expect(results).toEqual(['ran', 'ran', 'skipped', 'skipped'])
   })
+
+  it('a job that throws stops the pool; running jobs end before the error reaches the caller', async () => {
+    const ended: number[] = []
+    const run = runPool(
+      [1, 2, 3, 4],
+      2,
+      async n => {
+        if (n === 1) throw new Error('boom')
+        await tick()
+        ended.push(n)
+        return n
+      },
+      () => -1
+    )
+    await expect(run).rejects.toThrow('boom')
+    // job 2 was running when job 1 threw: it ended first; 3 and 4 were skipped
+    expect(ended).toEqual([2])
+  })
 })

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
-import { BuildProgress, parseStep, stepLabel } from '../../src/tooling/progress.js'
+import { BuildProgress, MAX_LINES, parseStep, stepLabel } from '../../src/tooling/progress.js'
 import { qemuCrash } from '../../src/tooling/qemu.js'
 
 const capture = (name: string): string =>
@@ -250,4 +250,26 @@ describe('qemuCrash', () => {
     ['Illegal instruction'],
     ['echo qemu is fine']
   ])('not a crash of QEMU: %j', line => expect(qemuCrash([line])).toBeUndefined())
+
+  it('keeps the last lines of a step that prints without end, and says how many it dropped', () => {
+    const p = new BuildProgress()
+    p.feed(
+      obj({
+        vertexes: [
+          {
+            digest: 'm',
+            name: '[1/1] RUN make',
+            started: '2026-01-01T00:00:00Z',
+            error: 'exit code: 2'
+          }
+        ]
+      })
+    )
+    const lines = Array.from({ length: 3 * MAX_LINES }, (_, i) => `line ${i}`)
+    p.feed(obj({ logs: [{ vertex: 'm', stream: 1, data: b64(`${lines.join('\n')}\n`) }] }))
+    const output = p.failure()?.output ?? []
+    expect(output.length).toBe(MAX_LINES)
+    expect(output.at(-1)).toBe(`line ${3 * MAX_LINES - 1}`)
+    expect(p.render()).toContain(`#1 (${2 * MAX_LINES} earlier lines not kept)`)
+  })
 })

@@ -22,10 +22,19 @@ export async function runPool<T, R>(
   async function worker(): Promise<void> {
     while (next < items.length) {
       const index = next++
-      results[index] = pool.stopped ? skipped(items[index]) : await job(items[index], pool)
+      try {
+        results[index] = pool.stopped ? skipped(items[index]) : await job(items[index], pool)
+      } catch (error) {
+        pool.stop()
+        throw error
+      }
     }
   }
   const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, () => worker())
-  await Promise.all(workers)
+  // a job that throws stops the pool, but the jobs still running end before the error is thrown:
+  // nothing of the run goes on unseen after the caller's clean-up
+  const settled = await Promise.allSettled(workers)
+  const failed = settled.find(s => s.status === 'rejected')
+  if (failed !== undefined) throw failed.reason
   return results
 }

@@ -37,8 +37,10 @@ interface Vertex {
   completed?: number
   cached: boolean
   error?: string
-  /** Finished log lines, each with its time (ms) */
-  readonly lines: { at: number; text: string }[]
+  /** Finished log lines, each with its time (ms): the last MAX_LINES of them */
+  lines: { at: number; text: string }[]
+  /** Lines dropped from the start, to keep memory bounded over hours of output */
+  dropped: number
   /** A log line not finished yet, per stream */
   readonly partial: Map<number, { at: number; text: string }>
   /** Per stream: a UTF-8 character can be split between two log messages */
@@ -64,6 +66,9 @@ interface RawStatus {
   logs?: RawLog[] | null
   warnings?: { short?: string }[] | null
 }
+
+/** Log lines kept per step: its last ones (a compile under QEMU can print for hours) */
+export const MAX_LINES = 10_000
 
 const STEP = /^\[(?:(.+) )?(\d+)\/(\d+)\] (.*)$/s
 
@@ -176,6 +181,7 @@ export class BuildProgress {
         name: raw.name ?? '',
         cached: false,
         lines: [],
+        dropped: 0,
         partial: new Map(),
         decoders: new Map()
       }
@@ -210,6 +216,10 @@ export class BuildProgress {
     const first = open?.at ?? at
     for (let i = 0; i < parts.length - 1; i++) {
       v.lines.push({ at: i === 0 ? first : at, text: parts[i] })
+    }
+    if (v.lines.length > 2 * MAX_LINES) {
+      v.dropped += v.lines.length - MAX_LINES
+      v.lines = v.lines.slice(-MAX_LINES)
     }
     const rest = parts[parts.length - 1]
     if (rest === '') v.partial.delete(stream)
@@ -278,6 +288,7 @@ export class BuildProgress {
     const out: string[] = []
     for (const v of this.begun()) {
       out.push(`#${v.number} ${v.name}`)
+      if (v.dropped > 0) out.push(`#${v.number} (${v.dropped} earlier lines not kept)`)
       for (const l of [...v.lines, ...v.partial.values()]) {
         const offset = Math.max(0, (l.at - (v.started ?? l.at)) / 1000)
         out.push(`#${v.number} ${offset.toFixed(3)} ${l.text}`)
