@@ -404,4 +404,19 @@ describe('RegistryClient uploads', () => {
       `Uploading reg.test/acme/robot@${D}: server error (503) (try 1 of 4); retrying in 1.0 s`
     ])
   })
+
+  it('retries opening an upload session on its own: failed opens do not use up the tries of the upload', async () => {
+    // 2 tries in all: the opens that fail are retried in place, then a PUT fails, and the
+    // second try of the whole upload succeeds
+    const { fetch, seen } = scripted({
+      [HEAD]: [status(404)],
+      '/v2/acme/robot/blobs/uploads/': [status(500), status(502), session(1), session(2)],
+      '/v2/acme/robot/blobs/uploads/s1': [status(500)],
+      '/v2/acme/robot/blobs/uploads/s2': [created()]
+    })
+    const { c } = client(fetch, { attempts: 3 })
+    expect(await c.uploadBlob('acme/robot', D, source(BLOB))).toBe('uploaded')
+    expect(seen.filter(x => x.method === 'POST')).toHaveLength(4)
+    expect(seen.filter(x => x.method === 'PUT')).toHaveLength(2)
+  })
 })

@@ -309,11 +309,12 @@ export class RegistryClient {
         if (tries++ > 0 && (await this.hasBlob(repo, digest))) {
           return { status: 201, headers: new Headers(), body: Buffer.alloc(0) }
         }
-        // the session is not retried on its own: the whole upload is, below
+        // opening a session is retried on its own (a session a failed answer may have opened
+        // is never used, and the registry expires it); a failed upload into it is not: the
+        // whole upload is, below, in a new session
         const session = (await this.request('POST', repo, 'blobs/uploads/', {
           what: `Starting an upload of ${name}`,
-          push: true,
-          once: true
+          push: true
         })) as HttpResult
         const location = session.headers.get('location')
         if (location === null) {
