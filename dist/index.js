@@ -33451,7 +33451,7 @@ var progress = __nccwpck_require__(3620);
 
 /** The last lines of a failed step's output, for its error annotation: 15, each cut at 300. */
 function lastLines(output) {
-    return output.slice(-15).map(l => (l.length > 300 ? `${l.slice(0, 299)}…` : l));
+    return output.slice(-15).map(l => (0,tooling_exec/* ellipsis */.gO)(l, 300));
 }
 /** Slowest build steps kept per cell */
 const SLOWEST = 5;
@@ -33739,18 +33739,19 @@ async function runRetried(cell, ctx, retries, d, mayRetry = () => true) {
             };
         if (result.status !== 'failed' || crash === undefined)
             return withCrashes;
+        const crashed = `${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature})`;
         if (d.signal?.aborted || !mayRetry()) {
-            d.rt.warning(`${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature}); not run again: ${d.signal?.aborted ? 'the run was cancelled' : 'fail-fast stopped the run'}.`);
+            d.rt.warning(`${crashed}; not run again: ${d.signal?.aborted ? 'the run was cancelled' : 'fail-fast stopped the run'}.`);
             return withCrashes;
         }
         if (attempt >= retries) {
-            d.rt.warning(`${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature})` +
+            d.rt.warning(crashed +
                 (retries === 0
                     ? '; qemu-retries is 0: not retried.'
                     : `, again after ${retries} retr${retries === 1 ? 'y' : 'ies'}: giving up.`));
             return withCrashes;
         }
-        d.rt.warning(`${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature}); a crash of the emulator, not of the build: running the cell again (retry ${attempt + 1} of ${retries})`);
+        d.rt.warning(`${crashed}; a crash of the emulator, not of the build: running the cell again (retry ${attempt + 1} of ${retries})`);
     }
 }
 function cellContext(config, prepared, setup, docker, running, board, d) {
@@ -33787,6 +33788,7 @@ var cache = __nccwpck_require__(7804);
  * recorded with its start and end for the summary's timeline and the `results` output.
  */
 
+
 /** A cell's phases as the `results` output gives them. Pure. */
 function phaseTimes(spans, cell) {
     return spans
@@ -33797,9 +33799,10 @@ function phaseTimes(spans, cell) {
         seconds: Math.round(s.end - s.start) / 1000
     }));
 }
+/** What a running cell does, e.g. `build step 5/9 RUN colcon build`, `smoke test 1/2 "x"`. */
+const doingText = (r) => `${r.phase === 'build' ? 'build' : 'smoke test'} ${r.doing}`;
 /** Milliseconds as people read them, to the second. */
 const duration = (ms) => formatDuration(Math.floor(ms / 1000));
-const progress_short = (text, max = 80) => text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 /** The README's section on long emulated builds, in the action's own repository when known. */
 function readmeLink(env) {
     const repo = env.GITHUB_ACTION_REPOSITORY;
@@ -33876,15 +33879,15 @@ class ProgressBoard {
             return;
         const s = now.step;
         const doing = s === undefined
-            ? progress_short(now.name)
-            : `step ${s.index}/${s.total}${s.stage === undefined ? '' : ` (${s.stage})`} ${progress_short(s.instruction)}`;
+            ? (0,tooling_exec/* ellipsis */.gO)(now.name, 80)
+            : `step ${s.index}/${s.total}${s.stage === undefined ? '' : ` (${s.stage})`} ${(0,tooling_exec/* ellipsis */.gO)(s.instruction, 80)}`;
         this.doing(r, doing, now.started);
     }
     /** A cell's next smoke test started. */
     testing(id, index, total, name) {
         const r = this.running.get(id);
         if (r !== undefined)
-            this.doing(r, `${index}/${total} "${progress_short(name, 60)}"`);
+            this.doing(r, `${index}/${total} "${(0,tooling_exec/* ellipsis */.gO)(name, 60)}"`);
     }
     /** A cell's phase ended; with `finished`, the cell no longer runs (its push may come later). */
     end(id, finished = false) {
@@ -33913,11 +33916,10 @@ class ProgressBoard {
     print(r) {
         const now = this.o.now();
         r.printed = now;
-        const what = r.phase === 'build' ? 'build' : 'smoke test';
         const steady = now - r.doingSince >= TICK_MS
             ? ` (this ${r.phase === 'build' ? 'step' : 'test'} ${duration(now - r.doingSince)})`
             : '';
-        this.o.info(`${r.id}${r.emulated ? ' (QEMU)' : ''}: ${what} ${r.doing}, ${duration(now - r.started)}${steady}`);
+        this.o.info(`${r.id}${r.emulated ? ' (QEMU)' : ''}: ${doingText(r)}, ${duration(now - r.started)}${steady}`);
     }
     /** Lines for cells quiet for a minute; the warning for long emulated cells. */
     tick() {
@@ -33928,7 +33930,7 @@ class ProgressBoard {
             if (r.emulated && !r.warned && this.o.emulatedWarnMs > 0) {
                 if (now - r.started >= this.o.emulatedWarnMs) {
                     r.warned = true;
-                    this.o.warning(`${r.id} has run for ${duration(now - r.started)} under QEMU emulation (now: ${r.phase === 'build' ? 'build' : 'smoke test'} ${r.doing}). ` +
+                    this.o.warning(`${r.id} has run for ${duration(now - r.started)} under QEMU emulation (now: ${doingText(r)}). ` +
                         wayOut(this.o.readme));
                 }
             }
@@ -35754,6 +35756,7 @@ function escapeHtml(text) {
  */
 
 
+
 /** Steps shown for the slowest cell */
 const STEPS_SHOWN = 5;
 /** Text safe as a Mermaid gantt section or task name (a colon or `#` would end or break it). */
@@ -35813,7 +35816,7 @@ function slowestStepsTable(results) {
     const slowest = withSteps.reduce((a, b) => (built(b) > built(a) ? b : a));
     const rows = (slowest.slowestSteps ?? [])
         .slice(0, STEPS_SHOWN)
-        .map(s => `<tr><td>${escapeHtml(s.step)}</td><td><code>${escapeHtml(s.instruction.length > 120 ? `${s.instruction.slice(0, 119)}…` : s.instruction)}</code></td><td>${formatDuration(s.seconds)}</td></tr>`);
+        .map(s => `<tr><td>${escapeHtml(s.step)}</td><td><code>${escapeHtml((0,tooling_exec/* ellipsis */.gO)(s.instruction, 120))}</code></td><td>${formatDuration(s.seconds)}</td></tr>`);
     return (`<h3>Slowest build steps of ${escapeHtml(slowest.id)}${slowest.emulated ? ' (emulated)' : ''}, the slowest build (${formatDuration(built(slowest))})</h3>\n` +
         `<table><tr><th>step</th><th>instruction</th><th>time</th></tr>\n${rows.join('\n')}\n</table>\n`);
 }
@@ -37598,7 +37601,8 @@ class Docker {
                     onProgress?.(p, changed);
                 }
             });
-            // an Exec that does not stream (a test's fake) hands back the text at the end
+            // what the Exec says itself (command not found, cancelled), or all of it from an Exec that
+            // does not stream (a test's fake)
             if (r.stderr !== '')
                 p.feed(r.stderr);
             return { ...r, stderr: p.render() };
@@ -37665,6 +37669,7 @@ class Docker {
 __nccwpck_require__.d(__webpack_exports__, {
   v4: () => (/* binding */ ToolError),
   z6: () => (/* binding */ check),
+  gO: () => (/* binding */ ellipsis),
   gJ: () => (/* binding */ errorMessage),
   fM: () => (/* binding */ lastLine),
   Pm: () => (/* binding */ processExecutor),
@@ -37766,6 +37771,10 @@ function tail(text, max = 3000) {
     const cut = text.slice(text.length - max);
     const nl = cut.indexOf('\n');
     return nl >= 0 && nl < 200 ? cut.slice(nl + 1) : cut;
+}
+/** Text cut to at most `max` characters, the cut marked with an ellipsis. */
+function ellipsis(text, max) {
+    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 /** Run and throw a ToolError saying `what` failed when the exit code is not 0. */
 async function check(exec, what, command, args, options) {

@@ -6,6 +6,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { BuildProgress, MAX_LINES, parseStep, stepLabel } from '../../src/tooling/progress.js'
+import { ellipsis } from '../../src/tooling/exec.js'
 import { qemuCrash } from '../../src/tooling/qemu.js'
 
 const capture = (name: string): string =>
@@ -271,5 +272,12 @@ describe('qemuCrash', () => {
     expect(output.length).toBe(MAX_LINES)
     expect(output.at(-1)).toBe(`line ${3 * MAX_LINES - 1}`)
     expect(p.render()).toContain(`#1 (${2 * MAX_LINES} earlier lines not kept)`)
+  })
+})
+
+describe('ellipsis', () => {
+  it('keeps text that fits, cuts longer text to the length with an ellipsis', () => {
+    expect(ellipsis('RUN make', 8)).toBe('RUN make')
+    expect(ellipsis('RUN make all', 8)).toBe('RUN mak…')
   })
 })

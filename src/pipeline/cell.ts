@@ -7,7 +7,7 @@ import type { CellResult, QemuCrash } from '../results/results.js'
 import { runTest, type TestResult } from '../smoke/runner.js'
 import { formatPlatform } from '../oci/manifest.js'
 import type { Docker, ImageStore } from '../tooling/docker.js'
-import { lastLine, tail } from '../tooling/exec.js'
+import { ellipsis, lastLine, tail } from '../tooling/exec.js'
 import { stepLabel, parseStep, type StepTime } from '../tooling/progress.js'
 import { qemuCrash } from '../tooling/qemu.js'
 import type { ProgressBoard } from './progress.js'
@@ -39,7 +39,7 @@ export interface CellContext {
 
 /** The last lines of a failed step's output, for its error annotation: 15, each cut at 300. */
 function lastLines(output: readonly string[]): string[] {
-  return output.slice(-15).map(l => (l.length > 300 ? `${l.slice(0, 299)}…` : l))
+  return output.slice(-15).map(l => ellipsis(l, 300))
 }
 
 /** Slowest build steps kept per cell */

@@ -155,15 +155,16 @@ export async function runRetried(
             testSeconds: Math.round(spent.test * 10) / 10
           }
     if (result.status !== 'failed' || crash === undefined) return withCrashes
+    const crashed = `${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature})`
     if (d.signal?.aborted || !mayRetry()) {
       d.rt.warning(
-        `${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature}); not run again: ${d.signal?.aborted ? 'the run was cancelled' : 'fail-fast stopped the run'}.`
+        `${crashed}; not run again: ${d.signal?.aborted ? 'the run was cancelled' : 'fail-fast stopped the run'}.`
       )
       return withCrashes
     }
     if (attempt >= retries) {
       d.rt.warning(
-        `${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature})` +
+        crashed +
           (retries === 0
             ? '; qemu-retries is 0: not retried.'
             : `, again after ${retries} retr${retries === 1 ? 'y' : 'ies'}: giving up.`)
@@ -171,7 +172,7 @@ export async function runRetried(
       return withCrashes
     }
     d.rt.warning(
-      `${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature}); a crash of the emulator, not of the build: running the cell again (retry ${attempt + 1} of ${retries})`
+      `${crashed}; a crash of the emulator, not of the build: running the cell again (retry ${attempt + 1} of ${retries})`
     )
   }
 }

@@ -9,6 +9,7 @@
  * recorded with its start and end for the summary's timeline and the `results` output.
  */
 import { formatDuration, type Phase, type PhaseTime } from '../results/results.js'
+import { ellipsis } from '../tooling/exec.js'
 import type { BuildProgress } from '../tooling/progress.js'
 
 /** A phase of a cell, from start to end (ms) */
@@ -58,11 +59,12 @@ interface Running {
   warned: boolean
 }
 
+/** What a running cell does, e.g. `build step 5/9 RUN colcon build`, `smoke test 1/2 "x"`. */
+const doingText = (r: Running): string =>
+  `${r.phase === 'build' ? 'build' : 'smoke test'} ${r.doing}`
+
 /** Milliseconds as people read them, to the second. */
 const duration = (ms: number): string => formatDuration(Math.floor(ms / 1000))
-
-const short = (text: string, max = 80): string =>
-  text.length <= max ? text : `${text.slice(0, max - 1)}…`
 
 /** The README's section on long emulated builds, in the action's own repository when known. */
 export function readmeLink(env: Readonly<Record<string, string | undefined>>): string {
@@ -142,15 +144,15 @@ export class ProgressBoard {
     const s = now.step
     const doing =
       s === undefined
-        ? short(now.name)
-        : `step ${s.index}/${s.total}${s.stage === undefined ? '' : ` (${s.stage})`} ${short(s.instruction)}`
+        ? ellipsis(now.name, 80)
+        : `step ${s.index}/${s.total}${s.stage === undefined ? '' : ` (${s.stage})`} ${ellipsis(s.instruction, 80)}`
     this.doing(r, doing, now.started)
   }
 
   /** A cell's next smoke test started. */
   testing(id: string, index: number, total: number, name: string): void {
     const r = this.running.get(id)
-    if (r !== undefined) this.doing(r, `${index}/${total} "${short(name, 60)}"`)
+    if (r !== undefined) this.doing(r, `${index}/${total} "${ellipsis(name, 60)}"`)
   }
 
   /** A cell's phase ended; with `finished`, the cell no longer runs (its push may come later). */
@@ -182,13 +184,12 @@ export class ProgressBoard {
   private print(r: Running): void {
     const now = this.o.now()
     r.printed = now
-    const what = r.phase === 'build' ? 'build' : 'smoke test'
     const steady =
       now - r.doingSince >= TICK_MS
         ? ` (this ${r.phase === 'build' ? 'step' : 'test'} ${duration(now - r.doingSince)})`
         : ''
     this.o.info(
-      `${r.id}${r.emulated ? ' (QEMU)' : ''}: ${what} ${r.doing}, ${duration(now - r.started)}${steady}`
+      `${r.id}${r.emulated ? ' (QEMU)' : ''}: ${doingText(r)}, ${duration(now - r.started)}${steady}`
     )
   }
 
@@ -201,7 +202,7 @@ export class ProgressBoard {
         if (now - r.started >= this.o.emulatedWarnMs) {
           r.warned = true
           this.o.warning(
-            `${r.id} has run for ${duration(now - r.started)} under QEMU emulation (now: ${r.phase === 'build' ? 'build' : 'smoke test'} ${r.doing}). ` +
+            `${r.id} has run for ${duration(now - r.started)} under QEMU emulation (now: ${doingText(r)}). ` +
               wayOut(this.o.readme)
           )
         }

@@ -9,6 +9,7 @@ import {
   type PhaseTime,
   type RunResults
 } from '../results/results.js'
+import { ellipsis } from '../tooling/exec.js'
 import { escapeHtml } from './escape.js'
 
 /** Steps shown for the slowest cell */
@@ -75,7 +76,7 @@ export function slowestStepsTable(results: RunResults): string {
     .slice(0, STEPS_SHOWN)
     .map(
       s =>
-        `<tr><td>${escapeHtml(s.step)}</td><td><code>${escapeHtml(s.instruction.length > 120 ? `${s.instruction.slice(0, 119)}…` : s.instruction)}</code></td><td>${formatSeconds(s.seconds)}</td></tr>`
+        `<tr><td>${escapeHtml(s.step)}</td><td><code>${escapeHtml(ellipsis(s.instruction, 120))}</code></td><td>${formatSeconds(s.seconds)}</td></tr>`
     )
   return (
     `<h3>Slowest build steps of ${escapeHtml(slowest.id)}${slowest.emulated ? ' (emulated)' : ''}, the slowest build (${formatSeconds(built(slowest))})</h3>\n` +

@@ -196,7 +196,8 @@ export class Docker {
           onProgress?.(p, changed)
         }
       })
-      // an Exec that does not stream (a test's fake) hands back the text at the end
+      // what the Exec says itself (command not found, cancelled), or all of it from an Exec that
+      // does not stream (a test's fake)
       if (r.stderr !== '') p.feed(r.stderr)
       return { ...r, stderr: p.render() }
     }

@@ -113,6 +113,11 @@ export function tail(text: string, max = 3000): string {
   return nl >= 0 && nl < 200 ? cut.slice(nl + 1) : cut
 }
 
+/** Text cut to at most `max` characters, the cut marked with an ellipsis. */
+export function ellipsis(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`
+}
+
 /** Run and throw a ToolError saying `what` failed when the exit code is not 0. */
 export async function check(
   exec: Exec,
