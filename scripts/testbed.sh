@@ -10,7 +10,7 @@
 #                               the same without the real ROS 1 base (minutes to build)
 #   scripts/testbed.sh packages install the Debian packages only (lint needs shellcheck)
 #   scripts/testbed.sh status   one line per component; non-zero if anything is missing
-#   scripts/testbed.sh env      `export` lines for tests (registry, credentials, engines)
+#   scripts/testbed.sh env      `export` lines for tests (registry, credentials, engines, cosign)
 #   scripts/testbed.sh docker-config ENGINE DIR
 #                               write a docker client config in DIR that uses the
 #                               buildx of ENGINE (classic or containerd)
@@ -39,6 +39,8 @@ LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/testbed/lib"
 . "$LIB/registry.sh"
 # shellcheck source=testbed/lib/bases.sh
 . "$LIB/bases.sh"
+# shellcheck source=testbed/lib/supplychain.sh
+. "$LIB/supplychain.sh"
 
 trap 'fail "unexpected failure (exit $?) at line $LINENO: $BASH_COMMAND" "$CURRENT_LOG"' ERR
 trap remove_policy_rc_d EXIT
@@ -54,6 +56,8 @@ cmd_up() {
   say "up: state in $TESTBED_DIR"
   timed packages ensure_packages
   timed qemu ensure_binfmt
+  timed cosign ensure_cosign
+  timed "cosign key" ensure_cosign_key
   timed "classic engine" ensure_classic_engine
   timed "classic engine buildx" ensure_classic_buildx
   timed "containerd engine" ensure_containerd_engine
@@ -122,6 +126,15 @@ cmd_status() {
       bad=1
     fi
   done
+  if cosign_key_ok; then
+    line "cosign" "installed ($(cosign_version), $COSIGN_BIN; key pair in $COSIGN_KEY_DIR)"
+  elif [[ -x $COSIGN_BIN ]]; then
+    line "cosign" "installed ($(cosign_version), $COSIGN_BIN); key pair missing"
+    bad=1
+  else
+    line "cosign" "missing"
+    bad=1
+  fi
   if load_credentials 2>/dev/null; then
     line "credentials" "present ($CREDENTIALS_FILE, user $TESTBED_USERNAME)"
   else
@@ -178,6 +191,16 @@ cmd_env() {
   for engine in "${ENGINES[@]}"; do
     printf 'export TESTBED_DOCKER_API_%s=%q\n' "${engine^^}" "$(engine_api "$engine")"
   done
+  # supply chain: cosign and its key pair (empty until `up` made them)
+  local cosign="" key="" pub="" pass=""
+  [[ -x $COSIGN_BIN ]] && cosign=$COSIGN_BIN
+  if load_cosign_password 2>/dev/null && [[ -s $COSIGN_KEY_DIR/cosign.key && -s $COSIGN_KEY_DIR/cosign.pub ]]; then
+    key=$COSIGN_KEY_DIR/cosign.key pub=$COSIGN_KEY_DIR/cosign.pub pass=$TESTBED_COSIGN_PASSWORD
+  fi
+  printf 'export TESTBED_COSIGN=%q\n' "$cosign"
+  printf 'export TESTBED_COSIGN_KEY=%q\n' "$key"
+  printf 'export TESTBED_COSIGN_PUB=%q\n' "$pub"
+  printf 'export TESTBED_COSIGN_PASSWORD=%q\n' "$pass"
 }
 
 cmd_docker_config() {

@@ -7,8 +7,11 @@ TESTBED_DIR="${TESTBED_DIR:-/var/lib/ros-multiarch-testbed}"
 # most 107 bytes), on a tmpfs that a reboot empties (every start recreates them).
 TESTBED_RUN="${TESTBED_RUN:-/run/ros-multiarch-testbed}"
 # Bump when the way fixtures are built changes, to force a rebuild.
+# shellcheck disable=SC2034 # read by the other parts
 FIXTURE_RECIPE=1
+# shellcheck disable=SC2034 # read by the other parts
 DOCKERD_TIMEOUT=${TESTBED_DOCKERD_TIMEOUT:-90}
+# shellcheck disable=SC2034 # read by the other parts
 REGISTRY_TIMEOUT=${TESTBED_REGISTRY_TIMEOUT:-30}
 
 LOG_DIR="$TESTBED_DIR/logs"
@@ -41,6 +44,7 @@ fail() {
 logged() {
   local log=$1 what=$2
   shift 2
+  # shellcheck disable=SC2034 # read by the ERR trap
   CURRENT_LOG=$log
   printf '\n+ [%s] %s\n' "$(date -u +%FT%TZ)" "$*" >>"$log"
   "$@" >>"$log" 2>&1 || fail "$what failed (log: $log)" "$log"

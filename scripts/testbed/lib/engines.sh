@@ -233,6 +233,7 @@ start_containerd_dockerd() {
   local log="$LOG_DIR/containerd-engine-dockerd.log" pidfile="$RUN_DIR/containerd-engine-dockerd.pid"
   mkdir -p "$CD_DIR/data" "$CD_RUN/exec"
   say "containerd engine: starting dockerd $(cut -d_ -f2 <"$CD_DIR/pkg/docker.io/.from") on $CD_SOCK"
+  # shellcheck disable=SC2034 # read by the ERR trap
   CURRENT_LOG=$log
   PATH="$CD_DIR/bin:$CD_DIR/pkg/containerd/usr/bin:$PATH" spawn_detached "$log" "$pidfile" \
     "$CD_DIR/pkg/docker.io/usr/sbin/dockerd" \
