@@ -18,12 +18,16 @@
  *    example app and for a synthetic slow RUN step (scripts/bench/slow-step);
  *  - the emulation slowdown: the same commands in the same image natively and under QEMU;
  *  - the wall time of dry runs of every catalog distro x 2 platforms and of 100 cells;
- *  - the size of dist/.
+ *  - the size of dist/;
+ *  - on the containerd engine, what supply chain adds: 2 distros x 2 platforms, build cache warm,
+ *    a new repository per run, with no attestations, provenance mode=min, mode=max, and mode=min
+ *    with every index signed by key (Debian's cosign of the test bed) and verified.
  *   RUNS=5 BENCH_ENGINES=containerd node scripts/bench.mjs
+ *   BENCH_ONLY=supply node scripts/bench.mjs   (the supply chain rows only)
  *   BENCH_SHAPES=2 BENCH_MATRIX_ONLY=1 node scripts/bench.mjs   (the 2 x 2 rows only)
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { runAction } from './runner.mjs'
@@ -183,7 +187,7 @@ console.log(
 console.log('')
 console.log('| engine, what | (a) action | (b) plain commands | a/b | runs (a; b) |')
 console.log('| --- | --- | --- | --- | --- |')
-for (const name of ENGINES) {
+for (const name of process.env.BENCH_ONLY === 'supply' ? [] : ENGINES) {
   useEngine(name)
   const shapes = (process.env.BENCH_SHAPES ?? '2,5').split(',').map(Number)
   for (const distros of [SMALL, LARGE].filter(d => shapes.includes(d.length))) {
@@ -221,6 +225,47 @@ for (const name of ENGINES) {
 }
 
 if (process.env.BENCH_MATRIX_ONLY === '1') process.exit(0)
+
+/**
+ * What attestations and signing add to a run, on the containerd engine (the one that keeps
+ * attestations): 2 distros x 2 platforms, the build cache warm, a new repository per run, force.
+ */
+if (ENGINES.includes('containerd')) {
+  useEngine('containerd')
+  const signing = {
+    sign: 'key',
+    'cosign-key': readFileSync(env.TESTBED_COSIGN_KEY, 'utf8'),
+    'cosign-password': env.TESTBED_COSIGN_PASSWORD,
+    'cosign-version': '*'
+  }
+  const withCosign = { PATH: `${path.dirname(env.TESTBED_COSIGN)}:${process.env.PATH}` }
+  const variants = [
+    ['no attestations, not signed', { provenance: 'false' }],
+    ['provenance mode=min', { provenance: 'mode=min' }],
+    ['provenance mode=max', { provenance: 'mode=max' }],
+    ['provenance mode=min, signed by key and verified', { provenance: 'mode=min', ...signing }]
+  ]
+  await viaAction(`bench/supply-warmup-${stamp}`, SMALL, { provenance: 'mode=max' })
+  const times = variants.map(() => [])
+  for (let i = 0; i < RUNS; i++) {
+    for (const [v, [, inputs]] of variants.entries()) {
+      const repo = `bench/supply-${v}-${stamp}-${i}`
+      times[v].push(await viaAction(repo, SMALL, { ...inputs, force: 'true' }, withCosign))
+    }
+  }
+  console.log('')
+  console.log(
+    '| containerd engine: 2 distros x 2 platforms, build cache warm, new repository | median | added | runs |'
+  )
+  console.log('| --- | --- | --- | --- |')
+  for (const [v, [what]] of variants.entries()) {
+    const added = median(times[v]) - median(times[0])
+    console.log(
+      `| ${what} | ${secs(median(times[v]))} s | ${v === 0 ? '' : `${added >= 0 ? '+' : ''}${secs(added)} s`} | ${times[v].map(secs).join(', ')} |`
+    )
+  }
+}
+if (process.env.BENCH_ONLY === 'supply') process.exit(0)
 
 /**
  * The build cache on the containerd engine: cold runs (builder cache pruned, local images
