@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { cancelledAfter, run } from '../src/action.js'
+import { cancelledAfter, run, secretParts } from '../src/action.js'
 import type { RunResults } from '../src/results/results.js'
 import { Inputs } from '../src/inputs/names.js'
 import { errorMessage } from '../src/tooling/exec.js'
@@ -110,5 +110,19 @@ describe('errorMessage', () => {
     [undefined, 'Unexpected error: undefined']
   ])('%p -> %s', (thrown, message) => {
     expect(errorMessage(thrown)).toBe(message)
+  })
+})
+
+describe('secretParts', () => {
+  it('masks a password whole, and a key whole and line by line, but not its BEGIN and END lines', () => {
+    expect(secretParts('')).toEqual([])
+    expect(secretParts('hunter2hunter2')).toEqual(['hunter2hunter2'])
+    const key =
+      '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnsibmFtZSI6InNjcnlwdCJ9\nLCJzYWx0IjoiYWJjIn0=\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n'
+    expect(secretParts(key)).toEqual([
+      key,
+      'eyJrZGYiOnsibmFtZSI6InNjcnlwdCJ9',
+      'LCJzYWx0IjoiYWJjIn0='
+    ])
   })
 })

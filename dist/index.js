@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3265:
+/***/ 6806:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31618,7 +31618,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   eF: () => (/* binding */ run)
 });
 
-// UNUSED EXPORTS: cancelledAfter, failureAnnotation
+// UNUSED EXPORTS: cancelledAfter, failureAnnotation, secretParts
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -31965,6 +31965,12 @@ const DRIVERS = ['docker', 'docker-container'];
 const MODES = ['all', 'build', 'merge'];
 /** Build cache of each cell (see plan/cache.ts) */
 const CACHE_KINDS = ['none', 'gha', 'registry', 'local'];
+/** Provenance attestations: none, or BuildKit's min or max mode */
+const PROVENANCE = ['false', 'mode=min', 'mode=max'];
+/** Signing of each published index: none, keyless (GitHub's OIDC token) or with a key */
+const SIGN = ['false', 'keyless', 'key'];
+/** cosign 3: the offline signing configuration the key mode signs with */
+const DEFAULT_COSIGN_VERSION = '>=3.0.0';
 /** Build args the action sets itself for every cell. */
 const RESERVED_BUILD_ARGS = ['BASE_IMAGE', 'ROS_DISTRO'];
 const DISTRO_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -32048,6 +32054,9 @@ function readConfig(get, ctx) {
     if (buildxUrl !== '' && !/^https?:\/\/\S+$/.test(buildxUrl)) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BuildxUrl, `${(0,errors/* quote */.h)(buildxUrl)} is not an http(s) URL`);
     }
+    const buildxSha256 = readSha256(line(inputs_names/* Inputs */.G0.BuildxSha256), inputs_names/* Inputs */.G0.BuildxSha256, 'buildx binary at buildx-url');
+    const attestations = readAttestations(text, line);
+    const signing = readSigning(text, line, warnings);
     const cache = parseChoice(inputs_names/* Inputs */.G0.Cache, text(inputs_names/* Inputs */.G0.Cache), CACHE_KINDS, 'none');
     const cacheRefInput = line(inputs_names/* Inputs */.G0.CacheRef);
     const cacheRef = readCacheRef(cacheRefInput, image);
@@ -32094,12 +32103,68 @@ function readConfig(get, ctx) {
         force: parseBoolean(inputs_names/* Inputs */.G0.Force, text(inputs_names/* Inputs */.G0.Force), false),
         buildxVersion,
         buildxUrl,
+        buildxSha256,
+        attestations,
+        ...signing,
         builder,
         driver: parseChoice(inputs_names/* Inputs */.G0.Driver, text(inputs_names/* Inputs */.G0.Driver), DRIVERS, 'docker'),
         qemuImage,
         summary: parseBoolean(inputs_names/* Inputs */.G0.Summary, text(inputs_names/* Inputs */.G0.Summary), true)
     };
+    if (config.sign !== 'false' && !config.push && mode !== 'merge') {
+        warnings.push(`sign: ${config.sign} signs what is published; with push: false nothing is.`);
+    }
     return { config, warnings };
+}
+/** A sha256 checksum input: 64 hex digits, `sha256:` allowed; '' when empty. */
+function readSha256(value, input, of) {
+    const hex = value.toLowerCase().replace(/^sha256:/, '');
+    if (hex !== '' && !/^[0-9a-f]{64}$/.test(hex)) {
+        throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(value)} is not a sha256 checksum; give the 64 hex digits of the ${of} (sha256sum prints them)`);
+    }
+    return hex;
+}
+function readAttestations(text, line) {
+    // true is build-push-action's spelling of the default mode
+    const raw = text(inputs_names/* Inputs */.G0.Provenance).trim();
+    const provenance = parseChoice(inputs_names/* Inputs */.G0.Provenance, raw === 'true' ? 'mode=min' : raw, PROVENANCE, 'mode=min');
+    const sbomGenerator = line(inputs_names/* Inputs */.G0.SbomGenerator);
+    if (sbomGenerator !== '' && typeof (0,reference/* parseReference */.F2)(sbomGenerator) === 'string') {
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.SbomGenerator, `${(0,errors/* quote */.h)(sbomGenerator)} is not an image reference; give a BuildKit SBOM generator image, e.g. docker/buildkit-syft-scanner:1`);
+    }
+    return {
+        provenance: provenance === 'false' ? null : provenance === 'mode=max' ? 'max' : 'min',
+        sbom: parseBoolean(inputs_names/* Inputs */.G0.Sbom, text(inputs_names/* Inputs */.G0.Sbom), false),
+        sbomGenerator
+    };
+}
+const PEM_KEY = /^-----BEGIN [A-Z ]*PRIVATE KEY-----\r?\n[\s\S]+\r?\n-----END [A-Z ]*PRIVATE KEY-----\s*$/;
+function readSigning(text, line, warnings) {
+    const sign = parseChoice(inputs_names/* Inputs */.G0.Sign, text(inputs_names/* Inputs */.G0.Sign), SIGN, 'false');
+    const cosignKey = text(inputs_names/* Inputs */.G0.CosignKey).trim();
+    const cosignPassword = text(inputs_names/* Inputs */.G0.CosignPassword);
+    if (sign === 'key' && cosignKey === '') {
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.CosignKey, 'is required when sign is key; give the private key cosign generate-key-pair wrote (cosign.key), from a secret');
+    }
+    if (cosignKey !== '' && !PEM_KEY.test(cosignKey)) {
+        // the value is a secret: never quoted back
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.CosignKey, 'is not a PEM private key; give the whole cosign.key file (-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY----- ... -----END ...)');
+    }
+    if (sign !== 'key' && (cosignKey !== '' || cosignPassword !== '')) {
+        warnings.push(`cosign-key and cosign-password are used by sign: key only; sign is ${sign}.`);
+    }
+    const cosignVersion = line(inputs_names/* Inputs */.G0.CosignVersion) || DEFAULT_COSIGN_VERSION;
+    if (cosignVersion !== 'latest' && semver_default().validRange(cosignVersion) === null) {
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.CosignVersion, `${(0,errors/* quote */.h)(cosignVersion)} is not a version or range; use e.g. 3.0.2, >=2.4.0 or latest`);
+    }
+    const key = sign === 'key';
+    return {
+        sign,
+        cosignKey: key ? cosignKey : '',
+        cosignPassword: key ? cosignPassword : '',
+        cosignVersion,
+        cosignSha256: readSha256(line(inputs_names/* Inputs */.G0.CosignSha256), inputs_names/* Inputs */.G0.CosignSha256, 'cosign release binary')
+    };
 }
 function readDistros(value, baseImageSet, today, warnings) {
     const names = parseList(value);
@@ -32253,6 +32318,44 @@ const MANIFEST_ACCEPT = [
 function isIndexType(mediaType) {
     return mediaType === MEDIA.ociIndex || mediaType === MEDIA.dockerList;
 }
+/**
+ * Attestations in an index (BuildKit's attestation storage): a manifest of in-toto statements,
+ * listed with platform unknown/unknown and two annotations naming the image it is about.
+ */
+const REFERENCE_DIGEST = 'vnd.docker.reference.digest';
+const REFERENCE_TYPE = 'vnd.docker.reference.type';
+const ATTESTATION_MANIFEST = 'attestation-manifest';
+/** The in-toto predicate type of each attestation layer */
+const PREDICATE_TYPE = 'in-toto.io/predicate-type';
+/** The index entry of an attestation manifest about `image`. Pure. */
+function attestationEntry(manifest, image) {
+    return {
+        mediaType: manifest.mediaType,
+        digest: manifest.digest,
+        size: manifest.size,
+        annotations: { [REFERENCE_DIGEST]: image, [REFERENCE_TYPE]: ATTESTATION_MANIFEST }
+    };
+}
+/** The attestation manifests an index lists for the image `digest`. Pure. */
+function attestationsOf(raw, digest) {
+    const doc = JSON.parse(raw);
+    return (doc.manifests ?? [])
+        .filter(m => m.annotations?.[REFERENCE_TYPE] === ATTESTATION_MANIFEST &&
+        m.annotations[REFERENCE_DIGEST] === digest)
+        .map(m => attestationEntry(m, digest));
+}
+/** What an attestation manifest holds: `provenance`, `sbom` or the predicate type itself. Pure. */
+function attestationKinds(raw) {
+    const doc = JSON.parse(raw);
+    return (doc.layers ?? []).map(l => {
+        const type = l.annotations?.[PREDICATE_TYPE] ?? 'unknown';
+        if (type.startsWith('https://slsa.dev/provenance/'))
+            return 'provenance';
+        if (type.startsWith('https://spdx.dev/Document'))
+            return 'sbom';
+        return type;
+    });
+}
 function formatPlatform(os, architecture, variant) {
     // arm64 images carry the v8 variant on some registries; linux/arm64 is what users write.
     const v = architecture === 'arm64' && variant === 'v8' ? '' : variant;
@@ -32303,14 +32406,19 @@ function sha256(bytes) {
  * make a Docker manifest list, as buildx does, which has no annotations field. A mix makes an OCI
  * index.
  */
-function buildIndex(images, annotations) {
-    const docker = images.length > 0 && images.every(i => i.mediaType === MEDIA.dockerManifest);
+function buildIndex(images, annotations, 
+/** Attestation manifests about the images, listed after them as unknown/unknown */
+attestations = []) {
+    const docker = attestations.length === 0 &&
+        images.length > 0 &&
+        images.every(i => i.mediaType === MEDIA.dockerManifest);
     const mediaType = docker ? MEDIA.dockerList : MEDIA.ociIndex;
     const annotate = !docker && annotations.length > 0;
     const body = JSON.stringify({
         schemaVersion: 2,
         mediaType,
-        manifests: images.map(i => ({
+        manifests: images
+            .map(i => ({
             mediaType: i.mediaType,
             digest: i.digest,
             size: i.size,
@@ -32318,7 +32426,14 @@ function buildIndex(images, annotations) {
             ...(!docker && i.annotations !== undefined && Object.keys(i.annotations).length > 0
                 ? { annotations: i.annotations }
                 : {})
-        })),
+        }))
+            .concat(attestations.map(a => ({
+            mediaType: a.mediaType,
+            digest: a.digest,
+            size: a.size,
+            platform: { os: 'unknown', architecture: 'unknown' },
+            annotations: { ...a.annotations }
+        }))),
         ...(annotate ? { annotations: Object.fromEntries(annotations) } : {})
     });
     return { mediaType, body, digest: sha256(body), annotated: annotate };
@@ -32940,6 +33055,10 @@ class Registries {
         }
         return c;
     }
+    /** Whether the engine reaches the registry of `image` over plain HTTP. */
+    plainHttp(image) {
+        return isInsecure(repository(image).registry, this.insecure);
+    }
     /** Requests and retries over every registry so far. */
     stats() {
         let requests = 0;
@@ -33211,7 +33330,9 @@ function fingerprint(cell, bases, inputs) {
         network: inputs.network,
         smokeNetwork: inputs.smokeNetwork,
         // a changed test must run: the published image was tested with the old ones
-        tests: cell.tests
+        tests: cell.tests,
+        // turning attestations on rebuilds once: the published image has none to carry over
+        ...(inputs.attestations === undefined ? {} : { attestations: inputs.attestations })
     });
     return { baseDigest: baseDigestValue(bases), inputsHash: fingerprint_sha256(hashed) };
 }
@@ -33488,6 +33609,7 @@ async function runCell(cell, ctx) {
         builder: ctx.builder,
         iidFile,
         oci: ctx.store === 'containerd',
+        ...(ctx.attest === undefined ? {} : { attest: ctx.attest }),
         cacheFrom: ctx.caches.get(cell.id)?.args.from ?? [],
         cacheTo: ctx.caches.get(cell.id)?.args.to ?? []
     }, (progress, changed) => ctx.board.building(cell.id, progress, changed));
@@ -33520,11 +33642,20 @@ async function runCell(cell, ctx) {
     }
     // buildx writes the config digest; the engine names the image by it on the classic image
     // store, by its manifest digest on the containerd image store. The local tag is this run's own.
-    const configDigest = (await (0,promises_.readFile)(iidFile, 'utf8')).trim();
-    const image = await ctx.docker.inspectImage(cell.localTag);
+    // With attestations buildx writes the digest of the index of the image and them: the image is
+    // then told by its manifest digest.
+    const iid = (await (0,promises_.readFile)(iidFile, 'utf8')).trim();
+    let image = await ctx.docker.inspectImage(cell.localTag);
+    const attested = ctx.attest !== undefined && iid === image.id;
+    const localId = image.id;
+    if (attested)
+        image = await ctx.docker.inspectImage(cell.localTag, cell.platform);
+    const configDigest = attested ? image.id : iid;
     // engines before API 1.48 do not report a containerd-store image's config digest; there the
     // check after the push (the registry's manifest has this config) is the one that holds
-    const loaded = image.configDigest ?? (ctx.store === 'containerd' ? undefined : image.id);
+    const loaded = attested
+        ? undefined
+        : (image.configDigest ?? (ctx.store === 'containerd' ? undefined : image.id));
     if (loaded !== undefined && loaded !== configDigest) {
         const failure = `${cell.localTag} is ${loaded} in the engine, not the image just built (${configDigest})`;
         ctx.logBlock(`${cell.id}: image check FAILED`, failure);
@@ -33536,7 +33667,7 @@ async function runCell(cell, ctx) {
         buildSeconds,
         slowestSteps,
         imageId: configDigest,
-        localId: image.id,
+        localId,
         size: image.size
     };
     if (built !== cell.platform) {
@@ -33554,7 +33685,7 @@ async function runCell(cell, ctx) {
         try {
             tests.push(await runTest(test, {
                 docker: ctx.docker,
-                image: image.id,
+                image: localId,
                 platform: cell.platform,
                 network: ctx.smokeNetwork,
                 name,
@@ -33764,6 +33895,7 @@ function cellContext(config, prepared, setup, docker, running, board, d) {
         pull: config.pull,
         smokeNetwork: config.smokeNetwork,
         builder: setup.builder,
+        ...(setup.attest === undefined ? {} : { attest: setup.attest }),
         store: setup.engine.store,
         caches: prepared.caches,
         tempDir: d.tempDir,
@@ -34032,27 +34164,55 @@ async function gzipLayer(file, dir) {
     return { digest: await sha256File(out), size: (await (0,promises_.stat)(out)).size, file: out };
 }
 const blobPath = (root, digest) => external_node_path_default().join(root, 'blobs', ...digest.split(':'));
-/** Follow an OCI layout's index (and nested indexes) to the manifest whose config is `imageId`. */
+/**
+ * Follow an OCI layout's index (and nested indexes) to the manifest whose config is `imageId`,
+ * with the other entries of the index it is listed in (where its attestations are).
+ */
 async function ociManifest(root, imageId) {
-    const queue = [
-        ...(JSON.parse(await (0,promises_.readFile)(external_node_path_default().join(root, 'index.json'), 'utf8'))
-            .manifests ?? [])
-    ];
+    const top = JSON.parse(await (0,promises_.readFile)(external_node_path_default().join(root, 'index.json'), 'utf8'));
+    const queue = (top.manifests ?? []).map(d => ({
+        d,
+        siblings: top.manifests ?? []
+    }));
     while (queue.length > 0) {
-        const d = queue.shift();
+        const { d, siblings } = queue.shift();
         const file = blobPath(root, d.digest);
         if (!(0,external_node_fs_.existsSync)(file))
             continue;
         const raw = await (0,promises_.readFile)(file, 'utf8');
         const doc = JSON.parse(raw);
         if (isIndexType(d.mediaType) || Array.isArray(doc.manifests)) {
-            queue.push(...(doc.manifests ?? []));
+            const listed = doc.manifests ?? [];
+            queue.push(...listed.map(m => ({ d: m, siblings: listed })));
         }
-        else if (doc.config?.digest === imageId) {
-            return { doc, raw };
+        else if (doc.config?.digest === imageId || d.digest === imageId) {
+            // by its config, or by its manifest digest (an image kept with attestations)
+            return { doc, raw, siblings };
         }
     }
     return null;
+}
+/** The attestation manifests listed beside an image, with their blobs; null when one is incomplete. */
+async function savedAttestations(root, siblings, image) {
+    const manifests = [];
+    const blobs = [];
+    const about = siblings.filter(m => m.annotations?.[REFERENCE_TYPE] === ATTESTATION_MANIFEST &&
+        m.annotations[REFERENCE_DIGEST] === image);
+    for (const m of about) {
+        const file = blobPath(root, m.digest);
+        if (!(0,external_node_fs_.existsSync)(file))
+            return null;
+        const body = await (0,promises_.readFile)(file, 'utf8');
+        const doc = JSON.parse(body);
+        for (const b of [doc.config, ...(doc.layers ?? [])]) {
+            const blob = blobPath(root, b.digest);
+            if (!(0,external_node_fs_.existsSync)(blob))
+                return null;
+            blobs.push({ digest: b.digest, size: b.size, file: blob });
+        }
+        manifests.push({ mediaType: m.mediaType, digest: m.digest, body });
+    }
+    return { manifests, blobs };
 }
 /** An OCI layout: the manifest as the engine has it, its layers compressed where they are not. */
 async function fromLayout(root, imageId, work) {
@@ -34080,7 +34240,30 @@ async function fromLayout(root, imageId, work) {
     }
     const mediaType = doc.mediaType ?? MEDIA.ociManifest;
     const body = changed ? JSON.stringify({ ...doc, mediaType, layers }) : found.raw;
-    return { manifest: { mediaType, body }, blobs };
+    const saved = await savedAttestations(root, found.siblings, sha256(found.raw));
+    if (saved === null || saved.manifests.length === 0) {
+        return {
+            manifest: { mediaType, body },
+            blobs,
+            attestations: [],
+            ...(saved === null ? { attestationsLeft: 'the engine saved them incomplete' } : {})
+        };
+    }
+    if (changed) {
+        // they name the image by the engine's manifest digest, which compressing its layers changed
+        return {
+            manifest: { mediaType, body },
+            blobs,
+            attestations: [],
+            attestationsLeft: 'the engine keeps the image uncompressed, and its compressed manifest is not the one they name'
+        };
+    }
+    return {
+        manifest: { mediaType, body },
+        // each blob once: an upload deletes its file
+        blobs: [...blobs, ...saved.blobs].filter((b, i, all) => all.findIndex(o => o.digest === b.digest) === i),
+        attestations: saved.manifests
+    };
 }
 /** Docker's legacy save format (manifest.json, uncompressed layer tars): a Docker v2 manifest. */
 async function fromLegacy(root, imageId, work) {
@@ -34107,7 +34290,7 @@ async function fromLegacy(root, imageId, work) {
             },
             layers
         });
-        return { manifest: { mediaType: MEDIA.dockerManifest, body }, blobs };
+        return { manifest: { mediaType: MEDIA.dockerManifest, body }, blobs, attestations: [] };
     }
     throw new Error(`the saved image has no config ${imageId}`);
 }
@@ -34179,6 +34362,7 @@ async function publishDistro(manifest, cells, results, o) {
     let tagsMoved = false;
     try {
         const images = [];
+        const attestations = [];
         let reused = 0;
         for (const cell of cells) {
             const result = results.find(r => r.id === cell.id);
@@ -34186,39 +34370,36 @@ async function publishDistro(manifest, cells, results, o) {
             if (result !== undefined && cellOk(result.status) && result.reused !== undefined) {
                 // already in the repository, tested before it was pushed: its arch tag points at it
                 image = await pointTag(cell.pushTag, result.reused.digest, o);
+                attestations.push(...(result.reused.attestations ?? []));
+                pushed.set(cell.id, { tag: cell.pushTag, digest: image.digest });
                 reused++;
             }
             else if (result?.status === 'passed' && result.imageId !== undefined) {
                 const done = await pushTested(result, cell.pushTag, o);
-                image = { mediaType: done.mediaType, digest: done.digest, size: done.size };
+                image = done.image;
+                attestations.push(...done.attestations);
+                pushed.set(cell.id, pushedImage(cell.pushTag, done));
                 o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${image.digest}${done.note}`);
             }
             else {
                 throw new Error(`cell ${cell.id} did not pass`);
             }
-            pushed.set(cell.id, { tag: cell.pushTag, digest: image.digest });
             images.push({ ...image, platform: cell.platform, ...timing(result) });
         }
-        const index = buildIndex(images, manifest.labels);
-        const digests = images.map(i => i.digest);
+        const index = buildIndex(images, manifest.labels, attestations);
+        const digests = [...images, ...attestations].map(i => i.digest);
+        const distro = { distro: manifest.distro, status: 'published', tags: manifest.tags };
         if (reused === cells.length) {
             const same = await alreadyPublished(manifest, digests, o);
             if (same !== undefined) {
                 o.log(`Unchanged: ${manifest.tags.join(', ')} already hold this index (${same}); nothing pushed`);
-                return {
-                    distro: {
-                        distro: manifest.distro,
-                        status: 'published',
-                        tags: manifest.tags,
-                        digest: same,
-                        unchanged: true
-                    },
-                    pushed
-                };
+                const signed = await signIndex(same, true, o);
+                return { distro: { ...distro, digest: same, unchanged: true, ...signed }, pushed };
             }
         }
-        // by digest first: the index is in the repository before any tag moves to it
+        // by digest first: the index is in the repository, and signed, before any tag moves to it
         await o.registries.put(`${o.image}@${index.digest}`, index.mediaType, index.body);
+        const signed = await signIndex(index.digest, false, o);
         tagsMoved = true;
         for (const tag of manifest.tags)
             await o.registries.put(tag, index.mediaType, index.body);
@@ -34227,15 +34408,7 @@ async function publishDistro(manifest, cells, results, o) {
             o.warn(annotationsLost(manifest.tags[0], index.body));
         }
         o.log(`Published ${manifest.tags.join(', ')} -> ${index.digest}`);
-        return {
-            distro: {
-                distro: manifest.distro,
-                status: 'published',
-                tags: manifest.tags,
-                digest: index.digest
-            },
-            pushed
-        };
+        return { distro: { ...distro, digest: index.digest, ...signed }, pushed };
     }
     catch (error) {
         return {
@@ -34249,6 +34422,22 @@ async function publishDistro(manifest, cells, results, o) {
             pushed
         };
     }
+}
+/** Sign the index in the repository when signing is on: what the distro's result says of it. */
+async function signIndex(digest, reuse, o) {
+    if (o.sign === undefined)
+        return {};
+    const ref = `${o.image}@${digest}`;
+    const outcome = await o.sign.sign(ref, reuse);
+    o.log(`${outcome.already ? 'Already signed' : 'Signed'} and verified: ${ref}`);
+    return { signature: { verify: outcome.verify } };
+}
+function pushedImage(tag, done) {
+    return {
+        tag,
+        digest: done.image.digest,
+        ...(done.kinds.length === 0 ? {} : { attestations: done.kinds })
+    };
 }
 /** Every tag holds the index just written, and it lists exactly the planned images and platforms. */
 async function checkPublished(manifest, digest, images, o) {
@@ -34282,10 +34471,11 @@ async function pointTag(tag, digest, o) {
     return { mediaType: image.mediaType, digest: image.digest, size: image.size };
 }
 /**
- * Push a tested image under a tag: saved from the engine (only the image whose config is the
- * tested one is taken), each blob put into the repository (already there, mounted from a base's
- * repository, or uploaded), then its manifest written under the tag; the registry must store
- * exactly those bytes. Returns the manifest's descriptor and a note of what was uploaded.
+ * Push a tested image: saved from the engine (only the image whose config is the tested one is
+ * taken, with the attestation manifests about it), each blob put into the repository (already
+ * there, mounted from a base's repository, or uploaded), the attestation manifests by digest, then
+ * the image's manifest under `tag` (or by digest when `tag` is null); the registry must store
+ * exactly those bytes.
  */
 async function pushTested(tested, tag, o) {
     const { imageId } = tested;
@@ -34295,12 +34485,30 @@ async function pushTested(tested, tag, o) {
     o.pushing?.(tested.id, false);
     try {
         const files = await exportImage(o.docker, o.exec, tested.localId ?? imageId, imageId, dir);
+        if (files.attestationsLeft !== undefined) {
+            o.warn(`${tested.id}: its attestations are not pushed: ${files.attestationsLeft}`);
+        }
         const outcomes = await uploadAll(files.blobs, o.image, o.bases?.get(tested.id) ?? [], o);
         const { mediaType, body } = files.manifest;
-        const digest = await o.registries.put(tag, mediaType, body);
+        const imageDigest = sha256(body);
+        const attestations = [];
+        const kinds = [];
+        for (const a of files.attestations) {
+            const digest = await o.registries.put(`${o.image}@${a.digest}`, a.mediaType, a.body);
+            attestations.push(attestationEntry({ mediaType: a.mediaType, digest, size: Buffer.byteLength(a.body) }, imageDigest));
+            kinds.push(...attestationKinds(a.body));
+        }
+        const digest = await o.registries.put(tag ?? `${o.image}@${imageDigest}`, mediaType, body);
         const count = (k) => outcomes.filter(x => x === k).length;
-        const note = `: ${files.blobs.length} blobs, ${count('uploaded')} uploaded, ${count('mounted')} mounted, ${count('present')} already there`;
-        return { mediaType, digest, size: Buffer.byteLength(body), note };
+        const attested = kinds.length === 0 ? '' : `; attested: ${[...new Set(kinds)].join(', ')}`;
+        const note = `: ${files.blobs.length} blobs, ${count('uploaded')} uploaded, ${count('mounted')} mounted, ${count('present')} already there${attested}`;
+        return {
+            image: { mediaType, digest, size: Buffer.byteLength(body) },
+            body,
+            attestations,
+            kinds: [...new Set(kinds)],
+            note
+        };
     }
     finally {
         o.pushing?.(tested.id, true);
@@ -34341,17 +34549,44 @@ function lazyStream(file) {
 }
 /**
  * mode build: stage a tested cell under its staging tag for the merge job (the tag is pushed only
- * after the cell's tests passed). A reused image's staging tag points at its very manifest.
+ * after the cell's tests passed): the image's manifest itself, or, when it has attestations, an
+ * index of it and them (the merge job carries them into the published index). A reused image is
+ * staged the same way, by its digest.
  */
 async function stageCell(cell, result, o) {
+    let image;
+    let attestations;
+    let kinds = [];
     if (result.reused !== undefined) {
-        await pointTag(cell.stageTag, result.reused.digest, o);
-        o.log(`Staged ${cell.stageTag} (${cell.platform}): the unchanged image ${result.reused.digest}`);
-        return { tag: cell.stageTag, digest: result.reused.digest };
+        attestations = result.reused.attestations ?? [];
+        image =
+            attestations.length === 0
+                ? await pointTag(cell.stageTag, result.reused.digest, o)
+                : await descriptorOf(result.reused.digest, o);
+        o.log(`Staging ${cell.stageTag} (${cell.platform}): the unchanged image ${image.digest}`);
     }
-    const { digest } = await pushTested(result, cell.stageTag, o);
-    o.log(`Staged ${cell.stageTag} (${cell.platform}) ${digest}`);
-    return { tag: cell.stageTag, digest };
+    else {
+        const done = await pushTested(result, null, o);
+        ({ image, attestations, kinds } = done);
+        if (attestations.length === 0)
+            await o.registries.put(cell.stageTag, image.mediaType, done.body);
+        o.log(`Staging ${cell.stageTag} (${cell.platform}) ${image.digest}${done.note}`);
+    }
+    if (attestations.length > 0) {
+        const index = buildIndex([{ ...image, platform: cell.platform }], [], attestations);
+        await o.registries.put(cell.stageTag, index.mediaType, index.body);
+    }
+    o.log(`Staged ${cell.stageTag}`);
+    return {
+        tag: cell.stageTag,
+        digest: image.digest,
+        ...(kinds.length === 0 ? {} : { attestations: kinds })
+    };
+}
+/** A manifest in the repository, by digest. */
+async function descriptorOf(digest, o) {
+    const m = await o.registries.require(`${o.image}@${digest}`);
+    return { mediaType: m.mediaType, digest: m.digest, size: m.size };
 }
 /** The index digest when every tag already holds one index of exactly these images. */
 async function alreadyPublished(manifest, digests, o) {
@@ -34462,11 +34697,13 @@ async function stagedDigest(cell, registries) {
         return null;
     const entries = indexEntries(staged.body);
     if (entries === null)
-        return staged.digest;
+        return { digest: staged.digest, attestations: [] };
     if (entries.length !== 1) {
         throw new Error(`it is an index of ${entries.length} images, not one slice`);
     }
-    return entries[0].digest;
+    const { digest } = entries[0];
+    // an image staged with its attestations: they go into the published index with it
+    return { digest, attestations: attestationsOf(staged.body, digest) };
 }
 /** Why a staged image is not the slice it should be, or null. Pure. */
 function sliceProblem(cell, platform, labels) {
@@ -34480,21 +34717,22 @@ function sliceProblem(cell, platform, labels) {
     return null;
 }
 async function collectSlice(cell, image, registries) {
-    let digest;
+    let staged;
     let why = 'is not in the registry';
     try {
-        digest = await stagedDigest(cell, registries);
+        staged = await stagedDigest(cell, registries);
     }
     catch (error) {
-        digest = null;
+        staged = null;
         why = `cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`;
     }
-    if (digest === null) {
+    if (staged === null) {
         return notRun(cell, {
             status: 'failed',
             failure: `slice missing: ${cell.stageTag} ${why}; did the build job for ${cell.distro} ${cell.platform} pass in this workflow run?`
         });
     }
+    const { digest, attestations } = staged;
     let problem;
     try {
         const config = await registries.config(`${image}@${digest}`);
@@ -34509,7 +34747,10 @@ async function collectSlice(cell, image, registries) {
             failure: `slice ${cell.stageTag} is wrong: ${problem}`
         });
     }
-    return notRun(cell, { status: 'passed', reused: { from: cell.stageTag, digest } });
+    return notRun(cell, {
+        status: 'passed',
+        reused: { from: cell.stageTag, digest, ...(attestations.length === 0 ? {} : { attestations }) }
+    });
 }
 /**
  * mode merge, in place of the cells and publish phases: collect the staged slices, then publish
@@ -35266,221 +35507,313 @@ async function checkBases(needs, docker, registries, log) {
     return digests;
 }
 
-;// CONCATENATED MODULE: ./src/pipeline/unchanged.ts
+;// CONCATENATED MODULE: ./src/tooling/download.ts
 /**
- * Skip unchanged: before building, look for the image each cell would make among the images
- * already published under its distro's tags. A cell whose published image carries the same build
- * fingerprint (base digests and inputs hash) is neither rebuilt nor retested: it was tested before
- * it was pushed, and publishing reuses it by digest.
+ * Verified downloads: a release binary is used only when its sha256 is the expected one, whether
+ * it was just downloaded or found in the tool cache (a self-hosted runner's cache outlives runs and
+ * can be changed between them). A download that does not match is deleted before anything else
+ * sees it.
  */
 
 
 
 
-/** An index entry's emulated build and test seconds, when its annotation has them. Pure. */
-function emulatedSeconds(entry) {
-    const text = entry.annotations?.[EMULATED_SECONDS];
-    if (text === undefined || !/^\d+(\.\d+)?$/.test(text))
-        return undefined;
-    return Number(text);
+/** A sha256 as lowercase hex from text that may be uppercase or start with `sha256:`; else null. */
+function normalizeSha256(text) {
+    const hex = text
+        .trim()
+        .replace(/^sha256:/i, '')
+        .toLowerCase();
+    return /^[0-9a-f]{64}$/.test(hex) ? hex : null;
 }
-/** The published index of a distro: the first of its tags that exists and is an index. */
-async function publishedIndex(manifest, registries, log) {
-    for (const tag of manifest.tags) {
-        let raw;
-        try {
-            const found = await registries.manifest(tag);
-            if (found === null) {
-                log(`${tag}: not published yet`);
-                continue;
-            }
-            raw = found.body;
-        }
-        catch (error) {
-            log(`${tag}: cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`);
-            continue;
-        }
-        const entries = indexEntries(raw);
-        if (entries === null) {
-            log(`${tag}: a single image, not an index made by this action`);
-            continue;
-        }
-        return { tag, entries };
+/** The sha256 of a file, read as a stream (release binaries are tens of megabytes). */
+async function download_sha256File(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+/**
+ * Downloads `url` with the tool cache and returns the file when its sha256 is `expected`.
+ * Otherwise deletes it and throws one line: what, the URL, the sha256 found and the one expected.
+ * `what` names the download for messages, e.g. `buildx 0.37.1`.
+ */
+async function downloadVerified(cache, what, url, expected) {
+    let file;
+    try {
+        file = await cache.download(url);
     }
-    return undefined;
+    catch (error) {
+        throw new Error(`Downloading ${what} from ${url} failed: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`, {
+            cause: error
+        });
+    }
+    let found;
+    try {
+        found = await download_sha256File(file);
+    }
+    catch (error) {
+        await (0,promises_.rm)(file, { force: true });
+        throw new Error(`Reading the download of ${what} from ${url} failed: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`, {
+            cause: error
+        });
+    }
+    if (found !== expected) {
+        await (0,promises_.rm)(file, { force: true });
+        throw new Error(`Checksum mismatch: ${what} downloaded from ${url} has sha256 ${found}, ` +
+            `expected ${expected}; the download was deleted and nothing was installed.`);
+    }
+    return file;
 }
-async function findUnchanged(image, manifests, cells, fingerprints, registries, log, 
-/** Filled with what the published image of each cell took under emulation, where known */
-previous = new Map()) {
-    const reuse = new Map();
-    await Promise.all(manifests.map(async (manifest) => {
-        const mine = cells.filter(c => c.distro === manifest.distro);
-        if (mine.length === 0)
-            return;
-        const found = await publishedIndex(manifest, registries, log);
-        if (found === undefined) {
-            for (const c of mine)
-                log(`${c.id}: building (nothing published under its tags yet)`);
-            return;
-        }
-        await Promise.all(mine.map(async (cell) => {
-            const entry = found.entries.find(e => e.platform === cell.platform);
-            const took = entry === undefined ? undefined : emulatedSeconds(entry);
-            if (took !== undefined)
-                previous.set(cell.id, took);
-            const fp = fingerprints.get(cell.id);
-            if (entry === undefined || fp === undefined) {
-                log(`${cell.id}: building (${found.tag} has no ${cell.platform} image)`);
-                return;
-            }
-            const ref = `${image}@${entry.digest}`;
-            let why;
-            try {
-                const config = await registries.config(ref);
-                why =
-                    config.platform === cell.platform
-                        ? mismatch(config.labels, fp)
-                        : `it is ${config.platform}`;
-            }
-            catch (error) {
-                why = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`;
-            }
-            if (why === null) {
-                reuse.set(cell.id, {
-                    from: found.tag,
-                    digest: entry.digest,
-                    ...(took === undefined ? {} : { emulatedSeconds: took })
-                });
-                log(`${cell.id}: unchanged since ${found.tag} (${entry.digest}): not rebuilt, not retested`);
-            }
-            else {
-                log(`${cell.id}: building (the image in ${found.tag}: ${why})`);
-            }
-        }));
-    }));
-    return reuse;
+/**
+ * Checks a file found in the tool cache before it is used; throws one line when its sha256 is not
+ * `expected` (`dir` is the cache entry to delete to download it again).
+ */
+async function verifyCached(what, file, dir, expected) {
+    let found;
+    try {
+        found = await download_sha256File(file);
+    }
+    catch (error) {
+        throw new Error(`Reading ${what} in the tool cache (${file}) failed: ${(0,tooling_exec/* errorMessage */.gJ)(error)}; ` +
+            `nothing was installed. Delete ${dir} to download it again.`, { cause: error });
+    }
+    if (found !== expected) {
+        throw new Error(`Checksum mismatch: ${what} in the tool cache (${file}) has sha256 ${found}, expected ` +
+            `${expected}; it changed after it was cached, or was cached from another source. Nothing ` +
+            `was installed; delete ${dir} to download it again.`);
+    }
 }
 
-;// CONCATENATED MODULE: ./src/pipeline/prepare.ts
+;// CONCATENATED MODULE: ./src/tooling/releases.ts
 /**
- * Phase 2, prepare: everything decided before the first build. Preflight (every base image holds
- * every platform it is needed for), each cell's build fingerprint, which cells are unchanged since
- * their last publish (reused, not built), and each cell's build cache.
+ * Pinned releases: the sha256 of every release binary this action may install (buildx, cosign), per
+ * version and per release asset architecture, and the choice of a release for a version input.
+ *
+ * Values are copied from the releases' published checksums (buildx's `checksums.txt`, cosign's
+ * `cosign_checksums.txt`), as pinned in the repositories named next to each entry; nothing here
+ * was computed from a download by us. To add a version: copy every `linux-*` asset's line from
+ * the release's checksum file (or from a pin of it you can name), one entry per asset
+ * architecture, with a comment saying where it was read. An architecture you cannot verify is
+ * left out: installing it then needs the `*-sha256` input. The newest version here is what
+ * `latest` installs.
  */
 
 
 
-
-
-
-
-
-
-
-
-
-
-
-async function prepare(config, plan, setup, docker, registries, d) {
-    const { dockerfile, bases } = await preflight(config, plan, docker, registries, d);
-    stopIfCancelled(d.signal, 'preflight');
-    const fingerprints = await fingerprintCells(config, plan, dockerfile, bases, d);
-    const reuse = await unchanged(config, plan, fingerprints, registries, d);
-    stopIfCancelled(d.signal, 'the search for unchanged images');
-    const caches = await (0,cache/* prepareCache */.m5)({
-        config,
-        cells: plan.cells.filter(c => !reuse.has(c.id)),
-        push: plan.push,
-        imagePath: config.image.path,
-        builder: setup.builder,
-        store: setup.engine.store,
-        docker,
-        env: d.rt.env,
-        // a fixed folder: @actions/cache restores to the very path it saved
-        root: external_node_path_default().join(d.rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'ros-multiarch-buildcache'),
-        fingerprints,
-        service: cancellableCache(d),
-        log: m => d.rt.info(m),
-        warn: m => d.rt.warning(m)
-    });
-    stopIfCancelled(d.signal, 'the build cache restore');
-    const baseImages = new Map([...bases].map(([id, list]) => [id, list.map(b => b.image)]));
-    return { fingerprints, reuse, caches, bases: baseImages };
-}
-/** The Dockerfile's bases, checked in their registries, and their digests per cell. */
-async function preflight(config, plan, docker, registries, d) {
-    return d.rt.group('Preflight: base images hold every platform', async () => {
-        let dockerfile;
-        try {
-            dockerfile = await (0,promises_.readFile)(config.file, 'utf8');
+const PINNED = {
+    // docker-library builds its docker:<version>-cli images with these pins (their Dockerfiles check
+    // each download with sha256sum -c); the release's own checksums.txt is the source they copy
+    buildx: {
+        // docker-library/repo-info repos/docker/remote/29-cli.md (docker:29-cli of 2026-09-15; the same
+        // pins in repos/docker/remote/29-dind-rootless.md of 2026-09-17)
+        '0.37.1': {
+            amd64: '9447199cdb435f25880548343c128a4b6650e8891ee598905d8d29d39a8e359b',
+            'arm-v7': '9ce373553b2ea4ef6bc8e5b33e7586d14c2d8d91539d3b96ac47ad0967a73843',
+            arm64: 'e5cc9fe3bbff5cbc91230981f7860e06076110730a2db997082652199042a1f2',
+            ppc64le: 'bd6bb13228a012d34d259c04de1a38c4f5c76485d9a2d15397794cde2634c3fe',
+            riscv64: 'd23f968ff6dc1964ab172de280bd0de24c12f0f8131af76f69104d2f6de19cbd',
+            s390x: '7659b0d977e4a4376e360ea25d1dc626a3af7b34695bb272ec49b056bd303548'
+        },
+        // docker-library/repo-info repos/docker/remote/29.md @12b0c3db (docker:29 of 2026-07-31)
+        '0.36.0': {
+            amd64: '07823fdfcd82a41be90155a8b16876c1a780a6462de805a9f3f63b3119ccfb99',
+            'arm-v7': '50527239ba76f72e9ffd8227a2e265c6751f71e4908546f0f68c329e87b2c71c',
+            arm64: '70382de03915c07c488ae4ddc4f7e169ee978f953e754ecfce110ba017e0132b',
+            ppc64le: 'ebd3c6c77e649c759986380e1281d38b50bd4afe88fec2076ea48c56b1e08227',
+            riscv64: '8b2b242d512e77f711028af53f8501241fceb22a80a8f5e7368a27375cf805a7',
+            s390x: '7c00dc2644ff428779d075aa080d046397511797d1c8475dce9f3c3471965a04'
+        },
+        // docker-library/repo-info repos/docker/remote/29-cli.md @0f48b77a (docker:29-cli, 2026-07-17)
+        '0.35.0': {
+            amd64: 'd41ece72044243b4f58b343441ae37446d9c29a7d6b5e11c61847bbcf8f7dfda',
+            'arm-v7': 'e1fe67cbe2d5a7b242e5f732a9708e6abaa6d19d717e65bfbd1d13baa8669d1f',
+            arm64: 'c4248d6cbc4a619a7e0b4609c11e509ad4ac0b475e1c64817c0ac20c5d90c766',
+            ppc64le: 'bcee77464deb25cfd0b905d4d871b0aad1b1164d6bcdf8b2fd8b1adb1db021c3',
+            riscv64: '3ecaf173eb24402ba29e9d3b7ddac4bde259a3a54e98112077014918ab49f61f',
+            s390x: 'ef1738f3c70166e968d1bca3f853dbc515a3aa7ffa82f1a2ded033a050cd3203'
+        },
+        // docker-library/docker 29/cli/Dockerfile @06fcf57a
+        '0.31.0': {
+            amd64: '39cc424a730d8b7364c23a137582cb29e7f024b175bb595001ff6f90121b005b',
+            'arm-v7': '68f3aff3e29d9c013a90bec8cd841a86d57670394870fe0aaaceafcdd28f4071',
+            arm64: '3192d6deafed620132da1acd7c68499e163c814bc2be988a3eb2c5302764a30a',
+            ppc64le: 'fe18282ceb82368e3b7fd79277e34d9904dfbfd0318a3c9fa2e4a2ab12f932e6',
+            riscv64: 'bb01f095fb6b3734e352c4f58b7ef294f054d990c899fbfcaf5aa3fe1efbd83c',
+            s390x: 'b03b64ab619c073edbaa310d83f275c52b7380abf080d35ea936696eab42aba1'
+        },
+        // docker-library/docker 29/cli/Dockerfile @ca79f996
+        '0.30.1': {
+            amd64: 'c37114fcd034025ec68e224657c8a5a850df472ded3ddcbca75ad3a7ebb9710d',
+            'arm-v7': '32646cb57c43640a71c81f206897b78a8f1abe6b6db62bab115b5940fc5be884',
+            arm64: '31d012d52d6df68aef4b55db62330967b562811f0de30cdfaa4505f314797c76',
+            ppc64le: '13523e8d1820019f404df31c7ec17c7a76c16f638dd04acc33f5d141f683247c',
+            riscv64: '86af30811ceaad9fc34a6bc02e5d093d1460ec24f125c47e639ed1fac9effe83',
+            s390x: 'b752c6824bcc355b012d6f595987706fef15243792fe755f50de76c979bc592d'
+        },
+        // docker-library/docker 28/cli/Dockerfile @b510c2bb
+        '0.29.1': {
+            amd64: '7d2d7d6d4680aa349614965aaa33ccec43f1a9a21e908a5ce4cb6adfa5ad5141',
+            'arm-v7': 'ba46e94d7420b4b05ff02109f5f8a937a86a620a660898ff15fb987022f62588',
+            arm64: '50e85c4e290b698908421161c1aee069bcc5d4a65b7b7201bfac3a176b223a7e',
+            ppc64le: '04e9b85273502f5c673f2216f64fe336045b6d196ba7e0350a11d6af5dcaee3a',
+            riscv64: 'f4f2d5bd103b8bba725b3b0ef14e9a4a799e0806d5076045e399e221a3bbb723',
+            s390x: '3b5caf470972c286642112df47b2251d2a5d412aa150d78d74db20a3409d9f23'
+        },
+        // docker-library/docker 28/cli/Dockerfile @07249888
+        '0.25.0': {
+            amd64: '4104d79a791a8744c0b43fd5bd0a6172dff29040c5229946a1cdb2d27b0b5bfa',
+            'arm-v7': '0c943fa7001cde147ab7663e36c92259ddde2a3ce0b6f5dfcbc3535dc67f8661',
+            arm64: 'f07063844bb750172c1f25cef61b07a8314d24bedffc015517b3ec4016b16de8',
+            ppc64le: '9ac89d1401b105be41e98760aaaae00e4f44e180e757bf6044d2824ff14788bf',
+            riscv64: '17829ab06c8ec984201170bfb676e6cd311312983814354505fb679b36c02177',
+            s390x: '1b4a7d86fee5b6a48fd153418bd6ed8f0c82bc5d7eb3b219052e834ece977440'
+        },
+        // docker-library/docker versions.json @00c95d9c (its "27" entry's buildx)
+        '0.17.1': {
+            amd64: 'aa7a9778349e1a8ace685e4c51a1d33e7a9b0aa6925d1c625b09cb3800eba696',
+            'arm-v7': '5454c2feddb76000c22cb8abafe8f4a03e6fee12aae9031f9e02b661e76012c8',
+            arm64: 'de05dccd47932eb9fd6e63781ab29d2b0b2c834bbdd19b51d7ea452b1fe378d3',
+            ppc64le: '29b4f2de5a1e6ecb4096868111d693a8ba4aaf144d535242ce19fc4154f94a4e',
+            riscv64: 'e67d26acb10c4529b9b5ca4e20781865d63e538228c566af6d1e91da65cdb992',
+            s390x: '9a3a4376025d1c2771ac69aceff0bcb19a2594413e318a34455af037ce903f06'
         }
-        catch {
-            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.File, `cannot read ${config.file}; give the Dockerfile's path (default <context>/Dockerfile)`);
+    },
+    cosign: {
+        // MiltonTulli/ERC-7730 scripts/resolve-publication-commit.sh @e26075c8 and
+        // Cloudopsshell/deaconguard packaging/install.sh @5cb05d09, both copied from the release's
+        // cosign_checksums.txt (no pin of 3.1.3 by sigstore itself was found)
+        '3.1.3': {
+            amd64: '4629c757b7618056f8ddd7e2625ae9fdd94c0372a65049520bc7d9df9efc7f71',
+            arm64: 'c5d324e091826b0d7a78eb16fef316450b4eb9aaec045611c08ba06f5e73220a'
+        },
+        // sigstore/cosign-installer action.sh @0970e7e6 (its bootstrap cosign, generated from the
+        // release's cosign_checksums.txt)
+        '3.0.6': {
+            amd64: 'c956e5dfcac53d52bcf058360d579472f0c1d2d9b69f55209e256fe7783f4c74',
+            arm: '67bd25d32daff5664caf51208c95defcb2ad7ac1296f394fa677bb8bacee62f5',
+            arm64: 'bedac92e8c3729864e13d4a17048007cfafa79d5deca993a43a90ffe018ef2b8',
+            ppc64le: '08c3e5e0a09c440f49e9a69d8639d37fbec522ec8c5c0ac805243b098e6ea512',
+            riscv64: 'e25952e798958b0f9168d044153ccc353f5469ca4b71a1707dffad0534d27017',
+            s390x: '3cf4b769258ed9cc3c2a93268c0d5c1cc3fbd094af8df21035cbac8fb0d7c088'
+        },
+        // sigstore/cosign-installer action.sh @1429397b (its bootstrap cosign)
+        '3.0.5': {
+            amd64: 'db15cc99e6e4837daabab023742aaddc3841ce57f193d11b7c3e06c8003642b2',
+            arm: '4866f388e87125f1f492231dbbb347bb73b601c810595b65b2ae09eae4c8a99d',
+            arm64: 'd098f3168ae4b3aa70b4ca78947329b953272b487727d1722cb3cb098a1a20ab'
         }
-        let needs;
-        try {
-            needs = baseNeeds(dockerfile, plan.cells, d.hostPlatform);
-        }
-        catch (error) {
-            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.File, `${config.file}: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`);
-        }
-        return { dockerfile, bases: await checkBases(needs, docker, registries, m => d.rt.info(m)) };
-    });
-}
-async function fingerprintCells(config, plan, dockerfile, bases, d) {
-    const contextHash = await hashContext(config.context, d.signal);
-    const inputs = {
-        dockerfile,
-        contextHash,
-        userLabels: config.labels,
-        network: config.network,
-        smokeNetwork: config.smokeNetwork
-    };
-    return new Map(plan.cells.map(cell => [cell.id, fingerprint(cell, bases.get(cell.id) ?? [], inputs)]));
-}
-/** Cells whose published image was made from the same inputs: only when pushing, pulling, not forced. */
-async function unchanged(config, plan, fingerprints, registries, d) {
-    if (!plan.push)
-        return new Map();
-    if (config.force) {
-        d.rt.info('force: every cell is rebuilt and retested, even when its published image is unchanged');
-        return new Map();
     }
-    if (!config.pull) {
-        d.rt.info('pull is off: every cell is rebuilt (a local copy of a base may differ from the registry digest a reuse is judged by)');
-        return new Map();
-    }
-    const previous = new Map();
-    const reuse = await d.rt.group('Skip unchanged: compare with the published images', () => findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, registries, m => d.rt.info(m), previous));
-    projectionWarning(config, plan.cells.filter(c => !reuse.has(c.id)), previous, d);
-    return reuse;
+};
+/** The pinned sha256 of a release asset, if any. */
+function pinnedSha256(tool, version, arch) {
+    return PINNED[tool][version]?.[arch];
 }
-/** From the published images' emulated times: this run's, and a warning when beyond 5 hours. */
-function projectionWarning(config, building, previous, d) {
-    const limit = config.maxParallel ?? d.rt.cpus;
-    const p = projectEmulated(building, previous, limit);
-    if (p === undefined)
-        return;
-    const text = `about ${formatDuration(p.seconds)} (their last builds under emulation: ${p.known}; max-parallel ${limit})`;
-    if (p.seconds <= PROJECTED_WARNING_SECONDS) {
-        d.rt.info(`Projected emulated time of this run: ${text}`);
-        return;
+/** The versions pinned for a tool (for one asset architecture if given), newest first. */
+function pinnedVersions(tool, arch) {
+    return Object.entries(PINNED[tool])
+        .filter(([, pins]) => arch === undefined || pins[arch] !== undefined)
+        .map(([version]) => version)
+        .sort((semver_default()).rcompare);
+}
+/** The newest pinned version of a tool: what `latest` means for this version of the action. */
+function newestPinned(tool) {
+    const [newest] = pinnedVersions(tool);
+    if (newest === undefined)
+        throw new Error(`No ${tool} release is pinned.`);
+    return newest;
+}
+/**
+ * The sha256 a download must have: the one given (`override`, from the `input` input), else the
+ * pinned one. Throws, before anything is downloaded, when there is neither.
+ */
+function expectedSha256(tool, version, arch, override, input) {
+    if (override !== undefined && override.trim() !== '') {
+        const sha256 = normalizeSha256(override);
+        if (sha256 === null) {
+            throw new Error(`${input} "${override.trim()}" is not a sha256 (64 hexadecimal digits).`);
+        }
+        return { sha256, source: input };
     }
-    d.rt.warning(`Projected emulated time of this run: ${text}, beyond 5 hours. ${wayOut(readmeLink(d.rt.env))}`);
+    const pinned = pinnedSha256(tool, version, arch);
+    if (pinned !== undefined)
+        return { sha256: pinned, source: 'pinned' };
+    const known = pinnedVersions(tool, arch);
+    const these = known.length === 0 ? 'none' : known.join(', ');
+    throw new Error(`No pinned sha256 for ${tool} ${version} (linux-${arch}): this action pins ${tool} ${these} ` +
+        `for linux-${arch}; require one of those, or give the file's sha256 in ${input}.`);
+}
+/**
+ * What to do about a tool, given the required version (`latest`, an exact version or a semver
+ * range) and the installed one (null: none). A range installs the newest of `known` (the
+ * versions this action can install verified) that satisfies it, else its lowest version. Pure.
+ */
+function decideTool(tool, required, installed, known) {
+    const have = installed === null ? null : (semver_default().coerce(installed)?.version ?? null);
+    const newest = [...known].sort((semver_default()).rcompare);
+    let want;
+    let ok;
+    const exact = semver_default().valid(semver_default().clean(required) ?? '');
+    if (required === 'latest') {
+        want = newest[0] ?? '0.0.0';
+        ok = have !== null && semver_default().gte(have, want);
+    }
+    else if (exact !== null) {
+        want = exact;
+        ok = have === exact;
+    }
+    else {
+        ok = have !== null && semver_default().satisfies(have, required);
+        want =
+            newest.find(v => semver_default().satisfies(v, required)) ??
+                semver_default().minVersion(required)?.version ??
+                newest[0] ??
+                '0.0.0';
+    }
+    if (ok && have !== null)
+        return { action: 'keep', version: have };
+    const reason = have === null ? `${tool} is not installed` : `${tool} ${have} does not satisfy ${required}`;
+    return { action: 'install', version: want, reason };
+}
+/**
+ * The release's file from the tool cache, verified, or downloaded, verified and cached: its path.
+ * No pin and no sha256 given: refused before anything is downloaded. Nothing that does not match
+ * reaches the tool cache or runs.
+ */
+async function releaseFile(o) {
+    const what = `${o.tool} ${o.version}`;
+    const expected = expectedSha256(o.tool, o.version, o.arch, o.sha256, o.input);
+    let dir = o.cache.find(o.cacheName, o.version, o.nodeArch);
+    if (dir === '') {
+        const url = o.url();
+        o.log(`Downloading ${what} from ${url}`);
+        const file = await downloadVerified(o.cache, what, url, expected.sha256);
+        o.log(`${what}: sha256 ${expected.sha256} verified (${expected.source})`);
+        dir = await o.cache.cacheFile(file, o.cacheName, o.cacheName, o.version, o.nodeArch);
+    }
+    else {
+        await verifyCached(what, external_node_path_default().join(dir, o.cacheName), dir, expected.sha256);
+        o.log(`Using ${what} from the tool cache (sha256 verified, ${expected.source})`);
+    }
+    return external_node_path_default().resolve(dir, o.cacheName);
 }
 
 ;// CONCATENATED MODULE: ./src/tooling/buildx.ts
 /**
  * buildx: keep the installed plugin when it satisfies buildx-version, otherwise install a release
- * with @actions/tool-cache (cached between runs on self-hosted runners) and verify it runs.
+ * with @actions/tool-cache (cached between runs on self-hosted runners), checked against its
+ * pinned sha256 (or buildx-sha256) whether downloaded or cached, and verify it runs.
  */
 
 
 
 
-/** The newest buildx release this version of the action knows (used for `latest` and ranges). */
-const KNOWN_LATEST_BUILDX = '0.37.1';
+
+/** The newest buildx release this version of the action pins (used for `latest` and ranges). */
+const KNOWN_LATEST_BUILDX = newestPinned('buildx');
 const DEFAULT_BUILDX_URL = 'https://github.com/docker/buildx/releases/download/v{version}/buildx-v{version}.linux-{arch}';
+/** The input that gives the sha256 of a buildx the action has no pin for */
+const BUILDX_SHA256_INPUT = 'buildx-sha256';
 /** buildx release asset architecture for a Node os.arch() */
 const ASSET_ARCH = {
     x64: 'amd64',
@@ -35492,64 +35825,41 @@ const ASSET_ARCH = {
 };
 /** What to do about buildx, given the requirement and what `docker buildx version` said. Pure. */
 function decideBuildx(required, installed) {
-    const have = installed === null ? null : (semver_default().coerce(installed)?.version ?? null);
-    let want;
-    let ok;
-    const exact = semver_default().valid(semver_default().clean(required) ?? '');
-    if (required === 'latest') {
-        want = KNOWN_LATEST_BUILDX;
-        ok = have !== null && semver_default().gte(have, want);
-    }
-    else if (exact !== null) {
-        want = exact;
-        ok = have === exact;
-    }
-    else {
-        ok = have !== null && semver_default().satisfies(have, required);
-        want = semver_default().satisfies(KNOWN_LATEST_BUILDX, required)
-            ? KNOWN_LATEST_BUILDX
-            : (semver_default().minVersion(required)?.version ?? KNOWN_LATEST_BUILDX);
-    }
-    if (ok && have !== null)
-        return { action: 'keep', version: have };
-    const reason = have === null ? 'buildx is not installed' : `buildx ${have} does not satisfy ${required}`;
-    return { action: 'install', version: want, reason };
+    return decideTool('buildx', required, installed, pinnedVersions('buildx'));
 }
-function buildxUrl(template, version, nodeArch) {
+/** The release asset architecture of buildx for a Node os.arch(); throws when there is none. */
+function buildxArch(nodeArch) {
     const arch = ASSET_ARCH[nodeArch];
     if (arch === undefined)
         throw new Error(`No buildx release exists for this runner's architecture (${nodeArch}).`);
+    return arch;
+}
+function buildxUrl(template, version, nodeArch) {
+    const arch = buildxArch(nodeArch);
     return (template || DEFAULT_BUILDX_URL)
         .replaceAll('{version}', version)
         .replaceAll('{arch}', arch);
 }
 async function installBuildx(o) {
-    let dir = o.cache.find('docker-buildx', o.version, o.nodeArch);
-    if (dir === '') {
-        const url = buildxUrl(o.urlTemplate, o.version, o.nodeArch);
-        o.log(`Downloading buildx ${o.version} from ${url}`);
-        if (url.startsWith('http://')) {
-            o.log(`Warning: ${url} is plain HTTP; the plugin is not checksum-verified, prefer an https mirror`);
-        }
-        let file;
-        try {
-            file = await o.cache.download(url);
-        }
-        catch (error) {
-            throw new Error(`Downloading buildx ${o.version} from ${url} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-        }
-        dir = await o.cache.cacheFile(file, 'docker-buildx', 'docker-buildx', o.version, o.nodeArch);
-    }
-    else {
-        o.log(`Using buildx ${o.version} from the tool cache`);
-    }
+    const cached = await releaseFile({
+        tool: 'buildx',
+        cacheName: 'docker-buildx',
+        version: o.version,
+        nodeArch: o.nodeArch,
+        arch: buildxArch(o.nodeArch),
+        sha256: o.sha256,
+        input: BUILDX_SHA256_INPUT,
+        url: () => buildxUrl(o.urlTemplate, o.version, o.nodeArch),
+        cache: o.cache,
+        log: o.log
+    });
     const plugins = external_node_path_default().join(o.dockerConfig, 'cli-plugins');
     await (0,promises_.mkdir)(plugins, { recursive: true });
     const target = external_node_path_default().join(plugins, 'docker-buildx');
     // copied beside it, then renamed over it: never written through a link, never half-written,
     // and a buildx still running from an earlier step keeps its own file
     const part = `${target}.${process.pid}.part`;
-    await (0,promises_.copyFile)(external_node_path_default().join(dir, 'docker-buildx'), part);
+    await (0,promises_.copyFile)(cached, part);
     await (0,promises_.chmod)(part, 0o755);
     await (0,promises_.rename)(part, target);
     const r = await (0,tooling_exec/* check */.z6)(o.exec, `Running the installed buildx ${o.version}`, 'docker', [
@@ -35558,7 +35868,8 @@ async function installBuildx(o) {
     ]);
     const got = semver_default().coerce(r.stdout)?.version;
     if (got !== o.version) {
-        throw new Error(`The installed buildx reports ${got ?? 'no version'} where ${o.version} was installed (${target}).`);
+        throw new Error(`The installed buildx reports ${got ?? 'no version'} where ${o.version} was installed ` +
+            `(${target}).`);
     }
     return target;
 }
@@ -35569,6 +35880,41 @@ async function installBuildx(o) {
 
 
 
+/**
+ * The attestations to build with: those asked for, when the images are pushed or staged (nothing
+ * else keeps them) and the engine keeps them (the containerd image store loads an image with its
+ * attestation manifests; the classic store drops them). Pure.
+ */
+function attestationsFor(wanted, push, store, 
+/** The builder can run an SBOM generator (not the docker driver of an engine with no bridge) */
+sbomRuns = true) {
+    const asked = [
+        ...(wanted.provenance === null ? [] : [`provenance (mode=${wanted.provenance})`]),
+        ...(wanted.sbom ? ['SBOM'] : [])
+    ];
+    if (asked.length === 0 || !push)
+        return {};
+    if (store === 'classic') {
+        return {
+            // provenance is on by default: a warning on every run of such an engine would be noise
+            note: {
+                warn: wanted.sbom,
+                text: `${asked.join(' and ')} attestations are not made: this engine's classic image store cannot keep them with a loaded image, so the images are published without them. An engine with the containerd image store (Docker 29 installs, Docker Desktop, or "features": {"containerd-snapshotter": true} in daemon.json) keeps them; set provenance: false to silence this.`
+            }
+        };
+    }
+    if (wanted.sbom && !sbomRuns) {
+        const rest = { ...wanted, sbom: false };
+        return {
+            ...(rest.provenance === null ? {} : { attest: rest }),
+            note: {
+                warn: true,
+                text: `SBOM attestations are not made: BuildKit runs the SBOM generator on the engine's default bridge network, and this engine has none (dockerd --bridge=none), so the images are published without an SBOM. A builder of the docker-container driver runs it (driver: docker-container).`
+            }
+        };
+    }
+    return { attest: wanted };
+}
 async function setUp(config, plan, docker, d) {
     const { rt } = d;
     const merge = plan.mode === 'merge';
@@ -35585,12 +35931,28 @@ async function setUp(config, plan, docker, d) {
             return { engine, builder: config.builder };
         }
         const builder = await ensureBuilder(config, docker, d);
+        // the docker driver runs the SBOM generator on the engine's bridge network, if it has one
+        const sbomRuns = !config.attestations.sbom ||
+            (await docker.builderDriver(builder)) !== 'docker' ||
+            (await docker.hasNetwork('bridge'));
+        const { attest, note } = attestationsFor(config.attestations, plan.push, engine.store, sbomRuns);
+        if (note !== undefined)
+            (note.warn ? rt.warning : rt.info).call(rt, note.text);
+        if (attest !== undefined)
+            rt.info(`Attestations made at build time: ${attestText(attest)}`);
         const platforms = (emulated) => [
             ...new Set(plan.cells.filter(c => c.emulated === emulated).map(c => c.platform))
         ];
         await ensureEmulation([...platforms(false), ...platforms(true)], d.hostPlatform, config.qemuImage, d.exec, d.readText, m => rt.info(m));
-        return { engine, builder };
+        return { engine, builder, ...(attest === undefined ? {} : { attest }) };
     });
+}
+/** `provenance (mode=min), SBOM (generator IMAGE)`. Pure. */
+function attestText(a) {
+    return [
+        ...(a.provenance === null ? [] : [`provenance (mode=${a.provenance})`]),
+        ...(a.sbom ? [`SBOM (${a.sbomGenerator || "BuildKit's default generator"})`] : [])
+    ].join(', ');
 }
 async function ensureBuildx(config, docker, d) {
     const decision = decideBuildx(config.buildxVersion, await docker.buildxVersion());
@@ -35602,6 +35964,7 @@ async function ensureBuildx(config, docker, d) {
     await installBuildx({
         version: decision.version,
         urlTemplate: config.buildxUrl,
+        sha256: config.buildxSha256,
         nodeArch: d.rt.hostArch,
         dockerConfig: d.dockerConfig,
         exec: d.exec,
@@ -35664,7 +36027,502 @@ async function checkPushAccess(plan, docker, registries, d) {
     d.rt.info(`Push access to ${plan.image}: granted`);
 }
 
+;// CONCATENATED MODULE: ./src/pipeline/unchanged.ts
+/**
+ * Skip unchanged: before building, look for the image each cell would make among the images
+ * already published under its distro's tags. A cell whose published image carries the same build
+ * fingerprint (base digests and inputs hash) is neither rebuilt nor retested: it was tested before
+ * it was pushed, and publishing reuses it by digest.
+ */
+
+
+
+
+/** An index entry's emulated build and test seconds, when its annotation has them. Pure. */
+function emulatedSeconds(entry) {
+    const text = entry.annotations?.[EMULATED_SECONDS];
+    if (text === undefined || !/^\d+(\.\d+)?$/.test(text))
+        return undefined;
+    return Number(text);
+}
+/** The published index of a distro: the first of its tags that exists and is an index. */
+async function publishedIndex(manifest, registries, log) {
+    for (const tag of manifest.tags) {
+        let raw;
+        try {
+            const found = await registries.manifest(tag);
+            if (found === null) {
+                log(`${tag}: not published yet`);
+                continue;
+            }
+            raw = found.body;
+        }
+        catch (error) {
+            log(`${tag}: cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`);
+            continue;
+        }
+        const entries = indexEntries(raw);
+        if (entries === null) {
+            log(`${tag}: a single image, not an index made by this action`);
+            continue;
+        }
+        return { tag, entries, raw };
+    }
+    return undefined;
+}
+async function findUnchanged(image, manifests, cells, fingerprints, registries, log, 
+/** Filled with what the published image of each cell took under emulation, where known */
+previous = new Map()) {
+    const reuse = new Map();
+    await Promise.all(manifests.map(async (manifest) => {
+        const mine = cells.filter(c => c.distro === manifest.distro);
+        if (mine.length === 0)
+            return;
+        const found = await publishedIndex(manifest, registries, log);
+        if (found === undefined) {
+            for (const c of mine)
+                log(`${c.id}: building (nothing published under its tags yet)`);
+            return;
+        }
+        await Promise.all(mine.map(async (cell) => {
+            const entry = found.entries.find(e => e.platform === cell.platform);
+            const took = entry === undefined ? undefined : emulatedSeconds(entry);
+            if (took !== undefined)
+                previous.set(cell.id, took);
+            const fp = fingerprints.get(cell.id);
+            if (entry === undefined || fp === undefined) {
+                log(`${cell.id}: building (${found.tag} has no ${cell.platform} image)`);
+                return;
+            }
+            const ref = `${image}@${entry.digest}`;
+            let why;
+            try {
+                const config = await registries.config(ref);
+                why =
+                    config.platform === cell.platform
+                        ? mismatch(config.labels, fp)
+                        : `it is ${config.platform}`;
+            }
+            catch (error) {
+                why = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`;
+            }
+            if (why === null) {
+                const attestations = attestationsOf(found.raw, entry.digest);
+                reuse.set(cell.id, {
+                    from: found.tag,
+                    digest: entry.digest,
+                    ...(took === undefined ? {} : { emulatedSeconds: took }),
+                    ...(attestations.length === 0 ? {} : { attestations })
+                });
+                log(`${cell.id}: unchanged since ${found.tag} (${entry.digest}): not rebuilt, not retested`);
+            }
+            else {
+                log(`${cell.id}: building (the image in ${found.tag}: ${why})`);
+            }
+        }));
+    }));
+    return reuse;
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/prepare.ts
+/**
+ * Phase 2, prepare: everything decided before the first build. Preflight (every base image holds
+ * every platform it is needed for), each cell's build fingerprint, which cells are unchanged since
+ * their last publish (reused, not built), and each cell's build cache.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+async function prepare(config, plan, setup, docker, registries, d) {
+    const { dockerfile, bases } = await preflight(config, plan, docker, registries, d);
+    stopIfCancelled(d.signal, 'preflight');
+    const fingerprints = await fingerprintCells(config, plan, dockerfile, bases, setup.attest, d);
+    const reuse = await unchanged(config, plan, fingerprints, registries, d);
+    stopIfCancelled(d.signal, 'the search for unchanged images');
+    const caches = await (0,cache/* prepareCache */.m5)({
+        config,
+        cells: plan.cells.filter(c => !reuse.has(c.id)),
+        push: plan.push,
+        imagePath: config.image.path,
+        builder: setup.builder,
+        store: setup.engine.store,
+        docker,
+        env: d.rt.env,
+        // a fixed folder: @actions/cache restores to the very path it saved
+        root: external_node_path_default().join(d.rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'ros-multiarch-buildcache'),
+        fingerprints,
+        service: cancellableCache(d),
+        log: m => d.rt.info(m),
+        warn: m => d.rt.warning(m)
+    });
+    stopIfCancelled(d.signal, 'the build cache restore');
+    const baseImages = new Map([...bases].map(([id, list]) => [id, list.map(b => b.image)]));
+    return { fingerprints, reuse, caches, bases: baseImages };
+}
+/** The Dockerfile's bases, checked in their registries, and their digests per cell. */
+async function preflight(config, plan, docker, registries, d) {
+    return d.rt.group('Preflight: base images hold every platform', async () => {
+        let dockerfile;
+        try {
+            dockerfile = await (0,promises_.readFile)(config.file, 'utf8');
+        }
+        catch {
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.File, `cannot read ${config.file}; give the Dockerfile's path (default <context>/Dockerfile)`);
+        }
+        let needs;
+        try {
+            needs = baseNeeds(dockerfile, plan.cells, d.hostPlatform);
+        }
+        catch (error) {
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.File, `${config.file}: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`);
+        }
+        return { dockerfile, bases: await checkBases(needs, docker, registries, m => d.rt.info(m)) };
+    });
+}
+async function fingerprintCells(config, plan, dockerfile, bases, attest, d) {
+    const contextHash = await hashContext(config.context, d.signal);
+    const inputs = {
+        dockerfile,
+        contextHash,
+        userLabels: config.labels,
+        network: config.network,
+        smokeNetwork: config.smokeNetwork,
+        ...(attest === undefined ? {} : { attestations: attestText(attest) })
+    };
+    return new Map(plan.cells.map(cell => [cell.id, fingerprint(cell, bases.get(cell.id) ?? [], inputs)]));
+}
+/** Cells whose published image was made from the same inputs: only when pushing, pulling, not forced. */
+async function unchanged(config, plan, fingerprints, registries, d) {
+    if (!plan.push)
+        return new Map();
+    if (config.force) {
+        d.rt.info('force: every cell is rebuilt and retested, even when its published image is unchanged');
+        return new Map();
+    }
+    if (!config.pull) {
+        d.rt.info('pull is off: every cell is rebuilt (a local copy of a base may differ from the registry digest a reuse is judged by)');
+        return new Map();
+    }
+    const previous = new Map();
+    const reuse = await d.rt.group('Skip unchanged: compare with the published images', () => findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, registries, m => d.rt.info(m), previous));
+    projectionWarning(config, plan.cells.filter(c => !reuse.has(c.id)), previous, d);
+    return reuse;
+}
+/** From the published images' emulated times: this run's, and a warning when beyond 5 hours. */
+function projectionWarning(config, building, previous, d) {
+    const limit = config.maxParallel ?? d.rt.cpus;
+    const p = projectEmulated(building, previous, limit);
+    if (p === undefined)
+        return;
+    const text = `about ${formatDuration(p.seconds)} (their last builds under emulation: ${p.known}; max-parallel ${limit})`;
+    if (p.seconds <= PROJECTED_WARNING_SECONDS) {
+        d.rt.info(`Projected emulated time of this run: ${text}`);
+        return;
+    }
+    d.rt.warning(`Projected emulated time of this run: ${text}, beyond 5 hours. ${wayOut(readmeLink(d.rt.env))}`);
+}
+
+;// CONCATENATED MODULE: ./src/tooling/cosign.ts
+/**
+ * cosign: find the installed cosign's version, keep it when it satisfies the required range,
+ * otherwise install a pinned release with @actions/tool-cache, checked against its sha256 whether
+ * downloaded or cached, and check that it runs and reports that version. Then sign an index by
+ * digest and verify the signature, by key or keyless.
+ *
+ * By key, nothing leaves the runner but the signature pushed beside the index: no transparency
+ * log upload (a private project's digests stay private), so a signature is verified with the
+ * public key and --insecure-ignore-tlog. The private key and its password go to cosign in its
+ * environment (--key env://...), never on its command line. Keyless uses cosign's defaults:
+ * Fulcio certifies the workflow's identity from GitHub's OIDC token, Rekor logs the signature.
+ * The signing commands are cosign 3's (signing-config, trusted-root), hence the default range.
+ */
+
+
+
+
+
+
+/** The cosign versions accepted when the workflow does not say */
+const DEFAULT_COSIGN_RANGE = DEFAULT_COSIGN_VERSION;
+/** The newest cosign release this version of the action pins */
+const KNOWN_LATEST_COSIGN = newestPinned('cosign');
+const DEFAULT_COSIGN_URL = 'https://github.com/sigstore/cosign/releases/download/v{version}/cosign-linux-{arch}';
+/** The input that gives the sha256 of a cosign the action has no pin for */
+const COSIGN_SHA256_INPUT = 'cosign-sha256';
+/** cosign release asset architecture for a Node os.arch() */
+const cosign_ASSET_ARCH = {
+    x64: 'amd64',
+    arm64: 'arm64',
+    arm: 'arm',
+    ppc64: 'ppc64le',
+    s390x: 's390x',
+    riscv64: 'riscv64'
+};
+/**
+ * The version in `cosign version` output: its `GitVersion:` line (`v3.1.3` from a release,
+ * `3.1.1` from Debian's build), else a line that is only a version. Null when there is none.
+ */
+function parseCosignVersion(output) {
+    const line = /^\s*GitVersion:\s*(\S+)/m.exec(output)?.[1] ??
+        /^\s*(v?\d+\.\d+\.\d+\S*)\s*$/m.exec(output)?.[1];
+    if (line === undefined)
+        return null;
+    return semver_default().valid(semver_default().clean(line) ?? '') ?? semver_default().coerce(line)?.version ?? null;
+}
+/**
+ * The cosign `command` runs: null when it is not installed or does not run; its version, or
+ * null for a build that does not say (Debian's prints `GitVersion: devel`).
+ */
+async function installedCosign(exec, command = 'cosign') {
+    const r = await exec.run(command, ['version']);
+    if (r.code !== 0)
+        return null;
+    return { version: parseCosignVersion(`${r.stdout}\n${r.stderr}`) };
+}
+/**
+ * What to do about cosign, given the required range (or version, or `latest`) and the installed
+ * one. `*` keeps any cosign that runs, also one that does not say its version. Pure.
+ */
+function decideCosign(required, installed) {
+    const range = required || DEFAULT_COSIGN_RANGE;
+    if (range.trim() === '*' && installed !== null) {
+        return { action: 'keep', version: installed.version ?? 'unknown' };
+    }
+    const decision = decideTool('cosign', range, installed?.version ?? null, pinnedVersions('cosign'));
+    if (decision.action === 'install' && installed !== null && installed.version === null) {
+        return {
+            ...decision,
+            reason: `the installed cosign does not say its version (cosign-version: "*" would keep it)`
+        };
+    }
+    return decision;
+}
+/** The release asset architecture of cosign for a Node os.arch(); throws when there is none. */
+function cosignArch(nodeArch) {
+    const arch = cosign_ASSET_ARCH[nodeArch];
+    if (arch === undefined)
+        throw new Error(`No cosign release exists for this runner's architecture (${nodeArch}).`);
+    return arch;
+}
+function cosignUrl(template, version, nodeArch) {
+    return (template || DEFAULT_COSIGN_URL)
+        .replaceAll('{version}', version)
+        .replaceAll('{arch}', cosignArch(nodeArch));
+}
+/** Installs cosign `version` into the tool cache; returns the absolute path of the binary. */
+async function installCosign(o) {
+    const what = `cosign ${o.version}`;
+    const bin = await releaseFile({
+        tool: 'cosign',
+        cacheName: 'cosign',
+        version: o.version,
+        nodeArch: o.nodeArch,
+        arch: cosignArch(o.nodeArch),
+        sha256: o.sha256,
+        input: COSIGN_SHA256_INPUT,
+        url: () => cosignUrl(o.urlTemplate ?? '', o.version, o.nodeArch),
+        cache: o.cache,
+        log: o.log
+    });
+    await (0,promises_.chmod)(bin, 0o755);
+    const r = await (0,tooling_exec/* check */.z6)(o.exec, `Running the installed ${what}`, bin, ['version']);
+    const got = parseCosignVersion(`${r.stdout}\n${r.stderr}`);
+    if (got !== o.version) {
+        throw new Error(`The installed cosign reports ${got ?? 'no version'} where ${o.version} was installed ` +
+            `(${bin}).`);
+    }
+    return bin;
+}
+/** GitHub's OIDC issuer: the certificate of a keyless signature made in a workflow names it */
+const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
+/** The environment variable the private key is handed to cosign in */
+const KEY_VAR = 'COSIGN_PRIVATE_KEY';
+/** `cosign sign` arguments for `ref` (image@digest). Pure. */
+function signArgs(mode, ref, files, http) {
+    const args = ['sign', '--yes'];
+    if (mode === 'key') {
+        // a signing configuration and trusted root without services: no Rekor, no TUF download
+        args.push(`--key=env://${KEY_VAR}`, `--signing-config=${files.config}`, `--trusted-root=${files.root}`);
+    }
+    if (http)
+        args.push('--allow-http-registry');
+    return [...args, '--', ref];
+}
+/** `cosign verify` arguments, as the action runs them (`pub`: the public key file). Pure. */
+function verifyArgs(mode, ref, identity, http) {
+    const args = ['verify'];
+    if (mode === 'key') {
+        args.push(`--key=${identity.pub ?? 'cosign.pub'}`, '--insecure-ignore-tlog=true');
+    }
+    else {
+        args.push(`--certificate-identity=https://github.com/${identity.workflowRef ?? ''}`, `--certificate-oidc-issuer=${GITHUB_OIDC_ISSUER}`);
+    }
+    if (http)
+        args.push('--allow-http-registry');
+    return [...args, '--', ref];
+}
+/** The verify command a user runs (with the public key saved as cosign.pub). Pure. */
+function verifyCommand(mode, ref, workflowRef, http) {
+    return ['cosign', ...verifyArgs(mode, ref, { pub: 'cosign.pub', workflowRef }, http)]
+        .filter(a => a !== '--')
+        .join(' ');
+}
+/** Signs and verifies with one cosign, key or keyless. */
+class Cosign {
+    exec;
+    o;
+    files = { config: '', root: '', pub: '' };
+    /** The public key (key mode), once prepared */
+    publicKey = '';
+    constructor(exec, o) {
+        this.exec = exec;
+        this.o = o;
+    }
+    env() {
+        return {
+            DOCKER_CONFIG: this.o.dockerConfig,
+            ...(this.o.mode === 'key'
+                ? { [KEY_VAR]: this.o.key ?? '', COSIGN_PASSWORD: this.o.password ?? '' }
+                : {})
+        };
+    }
+    run(what, args) {
+        return (0,tooling_exec/* check */.z6)(this.exec, what, this.o.bin, args, { env: this.env() });
+    }
+    /**
+     * Before any build: key mode reads the public key out of the private one (a wrong password or
+     * a key that is not cosign's fails here) and writes the offline signing configuration.
+     */
+    async prepare() {
+        if (this.o.mode !== 'key')
+            return;
+        const r = await this.run('Reading the public key of cosign-key (is cosign-password right?)', [
+            'public-key',
+            `--key=env://${KEY_VAR}`
+        ]);
+        this.publicKey = r.stdout.trim();
+        this.files = {
+            config: external_node_path_default().join(this.o.dir, 'signing-config.json'),
+            root: external_node_path_default().join(this.o.dir, 'trusted-root.json'),
+            pub: external_node_path_default().join(this.o.dir, 'cosign.pub')
+        };
+        await (0,promises_.writeFile)(this.files.pub, `${this.publicKey}\n`, { mode: 0o600 });
+        await this.run('Writing an offline signing configuration', [
+            'signing-config',
+            'create',
+            `--out=${this.files.config}`
+        ]);
+        await this.run('Writing an offline trusted root', [
+            'trusted-root',
+            'create',
+            `--out=${this.files.root}`
+        ]);
+    }
+    async sign(ref, http) {
+        await this.run(`Signing ${ref} with cosign`, signArgs(this.o.mode, ref, this.files, http));
+    }
+    /** Whether the signature of `ref` verifies; the reason when not. */
+    async verify(ref, http) {
+        const args = verifyArgs(this.o.mode, ref, { pub: this.files.pub, workflowRef: this.o.workflowRef ?? '' }, http);
+        const r = await this.exec.run(this.o.bin, args, { env: this.env() });
+        return { ok: r.code === 0, why: (0,tooling_exec/* lastLine */.fM)(r.stderr || r.stdout) };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/signing.ts
+/**
+ * sign: each published index is signed with cosign by digest, before any tag moves to it, and its
+ * signature verified at once. Everything that can fail without a registry fails before the first
+ * build: keyless without GitHub's OIDC token, a key whose password is wrong, no cosign to be had.
+ */
+
+
+
+
+
+/**
+ * Whether this job signs, and how. Throws, before anything runs, when keyless signing has no
+ * OIDC token to sign with. Pure.
+ */
+function signingMode(config, plan, env) {
+    // a build job stages; the merge job (or a mode all job) publishes, and signs
+    if (config.sign === 'false' || !plan.push || plan.mode === 'build')
+        return null;
+    if (config.sign === 'keyless' && !env.ACTIONS_ID_TOKEN_REQUEST_URL) {
+        throw new Error(`Input "${inputs_names/* Inputs */.G0.Sign}": keyless signing needs GitHub's OIDC token, which this job has none of; give the job "permissions: id-token: write" (a pull request from a fork never gets one), or sign with a key (sign: key). Nothing was built.`);
+    }
+    return config.sign;
+}
+/** cosign installed (or kept) and ready to sign; the Signer publishing signs each index with. */
+async function setUpSigning(mode, config, plan, registries, d) {
+    const { rt } = d;
+    const installed = await installedCosign(d.exec);
+    const decision = decideCosign(config.cosignVersion, installed);
+    let bin = 'cosign';
+    if (decision.action === 'keep') {
+        rt.info(decision.version === 'unknown'
+            ? `Using the installed cosign, which does not say its version (cosign-version: ${config.cosignVersion})`
+            : `cosign ${decision.version} satisfies ${config.cosignVersion}`);
+    }
+    else {
+        rt.info(`${decision.reason}: installing cosign ${decision.version}`);
+        bin = await installCosign({
+            version: decision.version,
+            nodeArch: rt.hostArch,
+            sha256: config.cosignSha256,
+            cache: {
+                ...d.toolCache,
+                download: url => cancellable(d.toolCache.download(url), d.signal, `downloading ${url}`)
+            },
+            exec: d.exec,
+            log: m => rt.info(m)
+        });
+    }
+    const workflowRef = rt.env.GITHUB_WORKFLOW_REF ?? '';
+    const cosign = new Cosign(d.exec, {
+        mode,
+        bin,
+        dockerConfig: d.dockerConfig,
+        key: config.cosignKey,
+        password: config.cosignPassword,
+        workflowRef,
+        dir: await (0,promises_.mkdtemp)(external_node_path_default().join(d.tempDir, 'cosign-'))
+    });
+    await cosign.prepare();
+    const http = registries.plainHttp(plan.image);
+    rt.info(mode === 'key'
+        ? `Signing by key with cosign; its public key:\n${cosign.publicKey}`
+        : `Signing keyless with cosign as ${workflowRef || 'this workflow'} (Fulcio certificate, Rekor log entry)`);
+    return {
+        async sign(ref, reuse) {
+            const verify = verifyCommand(mode, ref, workflowRef, http);
+            // an unchanged index signed by an earlier run keeps that signature
+            if (reuse && (await cosign.verify(ref, http)).ok)
+                return { verify, already: true };
+            await cosign.sign(ref, http);
+            const checked = await cosign.verify(ref, http);
+            if (!checked.ok) {
+                throw new Error(`the signature of ${ref} does not verify: ${checked.why}`);
+            }
+            return { verify, already: false };
+        }
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline/pipeline.ts
+
 
 
 
@@ -35684,7 +36542,7 @@ async function runPipeline(config, plan, d) {
         id,
         emulated: plan.cells.find(c => c.id === id)?.emulated ?? false
     });
-    const publishing = {
+    let publishing = {
         docker,
         exec: d.exec,
         tempDir: d.tempDir,
@@ -35696,14 +36554,20 @@ async function runPipeline(config, plan, d) {
         pushing: (id, done) => (done ? board.end(id) : board.phase(cellOf(id), 'push'))
     };
     const { signal } = d;
+    const signing = signingMode(config, plan, d.rt.env);
+    let signer;
     const setup = await during('set-up', signal, async () => {
         const done = await setUp(config, plan, docker, d);
         if (done.engine.insecure !== undefined)
             registries.useInsecure(done.engine.insecure);
         await logIn(config, docker, d);
         await checkPushAccess(plan, docker, registries, d);
+        if (signing !== null)
+            signer = await setUpSigning(signing, config, plan, registries, d);
         return done;
     });
+    if (signer !== undefined)
+        publishing = { ...publishing, sign: signer };
     if (plan.mode === 'merge') {
         // a merge publishes as it goes: cancelled, it still reports what it published
         const merged = await mergeSlices(plan, publishing, d.rt);
@@ -35883,7 +36747,10 @@ function cellHtml(c) {
             ? `🔁 run ${c.retries === 1 ? 'again' : `${c.retries} more times`} after a QEMU crash`
             : '',
         formatSize(c.size),
-        c.pushed ? `<code>${escapeHtml(c.pushed.digest.slice(0, 19))}</code>` : ''
+        c.pushed ? `<code>${escapeHtml(c.pushed.digest.slice(0, 19))}</code>` : '',
+        c.pushed?.attestations
+            ? `attested: ${escapeHtml([...new Set(c.pushed.attestations)].join(', '))}`
+            : ''
     ].filter(l => l !== '');
     return `<td>${lines.join('<br>')}</td>`;
 }
@@ -35919,10 +36786,23 @@ function resultsSummary(plan, results) {
     const kept = unchanged > 0 ? ` (${unchanged} unchanged: reused, not rebuilt)` : '';
     const top = `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed${kept} in ${results.seconds} s</h2>\n` +
         `<table>${head}\n${rows.join('\n')}\n</table>\n` +
+        signaturesHtml(results) +
         timelineSummary(results);
     if (failures.length === 0)
         return top;
     return withinLimit(`${top}<h3>Failures</h3>\n`, failures);
+}
+/** How to verify each signed index, with the command a user copies. */
+function signaturesHtml(results) {
+    const signed = results.distros.filter(d => d.signature !== undefined);
+    if (signed.length === 0)
+        return '';
+    const commands = signed.map(d => escapeHtml(d.signature?.verify ?? '')).join('\n');
+    return (`<h3>Signatures</h3>\n<p>Each published index is signed with cosign, and its signature was verified right after. To verify it yourself:</p>\n` +
+        `<pre>${commands}</pre>\n` +
+        (commands.includes('--key=cosign.pub')
+            ? `<p><code>cosign.pub</code> is the public key of <code>cosign-key</code>: the log prints it, and <code>cosign public-key --key cosign.key</code> makes it.</p>\n`
+            : ''));
 }
 const bytes = (text) => Buffer.byteLength(text, 'utf8');
 /**
@@ -36631,12 +37511,24 @@ function parseTest(item, index, defaultTimeout, fail) {
 
 
 
+/** A secret and, for a multi-line one, each of its lines of some length. Pure. */
+function secretParts(value) {
+    if (value === '')
+        return [];
+    const lines = value
+        .split(/\r?\n/)
+        .map(l => l.trim())
+        .filter(l => l.length >= 8 && !/^-----(BEGIN|END) /.test(l));
+    return [value, ...(lines.length > 1 ? lines : [])];
+}
 async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
     try {
-        // Mask the credential before anything else can print it.
-        const password = rt.getInput(inputs_names/* Inputs */.G0.Password);
-        if (password !== '')
-            rt.setSecret(password);
+        // Mask the credentials before anything else can print them: a key's every line too (the
+        // runner masks a multi-line secret line by line only when each line is registered)
+        for (const name of [inputs_names/* Inputs */.G0.Password, inputs_names/* Inputs */.G0.CosignKey, inputs_names/* Inputs */.G0.CosignPassword]) {
+            for (const secret of secretParts(rt.getInput(name)))
+                rt.setSecret(secret);
+        }
         const { config, warnings } = readConfig((name) => rt.getInput(name), {
             today: rt.now().toISOString().slice(0, 10),
             workspace: rt.env.GITHUB_WORKSPACE || process.cwd()
@@ -36907,6 +37799,15 @@ const Inputs = {
     Force: 'force',
     BuildxVersion: 'buildx-version',
     BuildxUrl: 'buildx-url',
+    BuildxSha256: 'buildx-sha256',
+    Provenance: 'provenance',
+    Sbom: 'sbom',
+    SbomGenerator: 'sbom-generator',
+    Sign: 'sign',
+    CosignKey: 'cosign-key',
+    CosignPassword: 'cosign-password',
+    CosignVersion: 'cosign-version',
+    CosignSha256: 'cosign-sha256',
     Builder: 'builder',
     Driver: 'driver',
     QemuImage: 'qemu-image',
@@ -36933,7 +37834,7 @@ const States = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3265);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6806);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6661);
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6064);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);
@@ -37482,15 +38383,20 @@ function readCleanup(rt) {
 /* harmony export */   Jg: () => (/* binding */ Docker),
 /* harmony export */   d1: () => (/* binding */ runCommand)
 /* harmony export */ });
-/* unused harmony exports buildCommand, parseEngineInfo */
+/* unused harmony exports attestArgs, buildCommand, parseEngineInfo */
 /* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6455);
 /* harmony import */ var _progress_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3620);
 /* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7356);
-/** Typed docker and buildx commands over the Exec seam. Argument lists are built by pure functions. */
 
 
 
-/** `docker buildx build` arguments: one platform, loaded into the engine, no attestations. */
+/** buildx's --provenance and --sbom values. Pure. */
+function attestArgs(a) {
+    const provenance = a?.provenance == null ? 'false' : `mode=${a.provenance}`;
+    const sbom = a?.sbom !== true ? 'false' : a.sbomGenerator === '' ? 'true' : `generator=${a.sbomGenerator}`;
+    return [`--provenance=${provenance}`, `--sbom=${sbom}`];
+}
+/** `docker buildx build` arguments: one platform, loaded into the engine with its attestations. */
 function buildCommand(r) {
     const args = ['buildx', 'build'];
     if (r.builder !== '')
@@ -37508,8 +38414,8 @@ function buildCommand(r) {
         args.push('--cache-from', c);
     for (const c of r.cacheTo ?? [])
         args.push('--cache-to', c);
-    // Attestations would add unknown/unknown entries to the index and cannot be --load'ed.
-    args.push('--provenance=false', '--sbom=false');
+    // always said: buildx would otherwise add provenance where the exporter can take it
+    args.push(...attestArgs(r.attest));
     // --load is --output type=docker; the same exporter, with OCI media types when asked
     args.push(...(r.oci === true ? ['--output', 'type=docker,oci-mediatypes=true'] : ['--load']));
     // progress as data (buildx 0.13+): read live for the progress lines, rendered as plain text after
@@ -37578,6 +38484,10 @@ class Docker {
         const r = await this.check(`Inspecting builder ${builder || '(current)'}`, args);
         return /^Driver:\s+(\S+)/m.exec(r.stdout)?.[1] ?? 'unknown';
     }
+    /** Whether the engine has a network of this name (`bridge`: not with dockerd --bridge=none). */
+    async hasNetwork(name) {
+        return (await this.run(['network', 'inspect', '--format', '{{.Name}}', name])).code === 0;
+    }
     /** The buildx version, or null when the plugin is missing. */
     async buildxVersion() {
         const r = await this.run(['buildx', 'version']);
@@ -37613,10 +38523,16 @@ class Docker {
         });
         return { ...r, progress };
     }
-    async inspectImage(ref) {
-        const r = await this.check(`Inspecting image ${ref}`, [
+    /**
+     * An image in the engine; with `platform`, that platform's image of an index (the containerd
+     * image store keeps a build with attestations as an index of the image and them), whose ID is
+     * then its manifest digest (`docker image inspect --platform`: Docker 28.1 and later)
+     */
+    async inspectImage(ref, platform) {
+        const r = await this.check(`Inspecting image ${ref}${platform ? ` (${platform})` : ''}`, [
             'image',
             'inspect',
+            ...(platform === undefined ? [] : ['--platform', platform]),
             '--format',
             '{{json .}}',
             ref

@@ -23,11 +23,23 @@ import { errorMessage } from './tooling/exec.js'
 import { parseSpec } from './smoke/spec.js'
 import type { SmokeTest } from './smoke/types.js'
 
+/** A secret and, for a multi-line one, each of its lines of some length. Pure. */
+export function secretParts(value: string): string[] {
+  if (value === '') return []
+  const lines = value
+    .split(/\r?\n/)
+    .map(l => l.trim())
+    .filter(l => l.length >= 8 && !/^-----(BEGIN|END) /.test(l))
+  return [value, ...(lines.length > 1 ? lines : [])]
+}
+
 export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void> {
   try {
-    // Mask the credential before anything else can print it.
-    const password = rt.getInput(Inputs.Password)
-    if (password !== '') rt.setSecret(password)
+    // Mask the credentials before anything else can print them: a key's every line too (the
+    // runner masks a multi-line secret line by line only when each line is registered)
+    for (const name of [Inputs.Password, Inputs.CosignKey, Inputs.CosignPassword]) {
+      for (const secret of secretParts(rt.getInput(name))) rt.setSecret(secret)
+    }
 
     const { config, warnings } = readConfig((name: InputName) => rt.getInput(name), {
       today: rt.now().toISOString().slice(0, 10),

@@ -5,7 +5,7 @@
  */
 import { expect } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { runAction } from '../../scripts/runner.mjs'
@@ -29,6 +29,13 @@ export interface Testbed {
   readonly pullPassword: string
   readonly ros1Base: string
   readonly amd64OnlyBase: string
+  /** Debian's cosign 3 and a key pair of the test bed (the private key's path, its password) */
+  readonly cosign: {
+    readonly bin: string
+    readonly key: string
+    readonly pub: string
+    readonly password: string
+  }
 }
 
 let cached: Testbed | undefined
@@ -58,7 +65,11 @@ export function testbed(): Testbed {
     'TESTBED_USERNAME',
     'TESTBED_PASSWORD',
     'TESTBED_PULL_USERNAME',
-    'TESTBED_PULL_PASSWORD'
+    'TESTBED_PULL_PASSWORD',
+    'TESTBED_COSIGN',
+    'TESTBED_COSIGN_KEY',
+    'TESTBED_COSIGN_PUB',
+    'TESTBED_COSIGN_PASSWORD'
   ]) {
     if (!vars[name])
       throw new Error(`The test bed gives no ${name}: run bash scripts/testbed.sh up`)
@@ -94,7 +105,13 @@ export function testbed(): Testbed {
     pullPassword: vars.TESTBED_PULL_PASSWORD,
     ros1Base: vars.TESTBED_ROS1_BASE ?? `${vars.TESTBED_REGISTRY}/ros:noetic-ros-base`,
     amd64OnlyBase:
-      vars.TESTBED_AMD64_ONLY_BASE ?? `${vars.TESTBED_REGISTRY}/osrf/ros:humble-desktop`
+      vars.TESTBED_AMD64_ONLY_BASE ?? `${vars.TESTBED_REGISTRY}/osrf/ros:humble-desktop`,
+    cosign: {
+      bin: vars.TESTBED_COSIGN,
+      key: vars.TESTBED_COSIGN_KEY,
+      pub: vars.TESTBED_COSIGN_PUB,
+      password: vars.TESTBED_COSIGN_PASSWORD
+    }
   }
   return cached
 }
@@ -260,9 +277,16 @@ export function visibleLog(log: string): string {
 /** After a suite: the password never showed in any log, and no container of ours is left. */
 export function expectNoLeftovers(): void {
   const tb = testbed()
+  // the cosign key's body lines (its BEGIN and END lines are no secret)
+  const keyLines = readFileSync(tb.cosign.key, 'utf8')
+    .split('\n')
+    .filter(l => l.length >= 8 && !l.startsWith('-----'))
   for (const log of logs) {
-    expect(visibleLog(log)).not.toContain(tb.password)
-    expect(visibleLog(log)).not.toContain(tb.pullPassword)
+    const seen = visibleLog(log)
+    expect(seen).not.toContain(tb.password)
+    expect(seen).not.toContain(tb.pullPassword)
+    expect(seen).not.toContain(tb.cosign.password)
+    for (const line of keyLines) expect(seen).not.toContain(line)
   }
   const left = execFileSync(
     'docker',

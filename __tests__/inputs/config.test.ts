@@ -468,3 +468,75 @@ describe('readConfig: tag and label inputs', () => {
     })
   })
 })
+
+describe('readConfig: supply chain inputs', () => {
+  const KEY =
+    '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnsibmFtZSI6InNjcnlwdCJ9\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n'
+
+  it('makes provenance mode=min by default, no SBOM, and signs nothing', () => {
+    const { config } = read({})
+    expect(config.attestations).toEqual({ provenance: 'min', sbom: false, sbomGenerator: '' })
+    expect(config).toMatchObject({
+      sign: 'false',
+      cosignKey: '',
+      cosignPassword: '',
+      cosignVersion: '>=3.0.0',
+      cosignSha256: '',
+      buildxSha256: ''
+    })
+  })
+
+  it.each([
+    ['true', 'min'],
+    ['mode=min', 'min'],
+    ['mode=max', 'max'],
+    ['false', null]
+  ])('reads provenance %s', (value, provenance) => {
+    expect(read({ provenance: value }).config.attestations.provenance).toBe(provenance)
+  })
+
+  it('reads the SBOM generator and the checksums (sha256: and upper case allowed)', () => {
+    const hex = 'AB'.repeat(32)
+    const { config } = read({
+      sbom: 'true',
+      'sbom-generator': 'registry.example/scanner:1',
+      'buildx-sha256': `sha256:${hex}`,
+      'cosign-sha256': hex
+    })
+    expect(config.attestations).toEqual({
+      provenance: 'min',
+      sbom: true,
+      sbomGenerator: 'registry.example/scanner:1'
+    })
+    expect(config.buildxSha256).toBe('ab'.repeat(32))
+    expect(config.cosignSha256).toBe('ab'.repeat(32))
+  })
+
+  it('keeps the key and its password for sign: key only, and says so otherwise', () => {
+    const byKey = read({ sign: 'key', 'cosign-key': KEY, 'cosign-password': 'pw', push: 'true' })
+    expect(byKey.config).toMatchObject({ sign: 'key', cosignKey: KEY.trim(), cosignPassword: 'pw' })
+    expect(byKey.warnings).toEqual([])
+    const keyless = read({ sign: 'keyless', 'cosign-key': KEY, push: 'true' })
+    expect(keyless.config).toMatchObject({ sign: 'keyless', cosignKey: '', cosignPassword: '' })
+    expect(keyless.warnings).toEqual([
+      'cosign-key and cosign-password are used by sign: key only; sign is keyless.'
+    ])
+  })
+
+  it('warns that nothing is signed when nothing is pushed', () => {
+    expect(read({ sign: 'keyless' }).warnings).toEqual([
+      'sign: keyless signs what is published; with push: false nothing is.'
+    ])
+  })
+
+  it('never quotes a bad key back', () => {
+    expect(() => read({ sign: 'key', 'cosign-key': 'hunter2-secret' })).toThrow(
+      'Input "cosign-key": is not a PEM private key'
+    )
+    try {
+      read({ sign: 'key', 'cosign-key': 'hunter2-secret' })
+    } catch (error) {
+      expect(String(error)).not.toContain('hunter2')
+    }
+  })
+})

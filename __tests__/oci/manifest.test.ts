@@ -1,6 +1,14 @@
 /** Manifests and indexes: the platforms an index lists, and a new index of given images. */
 import { describe, expect, it } from '@jest/globals'
-import { buildIndex, indexPlatforms, MEDIA, sha256 } from '../../src/oci/manifest.js'
+import {
+  attestationEntry,
+  attestationKinds,
+  attestationsOf,
+  buildIndex,
+  indexPlatforms,
+  MEDIA,
+  sha256
+} from '../../src/oci/manifest.js'
 
 describe('indexPlatforms', () => {
   it('lists the platforms of an index, without attestation entries, arm64/v8 as linux/arm64', () => {
@@ -74,5 +82,52 @@ describe('buildIndex', () => {
     expect(index.mediaType).toBe(MEDIA.dockerList)
     expect(index.annotated).toBe(false)
     expect(JSON.parse(index.body).annotations).toBeUndefined()
+  })
+})
+
+describe('attestations in an index', () => {
+  const att = (digest: string, about: string) =>
+    attestationEntry({ mediaType: MEDIA.ociManifest, digest, size: 500 }, about)
+
+  it('lists attestation manifests after the images, as unknown/unknown with their reference annotations', () => {
+    const index = buildIndex(
+      [{ mediaType: MEDIA.ociManifest, digest: 'sha256:a', size: 10, platform: 'linux/amd64' }],
+      [],
+      [att('sha256:att-a', 'sha256:a')]
+    )
+    const doc = JSON.parse(index.body)
+    expect(doc.mediaType).toBe(MEDIA.ociIndex)
+    expect(doc.manifests[1]).toEqual({
+      mediaType: MEDIA.ociManifest,
+      digest: 'sha256:att-a',
+      size: 500,
+      platform: { os: 'unknown', architecture: 'unknown' },
+      annotations: {
+        'vnd.docker.reference.digest': 'sha256:a',
+        'vnd.docker.reference.type': 'attestation-manifest'
+      }
+    })
+    // the platforms are exactly the images'
+    expect(indexPlatforms(index.body)).toEqual(['linux/amd64'])
+    expect(attestationsOf(index.body, 'sha256:a')).toEqual([att('sha256:att-a', 'sha256:a')])
+    expect(attestationsOf(index.body, 'sha256:b')).toEqual([])
+  })
+
+  it('names what an attestation manifest holds from its layers’ predicate types', () => {
+    const layer = (type: string) => ({ annotations: { 'in-toto.io/predicate-type': type } })
+    const raw = JSON.stringify({
+      layers: [
+        layer('https://slsa.dev/provenance/v0.2'),
+        layer('https://slsa.dev/provenance/v1'),
+        layer('https://spdx.dev/Document'),
+        layer('https://example.com/custom')
+      ]
+    })
+    expect(attestationKinds(raw)).toEqual([
+      'provenance',
+      'provenance',
+      'sbom',
+      'https://example.com/custom'
+    ])
   })
 })

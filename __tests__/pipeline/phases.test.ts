@@ -11,7 +11,7 @@ import { cancellable, during, registryClients, registryDocker } from '../../src/
 import { results } from '../../src/pipeline/finish.js'
 import { prepare } from '../../src/pipeline/prepare.js'
 import { Publisher } from '../../src/pipeline/publishing.js'
-import { logIn, setUp, type Setup } from '../../src/pipeline/setup.js'
+import { attestationsFor, logIn, setUp, type Setup } from '../../src/pipeline/setup.js'
 import { notRun } from '../../src/results/results.js'
 import { denyUploads, fakeDocker } from '../helpers/fake-docker.js'
 import { buildCells, pipelineFixture, publishOptions } from '../helpers/pipeline.js'
@@ -22,12 +22,14 @@ describe('setUp', () => {
     const setup = await setUp(f.config, f.plan, registryDocker(f.config, f.deps), f.deps)
     expect(setup).toEqual({
       engine: { version: '28.5.2', store: 'containerd', insecure: { hosts: [], cidrs: [] } },
-      builder: ''
+      builder: '',
+      attest: { provenance: 'min', sbom: false, sbomGenerator: '' }
     })
     expect(f.rt.recorded.infos).toEqual([
       'Docker engine 28.5.2, containerd image store: images are loaded with OCI media types',
       'buildx 0.29.1 satisfies >=0.13.0',
       'Using builder (current)',
+      'Attestations made at build time: provenance (mode=min)',
       'linux/amd64: native on this runner, no emulation needed',
       'linux/arm64: QEMU already registered (qemu-aarch64)'
     ])
@@ -300,5 +302,32 @@ describe('cancellation helpers', () => {
     const cancel = new AbortController()
     cancel.abort(new Error('cancelled'))
     await expect(hashContext(os.tmpdir(), cancel.signal)).rejects.toThrow('cancelled')
+  })
+})
+
+describe('attestationsFor', () => {
+  const min = { provenance: 'min', sbom: false, sbomGenerator: '' } as const
+  const both = { provenance: 'max', sbom: true, sbomGenerator: 'g:1' } as const
+  const none = { provenance: null, sbom: false, sbomGenerator: '' } as const
+
+  it('builds with what was asked when the images are pushed and the engine keeps attestations', () => {
+    expect(attestationsFor(both, true, 'containerd')).toEqual({ attest: both })
+  })
+
+  it('makes none when nothing is pushed, or none was asked', () => {
+    expect(attestationsFor(both, false, 'containerd')).toEqual({})
+    expect(attestationsFor(none, true, 'classic')).toEqual({})
+  })
+
+  it('says so on the classic image store: a line for the default provenance, a warning for an SBOM', () => {
+    const quiet = attestationsFor(min, true, 'classic')
+    expect(quiet.attest).toBeUndefined()
+    expect(quiet.note?.warn).toBe(false)
+    expect(quiet.note?.text).toMatch(
+      /^provenance \(mode=min\) attestations are not made: this engine's classic image store/
+    )
+    const loud = attestationsFor(both, true, 'classic')
+    expect(loud.note?.warn).toBe(true)
+    expect(loud.note?.text).toMatch(/^provenance \(mode=max\) and SBOM attestations are not made/)
   })
 })

@@ -4,7 +4,7 @@
  * layers, compressed here into a new manifest), and Docker's legacy format (Docker before 25).
  */
 import { describe, expect, it } from '@jest/globals'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
@@ -24,7 +24,51 @@ function dirWith(files: Record<string, string>): string {
 }
 const blob = (text: string) => `blobs/sha256/${sha256(text).slice(7)}`
 
-function layout(layerType: string, nested: boolean) {
+const STATEMENT =
+  '{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://slsa.dev/provenance/v0.2"}'
+const ATT_CONFIG =
+  '{"architecture":"unknown","os":"unknown","config":{},"rootfs":{"type":"layers"}}'
+
+/** An attestation manifest about `image`, as BuildKit writes it; its blobs. */
+function attestation(image: string) {
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MEDIA.ociManifest,
+    config: {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: sha256(ATT_CONFIG),
+      size: ATT_CONFIG.length
+    },
+    layers: [
+      {
+        mediaType: 'application/vnd.in-toto+json',
+        digest: sha256(STATEMENT),
+        size: STATEMENT.length,
+        annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' }
+      }
+    ]
+  })
+  return {
+    manifest,
+    entry: {
+      mediaType: MEDIA.ociManifest,
+      digest: sha256(manifest),
+      size: manifest.length,
+      annotations: {
+        'vnd.docker.reference.digest': image,
+        'vnd.docker.reference.type': 'attestation-manifest'
+      },
+      platform: { architecture: 'unknown', os: 'unknown' }
+    },
+    files: {
+      [blob(manifest)]: manifest,
+      [blob(ATT_CONFIG)]: ATT_CONFIG,
+      [blob(STATEMENT)]: STATEMENT
+    }
+  }
+}
+
+function layout(layerType: string, nested: boolean, attested = false) {
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType: MEDIA.ociManifest,
@@ -36,8 +80,14 @@ function layout(layerType: string, nested: boolean) {
     layers: [{ mediaType: layerType, digest: sha256(LAYER), size: LAYER.length }]
   })
   const top = { mediaType: MEDIA.ociManifest, digest: sha256(manifest), size: manifest.length }
-  const index = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [top] })
+  const att = attestation(sha256(manifest))
+  const index = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MEDIA.ociIndex,
+    manifests: attested ? [top, att.entry] : [top]
+  })
   const files: Record<string, string> = {
+    ...(attested ? att.files : {}),
     [blob(manifest)]: manifest,
     [blob(CONFIG)]: CONFIG,
     [blob(LAYER)]: LAYER,
@@ -49,7 +99,7 @@ function layout(layerType: string, nested: boolean) {
       : JSON.stringify({ schemaVersion: 2, manifests: [top] })
   }
   if (nested) files[blob(index)] = index
-  return { root: dirWith(files), manifest }
+  return { root: dirWith(files), manifest, attestation: att.manifest }
 }
 
 describe('readSaved', () => {
@@ -89,6 +139,43 @@ describe('readSaved', () => {
     })
     expect(doc.layers[0].mediaType).toBe('application/vnd.docker.image.rootfs.diff.tar.gzip')
     expect(gunzipSync(readFileSync(files.blobs[1].file)).toString()).toBe(LAYER)
+  })
+
+  it('takes the attestation manifests about the image with their blobs (containerd store)', async () => {
+    const { root, manifest, attestation } = layout(
+      'application/vnd.oci.image.layer.v1.tar+gzip',
+      true,
+      true
+    )
+    const files = await readSaved(root, sha256(CONFIG), root)
+    expect(files.manifest.body).toBe(manifest)
+    expect(files.attestations).toEqual([
+      { mediaType: MEDIA.ociManifest, digest: sha256(attestation), body: attestation }
+    ])
+    expect(files.blobs.map(b => b.digest)).toEqual([
+      sha256(CONFIG),
+      sha256(LAYER),
+      sha256(ATT_CONFIG),
+      sha256(STATEMENT)
+    ])
+    expect(files.attestationsLeft).toBeUndefined()
+  })
+
+  it('leaves attestations out, saying why, when compressing layers changed the manifest they name', async () => {
+    const { root } = layout('application/vnd.oci.image.layer.v1.tar', true, true)
+    const files = await readSaved(root, sha256(CONFIG), root)
+    expect(files.attestations).toEqual([])
+    expect(files.blobs).toHaveLength(2)
+    expect(files.attestationsLeft).toMatch(/compressed manifest is not the one they name/)
+  })
+
+  it('says so when an attestation blob is missing from the saved image', async () => {
+    const { root, attestation } = layout('application/vnd.oci.image.layer.v1.tar+gzip', true, true)
+    rmSync(path.join(root, blob(STATEMENT)))
+    const files = await readSaved(root, sha256(CONFIG), root)
+    expect(attestation).toContain('in-toto')
+    expect(files.attestations).toEqual([])
+    expect(files.attestationsLeft).toBe('the engine saved them incomplete')
   })
 
   it('says so when the saved image is not the tested one', async () => {

@@ -200,11 +200,33 @@ const CASES: [string, Record<string, string>, string, string][] = [
   ['dry run with ;', { 'dry-run': 'true;id' }, 'dry-run', 'is not a boolean'],
   ['buildx version with $()', { 'buildx-version': '$(id)' }, 'buildx-version', 'is not a version'],
   ['driver kubernetes', { driver: 'kubernetes' }, 'driver', 'docker, docker-container'],
-  ['summary as off', { summary: 'off' }, 'summary', 'is not a boolean']
+  ['summary as off', { summary: 'off' }, 'summary', 'is not a boolean'],
+  ['buildx sha256 with $()', { 'buildx-sha256': '$(id)' }, 'buildx-sha256', 'is not a sha256'],
+  ['provenance as mode=all', { provenance: 'mode=all' }, 'provenance', 'use one of'],
+  ['sbom as yes', { sbom: 'yes' }, 'sbom', 'is not a boolean'],
+  [
+    'sbom generator with ;',
+    { sbom: 'true', 'sbom-generator': 'evil;sh' },
+    'sbom-generator',
+    'is not an image reference'
+  ],
+  ['sign with $()', { sign: '$(id)' }, 'sign', 'use one of'],
+  ['sign by key without a key', { sign: 'key' }, 'cosign-key', 'is required when sign is key'],
+  [
+    'cosign key that is a command',
+    { sign: 'key', 'cosign-key': '$(cat /etc/shadow)' },
+    'cosign-key',
+    'is not a PEM private key'
+  ],
+  ['cosign version with $()', { 'cosign-version': '$(id)' }, 'cosign-version', 'is not a version'],
+  ['cosign sha256 too short', { 'cosign-sha256': 'abc123' }, 'cosign-sha256', 'is not a sha256']
 ]
 
-/** Inputs with no hostile form: the value is run as shell commands by design, in the image. */
-const FREE_TEXT = ['smoke-tests']
+/**
+ * Inputs with no hostile form: the value is run as shell commands by design, in the image, or is
+ * a secret handed on as it is (in the environment, never on a command line).
+ */
+const FREE_TEXT = ['smoke-tests', 'cosign-password']
 
 describe('hostile input', () => {
   let workspace = ''

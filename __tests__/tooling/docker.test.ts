@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { buildCommand, parseEngineInfo, runCommand } from '../../src/tooling/docker.js'
+import { attestArgs, buildCommand, parseEngineInfo, runCommand } from '../../src/tooling/docker.js'
 
 describe('parseEngineInfo', () => {
   // DriverStatus as Docker 28.5.2 reports it with features.containerd-snapshotter on
@@ -148,6 +148,26 @@ describe('buildCommand', () => {
     expect(args.slice(0, 4)).toEqual(['buildx', 'build', '--builder', 'ci'])
     expect(args).not.toContain('--network')
     expect(args).not.toContain('--pull')
+  })
+})
+
+describe('attestArgs', () => {
+  it.each([
+    [undefined, ['--provenance=false', '--sbom=false']],
+    [
+      { provenance: 'min', sbom: false, sbomGenerator: '' },
+      ['--provenance=mode=min', '--sbom=false']
+    ],
+    [
+      { provenance: 'max', sbom: true, sbomGenerator: '' },
+      ['--provenance=mode=max', '--sbom=true']
+    ],
+    [
+      { provenance: null, sbom: true, sbomGenerator: 'reg/scanner:1' },
+      ['--provenance=false', '--sbom=generator=reg/scanner:1']
+    ]
+  ] as const)('%j', (attest, args) => {
+    expect(attestArgs(attest)).toEqual(args)
   })
 })
 

@@ -34,6 +34,12 @@ export const DRIVERS = ['docker', 'docker-container'] as const
 export const MODES = ['all', 'build', 'merge'] as const
 /** Build cache of each cell (see plan/cache.ts) */
 export const CACHE_KINDS = ['none', 'gha', 'registry', 'local'] as const
+/** Provenance attestations: none, or BuildKit's min or max mode */
+export const PROVENANCE = ['false', 'mode=min', 'mode=max'] as const
+/** Signing of each published index: none, keyless (GitHub's OIDC token) or with a key */
+export const SIGN = ['false', 'keyless', 'key'] as const
+/** cosign 3: the offline signing configuration the key mode signs with */
+export const DEFAULT_COSIGN_VERSION = '>=3.0.0'
 /** Build args the action sets itself for every cell. */
 export const RESERVED_BUILD_ARGS = ['BASE_IMAGE', 'ROS_DISTRO'] as const
 
@@ -41,6 +47,16 @@ export type Network = (typeof NETWORKS)[number]
 export type Driver = (typeof DRIVERS)[number]
 export type Mode = (typeof MODES)[number]
 export type CacheKind = (typeof CACHE_KINDS)[number]
+export type Sign = (typeof SIGN)[number]
+
+/** The attestations each cell's image is built with (see tooling/docker.ts) */
+export interface Attestations {
+  /** BuildKit's provenance mode; null: none */
+  readonly provenance: 'min' | 'max' | null
+  readonly sbom: boolean
+  /** The SBOM generator image; empty: BuildKit's default (docker/buildkit-syft-scanner) */
+  readonly sbomGenerator: string
+}
 
 export interface DistroRequest {
   readonly name: string
@@ -99,6 +115,16 @@ export interface Config {
   readonly force: boolean
   readonly buildxVersion: string
   readonly buildxUrl: string
+  /** sha256 (hex) of the buildx binary at buildx-url; empty: the action's pinned checksum */
+  readonly buildxSha256: string
+  readonly attestations: Attestations
+  readonly sign: Sign
+  /** cosign's private key (PEM, encrypted) for sign: key; a secret */
+  readonly cosignKey: string
+  readonly cosignPassword: string
+  readonly cosignVersion: string
+  /** sha256 (hex) of the cosign release binary, for a version the action pins none for */
+  readonly cosignSha256: string
   readonly builder: string
   readonly driver: Driver
   readonly qemuImage: string
@@ -228,6 +254,14 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
     throw new InputError(Inputs.BuildxUrl, `${quote(buildxUrl)} is not an http(s) URL`)
   }
 
+  const buildxSha256 = readSha256(
+    line(Inputs.BuildxSha256),
+    Inputs.BuildxSha256,
+    'buildx binary at buildx-url'
+  )
+  const attestations = readAttestations(text, line)
+  const signing = readSigning(text, line, warnings)
+
   const cache = parseChoice(Inputs.Cache, text(Inputs.Cache), CACHE_KINDS, 'none')
   const cacheRefInput = line(Inputs.CacheRef)
   const cacheRef = readCacheRef(cacheRefInput, image)
@@ -291,12 +325,104 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
     force: parseBoolean(Inputs.Force, text(Inputs.Force), false),
     buildxVersion,
     buildxUrl,
+    buildxSha256,
+    attestations,
+    ...signing,
     builder,
     driver: parseChoice(Inputs.Driver, text(Inputs.Driver), DRIVERS, 'docker'),
     qemuImage,
     summary: parseBoolean(Inputs.Summary, text(Inputs.Summary), true)
   }
+  if (config.sign !== 'false' && !config.push && mode !== 'merge') {
+    warnings.push(`sign: ${config.sign} signs what is published; with push: false nothing is.`)
+  }
   return { config, warnings }
+}
+
+/** A sha256 checksum input: 64 hex digits, `sha256:` allowed; '' when empty. */
+function readSha256(value: string, input: InputName, of: string): string {
+  const hex = value.toLowerCase().replace(/^sha256:/, '')
+  if (hex !== '' && !/^[0-9a-f]{64}$/.test(hex)) {
+    throw new InputError(
+      input,
+      `${quote(value)} is not a sha256 checksum; give the 64 hex digits of the ${of} (sha256sum prints them)`
+    )
+  }
+  return hex
+}
+
+function readAttestations(
+  text: (name: InputName) => string,
+  line: (name: InputName) => string
+): Attestations {
+  // true is build-push-action's spelling of the default mode
+  const raw = text(Inputs.Provenance).trim()
+  const provenance = parseChoice(
+    Inputs.Provenance,
+    raw === 'true' ? 'mode=min' : raw,
+    PROVENANCE,
+    'mode=min'
+  )
+  const sbomGenerator = line(Inputs.SbomGenerator)
+  if (sbomGenerator !== '' && typeof parseReference(sbomGenerator) === 'string') {
+    throw new InputError(
+      Inputs.SbomGenerator,
+      `${quote(sbomGenerator)} is not an image reference; give a BuildKit SBOM generator image, e.g. docker/buildkit-syft-scanner:1`
+    )
+  }
+  return {
+    provenance: provenance === 'false' ? null : provenance === 'mode=max' ? 'max' : 'min',
+    sbom: parseBoolean(Inputs.Sbom, text(Inputs.Sbom), false),
+    sbomGenerator
+  }
+}
+
+const PEM_KEY =
+  /^-----BEGIN [A-Z ]*PRIVATE KEY-----\r?\n[\s\S]+\r?\n-----END [A-Z ]*PRIVATE KEY-----\s*$/
+
+function readSigning(
+  text: (name: InputName) => string,
+  line: (name: InputName) => string,
+  warnings: string[]
+): Pick<Config, 'sign' | 'cosignKey' | 'cosignPassword' | 'cosignVersion' | 'cosignSha256'> {
+  const sign = parseChoice(Inputs.Sign, text(Inputs.Sign), SIGN, 'false')
+  const cosignKey = text(Inputs.CosignKey).trim()
+  const cosignPassword = text(Inputs.CosignPassword)
+  if (sign === 'key' && cosignKey === '') {
+    throw new InputError(
+      Inputs.CosignKey,
+      'is required when sign is key; give the private key cosign generate-key-pair wrote (cosign.key), from a secret'
+    )
+  }
+  if (cosignKey !== '' && !PEM_KEY.test(cosignKey)) {
+    // the value is a secret: never quoted back
+    throw new InputError(
+      Inputs.CosignKey,
+      'is not a PEM private key; give the whole cosign.key file (-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY----- ... -----END ...)'
+    )
+  }
+  if (sign !== 'key' && (cosignKey !== '' || cosignPassword !== '')) {
+    warnings.push(`cosign-key and cosign-password are used by sign: key only; sign is ${sign}.`)
+  }
+  const cosignVersion = line(Inputs.CosignVersion) || DEFAULT_COSIGN_VERSION
+  if (cosignVersion !== 'latest' && semver.validRange(cosignVersion) === null) {
+    throw new InputError(
+      Inputs.CosignVersion,
+      `${quote(cosignVersion)} is not a version or range; use e.g. 3.0.2, >=2.4.0 or latest`
+    )
+  }
+  const key = sign === 'key'
+  return {
+    sign,
+    cosignKey: key ? cosignKey : '',
+    cosignPassword: key ? cosignPassword : '',
+    cosignVersion,
+    cosignSha256: readSha256(
+      line(Inputs.CosignSha256),
+      Inputs.CosignSha256,
+      'cosign release binary'
+    )
+  }
 }
 
 function readDistros(

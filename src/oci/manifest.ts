@@ -30,6 +30,56 @@ export interface Descriptor {
   readonly size: number
 }
 
+/**
+ * Attestations in an index (BuildKit's attestation storage): a manifest of in-toto statements,
+ * listed with platform unknown/unknown and two annotations naming the image it is about.
+ */
+export const REFERENCE_DIGEST = 'vnd.docker.reference.digest'
+export const REFERENCE_TYPE = 'vnd.docker.reference.type'
+export const ATTESTATION_MANIFEST = 'attestation-manifest'
+/** The in-toto predicate type of each attestation layer */
+export const PREDICATE_TYPE = 'in-toto.io/predicate-type'
+
+/** An attestation manifest's index entry: about the image `annotations[REFERENCE_DIGEST]`. */
+export interface AttestationEntry extends Descriptor {
+  readonly annotations: Readonly<Record<string, string>>
+}
+
+/** The index entry of an attestation manifest about `image`. Pure. */
+export function attestationEntry(manifest: Descriptor, image: string): AttestationEntry {
+  return {
+    mediaType: manifest.mediaType,
+    digest: manifest.digest,
+    size: manifest.size,
+    annotations: { [REFERENCE_DIGEST]: image, [REFERENCE_TYPE]: ATTESTATION_MANIFEST }
+  }
+}
+
+/** The attestation manifests an index lists for the image `digest`. Pure. */
+export function attestationsOf(raw: string, digest: string): AttestationEntry[] {
+  const doc = JSON.parse(raw) as {
+    manifests?: (Descriptor & { annotations?: Record<string, string> })[]
+  }
+  return (doc.manifests ?? [])
+    .filter(
+      m =>
+        m.annotations?.[REFERENCE_TYPE] === ATTESTATION_MANIFEST &&
+        m.annotations[REFERENCE_DIGEST] === digest
+    )
+    .map(m => attestationEntry(m, digest))
+}
+
+/** What an attestation manifest holds: `provenance`, `sbom` or the predicate type itself. Pure. */
+export function attestationKinds(raw: string): string[] {
+  const doc = JSON.parse(raw) as { layers?: { annotations?: Record<string, string> }[] }
+  return (doc.layers ?? []).map(l => {
+    const type = l.annotations?.[PREDICATE_TYPE] ?? 'unknown'
+    if (type.startsWith('https://slsa.dev/provenance/')) return 'provenance'
+    if (type.startsWith('https://spdx.dev/Document')) return 'sbom'
+    return type
+  })
+}
+
 export interface PlatformEntry {
   /** os/arch[/variant] */
   readonly platform: string
@@ -136,23 +186,38 @@ export function buildIndex(
     readonly platform: string
     readonly annotations?: Readonly<Record<string, string>>
   })[],
-  annotations: readonly (readonly [string, string])[]
+  annotations: readonly (readonly [string, string])[],
+  /** Attestation manifests about the images, listed after them as unknown/unknown */
+  attestations: readonly AttestationEntry[] = []
 ): NewIndex {
-  const docker = images.length > 0 && images.every(i => i.mediaType === MEDIA.dockerManifest)
+  const docker =
+    attestations.length === 0 &&
+    images.length > 0 &&
+    images.every(i => i.mediaType === MEDIA.dockerManifest)
   const mediaType = docker ? MEDIA.dockerList : MEDIA.ociIndex
   const annotate = !docker && annotations.length > 0
   const body = JSON.stringify({
     schemaVersion: 2,
     mediaType,
-    manifests: images.map(i => ({
-      mediaType: i.mediaType,
-      digest: i.digest,
-      size: i.size,
-      platform: platformObject(i.platform),
-      ...(!docker && i.annotations !== undefined && Object.keys(i.annotations).length > 0
-        ? { annotations: i.annotations }
-        : {})
-    })),
+    manifests: images
+      .map(i => ({
+        mediaType: i.mediaType,
+        digest: i.digest,
+        size: i.size,
+        platform: platformObject(i.platform),
+        ...(!docker && i.annotations !== undefined && Object.keys(i.annotations).length > 0
+          ? { annotations: i.annotations }
+          : {})
+      }))
+      .concat(
+        attestations.map(a => ({
+          mediaType: a.mediaType,
+          digest: a.digest,
+          size: a.size,
+          platform: { os: 'unknown', architecture: 'unknown' },
+          annotations: { ...a.annotations }
+        }))
+      ),
     ...(annotate ? { annotations: Object.fromEntries(annotations) } : {})
   })
   return { mediaType, body, digest: sha256(body), annotated: annotate }

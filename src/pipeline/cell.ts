@@ -1,6 +1,7 @@
 /** One cell: build once, check what was built, smoke-test that very image. */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
+import type { Attestations } from '../inputs/config.js'
 import type { Cell } from '../plan/planner.js'
 import type { CellCache } from './cache.js'
 import type { CellResult, QemuCrash } from '../results/results.js'
@@ -22,6 +23,8 @@ export interface CellContext {
   readonly pull: boolean
   readonly smokeNetwork: string
   readonly builder: string
+  /** Attestations made with each image; none when absent */
+  readonly attest?: Attestations
   /** The engine's image store: the containerd one loads OCI and names images by manifest digest */
   readonly store: ImageStore
   /** Per cell id: its build cache arguments (none when absent) */
@@ -82,6 +85,7 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
       builder: ctx.builder,
       iidFile,
       oci: ctx.store === 'containerd',
+      ...(ctx.attest === undefined ? {} : { attest: ctx.attest }),
       cacheFrom: ctx.caches.get(cell.id)?.args.from ?? [],
       cacheTo: ctx.caches.get(cell.id)?.args.to ?? []
     },
@@ -121,11 +125,19 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
 
   // buildx writes the config digest; the engine names the image by it on the classic image
   // store, by its manifest digest on the containerd image store. The local tag is this run's own.
-  const configDigest = (await readFile(iidFile, 'utf8')).trim()
-  const image = await ctx.docker.inspectImage(cell.localTag)
+  // With attestations buildx writes the digest of the index of the image and them: the image is
+  // then told by its manifest digest.
+  const iid = (await readFile(iidFile, 'utf8')).trim()
+  let image = await ctx.docker.inspectImage(cell.localTag)
+  const attested = ctx.attest !== undefined && iid === image.id
+  const localId = image.id
+  if (attested) image = await ctx.docker.inspectImage(cell.localTag, cell.platform)
+  const configDigest = attested ? image.id : iid
   // engines before API 1.48 do not report a containerd-store image's config digest; there the
   // check after the push (the registry's manifest has this config) is the one that holds
-  const loaded = image.configDigest ?? (ctx.store === 'containerd' ? undefined : image.id)
+  const loaded = attested
+    ? undefined
+    : (image.configDigest ?? (ctx.store === 'containerd' ? undefined : image.id))
   if (loaded !== undefined && loaded !== configDigest) {
     const failure = `${cell.localTag} is ${loaded} in the engine, not the image just built (${configDigest})`
     ctx.logBlock(`${cell.id}: image check FAILED`, failure)
@@ -137,7 +149,7 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
     buildSeconds,
     slowestSteps,
     imageId: configDigest,
-    localId: image.id,
+    localId,
     size: image.size
   }
   if (built !== cell.platform) {
@@ -157,7 +169,7 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
       tests.push(
         await runTest(test, {
           docker: ctx.docker,
-          image: image.id,
+          image: localId,
           platform: cell.platform,
           network: ctx.smokeNetwork,
           name,

@@ -195,6 +195,7 @@ function cellContext(
     pull: config.pull,
     smokeNetwork: config.smokeNetwork,
     builder: setup.builder,
+    ...(setup.attest === undefined ? {} : { attest: setup.attest }),
     store: setup.engine.store,
     caches: prepared.caches,
     tempDir: d.tempDir,

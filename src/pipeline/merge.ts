@@ -8,7 +8,7 @@ import type { PublishOptions } from '../publish/publish.js'
 import { INPUTS_HASH_LABEL } from '../plan/fingerprint.js'
 import { LABEL_NAMESPACE } from '../plan/labels.js'
 import { notRun, type CellResult } from '../results/results.js'
-import { indexEntries } from '../oci/manifest.js'
+import { attestationsOf, indexEntries, type AttestationEntry } from '../oci/manifest.js'
 import type { Registries } from '../registry/registries.js'
 import { errorMessage, lastLine } from '../tooling/exec.js'
 import { Publisher, type PublishOutcome } from './publishing.js'
@@ -18,15 +18,20 @@ import type { Runtime } from './runtime.js'
  * The per-platform digest a staging tag holds (this version stages the image itself; earlier ones
  * staged a reused image as a one-entry index), or null when there is none.
  */
-async function stagedDigest(cell: Cell, registries: Registries): Promise<string | null> {
+async function stagedDigest(
+  cell: Cell,
+  registries: Registries
+): Promise<{ digest: string; attestations: AttestationEntry[] } | null> {
   const staged = await registries.manifest(cell.stageTag)
   if (staged === null) return null
   const entries = indexEntries(staged.body)
-  if (entries === null) return staged.digest
+  if (entries === null) return { digest: staged.digest, attestations: [] }
   if (entries.length !== 1) {
     throw new Error(`it is an index of ${entries.length} images, not one slice`)
   }
-  return entries[0].digest
+  const { digest } = entries[0]
+  // an image staged with its attestations: they go into the published index with it
+  return { digest, attestations: attestationsOf(staged.body, digest) }
 }
 
 /** Why a staged image is not the slice it should be, or null. Pure. */
@@ -48,20 +53,21 @@ export async function collectSlice(
   image: string,
   registries: Registries
 ): Promise<CellResult> {
-  let digest: string | null
+  let staged: { digest: string; attestations: AttestationEntry[] } | null
   let why = 'is not in the registry'
   try {
-    digest = await stagedDigest(cell, registries)
+    staged = await stagedDigest(cell, registries)
   } catch (error) {
-    digest = null
+    staged = null
     why = `cannot be read (${lastLine(errorMessage(error))})`
   }
-  if (digest === null) {
+  if (staged === null) {
     return notRun(cell, {
       status: 'failed',
       failure: `slice missing: ${cell.stageTag} ${why}; did the build job for ${cell.distro} ${cell.platform} pass in this workflow run?`
     })
   }
+  const { digest, attestations } = staged
   let problem: string | null
   try {
     const config = await registries.config(`${image}@${digest}`)
@@ -75,7 +81,10 @@ export async function collectSlice(
       failure: `slice ${cell.stageTag} is wrong: ${problem}`
     })
   }
-  return notRun(cell, { status: 'passed', reused: { from: cell.stageTag, digest } })
+  return notRun(cell, {
+    status: 'passed',
+    reused: { from: cell.stageTag, digest, ...(attestations.length === 0 ? {} : { attestations }) }
+  })
 }
 
 /**

@@ -16,6 +16,8 @@ import { prepare } from './prepare.js'
 import { ProgressBoard, readmeLink } from './progress.js'
 import { Publisher } from './publishing.js'
 import { checkPushAccess, logIn, setUp } from './setup.js'
+import { setUpSigning, signingMode } from './signing.js'
+import type { PublishOptions, Signer } from '../publish/publish.js'
 
 export type { PipelineDeps } from './deps.js'
 
@@ -34,7 +36,7 @@ export async function runPipeline(
     id,
     emulated: plan.cells.find(c => c.id === id)?.emulated ?? false
   })
-  const publishing = {
+  let publishing: PublishOptions = {
     docker,
     exec: d.exec,
     tempDir: d.tempDir,
@@ -47,13 +49,17 @@ export async function runPipeline(
   }
 
   const { signal } = d
+  const signing = signingMode(config, plan, d.rt.env)
+  let signer: Signer | undefined
   const setup = await during('set-up', signal, async () => {
     const done = await setUp(config, plan, docker, d)
     if (done.engine.insecure !== undefined) registries.useInsecure(done.engine.insecure)
     await logIn(config, docker, d)
     await checkPushAccess(plan, docker, registries, d)
+    if (signing !== null) signer = await setUpSigning(signing, config, plan, registries, d)
     return done
   })
+  if (signer !== undefined) publishing = { ...publishing, sign: signer }
   if (plan.mode === 'merge') {
     // a merge publishes as it goes: cancelled, it still reports what it published
     const merged = await mergeSlices(plan, publishing, d.rt)

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import type { Config } from '../inputs/config.js'
+import type { Attestations, Config } from '../inputs/config.js'
 import { InputError } from '../inputs/errors.js'
 import { Inputs } from '../inputs/names.js'
 import { fingerprint, type Fingerprint } from '../plan/fingerprint.js'
@@ -20,7 +20,7 @@ import { prepareCache, type CellCache } from './cache.js'
 import { cancellableCache, stopIfCancelled, type PipelineDeps } from './deps.js'
 import { baseNeeds, checkBases, type BaseDigests } from './preflight.js'
 import { PROJECTED_WARNING_SECONDS, projectEmulated, readmeLink, wayOut } from './progress.js'
-import type { Setup } from './setup.js'
+import { attestText, type Setup } from './setup.js'
 import { findUnchanged, type Reuse } from './unchanged.js'
 
 export interface Prepared {
@@ -44,7 +44,7 @@ export async function prepare(
 ): Promise<Prepared> {
   const { dockerfile, bases } = await preflight(config, plan, docker, registries, d)
   stopIfCancelled(d.signal, 'preflight')
-  const fingerprints = await fingerprintCells(config, plan, dockerfile, bases, d)
+  const fingerprints = await fingerprintCells(config, plan, dockerfile, bases, setup.attest, d)
   const reuse = await unchanged(config, plan, fingerprints, registries, d)
   stopIfCancelled(d.signal, 'the search for unchanged images')
   const caches = await prepareCache({
@@ -101,6 +101,7 @@ async function fingerprintCells(
   plan: Plan,
   dockerfile: string,
   bases: BaseDigests,
+  attest: Attestations | undefined,
   d: PipelineDeps
 ): Promise<Map<string, Fingerprint>> {
   const contextHash = await hashContext(config.context, d.signal)
@@ -109,7 +110,8 @@ async function fingerprintCells(
     contextHash,
     userLabels: config.labels,
     network: config.network,
-    smokeNetwork: config.smokeNetwork
+    smokeNetwork: config.smokeNetwork,
+    ...(attest === undefined ? {} : { attestations: attestText(attest) })
   }
   return new Map(
     plan.cells.map(cell => [cell.id, fingerprint(cell, bases.get(cell.id) ?? [], inputs)])

@@ -3,12 +3,12 @@
  * builder (created for the docker-container driver), QEMU for every foreign platform, and the
  * registry login and a check that the credentials may push. A merge job builds nothing: it gets no builder and no QEMU.
  */
-import type { Config } from '../inputs/config.js'
+import type { Attestations, Config } from '../inputs/config.js'
 import { loginRegistry } from '../oci/reference.js'
 import type { Plan } from '../plan/planner.js'
 import type { Registries } from '../registry/registries.js'
 import { decideBuildx, installBuildx } from '../tooling/buildx.js'
-import type { Docker, EngineInfo } from '../tooling/docker.js'
+import type { Docker, EngineInfo, ImageStore } from '../tooling/docker.js'
 import { errorMessage } from '../tooling/exec.js'
 import { ensureEmulation } from '../tooling/qemu.js'
 import { cancellable, type PipelineDeps } from './deps.js'
@@ -17,6 +17,47 @@ export interface Setup {
   readonly engine: EngineInfo
   /** The builder cells build with ('' for the current one) */
   readonly builder: string
+  /** The attestations cells are built with; none when absent */
+  readonly attest?: Attestations
+}
+
+/**
+ * The attestations to build with: those asked for, when the images are pushed or staged (nothing
+ * else keeps them) and the engine keeps them (the containerd image store loads an image with its
+ * attestation manifests; the classic store drops them). Pure.
+ */
+export function attestationsFor(
+  wanted: Attestations,
+  push: boolean,
+  store: ImageStore,
+  /** The builder can run an SBOM generator (not the docker driver of an engine with no bridge) */
+  sbomRuns = true
+): { attest?: Attestations; note?: { text: string; warn: boolean } } {
+  const asked = [
+    ...(wanted.provenance === null ? [] : [`provenance (mode=${wanted.provenance})`]),
+    ...(wanted.sbom ? ['SBOM'] : [])
+  ]
+  if (asked.length === 0 || !push) return {}
+  if (store === 'classic') {
+    return {
+      // provenance is on by default: a warning on every run of such an engine would be noise
+      note: {
+        warn: wanted.sbom,
+        text: `${asked.join(' and ')} attestations are not made: this engine's classic image store cannot keep them with a loaded image, so the images are published without them. An engine with the containerd image store (Docker 29 installs, Docker Desktop, or "features": {"containerd-snapshotter": true} in daemon.json) keeps them; set provenance: false to silence this.`
+      }
+    }
+  }
+  if (wanted.sbom && !sbomRuns) {
+    const rest = { ...wanted, sbom: false }
+    return {
+      ...(rest.provenance === null ? {} : { attest: rest }),
+      note: {
+        warn: true,
+        text: `SBOM attestations are not made: BuildKit runs the SBOM generator on the engine's default bridge network, and this engine has none (dockerd --bridge=none), so the images are published without an SBOM. A builder of the docker-container driver runs it (driver: docker-container).`
+      }
+    }
+  }
+  return { attest: wanted }
 }
 
 export async function setUp(
@@ -42,6 +83,14 @@ export async function setUp(
       return { engine, builder: config.builder }
     }
     const builder = await ensureBuilder(config, docker, d)
+    // the docker driver runs the SBOM generator on the engine's bridge network, if it has one
+    const sbomRuns =
+      !config.attestations.sbom ||
+      (await docker.builderDriver(builder)) !== 'docker' ||
+      (await docker.hasNetwork('bridge'))
+    const { attest, note } = attestationsFor(config.attestations, plan.push, engine.store, sbomRuns)
+    if (note !== undefined) (note.warn ? rt.warning : rt.info).call(rt, note.text)
+    if (attest !== undefined) rt.info(`Attestations made at build time: ${attestText(attest)}`)
     const platforms = (emulated: boolean): string[] => [
       ...new Set(plan.cells.filter(c => c.emulated === emulated).map(c => c.platform))
     ]
@@ -53,8 +102,16 @@ export async function setUp(
       d.readText,
       m => rt.info(m)
     )
-    return { engine, builder }
+    return { engine, builder, ...(attest === undefined ? {} : { attest }) }
   })
+}
+
+/** `provenance (mode=min), SBOM (generator IMAGE)`. Pure. */
+export function attestText(a: Attestations): string {
+  return [
+    ...(a.provenance === null ? [] : [`provenance (mode=${a.provenance})`]),
+    ...(a.sbom ? [`SBOM (${a.sbomGenerator || "BuildKit's default generator"})`] : [])
+  ].join(', ')
 }
 
 async function ensureBuildx(config: Config, docker: Docker, d: PipelineDeps): Promise<void> {
@@ -67,6 +124,7 @@ async function ensureBuildx(config: Config, docker: Docker, d: PipelineDeps): Pr
   await installBuildx({
     version: decision.version,
     urlTemplate: config.buildxUrl,
+    sha256: config.buildxSha256,
     nodeArch: d.rt.hostArch,
     dockerConfig: d.dockerConfig,
     exec: d.exec,

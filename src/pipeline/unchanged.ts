@@ -6,7 +6,12 @@
  */
 import { mismatch, type Fingerprint } from '../plan/fingerprint.js'
 import type { Cell, Manifest } from '../plan/planner.js'
-import { indexEntries, type PlatformEntry } from '../oci/manifest.js'
+import {
+  attestationsOf,
+  indexEntries,
+  type AttestationEntry,
+  type PlatformEntry
+} from '../oci/manifest.js'
 import { EMULATED_SECONDS } from '../plan/labels.js'
 import type { Registries } from '../registry/registries.js'
 import { errorMessage, lastLine } from '../tooling/exec.js'
@@ -18,6 +23,8 @@ export interface Reuse {
   readonly digest: string
   /** Seconds it took to build and test under emulation (the index entry's annotation) */
   readonly emulatedSeconds?: number
+  /** The attestation manifests the index lists about it */
+  readonly attestations?: readonly AttestationEntry[]
 }
 
 /** An index entry's emulated build and test seconds, when its annotation has them. Pure. */
@@ -32,7 +39,7 @@ async function publishedIndex(
   manifest: Manifest,
   registries: Registries,
   log: (m: string) => void
-): Promise<{ tag: string; entries: PlatformEntry[] } | undefined> {
+): Promise<{ tag: string; entries: PlatformEntry[]; raw: string } | undefined> {
   for (const tag of manifest.tags) {
     let raw: string
     try {
@@ -51,7 +58,7 @@ async function publishedIndex(
       log(`${tag}: a single image, not an index made by this action`)
       continue
     }
-    return { tag, entries }
+    return { tag, entries, raw }
   }
   return undefined
 }
@@ -98,10 +105,12 @@ export async function findUnchanged(
             why = `its config cannot be read (${lastLine(errorMessage(error))})`
           }
           if (why === null) {
+            const attestations = attestationsOf(found.raw, entry.digest)
             reuse.set(cell.id, {
               from: found.tag,
               digest: entry.digest,
-              ...(took === undefined ? {} : { emulatedSeconds: took })
+              ...(took === undefined ? {} : { emulatedSeconds: took }),
+              ...(attestations.length === 0 ? {} : { attestations })
             })
             log(
               `${cell.id}: unchanged since ${found.tag} (${entry.digest}): not rebuilt, not retested`

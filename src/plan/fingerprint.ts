@@ -29,6 +29,8 @@ export interface FingerprintInputs {
   /** Network of the RUN steps, and of the smoke tests */
   readonly network: string
   readonly smokeNetwork: string
+  /** The attestations made with the image (provenance mode, SBOM generator); none when absent */
+  readonly attestations?: string
 }
 
 export interface Fingerprint {
@@ -58,7 +60,9 @@ export function fingerprint(
     network: inputs.network,
     smokeNetwork: inputs.smokeNetwork,
     // a changed test must run: the published image was tested with the old ones
-    tests: cell.tests
+    tests: cell.tests,
+    // turning attestations on rebuilds once: the published image has none to carry over
+    ...(inputs.attestations === undefined ? {} : { attestations: inputs.attestations })
   })
   return { baseDigest: baseDigestValue(bases), inputsHash: sha256(hashed) }
 }

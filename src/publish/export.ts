@@ -14,7 +14,14 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
-import { isIndexType, MEDIA, sha256 } from '../oci/manifest.js'
+import {
+  ATTESTATION_MANIFEST,
+  isIndexType,
+  MEDIA,
+  REFERENCE_DIGEST,
+  REFERENCE_TYPE,
+  sha256
+} from '../oci/manifest.js'
 import type { Docker } from '../tooling/docker.js'
 import { check, type Exec } from '../tooling/exec.js'
 
@@ -28,8 +35,19 @@ export interface BlobFile {
 export interface ImageFiles {
   /** The manifest to write under the tag: the engine's own bytes unless layers were compressed */
   readonly manifest: { readonly mediaType: string; readonly body: string }
-  /** The config and every layer */
+  /** The config and every layer, and those of its attestation manifests */
   readonly blobs: readonly BlobFile[]
+  /** The attestation manifests the engine keeps about the image (containerd image store) */
+  readonly attestations: readonly SavedManifest[]
+  /** Why attestations the engine has are not pushed, for a warning */
+  readonly attestationsLeft?: string
+}
+
+/** A manifest as saved: its exact bytes, so its digest. */
+export interface SavedManifest {
+  readonly mediaType: string
+  readonly digest: string
+  readonly body: string
 }
 
 interface Descriptor {
@@ -72,28 +90,62 @@ async function gzipLayer(file: string, dir: string): Promise<BlobFile> {
 const blobPath = (root: string, digest: string): string =>
   path.join(root, 'blobs', ...digest.split(':'))
 
-/** Follow an OCI layout's index (and nested indexes) to the manifest whose config is `imageId`. */
+/**
+ * Follow an OCI layout's index (and nested indexes) to the manifest whose config is `imageId`,
+ * with the other entries of the index it is listed in (where its attestations are).
+ */
 async function ociManifest(
   root: string,
   imageId: string
-): Promise<{ doc: ManifestDoc; raw: string } | null> {
-  const queue: Descriptor[] = [
-    ...((JSON.parse(await readFile(path.join(root, 'index.json'), 'utf8')) as ManifestDoc)
-      .manifests ?? [])
-  ]
+): Promise<{ doc: ManifestDoc; raw: string; siblings: Descriptor[] } | null> {
+  const top = JSON.parse(await readFile(path.join(root, 'index.json'), 'utf8')) as ManifestDoc
+  const queue: { d: Descriptor; siblings: Descriptor[] }[] = (top.manifests ?? []).map(d => ({
+    d,
+    siblings: top.manifests ?? []
+  }))
   while (queue.length > 0) {
-    const d = queue.shift() as Descriptor
+    const { d, siblings } = queue.shift() as { d: Descriptor; siblings: Descriptor[] }
     const file = blobPath(root, d.digest)
     if (!existsSync(file)) continue
     const raw = await readFile(file, 'utf8')
     const doc = JSON.parse(raw) as ManifestDoc
     if (isIndexType(d.mediaType) || Array.isArray(doc.manifests)) {
-      queue.push(...(doc.manifests ?? []))
-    } else if (doc.config?.digest === imageId) {
-      return { doc, raw }
+      const listed = doc.manifests ?? []
+      queue.push(...listed.map(m => ({ d: m, siblings: listed })))
+    } else if (doc.config?.digest === imageId || d.digest === imageId) {
+      // by its config, or by its manifest digest (an image kept with attestations)
+      return { doc, raw, siblings }
     }
   }
   return null
+}
+
+/** The attestation manifests listed beside an image, with their blobs; null when one is incomplete. */
+async function savedAttestations(
+  root: string,
+  siblings: readonly Descriptor[],
+  image: string
+): Promise<{ manifests: SavedManifest[]; blobs: BlobFile[] } | null> {
+  const manifests: SavedManifest[] = []
+  const blobs: BlobFile[] = []
+  const about = siblings.filter(
+    m =>
+      m.annotations?.[REFERENCE_TYPE] === ATTESTATION_MANIFEST &&
+      m.annotations[REFERENCE_DIGEST] === image
+  )
+  for (const m of about) {
+    const file = blobPath(root, m.digest)
+    if (!existsSync(file)) return null
+    const body = await readFile(file, 'utf8')
+    const doc = JSON.parse(body) as ManifestDoc
+    for (const b of [doc.config, ...(doc.layers ?? [])]) {
+      const blob = blobPath(root, b.digest)
+      if (!existsSync(blob)) return null
+      blobs.push({ digest: b.digest, size: b.size, file: blob })
+    }
+    manifests.push({ mediaType: m.mediaType, digest: m.digest, body })
+  }
+  return { manifests, blobs }
 }
 
 /** An OCI layout: the manifest as the engine has it, its layers compressed where they are not. */
@@ -121,7 +173,33 @@ async function fromLayout(root: string, imageId: string, work: string): Promise<
   }
   const mediaType = doc.mediaType ?? MEDIA.ociManifest
   const body = changed ? JSON.stringify({ ...doc, mediaType, layers }) : found.raw
-  return { manifest: { mediaType, body }, blobs }
+  const saved = await savedAttestations(root, found.siblings, sha256(found.raw))
+  if (saved === null || saved.manifests.length === 0) {
+    return {
+      manifest: { mediaType, body },
+      blobs,
+      attestations: [],
+      ...(saved === null ? { attestationsLeft: 'the engine saved them incomplete' } : {})
+    }
+  }
+  if (changed) {
+    // they name the image by the engine's manifest digest, which compressing its layers changed
+    return {
+      manifest: { mediaType, body },
+      blobs,
+      attestations: [],
+      attestationsLeft:
+        'the engine keeps the image uncompressed, and its compressed manifest is not the one they name'
+    }
+  }
+  return {
+    manifest: { mediaType, body },
+    // each blob once: an upload deletes its file
+    blobs: [...blobs, ...saved.blobs].filter(
+      (b, i, all) => all.findIndex(o => o.digest === b.digest) === i
+    ),
+    attestations: saved.manifests
+  }
 }
 
 /** Docker's legacy save format (manifest.json, uncompressed layer tars): a Docker v2 manifest. */
@@ -151,7 +229,7 @@ async function fromLegacy(root: string, imageId: string, work: string): Promise<
       },
       layers
     })
-    return { manifest: { mediaType: MEDIA.dockerManifest, body }, blobs }
+    return { manifest: { mediaType: MEDIA.dockerManifest, body }, blobs, attestations: [] }
   }
   throw new Error(`the saved image has no config ${imageId}`)
 }

@@ -9,10 +9,14 @@
 import { EMULATED_SECONDS } from '../plan/labels.js'
 import type { Cell, Manifest } from '../plan/planner.js'
 import {
+  attestationEntry,
+  attestationKinds,
   buildIndex,
   indexDigests,
   indexPlatforms,
   MEDIA,
+  sha256,
+  type AttestationEntry,
   type Descriptor
 } from '../oci/manifest.js'
 import type { Registries } from '../registry/registries.js'
@@ -41,6 +45,24 @@ export interface PublishOptions {
   readonly warn: (message: string) => void
   /** Told when a cell's image starts and ends being pushed (the run's timeline) */
   readonly pushing?: (cellId: string, done: boolean) => void
+  /**
+   * Signs an index in the repository (image@digest) and verifies the signature, before any tag
+   * moves to it; none: not signed
+   */
+  readonly sign?: Signer
+}
+
+/** Signs `image@digest` and checks the signature; throws when either fails. */
+export interface Signer {
+  /** Signed (or, with `reuse`, found signed already) and verified: how a user verifies it */
+  sign(ref: string, reuse: boolean): Promise<SignOutcome>
+}
+
+export interface SignOutcome {
+  /** The command a user runs to verify the published index */
+  readonly verify: string
+  /** The index was already signed (an unchanged index): nothing new was signed */
+  readonly already: boolean
 }
 
 /** Why a published index has no annotations, for a warning. Pure. */
@@ -76,6 +98,8 @@ function timing(result: CellResult | undefined): { annotations?: Record<string, 
 export interface PushedImage {
   readonly tag: string
   readonly digest: string
+  /** What its attestation manifests hold (provenance, sbom), when it has any */
+  readonly attestations?: readonly string[]
 }
 
 export interface Published {
@@ -94,6 +118,7 @@ export async function publishDistro(
   let tagsMoved = false
   try {
     const images: (Descriptor & { platform: string; annotations?: Record<string, string> })[] = []
+    const attestations: AttestationEntry[] = []
     let reused = 0
     for (const cell of cells) {
       const result = results.find(r => r.id === cell.id)
@@ -101,39 +126,36 @@ export async function publishDistro(
       if (result !== undefined && cellOk(result.status) && result.reused !== undefined) {
         // already in the repository, tested before it was pushed: its arch tag points at it
         image = await pointTag(cell.pushTag, result.reused.digest, o)
+        attestations.push(...(result.reused.attestations ?? []))
+        pushed.set(cell.id, { tag: cell.pushTag, digest: image.digest })
         reused++
       } else if (result?.status === 'passed' && result.imageId !== undefined) {
         const done = await pushTested(result, cell.pushTag, o)
-        image = { mediaType: done.mediaType, digest: done.digest, size: done.size }
+        image = done.image
+        attestations.push(...done.attestations)
+        pushed.set(cell.id, pushedImage(cell.pushTag, done))
         o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${image.digest}${done.note}`)
       } else {
         throw new Error(`cell ${cell.id} did not pass`)
       }
-      pushed.set(cell.id, { tag: cell.pushTag, digest: image.digest })
       images.push({ ...image, platform: cell.platform, ...timing(result) })
     }
-    const index = buildIndex(images, manifest.labels)
-    const digests = images.map(i => i.digest)
+    const index = buildIndex(images, manifest.labels, attestations)
+    const digests = [...images, ...attestations].map(i => i.digest)
+    const distro = { distro: manifest.distro, status: 'published' as const, tags: manifest.tags }
     if (reused === cells.length) {
       const same = await alreadyPublished(manifest, digests, o)
       if (same !== undefined) {
         o.log(
           `Unchanged: ${manifest.tags.join(', ')} already hold this index (${same}); nothing pushed`
         )
-        return {
-          distro: {
-            distro: manifest.distro,
-            status: 'published',
-            tags: manifest.tags,
-            digest: same,
-            unchanged: true
-          },
-          pushed
-        }
+        const signed = await signIndex(same, true, o)
+        return { distro: { ...distro, digest: same, unchanged: true, ...signed }, pushed }
       }
     }
-    // by digest first: the index is in the repository before any tag moves to it
+    // by digest first: the index is in the repository, and signed, before any tag moves to it
     await o.registries.put(`${o.image}@${index.digest}`, index.mediaType, index.body)
+    const signed = await signIndex(index.digest, false, o)
     tagsMoved = true
     for (const tag of manifest.tags) await o.registries.put(tag, index.mediaType, index.body)
     await checkPublished(manifest, index.digest, digests, o)
@@ -141,15 +163,7 @@ export async function publishDistro(
       o.warn(annotationsLost(manifest.tags[0], index.body))
     }
     o.log(`Published ${manifest.tags.join(', ')} -> ${index.digest}`)
-    return {
-      distro: {
-        distro: manifest.distro,
-        status: 'published',
-        tags: manifest.tags,
-        digest: index.digest
-      },
-      pushed
-    }
+    return { distro: { ...distro, digest: index.digest, ...signed }, pushed }
   } catch (error) {
     return {
       distro: {
@@ -161,6 +175,27 @@ export async function publishDistro(
       },
       pushed
     }
+  }
+}
+
+/** Sign the index in the repository when signing is on: what the distro's result says of it. */
+async function signIndex(
+  digest: string,
+  reuse: boolean,
+  o: PublishOptions
+): Promise<{ signature?: { verify: string } }> {
+  if (o.sign === undefined) return {}
+  const ref = `${o.image}@${digest}`
+  const outcome = await o.sign.sign(ref, reuse)
+  o.log(`${outcome.already ? 'Already signed' : 'Signed'} and verified: ${ref}`)
+  return { signature: { verify: outcome.verify } }
+}
+
+function pushedImage(tag: string, done: TestedPush): PushedImage {
+  return {
+    tag,
+    digest: done.image.digest,
+    ...(done.kinds.length === 0 ? {} : { attestations: done.kinds })
   }
 }
 
@@ -206,29 +241,65 @@ async function pointTag(tag: string, digest: string, o: PublishOptions): Promise
   return { mediaType: image.mediaType, digest: image.digest, size: image.size }
 }
 
+/** A tested image pushed: its manifest, its attestations' index entries and what they hold. */
+interface TestedPush {
+  readonly image: Descriptor
+  /** The image manifest's bytes */
+  readonly body: string
+  readonly attestations: readonly AttestationEntry[]
+  /** provenance, sbom: what the attestation manifests hold */
+  readonly kinds: readonly string[]
+  /** What was uploaded */
+  readonly note: string
+}
+
 /**
- * Push a tested image under a tag: saved from the engine (only the image whose config is the
- * tested one is taken), each blob put into the repository (already there, mounted from a base's
- * repository, or uploaded), then its manifest written under the tag; the registry must store
- * exactly those bytes. Returns the manifest's descriptor and a note of what was uploaded.
+ * Push a tested image: saved from the engine (only the image whose config is the tested one is
+ * taken, with the attestation manifests about it), each blob put into the repository (already
+ * there, mounted from a base's repository, or uploaded), the attestation manifests by digest, then
+ * the image's manifest under `tag` (or by digest when `tag` is null); the registry must store
+ * exactly those bytes.
  */
 async function pushTested(
   tested: Pick<CellResult, 'id' | 'imageId' | 'localId'>,
-  tag: string,
+  tag: string | null,
   o: PublishOptions
-): Promise<Descriptor & { note: string }> {
+): Promise<TestedPush> {
   const { imageId } = tested
   if (imageId === undefined) throw new Error(`cell ${tested.id} has no tested image`)
   const dir = await mkdtemp(path.join(o.tempDir, 'push-'))
   o.pushing?.(tested.id, false)
   try {
     const files = await exportImage(o.docker, o.exec, tested.localId ?? imageId, imageId, dir)
+    if (files.attestationsLeft !== undefined) {
+      o.warn(`${tested.id}: its attestations are not pushed: ${files.attestationsLeft}`)
+    }
     const outcomes = await uploadAll(files.blobs, o.image, o.bases?.get(tested.id) ?? [], o)
     const { mediaType, body } = files.manifest
-    const digest = await o.registries.put(tag, mediaType, body)
+    const imageDigest = sha256(body)
+    const attestations: AttestationEntry[] = []
+    const kinds: string[] = []
+    for (const a of files.attestations) {
+      const digest = await o.registries.put(`${o.image}@${a.digest}`, a.mediaType, a.body)
+      attestations.push(
+        attestationEntry(
+          { mediaType: a.mediaType, digest, size: Buffer.byteLength(a.body) },
+          imageDigest
+        )
+      )
+      kinds.push(...attestationKinds(a.body))
+    }
+    const digest = await o.registries.put(tag ?? `${o.image}@${imageDigest}`, mediaType, body)
     const count = (k: UploadOutcome): number => outcomes.filter(x => x === k).length
-    const note = `: ${files.blobs.length} blobs, ${count('uploaded')} uploaded, ${count('mounted')} mounted, ${count('present')} already there`
-    return { mediaType, digest, size: Buffer.byteLength(body), note }
+    const attested = kinds.length === 0 ? '' : `; attested: ${[...new Set(kinds)].join(', ')}`
+    const note = `: ${files.blobs.length} blobs, ${count('uploaded')} uploaded, ${count('mounted')} mounted, ${count('present')} already there${attested}`
+    return {
+      image: { mediaType, digest, size: Buffer.byteLength(body) },
+      body,
+      attestations,
+      kinds: [...new Set(kinds)],
+      note
+    }
   } finally {
     o.pushing?.(tested.id, true)
     await rm(dir, { recursive: true, force: true })
@@ -285,21 +356,47 @@ function lazyStream(file: string): ReadableStream<Uint8Array> {
 
 /**
  * mode build: stage a tested cell under its staging tag for the merge job (the tag is pushed only
- * after the cell's tests passed). A reused image's staging tag points at its very manifest.
+ * after the cell's tests passed): the image's manifest itself, or, when it has attestations, an
+ * index of it and them (the merge job carries them into the published index). A reused image is
+ * staged the same way, by its digest.
  */
 export async function stageCell(
   cell: Cell,
   result: CellResult,
   o: PublishOptions
 ): Promise<PushedImage> {
+  let image: Descriptor
+  let attestations: readonly AttestationEntry[]
+  let kinds: readonly string[] = []
   if (result.reused !== undefined) {
-    await pointTag(cell.stageTag, result.reused.digest, o)
-    o.log(`Staged ${cell.stageTag} (${cell.platform}): the unchanged image ${result.reused.digest}`)
-    return { tag: cell.stageTag, digest: result.reused.digest }
+    attestations = result.reused.attestations ?? []
+    image =
+      attestations.length === 0
+        ? await pointTag(cell.stageTag, result.reused.digest, o)
+        : await descriptorOf(result.reused.digest, o)
+    o.log(`Staging ${cell.stageTag} (${cell.platform}): the unchanged image ${image.digest}`)
+  } else {
+    const done = await pushTested(result, null, o)
+    ;({ image, attestations, kinds } = done)
+    if (attestations.length === 0) await o.registries.put(cell.stageTag, image.mediaType, done.body)
+    o.log(`Staging ${cell.stageTag} (${cell.platform}) ${image.digest}${done.note}`)
   }
-  const { digest } = await pushTested(result, cell.stageTag, o)
-  o.log(`Staged ${cell.stageTag} (${cell.platform}) ${digest}`)
-  return { tag: cell.stageTag, digest }
+  if (attestations.length > 0) {
+    const index = buildIndex([{ ...image, platform: cell.platform }], [], attestations)
+    await o.registries.put(cell.stageTag, index.mediaType, index.body)
+  }
+  o.log(`Staged ${cell.stageTag}`)
+  return {
+    tag: cell.stageTag,
+    digest: image.digest,
+    ...(kinds.length === 0 ? {} : { attestations: kinds })
+  }
+}
+
+/** A manifest in the repository, by digest. */
+async function descriptorOf(digest: string, o: PublishOptions): Promise<Descriptor> {
+  const m = await o.registries.require(`${o.image}@${digest}`)
+  return { mediaType: m.mediaType, digest: m.digest, size: m.size }
 }
 
 /** The index digest when every tag already holds one index of exactly these images. */

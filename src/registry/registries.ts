@@ -89,6 +89,11 @@ export class Registries {
     return c
   }
 
+  /** Whether the engine reaches the registry of `image` over plain HTTP. */
+  plainHttp(image: string): boolean {
+    return isInsecure(repository(image).registry, this.insecure)
+  }
+
   /** Requests and retries over every registry so far. */
   stats(): { requests: number; retries: number } {
     let requests = 0

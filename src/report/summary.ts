@@ -37,7 +37,10 @@ function cellHtml(c: CellResult | undefined): string {
       ? `🔁 run ${c.retries === 1 ? 'again' : `${c.retries} more times`} after a QEMU crash`
       : '',
     formatSize(c.size),
-    c.pushed ? `<code>${escapeHtml(c.pushed.digest.slice(0, 19))}</code>` : ''
+    c.pushed ? `<code>${escapeHtml(c.pushed.digest.slice(0, 19))}</code>` : '',
+    c.pushed?.attestations
+      ? `attested: ${escapeHtml([...new Set(c.pushed.attestations)].join(', '))}`
+      : ''
   ].filter(l => l !== '')
   return `<td>${lines.join('<br>')}</td>`
 }
@@ -83,9 +86,24 @@ export function resultsSummary(plan: Plan, results: RunResults): string {
   const top =
     `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed${kept} in ${results.seconds} s</h2>\n` +
     `<table>${head}\n${rows.join('\n')}\n</table>\n` +
+    signaturesHtml(results) +
     timelineSummary(results)
   if (failures.length === 0) return top
   return withinLimit(`${top}<h3>Failures</h3>\n`, failures)
+}
+
+/** How to verify each signed index, with the command a user copies. */
+function signaturesHtml(results: RunResults): string {
+  const signed = results.distros.filter(d => d.signature !== undefined)
+  if (signed.length === 0) return ''
+  const commands = signed.map(d => escapeHtml(d.signature?.verify ?? '')).join('\n')
+  return (
+    `<h3>Signatures</h3>\n<p>Each published index is signed with cosign, and its signature was verified right after. To verify it yourself:</p>\n` +
+    `<pre>${commands}</pre>\n` +
+    (commands.includes('--key=cosign.pub')
+      ? `<p><code>cosign.pub</code> is the public key of <code>cosign-key</code>: the log prints it, and <code>cosign public-key --key cosign.key</code> makes it.</p>\n`
+      : '')
+  )
 }
 
 const bytes = (text: string): number => Buffer.byteLength(text, 'utf8')

@@ -1,4 +1,5 @@
 /** What a run did, cell by cell and distro by distro: the `results` output and the summary's source. */
+import type { AttestationEntry } from '../oci/manifest.js'
 import type { TestResult } from '../smoke/runner.js'
 import type { StepTime } from '../tooling/progress.js'
 
@@ -58,13 +59,20 @@ export interface CellResult {
   /** How many times the cell was run again after a QEMU crash */
   readonly retries?: number
   /** Where the tested image went: the arch tag and the per-platform manifest digest */
-  readonly pushed?: { readonly tag: string; readonly digest: string }
+  readonly pushed?: {
+    readonly tag: string
+    readonly digest: string
+    /** What its attestation manifests hold: provenance, sbom */
+    readonly attestations?: readonly string[]
+  }
   /** For an unchanged cell: the published image reused, and the tag it was found under */
   readonly reused?: {
     readonly from: string
     readonly digest: string
     /** What it took to build and test under emulation, when its index entry says */
     readonly emulatedSeconds?: number
+    /** The attestation manifests about it in the index it came from: carried into the new one */
+    readonly attestations?: readonly AttestationEntry[]
   }
 }
 
@@ -81,6 +89,8 @@ export interface DistroResult {
   readonly reason?: string
   /** Published, and every tag already held this very index: nothing was pushed */
   readonly unchanged?: boolean
+  /** The published index is signed (the signature verified): how a user verifies it */
+  readonly signature?: { readonly verify: string }
 }
 
 export interface RunResults {

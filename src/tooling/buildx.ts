@@ -1,16 +1,29 @@
 /**
  * buildx: keep the installed plugin when it satisfies buildx-version, otherwise install a release
- * with @actions/tool-cache (cached between runs on self-hosted runners) and verify it runs.
+ * with @actions/tool-cache (cached between runs on self-hosted runners), checked against its
+ * pinned sha256 (or buildx-sha256) whether downloaded or cached, and verify it runs.
  */
 import { chmod, copyFile, mkdir, rename } from 'node:fs/promises'
 import path from 'node:path'
 import semver from 'semver'
+import type { ToolCache } from './download.js'
 import { check, type Exec } from './exec.js'
+import {
+  decideTool,
+  releaseFile,
+  newestPinned,
+  pinnedVersions,
+  type ToolDecision
+} from './releases.js'
 
-/** The newest buildx release this version of the action knows (used for `latest` and ranges). */
-export const KNOWN_LATEST_BUILDX = '0.37.1'
+export type { ToolCache } from './download.js'
+
+/** The newest buildx release this version of the action pins (used for `latest` and ranges). */
+export const KNOWN_LATEST_BUILDX = newestPinned('buildx')
 export const DEFAULT_BUILDX_URL =
   'https://github.com/docker/buildx/releases/download/v{version}/buildx-v{version}.linux-{arch}'
+/** The input that gives the sha256 of a buildx the action has no pin for */
+export const BUILDX_SHA256_INPUT = 'buildx-sha256'
 
 /** buildx release asset architecture for a Node os.arch() */
 const ASSET_ARCH: Readonly<Record<string, string>> = {
@@ -22,58 +35,36 @@ const ASSET_ARCH: Readonly<Record<string, string>> = {
   riscv64: 'riscv64'
 }
 
-export type BuildxDecision =
-  { action: 'keep'; version: string } | { action: 'install'; version: string; reason: string }
+export type BuildxDecision = ToolDecision
 
 /** What to do about buildx, given the requirement and what `docker buildx version` said. Pure. */
 export function decideBuildx(required: string, installed: string | null): BuildxDecision {
-  const have = installed === null ? null : (semver.coerce(installed)?.version ?? null)
-  let want: string
-  let ok: boolean
-  const exact = semver.valid(semver.clean(required) ?? '')
-  if (required === 'latest') {
-    want = KNOWN_LATEST_BUILDX
-    ok = have !== null && semver.gte(have, want)
-  } else if (exact !== null) {
-    want = exact
-    ok = have === exact
-  } else {
-    ok = have !== null && semver.satisfies(have, required)
-    want = semver.satisfies(KNOWN_LATEST_BUILDX, required)
-      ? KNOWN_LATEST_BUILDX
-      : (semver.minVersion(required)?.version ?? KNOWN_LATEST_BUILDX)
-  }
-  if (ok && have !== null) return { action: 'keep', version: have }
-  const reason =
-    have === null ? 'buildx is not installed' : `buildx ${have} does not satisfy ${required}`
-  return { action: 'install', version: want, reason }
+  return decideTool('buildx', required, installed, pinnedVersions('buildx'))
 }
 
-export function buildxUrl(template: string, version: string, nodeArch: string): string {
+/** The release asset architecture of buildx for a Node os.arch(); throws when there is none. */
+export function buildxArch(nodeArch: string): string {
   const arch = ASSET_ARCH[nodeArch]
   if (arch === undefined)
     throw new Error(`No buildx release exists for this runner's architecture (${nodeArch}).`)
+  return arch
+}
+
+export function buildxUrl(template: string, version: string, nodeArch: string): string {
+  const arch = buildxArch(nodeArch)
   return (template || DEFAULT_BUILDX_URL)
     .replaceAll('{version}', version)
     .replaceAll('{arch}', arch)
 }
 
-/** The parts of @actions/tool-cache the installer uses. */
-export interface ToolCache {
-  find(tool: string, version: string, arch: string): string
-  download(url: string): Promise<string>
-  cacheFile(
-    source: string,
-    target: string,
-    tool: string,
-    version: string,
-    arch: string
-  ): Promise<string>
-}
-
 export interface InstallOptions {
   readonly version: string
   readonly urlTemplate: string
+  /**
+   * The sha256 of the file at the URL (input buildx-sha256, for a mirror serving its own build);
+   * empty or absent: the pinned one for this version and architecture
+   */
+  readonly sha256?: string
   readonly nodeArch: string
   /** Docker's config folder: the plugin goes to <dir>/cli-plugins/docker-buildx */
   readonly dockerConfig: string
@@ -83,35 +74,25 @@ export interface InstallOptions {
 }
 
 export async function installBuildx(o: InstallOptions): Promise<string> {
-  let dir = o.cache.find('docker-buildx', o.version, o.nodeArch)
-  if (dir === '') {
-    const url = buildxUrl(o.urlTemplate, o.version, o.nodeArch)
-    o.log(`Downloading buildx ${o.version} from ${url}`)
-    if (url.startsWith('http://')) {
-      o.log(
-        `Warning: ${url} is plain HTTP; the plugin is not checksum-verified, prefer an https mirror`
-      )
-    }
-    let file: string
-    try {
-      file = await o.cache.download(url)
-    } catch (error) {
-      throw new Error(
-        `Downloading buildx ${o.version} from ${url} failed: ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error }
-      )
-    }
-    dir = await o.cache.cacheFile(file, 'docker-buildx', 'docker-buildx', o.version, o.nodeArch)
-  } else {
-    o.log(`Using buildx ${o.version} from the tool cache`)
-  }
+  const cached = await releaseFile({
+    tool: 'buildx',
+    cacheName: 'docker-buildx',
+    version: o.version,
+    nodeArch: o.nodeArch,
+    arch: buildxArch(o.nodeArch),
+    sha256: o.sha256,
+    input: BUILDX_SHA256_INPUT,
+    url: () => buildxUrl(o.urlTemplate, o.version, o.nodeArch),
+    cache: o.cache,
+    log: o.log
+  })
   const plugins = path.join(o.dockerConfig, 'cli-plugins')
   await mkdir(plugins, { recursive: true })
   const target = path.join(plugins, 'docker-buildx')
   // copied beside it, then renamed over it: never written through a link, never half-written,
   // and a buildx still running from an earlier step keeps its own file
   const part = `${target}.${process.pid}.part`
-  await copyFile(path.join(dir, 'docker-buildx'), part)
+  await copyFile(cached, part)
   await chmod(part, 0o755)
   await rename(part, target)
   const r = await check(o.exec, `Running the installed buildx ${o.version}`, 'docker', [
@@ -121,7 +102,8 @@ export async function installBuildx(o: InstallOptions): Promise<string> {
   const got = semver.coerce(r.stdout)?.version
   if (got !== o.version) {
     throw new Error(
-      `The installed buildx reports ${got ?? 'no version'} where ${o.version} was installed (${target}).`
+      `The installed buildx reports ${got ?? 'no version'} where ${o.version} was installed ` +
+        `(${target}).`
     )
   }
   return target

@@ -1,4 +1,5 @@
 /** Typed docker and buildx commands over the Exec seam. Argument lists are built by pure functions. */
+import type { Attestations } from '../inputs/config.js'
 import { ToolError, type Exec, type ExecResult } from './exec.js'
 import { BuildProgress } from './progress.js'
 import { NO_RETRY, withRetry, type Operation, type RetryContext } from './retry.js'
@@ -22,9 +23,22 @@ export interface BuildRequest {
    * and pushes an OCI manifest, whose index can carry annotations); otherwise Docker v2.
    */
   readonly oci?: boolean
+  /**
+   * Attestations to make at build time and load with the image (the containerd image store
+   * keeps them in the image's index); none when absent
+   */
+  readonly attest?: Attestations
 }
 
-/** `docker buildx build` arguments: one platform, loaded into the engine, no attestations. */
+/** buildx's --provenance and --sbom values. Pure. */
+export function attestArgs(a: Attestations | undefined): string[] {
+  const provenance = a?.provenance == null ? 'false' : `mode=${a.provenance}`
+  const sbom =
+    a?.sbom !== true ? 'false' : a.sbomGenerator === '' ? 'true' : `generator=${a.sbomGenerator}`
+  return [`--provenance=${provenance}`, `--sbom=${sbom}`]
+}
+
+/** `docker buildx build` arguments: one platform, loaded into the engine with its attestations. */
 export function buildCommand(r: BuildRequest): string[] {
   const args = ['buildx', 'build']
   if (r.builder !== '') args.push('--builder', r.builder)
@@ -35,8 +49,8 @@ export function buildCommand(r: BuildRequest): string[] {
   if (r.pull) args.push('--pull')
   for (const c of r.cacheFrom ?? []) args.push('--cache-from', c)
   for (const c of r.cacheTo ?? []) args.push('--cache-to', c)
-  // Attestations would add unknown/unknown entries to the index and cannot be --load'ed.
-  args.push('--provenance=false', '--sbom=false')
+  // always said: buildx would otherwise add provenance where the exporter can take it
+  args.push(...attestArgs(r.attest))
   // --load is --output type=docker; the same exporter, with OCI media types when asked
   args.push(...(r.oci === true ? ['--output', 'type=docker,oci-mediatypes=true'] : ['--load']))
   // progress as data (buildx 0.13+): read live for the progress lines, rendered as plain text after
@@ -170,6 +184,11 @@ export class Docker {
     return /^Driver:\s+(\S+)/m.exec(r.stdout)?.[1] ?? 'unknown'
   }
 
+  /** Whether the engine has a network of this name (`bridge`: not with dockerd --bridge=none). */
+  async hasNetwork(name: string): Promise<boolean> {
+    return (await this.run(['network', 'inspect', '--format', '{{.Name}}', name])).code === 0
+  }
+
   /** The buildx version, or null when the plugin is missing. */
   async buildxVersion(): Promise<string | null> {
     const r = await this.run(['buildx', 'version'])
@@ -208,10 +227,16 @@ export class Docker {
     return { ...r, progress }
   }
 
-  async inspectImage(ref: string): Promise<ImageInfo> {
-    const r = await this.check(`Inspecting image ${ref}`, [
+  /**
+   * An image in the engine; with `platform`, that platform's image of an index (the containerd
+   * image store keeps a build with attestations as an index of the image and them), whose ID is
+   * then its manifest digest (`docker image inspect --platform`: Docker 28.1 and later)
+   */
+  async inspectImage(ref: string, platform?: string): Promise<ImageInfo> {
+    const r = await this.check(`Inspecting image ${ref}${platform ? ` (${platform})` : ''}`, [
       'image',
       'inspect',
+      ...(platform === undefined ? [] : ['--platform', platform]),
       '--format',
       '{{json .}}',
       ref

@@ -1,0 +1,104 @@
+/**
+ * sign: each published index is signed with cosign by digest, before any tag moves to it, and its
+ * signature verified at once. Everything that can fail without a registry fails before the first
+ * build: keyless without GitHub's OIDC token, a key whose password is wrong, no cosign to be had.
+ */
+import { mkdtemp } from 'node:fs/promises'
+import path from 'node:path'
+import type { Config } from '../inputs/config.js'
+import { Inputs } from '../inputs/names.js'
+import type { Plan } from '../plan/planner.js'
+import type { Signer } from '../publish/publish.js'
+import type { Registries } from '../registry/registries.js'
+import {
+  Cosign,
+  decideCosign,
+  installCosign,
+  installedCosign,
+  verifyCommand,
+  type SignMode
+} from '../tooling/cosign.js'
+import { cancellable, type PipelineDeps } from './deps.js'
+
+/**
+ * Whether this job signs, and how. Throws, before anything runs, when keyless signing has no
+ * OIDC token to sign with. Pure.
+ */
+export function signingMode(
+  config: Pick<Config, 'sign'>,
+  plan: Pick<Plan, 'push' | 'mode'>,
+  env: Readonly<Record<string, string | undefined>>
+): SignMode | null {
+  // a build job stages; the merge job (or a mode all job) publishes, and signs
+  if (config.sign === 'false' || !plan.push || plan.mode === 'build') return null
+  if (config.sign === 'keyless' && !env.ACTIONS_ID_TOKEN_REQUEST_URL) {
+    throw new Error(
+      `Input "${Inputs.Sign}": keyless signing needs GitHub's OIDC token, which this job has none of; give the job "permissions: id-token: write" (a pull request from a fork never gets one), or sign with a key (sign: key). Nothing was built.`
+    )
+  }
+  return config.sign
+}
+
+/** cosign installed (or kept) and ready to sign; the Signer publishing signs each index with. */
+export async function setUpSigning(
+  mode: SignMode,
+  config: Config,
+  plan: Plan,
+  registries: Registries,
+  d: PipelineDeps
+): Promise<Signer> {
+  const { rt } = d
+  const installed = await installedCosign(d.exec)
+  const decision = decideCosign(config.cosignVersion, installed)
+  let bin = 'cosign'
+  if (decision.action === 'keep') {
+    rt.info(
+      decision.version === 'unknown'
+        ? `Using the installed cosign, which does not say its version (cosign-version: ${config.cosignVersion})`
+        : `cosign ${decision.version} satisfies ${config.cosignVersion}`
+    )
+  } else {
+    rt.info(`${decision.reason}: installing cosign ${decision.version}`)
+    bin = await installCosign({
+      version: decision.version,
+      nodeArch: rt.hostArch,
+      sha256: config.cosignSha256,
+      cache: {
+        ...d.toolCache,
+        download: url => cancellable(d.toolCache.download(url), d.signal, `downloading ${url}`)
+      },
+      exec: d.exec,
+      log: m => rt.info(m)
+    })
+  }
+  const workflowRef = rt.env.GITHUB_WORKFLOW_REF ?? ''
+  const cosign = new Cosign(d.exec, {
+    mode,
+    bin,
+    dockerConfig: d.dockerConfig,
+    key: config.cosignKey,
+    password: config.cosignPassword,
+    workflowRef,
+    dir: await mkdtemp(path.join(d.tempDir, 'cosign-'))
+  })
+  await cosign.prepare()
+  const http = registries.plainHttp(plan.image)
+  rt.info(
+    mode === 'key'
+      ? `Signing by key with cosign; its public key:\n${cosign.publicKey}`
+      : `Signing keyless with cosign as ${workflowRef || 'this workflow'} (Fulcio certificate, Rekor log entry)`
+  )
+  return {
+    async sign(ref, reuse) {
+      const verify = verifyCommand(mode, ref, workflowRef, http)
+      // an unchanged index signed by an earlier run keeps that signature
+      if (reuse && (await cosign.verify(ref, http)).ok) return { verify, already: true }
+      await cosign.sign(ref, http)
+      const checked = await cosign.verify(ref, http)
+      if (!checked.ok) {
+        throw new Error(`the signature of ${ref} does not verify: ${checked.why}`)
+      }
+      return { verify, already: false }
+    }
+  }
+}
