@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals'
 import {
+  expectDefaultAttestations,
   configOf,
   expectNoLeftovers,
   expectPassed,
@@ -119,6 +120,8 @@ describe('build slices and a merge job on the test bed', () => {
           expect(arch?.digest).toBe(entry.digest)
           expect(arch?.config?.digest).toMatch(/^sha256:/)
         }
+        // the build jobs staged each image with its attestations; the merge published them
+        expectDefaultAttestations(index)
       }
       const indexTags = allTags.filter(t => !/-(amd64|arm64)$/.test(t))
       const a = await published(allRepo, indexTags)

@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import {
+  expectDefaultAttestations,
   expectNoLeftovers,
   manifestOf,
   runE2e,
@@ -64,8 +65,9 @@ describe('pipeline on the test bed', () => {
       for (const distro of ['humble', 'jazzy']) {
         const index = await manifestOf(repo, `${distro}-main`)
         expect(index).not.toBeNull()
-        // exactly linux/amd64 and linux/arm64: no unknown/unknown attestation entries
+        // exactly linux/amd64 and linux/arm64, and the default provenance where the engine keeps it
         expect(platformsOf(index ?? {})).toEqual(['linux/amd64', 'linux/arm64'])
+        expectDefaultAttestations(index)
         for (const entry of index?.manifests ?? []) {
           const arch = entry.platform.architecture
           const cell = cells.find(c => c.id === `${distro}-${arch}`)
@@ -73,10 +75,17 @@ describe('pipeline on the test bed', () => {
           expect(entry.digest).toBe(cell?.pushed?.digest)
           // ...and that manifest's config is the very image that was tested
           const manifest = await manifestOf(repo, entry.digest)
-          expect(manifest?.config?.digest).toBe(cell?.imageId)
-          // the engine names that image by its config digest (classic image store) or by its
-          // manifest digest, which is then the very manifest pushed (containerd image store)
-          expect(cell?.localId).toBe(tb.engine === 'containerd' ? entry.digest : cell?.imageId)
+          if (tb.engine === 'containerd') {
+            // built with provenance (the default): the engine keeps an index of the image and its
+            // attestations, and the image is told by its manifest digest, the very one pushed
+            expect(cell?.imageId).toBe(entry.digest)
+            expect(manifest?.config?.digest).toMatch(/^sha256:[0-9a-f]{64}$/)
+            expect(cell?.localId).not.toBe(entry.digest)
+          } else {
+            // the classic image store names the image by its config digest
+            expect(manifest?.config?.digest).toBe(cell?.imageId)
+            expect(cell?.localId).toBe(cell?.imageId)
+          }
         }
       }
       expect(await tagsOf(repo)).toEqual(

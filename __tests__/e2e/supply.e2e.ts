@@ -14,13 +14,12 @@ import path from 'node:path'
 import {
   expectNoLeftovers,
   expectPassed,
+  loggedInDockerConfig,
   manifestOf,
-  newDockerConfig,
   runE2e,
   tagsOf,
   testbed,
-  uniqueRepo,
-  useEngineBuildx
+  uniqueRepo
 } from './testbed.js'
 
 const MINUTES = 60_000
@@ -36,20 +35,10 @@ interface Entry {
 async function indexOf(repo: string, tag: string): Promise<{ digest: string; entries: Entry[] }> {
   const index = await manifestOf(repo, tag)
   if (index === null) throw new Error(`${repo}:${tag} is not in the registry`)
-  return { digest: index.digest, entries: (index.manifests ?? []) as Entry[] }
-}
-
-/** A docker client logged in to the test registry, with the engine's buildx. */
-function loggedInConfig(): string {
-  const tb = testbed()
-  const dir = newDockerConfig()
-  useEngineBuildx(dir)
-  execFileSync('docker', ['login', tb.registry, '-u', tb.username, '--password-stdin'], {
-    input: tb.password,
-    env: { ...process.env, DOCKER_CONFIG: dir },
-    stdio: ['pipe', 'ignore', 'ignore']
-  })
-  return dir
+  return {
+    digest: index.digest,
+    entries: [...(index.manifests ?? []), ...(index.attestations ?? [])] as Entry[]
+  }
 }
 
 /** `docker buildx imagetools inspect --format` of a reference, parsed. */
@@ -115,7 +104,7 @@ describe('supply chain on the test bed', () => {
       const r = await runE2e(inputs, { env })
       expectPassed(r)
       const sbomWarnings = r.log.split('\n').filter(l => l.startsWith('::warning::SBOM'))
-      const config = loggedInConfig()
+      const config = loggedInDockerConfig()
       const results = JSON.parse(r.outputs.results) as {
         id: string
         pushed?: { attestations?: string[] }

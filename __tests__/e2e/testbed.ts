@@ -147,16 +147,25 @@ export async function tagsOf(repo: string): Promise<string[]> {
   return (body.tags ?? []).sort()
 }
 
+export interface IndexEntry {
+  digest: string
+  platform: { os: string; architecture: string; variant?: string }
+  annotations?: Record<string, string>
+}
+
 export interface Manifest {
   readonly digest: string
   readonly mediaType: string
-  readonly manifests?: {
-    digest: string
-    platform: { os: string; architecture: string; variant?: string }
-  }[]
+  /** An index's images (its attestation manifests are in `attestations`) */
+  readonly manifests?: IndexEntry[]
+  /** An index's attestation manifests (vnd.docker.reference.type: attestation-manifest) */
+  readonly attestations?: IndexEntry[]
   readonly config?: { digest: string }
   readonly annotations?: Record<string, string>
 }
+
+const isAttestation = (e: IndexEntry): boolean =>
+  e.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest'
 
 /** A manifest or index by tag or digest, or null when absent. */
 export async function manifestOf(repo: string, ref: string): Promise<Manifest | null> {
@@ -164,7 +173,24 @@ export async function manifestOf(repo: string, ref: string): Promise<Manifest | 
   if (r.status === 404) return null
   if (!r.ok) throw new Error(`registry answered ${r.status} for ${repo}:${ref}`)
   const body = (await r.json()) as Omit<Manifest, 'digest'>
-  return { ...body, digest: r.headers.get('docker-content-digest') ?? '' }
+  const digest = r.headers.get('docker-content-digest') ?? ''
+  if (body.manifests === undefined) return { ...body, digest }
+  return {
+    ...body,
+    digest,
+    manifests: body.manifests.filter(e => !isAttestation(e)),
+    attestations: body.manifests.filter(isAttestation)
+  }
+}
+
+/**
+ * An index's attestation manifests are what the engine can keep: one about each image on the
+ * containerd image store (provenance is on by default), none on the classic one.
+ */
+export function expectDefaultAttestations(index: Manifest | null): void {
+  const images = (index?.manifests ?? []).map(m => m.digest)
+  const about = (index?.attestations ?? []).map(a => a.annotations?.['vnd.docker.reference.digest'])
+  expect(about).toEqual(testbed().engine === 'containerd' ? images : [])
 }
 
 export const E2E_SHA = 'e2e0123456789abcdef0123456789abcdef01234'
@@ -211,6 +237,19 @@ export function useEngineBuildx(dockerConfig: string): void {
   if (tb.cliPlugins === '' || existsSync(plugin)) return
   mkdirSync(path.dirname(plugin), { recursive: true })
   symlinkSync(path.join(tb.cliPlugins, 'docker-buildx'), plugin)
+}
+
+/** A docker client config logged in to the test registry (a developer's docker login). */
+export function loggedInDockerConfig(): string {
+  const tb = testbed()
+  const dir = newDockerConfig()
+  useEngineBuildx(dir)
+  execFileSync('docker', ['login', tb.registry, '-u', tb.username, '--password-stdin'], {
+    input: tb.password,
+    env: { ...process.env, DOCKER_CONFIG: dir },
+    stdio: ['pipe', 'ignore', 'ignore']
+  })
+  return dir
 }
 
 /**

@@ -539,4 +539,17 @@ describe('readConfig: supply chain inputs', () => {
       expect(String(error)).not.toContain('hunter2')
     }
   })
+
+  it('refuses a cosign-version that allows cosign before 3, and takes * for any installed one', () => {
+    expect(() => read({ 'cosign-version': '>=2.4.0' })).toThrow(
+      'Input "cosign-version": ">=2.4.0" allows cosign before 3.0.0, which has no offline signing configuration; use 3.0.0 or newer, e.g. >=3.0.0'
+    )
+    expect(read({ 'cosign-version': '*' }).config.cosignVersion).toBe('*')
+  })
+
+  it('leaves a cosign-key alone when nothing is signed with it', () => {
+    expect(read({ 'cosign-key': 'not a key' }).warnings).toEqual([
+      'cosign-key and cosign-password are used by sign: key only; sign is false.'
+    ])
+  })
 })

@@ -326,8 +326,24 @@ describe('attestationsFor', () => {
     expect(quiet.note?.text).toMatch(
       /^provenance \(mode=min\) attestations are not made: this engine's classic image store/
     )
+    const old = attestationsFor(min, true, 'containerd', true, '28.0.4')
+    expect(old.attest).toBeUndefined()
+    expect(old.note?.text).toMatch(
+      /which Docker 28\.0\.4 cannot do \(it came with Docker 28\.1\.0\)/
+    )
     const loud = attestationsFor(both, true, 'classic')
     expect(loud.note?.warn).toBe(true)
     expect(loud.note?.text).toMatch(/^provenance \(mode=max\) and SBOM attestations are not made/)
+  })
+
+  it('keeps provenance when only the SBOM generator cannot run (no bridge network)', () => {
+    const r = attestationsFor(both, true, 'containerd', false, '28.5.2+dfsg4')
+    expect(r.attest).toEqual({ ...both, sbom: false })
+    expect(r.note).toEqual({
+      warn: true,
+      text: expect.stringContaining('SBOM attestations are not made')
+    })
+    const sbomOnly = attestationsFor({ ...both, provenance: null }, true, 'containerd', false)
+    expect(sbomOnly.attest).toBeUndefined()
   })
 })

@@ -1,6 +1,10 @@
 import { describe, expect, it } from '@jest/globals'
 import { signingMode } from '../../src/pipeline/signing.js'
-import { signArgs, verifyArgs, verifyCommand } from '../../src/tooling/cosign.js'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Cosign, signArgs, verifyArgs, verifyCommand } from '../../src/tooling/cosign.js'
+import { fakeExec } from '../helpers/fake-exec.js'
 
 describe('signingMode', () => {
   const push = { push: true, mode: 'all' } as const
@@ -57,12 +61,77 @@ describe('cosign arguments', () => {
       ref
     ])
     expect(
-      verifyCommand('keyless', ref, 'acme/robot/.github/workflows/release.yml@refs/tags/v1', false)
+      verifyCommand(
+        'keyless',
+        ref,
+        { server: 'https://github.com', repository: 'acme/robot' },
+        false
+      )
     ).toBe(
-      `cosign verify --certificate-identity=https://github.com/acme/robot/.github/workflows/release.yml@refs/tags/v1 --certificate-oidc-issuer=https://token.actions.githubusercontent.com ${ref}`
+      `cosign verify --certificate-identity-regexp=^https://github\\.com/ --certificate-github-workflow-repository=acme/robot --certificate-oidc-issuer=https://token.actions.githubusercontent.com ${ref}`
     )
-    expect(verifyCommand('key', ref, '', false)).toBe(
+    expect(verifyCommand('key', ref, undefined, false)).toBe(
       `cosign verify --key=cosign.pub --insecure-ignore-tlog=true ${ref}`
     )
+  })
+})
+
+describe('Cosign', () => {
+  const KEY =
+    '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nsecretline1234\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----'
+
+  it('hands the key and its password to cosign in its environment only, never in its arguments', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rma-cosign-'))
+    const exec = fakeExec(call =>
+      call.args[0] === 'public-key'
+        ? { stdout: '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----\n' }
+        : {}
+    )
+    const cosign = new Cosign(exec, {
+      mode: 'key',
+      bin: '/opt/cosign',
+      dockerConfig: '/home/u/.docker',
+      key: KEY,
+      password: 'pw-9f8e',
+      dir
+    })
+    await cosign.prepare()
+    await cosign.sign('r.test/acme/robot@sha256:abc', false)
+    expect((await cosign.verify('r.test/acme/robot@sha256:abc', false)).ok).toBe(true)
+    expect(cosign.publicKey).toBe('-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----')
+    expect(readFileSync(path.join(dir, 'cosign.pub'), 'utf8')).toContain('abc')
+    expect(exec.calls.map(c => c.args[0])).toEqual([
+      'public-key',
+      'signing-config',
+      'trusted-root',
+      'sign',
+      'verify'
+    ])
+    for (const call of exec.calls) {
+      expect(call.command).toBe('/opt/cosign')
+      expect(call.args.join(' ')).not.toMatch(/secretline|pw-9f8e/)
+      expect(call.options?.env).toMatchObject({
+        DOCKER_CONFIG: '/home/u/.docker',
+        COSIGN_PRIVATE_KEY: KEY,
+        COSIGN_PASSWORD: 'pw-9f8e'
+      })
+    }
+  })
+
+  it('says why a signature does not verify', async () => {
+    const exec = fakeExec(() => ({
+      code: 1,
+      stderr: 'Error: no matching signatures: x\nmain.go:74: error during command execution'
+    }))
+    const cosign = new Cosign(exec, {
+      mode: 'keyless',
+      bin: 'cosign',
+      dockerConfig: '/d',
+      dir: '/tmp'
+    })
+    expect(await cosign.verify('r/x@sha256:1', false)).toEqual({
+      ok: false,
+      why: 'no matching signatures: x'
+    })
   })
 })

@@ -3,6 +3,7 @@
  * the tested one, an index that does not hold what was pushed), and what it says about annotations.
  */
 import { describe, expect, it } from '@jest/globals'
+import { attestationEntry, sha256 } from '../../src/oci/manifest.js'
 import { annotationsLost, publishDistro, stageCell } from '../../src/publish/publish.js'
 import type { FakeDockerOptions } from '../helpers/fake-docker.js'
 import { buildCells, pipelineFixture, publishOptions } from '../helpers/pipeline.js'
@@ -160,5 +161,124 @@ describe('reused images', () => {
       p.distro.digest,
       ...f.plan.manifests[0].tags.map(tag)
     ])
+  })
+})
+
+describe('signing', () => {
+  it('signs the index after it is in the repository by digest and before any of its tags moves', async () => {
+    const { f, results, o } = await built()
+    const signed: { ref: string; reuse: boolean; writesBefore: string[] }[] = []
+    const manifestWrites = () =>
+      f.docker.requests
+        .filter(r => r.startsWith('PUT') && r.includes('/manifests/'))
+        .map(r => r.split('/manifests/')[1])
+    const sign = {
+      async sign(ref: string, reuse: boolean) {
+        signed.push({ ref, reuse, writesBefore: manifestWrites() })
+        return { verify: `cosign verify ${ref}`, already: false }
+      }
+    }
+    const p = await publishDistro(f.plan.manifests[0], f.plan.cells, results, { ...o, sign })
+    expect(p.distro).toMatchObject({
+      status: 'published',
+      signature: { verify: `cosign verify registry.test/acme/robot@${p.distro.digest}` }
+    })
+    const tag = (ref: string) => ref.split(':')[1]
+    expect(signed).toEqual([
+      {
+        ref: `registry.test/acme/robot@${p.distro.digest}`,
+        reuse: false,
+        writesBefore: [...f.plan.cells.map(c => tag(c.pushTag)), p.distro.digest]
+      }
+    ])
+  })
+
+  it('leaves the distro tags where they were when signing fails', async () => {
+    const { f, results, o } = await built()
+    const sign = {
+      async sign(): Promise<never> {
+        throw new Error(
+          'the signature of acme/robot@sha256:x does not verify: no matching signatures'
+        )
+      }
+    }
+    const p = await publishDistro(f.plan.manifests[0], f.plan.cells, results, { ...o, sign })
+    expect(p.distro).toMatchObject({
+      status: 'publish failed',
+      tags: [],
+      reason: 'the signature of acme/robot@sha256:x does not verify: no matching signatures'
+    })
+    for (const t of f.plan.manifests[0].tags) expect(f.docker.registry.get(t)).toBeUndefined()
+  })
+
+  it('checks an unchanged index is signed, signing it only when it is not', async () => {
+    const { f, results, o } = await built({ store: 'containerd' })
+    const first = await publishDistro(f.plan.manifests[0], f.plan.cells, results, o)
+    const reused = results.map(r => ({
+      ...r,
+      status: 'unchanged' as const,
+      reused: { from: 'x', digest: first.pushed.get(r.id)?.digest as string }
+    }))
+    const calls: boolean[] = []
+    const sign = {
+      async sign(_ref: string, reuse: boolean) {
+        calls.push(reuse)
+        return { verify: 'v', already: true }
+      }
+    }
+    const again = await publishDistro(f.plan.manifests[0], f.plan.cells, reused, { ...o, sign })
+    expect(again.distro).toMatchObject({ unchanged: true, signature: { verify: 'v' } })
+    expect(calls).toEqual([true])
+  })
+})
+
+describe('attestations of reused images', () => {
+  it('lists a reused image’s attestation manifests in the new index, after the images', async () => {
+    const { f, results, o } = await built({ store: 'containerd' })
+    const first = await publishDistro(f.plan.manifests[0], f.plan.cells, results, o)
+    const about = first.pushed.get(f.plan.cells[0].id)?.digest as string
+    // an attestation manifest in the repository, about the amd64 image
+    const attestation = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: 'sha256:c',
+        size: 2
+      },
+      layers: []
+    })
+    const digest = await o.registries.put(
+      `${o.image}@${sha256(attestation)}`,
+      'application/vnd.oci.image.manifest.v1+json',
+      attestation
+    )
+    const entry = attestationEntry(
+      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: attestation.length },
+      about
+    )
+    const reused = results.map((r, i) => ({
+      ...r,
+      status: 'unchanged' as const,
+      reused: {
+        from: 'x',
+        digest: first.pushed.get(r.id)?.digest as string,
+        ...(i === 0 ? { attestations: [entry] } : {})
+      }
+    }))
+    const p = await publishDistro(f.plan.manifests[0], f.plan.cells, reused, o)
+    expect(p.distro.status).toBe('published')
+    const index = JSON.parse(f.docker.registry.get(f.plan.manifests[0].tags[0]) as string) as {
+      manifests: {
+        digest: string
+        platform: { os: string }
+        annotations?: Record<string, string>
+      }[]
+    }
+    expect(index.manifests.map(m => m.platform.os)).toEqual(['linux', 'linux', 'unknown'])
+    expect(index.manifests[2]).toMatchObject({
+      digest,
+      annotations: { 'vnd.docker.reference.digest': about }
+    })
   })
 })

@@ -394,7 +394,7 @@ function readSigning(
       'is required when sign is key; give the private key cosign generate-key-pair wrote (cosign.key), from a secret'
     )
   }
-  if (cosignKey !== '' && !PEM_KEY.test(cosignKey)) {
+  if (sign === 'key' && !PEM_KEY.test(cosignKey)) {
     // the value is a secret: never quoted back
     throw new InputError(
       Inputs.CosignKey,
@@ -408,7 +408,16 @@ function readSigning(
   if (cosignVersion !== 'latest' && semver.validRange(cosignVersion) === null) {
     throw new InputError(
       Inputs.CosignVersion,
-      `${quote(cosignVersion)} is not a version or range; use e.g. 3.0.2, >=2.4.0 or latest`
+      `${quote(cosignVersion)} is not a version or range; use e.g. 3.0.6, >=3.0.0 or latest`
+    )
+  }
+  // * keeps whatever cosign is installed (checked when signing starts)
+  const lowest =
+    cosignVersion === 'latest' || cosignVersion === '*' ? null : semver.minVersion(cosignVersion)
+  if (lowest !== null && semver.lt(lowest, '3.0.0')) {
+    throw new InputError(
+      Inputs.CosignVersion,
+      `${quote(cosignVersion)} allows cosign before 3.0.0, which has no offline signing configuration; use 3.0.0 or newer, e.g. >=3.0.0`
     )
   }
   const key = sign === 'key'

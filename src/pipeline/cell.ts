@@ -134,10 +134,13 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
   if (attested) image = await ctx.docker.inspectImage(cell.localTag, cell.platform)
   const configDigest = attested ? image.id : iid
   // engines before API 1.48 do not report a containerd-store image's config digest; there the
-  // check after the push (the registry's manifest has this config) is the one that holds
+  // check after the push (the registry's manifest has this config) is the one that holds. Built
+  // with attestations, the tag must hold the very index buildx wrote.
   const loaded = attested
     ? undefined
-    : (image.configDigest ?? (ctx.store === 'containerd' ? undefined : image.id))
+    : ctx.attest !== undefined && ctx.store === 'containerd'
+      ? (image.configDigest ?? image.id)
+      : (image.configDigest ?? (ctx.store === 'containerd' ? undefined : image.id))
   if (loaded !== undefined && loaded !== configDigest) {
     const failure = `${cell.localTag} is ${loaded} in the engine, not the image just built (${configDigest})`
     ctx.logBlock(`${cell.id}: image check FAILED`, failure)

@@ -45,7 +45,14 @@ export async function prepare(
   const { dockerfile, bases } = await preflight(config, plan, docker, registries, d)
   stopIfCancelled(d.signal, 'preflight')
   const fingerprints = await fingerprintCells(config, plan, dockerfile, bases, setup.attest, d)
-  const reuse = await unchanged(config, plan, fingerprints, registries, d)
+  const reuse = await unchanged(
+    config,
+    plan,
+    fingerprints,
+    registries,
+    setup.attest !== undefined,
+    d
+  )
   stopIfCancelled(d.signal, 'the search for unchanged images')
   const caches = await prepareCache({
     config,
@@ -124,6 +131,7 @@ async function unchanged(
   plan: Plan,
   fingerprints: ReadonlyMap<string, Fingerprint>,
   registries: Registries,
+  attested: boolean,
   d: PipelineDeps
 ): Promise<Map<string, Reuse>> {
   if (!plan.push) return new Map()
@@ -148,7 +156,8 @@ async function unchanged(
       fingerprints,
       registries,
       m => d.rt.info(m),
-      previous
+      previous,
+      attested
     )
   )
   projectionWarning(

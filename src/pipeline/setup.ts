@@ -3,6 +3,7 @@
  * builder (created for the docker-container driver), QEMU for every foreign platform, and the
  * registry login and a check that the credentials may push. A merge job builds nothing: it gets no builder and no QEMU.
  */
+import semver from 'semver'
 import type { Attestations, Config } from '../inputs/config.js'
 import { loginRegistry } from '../oci/reference.js'
 import type { Plan } from '../plan/planner.js'
@@ -21,6 +22,9 @@ export interface Setup {
   readonly attest?: Attestations
 }
 
+/** The first Docker whose `docker image inspect --platform` picks one image of an index */
+export const ENGINE_WITH_ATTESTATIONS = '28.1.0'
+
 /**
  * The attestations to build with: those asked for, when the images are pushed or staged (nothing
  * else keeps them) and the engine keeps them (the containerd image store loads an image with its
@@ -31,7 +35,9 @@ export function attestationsFor(
   push: boolean,
   store: ImageStore,
   /** The builder can run an SBOM generator (not the docker driver of an engine with no bridge) */
-  sbomRuns = true
+  sbomRuns = true,
+  /** The engine's version: an image kept with attestations is inspected by platform (28.1+) */
+  engineVersion = ENGINE_WITH_ATTESTATIONS
 ): { attest?: Attestations; note?: { text: string; warn: boolean } } {
   const asked = [
     ...(wanted.provenance === null ? [] : [`provenance (mode=${wanted.provenance})`]),
@@ -44,6 +50,15 @@ export function attestationsFor(
       note: {
         warn: wanted.sbom,
         text: `${asked.join(' and ')} attestations are not made: this engine's classic image store cannot keep them with a loaded image, so the images are published without them. An engine with the containerd image store (Docker 29 installs, Docker Desktop, or "features": {"containerd-snapshotter": true} in daemon.json) keeps them; set provenance: false to silence this.`
+      }
+    }
+  }
+  const version = semver.coerce(engineVersion)
+  if (version !== null && semver.lt(version, ENGINE_WITH_ATTESTATIONS)) {
+    return {
+      note: {
+        warn: wanted.sbom,
+        text: `${asked.join(' and ')} attestations are not made: the action tells an image kept with its attestations by platform (docker image inspect --platform), which Docker ${version.version} cannot do (it came with Docker ${ENGINE_WITH_ATTESTATIONS}); the images are published without them. Set provenance: false to silence this.`
       }
     }
   }
@@ -88,7 +103,13 @@ export async function setUp(
       !config.attestations.sbom ||
       (await docker.builderDriver(builder)) !== 'docker' ||
       (await docker.hasNetwork('bridge'))
-    const { attest, note } = attestationsFor(config.attestations, plan.push, engine.store, sbomRuns)
+    const { attest, note } = attestationsFor(
+      config.attestations,
+      plan.push,
+      engine.store,
+      sbomRuns,
+      engine.version
+    )
     if (note !== undefined) (note.warn ? rt.warning : rt.info).call(rt, note.text)
     if (attest !== undefined) rt.info(`Attestations made at build time: ${attestText(attest)}`)
     const platforms = (emulated: boolean): string[] => [

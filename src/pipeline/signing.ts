@@ -5,6 +5,7 @@
  */
 import { mkdtemp } from 'node:fs/promises'
 import path from 'node:path'
+import semver from 'semver'
 import type { Config } from '../inputs/config.js'
 import { Inputs } from '../inputs/names.js'
 import type { Plan } from '../plan/planner.js'
@@ -51,6 +52,12 @@ export async function setUpSigning(
   const installed = await installedCosign(d.exec)
   const decision = decideCosign(config.cosignVersion, installed)
   let bin = 'cosign'
+  const major = decision.action === 'keep' ? semver.coerce(decision.version)?.major : undefined
+  if (major !== undefined && major < 3) {
+    throw new Error(
+      `cosign ${decision.version} is installed and satisfies cosign-version ${config.cosignVersion}, but signing needs cosign 3 (its offline signing configuration); require >=3.0.0. Nothing was built.`
+    )
+  }
   if (decision.action === 'keep') {
     rt.info(
       decision.version === 'unknown'
@@ -71,14 +78,17 @@ export async function setUpSigning(
       log: m => rt.info(m)
     })
   }
-  const workflowRef = rt.env.GITHUB_WORKFLOW_REF ?? ''
+  const signer = {
+    server: (rt.env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
+    repository: rt.env.GITHUB_REPOSITORY ?? ''
+  }
   const cosign = new Cosign(d.exec, {
     mode,
     bin,
     dockerConfig: d.dockerConfig,
     key: config.cosignKey,
     password: config.cosignPassword,
-    workflowRef,
+    signer,
     dir: await mkdtemp(path.join(d.tempDir, 'cosign-'))
   })
   await cosign.prepare()
@@ -86,11 +96,11 @@ export async function setUpSigning(
   rt.info(
     mode === 'key'
       ? `Signing by key with cosign; its public key:\n${cosign.publicKey}`
-      : `Signing keyless with cosign as ${workflowRef || 'this workflow'} (Fulcio certificate, Rekor log entry)`
+      : `Signing keyless with cosign as a workflow of ${signer.repository || 'this repository'} (Fulcio certificate, Rekor log entry)`
   )
   return {
     async sign(ref, reuse) {
-      const verify = verifyCommand(mode, ref, workflowRef, http)
+      const verify = verifyCommand(mode, ref, signer, http)
       // an unchanged index signed by an earlier run keeps that signature
       if (reuse && (await cosign.verify(ref, http)).ok) return { verify, already: true }
       await cosign.sign(ref, http)

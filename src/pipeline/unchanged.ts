@@ -71,7 +71,9 @@ export async function findUnchanged(
   registries: Registries,
   log: (m: string) => void,
   /** Filled with what the published image of each cell took under emulation, where known */
-  previous: Map<string, number> = new Map()
+  previous: Map<string, number> = new Map(),
+  /** This run makes attestations: an image published without any is built again */
+  attested = false
 ): Promise<Map<string, Reuse>> {
   const reuse = new Map<string, Reuse>()
   await Promise.all(
@@ -104,8 +106,11 @@ export async function findUnchanged(
           } catch (error) {
             why = `its config cannot be read (${lastLine(errorMessage(error))})`
           }
+          const attestations = attestationsOf(found.raw, entry.digest)
+          if (why === null && attested && attestations.length === 0) {
+            why = 'it was published without attestations'
+          }
           if (why === null) {
-            const attestations = attestationsOf(found.raw, entry.digest)
             reuse.set(cell.id, {
               from: found.tag,
               digest: entry.digest,

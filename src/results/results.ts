@@ -37,11 +37,14 @@ export interface CellResult {
   readonly failure?: string
   readonly buildSeconds: number
   readonly testSeconds: number
-  /** The tested image's config digest (what identifies it in any registry) */
+  /**
+   * The tested image's config digest (what identifies it in any registry); built with
+   * attestations, its manifest digest (the engine then keeps an index of it and them)
+   */
   readonly imageId?: string
   /**
    * The tested image's ID in the engine: equal to imageId on the classic image store, its
-   * manifest digest on the containerd image store
+   * manifest digest on the containerd image store (with attestations, the index's digest)
    */
   readonly localId?: string
   readonly size?: number

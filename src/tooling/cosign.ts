@@ -145,12 +145,31 @@ export async function installCosign(o: CosignInstallOptions): Promise<string> {
   return bin
 }
 
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/** What went wrong, from cosign's output: its `Error:` line (it ends with a line of its own). Pure. */
+export function cosignError(r: Pick<ExecResult, 'stdout' | 'stderr' | 'code'>): string {
+  const lines = `${r.stderr}\n${r.stdout}`.split('\n').map(l => l.trim())
+  const error = lines.filter(l => l.startsWith('Error: ')).pop()
+  return error?.slice('Error: '.length) ?? (lastLine(r.stderr || r.stdout) || `exit code ${r.code}`)
+}
+
 /** GitHub's OIDC issuer: the certificate of a keyless signature made in a workflow names it */
 export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com'
 /** The environment variable the private key is handed to cosign in */
 const KEY_VAR = 'COSIGN_PRIVATE_KEY'
 
 export type SignMode = 'key' | 'keyless'
+
+/**
+ * Whose keyless signature verifies: a workflow run in `repository` (owner/name) on `server`.
+ * The certificate names the workflow file that ran (a reusable workflow's own, not the caller's),
+ * so the workflow is matched by the server only, and the repository by its own extension.
+ */
+export interface KeylessSigner {
+  readonly server: string
+  readonly repository: string
+}
 
 export interface CosignSetup {
   readonly mode: SignMode
@@ -161,8 +180,8 @@ export interface CosignSetup {
   /** key: the private key (PEM) and its password; secrets, handed on in the environment */
   readonly key?: string
   readonly password?: string
-  /** keyless: the workflow the certificate names, `owner/repo/.github/workflows/x.yml@ref` */
-  readonly workflowRef?: string
+  /** keyless: who may have signed: a workflow run in this repository, on this server */
+  readonly signer?: KeylessSigner
   /** A private folder for the public key and the offline signing configuration */
   readonly dir: string
 }
@@ -191,7 +210,7 @@ export function signArgs(
 export function verifyArgs(
   mode: SignMode,
   ref: string,
-  identity: { pub?: string; workflowRef?: string },
+  identity: { pub?: string; signer?: KeylessSigner },
   http: boolean
 ): string[] {
   const args = ['verify']
@@ -199,7 +218,8 @@ export function verifyArgs(
     args.push(`--key=${identity.pub ?? 'cosign.pub'}`, '--insecure-ignore-tlog=true')
   } else {
     args.push(
-      `--certificate-identity=https://github.com/${identity.workflowRef ?? ''}`,
+      `--certificate-identity-regexp=^${escapeRegExp(identity.signer?.server ?? 'https://github.com')}/`,
+      `--certificate-github-workflow-repository=${identity.signer?.repository ?? ''}`,
       `--certificate-oidc-issuer=${GITHUB_OIDC_ISSUER}`
     )
   }
@@ -211,10 +231,13 @@ export function verifyArgs(
 export function verifyCommand(
   mode: SignMode,
   ref: string,
-  workflowRef: string,
+  signer: KeylessSigner | undefined,
   http: boolean
 ): string {
-  return ['cosign', ...verifyArgs(mode, ref, { pub: 'cosign.pub', workflowRef }, http)]
+  return [
+    'cosign',
+    ...verifyArgs(mode, ref, { pub: 'cosign.pub', ...(signer ? { signer } : {}) }, http)
+  ]
     .filter(a => a !== '--')
     .join(' ')
 }
@@ -239,8 +262,10 @@ export class Cosign {
     }
   }
 
-  private run(what: string, args: readonly string[]): Promise<ExecResult> {
-    return check(this.exec, what, this.o.bin, args, { env: this.env() })
+  private async run(what: string, args: readonly string[]): Promise<ExecResult> {
+    const r = await this.exec.run(this.o.bin, args, { env: this.env() })
+    if (r.code !== 0) throw new Error(`${what} failed: ${cosignError(r)}`)
+    return r
   }
 
   /**
@@ -281,10 +306,10 @@ export class Cosign {
     const args = verifyArgs(
       this.o.mode,
       ref,
-      { pub: this.files.pub, workflowRef: this.o.workflowRef ?? '' },
+      { pub: this.files.pub, ...(this.o.signer ? { signer: this.o.signer } : {}) },
       http
     )
     const r = await this.exec.run(this.o.bin, args, { env: this.env() })
-    return { ok: r.code === 0, why: lastLine(r.stderr || r.stdout) }
+    return { ok: r.code === 0, why: cosignError(r) }
   }
 }

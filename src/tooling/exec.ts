@@ -27,6 +27,14 @@ export interface Exec {
   run(command: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>
 }
 
+/**
+ * The environment of a command: this process's, without the runner's INPUT_* variables (the
+ * action's inputs, secrets among them: a command gets what it needs in its own options).
+ */
+function childEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INPUT_')))
+}
+
 /** Exit code reported for a command stopped by cancellation (as a shell reports SIGINT). */
 export const CANCELLED_CODE = 130
 
@@ -51,7 +59,7 @@ export function processExecutor(signal?: AbortSignal): Exec {
           resolve(result)
         }
         const child = spawn(command, [...args], {
-          env: options.env === undefined ? process.env : { ...process.env, ...options.env },
+          env: { ...childEnv(), ...options.env },
           stdio: ['pipe', 'pipe', 'pipe'],
           ...(signal === undefined ? {} : { signal, killSignal: 'SIGTERM' as const })
         })
