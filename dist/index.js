@@ -32146,7 +32146,7 @@ function readSigning(text, line, warnings) {
     if (sign === 'key' && cosignKey === '') {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.CosignKey, 'is required when sign is key; give the private key cosign generate-key-pair wrote (cosign.key), from a secret');
     }
-    if (cosignKey !== '' && !PEM_KEY.test(cosignKey)) {
+    if (sign === 'key' && !PEM_KEY.test(cosignKey)) {
         // the value is a secret: never quoted back
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.CosignKey, 'is not a PEM private key; give the whole cosign.key file (-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY----- ... -----END ...)');
     }
@@ -32155,7 +32155,12 @@ function readSigning(text, line, warnings) {
     }
     const cosignVersion = line(inputs_names/* Inputs */.G0.CosignVersion) || DEFAULT_COSIGN_VERSION;
     if (cosignVersion !== 'latest' && semver_default().validRange(cosignVersion) === null) {
-        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.CosignVersion, `${(0,errors/* quote */.h)(cosignVersion)} is not a version or range; use e.g. 3.0.2, >=2.4.0 or latest`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.CosignVersion, `${(0,errors/* quote */.h)(cosignVersion)} is not a version or range; use e.g. 3.0.6, >=3.0.0 or latest`);
+    }
+    // * keeps whatever cosign is installed (checked when signing starts)
+    const lowest = cosignVersion === 'latest' || cosignVersion === '*' ? null : semver_default().minVersion(cosignVersion);
+    if (lowest !== null && semver_default().lt(lowest, '3.0.0')) {
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.CosignVersion, `${(0,errors/* quote */.h)(cosignVersion)} allows cosign before 3.0.0, which has no offline signing configuration; use 3.0.0 or newer, e.g. >=3.0.0`);
     }
     const key = sign === 'key';
     return {
@@ -33652,10 +33657,13 @@ async function runCell(cell, ctx) {
         image = await ctx.docker.inspectImage(cell.localTag, cell.platform);
     const configDigest = attested ? image.id : iid;
     // engines before API 1.48 do not report a containerd-store image's config digest; there the
-    // check after the push (the registry's manifest has this config) is the one that holds
+    // check after the push (the registry's manifest has this config) is the one that holds. Built
+    // with attestations, the tag must hold the very index buildx wrote.
     const loaded = attested
         ? undefined
-        : (image.configDigest ?? (ctx.store === 'containerd' ? undefined : image.id));
+        : ctx.attest !== undefined && ctx.store === 'containerd'
+            ? (image.configDigest ?? image.id)
+            : (image.configDigest ?? (ctx.store === 'containerd' ? undefined : image.id));
     if (loaded !== undefined && loaded !== configDigest) {
         const failure = `${cell.localTag} is ${loaded} in the engine, not the image just built (${configDigest})`;
         ctx.logBlock(`${cell.id}: image check FAILED`, failure);
@@ -34024,8 +34032,10 @@ class ProgressBoard {
     /** A cell's phase ended; with `finished`, the cell no longer runs (its push may come later). */
     end(id, finished = false) {
         this.close(id, this.o.now());
-        if (finished)
+        if (finished) {
             this.running.delete(id);
+            this.o.status?.(id, null);
+        }
     }
     /** Every phase recorded so far, in the order they started. */
     timeline() {
@@ -34051,7 +34061,11 @@ class ProgressBoard {
         const steady = now - r.doingSince >= TICK_MS
             ? ` (this ${r.phase === 'build' ? 'step' : 'test'} ${duration(now - r.doingSince)})`
             : '';
-        this.o.info(`${r.id}${r.emulated ? ' (QEMU)' : ''}: ${doingText(r)}, ${duration(now - r.started)}${steady}`);
+        const line = `${r.id}${r.emulated ? ' (QEMU)' : ''}: ${doingText(r)}, ${duration(now - r.started)}${steady}`;
+        if (this.o.status === undefined)
+            this.o.info(line);
+        else
+            this.o.status(r.id, line);
     }
     /** Lines for cells quiet for a minute; the warning for long emulated cells. */
     tick() {
@@ -35875,11 +35889,19 @@ async function installBuildx(o) {
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/setup.ts
+/**
+ * Phase 1, set-up: the engine (its version and image store), buildx (kept, or installed), the
+ * builder (created for the docker-container driver), QEMU for every foreign platform, and the
+ * registry login and a check that the credentials may push. A merge job builds nothing: it gets no builder and no QEMU.
+ */
 
 
 
 
 
+
+/** The first Docker whose `docker image inspect --platform` picks one image of an index */
+const ENGINE_WITH_ATTESTATIONS = '28.1.0';
 /**
  * The attestations to build with: those asked for, when the images are pushed or staged (nothing
  * else keeps them) and the engine keeps them (the containerd image store loads an image with its
@@ -35887,7 +35909,9 @@ async function installBuildx(o) {
  */
 function attestationsFor(wanted, push, store, 
 /** The builder can run an SBOM generator (not the docker driver of an engine with no bridge) */
-sbomRuns = true) {
+sbomRuns = true, 
+/** The engine's version: an image kept with attestations is inspected by platform (28.1+) */
+engineVersion = ENGINE_WITH_ATTESTATIONS) {
     const asked = [
         ...(wanted.provenance === null ? [] : [`provenance (mode=${wanted.provenance})`]),
         ...(wanted.sbom ? ['SBOM'] : [])
@@ -35900,6 +35924,15 @@ sbomRuns = true) {
             note: {
                 warn: wanted.sbom,
                 text: `${asked.join(' and ')} attestations are not made: this engine's classic image store cannot keep them with a loaded image, so the images are published without them. An engine with the containerd image store (Docker 29 installs, Docker Desktop, or "features": {"containerd-snapshotter": true} in daemon.json) keeps them; set provenance: false to silence this.`
+            }
+        };
+    }
+    const version = semver_default().coerce(engineVersion);
+    if (version !== null && semver_default().lt(version, ENGINE_WITH_ATTESTATIONS)) {
+        return {
+            note: {
+                warn: wanted.sbom,
+                text: `${asked.join(' and ')} attestations are not made: the action tells an image kept with its attestations by platform (docker image inspect --platform), which Docker ${version.version} cannot do (it came with Docker ${ENGINE_WITH_ATTESTATIONS}); the images are published without them. Set provenance: false to silence this.`
             }
         };
     }
@@ -35935,7 +35968,7 @@ async function setUp(config, plan, docker, d) {
         const sbomRuns = !config.attestations.sbom ||
             (await docker.builderDriver(builder)) !== 'docker' ||
             (await docker.hasNetwork('bridge'));
-        const { attest, note } = attestationsFor(config.attestations, plan.push, engine.store, sbomRuns);
+        const { attest, note } = attestationsFor(config.attestations, plan.push, engine.store, sbomRuns, engine.version);
         if (note !== undefined)
             (note.warn ? rt.warning : rt.info).call(rt, note.text);
         if (attest !== undefined)
@@ -36072,7 +36105,9 @@ async function publishedIndex(manifest, registries, log) {
 }
 async function findUnchanged(image, manifests, cells, fingerprints, registries, log, 
 /** Filled with what the published image of each cell took under emulation, where known */
-previous = new Map()) {
+previous = new Map(), 
+/** This run makes attestations: an image published without any is built again */
+attested = false) {
     const reuse = new Map();
     await Promise.all(manifests.map(async (manifest) => {
         const mine = cells.filter(c => c.distro === manifest.distro);
@@ -36106,8 +36141,11 @@ previous = new Map()) {
             catch (error) {
                 why = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`;
             }
+            const attestations = attestationsOf(found.raw, entry.digest);
+            if (why === null && attested && attestations.length === 0) {
+                why = 'it was published without attestations';
+            }
             if (why === null) {
-                const attestations = attestationsOf(found.raw, entry.digest);
                 reuse.set(cell.id, {
                     from: found.tag,
                     digest: entry.digest,
@@ -36149,7 +36187,7 @@ async function prepare(config, plan, setup, docker, registries, d) {
     const { dockerfile, bases } = await preflight(config, plan, docker, registries, d);
     stopIfCancelled(d.signal, 'preflight');
     const fingerprints = await fingerprintCells(config, plan, dockerfile, bases, setup.attest, d);
-    const reuse = await unchanged(config, plan, fingerprints, registries, d);
+    const reuse = await unchanged(config, plan, fingerprints, registries, setup.attest !== undefined, d);
     stopIfCancelled(d.signal, 'the search for unchanged images');
     const caches = await (0,cache/* prepareCache */.m5)({
         config,
@@ -36204,7 +36242,7 @@ async function fingerprintCells(config, plan, dockerfile, bases, attest, d) {
     return new Map(plan.cells.map(cell => [cell.id, fingerprint(cell, bases.get(cell.id) ?? [], inputs)]));
 }
 /** Cells whose published image was made from the same inputs: only when pushing, pulling, not forced. */
-async function unchanged(config, plan, fingerprints, registries, d) {
+async function unchanged(config, plan, fingerprints, registries, attested, d) {
     if (!plan.push)
         return new Map();
     if (config.force) {
@@ -36216,7 +36254,7 @@ async function unchanged(config, plan, fingerprints, registries, d) {
         return new Map();
     }
     const previous = new Map();
-    const reuse = await d.rt.group('Skip unchanged: compare with the published images', () => findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, registries, m => d.rt.info(m), previous));
+    const reuse = await d.rt.group('Skip unchanged: compare with the published images', () => findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, registries, m => d.rt.info(m), previous, attested));
     projectionWarning(config, plan.cells.filter(c => !reuse.has(c.id)), previous, d);
     return reuse;
 }
@@ -36345,6 +36383,13 @@ async function installCosign(o) {
     }
     return bin;
 }
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** What went wrong, from cosign's output: its `Error:` line (it ends with a line of its own). Pure. */
+function cosignError(r) {
+    const lines = `${r.stderr}\n${r.stdout}`.split('\n').map(l => l.trim());
+    const error = lines.filter(l => l.startsWith('Error: ')).pop();
+    return error?.slice('Error: '.length) ?? ((0,tooling_exec/* lastLine */.fM)(r.stderr || r.stdout) || `exit code ${r.code}`);
+}
 /** GitHub's OIDC issuer: the certificate of a keyless signature made in a workflow names it */
 const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
 /** The environment variable the private key is handed to cosign in */
@@ -36367,15 +36412,18 @@ function verifyArgs(mode, ref, identity, http) {
         args.push(`--key=${identity.pub ?? 'cosign.pub'}`, '--insecure-ignore-tlog=true');
     }
     else {
-        args.push(`--certificate-identity=https://github.com/${identity.workflowRef ?? ''}`, `--certificate-oidc-issuer=${GITHUB_OIDC_ISSUER}`);
+        args.push(`--certificate-identity-regexp=^${escapeRegExp(identity.signer?.server ?? 'https://github.com')}/`, `--certificate-github-workflow-repository=${identity.signer?.repository ?? ''}`, `--certificate-oidc-issuer=${GITHUB_OIDC_ISSUER}`);
     }
     if (http)
         args.push('--allow-http-registry');
     return [...args, '--', ref];
 }
 /** The verify command a user runs (with the public key saved as cosign.pub). Pure. */
-function verifyCommand(mode, ref, workflowRef, http) {
-    return ['cosign', ...verifyArgs(mode, ref, { pub: 'cosign.pub', workflowRef }, http)]
+function verifyCommand(mode, ref, signer, http) {
+    return [
+        'cosign',
+        ...verifyArgs(mode, ref, { pub: 'cosign.pub', ...(signer ? { signer } : {}) }, http)
+    ]
         .filter(a => a !== '--')
         .join(' ');
 }
@@ -36398,8 +36446,11 @@ class Cosign {
                 : {})
         };
     }
-    run(what, args) {
-        return (0,tooling_exec/* check */.z6)(this.exec, what, this.o.bin, args, { env: this.env() });
+    async run(what, args) {
+        const r = await this.exec.run(this.o.bin, args, { env: this.env() });
+        if (r.code !== 0)
+            throw new Error(`${what} failed: ${cosignError(r)}`);
+        return r;
     }
     /**
      * Before any build: key mode reads the public key out of the private one (a wrong password or
@@ -36435,9 +36486,9 @@ class Cosign {
     }
     /** Whether the signature of `ref` verifies; the reason when not. */
     async verify(ref, http) {
-        const args = verifyArgs(this.o.mode, ref, { pub: this.files.pub, workflowRef: this.o.workflowRef ?? '' }, http);
+        const args = verifyArgs(this.o.mode, ref, { pub: this.files.pub, ...(this.o.signer ? { signer: this.o.signer } : {}) }, http);
         const r = await this.exec.run(this.o.bin, args, { env: this.env() });
-        return { ok: r.code === 0, why: (0,tooling_exec/* lastLine */.fM)(r.stderr || r.stdout) };
+        return { ok: r.code === 0, why: cosignError(r) };
     }
 }
 
@@ -36447,6 +36498,7 @@ class Cosign {
  * signature verified at once. Everything that can fail without a registry fails before the first
  * build: keyless without GitHub's OIDC token, a key whose password is wrong, no cosign to be had.
  */
+
 
 
 
@@ -36471,6 +36523,10 @@ async function setUpSigning(mode, config, plan, registries, d) {
     const installed = await installedCosign(d.exec);
     const decision = decideCosign(config.cosignVersion, installed);
     let bin = 'cosign';
+    const major = decision.action === 'keep' ? semver_default().coerce(decision.version)?.major : undefined;
+    if (major !== undefined && major < 3) {
+        throw new Error(`cosign ${decision.version} is installed and satisfies cosign-version ${config.cosignVersion}, but signing needs cosign 3 (its offline signing configuration); require >=3.0.0. Nothing was built.`);
+    }
     if (decision.action === 'keep') {
         rt.info(decision.version === 'unknown'
             ? `Using the installed cosign, which does not say its version (cosign-version: ${config.cosignVersion})`
@@ -36490,24 +36546,27 @@ async function setUpSigning(mode, config, plan, registries, d) {
             log: m => rt.info(m)
         });
     }
-    const workflowRef = rt.env.GITHUB_WORKFLOW_REF ?? '';
+    const signer = {
+        server: (rt.env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
+        repository: rt.env.GITHUB_REPOSITORY ?? ''
+    };
     const cosign = new Cosign(d.exec, {
         mode,
         bin,
         dockerConfig: d.dockerConfig,
         key: config.cosignKey,
         password: config.cosignPassword,
-        workflowRef,
+        signer,
         dir: await (0,promises_.mkdtemp)(external_node_path_default().join(d.tempDir, 'cosign-'))
     });
     await cosign.prepare();
     const http = registries.plainHttp(plan.image);
     rt.info(mode === 'key'
         ? `Signing by key with cosign; its public key:\n${cosign.publicKey}`
-        : `Signing keyless with cosign as ${workflowRef || 'this workflow'} (Fulcio certificate, Rekor log entry)`);
+        : `Signing keyless with cosign as a workflow of ${signer.repository || 'this repository'} (Fulcio certificate, Rekor log entry)`);
     return {
         async sign(ref, reuse) {
-            const verify = verifyCommand(mode, ref, workflowRef, http);
+            const verify = verifyCommand(mode, ref, signer, http);
             // an unchanged index signed by an earlier run keeps that signature
             if (reuse && (await cosign.verify(ref, http)).ok)
                 return { verify, already: true };
@@ -36586,9 +36645,13 @@ async function runPipeline(config, plan, d) {
 function progressBoard(config, d) {
     return new ProgressBoard({
         info: m => d.rt.info(m),
+        // a terminal redraws each running cell's line, every second
+        ...(d.rt.status === undefined
+            ? {}
+            : { status: (id, line) => d.rt.status?.(id, line) }),
         warning: m => d.rt.warning(m),
         now: d.now ?? Date.now,
-        intervalMs: 60_000,
+        intervalMs: d.rt.status === undefined ? 60_000 : 1_000,
         emulatedWarnMs: config.emulationWarning * 60_000,
         readme: readmeLink(d.rt.env)
     });
@@ -37614,7 +37677,9 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
             }
             if (unpublished.length > 0)
                 parts.push(`publishing failed for ${unpublished.map(d => d.distro).join(', ')}`);
-            throw new Error(`${parts.join('; ')}; see the summary for details.`);
+            // a terminal (the CLI) has no job summary: its report follows
+            const where = rt.env.GITHUB_STEP_SUMMARY ? 'the summary' : 'the report below';
+            throw new Error(`${parts.join('; ')}; see ${where} for details.`);
         }
         const reused = results.cells.filter(c => c.status === 'unchanged').length;
         const tagCount = results.distros.flatMap(d => d.tags).length;
@@ -38603,6 +38668,13 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
  * kills it when the run is cancelled; tests hand in a fake that records and answers.
  */
 
+/**
+ * The environment of a command: this process's, without the runner's INPUT_* variables (the
+ * action's inputs, secrets among them: a command gets what it needs in its own options).
+ */
+function childEnv() {
+    return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INPUT_')));
+}
 /** Exit code reported for a command stopped by cancellation (as a shell reports SIGINT). */
 const CANCELLED_CODE = 130;
 /**
@@ -38627,7 +38699,7 @@ function processExecutor(signal) {
                     resolve(result);
                 };
                 const child = (0,external_node_child_process_namespaceObject.spawn)(command, [...args], {
-                    env: options.env === undefined ? process.env : { ...process.env, ...options.env },
+                    env: { ...childEnv(), ...options.env },
                     stdio: ['pipe', 'pipe', 'pipe'],
                     ...(signal === undefined ? {} : { signal, killSignal: 'SIGTERM' })
                 });

@@ -126,7 +126,9 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
       }
       if (unpublished.length > 0)
         parts.push(`publishing failed for ${unpublished.map(d => d.distro).join(', ')}`)
-      throw new Error(`${parts.join('; ')}; see the summary for details.`)
+      // a terminal (the CLI) has no job summary: its report follows
+      const where = rt.env.GITHUB_STEP_SUMMARY ? 'the summary' : 'the report below'
+      throw new Error(`${parts.join('; ')}; see ${where} for details.`)
     }
     const reused = results.cells.filter(c => c.status === 'unchanged').length
     const tagCount = results.distros.flatMap(d => d.tags).length

@@ -81,9 +81,13 @@ export async function runPipeline(
 function progressBoard(config: Config, d: PipelineDeps): ProgressBoard {
   return new ProgressBoard({
     info: m => d.rt.info(m),
+    // a terminal redraws each running cell's line, every second
+    ...(d.rt.status === undefined
+      ? {}
+      : { status: (id: string, line: string | null) => d.rt.status?.(id, line) }),
     warning: m => d.rt.warning(m),
     now: d.now ?? Date.now,
-    intervalMs: 60_000,
+    intervalMs: d.rt.status === undefined ? 60_000 : 1_000,
     emulatedWarnMs: config.emulationWarning * 60_000,
     readme: readmeLink(d.rt.env)
   })

@@ -33,6 +33,8 @@ export function phaseTimes(spans: readonly PhaseSpan[], cell: string): PhaseTime
 
 export interface BoardOptions {
   readonly info: (line: string) => void
+  /** A running cell's line, redrawn in place (a terminal), and null once it finished */
+  readonly status?: (id: string, line: string | null) => void
   readonly warning: (message: string) => void
   readonly now: () => number
   /** A running cell prints a line at least this often (ms) */
@@ -158,7 +160,10 @@ export class ProgressBoard {
   /** A cell's phase ended; with `finished`, the cell no longer runs (its push may come later). */
   end(id: string, finished = false): void {
     this.close(id, this.o.now())
-    if (finished) this.running.delete(id)
+    if (finished) {
+      this.running.delete(id)
+      this.o.status?.(id, null)
+    }
   }
 
   /** Every phase recorded so far, in the order they started. */
@@ -188,9 +193,9 @@ export class ProgressBoard {
       now - r.doingSince >= TICK_MS
         ? ` (this ${r.phase === 'build' ? 'step' : 'test'} ${duration(now - r.doingSince)})`
         : ''
-    this.o.info(
-      `${r.id}${r.emulated ? ' (QEMU)' : ''}: ${doingText(r)}, ${duration(now - r.started)}${steady}`
-    )
+    const line = `${r.id}${r.emulated ? ' (QEMU)' : ''}: ${doingText(r)}, ${duration(now - r.started)}${steady}`
+    if (this.o.status === undefined) this.o.info(line)
+    else this.o.status(r.id, line)
   }
 
   /** Lines for cells quiet for a minute; the warning for long emulated cells. */

@@ -11,6 +11,11 @@ export interface Runtime {
   warning(message: string): void
   error(message: string, title?: string): void
   group<T>(name: string, fn: () => Promise<T>): Promise<T>
+  /**
+   * Where the runtime can show what a running task does now in one line it redraws (a terminal):
+   * that line, or null once the task ended. Absent: such lines are logged with info.
+   */
+  status?(key: string, line: string | null): void
   /** Prints a finished block of log as one collapsed group (safe with concurrent work). */
   block(title: string, body: string): void
   setFailed(message: string): void

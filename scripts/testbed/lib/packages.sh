@@ -4,7 +4,7 @@
 # into folders of the test bed: nothing of those suites is installed system-wide.
 
 APT_PACKAGES=(docker.io qemu-user-static binfmt-support docker-registry apache2-utils
-  mmdebstrap arch-test curl python3 shellcheck)
+  mmdebstrap arch-test curl python3 shellcheck tmux)
 APT_GET_OPTS=(-y -q -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef
   -o Dpkg::Options::=--force-confold --no-install-recommends)
 
