@@ -30,6 +30,7 @@ interface CellOut {
 
 describe('registry faults', () => {
   const tb = testbed()
+  const containerd = tb.engine === 'containerd'
   const [host, port] = tb.registry.split(':')
   const target = { host, port: Number(port) }
   const inputs = (registry: string, repo: string) => ({
@@ -112,8 +113,17 @@ describe('registry faults', () => {
             for (const entry of index?.manifests ?? []) {
               const cell = cells.find(c => c.id === `${distro}-${entry.platform.architecture}`)
               const manifest = await manifestOf(repo, entry.digest)
-              ok &&= manifest?.config?.digest === cell?.imageId
+              // the tested image: by its config digest, or (built with the default provenance on
+              // the containerd engine) by its manifest digest
+              const tested = containerd ? entry.digest : manifest?.config?.digest
+              ok &&= tested === cell?.imageId
             }
+            // and one attestation manifest about each image where the engine keeps them
+            const images = (index?.manifests ?? []).map(m => m.digest)
+            const about = (index?.attestations ?? []).map(
+              a => a.annotations?.['vnd.docker.reference.digest']
+            )
+            ok &&= JSON.stringify(about) === JSON.stringify(containerd ? images : [])
           }
         }
         if (!ok) writeFileSync(path.join(os.tmpdir(), `rma-fault-run-${run}.log`), r.log)
