@@ -405,6 +405,17 @@ describe('RegistryClient uploads', () => {
     ])
   })
 
+  it('uploads when the lookup of a blob fails after all its tries: the lookup only saves an upload', async () => {
+    const { fetch, seen } = scripted({
+      [HEAD]: [status(500), status(500), status(404)],
+      '/v2/acme/robot/blobs/uploads/': [session(1)],
+      '/v2/acme/robot/blobs/uploads/s1': [created()]
+    })
+    const { c } = client(fetch, { attempts: 2 })
+    expect(await c.uploadBlob('acme/robot', D, source(BLOB))).toBe('uploaded')
+    expect(seen.map(x => x.method)).toEqual(['HEAD', 'HEAD', 'POST', 'PUT'])
+  })
+
   it('retries opening an upload session on its own: failed opens do not use up the tries of the upload', async () => {
     // 2 tries in all: the opens that fail are retried in place, then a PUT fails, and the
     // second try of the whole upload succeeds

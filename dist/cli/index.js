@@ -32702,7 +32702,7 @@ class RegistryClient {
      */
     async uploadBlob(repo, digest, source, mountFrom = []) {
         const name = `${this.o.registry}/${repo}@${digest}`;
-        if (await this.hasBlob(repo, digest))
+        if (await this.mayHaveBlob(repo, digest))
             return 'present';
         for (const from of mountFrom) {
             if (this.unmountable.has(from))
@@ -32757,6 +32757,22 @@ class RegistryClient {
         if ('error' in a)
             throw a.error;
         return 'uploaded';
+    }
+    /**
+     * Whether the repository has a blob, false when the lookup still fails after all its tries with
+     * an error asking again could change: the lookup only saves an upload, which has tries of its own.
+     */
+    async mayHaveBlob(repo, digest) {
+        try {
+            return await this.hasBlob(repo, digest);
+        }
+        catch (error) {
+            const transient = error instanceof RegistryError &&
+                (error.status === 0 || error.status === 429 || SERVER_ERRORS.has(error.status));
+            if (!transient || this.o.retry.signal?.aborted)
+                throw error;
+            return false;
+        }
     }
     /** Cancel an upload session a request opened (a mount the registry answered with 202). */
     async cancelUpload(repo, session) {

@@ -283,7 +283,7 @@ export class RegistryClient {
     mountFrom: readonly string[] = []
   ): Promise<UploadOutcome> {
     const name = `${this.o.registry}/${repo}@${digest}`
-    if (await this.hasBlob(repo, digest)) return 'present'
+    if (await this.mayHaveBlob(repo, digest)) return 'present'
     for (const from of mountFrom) {
       if (this.unmountable.has(from)) continue
       // a mount only saves an upload: any failure of it (a source these credentials may not
@@ -336,6 +336,22 @@ export class RegistryClient {
     const a = await retrying(`Uploading ${name}`, attempt, judgeUpload, this.counted(this.o.retry))
     if ('error' in a) throw a.error
     return 'uploaded'
+  }
+
+  /**
+   * Whether the repository has a blob, false when the lookup still fails after all its tries with
+   * an error asking again could change: the lookup only saves an upload, which has tries of its own.
+   */
+  private async mayHaveBlob(repo: string, digest: string): Promise<boolean> {
+    try {
+      return await this.hasBlob(repo, digest)
+    } catch (error) {
+      const transient =
+        error instanceof RegistryError &&
+        (error.status === 0 || error.status === 429 || SERVER_ERRORS.has(error.status))
+      if (!transient || this.o.retry.signal?.aborted) throw error
+      return false
+    }
   }
 
   /** Cancel an upload session a request opened (a mount the registry answered with 202). */
