@@ -33245,6 +33245,13 @@ function cancellableCache(d) {
         save: (paths, key) => cancellable(d.cacheService.save(paths, key), d.signal, 'a cache save')
     };
 }
+/** The tool cache, its downloads given up when the run is cancelled (they do not stop by themselves). */
+function cancellableToolCache(d) {
+    return {
+        ...d.toolCache,
+        download: url => cancellable(d.toolCache.download(url), d.signal, `downloading ${url}`)
+    };
+}
 /** Transient failures retried as the retry inputs say, logged, given up when cancelled. */
 function retryContext(config, d) {
     return {
@@ -35631,6 +35638,44 @@ async function verifyCached(what, file, dir, expected) {
 
 
 
+/** Each tool's release asset architecture for a Node os.arch() */
+const ASSET_ARCH = {
+    buildx: {
+        x64: 'amd64',
+        arm64: 'arm64',
+        arm: 'arm-v7',
+        ppc64: 'ppc64le',
+        s390x: 's390x',
+        riscv64: 'riscv64'
+    },
+    cosign: {
+        x64: 'amd64',
+        arm64: 'arm64',
+        arm: 'arm',
+        ppc64: 'ppc64le',
+        s390x: 's390x',
+        riscv64: 'riscv64'
+    }
+};
+/** Where each tool's releases are downloaded from: `{version}` and `{arch}` are filled in */
+const RELEASE_URL = {
+    buildx: 'https://github.com/docker/buildx/releases/download/v{version}/buildx-v{version}.linux-{arch}',
+    cosign: 'https://github.com/sigstore/cosign/releases/download/v{version}/cosign-linux-{arch}'
+};
+/** A tool's release asset architecture for a Node os.arch(); throws when it has none. */
+function assetArch(tool, nodeArch) {
+    const arch = ASSET_ARCH[tool][nodeArch];
+    if (arch === undefined) {
+        throw new Error(`No ${tool} release exists for this runner's architecture (${nodeArch}).`);
+    }
+    return arch;
+}
+/** A release's download URL, from `template` (a mirror's) or the tool's own releases. */
+function releases_releaseUrl(tool, template, version, nodeArch) {
+    return (template || RELEASE_URL[tool])
+        .replaceAll('{version}', version)
+        .replaceAll('{arch}', assetArch(tool, nodeArch));
+}
 const PINNED = {
     // docker-library builds its docker:<version>-cli images with these pins (their Dockerfiles check
     // each download with sha256sum -c); the release's own checksums.txt is the source they copy
@@ -35812,10 +35857,11 @@ function decideTool(tool, required, installed, known) {
  */
 async function releaseFile(o) {
     const what = `${o.tool} ${o.version}`;
-    const expected = expectedSha256(o.tool, o.version, o.arch, o.sha256, o.input);
+    const arch = assetArch(o.tool, o.nodeArch);
+    const expected = expectedSha256(o.tool, o.version, arch, o.sha256, o.input);
     let dir = o.cache.find(o.cacheName, o.version, o.nodeArch);
     if (dir === '') {
-        const url = o.url();
+        const url = releases_releaseUrl(o.tool, o.urlTemplate, o.version, o.nodeArch);
         o.log(`Downloading ${what} from ${url}`);
         const file = await downloadVerified(o.cache, what, url, expected.sha256);
         o.log(`${what}: sha256 ${expected.sha256} verified (${expected.source})`);
@@ -35841,34 +35887,15 @@ async function releaseFile(o) {
 
 /** The newest buildx release this version of the action pins (used for `latest` and ranges). */
 const KNOWN_LATEST_BUILDX = newestPinned('buildx');
-const DEFAULT_BUILDX_URL = 'https://github.com/docker/buildx/releases/download/v{version}/buildx-v{version}.linux-{arch}';
+const DEFAULT_BUILDX_URL = RELEASE_URL.buildx;
 /** The input that gives the sha256 of a buildx the action has no pin for */
 const BUILDX_SHA256_INPUT = 'buildx-sha256';
-/** buildx release asset architecture for a Node os.arch() */
-const ASSET_ARCH = {
-    x64: 'amd64',
-    arm64: 'arm64',
-    arm: 'arm-v7',
-    ppc64: 'ppc64le',
-    s390x: 's390x',
-    riscv64: 'riscv64'
-};
 /** What to do about buildx, given the requirement and what `docker buildx version` said. Pure. */
 function decideBuildx(required, installed) {
     return decideTool('buildx', required, installed, pinnedVersions('buildx'));
 }
-/** The release asset architecture of buildx for a Node os.arch(); throws when there is none. */
-function buildxArch(nodeArch) {
-    const arch = ASSET_ARCH[nodeArch];
-    if (arch === undefined)
-        throw new Error(`No buildx release exists for this runner's architecture (${nodeArch}).`);
-    return arch;
-}
 function buildxUrl(template, version, nodeArch) {
-    const arch = buildxArch(nodeArch);
-    return (template || DEFAULT_BUILDX_URL)
-        .replaceAll('{version}', version)
-        .replaceAll('{arch}', arch);
+    return releaseUrl('buildx', template, version, nodeArch);
 }
 async function installBuildx(o) {
     const cached = await releaseFile({
@@ -35876,10 +35903,9 @@ async function installBuildx(o) {
         cacheName: 'docker-buildx',
         version: o.version,
         nodeArch: o.nodeArch,
-        arch: buildxArch(o.nodeArch),
+        urlTemplate: o.urlTemplate,
         sha256: o.sha256,
         input: BUILDX_SHA256_INPUT,
-        url: () => buildxUrl(o.urlTemplate, o.version, o.nodeArch),
         cache: o.cache,
         log: o.log
     });
@@ -35928,29 +35954,19 @@ function attestationsFor(wanted, push, store,
 sbomRuns = true, 
 /** The engine's version: an image kept with attestations is inspected by platform (28.1+) */
 engineVersion = ENGINE_WITH_ATTESTATIONS) {
-    const asked = [
-        ...(wanted.provenance === null ? [] : [`provenance (mode=${wanted.provenance})`]),
-        ...(wanted.sbom ? ['SBOM'] : [])
-    ];
+    const asked = attestParts(wanted, false);
     if (asked.length === 0 || !push)
         return {};
+    // provenance is on by default: a warning on every run of such an engine would be noise
+    const none = (why) => ({
+        note: { warn: wanted.sbom, text: `${asked.join(' and ')} attestations are not made: ${why}` }
+    });
     if (store === 'classic') {
-        return {
-            // provenance is on by default: a warning on every run of such an engine would be noise
-            note: {
-                warn: wanted.sbom,
-                text: `${asked.join(' and ')} attestations are not made: this engine's classic image store cannot keep them with a loaded image, so the images are published without them. An engine with the containerd image store (Docker 29 installs, Docker Desktop, or "features": {"containerd-snapshotter": true} in daemon.json) keeps them; set provenance: false to silence this.`
-            }
-        };
+        return none(`this engine's classic image store cannot keep them with a loaded image, so the images are published without them. An engine with the containerd image store (Docker 29 installs, Docker Desktop, or "features": {"containerd-snapshotter": true} in daemon.json) keeps them; set provenance: false to silence this.`);
     }
     const version = semver_default().coerce(engineVersion);
     if (version !== null && semver_default().lt(version, ENGINE_WITH_ATTESTATIONS)) {
-        return {
-            note: {
-                warn: wanted.sbom,
-                text: `${asked.join(' and ')} attestations are not made: the action tells an image kept with its attestations by platform (docker image inspect --platform), which Docker ${version.version} cannot do (it came with Docker ${ENGINE_WITH_ATTESTATIONS}); the images are published without them. Set provenance: false to silence this.`
-            }
-        };
+        return none(`the action tells an image kept with its attestations by platform (docker image inspect --platform), which Docker ${version.version} cannot do (it came with Docker ${ENGINE_WITH_ATTESTATIONS}); the images are published without them. Set provenance: false to silence this.`);
     }
     if (wanted.sbom && !sbomRuns) {
         const rest = { ...wanted, sbom: false };
@@ -35996,12 +36012,17 @@ async function setUp(config, plan, docker, d) {
         return { engine, builder, ...(attest === undefined ? {} : { attest }) };
     });
 }
-/** `provenance (mode=min), SBOM (generator IMAGE)`. Pure. */
-function attestText(a) {
+/** `provenance (mode=min)`, then `SBOM`, with its generator when `generator`. Pure. */
+function attestParts(a, generator) {
+    const sbom = generator ? `SBOM (${a.sbomGenerator || "BuildKit's default generator"})` : 'SBOM';
     return [
         ...(a.provenance === null ? [] : [`provenance (mode=${a.provenance})`]),
-        ...(a.sbom ? [`SBOM (${a.sbomGenerator || "BuildKit's default generator"})`] : [])
-    ].join(', ');
+        ...(a.sbom ? [sbom] : [])
+    ];
+}
+/** `provenance (mode=min), SBOM (generator IMAGE)`. Pure. */
+function attestText(a) {
+    return attestParts(a, true).join(', ');
 }
 async function ensureBuildx(config, docker, d) {
     const decision = decideBuildx(config.buildxVersion, await docker.buildxVersion());
@@ -36017,11 +36038,7 @@ async function ensureBuildx(config, docker, d) {
         nodeArch: d.rt.hostArch,
         dockerConfig: d.dockerConfig,
         exec: d.exec,
-        // a download does not stop by itself when the run is cancelled
-        cache: {
-            ...d.toolCache,
-            download: url => cancellable(d.toolCache.download(url), d.signal, `downloading ${url}`)
-        },
+        cache: cancellableToolCache(d),
         log: m => d.rt.info(m)
     });
 }
@@ -36312,18 +36329,9 @@ function projectionWarning(config, building, previous, d) {
 const DEFAULT_COSIGN_RANGE = DEFAULT_COSIGN_VERSION;
 /** The newest cosign release this version of the action pins */
 const KNOWN_LATEST_COSIGN = newestPinned('cosign');
-const DEFAULT_COSIGN_URL = 'https://github.com/sigstore/cosign/releases/download/v{version}/cosign-linux-{arch}';
+const DEFAULT_COSIGN_URL = RELEASE_URL.cosign;
 /** The input that gives the sha256 of a cosign the action has no pin for */
 const COSIGN_SHA256_INPUT = 'cosign-sha256';
-/** cosign release asset architecture for a Node os.arch() */
-const cosign_ASSET_ARCH = {
-    x64: 'amd64',
-    arm64: 'arm64',
-    arm: 'arm',
-    ppc64: 'ppc64le',
-    s390x: 's390x',
-    riscv64: 'riscv64'
-};
 /**
  * The version in `cosign version` output: its `GitVersion:` line (`v3.1.3` from a release,
  * `3.1.1` from Debian's build), else a line that is only a version. Null when there is none.
@@ -36363,17 +36371,8 @@ function decideCosign(required, installed) {
     }
     return decision;
 }
-/** The release asset architecture of cosign for a Node os.arch(); throws when there is none. */
-function cosignArch(nodeArch) {
-    const arch = cosign_ASSET_ARCH[nodeArch];
-    if (arch === undefined)
-        throw new Error(`No cosign release exists for this runner's architecture (${nodeArch}).`);
-    return arch;
-}
 function cosignUrl(template, version, nodeArch) {
-    return (template || DEFAULT_COSIGN_URL)
-        .replaceAll('{version}', version)
-        .replaceAll('{arch}', cosignArch(nodeArch));
+    return releaseUrl('cosign', template, version, nodeArch);
 }
 /** Installs cosign `version` into the tool cache; returns the absolute path of the binary. */
 async function installCosign(o) {
@@ -36383,10 +36382,9 @@ async function installCosign(o) {
         cacheName: 'cosign',
         version: o.version,
         nodeArch: o.nodeArch,
-        arch: cosignArch(o.nodeArch),
+        urlTemplate: o.urlTemplate ?? '',
         sha256: o.sha256,
         input: COSIGN_SHA256_INPUT,
-        url: () => cosignUrl(o.urlTemplate ?? '', o.version, o.nodeArch),
         cache: o.cache,
         log: o.log
     });
@@ -36554,10 +36552,7 @@ async function setUpSigning(mode, config, plan, registries, d) {
             version: decision.version,
             nodeArch: rt.hostArch,
             sha256: config.cosignSha256,
-            cache: {
-                ...d.toolCache,
-                download: url => cancellable(d.toolCache.download(url), d.signal, `downloading ${url}`)
-            },
+            cache: cancellableToolCache(d),
             exec: d.exec,
             log: m => rt.info(m)
         });

@@ -119,6 +119,14 @@ export function cancellableCache(d: PipelineDeps): CacheService {
   }
 }
 
+/** The tool cache, its downloads given up when the run is cancelled (they do not stop by themselves). */
+export function cancellableToolCache(d: PipelineDeps): ToolCache {
+  return {
+    ...d.toolCache,
+    download: url => cancellable(d.toolCache.download(url), d.signal, `downloading ${url}`)
+  }
+}
+
 /** Transient failures retried as the retry inputs say, logged, given up when cancelled. */
 function retryContext(config: Config, d: PipelineDeps): RetryContext {
   return {

@@ -12,7 +12,7 @@ import { decideBuildx, installBuildx } from '../tooling/buildx.js'
 import type { Docker, EngineInfo, ImageStore } from '../tooling/docker.js'
 import { errorMessage } from '../tooling/exec.js'
 import { ensureEmulation } from '../tooling/qemu.js'
-import { cancellable, type PipelineDeps } from './deps.js'
+import { cancellableToolCache, type PipelineDeps } from './deps.js'
 
 export interface Setup {
   readonly engine: EngineInfo
@@ -39,28 +39,22 @@ export function attestationsFor(
   /** The engine's version: an image kept with attestations is inspected by platform (28.1+) */
   engineVersion = ENGINE_WITH_ATTESTATIONS
 ): { attest?: Attestations; note?: { text: string; warn: boolean } } {
-  const asked = [
-    ...(wanted.provenance === null ? [] : [`provenance (mode=${wanted.provenance})`]),
-    ...(wanted.sbom ? ['SBOM'] : [])
-  ]
+  const asked = attestParts(wanted, false)
   if (asked.length === 0 || !push) return {}
+  // provenance is on by default: a warning on every run of such an engine would be noise
+  const none = (why: string) => ({
+    note: { warn: wanted.sbom, text: `${asked.join(' and ')} attestations are not made: ${why}` }
+  })
   if (store === 'classic') {
-    return {
-      // provenance is on by default: a warning on every run of such an engine would be noise
-      note: {
-        warn: wanted.sbom,
-        text: `${asked.join(' and ')} attestations are not made: this engine's classic image store cannot keep them with a loaded image, so the images are published without them. An engine with the containerd image store (Docker 29 installs, Docker Desktop, or "features": {"containerd-snapshotter": true} in daemon.json) keeps them; set provenance: false to silence this.`
-      }
-    }
+    return none(
+      `this engine's classic image store cannot keep them with a loaded image, so the images are published without them. An engine with the containerd image store (Docker 29 installs, Docker Desktop, or "features": {"containerd-snapshotter": true} in daemon.json) keeps them; set provenance: false to silence this.`
+    )
   }
   const version = semver.coerce(engineVersion)
   if (version !== null && semver.lt(version, ENGINE_WITH_ATTESTATIONS)) {
-    return {
-      note: {
-        warn: wanted.sbom,
-        text: `${asked.join(' and ')} attestations are not made: the action tells an image kept with its attestations by platform (docker image inspect --platform), which Docker ${version.version} cannot do (it came with Docker ${ENGINE_WITH_ATTESTATIONS}); the images are published without them. Set provenance: false to silence this.`
-      }
-    }
+    return none(
+      `the action tells an image kept with its attestations by platform (docker image inspect --platform), which Docker ${version.version} cannot do (it came with Docker ${ENGINE_WITH_ATTESTATIONS}); the images are published without them. Set provenance: false to silence this.`
+    )
   }
   if (wanted.sbom && !sbomRuns) {
     const rest = { ...wanted, sbom: false }
@@ -127,12 +121,18 @@ export async function setUp(
   })
 }
 
-/** `provenance (mode=min), SBOM (generator IMAGE)`. Pure. */
-export function attestText(a: Attestations): string {
+/** `provenance (mode=min)`, then `SBOM`, with its generator when `generator`. Pure. */
+function attestParts(a: Attestations, generator: boolean): string[] {
+  const sbom = generator ? `SBOM (${a.sbomGenerator || "BuildKit's default generator"})` : 'SBOM'
   return [
     ...(a.provenance === null ? [] : [`provenance (mode=${a.provenance})`]),
-    ...(a.sbom ? [`SBOM (${a.sbomGenerator || "BuildKit's default generator"})`] : [])
-  ].join(', ')
+    ...(a.sbom ? [sbom] : [])
+  ]
+}
+
+/** `provenance (mode=min), SBOM (generator IMAGE)`. Pure. */
+export function attestText(a: Attestations): string {
+  return attestParts(a, true).join(', ')
 }
 
 async function ensureBuildx(config: Config, docker: Docker, d: PipelineDeps): Promise<void> {
@@ -149,11 +149,7 @@ async function ensureBuildx(config: Config, docker: Docker, d: PipelineDeps): Pr
     nodeArch: d.rt.hostArch,
     dockerConfig: d.dockerConfig,
     exec: d.exec,
-    // a download does not stop by itself when the run is cancelled
-    cache: {
-      ...d.toolCache,
-      download: url => cancellable(d.toolCache.download(url), d.signal, `downloading ${url}`)
-    },
+    cache: cancellableToolCache(d),
     log: m => d.rt.info(m)
   })
 }

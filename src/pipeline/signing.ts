@@ -19,7 +19,7 @@ import {
   verifyCommand,
   type SignMode
 } from '../tooling/cosign.js'
-import { cancellable, type PipelineDeps } from './deps.js'
+import { cancellableToolCache, type PipelineDeps } from './deps.js'
 
 /**
  * Whether this job signs, and how. Throws, before anything runs, when keyless signing has no
@@ -70,10 +70,7 @@ export async function setUpSigning(
       version: decision.version,
       nodeArch: rt.hostArch,
       sha256: config.cosignSha256,
-      cache: {
-        ...d.toolCache,
-        download: url => cancellable(d.toolCache.download(url), d.signal, `downloading ${url}`)
-      },
+      cache: cancellableToolCache(d),
       exec: d.exec,
       log: m => rt.info(m)
     })

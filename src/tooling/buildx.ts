@@ -10,9 +10,11 @@ import type { ToolCache } from './download.js'
 import { check, type Exec } from './exec.js'
 import {
   decideTool,
-  releaseFile,
   newestPinned,
   pinnedVersions,
+  releaseFile,
+  releaseUrl,
+  RELEASE_URL,
   type ToolDecision
 } from './releases.js'
 
@@ -20,20 +22,9 @@ export type { ToolCache } from './download.js'
 
 /** The newest buildx release this version of the action pins (used for `latest` and ranges). */
 export const KNOWN_LATEST_BUILDX = newestPinned('buildx')
-export const DEFAULT_BUILDX_URL =
-  'https://github.com/docker/buildx/releases/download/v{version}/buildx-v{version}.linux-{arch}'
+export const DEFAULT_BUILDX_URL = RELEASE_URL.buildx
 /** The input that gives the sha256 of a buildx the action has no pin for */
 export const BUILDX_SHA256_INPUT = 'buildx-sha256'
-
-/** buildx release asset architecture for a Node os.arch() */
-const ASSET_ARCH: Readonly<Record<string, string>> = {
-  x64: 'amd64',
-  arm64: 'arm64',
-  arm: 'arm-v7',
-  ppc64: 'ppc64le',
-  s390x: 's390x',
-  riscv64: 'riscv64'
-}
 
 export type BuildxDecision = ToolDecision
 
@@ -42,19 +33,8 @@ export function decideBuildx(required: string, installed: string | null): Buildx
   return decideTool('buildx', required, installed, pinnedVersions('buildx'))
 }
 
-/** The release asset architecture of buildx for a Node os.arch(); throws when there is none. */
-export function buildxArch(nodeArch: string): string {
-  const arch = ASSET_ARCH[nodeArch]
-  if (arch === undefined)
-    throw new Error(`No buildx release exists for this runner's architecture (${nodeArch}).`)
-  return arch
-}
-
 export function buildxUrl(template: string, version: string, nodeArch: string): string {
-  const arch = buildxArch(nodeArch)
-  return (template || DEFAULT_BUILDX_URL)
-    .replaceAll('{version}', version)
-    .replaceAll('{arch}', arch)
+  return releaseUrl('buildx', template, version, nodeArch)
 }
 
 export interface InstallOptions {
@@ -79,10 +59,9 @@ export async function installBuildx(o: InstallOptions): Promise<string> {
     cacheName: 'docker-buildx',
     version: o.version,
     nodeArch: o.nodeArch,
-    arch: buildxArch(o.nodeArch),
+    urlTemplate: o.urlTemplate,
     sha256: o.sha256,
     input: BUILDX_SHA256_INPUT,
-    url: () => buildxUrl(o.urlTemplate, o.version, o.nodeArch),
     cache: o.cache,
     log: o.log
   })

@@ -19,9 +19,11 @@ import type { ToolCache } from './download.js'
 import { check, lastLine, type Exec, type ExecResult } from './exec.js'
 import {
   decideTool,
-  releaseFile,
   newestPinned,
   pinnedVersions,
+  releaseFile,
+  releaseUrl,
+  RELEASE_URL,
   type ToolDecision
 } from './releases.js'
 
@@ -29,20 +31,9 @@ import {
 export const DEFAULT_COSIGN_RANGE = DEFAULT_COSIGN_VERSION
 /** The newest cosign release this version of the action pins */
 export const KNOWN_LATEST_COSIGN = newestPinned('cosign')
-export const DEFAULT_COSIGN_URL =
-  'https://github.com/sigstore/cosign/releases/download/v{version}/cosign-linux-{arch}'
+export const DEFAULT_COSIGN_URL = RELEASE_URL.cosign
 /** The input that gives the sha256 of a cosign the action has no pin for */
 export const COSIGN_SHA256_INPUT = 'cosign-sha256'
-
-/** cosign release asset architecture for a Node os.arch() */
-const ASSET_ARCH: Readonly<Record<string, string>> = {
-  x64: 'amd64',
-  arm64: 'arm64',
-  arm: 'arm',
-  ppc64: 'ppc64le',
-  s390x: 's390x',
-  riscv64: 'riscv64'
-}
 
 /**
  * The version in `cosign version` output: its `GitVersion:` line (`v3.1.3` from a release,
@@ -91,18 +82,8 @@ export function decideCosign(
   return decision
 }
 
-/** The release asset architecture of cosign for a Node os.arch(); throws when there is none. */
-export function cosignArch(nodeArch: string): string {
-  const arch = ASSET_ARCH[nodeArch]
-  if (arch === undefined)
-    throw new Error(`No cosign release exists for this runner's architecture (${nodeArch}).`)
-  return arch
-}
-
 export function cosignUrl(template: string, version: string, nodeArch: string): string {
-  return (template || DEFAULT_COSIGN_URL)
-    .replaceAll('{version}', version)
-    .replaceAll('{arch}', cosignArch(nodeArch))
+  return releaseUrl('cosign', template, version, nodeArch)
 }
 
 export interface CosignInstallOptions {
@@ -126,10 +107,9 @@ export async function installCosign(o: CosignInstallOptions): Promise<string> {
     cacheName: 'cosign',
     version: o.version,
     nodeArch: o.nodeArch,
-    arch: cosignArch(o.nodeArch),
+    urlTemplate: o.urlTemplate ?? '',
     sha256: o.sha256,
     input: COSIGN_SHA256_INPUT,
-    url: () => cosignUrl(o.urlTemplate ?? '', o.version, o.nodeArch),
     cache: o.cache,
     log: o.log
   })

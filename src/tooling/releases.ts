@@ -16,6 +16,54 @@ import { downloadVerified, normalizeSha256, verifyCached, type ToolCache } from 
 
 export type PinnedTool = 'buildx' | 'cosign'
 
+/** Each tool's release asset architecture for a Node os.arch() */
+const ASSET_ARCH: Readonly<Record<PinnedTool, Readonly<Record<string, string>>>> = {
+  buildx: {
+    x64: 'amd64',
+    arm64: 'arm64',
+    arm: 'arm-v7',
+    ppc64: 'ppc64le',
+    s390x: 's390x',
+    riscv64: 'riscv64'
+  },
+  cosign: {
+    x64: 'amd64',
+    arm64: 'arm64',
+    arm: 'arm',
+    ppc64: 'ppc64le',
+    s390x: 's390x',
+    riscv64: 'riscv64'
+  }
+}
+
+/** Where each tool's releases are downloaded from: `{version}` and `{arch}` are filled in */
+export const RELEASE_URL: Readonly<Record<PinnedTool, string>> = {
+  buildx:
+    'https://github.com/docker/buildx/releases/download/v{version}/buildx-v{version}.linux-{arch}',
+  cosign: 'https://github.com/sigstore/cosign/releases/download/v{version}/cosign-linux-{arch}'
+}
+
+/** A tool's release asset architecture for a Node os.arch(); throws when it has none. */
+export function assetArch(tool: PinnedTool, nodeArch: string): string {
+  const arch = ASSET_ARCH[tool][nodeArch]
+  if (arch === undefined) {
+    throw new Error(`No ${tool} release exists for this runner's architecture (${nodeArch}).`)
+  }
+  return arch
+}
+
+/** A release's download URL, from `template` (a mirror's) or the tool's own releases. */
+export function releaseUrl(
+  tool: PinnedTool,
+  template: string,
+  version: string,
+  nodeArch: string
+): string {
+  return (template || RELEASE_URL[tool])
+    .replaceAll('{version}', version)
+    .replaceAll('{arch}', assetArch(tool, nodeArch))
+}
+
 /** sha256 (lowercase hex) by release asset architecture (the `{arch}` of the asset's name) */
 type AssetPins = Readonly<Record<string, string>>
 
@@ -224,13 +272,11 @@ export interface ReleaseFile {
   readonly cacheName: string
   readonly version: string
   readonly nodeArch: string
-  /** The release asset architecture (the `{arch}` of the asset's name) */
-  readonly arch: string
+  /** A mirror's URL template (`{version}`, `{arch}`); empty: the tool's own releases */
+  readonly urlTemplate: string
   /** A sha256 given by the user (`input`) in place of the pinned one; empty: the pinned one */
   readonly sha256: string | undefined
   readonly input: string
-  /** Where to download it from when the tool cache does not have it */
-  readonly url: () => string
   readonly cache: ToolCache
   readonly log: (message: string) => void
 }
@@ -242,10 +288,11 @@ export interface ReleaseFile {
  */
 export async function releaseFile(o: ReleaseFile): Promise<string> {
   const what = `${o.tool} ${o.version}`
-  const expected = expectedSha256(o.tool, o.version, o.arch, o.sha256, o.input)
+  const arch = assetArch(o.tool, o.nodeArch)
+  const expected = expectedSha256(o.tool, o.version, arch, o.sha256, o.input)
   let dir = o.cache.find(o.cacheName, o.version, o.nodeArch)
   if (dir === '') {
-    const url = o.url()
+    const url = releaseUrl(o.tool, o.urlTemplate, o.version, o.nodeArch)
     o.log(`Downloading ${what} from ${url}`)
     const file = await downloadVerified(o.cache, what, url, expected.sha256)
     o.log(`${what}: sha256 ${expected.sha256} verified (${expected.source})`)
