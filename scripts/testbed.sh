@@ -73,6 +73,7 @@ cmd_up() {
   fi
   init_build_flags
   timed "ROS 2 stand-in bases" ensure_busybox_bases
+  timed "ROS 2 lower-layers bases" ensure_lower_bases
   if ((with_ros1)); then
     timed "ROS 1 base" ensure_noetic_base
   else
@@ -182,6 +183,8 @@ cmd_env() {
   printf 'export TESTBED_ROS2_BASES=%q\n' "${bases[*]}"
   printf 'export TESTBED_AMD64_ONLY_BASE=%q\n' "$REGISTRY_ADDR/$AMD64_ONLY_IMAGE"
   printf 'export TESTBED_ROS1_BASE=%q\n' "$REGISTRY_ADDR/$NOETIC_IMAGE"
+  printf 'export TESTBED_ROS2_LOWER_DISTROS=%q\n' "${LOWER_DISTROS[*]}"
+  printf 'export TESTBED_ROS2_LOWER_BASE=%q\n' "$REGISTRY_ADDR/ros:{distro}-$LOWER_TAG_SUFFIX"
   printf 'export TESTBED_ENGINES=%q\n' "${ENGINES[*]}"
   for engine in "${ENGINES[@]}"; do
     upper=${engine^^}

@@ -4,6 +4,8 @@
 #   ros:{humble,jazzy,kilted,lyrical,rolling}-ros-base  busybox stand-ins, amd64 + arm64, no ROS 2
 #   osrf/ros:humble-desktop                              the same, amd64 only (single manifest)
 #   ros:noetic-ros-base                                  real ROS 1 from Debian 12's packages
+#   ros:{humble,jazzy}-lower-layers                      ROS 2's lower layers from Debian 13's
+#                                                        packages + a ros2 CLI stand-in; amd64 + arm64
 
 # ROS 2 distros that get a busybox stand-in for ros:<distro>-ros-base (amd64 + arm64).
 read -r -a ROS2_DISTROS <<<"${TESTBED_ROS2_DISTROS:-humble jazzy kilted lyrical rolling}"
@@ -12,6 +14,16 @@ NOETIC_IMAGE=ros:noetic-ros-base
 # Debian 12 ROS 1 packages for the noetic base (rostopic + std_msgs for pub/sub).
 NOETIC_PACKAGES=(ros-core rosbash python3-rostopic python3-std-msgs)
 NOETIC_SUITE=bookworm
+# ROS 2's lower layers from Debian 13 for ros:<distro>-lower-layers (amd64 + arm64): a build
+# base for C++ workspaces, with a ros2 stand-in. humble and jazzy: the two discovery settings
+# the built-in ROS 2 checks export (ROS_LOCALHOST_ONLY, ROS_AUTOMATIC_DISCOVERY_RANGE).
+LOWER_DISTROS=(humble jazzy)
+LOWER_TAG_SUFFIX=lower-layers
+LOWER_SUITE=trixie
+LOWER_PACKAGES=(colcon python3-colcon-ros python3-colcon-cmake python3-colcon-package-selection
+  python3-colcon-parallel-executor python3-colcon-library-path python3-colcon-output
+  python3-colcon-bash ament-cmake librcutils-dev librcpputils-dev cyclonedds-dev cyclonedds-tools
+  g++ cmake make ccache)
 MULTI_PLATFORMS=(linux/amd64 linux/arm64)
 ASSETS="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -242,10 +254,9 @@ ensure_amd64_only_base() {
   record_image "$ref" "$key"
 }
 
-# --- fixture images: a real ROS 1 base from Debian's packages -----------------
+# --- fixture images: Debian rootfs tarballs (mmdebstrap), cached on disk ----------
 
-
-NOETIC_MMDEBSTRAP_OPTS=(
+DEBIAN_MMDEBSTRAP_OPTS=(
   --variant=apt
   --aptopt='APT::Install-Recommends "false"'
   --dpkgopt='path-exclude=/usr/share/man/*'
@@ -258,59 +269,72 @@ NOETIC_MMDEBSTRAP_OPTS=(
   --format=tar
 )
 
-noetic_rootfs_path() {
-  local key
-  key=$(printf '%s\n' "$FIXTURE_RECIPE" "$1" "$NOETIC_SUITE" "$(debian_mirror)" "${NOETIC_PACKAGES[*]}" \
-    "${NOETIC_MMDEBSTRAP_OPTS[*]}" | sha256_of)
-  echo "$CACHE_DIR/noetic/rootfs-$1-${key:0:12}.tar"
+# debian_rootfs_path NAME SUITE ARCH PACKAGE...: the cache file of that rootfs (keyed by
+# everything that goes into it).
+debian_rootfs_path() {
+  local name=$1 suite=$2 arch=$3 key
+  shift 3
+  key=$(printf '%s\n' "$FIXTURE_RECIPE" "$arch" "$suite" "$(debian_mirror)" "$*" \
+    "${DEBIAN_MMDEBSTRAP_OPTS[*]}" | sha256_of)
+  echo "$CACHE_DIR/$name/rootfs-$arch-${key:0:12}.tar"
 }
 
-# make_noetic_rootfs ARCH OUT: mmdebstrap (arm64 runs its maintainer scripts under QEMU).
-make_noetic_rootfs() {
-  local arch=$1 out=$2 log="$LOG_DIR/mmdebstrap-$1.log" includes
-  includes=$(IFS=,; echo "${NOETIC_PACKAGES[*]}")
-  : >"$log"
-  logged "$log" "mmdebstrap $arch ROS 1 rootfs" \
-    mmdebstrap "${NOETIC_MMDEBSTRAP_OPTS[@]}" --architectures="$arch" --include="$includes" \
-    "$NOETIC_SUITE" "$out.part.tar" "$(debian_mirror)"
-  mv "$out.part.tar" "$out"
-}
-
-ensure_noetic_rootfs() {
-  local arch out pids=() archs=() i rc=0 start=$SECONDS
-  mkdir -p "$CACHE_DIR/noetic"
+# ensure_debian_rootfs NAME SUITE PACKAGE...: mmdebstrap a rootfs of SUITE with PACKAGE... for
+# each of amd64 and arm64 that is not cached yet, both at once (one is mostly downloads, the
+# other emulated CPU: arm64's maintainer scripts run under QEMU).
+ensure_debian_rootfs() {
+  local name=$1 suite=$2 arch out pids=() archs=() i rc=0 start=$SECONDS includes
+  shift 2
+  includes=$(IFS=,; echo "$*")
+  mkdir -p "$CACHE_DIR/$name"
   for arch in amd64 arm64; do
-    out=$(noetic_rootfs_path "$arch")
+    out=$(debian_rootfs_path "$name" "$suite" "$arch" "$@")
     [[ -s $out ]] && continue
-    say "noetic: mmdebstrap $arch rootfs (cached afterwards; arm64 takes minutes under QEMU)"
+    say "$name: mmdebstrap $suite $arch rootfs (cached afterwards; arm64 takes minutes under QEMU)"
     rm -f "$out.part.tar"
-    # both architectures at once: one is mostly downloads, the other emulated CPU
-    (make_noetic_rootfs "$arch" "$out") &
+    (
+      log="$LOG_DIR/mmdebstrap-$name-$arch.log"
+      : >"$log"
+      logged "$log" "mmdebstrap $name $arch rootfs" \
+        mmdebstrap "${DEBIAN_MMDEBSTRAP_OPTS[@]}" --architectures="$arch" --include="$includes" \
+        "$suite" "$out.part.tar" "$(debian_mirror)"
+      mv "$out.part.tar" "$out"
+    ) &
     pids+=($!)
     archs+=("$arch")
   done
   for i in "${!pids[@]}"; do
     wait "${pids[$i]}" || rc=1
   done
-  ((rc == 0)) || fail "could not build the ROS 1 rootfs for ${archs[*]} (logs: $LOG_DIR/mmdebstrap-*.log)"
-  ((${#pids[@]} == 0)) || say "noetic: rootfs for ${archs[*]} built in $((SECONDS - start)) s"
+  ((rc == 0)) || fail "could not build the $name rootfs for ${archs[*]} (logs: $LOG_DIR/mmdebstrap-$name-*.log)"
+  ((${#pids[@]} == 0)) || say "$name: rootfs for ${archs[*]} built in $((SECONDS - start)) s"
 }
 
+# link_rootfs_tars NAME SUITE CONTEXT PACKAGE...: CONTEXT/rootfs-<arch>.tar for each platform;
+# prints the cache file names (for the image key).
+link_rootfs_tars() {
+  local name=$1 suite=$2 ctx=$3 arch tar
+  shift 3
+  for arch in amd64 arm64; do
+    tar=$(debian_rootfs_path "$name" "$suite" "$arch" "$@")
+    ln -f "$tar" "$ctx/rootfs-$arch.tar"
+    echo "${tar##*/}"
+  done
+}
+
+# --- fixture images: a real ROS 1 base from Debian ----------------------------
+
 ensure_noetic_base() {
-  local ref=$NOETIC_IMAGE ctx src="$ASSETS/images/ros-noetic" arch key
-  ensure_noetic_rootfs
+  local ref=$NOETIC_IMAGE ctx src="$ASSETS/images/ros-noetic" key tars=()
+  ensure_debian_rootfs noetic "$NOETIC_SUITE" "${NOETIC_PACKAGES[@]}"
   ctx="$BUILD_DIR/$(sanitize "$ref")"
   rm -rf "$ctx"
   mkdir -p "$ctx/ros/opt/ros/noetic"
   cp "$src/Dockerfile" "$ctx/Dockerfile"
   cp "$src/setup.sh" "$src/setup.bash" "$ctx/ros/opt/ros/noetic/"
   install -m 755 "$src/ros_entrypoint.sh" "$ctx/ros/ros_entrypoint.sh"
-  local tars=()
-  for arch in amd64 arm64; do
-    tars+=("$(noetic_rootfs_path "$arch")")
-    ln -f "${tars[-1]}" "$ctx/rootfs-$arch.tar"
-  done
-  key=$(context_key "$ctx" "${MULTI_PLATFORMS[*]}" noetic "${tars[@]##*/}")
+  mapfile -t tars < <(link_rootfs_tars noetic "$NOETIC_SUITE" "$ctx" "${NOETIC_PACKAGES[@]}")
+  key=$(context_key "$ctx" "${MULTI_PLATFORMS[*]}" noetic "${tars[@]}")
   if image_current "$ref" "$key"; then
     say "image $REGISTRY_ADDR/$ref: up to date"
     return 0
@@ -320,10 +344,48 @@ ensure_noetic_base() {
   record_image "$ref" "$key"
 }
 
+# --- fixture images: ROS 2's lower layers from Debian 13, with a ros2 stand-in ---
+
+# make_lower_context DISTRO DIR: Dockerfile, ros2 stand-in sources and the /opt/ros tree.
+make_lower_context() {
+  local distro=$1 ctx=$2 src="$ASSETS/images/ros2-lower" f opt
+  rm -rf "$ctx"
+  opt="$ctx/ros/opt/ros/$distro"
+  mkdir -p "$opt/bin" "$opt/share"
+  cp "$src/Dockerfile" "$ctx/Dockerfile"
+  cp -r "$src/ros2-standin" "$ctx/ros2-standin"
+  for f in setup.sh setup.bash local_setup.sh local_setup.bash; do
+    sed -e "s/@ROS_DISTRO@/$distro/g" "$src/$f.in" >"$opt/$f"
+  done
+  ln -s /usr/lib/ros2-standin/ros2 "$opt/bin/ros2"
+  ln -s /usr/share/ament_index "$opt/share/ament_index"
+  install -m 755 "$ASSETS/images/ros-noetic/ros_entrypoint.sh" "$ctx/ros/ros_entrypoint.sh"
+}
+
+ensure_lower_bases() {
+  local distro ref ctx key tars=()
+  ensure_debian_rootfs ros2-lower "$LOWER_SUITE" "${LOWER_PACKAGES[@]}"
+  for distro in "${LOWER_DISTROS[@]}"; do
+    ref="ros:$distro-$LOWER_TAG_SUFFIX"
+    ctx="$BUILD_DIR/$(sanitize "$ref")"
+    make_lower_context "$distro" "$ctx"
+    mapfile -t tars < <(link_rootfs_tars ros2-lower "$LOWER_SUITE" "$ctx" "${LOWER_PACKAGES[@]}")
+    key=$(context_key "$ctx" "${MULTI_PLATFORMS[*]}" "$distro" "${tars[@]}")
+    if image_current "$ref" "$key"; then
+      say "image $REGISTRY_ADDR/$ref: up to date"
+      continue
+    fi
+    say "image $REGISTRY_ADDR/$ref: building (${MULTI_PLATFORMS[*]}; the ros2 stand-in compiles under QEMU for arm64)"
+    push_multiarch "$ref" "$ctx" --build-arg "ROS_DISTRO=$distro"
+    record_image "$ref" "$key"
+  done
+}
+
 # fixture_refs: every fixture image (repository:tag, without the registry).
 fixture_refs() {
   local d
   for d in "${ROS2_DISTROS[@]}"; do echo "ros:$d-ros-base"; done
   echo "$AMD64_ONLY_IMAGE"
   echo "$NOETIC_IMAGE"
+  for d in "${LOWER_DISTROS[@]}"; do echo "ros:$d-$LOWER_TAG_SUFFIX"; done
 }
