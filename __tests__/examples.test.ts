@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 import { planMatrix } from '../src/plan/planner.js'
+import { parseSpec } from '../src/smoke/spec.js'
 import { planOf } from './helpers/inputs.js'
 
 interface Step {
@@ -44,4 +45,15 @@ describe('examples/workflows/scale-out.yml', () => {
     expect(used.length).toBeGreaterThan(0)
     for (const key of used) expect(keys).toContain(key)
   })
+})
+
+describe('the example projects', () => {
+  it.each(['examples/ros-app', 'examples/ros2-workspace'])(
+    '%s: its smoke.yaml parses as the action parses it, its tests named uniquely',
+    dir => {
+      const tests = parseSpec(`${dir}/smoke.yaml`, readFileSync(`${dir}/smoke.yaml`, 'utf8'), 60)
+      expect(tests.length).toBeGreaterThanOrEqual(4)
+      expect(new Set(tests.map(t => t.name)).size).toBe(tests.length)
+    }
+  )
 })

@@ -28,6 +28,12 @@ export interface Testbed {
   readonly pullUsername: string
   readonly pullPassword: string
   readonly ros1Base: string
+  /**
+   * ROS 2's lower layers from Debian 13 with a ros2 CLI stand-in over Cyclone DDS (amd64 + arm64),
+   * as a base-image template with {distro}; for the distros in lowerDistros
+   */
+  readonly lowerBase: string
+  readonly lowerDistros: readonly string[]
   readonly amd64OnlyBase: string
   /** Debian's cosign 3 and a key pair of the test bed (the private key's path, its password) */
   readonly cosign: {
@@ -104,6 +110,8 @@ export function testbed(): Testbed {
     pullUsername: vars.TESTBED_PULL_USERNAME,
     pullPassword: vars.TESTBED_PULL_PASSWORD,
     ros1Base: vars.TESTBED_ROS1_BASE ?? `${vars.TESTBED_REGISTRY}/ros:noetic-ros-base`,
+    lowerBase: vars.TESTBED_ROS2_LOWER_BASE ?? `${vars.TESTBED_REGISTRY}/ros:{distro}-lower-layers`,
+    lowerDistros: (vars.TESTBED_ROS2_LOWER_DISTROS ?? 'humble jazzy').split(' '),
     amd64OnlyBase:
       vars.TESTBED_AMD64_ONLY_BASE ?? `${vars.TESTBED_REGISTRY}/osrf/ros:humble-desktop`,
     cosign: {
