@@ -27,9 +27,19 @@
  *   BENCH_SHAPES=2 BENCH_MATRIX_ONLY=1 node scripts/bench.mjs   (the 2 x 2 rows only)
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs'
+import {
+  appendFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync
+} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import YAML from 'yaml'
 import { runAction } from './runner.mjs'
 
 const RUNS = Number(process.env.RUNS ?? 3)
@@ -69,6 +79,9 @@ function dockerConfigDir() {
 const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const secs = ms => (ms / 1000).toFixed(2)
 
+/** The cells of the last action run (its results output). */
+let lastCells = []
+
 async function viaAction(repo, distros, extra = {}, extraEnv = {}) {
   const dockerConfig = dockerConfigDir()
   const started = Date.now()
@@ -95,6 +108,7 @@ async function viaAction(repo, distros, extra = {}, extraEnv = {}) {
   })
   const ms = Date.now() - started
   if (r.main.code !== 0) throw new Error(`the action failed:\n${r.main.stdout.slice(-3000)}`)
+  lastCells = JSON.parse(r.outputs.results)
   return ms
 }
 
@@ -102,16 +116,38 @@ function docker(args, input) {
   return execFileSync('docker', args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] })
 }
 
-function viaPlainCommands(repo, distros) {
+/** The example app as plain commands: its base, build arguments and smoke tests (as run). */
+const ROS_APP = {
+  context: 'examples/ros-app',
+  base: distro => `${REG}/ros:${distro}-ros-base`,
+  buildArgs: [],
+  tests: [
+    ['uname', '-m'],
+    ['sh', '-c', 'ros_app_hello'],
+    ['sh', '-c', 'cat /etc/ros_app/build-info'],
+    ['sh', '-c', 'echo "ROS_VERSION=$ROS_VERSION"'],
+    ['sh', '-c', 'test -e "$1"', 'sh', '/usr/local/bin/ros_app_hello'],
+    ['sh', '-c', 'printenv "$1"', 'sh', 'ROS_DISTRO']
+  ]
+}
+
+/**
+ * The same work as the action, one docker command after another: per distro and platform build
+ * and load, run each smoke test in a container of its own, push; then one index per distro.
+ * Returns the wall time, and each build's own time by platform.
+ */
+function plainRun(repo, distros, project = ROS_APP) {
   const dockerConfig = dockerConfigDir()
   process.env.DOCKER_CONFIG = dockerConfig
   const started = Date.now()
+  const builds = {}
   docker(['login', REG, '-u', env.TESTBED_USERNAME, '--password-stdin'], env.TESTBED_PASSWORD)
   for (const distro of distros) {
     const digests = []
     for (const arch of ARCHES) {
       const platform = `linux/${arch}`
       const tag = `${REG}/${repo}:${distro}-${arch}`
+      const buildStarted = Date.now()
       docker([
         'buildx',
         'build',
@@ -121,23 +157,19 @@ function viaPlainCommands(repo, distros) {
         'host',
         '--pull',
         '--build-arg',
-        `BASE_IMAGE=${REG}/ros:${distro}-ros-base`,
+        `BASE_IMAGE=${project.base(distro)}`,
         '--build-arg',
         `ROS_DISTRO=${distro}`,
+        ...project.buildArgs.flatMap(a => ['--build-arg', a]),
         '--provenance=false',
         '--load',
         '-t',
         tag,
-        'examples/ros-app'
+        project.context
       ])
-      const run = cmd =>
+      builds[arch] = (builds[arch] ?? 0) + Date.now() - buildStarted
+      for (const cmd of project.tests)
         docker(['run', '--rm', '--platform', platform, '--network', 'none', tag, ...cmd])
-      run(['uname', '-m'])
-      run(['sh', '-c', 'ros_app_hello'])
-      run(['sh', '-c', 'cat /etc/ros_app/build-info'])
-      run(['sh', '-c', 'echo "ROS_VERSION=$ROS_VERSION"'])
-      run(['sh', '-c', 'test -e "$1"', 'sh', '/usr/local/bin/ros_app_hello'])
-      run(['sh', '-c', 'printenv "$1"', 'sh', 'ROS_DISTRO'])
       const out = docker(['push', tag])
       digests.push(/digest: (sha256:[a-f0-9]{64})/.exec(out)[1])
     }
@@ -154,8 +186,10 @@ function viaPlainCommands(repo, distros) {
   }
   docker(['logout', REG])
   delete process.env.DOCKER_CONFIG
-  return Date.now() - started
+  return { ms: Date.now() - started, builds }
 }
+
+const viaPlainCommands = (repo, distros) => plainRun(repo, distros).ms
 
 async function dryRun(distros, extra = {}) {
   const r = await runAction({
@@ -187,7 +221,7 @@ console.log(
 console.log('')
 console.log('| engine, what | (a) action | (b) plain commands | a/b | runs (a; b) |')
 console.log('| --- | --- | --- | --- | --- |')
-for (const name of process.env.BENCH_ONLY === 'supply' ? [] : ENGINES) {
+for (const name of process.env.BENCH_ONLY ? [] : ENGINES) {
   useEngine(name)
   const shapes = (process.env.BENCH_SHAPES ?? '2,5').split(',').map(Number)
   for (const distros of [SMALL, LARGE].filter(d => shapes.includes(d.length))) {
@@ -230,7 +264,7 @@ if (process.env.BENCH_MATRIX_ONLY === '1') process.exit(0)
  * What attestations and signing add to a run, on the containerd engine (the one that keeps
  * attestations): 2 distros x 2 platforms, the build cache warm, a new repository per run, force.
  */
-if (ENGINES.includes('containerd')) {
+if (ENGINES.includes('containerd') && [undefined, 'supply'].includes(process.env.BENCH_ONLY)) {
   useEngine('containerd')
   const signing = {
     sign: 'key',
@@ -265,7 +299,17 @@ if (ENGINES.includes('containerd')) {
     )
   }
 }
-if (process.env.BENCH_ONLY === 'supply') process.exit(0)
+
+/**
+ * The real workload: examples/ros2-workspace (2 colcon packages of C++) on the lower-layers bases,
+ * jazzy x 2 platforms, containerd engine, with the built-in ROS 2 checks. WS_RUNS runs each
+ * (default 1: each cold run compiles under QEMU for minutes).
+ */
+if (ENGINES.includes('containerd') && [undefined, 'workspace'].includes(process.env.BENCH_ONLY)) {
+  useEngine('containerd')
+  await benchWorkspace(Number(process.env.WS_RUNS ?? 1))
+}
+if (process.env.BENCH_ONLY) process.exit(0)
 
 /**
  * The build cache on the containerd engine: cold runs (builder cache pruned, local images
@@ -306,6 +350,133 @@ if (ENGINES.includes('containerd')) {
       `| ${what} | ${m('none')} | ${m('registry')} | ${m('local')} | ${['none', 'registry', 'local'].map(c => times[c].map(secs).join(', ')).join('; ')} |`
     )
   }
+}
+
+async function benchWorkspace(runs) {
+  const context = 'examples/ros2-workspace'
+  const base = env.TESTBED_ROS2_LOWER_BASE
+  const distros = ['jazzy']
+  const inputs = (dir, extra = {}) => ({
+    context: dir,
+    'smoke-test-file': `${dir}/smoke.yaml`,
+    'base-image': base,
+    'ros-checks': 'true',
+    ...extra
+  })
+  // the built-in checks for jazzy and the example's own smoke tests, as plain docker run commands
+  const roundTrip = [
+    'export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST',
+    'ros2 topic pub -r 2 /ros_multiarch_smoke std_msgs/msg/String "{data: ros-multiarch-ping}" >/dev/null 2>&1 &',
+    'pub=$!',
+    'ros2 topic echo --once /ros_multiarch_smoke std_msgs/msg/String',
+    'status=$?',
+    'kill $pub 2>/dev/null',
+    'exit $status'
+  ].join('\n')
+  const plain = {
+    context,
+    base: distro => base.replace('{distro}', distro),
+    buildArgs: [],
+    tests: [
+      ['uname', '-m'],
+      ['sh', '-c', 'printenv "$1"', 'sh', 'ROS_DISTRO'],
+      ['sh', '-c', 'ros2 --help'],
+      ['sh', '-c', 'ros2 pkg list'],
+      ['sh', '-c', roundTrip],
+      ...YAML.parse(readFileSync(`${context}/smoke.yaml`, 'utf8')).tests.map(t => [
+        'sh',
+        '-c',
+        t.command
+      ])
+    ]
+  }
+  const colcon = cells =>
+    Object.fromEntries(
+      cells.map(c => [
+        c.platform.replace('linux/', ''),
+        (c.slowestSteps ?? []).find(s => s.instruction.includes('colcon build'))?.seconds ?? NaN
+      ])
+    )
+  /** A copy of the workspace with one real code change in one file (a function added). */
+  const changedCopy = tag => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rma-bench-ws-'))
+    cpSync(context, dir, { recursive: true })
+    appendFileSync(
+      path.join(dir, 'src/robot_math/src/trajectory.cpp'),
+      `\nnamespace robot_math\n{\ndouble bench_change_${tag}(double t) {return 2 * t;}\n}  // namespace robot_math\n`
+    )
+    return dir
+  }
+  const id = `ws-${stamp}`
+  const coldA = []
+  const coldB = []
+  const steps = { amd64: [], arm64: [] }
+  const plainBuilds = { amd64: [], arm64: [] }
+  for (let i = 0; i < runs; i++) {
+    coldReset()
+    coldA.push(await viaAction(`bench/${id}-a-cold-${i}`, distros, inputs(context)))
+    for (const [arch, s] of Object.entries(colcon(lastCells))) steps[arch].push(s * 1000)
+    coldReset()
+    const b = plainRun(`bench/${id}-b-cold-${i}`, distros, plain)
+    coldB.push(b.ms)
+    for (const arch of ARCHES) plainBuilds[arch].push(b.builds[arch])
+  }
+  const warmA = []
+  const warmB = []
+  await viaAction(`bench/${id}-a-warm`, distros, inputs(context))
+  plainRun(`bench/${id}-b-warm`, distros, plain)
+  for (let i = 0; i < Math.max(runs, 3); i++) {
+    warmA.push(await viaAction(`bench/${id}-a-warm`, distros, inputs(context)))
+    warmB.push(plainRun(`bench/${id}-b-warm`, distros, plain).ms)
+  }
+  // one-file change: the build cache holds the unchanged workspace (and ccache its objects)
+  const oneFile = { ccache: [], layers: [] }
+  const oneFileSteps = { ccache: [], layers: [] }
+  for (let i = 0; i < runs; i++) {
+    for (const [variant, buildArgs] of [
+      ['ccache', 'CCACHE=true'],
+      ['layers', 'CCACHE=false']
+    ]) {
+      const dir = changedCopy(`${variant}_${i}`)
+      oneFile[variant].push(
+        await viaAction(
+          `bench/${id}-change-${variant}-${i}`,
+          distros,
+          inputs(dir, { 'build-args': buildArgs })
+        )
+      )
+      oneFileSteps[variant].push(colcon(lastCells))
+    }
+  }
+  const s = xs => `${secs(median(xs))} s`
+  const all = xs => xs.map(secs).join(', ')
+  const stepsOf = list => list.map(c => `${c.amd64.toFixed(1)} / ${c.arm64.toFixed(1)}`).join('; ')
+  console.log('')
+  console.log(
+    '| real workload: examples/ros2-workspace (2 colcon packages, 8 C++ files), jazzy x linux/amd64 + linux/arm64, containerd engine, built-in ROS 2 checks on | median | runs |'
+  )
+  console.log('| --- | --- | --- |')
+  console.log(
+    `| colcon build step (the action's cold run): native linux/amd64 / emulated linux/arm64 | ${s(steps.amd64)} / ${s(steps.arm64)} = ${(median(steps.arm64) / median(steps.amd64)).toFixed(1)}x | ${all(steps.amd64)}; ${all(steps.arm64)} |`
+  )
+  console.log(
+    `| whole docker build (plain commands, cold): linux/amd64 / linux/arm64 | ${s(plainBuilds.amd64)} / ${s(plainBuilds.arm64)} | ${all(plainBuilds.amd64)}; ${all(plainBuilds.arm64)} |`
+  )
+  console.log(
+    `| cold (no build cache, no ccache): action / plain commands | ${s(coldA)} / ${s(coldB)} = ${(median(coldA) / median(coldB)).toFixed(2)} | ${all(coldA)}; ${all(coldB)} |`
+  )
+  console.log(
+    `| warm (nothing changed): action / plain commands | ${s(warmA)} / ${s(warmB)} = ${(median(warmA) / median(warmB)).toFixed(2)} | ${all(warmA)}; ${all(warmB)} |`
+  )
+  console.log(
+    `| one-file change (trajectory.cpp), no build cache: the cold action run above | ${s(coldA)} | |`
+  )
+  console.log(
+    `| one-file change, build cache, ccache off (CCACHE=false): action; colcon step amd64 / arm64 | ${s(oneFile.layers)} | ${all(oneFile.layers)}; colcon ${stepsOf(oneFileSteps.layers)} s |`
+  )
+  console.log(
+    `| one-file change, build cache + ccache in a cache mount (the example's default): action; colcon step amd64 / arm64 | ${s(oneFile.ccache)} | ${all(oneFile.ccache)}; colcon ${stepsOf(oneFileSteps.ccache)} s |`
+  )
 }
 
 /** The same command natively and under QEMU: the slowdown emulation costs (median of 5). */
