@@ -72,6 +72,7 @@ cmd_up() {
     export DOCKER_API_VERSION
   fi
   init_build_flags
+  timed "Debian rootfs tarballs" ensure_fixture_rootfs "$with_ros1"
   timed "ROS 2 stand-in bases" ensure_busybox_bases
   timed "ROS 2 lower-layers bases" ensure_lower_bases
   if ((with_ros1)); then

@@ -310,6 +310,21 @@ ensure_debian_rootfs() {
   ((${#pids[@]} == 0)) || say "$name: rootfs for ${archs[*]} built in $((SECONDS - start)) s"
 }
 
+# ensure_fixture_rootfs WITH_ROS1: the ROS 2 lower-layers rootfs and (WITH_ROS1=1) the ROS 1 one,
+# all four (two sets x amd64 + arm64) at once: the two emulated arm64 installs, mostly one core
+# each, share the machine's cores, so a fresh machine waits for the longest instead of the sum.
+ensure_fixture_rootfs() {
+  local pids=() rc=0 p
+  if (($1)); then
+    (ensure_debian_rootfs noetic "$NOETIC_SUITE" "${NOETIC_PACKAGES[@]}") &
+    pids+=($!)
+  fi
+  (ensure_debian_rootfs ros2-lower "$LOWER_SUITE" "${LOWER_PACKAGES[@]}") &
+  pids+=($!)
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  ((rc == 0)) || fail "could not build the fixture rootfs tarballs (logs: $LOG_DIR/mmdebstrap-*.log)"
+}
+
 # link_rootfs_tars NAME SUITE CONTEXT PACKAGE...: CONTEXT/rootfs-<arch>.tar for each platform;
 # prints the cache file names (for the image key).
 link_rootfs_tars() {
