@@ -6,6 +6,7 @@
  * real over DDS on each container's loopback (--network none).
  */
 import { afterAll, describe, expect, it } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
 import {
   expectDefaultAttestations,
   expectNoLeftovers,
@@ -43,6 +44,8 @@ describe('a compiled ROS 2 workspace with the built-in ROS 2 checks', () => {
     'jazzy x amd64/arm64: colcon compiles the workspace on each platform, every check passes over DDS, one index is published',
     async () => {
       const repo = uniqueRepo('workspace')
+      // a real compile: no build step (nor ccache entry) left by an earlier run on this engine
+      execFileSync('docker', ['builder', 'prune', '-af'], { stdio: 'ignore' })
       const r = await runE2e({
         context: 'examples/ros2-workspace',
         'smoke-test-file': 'examples/ros2-workspace/smoke.yaml',
@@ -69,8 +72,12 @@ describe('a compiled ROS 2 workspace with the built-in ROS 2 checks', () => {
           ['status_publisher reaches ros2 topic echo over DDS', 'passed']
         ])
         const test = (name: string) => cell.tests.find(t => t.name === name)?.output ?? ''
-        // the built-in round trip's subscriber printed the message its publisher sent
+        // the built-in round trip's subscriber printed the message its publisher sent, with the
+        // discovery setting Jazzy reads
         expect(test('ROS 2 pub/sub round trip')).toContain('data: ros-multiarch-ping')
+        expect(test('ROS 2 pub/sub round trip')).toContain(
+          'discovery LOCALHOST from ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST'
+        )
         // the compiled program's message, received by the ros2 CLI in the same container
         expect(test('status_publisher reaches ros2 topic echo over DDS')).toMatch(
           new RegExp(`data: robot_status: ${machine} jazzy path=\\d+`)
@@ -94,6 +101,33 @@ describe('a compiled ROS 2 workspace with the built-in ROS 2 checks', () => {
       }
     },
     60 * MINUTES
+  )
+
+  it(
+    'humble x amd64/arm64: the built-in checks pass with the discovery setting Humble reads (ROS_LOCALHOST_ONLY)',
+    async () => {
+      const repo = uniqueRepo('humble-checks')
+      const r = await runE2e({
+        context: '__tests__/fixtures/ros2-publisher-elsewhere',
+        'build-args': 'PUBLISHER_DOMAIN_OFFSET=0',
+        distros: 'humble',
+        image: `${tb.registry}/${repo}`,
+        'base-image': tb.lowerBase,
+        push: 'true'
+      })
+      expectPassed(r)
+      const cells = JSON.parse(r.outputs.results) as CellOut[]
+      for (const [cell, machine] of [
+        [cells[0], 'x86_64'],
+        [cells[1], 'aarch64']
+      ] as const) {
+        expect(cell.tests.map(t => [t.name, t.status])).toEqual(BUILTIN_ROS2(machine, 'humble'))
+        expect(cell.tests[4].output).toContain('data: ros-multiarch-ping')
+        expect(cell.tests[4].output).toContain('discovery LOCALHOST from ROS_LOCALHOST_ONLY=1')
+      }
+      expect(await tagsOf(repo)).toContain('humble-main')
+    },
+    20 * MINUTES
   )
 
   it(

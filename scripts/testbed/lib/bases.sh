@@ -203,6 +203,8 @@ context_key() {
     # rootfs tars are keyed by their cache file names, passed in EXTRA
     (cd "$ctx" && find . -type f ! -name '*.tar' | LC_ALL=C sort |
       while read -r f; do echo "$f $(stat -c %a "$f") $(sha256sum <"$f" | cut -c1-64)"; done)
+    # symbolic links by their targets (the lower-layers bases' /opt/ros tree has some)
+    (cd "$ctx" && find . -type l | LC_ALL=C sort | while read -r f; do echo "$f -> $(readlink "$f")"; done)
   } | sha256_of
 }
 
@@ -349,6 +351,7 @@ ensure_noetic_base() {
   cp "$src/setup.sh" "$src/setup.bash" "$ctx/ros/opt/ros/noetic/"
   install -m 755 "$src/ros_entrypoint.sh" "$ctx/ros/ros_entrypoint.sh"
   mapfile -t tars < <(link_rootfs_tars noetic "$NOETIC_SUITE" "$ctx" "${NOETIC_PACKAGES[@]}")
+  ((${#tars[@]} == 2)) || fail "the ROS 1 rootfs tarballs are missing in $CACHE_DIR/noetic"
   key=$(context_key "$ctx" "${MULTI_PLATFORMS[*]}" noetic "${tars[@]}")
   if image_current "$ref" "$key"; then
     say "image $REGISTRY_ADDR/$ref: up to date"
@@ -385,6 +388,7 @@ ensure_lower_bases() {
     ctx="$BUILD_DIR/$(sanitize "$ref")"
     make_lower_context "$distro" "$ctx"
     mapfile -t tars < <(link_rootfs_tars ros2-lower "$LOWER_SUITE" "$ctx" "${LOWER_PACKAGES[@]}")
+    ((${#tars[@]} == 2)) || fail "the ROS 2 lower-layers rootfs tarballs are missing in $CACHE_DIR/ros2-lower"
     key=$(context_key "$ctx" "${MULTI_PLATFORMS[*]}" "$distro" "${tars[@]}")
     if image_current "$ref" "$key"; then
       say "image $REGISTRY_ADDR/$ref: up to date"

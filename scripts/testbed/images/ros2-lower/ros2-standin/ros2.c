@@ -4,12 +4,14 @@
  * smoke checks run, over real DDS (Debian's Cyclone DDS), and nothing else:
  *   ros2 --help
  *   ros2 pkg list                                   packages in the ament index of AMENT_PREFIX_PATH
- *   ros2 topic pub [-r RATE] [-1|--once] TOPIC std_msgs/msg/String "{data: TEXT}"
+ *   ros2 topic pub [-r RATE] TOPIC std_msgs/msg/String "{data: TEXT}"
  *   ros2 topic echo [--once] TOPIC [std_msgs/msg/String]
  * Topics and types are named on DDS as ROS 2 names them (topic "rt/<name>", type
- * "std_msgs::msg::dds_::String_"), and the discovery settings are the ones ROS 2 reads:
- * ROS_DOMAIN_ID, ROS_LOCALHOST_ONLY=1 (Humble) and ROS_AUTOMATIC_DISCOVERY_RANGE (Jazzy and later;
- * LOCALHOST or OFF). It is not ROS 2: no rcl, no rmw, no other message types.
+ * "std_msgs::msg::dds_::String_"). Discovery follows the variables the image's distro reads
+ * (ROS_DISTRO): ROS_DOMAIN_ID; for humble and iron ROS_LOCALHOST_ONLY=1; for later distros
+ * ROS_AUTOMATIC_DISCOVERY_RANGE (SUBNET, LOCALHOST, OFF, SYSTEM_DEFAULT; ROS_LOCALHOST_ONLY=1
+ * only when the range is unset, as Jazzy reads it). topic pub and topic echo say on stderr which
+ * setting they used, so a test can tell. It is not ROS 2: no rcl, no rmw, no other message types.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,7 +37,7 @@ static void usage(FILE *out)
           "\n"
           "Commands:\n"
           "  pkg list                         Output a list of available packages\n"
-          "  topic pub [-r RATE] [--once] TOPIC " STRING_TYPE " VALUES\n"
+          "  topic pub [-r RATE] TOPIC " STRING_TYPE " VALUES\n"
           "                                   Publish a message to a topic\n"
           "  topic echo [--once] TOPIC [" STRING_TYPE "]\n"
           "                                   Output messages from a topic\n");
@@ -62,6 +64,7 @@ static int pkg_list(void)
   if (prefixes == NULL || *prefixes == '\0')
     return fail(1, "%s", "AMENT_PREFIX_PATH is not set (source /opt/ros/<distro>/setup.sh)");
   char *copy = strdup(prefixes), *save = NULL;
+  if (copy == NULL) return fail(1, "%s", "out of memory");
   char **names = NULL;
   size_t count = 0, cap = 0;
   for (char *prefix = strtok_r(copy, ":", &save); prefix; prefix = strtok_r(NULL, ":", &save)) {
@@ -71,12 +74,16 @@ static int pkg_list(void)
     if (d == NULL) continue;
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
       if (e->d_name[0] == '.') continue;
-      if (count == cap) names = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof *names);
-      names[count++] = strdup(e->d_name);
+      if (count == cap) {
+        char **more = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof *names);
+        if (more == NULL) return fail(1, "%s", "out of memory");
+        names = more;
+      }
+      if ((names[count++] = strdup(e->d_name)) == NULL) return fail(1, "%s", "out of memory");
     }
     closedir(d);
   }
-  qsort(names, count, sizeof *names, compare_names);
+  if (count > 0) qsort(names, count, sizeof *names, compare_names);
   for (size_t i = 0; i < count; i++)
     if (i == 0 || strcmp(names[i], names[i - 1]) != 0) puts(names[i]);
   return 0;
@@ -84,12 +91,31 @@ static int pkg_list(void)
 
 /* ---- DDS set-up: ROS 2's discovery settings --------------------------------------------- */
 
-static int localhost_only(void)
+enum discovery { DISCOVERY_SUBNET, DISCOVERY_LOCALHOST, DISCOVERY_OFF };
+
+/* The discovery range this distro's ROS 2 would use, and the variable that set it (for stderr). */
+static enum discovery discovery_range(const char **why)
 {
-  const char *range = getenv("ROS_AUTOMATIC_DISCOVERY_RANGE");
+  const char *distro = getenv("ROS_DISTRO");
   const char *only = getenv("ROS_LOCALHOST_ONLY");
-  if (range != NULL && *range != '\0') return strcmp(range, "LOCALHOST") == 0 || strcmp(range, "OFF") == 0;
-  return only != NULL && strcmp(only, "1") == 0;
+  const char *range = getenv("ROS_AUTOMATIC_DISCOVERY_RANGE");
+  int only_set = only != NULL && strcmp(only, "1") == 0;
+  if (distro != NULL && (strcmp(distro, "humble") == 0 || strcmp(distro, "iron") == 0)) {
+    /* before Jazzy: only ROS_LOCALHOST_ONLY exists */
+    *why = only_set ? "ROS_LOCALHOST_ONLY=1" : "default (ROS_LOCALHOST_ONLY unset)";
+    return only_set ? DISCOVERY_LOCALHOST : DISCOVERY_SUBNET;
+  }
+  if (range != NULL && *range != '\0') {
+    *why = strcmp(range, "LOCALHOST") == 0 ? "ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST"
+           : strcmp(range, "OFF") == 0     ? "ROS_AUTOMATIC_DISCOVERY_RANGE=OFF"
+                                           : "ROS_AUTOMATIC_DISCOVERY_RANGE (subnet)";
+    return strcmp(range, "LOCALHOST") == 0 ? DISCOVERY_LOCALHOST
+           : strcmp(range, "OFF") == 0     ? DISCOVERY_OFF
+                                           : DISCOVERY_SUBNET;
+  }
+  /* Jazzy and later still honour the deprecated variable when the range is unset */
+  *why = only_set ? "ROS_LOCALHOST_ONLY=1 (deprecated)" : "default (ROS_AUTOMATIC_DISCOVERY_RANGE unset)";
+  return only_set ? DISCOVERY_LOCALHOST : DISCOVERY_SUBNET;
 }
 
 static dds_entity_t open_topic(const char *topic, dds_entity_t *participant)
@@ -104,17 +130,31 @@ static dds_entity_t open_topic(const char *topic, dds_entity_t *participant)
       return -1;
     }
   }
-  if (localhost_only()) {
-    /* discovery and data on the loopback only, unicast to the local participants */
+  const char *why = NULL;
+  enum discovery range = discovery_range(&why);
+  fprintf(stderr, PROG ": discovery %s from %s, ROS domain %ld\n",
+          range == DISCOVERY_LOCALHOST ? "LOCALHOST" : range == DISCOVERY_OFF ? "OFF" : "SUBNET", why, domain);
+  if (range != DISCOVERY_SUBNET) {
+    /* LOCALHOST: discovery and data on the loopback only, unicast to the local participants.
+     * OFF: no automatic discovery at all (no multicast, no peers). */
     static const char local[] =
       "<CycloneDDS><Domain id=\"any\"><General><Interfaces>"
       "<NetworkInterface address=\"127.0.0.1\"/></Interfaces></General>"
       "<Discovery><ParticipantIndex>auto</ParticipantIndex><MaxAutoParticipantIndex>32"
       "</MaxAutoParticipantIndex><Peers><Peer address=\"127.0.0.1\"/></Peers></Discovery>"
       "</Domain></CycloneDDS>";
+    static const char off[] =
+      "<CycloneDDS><Domain id=\"any\"><General><AllowMulticast>false</AllowMulticast>"
+      "</General><Discovery><ParticipantIndex>none</ParticipantIndex></Discovery>"
+      "</Domain></CycloneDDS>";
+    const char *config = range == DISCOVERY_LOCALHOST ? local : off;
     const char *user = getenv("CYCLONEDDS_URI");
-    char *uri = malloc(sizeof local + (user ? strlen(user) + 1 : 0));
-    strcpy(uri, local);
+    char *uri = malloc(strlen(config) + (user ? strlen(user) + 2 : 1));
+    if (uri == NULL) {
+      fail(1, "%s", "out of memory");
+      return -1;
+    }
+    strcpy(uri, config);
     if (user != NULL && *user != '\0') strcat(strcat(uri, ","), user);
     setenv("CYCLONEDDS_URI", uri, 1);
     free(uri);
@@ -172,16 +212,15 @@ static void on_signal(int sig)
 static int topic_pub(int argc, char **argv)
 {
   double rate = 1.0;
-  int once = 0;
   const char *pos[3] = {NULL, NULL, NULL};
   int npos = 0;
   for (int i = 0; i < argc; i++) {
     if (strcmp(argv[i], "-r") == 0 || strcmp(argv[i], "--rate") == 0) {
       if (++i == argc) return fail(2, "%s needs a value", argv[i - 1]);
-      rate = atof(argv[i]);
-      if (rate <= 0) return fail(2, "the rate must be positive, got '%s'", argv[i]);
-    } else if (strcmp(argv[i], "-1") == 0 || strcmp(argv[i], "--once") == 0) {
-      once = 1;
+      char *end = NULL;
+      rate = strtod(argv[i], &end);
+      if (end == argv[i] || *end != '\0' || !(rate >= 0.01 && rate <= 1000))
+        return fail(2, "the rate must be a number of Hz from 0.01 to 1000, got '%s'", argv[i]);
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
       return fail(2, "option %s is not implemented", argv[i]);
     } else if (npos < 3) {
@@ -190,7 +229,7 @@ static int topic_pub(int argc, char **argv)
       return fail(2, "unexpected argument '%s'", argv[i]);
     }
   }
-  if (npos < 2) return fail(2, "%s", "usage: ros2 topic pub [-r RATE] [--once] TOPIC " STRING_TYPE " VALUES");
+  if (npos < 2) return fail(2, "%s", "usage: ros2 topic pub [-r RATE] TOPIC " STRING_TYPE " VALUES");
   if (strcmp(pos[1], STRING_TYPE) != 0) return fail(2, "only " STRING_TYPE " is implemented, not '%s'", pos[1]);
   char *data = string_data(pos[2] ? pos[2] : "{data: ''}");
   if (data == NULL) return fail(2, "cannot read 'data' from '%s'", pos[2]);
@@ -211,7 +250,6 @@ static int topic_pub(int argc, char **argv)
     if (rc != DDS_RETCODE_OK) return fail(1, "dds_write failed: %s", dds_strretcode(-rc));
     printf("publishing #%ld: std_msgs.msg.String(data='%s')\n\n", n, data);
     fflush(stdout);
-    if (once) break;
     dds_sleepfor((dds_duration_t)(DDS_NSECS_IN_SEC / rate));
   }
   dds_delete(participant);
