@@ -34,6 +34,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   symlinkSync
 } from 'node:fs'
@@ -82,10 +83,11 @@ const secs = ms => (ms / 1000).toFixed(2)
 /** The cells of the last action run (its results output). */
 let lastCells = []
 
-async function viaAction(repo, distros, extra = {}, extraEnv = {}) {
+async function viaAction(repo, distros, extra = {}, extraEnv = {}, cwd = undefined) {
   const dockerConfig = dockerConfigDir()
   const started = Date.now()
   const r = await runAction({
+    ...(cwd === undefined ? {} : { cwd }),
     inputs: {
       distros: distros.join(','),
       image: `${REG}/${repo}`,
@@ -399,16 +401,29 @@ async function benchWorkspace(runs) {
         (c.slowestSteps ?? []).find(s => s.instruction.includes('colcon build'))?.seconds ?? NaN
       ])
     )
-  /** A copy of the workspace with one real code change in one file (a function added). */
+  /**
+   * A workspace (the runner's working directory) holding a copy of the example as ws/, with one
+   * real code change in one file (a function added): the action takes contexts inside its
+   * workspace only.
+   */
   const changedCopy = tag => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rma-bench-ws-'))
-    cpSync(context, dir, { recursive: true })
+    cpSync(context, path.join(dir, 'ws'), { recursive: true })
     appendFileSync(
-      path.join(dir, 'src/robot_math/src/trajectory.cpp'),
+      path.join(dir, 'ws/src/robot_math/src/trajectory.cpp'),
       `\nnamespace robot_math\n{\ndouble bench_change_${tag}(double t) {return 2 * t;}\n}  // namespace robot_math\n`
     )
     return dir
   }
+  const s = xs => `${secs(median(xs))} s`
+  const all = xs => xs.map(secs).join(', ')
+  const stepsOf = list => list.map(c => `${c.amd64.toFixed(1)} / ${c.arm64.toFixed(1)}`).join('; ')
+  // each row as soon as it is measured
+  console.log('')
+  console.log(
+    '| real workload: examples/ros2-workspace (2 colcon packages, 13 C++ files), jazzy x linux/amd64 + linux/arm64, containerd engine, built-in ROS 2 checks on | median | runs |'
+  )
+  console.log('| --- | --- | --- |')
   const id = `ws-${stamp}`
   const coldA = []
   const coldB = []
@@ -417,47 +432,12 @@ async function benchWorkspace(runs) {
   for (let i = 0; i < runs; i++) {
     coldReset()
     coldA.push(await viaAction(`bench/${id}-a-cold-${i}`, distros, inputs(context)))
-    for (const [arch, s] of Object.entries(colcon(lastCells))) steps[arch].push(s * 1000)
+    for (const [arch, t] of Object.entries(colcon(lastCells))) steps[arch].push(t * 1000)
     coldReset()
     const b = plainRun(`bench/${id}-b-cold-${i}`, distros, plain)
     coldB.push(b.ms)
     for (const arch of ARCHES) plainBuilds[arch].push(b.builds[arch])
   }
-  const warmA = []
-  const warmB = []
-  await viaAction(`bench/${id}-a-warm`, distros, inputs(context))
-  plainRun(`bench/${id}-b-warm`, distros, plain)
-  for (let i = 0; i < Math.max(runs, 3); i++) {
-    warmA.push(await viaAction(`bench/${id}-a-warm`, distros, inputs(context)))
-    warmB.push(plainRun(`bench/${id}-b-warm`, distros, plain).ms)
-  }
-  // one-file change: the build cache holds the unchanged workspace (and ccache its objects)
-  const oneFile = { ccache: [], layers: [] }
-  const oneFileSteps = { ccache: [], layers: [] }
-  for (let i = 0; i < runs; i++) {
-    for (const [variant, buildArgs] of [
-      ['ccache', 'CCACHE=true'],
-      ['layers', 'CCACHE=false']
-    ]) {
-      const dir = changedCopy(`${variant}_${i}`)
-      oneFile[variant].push(
-        await viaAction(
-          `bench/${id}-change-${variant}-${i}`,
-          distros,
-          inputs(dir, { 'build-args': buildArgs })
-        )
-      )
-      oneFileSteps[variant].push(colcon(lastCells))
-    }
-  }
-  const s = xs => `${secs(median(xs))} s`
-  const all = xs => xs.map(secs).join(', ')
-  const stepsOf = list => list.map(c => `${c.amd64.toFixed(1)} / ${c.arm64.toFixed(1)}`).join('; ')
-  console.log('')
-  console.log(
-    '| real workload: examples/ros2-workspace (2 colcon packages, 13 C++ files), jazzy x linux/amd64 + linux/arm64, containerd engine, built-in ROS 2 checks on | median | runs |'
-  )
-  console.log('| --- | --- | --- |')
   console.log(
     `| docker build, cold, one platform at a time (plain commands): native linux/amd64 / emulated linux/arm64 | ${s(plainBuilds.amd64)} / ${s(plainBuilds.arm64)} = ${(median(plainBuilds.arm64) / median(plainBuilds.amd64)).toFixed(1)}x | ${all(plainBuilds.amd64)}; ${all(plainBuilds.arm64)} |`
   )
@@ -467,15 +447,45 @@ async function benchWorkspace(runs) {
   console.log(
     `| cold (no build cache, no ccache): action / plain commands | ${s(coldA)} / ${s(coldB)} = ${(median(coldA) / median(coldB)).toFixed(2)} | ${all(coldA)}; ${all(coldB)} |`
   )
+  const warmA = []
+  const warmB = []
+  await viaAction(`bench/${id}-a-warm`, distros, inputs(context))
+  plainRun(`bench/${id}-b-warm`, distros, plain)
+  for (let i = 0; i < Math.max(runs, 3); i++) {
+    warmA.push(await viaAction(`bench/${id}-a-warm`, distros, inputs(context)))
+    warmB.push(plainRun(`bench/${id}-b-warm`, distros, plain).ms)
+  }
   console.log(
     `| warm (nothing changed): action / plain commands | ${s(warmA)} / ${s(warmB)} = ${(median(warmA) / median(warmB)).toFixed(2)} | ${all(warmA)}; ${all(warmB)} |`
   )
-  console.log(
-    `| one-file change (trajectory.cpp), build cache, ccache off (CCACHE=false): action; colcon step amd64 / arm64 | ${s(oneFile.layers)} | ${all(oneFile.layers)}; colcon ${stepsOf(oneFileSteps.layers)} s |`
-  )
-  console.log(
-    `| one-file change, build cache + ccache in a cache mount (the example's default): action; colcon step amd64 / arm64 | ${s(oneFile.ccache)} | ${all(oneFile.ccache)}; colcon ${stepsOf(oneFileSteps.ccache)} s |`
-  )
+  // one-file change: the build cache holds the unchanged workspace (and ccache its objects)
+  for (const [variant, buildArgs, what] of [
+    ['ccache', 'CCACHE=true', "build cache + ccache in a cache mount (the example's default)"],
+    ['layers', 'CCACHE=false', 'build cache, ccache off (CCACHE=false)']
+  ]) {
+    const times = []
+    const colconSteps = []
+    for (let i = 0; i < runs; i++) {
+      const dir = changedCopy(`${variant}_${i}`)
+      try {
+        times.push(
+          await viaAction(
+            `bench/${id}-change-${variant}-${i}`,
+            distros,
+            inputs('ws', { 'build-args': buildArgs }),
+            {},
+            dir
+          )
+        )
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+      colconSteps.push(colcon(lastCells))
+    }
+    console.log(
+      `| one-file change (trajectory.cpp), ${what}: action; colcon step amd64 / arm64 | ${s(times)} | ${all(times)}; colcon ${stepsOf(colconSteps)} s |`
+    )
+  }
 }
 
 /** The same command natively and under QEMU: the slowdown emulation costs (median of 5). */
