@@ -111,6 +111,20 @@ push_multiarch() {
   [[ $got == "$want" ]] || fail "$REGISTRY_ADDR/$ref holds [$got], expected exactly [$want]" "$log"
 }
 
+# publish_fixture REF CONTEXT KEY NOTE [BUILD ARGS...]: build REF for MULTI_PLATFORMS from CONTEXT
+# and push it, unless the registry still holds what was pushed for KEY. NOTE ends the log line.
+publish_fixture() {
+  local ref=$1 ctx=$2 key=$3 note=$4
+  shift 4
+  if image_current "$ref" "$key"; then
+    say "image $REGISTRY_ADDR/$ref: up to date"
+    return 0
+  fi
+  say "image $REGISTRY_ADDR/$ref: building (${MULTI_PLATFORMS[*]}$note)"
+  push_multiarch "$ref" "$ctx" "$@"
+  record_image "$ref" "$key"
+}
+
 # --- fixture images: busybox stand-ins for ROS 2 bases -------------------------
 
 BUSYBOX_ROOTFS_RECIPE=2
@@ -220,13 +234,7 @@ ensure_busybox_bases() {
     ctx="$BUILD_DIR/$(sanitize "$ref")"
     make_busybox_context "$distro" "$ctx"
     key=$(context_key "$ctx" "${MULTI_PLATFORMS[*]}" "$distro" "${BUSYBOX_ROOTFS[@]##*/}")
-    if image_current "$ref" "$key"; then
-      say "image $REGISTRY_ADDR/$ref: up to date"
-      continue
-    fi
-    say "image $REGISTRY_ADDR/$ref: building (${MULTI_PLATFORMS[*]})"
-    push_multiarch "$ref" "$ctx" --build-arg "ROS_DISTRO=$distro"
-    record_image "$ref" "$key"
+    publish_fixture "$ref" "$ctx" "$key" "" --build-arg "ROS_DISTRO=$distro"
   done
   ensure_amd64_only_base
 }
@@ -353,13 +361,7 @@ ensure_noetic_base() {
   mapfile -t tars < <(link_rootfs_tars noetic "$NOETIC_SUITE" "$ctx" "${NOETIC_PACKAGES[@]}")
   ((${#tars[@]} == 2)) || fail "the ROS 1 rootfs tarballs are missing in $CACHE_DIR/noetic"
   key=$(context_key "$ctx" "${MULTI_PLATFORMS[*]}" noetic "${tars[@]}")
-  if image_current "$ref" "$key"; then
-    say "image $REGISTRY_ADDR/$ref: up to date"
-    return 0
-  fi
-  say "image $REGISTRY_ADDR/$ref: building (${MULTI_PLATFORMS[*]})"
-  push_multiarch "$ref" "$ctx"
-  record_image "$ref" "$key"
+  publish_fixture "$ref" "$ctx" "$key" ""
 }
 
 # --- fixture images: ROS 2's lower layers from Debian 13, with a ros2 stand-in ---
@@ -390,13 +392,8 @@ ensure_lower_bases() {
     mapfile -t tars < <(link_rootfs_tars ros2-lower "$LOWER_SUITE" "$ctx" "${LOWER_PACKAGES[@]}")
     ((${#tars[@]} == 2)) || fail "the ROS 2 lower-layers rootfs tarballs are missing in $CACHE_DIR/ros2-lower"
     key=$(context_key "$ctx" "${MULTI_PLATFORMS[*]}" "$distro" "${tars[@]}")
-    if image_current "$ref" "$key"; then
-      say "image $REGISTRY_ADDR/$ref: up to date"
-      continue
-    fi
-    say "image $REGISTRY_ADDR/$ref: building (${MULTI_PLATFORMS[*]}; the ros2 stand-in compiles under QEMU for arm64)"
-    push_multiarch "$ref" "$ctx" --build-arg "ROS_DISTRO=$distro"
-    record_image "$ref" "$key"
+    publish_fixture "$ref" "$ctx" "$key" "; the ros2 stand-in compiles under QEMU for arm64" \
+      --build-arg "ROS_DISTRO=$distro"
   done
 }
 
