@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Test bed: QEMU user emulation and the two Docker engines.
-#   classic     Debian 12's docker.io 20.10, classic image store, /var/run/docker.sock,
-#               with buildx 0.13 (Debian 13's docker-buildx) as the system CLI plugin.
+#   classic     Debian 12's docker.io 20.10, classic image store, /var/run/docker.sock, with a
+#               data root of its own (not /var/lib/docker), and buildx 0.13 (Debian 13's
+#               docker-buildx) as the system CLI plugin.
 #   containerd  Debian sid's docker.io 28.5 with the containerd image store, on a containerd
 #               2.1 of its own, with its own socket, data root and exec root, and buildx 0.29
 #               (sid's docker-buildx) in a CLI plugin folder of its own. Nothing of sid is
@@ -11,6 +12,7 @@
 ENGINES=(classic containerd)
 BINFMT_DIR=/proc/sys/fs/binfmt_misc
 CLASSIC_SOCK=/var/run/docker.sock
+CLASSIC_DATA="$TESTBED_DIR/engines/classic/data"
 CD_DIR="$TESTBED_DIR/engines/containerd"
 CD_RUN="$TESTBED_RUN/containerd"
 CD_SOCK="$CD_RUN/docker.sock"
@@ -111,6 +113,54 @@ engine_check() {
   say "$engine engine: $(on_engine "$engine" docker version --format 'Docker {{.Server.Version}} (API {{.Server.APIVersion}})'), $store image store, $(on_engine "$engine" docker buildx version | awk '{ print "buildx " $2 }'), builder lists linux/arm64"
 }
 
+# --- engines that were not stopped ------------------------------------------------
+
+# An engine the test bed started and `down` did not stop (killed, or the machine stopped under
+# it) may have lost writes that its metadata already counts on: a build cache entry or a layer
+# whose files never reached the disk. It happened once: the classic dockerd's last log line was
+# a push a minute before the machine stopped, and in the next run every build on a base rebuilt
+# in that minute failed ("failed to prepare ...: open .../committed: no such file or
+# directory"), a `docker builder prune -af` notwithstanding. What an engine's data root holds is
+# a cache of what the registry holds, so such an engine starts empty instead.
+
+# not_stopped PIDFILE NAME: the pid file is there and its daemon is not.
+not_stopped() { [[ -e $1 ]] && ! pid_of "$1" "$2" >/dev/null; }
+
+# reset_engine_data WHAT DIR...: unmount what a dead daemon left mounted at or under each DIR
+# (dockerd bind-mounts its data root onto itself), then remove it.
+reset_engine_data() {
+  local what=$1 dir mnt
+  shift
+  say "$what: was not stopped by 'scripts/testbed.sh down' (killed, or the machine stopped under it); its data may miss writes, so it starts empty (removing $*)"
+  for dir; do
+    findmnt -rn -o TARGET | awk -v d="$dir" '$0 == d || index($0, d "/") == 1' | sort -r |
+      while read -r mnt; do umount -l "$mnt" || true; done
+    rm -rf --one-file-system "$dir"
+  done
+}
+
+# reset_if_not_stopped ENGINE: when the engine's daemons are gone but their pid files are not,
+# start it empty (and drop the pid files, which would block a start).
+reset_if_not_stopped() {
+  case $1 in
+    classic)
+      if not_stopped "$RUN_DIR/dockerd.pid" dockerd; then
+        reset_engine_data "classic engine" "$CLASSIC_DATA"
+        rm -f "$RUN_DIR/dockerd.pid" "$RUN_DIR/dockerd.spawn.pid"
+      fi
+      ;;
+    containerd)
+      local d=$RUN_DIR/containerd-engine-dockerd.pid c=$RUN_DIR/containerd-engine-containerd.pid
+      # both daemons gone (never wipe what a live containerd holds), a pid file left
+      if { [[ -e $d ]] || [[ -e $c ]]; } &&
+        ! pid_of "$d" dockerd >/dev/null && ! pid_of "$c" containerd >/dev/null; then
+        reset_engine_data "containerd engine" "$CD_DIR/data" "$CD_DIR/containerd/root" "$CD_RUN/containerd-state"
+        rm -f "$d" "$c"
+      fi
+      ;;
+  esac
+}
+
 # --- the classic engine: Debian 12's docker.io 20.10 ------------------------------
 
 docker_server_api() {
@@ -120,12 +170,12 @@ docker_server_api() {
 
 start_classic_dockerd() {
   local log="$LOG_DIR/dockerd.log" pidfile="$RUN_DIR/dockerd.pid"
-  local args=(--bridge=none --iptables=false --pidfile "$pidfile")
+  local args=(--bridge=none --iptables=false --pidfile "$pidfile" --data-root "$CLASSIC_DATA")
   if dockerd --help 2>&1 | grep -q -- '--ip6tables'; then
     args+=(--ip6tables=false)
   fi
-  # a pid file left by a dockerd of an earlier session would block the start
-  pid_of "$pidfile" dockerd >/dev/null || rm -f "$pidfile"
+  reset_if_not_stopped classic
+  mkdir -p "$CLASSIC_DATA"
   say "classic engine: starting dockerd (${args[*]})"
   CURRENT_LOG=$log
   spawn_detached "$log" "$RUN_DIR/dockerd.spawn.pid" dockerd "${args[@]}"
@@ -252,11 +302,15 @@ ensure_containerd_engine() {
   fi
   unpack_containerd_engine
   write_containerd_config
+  containerd_ping || reset_if_not_stopped containerd
   containerd_ping || start_containerd
   start_containerd_dockerd
 }
 
 stop_engines() {
+  local engine
+  # a daemon that died on its own leaves data no `down` flushed: start it empty next time
+  for engine in "${ENGINES[@]}"; do reset_if_not_stopped "$engine"; done
   stop_pid "$RUN_DIR/containerd-engine-dockerd.pid" dockerd
   stop_pid "$RUN_DIR/containerd-engine-containerd.pid" containerd
   stop_pid "$RUN_DIR/dockerd.pid" dockerd
