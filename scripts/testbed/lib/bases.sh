@@ -31,10 +31,13 @@ ASSETS="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # image_current REF KEY: the registry still holds what we pushed for this KEY.
 image_current() {
-  local st repo=${1%:*} tag=${1##*:}
+  local st why repo=${1%:*} tag=${1##*:}
   st="$STATE_DIR/images/$(sanitize "$1")"
   [[ -s $st.key && -s $st.digest && $(<"$st.key") == "$2" ]] || return 1
-  [[ $(registry_digest "$repo" "$tag") == "$(<"$st.digest")" ]]
+  [[ $(registry_digest "$repo" "$tag") == "$(<"$st.digest")" ]] || return 1
+  why=$(registry_complete "$repo" "$tag" 2>&1) && return 0
+  say "image $REGISTRY_ADDR/$1: the registry lacks part of it ($why)"
+  return 1
 }
 
 record_image() {

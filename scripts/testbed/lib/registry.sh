@@ -131,6 +131,46 @@ registry_digest() {
     tr -d '\r' | awk 'tolower($1) == "docker-content-digest:" { print $2 }' || true
 }
 
+# registry_complete REPO TAG: the registry holds every manifest and blob that TAG's manifest (or
+# index) names, at its recorded size. A registry stopped under a write (as the machine stopping
+# does) may keep a manifest whose blobs never reached the disk; HEADs only, no downloads.
+registry_complete() {
+  RC_ADDR=$REGISTRY_ADDR RC_USER=$TESTBED_USERNAME RC_PASS=$TESTBED_PASSWORD python3 - "$1" "$2" <<'PY'
+import base64, json, os, sys, urllib.error, urllib.request
+
+repo, ref = sys.argv[1], sys.argv[2]
+auth = base64.b64encode(f"{os.environ['RC_USER']}:{os.environ['RC_PASS']}".encode()).decode()
+base = f"http://{os.environ['RC_ADDR']}/v2/{repo}"
+accept = ", ".join([
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+])
+
+def call(method, path):
+    req = urllib.request.Request(f"{base}/{path}", method=method,
+                                 headers={"Authorization": f"Basic {auth}", "Accept": accept})
+    return urllib.request.urlopen(req, timeout=30)
+
+def check(ref):
+    with call("GET", f"manifests/{ref}") as r:
+        m = json.load(r)
+    for child in m.get("manifests", []):
+        check(child["digest"])
+    blobs = [m["config"], *m.get("layers", [])] if "config" in m else []
+    for blob in blobs:
+        with call("HEAD", f"blobs/{blob['digest']}") as r:
+            if int(r.headers.get("Content-Length", -1)) != blob["size"]:
+                sys.exit(f"{repo}@{blob['digest']}: size {r.headers.get('Content-Length')}, not {blob['size']}")
+
+try:
+    check(ref)
+except urllib.error.HTTPError as e:
+    sys.exit(f"{repo}: {e.url}: {e.code}")
+PY
+}
+
 # delete_repos REPO[:TAG]...: remove a tag's manifest (its digest, so every tag on that
 # digest goes), or with no TAG every tag of REPO plus the per-platform manifests
 # its indexes list. Blobs stay until a registry garbage-collect; that is fine here.
