@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6806:
+/***/ 9863:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33589,8 +33589,36 @@ async function runTest(test, o) {
 
 // EXTERNAL MODULE: ./src/tooling/progress.ts + 1 modules
 var progress = __nccwpck_require__(3620);
+;// CONCATENATED MODULE: ./src/tooling/engine-state.ts
+/**
+ * Build errors that come from the engine's own state, not from the Dockerfile: the builder's
+ * cache (or the image store under it) refers to files that are not on disk. Seen on the test
+ * bed's Docker 20.10 after its daemon was stopped under a write (the machine stopped), and
+ * reported upstream after image removals; pruning the build cache clears some cases, a clean data
+ * root all of them. A build that fails so fails again until the engine is fixed, so the action
+ * says what it is rather than leaving the user to debug their Dockerfile.
+ */
+/** BuildKit's messages for a cache record whose snapshot is missing or cannot be unpacked */
+const DAMAGED_STATE = [
+    // a snapshot the cache metadata counts as committed, whose files are gone (Docker 20.10)
+    /failed to prepare \S+: open \S+\/committed: no such file or directory/,
+    // a cache record of a pulled layer whose blob and snapshot are both gone
+    /\b(?:extract|unlazy) requires an applier\b/
+];
+/** The first line of a build's output that says the engine's own state is damaged, or undefined. Pure. */
+function damagedEngineState(text) {
+    for (const line of text.split('\n')) {
+        if (DAMAGED_STATE.some(re => re.test(line)))
+            return line.trim();
+    }
+    return undefined;
+}
+/** What the action adds to such a failure. */
+const DAMAGED_STATE_ADVICE = "the engine's build cache refers to files missing from its disk (as after a Docker daemon or machine stopped uncleanly), not a fault of the Dockerfile: `docker builder prune --all --force` clears some cases; if the error stays, restart the engine on a clean data root";
+
 ;// CONCATENATED MODULE: ./src/pipeline/cell.ts
 /** One cell: build once, check what was built, smoke-test that very image. */
+
 
 
 
@@ -33653,10 +33681,11 @@ async function runCell(cell, ctx) {
         const at = parsed === undefined ? '' : ` at ${name}`;
         // QEMU's line in the output of the step that failed, not of one that went on regardless
         const crash = cell.emulated && step !== undefined ? qemuCrash(step.output) : undefined;
+        const advice = damagedEngineState(output) === undefined ? '' : ` (${DAMAGED_STATE_ADVICE})`;
         return {
             ...base,
             status: 'failed',
-            failure: `build failed${at}: ${(0,tooling_exec/* lastLine */.fM)(build.stderr || build.stdout)}`,
+            failure: `build failed${at}: ${(0,tooling_exec/* lastLine */.fM)(build.stderr || build.stdout)}${advice}`,
             buildSeconds,
             testSeconds: 0,
             tests: [],
@@ -37910,7 +37939,7 @@ const States = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6806);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9863);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6661);
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6064);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);

@@ -9,6 +9,7 @@ import type { ExecResult } from '../../src/tooling/exec.js'
 import { registryDocker } from '../../src/pipeline/deps.js'
 import { ProgressBoard } from '../../src/pipeline/progress.js'
 import type { ImageStore } from '../../src/tooling/docker.js'
+import { DAMAGED_STATE_ADVICE } from '../../src/tooling/engine-state.js'
 import type { FakeDockerOptions } from '../helpers/fake-docker.js'
 import { pipelineFixture } from '../helpers/pipeline.js'
 
@@ -119,6 +120,17 @@ describe('runCell', () => {
     expect(r.failure).toBe('build failed: ERROR: failed to solve: exit code: 2')
     expect(r.buildLog).toContain('did not complete successfully')
     expect(f.docker.commands().filter(c => c[0] === 'run')).toEqual([])
+  })
+
+  it("says when a build failed on the engine's damaged state rather than on the Dockerfile", async () => {
+    const line =
+      'ERROR: failed to solve: failed to prepare 0ix9i7o4: open /var/lib/docker/overlay2/5hhkk1nt/committed: no such file or directory'
+    const { f, ctx } = context('classic', {
+      override: call => (call.args[1] === 'build' ? { code: 1, stderr: `${line}\n` } : undefined)
+    })
+    const r = await runCell(f.plan.cells[0], ctx)
+    expect(r.status).toBe('failed')
+    expect(r.failure).toBe(`build failed: ${line} (${DAMAGED_STATE_ADVICE})`)
   })
 })
 

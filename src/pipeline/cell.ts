@@ -11,6 +11,7 @@ import type { Docker, ImageStore } from '../tooling/docker.js'
 import { ellipsis, lastLine, tail } from '../tooling/exec.js'
 import { stepLabel, parseStep, type StepTime } from '../tooling/progress.js'
 import { qemuCrash } from '../tooling/qemu.js'
+import { DAMAGED_STATE_ADVICE, damagedEngineState } from '../tooling/engine-state.js'
 import type { ProgressBoard } from './progress.js'
 
 export interface CellContext {
@@ -107,10 +108,11 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
     const at = parsed === undefined ? '' : ` at ${name}`
     // QEMU's line in the output of the step that failed, not of one that went on regardless
     const crash = cell.emulated && step !== undefined ? qemuCrash(step.output) : undefined
+    const advice = damagedEngineState(output) === undefined ? '' : ` (${DAMAGED_STATE_ADVICE})`
     return {
       ...base,
       status: 'failed',
-      failure: `build failed${at}: ${lastLine(build.stderr || build.stdout)}`,
+      failure: `build failed${at}: ${lastLine(build.stderr || build.stdout)}${advice}`,
       buildSeconds,
       testSeconds: 0,
       tests: [],
