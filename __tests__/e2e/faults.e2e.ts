@@ -8,7 +8,15 @@ import { createServer, type AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { startFaultProxy } from './fault-proxy.js'
-import { expectNoLeftovers, manifestOf, runE2e, tagsOf, testbed, uniqueRepo } from './testbed.js'
+import {
+  cellsOf,
+  expectNoLeftovers,
+  manifestOf,
+  runE2e,
+  tagsOf,
+  testbed,
+  uniqueRepo
+} from './testbed.js'
 
 const MINUTES = 60_000
 const RUNS = Number(process.env.E2E_FAULT_RUNS ?? 10)
@@ -20,13 +28,6 @@ const RUNS = Number(process.env.E2E_FAULT_RUNS ?? 10)
 const FAIL_RATE = Number(process.env.E2E_FAULT_RATE ?? 0.2)
 /** The proxy of run n is seeded with FIRST_SEED + n - 1, so a failing run can be replayed. */
 const FIRST_SEED = Number(process.env.E2E_FAULT_SEED ?? 1)
-
-interface CellOut {
-  id: string
-  status: string
-  imageId?: string
-  pushed?: { digest: string }
-}
 
 describe('registry faults', () => {
   const tb = testbed()
@@ -103,7 +104,7 @@ describe('registry faults', () => {
         let ok = r.code === 0
         if (ok) {
           // read back straight from the registry, not through the proxy
-          const cells = JSON.parse(r.outputs.results) as CellOut[]
+          const cells = cellsOf(r)
           for (const distro of ['humble', 'jazzy']) {
             const index = await manifestOf(repo, `${distro}-main`)
             const platforms = (index?.manifests ?? [])

@@ -13,6 +13,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { formatDuration } from '../../src/results/results.js'
 import {
+  cellNamed,
+  cellsOf,
   expectNoLeftovers,
   expectPassed,
   manifestOf,
@@ -25,15 +27,6 @@ const MINUTES = 60_000
 /** Long enough for two of the once-a-minute lines */
 const SLOW_SECONDS = 130
 const SIGNATURE = 'qemu: uncaught target signal 11 (Segmentation fault) - core dumped'
-
-interface CellOut {
-  id: string
-  status: string
-  retries?: number
-  qemuCrashes?: { phase: string; signature: string }[]
-  phases?: { phase: string; start: string; seconds: number }[]
-  slowestSteps?: { step: string; instruction: string; seconds: number; cached: boolean }[]
-}
 
 describe('long emulated builds', () => {
   const tb = testbed()
@@ -81,9 +74,9 @@ describe('long emulated builds', () => {
       expectPassed(r)
       // the real crash, once, then the retry that passed; the native cell asked once
       expect(tries).toEqual({ aarch64: 2, x86_64: 1 })
-      const cells = JSON.parse(r.outputs.results) as CellOut[]
-      const arm = cells.find(c => c.id === 'humble-arm64') as CellOut
-      const amd = cells.find(c => c.id === 'humble-amd64') as CellOut
+      const cells = cellsOf(r)
+      const arm = cellNamed(cells, 'humble-arm64')
+      const amd = cellNamed(cells, 'humble-amd64')
       expect(arm).toMatchObject({
         status: 'passed',
         retries: 1,

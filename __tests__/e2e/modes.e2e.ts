@@ -5,16 +5,17 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals'
 import {
-  expectDefaultAttestations,
+  cellsOf,
   configOf,
+  type E2eRun,
+  expectDefaultAttestations,
   expectNoLeftovers,
   expectPassed,
   manifestOf,
   runE2e,
   tagsOf,
   testbed,
-  uniqueRepo,
-  type E2eRun
+  uniqueRepo
 } from './testbed.js'
 
 const MINUTES = 60_000
@@ -158,7 +159,7 @@ describe('build slices and a merge job on the test bed', () => {
       const tags = await tagsOf(repo)
       expect(tags.filter(t => t.startsWith('humble'))).toEqual([])
       expect(tags).toContain('jazzy-main')
-      const results = JSON.parse(merge.outputs.results) as { id: string; status: string }[]
+      const results = cellsOf(merge)
       expect(results.map(c => [c.id, c.status])).toEqual([
         ['humble-amd64', 'passed'],
         ['humble-arm64', 'failed'],

@@ -4,14 +4,15 @@
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import {
+  cellsOf,
   expectDefaultAttestations,
   expectNoLeftovers,
+  expectPassed,
   manifestOf,
   runE2e,
   tagsOf,
   testbed,
-  uniqueRepo,
-  expectPassed
+  uniqueRepo
 } from './testbed.js'
 
 const EXAMPLE = {
@@ -21,15 +22,6 @@ const EXAMPLE = {
   'ros-checks': 'false'
 }
 const MINUTES = 60_000
-
-interface CellOut {
-  id: string
-  status: string
-  imageId?: string
-  localId?: string
-  pushed?: { tag: string; digest: string }
-  tests: { name: string; status: string }[]
-}
 
 function platformsOf(index: {
   manifests?: { platform: { os: string; architecture: string } }[]
@@ -55,7 +47,7 @@ describe('pipeline on the test bed', () => {
         push: 'true'
       })
       expectPassed(r)
-      const cells = JSON.parse(r.outputs.results) as CellOut[]
+      const cells = cellsOf(r)
       expect(cells.map(c => [c.id, c.status])).toEqual([
         ['humble-amd64', 'passed'],
         ['humble-arm64', 'passed'],
@@ -131,7 +123,7 @@ describe('pipeline on the test bed', () => {
         'smoke-tests': 'test "$(uname -m)" != aarch64 || test "$ROS_DISTRO" != humble'
       })
       expect(r.code).toBe(1)
-      const cells = JSON.parse(r.outputs.results) as CellOut[]
+      const cells = cellsOf(r)
       expect(cells.map(c => [c.id, c.status])).toEqual([
         ['humble-amd64', 'passed'],
         ['humble-arm64', 'failed'],
@@ -198,10 +190,7 @@ describe('pipeline on the test bed', () => {
         push: 'true'
       })
       expect(r.code).toBe(1)
-      const cells = JSON.parse(r.outputs.results) as (CellOut & {
-        failure: string
-        buildLog: string
-      })[]
+      const cells = cellsOf(r)
       expect(cells[0]).toMatchObject({ id: 'humble-arm64', status: 'failed', tests: [] })
       expect(cells[0].failure).toMatch(/^build failed at step 2\/2 RUN .*: ERROR: failed to /)
       expect(cells[0].buildLog).toContain('about to fail on aarch64')
@@ -231,7 +220,7 @@ describe('pipeline on the test bed', () => {
         push: 'false'
       })
       expectPassed(r)
-      const cells = JSON.parse(r.outputs.results) as CellOut[]
+      const cells = cellsOf(r)
       expect(cells.map(c => [c.id, c.status, c.pushed])).toEqual([
         ['kilted-amd64', 'passed', undefined],
         ['kilted-arm64', 'passed', undefined]
@@ -258,9 +247,7 @@ describe('pipeline on the test bed', () => {
         'smoke-timeout': '3'
       })
       expect(r.code).toBe(1)
-      const cells = JSON.parse(r.outputs.results) as (CellOut & {
-        tests: { status: string; seconds: number; reason: string }[]
-      })[]
+      const cells = cellsOf(r)
       const hung = cells[0].tests[1]
       expect(hung).toMatchObject({
         name: 'sleep 600',
@@ -294,7 +281,7 @@ describe('pipeline on the test bed', () => {
         push: 'true'
       })
       expect(r.code).toBe(1)
-      const cells = JSON.parse(r.outputs.results) as CellOut[]
+      const cells = cellsOf(r)
       expect(cells.map(c => [c.id, c.status])).toEqual([
         ['humble-amd64', 'failed'],
         ['jazzy-amd64', 'cancelled'],
@@ -318,7 +305,7 @@ describe('pipeline on the test bed', () => {
         'ros-checks': 'true',
         'smoke-timeout': '600'
       })
-      const cells = JSON.parse(r.outputs.results) as CellOut[]
+      const cells = cellsOf(r)
       expect(cells[0].tests.map(t => [t.name, t.status])).toEqual([
         ['architecture is aarch64', 'passed'],
         ['ROS environment is noetic', 'passed'],

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {
+  cellsOf,
   configOf,
   E2E_SHA,
   expectNoLeftovers,
@@ -134,7 +135,7 @@ describe('releases on the test bed', () => {
       )
       expectPassed(r)
       expect(r.log).toContain('push is off: a pull request builds and tests, and never pushes.')
-      const cells = JSON.parse(r.outputs.results) as { status: string }[]
+      const cells = cellsOf(r)
       expect(cells.map(c => c.status)).toEqual(['passed', 'passed'])
       expect(await tagsOf(repo)).toEqual([])
       expect(r.outputs.tags).toBe('')

@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import {
+  cellsOf,
   expectNoLeftovers,
   expectPassed,
   loggedInDockerConfig,
@@ -105,10 +106,7 @@ describe('supply chain on the test bed', () => {
       expectPassed(r)
       const sbomWarnings = r.log.split('\n').filter(l => l.startsWith('::warning::SBOM'))
       const config = loggedInDockerConfig()
-      const results = JSON.parse(r.outputs.results) as {
-        id: string
-        pushed?: { attestations?: string[] }
-      }[]
+      const results = cellsOf(r)
       // each distro's index, as the action logged it: its first tag and its digest
       const published = new Map(
         [...r.log.matchAll(/^Published ([^ ,]+)[^\n]* -> (sha256:[0-9a-f]{64})$/gm)].map(m => {

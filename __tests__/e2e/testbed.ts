@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'n
 import os from 'node:os'
 import path from 'node:path'
 import { runAction } from '../../scripts/runner.mjs'
+import type { CellResult } from '../../src/results/results.js'
 import { parseEngineInfo } from '../../src/tooling/docker.js'
 
 /** The test bed's engines: Docker 20.10 with the classic image store, 28.5 with containerd's. */
@@ -349,4 +350,17 @@ export function expectNoLeftovers(): void {
 export function expectPassed(r: Pick<E2eRun, 'code' | 'log'>): void {
   const errors = r.log.split('\n').filter(l => l.startsWith('::error'))
   expect({ code: r.code, errors }).toEqual({ code: 0, errors: [] })
+}
+
+/** The action's `results` output, as the type the action writes it from. */
+export function cellsOf(r: { outputs: Record<string, string> }): CellResult[] {
+  return JSON.parse(r.outputs.results) as CellResult[]
+}
+
+/** The cell of that id in the `results` output; a test fails at once without it. */
+export function cellNamed(cells: readonly CellResult[], id: string): CellResult {
+  const cell = cells.find(c => c.id === id)
+  if (cell === undefined)
+    throw new Error(`no cell ${id} in the results: ${cells.map(c => c.id).join(', ')}`)
+  return cell
 }

@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {
+  cellsOf,
   configOf,
   expectNoLeftovers,
   expectPassed,
@@ -19,14 +20,8 @@ import {
 
 const MINUTES = 60_000
 
-interface CellOut {
-  id: string
-  status: string
-  reused?: { from: string; digest: string }
-}
-
 const statuses = (outputs: Record<string, string>): string[][] =>
-  (JSON.parse(outputs.results) as CellOut[]).map(c => [c.id, c.status])
+  cellsOf({ outputs }).map(c => [c.id, c.status])
 
 describe('skip unchanged on the test bed', () => {
   const tb = testbed()

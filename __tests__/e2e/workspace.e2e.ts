@@ -8,6 +8,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import {
+  cellsOf,
   expectDefaultAttestations,
   expectNoLeftovers,
   expectPassed,
@@ -19,15 +20,6 @@ import {
 } from './testbed.js'
 
 const MINUTES = 60_000
-
-interface CellOut {
-  id: string
-  status: string
-  emulated: boolean
-  buildSeconds: number
-  slowestSteps?: { step: string; instruction: string; seconds: number; cached: boolean }[]
-  tests: { name: string; status: string; source: string; reason?: string; output: string }[]
-}
 
 const BUILTIN_ROS2 = (machine: string, distro: string): [string, string][] => [
   [`architecture is ${machine}`, 'passed'],
@@ -55,7 +47,7 @@ describe('a compiled ROS 2 workspace with the built-in ROS 2 checks', () => {
         push: 'true'
       })
       expectPassed(r)
-      const cells = JSON.parse(r.outputs.results) as CellOut[]
+      const cells = cellsOf(r)
       expect(cells.map(c => [c.id, c.status, c.emulated])).toEqual([
         ['jazzy-amd64', 'passed', false],
         ['jazzy-arm64', 'passed', true]
@@ -116,7 +108,7 @@ describe('a compiled ROS 2 workspace with the built-in ROS 2 checks', () => {
         push: 'true'
       })
       expectPassed(r)
-      const cells = JSON.parse(r.outputs.results) as CellOut[]
+      const cells = cellsOf(r)
       for (const [cell, machine] of [
         [cells[0], 'x86_64'],
         [cells[1], 'aarch64']
@@ -143,7 +135,7 @@ describe('a compiled ROS 2 workspace with the built-in ROS 2 checks', () => {
         push: 'true'
       })
       expect(r.code).not.toBe(0)
-      const cells = JSON.parse(r.outputs.results) as CellOut[]
+      const cells = cellsOf(r)
       expect(cells.map(c => [c.id, c.status])).toEqual(
         tb.lowerDistros.flatMap(d => [
           [`${d}-amd64`, 'failed'],
