@@ -182,6 +182,9 @@ busybox_rootfs() {
     chmod 1777 "$r/tmp" "$r/var/tmp"
     chmod 700 "$r/root"
     tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$r" -cf "$out.part" .
+    # on disk before it gets its cached name: a machine stopping right after must not leave a
+    # cached name on an empty file
+    sync -- "$out.part"
     mv "$out.part" "$out"
     rm -rf "$tmp"
   fi
@@ -311,6 +314,7 @@ ensure_debian_rootfs() {
       logged "$log" "mmdebstrap $name $arch rootfs" \
         mmdebstrap "${DEBIAN_MMDEBSTRAP_OPTS[@]}" --architectures="$arch" --include="$includes" \
         "$suite" "$out.part.tar" "$(debian_mirror)"
+      sync -- "$out.part.tar" # on disk before it gets its cached name (as busybox_rootfs)
       mv "$out.part.tar" "$out"
     ) &
     pids+=($!)
