@@ -135,18 +135,14 @@ registry_digest() {
 # index) names, at its recorded size. A registry stopped under a write (as the machine stopping
 # does) may keep a manifest whose blobs never reached the disk; HEADs only, no downloads.
 registry_complete() {
-  RC_ADDR=$REGISTRY_ADDR RC_USER=$TESTBED_USERNAME RC_PASS=$TESTBED_PASSWORD python3 - "$1" "$2" <<'PY'
+  RC_ADDR=$REGISTRY_ADDR RC_USER=$TESTBED_USERNAME RC_PASS=$TESTBED_PASSWORD \
+    RC_ACCEPT=$MANIFEST_ACCEPT python3 - "$1" "$2" <<'PY'
 import base64, json, os, sys, urllib.error, urllib.request
 
 repo, ref = sys.argv[1], sys.argv[2]
 auth = base64.b64encode(f"{os.environ['RC_USER']}:{os.environ['RC_PASS']}".encode()).decode()
 base = f"http://{os.environ['RC_ADDR']}/v2/{repo}"
-accept = ", ".join([
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-])
+accept = os.environ["RC_ACCEPT"]
 
 def call(method, path):
     req = urllib.request.Request(f"{base}/{path}", method=method,
