@@ -3,7 +3,7 @@
  * the tested one, an index that does not hold what was pushed), and what it says about annotations.
  */
 import { describe, expect, it } from '@jest/globals'
-import { attestationEntry, sha256 } from '../../src/oci/manifest.js'
+import { attestationEntry, MEDIA, sha256 } from '../../src/oci/manifest.js'
 import { annotationsLost, publishDistro, stageCell } from '../../src/publish/publish.js'
 import type { FakeDockerOptions } from '../helpers/fake-docker.js'
 import { buildCells, pipelineFixture, publishOptions } from '../helpers/pipeline.js'
@@ -229,6 +229,64 @@ describe('signing', () => {
     const again = await publishDistro(f.plan.manifests[0], f.plan.cells, reused, { ...o, sign })
     expect(again.distro).toMatchObject({ unchanged: true, signature: { verify: 'v' } })
     expect(calls).toEqual([true])
+  })
+})
+
+describe('an unchanged index: what gets signed', () => {
+  /** humble published once, then every cell reused; `lie` turns the registry's lies on. */
+  async function republish(lie: (method: string, url: URL) => Response | undefined) {
+    let lying = false
+    const { f, results, o } = await built({
+      store: 'containerd',
+      http: (method, url) => (lying ? lie(method, url) : undefined)
+    })
+    const first = await publishDistro(f.plan.manifests[0], f.plan.cells, results, o)
+    expect(first.distro.status).toBe('published')
+    const reused = results.map(r => ({
+      ...r,
+      status: 'unchanged' as const,
+      reused: { from: 'x', digest: first.pushed.get(r.id)?.digest as string }
+    }))
+    const signed: string[] = []
+    const sign = {
+      async sign(ref: string) {
+        signed.push(ref)
+        return { verify: `cosign verify ${ref}`, already: true }
+      }
+    }
+    lying = true
+    const again = await publishDistro(f.plan.manifests[0], f.plan.cells, reused, { ...o, sign })
+    return { first, again, signed }
+  }
+  const forged = sha256('an index the action never read')
+  const isTag = (url: URL) => /\/manifests\/humble/.test(url.pathname)
+
+  it('signs the digest of the bytes it read, not the digest a HEAD names', async () => {
+    const { first, again, signed } = await republish((method, url) =>
+      method === 'HEAD' && isTag(url)
+        ? new Response(null, { status: 200, headers: { 'Docker-Content-Digest': forged } })
+        : undefined
+    )
+    expect(again.distro).toMatchObject({ unchanged: true, digest: first.distro.digest })
+    expect(signed).toEqual([`registry.test/acme/robot@${first.distro.digest}`])
+  })
+
+  it('fails, signing nothing, when the index read comes with a digest header that is not its own', async () => {
+    const { again, signed } = await republish((method, url) =>
+      method === 'GET' && isTag(url)
+        ? new Response(
+            JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [] }),
+            { status: 200, headers: { 'Docker-Content-Digest': forged } }
+          )
+        : undefined
+    )
+    expect(again.distro.status).toBe('publish failed')
+    expect(again.distro.reason).toMatch(
+      new RegExp(
+        `: the registry says it is ${forged}, but the bytes it sent are sha256:[0-9a-f]{64}$`
+      )
+    )
+    expect(signed).toEqual([])
   })
 })
 

@@ -95,7 +95,44 @@ export interface RemoteConfig {
   readonly labels: Readonly<Record<string, string>>
 }
 
-export function formatPlatform(os: string, architecture: string, variant: string): string {
+/**
+ * A digest as the OCI image spec writes it (`algorithm:encoded`, e.g. sha256 and 64 hex digits):
+ * what a registry's answer must hold where a digest goes, so that it is safe to print and to put
+ * in a URL. Pure.
+ */
+export function isDigest(value: unknown): value is string {
+  return (
+    typeof value === 'string' && /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{1,256}$/.test(value)
+  )
+}
+
+/**
+ * An os, architecture or variant as platforms name them (containerd's platform grammar): letters,
+ * digits, `_`, `.` and `-`. Anything else, a new line among them, is not printed or used.
+ */
+const PLATFORM_PART = /^[A-Za-z0-9_.-]{1,64}$/
+
+/** A platform read from a manifest, an index or a config that is not a platform. */
+export class BadPlatform extends Error {
+  constructor(where: string) {
+    super(
+      `${where} names a platform that is not one (os, architecture and variant are letters, digits, '_', '.' and '-')`
+    )
+    this.name = 'BadPlatform'
+  }
+}
+
+/** `os/architecture[/variant]`; throws BadPlatform (quoting nothing) when a part is not valid. Pure. */
+export function formatPlatform(
+  os: unknown,
+  architecture: unknown,
+  variant: unknown,
+  where = 'the image'
+): string {
+  const part = (v: unknown): v is string => typeof v === 'string' && PLATFORM_PART.test(v)
+  if (!part(os) || !part(architecture) || !(variant === '' || part(variant))) {
+    throw new BadPlatform(where)
+  }
   // arm64 images carry the v8 variant on some registries; linux/arm64 is what users write.
   const v = architecture === 'arm64' && variant === 'v8' ? '' : variant
   return v === '' ? `${os}/${architecture}` : `${os}/${architecture}/${v}`
@@ -113,30 +150,45 @@ export function platformObject(platform: string): PlatformObject {
   return variant === undefined ? { os, architecture } : { os, architecture, variant }
 }
 
-interface RawIndex {
-  manifests?: {
-    digest: string
-    platform?: { os?: string; architecture?: string; variant?: string }
-    annotations?: Record<string, string>
-  }[]
+interface RawEntry {
+  digest?: unknown
+  platform?: { os?: unknown; architecture?: unknown; variant?: unknown }
+  annotations?: unknown
 }
 
-/** Platforms and digests of an index, without attestation manifests; null for a single image. */
+/**
+ * Platforms and digests of an index, without attestation manifests; null for a single image.
+ * An index read from a registry may be hostile: an entry without a sha256 digest, or whose
+ * platform is not one (BadPlatform), makes the whole index an error that quotes nothing; only
+ * string annotations are kept.
+ */
 export function indexEntries(raw: string): PlatformEntry[] | null {
-  const doc = JSON.parse(raw) as RawIndex
+  const doc = JSON.parse(raw) as { manifests?: unknown }
   if (!Array.isArray(doc.manifests)) return null
-  return doc.manifests
-    .filter(m => m.platform !== undefined)
-    .filter(m => m.platform?.os !== 'unknown' && m.platform?.architecture !== 'unknown')
-    .map(m => ({
-      platform: formatPlatform(
-        m.platform?.os ?? '',
-        m.platform?.architecture ?? '',
-        m.platform?.variant ?? ''
-      ),
-      digest: m.digest,
-      ...(m.annotations === undefined ? {} : { annotations: m.annotations })
-    }))
+  const entries = doc.manifests as unknown[]
+  return entries.flatMap((item, i) => {
+    const m = (typeof item === 'object' && item !== null ? item : {}) as RawEntry
+    const where = `entry ${i + 1} of the index`
+    if (!isDigest(m.digest)) throw new Error(`${where} has no digest`)
+    const p = m.platform
+    if (p === undefined || p.os === 'unknown' || p.architecture === 'unknown') return []
+    const annotations = stringRecord(m.annotations)
+    return [
+      {
+        platform: formatPlatform(p.os ?? '', p.architecture ?? '', p.variant ?? '', where),
+        digest: m.digest,
+        ...(annotations === undefined ? {} : { annotations })
+      }
+    ]
+  })
+}
+
+/** The string values of an object (annotations, labels); undefined when it is no object. Pure. */
+export function stringRecord(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  return Object.fromEntries(
+    Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string')
+  )
 }
 
 /** Platforms of an index, without attestation manifests; null for a single image. */

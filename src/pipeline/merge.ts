@@ -9,6 +9,7 @@ import { INPUTS_HASH_LABEL } from '../plan/fingerprint.js'
 import { LABEL_NAMESPACE } from '../plan/labels.js'
 import { notRun, type CellResult } from '../results/results.js'
 import { attestationsOf, indexEntries, type AttestationEntry } from '../oci/manifest.js'
+import { printable } from '../registry/http.js'
 import type { Registries } from '../registry/registries.js'
 import { errorMessage, lastLine } from '../tooling/exec.js'
 import { Publisher, type PublishOutcome } from './publishing.js'
@@ -43,7 +44,7 @@ export function sliceProblem(
   if (platform !== cell.platform) return `it is ${platform}, not ${cell.platform}`
   const distro = labels[`${LABEL_NAMESPACE}.ros.distro`]
   if (distro !== cell.distro)
-    return `it was built for distro ${distro ?? '(none)'}, not ${cell.distro}`
+    return `it was built for distro ${distro === undefined ? '(none)' : printable(distro, 40)}, not ${cell.distro}`
   if (labels[INPUTS_HASH_LABEL] === undefined) return 'it was not built by this action'
   return null
 }

@@ -42,6 +42,7 @@ async function publishedIndex(
 ): Promise<{ tag: string; entries: PlatformEntry[]; raw: string } | undefined> {
   for (const tag of manifest.tags) {
     let raw: string
+    let entries: PlatformEntry[] | null
     try {
       const found = await registries.manifest(tag)
       if (found === null) {
@@ -49,11 +50,11 @@ async function publishedIndex(
         continue
       }
       raw = found.body
+      entries = indexEntries(raw)
     } catch (error) {
       log(`${tag}: cannot be read (${lastLine(errorMessage(error))})`)
       continue
     }
-    const entries = indexEntries(raw)
     if (entries === null) {
       log(`${tag}: a single image, not an index made by this action`)
       continue

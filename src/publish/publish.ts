@@ -399,17 +399,20 @@ async function descriptorOf(digest: string, o: PublishOptions): Promise<Descript
   return { mediaType: m.mediaType, digest: m.digest, size: m.size }
 }
 
-/** The index digest when every tag already holds one index of exactly these images. */
+/**
+ * The index digest when every tag already holds one index of exactly these images. Each tag's
+ * index is read whole (GET) and its digest computed from those bytes: this digest gets signed
+ * and reported, so a header the registry sends is never taken for it.
+ */
 async function alreadyPublished(
   manifest: Manifest,
   digests: readonly string[],
   o: PublishOptions
 ): Promise<string | undefined> {
-  const held = await Promise.all(manifest.tags.map(t => o.registries.head(t)))
-  const first = held[0]?.digest
-  if (first === undefined || held.some(h => h?.digest !== first)) return undefined
-  const index = await o.registries.manifest(manifest.tags[0])
-  return index !== null && sameSet(indexDigests(index.body), digests) ? first : undefined
+  const held = await Promise.all(manifest.tags.map(t => o.registries.manifest(t)))
+  const first = held[0]
+  if (first === null || held.some(h => h?.digest !== first.digest)) return undefined
+  return sameSet(indexDigests(first.body), digests) ? first.digest : undefined
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

@@ -11,13 +11,34 @@
  * Operations: manifests GET / HEAD / PUT by tag or digest, blobs GET, HEAD and upload (with a
  * cross-repository mount where a base's repository has the blob), and a push access check (an
  * upload session opened and cancelled).
+ *
+ * Trust (see ./http.ts for what is taken of an answer): credentials go in the `Authorization`
+ * header to the registry's own origin only. Redirects are followed here, not by fetch: a request
+ * redirected to another origin carries no credentials, and its 401 is an error, never the
+ * registry's challenge. Basic credentials go to a token service over HTTPS, or over plain HTTP
+ * only to a loopback address or a host the engine reaches insecurely. A manifest's digest is
+ * always computed from the bytes read; a `Docker-Content-Digest` that disagrees is an error.
  */
-import { MANIFEST_ACCEPT, sha256, type Descriptor } from '../oci/manifest.js'
+import { isDigest, MANIFEST_ACCEPT, sha256, type Descriptor } from '../oci/manifest.js'
 import { DOCKER_HUB } from '../oci/reference.js'
 import { errorMessage } from '../tooling/exec.js'
 import { retrying, type RetryContext, type Verdict } from '../tooling/retry.js'
 import { parseChallenge, repositoryScope, type Challenge } from './challenge.js'
 import type { Credentials } from './credentials.js'
+import {
+  isLoopback,
+  jsonObject,
+  LIMITS,
+  MAX_REDIRECTS,
+  mediaTypeOf,
+  printable,
+  readBody,
+  redirectTarget,
+  REDIRECTS,
+  RegistryError
+} from './http.js'
+
+export { RegistryError } from './http.js'
 
 export type Fetch = typeof fetch
 
@@ -32,24 +53,14 @@ export interface ClientOptions {
   readonly timeoutMs?: number
   /** Plain HTTP: the engine reaches this registry insecurely */
   readonly insecure?: boolean
+  /** Whether the engine reaches another host (a token service) insecurely: Basic over plain HTTP */
+  readonly insecureHost?: (hostPort: string) => boolean
 }
 
 /** Requests sent and retries made, for the log. */
 export interface RegistryStats {
   requests: number
   retries: number
-}
-
-/** A request the registry answered with an error, or that never got an answer. */
-export class RegistryError extends Error {
-  constructor(
-    message: string,
-    /** HTTP status; 0 when there was no answer */
-    readonly status: number
-  ) {
-    super(message)
-    this.name = 'RegistryError'
-  }
 }
 
 export interface FetchedManifest extends Descriptor {
@@ -67,6 +78,8 @@ interface SendInit {
   readonly headers: Record<string, string>
   readonly body?: string | BlobSource
   readonly once?: boolean
+  /** Most bytes a 2xx answer may have (an error beyond); none: the answer is cut at 64 KiB */
+  readonly maxBytes?: number
 }
 
 /** What an upload did with a blob. */
@@ -76,6 +89,8 @@ interface HttpResult {
   readonly status: number
   readonly headers: Headers
   readonly body: Buffer
+  /** Where a redirected request got its answer */
+  readonly redirectedTo?: URL
 }
 
 export type Attempt = HttpResult | { readonly error: unknown }
@@ -86,9 +101,7 @@ export type Attempt = HttpResult | { readonly error: unknown }
  */
 export function apiBase(registry: string, insecure = false): string {
   if (registry === DOCKER_HUB) return 'https://registry-1.docker.io'
-  const host = registry.replace(/:\d+$/, '')
-  const loopback = host === 'localhost' || /^127\./.test(host) || host === '[::1]'
-  return `${loopback || insecure ? 'http' : 'https'}://${registry}`
+  return `${isLoopback(registry) || insecure ? 'http' : 'https'}://${registry}`
 }
 
 /** Is a registry among the engine's insecure ones (by name, or an IPv4 address in a CIDR)? Pure. */
@@ -121,6 +134,8 @@ const SERVER_ERRORS = new Set([500, 502, 503, 504])
 /** Is this answer (or its absence) worth another try? Pure. */
 export function judgeHttp(a: Attempt): Verdict | null {
   if ('error' in a) {
+    // an answer the client refuses (too large, a bad redirect): asking again changes nothing
+    if (a.error instanceof RegistryError) return { transient: false, reason: a.error.message }
     const e = a.error as { name?: string; cause?: { code?: string } }
     const timedOut = e.name === 'TimeoutError' || e.cause?.code === 'UND_ERR_CONNECT_TIMEOUT'
     return { transient: true, reason: timedOut ? 'timed out' : 'connection dropped' }
@@ -152,14 +167,18 @@ export function judgeUpload(a: Attempt): Verdict | null {
 export function registryErrorText(body: Buffer): string {
   try {
     const doc = JSON.parse(body.toString('utf8')) as {
-      errors?: { code?: string; message?: string }[]
+      errors?: { code?: unknown; message?: unknown }[]
     }
-    const first = doc.errors?.[0]
-    if (first !== undefined) return [first.code, first.message].filter(Boolean).join(': ')
+    const first = Array.isArray(doc.errors) ? (doc.errors[0] as unknown) : undefined
+    if (typeof first === 'object' && first !== null) {
+      const { code, message } = first as { code?: unknown; message?: unknown }
+      const words = [code, message].filter(w => typeof w === 'string' && w !== '') as string[]
+      if (words.length > 0) return printable(words.join(': '))
+    }
   } catch {
     // not JSON
   }
-  return body.toString('utf8').trim().split('\n')[0].slice(0, 200)
+  return printable(body.toString('utf8').trim().split('\n')[0])
 }
 
 export class RegistryClient {
@@ -182,26 +201,40 @@ export class RegistryClient {
     return this.challenge !== undefined && (await (this.creds ?? Promise.resolve(null))) !== null
   }
 
-  /** A manifest or index by tag or digest; null when the registry has none. */
+  /**
+   * A manifest or index by tag or digest; null when the registry has none. Its digest is the
+   * digest of the bytes read: one asked for by digest must match it, and so must the registry's
+   * `Docker-Content-Digest` when it sends one.
+   */
   async getManifest(repo: string, ref: string): Promise<FetchedManifest | null> {
+    const what = `Reading ${this.o.registry}/${repo}${sep(ref)}${ref}`
     const r = await this.request('GET', repo, `manifests/${ref}`, {
-      what: `Reading ${this.o.registry}/${repo}${sep(ref)}${ref}`,
+      what,
       accept: MANIFEST_ACCEPT,
-      absent: true
+      absent: true,
+      maxBytes: LIMITS.manifest
     })
     if (r === null) return null
     const digest = sha256(r.body)
     if (ref.startsWith('sha256:') && digest !== ref) {
       throw new RegistryError(`${this.o.registry}/${repo}@${ref} answered with ${digest}`, 200)
     }
-    const mediaType =
-      (JSON.parse(r.body.toString('utf8')) as { mediaType?: string }).mediaType ??
-      r.headers.get('content-type') ??
-      ''
+    const said = r.headers.get('docker-content-digest')
+    if (said !== null && said !== digest) {
+      throw new RegistryError(
+        `${what}: the registry says it is ${printable(said, 80)}, but the bytes it sent are ${digest}`,
+        200
+      )
+    }
+    const doc = jsonObject(`${what}: not a manifest`, r.body)
+    const mediaType = mediaTypeOf(doc.mediaType) || mediaTypeOf(r.headers.get('content-type'))
     return { mediaType, digest, size: r.body.length, body: r.body.toString('utf8') }
   }
 
-  /** A manifest's descriptor without its body; null when the registry has none. */
+  /**
+   * A manifest's descriptor without its body; null when the registry has none. Only for
+   * comparisons: what gets signed or reported is read with getManifest.
+   */
   async headManifest(repo: string, ref: string): Promise<Descriptor | null> {
     const r = await this.request('HEAD', repo, `manifests/${ref}`, {
       what: `Looking up ${this.o.registry}/${repo}${sep(ref)}${ref}`,
@@ -210,12 +243,12 @@ export class RegistryClient {
     })
     if (r === null) return null
     const digest = r.headers.get('docker-content-digest')
-    if (digest === null) {
-      // a registry that leaves the header out: read the manifest itself
+    if (!isDigest(digest)) {
+      // a registry that leaves the header out (or sends something else): read the manifest itself
       return this.getManifest(repo, ref)
     }
     return {
-      mediaType: r.headers.get('content-type') ?? '',
+      mediaType: mediaTypeOf(r.headers.get('content-type')),
       digest,
       size: Number(r.headers.get('content-length') ?? 0)
     }
@@ -233,16 +266,18 @@ export class RegistryClient {
     const stored = r?.headers.get('docker-content-digest')
     if (stored && stored !== digest) {
       throw new RegistryError(
-        `${this.o.registry}/${repo}:${ref} was stored as ${stored}, not ${digest}`,
+        `${this.o.registry}/${repo}:${ref} was stored as ${printable(stored, 80)}, not ${digest}`,
         201
       )
     }
     return digest
   }
 
-  async getBlob(repo: string, digest: string): Promise<Buffer> {
+  /** A blob's bytes, at most `maxBytes` (an image config), checked against its digest. */
+  async getBlob(repo: string, digest: string, maxBytes: number = LIMITS.config): Promise<Buffer> {
     const r = (await this.request('GET', repo, `blobs/${digest}`, {
-      what: `Reading blob ${this.o.registry}/${repo}@${digest}`
+      what: `Reading blob ${this.o.registry}/${repo}@${digest}`,
+      maxBytes
     })) as HttpResult
     if (sha256(r.body) !== digest) {
       throw new RegistryError(`blob ${this.o.registry}/${repo}@${digest} has other content`, 200)
@@ -374,71 +409,27 @@ export class RegistryClient {
     method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE',
     repo: string,
     path: string,
-    r: {
-      what: string
-      accept?: string
-      contentType?: string
-      body?: string | BlobSource
-      push?: boolean
-      absent?: boolean
-      /** Another repository the token must let this request read (a mount's source) */
-      alsoPull?: string
-      /** Send once: the caller retries (an upload, whose session a failed try may spoil) */
-      once?: boolean
-    }
+    r: RequestSpec
   ): Promise<HttpResult | null> {
-    // a path under /v2/<repo>/, or an upload session's location (absolute, or from the root)
-    const url = /^https?:\/\//.test(path)
-      ? path
-      : path.startsWith('/')
-        ? `${this.base}${path}`
-        : `${this.base}/v2/${repo}/${path}`
+    const url = this.urlOf(repo, path)
     const scope = [
       repositoryScope(repo, r.push === true),
       ...(r.alsoPull === undefined ? [] : [repositoryScope(r.alsoPull, false)])
     ].join(' ')
-    const headers = (auth: string | undefined): Record<string, string> => ({
-      ...(r.accept === undefined ? {} : { Accept: r.accept }),
-      ...(r.contentType === undefined ? {} : { 'Content-Type': r.contentType }),
-      ...(typeof r.body === 'object' ? { 'Content-Length': String(r.body.size) } : {}),
-      ...(auth === undefined ? {} : { Authorization: auth })
-    })
-    const init = (auth: string | undefined): SendInit => ({
-      method,
-      headers: headers(auth),
-      ...(r.body === undefined ? {} : { body: r.body }),
-      ...(r.once === true ? { once: true } : {})
-    })
     // credentials go to the registry only: an upload location on another host gets none
     const ours = new URL(url).origin === new URL(this.base).origin
-    let auth = ours ? await this.authorization(scope) : undefined
-    let res = await this.send(r.what, url, init(auth))
-    if (res.status === 401 && !ours) {
-      throw new RegistryError(`${r.what}: ${new URL(url).host} asks for credentials`, 401)
-    }
+    const init = (auth: string | undefined): SendInit => ({
+      method,
+      headers: requestHeaders(r, auth),
+      ...(r.body === undefined ? {} : { body: r.body }),
+      ...(r.once === true ? { once: true } : {}),
+      ...(r.maxBytes === undefined ? {} : { maxBytes: r.maxBytes })
+    })
+    let auth = ours ? await this.authorization(scope, r.what) : undefined
+    let res = this.notElsewhere(await this.send(r.what, url, init(auth)), ours, r.what)
     if (res.status === 401) {
-      const challenge = parseChallenge(res.headers.get('www-authenticate'))
-      if (challenge === null) {
-        throw new RegistryError(`${r.what}: 401 Unauthorized without a challenge`, 401)
-      }
-      // a token that expired (Docker Hub's last 5 minutes) is fetched again; refused
-      // credentials and a token that grants too little are final
-      if (
-        auth !== undefined &&
-        (challenge.scheme === 'basic' || challenge.error === 'insufficient_scope')
-      ) {
-        this.refused(r.what, repo, challenge, r.push === true)
-      }
-      this.challenge = challenge
-      this.tokens.delete(scope)
-      auth = await this.authorization(scope)
-      if (auth === undefined) {
-        throw new RegistryError(
-          `${r.what}: the registry asks for credentials and none are given (set username and password, or log in to ${this.o.registry} in an earlier step)`,
-          401
-        )
-      }
-      res = await this.send(r.what, url, init(auth))
+      auth = await this.answerChallenge(res, auth, repo, scope, r)
+      res = this.notElsewhere(await this.send(r.what, url, init(auth)), ours, r.what)
       if (res.status === 401) {
         this.refused(
           r.what,
@@ -462,6 +453,62 @@ export class RegistryClient {
     return res
   }
 
+  /**
+   * An answer, unless it is a 401 from another host than the registry (an upload location, or
+   * where the registry redirected the request): only the registry's own answers set its
+   * challenge, so that one is an error.
+   */
+  private notElsewhere(res: HttpResult, ours: boolean, what: string): HttpResult {
+    if (res.status !== 401 || (ours && res.redirectedTo === undefined)) return res
+    const redirected = res.redirectedTo !== undefined
+    if (redirected && res.redirectedTo.origin === new URL(this.base).origin) return res
+    const host = res.redirectedTo?.host ?? 'the upload location'
+    throw new RegistryError(
+      `${what}: ${host}${redirected ? `, where ${this.o.registry} redirected the request,` : ''} asks for credentials (the action sends credentials to ${this.o.registry} only)`,
+      401
+    )
+  }
+
+  /** A path under /v2/<repo>/, or an upload session's location (absolute, or from the root). */
+  private urlOf(repo: string, path: string): string {
+    if (/^https?:\/\//.test(path)) return path
+    return path.startsWith('/') ? `${this.base}${path}` : `${this.base}/v2/${repo}/${path}`
+  }
+
+  /**
+   * The registry's 401 to a request: its challenge becomes the registry's, and the Authorization
+   * to send again. Refused credentials and a token that grants too little are final; a token
+   * that expired (Docker Hub's last 5 minutes) is fetched again.
+   */
+  private async answerChallenge(
+    res: HttpResult,
+    sent: string | undefined,
+    repo: string,
+    scope: string,
+    r: RequestSpec
+  ): Promise<string> {
+    const challenge = parseChallenge(res.headers.get('www-authenticate'))
+    if (challenge === null) {
+      throw new RegistryError(`${r.what}: 401 Unauthorized without a challenge`, 401)
+    }
+    if (
+      sent !== undefined &&
+      (challenge.scheme === 'basic' || challenge.error === 'insufficient_scope')
+    ) {
+      this.refused(r.what, repo, challenge, r.push === true)
+    }
+    this.challenge = challenge
+    this.tokens.delete(scope)
+    const auth = await this.authorization(scope, r.what)
+    if (auth === undefined) {
+      throw new RegistryError(
+        `${r.what}: the registry asks for credentials and none are given (set username and password, or log in to ${this.o.registry} in an earlier step)`,
+        401
+      )
+    }
+    return auth
+  }
+
   /** A 401 to a request that carried credentials or a token: never retried. */
   private refused(what: string, repo: string, c: Challenge | null, push: boolean): never {
     if (c?.error === 'insufficient_scope') {
@@ -477,7 +524,7 @@ export class RegistryClient {
   }
 
   /** The Authorization header for a scope, once the registry's challenge is known. */
-  private async authorization(scope: string): Promise<string | undefined> {
+  private async authorization(scope: string, why: string): Promise<string | undefined> {
     const c = this.challenge
     if (c === undefined) return undefined
     const creds = await (this.creds ??= this.o.credentials())
@@ -488,13 +535,14 @@ export class RegistryClient {
     if (c.scheme === 'basic') return basic
     const cached = this.tokens.get(scope)
     if (cached !== undefined) return `Bearer ${cached}`
-    const url = new URL(c.realm)
+    const url = this.realm(c, why, basic !== undefined)
     if (c.service !== undefined) url.searchParams.set('service', c.service)
     for (const s of scope.split(' ')) url.searchParams.append('scope', s)
     const what = `Getting a token for ${scope} from ${url.host}`
     const res = await this.send(what, url.toString(), {
       method: 'GET',
-      headers: basic === undefined ? {} : { Authorization: basic }
+      headers: basic === undefined ? {} : { Authorization: basic },
+      maxBytes: LIMITS.token
     })
     if (res.status === 401 || res.status === 403) {
       throw new RegistryError(
@@ -505,11 +553,47 @@ export class RegistryClient {
     if (res.status !== 200) {
       throw new RegistryError(`${what}: HTTP ${res.status}: ${registryErrorText(res.body)}`, 0)
     }
-    const doc = JSON.parse(res.body.toString('utf8')) as { token?: string; access_token?: string }
-    const token = doc.token ?? doc.access_token
-    if (!token) throw new RegistryError(`${what}: the answer holds no token`, res.status)
+    const doc = jsonObject(what, res.body)
+    const token = [doc.token, doc.access_token].find(t => typeof t === 'string' && t !== '')
+    if (typeof token !== 'string') {
+      throw new RegistryError(`${what}: the answer holds no token`, res.status)
+    }
+    // a token goes back in a header: visible ASCII only (RFC 6750's b64token, and JWTs)
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      throw new RegistryError(`${what}: the token has characters a header cannot carry`, 200)
+    }
     this.tokens.set(scope, token)
     return `Bearer ${token}`
+  }
+
+  /**
+   * The token service a Bearer challenge names, checked: an http(s) URL without credentials in
+   * it, and plain HTTP only to a loopback address or a host the engine reaches insecurely when
+   * Basic credentials are to go there.
+   */
+  private realm(c: Challenge, why: string, withCredentials: boolean): URL {
+    const what = `${why}: the registry's challenge`
+    if (c.realm === '') throw new RegistryError(`${what} names no token service (realm)`, 401)
+    let url: URL
+    try {
+      url = new URL(c.realm)
+    } catch {
+      throw new RegistryError(`${what} names a token service (realm) that is not a URL`, 401)
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new RegistryError(`${what} names a token service that is not HTTP(S)`, 401)
+    }
+    if (url.username !== '' || url.password !== '') {
+      throw new RegistryError(`${what} names a token service URL with credentials in it`, 401)
+    }
+    const plainOk = isLoopback(url.host) || this.o.insecureHost?.(url.host) === true
+    if (withCredentials && url.protocol === 'http:' && !plainOk) {
+      throw new RegistryError(
+        `${what} names a token service on plain HTTP (${url.host}): the credentials for ${this.o.registry} go over HTTPS only, or to a loopback address or a registry the engine reaches insecurely`,
+        401
+      )
+    }
+    return url
   }
 
   /** A retry context whose retries this client counts in its stats. */
@@ -526,48 +610,123 @@ export class RegistryClient {
   /** Send one request, retried on its own while it fails transiently. */
   private async send(what: string, url: string, init: SendInit): Promise<HttpResult> {
     const { signal } = this.o.retry
-    const { body, once, ...rest } = init
     // a blob gets a minute plus ten seconds per megabyte (as slow as 100 kB/s)
     const timeoutMs =
-      (this.o.timeoutMs ?? 60_000) + (typeof body === 'object' ? Math.ceil(body.size / 100) : 0)
+      (this.o.timeoutMs ?? 60_000) +
+      (typeof init.body === 'object' ? Math.ceil(init.body.size / 100) : 0)
     const a = await retrying(
       what,
       async (): Promise<Attempt> => {
-        this.stats.requests++
         const timeout = AbortSignal.timeout(timeoutMs)
         try {
-          const res = await this.fetch(url, {
-            ...rest,
-            ...(body === undefined
-              ? {}
-              : typeof body === 'string'
-                ? { body }
-                : // a stream, opened afresh for each try; fetch streams it as it is read
-                  ({ body: body.open(), duplex: 'half' } as RequestInit)),
-            signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
-          })
-          return {
-            status: res.status,
-            headers: res.headers,
-            body: Buffer.from(await res.arrayBuffer())
-          }
+          return await this.exchange(
+            what,
+            url,
+            init,
+            signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+          )
         } catch (error) {
           return { error }
         }
       },
       judgeHttp,
       this.counted(
-        once === true
+        init.once === true
           ? { ...this.o.retry, policy: { ...this.o.retry.policy, attempts: 1 } }
           : this.o.retry
       )
     )
     if ('error' in a) {
+      if (a.error instanceof RegistryError) throw a.error
       const cause = (a.error as { cause?: unknown }).cause
       const detail = errorMessage(cause ?? a.error)
       throw new RegistryError(`${what}: no answer from ${this.o.registry} (${detail})`, 0)
     }
     return a
+  }
+
+  /**
+   * One try of a request: sent, and its redirects followed here (fetch would take the
+   * Authorization header along). A hop to another origin than the request's own carries no
+   * credentials. The answer is read up to its limit.
+   */
+  private async exchange(
+    what: string,
+    url: string,
+    init: SendInit,
+    signal: AbortSignal
+  ): Promise<HttpResult> {
+    const first = new URL(url)
+    let current = first
+    for (let hop = 0; ; hop++) {
+      this.stats.requests++
+      const { Authorization, ...anonymous } = init.headers
+      const headers =
+        current.origin === first.origin || Authorization === undefined ? init.headers : anonymous
+      const res = await this.fetch(current, {
+        method: init.method,
+        headers,
+        ...(init.body === undefined
+          ? {}
+          : typeof init.body === 'string'
+            ? { body: init.body }
+            : // a stream, opened afresh for each try; fetch streams it as it is read
+              ({ body: init.body.open(), duplex: 'half' } as RequestInit)),
+        redirect: 'manual',
+        signal
+      })
+      if (!REDIRECTS.has(res.status)) {
+        const ok = res.status >= 200 && res.status < 300 && init.maxBytes !== undefined
+        const body = await readBody(res, ok ? (init.maxBytes ?? 0) : LIMITS.other, what, ok)
+        return {
+          status: res.status,
+          headers: res.headers,
+          body,
+          ...(hop === 0 ? {} : { redirectedTo: current })
+        }
+      }
+      await res.body?.cancel().catch(() => undefined)
+      if (hop >= MAX_REDIRECTS) {
+        throw new RegistryError(
+          `${what}: more than ${MAX_REDIRECTS} redirects (a loop?)`,
+          res.status
+        )
+      }
+      const next = redirectTarget(current, res.status, res.headers.get('location'), init.method)
+      if (typeof next === 'string') {
+        throw new RegistryError(
+          `${what}: ${current.host} answered with ${next}; not followed`,
+          res.status
+        )
+      }
+      current = next
+    }
+  }
+}
+
+/** What one request to the registry is, for request(). */
+interface RequestSpec {
+  what: string
+  accept?: string
+  contentType?: string
+  body?: string | BlobSource
+  push?: boolean
+  absent?: boolean
+  /** Another repository the token must let this request read (a mount's source) */
+  alsoPull?: string
+  /** Send once: the caller retries (an upload, whose session a failed try may spoil) */
+  once?: boolean
+  /** Most bytes of a 2xx answer the caller reads (a manifest, a config) */
+  maxBytes?: number
+}
+
+/** The headers of a request. Pure. */
+function requestHeaders(r: RequestSpec, auth: string | undefined): Record<string, string> {
+  return {
+    ...(r.accept === undefined ? {} : { Accept: r.accept }),
+    ...(r.contentType === undefined ? {} : { 'Content-Type': r.contentType }),
+    ...(typeof r.body === 'object' ? { 'Content-Length': String(r.body.size) } : {}),
+    ...(auth === undefined ? {} : { Authorization: auth })
   }
 }
 

@@ -7,12 +7,15 @@
 import {
   formatPlatform,
   indexEntries,
+  isDigest,
   isIndexType,
+  stringRecord,
   type Descriptor,
   type PlatformEntry,
   type RemoteConfig
 } from '../oci/manifest.js'
 import { loginRegistry, parseReference, type ImageRef } from '../oci/reference.js'
+import { errorMessage } from '../tooling/exec.js'
 import type { RetryContext } from '../tooling/retry.js'
 import {
   isInsecure,
@@ -23,6 +26,7 @@ import {
   type Fetch,
   type UploadOutcome
 } from './client.js'
+import { jsonObject } from './http.js'
 import { dockerConfigCredentials, type CredentialSources, type Credentials } from './credentials.js'
 
 export interface RegistriesOptions {
@@ -82,7 +86,8 @@ export class Registries {
         retry: this.o.retry,
         ...(this.o.fetch === undefined ? {} : { fetch: this.o.fetch }),
         ...(this.o.timeoutMs === undefined ? {} : { timeoutMs: this.o.timeoutMs }),
-        insecure: isInsecure(registry, this.insecure)
+        insecure: isInsecure(registry, this.insecure),
+        insecureHost: host => isInsecure(host, this.insecure)
       })
       this.clients.set(registry, c)
     }
@@ -176,7 +181,12 @@ export class Registries {
   /** The platforms a reference holds, with digests; attestation entries are left out. */
   async platforms(ref: string): Promise<PlatformEntry[]> {
     const m = await this.require(ref)
-    const entries = indexEntries(m.body)
+    let entries: PlatformEntry[] | null
+    try {
+      entries = indexEntries(m.body)
+    } catch (error) {
+      throw new RegistryError(`${ref}: ${errorMessage(error)}`, 200)
+    }
     if (entries !== null) return entries
     const config = await this.configOfManifest(ref, m)
     return [{ platform: config.platform, digest: m.digest }]
@@ -187,22 +197,28 @@ export class Registries {
     return this.configOfManifest(ref, await this.require(ref))
   }
 
+  /** An image's config, read from its registry (at most 8 MiB) and checked: a valid platform, string labels. */
   private async configOfManifest(ref: string, m: FetchedManifest): Promise<RemoteConfig> {
     if (isIndexType(m.mediaType)) throw new Error(`${ref} is an index, not a single image`)
-    const digest = (JSON.parse(m.body) as { config?: { digest?: string } }).config?.digest
-    if (digest === undefined) throw new Error(`${ref} has no image config`)
+    const config = (JSON.parse(m.body) as { config?: { digest?: unknown } }).config
+    const digest = typeof config === 'object' && config !== null ? config.digest : undefined
+    if (!isDigest(digest)) throw new Error(`${ref} has no image config (a sha256 digest)`)
     const t = target(ref)
-    const image = JSON.parse(
-      (await this.client(t.registry).getBlob(t.repo, digest)).toString('utf8')
-    ) as {
-      os?: string
-      architecture?: string
-      variant?: string
-      config?: { Labels?: Record<string, string> | null }
-    }
+    const what = `Reading the config of ${ref}`
+    const image = jsonObject(what, await this.client(t.registry).getBlob(t.repo, digest))
+    const inner = image.config
+    const labels =
+      typeof inner === 'object' && inner !== null
+        ? stringRecord((inner as { Labels?: unknown }).Labels)
+        : undefined
     return {
-      platform: formatPlatform(image.os ?? '', image.architecture ?? '', image.variant ?? ''),
-      labels: image.config?.Labels ?? {}
+      platform: formatPlatform(
+        image.os ?? '',
+        image.architecture ?? '',
+        image.variant ?? '',
+        `the config of ${ref}`
+      ),
+      labels: labels ?? {}
     }
   }
 }
