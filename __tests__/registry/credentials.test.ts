@@ -1,8 +1,11 @@
 /** Credentials from the Docker client config, read as the docker CLI reads them. */
-import { describe, expect, it } from '@jest/globals'
+import { afterAll, describe, expect, it } from '@jest/globals'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { parseChallenge } from '../../src/registry/challenge.js'
 import { dockerConfigCredentials, keyHost } from '../../src/registry/credentials.js'
-import type { Exec } from '../../src/tooling/exec.js'
+import { processExecutor, type Exec } from '../../src/tooling/exec.js'
 
 const b64 = (s: string) => Buffer.from(s).toString('base64')
 
@@ -77,6 +80,34 @@ describe('dockerConfigCredentials', () => {
     await expect(dockerConfigCredentials('ghcr.io', broken.src)).rejects.toThrow(
       'the credential helper docker-credential-broken failed for ghcr.io (exit 2)'
     )
+  })
+
+  describe('with a helper that never answers', () => {
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'cred-helper-'))
+    afterAll(() => rmSync(bin, { recursive: true, force: true }))
+
+    it('stops it at its time limit and says which helper, never what it printed', async () => {
+      // prints the start of an answer (a secret), then hangs
+      const helper = path.join(bin, 'docker-credential-stuck')
+      writeFileSync(helper, '#!/bin/sh\necho \'{"Username":"u","Secret":"s3cr3t\'\nexec sleep 30\n')
+      chmodSync(helper, 0o755)
+      const real = processExecutor()
+      const exec: Exec = {
+        run: (command, args, options) =>
+          real.run(command, args, {
+            ...options,
+            env: { ...options?.env, PATH: `${bin}:${process.env.PATH ?? ''}` }
+          })
+      }
+      const src = { ...sources({ credsStore: 'stuck' }).src, exec, helperTimeoutMs: 200 }
+      const started = Date.now()
+      await expect(dockerConfigCredentials('ghcr.io', src)).rejects.toThrow(
+        new Error(
+          'the credential helper docker-credential-stuck did not answer for ghcr.io within 0.2 s'
+        )
+      )
+      expect(Date.now() - started).toBeLessThan(2000)
+    }, 10_000)
   })
 
   it('has nothing without a config file', async () => {

@@ -22,7 +22,7 @@ import {
   REFERENCE_TYPE,
   sha256
 } from '../oci/manifest.js'
-import type { Docker } from '../tooling/docker.js'
+import { SAVE_TIMEOUT_MS, type Docker } from '../tooling/docker.js'
 import { check, type Exec } from '../tooling/exec.js'
 
 /** A blob to upload: its digest, size and the file holding it. */
@@ -250,7 +250,9 @@ export async function exportImage(
   const root = path.join(dir, 'image')
   await mkdir(root, { recursive: true })
   await docker.save(ref, tar)
-  await check(exec, `Unpacking the saved image ${ref}`, 'tar', ['-xf', tar, '-C', root])
+  await check(exec, `Unpacking the saved image ${ref}`, 'tar', ['-xf', tar, '-C', root], {
+    timeoutMs: SAVE_TIMEOUT_MS
+  })
   await rm(tar, { force: true })
   return readSaved(root, imageId, dir)
 }

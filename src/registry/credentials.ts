@@ -5,7 +5,7 @@
  * helper for that registry (`credHelpers`), else the default store (`credsStore`), else the
  * `auths` entry. No credentials is an answer too: public images are read anonymously.
  */
-import type { Exec } from '../tooling/exec.js'
+import { TIMED_OUT_CODE, type Exec } from '../tooling/exec.js'
 import { DOCKER_HUB } from '../oci/reference.js'
 
 export interface Credentials {
@@ -21,7 +21,12 @@ export interface CredentialSources {
   readonly readText: (path: string) => Promise<string | undefined>
   /** Runs `docker-credential-<helper> get` with the server on stdin */
   readonly exec: Exec
+  /** How long a credential helper has to answer (HELPER_TIMEOUT_MS) */
+  readonly helperTimeoutMs?: number
 }
+
+/** A helper that has not answered in a minute is waiting for something that will not come. */
+export const HELPER_TIMEOUT_MS = 60_000
 
 interface DockerConfigFile {
   auths?: Record<string, { auth?: string; username?: string; password?: string }>
@@ -78,7 +83,13 @@ export async function dockerConfigCredentials(
     Object.entries(config.credHelpers ?? {}).find(([k]) => keyHost(k) === registry)?.[1] ??
     config.credsStore
   if (helper !== undefined && helper !== '') {
-    const r = await src.exec.run(`docker-credential-${helper}`, ['get'], { input: key })
+    const timeoutMs = src.helperTimeoutMs ?? HELPER_TIMEOUT_MS
+    const r = await src.exec.run(`docker-credential-${helper}`, ['get'], { input: key, timeoutMs })
+    if (r.code === TIMED_OUT_CODE) {
+      throw new Error(
+        `the credential helper docker-credential-${helper} did not answer for ${registry} within ${timeoutMs / 1000} s`
+      )
+    }
     if (r.code !== 0) {
       if (/credentials not found/i.test(r.stdout + r.stderr)) return null
       throw new Error(

@@ -73,6 +73,12 @@ export interface RunTestOptions {
   readonly now?: () => number
 }
 
+/**
+ * How long a test's `docker run` may go on past the test's timeout (the container killed, then
+ * gone) before the command itself is stopped: an engine that does not answer the kill.
+ */
+export const KILL_GRACE_MS = 60_000
+
 /** Run one test in a fresh container; kill it at its timeout. */
 export async function runTest(test: SmokeTest, o: RunTestOptions): Promise<TestResult> {
   const now = o.now ?? Date.now
@@ -91,7 +97,8 @@ export async function runTest(test: SmokeTest, o: RunTestOptions): Promise<TestR
         platform: o.platform,
         network: o.network,
         command: testCommand(test)
-      })
+      }),
+      { timeoutMs: test.timeout * 1000 + KILL_GRACE_MS }
     )
   } finally {
     clearTimeout(timer)

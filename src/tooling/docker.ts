@@ -1,6 +1,6 @@
 /** Typed docker and buildx commands over the Exec seam. Argument lists are built by pure functions. */
 import type { Attestations } from '../inputs/config.js'
-import { ToolError, type Exec, type ExecResult } from './exec.js'
+import { ToolError, type Exec, type ExecOptions, type ExecResult } from './exec.js'
 import { BuildProgress } from './progress.js'
 import { NO_RETRY, withRetry, type Operation, type RetryContext } from './retry.js'
 
@@ -139,6 +139,12 @@ export function parseEngineInfo(json: string): EngineInfo {
   }
 }
 
+/**
+ * `docker save` of an image of several GB, and unpacking it: minutes on a slow disk, not hours
+ * (the Exec's default limit is for quick commands).
+ */
+export const SAVE_TIMEOUT_MS = 60 * 60_000
+
 export class Docker {
   private loggedIn = false
 
@@ -147,8 +153,9 @@ export class Docker {
     private readonly retry: RetryContext = { policy: NO_RETRY, log: () => undefined }
   ) {}
 
-  run(args: readonly string[], input?: string): Promise<ExecResult> {
-    return this.exec.run('docker', args, input === undefined ? undefined : { input })
+  /** A docker command; the Exec's default time limit unless `options` give one. */
+  run(args: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    return this.exec.run('docker', args, options)
   }
 
   /** Run; retry transient failures of registry operations; throw a ToolError naming `what`. */
@@ -156,9 +163,9 @@ export class Docker {
     what: string,
     args: readonly string[],
     op?: Operation,
-    input?: string
+    options?: ExecOptions
   ): Promise<ExecResult> {
-    const once = (): Promise<ExecResult> => this.run(args, input)
+    const once = (): Promise<ExecResult> => this.run(args, options)
     const r =
       op === undefined
         ? await once()
@@ -210,6 +217,9 @@ export class Docker {
     const attempt = async (): Promise<ExecResult> => {
       const p = (progress = new BuildProgress())
       const r = await this.exec.run('docker', buildCommand(request), {
+        // no limit: a ROS build under QEMU can take hours, and its progress shows it is alive;
+        // the job's timeout-minutes and cancellation (Ctrl-C for the CLI) stop it
+        timeoutMs: Infinity,
         onStderr: chunk => {
           const changed = p.feed(chunk)
           onProgress?.(p, changed)
@@ -265,7 +275,7 @@ export class Docker {
       `Logging in to ${registry}`,
       ['login', registry, '--username', username, '--password-stdin'],
       'login',
-      password
+      { input: password }
     )
     this.credentialsAccepted()
   }
@@ -284,7 +294,9 @@ export class Docker {
 
   /** Save an image from the engine into a tar file (`docker save`). */
   async save(ref: string, file: string): Promise<void> {
-    await this.check(`Saving ${ref} from the engine`, ['save', '--output', file, ref])
+    await this.check(`Saving ${ref} from the engine`, ['save', '--output', file, ref], undefined, {
+      timeoutMs: SAVE_TIMEOUT_MS
+    })
   }
 
   async kill(name: string): Promise<void> {

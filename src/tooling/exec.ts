@@ -1,7 +1,8 @@
 /**
  * The one seam to the outside world: every docker command goes through an Exec.
- * The real one spawns the command directly (no shell: arguments are never parsed by one) and
- * kills it when the run is cancelled; tests hand in a fake that records and answers.
+ * The real one spawns the command directly (no shell: arguments are never parsed by one), stops
+ * it at its time limit and kills it when the run is cancelled; tests hand in a fake that records
+ * and answers.
  */
 import { spawn } from 'node:child_process'
 
@@ -20,6 +21,11 @@ export interface ExecOptions {
    * empty: the listener keeps what it needs, so hours of output are not held twice
    */
   readonly onStderr?: (chunk: string) => void
+  /**
+   * How long the command may run, in milliseconds, before it is stopped (TIMED_OUT_CODE);
+   * Infinity: no limit. Absent: the executor's default
+   */
+  readonly timeoutMs?: number
 }
 
 export interface Exec {
@@ -38,11 +44,34 @@ function childEnv(): NodeJS.ProcessEnv {
 /** Exit code reported for a command stopped by cancellation (as a shell reports SIGINT). */
 export const CANCELLED_CODE = 130
 
+/** Exit code reported for a command stopped at its time limit (as coreutils `timeout` reports). */
+export const TIMED_OUT_CODE = 124
+
+/** The time limit of a command that gives none: quick probes, logins, signing. */
+export const DEFAULT_TIMEOUT_MS = 10 * 60_000
+
+/** How long a command stopped at its limit has between SIGTERM and SIGKILL. */
+export const KILL_AFTER_MS = 5_000
+
+export interface ExecLimits {
+  /** For a command whose options give none (DEFAULT_TIMEOUT_MS); Infinity: no limit */
+  readonly timeoutMs?: number
+  /** Between SIGTERM and SIGKILL (KILL_AFTER_MS) */
+  readonly killAfterMs?: number
+}
+
+/** `timed out after 60 s`, for a limit in milliseconds. Pure. */
+export function timedOutText(ms: number): string {
+  return `timed out after ${ms / 1000} s`
+}
+
 /**
  * Runs commands as child processes. When `signal` aborts, running children get SIGTERM and no
- * new one starts (each then reports CANCELLED_CODE).
+ * new one starts (each then reports CANCELLED_CODE). A child still running at its time limit gets
+ * SIGTERM, then SIGKILL if it is still there `killAfterMs` later, and reports TIMED_OUT_CODE.
  */
-export function processExecutor(signal?: AbortSignal): Exec {
+export function processExecutor(signal?: AbortSignal, limits: ExecLimits = {}): Exec {
+  const killAfterMs = limits.killAfterMs ?? KILL_AFTER_MS
   return {
     run(command, args, options = {}) {
       return new Promise(resolve => {
@@ -50,12 +79,16 @@ export function processExecutor(signal?: AbortSignal): Exec {
           resolve({ code: CANCELLED_CODE, stdout: '', stderr: 'cancelled before it started' })
           return
         }
+        const limit = options.timeoutMs ?? limits.timeoutMs ?? DEFAULT_TIMEOUT_MS
         let stdout = ''
         let stderr = ''
         let settled = false
+        let timedOut = false
+        const timers: NodeJS.Timeout[] = []
         const done = (result: ExecResult): void => {
           if (settled) return
           settled = true
+          for (const t of timers) clearTimeout(t)
           resolve(result)
         }
         const child = spawn(command, [...args], {
@@ -75,6 +108,27 @@ export function processExecutor(signal?: AbortSignal): Exec {
           else if (error.name === 'AbortError')
             done({ code: CANCELLED_CODE, stdout, stderr: `${stderr}\ncancelled` })
           else done({ code: 126, stdout, stderr: `${stderr}\n${error.message}` })
+        })
+        // a stopped command is done when it has exited: a child of it (a docker CLI plugin) can
+        // hold its output open for longer
+        const stopped = (): void => {
+          child.stdout.destroy()
+          child.stderr.destroy()
+          done({ code: TIMED_OUT_CODE, stdout, stderr: `${stderr}\n${timedOutText(limit)}` })
+        }
+        const exited = (): boolean => child.exitCode !== null || child.signalCode !== null
+        if (Number.isFinite(limit)) {
+          timers.push(
+            setTimeout(() => {
+              timedOut = true
+              if (exited()) return stopped()
+              child.kill('SIGTERM')
+              timers.push(setTimeout(() => child.kill('SIGKILL'), killAfterMs))
+            }, limit)
+          )
+        }
+        child.on('exit', () => {
+          if (timedOut) stopped()
         })
         child.on('close', (code, sig) => {
           if (signal?.aborted)

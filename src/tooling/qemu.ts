@@ -7,6 +7,9 @@ import { lastLine, type Exec } from './exec.js'
 
 export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc'
 
+/** Pulling the qemu-image and registering the emulators. */
+export const QEMU_INSTALL_TIMEOUT_MS = 30 * 60_000
+
 /** Reads a file, or returns undefined when it does not exist. */
 export type ReadText = (path: string) => Promise<string | undefined>
 
@@ -53,14 +56,14 @@ export async function ensureEmulation(
 
   const arches = foreign.map(f => f.qemuArch).join(',')
   log(`Registering QEMU for ${foreign.map(f => f.platform).join(', ')} with ${qemuImage}`)
-  const r = await exec.run('docker', [
-    'run',
-    '--privileged',
-    '--rm',
-    qemuImage,
-    '--install',
-    arches
-  ])
+  // pulls the qemu-image first (tens of MB, on a slow mirror perhaps)
+  const r = await exec.run(
+    'docker',
+    ['run', '--privileged', '--rm', qemuImage, '--install', arches],
+    {
+      timeoutMs: QEMU_INSTALL_TIMEOUT_MS
+    }
+  )
   for (const f of foreign) {
     if (!binfmtUsable(await read(`${BINFMT_DIR}/${f.binfmt}`))) {
       const why =
