@@ -12,18 +12,16 @@ import { fileURLToPath } from 'node:url'
 import { run } from './action.js'
 import {
   configInputs,
-  envName,
   helpText,
   inputSpecs,
   parseArgs,
-  SECRET_INPUTS,
+  runInputs,
   UsageError,
   workflowInputs,
   type InputSpec
 } from './inputs/args.js'
 import { post } from './post.js'
-import { terminalReport } from './report/terminal.js'
-import type { CellResult } from './results/results.js'
+import { endOfRun } from './report/terminal.js'
 import { markMainStep } from './state.js'
 import { terminalRuntime } from './terminal.js'
 import { errorMessage } from './tooling/exec.js'
@@ -72,7 +70,10 @@ function engineArch(): string {
   }
 }
 
-/** The inputs of this run: action.yml's defaults, --config, --from-workflow, then the options. */
+/**
+ * The inputs of this run: action.yml's defaults, --from-workflow, --config, then the options;
+ * secrets from the environment only.
+ */
 function readInputs(
   argv: readonly string[],
   specs: readonly InputSpec[],
@@ -80,30 +81,20 @@ function readInputs(
   say: (line: string) => void
 ): { inputs: Map<string, string>; options: ReturnType<typeof parseArgs>['options'] } {
   const { options, inputs: given } = parseArgs(argv, specs)
-  const inputs = new Map(specs.map(s => [s.name, s.default]))
   const fromConfig =
     options.config === undefined
       ? new Map<string, string>()
       : configInputs(options.config, readText(options.config, '--config'), specs)
+  let fromWorkflow = new Map<string, string>()
   if (options.fromWorkflow !== undefined) {
     const file = options.fromWorkflow.split('#')[0]
     const set = new Set([...given.keys(), ...fromConfig.keys()])
     const wf = workflowInputs(options.fromWorkflow, readText(file, '--from-workflow'), set)
     say(`Inputs from ${file}, job ${wf.job}: ${[...wf.inputs.keys()].join(', ') || 'none'}`)
     for (const note of wf.notes) say(`  (${note})`)
-    for (const [k, v] of wf.inputs) inputs.set(k, v)
+    fromWorkflow = wf.inputs
   }
-  for (const [k, v] of fromConfig) {
-    if ((SECRET_INPUTS as readonly string[]).includes(k)) {
-      throw new UsageError(
-        `--config ${options.config}: ${k} is a secret; give it in the environment as ${envName(k)}`
-      )
-    }
-    inputs.set(k, v)
-  }
-  for (const [k, v] of given) inputs.set(k, v)
-  for (const name of SECRET_INPUTS) inputs.set(name, env[envName(name)] ?? '')
-  return { inputs, options }
+  return { inputs: runInputs(specs, [fromWorkflow, fromConfig, given], env), options }
 }
 
 function readText(file: string, what: string): string {
@@ -170,13 +161,10 @@ async function main(): Promise<number> {
   // the post step's cleanup, as the runner runs it after the main step
   await post(rt, realTools())
   rt.close()
-  const results = rt.outputs.get('results')
-  if (results !== undefined) {
-    out.write(`${terminalReport(JSON.parse(results) as CellResult[])}\n`)
-    const tags = rt.outputs.get('tags') ?? ''
-    if (tags !== '') out.write(`\nPublished:\n${tags.replace(/^/gm, '  ')}\n`)
-  }
-  if (options.json) process.stdout.write(`${results ?? '[]'}\n`)
+  // masked as the log is: test output and build logs in the results can hold a secret
+  const end = endOfRun(rt.outputs, rt.mask)
+  if (end.report !== '') out.write(end.report)
+  if (options.json) process.stdout.write(end.json)
   if (cancel.signal.aborted) return 130
   return rt.failed() === undefined ? 0 : 1
 }

@@ -35,6 +35,8 @@ export interface TerminalRuntime extends Runtime {
   readonly failed: () => string | undefined
   /** Clears the redrawn lines (before the process exits) */
   readonly close: () => void
+  /** Text with every secret registered with setSecret as ***, for what is printed elsewhere */
+  readonly mask: (text: string) => string
 }
 
 const RESET = '\u001b[0m'
@@ -126,7 +128,8 @@ export function terminalRuntime(o: TerminalOptions): TerminalRuntime {
     close: () => {
       erase()
       statuses.clear()
-    }
+    },
+    mask
   }
   return rt
 }

@@ -6,6 +6,7 @@ import {
   inputSpecs,
   isThisAction,
   parseArgs,
+  runInputs,
   UsageError,
   workflowInputs
 } from '../../src/inputs/args.js'
@@ -98,6 +99,9 @@ describe('configInputs', () => {
     expect(() => configInputs('c.yaml', '- humble\n', specs)).toThrow(
       '--config c.yaml: give a mapping of input names to values'
     )
+    expect(() => configInputs('c.yaml', 'cosign-key: x\n', specs)).toThrow(
+      '--config c.yaml: cosign-key is a secret; give it in the environment as INPUT_COSIGN_KEY'
+    )
   })
 })
 
@@ -138,6 +142,44 @@ describe('workflowInputs', () => {
     ])
   })
 
+  const signing = [
+    'env:',
+    "  KEY: '${{ secrets.COSIGN_KEY }}'",
+    '  IMAGE: acme/robot',
+    'jobs:',
+    '  build:',
+    '    steps:',
+    '      - uses: acme/ros-multiarch-action@v1',
+    '        with:',
+    '          image: ${{ env.IMAGE }}',
+    '          sign: key',
+    '          cosign-key: ${{ secrets.COSIGN_KEY }}',
+    '          cosign-password: ${{ secrets.COSIGN_PASSWORD }}',
+    ''
+  ].join('\n')
+
+  it('never takes a secret from the workflow: it comes from the environment', () => {
+    const wf = workflowInputs('sign.yml', signing, new Set())
+    expect(Object.fromEntries(wf.inputs)).toEqual({ image: 'acme/robot', sign: 'key' })
+    expect(wf.notes).toEqual([
+      'cosign-key is taken from the environment (INPUT_COSIGN_KEY), not from the workflow',
+      'cosign-password is taken from the environment (INPUT_COSIGN_PASSWORD), not from the workflow'
+    ])
+    const plain = signing.replace('${{ secrets.COSIGN_KEY }}\n', 'a-key-in-the-file\n')
+    expect(workflowInputs('sign.yml', plain, new Set()).inputs.has('cosign-key')).toBe(false)
+  })
+
+  it('refuses an env.NAME whose value is itself an expression', () => {
+    const text = signing
+      .replace('${{ env.IMAGE }}', '${{ env.KEY }}')
+      .replace(/^ +cosign-.*\n/gm, '')
+    expect(() => workflowInputs('sign.yml', text, new Set())).toThrow(
+      new UsageError(
+        "--from-workflow sign.yml#build: image (${{ env.KEY }}) is a GitHub expression the CLI cannot evaluate (only env.NAME from the workflow's env is filled in); give it as an option (--image)"
+      )
+    )
+  })
+
   it('names the jobs that use the action when the one asked for does not', () => {
     expect(() => workflowInputs('scale-out.yml#lint', scaleOut, new Set())).toThrow(
       '--from-workflow scale-out.yml#lint: job "lint" has no step using ros-multiarch-action (jobs that do: plan, build, merge)'
@@ -148,6 +190,49 @@ describe('workflowInputs', () => {
     expect(isThisAction('acme/ros-multiarch-action@v1')).toBe(true)
     expect(isThisAction('./')).toBe(true)
     expect(isThisAction('docker/build-push-action@v6')).toBe(false)
+  })
+})
+
+describe('runInputs', () => {
+  it("lays the workflow's, the --config file's and the options' inputs over the defaults", () => {
+    const inputs = runInputs(
+      specs,
+      [
+        new Map([
+          ['image', 'from/workflow'],
+          ['distros', 'humble']
+        ]),
+        new Map([['distros', 'jazzy']]),
+        new Map([['push', 'true']])
+      ],
+      {}
+    )
+    expect(inputs.get('image')).toBe('from/workflow')
+    expect(inputs.get('distros')).toBe('jazzy')
+    expect(inputs.get('push')).toBe('true')
+    expect(inputs.get('platforms')).toBe('linux/amd64,linux/arm64')
+  })
+
+  it("signs a workflow's step with the key and password of the environment", () => {
+    const workflow = [
+      'jobs:',
+      '  release:',
+      '    steps:',
+      '      - uses: acme/ros-multiarch-action@v1',
+      '        with:',
+      '          sign: key',
+      '          cosign-key: ${{ secrets.COSIGN_KEY }}',
+      '          cosign-password: ${{ secrets.COSIGN_PASSWORD }}',
+      ''
+    ].join('\n')
+    const inputs = runInputs(specs, [workflowInputs('w.yml', workflow, new Set()).inputs], {
+      INPUT_COSIGN_KEY: 'the key',
+      INPUT_COSIGN_PASSWORD: 'its password'
+    })
+    expect(inputs.get('sign')).toBe('key')
+    expect(inputs.get('cosign-key')).toBe('the key')
+    expect(inputs.get('cosign-password')).toBe('its password')
+    expect(inputs.get('password')).toBe('')
   })
 })
 

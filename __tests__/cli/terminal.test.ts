@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { terminalRuntime, type TerminalStream } from '../../src/terminal.js'
-import { terminalReport } from '../../src/report/terminal.js'
+import { endOfRun, terminalReport } from '../../src/report/terminal.js'
 import type { CellResult } from '../../src/results/results.js'
 
 function stream(isTTY: boolean): TerminalStream & { text: () => string } {
@@ -69,6 +69,12 @@ describe('terminalRuntime', () => {
     expect(out.text()).toBe('password is ***\nx FAILED\n  | said ***\n')
   })
 
+  it('masks what it is handed to print elsewhere', () => {
+    const rt = runtime(stream(false))
+    rt.setSecret('hunter2')
+    expect(rt.mask('password is hunter2')).toBe('password is ***')
+  })
+
   it('prints a finished block whole when it failed or with --verbose, else its title', () => {
     const quiet = stream(false)
     runtime(quiet).block('humble-amd64: build (native) done in 1 s', '#1 DONE')
@@ -126,5 +132,58 @@ describe('terminalReport', () => {
         '    | segfault here'
       ].join('\n')
     )
+  })
+})
+
+describe('endOfRun', () => {
+  const secret = 'hun"ter2'
+  const results = [
+    {
+      id: 'humble-amd64',
+      distro: 'humble',
+      platform: 'linux/amd64',
+      emulated: false,
+      status: 'failed',
+      failure: `smoke test "login" failed: stdout matches /${secret}/`,
+      buildSeconds: 1,
+      testSeconds: 1,
+      tests: [
+        {
+          name: 'login',
+          source: 'smoke-tests',
+          status: 'failed',
+          seconds: 1,
+          reason: `stdout matches /${secret}/`,
+          output: `logging in with ${secret}\nrefused`
+        }
+      ],
+      failedStep: { step: 'RUN echo', tail: [`echo ${secret}`] }
+    }
+  ]
+  const outputs = new Map([
+    ['results', JSON.stringify(results)],
+    ['tags', `acme/robot:${secret}`]
+  ])
+
+  it('masks the secrets a test or a build printed in the report, the tags and the JSON', () => {
+    const rt = runtime(stream(false))
+    rt.setSecret(secret)
+    const end = endOfRun(outputs, rt.mask)
+    expect(end.report).not.toContain('hun')
+    expect(end.report).toContain('    | logging in with ***')
+    expect(end.report).toContain('Published:\n  acme/robot:***\n')
+    expect(end.json).not.toContain('hun')
+    const cells = JSON.parse(end.json) as CellResult[]
+    expect(cells[0].tests[0].output).toBe('logging in with ***\nrefused')
+    expect(cells[0].failedStep?.tail).toEqual(['echo ***'])
+  })
+
+  it('prints the results as they are when nothing is secret, and no report without results', () => {
+    const end = endOfRun(outputs, text => text)
+    expect(JSON.parse(end.json)).toEqual(results)
+    expect(end.report).toBe(
+      `${terminalReport(results as CellResult[])}\n\nPublished:\n  acme/robot:${secret}\n`
+    )
+    expect(endOfRun(new Map(), text => text)).toEqual({ report: '', json: '[]\n' })
   })
 })

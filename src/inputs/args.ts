@@ -42,6 +42,8 @@ export function inputSpecs(actionYml: string): InputSpec[] {
 
 const isBoolean = (spec: InputSpec): boolean => spec.default === 'true' || spec.default === 'false'
 
+const isSecret = (name: string): boolean => (SECRET_INPUTS as readonly string[]).includes(name)
+
 /** Inputs of several lines (or items): a repeated option adds a line; others take the last. */
 export const LIST_INPUTS = ['build-args', 'tags', 'labels', 'smoke-tests', 'runners'] as const
 
@@ -105,7 +107,7 @@ export function parseArgs(argv: readonly string[], specs: readonly InputSpec[]):
         if (spec === undefined) {
           throw new UsageError(`--${flag} is not an option of ros-multiarch-action (see --help)`)
         }
-        if ((SECRET_INPUTS as readonly string[]).includes(spec.name)) {
+        if (isSecret(spec.name)) {
           throw new UsageError(
             `--${spec.name} would put a secret on the command line; give it in the environment as ${envName(spec.name)}${spec.name === 'password' ? ', or run docker login first' : ''}`
           )
@@ -156,6 +158,11 @@ export function configInputs(
         `--config ${file}: ${quote(name)} is not an input of ros-multiarch-action`
       )
     }
+    if (isSecret(name)) {
+      throw new UsageError(
+        `--config ${file}: ${name} is a secret; give it in the environment as ${envName(name)}`
+      )
+    }
     inputs.set(name, scalar(`--config ${file}: ${name}`, value))
   }
   return inputs
@@ -167,6 +174,22 @@ function scalar(what: string, value: unknown): string {
   if (typeof value === 'object')
     throw new UsageError(`${what}: give a string, number, boolean or list`)
   return String(value)
+}
+
+/**
+ * The inputs of a run: action.yml's defaults, each of `layers` over them in turn (a
+ * --from-workflow step's, the --config file's, the options), then the secrets from `env`
+ * (INPUT_COSIGN_KEY, ...), the only place they come from. Pure.
+ */
+export function runInputs(
+  specs: readonly InputSpec[],
+  layers: readonly ReadonlyMap<string, string>[],
+  env: Readonly<Record<string, string | undefined>>
+): Map<string, string> {
+  const inputs = new Map(specs.map(s => [s.name, s.default]))
+  for (const layer of layers) for (const [k, v] of layer) inputs.set(k, v)
+  for (const name of SECRET_INPUTS) inputs.set(name, env[envName(name)] ?? '')
+  return inputs
 }
 
 /** `owner/ros-multiarch-action@v1`, `./` (the action in its own repository), a path to it. */
@@ -189,10 +212,11 @@ const EXPRESSION = /\$\{\{\s*([\s\S]*?)\s*\}\}/g
 
 /**
  * The `with:` of this action's step in a workflow (`file[#job]`), with `${{ env.NAME }}` filled
- * in from the workflow's, the job's and the step's `env:`. Any other expression (matrix, secrets,
- * vars, needs, ...) is refused in one line naming every input that has one, unless `given` (the
- * options and --config) sets that input. Username and password are never taken from a workflow:
- * a local run uses the Docker config's credentials.
+ * in from the workflow's, the job's and the step's `env:` where that value is plain text. Any
+ * other expression (matrix, secrets, vars, needs, an env value that is itself one, ...) is
+ * refused in one line naming every input that has one, unless `given` (the options and --config)
+ * sets that input. Secrets are never taken from a workflow: username and password come from the
+ * Docker config's credentials, the others from the environment (INPUT_COSIGN_KEY, ...).
  */
 export function workflowInputs(
   ref: string,
@@ -240,12 +264,18 @@ export function workflowInputs(
       notes.push(`${name} is not taken from the workflow: a local run uses your docker login`)
       continue
     }
+    if (isSecret(name)) {
+      notes.push(`${name} is taken from the environment (${envName(name)}), not from the workflow`)
+      continue
+    }
     if (given.has(name)) continue
     const text = scalar(`--from-workflow ${file}#${job}: ${name}`, raw)
     let bad = ''
     const value = text.replace(EXPRESSION, (whole, expr: string) => {
       const m = /^env\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expr)
-      if (m !== null && env.has(m[1])) return env.get(m[1]) as string
+      const known = m === null ? undefined : env.get(m[1])
+      // an env value with an expression of its own (secrets.X) is no more evaluable than it
+      if (known !== undefined && !known.includes('${{')) return known
       bad ||= whole
       return whole
     })
@@ -254,7 +284,7 @@ export function workflowInputs(
   }
   if (unresolved.length > 0) {
     throw new UsageError(
-      `--from-workflow ${file}#${job}: ${unresolved.join(', ')} ${unresolved.length === 1 ? 'is a GitHub expression' : 'are GitHub expressions'} the CLI cannot evaluate (only env.NAME from the workflow's env is filled in); give ${unresolved.length === 1 ? 'it' : 'them'} as options (${unresolved.map(u => `--${u.split(' ')[0]}`).join(' ')})`
+      `--from-workflow ${file}#${job}: ${unresolved.join(', ')} ${unresolved.length === 1 ? 'is a GitHub expression' : 'are GitHub expressions'} the CLI cannot evaluate (only env.NAME from the workflow's env is filled in); give ${unresolved.length === 1 ? 'it as an option' : 'them as options'} (${unresolved.map(u => `--${u.split(' ')[0]}`).join(' ')})`
     )
   }
   return { inputs, job, notes }
@@ -283,7 +313,7 @@ export function helpText(specs: readonly InputSpec[], width = 100): string {
     ''
   ]
   for (const spec of specs) {
-    if ((SECRET_INPUTS as readonly string[]).includes(spec.name)) continue
+    if (isSecret(spec.name)) continue
     const head = `  --${spec.name}${isBoolean(spec) ? '' : ' VALUE'}`
     const shown =
       spec.name === 'push' ? 'false (a local run pushes only with --push)' : spec.default

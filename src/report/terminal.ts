@@ -1,7 +1,7 @@
 /**
  * The end of a CLI run, for a terminal: a distro x platform table of the cells (status, build and
  * test times), then what failed, with the failing tests' output and a failed build step's last
- * lines. Plain text, no workflow commands. Pure.
+ * lines. Plain text, no workflow commands; secrets masked as in the log. Pure.
  */
 import type { CellResult } from '../results/results.js'
 
@@ -56,4 +56,34 @@ export function terminalReport(cells: readonly CellResult[]): string {
     }
   }
   return out.join('\n')
+}
+
+/** Every string in a value read from JSON through `mask` (a secret in it may be JSON-escaped). Pure. */
+function maskStrings(value: unknown, mask: (text: string) => string): unknown {
+  if (typeof value === 'string') return mask(value)
+  if (Array.isArray(value)) return value.map(v => maskStrings(v, mask))
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskStrings(v, mask)]))
+  }
+  return value
+}
+
+/**
+ * What a CLI run prints when it has ended, from its outputs: the report and the published tags,
+ * and the results output as JSON (for --json), each line ending in a newline. A test's output or
+ * a build's last lines can hold a secret: every text goes through `mask`, as the log does.
+ */
+export function endOfRun(
+  outputs: ReadonlyMap<string, string>,
+  mask: (text: string) => string
+): { report: string; json: string } {
+  const results = outputs.get('results')
+  if (results === undefined) return { report: '', json: '[]\n' }
+  const cells = maskStrings(JSON.parse(results), mask) as CellResult[]
+  const tags = outputs.get('tags') ?? ''
+  const published = tags === '' ? '' : `\nPublished:\n${tags.replace(/^/gm, '  ')}\n`
+  return {
+    report: mask(`${terminalReport(cells)}\n${published}`),
+    json: `${mask(JSON.stringify(cells))}\n`
+  }
 }
