@@ -1,8 +1,13 @@
-import { describe, expect, it } from '@jest/globals'
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { mkdtempSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { cancelledAfter, run, secretParts } from '../src/action.js'
+import type { CleanupState } from '../src/pipeline/cleanup.js'
 import type { RunResults } from '../src/results/results.js'
 import { Inputs } from '../src/inputs/names.js'
 import { errorMessage } from '../src/tooling/exec.js'
+import { fakeDocker } from './helpers/fake-docker.js'
 import { fakeExec } from './helpers/fake-exec.js'
 import { fakeTools as tools } from './helpers/fake-tools.js'
 import { fakeRuntime } from './helpers/fake-runtime.js'
@@ -51,11 +56,76 @@ describe('run', () => {
       stderr:
         'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n'
     }))
-    const rt = fakeRuntime({ distros: 'humble', image: 'acme/robot' })
+    const rt = fakeRuntime({ distros: 'humble', image: 'acme/robot', context: 'examples/ros-app' })
     await run(rt, tools(exec))
     expect(rt.recorded.failed).toEqual([
       'Reaching the Docker engine failed (exit 1): Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?'
     ])
+  })
+})
+
+describe('run: what the post step is left to clean up', () => {
+  const realFetch = globalThis.fetch
+  afterEach(() => {
+    globalThis.fetch = realFetch
+  })
+  /** A run of workflow run 7 on the fake engine and registry, its state kept in `state` */
+  const runOn = (inputs: Record<string, string>, state: Record<string, string>) => ({
+    ...fakeRuntime(
+      {
+        image: 'registry.test/acme/robot',
+        context: 'examples/ros-app',
+        'base-image': 'registry.test/ros:{distro}-ros-base',
+        'ros-checks': 'false',
+        'retry-max-delay': '1',
+        ...inputs
+      },
+      state
+    ),
+    env: {
+      GITHUB_RUN_ID: '7',
+      GITHUB_RUN_ATTEMPT: '1',
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_REF: 'refs/heads/main',
+      RUNNER_TEMP: mkdtempSync(path.join(os.tmpdir(), 'rma-action-'))
+    }
+  })
+  const saved = (state: Record<string, string>): CleanupState =>
+    JSON.parse(state.cleanup ?? '{}') as CleanupState
+
+  it('lists the local tags its builds made, and no tag it pushed or staged', async () => {
+    const docker = fakeDocker()
+    docker.addBase('registry.test/ros:humble-ros-base', ['linux/amd64'])
+    docker.addBase('registry.test/ros:jazzy-ros-base', ['linux/amd64'])
+    // the registry client speaks to the fake registry
+    globalThis.fetch = docker.fetch
+    const state: Record<string, string> = {}
+    const rt = runOn({ distros: 'humble, jazzy', platforms: 'linux/amd64', push: 'true' }, state)
+    await run(rt, tools(docker))
+    expect(rt.recorded.failed).toEqual([])
+    const built = docker.commands().filter(c => c[1] === 'build')
+    const tags = built.map(c => c[c.indexOf('--tag') + 1])
+    expect(tags.sort()).toEqual([
+      expect.stringMatching(/^ros-multiarch-local\/acme\/robot:humble-amd64-7-1-[0-9a-f]{6}$/),
+      expect.stringMatching(/^ros-multiarch-local\/acme\/robot:jazzy-amd64-7-1-[0-9a-f]{6}$/)
+    ])
+    expect(saved(state).images?.sort()).toEqual(tags)
+    // the arch tags were pushed through the registry client, never tagged in the engine
+    expect(docker.registry.has('registry.test/acme/robot:humble-main-amd64')).toBe(true)
+  })
+
+  it('lists no image when no cell was built', async () => {
+    const exec = fakeExec(() => ({ code: 1, stderr: 'Cannot connect to the Docker daemon\n' }))
+    const state: Record<string, string> = {}
+    const rt = runOn({ distros: 'humble, jazzy', push: 'true' }, state)
+    await run(rt, tools(exec))
+    expect(rt.recorded.failed).toEqual([
+      expect.stringMatching(/^Reaching the Docker engine failed/)
+    ])
+    expect(saved(state)).toEqual({
+      runTag: expect.stringMatching(/^7-1-[0-9a-f]{6}$/),
+      tempDir: expect.stringContaining('ros-multiarch-')
+    })
   })
 })
 

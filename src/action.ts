@@ -1,12 +1,13 @@
 /** The action's steps: run() for the main step, post() for the post step. Nothing runs on import. */
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, realpath } from 'node:fs/promises'
+import { mkdtemp, readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { readConfig, type Config } from './inputs/config.js'
 import { InputError } from './inputs/errors.js'
 import { Inputs, Outputs, type InputName } from './inputs/names.js'
-import type { CleanupState } from './pipeline/cleanup.js'
+import { realPathInside } from './inputs/workspace.js'
+import { makeRunTag, type CleanupState } from './pipeline/cleanup.js'
 import { Cancelled } from './pipeline/deps.js'
 import { runPipeline } from './pipeline/pipeline.js'
 import { saveCleanup } from './state.js'
@@ -41,9 +42,10 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
       for (const secret of secretParts(rt.getInput(name))) rt.setSecret(secret)
     }
 
+    const workspace = rt.env.GITHUB_WORKSPACE || process.cwd()
     const { config, warnings } = readConfig((name: InputName) => rt.getInput(name), {
       today: rt.now().toISOString().slice(0, 10),
-      workspace: rt.env.GITHUB_WORKSPACE || process.cwd()
+      workspace
     })
     for (const warning of warnings) rt.warning(warning)
 
@@ -52,7 +54,7 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
     const event = await readEvent(rt.env.GITHUB_EVENT_PATH)
     // Names this run gives to containers, builders and local tags: unique even when several jobs
     // or steps of one workflow run share a Docker engine.
-    const runTag = [runId(rt.env), randomBytes(3).toString('hex')].filter(s => s !== '').join('-')
+    const runTag = makeRunTag(rt.env, randomBytes(3).toString('hex'))
     const prNumber = (event as { pull_request?: { number?: unknown } } | null)?.pull_request?.number
     const plan = planBuild(config, {
       hostPlatform,
@@ -67,7 +69,7 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
       created: now.toISOString(),
       runId: runTag,
       workflowRun: rt.env.GITHUB_RUN_ID ?? '',
-      fileTests: await readSpec(config, rt.env.GITHUB_WORKSPACE || process.cwd())
+      fileTests: await readSpec(config, workspace)
     })
     rt.info(renderPlan(plan))
     if (plan.pushBlocked !== undefined) rt.info(`push is off: ${plan.pushBlocked}.`)
@@ -85,12 +87,12 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
       )
       return
     }
+    // a merge builds nothing: its job need not have the context
+    if (plan.mode !== 'merge') await checkBuildPaths(config, workspace)
     const tempDir = await mkdtemp(path.join(rt.env.RUNNER_TEMP || os.tmpdir(), 'ros-multiarch-'))
-    const cleanup: CleanupState = {
-      runTag,
-      tempDir,
-      images: plan.cells.flatMap(c => [c.localTag, c.pushTag, c.stageTag])
-    }
+    // local tags are added as builds load them: pushes and staging go through the registry
+    // client and tag nothing in the engine
+    const cleanup: CleanupState = { runTag, tempDir }
     saveCleanup(rt, cleanup)
     const results = await runPipeline(config, plan, {
       rt,
@@ -179,33 +181,25 @@ function writeResultOutputs(rt: Runtime, results: RunResults): void {
 
 async function readSpec(config: Config, workspace: string): Promise<SmokeTest[]> {
   if (config.smokeTestFile === '') return []
+  // a link must not lead out of the workspace either
+  const real = await realPathInside(Inputs.SmokeTestFile, config.smokeTestFile, workspace, 'file')
   let text: string
   try {
-    // a link must not lead out of the workspace either
-    const real = await realpath(config.smokeTestFile)
-    const root = await realpath(workspace)
-    if (real !== root && !real.startsWith(root + path.sep)) {
-      throw new InputError(
-        Inputs.SmokeTestFile,
-        `${config.smokeTestFile} leads outside the workspace; give a file inside it`
-      )
-    }
     text = await readFile(real, 'utf8')
   } catch (error) {
-    if (error instanceof InputError) throw error
     const code = (error as NodeJS.ErrnoException).code
     throw new InputError(
       Inputs.SmokeTestFile,
-      `cannot read ${config.smokeTestFile} (${code ?? errorMessage(error)}); give a path relative to the workspace`
+      `cannot read ${config.smokeTestFile} (${code ?? errorMessage(error)}); give a file inside the workspace`
     )
   }
   return parseSpec(config.smokeTestFile, text, config.smokeTimeout)
 }
 
-function runId(env: Runtime['env']): string {
-  const id = env.GITHUB_RUN_ID ?? ''
-  const attempt = env.GITHUB_RUN_ATTEMPT ?? ''
-  return /^\d+$/.test(id) ? (/^\d+$/.test(attempt) ? `${id}-${attempt}` : id) : ''
+/** Before a build reads them: the context and the Dockerfile, where they really lead. */
+async function checkBuildPaths(config: Config, workspace: string): Promise<void> {
+  await realPathInside(Inputs.Context, config.context, workspace, 'folder')
+  await realPathInside(Inputs.File, config.file, workspace, 'file')
 }
 
 /** The workflow event's payload, or null outside a workflow. */

@@ -1,6 +1,7 @@
 /**
  * The post step: undo what the main step left, as the state it saved says (read back through
- * src/state.ts, which checks it). Problems here are warnings, never failures.
+ * src/state.ts, which keeps only what this run's main step could have written). Problems here are
+ * warnings, never failures.
  */
 import { rm } from 'node:fs/promises'
 import type { CleanupState } from './pipeline/cleanup.js'
@@ -41,7 +42,8 @@ async function cleanUp(rt: Runtime, tools: Tools, cleanup: CleanupState): Promis
     }
   }
   if (cleanup.images !== undefined) {
-    // untag what this run loaded; layers other images use stay
+    // untag what this run's builds loaded (a tag one never loaded is no harm); layers other
+    // images use stay
     await docker.run(['image', 'rm', ...cleanup.images])
   }
   if (cleanup.tempDir !== undefined) {

@@ -1,14 +1,14 @@
 /**
  * Post-step state, in one place: the runner hands back to the post step what the main step saved.
- * Values are JSON and never secrets. What is read back is checked to be something the main step
- * could have written before any of it reaches a command: state is a file in the runner's
- * temporary folder, which other steps of the job can write to.
+ * Values are JSON and never secrets. What is read back is checked to be something this run's main
+ * step could have written before any of it reaches a command, not only to have its form: state is
+ * a file in the runner's temporary folder, which other steps of the job can write to.
  */
 import os from 'node:os'
 import path from 'node:path'
-import { States } from './inputs/names.js'
-import { parseReference } from './oci/reference.js'
-import type { CleanupState } from './pipeline/cleanup.js'
+import { Inputs, States } from './inputs/names.js'
+import { loginRegistry, parseReference, type ImageRef } from './oci/reference.js'
+import { builderName, isOwnLocalTag, isRunTag, type CleanupState } from './pipeline/cleanup.js'
 import type { Runtime } from './pipeline/runtime.js'
 
 /** The main step marks itself, so that the same bundle knows it runs as the post step. */
@@ -24,15 +24,8 @@ export function saveCleanup(rt: Runtime, state: CleanupState): void {
   rt.saveState(States.Cleanup, JSON.stringify(state))
 }
 
-/** A run's local tag list is at most a few per cell; more was not written by the main step. */
+/** A run loads one local tag per cell, a few dozen at most: a list this long is not its own. */
 const MAX_IMAGES = 3 * 1000
-
-/** A local tag the main step made: a reference with a tag, no digest, no option-like start. */
-function isLocalTag(value: unknown): value is string {
-  if (typeof value !== 'string') return false
-  const ref = parseReference(value)
-  return typeof ref !== 'string' && ref.tag !== undefined && ref.digest === undefined
-}
 
 export interface ReadCleanup {
   readonly state: CleanupState
@@ -40,9 +33,17 @@ export interface ReadCleanup {
   readonly dropped: string[]
 }
 
+/** What this run's main step could have written: it sees the same environment and inputs. */
+interface OwnRun {
+  readonly env: Runtime['env']
+  /** The image input, parsed; a reason string when it is not an image name */
+  readonly image: ImageRef | string
+}
+
 /**
- * The cleanup state, keeping only values the main step could have written. Throws when the saved
- * text is not JSON.
+ * The cleanup state, keeping only values this run's main step could have written: its run tag,
+ * the builder and local tags named after it, its temporary folder in RUNNER_TEMP, and a logout
+ * of the image input's registry. Throws when the saved text is not JSON.
  */
 export function readCleanup(rt: Runtime): ReadCleanup {
   const saved = rt.getState(States.Cleanup)
@@ -52,7 +53,16 @@ export function readCleanup(rt: Runtime): ReadCleanup {
     typeof raw === 'object' && raw !== null && !Array.isArray(raw)
       ? (raw as Record<string, unknown>)
       : {}
-  const temp = path.resolve(rt.env.RUNNER_TEMP || os.tmpdir())
+  return checkCleanup(fields, {
+    env: rt.env,
+    image: parseReference(rt.getInput(Inputs.Image).trim())
+  })
+}
+
+/** The values of saved state this run could have written, and the names of the others. Pure. */
+function checkCleanup(fields: Record<string, unknown>, own: OwnRun): ReadCleanup {
+  const temp = path.resolve(own.env.RUNNER_TEMP || os.tmpdir())
+  const image = typeof own.image === 'string' ? undefined : own.image
   const state: CleanupState = {}
   const dropped: string[] = []
   const take = (key: keyof CleanupState, ok: (s: string) => boolean): string | undefined => {
@@ -62,7 +72,7 @@ export function readCleanup(rt: Runtime): ReadCleanup {
     dropped.push(key)
     return undefined
   }
-  const runTag = take('runTag', s => /^[\w-]{1,64}$/.test(s))
+  const runTag = take('runTag', s => isRunTag(own.env, s))
   const tempDir = take(
     'tempDir',
     s =>
@@ -70,18 +80,20 @@ export function readCleanup(rt: Runtime): ReadCleanup {
       path.dirname(path.resolve(s)) === temp &&
       /^ros-multiarch-[\w]+$/.test(path.basename(s))
   )
-  const builder = take('builder', s => /^rma-[\w-]{1,60}$/.test(s))
-  const logout = take('logout', s => {
-    const ref = parseReference(`${s}/x`)
-    return typeof ref !== 'string' && ref.registry === s
-  })
+  const builder = take('builder', s => runTag !== undefined && s === builderName(runTag))
+  const logout = take('logout', s => image !== undefined && s === loginRegistry(image))
   if (runTag !== undefined) state.runTag = runTag
   if (tempDir !== undefined) state.tempDir = tempDir
   if (builder !== undefined) state.builder = builder
   if (logout !== undefined) state.logout = logout
   if (fields.images !== undefined) {
     const images = fields.images
-    if (Array.isArray(images) && images.length <= MAX_IMAGES && images.every(isLocalTag)) {
+    const ownTag = (tag: unknown): tag is string =>
+      typeof tag === 'string' &&
+      runTag !== undefined &&
+      image !== undefined &&
+      isOwnLocalTag(tag, image.path, runTag)
+    if (Array.isArray(images) && images.length <= MAX_IMAGES && images.every(ownTag)) {
       if (images.length > 0) state.images = images
     } else {
       dropped.push('images')

@@ -5,13 +5,15 @@
 import { describe, expect, it } from '@jest/globals'
 import { runCell, type CellContext } from '../../src/pipeline/cell.js'
 import { runRetried } from '../../src/pipeline/cells.js'
+import type { CleanupState } from '../../src/pipeline/cleanup.js'
+import { runPipeline } from '../../src/pipeline/pipeline.js'
 import type { ExecResult } from '../../src/tooling/exec.js'
 import { registryDocker } from '../../src/pipeline/deps.js'
 import { ProgressBoard } from '../../src/pipeline/progress.js'
 import type { ImageStore } from '../../src/tooling/docker.js'
 import { DAMAGED_STATE_ADVICE } from '../../src/tooling/engine-state.js'
 import type { FakeDockerOptions } from '../helpers/fake-docker.js'
-import { pipelineFixture } from '../helpers/pipeline.js'
+import { pipelineFixture, type PipelineFixture } from '../helpers/pipeline.js'
 
 function context(store: ImageStore, options: FakeDockerOptions = {}) {
   const f = pipelineFixture({ distros: 'humble' }, { store, ...options })
@@ -29,6 +31,7 @@ function context(store: ImageStore, options: FakeDockerOptions = {}) {
     caches: new Map(),
     tempDir: f.deps.tempDir,
     runTag: '7',
+    loading: () => undefined,
     logBlock: title => blocks.push(title),
     now: () => 0,
     board: new ProgressBoard({
@@ -244,5 +247,72 @@ describe('runRetried: a cell run again after a QEMU crash', () => {
       qemuCrashes: [{ phase: 'test', signature: SEGV }]
     })
     expect(f.docker.commands().filter(c => c[0] === 'run')).toHaveLength(2)
+  })
+})
+
+describe('the local tags left for the post step', () => {
+  /** The fixture's run; the cleanup state as it was saved, each time */
+  async function runSaving(
+    f: PipelineFixture,
+    saves: CleanupState[] = []
+  ): Promise<CleanupState[]> {
+    const saveCleanup = (): void => {
+      saves.push(JSON.parse(JSON.stringify(f.cleanup)) as CleanupState)
+    }
+    await runPipeline(f.config, f.plan, { ...f.deps, saveCleanup })
+    return saves
+  }
+  const buildTags = (f: PipelineFixture): string[] =>
+    f.docker
+      .commands()
+      .filter(c => c[1] === 'build')
+      .map(c => c[c.indexOf('--tag') + 1])
+
+  it('each build saves its local tag before it runs (a cancelled run still untags it), nothing else', async () => {
+    const saves: CleanupState[] = []
+    const savedAtBuild: boolean[] = []
+    const f = pipelineFixture(
+      {},
+      {
+        onCall: call => {
+          if (call.args[1] !== 'build') return
+          const tag = call.args[call.args.indexOf('--tag') + 1]
+          savedAtBuild.push(saves.at(-1)?.images?.includes(tag) ?? false)
+        }
+      }
+    )
+    await runSaving(f, saves)
+    expect(savedAtBuild).toEqual([true, true, true, true])
+    expect(saves.at(-1)?.images?.sort()).toEqual(f.plan.cells.map(c => c.localTag).sort())
+    expect(buildTags(f).sort()).toEqual(f.plan.cells.map(c => c.localTag).sort())
+  })
+
+  it('a cell that never built adds nothing', async () => {
+    const f = pipelineFixture(
+      { 'fail-fast': 'true', 'max-parallel': '1' },
+      {
+        override: call =>
+          call.args[1] === 'build' ? { code: 1, stderr: 'ERROR: boom\n' } : undefined
+      }
+    )
+    const saves = await runSaving(f)
+    // the one build that started; fail-fast started no other
+    expect(buildTags(f)).toHaveLength(1)
+    expect(f.cleanup.images).toEqual(buildTags(f))
+    expect(saves.at(-1)?.images).toEqual(buildTags(f))
+  })
+
+  it('a cell run again after a QEMU crash lists its tag once', async () => {
+    let builds = 0
+    const f = pipelineFixture(
+      { distros: 'humble', platforms: 'linux/arm64', 'qemu-retries': '1' },
+      {
+        override: call =>
+          call.args[1] === 'build' && builds++ === 0 ? failedBuild(`${SEGV}\n`) : undefined
+      }
+    )
+    await runSaving(f)
+    expect(buildTags(f)).toHaveLength(2)
+    expect(f.cleanup.images).toEqual([f.plan.cells[0].localTag])
   })
 })

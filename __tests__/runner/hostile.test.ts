@@ -54,6 +54,20 @@ const CASES: [string, Record<string, string>, string, string][] = [
   ['Dockerfile by absolute path', { file: '/etc/passwd' }, 'file', 'outside the workspace'],
   ['context up the tree', { context: '../..' }, 'context', 'outside the workspace'],
   [
+    'context through a link to /etc',
+    { context: 'etc-link' },
+    'context',
+    'leads outside the workspace'
+  ],
+  ['context that does not exist', { context: 'nowhere' }, 'context', 'does not exist'],
+  [
+    'Dockerfile through a link to /etc/passwd',
+    { file: 'passwd-link' },
+    'file',
+    'leads outside the workspace'
+  ],
+  ['Dockerfile that does not exist', { file: 'Nope.dockerfile' }, 'file', 'does not exist'],
+  [
     'smoke test file up the tree',
     { 'smoke-test-file': '../../../etc/shadow' },
     'smoke-test-file',
@@ -235,6 +249,8 @@ describe('hostile input', () => {
     workspace = mkdtempSync(path.join(os.tmpdir(), 'rma-hostile-'))
     mkdirSync(path.join(workspace, 'sub'))
     symlinkSync('/etc/passwd', path.join(workspace, 'link-out.yaml'))
+    symlinkSync('/etc', path.join(workspace, 'etc-link'))
+    symlinkSync('/etc/passwd', path.join(workspace, 'passwd-link'))
     writeFileSync(path.join(workspace, 'bomb.yaml'), BOMB)
     writeFileSync(path.join(workspace, 'string.yaml'), 'tests: "yes"\n')
     writeFileSync(

@@ -34,6 +34,8 @@ export interface CellContext {
   readonly tempDir: string
   /** Unique per run: container names */
   readonly runTag: string
+  /** Records a local tag a build is about to load, for the post step to remove */
+  readonly loading: (tag: string) => void
   /** Prints one block of log, grouped (blocks of concurrent cells never interleave) */
   readonly logBlock: (title: string, body: string) => void
   readonly now: () => number
@@ -73,6 +75,8 @@ export async function runCell(cell: Cell, ctx: CellContext): Promise<CellResult>
   const buildStart = ctx.now()
   ctx.board.phase(cell, 'build')
   const iidFile = path.join(ctx.tempDir, `${cell.id}.iid`)
+  // recorded before the build: a build stopped while it loads may leave the tag behind
+  ctx.loading(cell.localTag)
   const build = await ctx.docker.build(
     {
       platform: cell.platform,

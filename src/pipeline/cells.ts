@@ -12,6 +12,7 @@ import { Docker } from '../tooling/docker.js'
 import { errorMessage } from '../tooling/exec.js'
 import type { StepTime } from '../tooling/progress.js'
 import { runCell, slowest, type CellContext } from './cell.js'
+import { addImage } from './cleanup.js'
 import type { PipelineDeps } from './deps.js'
 import { runPool } from './pool.js'
 import type { ProgressBoard } from './progress.js'
@@ -200,6 +201,9 @@ function cellContext(
     caches: prepared.caches,
     tempDir: d.tempDir,
     runTag: d.runTag,
+    loading: tag => {
+      if (addImage(d.cleanup, tag)) d.saveCleanup()
+    },
     logBlock: (title, body) => d.rt.block(title, body),
     now: d.now ?? Date.now,
     board

@@ -12,6 +12,7 @@ import { decideBuildx, installBuildx } from '../tooling/buildx.js'
 import type { Docker, EngineInfo, ImageStore } from '../tooling/docker.js'
 import { errorMessage } from '../tooling/exec.js'
 import { ensureEmulation } from '../tooling/qemu.js'
+import { builderName } from './cleanup.js'
 import { cancellableToolCache, type PipelineDeps } from './deps.js'
 
 export interface Setup {
@@ -165,7 +166,7 @@ async function ensureBuilder(config: Config, docker: Docker, d: PipelineDeps): P
       `builder "${config.builder}" is not used: driver docker-container creates a builder of its own.`
     )
   }
-  const builder = `rma-${d.runTag}`
+  const builder = builderName(d.runTag)
   // remembered before it exists: a half-created builder is removed too
   d.cleanup.builder = builder
   d.saveCleanup()
