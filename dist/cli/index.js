@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9863:
+/***/ 4706:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31863,80 +31863,8 @@ function lifecycle(distro, today) {
     return days <= EOL_NOTICE_DAYS ? { state: 'ending', date, days } : { state: 'supported' };
 }
 
-;// CONCATENATED MODULE: ./src/ros/platforms.ts
-/** Container platforms the action can build, and how each shows itself inside a container. */
-const PLATFORMS = [
-    {
-        platform: 'linux/amd64',
-        short: 'amd64',
-        nodeArch: 'x64',
-        machines: ['x86_64'],
-        binfmt: 'qemu-x86_64',
-        qemuArch: 'amd64'
-    },
-    {
-        platform: 'linux/arm64',
-        short: 'arm64',
-        nodeArch: 'arm64',
-        machines: ['aarch64', 'arm64'],
-        binfmt: 'qemu-aarch64',
-        qemuArch: 'arm64'
-    },
-    {
-        platform: 'linux/arm/v7',
-        short: 'armv7',
-        nodeArch: 'arm',
-        machines: ['armv7l', 'armv8l'],
-        binfmt: 'qemu-arm',
-        qemuArch: 'arm'
-    },
-    {
-        platform: 'linux/ppc64le',
-        short: 'ppc64le',
-        nodeArch: 'ppc64',
-        machines: ['ppc64le'],
-        binfmt: 'qemu-ppc64le',
-        qemuArch: 'ppc64le'
-    },
-    {
-        platform: 'linux/s390x',
-        short: 's390x',
-        nodeArch: 's390x',
-        machines: ['s390x'],
-        binfmt: 'qemu-s390x',
-        qemuArch: 's390x'
-    },
-    {
-        platform: 'linux/riscv64',
-        short: 'riscv64',
-        nodeArch: 'riscv64',
-        machines: ['riscv64'],
-        binfmt: 'qemu-riscv64',
-        qemuArch: 'riscv64'
-    }
-];
-/** Other spellings users write for the same platform. */
-const ALIASES = {
-    'linux/x86_64': 'linux/amd64',
-    'linux/arm64/v8': 'linux/arm64',
-    'linux/aarch64': 'linux/arm64',
-    'linux/arm': 'linux/arm/v7',
-    'linux/armhf': 'linux/arm/v7'
-};
-/** A platform as BuildKit normalizes it: linux/arm64/v8 is linux/arm64, linux/arm is linux/arm/v7. */
-function normalizePlatform(value) {
-    const lower = value.toLowerCase();
-    return ALIASES[lower] ?? lower;
-}
-function findPlatform(value) {
-    const normal = normalizePlatform(value);
-    return PLATFORMS.find(p => p.platform === normal);
-}
-/** The platform a runner of this Node os.arch() runs natively. */
-function nativePlatform(nodeArch) {
-    return PLATFORMS.find(p => p.nodeArch === nodeArch)?.platform;
-}
-
+// EXTERNAL MODULE: ./src/ros/platforms.ts
+var ros_platforms = __nccwpck_require__(5184);
 // EXTERNAL MODULE: ./src/oci/reference.ts
 var reference = __nccwpck_require__(2148);
 ;// CONCATENATED MODULE: ./src/inputs/config.ts
@@ -32212,7 +32140,7 @@ function readPlatforms(value, distros, baseImageSet, warnings) {
     }
     const platforms = [];
     for (const item of items) {
-        const info = findPlatform(item);
+        const info = (0,ros_platforms/* findPlatform */.rB)(item);
         if (info === undefined) {
             throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Platforms, `unknown platform ${(0,errors/* quote */.h)(item)}; ${PLATFORM_CHOICES}`);
         }
@@ -32239,7 +32167,7 @@ const PLATFORM_CHOICES = 'use linux/amd64, linux/arm64, linux/arm/v7, linux/ppc6
 const RUNNER_LABEL = /^[A-Za-z0-9][\w.-]{0,99}$/;
 /** `linux/arm64=self-hosted,jetson`: the labels a platform's matrix entries run on. */
 function readRunner(platform, value) {
-    const info = findPlatform(platform);
+    const info = (0,ros_platforms/* findPlatform */.rB)(platform);
     if (info === undefined) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Runners, `unknown platform ${(0,errors/* quote */.h)(platform)}; ${PLATFORM_CHOICES}`);
     }
@@ -32301,6 +32229,47 @@ function insideWorkspace(input, value, workspace) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/inputs/workspace.ts
+/**
+ * Path inputs checked where they really lead: readConfig checks them by their text alone (pure),
+ * so a link in the workspace (`ctx -> /etc`) passes it; here the file system says where a path
+ * ends up, before anything reads it. The one module under inputs/ that does I/O.
+ */
+
+
+
+/** Whether `target` is `root` or lies below it (both absolute, normalized). Pure. */
+function isInside(root, target) {
+    return target === root || target.startsWith(root.endsWith((external_node_path_default()).sep) ? root : root + (external_node_path_default()).sep);
+}
+/**
+ * The real path of a path input (relative to the working directory, as the build and the reads
+ * take it), which must be a `kind` inside the real workspace; an InputError naming the input when
+ * it leads outside, does not exist or is not a `kind`.
+ */
+async function realPathInside(input, value, workspace, kind) {
+    const root = await (0,promises_.realpath)(workspace);
+    let real;
+    try {
+        real = await (0,promises_.realpath)(external_node_path_default().resolve(value));
+    }
+    catch (error) {
+        const code = error.code;
+        const problem = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? 'error'})`;
+        throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(value)} ${problem}; give a ${kind} inside the workspace`);
+    }
+    if (!isInside(root, real)) {
+        throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(value)} leads outside the workspace; give a path inside it`);
+    }
+    const info = await (0,promises_.stat)(real);
+    if (kind === 'folder' ? !info.isDirectory() : !info.isFile()) {
+        throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(value)} is not a ${kind}; give a ${kind} inside the workspace`);
+    }
+    return real;
+}
+
+// EXTERNAL MODULE: ./src/pipeline/cleanup.ts
+var pipeline_cleanup = __nccwpck_require__(7382);
 ;// CONCATENATED MODULE: ./src/oci/manifest.ts
 /**
  * Manifests and indexes as the OCI image spec and Docker's v2 schema 2 write them: media types,
@@ -32361,7 +32330,32 @@ function attestationKinds(raw) {
         return type;
     });
 }
-function formatPlatform(os, architecture, variant) {
+/**
+ * A digest as the OCI image spec writes it (`algorithm:encoded`, e.g. sha256 and 64 hex digits):
+ * what a registry's answer must hold where a digest goes, so that it is safe to print and to put
+ * in a URL. Pure.
+ */
+function isDigest(value) {
+    return (typeof value === 'string' && /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{1,256}$/.test(value));
+}
+/**
+ * An os, architecture or variant as platforms name them (containerd's platform grammar): letters,
+ * digits, `_`, `.` and `-`. Anything else, a new line among them, is not printed or used.
+ */
+const PLATFORM_PART = /^[A-Za-z0-9_.-]{1,64}$/;
+/** A platform read from a manifest, an index or a config that is not a platform. */
+class BadPlatform extends Error {
+    constructor(where) {
+        super(`${where} names a platform that is not one (os, architecture and variant are letters, digits, '_', '.' and '-')`);
+        this.name = 'BadPlatform';
+    }
+}
+/** `os/architecture[/variant]`; throws BadPlatform (quoting nothing) when a part is not valid. Pure. */
+function formatPlatform(os, architecture, variant, where = 'the image') {
+    const part = (v) => typeof v === 'string' && PLATFORM_PART.test(v);
+    if (!part(os) || !part(architecture) || !(variant === '' || part(variant))) {
+        throw new BadPlatform(where);
+    }
     // arm64 images carry the v8 variant on some registries; linux/arm64 is what users write.
     const v = architecture === 'arm64' && variant === 'v8' ? '' : variant;
     return v === '' ? `${os}/${architecture}` : `${os}/${architecture}/${v}`;
@@ -32371,19 +32365,40 @@ function platformObject(platform) {
     const [os, architecture, variant] = platform.split('/');
     return variant === undefined ? { os, architecture } : { os, architecture, variant };
 }
-/** Platforms and digests of an index, without attestation manifests; null for a single image. */
+/**
+ * Platforms and digests of an index, without attestation manifests; null for a single image.
+ * An index read from a registry may be hostile: an entry without a sha256 digest, or whose
+ * platform is not one (BadPlatform), makes the whole index an error that quotes nothing; only
+ * string annotations are kept.
+ */
 function indexEntries(raw) {
     const doc = JSON.parse(raw);
     if (!Array.isArray(doc.manifests))
         return null;
-    return doc.manifests
-        .filter(m => m.platform !== undefined)
-        .filter(m => m.platform?.os !== 'unknown' && m.platform?.architecture !== 'unknown')
-        .map(m => ({
-        platform: formatPlatform(m.platform?.os ?? '', m.platform?.architecture ?? '', m.platform?.variant ?? ''),
-        digest: m.digest,
-        ...(m.annotations === undefined ? {} : { annotations: m.annotations })
-    }));
+    const entries = doc.manifests;
+    return entries.flatMap((item, i) => {
+        const m = (typeof item === 'object' && item !== null ? item : {});
+        const where = `entry ${i + 1} of the index`;
+        if (!isDigest(m.digest))
+            throw new Error(`${where} has no digest`);
+        const p = m.platform;
+        if (p === undefined || p.os === 'unknown' || p.architecture === 'unknown')
+            return [];
+        const annotations = stringRecord(m.annotations);
+        return [
+            {
+                platform: formatPlatform(p.os ?? '', p.architecture ?? '', p.variant ?? '', where),
+                digest: m.digest,
+                ...(annotations === undefined ? {} : { annotations })
+            }
+        ];
+    });
+}
+/** The string values of an object (annotations, labels); undefined when it is no object. Pure. */
+function stringRecord(value) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return undefined;
+    return Object.fromEntries(Object.entries(value).filter((e) => typeof e[1] === 'string'));
 }
 /** Platforms of an index, without attestation manifests; null for a single image. */
 function indexPlatforms(raw) {
@@ -32481,6 +32496,164 @@ function repositoryScope(repository, push) {
     return `repository:${repository}:${push ? 'pull,push' : 'pull'}`;
 }
 
+;// CONCATENATED MODULE: ./src/registry/http.ts
+/**
+ * What the registry client trusts of an HTTP answer, and what it does not. A registry, a host it
+ * redirects to, a token service it names, or anyone in the middle of a plain-HTTP registry may be
+ * hostile, so:
+ * - an answer is read up to a size limit of what it should be (manifests and indexes 4 MiB, as
+ *   containerd and most registries take them; image configs 8 MiB; token answers 64 KiB); an
+ *   answer the client only needs for an error message is cut after 64 KiB;
+ * - JSON is parsed into an object, or it is an error that names the request and quotes nothing;
+ * - text that came from a registry goes into a log line only through printable(): control
+ *   characters escaped, so it can never start a line (a `::command::` of the runner);
+ * - loopback is decided from the address, not from how a name begins.
+ * Pure, but for reading a response's body.
+ */
+/** Most bytes of an answer the client keeps, by what it asked for. */
+const LIMITS = {
+    manifest: 4 * 1024 * 1024,
+    config: 8 * 1024 * 1024,
+    token: 64 * 1024,
+    /** An answer read only for its error text, or not read at all: cut, never an error */
+    other: 64 * 1024
+};
+/** Redirects a request follows before it is an error (as Go's and docker's HTTP clients). */
+const MAX_REDIRECTS = 10;
+/** A request the registry answered with an error, or that never got an answer. */
+class RegistryError extends Error {
+    status;
+    constructor(message, 
+    /** HTTP status; 0 when there was no answer */
+    status) {
+        super(message);
+        this.status = status;
+        this.name = 'RegistryError';
+    }
+}
+/**
+ * Text from a registry, made safe for one log line: control characters (a new line among them)
+ * escaped as JSON escapes them, and cut at `max` characters. Pure.
+ */
+function printable(text, max = 200) {
+    // eslint-disable-next-line no-control-regex
+    const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, c => {
+        const named = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+        return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    });
+    return escaped.length <= max ? escaped : `${escaped.slice(0, max - 1)}…`;
+}
+/**
+ * Whether `host[:port]` is a loopback address: 127.0.0.0/8, ::1 or `localhost`, read as the URL
+ * parser (and so fetch) reads the host: `127.1` and `2130706433` are 127.0.0.1, while
+ * `127.attacker.example` is a name like any other. Pure.
+ */
+function isLoopback(hostPort) {
+    let host;
+    try {
+        host = new URL(`http://${hostPort}/`).hostname;
+    }
+    catch {
+        return false;
+    }
+    if (host === 'localhost' || host === '[::1]')
+        return true;
+    return /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+/** A digest as the OCI image spec writes it (`algorithm:encoded`). Pure. */
+function http_isDigest(value) {
+    return (typeof value === 'string' &&
+        /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,256}$/.test(value));
+}
+/** A media type (`type/subtype`, RFC 6838 names), parameters cut off; '' when it is none. Pure. */
+function mediaTypeOf(value) {
+    if (typeof value !== 'string')
+        return '';
+    const bare = value.split(';')[0].trim();
+    const name = '[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}';
+    return new RegExp(`^${name}/${name}$`).test(bare) ? bare : '';
+}
+/** A JSON object, or a RegistryError naming `what` (never quoting the text: it may be a token). */
+function jsonObject(what, body, status = 200) {
+    let doc;
+    try {
+        doc = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+    }
+    catch {
+        throw new RegistryError(`${what}: the answer is not JSON`, status);
+    }
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+        throw new RegistryError(`${what}: the answer is not a JSON object`, status);
+    }
+    return doc;
+}
+/**
+ * A response's body, at most `limit` bytes: more is an error (`strict`, an answer the client
+ * uses), or cut there (an answer read only for its error text). The rest is never read.
+ */
+async function readBody(res, limit, what, strict) {
+    const tooLarge = () => new RegistryError(`${what}: the answer is larger than the ${sizeText(limit)} such an answer may have`, res.status);
+    const declared = Number(res.headers.get('content-length') ?? '');
+    if (strict && Number.isFinite(declared) && declared > limit) {
+        await res.body?.cancel().catch(() => undefined);
+        throw tooLarge();
+    }
+    if (res.body === null)
+        return Buffer.alloc(0);
+    const reader = res.body.getReader();
+    const chunks = [];
+    let size = 0;
+    for (;;) {
+        const { done, value } = await reader.read();
+        if (done)
+            break;
+        size += value.length;
+        if (size > limit) {
+            await reader.cancel().catch(() => undefined);
+            if (strict)
+                throw tooLarge();
+            chunks.push(Buffer.from(value.subarray(0, value.length - (size - limit))));
+            break;
+        }
+        chunks.push(Buffer.from(value));
+    }
+    return Buffer.concat(chunks);
+}
+function sizeText(bytes) {
+    return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MiB` : `${bytes / 1024} KiB`;
+}
+/** The status codes of a redirect. */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/**
+ * Where a redirect leads, or why it is not followed: a Location that is no http(s) URL, one that
+ * carries credentials, HTTPS to plain HTTP (but to a loopback address), and a redirect of a
+ * request that sends a body other than 307 and 308 (which keep the method and body). Pure.
+ */
+function redirectTarget(from, status, location, method) {
+    if (location === null)
+        return `a ${status} redirect without a Location`;
+    let next;
+    try {
+        next = new URL(location, from);
+    }
+    catch {
+        return `a ${status} redirect to something that is not a URL`;
+    }
+    if (next.protocol !== 'https:' && next.protocol !== 'http:') {
+        return `a redirect to a ${printable(next.protocol, 20)} URL`;
+    }
+    if (next.username !== '' || next.password !== '') {
+        return `a redirect to a URL with credentials in it (${next.host})`;
+    }
+    if (from.protocol === 'https:' && next.protocol === 'http:' && !isLoopback(next.host)) {
+        return `a redirect from HTTPS to plain HTTP (${next.host})`;
+    }
+    if (method !== 'GET' && method !== 'HEAD' && status !== 307 && status !== 308) {
+        return `a ${status} redirect of a ${method}`;
+    }
+    return next;
+}
+
 ;// CONCATENATED MODULE: ./src/registry/client.ts
 /**
  * A small client of the OCI distribution API, of our own: no well-kept npm package can write to a
@@ -32495,23 +32668,21 @@ function repositoryScope(repository, push) {
  * Operations: manifests GET / HEAD / PUT by tag or digest, blobs GET, HEAD and upload (with a
  * cross-repository mount where a base's repository has the blob), and a push access check (an
  * upload session opened and cancelled).
+ *
+ * Trust (see ./http.ts for what is taken of an answer): credentials go in the `Authorization`
+ * header to the registry's own origin only. Redirects are followed here, not by fetch: a request
+ * redirected to another origin carries no credentials, and its 401 is an error, never the
+ * registry's challenge. Basic credentials go to a token service over HTTPS, or over plain HTTP
+ * only to a loopback address or a host the engine reaches insecurely. A manifest's digest is
+ * always computed from the bytes read; a `Docker-Content-Digest` that disagrees is an error.
  */
 
 
 
 
 
-/** A request the registry answered with an error, or that never got an answer. */
-class RegistryError extends Error {
-    status;
-    constructor(message, 
-    /** HTTP status; 0 when there was no answer */
-    status) {
-        super(message);
-        this.status = status;
-        this.name = 'RegistryError';
-    }
-}
+
+
 /**
  * HTTPS, but plain HTTP for registries on the loopback (as docker allows for 127.0.0.0/8) and
  * those the engine is configured to reach insecurely. Pure.
@@ -32519,9 +32690,7 @@ class RegistryError extends Error {
 function apiBase(registry, insecure = false) {
     if (registry === reference/* DOCKER_HUB */.Xb)
         return 'https://registry-1.docker.io';
-    const host = registry.replace(/:\d+$/, '');
-    const loopback = host === 'localhost' || /^127\./.test(host) || host === '[::1]';
-    return `${loopback || insecure ? 'http' : 'https'}://${registry}`;
+    return `${isLoopback(registry) || insecure ? 'http' : 'https'}://${registry}`;
 }
 /** Is a registry among the engine's insecure ones (by name, or an IPv4 address in a CIDR)? Pure. */
 function isInsecure(registry, insecure) {
@@ -32551,6 +32720,9 @@ const SERVER_ERRORS = new Set([500, 502, 503, 504]);
 /** Is this answer (or its absence) worth another try? Pure. */
 function judgeHttp(a) {
     if ('error' in a) {
+        // an answer the client refuses (too large, a bad redirect): asking again changes nothing
+        if (a.error instanceof RegistryError)
+            return { transient: false, reason: a.error.message };
         const e = a.error;
         const timedOut = e.name === 'TimeoutError' || e.cause?.code === 'UND_ERR_CONNECT_TIMEOUT';
         return { transient: true, reason: timedOut ? 'timed out' : 'connection dropped' };
@@ -32586,14 +32758,18 @@ function judgeUpload(a) {
 function registryErrorText(body) {
     try {
         const doc = JSON.parse(body.toString('utf8'));
-        const first = doc.errors?.[0];
-        if (first !== undefined)
-            return [first.code, first.message].filter(Boolean).join(': ');
+        const first = Array.isArray(doc.errors) ? doc.errors[0] : undefined;
+        if (typeof first === 'object' && first !== null) {
+            const { code, message } = first;
+            const words = [code, message].filter(w => typeof w === 'string' && w !== '');
+            if (words.length > 0)
+                return printable(words.join(': '));
+        }
     }
     catch {
         // not JSON
     }
-    return body.toString('utf8').trim().split('\n')[0].slice(0, 200);
+    return printable(body.toString('utf8').trim().split('\n')[0]);
 }
 class RegistryClient {
     o;
@@ -32614,12 +32790,18 @@ class RegistryClient {
     async sentCredentials() {
         return this.challenge !== undefined && (await (this.creds ?? Promise.resolve(null))) !== null;
     }
-    /** A manifest or index by tag or digest; null when the registry has none. */
+    /**
+     * A manifest or index by tag or digest; null when the registry has none. Its digest is the
+     * digest of the bytes read: one asked for by digest must match it, and so must the registry's
+     * `Docker-Content-Digest` when it sends one.
+     */
     async getManifest(repo, ref) {
+        const what = `Reading ${this.o.registry}/${repo}${sep(ref)}${ref}`;
         const r = await this.request('GET', repo, `manifests/${ref}`, {
-            what: `Reading ${this.o.registry}/${repo}${sep(ref)}${ref}`,
+            what,
             accept: MANIFEST_ACCEPT,
-            absent: true
+            absent: true,
+            maxBytes: LIMITS.manifest
         });
         if (r === null)
             return null;
@@ -32627,12 +32809,18 @@ class RegistryClient {
         if (ref.startsWith('sha256:') && digest !== ref) {
             throw new RegistryError(`${this.o.registry}/${repo}@${ref} answered with ${digest}`, 200);
         }
-        const mediaType = JSON.parse(r.body.toString('utf8')).mediaType ??
-            r.headers.get('content-type') ??
-            '';
+        const said = r.headers.get('docker-content-digest');
+        if (said !== null && said !== digest) {
+            throw new RegistryError(`${what}: the registry says it is ${printable(said, 80)}, but the bytes it sent are ${digest}`, 200);
+        }
+        const doc = jsonObject(`${what}: not a manifest`, r.body);
+        const mediaType = mediaTypeOf(doc.mediaType) || mediaTypeOf(r.headers.get('content-type'));
         return { mediaType, digest, size: r.body.length, body: r.body.toString('utf8') };
     }
-    /** A manifest's descriptor without its body; null when the registry has none. */
+    /**
+     * A manifest's descriptor without its body; null when the registry has none. Only for
+     * comparisons: what gets signed or reported is read with getManifest.
+     */
     async headManifest(repo, ref) {
         const r = await this.request('HEAD', repo, `manifests/${ref}`, {
             what: `Looking up ${this.o.registry}/${repo}${sep(ref)}${ref}`,
@@ -32642,12 +32830,12 @@ class RegistryClient {
         if (r === null)
             return null;
         const digest = r.headers.get('docker-content-digest');
-        if (digest === null) {
-            // a registry that leaves the header out: read the manifest itself
+        if (!isDigest(digest)) {
+            // a registry that leaves the header out (or sends something else): read the manifest itself
             return this.getManifest(repo, ref);
         }
         return {
-            mediaType: r.headers.get('content-type') ?? '',
+            mediaType: mediaTypeOf(r.headers.get('content-type')),
             digest,
             size: Number(r.headers.get('content-length') ?? 0)
         };
@@ -32663,13 +32851,15 @@ class RegistryClient {
         const digest = sha256(body);
         const stored = r?.headers.get('docker-content-digest');
         if (stored && stored !== digest) {
-            throw new RegistryError(`${this.o.registry}/${repo}:${ref} was stored as ${stored}, not ${digest}`, 201);
+            throw new RegistryError(`${this.o.registry}/${repo}:${ref} was stored as ${printable(stored, 80)}, not ${digest}`, 201);
         }
         return digest;
     }
-    async getBlob(repo, digest) {
+    /** A blob's bytes, at most `maxBytes` (an image config), checked against its digest. */
+    async getBlob(repo, digest, maxBytes = LIMITS.config) {
         const r = (await this.request('GET', repo, `blobs/${digest}`, {
-            what: `Reading blob ${this.o.registry}/${repo}@${digest}`
+            what: `Reading blob ${this.o.registry}/${repo}@${digest}`,
+            maxBytes
         }));
         if (sha256(r.body) !== digest) {
             throw new RegistryError(`blob ${this.o.registry}/${repo}@${digest} has other content`, 200);
@@ -32791,53 +32981,25 @@ class RegistryClient {
      * null; any other answer but 2xx is a RegistryError.
      */
     async request(method, repo, path, r) {
-        // a path under /v2/<repo>/, or an upload session's location (absolute, or from the root)
-        const url = /^https?:\/\//.test(path)
-            ? path
-            : path.startsWith('/')
-                ? `${this.base}${path}`
-                : `${this.base}/v2/${repo}/${path}`;
+        const url = this.urlOf(repo, path);
         const scope = [
             repositoryScope(repo, r.push === true),
             ...(r.alsoPull === undefined ? [] : [repositoryScope(r.alsoPull, false)])
         ].join(' ');
-        const headers = (auth) => ({
-            ...(r.accept === undefined ? {} : { Accept: r.accept }),
-            ...(r.contentType === undefined ? {} : { 'Content-Type': r.contentType }),
-            ...(typeof r.body === 'object' ? { 'Content-Length': String(r.body.size) } : {}),
-            ...(auth === undefined ? {} : { Authorization: auth })
-        });
-        const init = (auth) => ({
-            method,
-            headers: headers(auth),
-            ...(r.body === undefined ? {} : { body: r.body }),
-            ...(r.once === true ? { once: true } : {})
-        });
         // credentials go to the registry only: an upload location on another host gets none
         const ours = new URL(url).origin === new URL(this.base).origin;
-        let auth = ours ? await this.authorization(scope) : undefined;
-        let res = await this.send(r.what, url, init(auth));
-        if (res.status === 401 && !ours) {
-            throw new RegistryError(`${r.what}: ${new URL(url).host} asks for credentials`, 401);
-        }
+        const init = (auth) => ({
+            method,
+            headers: requestHeaders(r, auth),
+            ...(r.body === undefined ? {} : { body: r.body }),
+            ...(r.once === true ? { once: true } : {}),
+            ...(r.maxBytes === undefined ? {} : { maxBytes: r.maxBytes })
+        });
+        let auth = ours ? await this.authorization(scope, r.what) : undefined;
+        let res = this.notElsewhere(await this.send(r.what, url, init(auth)), ours, r.what);
         if (res.status === 401) {
-            const challenge = parseChallenge(res.headers.get('www-authenticate'));
-            if (challenge === null) {
-                throw new RegistryError(`${r.what}: 401 Unauthorized without a challenge`, 401);
-            }
-            // a token that expired (Docker Hub's last 5 minutes) is fetched again; refused
-            // credentials and a token that grants too little are final
-            if (auth !== undefined &&
-                (challenge.scheme === 'basic' || challenge.error === 'insufficient_scope')) {
-                this.refused(r.what, repo, challenge, r.push === true);
-            }
-            this.challenge = challenge;
-            this.tokens.delete(scope);
-            auth = await this.authorization(scope);
-            if (auth === undefined) {
-                throw new RegistryError(`${r.what}: the registry asks for credentials and none are given (set username and password, or log in to ${this.o.registry} in an earlier step)`, 401);
-            }
-            res = await this.send(r.what, url, init(auth));
+            auth = await this.answerChallenge(res, auth, repo, scope, r);
+            res = this.notElsewhere(await this.send(r.what, url, init(auth)), ours, r.what);
             if (res.status === 401) {
                 this.refused(r.what, repo, parseChallenge(res.headers.get('www-authenticate')), r.push === true);
             }
@@ -32853,6 +33015,48 @@ class RegistryClient {
         }
         return res;
     }
+    /**
+     * An answer, unless it is a 401 from another host than the registry (an upload location, or
+     * where the registry redirected the request): only the registry's own answers set its
+     * challenge, so that one is an error.
+     */
+    notElsewhere(res, ours, what) {
+        if (res.status !== 401 || (ours && res.redirectedTo === undefined))
+            return res;
+        const redirected = res.redirectedTo !== undefined;
+        if (redirected && res.redirectedTo.origin === new URL(this.base).origin)
+            return res;
+        const host = res.redirectedTo?.host ?? 'the upload location';
+        throw new RegistryError(`${what}: ${host}${redirected ? `, where ${this.o.registry} redirected the request,` : ''} asks for credentials (the action sends credentials to ${this.o.registry} only)`, 401);
+    }
+    /** A path under /v2/<repo>/, or an upload session's location (absolute, or from the root). */
+    urlOf(repo, path) {
+        if (/^https?:\/\//.test(path))
+            return path;
+        return path.startsWith('/') ? `${this.base}${path}` : `${this.base}/v2/${repo}/${path}`;
+    }
+    /**
+     * The registry's 401 to a request: its challenge becomes the registry's, and the Authorization
+     * to send again. Refused credentials and a token that grants too little are final; a token
+     * that expired (Docker Hub's last 5 minutes) is fetched again.
+     */
+    async answerChallenge(res, sent, repo, scope, r) {
+        const challenge = parseChallenge(res.headers.get('www-authenticate'));
+        if (challenge === null) {
+            throw new RegistryError(`${r.what}: 401 Unauthorized without a challenge`, 401);
+        }
+        if (sent !== undefined &&
+            (challenge.scheme === 'basic' || challenge.error === 'insufficient_scope')) {
+            this.refused(r.what, repo, challenge, r.push === true);
+        }
+        this.challenge = challenge;
+        this.tokens.delete(scope);
+        const auth = await this.authorization(scope, r.what);
+        if (auth === undefined) {
+            throw new RegistryError(`${r.what}: the registry asks for credentials and none are given (set username and password, or log in to ${this.o.registry} in an earlier step)`, 401);
+        }
+        return auth;
+    }
     /** A 401 to a request that carried credentials or a token: never retried. */
     refused(what, repo, c, push) {
         if (c?.error === 'insufficient_scope') {
@@ -32861,7 +33065,7 @@ class RegistryClient {
         throw new RegistryError(`${what}: the registry refused the credentials for ${this.o.registry} (401 Unauthorized)`, 401);
     }
     /** The Authorization header for a scope, once the registry's challenge is known. */
-    async authorization(scope) {
+    async authorization(scope, why) {
         const c = this.challenge;
         if (c === undefined)
             return undefined;
@@ -32874,7 +33078,7 @@ class RegistryClient {
         const cached = this.tokens.get(scope);
         if (cached !== undefined)
             return `Bearer ${cached}`;
-        const url = new URL(c.realm);
+        const url = this.realm(c, why, basic !== undefined);
         if (c.service !== undefined)
             url.searchParams.set('service', c.service);
         for (const s of scope.split(' '))
@@ -32882,7 +33086,8 @@ class RegistryClient {
         const what = `Getting a token for ${scope} from ${url.host}`;
         const res = await this.send(what, url.toString(), {
             method: 'GET',
-            headers: basic === undefined ? {} : { Authorization: basic }
+            headers: basic === undefined ? {} : { Authorization: basic },
+            maxBytes: LIMITS.token
         });
         if (res.status === 401 || res.status === 403) {
             throw new RegistryError(`${what}: the token service refused the credentials${creds === null ? '' : ` from ${creds.source}`} (HTTP ${res.status})`, res.status);
@@ -32890,12 +33095,45 @@ class RegistryClient {
         if (res.status !== 200) {
             throw new RegistryError(`${what}: HTTP ${res.status}: ${registryErrorText(res.body)}`, 0);
         }
-        const doc = JSON.parse(res.body.toString('utf8'));
-        const token = doc.token ?? doc.access_token;
-        if (!token)
+        const doc = jsonObject(what, res.body);
+        const token = [doc.token, doc.access_token].find(t => typeof t === 'string' && t !== '');
+        if (typeof token !== 'string') {
             throw new RegistryError(`${what}: the answer holds no token`, res.status);
+        }
+        // a token goes back in a header: visible ASCII only (RFC 6750's b64token, and JWTs)
+        if (!/^[\x21-\x7e]+$/.test(token)) {
+            throw new RegistryError(`${what}: the token has characters a header cannot carry`, 200);
+        }
         this.tokens.set(scope, token);
         return `Bearer ${token}`;
+    }
+    /**
+     * The token service a Bearer challenge names, checked: an http(s) URL without credentials in
+     * it, and plain HTTP only to a loopback address or a host the engine reaches insecurely when
+     * Basic credentials are to go there.
+     */
+    realm(c, why, withCredentials) {
+        const what = `${why}: the registry's challenge`;
+        if (c.realm === '')
+            throw new RegistryError(`${what} names no token service (realm)`, 401);
+        let url;
+        try {
+            url = new URL(c.realm);
+        }
+        catch {
+            throw new RegistryError(`${what} names a token service (realm) that is not a URL`, 401);
+        }
+        if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+            throw new RegistryError(`${what} names a token service that is not HTTP(S)`, 401);
+        }
+        if (url.username !== '' || url.password !== '') {
+            throw new RegistryError(`${what} names a token service URL with credentials in it`, 401);
+        }
+        const plainOk = isLoopback(url.host) || this.o.insecureHost?.(url.host) === true;
+        if (withCredentials && url.protocol === 'http:' && !plainOk) {
+            throw new RegistryError(`${what} names a token service on plain HTTP (${url.host}): the credentials for ${this.o.registry} go over HTTPS only, or to a loopback address or a registry the engine reaches insecurely`, 401);
+        }
+        return url;
     }
     /** A retry context whose retries this client counts in its stats. */
     counted(ctx) {
@@ -32910,49 +33148,100 @@ class RegistryClient {
     /** Send one request, retried on its own while it fails transiently. */
     async send(what, url, init) {
         const { signal } = this.o.retry;
-        const { body, once, ...rest } = init;
         // a blob gets a minute plus ten seconds per megabyte (as slow as 100 kB/s)
-        const timeoutMs = (this.o.timeoutMs ?? 60_000) + (typeof body === 'object' ? Math.ceil(body.size / 100) : 0);
+        const timeoutMs = (this.o.timeoutMs ?? 60_000) +
+            (typeof init.body === 'object' ? Math.ceil(init.body.size / 100) : 0);
         const a = await (0,retry/* retrying */.R$)(what, async () => {
-            this.stats.requests++;
             const timeout = AbortSignal.timeout(timeoutMs);
             try {
-                const res = await this.fetch(url, {
-                    ...rest,
-                    ...(body === undefined
-                        ? {}
-                        : typeof body === 'string'
-                            ? { body }
-                            : // a stream, opened afresh for each try; fetch streams it as it is read
-                                { body: body.open(), duplex: 'half' }),
-                    signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
-                });
-                return {
-                    status: res.status,
-                    headers: res.headers,
-                    body: Buffer.from(await res.arrayBuffer())
-                };
+                return await this.exchange(what, url, init, signal === undefined ? timeout : AbortSignal.any([signal, timeout]));
             }
             catch (error) {
                 return { error };
             }
-        }, judgeHttp, this.counted(once === true
+        }, judgeHttp, this.counted(init.once === true
             ? { ...this.o.retry, policy: { ...this.o.retry.policy, attempts: 1 } }
             : this.o.retry));
         if ('error' in a) {
+            if (a.error instanceof RegistryError)
+                throw a.error;
             const cause = a.error.cause;
             const detail = (0,tooling_exec/* errorMessage */.gJ)(cause ?? a.error);
             throw new RegistryError(`${what}: no answer from ${this.o.registry} (${detail})`, 0);
         }
         return a;
     }
+    /**
+     * One try of a request: sent, and its redirects followed here (fetch would take the
+     * Authorization header along). A hop to another origin than the request's own carries no
+     * credentials. The answer is read up to its limit.
+     */
+    async exchange(what, url, init, signal) {
+        const first = new URL(url);
+        let current = first;
+        for (let hop = 0;; hop++) {
+            this.stats.requests++;
+            const { Authorization, ...anonymous } = init.headers;
+            const headers = current.origin === first.origin || Authorization === undefined ? init.headers : anonymous;
+            const res = await this.fetch(current, {
+                method: init.method,
+                headers,
+                ...(init.body === undefined
+                    ? {}
+                    : typeof init.body === 'string'
+                        ? { body: init.body }
+                        : // a stream, opened afresh for each try; fetch streams it as it is read
+                            { body: init.body.open(), duplex: 'half' }),
+                redirect: 'manual',
+                signal
+            });
+            if (!REDIRECTS.has(res.status)) {
+                const ok = res.status >= 200 && res.status < 300 && init.maxBytes !== undefined;
+                const body = await readBody(res, ok ? (init.maxBytes ?? 0) : LIMITS.other, what, ok);
+                return {
+                    status: res.status,
+                    headers: res.headers,
+                    body,
+                    ...(hop === 0 ? {} : { redirectedTo: current })
+                };
+            }
+            await res.body?.cancel().catch(() => undefined);
+            if (hop >= MAX_REDIRECTS) {
+                throw new RegistryError(`${what}: more than ${MAX_REDIRECTS} redirects (a loop?)`, res.status);
+            }
+            const next = redirectTarget(current, res.status, res.headers.get('location'), init.method);
+            if (typeof next === 'string') {
+                throw new RegistryError(`${what}: ${current.host} answered with ${next}; not followed`, res.status);
+            }
+            current = next;
+        }
+    }
+}
+/** The headers of a request. Pure. */
+function requestHeaders(r, auth) {
+    return {
+        ...(r.accept === undefined ? {} : { Accept: r.accept }),
+        ...(r.contentType === undefined ? {} : { 'Content-Type': r.contentType }),
+        ...(typeof r.body === 'object' ? { 'Content-Length': String(r.body.size) } : {}),
+        ...(auth === undefined ? {} : { Authorization: auth })
+    };
 }
 function sep(ref) {
     return ref.startsWith('sha256:') ? '@' : ':';
 }
 
 ;// CONCATENATED MODULE: ./src/registry/credentials.ts
+/**
+ * Where the registry client finds credentials for a registry when the action's `username` and
+ * `password` are not for it: the Docker client config an earlier step logged in with
+ * (docker/login-action, `docker login`), read the way the docker CLI reads it: a credential
+ * helper for that registry (`credHelpers`), else the default store (`credsStore`), else the
+ * `auths` entry. No credentials is an answer too: public images are read anonymously.
+ */
 
+
+/** A helper that has not answered in a minute is waiting for something that will not come. */
+const HELPER_TIMEOUT_MS = 60_000;
 /** Docker Hub's credentials live under its legacy index address. */
 const HUB_KEY = 'https://index.docker.io/v1/';
 /** The key docker files a registry's credentials under. Pure. */
@@ -32994,7 +33283,11 @@ async function dockerConfigCredentials(registry, src) {
     const helper = Object.entries(config.credHelpers ?? {}).find(([k]) => keyHost(k) === registry)?.[1] ??
         config.credsStore;
     if (helper !== undefined && helper !== '') {
-        const r = await src.exec.run(`docker-credential-${helper}`, ['get'], { input: key });
+        const timeoutMs = src.helperTimeoutMs ?? HELPER_TIMEOUT_MS;
+        const r = await src.exec.run(`docker-credential-${helper}`, ['get'], { input: key, timeoutMs });
+        if (r.code === tooling_exec/* TIMED_OUT_CODE */.jn) {
+            throw new Error(`the credential helper docker-credential-${helper} did not answer for ${registry} within ${timeoutMs / 1000} s`);
+        }
         if (r.code !== 0) {
             if (/credentials not found/i.test(r.stdout + r.stderr))
                 return null;
@@ -33029,6 +33322,8 @@ async function dockerConfigCredentials(registry, src) {
  * Credentials: the action's `username` / `password` for the registry of `image`; for any other
  * registry (a base image's), or when they are empty, the Docker client config.
  */
+
+
 
 
 
@@ -33070,7 +33365,8 @@ class Registries {
                 retry: this.o.retry,
                 ...(this.o.fetch === undefined ? {} : { fetch: this.o.fetch }),
                 ...(this.o.timeoutMs === undefined ? {} : { timeoutMs: this.o.timeoutMs }),
-                insecure: isInsecure(registry, this.insecure)
+                insecure: isInsecure(registry, this.insecure),
+                insecureHost: host => isInsecure(host, this.insecure)
             });
             this.clients.set(registry, c);
         }
@@ -33148,7 +33444,13 @@ class Registries {
     /** The platforms a reference holds, with digests; attestation entries are left out. */
     async platforms(ref) {
         const m = await this.require(ref);
-        const entries = indexEntries(m.body);
+        let entries;
+        try {
+            entries = indexEntries(m.body);
+        }
+        catch (error) {
+            throw new RegistryError(`${ref}: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`, 200);
+        }
         if (entries !== null)
             return entries;
         const config = await this.configOfManifest(ref, m);
@@ -33158,17 +33460,24 @@ class Registries {
     async config(ref) {
         return this.configOfManifest(ref, await this.require(ref));
     }
+    /** An image's config, read from its registry (at most 8 MiB) and checked: a valid platform, string labels. */
     async configOfManifest(ref, m) {
         if (isIndexType(m.mediaType))
             throw new Error(`${ref} is an index, not a single image`);
-        const digest = JSON.parse(m.body).config?.digest;
-        if (digest === undefined)
-            throw new Error(`${ref} has no image config`);
+        const config = JSON.parse(m.body).config;
+        const digest = typeof config === 'object' && config !== null ? config.digest : undefined;
+        if (!isDigest(digest))
+            throw new Error(`${ref} has no image config (a sha256 digest)`);
         const t = target(ref);
-        const image = JSON.parse((await this.client(t.registry).getBlob(t.repo, digest)).toString('utf8'));
+        const what = `Reading the config of ${ref}`;
+        const image = jsonObject(what, await this.client(t.registry).getBlob(t.repo, digest));
+        const inner = image.config;
+        const labels = typeof inner === 'object' && inner !== null
+            ? stringRecord(inner.Labels)
+            : undefined;
         return {
-            platform: formatPlatform(image.os ?? '', image.architecture ?? '', image.variant ?? ''),
-            labels: image.config?.Labels ?? {}
+            platform: formatPlatform(image.os ?? '', image.architecture ?? '', image.variant ?? '', `the config of ${ref}`),
+            labels: labels ?? {}
         };
     }
 }
@@ -33286,49 +33595,8 @@ function registryClients(config, d) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/plan/labels.ts
-/** The action's label namespace (documented in the README). */
-const LABEL_NAMESPACE = 'io.ros-multiarch';
-/**
- * An index entry's annotation: seconds the image took to build and test under emulation, when it
- * was built emulated. The next run projects its emulated time from it. (An image's own labels
- * cannot hold its build time: they are set before it is built.)
- */
-const EMULATED_SECONDS = `${LABEL_NAMESPACE}.emulated.seconds`;
-/** Repository facts from the runner's environment and the event payload (GITHUB_EVENT_PATH). */
-function repoInfo(env, payload, fallbackTitle) {
-    const repo = payload?.repository ?? {};
-    const server = env.GITHUB_SERVER_URL || 'https://github.com';
-    const name = env.GITHUB_REPOSITORY ?? '';
-    const license = repo.license;
-    const spdx = typeof license?.spdx_id === 'string' && license.spdx_id !== 'NOASSERTION' ? license.spdx_id : '';
-    return {
-        source: typeof repo.html_url === 'string' ? repo.html_url : name ? `${server}/${name}` : '',
-        title: typeof repo.name === 'string' ? repo.name : name.split('/')[1] || fallbackTitle,
-        description: typeof repo.description === 'string' ? repo.description : '',
-        licenses: spdx
-    };
-}
-function imageLabels(c) {
-    const labels = new Map();
-    const set = (key, value) => {
-        if (value !== '')
-            labels.set(key, value);
-    };
-    set('org.opencontainers.image.source', c.repo.source);
-    set('org.opencontainers.image.revision', c.revision);
-    set('org.opencontainers.image.created', c.created);
-    set('org.opencontainers.image.version', c.version);
-    set('org.opencontainers.image.title', c.repo.title);
-    set('org.opencontainers.image.description', c.repo.description || `${c.repo.title} for ROS ${c.distro}`);
-    set('org.opencontainers.image.licenses', c.repo.licenses);
-    set(`${LABEL_NAMESPACE}.ros.distro`, c.distro);
-    set(`${LABEL_NAMESPACE}.ros.version`, c.rosVersion === null ? '' : String(c.rosVersion));
-    for (const [k, v] of c.user)
-        labels.set(k, v);
-    return [...labels.entries()];
-}
-
+// EXTERNAL MODULE: ./src/plan/labels.ts
+var plan_labels = __nccwpck_require__(3848);
 ;// CONCATENATED MODULE: ./src/plan/fingerprint.ts
 /**
  * What a cell's image is made from, recorded on the image as labels: the digests of its base
@@ -33338,8 +33606,8 @@ function imageLabels(c) {
  */
 
 
-const BASE_DIGEST_LABEL = `${LABEL_NAMESPACE}.base.digest`;
-const INPUTS_HASH_LABEL = `${LABEL_NAMESPACE}.inputs.hash`;
+const BASE_DIGEST_LABEL = `${plan_labels/* LABEL_NAMESPACE */.H1}.base.digest`;
+const INPUTS_HASH_LABEL = `${plan_labels/* LABEL_NAMESPACE */.H1}.inputs.hash`;
 /** Bumped whenever the action changes how it builds or tests, so older images are rebuilt. */
 const FINGERPRINT_VERSION = 1;
 const fingerprint_sha256 = (text) => `sha256:${(0,external_node_crypto_.createHash)('sha256').update(text).digest('hex')}`;
@@ -33423,6 +33691,8 @@ function formatDuration(seconds) {
 
 
 const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
+/** Pulling the qemu-image and registering the emulators. */
+const QEMU_INSTALL_TIMEOUT_MS = 30 * 60_000;
 /** An entry is usable when it exists, is enabled and has the F flag (works inside containers). */
 function binfmtUsable(entry) {
     if (entry === undefined)
@@ -33441,7 +33711,7 @@ async function ensureEmulation(platforms, hostPlatform, qemuImage, exec, read, l
             report.native.push(p);
             continue;
         }
-        const info = findPlatform(p);
+        const info = (0,ros_platforms/* findPlatform */.rB)(p);
         if (binfmtUsable(await read(`${BINFMT_DIR}/${info.binfmt}`)))
             report.found.push(p);
         else
@@ -33450,19 +33720,15 @@ async function ensureEmulation(platforms, hostPlatform, qemuImage, exec, read, l
     for (const p of report.native)
         log(`${p}: native on this runner, no emulation needed`);
     for (const p of report.found)
-        log(`${p}: QEMU already registered (${findPlatform(p)?.binfmt})`);
+        log(`${p}: QEMU already registered (${(0,ros_platforms/* findPlatform */.rB)(p)?.binfmt})`);
     if (foreign.length === 0)
         return report;
     const arches = foreign.map(f => f.qemuArch).join(',');
     log(`Registering QEMU for ${foreign.map(f => f.platform).join(', ')} with ${qemuImage}`);
-    const r = await exec.run('docker', [
-        'run',
-        '--privileged',
-        '--rm',
-        qemuImage,
-        '--install',
-        arches
-    ]);
+    // pulls the qemu-image first (tens of MB, on a slow mirror perhaps)
+    const r = await exec.run('docker', ['run', '--privileged', '--rm', qemuImage, '--install', arches], {
+        timeoutMs: QEMU_INSTALL_TIMEOUT_MS
+    });
     for (const f of foreign) {
         if (!binfmtUsable(await read(`${BINFMT_DIR}/${f.binfmt}`))) {
             const why = r.code === 0
@@ -33549,6 +33815,11 @@ function judge(test, r) {
         }
     }
 }
+/**
+ * How long a test's `docker run` may go on past the test's timeout (the container killed, then
+ * gone) before the command itself is stopped: an engine that does not answer the kill.
+ */
+const KILL_GRACE_MS = 60_000;
 /** Run one test in a fresh container; kill it at its timeout. */
 async function runTest(test, o) {
     const now = o.now ?? Date.now;
@@ -33566,7 +33837,7 @@ async function runTest(test, o) {
             platform: o.platform,
             network: o.network,
             command: testCommand(test)
-        }));
+        }), { timeoutMs: test.timeout * 1000 + KILL_GRACE_MS });
     }
     finally {
         clearTimeout(timer);
@@ -33653,6 +33924,8 @@ async function runCell(cell, ctx) {
     const buildStart = ctx.now();
     ctx.board.phase(cell, 'build');
     const iidFile = external_node_path_default().join(ctx.tempDir, `${cell.id}.iid`);
+    // recorded before the build: a build stopped while it loads may leave the tag behind
+    ctx.loading(cell.localTag);
     const build = await ctx.docker.build({
         platform: cell.platform,
         file: ctx.file,
@@ -33825,6 +34098,7 @@ async function runPool(items, limit, job, skipped) {
 
 
 
+
 /** Cells to build, emulated first, each with its fingerprint labels. Pure. */
 function buildOrder(cells, prepared) {
     return cells
@@ -33960,6 +34234,10 @@ function cellContext(config, prepared, setup, docker, running, board, d) {
         caches: prepared.caches,
         tempDir: d.tempDir,
         runTag: d.runTag,
+        loading: tag => {
+            if ((0,pipeline_cleanup/* addImage */.hk)(d.cleanup, tag))
+                d.saveCleanup();
+        },
         logBlock: (title, body) => d.rt.block(title, body),
         now: d.now ?? Date.now,
         board
@@ -34212,6 +34490,7 @@ var external_node_zlib_ = __nccwpck_require__(8522);
 
 
 
+
 /** Uncompressed layer media types, and what they are called gzip-compressed. */
 const COMPRESSED = {
     'application/vnd.oci.image.layer.v1.tar': 'application/vnd.oci.image.layer.v1.tar+gzip',
@@ -34370,7 +34649,9 @@ async function exportImage(docker, exec, ref, imageId, dir) {
     const root = external_node_path_default().join(dir, 'image');
     await (0,promises_.mkdir)(root, { recursive: true });
     await docker.save(ref, tar);
-    await (0,tooling_exec/* check */.z6)(exec, `Unpacking the saved image ${ref}`, 'tar', ['-xf', tar, '-C', root]);
+    await (0,tooling_exec/* check */.z6)(exec, `Unpacking the saved image ${ref}`, 'tar', ['-xf', tar, '-C', root], {
+        timeoutMs: tooling_docker/* SAVE_TIMEOUT_MS */.di
+    });
     await (0,promises_.rm)(tar, { force: true });
     return readSaved(root, imageId, dir);
 }
@@ -34421,7 +34702,7 @@ function timing(result) {
             : undefined;
     return seconds === undefined
         ? {}
-        : { annotations: { [EMULATED_SECONDS]: String(Math.round(seconds)) } };
+        : { annotations: { [plan_labels/* EMULATED_SECONDS */.Ok]: String(Math.round(seconds)) } };
 }
 async function publishDistro(manifest, cells, results, o) {
     const pushed = new Map();
@@ -34654,14 +34935,17 @@ async function descriptorOf(digest, o) {
     const m = await o.registries.require(`${o.image}@${digest}`);
     return { mediaType: m.mediaType, digest: m.digest, size: m.size };
 }
-/** The index digest when every tag already holds one index of exactly these images. */
+/**
+ * The index digest when every tag already holds one index of exactly these images. Each tag's
+ * index is read whole (GET) and its digest computed from those bytes: this digest gets signed
+ * and reported, so a header the registry sends is never taken for it.
+ */
 async function alreadyPublished(manifest, digests, o) {
-    const held = await Promise.all(manifest.tags.map(t => o.registries.head(t)));
-    const first = held[0]?.digest;
-    if (first === undefined || held.some(h => h?.digest !== first))
+    const held = await Promise.all(manifest.tags.map(t => o.registries.manifest(t)));
+    const first = held[0];
+    if (first === null || held.some(h => h?.digest !== first.digest))
         return undefined;
-    const index = await o.registries.manifest(manifest.tags[0]);
-    return index !== null && sameSet(indexDigests(index.body), digests) ? first : undefined;
+    return sameSet(indexDigests(first.body), digests) ? first.digest : undefined;
 }
 function sameSet(a, b) {
     return JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
@@ -34753,6 +35037,7 @@ async function stageDistro(cells, results, o) {
 
 
 
+
 /**
  * The per-platform digest a staging tag holds (this version stages the image itself; earlier ones
  * staged a reused image as a one-entry index), or null when there is none.
@@ -34775,9 +35060,9 @@ async function stagedDigest(cell, registries) {
 function sliceProblem(cell, platform, labels) {
     if (platform !== cell.platform)
         return `it is ${platform}, not ${cell.platform}`;
-    const distro = labels[`${LABEL_NAMESPACE}.ros.distro`];
+    const distro = labels[`${plan_labels/* LABEL_NAMESPACE */.H1}.ros.distro`];
     if (distro !== cell.distro)
-        return `it was built for distro ${distro ?? '(none)'}, not ${cell.distro}`;
+        return `it was built for distro ${distro === undefined ? '(none)' : printable(distro, 40)}, not ${cell.distro}`;
     if (labels[INPUTS_HASH_LABEL] === undefined)
         return 'it was not built by this action';
     return null;
@@ -35199,7 +35484,7 @@ function fromPlatform(from, raw, context) {
     if (platform === '') {
         throw new DockerfileError(`line ${from.line}: FROM --platform=${raw} is empty after substitution`);
     }
-    return normalizePlatform(platform);
+    return (0,ros_platforms/* normalizePlatform */.FL)(platform);
 }
 function copyUses(instruction, context) {
     const { flags } = splitFlags(splitWords(instruction.args, context.escape));
@@ -35971,6 +36256,7 @@ async function installBuildx(o) {
 
 
 
+
 /** The first Docker whose `docker image inspect --platform` picks one image of an index */
 const ENGINE_WITH_ATTESTATIONS = '28.1.0';
 /**
@@ -36080,7 +36366,7 @@ async function ensureBuilder(config, docker, d) {
     if (config.builder !== '') {
         d.rt.warning(`builder "${config.builder}" is not used: driver docker-container creates a builder of its own.`);
     }
-    const builder = `rma-${d.runTag}`;
+    const builder = (0,pipeline_cleanup/* builderName */.b8)(d.runTag);
     // remembered before it exists: a half-created builder is removed too
     d.cleanup.builder = builder;
     d.saveCleanup();
@@ -36135,7 +36421,7 @@ async function checkPushAccess(plan, docker, registries, d) {
 
 /** An index entry's emulated build and test seconds, when its annotation has them. Pure. */
 function emulatedSeconds(entry) {
-    const text = entry.annotations?.[EMULATED_SECONDS];
+    const text = entry.annotations?.[plan_labels/* EMULATED_SECONDS */.Ok];
     if (text === undefined || !/^\d+(\.\d+)?$/.test(text))
         return undefined;
     return Number(text);
@@ -36144,6 +36430,7 @@ function emulatedSeconds(entry) {
 async function publishedIndex(manifest, registries, log) {
     for (const tag of manifest.tags) {
         let raw;
+        let entries;
         try {
             const found = await registries.manifest(tag);
             if (found === null) {
@@ -36151,12 +36438,12 @@ async function publishedIndex(manifest, registries, log) {
                 continue;
             }
             raw = found.body;
+            entries = indexEntries(raw);
         }
         catch (error) {
             log(`${tag}: cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`);
             continue;
         }
-        const entries = indexEntries(raw);
         if (entries === null) {
             log(`${tag}: a single image, not an index made by this action`);
             continue;
@@ -36931,437 +37218,8 @@ function withinLimit(head, blocks) {
 
 // EXTERNAL MODULE: ./src/tools.ts + 3 modules
 var src_tools = __nccwpck_require__(2376);
-;// CONCATENATED MODULE: ./src/smoke/types.ts
-/** Smoke tests as the planner hands them to the runner. */
-function commandTest(fields) {
-    return {
-        exitCode: 0,
-        stdout: [],
-        stdoutNot: [],
-        stderr: [],
-        stderrNot: [],
-        ...fields,
-        kind: 'command'
-    };
-}
-/** Turn the smoke-tests input's lines into tests named after their commands. */
-function lineTests(lines, timeout) {
-    return lines.map(line => commandTest({
-        name: line.length > 60 ? `${line.slice(0, 57)}...` : line,
-        source: 'smoke-tests',
-        timeout,
-        command: line
-    }));
-}
-
-;// CONCATENATED MODULE: ./src/smoke/builtin.ts
-
-const SMOKE_TOPIC = '/ros_multiarch_smoke';
-const SMOKE_MESSAGE = 'ros-multiarch-ping';
-function anchored(values) {
-    return `^(${values.map(v => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\s*$`;
-}
-function architectureCheck(platform, timeout) {
-    return commandTest({
-        name: `architecture is ${platform.machines[0]}`,
-        source: 'built-in',
-        timeout,
-        command: 'uname -m',
-        stdout: [anchored(platform.machines)]
-    });
-}
-function rosEnvironmentCheck(distro, timeout) {
-    return {
-        kind: 'env',
-        name: `ROS environment is ${distro}`,
-        source: 'built-in',
-        timeout,
-        variable: 'ROS_DISTRO',
-        matches: anchored([distro])
-    };
-}
-/** Distros before Jazzy only know ROS_LOCALHOST_ONLY; Jazzy and later use the discovery range. */
-const LOCALHOST_ONLY_DISTROS = ['humble', 'iron'];
-function ros2Checks(distro, timeout) {
-    const discovery = LOCALHOST_ONLY_DISTROS.includes(distro)
-        ? 'export ROS_LOCALHOST_ONLY=1'
-        : 'export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST';
-    const roundTrip = [
-        discovery,
-        `ros2 topic pub -r 2 ${SMOKE_TOPIC} std_msgs/msg/String "{data: ${SMOKE_MESSAGE}}" >/dev/null 2>&1 &`,
-        'pub=$!',
-        `ros2 topic echo --once ${SMOKE_TOPIC} std_msgs/msg/String`,
-        'status=$?',
-        'kill $pub 2>/dev/null',
-        'exit $status'
-    ].join('\n');
-    return [
-        commandTest({ name: 'ros2 CLI answers', source: 'built-in', timeout, command: 'ros2 --help' }),
-        commandTest({
-            name: 'ros2 pkg list is not empty',
-            source: 'built-in',
-            timeout,
-            command: 'ros2 pkg list',
-            stdout: ['\\S']
-        }),
-        commandTest({
-            name: 'ROS 2 pub/sub round trip',
-            source: 'built-in',
-            timeout,
-            command: roundTrip,
-            stdout: [SMOKE_MESSAGE]
-        })
-    ];
-}
-function ros1Checks(timeout) {
-    const roundTrip = [
-        'export ROS_MASTER_URI=http://127.0.0.1:11311 ROS_HOSTNAME=127.0.0.1',
-        'roscore >/tmp/ros_multiarch_roscore.log 2>&1 &',
-        'core=$!',
-        'tries=0',
-        'until rostopic list >/dev/null 2>&1; do',
-        '  tries=$((tries + 1))',
-        '  if [ $tries -gt 600 ]; then cat /tmp/ros_multiarch_roscore.log >&2; exit 1; fi',
-        '  sleep 1',
-        'done',
-        `rostopic pub -r 2 ${SMOKE_TOPIC} std_msgs/String "data: ${SMOKE_MESSAGE}" >/dev/null 2>&1 &`,
-        'pub=$!',
-        `rostopic echo -n 1 ${SMOKE_TOPIC}`,
-        'status=$?',
-        'kill $pub $core 2>/dev/null',
-        'exit $status'
-    ].join('\n');
-    return [
-        commandTest({
-            name: 'rosversion -d answers',
-            source: 'built-in',
-            timeout,
-            command: 'rosversion -d',
-            stdout: ['\\S']
-        }),
-        commandTest({
-            name: 'ROS 1 roscore pub/echo round trip',
-            source: 'built-in',
-            timeout,
-            command: roundTrip,
-            stdout: [SMOKE_MESSAGE]
-        })
-    ];
-}
-function builtinChecks(o) {
-    const checks = [architectureCheck(o.platform, o.timeout)];
-    if (!o.rosChecks)
-        return checks;
-    checks.push(rosEnvironmentCheck(o.distro, o.timeout));
-    if (o.rosVersion === 2)
-        checks.push(...ros2Checks(o.distro, o.timeout));
-    if (o.rosVersion === 1)
-        checks.push(...ros1Checks(o.timeout));
-    return checks;
-}
-
-;// CONCATENATED MODULE: ./src/plan/tags.ts
-/**
- * Release tags from the GitHub context: what kind of run this is (release, pre-release, branch,
- * schedule, pull request) and the tags each distro gets for it. Pure.
- */
-
-
-
-
-const PR_EVENTS = ['pull_request', 'pull_request_target'];
-/** The version a run publishes, for the version label: the release, the branch, the date... */
-function runVersion(run, git) {
-    switch (run.kind) {
-        case 'release':
-        case 'prerelease':
-            return run.version;
-        case 'tag':
-        case 'branch':
-            return run.name;
-        case 'pull-request':
-            return `pr-${run.number}`;
-        case 'schedule':
-            return `nightly-${git.date}`;
-        case 'local':
-            return git.sha === '' ? 'local' : `sha-${git.sha.slice(0, 7)}`;
-    }
-}
-/** What kind of run the GitHub context describes. */
-function runKind(git) {
-    if (PR_EVENTS.includes(git.eventName)) {
-        const number = git.prNumber ?? /^refs\/pull\/(\d+)\//.exec(git.ref)?.[1] ?? '0';
-        return { kind: 'pull-request', number };
-    }
-    if (git.eventName === 'schedule')
-        return { kind: 'schedule' };
-    if (git.ref.startsWith('refs/tags/')) {
-        const name = git.ref.slice('refs/tags/'.length);
-        const v = semver_default().parse(name.replace(/^v/, ''));
-        if (v === null)
-            return { kind: 'tag', name };
-        const parts = {
-            version: v.version,
-            major: `${v.major}`,
-            minor: `${v.minor}`,
-            patch: `${v.patch}`
-        };
-        return v.prerelease.length > 0
-            ? { kind: 'prerelease', ...parts }
-            : { kind: 'release', ...parts };
-    }
-    if (git.ref.startsWith('refs/heads/'))
-        return { kind: 'branch', name: git.ref.slice('refs/heads/'.length) };
-    return { kind: 'local' };
-}
-/** A ref name as tag text: characters a tag cannot hold become -, no leading . or -. */
-function sanitize(name) {
-    return name
-        .replace(/[^\w.-]+/g, '-')
-        .replace(/^[.-]+/, '')
-        .replace(/-+$/, '');
-}
-/** The tag templates each kind of run gets by default. */
-function defaultTemplates(run) {
-    switch (run.kind) {
-        case 'release':
-            return [
-                '{distro}-{version}',
-                '{distro}-{major}.{minor}',
-                // 0.x releases promise nothing across minors: no {distro}-0 tag
-                ...(run.major === '0' ? [] : ['{distro}-{major}']),
-                '{distro}'
-            ];
-        case 'prerelease':
-            return ['{distro}-{version}'];
-        case 'tag':
-            return ['{distro}-{ref}'];
-        case 'branch':
-            return ['{distro}-{branch}', '{distro}-sha-{sha}'];
-        case 'pull-request':
-            return ['{distro}-pr-{pr}'];
-        case 'schedule':
-            return ['{distro}-nightly', '{distro}-{date}'];
-        case 'local':
-            return ['{distro}'];
-    }
-}
-/** The value of each template variable in this run; empty when the run has none. */
-function variables(run, git, distro) {
-    const semverParts = run.kind === 'release' || run.kind === 'prerelease'
-        ? { version: run.version, major: run.major, minor: run.minor, patch: run.patch }
-        : { version: '', major: '', minor: '', patch: '' };
-    return {
-        distro,
-        ...semverParts,
-        // long ref names are cut so that a tag (and its arch tag) stays within 128 characters
-        branch: run.kind === 'branch' ? sanitize(run.name).slice(0, 80) : '',
-        sha: git.sha.slice(0, 7),
-        date: git.date,
-        ref: run.kind === 'tag' ? sanitize(run.name).slice(0, 80) : '',
-        pr: run.kind === 'pull-request' ? run.number : ''
-    };
-}
-/**
- * The tags (without image name) of one distro in this run. A template whose variables have no
- * value in this kind of run (e.g. {version} on a branch push) is left out.
- */
-function distroTags(run, git, distro, o) {
-    const vars = variables(run, git, distro);
-    const tags = [];
-    const templates = o.templates.length > 0 ? o.templates : defaultTemplates(run);
-    for (const template of templates) {
-        let empty = false;
-        const tag = template.replace(/\{([^{}]*)\}/g, (_m, name) => {
-            const value = vars[name] ?? '';
-            if (value === '')
-                empty = true;
-            return value;
-        });
-        if (!empty)
-            tags.push(tag + o.suffix);
-    }
-    if (run.kind === 'release' && o.latestDistro === distro)
-        tags.push(`latest${o.suffix}`);
-    for (const tag of tags) {
-        if (!reference/* TAG */.Dk.test(tag)) {
-            const source = o.templates.length > 0 || o.suffix === '' ? inputs_names/* Inputs */.G0.Tags : inputs_names/* Inputs */.G0.TagSuffix;
-            throw new errors/* InputError */.d(source, `tag ${(0,errors/* quote */.h)(tag)} is not valid: letters, digits, _ . - only, at most 128 characters, not starting with . or -`);
-        }
-    }
-    return [...new Set(tags)];
-}
-/** Tags shared by two distros would publish one over the other: refuse them. */
-function checkDistinct(perDistro) {
-    const owner = new Map();
-    for (const [distro, tags] of perDistro) {
-        for (const tag of tags) {
-            const other = owner.get(tag);
-            if (other !== undefined) {
-                throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Tags, `tag "${tag}" would be published for both ${other} and ${distro}; put {distro} in every template`);
-            }
-            owner.set(tag, distro);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/plan/planner.ts
-
-
-
-
-
-
-
-
-const LOCAL_REPOSITORY = 'ros-multiarch-local';
-function planBuild(config, ctx) {
-    if (config.mode !== 'all' && !/^[0-9]{1,20}$/.test(ctx.workflowRun)) {
-        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Mode, `mode ${config.mode} needs GITHUB_RUN_ID (set by GitHub Actions in every job): the build slices and the merge job find each other by it`);
-    }
-    const userTests = [...lineTests(config.smokeTests, config.smokeTimeout), ...ctx.fileTests];
-    const name = config.image.name;
-    const run = runKind(ctx.git);
-    const version = runVersion(run, ctx.git);
-    const tagsOf = new Map();
-    for (const distro of config.distros) {
-        tagsOf.set(distro.name, distroTags(run, ctx.git, distro.name, {
-            templates: config.tags,
-            suffix: config.tagSuffix,
-            latestDistro: config.latestDistro
-        }));
-    }
-    const blocked = config.push && run.kind === 'pull-request';
-    const push = config.push && !blocked;
-    // a run that pushes nothing (a pull request, push off) needs no tag: it builds and tests
-    for (const [distro, tags] of tagsOf) {
-        if (tags.length === 0 && push) {
-            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Tags, `no template gives ${distro} a tag in a ${run.kind} run (a template is skipped when one of its placeholders is empty); add one that does, e.g. {distro}-{sha}`);
-        }
-    }
-    checkDistinct(tagsOf);
-    const cells = [];
-    const manifests = [];
-    for (const distro of config.distros) {
-        const tags = tagsOf.get(distro.name) ?? [];
-        const labels = imageLabels({
-            distro: distro.name,
-            rosVersion: distro.info?.rosVersion ?? null,
-            version,
-            revision: ctx.git.sha,
-            created: ctx.created,
-            repo: ctx.repo,
-            user: config.labels
-        });
-        const baseImage = baseImageOf(config.baseImage, distro.name);
-        const rosVersion = distro.info?.rosVersion ?? null;
-        const ids = [];
-        for (const platform of config.platforms) {
-            const info = findPlatform(platform);
-            const id = `${distro.name}-${info.short}`;
-            ids.push(id);
-            cells.push({
-                id,
-                distro: distro.name,
-                rosVersion,
-                platform: info.platform,
-                arch: info.short,
-                machines: info.machines,
-                emulated: info.platform !== ctx.hostPlatform,
-                baseImage,
-                buildArgs: [
-                    ['BASE_IMAGE', baseImage],
-                    ['ROS_DISTRO', distro.name],
-                    ...config.buildArgs.map(([k, v]) => [k, fillDistro(v, distro.name)])
-                ],
-                localTag: `${LOCAL_REPOSITORY}/${config.image.path}:${id}${ctx.runId ? `-${ctx.runId}` : ''}`,
-                // without tags nothing is pushed (see above); the distro name stands in
-                pushTag: `${name}:${archTag(tags[0] ?? distro.name, info.short)}`,
-                stageTag: `${name}:${stageTag(ctx.workflowRun, id, config.tagSuffix)}`,
-                labels,
-                tests: [
-                    ...builtinChecks({
-                        distro: distro.name,
-                        rosVersion,
-                        platform: info,
-                        rosChecks: config.rosChecks,
-                        timeout: config.smokeTimeout
-                    }),
-                    ...userTests
-                ]
-            });
-        }
-        manifests.push({
-            distro: distro.name,
-            tags: tags.map(t => `${name}:${t}`),
-            cells: ids,
-            version,
-            labels
-        });
-    }
-    return {
-        mode: config.mode,
-        image: name,
-        registry: config.image.registry,
-        push,
-        ...(blocked ? { pushBlocked: 'a pull request builds and tests, and never pushes' } : {}),
-        run: run.kind,
-        platforms: config.platforms,
-        cells,
-        manifests
-    };
-}
-/** Put a distro into a {distro} template (base-image, build-args). */
-function fillDistro(template, distro) {
-    return template.replaceAll('{distro}', distro);
-}
-/** A distro's base image: the base-image template filled, which must be an image reference. */
-function baseImageOf(template, distro) {
-    const filled = fillDistro(template, distro);
-    const ref = (0,reference/* parseReference */.F2)(filled);
-    if (typeof ref === 'string') {
-        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BaseImage, `${(0,errors/* quote */.h)(filled)} is not an image reference: ${ref}`);
-    }
-    return filled;
-}
-/** Runner labels for each platform's native runner on GitHub-hosted runners. */
-const DEFAULT_RUNNERS = {
-    'linux/amd64': 'ubuntu-24.04',
-    'linux/arm64': 'ubuntu-24.04-arm'
-};
-const FALLBACK_RUNNER = 'ubuntu-24.04';
-/**
- * A value for `strategy.matrix: ${{ fromJSON(...) }}`: one include entry per cell, with the label
- * of a runner that runs its platform natively (the runners input first, then GitHub's own).
- */
-function planMatrix(plan, runners = []) {
-    const runnerOf = (platform) => {
-        const labels = runners.find(([p]) => p === platform)?.[1];
-        if (labels !== undefined)
-            return labels.length === 1 ? labels[0] : labels;
-        return DEFAULT_RUNNERS[platform] ?? FALLBACK_RUNNER;
-    };
-    return {
-        include: plan.cells.map(c => ({
-            distro: c.distro,
-            platform: c.platform,
-            arch: c.arch,
-            runner: runnerOf(c.platform)
-        }))
-    };
-}
-/** Staging tags start with this; they are named after the workflow run and the cell. */
-const STAGE_PREFIX = 'rma-stage';
-/** The tag a build slice stages a cell under: rma-stage-<run id>-<cell id><suffix>. */
-function stageTag(workflowRun, cellId, suffix) {
-    return `${STAGE_PREFIX}-${workflowRun}-${cellId}${suffix}`.slice(0, 128);
-}
-/** The arch tag of a cell: the distro's first tag and the architecture, within the 128 limit. */
-function archTag(first, arch) {
-    const suffix = `-${arch}`;
-    return `${first.slice(0, 128 - suffix.length)}${suffix}`;
-}
-
+// EXTERNAL MODULE: ./src/plan/planner.ts + 2 modules
+var planner = __nccwpck_require__(7560);
 ;// CONCATENATED MODULE: ./src/plan/render.ts
 /** Left-aligned text columns, two spaces apart. */
 function table(head, rows) {
@@ -37422,6 +37280,8 @@ function planSummary(plan, warnings) {
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
+// EXTERNAL MODULE: ./src/smoke/types.ts
+var types = __nccwpck_require__(4876);
 ;// CONCATENATED MODULE: ./src/smoke/spec.ts
 /**
  * The smoke-test-file format: YAML with a `tests` list of command, file and env tests.
@@ -37543,7 +37403,7 @@ function parseTest(item, index, defaultTimeout, fail) {
     const source = 'smoke-test-file';
     if (kind === 'command') {
         const command = str('command');
-        return commandTest({
+        return (0,types/* commandTest */.S)({
             name: str('name') ?? command.split('\n')[0].slice(0, 60),
             source,
             timeout,
@@ -37614,6 +37474,8 @@ function parseTest(item, index, defaultTimeout, fail) {
 
 
 
+
+
 /** A secret and, for a multi-line one, each of its lines of some length. Pure. */
 function secretParts(value) {
     if (value === '')
@@ -37632,20 +37494,21 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
             for (const secret of secretParts(rt.getInput(name)))
                 rt.setSecret(secret);
         }
+        const workspace = rt.env.GITHUB_WORKSPACE || process.cwd();
         const { config, warnings } = readConfig((name) => rt.getInput(name), {
             today: rt.now().toISOString().slice(0, 10),
-            workspace: rt.env.GITHUB_WORKSPACE || process.cwd()
+            workspace
         });
         for (const warning of warnings)
             rt.warning(warning);
-        const hostPlatform = nativePlatform(rt.hostArch) ?? `unknown/${rt.hostArch}`;
+        const hostPlatform = (0,ros_platforms/* nativePlatform */.Nc)(rt.hostArch) ?? `unknown/${rt.hostArch}`;
         const now = rt.now();
         const event = await readEvent(rt.env.GITHUB_EVENT_PATH);
         // Names this run gives to containers, builders and local tags: unique even when several jobs
         // or steps of one workflow run share a Docker engine.
-        const runTag = [runId(rt.env), (0,external_node_crypto_.randomBytes)(3).toString('hex')].filter(s => s !== '').join('-');
+        const runTag = (0,pipeline_cleanup/* makeRunTag */.O4)(rt.env, (0,external_node_crypto_.randomBytes)(3).toString('hex'));
         const prNumber = event?.pull_request?.number;
-        const plan = planBuild(config, {
+        const plan = (0,planner/* planBuild */.C7)(config, {
             hostPlatform,
             git: {
                 eventName: rt.env.GITHUB_EVENT_NAME ?? '',
@@ -37654,11 +37517,11 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
                 date: now.toISOString().slice(0, 10).replaceAll('-', ''),
                 ...(typeof prNumber === 'number' ? { prNumber: String(prNumber) } : {})
             },
-            repo: repoInfo(rt.env, event, config.image.path.split('/').pop() ?? ''),
+            repo: (0,plan_labels/* repoInfo */.Lt)(rt.env, event, config.image.path.split('/').pop() ?? ''),
             created: now.toISOString(),
             runId: runTag,
             workflowRun: rt.env.GITHUB_RUN_ID ?? '',
-            fileTests: await readSpec(config, rt.env.GITHUB_WORKSPACE || process.cwd())
+            fileTests: await readSpec(config, workspace)
         });
         rt.info(renderPlan(plan));
         if (plan.pushBlocked !== undefined)
@@ -37675,12 +37538,13 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
             rt.info(`mode merge: push is off (${plan.pushBlocked ?? 'push: false'}), so no slice was staged and nothing is merged.`);
             return;
         }
+        // a merge builds nothing: its job need not have the context
+        if (plan.mode !== 'merge')
+            await checkBuildPaths(config, workspace);
         const tempDir = await (0,promises_.mkdtemp)(external_node_path_default().join(rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'ros-multiarch-'));
-        const cleanup = {
-            runTag,
-            tempDir,
-            images: plan.cells.flatMap(c => [c.localTag, c.pushTag, c.stageTag])
-        };
+        // local tags are added as builds load them: pushes and staging go through the registry
+        // client and tag nothing in the engine
+        const cleanup = { runTag, tempDir };
         (0,state/* saveCleanup */.Mz)(rt, cleanup);
         const results = await runPipeline(config, plan, {
             rt,
@@ -37768,28 +37632,22 @@ function writeResultOutputs(rt, results) {
 async function readSpec(config, workspace) {
     if (config.smokeTestFile === '')
         return [];
+    // a link must not lead out of the workspace either
+    const real = await realPathInside(inputs_names/* Inputs */.G0.SmokeTestFile, config.smokeTestFile, workspace, 'file');
     let text;
     try {
-        // a link must not lead out of the workspace either
-        const real = await (0,promises_.realpath)(config.smokeTestFile);
-        const root = await (0,promises_.realpath)(workspace);
-        if (real !== root && !real.startsWith(root + (external_node_path_default()).sep)) {
-            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.SmokeTestFile, `${config.smokeTestFile} leads outside the workspace; give a file inside it`);
-        }
         text = await (0,promises_.readFile)(real, 'utf8');
     }
     catch (error) {
-        if (error instanceof errors/* InputError */.d)
-            throw error;
         const code = error.code;
-        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.SmokeTestFile, `cannot read ${config.smokeTestFile} (${code ?? (0,tooling_exec/* errorMessage */.gJ)(error)}); give a path relative to the workspace`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.SmokeTestFile, `cannot read ${config.smokeTestFile} (${code ?? (0,tooling_exec/* errorMessage */.gJ)(error)}); give a file inside the workspace`);
     }
     return parseSpec(config.smokeTestFile, text, config.smokeTimeout);
 }
-function runId(env) {
-    const id = env.GITHUB_RUN_ID ?? '';
-    const attempt = env.GITHUB_RUN_ATTEMPT ?? '';
-    return /^\d+$/.test(id) ? (/^\d+$/.test(attempt) ? `${id}-${attempt}` : id) : '';
+/** Before a build reads them: the context and the Dockerfile, where they really lead. */
+async function checkBuildPaths(config, workspace) {
+    await realPathInside(inputs_names/* Inputs */.G0.Context, config.context, workspace, 'folder');
+    await realPathInside(inputs_names/* Inputs */.G0.File, config.file, workspace, 'file');
 }
 /** The workflow event's payload, or null outside a workflow. */
 async function readEvent(file) {
@@ -37809,7 +37667,7 @@ function writePlanOutputs(rt, plan, config) {
         metadata[m.distro] = { tags: m.tags, labels: Object.fromEntries(m.labels), version: m.version };
     }
     rt.setOutput(inputs_names/* Outputs */.tY.Metadata, JSON.stringify(metadata));
-    rt.setOutput(inputs_names/* Outputs */.tY.Matrix, JSON.stringify(planMatrix(plan, config.runners)));
+    rt.setOutput(inputs_names/* Outputs */.tY.Matrix, JSON.stringify((0,planner/* planMatrix */.T4)(plan, config.runners)));
 }
 async function summarize(rt, html) {
     try {
@@ -37845,7 +37703,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3136);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_4__);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9863);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(4706);
 /* harmony import */ var _inputs_args_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8596);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6661);
 /* harmony import */ var _report_terminal_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(7496);
@@ -37910,13 +37768,16 @@ function engineArch() {
         return node_os__WEBPACK_IMPORTED_MODULE_2___default().arch();
     }
 }
-/** The inputs of this run: action.yml's defaults, --config, --from-workflow, then the options. */
+/**
+ * The inputs of this run: action.yml's defaults, --from-workflow, --config, then the options;
+ * secrets from the environment only.
+ */
 function readInputs(argv, specs, env, say) {
     const { options, inputs: given } = (0,_inputs_args_js__WEBPACK_IMPORTED_MODULE_6__/* .parseArgs */ .Zy)(argv, specs);
-    const inputs = new Map(specs.map(s => [s.name, s.default]));
     const fromConfig = options.config === undefined
         ? new Map()
         : (0,_inputs_args_js__WEBPACK_IMPORTED_MODULE_6__/* .configInputs */ .yD)(options.config, readText(options.config, '--config'), specs);
+    let fromWorkflow = new Map();
     if (options.fromWorkflow !== undefined) {
         const file = options.fromWorkflow.split('#')[0];
         const set = new Set([...given.keys(), ...fromConfig.keys()]);
@@ -37924,20 +37785,9 @@ function readInputs(argv, specs, env, say) {
         say(`Inputs from ${file}, job ${wf.job}: ${[...wf.inputs.keys()].join(', ') || 'none'}`);
         for (const note of wf.notes)
             say(`  (${note})`);
-        for (const [k, v] of wf.inputs)
-            inputs.set(k, v);
+        fromWorkflow = wf.inputs;
     }
-    for (const [k, v] of fromConfig) {
-        if (_inputs_args_js__WEBPACK_IMPORTED_MODULE_6__/* .SECRET_INPUTS */ .pH.includes(k)) {
-            throw new _inputs_args_js__WEBPACK_IMPORTED_MODULE_6__/* .UsageError */ .eb(`--config ${options.config}: ${k} is a secret; give it in the environment as ${(0,_inputs_args_js__WEBPACK_IMPORTED_MODULE_6__/* .envName */ .pD)(k)}`);
-        }
-        inputs.set(k, v);
-    }
-    for (const [k, v] of given)
-        inputs.set(k, v);
-    for (const name of _inputs_args_js__WEBPACK_IMPORTED_MODULE_6__/* .SECRET_INPUTS */ .pH)
-        inputs.set(name, env[(0,_inputs_args_js__WEBPACK_IMPORTED_MODULE_6__/* .envName */ .pD)(name)] ?? '');
-    return { inputs, options };
+    return { inputs: (0,_inputs_args_js__WEBPACK_IMPORTED_MODULE_6__/* .runInputs */ .HM)(specs, [fromWorkflow, fromConfig, given], env), options };
 }
 function readText(file, what) {
     try {
@@ -37998,15 +37848,12 @@ async function main() {
     // the post step's cleanup, as the runner runs it after the main step
     await (0,_post_js__WEBPACK_IMPORTED_MODULE_7__/* .post */ .b)(rt, (0,_tools_js__WEBPACK_IMPORTED_MODULE_12__/* .realTools */ .u)());
     rt.close();
-    const results = rt.outputs.get('results');
-    if (results !== undefined) {
-        out.write(`${(0,_report_terminal_js__WEBPACK_IMPORTED_MODULE_8__/* .terminalReport */ .R)(JSON.parse(results))}\n`);
-        const tags = rt.outputs.get('tags') ?? '';
-        if (tags !== '')
-            out.write(`\nPublished:\n${tags.replace(/^/gm, '  ')}\n`);
-    }
+    // masked as the log is: test output and build logs in the results can hold a secret
+    const end = (0,_report_terminal_js__WEBPACK_IMPORTED_MODULE_8__/* .endOfRun */ .q)(rt.outputs, rt.mask);
+    if (end.report !== '')
+        out.write(end.report);
     if (options.json)
-        process.stdout.write(`${results ?? '[]'}\n`);
+        process.stdout.write(end.json);
     if (cancel.signal.aborted)
         return 130;
     return rt.failed() === undefined ? 0 : 1;
@@ -38024,14 +37871,13 @@ __webpack_async_result__();
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   $t: () => (/* binding */ workflowInputs),
 /* harmony export */   BK: () => (/* binding */ helpText),
+/* harmony export */   HM: () => (/* binding */ runInputs),
 /* harmony export */   Tx: () => (/* binding */ inputSpecs),
 /* harmony export */   Zy: () => (/* binding */ parseArgs),
 /* harmony export */   eb: () => (/* binding */ UsageError),
-/* harmony export */   pD: () => (/* binding */ envName),
-/* harmony export */   pH: () => (/* binding */ SECRET_INPUTS),
 /* harmony export */   yD: () => (/* binding */ configInputs)
 /* harmony export */ });
-/* unused harmony exports LIST_INPUTS, isThisAction */
+/* unused harmony exports SECRET_INPUTS, LIST_INPUTS, envName, isThisAction */
 /* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1318);
 /**
@@ -38064,6 +37910,7 @@ function inputSpecs(actionYml) {
     }));
 }
 const isBoolean = (spec) => spec.default === 'true' || spec.default === 'false';
+const isSecret = (name) => SECRET_INPUTS.includes(name);
 /** Inputs of several lines (or items): a repeated option adds a line; others take the last. */
 const LIST_INPUTS = ['build-args', 'tags', 'labels', 'smoke-tests', 'runners'];
 /** `--name value`, `--name=value`; a boolean input also alone (`--push`) or as `--no-push`. */
@@ -38109,7 +37956,7 @@ function parseArgs(argv, specs) {
                 if (spec === undefined) {
                     throw new UsageError(`--${flag} is not an option of ros-multiarch-action (see --help)`);
                 }
-                if (SECRET_INPUTS.includes(spec.name)) {
+                if (isSecret(spec.name)) {
                     throw new UsageError(`--${spec.name} would put a secret on the command line; give it in the environment as ${envName(spec.name)}${spec.name === 'password' ? ', or run docker login first' : ''}`);
                 }
                 let value;
@@ -38152,6 +37999,9 @@ function configInputs(file, text, specs) {
         if (!names.has(name)) {
             throw new UsageError(`--config ${file}: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .h)(name)} is not an input of ros-multiarch-action`);
         }
+        if (isSecret(name)) {
+            throw new UsageError(`--config ${file}: ${name} is a secret; give it in the environment as ${envName(name)}`);
+        }
         inputs.set(name, scalar(`--config ${file}: ${name}`, value));
     }
     return inputs;
@@ -38165,6 +38015,20 @@ function scalar(what, value) {
         throw new UsageError(`${what}: give a string, number, boolean or list`);
     return String(value);
 }
+/**
+ * The inputs of a run: action.yml's defaults, each of `layers` over them in turn (a
+ * --from-workflow step's, the --config file's, the options), then the secrets from `env`
+ * (INPUT_COSIGN_KEY, ...), the only place they come from. Pure.
+ */
+function runInputs(specs, layers, env) {
+    const inputs = new Map(specs.map(s => [s.name, s.default]));
+    for (const layer of layers)
+        for (const [k, v] of layer)
+            inputs.set(k, v);
+    for (const name of SECRET_INPUTS)
+        inputs.set(name, env[envName(name)] ?? '');
+    return inputs;
+}
 /** `owner/ros-multiarch-action@v1`, `./` (the action in its own repository), a path to it. */
 function isThisAction(uses) {
     const name = uses.split('@')[0].replace(/\/+$/, '');
@@ -38173,10 +38037,11 @@ function isThisAction(uses) {
 const EXPRESSION = /\$\{\{\s*([\s\S]*?)\s*\}\}/g;
 /**
  * The `with:` of this action's step in a workflow (`file[#job]`), with `${{ env.NAME }}` filled
- * in from the workflow's, the job's and the step's `env:`. Any other expression (matrix, secrets,
- * vars, needs, ...) is refused in one line naming every input that has one, unless `given` (the
- * options and --config) sets that input. Username and password are never taken from a workflow:
- * a local run uses the Docker config's credentials.
+ * in from the workflow's, the job's and the step's `env:` where that value is plain text. Any
+ * other expression (matrix, secrets, vars, needs, an env value that is itself one, ...) is
+ * refused in one line naming every input that has one, unless `given` (the options and --config)
+ * sets that input. Secrets are never taken from a workflow: username and password come from the
+ * Docker config's credentials, the others from the environment (INPUT_COSIGN_KEY, ...).
  */
 function workflowInputs(ref, text, given) {
     const [file, wanted] = ref.split('#', 2);
@@ -38214,14 +38079,20 @@ function workflowInputs(ref, text, given) {
             notes.push(`${name} is not taken from the workflow: a local run uses your docker login`);
             continue;
         }
+        if (isSecret(name)) {
+            notes.push(`${name} is taken from the environment (${envName(name)}), not from the workflow`);
+            continue;
+        }
         if (given.has(name))
             continue;
         const text = scalar(`--from-workflow ${file}#${job}: ${name}`, raw);
         let bad = '';
         const value = text.replace(EXPRESSION, (whole, expr) => {
             const m = /^env\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expr);
-            if (m !== null && env.has(m[1]))
-                return env.get(m[1]);
+            const known = m === null ? undefined : env.get(m[1]);
+            // an env value with an expression of its own (secrets.X) is no more evaluable than it
+            if (known !== undefined && !known.includes('${{'))
+                return known;
             bad ||= whole;
             return whole;
         });
@@ -38231,7 +38102,7 @@ function workflowInputs(ref, text, given) {
             inputs.set(name, value);
     }
     if (unresolved.length > 0) {
-        throw new UsageError(`--from-workflow ${file}#${job}: ${unresolved.join(', ')} ${unresolved.length === 1 ? 'is a GitHub expression' : 'are GitHub expressions'} the CLI cannot evaluate (only env.NAME from the workflow's env is filled in); give ${unresolved.length === 1 ? 'it' : 'them'} as options (${unresolved.map(u => `--${u.split(' ')[0]}`).join(' ')})`);
+        throw new UsageError(`--from-workflow ${file}#${job}: ${unresolved.join(', ')} ${unresolved.length === 1 ? 'is a GitHub expression' : 'are GitHub expressions'} the CLI cannot evaluate (only env.NAME from the workflow's env is filled in); give ${unresolved.length === 1 ? 'it as an option' : 'them as options'} (${unresolved.map(u => `--${u.split(' ')[0]}`).join(' ')})`);
     }
     return { inputs, job, notes };
 }
@@ -38258,7 +38129,7 @@ function helpText(specs, width = 100) {
         ''
     ];
     for (const spec of specs) {
-        if (SECRET_INPUTS.includes(spec.name))
+        if (isSecret(spec.name))
             continue;
         const head = `  --${spec.name}${isBoolean(spec) ? '' : ' VALUE'}`;
         const shown = spec.name === 'push' ? 'false (a local run pushes only with --push)' : spec.default;
@@ -38663,6 +38534,566 @@ async function saveLocalCaches(built, caches, service, log, warn) {
 
 /***/ }),
 
+/***/ 7382:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   O4: () => (/* binding */ makeRunTag),
+/* harmony export */   aX: () => (/* binding */ isRunTag),
+/* harmony export */   b8: () => (/* binding */ builderName),
+/* harmony export */   eX: () => (/* binding */ isOwnLocalTag),
+/* harmony export */   hk: () => (/* binding */ addImage)
+/* harmony export */ });
+/* harmony import */ var _plan_planner_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7560);
+/* harmony import */ var _oci_reference_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2148);
+/**
+ * What the post step must undo after the main step, saved as post-step state (never a secret),
+ * and the names the main step gives what it makes: made here, so that the post step can tell
+ * what its own main step could have made. Pure.
+ */
+
+
+/** The workflow run and its attempt (`GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT`), or '' outside GitHub. */
+function runId(env) {
+    const id = env.GITHUB_RUN_ID ?? '';
+    const attempt = env.GITHUB_RUN_ATTEMPT ?? '';
+    return /^\d+$/.test(id) ? (/^\d+$/.test(attempt) ? `${id}-${attempt}` : id) : '';
+}
+/** The random part of a run tag: 3 bytes, in hex */
+const RANDOM = /^[0-9a-f]{6}$/;
+/**
+ * The name a main step gives its containers, builder and local tags: the workflow run's id and
+ * 6 random hex characters, unique even when jobs or steps of one run share a Docker engine.
+ */
+function makeRunTag(env, random) {
+    return [runId(env), random].filter(s => s !== '').join('-');
+}
+/** Whether `value` is a run tag the main step of this workflow run (env) could have made. */
+function isRunTag(env, value) {
+    const random = value.slice(-6);
+    return RANDOM.test(random) && value === makeRunTag(env, random);
+}
+/** The builder the main step creates for the docker-container driver. */
+function builderName(runTag) {
+    return `rma-${runTag}`;
+}
+/**
+ * Whether `tag` is a local tag a build of this run (its run tag, its image's path) loads:
+ * `ros-multiarch-local/<image path>:<cell id>-<runTag>`.
+ */
+function isOwnLocalTag(tag, imagePath, runTag) {
+    const ref = (0,_oci_reference_js__WEBPACK_IMPORTED_MODULE_1__/* .parseReference */ .F2)(tag);
+    return (typeof ref !== 'string' &&
+        ref.digest === undefined &&
+        ref.name === `${_plan_planner_js__WEBPACK_IMPORTED_MODULE_0__/* .LOCAL_REPOSITORY */ .XD}/${imagePath}` &&
+        ref.tag !== undefined &&
+        ref.tag.length > runTag.length + 1 &&
+        ref.tag.endsWith(`-${runTag}`));
+}
+/** Record a local tag a build is about to load; false when it was recorded already. */
+function addImage(state, tag) {
+    if (state.images?.includes(tag))
+        return false;
+    state.images = [...(state.images ?? []), tag];
+    return true;
+}
+
+
+/***/ }),
+
+/***/ 3848:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   H1: () => (/* binding */ LABEL_NAMESPACE),
+/* harmony export */   J0: () => (/* binding */ imageLabels),
+/* harmony export */   Lt: () => (/* binding */ repoInfo),
+/* harmony export */   Ok: () => (/* binding */ EMULATED_SECONDS)
+/* harmony export */ });
+/** The action's label namespace (documented in the README). */
+const LABEL_NAMESPACE = 'io.ros-multiarch';
+/**
+ * An index entry's annotation: seconds the image took to build and test under emulation, when it
+ * was built emulated. The next run projects its emulated time from it. (An image's own labels
+ * cannot hold its build time: they are set before it is built.)
+ */
+const EMULATED_SECONDS = `${LABEL_NAMESPACE}.emulated.seconds`;
+/** Repository facts from the runner's environment and the event payload (GITHUB_EVENT_PATH). */
+function repoInfo(env, payload, fallbackTitle) {
+    const repo = payload?.repository ?? {};
+    const server = env.GITHUB_SERVER_URL || 'https://github.com';
+    const name = env.GITHUB_REPOSITORY ?? '';
+    const license = repo.license;
+    const spdx = typeof license?.spdx_id === 'string' && license.spdx_id !== 'NOASSERTION' ? license.spdx_id : '';
+    return {
+        source: typeof repo.html_url === 'string' ? repo.html_url : name ? `${server}/${name}` : '',
+        title: typeof repo.name === 'string' ? repo.name : name.split('/')[1] || fallbackTitle,
+        description: typeof repo.description === 'string' ? repo.description : '',
+        licenses: spdx
+    };
+}
+function imageLabels(c) {
+    const labels = new Map();
+    const set = (key, value) => {
+        if (value !== '')
+            labels.set(key, value);
+    };
+    set('org.opencontainers.image.source', c.repo.source);
+    set('org.opencontainers.image.revision', c.revision);
+    set('org.opencontainers.image.created', c.created);
+    set('org.opencontainers.image.version', c.version);
+    set('org.opencontainers.image.title', c.repo.title);
+    set('org.opencontainers.image.description', c.repo.description || `${c.repo.title} for ROS ${c.distro}`);
+    set('org.opencontainers.image.licenses', c.repo.licenses);
+    set(`${LABEL_NAMESPACE}.ros.distro`, c.distro);
+    set(`${LABEL_NAMESPACE}.ros.version`, c.rosVersion === null ? '' : String(c.rosVersion));
+    for (const [k, v] of c.user)
+        labels.set(k, v);
+    return [...labels.entries()];
+}
+
+
+/***/ }),
+
+/***/ 7560:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  XD: () => (/* binding */ LOCAL_REPOSITORY),
+  C7: () => (/* binding */ planBuild),
+  T4: () => (/* binding */ planMatrix)
+});
+
+// UNUSED EXPORTS: DEFAULT_RUNNERS, STAGE_PREFIX, archTag, fillDistro, stageTag
+
+// EXTERNAL MODULE: ./src/ros/platforms.ts
+var platforms = __nccwpck_require__(5184);
+// EXTERNAL MODULE: ./src/smoke/types.ts
+var types = __nccwpck_require__(4876);
+;// CONCATENATED MODULE: ./src/smoke/builtin.ts
+
+const SMOKE_TOPIC = '/ros_multiarch_smoke';
+const SMOKE_MESSAGE = 'ros-multiarch-ping';
+function anchored(values) {
+    return `^(${values.map(v => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\s*$`;
+}
+function architectureCheck(platform, timeout) {
+    return (0,types/* commandTest */.S)({
+        name: `architecture is ${platform.machines[0]}`,
+        source: 'built-in',
+        timeout,
+        command: 'uname -m',
+        stdout: [anchored(platform.machines)]
+    });
+}
+function rosEnvironmentCheck(distro, timeout) {
+    return {
+        kind: 'env',
+        name: `ROS environment is ${distro}`,
+        source: 'built-in',
+        timeout,
+        variable: 'ROS_DISTRO',
+        matches: anchored([distro])
+    };
+}
+/** Distros before Jazzy only know ROS_LOCALHOST_ONLY; Jazzy and later use the discovery range. */
+const LOCALHOST_ONLY_DISTROS = ['humble', 'iron'];
+function ros2Checks(distro, timeout) {
+    const discovery = LOCALHOST_ONLY_DISTROS.includes(distro)
+        ? 'export ROS_LOCALHOST_ONLY=1'
+        : 'export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST';
+    const roundTrip = [
+        discovery,
+        `ros2 topic pub -r 2 ${SMOKE_TOPIC} std_msgs/msg/String "{data: ${SMOKE_MESSAGE}}" >/dev/null 2>&1 &`,
+        'pub=$!',
+        `ros2 topic echo --once ${SMOKE_TOPIC} std_msgs/msg/String`,
+        'status=$?',
+        'kill $pub 2>/dev/null',
+        'exit $status'
+    ].join('\n');
+    return [
+        (0,types/* commandTest */.S)({ name: 'ros2 CLI answers', source: 'built-in', timeout, command: 'ros2 --help' }),
+        (0,types/* commandTest */.S)({
+            name: 'ros2 pkg list is not empty',
+            source: 'built-in',
+            timeout,
+            command: 'ros2 pkg list',
+            stdout: ['\\S']
+        }),
+        (0,types/* commandTest */.S)({
+            name: 'ROS 2 pub/sub round trip',
+            source: 'built-in',
+            timeout,
+            command: roundTrip,
+            stdout: [SMOKE_MESSAGE]
+        })
+    ];
+}
+function ros1Checks(timeout) {
+    const roundTrip = [
+        'export ROS_MASTER_URI=http://127.0.0.1:11311 ROS_HOSTNAME=127.0.0.1',
+        'roscore >/tmp/ros_multiarch_roscore.log 2>&1 &',
+        'core=$!',
+        'tries=0',
+        'until rostopic list >/dev/null 2>&1; do',
+        '  tries=$((tries + 1))',
+        '  if [ $tries -gt 600 ]; then cat /tmp/ros_multiarch_roscore.log >&2; exit 1; fi',
+        '  sleep 1',
+        'done',
+        `rostopic pub -r 2 ${SMOKE_TOPIC} std_msgs/String "data: ${SMOKE_MESSAGE}" >/dev/null 2>&1 &`,
+        'pub=$!',
+        `rostopic echo -n 1 ${SMOKE_TOPIC}`,
+        'status=$?',
+        'kill $pub $core 2>/dev/null',
+        'exit $status'
+    ].join('\n');
+    return [
+        (0,types/* commandTest */.S)({
+            name: 'rosversion -d answers',
+            source: 'built-in',
+            timeout,
+            command: 'rosversion -d',
+            stdout: ['\\S']
+        }),
+        (0,types/* commandTest */.S)({
+            name: 'ROS 1 roscore pub/echo round trip',
+            source: 'built-in',
+            timeout,
+            command: roundTrip,
+            stdout: [SMOKE_MESSAGE]
+        })
+    ];
+}
+function builtinChecks(o) {
+    const checks = [architectureCheck(o.platform, o.timeout)];
+    if (!o.rosChecks)
+        return checks;
+    checks.push(rosEnvironmentCheck(o.distro, o.timeout));
+    if (o.rosVersion === 2)
+        checks.push(...ros2Checks(o.distro, o.timeout));
+    if (o.rosVersion === 1)
+        checks.push(...ros1Checks(o.timeout));
+    return checks;
+}
+
+// EXTERNAL MODULE: ./src/inputs/errors.ts
+var errors = __nccwpck_require__(1318);
+// EXTERNAL MODULE: ./src/oci/reference.ts
+var reference = __nccwpck_require__(2148);
+// EXTERNAL MODULE: ./src/inputs/names.ts
+var names = __nccwpck_require__(5585);
+// EXTERNAL MODULE: ./src/plan/labels.ts
+var plan_labels = __nccwpck_require__(3848);
+// EXTERNAL MODULE: ./node_modules/semver/index.js
+var semver = __nccwpck_require__(2088);
+var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
+;// CONCATENATED MODULE: ./src/plan/tags.ts
+/**
+ * Release tags from the GitHub context: what kind of run this is (release, pre-release, branch,
+ * schedule, pull request) and the tags each distro gets for it. Pure.
+ */
+
+
+
+
+const PR_EVENTS = ['pull_request', 'pull_request_target'];
+/** The version a run publishes, for the version label: the release, the branch, the date... */
+function runVersion(run, git) {
+    switch (run.kind) {
+        case 'release':
+        case 'prerelease':
+            return run.version;
+        case 'tag':
+        case 'branch':
+            return run.name;
+        case 'pull-request':
+            return `pr-${run.number}`;
+        case 'schedule':
+            return `nightly-${git.date}`;
+        case 'local':
+            return git.sha === '' ? 'local' : `sha-${git.sha.slice(0, 7)}`;
+    }
+}
+/** What kind of run the GitHub context describes. */
+function runKind(git) {
+    if (PR_EVENTS.includes(git.eventName)) {
+        const number = git.prNumber ?? /^refs\/pull\/(\d+)\//.exec(git.ref)?.[1] ?? '0';
+        return { kind: 'pull-request', number };
+    }
+    if (git.eventName === 'schedule')
+        return { kind: 'schedule' };
+    if (git.ref.startsWith('refs/tags/')) {
+        const name = git.ref.slice('refs/tags/'.length);
+        const v = semver_default().parse(name.replace(/^v/, ''));
+        if (v === null)
+            return { kind: 'tag', name };
+        const parts = {
+            version: v.version,
+            major: `${v.major}`,
+            minor: `${v.minor}`,
+            patch: `${v.patch}`
+        };
+        return v.prerelease.length > 0
+            ? { kind: 'prerelease', ...parts }
+            : { kind: 'release', ...parts };
+    }
+    if (git.ref.startsWith('refs/heads/'))
+        return { kind: 'branch', name: git.ref.slice('refs/heads/'.length) };
+    return { kind: 'local' };
+}
+/** A ref name as tag text: characters a tag cannot hold become -, no leading . or -. */
+function sanitize(name) {
+    return name
+        .replace(/[^\w.-]+/g, '-')
+        .replace(/^[.-]+/, '')
+        .replace(/-+$/, '');
+}
+/** The tag templates each kind of run gets by default. */
+function defaultTemplates(run) {
+    switch (run.kind) {
+        case 'release':
+            return [
+                '{distro}-{version}',
+                '{distro}-{major}.{minor}',
+                // 0.x releases promise nothing across minors: no {distro}-0 tag
+                ...(run.major === '0' ? [] : ['{distro}-{major}']),
+                '{distro}'
+            ];
+        case 'prerelease':
+            return ['{distro}-{version}'];
+        case 'tag':
+            return ['{distro}-{ref}'];
+        case 'branch':
+            return ['{distro}-{branch}', '{distro}-sha-{sha}'];
+        case 'pull-request':
+            return ['{distro}-pr-{pr}'];
+        case 'schedule':
+            return ['{distro}-nightly', '{distro}-{date}'];
+        case 'local':
+            return ['{distro}'];
+    }
+}
+/** The value of each template variable in this run; empty when the run has none. */
+function variables(run, git, distro) {
+    const semverParts = run.kind === 'release' || run.kind === 'prerelease'
+        ? { version: run.version, major: run.major, minor: run.minor, patch: run.patch }
+        : { version: '', major: '', minor: '', patch: '' };
+    return {
+        distro,
+        ...semverParts,
+        // long ref names are cut so that a tag (and its arch tag) stays within 128 characters
+        branch: run.kind === 'branch' ? sanitize(run.name).slice(0, 80) : '',
+        sha: git.sha.slice(0, 7),
+        date: git.date,
+        ref: run.kind === 'tag' ? sanitize(run.name).slice(0, 80) : '',
+        pr: run.kind === 'pull-request' ? run.number : ''
+    };
+}
+/**
+ * The tags (without image name) of one distro in this run. A template whose variables have no
+ * value in this kind of run (e.g. {version} on a branch push) is left out.
+ */
+function distroTags(run, git, distro, o) {
+    const vars = variables(run, git, distro);
+    const tags = [];
+    const templates = o.templates.length > 0 ? o.templates : defaultTemplates(run);
+    for (const template of templates) {
+        let empty = false;
+        const tag = template.replace(/\{([^{}]*)\}/g, (_m, name) => {
+            const value = vars[name] ?? '';
+            if (value === '')
+                empty = true;
+            return value;
+        });
+        if (!empty)
+            tags.push(tag + o.suffix);
+    }
+    if (run.kind === 'release' && o.latestDistro === distro)
+        tags.push(`latest${o.suffix}`);
+    for (const tag of tags) {
+        if (!reference/* TAG */.Dk.test(tag)) {
+            const source = o.templates.length > 0 || o.suffix === '' ? names/* Inputs */.G0.Tags : names/* Inputs */.G0.TagSuffix;
+            throw new errors/* InputError */.d(source, `tag ${(0,errors/* quote */.h)(tag)} is not valid: letters, digits, _ . - only, at most 128 characters, not starting with . or -`);
+        }
+    }
+    return [...new Set(tags)];
+}
+/** Tags shared by two distros would publish one over the other: refuse them. */
+function checkDistinct(perDistro) {
+    const owner = new Map();
+    for (const [distro, tags] of perDistro) {
+        for (const tag of tags) {
+            const other = owner.get(tag);
+            if (other !== undefined) {
+                throw new errors/* InputError */.d(names/* Inputs */.G0.Tags, `tag "${tag}" would be published for both ${other} and ${distro}; put {distro} in every template`);
+            }
+            owner.set(tag, distro);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/plan/planner.ts
+
+
+
+
+
+
+
+
+const LOCAL_REPOSITORY = 'ros-multiarch-local';
+function planBuild(config, ctx) {
+    if (config.mode !== 'all' && !/^[0-9]{1,20}$/.test(ctx.workflowRun)) {
+        throw new errors/* InputError */.d(names/* Inputs */.G0.Mode, `mode ${config.mode} needs GITHUB_RUN_ID (set by GitHub Actions in every job): the build slices and the merge job find each other by it`);
+    }
+    const userTests = [...(0,types/* lineTests */.k)(config.smokeTests, config.smokeTimeout), ...ctx.fileTests];
+    const name = config.image.name;
+    const run = runKind(ctx.git);
+    const version = runVersion(run, ctx.git);
+    const tagsOf = new Map();
+    for (const distro of config.distros) {
+        tagsOf.set(distro.name, distroTags(run, ctx.git, distro.name, {
+            templates: config.tags,
+            suffix: config.tagSuffix,
+            latestDistro: config.latestDistro
+        }));
+    }
+    const blocked = config.push && run.kind === 'pull-request';
+    const push = config.push && !blocked;
+    // a run that pushes nothing (a pull request, push off) needs no tag: it builds and tests
+    for (const [distro, tags] of tagsOf) {
+        if (tags.length === 0 && push) {
+            throw new errors/* InputError */.d(names/* Inputs */.G0.Tags, `no template gives ${distro} a tag in a ${run.kind} run (a template is skipped when one of its placeholders is empty); add one that does, e.g. {distro}-{sha}`);
+        }
+    }
+    checkDistinct(tagsOf);
+    const cells = [];
+    const manifests = [];
+    for (const distro of config.distros) {
+        const tags = tagsOf.get(distro.name) ?? [];
+        const labels = (0,plan_labels/* imageLabels */.J0)({
+            distro: distro.name,
+            rosVersion: distro.info?.rosVersion ?? null,
+            version,
+            revision: ctx.git.sha,
+            created: ctx.created,
+            repo: ctx.repo,
+            user: config.labels
+        });
+        const baseImage = baseImageOf(config.baseImage, distro.name);
+        const rosVersion = distro.info?.rosVersion ?? null;
+        const ids = [];
+        for (const platform of config.platforms) {
+            const info = (0,platforms/* findPlatform */.rB)(platform);
+            const id = `${distro.name}-${info.short}`;
+            ids.push(id);
+            cells.push({
+                id,
+                distro: distro.name,
+                rosVersion,
+                platform: info.platform,
+                arch: info.short,
+                machines: info.machines,
+                emulated: info.platform !== ctx.hostPlatform,
+                baseImage,
+                buildArgs: [
+                    ['BASE_IMAGE', baseImage],
+                    ['ROS_DISTRO', distro.name],
+                    ...config.buildArgs.map(([k, v]) => [k, fillDistro(v, distro.name)])
+                ],
+                localTag: `${LOCAL_REPOSITORY}/${config.image.path}:${id}${ctx.runId ? `-${ctx.runId}` : ''}`,
+                // without tags nothing is pushed (see above); the distro name stands in
+                pushTag: `${name}:${archTag(tags[0] ?? distro.name, info.short)}`,
+                stageTag: `${name}:${stageTag(ctx.workflowRun, id, config.tagSuffix)}`,
+                labels,
+                tests: [
+                    ...builtinChecks({
+                        distro: distro.name,
+                        rosVersion,
+                        platform: info,
+                        rosChecks: config.rosChecks,
+                        timeout: config.smokeTimeout
+                    }),
+                    ...userTests
+                ]
+            });
+        }
+        manifests.push({
+            distro: distro.name,
+            tags: tags.map(t => `${name}:${t}`),
+            cells: ids,
+            version,
+            labels
+        });
+    }
+    return {
+        mode: config.mode,
+        image: name,
+        registry: config.image.registry,
+        push,
+        ...(blocked ? { pushBlocked: 'a pull request builds and tests, and never pushes' } : {}),
+        run: run.kind,
+        platforms: config.platforms,
+        cells,
+        manifests
+    };
+}
+/** Put a distro into a {distro} template (base-image, build-args). */
+function fillDistro(template, distro) {
+    return template.replaceAll('{distro}', distro);
+}
+/** A distro's base image: the base-image template filled, which must be an image reference. */
+function baseImageOf(template, distro) {
+    const filled = fillDistro(template, distro);
+    const ref = (0,reference/* parseReference */.F2)(filled);
+    if (typeof ref === 'string') {
+        throw new errors/* InputError */.d(names/* Inputs */.G0.BaseImage, `${(0,errors/* quote */.h)(filled)} is not an image reference: ${ref}`);
+    }
+    return filled;
+}
+/** Runner labels for each platform's native runner on GitHub-hosted runners. */
+const DEFAULT_RUNNERS = {
+    'linux/amd64': 'ubuntu-24.04',
+    'linux/arm64': 'ubuntu-24.04-arm'
+};
+const FALLBACK_RUNNER = 'ubuntu-24.04';
+/**
+ * A value for `strategy.matrix: ${{ fromJSON(...) }}`: one include entry per cell, with the label
+ * of a runner that runs its platform natively (the runners input first, then GitHub's own).
+ */
+function planMatrix(plan, runners = []) {
+    const runnerOf = (platform) => {
+        const labels = runners.find(([p]) => p === platform)?.[1];
+        if (labels !== undefined)
+            return labels.length === 1 ? labels[0] : labels;
+        return DEFAULT_RUNNERS[platform] ?? FALLBACK_RUNNER;
+    };
+    return {
+        include: plan.cells.map(c => ({
+            distro: c.distro,
+            platform: c.platform,
+            arch: c.arch,
+            runner: runnerOf(c.platform)
+        }))
+    };
+}
+/** Staging tags start with this; they are named after the workflow run and the cell. */
+const STAGE_PREFIX = 'rma-stage';
+/** The tag a build slice stages a cell under: rma-stage-<run id>-<cell id><suffix>. */
+function stageTag(workflowRun, cellId, suffix) {
+    return `${STAGE_PREFIX}-${workflowRun}-${cellId}${suffix}`.slice(0, 128);
+}
+/** The arch tag of a cell: the distro's first tag and the architecture, within the 128 limit. */
+function archTag(first, arch) {
+    const suffix = `-${arch}`;
+    return `${first.slice(0, 128 - suffix.length)}${suffix}`;
+}
+
+
+/***/ }),
+
 /***/ 6661:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -38677,7 +39108,8 @@ async function saveLocalCaches(built, caches, service, log, warn) {
 /* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2376);
 /**
  * The post step: undo what the main step left, as the state it saved says (read back through
- * src/state.ts, which checks it). Problems here are warnings, never failures.
+ * src/state.ts, which keeps only what this run's main step could have written). Problems here are
+ * warnings, never failures.
  */
 
 
@@ -38713,7 +39145,8 @@ async function cleanUp(rt, tools, cleanup) {
         }
     }
     if (cleanup.images !== undefined) {
-        // untag what this run loaded; layers other images use stay
+        // untag what this run's builds loaded (a tag one never loaded is no harm); layers other
+        // images use stay
         await docker.run(['image', 'rm', ...cleanup.images]);
     }
     if (cleanup.tempDir !== undefined) {
@@ -38744,8 +39177,9 @@ async function cleanUp(rt, tools, cleanup) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   R: () => (/* binding */ terminalReport)
+/* harmony export */   q: () => (/* binding */ endOfRun)
 /* harmony export */ });
+/* unused harmony export terminalReport */
 const STATUS = {
     passed: 'passed',
     unchanged: 'unchanged',
@@ -38796,6 +39230,151 @@ function terminalReport(cells) {
     }
     return out.join('\n');
 }
+/** Every string in a value read from JSON through `mask` (a secret in it may be JSON-escaped). Pure. */
+function maskStrings(value, mask) {
+    if (typeof value === 'string')
+        return mask(value);
+    if (Array.isArray(value))
+        return value.map(v => maskStrings(v, mask));
+    if (value !== null && typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskStrings(v, mask)]));
+    }
+    return value;
+}
+/**
+ * What a CLI run prints when it has ended, from its outputs: the report and the published tags,
+ * and the results output as JSON (for --json), each line ending in a newline. A test's output or
+ * a build's last lines can hold a secret: every text goes through `mask`, as the log does.
+ */
+function endOfRun(outputs, mask) {
+    const results = outputs.get('results');
+    if (results === undefined)
+        return { report: '', json: '[]\n' };
+    const cells = maskStrings(JSON.parse(results), mask);
+    const tags = outputs.get('tags') ?? '';
+    const published = tags === '' ? '' : `\nPublished:\n${tags.replace(/^/gm, '  ')}\n`;
+    return {
+        report: mask(`${terminalReport(cells)}\n${published}`),
+        json: `${mask(JSON.stringify(cells))}\n`
+    };
+}
+
+
+/***/ }),
+
+/***/ 5184:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   FL: () => (/* binding */ normalizePlatform),
+/* harmony export */   Nc: () => (/* binding */ nativePlatform),
+/* harmony export */   rB: () => (/* binding */ findPlatform)
+/* harmony export */ });
+/* unused harmony export PLATFORMS */
+/** Container platforms the action can build, and how each shows itself inside a container. */
+const PLATFORMS = [
+    {
+        platform: 'linux/amd64',
+        short: 'amd64',
+        nodeArch: 'x64',
+        machines: ['x86_64'],
+        binfmt: 'qemu-x86_64',
+        qemuArch: 'amd64'
+    },
+    {
+        platform: 'linux/arm64',
+        short: 'arm64',
+        nodeArch: 'arm64',
+        machines: ['aarch64', 'arm64'],
+        binfmt: 'qemu-aarch64',
+        qemuArch: 'arm64'
+    },
+    {
+        platform: 'linux/arm/v7',
+        short: 'armv7',
+        nodeArch: 'arm',
+        machines: ['armv7l', 'armv8l'],
+        binfmt: 'qemu-arm',
+        qemuArch: 'arm'
+    },
+    {
+        platform: 'linux/ppc64le',
+        short: 'ppc64le',
+        nodeArch: 'ppc64',
+        machines: ['ppc64le'],
+        binfmt: 'qemu-ppc64le',
+        qemuArch: 'ppc64le'
+    },
+    {
+        platform: 'linux/s390x',
+        short: 's390x',
+        nodeArch: 's390x',
+        machines: ['s390x'],
+        binfmt: 'qemu-s390x',
+        qemuArch: 's390x'
+    },
+    {
+        platform: 'linux/riscv64',
+        short: 'riscv64',
+        nodeArch: 'riscv64',
+        machines: ['riscv64'],
+        binfmt: 'qemu-riscv64',
+        qemuArch: 'riscv64'
+    }
+];
+/** Other spellings users write for the same platform. */
+const ALIASES = {
+    'linux/x86_64': 'linux/amd64',
+    'linux/arm64/v8': 'linux/arm64',
+    'linux/aarch64': 'linux/arm64',
+    'linux/arm': 'linux/arm/v7',
+    'linux/armhf': 'linux/arm/v7'
+};
+/** A platform as BuildKit normalizes it: linux/arm64/v8 is linux/arm64, linux/arm is linux/arm/v7. */
+function normalizePlatform(value) {
+    const lower = value.toLowerCase();
+    return ALIASES[lower] ?? lower;
+}
+function findPlatform(value) {
+    const normal = normalizePlatform(value);
+    return PLATFORMS.find(p => p.platform === normal);
+}
+/** The platform a runner of this Node os.arch() runs natively. */
+function nativePlatform(nodeArch) {
+    return PLATFORMS.find(p => p.nodeArch === nodeArch)?.platform;
+}
+
+
+/***/ }),
+
+/***/ 4876:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   S: () => (/* binding */ commandTest),
+/* harmony export */   k: () => (/* binding */ lineTests)
+/* harmony export */ });
+/** Smoke tests as the planner hands them to the runner. */
+function commandTest(fields) {
+    return {
+        exitCode: 0,
+        stdout: [],
+        stdoutNot: [],
+        stderr: [],
+        stderrNot: [],
+        ...fields,
+        kind: 'command'
+    };
+}
+/** Turn the smoke-tests input's lines into tests named after their commands. */
+function lineTests(lines, timeout) {
+    return lines.map(line => commandTest({
+        name: line.length > 60 ? `${line.slice(0, 57)}...` : line,
+        source: 'smoke-tests',
+        timeout,
+        command: line
+    }));
+}
 
 
 /***/ }),
@@ -38815,12 +39394,14 @@ function terminalReport(cells) {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var _inputs_names_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5585);
 /* harmony import */ var _oci_reference_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2148);
+/* harmony import */ var _pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7382);
 /**
  * Post-step state, in one place: the runner hands back to the post step what the main step saved.
- * Values are JSON and never secrets. What is read back is checked to be something the main step
- * could have written before any of it reaches a command: state is a file in the runner's
- * temporary folder, which other steps of the job can write to.
+ * Values are JSON and never secrets. What is read back is checked to be something this run's main
+ * step could have written before any of it reaches a command, not only to have its form: state is
+ * a file in the runner's temporary folder, which other steps of the job can write to.
  */
+
 
 
 
@@ -38835,18 +39416,12 @@ function isPostStep(rt) {
 function saveCleanup(rt, state) {
     rt.saveState(_inputs_names_js__WEBPACK_IMPORTED_MODULE_2__/* .States */ .DG.Cleanup, JSON.stringify(state));
 }
-/** A run's local tag list is at most a few per cell; more was not written by the main step. */
+/** A run loads one local tag per cell, a few dozen at most: a list this long is not its own. */
 const MAX_IMAGES = 3 * 1000;
-/** A local tag the main step made: a reference with a tag, no digest, no option-like start. */
-function isLocalTag(value) {
-    if (typeof value !== 'string')
-        return false;
-    const ref = (0,_oci_reference_js__WEBPACK_IMPORTED_MODULE_3__/* .parseReference */ .F2)(value);
-    return typeof ref !== 'string' && ref.tag !== undefined && ref.digest === undefined;
-}
 /**
- * The cleanup state, keeping only values the main step could have written. Throws when the saved
- * text is not JSON.
+ * The cleanup state, keeping only values this run's main step could have written: its run tag,
+ * the builder and local tags named after it, its temporary folder in RUNNER_TEMP, and a logout
+ * of the image input's registry. Throws when the saved text is not JSON.
  */
 function readCleanup(rt) {
     const saved = rt.getState(_inputs_names_js__WEBPACK_IMPORTED_MODULE_2__/* .States */ .DG.Cleanup);
@@ -38856,7 +39431,15 @@ function readCleanup(rt) {
     const fields = typeof raw === 'object' && raw !== null && !Array.isArray(raw)
         ? raw
         : {};
-    const temp = node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(rt.env.RUNNER_TEMP || node_os__WEBPACK_IMPORTED_MODULE_0___default().tmpdir());
+    return checkCleanup(fields, {
+        env: rt.env,
+        image: (0,_oci_reference_js__WEBPACK_IMPORTED_MODULE_3__/* .parseReference */ .F2)(rt.getInput(_inputs_names_js__WEBPACK_IMPORTED_MODULE_2__/* .Inputs */ .G0.Image).trim())
+    });
+}
+/** The values of saved state this run could have written, and the names of the others. Pure. */
+function checkCleanup(fields, own) {
+    const temp = node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(own.env.RUNNER_TEMP || node_os__WEBPACK_IMPORTED_MODULE_0___default().tmpdir());
+    const image = typeof own.image === 'string' ? undefined : own.image;
     const state = {};
     const dropped = [];
     const take = (key, ok) => {
@@ -38868,15 +39451,12 @@ function readCleanup(rt) {
         dropped.push(key);
         return undefined;
     };
-    const runTag = take('runTag', s => /^[\w-]{1,64}$/.test(s));
+    const runTag = take('runTag', s => (0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_4__/* .isRunTag */ .aX)(own.env, s));
     const tempDir = take('tempDir', s => node_path__WEBPACK_IMPORTED_MODULE_1___default().isAbsolute(s) &&
         node_path__WEBPACK_IMPORTED_MODULE_1___default().dirname(node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(s)) === temp &&
         /^ros-multiarch-[\w]+$/.test(node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(s)));
-    const builder = take('builder', s => /^rma-[\w-]{1,60}$/.test(s));
-    const logout = take('logout', s => {
-        const ref = (0,_oci_reference_js__WEBPACK_IMPORTED_MODULE_3__/* .parseReference */ .F2)(`${s}/x`);
-        return typeof ref !== 'string' && ref.registry === s;
-    });
+    const builder = take('builder', s => runTag !== undefined && s === (0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_4__/* .builderName */ .b8)(runTag));
+    const logout = take('logout', s => image !== undefined && s === (0,_oci_reference_js__WEBPACK_IMPORTED_MODULE_3__/* .loginRegistry */ .ZS)(image));
     if (runTag !== undefined)
         state.runTag = runTag;
     if (tempDir !== undefined)
@@ -38887,7 +39467,11 @@ function readCleanup(rt) {
         state.logout = logout;
     if (fields.images !== undefined) {
         const images = fields.images;
-        if (Array.isArray(images) && images.length <= MAX_IMAGES && images.every(isLocalTag)) {
+        const ownTag = (tag) => typeof tag === 'string' &&
+            runTag !== undefined &&
+            image !== undefined &&
+            (0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_4__/* .isOwnLocalTag */ .eX)(tag, image.path, runTag);
+        if (Array.isArray(images) && images.length <= MAX_IMAGES && images.every(ownTag)) {
             if (images.length > 0)
                 state.images = images;
         }
@@ -39010,7 +39594,8 @@ function terminalRuntime(o) {
         close: () => {
             erase();
             statuses.clear();
-        }
+        },
+        mask
     };
     return rt;
 }
@@ -39023,7 +39608,8 @@ function terminalRuntime(o) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Jg: () => (/* binding */ Docker),
-/* harmony export */   d1: () => (/* binding */ runCommand)
+/* harmony export */   d1: () => (/* binding */ runCommand),
+/* harmony export */   di: () => (/* binding */ SAVE_TIMEOUT_MS)
 /* harmony export */ });
 /* unused harmony exports attestArgs, buildCommand, parseEngineInfo */
 /* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2113);
@@ -39089,6 +39675,11 @@ function parseEngineInfo(json) {
         insecure: { hosts, cidrs }
     };
 }
+/**
+ * `docker save` of an image of several GB, and unpacking it: minutes on a slow disk, not hours
+ * (the Exec's default limit is for quick commands).
+ */
+const SAVE_TIMEOUT_MS = 60 * 60_000;
 class Docker {
     exec;
     retry;
@@ -39097,12 +39688,13 @@ class Docker {
         this.exec = exec;
         this.retry = retry;
     }
-    run(args, input) {
-        return this.exec.run('docker', args, input === undefined ? undefined : { input });
+    /** A docker command; the Exec's default time limit unless `options` give one. */
+    run(args, options) {
+        return this.exec.run('docker', args, options);
     }
     /** Run; retry transient failures of registry operations; throw a ToolError naming `what`. */
-    async check(what, args, op, input) {
-        const once = () => this.run(args, input);
+    async check(what, args, op, options) {
+        const once = () => this.run(args, options);
         const r = op === undefined
             ? await once()
             : await (0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .withRetry */ .bD)(op, what, once, { ...this.retry, loggedIn: () => this.loggedIn });
@@ -39148,6 +39740,9 @@ class Docker {
         const attempt = async () => {
             const p = (progress = new _progress_js__WEBPACK_IMPORTED_MODULE_1__/* .BuildProgress */ .e());
             const r = await this.exec.run('docker', buildCommand(request), {
+                // no limit: a ROS build under QEMU can take hours, and its progress shows it is alive;
+                // the job's timeout-minutes and cancellation (Ctrl-C for the CLI) stop it
+                timeoutMs: Infinity,
                 onStderr: chunk => {
                     const changed = p.feed(chunk);
                     onProgress?.(p, changed);
@@ -39191,7 +39786,7 @@ class Docker {
         };
     }
     async login(registry, username, password) {
-        await this.check(`Logging in to ${registry}`, ['login', registry, '--username', username, '--password-stdin'], 'login', password);
+        await this.check(`Logging in to ${registry}`, ['login', registry, '--username', username, '--password-stdin'], 'login', { input: password });
         this.credentialsAccepted();
     }
     /**
@@ -39206,7 +39801,9 @@ class Docker {
     }
     /** Save an image from the engine into a tar file (`docker save`). */
     async save(ref, file) {
-        await this.check(`Saving ${ref} from the engine`, ['save', '--output', file, ref]);
+        await this.check(`Saving ${ref} from the engine`, ['save', '--output', file, ref], undefined, {
+            timeoutMs: SAVE_TIMEOUT_MS
+        });
     }
     async kill(name) {
         await this.run(['kill', name]);
@@ -39228,16 +39825,18 @@ class Docker {
 /* harmony export */   fM: () => (/* binding */ lastLine),
 /* harmony export */   gJ: () => (/* binding */ errorMessage),
 /* harmony export */   gO: () => (/* binding */ ellipsis),
+/* harmony export */   jn: () => (/* binding */ TIMED_OUT_CODE),
 /* harmony export */   v4: () => (/* binding */ ToolError),
 /* harmony export */   z6: () => (/* binding */ check)
 /* harmony export */ });
-/* unused harmony export CANCELLED_CODE */
+/* unused harmony exports CANCELLED_CODE, DEFAULT_TIMEOUT_MS, KILL_AFTER_MS, timedOutText */
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
 /**
  * The one seam to the outside world: every docker command goes through an Exec.
- * The real one spawns the command directly (no shell: arguments are never parsed by one) and
- * kills it when the run is cancelled; tests hand in a fake that records and answers.
+ * The real one spawns the command directly (no shell: arguments are never parsed by one), stops
+ * it at its time limit and kills it when the run is cancelled; tests hand in a fake that records
+ * and answers.
  */
 
 /**
@@ -39249,11 +39848,23 @@ function childEnv() {
 }
 /** Exit code reported for a command stopped by cancellation (as a shell reports SIGINT). */
 const CANCELLED_CODE = 130;
+/** Exit code reported for a command stopped at its time limit (as coreutils `timeout` reports). */
+const TIMED_OUT_CODE = 124;
+/** The time limit of a command that gives none: quick probes, logins, signing. */
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+/** How long a command stopped at its limit has between SIGTERM and SIGKILL. */
+const KILL_AFTER_MS = 5_000;
+/** `timed out after 60 s`, for a limit in milliseconds. Pure. */
+function timedOutText(ms) {
+    return `timed out after ${ms / 1000} s`;
+}
 /**
  * Runs commands as child processes. When `signal` aborts, running children get SIGTERM and no
- * new one starts (each then reports CANCELLED_CODE).
+ * new one starts (each then reports CANCELLED_CODE). A child still running at its time limit gets
+ * SIGTERM, then SIGKILL if it is still there `killAfterMs` later, and reports TIMED_OUT_CODE.
  */
-function processExecutor(signal) {
+function processExecutor(signal, limits = {}) {
+    const killAfterMs = limits.killAfterMs ?? KILL_AFTER_MS;
     return {
         run(command, args, options = {}) {
             return new Promise(resolve => {
@@ -39261,13 +39872,18 @@ function processExecutor(signal) {
                     resolve({ code: CANCELLED_CODE, stdout: '', stderr: 'cancelled before it started' });
                     return;
                 }
+                const limit = options.timeoutMs ?? limits.timeoutMs ?? DEFAULT_TIMEOUT_MS;
                 let stdout = '';
                 let stderr = '';
                 let settled = false;
+                let timedOut = false;
+                const timers = [];
                 const done = (result) => {
                     if (settled)
                         return;
                     settled = true;
+                    for (const t of timers)
+                        clearTimeout(t);
                     resolve(result);
                 };
                 const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(command, [...args], {
@@ -39290,6 +39906,27 @@ function processExecutor(signal) {
                         done({ code: CANCELLED_CODE, stdout, stderr: `${stderr}\ncancelled` });
                     else
                         done({ code: 126, stdout, stderr: `${stderr}\n${error.message}` });
+                });
+                // a stopped command is done when it has exited: a child of it (a docker CLI plugin) can
+                // hold its output open for longer
+                const stopped = () => {
+                    child.stdout.destroy();
+                    child.stderr.destroy();
+                    done({ code: TIMED_OUT_CODE, stdout, stderr: `${stderr}\n${timedOutText(limit)}` });
+                };
+                const exited = () => child.exitCode !== null || child.signalCode !== null;
+                if (Number.isFinite(limit)) {
+                    timers.push(setTimeout(() => {
+                        timedOut = true;
+                        if (exited())
+                            return stopped();
+                        child.kill('SIGTERM');
+                        timers.push(setTimeout(() => child.kill('SIGKILL'), killAfterMs));
+                    }, limit));
+                }
+                child.on('exit', () => {
+                    if (timedOut)
+                        stopped();
                 });
                 child.on('close', (code, sig) => {
                     if (signal?.aborted)
