@@ -1,11 +1,11 @@
-/** The action's steps: run() for the main step, post() for the post step. Nothing runs on import. */
+/** The main step: run(). The post step is post() in post.ts. Nothing runs on import. */
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { readConfig, type Config } from './inputs/config.js'
 import { InputError } from './inputs/errors.js'
-import { Inputs, Outputs, type InputName } from './inputs/names.js'
+import { Inputs, Outputs, SECRET_INPUTS, type InputName } from './inputs/names.js'
 import { realPathInside } from './inputs/workspace.js'
 import { makeRunTag, type CleanupState } from './pipeline/cleanup.js'
 import { Cancelled } from './pipeline/deps.js'
@@ -20,7 +20,7 @@ import { renderPlan } from './plan/render.js'
 import { nativePlatform } from './ros/platforms.js'
 import { planSummary } from './report/plan-summary.js'
 import type { Runtime } from './pipeline/runtime.js'
-import { errorMessage } from './tooling/exec.js'
+import { errorMessage } from './text/text.js'
 import { parseSpec } from './smoke/spec.js'
 import type { SmokeTest } from './smoke/types.js'
 
@@ -38,7 +38,7 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
   try {
     // Mask the credentials before anything else can print them: a key's every line too (the
     // runner masks a multi-line secret line by line only when each line is registered)
-    for (const name of [Inputs.Password, Inputs.CosignKey, Inputs.CosignPassword]) {
+    for (const name of SECRET_INPUTS) {
       for (const secret of secretParts(rt.getInput(name))) rt.setSecret(secret)
     }
 

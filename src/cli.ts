@@ -24,7 +24,7 @@ import { post } from './post.js'
 import { endOfRun } from './report/terminal.js'
 import { markMainStep } from './state.js'
 import { terminalRuntime } from './terminal.js'
-import { errorMessage } from './tooling/exec.js'
+import { errorMessage } from './text/text.js'
 import { realTools } from './tools.js'
 
 /**

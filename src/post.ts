@@ -8,7 +8,7 @@ import type { CleanupState } from './pipeline/cleanup.js'
 import type { Runtime } from './pipeline/runtime.js'
 import { readCleanup } from './state.js'
 import { Docker } from './tooling/docker.js'
-import { errorMessage } from './tooling/exec.js'
+import { errorMessage } from './text/text.js'
 import { realTools, type Tools } from './tools.js'
 
 export async function post(rt: Runtime, tools: Tools = realTools()): Promise<void> {

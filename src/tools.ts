@@ -1,10 +1,9 @@
-/** The real outside world: @actions/exec, @actions/tool-cache and the file system. */
+/** The real outside world: child processes (node:child_process), @actions/tool-cache, @actions/cache and the file system. */
 import * as tc from '@actions/tool-cache'
 import { actionsCacheRuntime, type CacheService } from './pipeline/cache.js'
 import { readFile } from 'node:fs/promises'
 import type { ToolCache } from './tooling/buildx.js'
-import { processExecutor, type Exec } from './tooling/exec.js'
-import type { ReadText } from './tooling/qemu.js'
+import { processExecutor, type Exec, type ReadText } from './tooling/exec.js'
 
 export interface Tools {
   /** Stops with the run when it is cancelled */

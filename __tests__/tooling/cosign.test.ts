@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import {
-  cosignUrl,
   decideCosign,
   installCosign,
   installedCosign,
@@ -141,24 +140,6 @@ describe('the pinned cosign releases', () => {
   it('make 3.1.3 the newest, which satisfies the default range', () => {
     expect(KNOWN_LATEST_COSIGN).toBe('3.1.3')
     expect(pinnedVersions('cosign', 'arm64')).toEqual(['3.1.3', '3.0.6', '3.0.5'])
-  })
-})
-
-describe('cosignUrl', () => {
-  it('fills the GitHub release URL by default', () => {
-    expect(cosignUrl('', '3.1.3', 'arm64')).toBe(
-      'https://github.com/sigstore/cosign/releases/download/v3.1.3/cosign-linux-arm64'
-    )
-  })
-  it('fills a mirror template', () => {
-    expect(cosignUrl('https://mirror.test/cosign/{version}/{arch}', '3.1.3', 'x64')).toBe(
-      'https://mirror.test/cosign/3.1.3/amd64'
-    )
-  })
-  it('names an architecture without releases', () => {
-    expect(() => cosignUrl('', '3.1.3', 'mips')).toThrow(
-      "No cosign release exists for this runner's architecture (mips)."
-    )
   })
 })
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import { BuildProgress, MAX_LINES, parseStep, stepLabel } from '../../src/tooling/progress.js'
-import { ellipsis } from '../../src/tooling/exec.js'
+import { ellipsis } from '../../src/text/text.js'
 import { qemuCrash } from '../../src/tooling/qemu.js'
 
 const capture = (name: string): string =>

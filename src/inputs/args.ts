@@ -5,6 +5,7 @@
  */
 import { parse } from 'yaml'
 import { quote } from './errors.js'
+import { Inputs, SECRET_INPUTS } from './names.js'
 
 /** One input of action.yml. */
 export interface InputSpec {
@@ -20,13 +21,6 @@ export class UsageError extends Error {
     this.name = 'UsageError'
   }
 }
-
-/**
- * Inputs that are secrets: never taken from the command line (shell history, `ps`), but from the
- * environment as the runner gives them (INPUT_PASSWORD, ...), or, for the registry, from the
- * Docker config docker login wrote.
- */
-export const SECRET_INPUTS = ['password', 'cosign-key', 'cosign-password'] as const
 
 /** The inputs of action.yml's text. */
 export function inputSpecs(actionYml: string): InputSpec[] {
@@ -109,7 +103,7 @@ export function parseArgs(argv: readonly string[], specs: readonly InputSpec[]):
         }
         if (isSecret(spec.name)) {
           throw new UsageError(
-            `--${spec.name} would put a secret on the command line; give it in the environment as ${envName(spec.name)}${spec.name === 'password' ? ', or run docker login first' : ''}`
+            `--${spec.name} would put a secret on the command line; give it in the environment as ${envName(spec.name)}${spec.name === Inputs.Password ? ', or run docker login first' : ''}`
           )
         }
         let value: string
@@ -260,7 +254,7 @@ export function workflowInputs(
   const unresolved: string[] = []
   const notes: string[] = []
   for (const [name, raw] of Object.entries(step.with ?? {})) {
-    if (name === 'username' || name === 'password') {
+    if (name === Inputs.Username || name === Inputs.Password) {
       notes.push(`${name} is not taken from the workflow: a local run uses your docker login`)
       continue
     }
@@ -316,7 +310,7 @@ export function helpText(specs: readonly InputSpec[], width = 100): string {
     if (isSecret(spec.name)) continue
     const head = `  --${spec.name}${isBoolean(spec) ? '' : ' VALUE'}`
     const shown =
-      spec.name === 'push' ? 'false (a local run pushes only with --push)' : spec.default
+      spec.name === Inputs.Push ? 'false (a local run pushes only with --push)' : spec.default
     const text = `${spec.description} [default: ${shown === '' ? 'none' : shown}]`
     lines.push(head, ...wrap(text, width - 6).map(l => `      ${l}`))
   }

@@ -150,12 +150,8 @@ const BUILDER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/
 
 export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
   const warnings: string[] = []
-  const text = (name: InputName): string => {
-    const value = get(name)
-    return value
-  }
   const line = (name: InputName): string => {
-    const value = text(name).trim()
+    const value = get(name).trim()
     assertPrintable(name, value)
     return value
   }
@@ -164,8 +160,8 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
   const baseImageSet = baseImageRaw !== ''
   const baseImage = baseImageSet ? baseImageRaw : DEFAULT_BASE_IMAGE
 
-  const distros = readDistros(text(Inputs.Distros), baseImageSet, ctx.today, warnings)
-  const platforms = readPlatforms(text(Inputs.Platforms), distros, baseImageSet, warnings)
+  const distros = readDistros(get(Inputs.Distros), baseImageSet, ctx.today, warnings)
+  const platforms = readPlatforms(get(Inputs.Platforms), distros, baseImageSet, warnings)
   readBaseImage(baseImage, distros, warnings)
 
   const image = readImage(line(Inputs.Image))
@@ -176,7 +172,7 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
   insideWorkspace(Inputs.File, file, workspace)
   insideWorkspace(Inputs.SmokeTestFile, line(Inputs.SmokeTestFile), workspace)
 
-  const buildArgs = parseKeyValues(Inputs.BuildArgs, text(Inputs.BuildArgs))
+  const buildArgs = parseKeyValues(Inputs.BuildArgs, get(Inputs.BuildArgs))
   for (const [key, value] of buildArgs) {
     if ((RESERVED_BUILD_ARGS as readonly string[]).includes(key)) {
       const use = key === 'BASE_IMAGE' ? 'use the base-image input' : 'it comes from distros'
@@ -185,7 +181,7 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
     assertPrintable(Inputs.BuildArgs, value)
   }
 
-  const tags = parseList(text(Inputs.Tags))
+  const tags = parseList(get(Inputs.Tags))
   for (const t of tags) assertPrintable(Inputs.Tags, t)
   checkTemplates(tags)
   const tagSuffix = line(Inputs.TagSuffix)
@@ -195,7 +191,7 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
       `${quote(tagSuffix)} is not valid; use letters, digits, _ . - (e.g. -cuda)`
     )
   }
-  const mode = parseChoice(Inputs.Mode, text(Inputs.Mode), MODES, 'all')
+  const mode = parseChoice(Inputs.Mode, get(Inputs.Mode), MODES, 'all')
   const latestDistro = line(Inputs.LatestDistro).toLowerCase()
   // a build slice holds some of the distros only; the merge job checks latest-distro
   if (latestDistro !== '' && mode !== 'build' && !distros.some(d => d.name === latestDistro)) {
@@ -204,11 +200,11 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
       `${quote(latestDistro)} is not one of the distros being built (${distros.map(d => d.name).join(', ')})`
     )
   }
-  const labels = parseKeyValues(Inputs.Labels, text(Inputs.Labels), LABEL_KEY)
+  const labels = parseKeyValues(Inputs.Labels, get(Inputs.Labels), LABEL_KEY)
   for (const [, value] of labels) assertPrintable(Inputs.Labels, value)
 
   const username = line(Inputs.Username)
-  const password = text(Inputs.Password)
+  const password = get(Inputs.Password)
   if (username !== '' && password === '') {
     throw new InputError(Inputs.Password, 'is required when username is set')
   }
@@ -259,17 +255,17 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
     Inputs.BuildxSha256,
     'buildx binary at buildx-url'
   )
-  const attestations = readAttestations(text, line)
-  const signing = readSigning(text, line, warnings)
+  const attestations = readAttestations(get, line)
+  const signing = readSigning(get, line, warnings)
 
-  const cache = parseChoice(Inputs.Cache, text(Inputs.Cache), CACHE_KINDS, 'none')
+  const cache = parseChoice(Inputs.Cache, get(Inputs.Cache), CACHE_KINDS, 'none')
   const cacheRefInput = line(Inputs.CacheRef)
   const cacheRef = readCacheRef(cacheRefInput, image)
   if (cacheRefInput !== '' && cache !== 'registry') {
     warnings.push(`cache-ref is used by cache: registry only; it is ignored with cache: ${cache}.`)
   }
 
-  const runners = parseKeyValues(Inputs.Runners, text(Inputs.Runners), PLATFORM_KEY).map(
+  const runners = parseKeyValues(Inputs.Runners, get(Inputs.Runners), PLATFORM_KEY).map(
     ([platform, value]) => readRunner(platform, value)
   )
 
@@ -287,51 +283,51 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
     tagSuffix,
     latestDistro,
     labels,
-    push: parseBoolean(Inputs.Push, text(Inputs.Push), false),
+    push: parseBoolean(Inputs.Push, get(Inputs.Push), false),
     username,
     password,
-    smokeTests: parseLines(text(Inputs.SmokeTests)),
+    smokeTests: parseLines(get(Inputs.SmokeTests)),
     smokeTestFile: line(Inputs.SmokeTestFile),
     smokeTimeout: parseInteger(
       Inputs.SmokeTimeout,
-      text(Inputs.SmokeTimeout),
+      get(Inputs.SmokeTimeout),
       DEFAULT_SMOKE_TIMEOUT,
       1,
       21_600
     ),
-    smokeNetwork: parseChoice(Inputs.SmokeNetwork, text(Inputs.SmokeNetwork), NETWORKS, 'none'),
-    rosChecks: parseBoolean(Inputs.RosChecks, text(Inputs.RosChecks), true),
-    failFast: parseBoolean(Inputs.FailFast, text(Inputs.FailFast), false),
+    smokeNetwork: parseChoice(Inputs.SmokeNetwork, get(Inputs.SmokeNetwork), NETWORKS, 'none'),
+    rosChecks: parseBoolean(Inputs.RosChecks, get(Inputs.RosChecks), true),
+    failFast: parseBoolean(Inputs.FailFast, get(Inputs.FailFast), false),
     maxParallel:
-      text(Inputs.MaxParallel).trim() === ''
+      get(Inputs.MaxParallel).trim() === ''
         ? null
-        : parseInteger(Inputs.MaxParallel, text(Inputs.MaxParallel), 1, 1, 64),
+        : parseInteger(Inputs.MaxParallel, get(Inputs.MaxParallel), 1, 1, 64),
     runners,
-    network: parseChoice(Inputs.Network, text(Inputs.Network), NETWORKS, 'default'),
-    pull: parseBoolean(Inputs.Pull, text(Inputs.Pull), true),
+    network: parseChoice(Inputs.Network, get(Inputs.Network), NETWORKS, 'default'),
+    pull: parseBoolean(Inputs.Pull, get(Inputs.Pull), true),
     cache,
     cacheRef,
-    retryAttempts: parseInteger(Inputs.RetryAttempts, text(Inputs.RetryAttempts), 6, 1, 30),
-    retryMaxDelay: parseInteger(Inputs.RetryMaxDelay, text(Inputs.RetryMaxDelay), 30, 1, 600),
-    qemuRetries: parseInteger(Inputs.QemuRetries, text(Inputs.QemuRetries), 1, 0, 5),
+    retryAttempts: parseInteger(Inputs.RetryAttempts, get(Inputs.RetryAttempts), 6, 1, 30),
+    retryMaxDelay: parseInteger(Inputs.RetryMaxDelay, get(Inputs.RetryMaxDelay), 30, 1, 600),
+    qemuRetries: parseInteger(Inputs.QemuRetries, get(Inputs.QemuRetries), 1, 0, 5),
     emulationWarning: parseInteger(
       Inputs.EmulationWarning,
-      text(Inputs.EmulationWarning),
+      get(Inputs.EmulationWarning),
       60,
       0,
       360
     ),
-    dryRun: parseBoolean(Inputs.DryRun, text(Inputs.DryRun), false),
-    force: parseBoolean(Inputs.Force, text(Inputs.Force), false),
+    dryRun: parseBoolean(Inputs.DryRun, get(Inputs.DryRun), false),
+    force: parseBoolean(Inputs.Force, get(Inputs.Force), false),
     buildxVersion,
     buildxUrl,
     buildxSha256,
     attestations,
     ...signing,
     builder,
-    driver: parseChoice(Inputs.Driver, text(Inputs.Driver), DRIVERS, 'docker'),
+    driver: parseChoice(Inputs.Driver, get(Inputs.Driver), DRIVERS, 'docker'),
     qemuImage,
-    summary: parseBoolean(Inputs.Summary, text(Inputs.Summary), true)
+    summary: parseBoolean(Inputs.Summary, get(Inputs.Summary), true)
   }
   if (config.sign !== 'false' && !config.push && mode !== 'merge') {
     warnings.push(`sign: ${config.sign} signs what is published; with push: false nothing is.`)
@@ -351,12 +347,9 @@ function readSha256(value: string, input: InputName, of: string): string {
   return hex
 }
 
-function readAttestations(
-  text: (name: InputName) => string,
-  line: (name: InputName) => string
-): Attestations {
+function readAttestations(get: InputSource, line: (name: InputName) => string): Attestations {
   // true is build-push-action's spelling of the default mode
-  const raw = text(Inputs.Provenance).trim()
+  const raw = get(Inputs.Provenance).trim()
   const provenance = parseChoice(
     Inputs.Provenance,
     raw === 'true' ? 'mode=min' : raw,
@@ -372,7 +365,7 @@ function readAttestations(
   }
   return {
     provenance: provenance === 'false' ? null : provenance === 'mode=max' ? 'max' : 'min',
-    sbom: parseBoolean(Inputs.Sbom, text(Inputs.Sbom), false),
+    sbom: parseBoolean(Inputs.Sbom, get(Inputs.Sbom), false),
     sbomGenerator
   }
 }
@@ -381,13 +374,13 @@ const PEM_KEY =
   /^-----BEGIN [A-Z ]*PRIVATE KEY-----\r?\n[\s\S]+\r?\n-----END [A-Z ]*PRIVATE KEY-----\s*$/
 
 function readSigning(
-  text: (name: InputName) => string,
+  get: InputSource,
   line: (name: InputName) => string,
   warnings: string[]
 ): Pick<Config, 'sign' | 'cosignKey' | 'cosignPassword' | 'cosignVersion' | 'cosignSha256'> {
-  const sign = parseChoice(Inputs.Sign, text(Inputs.Sign), SIGN, 'false')
-  const cosignKey = text(Inputs.CosignKey).trim()
-  const cosignPassword = text(Inputs.CosignPassword)
+  const sign = parseChoice(Inputs.Sign, get(Inputs.Sign), SIGN, 'false')
+  const cosignKey = get(Inputs.CosignKey).trim()
+  const cosignPassword = get(Inputs.CosignPassword)
   if (sign === 'key' && cosignKey === '') {
     throw new InputError(
       Inputs.CosignKey,

@@ -1,6 +1,6 @@
 /**
- * The one table of the action's input, output and state names. action.yml, the README and the
- * input reader all follow it; nothing else spells an input name.
+ * The one table of the action's input, output and state names. action.yml and the README follow
+ * it, and code spells an input name only through it (a unit test checks action.yml against it).
  */
 export const Inputs = {
   Mode: 'mode',
@@ -55,6 +55,12 @@ export const Inputs = {
 
 export type InputName = (typeof Inputs)[keyof typeof Inputs]
 
+/**
+ * Inputs that are secrets: masked before anything is printed, never saved, and never taken from
+ * a command line or a workflow file by the CLI.
+ */
+export const SECRET_INPUTS = [Inputs.Password, Inputs.CosignKey, Inputs.CosignPassword] as const
+
 export const Outputs = {
   Plan: 'plan',
   Matrix: 'matrix',
@@ -63,8 +69,6 @@ export const Outputs = {
   Digests: 'digests',
   Metadata: 'metadata'
 } as const
-
-export type OutputName = (typeof Outputs)[keyof typeof Outputs]
 
 /** Post-step state keys. Values are JSON; a secret is never saved. */
 export const States = {

@@ -55,17 +55,24 @@ export function attestationEntry(manifest: Descriptor, image: string): Attestati
   }
 }
 
+/** An index entry that may carry annotations. */
+export interface Annotated extends Descriptor {
+  readonly annotations?: Readonly<Record<string, string>>
+}
+
+/** Whether an index entry is an attestation manifest about the image `digest`. Pure. */
+export function isAttestationOf(entry: Annotated, digest: string): boolean {
+  return (
+    entry.annotations?.[REFERENCE_TYPE] === ATTESTATION_MANIFEST &&
+    entry.annotations[REFERENCE_DIGEST] === digest
+  )
+}
+
 /** The attestation manifests an index lists for the image `digest`. Pure. */
 export function attestationsOf(raw: string, digest: string): AttestationEntry[] {
-  const doc = JSON.parse(raw) as {
-    manifests?: (Descriptor & { annotations?: Record<string, string> })[]
-  }
+  const doc = JSON.parse(raw) as { manifests?: Annotated[] }
   return (doc.manifests ?? [])
-    .filter(
-      m =>
-        m.annotations?.[REFERENCE_TYPE] === ATTESTATION_MANIFEST &&
-        m.annotations[REFERENCE_DIGEST] === digest
-    )
+    .filter(m => isAttestationOf(m, digest))
     .map(m => attestationEntry(m, digest))
 }
 
@@ -196,22 +203,11 @@ export function indexPlatforms(raw: string): string[] | null {
   return indexEntries(raw)?.map(e => e.platform) ?? null
 }
 
-/** The config digest of a single-image manifest. */
-export function configDigest(raw: string): string | undefined {
-  return (JSON.parse(raw) as { config?: { digest?: string } }).config?.digest
-}
-
 /** The digests an index lists. */
 export function indexDigests(raw: string): string[] {
   return ((JSON.parse(raw) as { manifests?: { digest: string }[] }).manifests ?? []).map(
     m => m.digest
   )
-}
-
-/** True when an index carries annotations (OCI indexes can; Docker manifest lists cannot). */
-export function hasAnnotations(raw: string): boolean {
-  const doc = JSON.parse(raw) as { annotations?: Record<string, string> }
-  return doc.annotations !== undefined && Object.keys(doc.annotations).length > 0
 }
 
 export function sha256(bytes: string | Buffer): string {

@@ -8,7 +8,7 @@ import { Inputs } from '../inputs/names.js'
 import { cacheArgs, cacheName, localCacheKey, type CacheArgs } from '../plan/cache.js'
 import type { Fingerprint } from '../plan/fingerprint.js'
 import type { Cell } from '../plan/planner.js'
-import { errorMessage } from '../tooling/exec.js'
+import { errorMessage } from '../text/text.js'
 import type { Docker, ImageStore } from '../tooling/docker.js'
 
 /** @actions/cache, behind a seam. */

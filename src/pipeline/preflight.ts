@@ -9,7 +9,7 @@ import { formatPlatform, type PlatformEntry } from '../oci/manifest.js'
 import type { Registries } from '../registry/registries.js'
 import type { Docker } from '../tooling/docker.js'
 import type { BaseDigest } from '../plan/fingerprint.js'
-import { errorMessage } from '../tooling/exec.js'
+import { errorMessage } from '../text/text.js'
 
 export interface BaseNeed {
   readonly image: string

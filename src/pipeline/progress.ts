@@ -9,7 +9,7 @@
  * recorded with its start and end for the summary's timeline and the `results` output.
  */
 import { formatDuration, type Phase, type PhaseTime } from '../results/results.js'
-import { ellipsis } from '../tooling/exec.js'
+import { ellipsis } from '../text/text.js'
 import type { BuildProgress } from '../tooling/progress.js'
 
 /** A phase of a cell, from start to end (ms) */

@@ -12,7 +12,7 @@ import {
   type PushedImage
 } from '../publish/publish.js'
 import { cellOk, type CellResult, type DistroResult } from '../results/results.js'
-import { errorMessage } from '../tooling/exec.js'
+import { errorMessage } from '../text/text.js'
 
 export interface PublishOutcome {
   /** Per distro: published, staged, tested (push off), failed or publish failed */

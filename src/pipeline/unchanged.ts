@@ -14,7 +14,7 @@ import {
 } from '../oci/manifest.js'
 import { EMULATED_SECONDS } from '../plan/labels.js'
 import type { Registries } from '../registry/registries.js'
-import { errorMessage, lastLine } from '../tooling/exec.js'
+import { errorMessage, lastLine } from '../text/text.js'
 
 export interface Reuse {
   /** The tag the published image was found under */

@@ -4,7 +4,7 @@
  * computes the same two values for a cell finds the published image already made from exactly
  * these inputs (and tested, since only tested images are pushed) and reuses it. Pure.
  */
-import { createHash } from 'node:crypto'
+import { sha256 } from '../oci/manifest.js'
 import type { Cell } from './planner.js'
 import { LABEL_NAMESPACE } from './labels.js'
 
@@ -37,8 +37,6 @@ export interface Fingerprint {
   readonly baseDigest: string
   readonly inputsHash: string
 }
-
-const sha256 = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`
 
 /** The label value for a cell's bases: `image@digest` for each, in Dockerfile order. */
 export function baseDigestValue(bases: readonly BaseDigest[]): string {

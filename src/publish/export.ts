@@ -8,21 +8,20 @@
  * where the base image's repository has the same layer (docker push remembers the digests it
  * pushed or pulled; this does not).
  */
-import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream, existsSync } from 'node:fs'
 import { mkdir, readFile, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
 import {
-  ATTESTATION_MANIFEST,
+  isAttestationOf,
   isIndexType,
   MEDIA,
-  REFERENCE_DIGEST,
-  REFERENCE_TYPE,
-  sha256
+  sha256,
+  type Annotated as Descriptor
 } from '../oci/manifest.js'
 import { SAVE_TIMEOUT_MS, type Docker } from '../tooling/docker.js'
+import { sha256File } from '../tooling/download.js'
 import { check, type Exec } from '../tooling/exec.js'
 
 /** A blob to upload: its digest, size and the file holding it. */
@@ -50,13 +49,7 @@ export interface SavedManifest {
   readonly body: string
 }
 
-interface Descriptor {
-  mediaType: string
-  digest: string
-  size: number
-  annotations?: Record<string, string>
-}
-
+/** A manifest or index as saved (the fields read here). */
 interface ManifestDoc {
   schemaVersion: number
   mediaType?: string
@@ -73,18 +66,12 @@ const COMPRESSED: Readonly<Record<string, string>> = {
     'application/vnd.docker.image.rootfs.diff.tar.gzip'
 }
 
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256')
-  await pipeline(createReadStream(file), hash)
-  return `sha256:${hash.digest('hex')}`
-}
-
 /** Gzip a layer into `dir`; its digest and size. */
 async function gzipLayer(file: string, dir: string): Promise<BlobFile> {
   const out = path.join(dir, `${path.basename(path.dirname(file))}-${path.basename(file)}.gz`)
   await pipeline(createReadStream(file), createGzip(), createWriteStream(out))
   await rm(file, { force: true }) // the uncompressed copy is not needed any more
-  return { digest: await sha256File(out), size: (await stat(out)).size, file: out }
+  return { digest: `sha256:${await sha256File(out)}`, size: (await stat(out)).size, file: out }
 }
 
 const blobPath = (root: string, digest: string): string =>
@@ -128,11 +115,7 @@ async function savedAttestations(
 ): Promise<{ manifests: SavedManifest[]; blobs: BlobFile[] } | null> {
   const manifests: SavedManifest[] = []
   const blobs: BlobFile[] = []
-  const about = siblings.filter(
-    m =>
-      m.annotations?.[REFERENCE_TYPE] === ATTESTATION_MANIFEST &&
-      m.annotations[REFERENCE_DIGEST] === image
-  )
+  const about = siblings.filter(m => isAttestationOf(m, image))
   for (const m of about) {
     const file = blobPath(root, m.digest)
     if (!existsSync(file)) return null

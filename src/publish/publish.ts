@@ -27,7 +27,8 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import type { UploadOutcome } from '../registry/client.js'
 import type { Docker } from '../tooling/docker.js'
-import { errorMessage, type Exec } from '../tooling/exec.js'
+import { type Exec } from '../tooling/exec.js'
+import { errorMessage } from '../text/text.js'
 import { exportImage, type BlobFile } from './export.js'
 
 export interface PublishOptions {
@@ -219,10 +220,9 @@ async function checkPublished(
     throw new Error(`${manifest.tags[0]} does not hold the images just pushed`)
   }
   const platforms = indexPlatforms(raw) ?? []
-  const expected = [...o.platforms].sort()
-  if (JSON.stringify([...platforms].sort()) !== JSON.stringify(expected)) {
+  if (!sameSet(platforms, o.platforms)) {
     throw new Error(
-      `the published index holds ${platforms.join(', ') || 'nothing'}, expected exactly ${expected.join(', ')}`
+      `the published index holds ${platforms.join(', ') || 'nothing'}, expected exactly ${[...o.platforms].sort().join(', ')}`
     )
   }
 }

@@ -21,7 +21,7 @@
  */
 import { isDigest, MANIFEST_ACCEPT, sha256, type Descriptor } from '../oci/manifest.js'
 import { DOCKER_HUB } from '../oci/reference.js'
-import { errorMessage } from '../tooling/exec.js'
+import { errorMessage } from '../text/text.js'
 import { retrying, type RetryContext, type Verdict } from '../tooling/retry.js'
 import { parseChallenge, repositoryScope, type Challenge } from './challenge.js'
 import type { Credentials } from './credentials.js'
@@ -31,12 +31,12 @@ import {
   LIMITS,
   MAX_REDIRECTS,
   mediaTypeOf,
-  printable,
   readBody,
   redirectTarget,
   REDIRECTS,
   RegistryError
 } from './http.js'
+import { printable } from '../text/text.js'
 
 export { RegistryError } from './http.js'
 

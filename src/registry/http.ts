@@ -6,11 +6,12 @@
  *   containerd and most registries take them; image configs 8 MiB; token answers 64 KiB); an
  *   answer the client only needs for an error message is cut after 64 KiB;
  * - JSON is parsed into an object, or it is an error that names the request and quotes nothing;
- * - text that came from a registry goes into a log line only through printable(): control
- *   characters escaped, so it can never start a line (a `::command::` of the runner);
+ * - text that came from a registry goes into a log line only through printable() (src/text):
+ *   control characters escaped, so it can never start a line (a `::command::` of the runner);
  * - loopback is decided from the address, not from how a name begins.
  * Pure, but for reading a response's body.
  */
+import { printable } from '../text/text.js'
 
 /** Most bytes of an answer the client keeps, by what it asked for. */
 export const LIMITS = {
@@ -37,19 +38,6 @@ export class RegistryError extends Error {
 }
 
 /**
- * Text from a registry, made safe for one log line: control characters (a new line among them)
- * escaped as JSON escapes them, and cut at `max` characters. Pure.
- */
-export function printable(text: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex
-  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, c => {
-    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
-    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
-  })
-  return escaped.length <= max ? escaped : `${escaped.slice(0, max - 1)}…`
-}
-
-/**
  * Whether `host[:port]` is a loopback address: 127.0.0.0/8, ::1 or `localhost`, read as the URL
  * parser (and so fetch) reads the host: `127.1` and `2130706433` are 127.0.0.1, while
  * `127.attacker.example` is a name like any other. Pure.
@@ -63,14 +51,6 @@ export function isLoopback(hostPort: string): boolean {
   }
   if (host === 'localhost' || host === '[::1]') return true
   return /^127\.\d+\.\d+\.\d+$/.test(host)
-}
-
-/** A digest as the OCI image spec writes it (`algorithm:encoded`). Pure. */
-export function isDigest(value: unknown): value is string {
-  return (
-    typeof value === 'string' &&
-    /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,256}$/.test(value)
-  )
 }
 
 /** A media type (`type/subtype`, RFC 6838 names), parameters cut off; '' when it is none. Pure. */

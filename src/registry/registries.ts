@@ -15,7 +15,7 @@ import {
   type RemoteConfig
 } from '../oci/manifest.js'
 import { loginRegistry, parseReference, type ImageRef } from '../oci/reference.js'
-import { errorMessage } from '../tooling/exec.js'
+import { errorMessage } from '../text/text.js'
 import type { RetryContext } from '../tooling/retry.js'
 import {
   isInsecure,

@@ -9,7 +9,7 @@ import {
   type PhaseTime,
   type RunResults
 } from '../results/results.js'
-import { ellipsis } from '../tooling/exec.js'
+import { ellipsis } from '../text/text.js'
 import { escapeHtml } from './escape.js'
 
 /** Steps shown for the slowest cell */

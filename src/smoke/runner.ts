@@ -1,6 +1,6 @@
 /** Runs smoke tests in containers of a built image and judges their results. */
 import type { ExecResult } from '../tooling/exec.js'
-import { tail } from '../tooling/exec.js'
+import { tail } from '../text/text.js'
 import { qemuCrash } from '../tooling/qemu.js'
 import { runCommand, type Docker } from '../tooling/docker.js'
 import type { SmokeTest, TestSource } from './types.js'

@@ -3,6 +3,7 @@
  * with @actions/tool-cache (cached between runs on self-hosted runners), checked against its
  * pinned sha256 (or buildx-sha256) whether downloaded or cached, and verify it runs.
  */
+import { Inputs } from '../inputs/names.js'
 import { chmod, copyFile, mkdir, rename } from 'node:fs/promises'
 import path from 'node:path'
 import semver from 'semver'
@@ -14,7 +15,6 @@ import {
   pinnedVersions,
   releaseFile,
   releaseUrl,
-  RELEASE_URL,
   type ToolDecision
 } from './releases.js'
 
@@ -22,9 +22,6 @@ export type { ToolCache } from './download.js'
 
 /** The newest buildx release this version of the action pins (used for `latest` and ranges). */
 export const KNOWN_LATEST_BUILDX = newestPinned('buildx')
-export const DEFAULT_BUILDX_URL = RELEASE_URL.buildx
-/** The input that gives the sha256 of a buildx the action has no pin for */
-export const BUILDX_SHA256_INPUT = 'buildx-sha256'
 
 export type BuildxDecision = ToolDecision
 
@@ -61,7 +58,7 @@ export async function installBuildx(o: InstallOptions): Promise<string> {
     nodeArch: o.nodeArch,
     urlTemplate: o.urlTemplate,
     sha256: o.sha256,
-    input: BUILDX_SHA256_INPUT,
+    input: Inputs.BuildxSha256,
     cache: o.cache,
     log: o.log
   })

@@ -11,19 +11,19 @@
  * Fulcio certifies the workflow's identity from GitHub's OIDC token, Rekor logs the signature.
  * The signing commands are cosign 3's (signing-config, trusted-root), hence the default range.
  */
+import { Inputs } from '../inputs/names.js'
 import { chmod, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { DEFAULT_COSIGN_VERSION } from '../inputs/config.js'
 import semver from 'semver'
 import type { ToolCache } from './download.js'
-import { check, lastLine, type Exec, type ExecResult } from './exec.js'
+import { check, type Exec, type ExecResult } from './exec.js'
+import { lastLine } from '../text/text.js'
 import {
   decideTool,
   newestPinned,
   pinnedVersions,
   releaseFile,
-  releaseUrl,
-  RELEASE_URL,
   type ToolDecision
 } from './releases.js'
 
@@ -31,9 +31,6 @@ import {
 export const DEFAULT_COSIGN_RANGE = DEFAULT_COSIGN_VERSION
 /** The newest cosign release this version of the action pins */
 export const KNOWN_LATEST_COSIGN = newestPinned('cosign')
-export const DEFAULT_COSIGN_URL = RELEASE_URL.cosign
-/** The input that gives the sha256 of a cosign the action has no pin for */
-export const COSIGN_SHA256_INPUT = 'cosign-sha256'
 
 /**
  * The version in `cosign version` output: its `GitVersion:` line (`v3.1.3` from a release,
@@ -82,16 +79,10 @@ export function decideCosign(
   return decision
 }
 
-export function cosignUrl(template: string, version: string, nodeArch: string): string {
-  return releaseUrl('cosign', template, version, nodeArch)
-}
-
 export interface CosignInstallOptions {
   readonly version: string
   /** Node's os.arch() of the runner */
   readonly nodeArch: string
-  /** `{version}` and `{arch}` are filled in; empty or absent: the GitHub release */
-  readonly urlTemplate?: string
   /** The sha256 of the file at the URL; empty or absent: the pinned one */
   readonly sha256?: string
   readonly cache: ToolCache
@@ -107,9 +98,9 @@ export async function installCosign(o: CosignInstallOptions): Promise<string> {
     cacheName: 'cosign',
     version: o.version,
     nodeArch: o.nodeArch,
-    urlTemplate: o.urlTemplate ?? '',
+    urlTemplate: '',
     sha256: o.sha256,
-    input: COSIGN_SHA256_INPUT,
+    input: Inputs.CosignSha256,
     cache: o.cache,
     log: o.log
   })

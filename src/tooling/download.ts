@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { errorMessage } from './exec.js'
+import { errorMessage } from '../text/text.js'
 
 /** The parts of @actions/tool-cache the installers use. */
 export interface ToolCache {

@@ -1,10 +1,14 @@
 /**
- * The one seam to the outside world: every docker command goes through an Exec.
- * The real one spawns the command directly (no shell: arguments are never parsed by one), stops
+ * The seams to the outside world that tests replace: commands (every command the action's run
+ * makes goes through an Exec; only the CLI's entry asks `docker version` directly, before a run
+ * exists) and reading a file that may be missing (ReadText). Modules that only read their own
+ * files (the Dockerfile, the smoke-test spec) use node:fs directly.
+ * The real Exec spawns the command directly (no shell: arguments are never parsed by one), stops
  * it at its time limit and kills it when the run is cancelled; tests hand in a fake that records
  * and answers.
  */
 import { spawn } from 'node:child_process'
+import { lastLine } from '../text/text.js'
 
 export interface ExecResult {
   readonly code: number
@@ -27,6 +31,9 @@ export interface ExecOptions {
    */
   readonly timeoutMs?: number
 }
+
+/** Reads a file, or returns undefined when it does not exist. */
+export type ReadText = (path: string) => Promise<string | undefined>
 
 export interface Exec {
   /** Runs a command and captures its output; a non-zero exit is a result, not an error. */
@@ -158,28 +165,6 @@ export class ToolError extends Error {
   }
 }
 
-/** The last non-empty line of some output, for one-line error messages. */
-export function lastLine(text: string): string {
-  const lines = text
-    .split('\n')
-    .map(l => l.trim())
-    .filter(l => l !== '')
-  return lines.length === 0 ? 'no output' : lines[lines.length - 1]
-}
-
-/** The end of some output, at most `max` characters, cut at a line start where possible. */
-export function tail(text: string, max = 3000): string {
-  if (text.length <= max) return text
-  const cut = text.slice(text.length - max)
-  const nl = cut.indexOf('\n')
-  return nl >= 0 && nl < 200 ? cut.slice(nl + 1) : cut
-}
-
-/** Text cut to at most `max` characters, the cut marked with an ellipsis. */
-export function ellipsis(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`
-}
-
 /** Run and throw a ToolError saying `what` failed when the exit code is not 0. */
 export async function check(
   exec: Exec,
@@ -191,15 +176,4 @@ export async function check(
   const result = await exec.run(command, args, options)
   if (result.code !== 0) throw new ToolError(what, result)
   return result
-}
-
-/** What was thrown, as one line a user can act on (errors can be anything in JavaScript). */
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message
-  if (typeof error === 'string') return error
-  try {
-    return `Unexpected error: ${JSON.stringify(error)}`
-  } catch {
-    return `Unexpected error: ${String(error)}`
-  }
 }

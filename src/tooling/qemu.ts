@@ -3,15 +3,13 @@
  * reused; missing ones are installed with the qemu-image (tonistiigi/binfmt --install).
  */
 import { findPlatform, type PlatformInfo } from '../ros/platforms.js'
-import { lastLine, type Exec } from './exec.js'
+import type { Exec, ReadText } from './exec.js'
+import { lastLine } from '../text/text.js'
 
 export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc'
 
 /** Pulling the qemu-image and registering the emulators. */
 export const QEMU_INSTALL_TIMEOUT_MS = 30 * 60_000
-
-/** Reads a file, or returns undefined when it does not exist. */
-export type ReadText = (path: string) => Promise<string | undefined>
 
 export interface QemuReport {
   /** Platforms the runner runs natively (no emulation needed) */

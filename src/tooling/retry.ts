@@ -2,7 +2,8 @@
  * Retries for registry work (the docker CLI's login and builds' base pulls; the registry
  * client's requests): on transient failures only, with exponential backoff and jitter.
  */
-import { lastLine, type ExecResult } from './exec.js'
+import { type ExecResult } from './exec.js'
+import { lastLine } from '../text/text.js'
 
 export interface RetryPolicy {
   /** Tries in all (1: no retry) */
