@@ -21,7 +21,7 @@ describe('post-step state', () => {
     const rt = runtime(state)
     const cleanup = {
       runTag: RUN_TAG,
-      tempDir: '/runner/temp/ros-multiarch-Xy12Zq',
+      tempDir: `/runner/temp/ros-multiarch-${RUN_TAG}-Xy12Zq`,
       builder: `rma-${RUN_TAG}`,
       logout: '127.0.0.1:5000',
       images: [
@@ -55,6 +55,12 @@ describe('post-step state', () => {
   it.each([
     ['a temporary folder outside RUNNER_TEMP', { tempDir: '/etc/ros-multiarch-x' }, 'tempDir'],
     ['a relative temporary folder', { tempDir: 'ros-multiarch-x' }, 'tempDir'],
+    [
+      "another run's temporary folder",
+      { tempDir: '/runner/temp/ros-multiarch-41-1-abc123-Xy12Zq' },
+      'tempDir'
+    ],
+    ['a temporary folder of no run', { tempDir: '/runner/temp/ros-multiarch-Xy12Zq' }, 'tempDir'],
     ['a builder the action did not name', { builder: 'default' }, 'builder'],
     ['another rma- builder', { builder: 'rma-other' }, 'builder'],
     ["another run's builder", { builder: 'rma-41-1-abc123' }, 'builder'],

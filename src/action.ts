@@ -7,7 +7,7 @@ import { readConfig, type Config } from './inputs/config.js'
 import { InputError } from './inputs/errors.js'
 import { Inputs, Outputs, SECRET_INPUTS, type InputName } from './inputs/names.js'
 import { realPathInside } from './inputs/workspace.js'
-import { makeRunTag, type CleanupState } from './pipeline/cleanup.js'
+import { makeRunTag, tempDirPrefix, type CleanupState } from './pipeline/cleanup.js'
 import { Cancelled } from './pipeline/deps.js'
 import { runPipeline } from './pipeline/pipeline.js'
 import { saveCleanup } from './state.js'
@@ -89,7 +89,9 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
     }
     // a merge builds nothing: its job need not have the context
     if (plan.mode !== 'merge') await checkBuildPaths(config, workspace)
-    const tempDir = await mkdtemp(path.join(rt.env.RUNNER_TEMP || os.tmpdir(), 'ros-multiarch-'))
+    const tempDir = await mkdtemp(
+      path.join(rt.env.RUNNER_TEMP || os.tmpdir(), tempDirPrefix(runTag))
+    )
     // local tags are added as builds load them: pushes and staging go through the registry
     // client and tag nothing in the engine
     const cleanup: CleanupState = { runTag, tempDir }

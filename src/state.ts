@@ -8,7 +8,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { Inputs, States } from './inputs/names.js'
 import { loginRegistry, parseReference, type ImageRef } from './oci/reference.js'
-import { builderName, isOwnLocalTag, isRunTag, type CleanupState } from './pipeline/cleanup.js'
+import {
+  builderName,
+  isOwnLocalTag,
+  isRunTag,
+  tempDirPrefix,
+  type CleanupState
+} from './pipeline/cleanup.js'
 import type { Runtime } from './pipeline/runtime.js'
 
 /** The main step marks itself, so that the same bundle knows it runs as the post step. */
@@ -73,12 +79,15 @@ function checkCleanup(fields: Record<string, unknown>, own: OwnRun): ReadCleanup
     return undefined
   }
   const runTag = take('runTag', s => isRunTag(own.env, s))
+  // named after this run's tag (tempDirPrefix), so another run's folder is never removed
   const tempDir = take(
     'tempDir',
     s =>
+      runTag !== undefined &&
       path.isAbsolute(s) &&
       path.dirname(path.resolve(s)) === temp &&
-      /^ros-multiarch-[\w]+$/.test(path.basename(s))
+      path.basename(s).startsWith(tempDirPrefix(runTag)) &&
+      /^[A-Za-z0-9]{6}$/.test(path.basename(s).slice(tempDirPrefix(runTag).length))
   )
   const builder = take('builder', s => runTag !== undefined && s === builderName(runTag))
   const logout = take('logout', s => image !== undefined && s === loginRegistry(image))

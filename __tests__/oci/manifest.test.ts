@@ -5,6 +5,9 @@ import {
   attestationKinds,
   attestationsOf,
   buildIndex,
+  indexDigests,
+  indexEntries,
+  MAX_INDEX_ENTRIES,
   indexPlatforms,
   MEDIA,
   sha256
@@ -129,5 +132,36 @@ describe('attestations in an index', () => {
       'sbom',
       'https://example.com/custom'
     ])
+  })
+})
+
+describe('an index from a registry that may be hostile', () => {
+  const entry = (extra: object) => ({
+    mediaType: MEDIA.ociManifest,
+    digest: sha256('x'),
+    size: 1,
+    ...extra
+  })
+  const index = (manifests: unknown) => JSON.stringify({ schemaVersion: 2, manifests })
+
+  it('refuses entries that are not objects with digests, naming the entry and quoting nothing', () => {
+    expect(() => indexDigests(index({}))).toThrow("the index's manifests are not a list")
+    expect(() => indexDigests(index([null]))).toThrow('entry 1 of the index is not an object')
+    expect(() => indexDigests(index([entry({}), { digest: 'x\n::warning::y' }]))).toThrow(
+      /^entry 2 of the index has no digest$/
+    )
+    expect(() => indexEntries(index([entry({ platform: null })]))).toThrow(
+      'entry 1 of the index names a platform that is not one'
+    )
+    expect(indexDigests(JSON.stringify({ schemaVersion: 2 }))).toEqual([])
+  })
+
+  it('refuses an index of more entries than an image index has', () => {
+    const many = Array.from({ length: MAX_INDEX_ENTRIES + 1 }, (_, i) =>
+      entry({ platform: { os: 'linux', architecture: `a${i}` } })
+    )
+    expect(() => indexEntries(index(many))).toThrow(
+      `the index lists ${MAX_INDEX_ENTRIES + 1} entries, more than the ${MAX_INDEX_ENTRIES} an image index has`
+    )
   })
 })

@@ -17,6 +17,21 @@ async function built(options: FakeDockerOptions = {}) {
   return { f, results, o, warnings }
 }
 
+/**
+ * What skip-unchanged finds for a cell of an index published before: its image's digest, and the
+ * emulated seconds its index entry carries (as findUnchanged reads them).
+ */
+function reusedOf(
+  first: Awaited<ReturnType<typeof publishDistro>>,
+  r: Awaited<ReturnType<typeof buildCells>>[number]
+) {
+  return {
+    from: 'x',
+    digest: first.pushed.get(r.id)?.digest as string,
+    ...(r.emulated ? { emulatedSeconds: Math.round(r.buildSeconds + r.testSeconds) } : {})
+  }
+}
+
 describe('publishDistro', () => {
   it('pushes each tested image, publishes one index of exactly those, and reads it back', async () => {
     const { f, results, o } = await built()
@@ -134,7 +149,7 @@ describe('reused images', () => {
     const reused = results.map(r => ({
       ...r,
       status: 'unchanged' as const,
-      reused: { from: 'x', digest: first.pushed.get(r.id)?.digest as string }
+      reused: reusedOf(first, r)
     }))
     const before = f.docker.requests.length
     const second = await publishDistro(f.plan.manifests[0], f.plan.cells, reused, o)
@@ -217,7 +232,7 @@ describe('signing', () => {
     const reused = results.map(r => ({
       ...r,
       status: 'unchanged' as const,
-      reused: { from: 'x', digest: first.pushed.get(r.id)?.digest as string }
+      reused: reusedOf(first, r)
     }))
     const calls: boolean[] = []
     const sign = {
@@ -234,18 +249,20 @@ describe('signing', () => {
 
 describe('an unchanged index: what gets signed', () => {
   /** humble published once, then every cell reused; `lie` turns the registry's lies on. */
-  async function republish(lie: (method: string, url: URL) => Response | undefined) {
-    let lying = false
+  async function republish(
+    lie: (method: string, url: URL, published: string) => Response | undefined
+  ) {
+    let published: string | undefined
     const { f, results, o } = await built({
       store: 'containerd',
-      http: (method, url) => (lying ? lie(method, url) : undefined)
+      http: (method, url) => (published === undefined ? undefined : lie(method, url, published))
     })
     const first = await publishDistro(f.plan.manifests[0], f.plan.cells, results, o)
     expect(first.distro.status).toBe('published')
     const reused = results.map(r => ({
       ...r,
       status: 'unchanged' as const,
-      reused: { from: 'x', digest: first.pushed.get(r.id)?.digest as string }
+      reused: reusedOf(first, r)
     }))
     const signed: string[] = []
     const sign = {
@@ -254,12 +271,13 @@ describe('an unchanged index: what gets signed', () => {
         return { verify: `cosign verify ${ref}`, already: true }
       }
     }
-    lying = true
+    published = f.docker.registry.get(f.plan.manifests[0].tags[0]) as string
     const again = await publishDistro(f.plan.manifests[0], f.plan.cells, reused, { ...o, sign })
-    return { first, again, signed }
+    return { first, again, signed, f }
   }
   const forged = sha256('an index the action never read')
-  const isTag = (url: URL) => /\/manifests\/humble/.test(url.pathname)
+  // the distro tags, not the arch tags
+  const isTag = (url: URL) => /\/manifests\/humble-(main|sha-[0-9a-f]+)$/.test(url.pathname)
 
   it('signs the digest of the bytes it read, not the digest a HEAD names', async () => {
     const { first, again, signed } = await republish((method, url) =>
@@ -269,6 +287,39 @@ describe('an unchanged index: what gets signed', () => {
     )
     expect(again.distro).toMatchObject({ unchanged: true, digest: first.distro.digest })
     expect(signed).toEqual([`registry.test/acme/robot@${first.distro.digest}`])
+  })
+
+  it('publishes and signs its own index over one that holds the same images with other platforms, sizes or annotations', async () => {
+    let hostile: string | undefined
+    let written = false
+    const { first, again, signed, f } = await republish((method, url, published) => {
+      if (!isTag(url) || written) return undefined
+      if (method === 'PUT') {
+        written = true
+        return undefined
+      }
+      // the same two images, but amd64 and arm64 swapped, a size of 1, an annotation of its own
+      const doc = JSON.parse(published) as {
+        manifests: { platform: unknown; size: number }[]
+        annotations: Record<string, string>
+      }
+      const [a, b] = doc.manifests
+      ;[a.platform, b.platform] = [b.platform, a.platform]
+      a.size = 1
+      doc.annotations['org.opencontainers.image.source'] = 'https://evil.example/x'
+      hostile = JSON.stringify(doc)
+      return new Response(method === 'HEAD' ? null : hostile, {
+        status: 200,
+        headers: { 'Docker-Content-Digest': sha256(hostile) }
+      })
+    })
+    expect(hostile).toBeDefined()
+    expect(again.distro).toMatchObject({ status: 'published', digest: first.distro.digest })
+    expect(again.distro.unchanged).toBeUndefined()
+    expect(signed).toEqual([`registry.test/acme/robot@${first.distro.digest}`])
+    for (const tag of f.plan.manifests[0].tags) {
+      expect(sha256(f.docker.registry.get(tag) as string)).toBe(first.distro.digest)
+    }
   })
 
   it('fails, signing nothing, when the index read comes with a digest header that is not its own', async () => {

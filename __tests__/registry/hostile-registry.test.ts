@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net'
 import { checkBases } from '../../src/pipeline/preflight.js'
 import { sha256 } from '../../src/oci/manifest.js'
 import { apiBase, RegistryClient, type Fetch } from '../../src/registry/client.js'
-import { isLoopback, redirectTarget } from '../../src/registry/http.js'
+import { isLoopback, mayNotGo, redirectTarget } from '../../src/registry/http.js'
 import { printable } from '../../src/text/text.js'
 import { Registries } from '../../src/registry/registries.js'
 import type { Docker } from '../../src/tooling/docker.js'
@@ -141,7 +141,7 @@ describe('redirects', () => {
     )
     const c = client(registry.host)
     await expect(c.getManifest('acme/robot', 'humble')).rejects.toThrow(
-      `Reading ${registry.host}/acme/robot:humble: ${other.host}, where ${registry.host} redirected the request, asks for credentials (the action sends credentials to ${registry.host} only)`
+      `Reading ${registry.host}/acme/robot:humble: ${other.host}, where the request was redirected, asks for credentials (the action sends credentials to ${registry.host} only)`
     )
     expect(other.seen.map(s => s.auth)).toEqual([undefined])
     // the registry's own challenge stands: the next request sends Basic to the registry
@@ -164,6 +164,37 @@ describe('redirects', () => {
     expect(storage.seen).toEqual([{ method: 'GET', url: '/blob?sig=1', auth: undefined }])
   })
 
+  it('an upload location on another host never gets credentials, not even where its redirect leads back to the registry', async () => {
+    let registryHost = ''
+    const storage = await serve((req, res) => {
+      // the upload host sends the client back to the registry, which asks for credentials
+      if (req.headers.authorization === undefined) {
+        res.writeHead(307, { Location: `http://${registryHost}/v2/` }).end()
+      } else res.writeHead(201).end()
+    })
+    const registry = await serve(
+      basicAuth((req, res) => {
+        if (req.method === 'HEAD') return res.writeHead(404).end()
+        if (req.method === 'POST') {
+          return res.writeHead(202, { Location: `http://${storage.host}/upload/1` }).end()
+        }
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="registry"' }).end()
+      })
+    )
+    registryHost = registry.host
+    const blob = Buffer.from('layer')
+    const failure = await client(registry.host, { attempts: 1 })
+      .uploadBlob('acme/robot', sha256(blob), {
+        size: blob.length,
+        open: () => new Blob([blob]).stream()
+      })
+      .catch((error: Error) => error.message)
+    expect(failure).toBe(
+      `Uploading ${registry.host}/acme/robot@${sha256(blob)}: ${registry.host}, where the request was redirected, asks for credentials (the action sends credentials to ${registry.host} only)`
+    )
+    expect(storage.seen.map(s => s.auth)).toEqual([undefined])
+  })
+
   it('a redirect loop is one error after 10 redirects, not retried', async () => {
     const registry = await serve((req, res) => res.writeHead(302, { Location: req.url }).end())
     await expect(client(registry.host).getManifest('acme/robot', 'humble')).rejects.toThrow(
@@ -176,8 +207,15 @@ describe('redirects', () => {
     const from = new URL('https://registry.example/v2/a/blobs/sha256:1')
     expect(redirectTarget(from, 302, 'file:///etc/passwd', 'GET')).toBe('a redirect to a file: URL')
     expect(redirectTarget(from, 302, 'http://cdn.example/x', 'GET')).toBe(
-      'a redirect from HTTPS to plain HTTP (cdn.example)'
+      'a redirect to plain HTTP (cdn.example), from HTTPS'
     )
+    // a remote registry may not point the client at the runner's own services
+    expect(redirectTarget(from, 307, 'http://127.0.0.1:2375/containers/create', 'GET')).toBe(
+      'a redirect to a loopback address (127.0.0.1:2375)'
+    )
+    const local = new URL('https://127.0.0.1:5000/v2/a/blobs/uploads/')
+    expect(mayNotGo(local, new URL('http://localhost:5000/upload'))).toBeNull()
+    expect(mayNotGo(from, new URL('https://storage.example/upload?x=1'))).toBeNull()
     expect(redirectTarget(from, 302, 'https://u:p@cdn.example/x', 'GET')).toBe(
       'a redirect to a URL with credentials in it (cdn.example)'
     )

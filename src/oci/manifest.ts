@@ -172,13 +172,14 @@ interface RawEntry {
 export function indexEntries(raw: string): PlatformEntry[] | null {
   const doc = JSON.parse(raw) as { manifests?: unknown }
   if (!Array.isArray(doc.manifests)) return null
-  const entries = doc.manifests as unknown[]
-  return entries.flatMap((item, i) => {
-    const m = (typeof item === 'object' && item !== null ? item : {}) as RawEntry
+  return entriesOf(raw).flatMap((item, i) => {
+    const m = item as RawEntry
     const where = `entry ${i + 1} of the index`
     if (!isDigest(m.digest)) throw new Error(`${where} has no digest`)
     const p = m.platform
-    if (p === undefined || p.os === 'unknown' || p.architecture === 'unknown') return []
+    if (p === undefined) return []
+    if (typeof p !== 'object' || p === null) throw new BadPlatform(where)
+    if (p.os === 'unknown' || p.architecture === 'unknown') return []
     const annotations = stringRecord(m.annotations)
     return [
       {
@@ -203,11 +204,34 @@ export function indexPlatforms(raw: string): string[] | null {
   return indexEntries(raw)?.map(e => e.platform) ?? null
 }
 
-/** The digests an index lists. */
+/** The digests an index lists; throws (quoting nothing) when an entry has none. */
 export function indexDigests(raw: string): string[] {
-  return ((JSON.parse(raw) as { manifests?: { digest: string }[] }).manifests ?? []).map(
-    m => m.digest
-  )
+  return entriesOf(raw).map((item, i) => {
+    const digest = (item as { digest?: unknown }).digest
+    if (!isDigest(digest)) throw new Error(`entry ${i + 1} of the index has no digest`)
+    return digest
+  })
+}
+
+/** More entries than any image index a build makes or uses: not one to read. */
+export const MAX_INDEX_ENTRIES = 1000
+
+/** The entries of an index as objects; [] when it lists none. Throws on any other shape. */
+function entriesOf(raw: string): object[] {
+  const doc = JSON.parse(raw) as { manifests?: unknown }
+  if (doc.manifests === undefined) return []
+  if (!Array.isArray(doc.manifests)) throw new Error("the index's manifests are not a list")
+  if (doc.manifests.length > MAX_INDEX_ENTRIES) {
+    throw new Error(
+      `the index lists ${doc.manifests.length} entries, more than the ${MAX_INDEX_ENTRIES} an image index has`
+    )
+  }
+  return doc.manifests.map((item: unknown, i) => {
+    if (typeof item !== 'object' || item === null) {
+      throw new Error(`entry ${i + 1} of the index is not an object`)
+    }
+    return item
+  })
 }
 
 export function sha256(bytes: string | Buffer): string {

@@ -45,6 +45,11 @@ export function isRunTag(env: Env, value: string): boolean {
   return RANDOM.test(random) && value === makeRunTag(env, random)
 }
 
+/** The start of the run's temporary folder's name (mkdtemp adds 6 characters). */
+export function tempDirPrefix(runTag: string): string {
+  return `ros-multiarch-${runTag}-`
+}
+
 /** The builder the main step creates for the docker-container driver. */
 export function builderName(runTag: string): string {
   return `rma-${runTag}`

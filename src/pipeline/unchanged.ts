@@ -30,7 +30,7 @@ export interface Reuse {
 /** An index entry's emulated build and test seconds, when its annotation has them. Pure. */
 export function emulatedSeconds(entry: PlatformEntry): number | undefined {
   const text = entry.annotations?.[EMULATED_SECONDS]
-  if (text === undefined || !/^\d+(\.\d+)?$/.test(text)) return undefined
+  if (text === undefined || !/^\d{1,9}(\.\d{1,3})?$/.test(text)) return undefined
   return Number(text)
 }
 

@@ -145,7 +145,7 @@ export async function publishDistro(
     const digests = [...images, ...attestations].map(i => i.digest)
     const distro = { distro: manifest.distro, status: 'published' as const, tags: manifest.tags }
     if (reused === cells.length) {
-      const same = await alreadyPublished(manifest, digests, o)
+      const same = await alreadyPublished(manifest, index.body, o)
       if (same !== undefined) {
         o.log(
           `Unchanged: ${manifest.tags.join(', ')} already hold this index (${same}); nothing pushed`
@@ -216,7 +216,13 @@ async function checkPublished(
     }
   }
   const raw = (await o.registries.require(manifest.tags[0])).body
-  if (!sameSet(indexDigests(raw), images)) {
+  let listed: string[]
+  try {
+    listed = indexDigests(raw)
+  } catch (error) {
+    throw new Error(`${manifest.tags[0]}: ${errorMessage(error)}`)
+  }
+  if (!sameSet(listed, images)) {
     throw new Error(`${manifest.tags[0]} does not hold the images just pushed`)
   }
   const platforms = indexPlatforms(raw) ?? []
@@ -400,19 +406,56 @@ async function descriptorOf(digest: string, o: PublishOptions): Promise<Descript
 }
 
 /**
- * The index digest when every tag already holds one index of exactly these images. Each tag's
- * index is read whole (GET) and its digest computed from those bytes: this digest gets signed
- * and reported, so a header the registry sends is never taken for it.
+ * The index digest when every tag already holds the index this run would write: each tag's index
+ * read whole (GET) and its digest computed from those bytes, since that digest gets signed and
+ * reported, never a header.
  */
 async function alreadyPublished(
   manifest: Manifest,
-  digests: readonly string[],
+  ours: string,
   o: PublishOptions
 ): Promise<string | undefined> {
   const held = await Promise.all(manifest.tags.map(t => o.registries.manifest(t)))
   const first = held[0]
   if (first === null || held.some(h => h?.digest !== first.digest)) return undefined
-  return sameSet(indexDigests(first.body), digests) ? first.digest : undefined
+  return sameIndex(first.body, ours) ? first.digest : undefined
+}
+
+/** Annotations that differ between two runs from the same inputs: when, from which commit, as what version. */
+const PER_RUN = new Set([
+  'org.opencontainers.image.created',
+  'org.opencontainers.image.revision',
+  'org.opencontainers.image.version'
+])
+
+/**
+ * Whether a published index is the one this run would write (`ours`): the same fields, the same
+ * entries in every field and order (each image's digest, size, media type, platform and
+ * annotations, the attestation manifests), and the same annotations but for the run's time,
+ * commit and version. Anything else a registry shows, such as a platform swapped between two
+ * images or an annotation of its own, is not the action's to sign. Pure.
+ */
+export function sameIndex(held: string, ours: string): boolean {
+  let h: Record<string, unknown>
+  try {
+    h = JSON.parse(held) as Record<string, unknown>
+  } catch {
+    return false
+  }
+  const o = JSON.parse(ours) as Record<string, unknown>
+  const keys = (x: object): string => JSON.stringify(Object.keys(x).sort())
+  if (typeof h !== 'object' || h === null || keys(h) !== keys(o)) return false
+  for (const key of Object.keys(o)) {
+    if (key === 'annotations') continue
+    if (JSON.stringify(h[key]) !== JSON.stringify(o[key])) return false
+  }
+  if (o.annotations === undefined) return true
+  const ha = h.annotations as Record<string, unknown>
+  const oa = o.annotations as Record<string, string>
+  if (typeof ha !== 'object' || ha === null || keys(ha) !== keys(oa)) return false
+  return Object.entries(oa).every(
+    ([k, v]) => typeof ha[k] === 'string' && (ha[k] === v || PER_RUN.has(k))
+  )
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

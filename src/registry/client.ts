@@ -30,6 +30,7 @@ import {
   jsonObject,
   LIMITS,
   MAX_REDIRECTS,
+  mayNotGo,
   mediaTypeOf,
   readBody,
   redirectTarget,
@@ -351,11 +352,10 @@ export class RegistryClient {
           what: `Starting an upload of ${name}`,
           push: true
         })) as HttpResult
-        const location = session.headers.get('location')
-        if (location === null) {
+        const url = this.uploadLocation(session, `Starting an upload of ${name}`)
+        if (url === null) {
           throw new RegistryError(`Starting an upload of ${name}: no Location in the answer`, 202)
         }
-        const url = new URL(location, `${this.base}/`)
         url.searchParams.set('digest', digest)
         return (await this.request('PUT', repo, url.toString(), {
           what: `Uploading ${name}`,
@@ -391,14 +391,17 @@ export class RegistryClient {
 
   /** Cancel an upload session a request opened (a mount the registry answered with 202). */
   private async cancelUpload(repo: string, session: HttpResult): Promise<void> {
-    const location = session.headers.get('location')
-    if (location === null) return
-    const url = new URL(location, `${this.base}/`).toString()
-    await this.request('DELETE', repo, url, {
-      what: `Cancelling an upload session on ${this.o.registry}/${repo}`,
-      push: true,
-      absent: true
-    }).catch(() => undefined)
+    const what = `Cancelling an upload session on ${this.o.registry}/${repo}`
+    let url: URL | null
+    try {
+      url = this.uploadLocation(session, what)
+    } catch {
+      return // a location the client may not go to: the registry expires the session
+    }
+    if (url === null) return
+    await this.request('DELETE', repo, url.toString(), { what, push: true, absent: true }).catch(
+      () => undefined
+    )
   }
 
   /**
@@ -426,10 +429,10 @@ export class RegistryClient {
       ...(r.maxBytes === undefined ? {} : { maxBytes: r.maxBytes })
     })
     let auth = ours ? await this.authorization(scope, r.what) : undefined
-    let res = this.notElsewhere(await this.send(r.what, url, init(auth)), ours, r.what)
+    let res = this.notElsewhere(await this.send(r.what, url, init(auth)), url, ours, r.what)
     if (res.status === 401) {
       auth = await this.answerChallenge(res, auth, repo, scope, r)
-      res = this.notElsewhere(await this.send(r.what, url, init(auth)), ours, r.what)
+      res = this.notElsewhere(await this.send(r.what, url, init(auth)), url, ours, r.what)
       if (res.status === 401) {
         this.refused(
           r.what,
@@ -458,15 +461,36 @@ export class RegistryClient {
    * where the registry redirected the request): only the registry's own answers set its
    * challenge, so that one is an error.
    */
-  private notElsewhere(res: HttpResult, ours: boolean, what: string): HttpResult {
-    if (res.status !== 401 || (ours && res.redirectedTo === undefined)) return res
-    const redirected = res.redirectedTo !== undefined
-    if (redirected && res.redirectedTo.origin === new URL(this.base).origin) return res
-    const host = res.redirectedTo?.host ?? 'the upload location'
+  private notElsewhere(res: HttpResult, url: string, ours: boolean, what: string): HttpResult {
+    if (res.status !== 401) return res
+    const from = res.redirectedTo ?? new URL(url)
+    // a request sent elsewhere (an upload location) never answers a challenge, wherever its
+    // redirects end: its credentials would go where it was sent
+    if (ours && from.origin === new URL(this.base).origin) return res
     throw new RegistryError(
-      `${what}: ${host}${redirected ? `, where ${this.o.registry} redirected the request,` : ''} asks for credentials (the action sends credentials to ${this.o.registry} only)`,
+      `${what}: ${from.host}${res.redirectedTo === undefined ? '' : `, where the request was redirected,`} asks for credentials (the action sends credentials to ${this.o.registry} only)`,
       401
     )
+  }
+
+  /** An upload session's location, resolved, where the registry may send the client. */
+  private uploadLocation(session: HttpResult, what: string): URL | null {
+    const location = session.headers.get('location')
+    if (location === null) return null
+    let url: URL
+    try {
+      url = new URL(location, `${this.base}/`)
+    } catch {
+      throw new RegistryError(`${what}: the upload location is not a URL`, session.status)
+    }
+    const refused = mayNotGo(new URL(this.base), url)
+    if (refused !== null) {
+      throw new RegistryError(
+        `${what}: the upload location is ${refused}; not used`,
+        session.status
+      )
+    }
+    return url
   }
 
   /** A path under /v2/<repo>/, or an upload session's location (absolute, or from the root). */

@@ -126,9 +126,28 @@ function sizeText(bytes: number): string {
 export const REDIRECTS = new Set([301, 302, 303, 307, 308])
 
 /**
- * Where a redirect leads, or why it is not followed: a Location that is no http(s) URL, one that
- * carries credentials, HTTPS to plain HTTP (but to a loopback address), and a redirect of a
- * request that sends a body other than 307 and 308 (which keep the method and body). Pure.
+ * Why a registry (at `from`) may not send the client on to `to` (a redirect, an upload
+ * location), or null when it may: only an http(s) URL without credentials in it, never from
+ * HTTPS to plain HTTP, and to a loopback address only from one (a remote registry must not point
+ * the client at services on the runner). Pure.
+ */
+export function mayNotGo(from: URL, to: URL): string | null {
+  if (to.protocol !== 'https:' && to.protocol !== 'http:') {
+    return `a ${printable(to.protocol, 20)} URL`
+  }
+  if (to.username !== '' || to.password !== '') return `a URL with credentials in it (${to.host})`
+  const local = isLoopback(from.host)
+  if (!local && isLoopback(to.host)) return `a loopback address (${to.host})`
+  if (from.protocol === 'https:' && to.protocol === 'http:' && !local) {
+    return `plain HTTP (${to.host}), from HTTPS`
+  }
+  return null
+}
+
+/**
+ * Where a redirect leads, or why it is not followed: no Location, one mayNotGo refuses, and a
+ * redirect of a request that sends a body other than 307 and 308 (which keep the method and
+ * body). Pure.
  */
 export function redirectTarget(
   from: URL,
@@ -143,15 +162,8 @@ export function redirectTarget(
   } catch {
     return `a ${status} redirect to something that is not a URL`
   }
-  if (next.protocol !== 'https:' && next.protocol !== 'http:') {
-    return `a redirect to a ${printable(next.protocol, 20)} URL`
-  }
-  if (next.username !== '' || next.password !== '') {
-    return `a redirect to a URL with credentials in it (${next.host})`
-  }
-  if (from.protocol === 'https:' && next.protocol === 'http:' && !isLoopback(next.host)) {
-    return `a redirect from HTTPS to plain HTTP (${next.host})`
-  }
+  const refused = mayNotGo(from, next)
+  if (refused !== null) return `a redirect to ${refused}`
   if (method !== 'GET' && method !== 'HEAD' && status !== 307 && status !== 308) {
     return `a ${status} redirect of a ${method}`
   }
