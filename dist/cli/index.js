@@ -31905,20 +31905,16 @@ const DISTRO_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 const BUILDER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 function readConfig(get, ctx) {
     const warnings = [];
-    const text = (name) => {
-        const value = get(name);
-        return value;
-    };
     const line = (name) => {
-        const value = text(name).trim();
+        const value = get(name).trim();
         assertPrintable(name, value);
         return value;
     };
     const baseImageRaw = line(inputs_names/* Inputs */.G0.BaseImage);
     const baseImageSet = baseImageRaw !== '';
     const baseImage = baseImageSet ? baseImageRaw : DEFAULT_BASE_IMAGE;
-    const distros = readDistros(text(inputs_names/* Inputs */.G0.Distros), baseImageSet, ctx.today, warnings);
-    const platforms = readPlatforms(text(inputs_names/* Inputs */.G0.Platforms), distros, baseImageSet, warnings);
+    const distros = readDistros(get(inputs_names/* Inputs */.G0.Distros), baseImageSet, ctx.today, warnings);
+    const platforms = readPlatforms(get(inputs_names/* Inputs */.G0.Platforms), distros, baseImageSet, warnings);
     readBaseImage(baseImage, distros, warnings);
     const image = readImage(line(inputs_names/* Inputs */.G0.Image));
     const context = line(inputs_names/* Inputs */.G0.Context) || '.';
@@ -31927,7 +31923,7 @@ function readConfig(get, ctx) {
     insideWorkspace(inputs_names/* Inputs */.G0.Context, context, workspace);
     insideWorkspace(inputs_names/* Inputs */.G0.File, file, workspace);
     insideWorkspace(inputs_names/* Inputs */.G0.SmokeTestFile, line(inputs_names/* Inputs */.G0.SmokeTestFile), workspace);
-    const buildArgs = parseKeyValues(inputs_names/* Inputs */.G0.BuildArgs, text(inputs_names/* Inputs */.G0.BuildArgs));
+    const buildArgs = parseKeyValues(inputs_names/* Inputs */.G0.BuildArgs, get(inputs_names/* Inputs */.G0.BuildArgs));
     for (const [key, value] of buildArgs) {
         if (RESERVED_BUILD_ARGS.includes(key)) {
             const use = key === 'BASE_IMAGE' ? 'use the base-image input' : 'it comes from distros';
@@ -31935,7 +31931,7 @@ function readConfig(get, ctx) {
         }
         assertPrintable(inputs_names/* Inputs */.G0.BuildArgs, value);
     }
-    const tags = parseList(text(inputs_names/* Inputs */.G0.Tags));
+    const tags = parseList(get(inputs_names/* Inputs */.G0.Tags));
     for (const t of tags)
         assertPrintable(inputs_names/* Inputs */.G0.Tags, t);
     checkTemplates(tags);
@@ -31943,17 +31939,17 @@ function readConfig(get, ctx) {
     if (!/^[\w.-]*$/.test(tagSuffix)) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.TagSuffix, `${(0,errors/* quote */.h)(tagSuffix)} is not valid; use letters, digits, _ . - (e.g. -cuda)`);
     }
-    const mode = parseChoice(inputs_names/* Inputs */.G0.Mode, text(inputs_names/* Inputs */.G0.Mode), MODES, 'all');
+    const mode = parseChoice(inputs_names/* Inputs */.G0.Mode, get(inputs_names/* Inputs */.G0.Mode), MODES, 'all');
     const latestDistro = line(inputs_names/* Inputs */.G0.LatestDistro).toLowerCase();
     // a build slice holds some of the distros only; the merge job checks latest-distro
     if (latestDistro !== '' && mode !== 'build' && !distros.some(d => d.name === latestDistro)) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.LatestDistro, `${(0,errors/* quote */.h)(latestDistro)} is not one of the distros being built (${distros.map(d => d.name).join(', ')})`);
     }
-    const labels = parseKeyValues(inputs_names/* Inputs */.G0.Labels, text(inputs_names/* Inputs */.G0.Labels), LABEL_KEY);
+    const labels = parseKeyValues(inputs_names/* Inputs */.G0.Labels, get(inputs_names/* Inputs */.G0.Labels), LABEL_KEY);
     for (const [, value] of labels)
         assertPrintable(inputs_names/* Inputs */.G0.Labels, value);
     const username = line(inputs_names/* Inputs */.G0.Username);
-    const password = text(inputs_names/* Inputs */.G0.Password);
+    const password = get(inputs_names/* Inputs */.G0.Password);
     if (username !== '' && password === '') {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Password, 'is required when username is set');
     }
@@ -31983,15 +31979,15 @@ function readConfig(get, ctx) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BuildxUrl, `${(0,errors/* quote */.h)(buildxUrl)} is not an http(s) URL`);
     }
     const buildxSha256 = readSha256(line(inputs_names/* Inputs */.G0.BuildxSha256), inputs_names/* Inputs */.G0.BuildxSha256, 'buildx binary at buildx-url');
-    const attestations = readAttestations(text, line);
-    const signing = readSigning(text, line, warnings);
-    const cache = parseChoice(inputs_names/* Inputs */.G0.Cache, text(inputs_names/* Inputs */.G0.Cache), CACHE_KINDS, 'none');
+    const attestations = readAttestations(get, line);
+    const signing = readSigning(get, line, warnings);
+    const cache = parseChoice(inputs_names/* Inputs */.G0.Cache, get(inputs_names/* Inputs */.G0.Cache), CACHE_KINDS, 'none');
     const cacheRefInput = line(inputs_names/* Inputs */.G0.CacheRef);
     const cacheRef = readCacheRef(cacheRefInput, image);
     if (cacheRefInput !== '' && cache !== 'registry') {
         warnings.push(`cache-ref is used by cache: registry only; it is ignored with cache: ${cache}.`);
     }
-    const runners = parseKeyValues(inputs_names/* Inputs */.G0.Runners, text(inputs_names/* Inputs */.G0.Runners), PLATFORM_KEY).map(([platform, value]) => readRunner(platform, value));
+    const runners = parseKeyValues(inputs_names/* Inputs */.G0.Runners, get(inputs_names/* Inputs */.G0.Runners), PLATFORM_KEY).map(([platform, value]) => readRunner(platform, value));
     const config = {
         mode,
         distros,
@@ -32006,38 +32002,38 @@ function readConfig(get, ctx) {
         tagSuffix,
         latestDistro,
         labels,
-        push: parseBoolean(inputs_names/* Inputs */.G0.Push, text(inputs_names/* Inputs */.G0.Push), false),
+        push: parseBoolean(inputs_names/* Inputs */.G0.Push, get(inputs_names/* Inputs */.G0.Push), false),
         username,
         password,
-        smokeTests: parseLines(text(inputs_names/* Inputs */.G0.SmokeTests)),
+        smokeTests: parseLines(get(inputs_names/* Inputs */.G0.SmokeTests)),
         smokeTestFile: line(inputs_names/* Inputs */.G0.SmokeTestFile),
-        smokeTimeout: parseInteger(inputs_names/* Inputs */.G0.SmokeTimeout, text(inputs_names/* Inputs */.G0.SmokeTimeout), DEFAULT_SMOKE_TIMEOUT, 1, 21_600),
-        smokeNetwork: parseChoice(inputs_names/* Inputs */.G0.SmokeNetwork, text(inputs_names/* Inputs */.G0.SmokeNetwork), NETWORKS, 'none'),
-        rosChecks: parseBoolean(inputs_names/* Inputs */.G0.RosChecks, text(inputs_names/* Inputs */.G0.RosChecks), true),
-        failFast: parseBoolean(inputs_names/* Inputs */.G0.FailFast, text(inputs_names/* Inputs */.G0.FailFast), false),
-        maxParallel: text(inputs_names/* Inputs */.G0.MaxParallel).trim() === ''
+        smokeTimeout: parseInteger(inputs_names/* Inputs */.G0.SmokeTimeout, get(inputs_names/* Inputs */.G0.SmokeTimeout), DEFAULT_SMOKE_TIMEOUT, 1, 21_600),
+        smokeNetwork: parseChoice(inputs_names/* Inputs */.G0.SmokeNetwork, get(inputs_names/* Inputs */.G0.SmokeNetwork), NETWORKS, 'none'),
+        rosChecks: parseBoolean(inputs_names/* Inputs */.G0.RosChecks, get(inputs_names/* Inputs */.G0.RosChecks), true),
+        failFast: parseBoolean(inputs_names/* Inputs */.G0.FailFast, get(inputs_names/* Inputs */.G0.FailFast), false),
+        maxParallel: get(inputs_names/* Inputs */.G0.MaxParallel).trim() === ''
             ? null
-            : parseInteger(inputs_names/* Inputs */.G0.MaxParallel, text(inputs_names/* Inputs */.G0.MaxParallel), 1, 1, 64),
+            : parseInteger(inputs_names/* Inputs */.G0.MaxParallel, get(inputs_names/* Inputs */.G0.MaxParallel), 1, 1, 64),
         runners,
-        network: parseChoice(inputs_names/* Inputs */.G0.Network, text(inputs_names/* Inputs */.G0.Network), NETWORKS, 'default'),
-        pull: parseBoolean(inputs_names/* Inputs */.G0.Pull, text(inputs_names/* Inputs */.G0.Pull), true),
+        network: parseChoice(inputs_names/* Inputs */.G0.Network, get(inputs_names/* Inputs */.G0.Network), NETWORKS, 'default'),
+        pull: parseBoolean(inputs_names/* Inputs */.G0.Pull, get(inputs_names/* Inputs */.G0.Pull), true),
         cache,
         cacheRef,
-        retryAttempts: parseInteger(inputs_names/* Inputs */.G0.RetryAttempts, text(inputs_names/* Inputs */.G0.RetryAttempts), 6, 1, 30),
-        retryMaxDelay: parseInteger(inputs_names/* Inputs */.G0.RetryMaxDelay, text(inputs_names/* Inputs */.G0.RetryMaxDelay), 30, 1, 600),
-        qemuRetries: parseInteger(inputs_names/* Inputs */.G0.QemuRetries, text(inputs_names/* Inputs */.G0.QemuRetries), 1, 0, 5),
-        emulationWarning: parseInteger(inputs_names/* Inputs */.G0.EmulationWarning, text(inputs_names/* Inputs */.G0.EmulationWarning), 60, 0, 360),
-        dryRun: parseBoolean(inputs_names/* Inputs */.G0.DryRun, text(inputs_names/* Inputs */.G0.DryRun), false),
-        force: parseBoolean(inputs_names/* Inputs */.G0.Force, text(inputs_names/* Inputs */.G0.Force), false),
+        retryAttempts: parseInteger(inputs_names/* Inputs */.G0.RetryAttempts, get(inputs_names/* Inputs */.G0.RetryAttempts), 6, 1, 30),
+        retryMaxDelay: parseInteger(inputs_names/* Inputs */.G0.RetryMaxDelay, get(inputs_names/* Inputs */.G0.RetryMaxDelay), 30, 1, 600),
+        qemuRetries: parseInteger(inputs_names/* Inputs */.G0.QemuRetries, get(inputs_names/* Inputs */.G0.QemuRetries), 1, 0, 5),
+        emulationWarning: parseInteger(inputs_names/* Inputs */.G0.EmulationWarning, get(inputs_names/* Inputs */.G0.EmulationWarning), 60, 0, 360),
+        dryRun: parseBoolean(inputs_names/* Inputs */.G0.DryRun, get(inputs_names/* Inputs */.G0.DryRun), false),
+        force: parseBoolean(inputs_names/* Inputs */.G0.Force, get(inputs_names/* Inputs */.G0.Force), false),
         buildxVersion,
         buildxUrl,
         buildxSha256,
         attestations,
         ...signing,
         builder,
-        driver: parseChoice(inputs_names/* Inputs */.G0.Driver, text(inputs_names/* Inputs */.G0.Driver), DRIVERS, 'docker'),
+        driver: parseChoice(inputs_names/* Inputs */.G0.Driver, get(inputs_names/* Inputs */.G0.Driver), DRIVERS, 'docker'),
         qemuImage,
-        summary: parseBoolean(inputs_names/* Inputs */.G0.Summary, text(inputs_names/* Inputs */.G0.Summary), true)
+        summary: parseBoolean(inputs_names/* Inputs */.G0.Summary, get(inputs_names/* Inputs */.G0.Summary), true)
     };
     if (config.sign !== 'false' && !config.push && mode !== 'merge') {
         warnings.push(`sign: ${config.sign} signs what is published; with push: false nothing is.`);
@@ -32052,9 +32048,9 @@ function readSha256(value, input, of) {
     }
     return hex;
 }
-function readAttestations(text, line) {
+function readAttestations(get, line) {
     // true is build-push-action's spelling of the default mode
-    const raw = text(inputs_names/* Inputs */.G0.Provenance).trim();
+    const raw = get(inputs_names/* Inputs */.G0.Provenance).trim();
     const provenance = parseChoice(inputs_names/* Inputs */.G0.Provenance, raw === 'true' ? 'mode=min' : raw, PROVENANCE, 'mode=min');
     const sbomGenerator = line(inputs_names/* Inputs */.G0.SbomGenerator);
     if (sbomGenerator !== '' && typeof (0,reference/* parseReference */.F2)(sbomGenerator) === 'string') {
@@ -32062,15 +32058,15 @@ function readAttestations(text, line) {
     }
     return {
         provenance: provenance === 'false' ? null : provenance === 'mode=max' ? 'max' : 'min',
-        sbom: parseBoolean(inputs_names/* Inputs */.G0.Sbom, text(inputs_names/* Inputs */.G0.Sbom), false),
+        sbom: parseBoolean(inputs_names/* Inputs */.G0.Sbom, get(inputs_names/* Inputs */.G0.Sbom), false),
         sbomGenerator
     };
 }
 const PEM_KEY = /^-----BEGIN [A-Z ]*PRIVATE KEY-----\r?\n[\s\S]+\r?\n-----END [A-Z ]*PRIVATE KEY-----\s*$/;
-function readSigning(text, line, warnings) {
-    const sign = parseChoice(inputs_names/* Inputs */.G0.Sign, text(inputs_names/* Inputs */.G0.Sign), SIGN, 'false');
-    const cosignKey = text(inputs_names/* Inputs */.G0.CosignKey).trim();
-    const cosignPassword = text(inputs_names/* Inputs */.G0.CosignPassword);
+function readSigning(get, line, warnings) {
+    const sign = parseChoice(inputs_names/* Inputs */.G0.Sign, get(inputs_names/* Inputs */.G0.Sign), SIGN, 'false');
+    const cosignKey = get(inputs_names/* Inputs */.G0.CosignKey).trim();
+    const cosignPassword = get(inputs_names/* Inputs */.G0.CosignPassword);
     if (sign === 'key' && cosignKey === '') {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.CosignKey, 'is required when sign is key; give the private key cosign generate-key-pair wrote (cosign.key), from a secret');
     }
@@ -32310,12 +32306,16 @@ function attestationEntry(manifest, image) {
         annotations: { [REFERENCE_DIGEST]: image, [REFERENCE_TYPE]: ATTESTATION_MANIFEST }
     };
 }
+/** Whether an index entry is an attestation manifest about the image `digest`. Pure. */
+function isAttestationOf(entry, digest) {
+    return (entry.annotations?.[REFERENCE_TYPE] === ATTESTATION_MANIFEST &&
+        entry.annotations[REFERENCE_DIGEST] === digest);
+}
 /** The attestation manifests an index lists for the image `digest`. Pure. */
 function attestationsOf(raw, digest) {
     const doc = JSON.parse(raw);
     return (doc.manifests ?? [])
-        .filter(m => m.annotations?.[REFERENCE_TYPE] === ATTESTATION_MANIFEST &&
-        m.annotations[REFERENCE_DIGEST] === digest)
+        .filter(m => isAttestationOf(m, digest))
         .map(m => attestationEntry(m, digest));
 }
 /** What an attestation manifest holds: `provenance`, `sbom` or the predicate type itself. Pure. */
@@ -32375,14 +32375,17 @@ function indexEntries(raw) {
     const doc = JSON.parse(raw);
     if (!Array.isArray(doc.manifests))
         return null;
-    const entries = doc.manifests;
-    return entries.flatMap((item, i) => {
-        const m = (typeof item === 'object' && item !== null ? item : {});
+    return entriesOf(raw).flatMap((item, i) => {
+        const m = item;
         const where = `entry ${i + 1} of the index`;
         if (!isDigest(m.digest))
             throw new Error(`${where} has no digest`);
         const p = m.platform;
-        if (p === undefined || p.os === 'unknown' || p.architecture === 'unknown')
+        if (p === undefined)
+            return [];
+        if (typeof p !== 'object' || p === null)
+            throw new BadPlatform(where);
+        if (p.os === 'unknown' || p.architecture === 'unknown')
             return [];
         const annotations = stringRecord(m.annotations);
         return [
@@ -32404,18 +32407,33 @@ function stringRecord(value) {
 function indexPlatforms(raw) {
     return indexEntries(raw)?.map(e => e.platform) ?? null;
 }
-/** The config digest of a single-image manifest. */
-function configDigest(raw) {
-    return JSON.parse(raw).config?.digest;
-}
-/** The digests an index lists. */
+/** The digests an index lists; throws (quoting nothing) when an entry has none. */
 function indexDigests(raw) {
-    return (JSON.parse(raw).manifests ?? []).map(m => m.digest);
+    return entriesOf(raw).map((item, i) => {
+        const digest = item.digest;
+        if (!isDigest(digest))
+            throw new Error(`entry ${i + 1} of the index has no digest`);
+        return digest;
+    });
 }
-/** True when an index carries annotations (OCI indexes can; Docker manifest lists cannot). */
-function hasAnnotations(raw) {
+/** More entries than any image index a build makes or uses: not one to read. */
+const MAX_INDEX_ENTRIES = 1000;
+/** The entries of an index as objects; [] when it lists none. Throws on any other shape. */
+function entriesOf(raw) {
     const doc = JSON.parse(raw);
-    return doc.annotations !== undefined && Object.keys(doc.annotations).length > 0;
+    if (doc.manifests === undefined)
+        return [];
+    if (!Array.isArray(doc.manifests))
+        throw new Error("the index's manifests are not a list");
+    if (doc.manifests.length > MAX_INDEX_ENTRIES) {
+        throw new Error(`the index lists ${doc.manifests.length} entries, more than the ${MAX_INDEX_ENTRIES} an image index has`);
+    }
+    return doc.manifests.map((item, i) => {
+        if (typeof item !== 'object' || item === null) {
+            throw new Error(`entry ${i + 1} of the index is not an object`);
+        }
+        return item;
+    });
 }
 function sha256(bytes) {
     return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
@@ -32459,8 +32477,8 @@ attestations = []) {
     return { mediaType, body, digest: sha256(body), annotated: annotate };
 }
 
-// EXTERNAL MODULE: ./src/tooling/exec.ts
-var tooling_exec = __nccwpck_require__(2113);
+// EXTERNAL MODULE: ./src/text/text.ts
+var text_text = __nccwpck_require__(8544);
 // EXTERNAL MODULE: ./src/tooling/retry.ts
 var retry = __nccwpck_require__(7356);
 ;// CONCATENATED MODULE: ./src/registry/challenge.ts
@@ -32505,11 +32523,12 @@ function repositoryScope(repository, push) {
  *   containerd and most registries take them; image configs 8 MiB; token answers 64 KiB); an
  *   answer the client only needs for an error message is cut after 64 KiB;
  * - JSON is parsed into an object, or it is an error that names the request and quotes nothing;
- * - text that came from a registry goes into a log line only through printable(): control
- *   characters escaped, so it can never start a line (a `::command::` of the runner);
+ * - text that came from a registry goes into a log line only through printable() (src/text):
+ *   control characters escaped, so it can never start a line (a `::command::` of the runner);
  * - loopback is decided from the address, not from how a name begins.
  * Pure, but for reading a response's body.
  */
+
 /** Most bytes of an answer the client keeps, by what it asked for. */
 const LIMITS = {
     manifest: 4 * 1024 * 1024,
@@ -32532,18 +32551,6 @@ class RegistryError extends Error {
     }
 }
 /**
- * Text from a registry, made safe for one log line: control characters (a new line among them)
- * escaped as JSON escapes them, and cut at `max` characters. Pure.
- */
-function printable(text, max = 200) {
-    // eslint-disable-next-line no-control-regex
-    const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, c => {
-        const named = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-        return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-    });
-    return escaped.length <= max ? escaped : `${escaped.slice(0, max - 1)}…`;
-}
-/**
  * Whether `host[:port]` is a loopback address: 127.0.0.0/8, ::1 or `localhost`, read as the URL
  * parser (and so fetch) reads the host: `127.1` and `2130706433` are 127.0.0.1, while
  * `127.attacker.example` is a name like any other. Pure.
@@ -32559,11 +32566,6 @@ function isLoopback(hostPort) {
     if (host === 'localhost' || host === '[::1]')
         return true;
     return /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-/** A digest as the OCI image spec writes it (`algorithm:encoded`). Pure. */
-function http_isDigest(value) {
-    return (typeof value === 'string' &&
-        /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,256}$/.test(value));
 }
 /** A media type (`type/subtype`, RFC 6838 names), parameters cut off; '' when it is none. Pure. */
 function mediaTypeOf(value) {
@@ -32625,9 +32627,29 @@ function sizeText(bytes) {
 /** The status codes of a redirect. */
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /**
- * Where a redirect leads, or why it is not followed: a Location that is no http(s) URL, one that
- * carries credentials, HTTPS to plain HTTP (but to a loopback address), and a redirect of a
- * request that sends a body other than 307 and 308 (which keep the method and body). Pure.
+ * Why a registry (at `from`) may not send the client on to `to` (a redirect, an upload
+ * location), or null when it may: only an http(s) URL without credentials in it, never from
+ * HTTPS to plain HTTP, and to a loopback address only from one (a remote registry must not point
+ * the client at services on the runner). Pure.
+ */
+function mayNotGo(from, to) {
+    if (to.protocol !== 'https:' && to.protocol !== 'http:') {
+        return `a ${(0,text_text/* printable */.g$)(to.protocol, 20)} URL`;
+    }
+    if (to.username !== '' || to.password !== '')
+        return `a URL with credentials in it (${to.host})`;
+    const local = isLoopback(from.host);
+    if (!local && isLoopback(to.host))
+        return `a loopback address (${to.host})`;
+    if (from.protocol === 'https:' && to.protocol === 'http:' && !local) {
+        return `plain HTTP (${to.host}), from HTTPS`;
+    }
+    return null;
+}
+/**
+ * Where a redirect leads, or why it is not followed: no Location, one mayNotGo refuses, and a
+ * redirect of a request that sends a body other than 307 and 308 (which keep the method and
+ * body). Pure.
  */
 function redirectTarget(from, status, location, method) {
     if (location === null)
@@ -32639,15 +32661,9 @@ function redirectTarget(from, status, location, method) {
     catch {
         return `a ${status} redirect to something that is not a URL`;
     }
-    if (next.protocol !== 'https:' && next.protocol !== 'http:') {
-        return `a redirect to a ${printable(next.protocol, 20)} URL`;
-    }
-    if (next.username !== '' || next.password !== '') {
-        return `a redirect to a URL with credentials in it (${next.host})`;
-    }
-    if (from.protocol === 'https:' && next.protocol === 'http:' && !isLoopback(next.host)) {
-        return `a redirect from HTTPS to plain HTTP (${next.host})`;
-    }
+    const refused = mayNotGo(from, next);
+    if (refused !== null)
+        return `a redirect to ${refused}`;
     if (method !== 'GET' && method !== 'HEAD' && status !== 307 && status !== 308) {
         return `a ${status} redirect of a ${method}`;
     }
@@ -32676,6 +32692,7 @@ function redirectTarget(from, status, location, method) {
  * only to a loopback address or a host the engine reaches insecurely. A manifest's digest is
  * always computed from the bytes read; a `Docker-Content-Digest` that disagrees is an error.
  */
+
 
 
 
@@ -32745,7 +32762,7 @@ function judgeUpload(a) {
         return null;
     const e = a.error;
     if (!(e instanceof RegistryError))
-        return { transient: false, reason: (0,tooling_exec/* errorMessage */.gJ)(e) };
+        return { transient: false, reason: (0,text_text/* errorMessage */.gJ)(e) };
     if (e.status === 0)
         return { transient: true, reason: 'no answer' };
     if (e.status === 429)
@@ -32763,13 +32780,13 @@ function registryErrorText(body) {
             const { code, message } = first;
             const words = [code, message].filter(w => typeof w === 'string' && w !== '');
             if (words.length > 0)
-                return printable(words.join(': '));
+                return (0,text_text/* printable */.g$)(words.join(': '));
         }
     }
     catch {
         // not JSON
     }
-    return printable(body.toString('utf8').trim().split('\n')[0]);
+    return (0,text_text/* printable */.g$)(body.toString('utf8').trim().split('\n')[0]);
 }
 class RegistryClient {
     o;
@@ -32811,7 +32828,7 @@ class RegistryClient {
         }
         const said = r.headers.get('docker-content-digest');
         if (said !== null && said !== digest) {
-            throw new RegistryError(`${what}: the registry says it is ${printable(said, 80)}, but the bytes it sent are ${digest}`, 200);
+            throw new RegistryError(`${what}: the registry says it is ${(0,text_text/* printable */.g$)(said, 80)}, but the bytes it sent are ${digest}`, 200);
         }
         const doc = jsonObject(`${what}: not a manifest`, r.body);
         const mediaType = mediaTypeOf(doc.mediaType) || mediaTypeOf(r.headers.get('content-type'));
@@ -32851,7 +32868,7 @@ class RegistryClient {
         const digest = sha256(body);
         const stored = r?.headers.get('docker-content-digest');
         if (stored && stored !== digest) {
-            throw new RegistryError(`${this.o.registry}/${repo}:${ref} was stored as ${printable(stored, 80)}, not ${digest}`, 201);
+            throw new RegistryError(`${this.o.registry}/${repo}:${ref} was stored as ${(0,text_text/* printable */.g$)(stored, 80)}, not ${digest}`, 201);
         }
         return digest;
     }
@@ -32925,11 +32942,10 @@ class RegistryClient {
                     what: `Starting an upload of ${name}`,
                     push: true
                 }));
-                const location = session.headers.get('location');
-                if (location === null) {
+                const url = this.uploadLocation(session, `Starting an upload of ${name}`);
+                if (url === null) {
                     throw new RegistryError(`Starting an upload of ${name}: no Location in the answer`, 202);
                 }
-                const url = new URL(location, `${this.base}/`);
                 url.searchParams.set('digest', digest);
                 return (await this.request('PUT', repo, url.toString(), {
                     what: `Uploading ${name}`,
@@ -32966,15 +32982,17 @@ class RegistryClient {
     }
     /** Cancel an upload session a request opened (a mount the registry answered with 202). */
     async cancelUpload(repo, session) {
-        const location = session.headers.get('location');
-        if (location === null)
+        const what = `Cancelling an upload session on ${this.o.registry}/${repo}`;
+        let url;
+        try {
+            url = this.uploadLocation(session, what);
+        }
+        catch {
+            return; // a location the client may not go to: the registry expires the session
+        }
+        if (url === null)
             return;
-        const url = new URL(location, `${this.base}/`).toString();
-        await this.request('DELETE', repo, url, {
-            what: `Cancelling an upload session on ${this.o.registry}/${repo}`,
-            push: true,
-            absent: true
-        }).catch(() => undefined);
+        await this.request('DELETE', repo, url.toString(), { what, push: true, absent: true }).catch(() => undefined);
     }
     /**
      * One request to /v2/<repo>/<path>, authorised as the registry asks. With `absent`, a 404 is
@@ -32996,10 +33014,10 @@ class RegistryClient {
             ...(r.maxBytes === undefined ? {} : { maxBytes: r.maxBytes })
         });
         let auth = ours ? await this.authorization(scope, r.what) : undefined;
-        let res = this.notElsewhere(await this.send(r.what, url, init(auth)), ours, r.what);
+        let res = this.notElsewhere(await this.send(r.what, url, init(auth)), url, ours, r.what);
         if (res.status === 401) {
             auth = await this.answerChallenge(res, auth, repo, scope, r);
-            res = this.notElsewhere(await this.send(r.what, url, init(auth)), ours, r.what);
+            res = this.notElsewhere(await this.send(r.what, url, init(auth)), url, ours, r.what);
             if (res.status === 401) {
                 this.refused(r.what, repo, parseChallenge(res.headers.get('www-authenticate')), r.push === true);
             }
@@ -33020,14 +33038,33 @@ class RegistryClient {
      * where the registry redirected the request): only the registry's own answers set its
      * challenge, so that one is an error.
      */
-    notElsewhere(res, ours, what) {
-        if (res.status !== 401 || (ours && res.redirectedTo === undefined))
+    notElsewhere(res, url, ours, what) {
+        if (res.status !== 401)
             return res;
-        const redirected = res.redirectedTo !== undefined;
-        if (redirected && res.redirectedTo.origin === new URL(this.base).origin)
+        const from = res.redirectedTo ?? new URL(url);
+        // a request sent elsewhere (an upload location) never answers a challenge, wherever its
+        // redirects end: its credentials would go where it was sent
+        if (ours && from.origin === new URL(this.base).origin)
             return res;
-        const host = res.redirectedTo?.host ?? 'the upload location';
-        throw new RegistryError(`${what}: ${host}${redirected ? `, where ${this.o.registry} redirected the request,` : ''} asks for credentials (the action sends credentials to ${this.o.registry} only)`, 401);
+        throw new RegistryError(`${what}: ${from.host}${res.redirectedTo === undefined ? '' : `, where the request was redirected,`} asks for credentials (the action sends credentials to ${this.o.registry} only)`, 401);
+    }
+    /** An upload session's location, resolved, where the registry may send the client. */
+    uploadLocation(session, what) {
+        const location = session.headers.get('location');
+        if (location === null)
+            return null;
+        let url;
+        try {
+            url = new URL(location, `${this.base}/`);
+        }
+        catch {
+            throw new RegistryError(`${what}: the upload location is not a URL`, session.status);
+        }
+        const refused = mayNotGo(new URL(this.base), url);
+        if (refused !== null) {
+            throw new RegistryError(`${what}: the upload location is ${refused}; not used`, session.status);
+        }
+        return url;
     }
     /** A path under /v2/<repo>/, or an upload session's location (absolute, or from the root). */
     urlOf(repo, path) {
@@ -33166,7 +33203,7 @@ class RegistryClient {
             if (a.error instanceof RegistryError)
                 throw a.error;
             const cause = a.error.cause;
-            const detail = (0,tooling_exec/* errorMessage */.gJ)(cause ?? a.error);
+            const detail = (0,text_text/* errorMessage */.gJ)(cause ?? a.error);
             throw new RegistryError(`${what}: no answer from ${this.o.registry} (${detail})`, 0);
         }
         return a;
@@ -33230,6 +33267,8 @@ function sep(ref) {
     return ref.startsWith('sha256:') ? '@' : ':';
 }
 
+// EXTERNAL MODULE: ./src/tooling/exec.ts
+var tooling_exec = __nccwpck_require__(2113);
 ;// CONCATENATED MODULE: ./src/registry/credentials.ts
 /**
  * Where the registry client finds credentials for a registry when the action's `username` and
@@ -33449,7 +33488,7 @@ class Registries {
             entries = indexEntries(m.body);
         }
         catch (error) {
-            throw new RegistryError(`${ref}: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`, 200);
+            throw new RegistryError(`${ref}: ${(0,text_text/* errorMessage */.gJ)(error)}`, 200);
         }
         if (entries !== null)
             return entries;
@@ -33497,7 +33536,7 @@ class Cancelled extends Error {
     }
     /** Cancelled in a phase before anything is published. */
     static before(signal, during) {
-        return new Cancelled(`The run was ${(0,tooling_exec/* errorMessage */.gJ)(signal.reason)} during ${during}; nothing was published.`);
+        return new Cancelled(`The run was ${(0,text_text/* errorMessage */.gJ)(signal.reason)} during ${during}; nothing was published.`);
     }
 }
 /** Between phases that come before publishing: stop here when the run was cancelled. */
@@ -33531,7 +33570,7 @@ async function during(what, signal, work) {
 function cancellable(work, signal, what) {
     if (signal === undefined)
         return work;
-    const cancelled = () => new Cancelled(`${what} was given up: the run was ${(0,tooling_exec/* errorMessage */.gJ)(signal.reason)}`);
+    const cancelled = () => new Cancelled(`${what} was given up: the run was ${(0,text_text/* errorMessage */.gJ)(signal.reason)}`);
     if (signal.aborted)
         return Promise.reject(cancelled());
     return new Promise((resolve, reject) => {
@@ -33610,7 +33649,6 @@ const BASE_DIGEST_LABEL = `${plan_labels/* LABEL_NAMESPACE */.H1}.base.digest`;
 const INPUTS_HASH_LABEL = `${plan_labels/* LABEL_NAMESPACE */.H1}.inputs.hash`;
 /** Bumped whenever the action changes how it builds or tests, so older images are rebuilt. */
 const FINGERPRINT_VERSION = 1;
-const fingerprint_sha256 = (text) => `sha256:${(0,external_node_crypto_.createHash)('sha256').update(text).digest('hex')}`;
 /** The label value for a cell's bases: `image@digest` for each, in Dockerfile order. */
 function baseDigestValue(bases) {
     return bases.map(b => `${b.image}@${b.digest}`).join(',');
@@ -33630,7 +33668,7 @@ function fingerprint(cell, bases, inputs) {
         // turning attestations on rebuilds once: the published image has none to carry over
         ...(inputs.attestations === undefined ? {} : { attestations: inputs.attestations })
     });
-    return { baseDigest: baseDigestValue(bases), inputsHash: fingerprint_sha256(hashed) };
+    return { baseDigest: baseDigestValue(bases), inputsHash: sha256(hashed) };
 }
 function fingerprintLabels(fp) {
     return [
@@ -33733,7 +33771,7 @@ async function ensureEmulation(platforms, hostPlatform, qemuImage, exec, read, l
         if (!binfmtUsable(await read(`${BINFMT_DIR}/${f.binfmt}`))) {
             const why = r.code === 0
                 ? 'the entry is still missing after installing'
-                : (0,tooling_exec/* lastLine */.fM)(r.stderr || r.stdout);
+                : (0,text_text/* lastLine */.fM)(r.stderr || r.stdout);
             throw new Error(`Cannot emulate ${f.platform}: binfmt_misc has no usable ${f.binfmt} and registering it with ${qemuImage} failed (${why}). ` +
                 'Run on a runner of that architecture, or allow privileged containers.');
         }
@@ -33845,7 +33883,7 @@ async function runTest(test, o) {
     if (timedOut)
         await o.docker.removeContainer(o.name);
     const seconds = (now() - started) / 1000;
-    const output = (0,tooling_exec/* tail */.RT)([r.stdout, r.stderr].filter(s => s !== '').join('\n'));
+    const output = (0,text_text/* tail */.RT)([r.stdout, r.stderr].filter(s => s !== '').join('\n'));
     const base = { name: test.name, source: test.source, seconds, output };
     if (timedOut) {
         return { ...base, status: 'timed out', reason: `killed after its ${test.timeout} s timeout` };
@@ -33899,7 +33937,7 @@ const DAMAGED_STATE_ADVICE = "the engine's build cache refers to files missing f
 
 /** The last lines of a failed step's output, for its error annotation: 15, each cut at 300. */
 function lastLines(output) {
-    return output.slice(-15).map(l => (0,tooling_exec/* ellipsis */.gO)(l, 300));
+    return output.slice(-15).map(l => (0,text_text/* ellipsis */.gO)(l, 300));
 }
 /** Slowest build steps kept per cell */
 const SLOWEST = 5;
@@ -33958,11 +33996,11 @@ async function runCell(cell, ctx) {
         return {
             ...base,
             status: 'failed',
-            failure: `build failed${at}: ${(0,tooling_exec/* lastLine */.fM)(build.stderr || build.stdout)}${advice}`,
+            failure: `build failed${at}: ${(0,text_text/* lastLine */.fM)(build.stderr || build.stdout)}${advice}`,
             buildSeconds,
             testSeconds: 0,
             tests: [],
-            buildLog: (0,tooling_exec/* tail */.RT)(output),
+            buildLog: (0,text_text/* tail */.RT)(output),
             slowestSteps,
             ...(step === undefined || name === undefined
                 ? {}
@@ -34153,7 +34191,7 @@ async function runCells(config, plan, prepared, setup, publisher, docker, board,
                 result = await runRetried(cell, ctx, config.qemuRetries, d, () => !pool.stopped);
             }
             catch (error) {
-                result = notRun(cell, { status: 'failed', failure: (0,tooling_exec/* errorMessage */.gJ)(error) });
+                result = notRun(cell, { status: 'failed', failure: (0,text_text/* errorMessage */.gJ)(error) });
             }
             finally {
                 board.end(cell.id, true);
@@ -34349,15 +34387,15 @@ class ProgressBoard {
             return;
         const s = now.step;
         const doing = s === undefined
-            ? (0,tooling_exec/* ellipsis */.gO)(now.name, 80)
-            : `step ${s.index}/${s.total}${s.stage === undefined ? '' : ` (${s.stage})`} ${(0,tooling_exec/* ellipsis */.gO)(s.instruction, 80)}`;
+            ? (0,text_text/* ellipsis */.gO)(now.name, 80)
+            : `step ${s.index}/${s.total}${s.stage === undefined ? '' : ` (${s.stage})`} ${(0,text_text/* ellipsis */.gO)(s.instruction, 80)}`;
         this.doing(r, doing, now.started);
     }
     /** A cell's next smoke test started. */
     testing(id, index, total, name) {
         const r = this.running.get(id);
         if (r !== undefined)
-            this.doing(r, `${index}/${total} "${(0,tooling_exec/* ellipsis */.gO)(name, 60)}"`);
+            this.doing(r, `${index}/${total} "${(0,text_text/* ellipsis */.gO)(name, 60)}"`);
     }
     /** A cell's phase ended; with `finished`, the cell no longer runs (its push may come later). */
     end(id, finished = false) {
@@ -34471,6 +34509,84 @@ var external_node_stream_ = __nccwpck_require__(7075);
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/tooling/download.ts
+/**
+ * Verified downloads: a release binary is used only when its sha256 is the expected one, whether
+ * it was just downloaded or found in the tool cache (a self-hosted runner's cache outlives runs and
+ * can be changed between them). A download that does not match is deleted before anything else
+ * sees it.
+ */
+
+
+
+
+/** A sha256 as lowercase hex from text that may be uppercase or start with `sha256:`; else null. */
+function normalizeSha256(text) {
+    const hex = text
+        .trim()
+        .replace(/^sha256:/i, '')
+        .toLowerCase();
+    return /^[0-9a-f]{64}$/.test(hex) ? hex : null;
+}
+/** The sha256 of a file, read as a stream (release binaries are tens of megabytes). */
+async function sha256File(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+/**
+ * Downloads `url` with the tool cache and returns the file when its sha256 is `expected`.
+ * Otherwise deletes it and throws one line: what, the URL, the sha256 found and the one expected.
+ * `what` names the download for messages, e.g. `buildx 0.37.1`.
+ */
+async function downloadVerified(cache, what, url, expected) {
+    let file;
+    try {
+        file = await cache.download(url);
+    }
+    catch (error) {
+        throw new Error(`Downloading ${what} from ${url} failed: ${(0,text_text/* errorMessage */.gJ)(error)}`, {
+            cause: error
+        });
+    }
+    let found;
+    try {
+        found = await sha256File(file);
+    }
+    catch (error) {
+        await (0,promises_.rm)(file, { force: true });
+        throw new Error(`Reading the download of ${what} from ${url} failed: ${(0,text_text/* errorMessage */.gJ)(error)}`, {
+            cause: error
+        });
+    }
+    if (found !== expected) {
+        await (0,promises_.rm)(file, { force: true });
+        throw new Error(`Checksum mismatch: ${what} downloaded from ${url} has sha256 ${found}, ` +
+            `expected ${expected}; the download was deleted and nothing was installed.`);
+    }
+    return file;
+}
+/**
+ * Checks a file found in the tool cache before it is used; throws one line when its sha256 is not
+ * `expected` (`dir` is the cache entry to delete to download it again).
+ */
+async function verifyCached(what, file, dir, expected) {
+    let found;
+    try {
+        found = await sha256File(file);
+    }
+    catch (error) {
+        throw new Error(`Reading ${what} in the tool cache (${file}) failed: ${(0,text_text/* errorMessage */.gJ)(error)}; ` +
+            `nothing was installed. Delete ${dir} to download it again.`, { cause: error });
+    }
+    if (found !== expected) {
+        throw new Error(`Checksum mismatch: ${what} in the tool cache (${file}) has sha256 ${found}, expected ` +
+            `${expected}; it changed after it was cached, or was cached from another source. Nothing ` +
+            `was installed; delete ${dir} to download it again.`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/publish/export.ts
 /**
  * The tested image as files, for the registry client to push blob by blob: `docker save` of the
@@ -34496,17 +34612,12 @@ const COMPRESSED = {
     'application/vnd.oci.image.layer.v1.tar': 'application/vnd.oci.image.layer.v1.tar+gzip',
     'application/vnd.docker.image.rootfs.diff.tar': 'application/vnd.docker.image.rootfs.diff.tar.gzip'
 };
-async function sha256File(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file), hash);
-    return `sha256:${hash.digest('hex')}`;
-}
 /** Gzip a layer into `dir`; its digest and size. */
 async function gzipLayer(file, dir) {
     const out = external_node_path_default().join(dir, `${external_node_path_default().basename(external_node_path_default().dirname(file))}-${external_node_path_default().basename(file)}.gz`);
     await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file), (0,external_node_zlib_.createGzip)(), (0,external_node_fs_.createWriteStream)(out));
     await (0,promises_.rm)(file, { force: true }); // the uncompressed copy is not needed any more
-    return { digest: await sha256File(out), size: (await (0,promises_.stat)(out)).size, file: out };
+    return { digest: `sha256:${await sha256File(out)}`, size: (await (0,promises_.stat)(out)).size, file: out };
 }
 const blobPath = (root, digest) => external_node_path_default().join(root, 'blobs', ...digest.split(':'));
 /**
@@ -34541,8 +34652,7 @@ async function ociManifest(root, imageId) {
 async function savedAttestations(root, siblings, image) {
     const manifests = [];
     const blobs = [];
-    const about = siblings.filter(m => m.annotations?.[REFERENCE_TYPE] === ATTESTATION_MANIFEST &&
-        m.annotations[REFERENCE_DIGEST] === image);
+    const about = siblings.filter(m => isAttestationOf(m, image));
     for (const m of about) {
         const file = blobPath(root, m.digest);
         if (!(0,external_node_fs_.existsSync)(file))
@@ -34737,7 +34847,7 @@ async function publishDistro(manifest, cells, results, o) {
         const digests = [...images, ...attestations].map(i => i.digest);
         const distro = { distro: manifest.distro, status: 'published', tags: manifest.tags };
         if (reused === cells.length) {
-            const same = await alreadyPublished(manifest, digests, o);
+            const same = await alreadyPublished(manifest, index.body, o);
             if (same !== undefined) {
                 o.log(`Unchanged: ${manifest.tags.join(', ')} already hold this index (${same}); nothing pushed`);
                 const signed = await signIndex(same, true, o);
@@ -34764,7 +34874,7 @@ async function publishDistro(manifest, cells, results, o) {
                 status: 'publish failed',
                 // once the index was being written, its tags may have moved (to the tested images)
                 tags: tagsMoved ? manifest.tags : [],
-                reason: (0,tooling_exec/* errorMessage */.gJ)(error)
+                reason: (0,text_text/* errorMessage */.gJ)(error)
             },
             pushed
         };
@@ -34795,13 +34905,19 @@ async function checkPublished(manifest, digest, images, o) {
         }
     }
     const raw = (await o.registries.require(manifest.tags[0])).body;
-    if (!sameSet(indexDigests(raw), images)) {
+    let listed;
+    try {
+        listed = indexDigests(raw);
+    }
+    catch (error) {
+        throw new Error(`${manifest.tags[0]}: ${(0,text_text/* errorMessage */.gJ)(error)}`);
+    }
+    if (!sameSet(listed, images)) {
         throw new Error(`${manifest.tags[0]} does not hold the images just pushed`);
     }
     const platforms = indexPlatforms(raw) ?? [];
-    const expected = [...o.platforms].sort();
-    if (JSON.stringify([...platforms].sort()) !== JSON.stringify(expected)) {
-        throw new Error(`the published index holds ${platforms.join(', ') || 'nothing'}, expected exactly ${expected.join(', ')}`);
+    if (!sameSet(platforms, o.platforms)) {
+        throw new Error(`the published index holds ${platforms.join(', ') || 'nothing'}, expected exactly ${[...o.platforms].sort().join(', ')}`);
     }
 }
 /**
@@ -34936,16 +35052,55 @@ async function descriptorOf(digest, o) {
     return { mediaType: m.mediaType, digest: m.digest, size: m.size };
 }
 /**
- * The index digest when every tag already holds one index of exactly these images. Each tag's
- * index is read whole (GET) and its digest computed from those bytes: this digest gets signed
- * and reported, so a header the registry sends is never taken for it.
+ * The index digest when every tag already holds the index this run would write: each tag's index
+ * read whole (GET) and its digest computed from those bytes, since that digest gets signed and
+ * reported, never a header.
  */
-async function alreadyPublished(manifest, digests, o) {
+async function alreadyPublished(manifest, ours, o) {
     const held = await Promise.all(manifest.tags.map(t => o.registries.manifest(t)));
     const first = held[0];
     if (first === null || held.some(h => h?.digest !== first.digest))
         return undefined;
-    return sameSet(indexDigests(first.body), digests) ? first.digest : undefined;
+    return sameIndex(first.body, ours) ? first.digest : undefined;
+}
+/** Annotations that differ between two runs from the same inputs: when, from which commit, as what version. */
+const PER_RUN = new Set([
+    'org.opencontainers.image.created',
+    'org.opencontainers.image.revision',
+    'org.opencontainers.image.version'
+]);
+/**
+ * Whether a published index is the one this run would write (`ours`): the same fields, the same
+ * entries in every field and order (each image's digest, size, media type, platform and
+ * annotations, the attestation manifests), and the same annotations but for the run's time,
+ * commit and version. Anything else a registry shows, such as a platform swapped between two
+ * images or an annotation of its own, is not the action's to sign. Pure.
+ */
+function sameIndex(held, ours) {
+    let h;
+    try {
+        h = JSON.parse(held);
+    }
+    catch {
+        return false;
+    }
+    const o = JSON.parse(ours);
+    const keys = (x) => JSON.stringify(Object.keys(x).sort());
+    if (typeof h !== 'object' || h === null || keys(h) !== keys(o))
+        return false;
+    for (const key of Object.keys(o)) {
+        if (key === 'annotations')
+            continue;
+        if (JSON.stringify(h[key]) !== JSON.stringify(o[key]))
+            return false;
+    }
+    if (o.annotations === undefined)
+        return true;
+    const ha = h.annotations;
+    const oa = o.annotations;
+    if (typeof ha !== 'object' || ha === null || keys(ha) !== keys(oa))
+        return false;
+    return Object.entries(oa).every(([k, v]) => typeof ha[k] === 'string' && (ha[k] === v || PER_RUN.has(k)));
 }
 function sameSet(a, b) {
     return JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
@@ -35025,7 +35180,7 @@ async function stageDistro(cells, results, o) {
         return { distro: { distro, status: 'staged', tags }, pushed };
     }
     catch (error) {
-        const reason = `staging failed: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`;
+        const reason = `staging failed: ${(0,text_text/* errorMessage */.gJ)(error)}`;
         return { distro: { distro, status: 'publish failed', tags: [], reason }, pushed };
     }
 }
@@ -35062,7 +35217,7 @@ function sliceProblem(cell, platform, labels) {
         return `it is ${platform}, not ${cell.platform}`;
     const distro = labels[`${plan_labels/* LABEL_NAMESPACE */.H1}.ros.distro`];
     if (distro !== cell.distro)
-        return `it was built for distro ${distro === undefined ? '(none)' : printable(distro, 40)}, not ${cell.distro}`;
+        return `it was built for distro ${distro === undefined ? '(none)' : (0,text_text/* printable */.g$)(distro, 40)}, not ${cell.distro}`;
     if (labels[INPUTS_HASH_LABEL] === undefined)
         return 'it was not built by this action';
     return null;
@@ -35075,7 +35230,7 @@ async function collectSlice(cell, image, registries) {
     }
     catch (error) {
         staged = null;
-        why = `cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`;
+        why = `cannot be read (${(0,text_text/* lastLine */.fM)((0,text_text/* errorMessage */.gJ)(error))})`;
     }
     if (staged === null) {
         return notRun(cell, {
@@ -35090,7 +35245,7 @@ async function collectSlice(cell, image, registries) {
         problem = sliceProblem(cell, config.platform, config.labels);
     }
     catch (error) {
-        problem = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`;
+        problem = `its config cannot be read (${(0,text_text/* lastLine */.fM)((0,text_text/* errorMessage */.gJ)(error))})`;
     }
     if (problem !== null) {
         return notRun(cell, {
@@ -35811,7 +35966,7 @@ function baseNeeds(dockerfile, cells, buildPlatform) {
     return [...needs.values()];
 }
 /** The platforms an image has, with digests: from its registry, or the local engine when it is only local. */
-async function entriesOf(docker, registries, image) {
+async function preflight_entriesOf(docker, registries, image) {
     try {
         return await registries.platforms(image);
     }
@@ -35826,7 +35981,7 @@ async function entriesOf(docker, registries, image) {
             ];
         }
         catch {
-            throw new Error(`Base image ${image} cannot be inspected: ${(0,tooling_exec/* errorMessage */.gJ)(remoteError)}`);
+            throw new Error(`Base image ${image} cannot be inspected: ${(0,text_text/* errorMessage */.gJ)(remoteError)}`);
         }
     }
 }
@@ -35834,7 +35989,7 @@ async function checkBases(needs, docker, registries, log) {
     const problems = [];
     const digests = new Map();
     // read at once, reported in Dockerfile order
-    const found = await Promise.all(needs.map(n => entriesOf(docker, registries, n.image)));
+    const found = await Promise.all(needs.map(n => preflight_entriesOf(docker, registries, n.image)));
     for (const [i, need] of needs.entries()) {
         const entries = found[i];
         const has = entries.map(e => e.platform);
@@ -35856,84 +36011,6 @@ async function checkBases(needs, docker, registries, log) {
         throw new Error(`Preflight: ${problems.join('; ')}. Nothing was built: drop those platforms or use a multi-arch base such as ros:<distro>-ros-base.`);
     }
     return digests;
-}
-
-;// CONCATENATED MODULE: ./src/tooling/download.ts
-/**
- * Verified downloads: a release binary is used only when its sha256 is the expected one, whether
- * it was just downloaded or found in the tool cache (a self-hosted runner's cache outlives runs and
- * can be changed between them). A download that does not match is deleted before anything else
- * sees it.
- */
-
-
-
-
-/** A sha256 as lowercase hex from text that may be uppercase or start with `sha256:`; else null. */
-function normalizeSha256(text) {
-    const hex = text
-        .trim()
-        .replace(/^sha256:/i, '')
-        .toLowerCase();
-    return /^[0-9a-f]{64}$/.test(hex) ? hex : null;
-}
-/** The sha256 of a file, read as a stream (release binaries are tens of megabytes). */
-async function download_sha256File(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
-        hash.update(chunk);
-    return hash.digest('hex');
-}
-/**
- * Downloads `url` with the tool cache and returns the file when its sha256 is `expected`.
- * Otherwise deletes it and throws one line: what, the URL, the sha256 found and the one expected.
- * `what` names the download for messages, e.g. `buildx 0.37.1`.
- */
-async function downloadVerified(cache, what, url, expected) {
-    let file;
-    try {
-        file = await cache.download(url);
-    }
-    catch (error) {
-        throw new Error(`Downloading ${what} from ${url} failed: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`, {
-            cause: error
-        });
-    }
-    let found;
-    try {
-        found = await download_sha256File(file);
-    }
-    catch (error) {
-        await (0,promises_.rm)(file, { force: true });
-        throw new Error(`Reading the download of ${what} from ${url} failed: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`, {
-            cause: error
-        });
-    }
-    if (found !== expected) {
-        await (0,promises_.rm)(file, { force: true });
-        throw new Error(`Checksum mismatch: ${what} downloaded from ${url} has sha256 ${found}, ` +
-            `expected ${expected}; the download was deleted and nothing was installed.`);
-    }
-    return file;
-}
-/**
- * Checks a file found in the tool cache before it is used; throws one line when its sha256 is not
- * `expected` (`dir` is the cache entry to delete to download it again).
- */
-async function verifyCached(what, file, dir, expected) {
-    let found;
-    try {
-        found = await download_sha256File(file);
-    }
-    catch (error) {
-        throw new Error(`Reading ${what} in the tool cache (${file}) failed: ${(0,tooling_exec/* errorMessage */.gJ)(error)}; ` +
-            `nothing was installed. Delete ${dir} to download it again.`, { cause: error });
-    }
-    if (found !== expected) {
-        throw new Error(`Checksum mismatch: ${what} in the tool cache (${file}) has sha256 ${found}, expected ` +
-            `${expected}; it changed after it was cached, or was cached from another source. Nothing ` +
-            `was installed; delete ${dir} to download it again.`);
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/tooling/releases.ts
@@ -36199,11 +36276,9 @@ async function releaseFile(o) {
 
 
 
+
 /** The newest buildx release this version of the action pins (used for `latest` and ranges). */
 const KNOWN_LATEST_BUILDX = newestPinned('buildx');
-const DEFAULT_BUILDX_URL = RELEASE_URL.buildx;
-/** The input that gives the sha256 of a buildx the action has no pin for */
-const BUILDX_SHA256_INPUT = 'buildx-sha256';
 /** What to do about buildx, given the requirement and what `docker buildx version` said. Pure. */
 function decideBuildx(required, installed) {
     return decideTool('buildx', required, installed, pinnedVersions('buildx'));
@@ -36219,7 +36294,7 @@ async function installBuildx(o) {
         nodeArch: o.nodeArch,
         urlTemplate: o.urlTemplate,
         sha256: o.sha256,
-        input: BUILDX_SHA256_INPUT,
+        input: inputs_names/* Inputs */.G0.BuildxSha256,
         cache: o.cache,
         log: o.log
     });
@@ -36400,7 +36475,7 @@ async function checkPushAccess(plan, docker, registries, d) {
         await registries.checkPush(plan.image);
     }
     catch (error) {
-        throw new Error(`Pushing to ${plan.image} is not possible with these credentials, so nothing was built: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`, { cause: error });
+        throw new Error(`Pushing to ${plan.image} is not possible with these credentials, so nothing was built: ${(0,text_text/* errorMessage */.gJ)(error)}`, { cause: error });
     }
     // with credentials it took, an authorization error later is a registry hiccup
     if (await registries.sentCredentials(plan.image))
@@ -36422,7 +36497,7 @@ async function checkPushAccess(plan, docker, registries, d) {
 /** An index entry's emulated build and test seconds, when its annotation has them. Pure. */
 function emulatedSeconds(entry) {
     const text = entry.annotations?.[plan_labels/* EMULATED_SECONDS */.Ok];
-    if (text === undefined || !/^\d+(\.\d+)?$/.test(text))
+    if (text === undefined || !/^\d{1,9}(\.\d{1,3})?$/.test(text))
         return undefined;
     return Number(text);
 }
@@ -36441,7 +36516,7 @@ async function publishedIndex(manifest, registries, log) {
             entries = indexEntries(raw);
         }
         catch (error) {
-            log(`${tag}: cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`);
+            log(`${tag}: cannot be read (${(0,text_text/* lastLine */.fM)((0,text_text/* errorMessage */.gJ)(error))})`);
             continue;
         }
         if (entries === null) {
@@ -36488,7 +36563,7 @@ attested = false) {
                         : `it is ${config.platform}`;
             }
             catch (error) {
-                why = `its config cannot be read (${(0,tooling_exec/* lastLine */.fM)((0,tooling_exec/* errorMessage */.gJ)(error))})`;
+                why = `its config cannot be read (${(0,text_text/* lastLine */.fM)((0,text_text/* errorMessage */.gJ)(error))})`;
             }
             const attestations = attestationsOf(found.raw, entry.digest);
             if (why === null && attested && attestations.length === 0) {
@@ -36573,7 +36648,7 @@ async function preflight(config, plan, docker, registries, d) {
             needs = baseNeeds(dockerfile, plan.cells, d.hostPlatform);
         }
         catch (error) {
-            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.File, `${config.file}: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`);
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.File, `${config.file}: ${(0,text_text/* errorMessage */.gJ)(error)}`);
         }
         return { dockerfile, bases: await checkBases(needs, docker, registries, m => d.rt.info(m)) };
     });
@@ -36641,13 +36716,12 @@ function projectionWarning(config, building, previous, d) {
 
 
 
+
+
 /** The cosign versions accepted when the workflow does not say */
 const DEFAULT_COSIGN_RANGE = DEFAULT_COSIGN_VERSION;
 /** The newest cosign release this version of the action pins */
 const KNOWN_LATEST_COSIGN = newestPinned('cosign');
-const DEFAULT_COSIGN_URL = RELEASE_URL.cosign;
-/** The input that gives the sha256 of a cosign the action has no pin for */
-const COSIGN_SHA256_INPUT = 'cosign-sha256';
 /**
  * The version in `cosign version` output: its `GitVersion:` line (`v3.1.3` from a release,
  * `3.1.1` from Debian's build), else a line that is only a version. Null when there is none.
@@ -36687,9 +36761,6 @@ function decideCosign(required, installed) {
     }
     return decision;
 }
-function cosignUrl(template, version, nodeArch) {
-    return releaseUrl('cosign', template, version, nodeArch);
-}
 /** Installs cosign `version` into the tool cache; returns the absolute path of the binary. */
 async function installCosign(o) {
     const what = `cosign ${o.version}`;
@@ -36698,9 +36769,9 @@ async function installCosign(o) {
         cacheName: 'cosign',
         version: o.version,
         nodeArch: o.nodeArch,
-        urlTemplate: o.urlTemplate ?? '',
+        urlTemplate: '',
         sha256: o.sha256,
-        input: COSIGN_SHA256_INPUT,
+        input: inputs_names/* Inputs */.G0.CosignSha256,
         cache: o.cache,
         log: o.log
     });
@@ -36718,7 +36789,7 @@ const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 function cosignError(r) {
     const lines = `${r.stderr}\n${r.stdout}`.split('\n').map(l => l.trim());
     const error = lines.filter(l => l.startsWith('Error: ')).pop();
-    return error?.slice('Error: '.length) ?? ((0,tooling_exec/* lastLine */.fM)(r.stderr || r.stdout) || `exit code ${r.code}`);
+    return error?.slice('Error: '.length) ?? ((0,text_text/* lastLine */.fM)(r.stderr || r.stdout) || `exit code ${r.code}`);
 }
 /** GitHub's OIDC issuer: the certificate of a keyless signature made in a workflow names it */
 const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
@@ -37070,7 +37141,7 @@ function slowestStepsTable(results) {
     const slowest = withSteps.reduce((a, b) => (built(b) > built(a) ? b : a));
     const rows = (slowest.slowestSteps ?? [])
         .slice(0, STEPS_SHOWN)
-        .map(s => `<tr><td>${escapeHtml(s.step)}</td><td><code>${escapeHtml((0,tooling_exec/* ellipsis */.gO)(s.instruction, 120))}</code></td><td>${formatDuration(s.seconds)}</td></tr>`);
+        .map(s => `<tr><td>${escapeHtml(s.step)}</td><td><code>${escapeHtml((0,text_text/* ellipsis */.gO)(s.instruction, 120))}</code></td><td>${formatDuration(s.seconds)}</td></tr>`);
     return (`<h3>Slowest build steps of ${escapeHtml(slowest.id)}${slowest.emulated ? ' (emulated)' : ''}, the slowest build (${formatDuration(built(slowest))})</h3>\n` +
         `<table><tr><th>step</th><th>instruction</th><th>time</th></tr>\n${rows.join('\n')}\n</table>\n`);
 }
@@ -37453,7 +37524,7 @@ function parseTest(item, index, defaultTimeout, fail) {
 }
 
 ;// CONCATENATED MODULE: ./src/action.ts
-/** The action's steps: run() for the main step, post() for the post step. Nothing runs on import. */
+/** The main step: run(). The post step is post() in post.ts. Nothing runs on import. */
 
 
 
@@ -37490,7 +37561,7 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
     try {
         // Mask the credentials before anything else can print them: a key's every line too (the
         // runner masks a multi-line secret line by line only when each line is registered)
-        for (const name of [inputs_names/* Inputs */.G0.Password, inputs_names/* Inputs */.G0.CosignKey, inputs_names/* Inputs */.G0.CosignPassword]) {
+        for (const name of inputs_names/* SECRET_INPUTS */.pH) {
             for (const secret of secretParts(rt.getInput(name)))
                 rt.setSecret(secret);
         }
@@ -37541,7 +37612,7 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
         // a merge builds nothing: its job need not have the context
         if (plan.mode !== 'merge')
             await checkBuildPaths(config, workspace);
-        const tempDir = await (0,promises_.mkdtemp)(external_node_path_default().join(rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'ros-multiarch-'));
+        const tempDir = await (0,promises_.mkdtemp)(external_node_path_default().join(rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), (0,pipeline_cleanup/* tempDirPrefix */.aT)(runTag)));
         // local tags are added as builds load them: pushes and staging go through the registry
         // client and tag nothing in the engine
         const cleanup = { runTag, tempDir };
@@ -37601,7 +37672,7 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
         const signal = tools.signal;
         rt.setFailed(signal?.aborted && !(error instanceof Cancelled)
             ? Cancelled.before(signal, 'the start').message
-            : (0,tooling_exec/* errorMessage */.gJ)(error));
+            : (0,text_text/* errorMessage */.gJ)(error));
     }
 }
 /** A run cancelled once its cells were running: what did not finish, and what was published. */
@@ -37610,7 +37681,7 @@ function cancelledAfter(signal, results) {
     const out = results.distros
         .filter(d => d.status === 'published' || d.status === 'staged')
         .map(d => d.distro);
-    return new Cancelled(`The run was ${(0,tooling_exec/* errorMessage */.gJ)(signal.reason)}: ${unfinished} of ${results.cells.length} cells did not finish; ` +
+    return new Cancelled(`The run was ${(0,text_text/* errorMessage */.gJ)(signal.reason)}: ${unfinished} of ${results.cells.length} cells did not finish; ` +
         (out.length === 0
             ? 'nothing was published.'
             : `published before that: ${out.join(', ')}; nothing more.`));
@@ -37640,7 +37711,7 @@ async function readSpec(config, workspace) {
     }
     catch (error) {
         const code = error.code;
-        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.SmokeTestFile, `cannot read ${config.smokeTestFile} (${code ?? (0,tooling_exec/* errorMessage */.gJ)(error)}); give a file inside the workspace`);
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.SmokeTestFile, `cannot read ${config.smokeTestFile} (${code ?? (0,text_text/* errorMessage */.gJ)(error)}); give a file inside the workspace`);
     }
     return parseSpec(config.smokeTestFile, text, config.smokeTimeout);
 }
@@ -37674,7 +37745,7 @@ async function summarize(rt, html) {
         await rt.writeSummary(html);
     }
     catch (error) {
-        rt.warning(`Could not write the job summary: ${(0,tooling_exec/* errorMessage */.gJ)(error)}`);
+        rt.warning(`Could not write the job summary: ${(0,text_text/* errorMessage */.gJ)(error)}`);
     }
 }
 /** A failed cell's error annotation: what failed and, for a build, its failing step's last lines. */
@@ -37709,8 +37780,8 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _report_terminal_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(7496);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(2462);
 /* harmony import */ var _terminal_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(5459);
-/* harmony import */ var _tooling_exec_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(2113);
-/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(2376);
+/* harmony import */ var _text_text_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(8544);
+/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(2376);
 /**
  * Entry of the command-line interface (dist/cli.js): the action's pipeline on a developer's
  * machine. The same run() as the action, with a terminal Runtime in place of the runner's; the
@@ -37794,7 +37865,7 @@ function readText(file, what) {
         return (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(file, 'utf8');
     }
     catch (error) {
-        throw new _inputs_args_js__WEBPACK_IMPORTED_MODULE_6__/* .UsageError */ .eb(`${what} ${file}: ${error.code ?? (0,_tooling_exec_js__WEBPACK_IMPORTED_MODULE_11__/* .errorMessage */ .gJ)(error)}`);
+        throw new _inputs_args_js__WEBPACK_IMPORTED_MODULE_6__/* .UsageError */ .eb(`${what} ${file}: ${error.code ?? (0,_text_text_js__WEBPACK_IMPORTED_MODULE_12__/* .errorMessage */ .gJ)(error)}`);
     }
 }
 /** What the run sees of the environment: no GitHub context (a local run), no runner inputs. */
@@ -37844,9 +37915,9 @@ async function main() {
         });
     }
     (0,_state_js__WEBPACK_IMPORTED_MODULE_9__/* .markMainStep */ .BV)(rt);
-    await (0,_action_js__WEBPACK_IMPORTED_MODULE_5__/* .run */ .eF)(rt, (0,_tools_js__WEBPACK_IMPORTED_MODULE_12__/* .realTools */ .u)(cancel.signal));
+    await (0,_action_js__WEBPACK_IMPORTED_MODULE_5__/* .run */ .eF)(rt, (0,_tools_js__WEBPACK_IMPORTED_MODULE_11__/* .realTools */ .u)(cancel.signal));
     // the post step's cleanup, as the runner runs it after the main step
-    await (0,_post_js__WEBPACK_IMPORTED_MODULE_7__/* .post */ .b)(rt, (0,_tools_js__WEBPACK_IMPORTED_MODULE_12__/* .realTools */ .u)());
+    await (0,_post_js__WEBPACK_IMPORTED_MODULE_7__/* .post */ .b)(rt, (0,_tools_js__WEBPACK_IMPORTED_MODULE_11__/* .realTools */ .u)());
     rt.close();
     // masked as the log is: test output and build logs in the results can hold a secret
     const end = (0,_report_terminal_js__WEBPACK_IMPORTED_MODULE_8__/* .endOfRun */ .q)(rt.outputs, rt.mask);
@@ -37877,14 +37948,16 @@ __webpack_async_result__();
 /* harmony export */   eb: () => (/* binding */ UsageError),
 /* harmony export */   yD: () => (/* binding */ configInputs)
 /* harmony export */ });
-/* unused harmony exports SECRET_INPUTS, LIST_INPUTS, envName, isThisAction */
+/* unused harmony exports LIST_INPUTS, envName, isThisAction */
 /* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1318);
+/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5585);
 /**
  * The command line of the CLI: the action's inputs as options (`--distros humble,jazzy`), read
  * against the input table of action.yml (names, defaults, which are booleans), over what a
  * `--config` file and a `--from-workflow` step give. Pure: files are read by the caller.
  */
+
 
 
 /** A bad command line: one line saying what to give instead (exit code 2). */
@@ -37894,12 +37967,6 @@ class UsageError extends Error {
         this.name = 'UsageError';
     }
 }
-/**
- * Inputs that are secrets: never taken from the command line (shell history, `ps`), but from the
- * environment as the runner gives them (INPUT_PASSWORD, ...), or, for the registry, from the
- * Docker config docker login wrote.
- */
-const SECRET_INPUTS = ['password', 'cosign-key', 'cosign-password'];
 /** The inputs of action.yml's text. */
 function inputSpecs(actionYml) {
     const doc = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parse */ .qg)(actionYml);
@@ -37910,7 +37977,7 @@ function inputSpecs(actionYml) {
     }));
 }
 const isBoolean = (spec) => spec.default === 'true' || spec.default === 'false';
-const isSecret = (name) => SECRET_INPUTS.includes(name);
+const isSecret = (name) => _names_js__WEBPACK_IMPORTED_MODULE_2__/* .SECRET_INPUTS */ .pH.includes(name);
 /** Inputs of several lines (or items): a repeated option adds a line; others take the last. */
 const LIST_INPUTS = ['build-args', 'tags', 'labels', 'smoke-tests', 'runners'];
 /** `--name value`, `--name=value`; a boolean input also alone (`--push`) or as `--no-push`. */
@@ -37957,7 +38024,7 @@ function parseArgs(argv, specs) {
                     throw new UsageError(`--${flag} is not an option of ros-multiarch-action (see --help)`);
                 }
                 if (isSecret(spec.name)) {
-                    throw new UsageError(`--${spec.name} would put a secret on the command line; give it in the environment as ${envName(spec.name)}${spec.name === 'password' ? ', or run docker login first' : ''}`);
+                    throw new UsageError(`--${spec.name} would put a secret on the command line; give it in the environment as ${envName(spec.name)}${spec.name === _names_js__WEBPACK_IMPORTED_MODULE_2__/* .Inputs */ .G0.Password ? ', or run docker login first' : ''}`);
                 }
                 let value;
                 if (negated !== undefined && isBoolean(spec) && inline === undefined)
@@ -38025,7 +38092,7 @@ function runInputs(specs, layers, env) {
     for (const layer of layers)
         for (const [k, v] of layer)
             inputs.set(k, v);
-    for (const name of SECRET_INPUTS)
+    for (const name of _names_js__WEBPACK_IMPORTED_MODULE_2__/* .SECRET_INPUTS */ .pH)
         inputs.set(name, env[envName(name)] ?? '');
     return inputs;
 }
@@ -38075,7 +38142,7 @@ function workflowInputs(ref, text, given) {
     const unresolved = [];
     const notes = [];
     for (const [name, raw] of Object.entries(step.with ?? {})) {
-        if (name === 'username' || name === 'password') {
+        if (name === _names_js__WEBPACK_IMPORTED_MODULE_2__/* .Inputs */ .G0.Username || name === _names_js__WEBPACK_IMPORTED_MODULE_2__/* .Inputs */ .G0.Password) {
             notes.push(`${name} is not taken from the workflow: a local run uses your docker login`);
             continue;
         }
@@ -38123,7 +38190,7 @@ function helpText(specs, width = 100) {
         '  --version, -h, --help',
         '',
         "Inputs (the action's inputs, as options; a boolean alone means true, --no-NAME false;",
-        `repeat an option for more lines). Secrets (${SECRET_INPUTS.join(', ')}) are read from the`,
+        `repeat an option for more lines). Secrets (${_names_js__WEBPACK_IMPORTED_MODULE_2__/* .SECRET_INPUTS */ .pH.join(', ')}) are read from the`,
         'environment only, as INPUT_PASSWORD, INPUT_COSIGN_KEY, INPUT_COSIGN_PASSWORD; registry',
         'credentials come from your docker login.',
         ''
@@ -38132,7 +38199,7 @@ function helpText(specs, width = 100) {
         if (isSecret(spec.name))
             continue;
         const head = `  --${spec.name}${isBoolean(spec) ? '' : ' VALUE'}`;
-        const shown = spec.name === 'push' ? 'false (a local run pushes only with --push)' : spec.default;
+        const shown = spec.name === _names_js__WEBPACK_IMPORTED_MODULE_2__/* .Inputs */ .G0.Push ? 'false (a local run pushes only with --push)' : spec.default;
         const text = `${spec.description} [default: ${shown === '' ? 'none' : shown}]`;
         lines.push(head, ...wrap(text, width - 6).map(l => `      ${l}`));
     }
@@ -38188,11 +38255,12 @@ function quote(value, max = 60) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   DG: () => (/* binding */ States),
 /* harmony export */   G0: () => (/* binding */ Inputs),
+/* harmony export */   pH: () => (/* binding */ SECRET_INPUTS),
 /* harmony export */   tY: () => (/* binding */ Outputs)
 /* harmony export */ });
 /**
- * The one table of the action's input, output and state names. action.yml, the README and the
- * input reader all follow it; nothing else spells an input name.
+ * The one table of the action's input, output and state names. action.yml and the README follow
+ * it, and code spells an input name only through it (a unit test checks action.yml against it).
  */
 const Inputs = {
     Mode: 'mode',
@@ -38244,6 +38312,11 @@ const Inputs = {
     QemuImage: 'qemu-image',
     Summary: 'summary'
 };
+/**
+ * Inputs that are secrets: masked before anything is printed, never saved, and never taken from
+ * a command line or a workflow file by the CLI.
+ */
+const SECRET_INPUTS = [Inputs.Password, Inputs.CosignKey, Inputs.CosignPassword];
 const Outputs = {
     Plan: 'plan',
     Matrix: 'matrix',
@@ -38426,8 +38499,8 @@ function localCacheKey(name, fingerprint) {
     return { key: `${prefix}${hash.slice(0, 32)}`, restoreKeys: [prefix] };
 }
 
-// EXTERNAL MODULE: ./src/tooling/exec.ts
-var exec = __nccwpck_require__(2113);
+// EXTERNAL MODULE: ./src/text/text.ts
+var text_text = __nccwpck_require__(8544);
 ;// CONCATENATED MODULE: ./src/pipeline/cache.ts
 /** The build cache around the cells: checks before any build, local folders restored and saved. */
 
@@ -38485,7 +38558,7 @@ async function prepareCache(c) {
                 c.log(`${cell.id}: build cache ${hit === undefined ? 'not found (cold build)' : `restored from ${hit}`}`);
             }
             catch (error) {
-                c.warn(`${cell.id}: restoring the build cache failed, building without it: ${(0,exec/* errorMessage */.gJ)(error)}`);
+                c.warn(`${cell.id}: restoring the build cache failed, building without it: ${(0,text_text/* errorMessage */.gJ)(error)}`);
             }
         }
         const args = cacheArgs({ kind, repository: c.config.cacheRef, dir, name }, kind === 'local' && (await exists(dir)), c.push);
@@ -38526,7 +38599,7 @@ async function saveLocalCaches(built, caches, service, log, warn) {
                 log(`${id}: build cache not saved (${cache.key} exists already, or the upload failed)`);
         }
         catch (error) {
-            warn(`${id}: saving the build cache failed: ${(0,exec/* errorMessage */.gJ)(error)}`);
+            warn(`${id}: saving the build cache failed: ${(0,text_text/* errorMessage */.gJ)(error)}`);
         }
     }
 }
@@ -38539,6 +38612,7 @@ async function saveLocalCaches(built, caches, service, log, warn) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   O4: () => (/* binding */ makeRunTag),
+/* harmony export */   aT: () => (/* binding */ tempDirPrefix),
 /* harmony export */   aX: () => (/* binding */ isRunTag),
 /* harmony export */   b8: () => (/* binding */ builderName),
 /* harmony export */   eX: () => (/* binding */ isOwnLocalTag),
@@ -38572,6 +38646,10 @@ function makeRunTag(env, random) {
 function isRunTag(env, value) {
     const random = value.slice(-6);
     return RANDOM.test(random) && value === makeRunTag(env, random);
+}
+/** The start of the run's temporary folder's name (mkdtemp adds 6 characters). */
+function tempDirPrefix(runTag) {
+    return `ros-multiarch-${runTag}-`;
 }
 /** The builder the main step creates for the docker-container driver. */
 function builderName(runTag) {
@@ -39104,8 +39182,8 @@ function archTag(first, arch) {
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2462);
 /* harmony import */ var _tooling_docker_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9248);
-/* harmony import */ var _tooling_exec_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2113);
-/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2376);
+/* harmony import */ var _text_text_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8544);
+/* harmony import */ var _tools_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2376);
 /**
  * The post step: undo what the main step left, as the state it saved says (read back through
  * src/state.ts, which keeps only what this run's main step could have written). Problems here are
@@ -39116,7 +39194,7 @@ function archTag(first, arch) {
 
 
 
-async function post(rt, tools = (0,_tools_js__WEBPACK_IMPORTED_MODULE_4__/* .realTools */ .u)()) {
+async function post(rt, tools = (0,_tools_js__WEBPACK_IMPORTED_MODULE_3__/* .realTools */ .u)()) {
     try {
         const { state, dropped } = (0,_state_js__WEBPACK_IMPORTED_MODULE_1__/* .readCleanup */ .ZP)(rt);
         if (dropped.length > 0) {
@@ -39125,7 +39203,7 @@ async function post(rt, tools = (0,_tools_js__WEBPACK_IMPORTED_MODULE_4__/* .rea
         await cleanUp(rt, tools, state);
     }
     catch (error) {
-        rt.warning(`Post step: ${(0,_tooling_exec_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error)}`);
+        rt.warning(`Post step: ${(0,_text_text_js__WEBPACK_IMPORTED_MODULE_4__/* .errorMessage */ .gJ)(error)}`);
     }
 }
 async function cleanUp(rt, tools, cleanup) {
@@ -39165,7 +39243,7 @@ async function cleanUp(rt, tools, cleanup) {
             rt.info(`Logged out of ${cleanup.logout}`);
         }
         catch (error) {
-            rt.warning((0,_tooling_exec_js__WEBPACK_IMPORTED_MODULE_3__/* .errorMessage */ .gJ)(error));
+            rt.warning((0,_text_text_js__WEBPACK_IMPORTED_MODULE_4__/* .errorMessage */ .gJ)(error));
         }
     }
 }
@@ -39452,9 +39530,12 @@ function checkCleanup(fields, own) {
         return undefined;
     };
     const runTag = take('runTag', s => (0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_4__/* .isRunTag */ .aX)(own.env, s));
-    const tempDir = take('tempDir', s => node_path__WEBPACK_IMPORTED_MODULE_1___default().isAbsolute(s) &&
+    // named after this run's tag (tempDirPrefix), so another run's folder is never removed
+    const tempDir = take('tempDir', s => runTag !== undefined &&
+        node_path__WEBPACK_IMPORTED_MODULE_1___default().isAbsolute(s) &&
         node_path__WEBPACK_IMPORTED_MODULE_1___default().dirname(node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(s)) === temp &&
-        /^ros-multiarch-[\w]+$/.test(node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(s)));
+        node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(s).startsWith((0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_4__/* .tempDirPrefix */ .aT)(runTag)) &&
+        /^[A-Za-z0-9]{6}$/.test(node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(s).slice((0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_4__/* .tempDirPrefix */ .aT)(runTag).length)));
     const builder = take('builder', s => runTag !== undefined && s === (0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_4__/* .builderName */ .b8)(runTag));
     const logout = take('logout', s => image !== undefined && s === (0,_oci_reference_js__WEBPACK_IMPORTED_MODULE_3__/* .loginRegistry */ .ZS)(image));
     if (runTag !== undefined)
@@ -39598,6 +39679,70 @@ function terminalRuntime(o) {
         mask
     };
     return rt;
+}
+
+
+/***/ }),
+
+/***/ 8544:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   RT: () => (/* binding */ tail),
+/* harmony export */   fM: () => (/* binding */ lastLine),
+/* harmony export */   g$: () => (/* binding */ printable),
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   gO: () => (/* binding */ ellipsis)
+/* harmony export */ });
+/**
+ * Text for people: one-line errors from whatever was thrown, the last line or the end of some
+ * output, a cut marked with an ellipsis, and text from elsewhere (a registry, a container) made
+ * safe for one log line. The lowest layer: pure, imports nothing.
+ */
+/** What was thrown, as one line a user can act on (errors can be anything in JavaScript). */
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return `Unexpected error: ${JSON.stringify(error)}`;
+    }
+    catch {
+        return `Unexpected error: ${String(error)}`;
+    }
+}
+/** The last non-empty line of some output, for one-line error messages. */
+function lastLine(text) {
+    const lines = text
+        .split('\n')
+        .map(l => l.trim())
+        .filter(l => l !== '');
+    return lines.length === 0 ? 'no output' : lines[lines.length - 1];
+}
+/** The end of some output, at most `max` characters, cut at a line start where possible. */
+function tail(text, max = 3000) {
+    if (text.length <= max)
+        return text;
+    const cut = text.slice(text.length - max);
+    const nl = cut.indexOf('\n');
+    return nl >= 0 && nl < 200 ? cut.slice(nl + 1) : cut;
+}
+/** Text cut to at most `max` characters, the cut marked with an ellipsis. */
+function ellipsis(text, max) {
+    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+/**
+ * Text from a registry, made safe for one log line: control characters (a new line among them)
+ * escaped as JSON escapes them, and cut at `max` characters. Pure.
+ */
+function printable(text, max = 200) {
+    // eslint-disable-next-line no-control-regex
+    const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, c => {
+        const named = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+        return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    });
+    return escaped.length <= max ? escaped : `${escaped.slice(0, max - 1)}…`;
 }
 
 
@@ -39821,10 +39966,6 @@ class Docker {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Pm: () => (/* binding */ processExecutor),
-/* harmony export */   RT: () => (/* binding */ tail),
-/* harmony export */   fM: () => (/* binding */ lastLine),
-/* harmony export */   gJ: () => (/* binding */ errorMessage),
-/* harmony export */   gO: () => (/* binding */ ellipsis),
 /* harmony export */   jn: () => (/* binding */ TIMED_OUT_CODE),
 /* harmony export */   v4: () => (/* binding */ ToolError),
 /* harmony export */   z6: () => (/* binding */ check)
@@ -39832,12 +39973,17 @@ class Docker {
 /* unused harmony exports CANCELLED_CODE, DEFAULT_TIMEOUT_MS, KILL_AFTER_MS, timedOutText */
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _text_text_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8544);
 /**
- * The one seam to the outside world: every docker command goes through an Exec.
- * The real one spawns the command directly (no shell: arguments are never parsed by one), stops
+ * The seams to the outside world that tests replace: commands (every command the action's run
+ * makes goes through an Exec; only the CLI's entry asks `docker version` directly, before a run
+ * exists) and reading a file that may be missing (ReadText). Modules that only read their own
+ * files (the Dockerfile, the smoke-test spec) use node:fs directly.
+ * The real Exec spawns the command directly (no shell: arguments are never parsed by one), stops
  * it at its time limit and kills it when the run is cancelled; tests hand in a fake that records
  * and answers.
  */
+
 
 /**
  * The environment of a command: this process's, without the runner's INPUT_* variables (the
@@ -39948,30 +40094,10 @@ function processExecutor(signal, limits = {}) {
 class ToolError extends Error {
     result;
     constructor(what, result) {
-        super(`${what} failed (exit ${result.code}): ${lastLine(result.stderr || result.stdout)}`);
+        super(`${what} failed (exit ${result.code}): ${(0,_text_text_js__WEBPACK_IMPORTED_MODULE_1__/* .lastLine */ .fM)(result.stderr || result.stdout)}`);
         this.name = 'ToolError';
         this.result = result;
     }
-}
-/** The last non-empty line of some output, for one-line error messages. */
-function lastLine(text) {
-    const lines = text
-        .split('\n')
-        .map(l => l.trim())
-        .filter(l => l !== '');
-    return lines.length === 0 ? 'no output' : lines[lines.length - 1];
-}
-/** The end of some output, at most `max` characters, cut at a line start where possible. */
-function tail(text, max = 3000) {
-    if (text.length <= max)
-        return text;
-    const cut = text.slice(text.length - max);
-    const nl = cut.indexOf('\n');
-    return nl >= 0 && nl < 200 ? cut.slice(nl + 1) : cut;
-}
-/** Text cut to at most `max` characters, the cut marked with an ellipsis. */
-function ellipsis(text, max) {
-    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 /** Run and throw a ToolError saying `what` failed when the exit code is not 0. */
 async function check(exec, what, command, args, options) {
@@ -39979,19 +40105,6 @@ async function check(exec, what, command, args, options) {
     if (result.code !== 0)
         throw new ToolError(what, result);
     return result;
-}
-/** What was thrown, as one line a user can act on (errors can be anything in JavaScript). */
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return `Unexpected error: ${JSON.stringify(error)}`;
-    }
-    catch {
-        return `Unexpected error: ${String(error)}`;
-    }
 }
 
 
@@ -40296,11 +40409,7 @@ class BuildProgress {
 /* harmony export */   bD: () => (/* binding */ withRetry)
 /* harmony export */ });
 /* unused harmony exports AMBIGUOUS_LOGIN_ATTEMPTS, classify, backoff, WHOLE_COMMAND_FACTOR, commandAttempts */
-/* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2113);
-/**
- * Retries for registry work (the docker CLI's login and builds' base pulls; the registry
- * client's requests): on transient failures only, with exponential backoff and jitter.
- */
+/* harmony import */ var _text_text_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8544);
 
 const NO_RETRY = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
 const TRANSIENT = [
@@ -40369,7 +40478,7 @@ function classify(op, r, loggedIn = false) {
     if (op !== 'login' && loggedIn && LOST_CREDENTIALS.test(text)) {
         return { transient: true, reason: 'authorization lost (registry ping failed)' };
     }
-    return { transient: false, reason: (0,_exec_js__WEBPACK_IMPORTED_MODULE_0__/* .lastLine */ .fM)(r.stderr || r.stdout) };
+    return { transient: false, reason: (0,_text_text_js__WEBPACK_IMPORTED_MODULE_0__/* .lastLine */ .fM)(r.stderr || r.stdout) };
 }
 /** The delay before try number `attempt` + 1 (attempt >= 1): base * 2^(attempt-1), capped, with jitter in [50%, 100%]. */
 function backoff(policy, attempt, random = Math.random) {
@@ -41263,7 +41372,7 @@ var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: ./src/tooling/exec.ts
 var tooling_exec = __nccwpck_require__(2113);
 ;// CONCATENATED MODULE: ./src/tools.ts
-/** The real outside world: @actions/exec, @actions/tool-cache and the file system. */
+/** The real outside world: child processes (node:child_process), @actions/tool-cache, @actions/cache and the file system. */
 
 
 
