@@ -16,6 +16,7 @@ import { resultsSummary } from './report/summary.js'
 import { realTools, type Tools } from './tools.js'
 import { repoInfo } from './plan/labels.js'
 import { planBuild, planMatrix, type Plan } from './plan/planner.js'
+import { phasesOf, secretsOf, settingsOf } from './plan/settings.js'
 import { renderPlan } from './plan/render.js'
 import { nativePlatform } from './ros/platforms.js'
 import { planSummary } from './report/plan-summary.js'
@@ -41,111 +42,21 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
     for (const name of SECRET_INPUTS) {
       for (const secret of secretParts(rt.getInput(name))) rt.setSecret(secret)
     }
-
     const workspace = rt.env.GITHUB_WORKSPACE || process.cwd()
     const { config, warnings } = readConfig((name: InputName) => rt.getInput(name), {
       today: rt.now().toISOString().slice(0, 10),
       workspace
     })
     for (const warning of warnings) rt.warning(warning)
-
-    const hostPlatform = nativePlatform(rt.hostArch) ?? `unknown/${rt.hostArch}`
-    const now = rt.now()
-    const event = await readEvent(rt.env.GITHUB_EVENT_PATH)
     // Names this run gives to containers, builders and local tags: unique even when several jobs
     // or steps of one workflow run share a Docker engine.
     const runTag = makeRunTag(rt.env, randomBytes(3).toString('hex'))
-    const prNumber = (event as { pull_request?: { number?: unknown } } | null)?.pull_request?.number
-    const plan = planBuild(config, {
-      hostPlatform,
-      git: {
-        eventName: rt.env.GITHUB_EVENT_NAME ?? '',
-        ref: rt.env.GITHUB_REF ?? '',
-        sha: rt.env.GITHUB_SHA ?? '',
-        date: now.toISOString().slice(0, 10).replaceAll('-', ''),
-        ...(typeof prNumber === 'number' ? { prNumber: String(prNumber) } : {})
-      },
-      repo: repoInfo(rt.env, event, config.image.path.split('/').pop() ?? ''),
-      created: now.toISOString(),
-      runId: runTag,
-      workflowRun: rt.env.GITHUB_RUN_ID ?? '',
-      fileTests: await readSpec(config, workspace)
-    })
-    rt.info(renderPlan(plan))
-    if (plan.pushBlocked !== undefined) rt.info(`push is off: ${plan.pushBlocked}.`)
-    writePlanOutputs(rt, plan, config)
-
-    if (config.dryRun) {
-      rt.setOutput(Outputs.Tags, plan.manifests.flatMap(m => m.tags).join('\n'))
-      rt.info('Dry run: nothing was built, tested or pushed.')
-      if (config.summary) await summarize(rt, planSummary(plan, warnings))
-      return
-    }
-    if (plan.mode === 'merge' && !plan.push) {
-      rt.info(
-        `mode merge: push is off (${plan.pushBlocked ?? 'push: false'}), so no slice was staged and nothing is merged.`
-      )
-      return
-    }
-    // a merge builds nothing: its job need not have the context
-    if (plan.mode !== 'merge') await checkBuildPaths(config, workspace)
-    const tempDir = await mkdtemp(
-      path.join(rt.env.RUNNER_TEMP || os.tmpdir(), tempDirPrefix(runTag))
-    )
-    // local tags are added as builds load them: pushes and staging go through the registry
-    // client and tag nothing in the engine
-    const cleanup: CleanupState = { runTag, tempDir }
-    saveCleanup(rt, cleanup)
-    const results = await runPipeline(config, plan, {
-      rt,
-      exec: tools.exec,
-      toolCache: tools.toolCache,
-      readText: tools.readText,
-      cacheService: tools.cache,
-      tempDir,
-      dockerConfig: rt.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker'),
-      hostPlatform,
-      runTag,
-      cleanupExec: tools.cleanupExec,
-      ...(tools.signal === undefined ? {} : { signal: tools.signal }),
-      cleanup,
-      saveCleanup: () => saveCleanup(rt, cleanup)
-    })
+    const plan = await makePlan(rt, config, { workspace, runTag })
+    if (!(await goesOn(rt, config, plan, warnings))) return
+    const results = await runPlan(rt, tools, { config, plan, workspace, runTag })
     writeResultOutputs(rt, results)
     if (config.summary) await summarize(rt, resultsSummary(plan, results))
-    const failed = failedCells(results)
-    for (const cell of failed) {
-      if (cell.status === 'failed') rt.error(failureAnnotation(cell), `${cell.id} failed`)
-    }
-    const unpublished = results.distros.filter(d => d.status === 'publish failed')
-    for (const d of unpublished)
-      rt.error(`${d.distro}: publishing failed: ${d.reason ?? ''}`, `${d.distro} not published`)
-    if (tools.signal?.aborted) throw cancelledAfter(tools.signal, results)
-    if (failed.length > 0 || unpublished.length > 0) {
-      const parts = []
-      if (failed.length > 0) {
-        parts.push(
-          `${failed.length} of ${results.cells.length} cells did not pass (${failed.map(c => c.id).join(', ')})`
-        )
-      }
-      if (unpublished.length > 0)
-        parts.push(`publishing failed for ${unpublished.map(d => d.distro).join(', ')}`)
-      // a terminal (the CLI) has no job summary: its report follows
-      const where = rt.env.GITHUB_STEP_SUMMARY ? 'the summary' : 'the report below'
-      throw new Error(`${parts.join('; ')}; see ${where} for details.`)
-    }
-    const reused = results.cells.filter(c => c.status === 'unchanged').length
-    const tagCount = results.distros.flatMap(d => d.tags).length
-    rt.info(
-      `All ${results.cells.length} cells passed` +
-        (reused > 0 ? ` (${reused} unchanged since their last publish: reused)` : '') +
-        ` in ${results.seconds} s` +
-        (!plan.push
-          ? '; push is off.'
-          : plan.mode === 'build'
-            ? `; staged ${tagCount} images for the merge job.`
-            : `; published ${tagCount} tags.`)
-    )
+    report(rt, plan, results, tools.signal)
   } catch (error) {
     // cancelled before the pipeline could say so itself: say it was cancelled, not what broke
     const signal = tools.signal
@@ -155,6 +66,139 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
         : errorMessage(error)
     )
   }
+}
+
+/** The plan of this run, from the inputs and the workflow's context; printed and output. */
+async function makePlan(
+  rt: Runtime,
+  config: Config,
+  at: { readonly workspace: string; readonly runTag: string }
+): Promise<Plan> {
+  const now = rt.now()
+  const event = await readEvent(rt.env.GITHUB_EVENT_PATH)
+  const prNumber = (event as { pull_request?: { number?: unknown } } | null)?.pull_request?.number
+  const plan = planBuild(config, {
+    hostPlatform: hostPlatformOf(rt),
+    git: {
+      eventName: rt.env.GITHUB_EVENT_NAME ?? '',
+      ref: rt.env.GITHUB_REF ?? '',
+      sha: rt.env.GITHUB_SHA ?? '',
+      date: now.toISOString().slice(0, 10).replaceAll('-', ''),
+      ...(typeof prNumber === 'number' ? { prNumber: String(prNumber) } : {})
+    },
+    repo: repoInfo(rt.env, event, config.image.path.split('/').pop() ?? ''),
+    created: now.toISOString(),
+    runId: at.runTag,
+    workflowRun: rt.env.GITHUB_RUN_ID ?? '',
+    fileTests: await readSpec(config, at.workspace)
+  })
+  rt.info(renderPlan(plan))
+  if (plan.pushBlocked !== undefined) rt.info(`push is off: ${plan.pushBlocked}.`)
+  writePlanOutputs(rt, plan, config)
+  return plan
+}
+
+const hostPlatformOf = (rt: Runtime): string =>
+  nativePlatform(rt.hostArch) ?? `unknown/${rt.hostArch}`
+
+/** Whether the run goes on past its plan: not a dry run, nor a merge with nothing to merge. */
+async function goesOn(
+  rt: Runtime,
+  config: Config,
+  plan: Plan,
+  warnings: readonly string[]
+): Promise<boolean> {
+  if (config.dryRun) {
+    rt.setOutput(Outputs.Tags, plan.manifests.flatMap(m => m.tags).join('\n'))
+    rt.info('Dry run: nothing was built, tested or pushed.')
+    if (config.summary) await summarize(rt, planSummary(plan, warnings))
+    return false
+  }
+  if (!phasesOf(plan.mode).build && !plan.push) {
+    rt.info(
+      `mode merge: push is off (${plan.pushBlocked ?? 'push: false'}), so no slice was staged and nothing is merged.`
+    )
+    return false
+  }
+  return true
+}
+
+/** The pipeline over the plan: the run's folder and clean-up state, its settings, the phases. */
+async function runPlan(
+  rt: Runtime,
+  tools: Tools,
+  r: { readonly config: Config; readonly plan: Plan; workspace: string; runTag: string }
+): Promise<RunResults> {
+  const { config, plan, runTag } = r
+  // a merge builds nothing: its job need not have the context; a build reads what was checked
+  const paths = phasesOf(plan.mode).build
+    ? await buildPaths(config, r.workspace)
+    : { context: config.context, file: config.file }
+  const tempDir = await mkdtemp(path.join(rt.env.RUNNER_TEMP || os.tmpdir(), tempDirPrefix(runTag)))
+  // local tags are added as builds load them: pushes and staging go through the registry
+  // client and tag nothing in the engine
+  const cleanup: CleanupState = { runTag, tempDir }
+  saveCleanup(rt, cleanup)
+  return runPipeline(
+    { plan, settings: settingsOf(config, paths), secrets: secretsOf(config) },
+    {
+      rt,
+      exec: tools.exec,
+      toolCache: tools.toolCache,
+      readText: tools.readText,
+      cacheService: tools.cache,
+      tempDir,
+      dockerConfig: rt.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker'),
+      hostPlatform: hostPlatformOf(rt),
+      runTag,
+      cleanupExec: tools.cleanupExec,
+      ...(tools.signal === undefined ? {} : { signal: tools.signal }),
+      cleanup,
+      saveCleanup: () => saveCleanup(rt, cleanup)
+    }
+  )
+}
+
+/** Each failure as an error annotation; the step fails when a cell or a distro did. */
+function report(
+  rt: Runtime,
+  plan: Plan,
+  results: RunResults,
+  signal: AbortSignal | undefined
+): void {
+  const failed = failedCells(results)
+  for (const cell of failed) {
+    if (cell.status === 'failed') rt.error(failureAnnotation(cell), `${cell.id} failed`)
+  }
+  const unpublished = results.distros.filter(d => d.status === 'publish failed')
+  for (const d of unpublished)
+    rt.error(`${d.distro}: publishing failed: ${d.reason ?? ''}`, `${d.distro} not published`)
+  if (signal?.aborted) throw cancelledAfter(signal, results)
+  if (failed.length > 0 || unpublished.length > 0) {
+    const parts = []
+    if (failed.length > 0) {
+      parts.push(
+        `${failed.length} of ${results.cells.length} cells did not pass (${failed.map(c => c.id).join(', ')})`
+      )
+    }
+    if (unpublished.length > 0)
+      parts.push(`publishing failed for ${unpublished.map(d => d.distro).join(', ')}`)
+    // a terminal (the CLI) has no job summary: its report follows
+    const where = rt.env.GITHUB_STEP_SUMMARY ? 'the summary' : 'the report below'
+    throw new Error(`${parts.join('; ')}; see ${where} for details.`)
+  }
+  const reused = results.cells.filter(c => c.status === 'unchanged').length
+  const tagCount = results.distros.flatMap(d => d.tags).length
+  rt.info(
+    `All ${results.cells.length} cells passed` +
+      (reused > 0 ? ` (${reused} unchanged since their last publish: reused)` : '') +
+      ` in ${results.seconds} s` +
+      (!plan.push
+        ? '; push is off.'
+        : phasesOf(plan.mode).outcome === 'stage'
+          ? `; staged ${tagCount} images for the merge job.`
+          : `; published ${tagCount} tags.`)
+  )
 }
 
 /** A run cancelled once its cells were running: what did not finish, and what was published. */
@@ -199,9 +243,14 @@ async function readSpec(config: Config, workspace: string): Promise<SmokeTest[]>
 }
 
 /** Before a build reads them: the context and the Dockerfile, where they really lead. */
-async function checkBuildPaths(config: Config, workspace: string): Promise<void> {
-  await realPathInside(Inputs.Context, config.context, workspace, 'folder')
-  await realPathInside(Inputs.File, config.file, workspace, 'file')
+async function buildPaths(
+  config: Config,
+  workspace: string
+): Promise<{ context: string; file: string }> {
+  return {
+    context: await realPathInside(Inputs.Context, config.context, workspace, 'folder'),
+    file: await realPathInside(Inputs.File, config.file, workspace, 'file')
+  }
 }
 
 /** The workflow event's payload, or null outside a workflow. */

@@ -1,12 +1,15 @@
 /** A plan, its config and the pipeline's dependencies around a fake engine, for phase tests. */
 import { mkdtempSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { Config } from '../../src/inputs/config.js'
-import { registryClients, registryDocker, type PipelineDeps } from '../../src/pipeline/deps.js'
+import type { PipelineDeps } from '../../src/pipeline/deps.js'
+import { openRun, type CellJob, type Run, type RunInput } from '../../src/pipeline/run.js'
 import type { PublishOptions } from '../../src/publish/publish.js'
 import type { CleanupState } from '../../src/pipeline/cleanup.js'
 import type { Plan } from '../../src/plan/planner.js'
+import { secretsOf, settingsOf } from '../../src/plan/settings.js'
 import { notRun, type CellResult } from '../../src/results/results.js'
 import { fakeDocker, type FakeDocker, type FakeDockerOptions } from './fake-docker.js'
 import { fakeRuntime } from './fake-runtime.js'
@@ -16,6 +19,10 @@ import { planOf } from './inputs.js'
 export interface PipelineFixture {
   readonly config: Config
   readonly plan: Plan
+  /** What the main step hands the pipeline */
+  readonly input: RunInput
+  /** A run context over the fixture (a new one with each call: fresh cell records) */
+  readonly run: () => Run
   readonly docker: FakeDocker
   readonly deps: PipelineDeps
   readonly rt: ReturnType<typeof fakeRuntime>
@@ -79,10 +86,15 @@ export function pipelineFixture(
     fetch: docker.fetch,
     ...(options.signal === undefined ? {} : { signal: options.signal })
   }
-  return { config, plan, docker, deps, rt, cleanup }
+  const input = { plan, settings: settingsOf(config), secrets: secretsOf(config) }
+  return { config, plan, input, run: () => openRun(input, deps), docker, deps, rt, cleanup }
 }
 
-/** Each cell of the fixture's plan built into its fake engine, as passed results (to publish). */
+/**
+ * Each cell of the fixture's plan built into its fake engine, as passed results (to publish),
+ * named as the cells phase names them (the config digest from the iid file; the manifest digest
+ * where the engine keeps one).
+ */
 export async function buildCells(f: PipelineFixture): Promise<CellResult[]> {
   const results: CellResult[] = []
   for (const cell of f.plan.cells) {
@@ -106,14 +118,37 @@ export async function buildCells(f: PipelineFixture): Promise<CellResult[]> {
       '{{json .}}',
       cell.localTag
     ])
-    const image = JSON.parse(inspect.stdout) as {
-      Id: string
-      Descriptor?: { annotations: Record<string, string> }
-    }
-    const imageId = image.Descriptor?.annotations['config.digest'] ?? image.Id
-    results.push({ ...notRun(cell, { status: 'passed' }), imageId, localId: image.Id })
+    const image = JSON.parse(inspect.stdout) as { Id: string }
+    const configDigest = (await readFile(iid, 'utf8')).trim()
+    results.push({
+      ...notRun(cell, { status: 'passed' }),
+      imageId: configDigest,
+      configDigest,
+      ...(image.Id === configDigest ? {} : { manifestDigest: image.Id }),
+      localId: image.Id
+    })
   }
   return results
+}
+
+/** The fixture's cells as records to publish: each with its result (in plan order). */
+export function jobsOf(f: PipelineFixture, results: readonly CellResult[]): CellJob[] {
+  return f.plan.cells.map(cell => ({
+    cell,
+    bases: [],
+    result: results.find(r => r.id === cell.id) as CellResult
+  }))
+}
+
+/** One distro of the fixture (humble unless told), its cells with these results, to publish. */
+export function distroOf(
+  f: PipelineFixture,
+  results: readonly CellResult[],
+  distro = f.plan.manifests[0].distro
+): { manifest: Plan['manifests'][number]; jobs: CellJob[] } {
+  const manifest = f.plan.manifests.find(m => m.distro === distro) as Plan['manifests'][number]
+  const jobs = jobsOf(f, results)
+  return { manifest, jobs: manifest.cells.map(id => jobs.find(j => j.cell.id === id) as CellJob) }
 }
 
 /** What publishing is handed in the pipeline: the fixture's engine and its registry client. */
@@ -121,11 +156,12 @@ export function publishOptions(
   f: PipelineFixture,
   warn: (w: string) => void = () => undefined
 ): PublishOptions {
+  const run = f.run()
   return {
-    docker: registryDocker(f.config, f.deps),
+    docker: run.docker,
     exec: f.deps.exec,
     tempDir: f.deps.tempDir,
-    registries: registryClients(f.config, f.deps),
+    registries: run.registries,
     image: f.plan.image,
     platforms: f.plan.platforms,
     log: () => undefined,

@@ -8,31 +8,34 @@ import { runRetried } from '../../src/pipeline/cells.js'
 import type { CleanupState } from '../../src/pipeline/cleanup.js'
 import { runPipeline } from '../../src/pipeline/pipeline.js'
 import type { ExecResult } from '../../src/tooling/exec.js'
-import { registryDocker } from '../../src/pipeline/deps.js'
 import { ProgressBoard } from '../../src/pipeline/progress.js'
 import type { ImageStore } from '../../src/tooling/docker.js'
 import { DAMAGED_STATE_ADVICE } from '../../src/tooling/engine-state.js'
 import type { FakeDockerOptions } from '../helpers/fake-docker.js'
 import { pipelineFixture, type PipelineFixture } from '../helpers/pipeline.js'
 
-function context(store: ImageStore, options: FakeDockerOptions = {}) {
+function context(
+  store: ImageStore,
+  options: FakeDockerOptions = {},
+  pool: { qemuRetries?: number } = {}
+) {
   const f = pipelineFixture({ distros: 'humble' }, { store, ...options })
   const blocks: string[] = []
+  const run = f.run()
   const ctx: CellContext = {
-    docker: registryDocker(f.config, f.deps),
+    docker: run.docker,
     running: new Set(),
-    file: f.config.file,
-    context: f.config.context,
-    network: 'host',
-    pull: true,
-    smokeNetwork: 'none',
+    build: { ...run.settings.build, network: 'host', pull: true },
+    testNetwork: 'none',
     builder: '',
     store,
-    caches: new Map(),
     tempDir: f.deps.tempDir,
     runTag: '7',
     loading: () => undefined,
     logBlock: title => blocks.push(title),
+    warn: m => f.deps.rt.warning(m),
+    qemuRetries: pool.qemuRetries ?? 1,
+    failFast: false,
     now: () => 0,
     board: new ProgressBoard({
       info: () => undefined,
@@ -46,24 +49,40 @@ function context(store: ImageStore, options: FakeDockerOptions = {}) {
   return { f, ctx, blocks }
 }
 
+/** The record of the fixture's cell `i` (0: amd64, 1: arm64), as the cells phase hands it. */
+const jobOf = (f: PipelineFixture, i: number) => ({ cell: f.plan.cells[i], bases: [] })
+
 describe('runCell', () => {
   it.each<ImageStore>(['classic', 'containerd'])(
     'on the %s store: builds, checks and tests the image, naming it as the engine does',
     async store => {
       const { f, ctx } = context(store)
-      const r = await runCell(f.plan.cells[1], ctx)
+      const r = await runCell(jobOf(f, 1), ctx)
       expect(r.status).toBe('passed')
       expect(r.tests.map(t => t.name)).toEqual(['architecture is aarch64'])
       expect(r.localId === r.imageId).toBe(store === 'classic')
+      // the two digests, each under its own name: the config's always, the manifest's where
+      // the engine keeps one (containerd's store names the image by it)
+      expect(r.configDigest).toBe(r.imageId)
+      expect(r.manifestDigest).toBe(store === 'containerd' ? r.localId : undefined)
       // the test containers ran the image by its name in this engine
       const runs = f.docker.commands().filter(c => c[0] === 'run')
       expect(runs.every(c => c.includes(r.localId ?? ''))).toBe(true)
     }
   )
 
+  it('labels the image with its fingerprint, for the next run to judge it by', async () => {
+    const { f, ctx } = context('classic')
+    const fingerprint = { baseDigest: 'b@sha256:1', inputsHash: 'sha256:2' }
+    await runCell({ ...jobOf(f, 1), fingerprint }, ctx)
+    const build = f.docker.commands().find(c => c[1] === 'build') ?? []
+    expect(build).toContain('io.ros-multiarch.base.digest=b@sha256:1')
+    expect(build).toContain('io.ros-multiarch.inputs.hash=sha256:2')
+  })
+
   it('on the containerd store of an engine before API 1.48 (no config digest reported) it still passes', async () => {
     const { f, ctx } = context('containerd', { noDescriptor: true })
-    const r = await runCell(f.plan.cells[0], ctx)
+    const r = await runCell(jobOf(f, 0), ctx)
     expect(r.status).toBe('passed')
   })
 
@@ -81,7 +100,7 @@ describe('runCell', () => {
             }
           : undefined
     })
-    const r = await runCell(f.plan.cells[0], ctx)
+    const r = await runCell(jobOf(f, 0), ctx)
     expect(r.status).toBe('failed')
     expect(r.failure).toMatch(
       / is sha256:other in the engine, not the image just built \(sha256:\w+\)$/
@@ -99,7 +118,7 @@ describe('runCell', () => {
         args[1] === 'build' ? args.map(a => (a === 'linux/arm64' ? 'linux/amd64' : a)) : args,
         options
       )
-    const r = await runCell(f.plan.cells[1], ctx)
+    const r = await runCell(jobOf(f, 1), ctx)
     expect(r.status).toBe('failed')
     expect(r.failure).toBe(
       'the built image is linux/amd64, not linux/arm64: its base image has no linux/arm64 variant'
@@ -118,7 +137,7 @@ describe('runCell', () => {
             }
           : undefined
     })
-    const r = await runCell(f.plan.cells[0], ctx)
+    const r = await runCell(jobOf(f, 0), ctx)
     expect(r.status).toBe('failed')
     expect(r.failure).toBe('build failed: ERROR: failed to solve: exit code: 2')
     expect(r.buildLog).toContain('did not complete successfully')
@@ -131,7 +150,7 @@ describe('runCell', () => {
     const { f, ctx } = context('classic', {
       override: call => (call.args[1] === 'build' ? { code: 1, stderr: `${line}\n` } : undefined)
     })
-    const r = await runCell(f.plan.cells[0], ctx)
+    const r = await runCell(jobOf(f, 0), ctx)
     expect(r.status).toBe('failed')
     expect(r.failure).toBe(`build failed: ${line} (${DAMAGED_STATE_ADVICE})`)
   })
@@ -167,13 +186,12 @@ describe('runRetried: a cell run again after a QEMU crash', () => {
           : undefined
     })
   }
-  const deps = (f: ReturnType<typeof context>['f']) => ({ rt: f.deps.rt })
   const warnings = (f: ReturnType<typeof context>['f']) =>
     (f.deps.rt as unknown as { recorded: { warnings: string[] } }).recorded?.warnings ?? []
 
   it('an emulated build that QEMU crashed in is run again, and passes', async () => {
     const { f, ctx } = crashing([failedBuild(`make: compiling\n${SEGV}\n`)])
-    const r = await runRetried(f.plan.cells[1], ctx, 1, deps(f))
+    const r = await runRetried(jobOf(f, 1), { ...ctx, qemuRetries: 1 })
     expect(r).toMatchObject({
       status: 'passed',
       retries: 1,
@@ -184,7 +202,7 @@ describe('runRetried: a cell run again after a QEMU crash', () => {
 
   it("a build failure without QEMU's line is never retried", async () => {
     const { f, ctx } = crashing([failedBuild('Segmentation fault (core dumped)\n')])
-    const r = await runRetried(f.plan.cells[1], ctx, 3, deps(f))
+    const r = await runRetried(jobOf(f, 1), { ...ctx, qemuRetries: 3 })
     expect(r.status).toBe('failed')
     expect(r.failure).toBe(
       'build failed at step 2/2 RUN ./configure && make: ERROR: failed to solve: exit code: 139'
@@ -199,7 +217,7 @@ describe('runRetried: a cell run again after a QEMU crash', () => {
 
   it("QEMU's line in an earlier step that went on regardless does not count", async () => {
     const { f, ctx } = crashing([failedBuild('make: *** [all] Error 2\n', `${SEGV}\n`)])
-    const r = await runRetried(f.plan.cells[1], ctx, 1, deps(f))
+    const r = await runRetried(jobOf(f, 1), { ...ctx, qemuRetries: 1 })
     expect(r.status).toBe('failed')
     expect(r.qemuCrashes).toBeUndefined()
     expect(f.docker.commands().filter(c => c[1] === 'build')).toHaveLength(1)
@@ -207,7 +225,7 @@ describe('runRetried: a cell run again after a QEMU crash', () => {
 
   it('no retry once fail-fast stopped the run', async () => {
     const { f, ctx } = crashing([failedBuild(`${SEGV}\n`)])
-    const r = await runRetried(f.plan.cells[1], ctx, 1, deps(f), () => false)
+    const r = await runRetried(jobOf(f, 1), { ...ctx, qemuRetries: 1 }, () => false)
     expect(r).toMatchObject({ status: 'failed', retries: 0 })
     expect(warnings(f).at(-1)).toMatch(/not run again: fail-fast stopped the run\.$/)
     expect(f.docker.commands().filter(c => c[1] === 'build')).toHaveLength(1)
@@ -215,7 +233,7 @@ describe('runRetried: a cell run again after a QEMU crash', () => {
 
   it('a native build is never retried, whatever it printed', async () => {
     const { f, ctx } = crashing([failedBuild(`${SEGV}\n`)])
-    const r = await runRetried(f.plan.cells[0], ctx, 1, deps(f))
+    const r = await runRetried(jobOf(f, 0), { ...ctx, qemuRetries: 1 })
     expect(r.status).toBe('failed')
     expect(r.qemuCrashes).toBeUndefined()
     expect(f.docker.commands().filter(c => c[1] === 'build')).toHaveLength(1)
@@ -223,7 +241,7 @@ describe('runRetried: a cell run again after a QEMU crash', () => {
 
   it('gives up after qemu-retries, with every crash in the result', async () => {
     const { f, ctx } = crashing([failedBuild(`${SEGV}\n`), failedBuild(`${SEGV}\n`)])
-    const r = await runRetried(f.plan.cells[1], ctx, 1, deps(f))
+    const r = await runRetried(jobOf(f, 1), { ...ctx, qemuRetries: 1 })
     expect(r).toMatchObject({ status: 'failed', retries: 1 })
     expect(r.qemuCrashes).toHaveLength(2)
     expect(warnings(f).at(-1)).toBe(
@@ -233,14 +251,14 @@ describe('runRetried: a cell run again after a QEMU crash', () => {
 
   it('qemu-retries 0 runs the cell once and says why it was not retried', async () => {
     const { f, ctx } = crashing([failedBuild(`${SEGV}\n`)])
-    const r = await runRetried(f.plan.cells[1], ctx, 0, deps(f))
+    const r = await runRetried(jobOf(f, 1), { ...ctx, qemuRetries: 0 })
     expect(r).toMatchObject({ status: 'failed', retries: 0 })
     expect(warnings(f).at(-1)).toMatch(/qemu-retries is 0: not retried\.$/)
   })
 
   it('an emulated smoke test that QEMU crashed in runs the cell again', async () => {
     const { f, ctx } = crashing([{ code: 139, stdout: '', stderr: `${SEGV}\n` }], 'run')
-    const r = await runRetried(f.plan.cells[1], ctx, 1, deps(f))
+    const r = await runRetried(jobOf(f, 1), { ...ctx, qemuRetries: 1 })
     expect(r).toMatchObject({
       status: 'passed',
       retries: 1,
@@ -259,7 +277,7 @@ describe('the local tags left for the post step', () => {
     const saveCleanup = (): void => {
       saves.push(JSON.parse(JSON.stringify(f.cleanup)) as CleanupState)
     }
-    await runPipeline(f.config, f.plan, { ...f.deps, saveCleanup })
+    await runPipeline(f.input, { ...f.deps, saveCleanup })
     return saves
   }
   const buildTags = (f: PipelineFixture): string[] =>

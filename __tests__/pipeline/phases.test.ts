@@ -7,19 +7,20 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { buildOrder } from '../../src/pipeline/cells.js'
-import { cancellable, during, registryClients, registryDocker } from '../../src/pipeline/deps.js'
+import { cancellable, during } from '../../src/pipeline/deps.js'
 import { results } from '../../src/pipeline/finish.js'
 import { prepare } from '../../src/pipeline/prepare.js'
 import { Publisher } from '../../src/pipeline/publishing.js'
-import { attestationsFor, logIn, setUp, type Setup } from '../../src/pipeline/setup.js'
+import { openRun } from '../../src/pipeline/run.js'
+import { attestationsFor, setUp, type Setup } from '../../src/pipeline/setup.js'
 import { notRun } from '../../src/results/results.js'
 import { denyUploads, fakeDocker } from '../helpers/fake-docker.js'
 import { buildCells, pipelineFixture, publishOptions } from '../helpers/pipeline.js'
 
 describe('setUp', () => {
-  it('reads the engine, keeps a buildx that satisfies the input, and finds QEMU registered', async () => {
+  it('reads the engine, keeps a buildx that satisfies the input, finds QEMU registered and checks push access', async () => {
     const f = pipelineFixture({}, { store: 'containerd' })
-    const setup = await setUp(f.config, f.plan, registryDocker(f.config, f.deps), f.deps)
+    const setup = await setUp(f.run())
     expect(setup).toEqual({
       engine: { version: '28.5.2', store: 'containerd', insecure: { hosts: [], cidrs: [] } },
       builder: '',
@@ -31,7 +32,8 @@ describe('setUp', () => {
       'Using builder (current)',
       'Attestations made at build time: provenance (mode=min)',
       'linux/amd64: native on this runner, no emulation needed',
-      'linux/arm64: QEMU already registered (qemu-aarch64)'
+      'linux/arm64: QEMU already registered (qemu-aarch64)',
+      'Push access to registry.test/acme/robot: granted'
     ])
   })
 
@@ -53,7 +55,7 @@ describe('setUp', () => {
       }
     }
     // the download is abandoned at once; the pipeline's during('set-up') reports the cancellation
-    await expect(setUp(f.config, f.plan, registryDocker(f.config, deps), deps)).rejects.toThrow(
+    await expect(setUp(openRun(f.input, deps))).rejects.toThrow(
       'downloading https://github.com/docker/buildx/releases/download/v0.29.1/buildx-v0.29.1.linux-amd64 was given up: the run was cancelled by SIGTERM'
     )
     expect(f.rt.recorded.infos).toContain(
@@ -63,7 +65,7 @@ describe('setUp', () => {
 
   it('a merge job sets up no builder and no QEMU', async () => {
     const f = pipelineFixture({ mode: 'merge' })
-    const setup = await setUp(f.config, f.plan, registryDocker(f.config, f.deps), f.deps)
+    const setup = await setUp(f.run())
     expect(setup.builder).toBe('')
     expect(f.docker.commands().some(c => c[1] === 'create' || c.includes('--privileged'))).toBe(
       false
@@ -72,23 +74,19 @@ describe('setUp', () => {
 
   it('logs in only with a username', async () => {
     const f = pipelineFixture()
-    await logIn(f.config, registryDocker(f.config, f.deps), f.deps)
-    expect(f.docker.calls).toEqual([])
+    await setUp(f.run())
+    expect(f.docker.commands().some(c => c[0] === 'login')).toBe(false)
     expect(f.cleanup.logout).toBeUndefined()
   })
 })
 
 describe('prepare', () => {
-  /** prepare() with the fixture's engine and registry client */
-  const prepareOf = (f: ReturnType<typeof pipelineFixture>, setup: Setup) =>
-    prepare(
-      f.config,
-      f.plan,
-      setup,
-      registryDocker(f.config, f.deps),
-      registryClients(f.config, f.deps),
-      f.deps
-    )
+  /** prepare() of a run of the fixture: the run, its cell records filled in */
+  const prepareOf = async (f: ReturnType<typeof pipelineFixture>, setup: Setup) => {
+    const run = f.run()
+    await prepare(run, setup)
+    return run
+  }
 
   const run = async (
     inputs: Record<string, string>,
@@ -104,15 +102,22 @@ describe('prepare', () => {
 
   it('fingerprints every cell and reuses none on a first run', async () => {
     const { prepared } = await run({})
-    const p = await prepared
-    expect([...p.fingerprints.keys()]).toEqual([
+    const { jobs } = await prepared
+    expect(jobs.filter(j => j.fingerprint !== undefined).map(j => j.cell.id)).toEqual([
       'humble-amd64',
       'humble-arm64',
       'jazzy-amd64',
       'jazzy-arm64'
     ])
-    expect(p.reuse.size).toBe(0)
-    expect(p.caches.size).toBe(0)
+    // each built from its distro's base, at its platform's digest
+    expect(jobs.map(j => j.bases.map(b => b.image))).toEqual([
+      ['registry.test/ros:humble-ros-base'],
+      ['registry.test/ros:humble-ros-base'],
+      ['registry.test/ros:jazzy-ros-base'],
+      ['registry.test/ros:jazzy-ros-base']
+    ])
+    expect(new Set(jobs.map(j => j.bases[0].digest)).size).toBe(4)
+    expect(jobs.filter(j => j.reuse !== undefined || j.cache !== undefined)).toEqual([])
   })
 
   it('fails before any build when a base lacks a platform, naming it', async () => {
@@ -155,8 +160,8 @@ describe('prepare', () => {
 
   it('gives every cell a registry cache on the containerd store', async () => {
     const { prepared } = await run({ cache: 'registry' }, 'containerd')
-    const p = await prepared
-    expect([...p.caches.values()].map(c => c.args.from[0])).toEqual([
+    const { jobs } = await prepared
+    expect(jobs.map(j => j.cache?.args.from[0])).toEqual([
       'type=registry,ref=registry.test/acme/robot:buildcache-acme_robot-humble-amd64',
       'type=registry,ref=registry.test/acme/robot:buildcache-acme_robot-humble-arm64',
       'type=registry,ref=registry.test/acme/robot:buildcache-acme_robot-jazzy-amd64',
@@ -188,17 +193,13 @@ describe('prepare', () => {
 })
 
 describe('buildOrder', () => {
-  it('leaves reused cells out, puts emulated ones first, and labels each with its fingerprint', () => {
-    const f = pipelineFixture()
-    const fingerprints = new Map(
-      f.plan.cells.map(c => [c.id, { baseDigest: `b-${c.id}`, inputsHash: 'h' }])
-    )
-    const reuse = new Map([['jazzy-arm64', { from: 't', digest: 'sha256:1' }]])
-    const order = buildOrder(f.plan.cells, { fingerprints, reuse })
-    expect(order.map(c => c.id)).toEqual(['humble-arm64', 'humble-amd64', 'jazzy-amd64'])
-    expect(order[0].labels.slice(-2)).toEqual([
-      ['io.ros-multiarch.base.digest', 'b-humble-arm64'],
-      ['io.ros-multiarch.inputs.hash', 'h']
+  it('leaves reused cells out and puts emulated ones first', () => {
+    const run = pipelineFixture().run()
+    run.jobs[3].reuse = { from: 't', digest: 'sha256:1' }
+    expect(buildOrder(run.jobs).map(j => j.cell.id)).toEqual([
+      'humble-arm64',
+      'humble-amd64',
+      'jazzy-amd64'
     ])
   })
 })
@@ -208,16 +209,20 @@ describe('Publisher', () => {
 
   it('publishes nothing for a distro after the run was cancelled', async () => {
     const f = pipelineFixture()
+    const run = f.run()
     const cancel = new AbortController()
     cancel.abort(new Error('cancelled by SIGTERM'))
-    const p = new Publisher(f.plan, options(f), cancel.signal)
-    const cells = f.plan.cells.filter(c => c.distro === 'humble')
-    p.distroDone(
-      f.plan.manifests[0],
-      cells.map(c => notRun(c, { status: 'unchanged', reused: { from: 'x', digest: 'sha256:1' } }))
-    )
-    const out = await p.finished()
-    expect(out.distros.get('humble')).toEqual({
+    const p = new Publisher(run, options(f), { signal: cancel.signal })
+    const [humble] = run.distros
+    for (const job of humble.jobs) {
+      job.result = notRun(job.cell, {
+        status: 'unchanged',
+        reused: { from: 'x', digest: 'sha256:1' }
+      })
+    }
+    p.distroDone(humble)
+    await p.finished()
+    expect(humble.result).toEqual({
       distro: 'humble',
       status: 'failed',
       tags: [],
@@ -233,10 +238,13 @@ describe('Publisher', () => {
         http: denyUploads
       }
     )
-    const p = new Publisher(f.plan, options(f))
-    p.distroDone(f.plan.manifests[0], await buildCells(f))
-    const out = await p.finished()
-    expect(out.distros.get('humble')).toEqual({
+    const run = f.run()
+    const results = await buildCells(f)
+    for (const [i, job] of run.jobs.entries()) job.result = results[i]
+    const p = new Publisher(run, options(f))
+    p.distroDone(run.distros[0])
+    await p.finished()
+    expect(run.distros[0].result).toEqual({
       distro: 'humble',
       status: 'publish failed',
       tags: [],
@@ -249,17 +257,14 @@ describe('Publisher', () => {
 describe('results', () => {
   it('lists cells and distros in plan order, with what each pushed', () => {
     const f = pipelineFixture({ distros: 'jazzy', platforms: 'linux/amd64' })
-    const cell = f.plan.cells[0]
-    const r = results(
-      f.plan,
-      new Map([[cell.id, notRun(cell, { status: 'passed' })]]),
-      {
-        distros: new Map([['jazzy', { distro: 'jazzy', status: 'published', tags: ['t'] }]]),
-        pushed: new Map([[cell.id, { tag: 'x:jazzy-amd64', digest: 'sha256:2' }]])
-      },
-      12.345
-    )
+    const run = f.run()
+    const [job] = run.jobs
+    job.result = notRun(job.cell, { status: 'passed' })
+    job.pushed = { tag: 'x:jazzy-amd64', digest: 'sha256:2' }
+    run.distros[0].result = { distro: 'jazzy', status: 'published', tags: ['t'] }
+    const r = results(run, 12.345)
     expect(r.cells[0].pushed).toEqual({ tag: 'x:jazzy-amd64', digest: 'sha256:2' })
+    expect(r.distros).toEqual([{ distro: 'jazzy', status: 'published', tags: ['t'] }])
     expect(r.seconds).toBe(12.3)
   })
 })

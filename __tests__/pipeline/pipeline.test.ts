@@ -14,7 +14,7 @@ const statuses = (r: { cells: readonly { id: string; status: string }[] }) =>
 describe('runPipeline', () => {
   it('classic store: builds with --load, tests, pushes arch tags and publishes each distro', async () => {
     const f = pipelineFixture()
-    const r = await runPipeline(f.config, f.plan, f.deps)
+    const r = await runPipeline(f.input, f.deps)
     expect(statuses(r)).toEqual([
       'humble-amd64 passed',
       'humble-arm64 passed',
@@ -49,7 +49,7 @@ describe('runPipeline', () => {
 
   it('containerd store: loads OCI, names images by manifest digest, annotates the index', async () => {
     const f = pipelineFixture({}, { store: 'containerd' })
-    const r = await runPipeline(f.config, f.plan, f.deps)
+    const r = await runPipeline(f.input, f.deps)
     expect(statuses(r).every(s => s.endsWith('passed'))).toBe(true)
     for (const b of f.docker.commands().filter(c => c[1] === 'build')) {
       expect(b).toContain('type=docker,oci-mediatypes=true')
@@ -77,7 +77,7 @@ describe('runPipeline', () => {
             : undefined
       }
     )
-    const r = await runPipeline(f.config, f.plan, f.deps)
+    const r = await runPipeline(f.input, f.deps)
     expect(statuses(r)).toContain('humble-arm64 failed')
     expect(r.distros[0]).toMatchObject({
       distro: 'humble',
@@ -97,7 +97,7 @@ describe('runPipeline', () => {
           call.args[1] === 'build' ? { code: 1, stderr: 'ERROR: boom\n' } : undefined
       }
     )
-    const r = await runPipeline(f.config, f.plan, f.deps)
+    const r = await runPipeline(f.input, f.deps)
     expect(r.cells.filter(c => c.status === 'failed')).toHaveLength(1)
     expect(r.cells.filter(c => c.status === 'cancelled').map(c => c.failure)).toEqual([
       'cancelled by fail-fast after an earlier failure',
@@ -109,7 +109,7 @@ describe('runPipeline', () => {
 
   it('with push off it builds and tests, and pushes nothing', async () => {
     const f = pipelineFixture({ push: 'false' })
-    const r = await runPipeline(f.config, f.plan, f.deps)
+    const r = await runPipeline(f.input, f.deps)
     expect(r.distros.map(d => d.status)).toEqual(['tested', 'tested'])
     expect(f.docker.commands().filter(c => ['push', 'login'].includes(c[0]))).toEqual([])
     expect(f.docker.commands().some(c => c.includes('create'))).toBe(false)
@@ -117,7 +117,7 @@ describe('runPipeline', () => {
 
   it('records emulated times in the index; the next run projects from them and warns past 5 h', async () => {
     const first = pipelineFixture({}, { store: 'containerd' })
-    await runPipeline(first.config, first.plan, first.deps)
+    await runPipeline(first.input, first.deps)
     const tag = 'registry.test/acme/robot:humble-main'
     const index = JSON.parse(first.docker.registry.get(tag) ?? '{}') as {
       manifests: { platform: { architecture: string }; annotations?: Record<string, string> }[]
@@ -131,7 +131,7 @@ describe('runPipeline', () => {
     first.docker.registry.set(tag, JSON.stringify(index))
     // a changed input: every cell is built again
     const second = pipelineFixture({ 'build-args': 'CHANGED=1' }, { docker: first.docker })
-    await runPipeline(second.config, second.plan, second.deps)
+    await runPipeline(second.input, second.deps)
     const warnings = second.rt.recorded.warnings.filter(w => w.startsWith('Projected'))
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toMatch(
@@ -141,10 +141,10 @@ describe('runPipeline', () => {
 
   it('a second run with the same inputs reuses every image and pushes nothing', async () => {
     const first = pipelineFixture()
-    await runPipeline(first.config, first.plan, first.deps)
+    await runPipeline(first.input, first.deps)
     const second = pipelineFixture({}, { docker: first.docker })
     const before = first.docker.calls.length
-    const r = await runPipeline(second.config, second.plan, second.deps)
+    const r = await runPipeline(second.input, second.deps)
     expect(statuses(r)).toEqual([
       'humble-amd64 unchanged',
       'humble-arm64 unchanged',
@@ -158,14 +158,14 @@ describe('runPipeline', () => {
 
   it('mode build stages each slice; mode merge publishes the staged slices', async () => {
     const build = pipelineFixture({ mode: 'build' })
-    const staged = await runPipeline(build.config, build.plan, build.deps)
+    const staged = await runPipeline(build.input, build.deps)
     expect(staged.distros.map(d => d.status)).toEqual(['staged', 'staged'])
     expect(staged.cells[0].pushed?.tag).toBe('registry.test/acme/robot:rma-stage-7-humble-amd64')
     expect(build.docker.registry.has('registry.test/acme/robot:humble-main')).toBe(false)
 
     const merge = pipelineFixture({ mode: 'merge' }, { docker: build.docker })
     const before = build.docker.calls.length
-    const merged = await runPipeline(merge.config, merge.plan, merge.deps)
+    const merged = await runPipeline(merge.input, merge.deps)
     expect(merged.distros.map(d => d.status)).toEqual(['published', 'published'])
     expect(merged.cells.map(c => c.reused?.from)).toEqual(merge.plan.cells.map(c => c.stageTag))
     const later = build.docker.calls.slice(before).map(c => c.args.slice(0, 2).join(' '))
@@ -177,9 +177,9 @@ describe('runPipeline', () => {
 
   it('a merge with a slice missing publishes nothing for that distro', async () => {
     const build = pipelineFixture({ mode: 'build', distros: 'jazzy' })
-    await runPipeline(build.config, build.plan, build.deps)
+    await runPipeline(build.input, build.deps)
     const merge = pipelineFixture({ mode: 'merge' }, { docker: build.docker })
-    const r = await runPipeline(merge.config, merge.plan, merge.deps)
+    const r = await runPipeline(merge.input, merge.deps)
     expect(r.distros[0]).toMatchObject({ distro: 'humble', status: 'failed' })
     expect(r.cells[0].failure).toMatch(
       /^slice missing: .*rma-stage-7-humble-amd64 is not in the registry/
@@ -189,7 +189,7 @@ describe('runPipeline', () => {
 
   it('the docker-container driver creates a builder of its own and records it for the post step', async () => {
     const f = pipelineFixture({ driver: 'docker-container' })
-    await runPipeline(f.config, f.plan, f.deps)
+    await runPipeline(f.input, f.deps)
     expect(f.cleanup.builder).toBe('rma-7-1-abc123')
     expect(f.docker.commands()).toContainEqual([
       'buildx',
@@ -208,7 +208,7 @@ describe('runPipeline', () => {
 
   it('logs in with the credentials, on stdin, and records the logout', async () => {
     const f = pipelineFixture({ username: 'bot', password: 's3cret' })
-    await runPipeline(f.config, f.plan, f.deps)
+    await runPipeline(f.input, f.deps)
     const login = f.docker.calls.find(c => c.args[0] === 'login')
     expect(login?.args).toEqual(['login', 'registry.test', '--username', 'bot', '--password-stdin'])
     expect(login?.options?.input).toBe('s3cret')
@@ -222,13 +222,13 @@ describe('runPipeline', () => {
         http: denyUploads
       }
     )
-    await expect(runPipeline(f.config, f.plan, f.deps)).rejects.toThrow(
+    await expect(runPipeline(f.input, f.deps)).rejects.toThrow(
       'Pushing to registry.test/acme/robot is not possible with these credentials, so nothing was built: Checking push access to registry.test/acme/robot: the registry denies it (HTTP 403: DENIED: requested access to the resource is denied)'
     )
     expect(f.docker.commands().filter(c => c[1] === 'build')).toEqual([])
     // without push, nothing is checked
     const off = pipelineFixture({ push: 'false' })
-    await runPipeline(off.config, off.plan, off.deps)
+    await runPipeline(off.input, off.deps)
     expect(off.docker.requests.filter(r => r.includes('/blobs/uploads/'))).toEqual([])
   })
 
@@ -245,7 +245,7 @@ describe('runPipeline', () => {
         }
       }
     )
-    await expect(runPipeline(f.config, f.plan, f.deps)).rejects.toThrow(
+    await expect(runPipeline(f.input, f.deps)).rejects.toThrow(
       'The run was cancelled by SIGTERM during set-up; nothing was published.'
     )
     expect(f.docker.commands().filter(c => c[1] === 'build')).toEqual([])
@@ -264,7 +264,7 @@ describe('runPipeline', () => {
         }
       }
     )
-    await expect(runPipeline(f.config, f.plan, f.deps)).rejects.toThrow(
+    await expect(runPipeline(f.input, f.deps)).rejects.toThrow(
       'The run was cancelled by SIGINT during preflight; nothing was published.'
     )
     expect(f.docker.commands().filter(c => c[1] === 'build')).toEqual([])
@@ -281,7 +281,7 @@ describe('runPipeline', () => {
         }
       }
     )
-    const r = await runPipeline(f.config, f.plan, f.deps)
+    const r = await runPipeline(f.input, f.deps)
     expect(r.cells.map(c => c.status)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled'])
     expect(f.docker.commands().filter(c => c[1] === 'build')).toHaveLength(1)
     expect(f.docker.commands().filter(c => c[0] === 'push')).toEqual([])

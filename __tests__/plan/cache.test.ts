@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { prepareCache, type CacheService } from '../../src/pipeline/cache.js'
+import type { CellJob } from '../../src/pipeline/run.js'
+import { settingsOf } from '../../src/plan/settings.js'
 import { cacheArgs, cacheName, localCacheKey } from '../../src/plan/cache.js'
 import { Docker, type ImageStore } from '../../src/tooling/docker.js'
 import { fakeExec } from '../helpers/fake-exec.js'
@@ -88,6 +90,11 @@ describe('prepareCache', () => {
     engine: { buildx: string; store: ImageStore } = { buildx: '0.30.0', store: 'classic' }
   ) => {
     const { config, plan } = planOf({ image: 'acme/robot', distros: 'humble', cache })
+    const jobs: CellJob[] = plan.cells.map(cell => ({
+      cell,
+      bases: [],
+      fingerprint: { baseDigest: `b@${cell.id}`, inputsHash: 'sha256:1' }
+    }))
     // what docker answers: the builder's driver, the buildx version
     const exec = fakeExec(call => {
       if (call.args[1] === 'inspect') return { stdout: `Name: x\nDriver: ${driver}\n` }
@@ -101,24 +108,23 @@ describe('prepareCache', () => {
       exec,
       warnings,
       svc,
-      run: () =>
-        prepareCache({
-          config,
-          cells: plan.cells,
+      // each cell's cache, by cell id
+      run: async () => {
+        await prepareCache({
+          settings: settingsOf(config).cache,
+          jobs,
           push: true,
-          imagePath: 'acme/robot',
           builder: '',
           store: engine.store,
           docker: new Docker(exec),
           env,
           root: mkdtempSync(path.join(os.tmpdir(), 'rma-cache-')),
-          fingerprints: new Map(
-            plan.cells.map(c => [c.id, { baseDigest: `b@${c.id}`, inputsHash: 'sha256:1' }])
-          ),
           service: svc,
           log: () => undefined,
           warn: w => warnings.push(w)
         })
+        return new Map(jobs.flatMap(j => (j.cache === undefined ? [] : [[j.cell.id, j.cache]])))
+      }
     }
   }
 

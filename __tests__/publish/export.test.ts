@@ -105,14 +105,14 @@ function layout(layerType: string, nested: boolean, attested = false) {
 describe('readSaved', () => {
   it("keeps the engine's own manifest when its layers are compressed (containerd store), through a nested index", async () => {
     const { root, manifest } = layout('application/vnd.oci.image.layer.v1.tar+gzip', true)
-    const files = await readSaved(root, sha256(CONFIG), root)
+    const files = await readSaved(root, { configDigest: sha256(CONFIG) }, root)
     expect(files.manifest).toEqual({ mediaType: MEDIA.ociManifest, body: manifest })
     expect(files.blobs.map(b => b.digest)).toEqual([sha256(CONFIG), sha256(LAYER)])
   })
 
   it('compresses uncompressed layers of an OCI layout (Docker 25+ classic store) into a new manifest', async () => {
     const { root } = layout('application/vnd.oci.image.layer.v1.tar', false)
-    const files = await readSaved(root, sha256(CONFIG), root)
+    const files = await readSaved(root, { configDigest: sha256(CONFIG) }, root)
     const doc = JSON.parse(files.manifest.body)
     expect(doc.config.digest).toBe(sha256(CONFIG))
     expect(doc.layers[0].mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip')
@@ -129,7 +129,7 @@ describe('readSaved', () => {
         { Config: `${sha256(CONFIG).slice(7)}.json`, Layers: ['abc/layer.tar'] }
       ])
     })
-    const files = await readSaved(root, sha256(CONFIG), root)
+    const files = await readSaved(root, { configDigest: sha256(CONFIG) }, root)
     expect(files.manifest.mediaType).toBe(MEDIA.dockerManifest)
     const doc = JSON.parse(files.manifest.body)
     expect(doc.config).toEqual({
@@ -147,7 +147,7 @@ describe('readSaved', () => {
       true,
       true
     )
-    const files = await readSaved(root, sha256(CONFIG), root)
+    const files = await readSaved(root, { configDigest: sha256(CONFIG) }, root)
     expect(files.manifest.body).toBe(manifest)
     expect(files.attestations).toEqual([
       { mediaType: MEDIA.ociManifest, digest: sha256(attestation), body: attestation }
@@ -163,7 +163,7 @@ describe('readSaved', () => {
 
   it('leaves attestations out, saying why, when compressing layers changed the manifest they name', async () => {
     const { root } = layout('application/vnd.oci.image.layer.v1.tar', true, true)
-    const files = await readSaved(root, sha256(CONFIG), root)
+    const files = await readSaved(root, { configDigest: sha256(CONFIG) }, root)
     expect(files.attestations).toEqual([])
     expect(files.blobs).toHaveLength(2)
     expect(files.attestationsLeft).toMatch(/compressed manifest is not the one they name/)
@@ -172,7 +172,7 @@ describe('readSaved', () => {
   it('says so when an attestation blob is missing from the saved image', async () => {
     const { root, attestation } = layout('application/vnd.oci.image.layer.v1.tar+gzip', true, true)
     rmSync(path.join(root, blob(STATEMENT)))
-    const files = await readSaved(root, sha256(CONFIG), root)
+    const files = await readSaved(root, { configDigest: sha256(CONFIG) }, root)
     expect(files.attestations).toEqual([])
     // the image alone is pushed: its config and layer
     expect(files.blobs.map(b => b.digest)).toEqual([sha256(CONFIG), sha256(LAYER)])
@@ -182,7 +182,7 @@ describe('readSaved', () => {
 
   it('says so when the saved image is not the tested one', async () => {
     const { root } = layout('application/vnd.oci.image.layer.v1.tar+gzip', false)
-    await expect(readSaved(root, sha256('other'), root)).rejects.toThrow(
+    await expect(readSaved(root, { configDigest: sha256('other') }, root)).rejects.toThrow(
       `the saved image has no manifest with config ${sha256('other')}`
     )
   })

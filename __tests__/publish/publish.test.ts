@@ -6,7 +6,16 @@ import { describe, expect, it } from '@jest/globals'
 import { attestationEntry, MEDIA, sha256 } from '../../src/oci/manifest.js'
 import { annotationsLost, publishDistro, stageCell } from '../../src/publish/publish.js'
 import type { FakeDockerOptions } from '../helpers/fake-docker.js'
-import { buildCells, pipelineFixture, publishOptions } from '../helpers/pipeline.js'
+import {
+  buildCells,
+  distroOf,
+  jobsOf,
+  pipelineFixture,
+  publishOptions,
+  type PipelineFixture
+} from '../helpers/pipeline.js'
+import type { PublishOptions } from '../../src/publish/publish.js'
+import type { CellResult, DistroResult, PushedImage } from '../../src/results/results.js'
 
 /** humble's two cells, built into the fake engine (so that they can be tagged and pushed). */
 async function built(options: FakeDockerOptions = {}) {
@@ -17,12 +26,26 @@ async function built(options: FakeDockerOptions = {}) {
   return { f, results, o, warnings }
 }
 
+/** Publish the fixture's humble with these results: the distro's result, and what each cell pushed. */
+async function publish(
+  f: PipelineFixture,
+  results: readonly CellResult[],
+  o: PublishOptions
+): Promise<{ distro: DistroResult; pushed: Map<string, PushedImage> }> {
+  const distro = distroOf(f, results)
+  const result = await publishDistro(distro, o)
+  const pushed = new Map(
+    distro.jobs.flatMap(j => (j.pushed === undefined ? [] : [[j.cell.id, j.pushed] as const]))
+  )
+  return { distro: result, pushed }
+}
+
 /**
  * What skip-unchanged finds for a cell of an index published before: its image's digest, and the
  * emulated seconds its index entry carries (as findUnchanged reads them).
  */
 function reusedOf(
-  first: Awaited<ReturnType<typeof publishDistro>>,
+  first: Awaited<ReturnType<typeof publish>>,
   r: Awaited<ReturnType<typeof buildCells>>[number]
 ) {
   return {
@@ -35,7 +58,7 @@ function reusedOf(
 describe('publishDistro', () => {
   it('pushes each tested image, publishes one index of exactly those, and reads it back', async () => {
     const { f, results, o } = await built()
-    const p = await publishDistro(f.plan.manifests[0], f.plan.cells, results, o)
+    const p = await publish(f, results, o)
     expect(p.distro.status).toBe('published')
     expect([...p.pushed.keys()]).toEqual(['humble-amd64', 'humble-arm64'])
     expect(p.distro.digest).toMatch(/^sha256:/)
@@ -43,8 +66,8 @@ describe('publishDistro', () => {
 
   it('refuses to push when the engine holds no image with the tested config', async () => {
     const { f, results, o } = await built()
-    const wrong = results.map(r => ({ ...r, imageId: 'sha256:not-the-tested-config' }))
-    const p = await publishDistro(f.plan.manifests[0], f.plan.cells, wrong, o)
+    const wrong = results.map(r => ({ ...r, configDigest: 'sha256:not-the-tested-config' }))
+    const p = await publish(f, wrong, o)
     expect(p.distro).toMatchObject({ status: 'publish failed', tags: [] })
     // the engine holds no image with the tested config: nothing is uploaded
     expect(p.distro.reason).toBe('the saved image has no config sha256:not-the-tested-config')
@@ -54,12 +77,7 @@ describe('publishDistro', () => {
 
   it('refuses a cell that did not pass', async () => {
     const { f, results, o } = await built()
-    const p = await publishDistro(
-      f.plan.manifests[0],
-      f.plan.cells,
-      [results[0], { ...results[1], status: 'failed' }],
-      o
-    )
+    const p = await publish(f, [results[0], { ...results[1], status: 'failed' }], o)
     expect(p.distro.reason).toBe('cell humble-arm64 did not pass')
   })
 
@@ -72,7 +90,7 @@ describe('publishDistro', () => {
           ? new Response(null, { status: 200, headers: { 'Docker-Content-Digest': other } })
           : undefined
     })
-    const p = await publishDistro(f.plan.manifests[0], f.plan.cells, results, o)
+    const p = await publish(f, results, o)
     expect(p.distro).toMatchObject({ status: 'publish failed' })
     expect(p.distro.reason).toBe(
       `registry.test/acme/robot:humble-main holds ${other}, not the index just written (another run published over it?)`
@@ -83,20 +101,10 @@ describe('publishDistro', () => {
 
   it('warns about lost annotations on the classic store only', async () => {
     const classic = await built()
-    await publishDistro(
-      classic.f.plan.manifests[0],
-      classic.f.plan.cells,
-      classic.results,
-      classic.o
-    )
+    await publish(classic.f, classic.results, classic.o)
     expect(classic.warnings).toHaveLength(1)
     const containerd = await built({ store: 'containerd' })
-    await publishDistro(
-      containerd.f.plan.manifests[0],
-      containerd.f.plan.cells,
-      containerd.results,
-      containerd.o
-    )
+    await publish(containerd.f, containerd.results, containerd.o)
     expect(containerd.warnings).toEqual([])
   })
 })
@@ -104,10 +112,11 @@ describe('publishDistro', () => {
 describe('stageCell', () => {
   it('stages a tested image by pushing it, and a reused one as that very manifest', async () => {
     const { f, results, o } = await built()
-    const pushed = await stageCell(f.plan.cells[1], results[1], o)
+    const jobs = jobsOf(f, results)
+    const pushed = await stageCell(jobs[1], o)
     expect(f.docker.registry.has(f.plan.cells[1].stageTag)).toBe(true)
     const reused = { ...results[0], reused: { from: 'x', digest: pushed.digest } }
-    const staged = await stageCell(f.plan.cells[0], reused, o)
+    const staged = await stageCell({ ...jobs[0], result: reused }, o)
     expect(staged).toEqual({ tag: f.plan.cells[0].stageTag, digest: pushed.digest })
     // the same bytes, so the same digest: no index wrapping it
     expect(f.docker.registry.get(f.plan.cells[0].stageTag)).toBe(
@@ -140,7 +149,7 @@ describe('annotationsLost', () => {
 describe('reused images', () => {
   it('points the arch tag at the very manifest of a reused image, and leaves one that holds it', async () => {
     const { f, results, o } = await built({ store: 'containerd' })
-    const first = await publishDistro(f.plan.manifests[0], f.plan.cells, results, o)
+    const first = await publish(f, results, o)
     expect(first.distro.status).toBe('published')
     // another repository state: the arch tags are gone, the images are still there
     const [amd64, arm64] = f.plan.cells
@@ -152,7 +161,7 @@ describe('reused images', () => {
       reused: reusedOf(first, r)
     }))
     const before = f.docker.requests.length
-    const second = await publishDistro(f.plan.manifests[0], f.plan.cells, reused, o)
+    const second = await publish(f, reused, o)
     expect(second.distro).toMatchObject({ status: 'published', unchanged: true })
     const writes = f.docker.requests.slice(before).filter(r => r.startsWith('PUT'))
     expect(writes).toEqual([
@@ -166,7 +175,7 @@ describe('reused images', () => {
 
   it('writes the index by digest before any tag, then every tag', async () => {
     const { f, results, o } = await built()
-    const p = await publishDistro(f.plan.manifests[0], f.plan.cells, results, o)
+    const p = await publish(f, results, o)
     const writes = f.docker.requests
       .filter(r => r.startsWith('PUT') && r.includes('/manifests/'))
       .map(r => r.split('/manifests/')[1])
@@ -193,7 +202,7 @@ describe('signing', () => {
         return { verify: `cosign verify ${ref}`, already: false }
       }
     }
-    const p = await publishDistro(f.plan.manifests[0], f.plan.cells, results, { ...o, sign })
+    const p = await publish(f, results, { ...o, sign })
     expect(p.distro).toMatchObject({
       status: 'published',
       signature: { verify: `cosign verify registry.test/acme/robot@${p.distro.digest}` }
@@ -217,7 +226,7 @@ describe('signing', () => {
         )
       }
     }
-    const p = await publishDistro(f.plan.manifests[0], f.plan.cells, results, { ...o, sign })
+    const p = await publish(f, results, { ...o, sign })
     expect(p.distro).toMatchObject({
       status: 'publish failed',
       tags: [],
@@ -228,7 +237,7 @@ describe('signing', () => {
 
   it('checks an unchanged index is signed, signing it only when it is not', async () => {
     const { f, results, o } = await built({ store: 'containerd' })
-    const first = await publishDistro(f.plan.manifests[0], f.plan.cells, results, o)
+    const first = await publish(f, results, o)
     const reused = results.map(r => ({
       ...r,
       status: 'unchanged' as const,
@@ -241,7 +250,7 @@ describe('signing', () => {
         return { verify: 'v', already: true }
       }
     }
-    const again = await publishDistro(f.plan.manifests[0], f.plan.cells, reused, { ...o, sign })
+    const again = await publish(f, reused, { ...o, sign })
     expect(again.distro).toMatchObject({ unchanged: true, signature: { verify: 'v' } })
     expect(calls).toEqual([true])
   })
@@ -252,12 +261,12 @@ describe('an unchanged index: what gets signed', () => {
   async function republish(
     lie: (method: string, url: URL, published: string) => Response | undefined
   ) {
-    let published: string | undefined
+    let published: string | undefined = undefined
     const { f, results, o } = await built({
       store: 'containerd',
       http: (method, url) => (published === undefined ? undefined : lie(method, url, published))
     })
-    const first = await publishDistro(f.plan.manifests[0], f.plan.cells, results, o)
+    const first = await publish(f, results, o)
     expect(first.distro.status).toBe('published')
     const reused = results.map(r => ({
       ...r,
@@ -272,7 +281,7 @@ describe('an unchanged index: what gets signed', () => {
       }
     }
     published = f.docker.registry.get(f.plan.manifests[0].tags[0]) as string
-    const again = await publishDistro(f.plan.manifests[0], f.plan.cells, reused, { ...o, sign })
+    const again = await publish(f, reused, { ...o, sign })
     return { first, again, signed, f }
   }
   const forged = sha256('an index the action never read')
@@ -344,7 +353,7 @@ describe('an unchanged index: what gets signed', () => {
 describe('attestations of reused images', () => {
   it('lists a reused image’s attestation manifests in the new index, after the images', async () => {
     const { f, results, o } = await built({ store: 'containerd' })
-    const first = await publishDistro(f.plan.manifests[0], f.plan.cells, results, o)
+    const first = await publish(f, results, o)
     const about = first.pushed.get(f.plan.cells[0].id)?.digest as string
     // an attestation manifest in the repository, about the amd64 image
     const attestation = JSON.stringify({
@@ -375,7 +384,7 @@ describe('attestations of reused images', () => {
         ...(i === 0 ? { attestations: [entry] } : {})
       }
     }))
-    const p = await publishDistro(f.plan.manifests[0], f.plan.cells, reused, o)
+    const p = await publish(f, reused, o)
     expect(p.distro.status).toBe('published')
     const index = JSON.parse(f.docker.registry.get(f.plan.manifests[0].tags[0]) as string) as {
       manifests: {

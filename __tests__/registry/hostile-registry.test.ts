@@ -15,6 +15,7 @@ import { isLoopback, mayNotGo, redirectTarget } from '../../src/registry/http.js
 import { printable } from '../../src/text/text.js'
 import { Registries } from '../../src/registry/registries.js'
 import type { Docker } from '../../src/tooling/docker.js'
+import type { Cell } from '../../src/plan/planner.js'
 
 interface Seen {
   method: string
@@ -377,11 +378,14 @@ describe('registry text in the log', () => {
     const registry = await baseIndex(EVIL)
     const base = `${registry.host}/ros:humble`
     const logs: string[] = []
+    const job = { cell: { id: 'humble-amd64' } as Cell, bases: [] }
     const failure = await checkBases(
-      [{ image: base, platforms: new Map([['linux/amd64', ['humble-amd64']]]) }],
-      noEngine,
-      registries(),
-      m => logs.push(m)
+      [{ image: base, platforms: new Map([['linux/amd64', [job]]]) }],
+      {
+        docker: noEngine,
+        registries: registries(),
+        log: m => logs.push(m)
+      }
     ).catch((error: Error) => error.message)
     expect(failure).toBe(
       `Base image ${base} cannot be inspected: ${base}: entry 2 of the index names a platform that is not one (os, architecture and variant are letters, digits, '_', '.' and '-')`

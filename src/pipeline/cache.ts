@@ -2,14 +2,13 @@
 import { access, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import semver from 'semver'
-import type { Config } from '../inputs/config.js'
 import { InputError } from '../inputs/errors.js'
 import { Inputs } from '../inputs/names.js'
 import { cacheArgs, cacheName, localCacheKey, type CacheArgs } from '../plan/cache.js'
-import type { Fingerprint } from '../plan/fingerprint.js'
-import type { Cell } from '../plan/planner.js'
+import type { CacheSettings } from '../plan/settings.js'
 import { errorMessage } from '../text/text.js'
 import type { Docker, ImageStore } from '../tooling/docker.js'
+import type { CellJob } from './run.js'
 
 /** @actions/cache, behind a seam. */
 export interface CacheService {
@@ -26,10 +25,10 @@ export interface CellCache {
 }
 
 export interface CacheContext {
-  readonly config: Config
-  readonly cells: readonly Cell[]
+  readonly settings: CacheSettings
+  /** The cells to build: each gets its `cache` */
+  readonly jobs: readonly CellJob[]
   readonly push: boolean
-  readonly imagePath: string
   readonly builder: string
   /** The engine's image store (the docker driver exports a cache on containerd's only) */
   readonly store: ImageStore
@@ -37,7 +36,6 @@ export interface CacheContext {
   readonly env: Readonly<Record<string, string | undefined>>
   /** local: the folder the cells' caches live in */
   readonly root: string
-  readonly fingerprints: ReadonlyMap<string, Fingerprint>
   readonly service: CacheService
   readonly log: (m: string) => void
   readonly warn: (m: string) => void
@@ -61,7 +59,7 @@ const exists = (p: string): Promise<boolean> =>
 
 /** Can this builder export a cache? Not the docker driver, unless the engine uses containerd's image store. */
 async function checkBuilder(c: CacheContext): Promise<void> {
-  const kind = c.config.cache
+  const kind = c.settings.kind
   if (kind === 'gha') {
     const version = (await c.docker.buildxVersion()) ?? '0.0.0'
     if (semver.lt(version, GHA_MIN_BUILDX)) {
@@ -80,11 +78,10 @@ async function checkBuilder(c: CacheContext): Promise<void> {
   }
 }
 
-/** Check the cache can work here, restore local caches; per cell, what its build gets. */
-export async function prepareCache(c: CacheContext): Promise<Map<string, CellCache>> {
-  const kind = c.config.cache
-  const out = new Map<string, CellCache>()
-  if (kind === 'none') return out
+/** Check the cache can work here, restore local caches; each cell's `cache`: what its build gets. */
+export async function prepareCache(c: CacheContext): Promise<void> {
+  const kind = c.settings.kind
+  if (kind === 'none') return
   if (kind === 'gha' && !actionsCacheRuntime(c.env)) {
     throw new InputError(
       Inputs.Cache,
@@ -98,10 +95,10 @@ export async function prepareCache(c: CacheContext): Promise<Map<string, CellCac
       `cache local: the Actions cache service is not available here; the cache folders in ${c.root} are neither restored nor saved`
     )
   }
-  for (const cell of c.cells) {
-    const name = cacheName(c.imagePath, cell.id, c.config.tagSuffix)
+  for (const job of c.jobs) {
+    const { cell, fingerprint: fp } = job
+    const name = cacheName(c.settings.imagePath, cell.id, c.settings.tagSuffix)
     const dir = path.join(c.root, name)
-    const fp = c.fingerprints.get(cell.id)
     let key: string | undefined
     if (useService && fp !== undefined) {
       const k = localCacheKey(name, fp)
@@ -118,42 +115,44 @@ export async function prepareCache(c: CacheContext): Promise<Map<string, CellCac
       }
     }
     const args = cacheArgs(
-      { kind, repository: c.config.cacheRef, dir, name },
+      { kind, repository: c.settings.ref, dir, name },
       kind === 'local' && (await exists(dir)),
       c.push
     )
-    out.set(cell.id, {
+    job.cache = {
       args,
       ...(kind === 'local' ? { dir } : {}),
       ...(key === undefined ? {} : { key })
-    })
+    }
   }
   const where =
-    kind === 'gha' ? 'scope' : kind === 'registry' ? `tag of ${c.config.cacheRef}` : 'folder'
+    kind === 'gha' ? 'scope' : kind === 'registry' ? `tag of ${c.settings.ref}` : 'folder'
   c.log(
     `Build cache: ${kind}, one ${where} per cell` +
       (kind === 'registry' && !c.push ? ' (read only: push is off)' : '')
   )
-  return out
+}
+
+/** Where saving the local caches reports. */
+export interface SaveContext {
+  readonly service: CacheService
+  readonly log: (m: string) => void
+  readonly warn: (m: string) => void
 }
 
 /**
  * local: move each built cell's new cache over the old one and save it; drop the new cache of a
  * cell that did not build. Problems are warnings.
  */
-export async function saveLocalCaches(
-  built: ReadonlySet<string>,
-  caches: ReadonlyMap<string, CellCache>,
-  service: CacheService,
-  log: (m: string) => void,
-  warn: (m: string) => void
-): Promise<void> {
-  for (const [id, cache] of caches) {
-    const newDir = cache.args.newDir
-    if (cache.dir === undefined || newDir === undefined) continue
+export async function saveLocalCaches(jobs: readonly CellJob[], c: SaveContext): Promise<void> {
+  const { service, log, warn } = c
+  for (const { cell, cache, result } of jobs) {
+    const id = cell.id
+    const newDir = cache?.args.newDir
+    if (cache?.dir === undefined || newDir === undefined) continue
     try {
       if (!(await exists(newDir))) continue
-      if (!built.has(id)) {
+      if (result?.imageId === undefined) {
         await rm(newDir, { recursive: true, force: true })
         continue
       }

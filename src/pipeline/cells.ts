@@ -4,73 +4,52 @@
  * is told at once. A cancelled run stops its test containers and starts no new cell; fail-fast
  * starts no new cell after a failure.
  */
-import type { Config } from '../inputs/config.js'
-import { fingerprintLabels, type Fingerprint } from '../plan/fingerprint.js'
-import type { Cell, Plan } from '../plan/planner.js'
 import { notRun, type CellResult, type QemuCrash } from '../results/results.js'
 import { Docker } from '../tooling/docker.js'
 import { errorMessage } from '../text/text.js'
 import type { StepTime } from '../tooling/progress.js'
 import { runCell, slowest, type CellContext } from './cell.js'
 import { addImage } from './cleanup.js'
-import type { PipelineDeps } from './deps.js'
-import { runPool } from './pool.js'
-import type { ProgressBoard } from './progress.js'
-import type { Prepared } from './prepare.js'
+import { runPool, type Pool } from './pool.js'
 import type { Publisher } from './publishing.js'
+import type { CellJob, Run } from './run.js'
 import type { Setup } from './setup.js'
 
-/** Cells to build, emulated first, each with its fingerprint labels. Pure. */
-export function buildOrder(
-  cells: readonly Cell[],
-  prepared: Pick<Prepared, 'fingerprints' | 'reuse'>
-): Cell[] {
-  return cells
-    .filter(c => !prepared.reuse.has(c.id))
-    .map(c => ({
-      ...c,
-      labels: [...c.labels, ...fingerprintLabels(prepared.fingerprints.get(c.id) as Fingerprint)]
-    }))
-    .sort((a, b) => Number(b.emulated) - Number(a.emulated))
+/** Cells to build (not reused), emulated first (they are the slowest). Pure. */
+export function buildOrder(jobs: readonly CellJob[]): CellJob[] {
+  return jobs
+    .filter(j => j.reuse === undefined)
+    .sort((a, b) => Number(b.cell.emulated) - Number(a.cell.emulated))
 }
 
-export async function runCells(
-  config: Config,
-  plan: Plan,
-  prepared: Prepared,
-  setup: Setup,
-  publisher: Publisher,
-  docker: Docker,
-  board: ProgressBoard,
-  d: PipelineDeps
-): Promise<Map<string, CellResult>> {
-  const { rt, signal } = d
-  const done = new Map<string, CellResult>()
-  const finish = (result: CellResult): CellResult => {
-    done.set(result.id, result)
-    const manifest = plan.manifests.find(m => m.distro === result.distro)
-    if (manifest?.cells.every(id => done.has(id))) {
-      publisher.distroDone(
-        manifest,
-        manifest.cells.map(id => done.get(id) as CellResult)
-      )
+/**
+ * Every cell's `result`: reused ones at once, the others built and tested in the pool. The
+ * publisher hears of each distro as soon as its last cell ended.
+ */
+export async function runCells(run: Run, setup: Setup, publisher: Publisher): Promise<void> {
+  const { rt, signal } = run.deps
+  const distroOf = new Map(run.distros.flatMap(d => d.jobs.map(j => [j, d] as const)))
+  const finish = (job: CellJob, result: CellResult): void => {
+    job.result = result
+    const distro = distroOf.get(job)
+    if (distro?.jobs.every(j => j.result !== undefined)) publisher.distroDone(distro)
+  }
+  for (const job of run.jobs) {
+    if (job.reuse !== undefined) {
+      finish(job, notRun(job.cell, { status: 'unchanged', reused: job.reuse }))
     }
-    return result
   }
-  for (const cell of plan.cells) {
-    const found = prepared.reuse.get(cell.id)
-    if (found !== undefined) finish(notRun(cell, { status: 'unchanged', reused: found }))
-  }
-
-  const order = buildOrder(plan.cells, prepared)
-  const limit = config.maxParallel ?? rt.cpus
+  const order = buildOrder(run.jobs)
+  const { failFast, maxParallel } = run.settings.pool
+  const limit = maxParallel ?? rt.cpus
+  const reused = run.jobs.length - order.length
   rt.info(
-    `Running ${order.length} cells, ${limit} at a time${config.failFast ? ', fail-fast' : ''}` +
-      (prepared.reuse.size > 0 ? ` (${prepared.reuse.size} unchanged, reused)` : '')
+    `Running ${order.length} cells, ${limit} at a time${failFast ? ', fail-fast' : ''}` +
+      (reused > 0 ? ` (${reused} unchanged, reused)` : '')
   )
   // Test containers running now: stopped at once when the run is cancelled.
   const running = new Set<string>()
-  const cleanupDocker = new Docker(d.cleanupExec)
+  const cleanupDocker = new Docker(run.deps.cleanupExec)
   const onCancel = (): void => {
     rt.warning(
       `Cancelling: stopping ${running.size} running container(s); no new cell starts and nothing more is published.`
@@ -78,48 +57,52 @@ export async function runCells(
     for (const name of running) void cleanupDocker.kill(name)
   }
   signal?.addEventListener('abort', onCancel, { once: true })
-  const ctx = cellContext(config, prepared, setup, docker, running, board, d)
-  const cancelled = (cell: Cell, why: string): CellResult =>
-    finish(notRun(cell, { status: 'cancelled', failure: why }))
-  board.startTicking()
+  const ctx = cellContext(run, setup, running)
+  const cancelled = (job: CellJob, why: string): void =>
+    finish(job, notRun(job.cell, { status: 'cancelled', failure: why }))
+  run.board.startTicking()
   try {
     await runPool(
       order,
       limit,
-      async (cell, pool) => {
+      async (job, pool) => {
         if (signal?.aborted) {
           pool.stop()
-          return cancelled(cell, 'cancelled with the run')
+          return cancelled(job, 'cancelled with the run')
         }
-        let result: CellResult
-        try {
-          // no retry once fail-fast stopped the pool or the run was cancelled
-          result = await runRetried(cell, ctx, config.qemuRetries, d, () => !pool.stopped)
-        } catch (error) {
-          result = notRun(cell, { status: 'failed', failure: errorMessage(error) })
-        } finally {
-          board.end(cell.id, true)
-        }
-        if (signal?.aborted) {
-          pool.stop()
-          result = { ...result, status: 'cancelled', failure: 'cancelled with the run' }
-        }
-        if (result.status !== 'passed' && config.failFast) pool.stop()
-        return finish(result)
+        finish(job, await runJob(job, ctx, pool))
       },
-      cell =>
+      job =>
         cancelled(
-          cell,
+          job,
           signal?.aborted
             ? 'cancelled with the run'
             : 'cancelled by fail-fast after an earlier failure'
         )
     )
   } finally {
-    board.stopTicking()
+    run.board.stopTicking()
     signal?.removeEventListener('abort', onCancel)
   }
-  return done
+}
+
+/** One cell in the pool: run (and run again after QEMU crashes); fail-fast and cancellation stop the pool. */
+async function runJob(job: CellJob, ctx: CellContext, pool: Pool): Promise<CellResult> {
+  let result: CellResult
+  try {
+    // no retry once fail-fast stopped the pool or the run was cancelled
+    result = await runRetried(job, ctx, () => !pool.stopped)
+  } catch (error) {
+    result = notRun(job.cell, { status: 'failed', failure: errorMessage(error) })
+  } finally {
+    ctx.board.end(job.cell.id, true)
+  }
+  if (ctx.signal?.aborted) {
+    pool.stop()
+    result = { ...result, status: 'cancelled', failure: 'cancelled with the run' }
+  }
+  if (result.status !== 'passed' && ctx.failFast) pool.stop()
+  return result
 }
 
 /**
@@ -127,17 +110,17 @@ export async function runCells(
  * the output of its failed build or smoke test. Any other failure stands.
  */
 export async function runRetried(
-  cell: Cell,
+  job: CellJob,
   ctx: CellContext,
-  retries: number,
-  d: Pick<PipelineDeps, 'rt' | 'signal'>,
   mayRetry: () => boolean = () => true
 ): Promise<CellResult> {
+  const { cell } = job
+  const retries = ctx.qemuRetries
   const crashes: QemuCrash[] = []
   const steps: StepTime[] = []
   let spent = { build: 0, test: 0 }
   for (let attempt = 0; ; attempt++) {
-    const result = await runCell(cell, ctx)
+    const result = await runCell(job, ctx)
     const crash = result.qemuCrashes?.[0]
     if (crash !== undefined) crashes.push(crash)
     // a retry takes the steps before the crash from the cache: they took their time before
@@ -157,14 +140,14 @@ export async function runRetried(
           }
     if (result.status !== 'failed' || crash === undefined) return withCrashes
     const crashed = `${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature})`
-    if (d.signal?.aborted || !mayRetry()) {
-      d.rt.warning(
-        `${crashed}; not run again: ${d.signal?.aborted ? 'the run was cancelled' : 'fail-fast stopped the run'}.`
+    if (ctx.signal?.aborted || !mayRetry()) {
+      ctx.warn(
+        `${crashed}; not run again: ${ctx.signal?.aborted ? 'the run was cancelled' : 'fail-fast stopped the run'}.`
       )
       return withCrashes
     }
     if (attempt >= retries) {
-      d.rt.warning(
+      ctx.warn(
         crashed +
           (retries === 0
             ? '; qemu-retries is 0: not retried.'
@@ -172,40 +155,33 @@ export async function runRetried(
       )
       return withCrashes
     }
-    d.rt.warning(
+    ctx.warn(
       `${crashed}; a crash of the emulator, not of the build: running the cell again (retry ${attempt + 1} of ${retries})`
     )
   }
 }
 
-function cellContext(
-  config: Config,
-  prepared: Prepared,
-  setup: Setup,
-  docker: Docker,
-  running: Set<string>,
-  board: ProgressBoard,
-  d: PipelineDeps
-): CellContext {
+function cellContext(run: Run, setup: Setup, running: Set<string>): CellContext {
+  const d = run.deps
   return {
-    docker,
+    docker: run.docker,
     running,
-    file: config.file,
-    context: config.context,
-    network: config.network,
-    pull: config.pull,
-    smokeNetwork: config.smokeNetwork,
+    build: run.settings.build,
+    testNetwork: run.settings.testNetwork,
     builder: setup.builder,
     ...(setup.attest === undefined ? {} : { attest: setup.attest }),
     store: setup.engine.store,
-    caches: prepared.caches,
     tempDir: d.tempDir,
     runTag: d.runTag,
     loading: tag => {
       if (addImage(d.cleanup, tag)) d.saveCleanup()
     },
     logBlock: (title, body) => d.rt.block(title, body),
-    now: d.now ?? Date.now,
-    board
+    warn: run.warn,
+    now: run.now,
+    board: run.board,
+    qemuRetries: run.settings.pool.qemuRetries,
+    failFast: run.settings.pool.failFast,
+    ...(d.signal === undefined ? {} : { signal: d.signal })
   }
 }

@@ -1,6 +1,5 @@
 /** What every phase of the run is handed: the runner, the outside world, and cancellation. */
-import type { Config } from '../inputs/config.js'
-import { loginRegistry } from '../oci/reference.js'
+import type { RunSettings, Secrets } from '../plan/settings.js'
 import type { Fetch } from '../registry/client.js'
 import { Registries } from '../registry/registries.js'
 import type { ToolCache } from '../tooling/buildx.js'
@@ -128,12 +127,12 @@ export function cancellableToolCache(d: PipelineDeps): ToolCache {
 }
 
 /** Transient failures retried as the retry inputs say, logged, given up when cancelled. */
-function retryContext(config: Config, d: PipelineDeps): RetryContext {
+function retryContext(settings: RunSettings, d: PipelineDeps): RetryContext {
   return {
     policy: {
-      attempts: config.retryAttempts,
+      attempts: settings.retry.attempts,
       baseDelayMs: 1000,
-      maxDelayMs: config.retryMaxDelay * 1000
+      maxDelayMs: settings.retry.maxDelaySeconds * 1000
     },
     log: m => d.rt.info(m),
     ...(d.signal === undefined ? {} : { signal: d.signal })
@@ -141,23 +140,22 @@ function retryContext(config: Config, d: PipelineDeps): RetryContext {
 }
 
 /** Docker for registry work: transient failures retried as the retry inputs say. */
-export function registryDocker(config: Config, d: PipelineDeps): Docker {
-  return new Docker(d.exec, retryContext(config, d))
+export function registryDocker(settings: RunSettings, d: PipelineDeps): Docker {
+  return new Docker(d.exec, retryContext(settings, d))
 }
 
 /**
  * The registry client of the run: the action's credentials for the image's registry, the Docker
  * config (an earlier login, credential helpers) for any other; each request retried on its own.
  */
-export function registryClients(config: Config, d: PipelineDeps): Registries {
+export function registryClients(
+  run: { readonly settings: RunSettings; readonly secrets: Secrets },
+  d: PipelineDeps
+): Registries {
   return new Registries({
-    login: {
-      registry: loginRegistry(config.image),
-      username: config.username,
-      password: config.password
-    },
+    login: { ...run.settings.login, password: run.secrets.password },
     sources: { dockerConfig: d.dockerConfig, readText: d.readText, exec: d.exec },
-    retry: retryContext(config, d),
+    retry: retryContext(run.settings, d),
     mask: secret => d.rt.setSecret(secret),
     ...(d.fetch === undefined ? {} : { fetch: d.fetch })
   })

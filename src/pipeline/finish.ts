@@ -1,53 +1,44 @@
 /**
  * Phase 5, finish: keep the build caches of the cells that built (cache: local), and put the
- * run's results together, cell by cell and distro by distro, in plan order.
+ * run's results together from the cell and distro records, in plan order.
  */
-import type { Config } from '../inputs/config.js'
-import type { Plan } from '../plan/planner.js'
-import type { CellResult, DistroResult, RunResults } from '../results/results.js'
+import { notRun, type DistroResult, type RunResults } from '../results/results.js'
 import { saveLocalCaches } from './cache.js'
-import { cancellableCache, type PipelineDeps } from './deps.js'
-import type { Prepared } from './prepare.js'
-import { phaseTimes, type PhaseSpan } from './progress.js'
-import type { PublishOutcome } from './publishing.js'
+import { cancellableCache } from './deps.js'
+import { phaseTimes } from './progress.js'
+import type { Run } from './run.js'
 
-export async function saveCaches(
-  config: Config,
-  prepared: Prepared,
-  cells: ReadonlyMap<string, CellResult>,
-  d: PipelineDeps
-): Promise<void> {
-  if (config.cache !== 'local' || d.signal?.aborted) return
-  const built = new Set([...cells.values()].filter(r => r.imageId !== undefined).map(r => r.id))
-  await saveLocalCaches(
-    built,
-    prepared.caches,
-    cancellableCache(d),
-    m => d.rt.info(m),
-    m => d.rt.warning(m)
-  )
+export async function saveCaches(run: Run): Promise<void> {
+  if (run.settings.cache.kind !== 'local' || run.deps.signal?.aborted) return
+  await saveLocalCaches(run.jobs, {
+    service: cancellableCache(run.deps),
+    log: run.log,
+    warn: run.warn
+  })
 }
 
-/** The results of a run, in plan order, each cell with the image it pushed. */
-export function results(
-  plan: Plan,
-  cells: ReadonlyMap<string, CellResult>,
-  published: PublishOutcome,
-  seconds: number,
-  timeline: readonly PhaseSpan[] = []
-): RunResults {
+/** The results of a run, in plan order, each cell with the image it pushed and its phases. */
+export function results(run: Pick<Run, 'jobs' | 'distros' | 'board'>, seconds: number): RunResults {
+  const timeline = run.board.timeline()
   return {
-    cells: plan.cells.map(c => {
-      const result = cells.get(c.id) as CellResult
-      const pushed = published.pushed.get(c.id)
-      const phases = phaseTimes(timeline, c.id)
+    cells: run.jobs.map(({ cell, result, pushed }) => {
+      const phases = phaseTimes(timeline, cell.id)
       return {
-        ...result,
+        // every cell ends with a result; one that did not (a run stopped by an error) says so
+        ...(result ?? notRun(cell, { status: 'cancelled', failure: 'it did not run' })),
         ...(pushed === undefined ? {} : { pushed }),
         ...(phases.length === 0 ? {} : { phases })
       }
     }),
-    distros: plan.manifests.map(m => published.distros.get(m.distro) as DistroResult),
+    distros: run.distros.map(
+      (d): DistroResult =>
+        d.result ?? {
+          distro: d.manifest.distro,
+          status: 'failed',
+          tags: [],
+          reason: 'not published: the run ended before it'
+        }
+    ),
     seconds: Math.round(seconds * 10) / 10
   }
 }

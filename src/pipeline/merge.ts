@@ -3,7 +3,7 @@
  * and check each is there, is a single image of the platform it claims, and was made by this
  * action for that distro (a slice pushes its staging tag only after the cell's tests passed).
  */
-import type { Cell, Plan } from '../plan/planner.js'
+import type { Cell } from '../plan/planner.js'
 import type { PublishOptions } from '../publish/publish.js'
 import { INPUTS_HASH_LABEL } from '../plan/fingerprint.js'
 import { LABEL_NAMESPACE } from '../plan/labels.js'
@@ -12,8 +12,8 @@ import { attestationsOf, indexEntries, type AttestationEntry } from '../oci/mani
 import { printable } from '../text/text.js'
 import type { Registries } from '../registry/registries.js'
 import { errorMessage, lastLine } from '../text/text.js'
-import { Publisher, type PublishOutcome } from './publishing.js'
-import type { Runtime } from './runtime.js'
+import { Publisher } from './publishing.js'
+import type { CellJob, Run } from './run.js'
 
 /**
  * The per-platform digest a staging tag holds (this version stages the image itself; earlier ones
@@ -49,15 +49,16 @@ export function sliceProblem(
   return null
 }
 
+/** A cell's `result` from the slice its build job staged: passed (reused by digest), or why not. */
 export async function collectSlice(
-  cell: Cell,
-  image: string,
-  registries: Registries
+  job: CellJob,
+  o: { readonly image: string; readonly registries: Registries }
 ): Promise<CellResult> {
+  const { cell } = job
   let staged: { digest: string; attestations: AttestationEntry[] } | null
   let why = 'is not in the registry'
   try {
-    staged = await stagedDigest(cell, registries)
+    staged = await stagedDigest(cell, o.registries)
   } catch (error) {
     staged = null
     why = `cannot be read (${lastLine(errorMessage(error))})`
@@ -71,7 +72,7 @@ export async function collectSlice(
   const { digest, attestations } = staged
   let problem: string | null
   try {
-    const config = await registries.config(`${image}@${digest}`)
+    const config = await o.registries.config(`${o.image}@${digest}`)
     problem = sliceProblem(cell, config.platform, config.labels)
   } catch (error) {
     problem = `its config cannot be read (${lastLine(errorMessage(error))})`
@@ -89,19 +90,17 @@ export async function collectSlice(
 }
 
 /**
- * mode merge, in place of the cells and publish phases: collect the staged slices, then publish
- * each distro whose slices are all there and right.
+ * mode merge, in place of the cells and publish phases: collect the staged slices (each cell's
+ * `result`), then publish each distro whose slices are all there and right.
  */
-export async function mergeSlices(
-  plan: Plan,
-  o: PublishOptions,
-  rt: Runtime
-): Promise<{ cells: Map<string, CellResult>; published: PublishOutcome }> {
-  const cells = new Map<string, CellResult>()
+export async function mergeSlices(run: Run, o: PublishOptions): Promise<void> {
+  const { rt } = run.deps
   await rt.group('Merge: the slices staged by the build jobs of this workflow run', async () => {
-    const found = await Promise.all(plan.cells.map(c => collectSlice(c, plan.image, o.registries)))
-    for (const r of found) {
-      cells.set(r.id, r)
+    const found = await Promise.all(
+      run.jobs.map(j => collectSlice(j, { image: run.plan.image, registries: run.registries }))
+    )
+    for (const [i, r] of found.entries()) {
+      run.jobs[i].result = r
       rt.info(
         r.status === 'passed'
           ? `${r.id}: ${r.reused?.from} ${r.reused?.digest}`
@@ -110,12 +109,7 @@ export async function mergeSlices(
     }
   })
   // no signal: a cancelled merge reports each distro as its stopped commands leave it
-  const publisher = new Publisher(plan, o, undefined, r => `${r.id} missing or wrong`)
-  for (const manifest of plan.manifests) {
-    publisher.distroDone(
-      manifest,
-      manifest.cells.map(id => cells.get(id) as CellResult)
-    )
-  }
-  return { cells, published: await publisher.finished() }
+  const publisher = new Publisher(run, o, { unfit: r => `${r.id} missing or wrong` })
+  for (const distro of run.distros) publisher.distroDone(distro)
+  await publisher.finished()
 }

@@ -225,14 +225,12 @@ export const PROJECTED_WARNING_SECONDS = 5 * 3600
  * max-parallel slots if that is longer. Pure. Undefined when no cell's time is known.
  */
 export function projectEmulated(
-  cells: readonly { id: string; emulated: boolean }[],
-  previous: ReadonlyMap<string, number>,
+  cells: readonly { id: string; emulated: boolean; took?: number }[],
   maxParallel: number
 ): { seconds: number; known: string } | undefined {
-  const known = cells.flatMap(c => {
-    const took = c.emulated ? previous.get(c.id) : undefined
-    return took === undefined ? [] : [{ id: c.id, took }]
-  })
+  const known = cells.flatMap(({ id, emulated, took }) =>
+    emulated && took !== undefined ? [{ id, took }] : []
+  )
   if (known.length === 0) return undefined
   const longest = Math.max(...known.map(k => k.took))
   const shared = known.reduce((sum, k) => sum + k.took, 0) / Math.min(maxParallel, known.length)

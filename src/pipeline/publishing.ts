@@ -1,102 +1,81 @@
 /**
  * Phase 4, publish: each distro is published (mode all) or staged (mode build) as soon as all its
  * cells finished, while other cells still build; a distro with a cell that did not pass publishes
- * nothing. The cells phase reports finished distros; finished() waits for all the pushing.
+ * nothing. The cells phase reports finished distros; finished() waits for all the pushing. What
+ * each distro ended as is its record's `result`, what each cell pushed its record's `pushed`.
  */
-import type { Cell, Manifest, Plan } from '../plan/planner.js'
-import {
-  publishDistro,
-  stageCell,
-  type PublishOptions,
-  type Published,
-  type PushedImage
-} from '../publish/publish.js'
+import { publishDistro, stageCell, type PublishOptions } from '../publish/publish.js'
 import { cellOk, type CellResult, type DistroResult } from '../results/results.js'
 import { errorMessage } from '../text/text.js'
-
-export interface PublishOutcome {
-  /** Per distro: published, staged, tested (push off), failed or publish failed */
-  readonly distros: ReadonlyMap<string, DistroResult>
-  /** Per cell id: the tag and digest its tested image was pushed under */
-  readonly pushed: ReadonlyMap<string, PushedImage>
-}
+import type { DistroJob, Run } from './run.js'
 
 export class Publisher {
-  private readonly distros = new Map<string, DistroResult>()
-  private readonly pushed = new Map<string, PushedImage>()
   private readonly work: Promise<void>[] = []
 
   /**
-   * @param signal once aborted, no distro starts publishing
-   * @param unfit how a cell that keeps its distro unpublished is named in the reason
+   * @param how.signal once aborted, no distro starts publishing
+   * @param how.unfit how a cell that keeps its distro unpublished is named in the reason
    */
   constructor(
-    private readonly plan: Plan,
+    private readonly run: Pick<Run, 'plan' | 'phases'>,
     private readonly o: PublishOptions,
-    private readonly signal?: AbortSignal,
-    private readonly unfit: (r: CellResult) => string = r => `${r.id} ${r.status}`
+    private readonly how: {
+      readonly signal?: AbortSignal
+      readonly unfit?: (r: CellResult) => string
+    } = {}
   ) {}
 
-  /** All cells of a distro finished, with these results (in the manifest's cell order). */
-  distroDone(manifest: Manifest, results: readonly CellResult[]): void {
-    const { distro } = manifest
+  /** All cells of a distro finished (each job has its result): publish, stage, or say why not. */
+  distroDone(distro: DistroJob): void {
+    const results = distro.jobs.flatMap(j => (j.result === undefined ? [] : [j.result]))
+    const name = distro.manifest.distro
     const bad = results.filter(r => !cellOk(r.status))
+    if (results.length < distro.jobs.length) {
+      const reason = 'not published: a cell of it did not end'
+      distro.result = { distro: name, status: 'failed', tags: [], reason }
+      return
+    }
     if (bad.length > 0) {
-      const why = bad.map(this.unfit).join(', ')
-      this.distros.set(distro, {
-        distro,
-        status: 'failed',
-        tags: [],
-        reason: `not published: ${why}`
-      })
+      const unfit = this.how.unfit ?? ((r: CellResult) => `${r.id} ${r.status}`)
+      const why = bad.map(unfit).join(', ')
+      distro.result = { distro: name, status: 'failed', tags: [], reason: `not published: ${why}` }
       return
     }
-    if (!this.plan.push) {
-      this.distros.set(distro, { distro, status: 'tested', tags: [] })
+    if (!this.run.plan.push) {
+      distro.result = { distro: name, status: 'tested', tags: [] }
       return
     }
-    if (this.signal?.aborted) {
+    if (this.how.signal?.aborted) {
       const reason = 'not published: the run was cancelled'
-      this.distros.set(distro, { distro, status: 'failed', tags: [], reason })
+      distro.result = { distro: name, status: 'failed', tags: [], reason }
       return
     }
-    const cells = manifest.cells.map(id => this.plan.cells.find(c => c.id === id) as Cell)
     const publishing =
-      this.plan.mode === 'build'
-        ? stageDistro(cells, results, this.o)
-        : publishDistro(manifest, cells, results, this.o)
+      this.run.phases.outcome === 'stage'
+        ? stageDistro(distro, this.o)
+        : publishDistro(distro, this.o)
     this.work.push(
-      publishing.then(p => {
-        this.distros.set(distro, p.distro)
-        for (const [id, image] of p.pushed) this.pushed.set(id, image)
+      publishing.then(result => {
+        distro.result = result
       })
     )
   }
 
-  /** Every distro's outcome, once all publishing is done. */
-  async finished(): Promise<PublishOutcome> {
+  /** Once all publishing is done. */
+  async finished(): Promise<void> {
     await Promise.all(this.work)
-    return { distros: this.distros, pushed: this.pushed }
   }
 }
 
 /** mode build: stage every cell of a distro that passed here; the merge job publishes them. */
-export async function stageDistro(
-  cells: readonly Cell[],
-  results: readonly CellResult[],
-  o: PublishOptions
-): Promise<Published> {
-  const pushed = new Map<string, PushedImage>()
-  const distro = cells[0].distro
+export async function stageDistro(distro: DistroJob, o: PublishOptions): Promise<DistroResult> {
+  const name = distro.manifest.distro
   try {
-    for (const cell of cells) {
-      const result = results.find(r => r.id === cell.id) as CellResult
-      pushed.set(cell.id, await stageCell(cell, result, o))
-    }
-    const tags = [...pushed.values()].map(p => p.tag)
-    return { distro: { distro, status: 'staged', tags }, pushed }
+    const staged: string[] = []
+    for (const job of distro.jobs) staged.push((await stageCell(job, o)).tag)
+    return { distro: name, status: 'staged', tags: staged }
   } catch (error) {
     const reason = `staging failed: ${errorMessage(error)}`
-    return { distro: { distro, status: 'publish failed', tags: [], reason }, pushed }
+    return { distro: name, status: 'publish failed', tags: [], reason }
   }
 }

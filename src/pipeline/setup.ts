@@ -1,19 +1,20 @@
 /**
  * Phase 1, set-up: the engine (its version and image store), buildx (kept, or installed), the
- * builder (created for the docker-container driver), QEMU for every foreign platform, and the
- * registry login and a check that the credentials may push. A merge job builds nothing: it gets no builder and no QEMU.
+ * builder (created for the docker-container driver), QEMU for every foreign platform, the
+ * registry login, a check that the credentials may push, and cosign when the run signs. A merge
+ * job builds nothing: it gets no builder and no QEMU.
  */
+import type { Attestations } from '../plan/settings.js'
 import semver from 'semver'
-import type { Attestations, Config } from '../inputs/config.js'
-import { loginRegistry } from '../oci/reference.js'
-import type { Plan } from '../plan/planner.js'
-import type { Registries } from '../registry/registries.js'
+import type { Signer } from '../publish/publish.js'
 import { decideBuildx, installBuildx } from '../tooling/buildx.js'
-import type { Docker, EngineInfo, ImageStore } from '../tooling/docker.js'
+import type { EngineInfo, ImageStore } from '../tooling/docker.js'
 import { errorMessage } from '../text/text.js'
 import { ensureEmulation } from '../tooling/qemu.js'
 import { builderName } from './cleanup.js'
-import { cancellableToolCache, type PipelineDeps } from './deps.js'
+import { cancellableToolCache } from './deps.js'
+import type { Run } from './run.js'
+import { setUpSigning, signingMode } from './signing.js'
 
 export interface Setup {
   readonly engine: EngineInfo
@@ -21,6 +22,8 @@ export interface Setup {
   readonly builder: string
   /** The attestations cells are built with; none when absent */
   readonly attest?: Attestations
+  /** Signs each published index; none: not signed */
+  readonly signer?: Signer
 }
 
 /** The first Docker whose `docker image inspect --platform` picks one image of an index */
@@ -70,15 +73,25 @@ export function attestationsFor(
   return { attest: wanted }
 }
 
-export async function setUp(
-  config: Config,
-  plan: Plan,
-  docker: Docker,
-  d: PipelineDeps
-): Promise<Setup> {
+/**
+ * The whole set-up: the engine, buildx, and (when this job builds) the builder, the attestations
+ * it makes and QEMU; then the registry login, the push access check and signing.
+ */
+export async function setUp(run: Run): Promise<Setup> {
+  const tools = await setUpTools(run)
+  if (tools.engine.insecure !== undefined) run.registries.useInsecure(tools.engine.insecure)
+  await logIn(run)
+  await checkPushAccess(run)
+  const mode = signingMode(run.settings, run.plan, run.deps.rt.env)
+  if (mode === null) return tools
+  return { ...tools, signer: await setUpSigning(mode, run) }
+}
+
+/** Engine, buildx, builder, attestations and QEMU, in one log group. */
+async function setUpTools(run: Run): Promise<Setup> {
+  const { plan, settings, docker, deps: d } = run
   const { rt } = d
-  const merge = plan.mode === 'merge'
-  const needsQemu = !merge && plan.cells.some(c => c.emulated)
+  const needsQemu = run.phases.build && plan.cells.some(c => c.emulated)
   return rt.group(`Set up Docker, buildx${needsQemu ? ' and QEMU' : ''}`, async () => {
     const engine = await docker.engine()
     rt.info(
@@ -87,39 +100,51 @@ export async function setUp(
           ? ': images are loaded with OCI media types'
           : ': images are Docker v2 (their indexes cannot carry annotations)')
     )
-    await ensureBuildx(config, docker, d)
-    if (merge) {
+    await ensureBuildx(run)
+    if (!run.phases.build) {
       rt.info('mode merge: nothing is built here, so no builder and no QEMU are set up')
-      return { engine, builder: config.builder }
+      return { engine, builder: settings.build.builder }
     }
-    const builder = await ensureBuilder(config, docker, d)
-    // the docker driver runs the SBOM generator on the engine's bridge network, if it has one
-    const sbomRuns =
-      !config.attestations.sbom ||
-      (await docker.builderDriver(builder)) !== 'docker' ||
-      (await docker.hasNetwork('bridge'))
-    const { attest, note } = attestationsFor(
-      config.attestations,
-      plan.push,
-      engine.store,
-      sbomRuns,
-      engine.version
-    )
-    if (note !== undefined) (note.warn ? rt.warning : rt.info).call(rt, note.text)
-    if (attest !== undefined) rt.info(`Attestations made at build time: ${attestText(attest)}`)
+    const builder = await ensureBuilder(run)
+    const attest = await attestations(run, builder, engine)
     const platforms = (emulated: boolean): string[] => [
       ...new Set(plan.cells.filter(c => c.emulated === emulated).map(c => c.platform))
     ]
     await ensureEmulation(
       [...platforms(false), ...platforms(true)],
       d.hostPlatform,
-      config.qemuImage,
+      settings.tools.qemuImage,
       d.exec,
       d.readText,
       m => rt.info(m)
     )
     return { engine, builder, ...(attest === undefined ? {} : { attest }) }
   })
+}
+
+/** The attestations cells are built with, said in the log (and why fewer than asked for). */
+async function attestations(
+  run: Run,
+  builder: string,
+  engine: EngineInfo
+): Promise<Attestations | undefined> {
+  const wanted = run.settings.build.attestations
+  const { rt } = run.deps
+  // the docker driver runs the SBOM generator on the engine's bridge network, if it has one
+  const sbomRuns =
+    !wanted.sbom ||
+    (await run.docker.builderDriver(builder)) !== 'docker' ||
+    (await run.docker.hasNetwork('bridge'))
+  const { attest, note } = attestationsFor(
+    wanted,
+    run.plan.push,
+    engine.store,
+    sbomRuns,
+    engine.version
+  )
+  if (note !== undefined) (note.warn ? rt.warning : rt.info).call(rt, note.text)
+  if (attest !== undefined) rt.info(`Attestations made at build time: ${attestText(attest)}`)
+  return attest
 }
 
 /** `provenance (mode=min)`, then `SBOM`, with its generator when `generator`. Pure. */
@@ -136,17 +161,19 @@ export function attestText(a: Attestations): string {
   return attestParts(a, true).join(', ')
 }
 
-async function ensureBuildx(config: Config, docker: Docker, d: PipelineDeps): Promise<void> {
-  const decision = decideBuildx(config.buildxVersion, await docker.buildxVersion())
+async function ensureBuildx(run: Run): Promise<void> {
+  const d = run.deps
+  const wanted = run.settings.tools.buildx
+  const decision = decideBuildx(wanted.version, await run.docker.buildxVersion())
   if (decision.action === 'keep') {
-    d.rt.info(`buildx ${decision.version} satisfies ${config.buildxVersion}`)
+    d.rt.info(`buildx ${decision.version} satisfies ${wanted.version}`)
     return
   }
   d.rt.info(`${decision.reason}: installing buildx ${decision.version}`)
   await installBuildx({
     version: decision.version,
-    urlTemplate: config.buildxUrl,
-    sha256: config.buildxSha256,
+    urlTemplate: wanted.url,
+    sha256: wanted.sha256,
     nodeArch: d.rt.hostArch,
     dockerConfig: d.dockerConfig,
     exec: d.exec,
@@ -156,14 +183,16 @@ async function ensureBuildx(config: Config, docker: Docker, d: PipelineDeps): Pr
 }
 
 /** The builder to use: the configured one, or (docker-container driver) one of this run's own. */
-async function ensureBuilder(config: Config, docker: Docker, d: PipelineDeps): Promise<string> {
-  if (config.driver !== 'docker-container') {
-    d.rt.info(`Using builder ${config.builder || '(current)'}`)
-    return config.builder
+async function ensureBuilder(run: Run): Promise<string> {
+  const { build } = run.settings
+  const d = run.deps
+  if (build.driver !== 'docker-container') {
+    d.rt.info(`Using builder ${build.builder || '(current)'}`)
+    return build.builder
   }
-  if (config.builder !== '') {
+  if (build.builder !== '') {
     d.rt.warning(
-      `builder "${config.builder}" is not used: driver docker-container creates a builder of its own.`
+      `builder "${build.builder}" is not used: driver docker-container creates a builder of its own.`
     )
   }
   const builder = builderName(d.runTag)
@@ -171,8 +200,8 @@ async function ensureBuilder(config: Config, docker: Docker, d: PipelineDeps): P
   d.cleanup.builder = builder
   d.saveCleanup()
   const args = ['buildx', 'create', '--name', builder, '--driver', 'docker-container']
-  if (config.network === 'host') args.push('--driver-opt', 'network=host')
-  const r = await docker.run([...args, '--bootstrap'])
+  if (build.network === 'host') args.push('--driver-opt', 'network=host')
+  const r = await run.docker.run([...args, '--bootstrap'])
   if (r.code !== 0)
     throw new Error(`Creating the docker-container builder failed: ${r.stderr.trim()}`)
   d.rt.info(`Created builder ${builder} (docker-container driver); the post step removes it`)
@@ -180,25 +209,22 @@ async function ensureBuilder(config: Config, docker: Docker, d: PipelineDeps): P
 }
 
 /** Log in to the image's registry with the username and password inputs (none: skipped). */
-export async function logIn(config: Config, docker: Docker, d: PipelineDeps): Promise<void> {
-  if (config.username === '') return
-  const registry = loginRegistry(config.image)
-  await docker.login(registry, config.username, config.password)
+async function logIn(run: Run): Promise<void> {
+  const { registry, username } = run.settings.login
+  if (username === '') return
+  const d = run.deps
+  await run.docker.login(registry, username, run.secrets.password)
   d.cleanup.logout = registry
   d.saveCleanup()
-  d.rt.info(`Logged in to ${registry} as ${config.username}`)
+  d.rt.info(`Logged in to ${registry} as ${username}`)
 }
 
 /**
  * Before anything is built: may these credentials push to the image's repository? A pull-only
  * token or a read-only account fails here, with the registry's reason, not after hours of builds.
  */
-export async function checkPushAccess(
-  plan: Plan,
-  docker: Docker,
-  registries: Registries,
-  d: PipelineDeps
-): Promise<void> {
+async function checkPushAccess(run: Run): Promise<void> {
+  const { plan, registries, docker } = run
   if (!plan.push) return
   try {
     await registries.checkPush(plan.image)
@@ -210,5 +236,5 @@ export async function checkPushAccess(
   }
   // with credentials it took, an authorization error later is a registry hiccup
   if (await registries.sentCredentials(plan.image)) docker.credentialsAccepted()
-  d.rt.info(`Push access to ${plan.image}: granted`)
+  run.log(`Push access to ${plan.image}: granted`)
 }

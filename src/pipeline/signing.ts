@@ -6,11 +6,10 @@
 import { mkdtemp } from 'node:fs/promises'
 import path from 'node:path'
 import semver from 'semver'
-import type { Config } from '../inputs/config.js'
 import { Inputs } from '../inputs/names.js'
 import type { Plan } from '../plan/planner.js'
+import { phasesOf, type RunSettings } from '../plan/settings.js'
 import type { Signer } from '../publish/publish.js'
-import type { Registries } from '../registry/registries.js'
 import {
   Cosign,
   decideCosign,
@@ -19,57 +18,54 @@ import {
   verifyCommand,
   type SignMode
 } from '../tooling/cosign.js'
-import { cancellableToolCache, type PipelineDeps } from './deps.js'
+import { cancellableToolCache } from './deps.js'
+import type { Run } from './run.js'
 
 /**
  * Whether this job signs, and how. Throws, before anything runs, when keyless signing has no
  * OIDC token to sign with. Pure.
  */
 export function signingMode(
-  config: Pick<Config, 'sign'>,
+  settings: Pick<RunSettings, 'sign'>,
   plan: Pick<Plan, 'push' | 'mode'>,
   env: Readonly<Record<string, string | undefined>>
 ): SignMode | null {
   // a build job stages; the merge job (or a mode all job) publishes, and signs
-  if (config.sign === 'false' || !plan.push || plan.mode === 'build') return null
-  if (config.sign === 'keyless' && !env.ACTIONS_ID_TOKEN_REQUEST_URL) {
+  if (settings.sign === 'false' || !plan.push || !phasesOf(plan.mode).sign) return null
+  if (settings.sign === 'keyless' && !env.ACTIONS_ID_TOKEN_REQUEST_URL) {
     throw new Error(
       `Input "${Inputs.Sign}": keyless signing needs GitHub's OIDC token, which this job has none of; give the job "permissions: id-token: write" (a pull request from a fork never gets one), or sign with a key (sign: key). Nothing was built.`
     )
   }
-  return config.sign
+  return settings.sign
 }
 
 /** cosign installed (or kept) and ready to sign; the Signer publishing signs each index with. */
-export async function setUpSigning(
-  mode: SignMode,
-  config: Config,
-  plan: Plan,
-  registries: Registries,
-  d: PipelineDeps
-): Promise<Signer> {
+export async function setUpSigning(mode: SignMode, run: Run): Promise<Signer> {
+  const d = run.deps
   const { rt } = d
+  const wanted = run.settings.tools.cosign
   const installed = await installedCosign(d.exec)
-  const decision = decideCosign(config.cosignVersion, installed)
+  const decision = decideCosign(wanted.version, installed)
   let bin = 'cosign'
   const major = decision.action === 'keep' ? semver.coerce(decision.version)?.major : undefined
   if (major !== undefined && major < 3) {
     throw new Error(
-      `cosign ${decision.version} is installed and satisfies cosign-version ${config.cosignVersion}, but signing needs cosign 3 (its offline signing configuration); require >=3.0.0. Nothing was built.`
+      `cosign ${decision.version} is installed and satisfies cosign-version ${wanted.version}, but signing needs cosign 3 (its offline signing configuration); require >=3.0.0. Nothing was built.`
     )
   }
   if (decision.action === 'keep') {
     rt.info(
       decision.version === 'unknown'
-        ? `Using the installed cosign, which does not say its version (cosign-version: ${config.cosignVersion})`
-        : `cosign ${decision.version} satisfies ${config.cosignVersion}`
+        ? `Using the installed cosign, which does not say its version (cosign-version: ${wanted.version})`
+        : `cosign ${decision.version} satisfies ${wanted.version}`
     )
   } else {
     rt.info(`${decision.reason}: installing cosign ${decision.version}`)
     bin = await installCosign({
       version: decision.version,
       nodeArch: rt.hostArch,
-      sha256: config.cosignSha256,
+      sha256: wanted.sha256,
       cache: cancellableToolCache(d),
       exec: d.exec,
       log: m => rt.info(m)
@@ -83,13 +79,13 @@ export async function setUpSigning(
     mode,
     bin,
     dockerConfig: d.dockerConfig,
-    key: config.cosignKey,
-    password: config.cosignPassword,
+    key: run.secrets.cosignKey,
+    password: run.secrets.cosignPassword,
     signer,
     dir: await mkdtemp(path.join(d.tempDir, 'cosign-'))
   })
   await cosign.prepare()
-  const http = registries.plainHttp(plan.image)
+  const http = run.registries.plainHttp(run.plan.image)
   rt.info(
     mode === 'key'
       ? `Signing by key with cosign; its public key:\n${cosign.publicKey}`

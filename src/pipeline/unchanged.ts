@@ -4,28 +4,13 @@
  * fingerprint (base digests and inputs hash) is neither rebuilt nor retested: it was tested before
  * it was pushed, and publishing reuses it by digest.
  */
-import { mismatch, type Fingerprint } from '../plan/fingerprint.js'
-import type { Cell, Manifest } from '../plan/planner.js'
-import {
-  attestationsOf,
-  indexEntries,
-  type AttestationEntry,
-  type PlatformEntry
-} from '../oci/manifest.js'
+import { mismatch } from '../plan/fingerprint.js'
+import type { Manifest } from '../plan/planner.js'
+import { attestationsOf, indexEntries, type PlatformEntry } from '../oci/manifest.js'
 import { EMULATED_SECONDS } from '../plan/labels.js'
 import type { Registries } from '../registry/registries.js'
 import { errorMessage, lastLine } from '../text/text.js'
-
-export interface Reuse {
-  /** The tag the published image was found under */
-  readonly from: string
-  /** Its per-platform manifest digest */
-  readonly digest: string
-  /** Seconds it took to build and test under emulation (the index entry's annotation) */
-  readonly emulatedSeconds?: number
-  /** The attestation manifests the index lists about it */
-  readonly attestations?: readonly AttestationEntry[]
-}
+import type { CellJob, DistroJob } from './run.js'
 
 /** An index entry's emulated build and test seconds, when its annotation has them. Pure. */
 export function emulatedSeconds(entry: PlatformEntry): number | undefined {
@@ -64,69 +49,74 @@ async function publishedIndex(
   return undefined
 }
 
-export async function findUnchanged(
-  image: string,
-  manifests: readonly Manifest[],
-  cells: readonly Cell[],
-  fingerprints: ReadonlyMap<string, Fingerprint>,
-  registries: Registries,
-  log: (m: string) => void,
-  /** Filled with what the published image of each cell took under emulation, where known */
-  previous: Map<string, number> = new Map(),
+/** What finding the unchanged cells needs besides the distros' records. */
+export interface UnchangedContext {
+  /** The image name the published entries are read under */
+  readonly image: string
+  readonly registries: Registries
+  readonly log: (m: string) => void
   /** This run makes attestations: an image published without any is built again */
-  attested = false
-): Promise<Map<string, Reuse>> {
-  const reuse = new Map<string, Reuse>()
+  readonly attested: boolean
+}
+
+/**
+ * For each cell whose published image was made from the same inputs, its `reuse`; for each cell
+ * whose published index entry says what it took under emulation, its `previousEmulated`.
+ */
+export async function findUnchanged(
+  distros: readonly DistroJob[],
+  o: UnchangedContext
+): Promise<void> {
   await Promise.all(
-    manifests.map(async manifest => {
-      const mine = cells.filter(c => c.distro === manifest.distro)
-      if (mine.length === 0) return
-      const found = await publishedIndex(manifest, registries, log)
+    distros.map(async ({ manifest, jobs }) => {
+      if (jobs.length === 0) return
+      const found = await publishedIndex(manifest, o.registries, o.log)
       if (found === undefined) {
-        for (const c of mine) log(`${c.id}: building (nothing published under its tags yet)`)
+        for (const j of jobs) o.log(`${j.cell.id}: building (nothing published under its tags yet)`)
         return
       }
-      await Promise.all(
-        mine.map(async cell => {
-          const entry = found.entries.find(e => e.platform === cell.platform)
-          const took = entry === undefined ? undefined : emulatedSeconds(entry)
-          if (took !== undefined) previous.set(cell.id, took)
-          const fp = fingerprints.get(cell.id)
-          if (entry === undefined || fp === undefined) {
-            log(`${cell.id}: building (${found.tag} has no ${cell.platform} image)`)
-            return
-          }
-          const ref = `${image}@${entry.digest}`
-          let why: string | null
-          try {
-            const config = await registries.config(ref)
-            why =
-              config.platform === cell.platform
-                ? mismatch(config.labels, fp)
-                : `it is ${config.platform}`
-          } catch (error) {
-            why = `its config cannot be read (${lastLine(errorMessage(error))})`
-          }
-          const attestations = attestationsOf(found.raw, entry.digest)
-          if (why === null && attested && attestations.length === 0) {
-            why = 'it was published without attestations'
-          }
-          if (why === null) {
-            reuse.set(cell.id, {
-              from: found.tag,
-              digest: entry.digest,
-              ...(took === undefined ? {} : { emulatedSeconds: took }),
-              ...(attestations.length === 0 ? {} : { attestations })
-            })
-            log(
-              `${cell.id}: unchanged since ${found.tag} (${entry.digest}): not rebuilt, not retested`
-            )
-          } else {
-            log(`${cell.id}: building (the image in ${found.tag}: ${why})`)
-          }
-        })
-      )
+      await Promise.all(jobs.map(job => judgeCell(job, found, o)))
     })
   )
-  return reuse
+}
+
+/** One cell against the entry of its platform in the published index. */
+async function judgeCell(
+  job: CellJob,
+  found: { tag: string; entries: PlatformEntry[]; raw: string },
+  o: UnchangedContext
+): Promise<void> {
+  const { cell, fingerprint } = job
+  const entry = found.entries.find(e => e.platform === cell.platform)
+  const took = entry === undefined ? undefined : emulatedSeconds(entry)
+  if (took !== undefined) job.previousEmulated = took
+  if (entry === undefined || fingerprint === undefined) {
+    o.log(`${cell.id}: building (${found.tag} has no ${cell.platform} image)`)
+    return
+  }
+  let why: string | null
+  try {
+    const config = await o.registries.config(`${o.image}@${entry.digest}`)
+    why =
+      config.platform === cell.platform
+        ? mismatch(config.labels, fingerprint)
+        : `it is ${config.platform}`
+  } catch (error) {
+    why = `its config cannot be read (${lastLine(errorMessage(error))})`
+  }
+  const attestations = attestationsOf(found.raw, entry.digest)
+  if (why === null && o.attested && attestations.length === 0) {
+    why = 'it was published without attestations'
+  }
+  if (why !== null) {
+    o.log(`${cell.id}: building (the image in ${found.tag}: ${why})`)
+    return
+  }
+  job.reuse = {
+    from: found.tag,
+    digest: entry.digest,
+    ...(took === undefined ? {} : { emulatedSeconds: took }),
+    ...(attestations.length === 0 ? {} : { attestations })
+  }
+  o.log(`${cell.id}: unchanged since ${found.tag} (${entry.digest}): not rebuilt, not retested`)
 }

@@ -1,4 +1,5 @@
 /** The plan as people read it in the log. */
+import { phasesOf } from './settings.js'
 import type { Plan } from './planner.js'
 
 /** Left-aligned text columns, two spaces apart. */
@@ -39,11 +40,11 @@ export function renderPlan(plan: Plan): string {
     ])
   )
   const example = plan.cells[0]?.stageTag ?? ''
-  const mode =
-    plan.mode === 'build'
+  const phases = phasesOf(plan.mode)
+  const mode = !phases.build
+    ? '\n\nmode merge: nothing is built; the tags above are published from the slices the build jobs staged.'
+    : phases.outcome === 'stage'
       ? `\n\nmode build: each tested cell is pushed under a staging tag only (e.g. ${example}); the merge job publishes the tags above.`
-      : plan.mode === 'merge'
-        ? '\n\nmode merge: nothing is built; the tags above are published from the slices the build jobs staged.'
-        : ''
+      : ''
   return `${header}\n\n${cells}\n\n${manifests}${mode}`
 }

@@ -24,6 +24,17 @@ import { SAVE_TIMEOUT_MS, type Docker } from '../tooling/docker.js'
 import { sha256File } from '../tooling/download.js'
 import { check, type Exec } from '../tooling/exec.js'
 
+/**
+ * How the tested image is told among what the engine saved: by its config digest where the
+ * engine said it, else by its manifest digest (an image kept with attestations, on an engine
+ * before API 1.48).
+ */
+export type ImageIdentity = { readonly configDigest: string } | { readonly manifestDigest: string }
+
+/** The identity a message names. */
+const named = (id: ImageIdentity): string =>
+  'configDigest' in id ? `config ${id.configDigest}` : `manifest ${id.manifestDigest}`
+
 /** A blob to upload: its digest, size and the file holding it. */
 export interface BlobFile {
   readonly digest: string
@@ -78,12 +89,12 @@ const blobPath = (root: string, digest: string): string =>
   path.join(root, 'blobs', ...digest.split(':'))
 
 /**
- * Follow an OCI layout's index (and nested indexes) to the manifest whose config is `imageId`,
+ * Follow an OCI layout's index (and nested indexes) to the manifest of the image `id`,
  * with the other entries of the index it is listed in (where its attestations are).
  */
 async function ociManifest(
   root: string,
-  imageId: string
+  id: ImageIdentity
 ): Promise<{ doc: ManifestDoc; raw: string; siblings: Descriptor[] } | null> {
   const top = JSON.parse(await readFile(path.join(root, 'index.json'), 'utf8')) as ManifestDoc
   const queue: { d: Descriptor; siblings: Descriptor[] }[] = (top.manifests ?? []).map(d => ({
@@ -99,8 +110,9 @@ async function ociManifest(
     if (isIndexType(d.mediaType) || Array.isArray(doc.manifests)) {
       const listed = doc.manifests ?? []
       queue.push(...listed.map(m => ({ d: m, siblings: listed })))
-    } else if (doc.config?.digest === imageId || d.digest === imageId) {
-      // by its config, or by its manifest digest (an image kept with attestations)
+    } else if (
+      'configDigest' in id ? doc.config?.digest === id.configDigest : d.digest === id.manifestDigest
+    ) {
       return { doc, raw, siblings }
     }
   }
@@ -132,9 +144,9 @@ async function savedAttestations(
 }
 
 /** An OCI layout: the manifest as the engine has it, its layers compressed where they are not. */
-async function fromLayout(root: string, imageId: string, work: string): Promise<ImageFiles> {
-  const found = await ociManifest(root, imageId)
-  if (found === null) throw new Error(`the saved image has no manifest with config ${imageId}`)
+async function fromLayout(root: string, id: ImageIdentity, work: string): Promise<ImageFiles> {
+  const found = await ociManifest(root, id)
+  if (found === null) throw new Error(`the saved image has no manifest with ${named(id)}`)
   const { doc } = found
   const blobs: BlobFile[] = [
     { digest: doc.config.digest, size: doc.config.size, file: blobPath(root, doc.config.digest) }
@@ -186,7 +198,10 @@ async function fromLayout(root: string, imageId: string, work: string): Promise<
 }
 
 /** Docker's legacy save format (manifest.json, uncompressed layer tars): a Docker v2 manifest. */
-async function fromLegacy(root: string, imageId: string, work: string): Promise<ImageFiles> {
+async function fromLegacy(root: string, id: ImageIdentity, work: string): Promise<ImageFiles> {
+  // the legacy format (the classic store before Docker 25) names images by their config
+  if (!('configDigest' in id)) throw new Error(`the saved image has no ${named(id)}`)
+  const imageId = id.configDigest
   const entries = JSON.parse(await readFile(path.join(root, 'manifest.json'), 'utf8')) as {
     Config: string
     Layers: string[]
@@ -214,7 +229,7 @@ async function fromLegacy(root: string, imageId: string, work: string): Promise<
     })
     return { manifest: { mediaType: MEDIA.dockerManifest, body }, blobs, attestations: [] }
   }
-  throw new Error(`the saved image has no config ${imageId}`)
+  throw new Error(`the saved image has no ${named(id)}`)
 }
 const MEDIA_DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar'
 
@@ -226,7 +241,7 @@ export async function exportImage(
   docker: Docker,
   exec: Exec,
   ref: string,
-  imageId: string,
+  id: ImageIdentity,
   dir: string
 ): Promise<ImageFiles> {
   const tar = path.join(dir, 'image.tar')
@@ -237,12 +252,12 @@ export async function exportImage(
     timeoutMs: SAVE_TIMEOUT_MS
   })
   await rm(tar, { force: true })
-  return readSaved(root, imageId, dir)
+  return readSaved(root, id, dir)
 }
 
 /** An unpacked `docker save` in `root`; compressed layers are written to `work`. */
-export function readSaved(root: string, imageId: string, work: string): Promise<ImageFiles> {
+export function readSaved(root: string, id: ImageIdentity, work: string): Promise<ImageFiles> {
   return existsSync(path.join(root, 'index.json'))
-    ? fromLayout(root, imageId, work)
-    : fromLegacy(root, imageId, work)
+    ? fromLayout(root, id, work)
+    : fromLegacy(root, id, work)
 }

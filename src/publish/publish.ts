@@ -20,7 +20,7 @@ import {
   type Descriptor
 } from '../oci/manifest.js'
 import type { Registries } from '../registry/registries.js'
-import { cellOk, type CellResult, type DistroResult } from '../results/results.js'
+import { cellOk, type CellResult, type DistroResult, type PushedImage } from '../results/results.js'
 import { createReadStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import path from 'node:path'
@@ -29,7 +29,7 @@ import type { UploadOutcome } from '../registry/client.js'
 import type { Docker } from '../tooling/docker.js'
 import { type Exec } from '../tooling/exec.js'
 import { errorMessage } from '../text/text.js'
-import { exportImage, type BlobFile } from './export.js'
+import { exportImage, type BlobFile, type ImageIdentity } from './export.js'
 
 export interface PublishOptions {
   readonly docker: Docker
@@ -38,8 +38,6 @@ export interface PublishOptions {
   readonly registries: Registries
   /** Where saved images are unpacked while they are pushed */
   readonly tempDir: string
-  /** Per cell id, the base images it was built from: their repositories are tried for mounts */
-  readonly bases?: ReadonlyMap<string, readonly string[]>
   readonly image: string
   readonly platforms: readonly string[]
   readonly log: (message: string) => void
@@ -95,63 +93,48 @@ function timing(result: CellResult | undefined): { annotations?: Record<string, 
     : { annotations: { [EMULATED_SECONDS]: String(Math.round(seconds)) } }
 }
 
-/** A tested image in the registry: the tag it was pushed under and its manifest digest. */
-export interface PushedImage {
-  readonly tag: string
-  readonly digest: string
-  /** What its attestation manifests hold (provenance, sbom), when it has any */
-  readonly attestations?: readonly string[]
+/** A cell to publish: its plan entry, how it ended, its bases; `pushed` is set when it is pushed. */
+export interface CellToPublish {
+  readonly cell: Cell
+  readonly result?: CellResult
+  /** The base images it was built from: their repositories are tried for blob mounts */
+  readonly bases: readonly { readonly image: string }[]
+  pushed?: PushedImage
 }
 
-export interface Published {
-  readonly distro: DistroResult
-  /** Per cell id: the arch tag and manifest digest pushed */
-  readonly pushed: ReadonlyMap<string, PushedImage>
+/** A distro to publish: its index's manifest and its cells, in platform order. */
+export interface DistroToPublish {
+  readonly manifest: Manifest
+  readonly jobs: readonly CellToPublish[]
 }
 
+/** An image of the index: a tested one pushed, or a reused one its arch tag now points at. */
+type IndexImage = Descriptor & { platform: string; annotations?: Record<string, string> }
+
+/**
+ * Publish a distro whose cells all passed: each tested image pushed under its arch tag (a reused
+ * one's arch tag pointed at it), then one index of exactly those, by digest, signed, then under
+ * every tag, and read back. What went wrong is the result's reason, never thrown.
+ */
 export async function publishDistro(
-  manifest: Manifest,
-  cells: readonly Cell[],
-  results: readonly CellResult[],
+  distro: DistroToPublish,
   o: PublishOptions
-): Promise<Published> {
-  const pushed = new Map<string, PushedImage>()
+): Promise<DistroResult> {
+  const { manifest } = distro
   let tagsMoved = false
   try {
-    const images: (Descriptor & { platform: string; annotations?: Record<string, string> })[] = []
-    const attestations: AttestationEntry[] = []
-    let reused = 0
-    for (const cell of cells) {
-      const result = results.find(r => r.id === cell.id)
-      let image: Descriptor
-      if (result !== undefined && cellOk(result.status) && result.reused !== undefined) {
-        // already in the repository, tested before it was pushed: its arch tag points at it
-        image = await pointTag(cell.pushTag, result.reused.digest, o)
-        attestations.push(...(result.reused.attestations ?? []))
-        pushed.set(cell.id, { tag: cell.pushTag, digest: image.digest })
-        reused++
-      } else if (result?.status === 'passed' && result.imageId !== undefined) {
-        const done = await pushTested(result, cell.pushTag, o)
-        image = done.image
-        attestations.push(...done.attestations)
-        pushed.set(cell.id, pushedImage(cell.pushTag, done))
-        o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${image.digest}${done.note}`)
-      } else {
-        throw new Error(`cell ${cell.id} did not pass`)
-      }
-      images.push({ ...image, platform: cell.platform, ...timing(result) })
-    }
+    const { images, attestations, reused } = await pushImages(distro, o)
     const index = buildIndex(images, manifest.labels, attestations)
     const digests = [...images, ...attestations].map(i => i.digest)
-    const distro = { distro: manifest.distro, status: 'published' as const, tags: manifest.tags }
-    if (reused === cells.length) {
+    const published = { distro: manifest.distro, status: 'published' as const, tags: manifest.tags }
+    if (reused === distro.jobs.length) {
       const same = await alreadyPublished(manifest, index.body, o)
       if (same !== undefined) {
         o.log(
           `Unchanged: ${manifest.tags.join(', ')} already hold this index (${same}); nothing pushed`
         )
         const signed = await signIndex(same, true, o)
-        return { distro: { ...distro, digest: same, unchanged: true, ...signed }, pushed }
+        return { ...published, digest: same, unchanged: true, ...signed }
       }
     }
     // by digest first: the index is in the repository, and signed, before any tag moves to it
@@ -164,19 +147,47 @@ export async function publishDistro(
       o.warn(annotationsLost(manifest.tags[0], index.body))
     }
     o.log(`Published ${manifest.tags.join(', ')} -> ${index.digest}`)
-    return { distro: { ...distro, digest: index.digest, ...signed }, pushed }
+    return { ...published, digest: index.digest, ...signed }
   } catch (error) {
     return {
-      distro: {
-        distro: manifest.distro,
-        status: 'publish failed',
-        // once the index was being written, its tags may have moved (to the tested images)
-        tags: tagsMoved ? manifest.tags : [],
-        reason: errorMessage(error)
-      },
-      pushed
+      distro: manifest.distro,
+      status: 'publish failed',
+      // once the index was being written, its tags may have moved (to the tested images)
+      tags: tagsMoved ? manifest.tags : [],
+      reason: errorMessage(error)
     }
   }
+}
+
+/** Each cell's image in the repository under its arch tag: its index entry, and its attestations. */
+async function pushImages(
+  distro: DistroToPublish,
+  o: PublishOptions
+): Promise<{ images: IndexImage[]; attestations: AttestationEntry[]; reused: number }> {
+  const images: IndexImage[] = []
+  const attestations: AttestationEntry[] = []
+  let reused = 0
+  for (const job of distro.jobs) {
+    const { cell, result } = job
+    let image: Descriptor
+    if (result !== undefined && cellOk(result.status) && result.reused !== undefined) {
+      // already in the repository, tested before it was pushed: its arch tag points at it
+      image = await pointTag(cell.pushTag, result.reused.digest, o)
+      attestations.push(...(result.reused.attestations ?? []))
+      job.pushed = { tag: cell.pushTag, digest: image.digest }
+      reused++
+    } else if (result?.status === 'passed' && result.imageId !== undefined) {
+      const done = await pushTested(job, cell.pushTag, o)
+      image = done.image
+      attestations.push(...done.attestations)
+      job.pushed = pushedImage(cell.pushTag, done)
+      o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${image.digest}${done.note}`)
+    } else {
+      throw new Error(`cell ${cell.id} did not pass`)
+    }
+    images.push({ ...image, platform: cell.platform, ...timing(result) })
+  }
+  return { images, attestations, reused }
 }
 
 /** Sign the index in the repository when signing is on: what the distro's result says of it. */
@@ -220,7 +231,7 @@ async function checkPublished(
   try {
     listed = indexDigests(raw)
   } catch (error) {
-    throw new Error(`${manifest.tags[0]}: ${errorMessage(error)}`)
+    throw new Error(`${manifest.tags[0]}: ${errorMessage(error)}`, { cause: error })
   }
   if (!sameSet(listed, images)) {
     throw new Error(`${manifest.tags[0]} does not hold the images just pushed`)
@@ -267,20 +278,24 @@ interface TestedPush {
  * exactly those bytes.
  */
 async function pushTested(
-  tested: Pick<CellResult, 'id' | 'imageId' | 'localId'>,
+  job: CellToPublish,
   tag: string | null,
   o: PublishOptions
 ): Promise<TestedPush> {
-  const { imageId } = tested
-  if (imageId === undefined) throw new Error(`cell ${tested.id} has no tested image`)
+  const tested = job.result
+  const id = tested === undefined ? undefined : identity(tested)
+  if (tested?.localId === undefined || id === undefined) {
+    throw new Error(`cell ${job.cell.id} has no tested image`)
+  }
   const dir = await mkdtemp(path.join(o.tempDir, 'push-'))
   o.pushing?.(tested.id, false)
   try {
-    const files = await exportImage(o.docker, o.exec, tested.localId ?? imageId, imageId, dir)
+    const files = await exportImage(o.docker, o.exec, tested.localId, id, dir)
     if (files.attestationsLeft !== undefined) {
       o.warn(`${tested.id}: its attestations are not pushed: ${files.attestationsLeft}`)
     }
-    const outcomes = await uploadAll(files.blobs, o.image, o.bases?.get(tested.id) ?? [], o)
+    const mounts = job.bases.map(b => b.image)
+    const outcomes = await uploadAll(files.blobs, o.image, mounts, o)
     const { mediaType, body } = files.manifest
     const imageDigest = sha256(body)
     const attestations: AttestationEntry[] = []
@@ -310,6 +325,13 @@ async function pushTested(
     o.pushing?.(tested.id, true)
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+/** How a tested image is told in what the engine saves: its config digest, else its manifest's. */
+function identity(r: CellResult): ImageIdentity | undefined {
+  if (r.configDigest !== undefined) return { configDigest: r.configDigest }
+  if (r.manifestDigest !== undefined) return { manifestDigest: r.manifestDigest }
+  return undefined
 }
 
 /**
@@ -366,11 +388,9 @@ function lazyStream(file: string): ReadableStream<Uint8Array> {
  * index of it and them (the merge job carries them into the published index). A reused image is
  * staged the same way, by its digest.
  */
-export async function stageCell(
-  cell: Cell,
-  result: CellResult,
-  o: PublishOptions
-): Promise<PushedImage> {
+export async function stageCell(job: CellToPublish, o: PublishOptions): Promise<PushedImage> {
+  const { cell, result } = job
+  if (result === undefined) throw new Error(`cell ${cell.id} did not pass`)
   let image: Descriptor
   let attestations: readonly AttestationEntry[]
   let kinds: readonly string[] = []
@@ -382,7 +402,7 @@ export async function stageCell(
         : await descriptorOf(result.reused.digest, o)
     o.log(`Staging ${cell.stageTag} (${cell.platform}): the unchanged image ${image.digest}`)
   } else {
-    const done = await pushTested(result, null, o)
+    const done = await pushTested(job, null, o)
     ;({ image, attestations, kinds } = done)
     if (attestations.length === 0) await o.registries.put(cell.stageTag, image.mediaType, done.body)
     o.log(`Staging ${cell.stageTag} (${cell.platform}) ${image.digest}${done.note}`)
@@ -392,11 +412,12 @@ export async function stageCell(
     await o.registries.put(cell.stageTag, index.mediaType, index.body)
   }
   o.log(`Staged ${cell.stageTag}`)
-  return {
+  job.pushed = {
     tag: cell.stageTag,
     digest: image.digest,
     ...(kinds.length === 0 ? {} : { attestations: kinds })
   }
+  return job.pushed
 }
 
 /** A manifest in the repository, by digest. */

@@ -27,6 +27,26 @@ export function cellOk(status: CellStatus): boolean {
   return status === 'passed' || status === 'unchanged'
 }
 
+/** A tested image in the registry: the tag it was pushed under and its manifest digest. */
+export interface PushedImage {
+  readonly tag: string
+  readonly digest: string
+  /** What its attestation manifests hold: provenance, sbom */
+  readonly attestations?: readonly string[]
+}
+
+/** A published image a cell reuses (skip unchanged, or a merge job's slice). */
+export interface Reuse {
+  /** The tag it was found under */
+  readonly from: string
+  /** Its per-platform manifest digest */
+  readonly digest: string
+  /** What it took to build and test under emulation, when its index entry says */
+  readonly emulatedSeconds?: number
+  /** The attestation manifests about it in the index it came from: carried into the new one */
+  readonly attestations?: readonly AttestationEntry[]
+}
+
 export interface CellResult {
   readonly id: string
   readonly distro: string
@@ -42,6 +62,13 @@ export interface CellResult {
    * attestations, its manifest digest (the engine then keeps an index of it and them)
    */
   readonly imageId?: string
+  /** The tested image's config digest, when the engine says it */
+  readonly configDigest?: string
+  /**
+   * The tested image's manifest digest as the engine keeps it (the containerd image store); on
+   * the classic store the manifest is made when the image is pushed: see `pushed`
+   */
+  readonly manifestDigest?: string
   /**
    * The tested image's ID in the engine: equal to imageId on the classic image store, its
    * manifest digest on the containerd image store (with attestations, the index's digest)
@@ -62,21 +89,9 @@ export interface CellResult {
   /** How many times the cell was run again after a QEMU crash */
   readonly retries?: number
   /** Where the tested image went: the arch tag and the per-platform manifest digest */
-  readonly pushed?: {
-    readonly tag: string
-    readonly digest: string
-    /** What its attestation manifests hold: provenance, sbom */
-    readonly attestations?: readonly string[]
-  }
+  readonly pushed?: PushedImage
   /** For an unchanged cell: the published image reused, and the tag it was found under */
-  readonly reused?: {
-    readonly from: string
-    readonly digest: string
-    /** What it took to build and test under emulation, when its index entry says */
-    readonly emulatedSeconds?: number
-    /** The attestation manifests about it in the index it came from: carried into the new one */
-    readonly attestations?: readonly AttestationEntry[]
-  }
+  readonly reused?: Reuse
 }
 
 /** staged: mode build pushed this slice's cells under staging tags for the merge job */
