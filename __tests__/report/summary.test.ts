@@ -70,7 +70,7 @@ describe('resultsSummary', () => {
       'tested by its build job: <code>acme/robot:rma-stage-1-jazzy-amd64</code>'
     )
     expect(html).toContain('❌ failed<br>slice missing</td>')
-    expect(html).toContain('unchanged, already published:<br><code>acme/robot:humble</code>')
+    expect(html).toContain('unchanged, already published:<br><code>:humble</code>')
     expect(html).toContain('is not in the registry; &lt;b&gt;')
     expect(html).not.toContain('<b>')
   })
@@ -83,10 +83,75 @@ describe('resultsSummary', () => {
         { distro: 'humble', status: 'staged', tags: ['acme/robot:rma-stage-1-humble-amd64'] }
       ]
     })
-    expect(html).toContain(
-      'staged for the merge job:<br><code>acme/robot:rma-stage-1-humble-amd64</code>'
+    expect(html).toContain('staged for the merge job:<br><code>:rma-stage-1-humble-amd64</code>')
+    expect(html).toContain('build 1.5s, tests 2s (emulated)')
+    expect(html).not.toContain('by its digest')
+  })
+})
+
+describe('resultsSummary: fits the page', () => {
+  const HEX = 'a'.repeat(12) + '0123456789abcdef'.repeat(3) + 'b'.repeat(4)
+  const digest = (n: number): string => `sha256:${String(n).repeat(12)}${HEX.slice(12)}`
+  const phases = (start: number, build: number): CellResult['phases'] => [
+    { phase: 'build', start: new Date(start * 1000).toISOString(), seconds: build },
+    { phase: 'test', start: new Date((start + build) * 1000).toISOString(), seconds: 3.1 }
+  ]
+  const html = resultsSummary(plan, {
+    seconds: 473.2,
+    cells: [
+      cell('humble-amd64', { buildSeconds: 62.4, testSeconds: 3.1, phases: phases(21, 62.4) }),
+      cell('humble-arm64', {
+        buildSeconds: 441.8,
+        testSeconds: 5.6,
+        phases: phases(21, 441.8),
+        pushed: { tag: 'acme/robot:humble-arm64', digest: digest(1) },
+        slowestSteps: [
+          { step: '5/9', instruction: 'RUN colcon build', seconds: 371.6, cached: false }
+        ]
+      }),
+      cell('jazzy-amd64', { buildSeconds: 58.9 }),
+      cell('jazzy-arm64', { buildSeconds: 380.2 })
+    ],
+    distros: [
+      {
+        distro: 'humble',
+        status: 'published',
+        tags: ['acme/robot:humble', 'acme/robot:humble-20261124', 'elsewhere/robot:<x>'],
+        digest: digest(2)
+      },
+      { distro: 'jazzy', status: 'published', tags: ['acme/robot:jazzy'], digest: digest(3) }
+    ]
+  })
+  const table = html.slice(html.indexOf('<table>'), html.indexOf('</table>'))
+  const published = [...table.matchAll(/<td>([^<]*(?:<(?!\/td>)[^<]*)*)<\/td><\/tr>/g)].map(
+    m => m[1]
+  )
+
+  it('names the image once and shows tags and 12-digit digests in the table', () => {
+    expect(html).toContain('<p>Image <code>acme/robot</code></p>')
+    expect(published[0]).toBe(
+      '<code>:humble</code><br><code>:humble-20261124</code><br><code>elsewhere/robot:&lt;x&gt;</code><br><code>sha256:222222222222</code>'
     )
-    expect(html).toContain('build 1.5 s, tests 2 s (emulated)')
+    expect(table).toContain('<code>sha256:111111111111</code>')
+    expect(table).not.toMatch(/[0-9a-f]{13}/)
+  })
+
+  it('lists each published index by its full digest below the table, to copy', () => {
+    expect(html).toContain(
+      `</table>\n<p>Each published index by its digest:</p>\n<pre># humble\nacme/robot@${digest(2)}\n# jazzy\nacme/robot@${digest(3)}</pre>\n`
+    )
+  })
+
+  it('writes every duration one way: heading, cells, timeline and slowest steps', () => {
+    expect(html).toContain('cells passed in 7m53s</h2>')
+    expect(html).toContain('build 7m22s, tests 5.6s (emulated)')
+    expect(html).toContain('build 1m02s, tests 3.1s<')
+    expect(html).toContain('the slowest build (7m22s)')
+    expect(html).toContain('<td>6m12s</td>')
+    expect(html).toContain('    build 7m22s :t')
+    // no seconds with a space before the unit, nor a bare count of seconds
+    expect(html).not.toMatch(/\d s\b/)
+    expect(html).not.toMatch(/\d{3}(\.\d)?s\b/)
   })
 })
 

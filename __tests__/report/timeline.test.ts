@@ -57,23 +57,31 @@ const RESULTS: RunResults = {
 }
 
 describe('timeline', () => {
-  it('draws one section per cell that ran, with real times, the crashed build marked', () => {
+  it('draws one section per cell that ran, timed from the first phase, the crashed build marked', () => {
     expect(mermaidTimeline(RESULTS)).toBe(
       [
         '```mermaid',
+        '---',
+        'config:',
+        '  gantt:',
+        '    leftPadding: 134',
+        '---',
         'gantt',
-        '  dateFormat x',
+        '  dateFormat HH:mm:ss.SSS',
         '  todayMarker off',
-        '  axisFormat %H:%M:%S',
+        '  axisFormat %-Mm%Ss',
+        '  tickInterval 1minute',
         '  section humble-amd64',
-        `    build :t0, ${T0 + 1000}, ${T0 + 41000}`,
-        `    test :active, t1, ${T0 + 41000}, ${T0 + 43000}`,
-        `    push :done, t2, ${T0 + 300000}, ${T0 + 305000}`,
+        '    build 40s :t0, 00:00:00.000, 00:00:40.000',
+        '    test 2s :t1, 00:00:40.000, 00:00:42.000',
+        '    push 5s :t2, 00:04:59.000, 00:05:04.000',
         '  section humble-arm64 (QEMU)',
-        `    build (QEMU crash) :crit, t3, ${T0 + 1000}, ${T0 + 201000}`,
-        `    build :t4, ${T0 + 201000}, ${T0 + 251000}`,
-        `    test :active, t5, ${T0 + 251000}, ${T0 + 291000}`,
-        `    push :done, t6, ${T0 + 305000}, ${T0 + 311000}`,
+        '    build 3m20s, QEMU crash :crit, t3, 00:00:00.000, 00:03:20.000',
+        '    build 50s :t4, 00:03:20.000, 00:04:10.000',
+        '    test 40s :t5, 00:04:10.000, 00:04:50.000',
+        '    push 6s :t6, 00:05:04.000, 00:05:10.000',
+        '  section end',
+        '    5m10s :milestone, t7, 00:05:10.000, 00:05:10.000',
         '```'
       ].join('\n')
     )
@@ -87,25 +95,61 @@ describe('timeline', () => {
         { phase: 'build', start: at(0), seconds: 10 },
         { phase: 'test', start: at(10), seconds: 5 },
         { phase: 'build', start: at(15), seconds: 1 },
-        { phase: 'test', start: at(16), seconds: 5 }
+        { phase: 'test', start: at(16), seconds: 5.25 }
       ]
     })
     const gantt = mermaidTimeline({ ...RESULTS, cells: [c] })
     expect(gantt.split('\n').filter(l => l.startsWith('    '))).toEqual([
-      `    build :t0, ${T0}, ${T0 + 10000}`,
-      `    test (QEMU crash) :crit, t1, ${T0 + 10000}, ${T0 + 15000}`,
-      `    build :t2, ${T0 + 15000}, ${T0 + 16000}`,
-      `    test :active, t3, ${T0 + 16000}, ${T0 + 21000}`
+      '    leftPadding: 75',
+      '    build 10s :t0, 00:00:00.000, 00:00:10.000',
+      '    test 5s, QEMU crash :crit, t1, 00:00:10.000, 00:00:15.000',
+      '    build 1s :t2, 00:00:15.000, 00:00:16.000',
+      '    test 5.3s :t3, 00:00:16.000, 00:00:21.250',
+      '    21.3s :milestone, t4, 00:00:21.250, 00:00:21.250'
     ])
+    expect(gantt).toContain('  tickInterval 5second\n')
   })
 
-  it('shows hours and minutes on a run of more than an hour, and nothing without phases', () => {
+  it('starts its axis at a tick and marks where the last phase ended', () => {
+    const gantt = mermaidTimeline(RESULTS)
+    const times = [...gantt.matchAll(/(\d\d):(\d\d):(\d\d)\.(\d\d\d)/g)].map(
+      ([, h, m, s, ms]) => ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000 + Number(ms)
+    )
+    // 0 is the earliest time, and a whole number of every tick interval: the axis's first tick
+    expect(Math.min(...times)).toBe(0)
+    // the milestone sits at the latest end, labelled with it
+    expect(gantt).toMatch(/ {4}5m10s :milestone, t\d+, 00:05:10\.000, 00:05:10\.000\n```$/)
+    expect(Math.max(...times)).toBe(310_000)
+  })
+
+  it('labels every bar in a style Mermaid colours for light and dark mode alike', () => {
+    // active and done force dark label text, invisible beside a short bar on a dark page
+    const tags = [...mermaidTimeline(RESULTS).matchAll(/ :([a-z]+), t\d+,/g)].map(m => m[1])
+    expect(new Set(tags)).toEqual(new Set(['crit', 'milestone']))
+  })
+
+  it.each([
+    [30, '5second', '%-Mm%Ss'],
+    [200, '30second', '%-Mm%Ss'],
+    [1500, '5minute', '%-Mm%Ss'],
+    [4000, '10minute', '%-Hh%Mm%Ss'],
+    [20000, '1hour', '%-Hh%Mm%Ss'],
+    [30000, '2hour', '%-Hh%Mm%Ss']
+  ])('ticks a run of %d s every %s, the axis as %s', (seconds, tick, format) => {
     const long = {
       ...RESULTS,
-      cells: [cell('x', true, { phases: [{ phase: 'build', start: at(0), seconds: 4000 }] })]
+      cells: [cell('x', true, { phases: [{ phase: 'build', start: at(0), seconds }] })]
     }
-    expect(mermaidTimeline(long)).toContain('axisFormat %H:%M\n')
+    const gantt = mermaidTimeline(long)
+    expect(gantt).toContain(`  tickInterval ${tick}\n`)
+    expect(gantt).toContain(`  axisFormat ${format}\n`)
+  })
+
+  it('draws nothing without phases, or for phases spread over a day', () => {
     expect(mermaidTimeline({ ...RESULTS, cells: [RESULTS.cells[2]] })).toBe('')
+    const day = cell('x', true, { phases: [{ phase: 'build', start: at(0), seconds: 86_400 }] })
+    expect(mermaidTimeline({ ...RESULTS, cells: [day] })).toBe('')
+    expect(timelineSummary({ ...RESULTS, cells: [day] })).not.toContain('Timeline')
   })
 
   it('keeps Mermaid syntax out of names', () => {
@@ -141,8 +185,17 @@ describe('timeline', () => {
 
   it('puts the three together, the gantt fenced by blank lines for Markdown', () => {
     const all = timelineSummary(RESULTS)
-    expect(all).toMatch(/^<h3>Timeline<\/h3>\n\n```mermaid\n[\s\S]*```\n\n<h3>Slowest/)
+    expect(all).toMatch(
+      /^<h3>Timeline<\/h3>\n<p>[^\n]*<\/p>\n\n```mermaid\n[\s\S]*```\n\n<h3>Slowest/
+    )
     expect(all).toContain('<h3>QEMU crashes</h3>')
+  })
+
+  it("says how the axis relates to the run, in the summary's one duration format", () => {
+    expect(timelineSummary(RESULTS)).toContain(
+      '<p>The axis counts from the start of the first build; the last phase ended at 5m10s. ' +
+        "The other 1m30s of the run's 6m40s went to its set-up before and its last steps after.</p>"
+    )
   })
 })
 

@@ -1,7 +1,8 @@
 /** The job summary of a real run: a distro x platform table, then the failures in detail. */
 import type { Plan } from '../plan/planner.js'
 import { escapeHtml } from './escape.js'
-import { cellOk, type CellResult, type RunResults } from '../results/results.js'
+import { cellOk, type CellResult, type DistroResult, type RunResults } from '../results/results.js'
+import { duration, formatSize, shortDigest } from './format.js'
 import { timelineSummary } from './timeline.js'
 
 /** GitHub keeps at most 1 MiB of summary per step; stay well below. */
@@ -9,13 +10,6 @@ export const SUMMARY_LIMIT = 512 * 1024
 const OUTPUT_LIMIT = 4000
 /** Failed tests shown per cell: a cell's block then always fits in the summary. */
 const TESTS_SHOWN = 10
-
-export function formatSize(bytes: number | undefined): string {
-  if (bytes === undefined) return ''
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`
-  return `${(bytes / 1e3).toFixed(0)} kB`
-}
 
 const ICON: Record<CellResult['status'], string> = {
   passed: '✅ passed',
@@ -32,17 +26,47 @@ function cellHtml(c: CellResult | undefined): string {
       ? `${c.status === 'unchanged' ? 'reused from' : 'tested by its build job:'} <code>${escapeHtml(c.reused.from)}</code>`
       : c.buildSeconds === 0 && c.tests.length === 0 && c.failure !== undefined
         ? escapeHtml(c.failure.split(':')[0])
-        : `build ${c.buildSeconds} s, tests ${c.testSeconds} s${c.emulated ? ' (emulated)' : ''}`,
+        : `build ${duration(c.buildSeconds)}, tests ${duration(c.testSeconds)}${c.emulated ? ' (emulated)' : ''}`,
     (c.retries ?? 0) > 0
       ? `🔁 run ${c.retries === 1 ? 'again' : `${c.retries} more times`} after a QEMU crash`
       : '',
     formatSize(c.size),
-    c.pushed ? `<code>${escapeHtml(c.pushed.digest.slice(0, 19))}</code>` : '',
+    c.pushed ? `<code>${escapeHtml(shortDigest(c.pushed.digest))}</code>` : '',
     c.pushed?.attestations
       ? `attested: ${escapeHtml([...new Set(c.pushed.attestations)].join(', '))}`
       : ''
   ].filter(l => l !== '')
   return `<td>${lines.join('<br>')}</td>`
+}
+
+/** A tag of the run's image as `:humble` (the image is named once, above the table). */
+function tagHtml(image: string, ref: string): string {
+  const tag = ref.startsWith(`${image}:`) ? ref.slice(image.length) : ref
+  return `<code>${escapeHtml(tag)}</code>`
+}
+
+/** The published column: tags and a short digest, narrow enough for the page. */
+function publishedHtml(image: string, d: DistroResult | undefined): string {
+  const tags = (d?.tags ?? []).map(t => tagHtml(image, t))
+  if (d?.status === 'published') {
+    const lines = d.unchanged ? ['unchanged, already published:', ...tags] : tags
+    if (d.digest !== undefined) lines.push(`<code>${escapeHtml(shortDigest(d.digest))}</code>`)
+    return lines.join('<br>')
+  }
+  if (d?.status === 'staged') return ['staged for the merge job:', ...tags].join('<br>')
+  return escapeHtml(d?.status === 'tested' ? 'tested, push off' : (d?.reason ?? d?.status ?? ''))
+}
+
+/**
+ * Each published index by its full digest, as a reference to pull or pin, under a comment line
+ * naming its distro: a block to copy from, which scrolls by itself should a line not fit.
+ */
+function digestsHtml(image: string, results: RunResults): string {
+  const lines = results.distros
+    .filter(d => d.status === 'published' && d.digest !== undefined)
+    .map(d => escapeHtml(`# ${d.distro}\n${image}@${d.digest ?? ''}`))
+  if (lines.length === 0) return ''
+  return `<p>Each published index by its digest:</p>\n<pre>${lines.join('\n')}</pre>\n`
 }
 
 export function resultsSummary(plan: Plan, results: RunResults): string {
@@ -52,13 +76,7 @@ export function resultsSummary(plan: Plan, results: RunResults): string {
       cellHtml(results.cells.find(c => c.distro === m.distro && c.platform === p))
     )
     const d = results.distros.find(x => x.distro === m.distro)
-    const published =
-      d?.status === 'published'
-        ? `${d.unchanged ? 'unchanged, already published:<br>' : ''}${d.tags.map(t => `<code>${escapeHtml(t)}</code>`).join('<br>')}<br><code>${escapeHtml(d.digest ?? '')}</code>`
-        : d?.status === 'staged'
-          ? `staged for the merge job:<br>${d.tags.map(t => `<code>${escapeHtml(t)}</code>`).join('<br>')}`
-          : escapeHtml(d?.status === 'tested' ? 'tested, push off' : (d?.reason ?? d?.status ?? ''))
-    return `<tr><td>${escapeHtml(m.distro)}</td>${cells.join('')}<td>${published}</td></tr>`
+    return `<tr><td>${escapeHtml(m.distro)}</td>${cells.join('')}<td>${publishedHtml(plan.image, d)}</td></tr>`
   })
   const failures = results.cells
     .filter(c => c.status === 'failed')
@@ -84,8 +102,10 @@ export function resultsSummary(plan: Plan, results: RunResults): string {
   const unchanged = results.cells.filter(c => c.status === 'unchanged').length
   const kept = unchanged > 0 ? ` (${unchanged} unchanged: reused, not rebuilt)` : ''
   const top =
-    `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed${kept} in ${results.seconds} s</h2>\n` +
+    `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed${kept} in ${duration(results.seconds)}</h2>\n` +
+    `<p>Image <code>${escapeHtml(plan.image)}</code></p>\n` +
     `<table>${head}\n${rows.join('\n')}\n</table>\n` +
+    digestsHtml(plan.image, results) +
     signaturesHtml(results) +
     timelineSummary(results)
   if (failures.length === 0) return top

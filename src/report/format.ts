@@ -1,0 +1,27 @@
+/**
+ * How the job summary writes its numbers: one format per kind of number, across the whole page
+ * (heading, table, timeline, slowest steps), so that the figures can be compared at a glance.
+ */
+import { formatDuration } from '../results/results.js'
+
+/** A duration, as the log's progress lines write it too: `3.1s`, `7m22s`, `1h06m40s`. */
+export function duration(seconds: number): string {
+  return formatDuration(seconds)
+}
+
+/** An image size: `1.23 GB`, `456.7 MB`, `12 kB`; '' when unknown. */
+export function formatSize(bytes: number | undefined): string {
+  if (bytes === undefined) return ''
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`
+  return `${(bytes / 1e3).toFixed(0)} kB`
+}
+
+/** Hex digits of a digest shown in a table: as many as `docker images` shows of an image ID. */
+const DIGEST_SHOWN = 12
+
+/** `sha256:0123456789ab`: a digest short enough for a table cell (the full one goes below it). */
+export function shortDigest(digest: string): string {
+  const colon = digest.indexOf(':')
+  return digest.slice(0, colon + 1 + DIGEST_SHOWN)
+}
