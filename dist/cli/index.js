@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4706:
+/***/ 4344:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33527,7 +33527,6 @@ var tooling_docker = __nccwpck_require__(9248);
 
 
 
-
 /** The run was cancelled (SIGINT or SIGTERM from a cancelled workflow); the message says when. */
 class Cancelled extends Error {
     constructor(message) {
@@ -33601,37 +33600,65 @@ function cancellableToolCache(d) {
     };
 }
 /** Transient failures retried as the retry inputs say, logged, given up when cancelled. */
-function retryContext(config, d) {
+function retryContext(settings, d) {
     return {
         policy: {
-            attempts: config.retryAttempts,
+            attempts: settings.retry.attempts,
             baseDelayMs: 1000,
-            maxDelayMs: config.retryMaxDelay * 1000
+            maxDelayMs: settings.retry.maxDelaySeconds * 1000
         },
         log: m => d.rt.info(m),
         ...(d.signal === undefined ? {} : { signal: d.signal })
     };
 }
 /** Docker for registry work: transient failures retried as the retry inputs say. */
-function registryDocker(config, d) {
-    return new tooling_docker/* Docker */.Jg(d.exec, retryContext(config, d));
+function registryDocker(settings, d) {
+    return new tooling_docker/* Docker */.Jg(d.exec, retryContext(settings, d));
 }
 /**
  * The registry client of the run: the action's credentials for the image's registry, the Docker
  * config (an earlier login, credential helpers) for any other; each request retried on its own.
  */
-function registryClients(config, d) {
+function registryClients(run, d) {
     return new Registries({
-        login: {
-            registry: (0,reference/* loginRegistry */.ZS)(config.image),
-            username: config.username,
-            password: config.password
-        },
+        login: { ...run.settings.login, password: run.secrets.password },
         sources: { dockerConfig: d.dockerConfig, readText: d.readText, exec: d.exec },
-        retry: retryContext(config, d),
+        retry: retryContext(run.settings, d),
         mask: secret => d.rt.setSecret(secret),
         ...(d.fetch === undefined ? {} : { fetch: d.fetch })
     });
+}
+
+;// CONCATENATED MODULE: ./src/results/results.ts
+/** A cell whose image may be published. */
+function cellOk(status) {
+    return status === 'passed' || status === 'unchanged';
+}
+/** The result of a cell that was not built or tested in this run (reused, merged, cancelled, ...). */
+function notRun(cell, outcome) {
+    return {
+        id: cell.id,
+        distro: cell.distro,
+        platform: cell.platform,
+        emulated: cell.emulated,
+        buildSeconds: 0,
+        testSeconds: 0,
+        tests: [],
+        ...outcome
+    };
+}
+function failedCells(results) {
+    return results.cells.filter(c => !cellOk(c.status));
+}
+/** 83.4 -> `1m23s`, 4000 -> `1h06m40s`, 2.5 -> `2.5s`: a time as people read it. */
+function formatDuration(seconds) {
+    if (seconds < 60)
+        return `${Math.round(Math.max(0, seconds) * 10) / 10}s`;
+    const s = Math.round(seconds);
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const pad = (n) => String(n).padStart(2, '0');
+    return h > 0 ? `${h}h${pad(m)}m${pad(s % 60)}s` : `${m}m${pad(s % 60)}s`;
 }
 
 // EXTERNAL MODULE: ./src/plan/labels.ts
@@ -33687,38 +33714,6 @@ function mismatch(labels, fp) {
     if (inputs !== fp.inputsHash)
         return 'its build inputs changed';
     return null;
-}
-
-;// CONCATENATED MODULE: ./src/results/results.ts
-/** A cell whose image may be published. */
-function cellOk(status) {
-    return status === 'passed' || status === 'unchanged';
-}
-/** The result of a cell that was not built or tested in this run (reused, merged, cancelled, ...). */
-function notRun(cell, outcome) {
-    return {
-        id: cell.id,
-        distro: cell.distro,
-        platform: cell.platform,
-        emulated: cell.emulated,
-        buildSeconds: 0,
-        testSeconds: 0,
-        tests: [],
-        ...outcome
-    };
-}
-function failedCells(results) {
-    return results.cells.filter(c => !cellOk(c.status));
-}
-/** 83.4 -> `1m23s`, 4000 -> `1h06m40s`, 2.5 -> `2.5s`: a time as people read it. */
-function formatDuration(seconds) {
-    if (seconds < 60)
-        return `${Math.round(Math.max(0, seconds) * 10) / 10}s`;
-    const s = Math.round(seconds);
-    const h = Math.floor(s / 3600);
-    const m = Math.floor((s % 3600) / 60);
-    const pad = (n) => String(n).padStart(2, '0');
-    return h > 0 ? `${h}h${pad(m)}m${pad(s % 60)}s` : `${m}m${pad(s % 60)}s`;
 }
 
 ;// CONCATENATED MODULE: ./src/tooling/qemu.ts
@@ -33935,6 +33930,7 @@ const DAMAGED_STATE_ADVICE = "the engine's build cache refers to files missing f
 
 
 
+
 /** The last lines of a failed step's output, for its error annotation: 15, each cut at 300. */
 function lastLines(output) {
     return output.slice(-15).map(l => (0,text_text/* ellipsis */.gO)(l, 300));
@@ -33950,15 +33946,36 @@ function slowest(steps, n = SLOWEST) {
         .filter(s => !seen.has(s.step) && seen.add(s.step) !== undefined)
         .slice(0, n);
 }
-const seconds = (ms) => Math.round(ms / 100) / 10;
-async function runCell(cell, ctx) {
+/** Build the cell's image, check it is the one built and of its platform, smoke-test it. */
+async function runCell(job, ctx) {
+    const { cell } = job;
     const base = {
         id: cell.id,
         distro: cell.distro,
         platform: cell.platform,
         emulated: cell.emulated
     };
-    const run = cell.emulated ? 'emulated' : 'native';
+    const built = await buildImage(job, base, ctx);
+    if ('failed' in built)
+        return built.failed;
+    const checked = await checkImage(cell, built.iid, ctx);
+    const withBuild = { ...base, buildSeconds: built.seconds, slowestSteps: built.slowestSteps };
+    if ('failure' in checked) {
+        ctx.logBlock(`${cell.id}: image check FAILED`, checked.failure);
+        return {
+            ...withBuild,
+            ...(checked.image ?? {}),
+            status: 'failed',
+            failure: checked.failure,
+            testSeconds: 0,
+            tests: []
+        };
+    }
+    return testImage(cell, { ...withBuild, ...checked.image }, ctx);
+}
+/** The build, logged; its iid, or the failed result. */
+async function buildImage(job, base, ctx) {
+    const { cell } = job;
     const buildStart = ctx.now();
     ctx.board.phase(cell, 'build');
     const iidFile = external_node_path_default().join(ctx.tempDir, `${cell.id}.iid`);
@@ -33966,38 +33983,43 @@ async function runCell(cell, ctx) {
     ctx.loading(cell.localTag);
     const build = await ctx.docker.build({
         platform: cell.platform,
-        file: ctx.file,
-        context: ctx.context,
+        file: ctx.build.file,
+        context: ctx.build.context,
         tag: cell.localTag,
         buildArgs: cell.buildArgs,
-        labels: cell.labels,
-        network: ctx.network,
-        pull: ctx.pull,
+        labels: job.fingerprint === undefined
+            ? cell.labels
+            : [...cell.labels, ...fingerprintLabels(job.fingerprint)],
+        network: ctx.build.network,
+        pull: ctx.build.pull,
         builder: ctx.builder,
         iidFile,
         oci: ctx.store === 'containerd',
         ...(ctx.attest === undefined ? {} : { attest: ctx.attest }),
-        cacheFrom: ctx.caches.get(cell.id)?.args.from ?? [],
-        cacheTo: ctx.caches.get(cell.id)?.args.to ?? []
+        cacheFrom: job.cache?.args.from ?? [],
+        cacheTo: job.cache?.args.to ?? []
     }, (progress, changed) => ctx.board.building(cell.id, progress, changed));
     ctx.board.end(cell.id);
-    const buildSeconds = seconds(ctx.now() - buildStart);
+    const seconds = secondsSince(ctx, buildStart);
     const slowestSteps = slowest(build.progress.stepTimes());
     const output = [build.stdout, build.stderr].filter(s => s !== '').join('\n');
-    ctx.logBlock(`${cell.id}: build (${run}) ${build.code === 0 ? 'done' : 'FAILED'} in ${buildSeconds} s`, output);
-    if (build.code !== 0) {
-        const step = build.progress.failure();
-        const parsed = step === undefined ? undefined : (0,progress/* parseStep */.kq)(step.step);
-        const name = parsed === undefined ? step?.step : `step ${(0,progress/* stepLabel */.vO)(parsed)} ${parsed.instruction}`;
-        const at = parsed === undefined ? '' : ` at ${name}`;
-        // QEMU's line in the output of the step that failed, not of one that went on regardless
-        const crash = cell.emulated && step !== undefined ? qemuCrash(step.output) : undefined;
-        const advice = damagedEngineState(output) === undefined ? '' : ` (${DAMAGED_STATE_ADVICE})`;
-        return {
+    ctx.logBlock(`${cell.id}: build (${how(cell)}) ${build.code === 0 ? 'done' : 'FAILED'} in ${seconds} s`, output);
+    if (build.code === 0) {
+        return { iid: (await (0,promises_.readFile)(iidFile, 'utf8')).trim(), seconds, slowestSteps };
+    }
+    const step = build.progress.failure();
+    const parsed = step === undefined ? undefined : (0,progress/* parseStep */.kq)(step.step);
+    const name = parsed === undefined ? step?.step : `step ${(0,progress/* stepLabel */.vO)(parsed)} ${parsed.instruction}`;
+    const at = parsed === undefined ? '' : ` at ${name}`;
+    // QEMU's line in the output of the step that failed, not of one that went on regardless
+    const crash = cell.emulated && step !== undefined ? qemuCrash(step.output) : undefined;
+    const advice = damagedEngineState(output) === undefined ? '' : ` (${DAMAGED_STATE_ADVICE})`;
+    return {
+        failed: {
             ...base,
             status: 'failed',
             failure: `build failed${at}: ${(0,text_text/* lastLine */.fM)(build.stderr || build.stdout)}${advice}`,
-            buildSeconds,
+            buildSeconds: seconds,
             testSeconds: 0,
             tests: [],
             buildLog: (0,text_text/* tail */.RT)(output),
@@ -34006,46 +34028,58 @@ async function runCell(cell, ctx) {
                 ? {}
                 : { failedStep: { step: name, tail: lastLines(step.output) } }),
             ...(crash === undefined ? {} : { qemuCrashes: [{ phase: 'build', signature: crash }] })
-        };
-    }
-    // buildx writes the config digest; the engine names the image by it on the classic image
-    // store, by its manifest digest on the containerd image store. The local tag is this run's own.
-    // With attestations buildx writes the digest of the index of the image and them: the image is
-    // then told by its manifest digest.
-    const iid = (await (0,promises_.readFile)(iidFile, 'utf8')).trim();
+        }
+    };
+}
+/**
+ * The image the engine holds under the cell's local tag: the one just built (its digests) and of
+ * the cell's platform, or why not.
+ *
+ * buildx writes the config digest to the iid file; the engine names the image by it on the
+ * classic image store, by its manifest digest on the containerd image store. With attestations
+ * buildx writes the digest of the index of the image and them: the image is then told by its
+ * manifest digest (`docker image inspect --platform`).
+ */
+async function checkImage(cell, iid, ctx) {
     let image = await ctx.docker.inspectImage(cell.localTag);
     const attested = ctx.attest !== undefined && iid === image.id;
     const localId = image.id;
     if (attested)
         image = await ctx.docker.inspectImage(cell.localTag, cell.platform);
-    const configDigest = attested ? image.id : iid;
+    const containerd = ctx.store === 'containerd';
+    const configDigest = attested ? image.configDigest : iid;
     // engines before API 1.48 do not report a containerd-store image's config digest; there the
     // check after the push (the registry's manifest has this config) is the one that holds. Built
     // with attestations, the tag must hold the very index buildx wrote.
     const loaded = attested
         ? undefined
-        : ctx.attest !== undefined && ctx.store === 'containerd'
+        : ctx.attest !== undefined && containerd
             ? (image.configDigest ?? image.id)
-            : (image.configDigest ?? (ctx.store === 'containerd' ? undefined : image.id));
-    if (loaded !== undefined && loaded !== configDigest) {
-        const failure = `${cell.localTag} is ${loaded} in the engine, not the image just built (${configDigest})`;
-        ctx.logBlock(`${cell.id}: image check FAILED`, failure);
-        return { ...base, status: 'failed', failure, buildSeconds, testSeconds: 0, tests: [] };
+            : (image.configDigest ?? (containerd ? undefined : image.id));
+    if (loaded !== undefined && loaded !== iid) {
+        return {
+            failure: `${cell.localTag} is ${loaded} in the engine, not the image just built (${iid})`
+        };
     }
-    const built = formatPlatform(image.os, image.architecture, image.variant);
-    const withImage = {
-        ...base,
-        buildSeconds,
-        slowestSteps,
-        imageId: configDigest,
+    const tested = {
+        // the documented output: the config digest, or the manifest digest with attestations
+        imageId: attested ? image.id : iid,
+        ...(configDigest === undefined ? {} : { configDigest }),
+        ...(containerd ? { manifestDigest: image.id } : {}),
         localId,
         size: image.size
     };
+    const built = formatPlatform(image.os, image.architecture, image.variant);
     if (built !== cell.platform) {
-        const failure = `the built image is ${built}, not ${cell.platform}: its base image has no ${cell.platform} variant`;
-        ctx.logBlock(`${cell.id}: image check FAILED`, failure);
-        return { ...withImage, status: 'failed', failure, testSeconds: 0, tests: [] };
+        return {
+            image: tested,
+            failure: `the built image is ${built}, not ${cell.platform}: its base image has no ${cell.platform} variant`
+        };
     }
+    return { image: tested };
+}
+/** The smoke tests, each in a fresh container of the tested image; the cell's result. */
+async function testImage(cell, built, ctx) {
     const testStart = ctx.now();
     ctx.board.phase(cell, 'test');
     const tests = [];
@@ -34056,9 +34090,9 @@ async function runCell(cell, ctx) {
         try {
             tests.push(await runTest(test, {
                 docker: ctx.docker,
-                image: localId,
+                image: built.localId,
                 platform: cell.platform,
-                network: ctx.smokeNetwork,
+                network: ctx.testNetwork,
                 name,
                 now: ctx.now
             }));
@@ -34068,27 +34102,28 @@ async function runCell(cell, ctx) {
         }
     }
     ctx.board.end(cell.id);
-    const testSeconds = seconds(ctx.now() - testStart);
+    const testSeconds = secondsSince(ctx, testStart);
     const failed = tests.filter(t => t.status !== 'passed');
-    ctx.logBlock(`${cell.id}: smoke tests (${run}) ${failed.length === 0 ? 'passed' : `${failed.length} FAILED`} in ${testSeconds} s`, tests.map(describeTest).join('\n'));
-    if (failed.length > 0) {
-        const first = failed[0];
-        // retried only when QEMU's line explains every failed test
-        const signature = failed[0].qemuCrash;
-        const crashes = cell.emulated && signature !== undefined && failed.every(t => t.qemuCrash !== undefined)
-            ? [{ phase: 'test', signature }]
-            : [];
-        return {
-            ...withImage,
-            status: 'failed',
-            failure: `smoke test "${first.name}" ${first.status}: ${first.reason ?? ''}`,
-            testSeconds,
-            tests,
-            ...(crashes.length === 0 ? {} : { qemuCrashes: crashes })
-        };
-    }
-    return { ...withImage, status: 'passed', testSeconds, tests };
+    ctx.logBlock(`${cell.id}: smoke tests (${how(cell)}) ${failed.length === 0 ? 'passed' : `${failed.length} FAILED`} in ${testSeconds} s`, tests.map(describeTest).join('\n'));
+    if (failed.length === 0)
+        return { ...built, status: 'passed', testSeconds, tests };
+    const first = failed[0];
+    // retried only when QEMU's line explains every failed test
+    const signature = first.qemuCrash;
+    const crashes = cell.emulated && signature !== undefined && failed.every(t => t.qemuCrash !== undefined)
+        ? [{ phase: 'test', signature }]
+        : [];
+    return {
+        ...built,
+        status: 'failed',
+        failure: `smoke test "${first.name}" ${first.status}: ${first.reason ?? ''}`,
+        testSeconds,
+        tests,
+        ...(crashes.length === 0 ? {} : { qemuCrashes: crashes })
+    };
 }
+const how = (cell) => (cell.emulated ? 'emulated' : 'native');
+const secondsSince = (ctx, start) => Math.round((ctx.now() - start) / 100) / 10;
 function describeTest(t) {
     const head = `${t.status === 'passed' ? 'ok  ' : 'FAIL'} ${t.name} (${t.seconds.toFixed(1)} s)`;
     if (t.status === 'passed')
@@ -34130,99 +34165,109 @@ async function runPool(items, limit, job, skipped) {
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/cells.ts
+/**
+ * Phase 3, cells: build and test every cell that is not reused, at most max-parallel at once,
+ * emulated cells first (they are the slowest). When a distro's last cell finishes, the publisher
+ * is told at once. A cancelled run stops its test containers and starts no new cell; fail-fast
+ * starts no new cell after a failure.
+ */
 
 
 
 
 
 
-
-/** Cells to build, emulated first, each with its fingerprint labels. Pure. */
-function buildOrder(cells, prepared) {
-    return cells
-        .filter(c => !prepared.reuse.has(c.id))
-        .map(c => ({
-        ...c,
-        labels: [...c.labels, ...fingerprintLabels(prepared.fingerprints.get(c.id))]
-    }))
-        .sort((a, b) => Number(b.emulated) - Number(a.emulated));
+/** Cells to build (not reused), emulated first (they are the slowest). Pure. */
+function buildOrder(jobs) {
+    return jobs
+        .filter(j => j.reuse === undefined)
+        .sort((a, b) => Number(b.cell.emulated) - Number(a.cell.emulated));
 }
-async function runCells(config, plan, prepared, setup, publisher, docker, board, d) {
-    const { rt, signal } = d;
-    const done = new Map();
-    const finish = (result) => {
-        done.set(result.id, result);
-        const manifest = plan.manifests.find(m => m.distro === result.distro);
-        if (manifest?.cells.every(id => done.has(id))) {
-            publisher.distroDone(manifest, manifest.cells.map(id => done.get(id)));
-        }
-        return result;
+/**
+ * Every cell's `result`: reused ones at once, the others built and tested in the pool. The
+ * publisher hears of each distro as soon as its last cell ended.
+ */
+async function runCells(run, setup, publisher) {
+    const { rt, signal } = run.deps;
+    const distroOf = new Map(run.distros.flatMap(d => d.jobs.map(j => [j, d])));
+    const finish = (job, result) => {
+        job.result = result;
+        const distro = distroOf.get(job);
+        if (distro?.jobs.every(j => j.result !== undefined))
+            publisher.distroDone(distro);
     };
-    for (const cell of plan.cells) {
-        const found = prepared.reuse.get(cell.id);
-        if (found !== undefined)
-            finish(notRun(cell, { status: 'unchanged', reused: found }));
+    for (const job of run.jobs) {
+        if (job.reuse !== undefined) {
+            finish(job, notRun(job.cell, { status: 'unchanged', reused: job.reuse }));
+        }
     }
-    const order = buildOrder(plan.cells, prepared);
-    const limit = config.maxParallel ?? rt.cpus;
-    rt.info(`Running ${order.length} cells, ${limit} at a time${config.failFast ? ', fail-fast' : ''}` +
-        (prepared.reuse.size > 0 ? ` (${prepared.reuse.size} unchanged, reused)` : ''));
+    const order = buildOrder(run.jobs);
+    const { failFast, maxParallel } = run.settings.pool;
+    const limit = maxParallel ?? rt.cpus;
+    const reused = run.jobs.length - order.length;
+    rt.info(`Running ${order.length} cells, ${limit} at a time${failFast ? ', fail-fast' : ''}` +
+        (reused > 0 ? ` (${reused} unchanged, reused)` : ''));
     // Test containers running now: stopped at once when the run is cancelled.
     const running = new Set();
-    const cleanupDocker = new tooling_docker/* Docker */.Jg(d.cleanupExec);
+    const cleanupDocker = new tooling_docker/* Docker */.Jg(run.deps.cleanupExec);
     const onCancel = () => {
         rt.warning(`Cancelling: stopping ${running.size} running container(s); no new cell starts and nothing more is published.`);
         for (const name of running)
             void cleanupDocker.kill(name);
     };
     signal?.addEventListener('abort', onCancel, { once: true });
-    const ctx = cellContext(config, prepared, setup, docker, running, board, d);
-    const cancelled = (cell, why) => finish(notRun(cell, { status: 'cancelled', failure: why }));
-    board.startTicking();
+    const ctx = cellContext(run, setup, running);
+    const cancelled = (job, why) => finish(job, notRun(job.cell, { status: 'cancelled', failure: why }));
+    run.board.startTicking();
     try {
-        await runPool(order, limit, async (cell, pool) => {
+        await runPool(order, limit, async (job, pool) => {
             if (signal?.aborted) {
                 pool.stop();
-                return cancelled(cell, 'cancelled with the run');
+                return cancelled(job, 'cancelled with the run');
             }
-            let result;
-            try {
-                // no retry once fail-fast stopped the pool or the run was cancelled
-                result = await runRetried(cell, ctx, config.qemuRetries, d, () => !pool.stopped);
-            }
-            catch (error) {
-                result = notRun(cell, { status: 'failed', failure: (0,text_text/* errorMessage */.gJ)(error) });
-            }
-            finally {
-                board.end(cell.id, true);
-            }
-            if (signal?.aborted) {
-                pool.stop();
-                result = { ...result, status: 'cancelled', failure: 'cancelled with the run' };
-            }
-            if (result.status !== 'passed' && config.failFast)
-                pool.stop();
-            return finish(result);
-        }, cell => cancelled(cell, signal?.aborted
+            finish(job, await runJob(job, ctx, pool));
+        }, job => cancelled(job, signal?.aborted
             ? 'cancelled with the run'
             : 'cancelled by fail-fast after an earlier failure'));
     }
     finally {
-        board.stopTicking();
+        run.board.stopTicking();
         signal?.removeEventListener('abort', onCancel);
     }
-    return done;
+}
+/** One cell in the pool: run (and run again after QEMU crashes); fail-fast and cancellation stop the pool. */
+async function runJob(job, ctx, pool) {
+    let result;
+    try {
+        // no retry once fail-fast stopped the pool or the run was cancelled
+        result = await runRetried(job, ctx, () => !pool.stopped);
+    }
+    catch (error) {
+        result = notRun(job.cell, { status: 'failed', failure: (0,text_text/* errorMessage */.gJ)(error) });
+    }
+    finally {
+        ctx.board.end(job.cell.id, true);
+    }
+    if (ctx.signal?.aborted) {
+        pool.stop();
+        result = { ...result, status: 'cancelled', failure: 'cancelled with the run' };
+    }
+    if (result.status !== 'passed' && ctx.failFast)
+        pool.stop();
+    return result;
 }
 /**
  * One cell, run again (up to `retries` times) when QEMU itself crashed in it: QEMU's crash line in
  * the output of its failed build or smoke test. Any other failure stands.
  */
-async function runRetried(cell, ctx, retries, d, mayRetry = () => true) {
+async function runRetried(job, ctx, mayRetry = () => true) {
+    const { cell } = job;
+    const retries = ctx.qemuRetries;
     const crashes = [];
     const steps = [];
     let spent = { build: 0, test: 0 };
     for (let attempt = 0;; attempt++) {
-        const result = await runCell(cell, ctx);
+        const result = await runCell(job, ctx);
         const crash = result.qemuCrashes?.[0];
         if (crash !== undefined)
             crashes.push(crash);
@@ -34243,33 +34288,30 @@ async function runRetried(cell, ctx, retries, d, mayRetry = () => true) {
         if (result.status !== 'failed' || crash === undefined)
             return withCrashes;
         const crashed = `${cell.id}: QEMU crashed in the ${crash.phase === 'build' ? 'build' : 'smoke tests'} (${crash.signature})`;
-        if (d.signal?.aborted || !mayRetry()) {
-            d.rt.warning(`${crashed}; not run again: ${d.signal?.aborted ? 'the run was cancelled' : 'fail-fast stopped the run'}.`);
+        if (ctx.signal?.aborted || !mayRetry()) {
+            ctx.warn(`${crashed}; not run again: ${ctx.signal?.aborted ? 'the run was cancelled' : 'fail-fast stopped the run'}.`);
             return withCrashes;
         }
         if (attempt >= retries) {
-            d.rt.warning(crashed +
+            ctx.warn(crashed +
                 (retries === 0
                     ? '; qemu-retries is 0: not retried.'
                     : `, again after ${retries} retr${retries === 1 ? 'y' : 'ies'}: giving up.`));
             return withCrashes;
         }
-        d.rt.warning(`${crashed}; a crash of the emulator, not of the build: running the cell again (retry ${attempt + 1} of ${retries})`);
+        ctx.warn(`${crashed}; a crash of the emulator, not of the build: running the cell again (retry ${attempt + 1} of ${retries})`);
     }
 }
-function cellContext(config, prepared, setup, docker, running, board, d) {
+function cellContext(run, setup, running) {
+    const d = run.deps;
     return {
-        docker,
+        docker: run.docker,
         running,
-        file: config.file,
-        context: config.context,
-        network: config.network,
-        pull: config.pull,
-        smokeNetwork: config.smokeNetwork,
+        build: run.settings.build,
+        testNetwork: run.settings.testNetwork,
         builder: setup.builder,
         ...(setup.attest === undefined ? {} : { attest: setup.attest }),
         store: setup.engine.store,
-        caches: prepared.caches,
         tempDir: d.tempDir,
         runTag: d.runTag,
         loading: tag => {
@@ -34277,8 +34319,12 @@ function cellContext(config, prepared, setup, docker, running, board, d) {
                 d.saveCleanup();
         },
         logBlock: (title, body) => d.rt.block(title, body),
-        now: d.now ?? Date.now,
-        board
+        warn: run.warn,
+        now: run.now,
+        board: run.board,
+        qemuRetries: run.settings.pool.qemuRetries,
+        failFast: run.settings.pool.failFast,
+        ...(d.signal === undefined ? {} : { signal: d.signal })
     };
 }
 
@@ -34458,11 +34504,8 @@ const PROJECTED_WARNING_SECONDS = 5 * 3600;
  * what that makes this run's emulated time: the longest cell, or all of them shared among
  * max-parallel slots if that is longer. Pure. Undefined when no cell's time is known.
  */
-function projectEmulated(cells, previous, maxParallel) {
-    const known = cells.flatMap(c => {
-        const took = c.emulated ? previous.get(c.id) : undefined;
-        return took === undefined ? [] : [{ id: c.id, took }];
-    });
+function projectEmulated(cells, maxParallel) {
+    const known = cells.flatMap(({ id, emulated, took }) => emulated && took !== undefined ? [{ id, took }] : []);
     if (known.length === 0)
         return undefined;
     const longest = Math.max(...known.map(k => k.took));
@@ -34474,29 +34517,42 @@ function projectEmulated(cells, previous, maxParallel) {
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/finish.ts
+/**
+ * Phase 5, finish: keep the build caches of the cells that built (cache: local), and put the
+ * run's results together from the cell and distro records, in plan order.
+ */
 
 
 
-async function saveCaches(config, prepared, cells, d) {
-    if (config.cache !== 'local' || d.signal?.aborted)
+
+async function saveCaches(run) {
+    if (run.settings.cache.kind !== 'local' || run.deps.signal?.aborted)
         return;
-    const built = new Set([...cells.values()].filter(r => r.imageId !== undefined).map(r => r.id));
-    await (0,cache/* saveLocalCaches */.k$)(built, prepared.caches, cancellableCache(d), m => d.rt.info(m), m => d.rt.warning(m));
+    await (0,cache/* saveLocalCaches */.k$)(run.jobs, {
+        service: cancellableCache(run.deps),
+        log: run.log,
+        warn: run.warn
+    });
 }
-/** The results of a run, in plan order, each cell with the image it pushed. */
-function results(plan, cells, published, seconds, timeline = []) {
+/** The results of a run, in plan order, each cell with the image it pushed and its phases. */
+function results(run, seconds) {
+    const timeline = run.board.timeline();
     return {
-        cells: plan.cells.map(c => {
-            const result = cells.get(c.id);
-            const pushed = published.pushed.get(c.id);
-            const phases = phaseTimes(timeline, c.id);
+        cells: run.jobs.map(({ cell, result, pushed }) => {
+            const phases = phaseTimes(timeline, cell.id);
             return {
-                ...result,
+                // every cell ends with a result; one that did not (a run stopped by an error) says so
+                ...(result ?? notRun(cell, { status: 'cancelled', failure: 'it did not run' })),
                 ...(pushed === undefined ? {} : { pushed }),
                 ...(phases.length === 0 ? {} : { phases })
             };
         }),
-        distros: plan.manifests.map(m => published.distros.get(m.distro)),
+        distros: run.distros.map((d) => d.result ?? {
+            distro: d.manifest.distro,
+            status: 'failed',
+            tags: [],
+            reason: 'not published: the run ended before it'
+        }),
         seconds: Math.round(seconds * 10) / 10
     };
 }
@@ -34607,6 +34663,8 @@ async function verifyCached(what, file, dir, expected) {
 
 
 
+/** The identity a message names. */
+const named = (id) => 'configDigest' in id ? `config ${id.configDigest}` : `manifest ${id.manifestDigest}`;
 /** Uncompressed layer media types, and what they are called gzip-compressed. */
 const COMPRESSED = {
     'application/vnd.oci.image.layer.v1.tar': 'application/vnd.oci.image.layer.v1.tar+gzip',
@@ -34621,10 +34679,10 @@ async function gzipLayer(file, dir) {
 }
 const blobPath = (root, digest) => external_node_path_default().join(root, 'blobs', ...digest.split(':'));
 /**
- * Follow an OCI layout's index (and nested indexes) to the manifest whose config is `imageId`,
+ * Follow an OCI layout's index (and nested indexes) to the manifest of the image `id`,
  * with the other entries of the index it is listed in (where its attestations are).
  */
-async function ociManifest(root, imageId) {
+async function ociManifest(root, id) {
     const top = JSON.parse(await (0,promises_.readFile)(external_node_path_default().join(root, 'index.json'), 'utf8'));
     const queue = (top.manifests ?? []).map(d => ({
         d,
@@ -34641,8 +34699,7 @@ async function ociManifest(root, imageId) {
             const listed = doc.manifests ?? [];
             queue.push(...listed.map(m => ({ d: m, siblings: listed })));
         }
-        else if (doc.config?.digest === imageId || d.digest === imageId) {
-            // by its config, or by its manifest digest (an image kept with attestations)
+        else if ('configDigest' in id ? doc.config?.digest === id.configDigest : d.digest === id.manifestDigest) {
             return { doc, raw, siblings };
         }
     }
@@ -34670,10 +34727,10 @@ async function savedAttestations(root, siblings, image) {
     return { manifests, blobs };
 }
 /** An OCI layout: the manifest as the engine has it, its layers compressed where they are not. */
-async function fromLayout(root, imageId, work) {
-    const found = await ociManifest(root, imageId);
+async function fromLayout(root, id, work) {
+    const found = await ociManifest(root, id);
     if (found === null)
-        throw new Error(`the saved image has no manifest with config ${imageId}`);
+        throw new Error(`the saved image has no manifest with ${named(id)}`);
     const { doc } = found;
     const blobs = [
         { digest: doc.config.digest, size: doc.config.size, file: blobPath(root, doc.config.digest) }
@@ -34721,7 +34778,11 @@ async function fromLayout(root, imageId, work) {
     };
 }
 /** Docker's legacy save format (manifest.json, uncompressed layer tars): a Docker v2 manifest. */
-async function fromLegacy(root, imageId, work) {
+async function fromLegacy(root, id, work) {
+    // the legacy format (the classic store before Docker 25) names images by their config
+    if (!('configDigest' in id))
+        throw new Error(`the saved image has no ${named(id)}`);
+    const imageId = id.configDigest;
     const entries = JSON.parse(await (0,promises_.readFile)(external_node_path_default().join(root, 'manifest.json'), 'utf8'));
     for (const entry of entries) {
         const configFile = external_node_path_default().join(root, entry.Config);
@@ -34747,14 +34808,14 @@ async function fromLegacy(root, imageId, work) {
         });
         return { manifest: { mediaType: MEDIA.dockerManifest, body }, blobs, attestations: [] };
     }
-    throw new Error(`the saved image has no config ${imageId}`);
+    throw new Error(`the saved image has no ${named(id)}`);
 }
 const MEDIA_DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar';
 /**
  * Save `ref` from the engine into `dir` and read it. The caller removes `dir` (the files are
  * uploaded from there).
  */
-async function exportImage(docker, exec, ref, imageId, dir) {
+async function exportImage(docker, exec, ref, id, dir) {
     const tar = external_node_path_default().join(dir, 'image.tar');
     const root = external_node_path_default().join(dir, 'image');
     await (0,promises_.mkdir)(root, { recursive: true });
@@ -34763,13 +34824,13 @@ async function exportImage(docker, exec, ref, imageId, dir) {
         timeoutMs: tooling_docker/* SAVE_TIMEOUT_MS */.di
     });
     await (0,promises_.rm)(tar, { force: true });
-    return readSaved(root, imageId, dir);
+    return readSaved(root, id, dir);
 }
 /** An unpacked `docker save` in `root`; compressed layers are written to `work`. */
-function readSaved(root, imageId, work) {
+function readSaved(root, id, work) {
     return (0,external_node_fs_.existsSync)(external_node_path_default().join(root, 'index.json'))
-        ? fromLayout(root, imageId, work)
-        : fromLegacy(root, imageId, work);
+        ? fromLayout(root, id, work)
+        : fromLegacy(root, id, work);
 }
 
 ;// CONCATENATED MODULE: ./src/publish/publish.ts
@@ -34814,44 +34875,25 @@ function timing(result) {
         ? {}
         : { annotations: { [plan_labels/* EMULATED_SECONDS */.Ok]: String(Math.round(seconds)) } };
 }
-async function publishDistro(manifest, cells, results, o) {
-    const pushed = new Map();
+/**
+ * Publish a distro whose cells all passed: each tested image pushed under its arch tag (a reused
+ * one's arch tag pointed at it), then one index of exactly those, by digest, signed, then under
+ * every tag, and read back. What went wrong is the result's reason, never thrown.
+ */
+async function publishDistro(distro, o) {
+    const { manifest } = distro;
     let tagsMoved = false;
     try {
-        const images = [];
-        const attestations = [];
-        let reused = 0;
-        for (const cell of cells) {
-            const result = results.find(r => r.id === cell.id);
-            let image;
-            if (result !== undefined && cellOk(result.status) && result.reused !== undefined) {
-                // already in the repository, tested before it was pushed: its arch tag points at it
-                image = await pointTag(cell.pushTag, result.reused.digest, o);
-                attestations.push(...(result.reused.attestations ?? []));
-                pushed.set(cell.id, { tag: cell.pushTag, digest: image.digest });
-                reused++;
-            }
-            else if (result?.status === 'passed' && result.imageId !== undefined) {
-                const done = await pushTested(result, cell.pushTag, o);
-                image = done.image;
-                attestations.push(...done.attestations);
-                pushed.set(cell.id, pushedImage(cell.pushTag, done));
-                o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${image.digest}${done.note}`);
-            }
-            else {
-                throw new Error(`cell ${cell.id} did not pass`);
-            }
-            images.push({ ...image, platform: cell.platform, ...timing(result) });
-        }
+        const { images, attestations, reused } = await pushImages(distro, o);
         const index = buildIndex(images, manifest.labels, attestations);
         const digests = [...images, ...attestations].map(i => i.digest);
-        const distro = { distro: manifest.distro, status: 'published', tags: manifest.tags };
-        if (reused === cells.length) {
+        const published = { distro: manifest.distro, status: 'published', tags: manifest.tags };
+        if (reused === distro.jobs.length) {
             const same = await alreadyPublished(manifest, index.body, o);
             if (same !== undefined) {
                 o.log(`Unchanged: ${manifest.tags.join(', ')} already hold this index (${same}); nothing pushed`);
                 const signed = await signIndex(same, true, o);
-                return { distro: { ...distro, digest: same, unchanged: true, ...signed }, pushed };
+                return { ...published, digest: same, unchanged: true, ...signed };
             }
         }
         // by digest first: the index is in the repository, and signed, before any tag moves to it
@@ -34865,20 +34907,46 @@ async function publishDistro(manifest, cells, results, o) {
             o.warn(annotationsLost(manifest.tags[0], index.body));
         }
         o.log(`Published ${manifest.tags.join(', ')} -> ${index.digest}`);
-        return { distro: { ...distro, digest: index.digest, ...signed }, pushed };
+        return { ...published, digest: index.digest, ...signed };
     }
     catch (error) {
         return {
-            distro: {
-                distro: manifest.distro,
-                status: 'publish failed',
-                // once the index was being written, its tags may have moved (to the tested images)
-                tags: tagsMoved ? manifest.tags : [],
-                reason: (0,text_text/* errorMessage */.gJ)(error)
-            },
-            pushed
+            distro: manifest.distro,
+            status: 'publish failed',
+            // once the index was being written, its tags may have moved (to the tested images)
+            tags: tagsMoved ? manifest.tags : [],
+            reason: (0,text_text/* errorMessage */.gJ)(error)
         };
     }
+}
+/** Each cell's image in the repository under its arch tag: its index entry, and its attestations. */
+async function pushImages(distro, o) {
+    const images = [];
+    const attestations = [];
+    let reused = 0;
+    for (const job of distro.jobs) {
+        const { cell, result } = job;
+        let image;
+        if (result !== undefined && cellOk(result.status) && result.reused !== undefined) {
+            // already in the repository, tested before it was pushed: its arch tag points at it
+            image = await pointTag(cell.pushTag, result.reused.digest, o);
+            attestations.push(...(result.reused.attestations ?? []));
+            job.pushed = { tag: cell.pushTag, digest: image.digest };
+            reused++;
+        }
+        else if (result?.status === 'passed' && result.imageId !== undefined) {
+            const done = await pushTested(job, cell.pushTag, o);
+            image = done.image;
+            attestations.push(...done.attestations);
+            job.pushed = pushedImage(cell.pushTag, done);
+            o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${image.digest}${done.note}`);
+        }
+        else {
+            throw new Error(`cell ${cell.id} did not pass`);
+        }
+        images.push({ ...image, platform: cell.platform, ...timing(result) });
+    }
+    return { images, attestations, reused };
 }
 /** Sign the index in the repository when signing is on: what the distro's result says of it. */
 async function signIndex(digest, reuse, o) {
@@ -34910,7 +34978,7 @@ async function checkPublished(manifest, digest, images, o) {
         listed = indexDigests(raw);
     }
     catch (error) {
-        throw new Error(`${manifest.tags[0]}: ${(0,text_text/* errorMessage */.gJ)(error)}`);
+        throw new Error(`${manifest.tags[0]}: ${(0,text_text/* errorMessage */.gJ)(error)}`, { cause: error });
     }
     if (!sameSet(listed, images)) {
         throw new Error(`${manifest.tags[0]} does not hold the images just pushed`);
@@ -34940,18 +35008,21 @@ async function pointTag(tag, digest, o) {
  * the image's manifest under `tag` (or by digest when `tag` is null); the registry must store
  * exactly those bytes.
  */
-async function pushTested(tested, tag, o) {
-    const { imageId } = tested;
-    if (imageId === undefined)
-        throw new Error(`cell ${tested.id} has no tested image`);
+async function pushTested(job, tag, o) {
+    const tested = job.result;
+    const id = tested === undefined ? undefined : identity(tested);
+    if (tested?.localId === undefined || id === undefined) {
+        throw new Error(`cell ${job.cell.id} has no tested image`);
+    }
     const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(o.tempDir, 'push-'));
     o.pushing?.(tested.id, false);
     try {
-        const files = await exportImage(o.docker, o.exec, tested.localId ?? imageId, imageId, dir);
+        const files = await exportImage(o.docker, o.exec, tested.localId, id, dir);
         if (files.attestationsLeft !== undefined) {
             o.warn(`${tested.id}: its attestations are not pushed: ${files.attestationsLeft}`);
         }
-        const outcomes = await uploadAll(files.blobs, o.image, o.bases?.get(tested.id) ?? [], o);
+        const mounts = job.bases.map(b => b.image);
+        const outcomes = await uploadAll(files.blobs, o.image, mounts, o);
         const { mediaType, body } = files.manifest;
         const imageDigest = sha256(body);
         const attestations = [];
@@ -34977,6 +35048,14 @@ async function pushTested(tested, tag, o) {
         o.pushing?.(tested.id, true);
         await (0,promises_.rm)(dir, { recursive: true, force: true });
     }
+}
+/** How a tested image is told in what the engine saves: its config digest, else its manifest's. */
+function identity(r) {
+    if (r.configDigest !== undefined)
+        return { configDigest: r.configDigest };
+    if (r.manifestDigest !== undefined)
+        return { manifestDigest: r.manifestDigest };
+    return undefined;
 }
 /**
  * Upload blobs, at most 4 at once (docker push does 5), each with its own retries; after a
@@ -35016,7 +35095,10 @@ function lazyStream(file) {
  * index of it and them (the merge job carries them into the published index). A reused image is
  * staged the same way, by its digest.
  */
-async function stageCell(cell, result, o) {
+async function stageCell(job, o) {
+    const { cell, result } = job;
+    if (result === undefined)
+        throw new Error(`cell ${cell.id} did not pass`);
     let image;
     let attestations;
     let kinds = [];
@@ -35029,7 +35111,7 @@ async function stageCell(cell, result, o) {
         o.log(`Staging ${cell.stageTag} (${cell.platform}): the unchanged image ${image.digest}`);
     }
     else {
-        const done = await pushTested(result, null, o);
+        const done = await pushTested(job, null, o);
         ({ image, attestations, kinds } = done);
         if (attestations.length === 0)
             await o.registries.put(cell.stageTag, image.mediaType, done.body);
@@ -35040,11 +35122,12 @@ async function stageCell(cell, result, o) {
         await o.registries.put(cell.stageTag, index.mediaType, index.body);
     }
     o.log(`Staged ${cell.stageTag}`);
-    return {
+    job.pushed = {
         tag: cell.stageTag,
         digest: image.digest,
         ...(kinds.length === 0 ? {} : { attestations: kinds })
     };
+    return job.pushed;
 }
 /** A manifest in the repository, by digest. */
 async function descriptorOf(digest, o) {
@@ -35107,81 +35190,78 @@ function sameSet(a, b) {
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/publishing.ts
+/**
+ * Phase 4, publish: each distro is published (mode all) or staged (mode build) as soon as all its
+ * cells finished, while other cells still build; a distro with a cell that did not pass publishes
+ * nothing. The cells phase reports finished distros; finished() waits for all the pushing. What
+ * each distro ended as is its record's `result`, what each cell pushed its record's `pushed`.
+ */
 
 
 
 class Publisher {
-    plan;
+    run;
     o;
-    signal;
-    unfit;
-    distros = new Map();
-    pushed = new Map();
+    how;
     work = [];
     /**
-     * @param signal once aborted, no distro starts publishing
-     * @param unfit how a cell that keeps its distro unpublished is named in the reason
+     * @param how.signal once aborted, no distro starts publishing
+     * @param how.unfit how a cell that keeps its distro unpublished is named in the reason
      */
-    constructor(plan, o, signal, unfit = r => `${r.id} ${r.status}`) {
-        this.plan = plan;
+    constructor(run, o, how = {}) {
+        this.run = run;
         this.o = o;
-        this.signal = signal;
-        this.unfit = unfit;
+        this.how = how;
     }
-    /** All cells of a distro finished, with these results (in the manifest's cell order). */
-    distroDone(manifest, results) {
-        const { distro } = manifest;
+    /** All cells of a distro finished (each job has its result): publish, stage, or say why not. */
+    distroDone(distro) {
+        const results = distro.jobs.flatMap(j => (j.result === undefined ? [] : [j.result]));
+        const name = distro.manifest.distro;
         const bad = results.filter(r => !cellOk(r.status));
+        if (results.length < distro.jobs.length) {
+            const reason = 'not published: a cell of it did not end';
+            distro.result = { distro: name, status: 'failed', tags: [], reason };
+            return;
+        }
         if (bad.length > 0) {
-            const why = bad.map(this.unfit).join(', ');
-            this.distros.set(distro, {
-                distro,
-                status: 'failed',
-                tags: [],
-                reason: `not published: ${why}`
-            });
+            const unfit = this.how.unfit ?? ((r) => `${r.id} ${r.status}`);
+            const why = bad.map(unfit).join(', ');
+            distro.result = { distro: name, status: 'failed', tags: [], reason: `not published: ${why}` };
             return;
         }
-        if (!this.plan.push) {
-            this.distros.set(distro, { distro, status: 'tested', tags: [] });
+        if (!this.run.plan.push) {
+            distro.result = { distro: name, status: 'tested', tags: [] };
             return;
         }
-        if (this.signal?.aborted) {
+        if (this.how.signal?.aborted) {
             const reason = 'not published: the run was cancelled';
-            this.distros.set(distro, { distro, status: 'failed', tags: [], reason });
+            distro.result = { distro: name, status: 'failed', tags: [], reason };
             return;
         }
-        const cells = manifest.cells.map(id => this.plan.cells.find(c => c.id === id));
-        const publishing = this.plan.mode === 'build'
-            ? stageDistro(cells, results, this.o)
-            : publishDistro(manifest, cells, results, this.o);
-        this.work.push(publishing.then(p => {
-            this.distros.set(distro, p.distro);
-            for (const [id, image] of p.pushed)
-                this.pushed.set(id, image);
+        const publishing = this.run.phases.outcome === 'stage'
+            ? stageDistro(distro, this.o)
+            : publishDistro(distro, this.o);
+        this.work.push(publishing.then(result => {
+            distro.result = result;
         }));
     }
-    /** Every distro's outcome, once all publishing is done. */
+    /** Once all publishing is done. */
     async finished() {
         await Promise.all(this.work);
-        return { distros: this.distros, pushed: this.pushed };
     }
 }
 /** mode build: stage every cell of a distro that passed here; the merge job publishes them. */
-async function stageDistro(cells, results, o) {
-    const pushed = new Map();
-    const distro = cells[0].distro;
+async function stageDistro(distro, o) {
+    const name = distro.manifest.distro;
     try {
-        for (const cell of cells) {
-            const result = results.find(r => r.id === cell.id);
-            pushed.set(cell.id, await stageCell(cell, result, o));
-        }
-        const tags = [...pushed.values()].map(p => p.tag);
-        return { distro: { distro, status: 'staged', tags }, pushed };
+        const staged = [];
+        for (const job of distro.jobs)
+            staged.push((await stageCell(job, o)).tag);
+        return { distro: name, status: 'staged', tags: staged };
     }
     catch (error) {
         const reason = `staging failed: ${(0,text_text/* errorMessage */.gJ)(error)}`;
-        return { distro: { distro, status: 'publish failed', tags: [], reason }, pushed };
+        return { distro: name, status: 'publish failed', tags: [], reason };
     }
 }
 
@@ -35222,11 +35302,13 @@ function sliceProblem(cell, platform, labels) {
         return 'it was not built by this action';
     return null;
 }
-async function collectSlice(cell, image, registries) {
+/** A cell's `result` from the slice its build job staged: passed (reused by digest), or why not. */
+async function collectSlice(job, o) {
+    const { cell } = job;
     let staged;
     let why = 'is not in the registry';
     try {
-        staged = await stagedDigest(cell, registries);
+        staged = await stagedDigest(cell, o.registries);
     }
     catch (error) {
         staged = null;
@@ -35241,7 +35323,7 @@ async function collectSlice(cell, image, registries) {
     const { digest, attestations } = staged;
     let problem;
     try {
-        const config = await registries.config(`${image}@${digest}`);
+        const config = await o.registries.config(`${o.image}@${digest}`);
         problem = sliceProblem(cell, config.platform, config.labels);
     }
     catch (error) {
@@ -35259,26 +35341,25 @@ async function collectSlice(cell, image, registries) {
     });
 }
 /**
- * mode merge, in place of the cells and publish phases: collect the staged slices, then publish
- * each distro whose slices are all there and right.
+ * mode merge, in place of the cells and publish phases: collect the staged slices (each cell's
+ * `result`), then publish each distro whose slices are all there and right.
  */
-async function mergeSlices(plan, o, rt) {
-    const cells = new Map();
+async function mergeSlices(run, o) {
+    const { rt } = run.deps;
     await rt.group('Merge: the slices staged by the build jobs of this workflow run', async () => {
-        const found = await Promise.all(plan.cells.map(c => collectSlice(c, plan.image, o.registries)));
-        for (const r of found) {
-            cells.set(r.id, r);
+        const found = await Promise.all(run.jobs.map(j => collectSlice(j, { image: run.plan.image, registries: run.registries })));
+        for (const [i, r] of found.entries()) {
+            run.jobs[i].result = r;
             rt.info(r.status === 'passed'
                 ? `${r.id}: ${r.reused?.from} ${r.reused?.digest}`
                 : `${r.id}: ${r.failure}`);
         }
     });
     // no signal: a cancelled merge reports each distro as its stopped commands leave it
-    const publisher = new Publisher(plan, o, undefined, r => `${r.id} missing or wrong`);
-    for (const manifest of plan.manifests) {
-        publisher.distroDone(manifest, manifest.cells.map(id => cells.get(id)));
-    }
-    return { cells, published: await publisher.finished() };
+    const publisher = new Publisher(run, o, { unfit: r => `${r.id} missing or wrong` });
+    for (const distro of run.distros)
+        publisher.distroDone(distro);
+    await publisher.finished();
 }
 
 ;// CONCATENATED MODULE: ./src/tooling/context.ts
@@ -35940,16 +36021,21 @@ function replacePattern(value, pattern, replacement, every) {
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/preflight.ts
+/**
+ * Before any build: every base image the Dockerfile builds FROM must hold every platform it is
+ * needed for. An amd64-only base (osrf/ros:*-desktop) built for arm64 would otherwise yield an
+ * "arm64" image full of amd64 binaries.
+ */
 
 
 
 /** Which base images are needed for which platforms, over all cells. Pure. */
-function baseNeeds(dockerfile, cells, buildPlatform) {
+function baseNeeds(dockerfile, jobs, buildPlatform) {
     const needs = new Map();
-    for (const cell of cells) {
+    for (const job of jobs) {
         const uses = resolveBaseImages(dockerfile, {
-            buildArgs: cell.buildArgs,
-            targetPlatform: cell.platform,
+            buildArgs: job.cell.buildArgs,
+            targetPlatform: job.cell.platform,
             buildPlatform
         });
         for (const use of uses) {
@@ -35958,21 +36044,19 @@ function baseNeeds(dockerfile, cells, buildPlatform) {
                 platforms: new Map()
             };
             needs.set(use.image, need);
-            const ids = need.platforms.get(use.platform) ?? [];
-            ids.push(cell.id);
-            need.platforms.set(use.platform, ids);
+            need.platforms.set(use.platform, [...(need.platforms.get(use.platform) ?? []), job]);
         }
     }
     return [...needs.values()];
 }
 /** The platforms an image has, with digests: from its registry, or the local engine when it is only local. */
-async function preflight_entriesOf(docker, registries, image) {
+async function preflight_entriesOf(o, image) {
     try {
-        return await registries.platforms(image);
+        return await o.registries.platforms(image);
     }
     catch (remoteError) {
         try {
-            const local = await docker.inspectImage(image);
+            const local = await o.docker.inspectImage(image);
             return [
                 {
                     platform: formatPlatform(local.os, local.architecture, local.variant),
@@ -35985,32 +36069,33 @@ async function preflight_entriesOf(docker, registries, image) {
         }
     }
 }
-async function checkBases(needs, docker, registries, log) {
+/**
+ * Every base holds every platform it is needed for, or nothing is built; each cell's `bases` are
+ * its bases with the digests of its platform (in Dockerfile order).
+ */
+async function checkBases(needs, o) {
     const problems = [];
-    const digests = new Map();
     // read at once, reported in Dockerfile order
-    const found = await Promise.all(needs.map(n => preflight_entriesOf(docker, registries, n.image)));
+    const found = await Promise.all(needs.map(n => preflight_entriesOf(o, n.image)));
     for (const [i, need] of needs.entries()) {
         const entries = found[i];
         const has = entries.map(e => e.platform);
         const missing = [...need.platforms.keys()].filter(p => !has.includes(p));
-        log(`${need.image}: has ${has.join(', ')}${missing.length ? `; MISSING ${missing.join(', ')}` : ''}`);
+        o.log(`${need.image}: has ${has.join(', ')}${missing.length ? `; MISSING ${missing.join(', ')}` : ''}`);
         if (missing.length > 0) {
-            const cells = missing.flatMap(p => need.platforms.get(p) ?? []);
+            const cells = missing.flatMap(p => (need.platforms.get(p) ?? []).map(j => j.cell.id));
             problems.push(`base image ${need.image} has ${has.join(', ')} only; missing ${missing.join(', ')} (needed by ${cells.join(', ')})`);
             continue;
         }
-        for (const [platform, ids] of need.platforms) {
+        for (const [platform, jobs] of need.platforms) {
             const digest = entries.find(e => e.platform === platform)?.digest ?? '';
-            for (const id of ids) {
-                digests.set(id, [...(digests.get(id) ?? []), { image: need.image, digest }]);
-            }
+            for (const job of jobs)
+                job.bases = [...job.bases, { image: need.image, digest }];
         }
     }
     if (problems.length > 0) {
         throw new Error(`Preflight: ${problems.join('; ')}. Nothing was built: drop those platforms or use a multi-arch base such as ros:<distro>-ros-base.`);
     }
-    return digests;
 }
 
 ;// CONCATENATED MODULE: ./src/tooling/releases.ts
@@ -36319,381 +36404,65 @@ async function installBuildx(o) {
     return target;
 }
 
-;// CONCATENATED MODULE: ./src/pipeline/setup.ts
+;// CONCATENATED MODULE: ./src/plan/settings.ts
+
 /**
- * Phase 1, set-up: the engine (its version and image store), buildx (kept, or installed), the
- * builder (created for the docker-container driver), QEMU for every foreign platform, and the
- * registry login and a check that the credentials may push. A merge job builds nothing: it gets no builder and no QEMU.
+ * The settings of a run. `paths` are the context and Dockerfile where they really are, once the
+ * caller resolved their links (the build then reads what was checked). Pure.
  */
-
-
-
-
-
-
-
-/** The first Docker whose `docker image inspect --platform` picks one image of an index */
-const ENGINE_WITH_ATTESTATIONS = '28.1.0';
-/**
- * The attestations to build with: those asked for, when the images are pushed or staged (nothing
- * else keeps them) and the engine keeps them (the containerd image store loads an image with its
- * attestation manifests; the classic store drops them). Pure.
- */
-function attestationsFor(wanted, push, store, 
-/** The builder can run an SBOM generator (not the docker driver of an engine with no bridge) */
-sbomRuns = true, 
-/** The engine's version: an image kept with attestations is inspected by platform (28.1+) */
-engineVersion = ENGINE_WITH_ATTESTATIONS) {
-    const asked = attestParts(wanted, false);
-    if (asked.length === 0 || !push)
-        return {};
-    // provenance is on by default: a warning on every run of such an engine would be noise
-    const none = (why) => ({
-        note: { warn: wanted.sbom, text: `${asked.join(' and ')} attestations are not made: ${why}` }
-    });
-    if (store === 'classic') {
-        return none(`this engine's classic image store cannot keep them with a loaded image, so the images are published without them. An engine with the containerd image store (Docker 29 installs, Docker Desktop, or "features": {"containerd-snapshotter": true} in daemon.json) keeps them; set provenance: false to silence this.`);
-    }
-    const version = semver_default().coerce(engineVersion);
-    if (version !== null && semver_default().lt(version, ENGINE_WITH_ATTESTATIONS)) {
-        return none(`the action tells an image kept with its attestations by platform (docker image inspect --platform), which Docker ${version.version} cannot do (it came with Docker ${ENGINE_WITH_ATTESTATIONS}); the images are published without them. Set provenance: false to silence this.`);
-    }
-    if (wanted.sbom && !sbomRuns) {
-        const rest = { ...wanted, sbom: false };
-        return {
-            ...(rest.provenance === null ? {} : { attest: rest }),
-            note: {
-                warn: true,
-                text: `SBOM attestations are not made: BuildKit runs the SBOM generator on the engine's default bridge network, and this engine has none (dockerd --bridge=none), so the images are published without an SBOM. A builder of the docker-container driver runs it (driver: docker-container).`
-            }
-        };
-    }
-    return { attest: wanted };
-}
-async function setUp(config, plan, docker, d) {
-    const { rt } = d;
-    const merge = plan.mode === 'merge';
-    const needsQemu = !merge && plan.cells.some(c => c.emulated);
-    return rt.group(`Set up Docker, buildx${needsQemu ? ' and QEMU' : ''}`, async () => {
-        const engine = await docker.engine();
-        rt.info(`Docker engine ${engine.version}, ${engine.store} image store` +
-            (engine.store === 'containerd'
-                ? ': images are loaded with OCI media types'
-                : ': images are Docker v2 (their indexes cannot carry annotations)'));
-        await ensureBuildx(config, docker, d);
-        if (merge) {
-            rt.info('mode merge: nothing is built here, so no builder and no QEMU are set up');
-            return { engine, builder: config.builder };
-        }
-        const builder = await ensureBuilder(config, docker, d);
-        // the docker driver runs the SBOM generator on the engine's bridge network, if it has one
-        const sbomRuns = !config.attestations.sbom ||
-            (await docker.builderDriver(builder)) !== 'docker' ||
-            (await docker.hasNetwork('bridge'));
-        const { attest, note } = attestationsFor(config.attestations, plan.push, engine.store, sbomRuns, engine.version);
-        if (note !== undefined)
-            (note.warn ? rt.warning : rt.info).call(rt, note.text);
-        if (attest !== undefined)
-            rt.info(`Attestations made at build time: ${attestText(attest)}`);
-        const platforms = (emulated) => [
-            ...new Set(plan.cells.filter(c => c.emulated === emulated).map(c => c.platform))
-        ];
-        await ensureEmulation([...platforms(false), ...platforms(true)], d.hostPlatform, config.qemuImage, d.exec, d.readText, m => rt.info(m));
-        return { engine, builder, ...(attest === undefined ? {} : { attest }) };
-    });
-}
-/** `provenance (mode=min)`, then `SBOM`, with its generator when `generator`. Pure. */
-function attestParts(a, generator) {
-    const sbom = generator ? `SBOM (${a.sbomGenerator || "BuildKit's default generator"})` : 'SBOM';
-    return [
-        ...(a.provenance === null ? [] : [`provenance (mode=${a.provenance})`]),
-        ...(a.sbom ? [sbom] : [])
-    ];
-}
-/** `provenance (mode=min), SBOM (generator IMAGE)`. Pure. */
-function attestText(a) {
-    return attestParts(a, true).join(', ');
-}
-async function ensureBuildx(config, docker, d) {
-    const decision = decideBuildx(config.buildxVersion, await docker.buildxVersion());
-    if (decision.action === 'keep') {
-        d.rt.info(`buildx ${decision.version} satisfies ${config.buildxVersion}`);
-        return;
-    }
-    d.rt.info(`${decision.reason}: installing buildx ${decision.version}`);
-    await installBuildx({
-        version: decision.version,
-        urlTemplate: config.buildxUrl,
-        sha256: config.buildxSha256,
-        nodeArch: d.rt.hostArch,
-        dockerConfig: d.dockerConfig,
-        exec: d.exec,
-        cache: cancellableToolCache(d),
-        log: m => d.rt.info(m)
-    });
-}
-/** The builder to use: the configured one, or (docker-container driver) one of this run's own. */
-async function ensureBuilder(config, docker, d) {
-    if (config.driver !== 'docker-container') {
-        d.rt.info(`Using builder ${config.builder || '(current)'}`);
-        return config.builder;
-    }
-    if (config.builder !== '') {
-        d.rt.warning(`builder "${config.builder}" is not used: driver docker-container creates a builder of its own.`);
-    }
-    const builder = (0,pipeline_cleanup/* builderName */.b8)(d.runTag);
-    // remembered before it exists: a half-created builder is removed too
-    d.cleanup.builder = builder;
-    d.saveCleanup();
-    const args = ['buildx', 'create', '--name', builder, '--driver', 'docker-container'];
-    if (config.network === 'host')
-        args.push('--driver-opt', 'network=host');
-    const r = await docker.run([...args, '--bootstrap']);
-    if (r.code !== 0)
-        throw new Error(`Creating the docker-container builder failed: ${r.stderr.trim()}`);
-    d.rt.info(`Created builder ${builder} (docker-container driver); the post step removes it`);
-    return builder;
-}
-/** Log in to the image's registry with the username and password inputs (none: skipped). */
-async function logIn(config, docker, d) {
-    if (config.username === '')
-        return;
-    const registry = (0,reference/* loginRegistry */.ZS)(config.image);
-    await docker.login(registry, config.username, config.password);
-    d.cleanup.logout = registry;
-    d.saveCleanup();
-    d.rt.info(`Logged in to ${registry} as ${config.username}`);
-}
-/**
- * Before anything is built: may these credentials push to the image's repository? A pull-only
- * token or a read-only account fails here, with the registry's reason, not after hours of builds.
- */
-async function checkPushAccess(plan, docker, registries, d) {
-    if (!plan.push)
-        return;
-    try {
-        await registries.checkPush(plan.image);
-    }
-    catch (error) {
-        throw new Error(`Pushing to ${plan.image} is not possible with these credentials, so nothing was built: ${(0,text_text/* errorMessage */.gJ)(error)}`, { cause: error });
-    }
-    // with credentials it took, an authorization error later is a registry hiccup
-    if (await registries.sentCredentials(plan.image))
-        docker.credentialsAccepted();
-    d.rt.info(`Push access to ${plan.image}: granted`);
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/unchanged.ts
-/**
- * Skip unchanged: before building, look for the image each cell would make among the images
- * already published under its distro's tags. A cell whose published image carries the same build
- * fingerprint (base digests and inputs hash) is neither rebuilt nor retested: it was tested before
- * it was pushed, and publishing reuses it by digest.
- */
-
-
-
-
-/** An index entry's emulated build and test seconds, when its annotation has them. Pure. */
-function emulatedSeconds(entry) {
-    const text = entry.annotations?.[plan_labels/* EMULATED_SECONDS */.Ok];
-    if (text === undefined || !/^\d{1,9}(\.\d{1,3})?$/.test(text))
-        return undefined;
-    return Number(text);
-}
-/** The published index of a distro: the first of its tags that exists and is an index. */
-async function publishedIndex(manifest, registries, log) {
-    for (const tag of manifest.tags) {
-        let raw;
-        let entries;
-        try {
-            const found = await registries.manifest(tag);
-            if (found === null) {
-                log(`${tag}: not published yet`);
-                continue;
-            }
-            raw = found.body;
-            entries = indexEntries(raw);
-        }
-        catch (error) {
-            log(`${tag}: cannot be read (${(0,text_text/* lastLine */.fM)((0,text_text/* errorMessage */.gJ)(error))})`);
-            continue;
-        }
-        if (entries === null) {
-            log(`${tag}: a single image, not an index made by this action`);
-            continue;
-        }
-        return { tag, entries, raw };
-    }
-    return undefined;
-}
-async function findUnchanged(image, manifests, cells, fingerprints, registries, log, 
-/** Filled with what the published image of each cell took under emulation, where known */
-previous = new Map(), 
-/** This run makes attestations: an image published without any is built again */
-attested = false) {
-    const reuse = new Map();
-    await Promise.all(manifests.map(async (manifest) => {
-        const mine = cells.filter(c => c.distro === manifest.distro);
-        if (mine.length === 0)
-            return;
-        const found = await publishedIndex(manifest, registries, log);
-        if (found === undefined) {
-            for (const c of mine)
-                log(`${c.id}: building (nothing published under its tags yet)`);
-            return;
-        }
-        await Promise.all(mine.map(async (cell) => {
-            const entry = found.entries.find(e => e.platform === cell.platform);
-            const took = entry === undefined ? undefined : emulatedSeconds(entry);
-            if (took !== undefined)
-                previous.set(cell.id, took);
-            const fp = fingerprints.get(cell.id);
-            if (entry === undefined || fp === undefined) {
-                log(`${cell.id}: building (${found.tag} has no ${cell.platform} image)`);
-                return;
-            }
-            const ref = `${image}@${entry.digest}`;
-            let why;
-            try {
-                const config = await registries.config(ref);
-                why =
-                    config.platform === cell.platform
-                        ? mismatch(config.labels, fp)
-                        : `it is ${config.platform}`;
-            }
-            catch (error) {
-                why = `its config cannot be read (${(0,text_text/* lastLine */.fM)((0,text_text/* errorMessage */.gJ)(error))})`;
-            }
-            const attestations = attestationsOf(found.raw, entry.digest);
-            if (why === null && attested && attestations.length === 0) {
-                why = 'it was published without attestations';
-            }
-            if (why === null) {
-                reuse.set(cell.id, {
-                    from: found.tag,
-                    digest: entry.digest,
-                    ...(took === undefined ? {} : { emulatedSeconds: took }),
-                    ...(attestations.length === 0 ? {} : { attestations })
-                });
-                log(`${cell.id}: unchanged since ${found.tag} (${entry.digest}): not rebuilt, not retested`);
-            }
-            else {
-                log(`${cell.id}: building (the image in ${found.tag}: ${why})`);
-            }
-        }));
-    }));
-    return reuse;
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/prepare.ts
-/**
- * Phase 2, prepare: everything decided before the first build. Preflight (every base image holds
- * every platform it is needed for), each cell's build fingerprint, which cells are unchanged since
- * their last publish (reused, not built), and each cell's build cache.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-async function prepare(config, plan, setup, docker, registries, d) {
-    const { dockerfile, bases } = await preflight(config, plan, docker, registries, d);
-    stopIfCancelled(d.signal, 'preflight');
-    const fingerprints = await fingerprintCells(config, plan, dockerfile, bases, setup.attest, d);
-    const reuse = await unchanged(config, plan, fingerprints, registries, setup.attest !== undefined, d);
-    stopIfCancelled(d.signal, 'the search for unchanged images');
-    const caches = await (0,cache/* prepareCache */.m5)({
-        config,
-        cells: plan.cells.filter(c => !reuse.has(c.id)),
-        push: plan.push,
-        imagePath: config.image.path,
-        builder: setup.builder,
-        store: setup.engine.store,
-        docker,
-        env: d.rt.env,
-        // a fixed folder: @actions/cache restores to the very path it saved
-        root: external_node_path_default().join(d.rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'ros-multiarch-buildcache'),
-        fingerprints,
-        service: cancellableCache(d),
-        log: m => d.rt.info(m),
-        warn: m => d.rt.warning(m)
-    });
-    stopIfCancelled(d.signal, 'the build cache restore');
-    const baseImages = new Map([...bases].map(([id, list]) => [id, list.map(b => b.image)]));
-    return { fingerprints, reuse, caches, bases: baseImages };
-}
-/** The Dockerfile's bases, checked in their registries, and their digests per cell. */
-async function preflight(config, plan, docker, registries, d) {
-    return d.rt.group('Preflight: base images hold every platform', async () => {
-        let dockerfile;
-        try {
-            dockerfile = await (0,promises_.readFile)(config.file, 'utf8');
-        }
-        catch {
-            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.File, `cannot read ${config.file}; give the Dockerfile's path (default <context>/Dockerfile)`);
-        }
-        let needs;
-        try {
-            needs = baseNeeds(dockerfile, plan.cells, d.hostPlatform);
-        }
-        catch (error) {
-            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.File, `${config.file}: ${(0,text_text/* errorMessage */.gJ)(error)}`);
-        }
-        return { dockerfile, bases: await checkBases(needs, docker, registries, m => d.rt.info(m)) };
-    });
-}
-async function fingerprintCells(config, plan, dockerfile, bases, attest, d) {
-    const contextHash = await hashContext(config.context, d.signal);
-    const inputs = {
-        dockerfile,
-        contextHash,
-        userLabels: config.labels,
-        network: config.network,
-        smokeNetwork: config.smokeNetwork,
-        ...(attest === undefined ? {} : { attestations: attestText(attest) })
+function settingsOf(config, paths = config) {
+    return {
+        build: {
+            context: paths.context,
+            file: paths.file,
+            network: config.network,
+            pull: config.pull,
+            builder: config.builder,
+            driver: config.driver,
+            userLabels: config.labels,
+            attestations: config.attestations
+        },
+        testNetwork: config.smokeNetwork,
+        pool: {
+            maxParallel: config.maxParallel,
+            failFast: config.failFast,
+            qemuRetries: config.qemuRetries,
+            emulationWarning: config.emulationWarning
+        },
+        force: config.force,
+        cache: {
+            kind: config.cache,
+            ref: config.cacheRef,
+            tagSuffix: config.tagSuffix,
+            imagePath: config.image.path
+        },
+        retry: { attempts: config.retryAttempts, maxDelaySeconds: config.retryMaxDelay },
+        tools: {
+            buildx: {
+                version: config.buildxVersion,
+                url: config.buildxUrl,
+                sha256: config.buildxSha256
+            },
+            cosign: { version: config.cosignVersion, sha256: config.cosignSha256 },
+            qemuImage: config.qemuImage
+        },
+        sign: config.sign,
+        login: { registry: (0,reference/* loginRegistry */.ZS)(config.image), username: config.username }
     };
-    return new Map(plan.cells.map(cell => [cell.id, fingerprint(cell, bases.get(cell.id) ?? [], inputs)]));
 }
-/** Cells whose published image was made from the same inputs: only when pushing, pulling, not forced. */
-async function unchanged(config, plan, fingerprints, registries, attested, d) {
-    if (!plan.push)
-        return new Map();
-    if (config.force) {
-        d.rt.info('force: every cell is rebuilt and retested, even when its published image is unchanged');
-        return new Map();
-    }
-    if (!config.pull) {
-        d.rt.info('pull is off: every cell is rebuilt (a local copy of a base may differ from the registry digest a reuse is judged by)');
-        return new Map();
-    }
-    const previous = new Map();
-    const reuse = await d.rt.group('Skip unchanged: compare with the published images', () => findUnchanged(plan.image, plan.manifests, plan.cells, fingerprints, registries, m => d.rt.info(m), previous, attested));
-    projectionWarning(config, plan.cells.filter(c => !reuse.has(c.id)), previous, d);
-    return reuse;
+function secretsOf(config) {
+    return {
+        password: config.password,
+        cosignKey: config.cosignKey,
+        cosignPassword: config.cosignPassword
+    };
 }
-/** From the published images' emulated times: this run's, and a warning when beyond 5 hours. */
-function projectionWarning(config, building, previous, d) {
-    const limit = config.maxParallel ?? d.rt.cpus;
-    const p = projectEmulated(building, previous, limit);
-    if (p === undefined)
-        return;
-    const text = `about ${formatDuration(p.seconds)} (their last builds under emulation: ${p.known}; max-parallel ${limit})`;
-    if (p.seconds <= PROJECTED_WARNING_SECONDS) {
-        d.rt.info(`Projected emulated time of this run: ${text}`);
-        return;
-    }
-    d.rt.warning(`Projected emulated time of this run: ${text}, beyond 5 hours. ${wayOut(readmeLink(d.rt.env))}`);
+function phasesOf(mode) {
+    return {
+        build: mode !== 'merge',
+        outcome: mode === 'build' ? 'stage' : 'publish',
+        sign: mode !== 'build'
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/tooling/cosign.ts
@@ -36905,40 +36674,43 @@ class Cosign {
 
 
 
+
 /**
  * Whether this job signs, and how. Throws, before anything runs, when keyless signing has no
  * OIDC token to sign with. Pure.
  */
-function signingMode(config, plan, env) {
+function signingMode(settings, plan, env) {
     // a build job stages; the merge job (or a mode all job) publishes, and signs
-    if (config.sign === 'false' || !plan.push || plan.mode === 'build')
+    if (settings.sign === 'false' || !plan.push || !phasesOf(plan.mode).sign)
         return null;
-    if (config.sign === 'keyless' && !env.ACTIONS_ID_TOKEN_REQUEST_URL) {
+    if (settings.sign === 'keyless' && !env.ACTIONS_ID_TOKEN_REQUEST_URL) {
         throw new Error(`Input "${inputs_names/* Inputs */.G0.Sign}": keyless signing needs GitHub's OIDC token, which this job has none of; give the job "permissions: id-token: write" (a pull request from a fork never gets one), or sign with a key (sign: key). Nothing was built.`);
     }
-    return config.sign;
+    return settings.sign;
 }
 /** cosign installed (or kept) and ready to sign; the Signer publishing signs each index with. */
-async function setUpSigning(mode, config, plan, registries, d) {
+async function setUpSigning(mode, run) {
+    const d = run.deps;
     const { rt } = d;
+    const wanted = run.settings.tools.cosign;
     const installed = await installedCosign(d.exec);
-    const decision = decideCosign(config.cosignVersion, installed);
+    const decision = decideCosign(wanted.version, installed);
     let bin = 'cosign';
     const major = decision.action === 'keep' ? semver_default().coerce(decision.version)?.major : undefined;
     if (major !== undefined && major < 3) {
-        throw new Error(`cosign ${decision.version} is installed and satisfies cosign-version ${config.cosignVersion}, but signing needs cosign 3 (its offline signing configuration); require >=3.0.0. Nothing was built.`);
+        throw new Error(`cosign ${decision.version} is installed and satisfies cosign-version ${wanted.version}, but signing needs cosign 3 (its offline signing configuration); require >=3.0.0. Nothing was built.`);
     }
     if (decision.action === 'keep') {
         rt.info(decision.version === 'unknown'
-            ? `Using the installed cosign, which does not say its version (cosign-version: ${config.cosignVersion})`
-            : `cosign ${decision.version} satisfies ${config.cosignVersion}`);
+            ? `Using the installed cosign, which does not say its version (cosign-version: ${wanted.version})`
+            : `cosign ${decision.version} satisfies ${wanted.version}`);
     }
     else {
         rt.info(`${decision.reason}: installing cosign ${decision.version}`);
         bin = await installCosign({
             version: decision.version,
             nodeArch: rt.hostArch,
-            sha256: config.cosignSha256,
+            sha256: wanted.sha256,
             cache: cancellableToolCache(d),
             exec: d.exec,
             log: m => rt.info(m)
@@ -36952,13 +36724,13 @@ async function setUpSigning(mode, config, plan, registries, d) {
         mode,
         bin,
         dockerConfig: d.dockerConfig,
-        key: config.cosignKey,
-        password: config.cosignPassword,
+        key: run.secrets.cosignKey,
+        password: run.secrets.cosignPassword,
         signer,
         dir: await (0,promises_.mkdtemp)(external_node_path_default().join(d.tempDir, 'cosign-'))
     });
     await cosign.prepare();
-    const http = registries.plainHttp(plan.image);
+    const http = run.registries.plainHttp(run.plan.image);
     rt.info(mode === 'key'
         ? `Signing by key with cosign; its public key:\n${cosign.publicKey}`
         : `Signing keyless with cosign as a workflow of ${signer.repository || 'this repository'} (Fulcio certificate, Rekor log entry)`);
@@ -36978,6 +36750,455 @@ async function setUpSigning(mode, config, plan, registries, d) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/pipeline/setup.ts
+
+
+
+
+
+
+
+/** The first Docker whose `docker image inspect --platform` picks one image of an index */
+const ENGINE_WITH_ATTESTATIONS = '28.1.0';
+/**
+ * The attestations to build with: those asked for, when the images are pushed or staged (nothing
+ * else keeps them) and the engine keeps them (the containerd image store loads an image with its
+ * attestation manifests; the classic store drops them). Pure.
+ */
+function attestationsFor(wanted, push, store, 
+/** The builder can run an SBOM generator (not the docker driver of an engine with no bridge) */
+sbomRuns = true, 
+/** The engine's version: an image kept with attestations is inspected by platform (28.1+) */
+engineVersion = ENGINE_WITH_ATTESTATIONS) {
+    const asked = attestParts(wanted, false);
+    if (asked.length === 0 || !push)
+        return {};
+    // provenance is on by default: a warning on every run of such an engine would be noise
+    const none = (why) => ({
+        note: { warn: wanted.sbom, text: `${asked.join(' and ')} attestations are not made: ${why}` }
+    });
+    if (store === 'classic') {
+        return none(`this engine's classic image store cannot keep them with a loaded image, so the images are published without them. An engine with the containerd image store (Docker 29 installs, Docker Desktop, or "features": {"containerd-snapshotter": true} in daemon.json) keeps them; set provenance: false to silence this.`);
+    }
+    const version = semver_default().coerce(engineVersion);
+    if (version !== null && semver_default().lt(version, ENGINE_WITH_ATTESTATIONS)) {
+        return none(`the action tells an image kept with its attestations by platform (docker image inspect --platform), which Docker ${version.version} cannot do (it came with Docker ${ENGINE_WITH_ATTESTATIONS}); the images are published without them. Set provenance: false to silence this.`);
+    }
+    if (wanted.sbom && !sbomRuns) {
+        const rest = { ...wanted, sbom: false };
+        return {
+            ...(rest.provenance === null ? {} : { attest: rest }),
+            note: {
+                warn: true,
+                text: `SBOM attestations are not made: BuildKit runs the SBOM generator on the engine's default bridge network, and this engine has none (dockerd --bridge=none), so the images are published without an SBOM. A builder of the docker-container driver runs it (driver: docker-container).`
+            }
+        };
+    }
+    return { attest: wanted };
+}
+/**
+ * The whole set-up: the engine, buildx, and (when this job builds) the builder, the attestations
+ * it makes and QEMU; then the registry login, the push access check and signing.
+ */
+async function setUp(run) {
+    const tools = await setUpTools(run);
+    if (tools.engine.insecure !== undefined)
+        run.registries.useInsecure(tools.engine.insecure);
+    await logIn(run);
+    await checkPushAccess(run);
+    const mode = signingMode(run.settings, run.plan, run.deps.rt.env);
+    if (mode === null)
+        return tools;
+    return { ...tools, signer: await setUpSigning(mode, run) };
+}
+/** Engine, buildx, builder, attestations and QEMU, in one log group. */
+async function setUpTools(run) {
+    const { plan, settings, docker, deps: d } = run;
+    const { rt } = d;
+    const needsQemu = run.phases.build && plan.cells.some(c => c.emulated);
+    return rt.group(`Set up Docker, buildx${needsQemu ? ' and QEMU' : ''}`, async () => {
+        const engine = await docker.engine();
+        rt.info(`Docker engine ${engine.version}, ${engine.store} image store` +
+            (engine.store === 'containerd'
+                ? ': images are loaded with OCI media types'
+                : ': images are Docker v2 (their indexes cannot carry annotations)'));
+        await ensureBuildx(run);
+        if (!run.phases.build) {
+            rt.info('mode merge: nothing is built here, so no builder and no QEMU are set up');
+            return { engine, builder: settings.build.builder };
+        }
+        const builder = await ensureBuilder(run);
+        const attest = await attestations(run, builder, engine);
+        const platforms = (emulated) => [
+            ...new Set(plan.cells.filter(c => c.emulated === emulated).map(c => c.platform))
+        ];
+        await ensureEmulation([...platforms(false), ...platforms(true)], d.hostPlatform, settings.tools.qemuImage, d.exec, d.readText, m => rt.info(m));
+        return { engine, builder, ...(attest === undefined ? {} : { attest }) };
+    });
+}
+/** The attestations cells are built with, said in the log (and why fewer than asked for). */
+async function attestations(run, builder, engine) {
+    const wanted = run.settings.build.attestations;
+    const { rt } = run.deps;
+    // the docker driver runs the SBOM generator on the engine's bridge network, if it has one
+    const sbomRuns = !wanted.sbom ||
+        (await run.docker.builderDriver(builder)) !== 'docker' ||
+        (await run.docker.hasNetwork('bridge'));
+    const { attest, note } = attestationsFor(wanted, run.plan.push, engine.store, sbomRuns, engine.version);
+    if (note !== undefined)
+        (note.warn ? rt.warning : rt.info).call(rt, note.text);
+    if (attest !== undefined)
+        rt.info(`Attestations made at build time: ${attestText(attest)}`);
+    return attest;
+}
+/** `provenance (mode=min)`, then `SBOM`, with its generator when `generator`. Pure. */
+function attestParts(a, generator) {
+    const sbom = generator ? `SBOM (${a.sbomGenerator || "BuildKit's default generator"})` : 'SBOM';
+    return [
+        ...(a.provenance === null ? [] : [`provenance (mode=${a.provenance})`]),
+        ...(a.sbom ? [sbom] : [])
+    ];
+}
+/** `provenance (mode=min), SBOM (generator IMAGE)`. Pure. */
+function attestText(a) {
+    return attestParts(a, true).join(', ');
+}
+async function ensureBuildx(run) {
+    const d = run.deps;
+    const wanted = run.settings.tools.buildx;
+    const decision = decideBuildx(wanted.version, await run.docker.buildxVersion());
+    if (decision.action === 'keep') {
+        d.rt.info(`buildx ${decision.version} satisfies ${wanted.version}`);
+        return;
+    }
+    d.rt.info(`${decision.reason}: installing buildx ${decision.version}`);
+    await installBuildx({
+        version: decision.version,
+        urlTemplate: wanted.url,
+        sha256: wanted.sha256,
+        nodeArch: d.rt.hostArch,
+        dockerConfig: d.dockerConfig,
+        exec: d.exec,
+        cache: cancellableToolCache(d),
+        log: m => d.rt.info(m)
+    });
+}
+/** The builder to use: the configured one, or (docker-container driver) one of this run's own. */
+async function ensureBuilder(run) {
+    const { build } = run.settings;
+    const d = run.deps;
+    if (build.driver !== 'docker-container') {
+        d.rt.info(`Using builder ${build.builder || '(current)'}`);
+        return build.builder;
+    }
+    if (build.builder !== '') {
+        d.rt.warning(`builder "${build.builder}" is not used: driver docker-container creates a builder of its own.`);
+    }
+    const builder = (0,pipeline_cleanup/* builderName */.b8)(d.runTag);
+    // remembered before it exists: a half-created builder is removed too
+    d.cleanup.builder = builder;
+    d.saveCleanup();
+    const args = ['buildx', 'create', '--name', builder, '--driver', 'docker-container'];
+    if (build.network === 'host')
+        args.push('--driver-opt', 'network=host');
+    const r = await run.docker.run([...args, '--bootstrap']);
+    if (r.code !== 0)
+        throw new Error(`Creating the docker-container builder failed: ${r.stderr.trim()}`);
+    d.rt.info(`Created builder ${builder} (docker-container driver); the post step removes it`);
+    return builder;
+}
+/** Log in to the image's registry with the username and password inputs (none: skipped). */
+async function logIn(run) {
+    const { registry, username } = run.settings.login;
+    if (username === '')
+        return;
+    const d = run.deps;
+    await run.docker.login(registry, username, run.secrets.password);
+    d.cleanup.logout = registry;
+    d.saveCleanup();
+    d.rt.info(`Logged in to ${registry} as ${username}`);
+}
+/**
+ * Before anything is built: may these credentials push to the image's repository? A pull-only
+ * token or a read-only account fails here, with the registry's reason, not after hours of builds.
+ */
+async function checkPushAccess(run) {
+    const { plan, registries, docker } = run;
+    if (!plan.push)
+        return;
+    try {
+        await registries.checkPush(plan.image);
+    }
+    catch (error) {
+        throw new Error(`Pushing to ${plan.image} is not possible with these credentials, so nothing was built: ${(0,text_text/* errorMessage */.gJ)(error)}`, { cause: error });
+    }
+    // with credentials it took, an authorization error later is a registry hiccup
+    if (await registries.sentCredentials(plan.image))
+        docker.credentialsAccepted();
+    run.log(`Push access to ${plan.image}: granted`);
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/unchanged.ts
+/**
+ * Skip unchanged: before building, look for the image each cell would make among the images
+ * already published under its distro's tags. A cell whose published image carries the same build
+ * fingerprint (base digests and inputs hash) is neither rebuilt nor retested: it was tested before
+ * it was pushed, and publishing reuses it by digest.
+ */
+
+
+
+
+/** An index entry's emulated build and test seconds, when its annotation has them. Pure. */
+function emulatedSeconds(entry) {
+    const text = entry.annotations?.[plan_labels/* EMULATED_SECONDS */.Ok];
+    if (text === undefined || !/^\d{1,9}(\.\d{1,3})?$/.test(text))
+        return undefined;
+    return Number(text);
+}
+/** The published index of a distro: the first of its tags that exists and is an index. */
+async function publishedIndex(manifest, registries, log) {
+    for (const tag of manifest.tags) {
+        let raw;
+        let entries;
+        try {
+            const found = await registries.manifest(tag);
+            if (found === null) {
+                log(`${tag}: not published yet`);
+                continue;
+            }
+            raw = found.body;
+            entries = indexEntries(raw);
+        }
+        catch (error) {
+            log(`${tag}: cannot be read (${(0,text_text/* lastLine */.fM)((0,text_text/* errorMessage */.gJ)(error))})`);
+            continue;
+        }
+        if (entries === null) {
+            log(`${tag}: a single image, not an index made by this action`);
+            continue;
+        }
+        return { tag, entries, raw };
+    }
+    return undefined;
+}
+/**
+ * For each cell whose published image was made from the same inputs, its `reuse`; for each cell
+ * whose published index entry says what it took under emulation, its `previousEmulated`.
+ */
+async function findUnchanged(distros, o) {
+    await Promise.all(distros.map(async ({ manifest, jobs }) => {
+        if (jobs.length === 0)
+            return;
+        const found = await publishedIndex(manifest, o.registries, o.log);
+        if (found === undefined) {
+            for (const j of jobs)
+                o.log(`${j.cell.id}: building (nothing published under its tags yet)`);
+            return;
+        }
+        await Promise.all(jobs.map(job => judgeCell(job, found, o)));
+    }));
+}
+/** One cell against the entry of its platform in the published index. */
+async function judgeCell(job, found, o) {
+    const { cell, fingerprint } = job;
+    const entry = found.entries.find(e => e.platform === cell.platform);
+    const took = entry === undefined ? undefined : emulatedSeconds(entry);
+    if (took !== undefined)
+        job.previousEmulated = took;
+    if (entry === undefined || fingerprint === undefined) {
+        o.log(`${cell.id}: building (${found.tag} has no ${cell.platform} image)`);
+        return;
+    }
+    let why;
+    try {
+        const config = await o.registries.config(`${o.image}@${entry.digest}`);
+        why =
+            config.platform === cell.platform
+                ? mismatch(config.labels, fingerprint)
+                : `it is ${config.platform}`;
+    }
+    catch (error) {
+        why = `its config cannot be read (${(0,text_text/* lastLine */.fM)((0,text_text/* errorMessage */.gJ)(error))})`;
+    }
+    const attestations = attestationsOf(found.raw, entry.digest);
+    if (why === null && o.attested && attestations.length === 0) {
+        why = 'it was published without attestations';
+    }
+    if (why !== null) {
+        o.log(`${cell.id}: building (the image in ${found.tag}: ${why})`);
+        return;
+    }
+    job.reuse = {
+        from: found.tag,
+        digest: entry.digest,
+        ...(took === undefined ? {} : { emulatedSeconds: took }),
+        ...(attestations.length === 0 ? {} : { attestations })
+    };
+    o.log(`${cell.id}: unchanged since ${found.tag} (${entry.digest}): not rebuilt, not retested`);
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/prepare.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+async function prepare(run, setup) {
+    const { signal } = run.deps;
+    const dockerfile = await preflight(run);
+    stopIfCancelled(signal, 'preflight');
+    await fingerprintCells(run, dockerfile, setup.attest);
+    await unchanged(run, setup.attest !== undefined);
+    stopIfCancelled(signal, 'the search for unchanged images');
+    await (0,cache/* prepareCache */.m5)({
+        settings: run.settings.cache,
+        jobs: run.jobs.filter(j => j.reuse === undefined),
+        push: run.plan.push,
+        builder: setup.builder,
+        store: setup.engine.store,
+        docker: run.docker,
+        env: run.deps.rt.env,
+        // a fixed folder: @actions/cache restores to the very path it saved
+        root: external_node_path_default().join(run.deps.rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'ros-multiarch-buildcache'),
+        service: cancellableCache(run.deps),
+        log: run.log,
+        warn: run.warn
+    });
+    stopIfCancelled(signal, 'the build cache restore');
+}
+/** The Dockerfile, and its bases checked in their registries: each cell's `bases`. */
+async function preflight(run) {
+    const { file } = run.settings.build;
+    return run.deps.rt.group('Preflight: base images hold every platform', async () => {
+        let dockerfile;
+        try {
+            dockerfile = await (0,promises_.readFile)(file, 'utf8');
+        }
+        catch {
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.File, `cannot read ${file}; give the Dockerfile's path (default <context>/Dockerfile)`);
+        }
+        let needs;
+        try {
+            needs = baseNeeds(dockerfile, run.jobs, run.deps.hostPlatform);
+        }
+        catch (error) {
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.File, `${file}: ${(0,text_text/* errorMessage */.gJ)(error)}`);
+        }
+        await checkBases(needs, run);
+        return dockerfile;
+    });
+}
+/** Each cell's `fingerprint`: what its image is made from. */
+async function fingerprintCells(run, dockerfile, attest) {
+    const { build, testNetwork } = run.settings;
+    const contextHash = await hashContext(build.context, run.deps.signal);
+    const inputs = {
+        dockerfile,
+        contextHash,
+        userLabels: build.userLabels,
+        network: build.network,
+        smokeNetwork: testNetwork,
+        ...(attest === undefined ? {} : { attestations: attestText(attest) })
+    };
+    for (const job of run.jobs)
+        job.fingerprint = fingerprint(job.cell, job.bases, inputs);
+}
+/** Cells whose published image was made from the same inputs: only when pushing, pulling, not forced. */
+async function unchanged(run, attested) {
+    const { rt } = run.deps;
+    if (!run.plan.push)
+        return;
+    if (run.settings.force) {
+        rt.info('force: every cell is rebuilt and retested, even when its published image is unchanged');
+        return;
+    }
+    if (!run.settings.build.pull) {
+        rt.info('pull is off: every cell is rebuilt (a local copy of a base may differ from the registry digest a reuse is judged by)');
+        return;
+    }
+    await rt.group('Skip unchanged: compare with the published images', () => findUnchanged(run.distros, {
+        image: run.plan.image,
+        registries: run.registries,
+        log: run.log,
+        attested
+    }));
+    projectionWarning(run);
+}
+/** From the published images' emulated times: this run's, and a warning when beyond 5 hours. */
+function projectionWarning(run) {
+    const d = run.deps;
+    const limit = run.settings.pool.maxParallel ?? d.rt.cpus;
+    const building = run.jobs
+        .filter(j => j.reuse === undefined)
+        .map(j => ({ id: j.cell.id, emulated: j.cell.emulated, took: j.previousEmulated }));
+    const p = projectEmulated(building, limit);
+    if (p === undefined)
+        return;
+    const text = `about ${formatDuration(p.seconds)} (their last builds under emulation: ${p.known}; max-parallel ${limit})`;
+    if (p.seconds <= PROJECTED_WARNING_SECONDS) {
+        d.rt.info(`Projected emulated time of this run: ${text}`);
+        return;
+    }
+    d.rt.warning(`Projected emulated time of this run: ${text}, beyond 5 hours. ${wayOut(readmeLink(d.rt.env))}`);
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/run.ts
+
+
+
+/** The context of a run, and a record for each of its cells and distros. */
+function openRun(input, deps) {
+    const jobs = input.plan.cells.map(cell => ({ cell, bases: [] }));
+    const jobOf = new Map(jobs.map(j => [j.cell.id, j]));
+    const distros = input.plan.manifests.map(manifest => ({
+        manifest,
+        jobs: manifest.cells.map(id => jobOf.get(id)).filter(j => j !== undefined)
+    }));
+    const now = deps.now ?? Date.now;
+    return {
+        ...input,
+        deps,
+        phases: phasesOf(input.plan.mode),
+        docker: registryDocker(input.settings, deps),
+        registries: registryClients(input, deps),
+        board: progressBoard(input.settings, deps, now),
+        jobs,
+        distros,
+        now,
+        log: m => deps.rt.info(m),
+        warn: m => deps.rt.warning(m)
+    };
+}
+function progressBoard(settings, d, now) {
+    return new ProgressBoard({
+        info: m => d.rt.info(m),
+        // a terminal redraws each running cell's line, every second
+        ...(d.rt.status === undefined
+            ? {}
+            : { status: (id, line) => d.rt.status?.(id, line) }),
+        warning: m => d.rt.warning(m),
+        now,
+        intervalMs: d.rt.status === undefined ? 60_000 : 1_000,
+        emulatedWarnMs: settings.pool.emulationWarning * 60_000,
+        readme: readmeLink(d.rt.env)
+    });
+}
+/** The cells whose result says they passed or were reused, with it. */
+function finished(job) {
+    return job.result !== undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline/pipeline.ts
 
 
@@ -36987,77 +37208,53 @@ async function setUpSigning(mode, config, plan, registries, d) {
 
 
 
-
-async function runPipeline(config, plan, d) {
-    const now = d.now ?? Date.now;
-    const started = now();
-    const seconds = () => (now() - started) / 1000;
-    const docker = registryDocker(config, d);
-    const registries = registryClients(config, d);
-    const board = progressBoard(config, d);
+async function runPipeline(input, d) {
+    const run = openRun(input, d);
+    const started = run.now();
+    const seconds = () => (run.now() - started) / 1000;
+    const setup = await during('set-up', d.signal, () => setUp(run));
+    const publishing = publishOptions(run, setup);
+    if (!run.phases.build) {
+        // a merge publishes as it goes: cancelled, it still reports what it published
+        await mergeSlices(run, publishing);
+    }
+    else {
+        await during('preflight', d.signal, () => prepare(run, setup));
+        const publisher = new Publisher(run, publishing, {
+            ...(d.signal === undefined ? {} : { signal: d.signal })
+        });
+        // cancelled from here on, the cells that did not finish say so in the results
+        await runCells(run, setup, publisher);
+        await publisher.finished();
+        await saveCaches(run);
+    }
+    logRequests(run);
+    return results(run, seconds());
+}
+/** What publishing is handed: the engine and registry client, and where it reports. */
+function publishOptions(run, setup) {
+    const d = run.deps;
     const cellOf = (id) => ({
         id,
-        emulated: plan.cells.find(c => c.id === id)?.emulated ?? false
+        emulated: run.plan.cells.find(c => c.id === id)?.emulated ?? false
     });
-    let publishing = {
-        docker,
+    return {
+        docker: run.docker,
         exec: d.exec,
         tempDir: d.tempDir,
-        registries,
-        image: plan.image,
-        platforms: plan.platforms,
-        log: (m) => d.rt.info(m),
-        warn: (m) => d.rt.warning(m),
-        pushing: (id, done) => (done ? board.end(id) : board.phase(cellOf(id), 'push'))
+        registries: run.registries,
+        image: run.plan.image,
+        platforms: run.plan.platforms,
+        log: run.log,
+        warn: run.warn,
+        pushing: (id, done) => done ? run.board.end(id) : run.board.phase(cellOf(id), 'push'),
+        ...(setup.signer === undefined ? {} : { sign: setup.signer })
     };
-    const { signal } = d;
-    const signing = signingMode(config, plan, d.rt.env);
-    let signer;
-    const setup = await during('set-up', signal, async () => {
-        const done = await setUp(config, plan, docker, d);
-        if (done.engine.insecure !== undefined)
-            registries.useInsecure(done.engine.insecure);
-        await logIn(config, docker, d);
-        await checkPushAccess(plan, docker, registries, d);
-        if (signing !== null)
-            signer = await setUpSigning(signing, config, plan, registries, d);
-        return done;
-    });
-    if (signer !== undefined)
-        publishing = { ...publishing, sign: signer };
-    if (plan.mode === 'merge') {
-        // a merge publishes as it goes: cancelled, it still reports what it published
-        const merged = await mergeSlices(plan, publishing, d.rt);
-        logRequests(registries, d);
-        return results(plan, merged.cells, merged.published, seconds(), board.timeline());
-    }
-    const prepared = await during('preflight', signal, () => prepare(config, plan, setup, docker, registries, d));
-    const publisher = new Publisher(plan, { ...publishing, bases: prepared.bases }, signal);
-    // cancelled from here on, the cells that did not finish say so in the results
-    const cells = await runCells(config, plan, prepared, setup, publisher, docker, board, d);
-    const published = await publisher.finished();
-    await saveCaches(config, prepared, cells, d);
-    logRequests(registries, d);
-    return results(plan, cells, published, seconds(), board.timeline());
-}
-function progressBoard(config, d) {
-    return new ProgressBoard({
-        info: m => d.rt.info(m),
-        // a terminal redraws each running cell's line, every second
-        ...(d.rt.status === undefined
-            ? {}
-            : { status: (id, line) => d.rt.status?.(id, line) }),
-        warning: m => d.rt.warning(m),
-        now: d.now ?? Date.now,
-        intervalMs: d.rt.status === undefined ? 60_000 : 1_000,
-        emulatedWarnMs: config.emulationWarning * 60_000,
-        readme: readmeLink(d.rt.env)
-    });
 }
 /** How much registry work the client did (the builds' base pulls are BuildKit's, not counted). */
-function logRequests(registries, d) {
-    const { requests, retries } = registries.stats();
-    d.rt.info(`Registry client: ${requests} request${requests === 1 ? '' : 's'}, ${retries} retr${retries === 1 ? 'y' : 'ies'} (the builds' base pulls not counted)`);
+function logRequests(run) {
+    const { requests, retries } = run.registries.stats();
+    run.log(`Registry client: ${requests} request${requests === 1 ? '' : 's'}, ${retries} retr${retries === 1 ? 'y' : 'ies'} (the builds' base pulls not counted)`);
 }
 
 // EXTERNAL MODULE: ./src/state.ts
@@ -37073,12 +37270,35 @@ function escapeHtml(text) {
         .replace(/'/g, '&#39;');
 }
 
-;// CONCATENATED MODULE: ./src/report/timeline.ts
+;// CONCATENATED MODULE: ./src/report/format.ts
 /**
- * Where a run's time went: a Mermaid gantt of every cell's phases on one time axis (GitHub renders
- * Mermaid in job summaries), the slowest build steps of the slowest cell, and the QEMU crashes
- * that were retried. Pure: from the results.
+ * How the job summary writes its numbers: one format per kind of number, across the whole page
+ * (heading, table, timeline, slowest steps), so that the figures can be compared at a glance.
  */
+
+/** A duration, as the log's progress lines write it too: `3.1s`, `7m22s`, `1h06m40s`. */
+function format_duration(seconds) {
+    return formatDuration(seconds);
+}
+/** An image size: `1.23 GB`, `456.7 MB`, `12 kB`; '' when unknown. */
+function formatSize(bytes) {
+    if (bytes === undefined)
+        return '';
+    if (bytes >= 1e9)
+        return `${(bytes / 1e9).toFixed(2)} GB`;
+    if (bytes >= 1e6)
+        return `${(bytes / 1e6).toFixed(1)} MB`;
+    return `${(bytes / 1e3).toFixed(0)} kB`;
+}
+/** Hex digits of a digest shown in a table: as many as `docker images` shows of an image ID. */
+const DIGEST_SHOWN = 12;
+/** `sha256:0123456789ab`: a digest short enough for a table cell (the full one goes below it). */
+function shortDigest(digest) {
+    const colon = digest.indexOf(':');
+    return digest.slice(0, colon + 1 + DIGEST_SHOWN);
+}
+
+;// CONCATENATED MODULE: ./src/report/timeline.ts
 
 
 
@@ -37092,24 +37312,96 @@ const ms = (p) => {
     const start = Date.parse(p.start);
     return { start, end: start + Math.max(p.seconds, 0.1) * 1000 };
 };
-/** The gantt block, or '' when no cell has phases. */
+/**
+ * Tick intervals of the axis, in seconds and as Mermaid names them. Each divides the minute, hour
+ * or day, so the ticks fall on whole multiples of it counted from the axis's zero.
+ */
+const TICKS = [
+    [5, '5second'],
+    [10, '10second'],
+    [15, '15second'],
+    [30, '30second'],
+    [60, '1minute'],
+    [120, '2minute'],
+    [300, '5minute'],
+    [600, '10minute'],
+    [900, '15minute'],
+    [1800, '30minute'],
+    [3600, '1hour'],
+    [7200, '2hour'],
+    [10800, '3hour'],
+    [21600, '6hour']
+];
+/** At most this many intervals on the axis: its labels then never crowd at GitHub's width. */
+const MAX_TICKS = 8;
+const DAY_MS = 86_400_000;
+/**
+ * A time on the axis: milliseconds since the first phase began, written as a time of day. Mermaid
+ * reads it as that time today in the reader's time zone and draws the axis in that zone too, so
+ * the axis starts at 0 wherever it is read. (Epoch milliseconds would put a zone's offset into
+ * every tick, and the axis would show the clock, not how long the run had gone on.)
+ */
+function clock(ms) {
+    const pad = (n, width = 2) => String(n).padStart(width, '0');
+    const t = Math.round(ms);
+    return `${pad(Math.floor(t / 3600_000))}:${pad(Math.floor(t / 60_000) % 60)}:${pad(Math.floor(t / 1000) % 60)}.${pad(t % 1000, 3)}`;
+}
+/**
+ * When the first phase began (epoch ms) and how long from then until the last one ended; undefined
+ * when no cell has phases, or when they spread over a day or more (an axis of times of day would
+ * wrap around; no hosted runner runs a job that long).
+ */
+function phaseRange(results) {
+    const all = results.cells.flatMap(c => (c.phases ?? []).map(ms));
+    if (all.length === 0)
+        return undefined;
+    const zero = Math.min(...all.map(p => p.start));
+    const span = Math.max(...all.map(p => p.end)) - zero;
+    return span < DAY_MS ? { zero, span } : undefined;
+}
+/**
+ * Room left of the bars for the longest section name, in px: Mermaid's 75 fits about 10 characters
+ * of its 11 px font, and a longer name ran into the bars.
+ */
+function leftPadding(names) {
+    return Math.max(75, 20 + 6 * Math.max(...names.map(n => n.length)));
+}
+/** A gantt task name: what it is and how long it took, free of Mermaid syntax. */
+function taskName(phase, seconds, crashed) {
+    return mermaidName(`${phase} ${format_duration(seconds)}${crashed ? ', QEMU crash' : ''}`);
+}
+/**
+ * The gantt block, or '' when no cell has phases. Its axis counts from the first phase's start
+ * (0s, a tick) and a milestone marks where the last phase ended, both in the summary's format.
+ * Task styles: the default for every phase and `crit` for one QEMU crashed in, the two whose
+ * labels Mermaid colours for the theme (`active` and `done` force dark text, unreadable in dark
+ * mode beside a short bar); each label says its phase and time instead.
+ */
 function mermaidTimeline(results) {
     const cells = results.cells.filter(c => (c.phases ?? []).length > 0);
-    if (cells.length === 0)
+    const range = phaseRange(results);
+    if (range === undefined)
         return '';
-    const all = cells.flatMap(c => (c.phases ?? []).map(ms));
-    const span = Math.max(...all.map(p => p.end)) - Math.min(...all.map(p => p.start));
+    const { zero, span } = range;
+    const tick = TICKS.find(([s]) => span / (s * 1000) <= MAX_TICKS) ?? TICKS[TICKS.length - 1];
+    const sections = cells.map(c => mermaidName(`${c.id}${c.emulated ? ' (QEMU)' : ''}`));
     const lines = [
         '```mermaid',
+        '---',
+        'config:',
+        '  gantt:',
+        `    leftPadding: ${leftPadding(sections)}`,
+        '---',
         'gantt',
-        '  dateFormat x',
+        '  dateFormat HH:mm:ss.SSS',
         // read after the run: no line for today
         '  todayMarker off',
-        `  axisFormat ${span >= 3600_000 ? '%H:%M' : '%H:%M:%S'}`
+        `  axisFormat ${span >= 3600_000 ? '%-Hh%Mm%Ss' : '%-Mm%Ss'}`,
+        `  tickInterval ${tick[1]}`
     ];
     let n = 0;
-    for (const c of cells) {
-        lines.push(`  section ${mermaidName(`${c.id}${c.emulated ? ' (QEMU)' : ''}`)}`);
+    for (const [i, c] of cells.entries()) {
+        lines.push(`  section ${sections[i]}`);
         let attempt = -1;
         for (const p of c.phases ?? []) {
             const { start, end } = ms(p);
@@ -37118,17 +37410,11 @@ function mermaidTimeline(results) {
                 attempt++;
             const crash = c.qemuCrashes?.[attempt];
             const crashed = crash !== undefined && crash.phase === p.phase;
-            const tag = crashed
-                ? 'crit, '
-                : p.phase === 'test'
-                    ? 'active, '
-                    : p.phase === 'push'
-                        ? 'done, '
-                        : '';
-            const name = crashed ? `${p.phase} (QEMU crash)` : p.phase;
-            lines.push(`    ${name} :${tag}t${n++}, ${start}, ${Math.round(end)}`);
+            const tag = crashed ? 'crit, ' : '';
+            lines.push(`    ${taskName(p.phase, p.seconds, crashed)} :${tag}t${n++}, ${clock(start - zero)}, ${clock(end - zero)}`);
         }
     }
+    lines.push('  section end', `    ${format_duration(span / 1000)} :milestone, t${n}, ${clock(span)}, ${clock(span)}`);
     lines.push('```');
     return lines.join('\n');
 }
@@ -37141,8 +37427,8 @@ function slowestStepsTable(results) {
     const slowest = withSteps.reduce((a, b) => (built(b) > built(a) ? b : a));
     const rows = (slowest.slowestSteps ?? [])
         .slice(0, STEPS_SHOWN)
-        .map(s => `<tr><td>${escapeHtml(s.step)}</td><td><code>${escapeHtml((0,text_text/* ellipsis */.gO)(s.instruction, 120))}</code></td><td>${formatDuration(s.seconds)}</td></tr>`);
-    return (`<h3>Slowest build steps of ${escapeHtml(slowest.id)}${slowest.emulated ? ' (emulated)' : ''}, the slowest build (${formatDuration(built(slowest))})</h3>\n` +
+        .map(s => `<tr><td>${escapeHtml(s.step)}</td><td><code>${escapeHtml((0,text_text/* ellipsis */.gO)(s.instruction, 120))}</code></td><td>${format_duration(s.seconds)}</td></tr>`);
+    return (`<h3>Slowest build steps of ${escapeHtml(slowest.id)}${slowest.emulated ? ' (emulated)' : ''}, the slowest build (${format_duration(built(slowest))})</h3>\n` +
         `<table><tr><th>step</th><th>instruction</th><th>time</th></tr>\n${rows.join('\n')}\n</table>\n`);
 }
 /** The QEMU crashes of the run, each with what came of it. */
@@ -37162,8 +37448,13 @@ function qemuCrashList(results) {
 /** The timeline section of the summary: gantt, slowest steps, QEMU crashes. */
 function timelineSummary(results) {
     const gantt = mermaidTimeline(results);
+    const range = phaseRange(results);
+    const scale = range === undefined
+        ? ''
+        : `<p>The axis counts from the start of the first build; the last phase ended at ${format_duration(range.span / 1000)}. ` +
+            `The other ${format_duration(Math.max(0, results.seconds - range.span / 1000))} of the run's ${format_duration(results.seconds)} went to its set-up before and its last steps after.</p>\n\n`;
     const parts = [
-        gantt === '' ? '' : `<h3>Timeline</h3>\n\n${gantt}\n\n`,
+        gantt === '' ? '' : `<h3>Timeline</h3>\n${scale}${gantt}\n\n`,
         slowestStepsTable(results),
         qemuCrashList(results)
     ];
@@ -37174,20 +37465,12 @@ function timelineSummary(results) {
 
 
 
+
 /** GitHub keeps at most 1 MiB of summary per step; stay well below. */
 const SUMMARY_LIMIT = 512 * 1024;
 const OUTPUT_LIMIT = 4000;
 /** Failed tests shown per cell: a cell's block then always fits in the summary. */
 const TESTS_SHOWN = 10;
-function formatSize(bytes) {
-    if (bytes === undefined)
-        return '';
-    if (bytes >= 1e9)
-        return `${(bytes / 1e9).toFixed(2)} GB`;
-    if (bytes >= 1e6)
-        return `${(bytes / 1e6).toFixed(1)} MB`;
-    return `${(bytes / 1e3).toFixed(0)} kB`;
-}
 const ICON = {
     passed: '✅ passed',
     unchanged: '♻️ unchanged',
@@ -37203,29 +37486,54 @@ function cellHtml(c) {
             ? `${c.status === 'unchanged' ? 'reused from' : 'tested by its build job:'} <code>${escapeHtml(c.reused.from)}</code>`
             : c.buildSeconds === 0 && c.tests.length === 0 && c.failure !== undefined
                 ? escapeHtml(c.failure.split(':')[0])
-                : `build ${c.buildSeconds} s, tests ${c.testSeconds} s${c.emulated ? ' (emulated)' : ''}`,
+                : `build ${format_duration(c.buildSeconds)}, tests ${format_duration(c.testSeconds)}${c.emulated ? ' (emulated)' : ''}`,
         (c.retries ?? 0) > 0
             ? `🔁 run ${c.retries === 1 ? 'again' : `${c.retries} more times`} after a QEMU crash`
             : '',
         formatSize(c.size),
-        c.pushed ? `<code>${escapeHtml(c.pushed.digest.slice(0, 19))}</code>` : '',
+        c.pushed ? `<code>${escapeHtml(shortDigest(c.pushed.digest))}</code>` : '',
         c.pushed?.attestations
             ? `attested: ${escapeHtml([...new Set(c.pushed.attestations)].join(', '))}`
             : ''
     ].filter(l => l !== '');
     return `<td>${lines.join('<br>')}</td>`;
 }
+/** A tag of the run's image as `:humble` (the image is named once, above the table). */
+function tagHtml(image, ref) {
+    const tag = ref.startsWith(`${image}:`) ? ref.slice(image.length) : ref;
+    return `<code>${escapeHtml(tag)}</code>`;
+}
+/** The published column: tags and a short digest, narrow enough for the page. */
+function publishedHtml(image, d) {
+    const tags = (d?.tags ?? []).map(t => tagHtml(image, t));
+    if (d?.status === 'published') {
+        const lines = d.unchanged ? ['unchanged, already published:', ...tags] : tags;
+        if (d.digest !== undefined)
+            lines.push(`<code>${escapeHtml(shortDigest(d.digest))}</code>`);
+        return lines.join('<br>');
+    }
+    if (d?.status === 'staged')
+        return ['staged for the merge job:', ...tags].join('<br>');
+    return escapeHtml(d?.status === 'tested' ? 'tested, push off' : (d?.reason ?? d?.status ?? ''));
+}
+/**
+ * Each published index by its full digest, as a reference to pull or pin, under a comment line
+ * naming its distro: a block to copy from, which scrolls by itself should a line not fit.
+ */
+function digestsHtml(image, results) {
+    const lines = results.distros
+        .filter(d => d.status === 'published' && d.digest !== undefined)
+        .map(d => escapeHtml(`# ${d.distro}\n${image}@${d.digest ?? ''}`));
+    if (lines.length === 0)
+        return '';
+    return `<p>Each published index by its digest:</p>\n<pre>${lines.join('\n')}</pre>\n`;
+}
 function resultsSummary(plan, results) {
     const head = `<tr><th>distro</th>${plan.platforms.map(p => `<th>${escapeHtml(p)}</th>`).join('')}<th>published</th></tr>`;
     const rows = plan.manifests.map(m => {
         const cells = plan.platforms.map(p => cellHtml(results.cells.find(c => c.distro === m.distro && c.platform === p)));
         const d = results.distros.find(x => x.distro === m.distro);
-        const published = d?.status === 'published'
-            ? `${d.unchanged ? 'unchanged, already published:<br>' : ''}${d.tags.map(t => `<code>${escapeHtml(t)}</code>`).join('<br>')}<br><code>${escapeHtml(d.digest ?? '')}</code>`
-            : d?.status === 'staged'
-                ? `staged for the merge job:<br>${d.tags.map(t => `<code>${escapeHtml(t)}</code>`).join('<br>')}`
-                : escapeHtml(d?.status === 'tested' ? 'tested, push off' : (d?.reason ?? d?.status ?? ''));
-        return `<tr><td>${escapeHtml(m.distro)}</td>${cells.join('')}<td>${published}</td></tr>`;
+        return `<tr><td>${escapeHtml(m.distro)}</td>${cells.join('')}<td>${publishedHtml(plan.image, d)}</td></tr>`;
     });
     const failures = results.cells
         .filter(c => c.status === 'failed')
@@ -37245,8 +37553,10 @@ function resultsSummary(plan, results) {
     const passed = results.cells.filter(c => cellOk(c.status)).length;
     const unchanged = results.cells.filter(c => c.status === 'unchanged').length;
     const kept = unchanged > 0 ? ` (${unchanged} unchanged: reused, not rebuilt)` : '';
-    const top = `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed${kept} in ${results.seconds} s</h2>\n` +
+    const top = `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed${kept} in ${format_duration(results.seconds)}</h2>\n` +
+        `<p>Image <code>${escapeHtml(plan.image)}</code></p>\n` +
         `<table>${head}\n${rows.join('\n')}\n</table>\n` +
+        digestsHtml(plan.image, results) +
         signaturesHtml(results) +
         timelineSummary(results);
     if (failures.length === 0)
@@ -37292,6 +37602,8 @@ var src_tools = __nccwpck_require__(2376);
 // EXTERNAL MODULE: ./src/plan/planner.ts + 2 modules
 var planner = __nccwpck_require__(7560);
 ;// CONCATENATED MODULE: ./src/plan/render.ts
+/** The plan as people read it in the log. */
+
 /** Left-aligned text columns, two spaces apart. */
 function table(head, rows) {
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
@@ -37321,10 +37633,11 @@ function renderPlan(plan) {
         m.cells.join(', ')
     ]));
     const example = plan.cells[0]?.stageTag ?? '';
-    const mode = plan.mode === 'build'
-        ? `\n\nmode build: each tested cell is pushed under a staging tag only (e.g. ${example}); the merge job publishes the tags above.`
-        : plan.mode === 'merge'
-            ? '\n\nmode merge: nothing is built; the tags above are published from the slices the build jobs staged.'
+    const phases = phasesOf(plan.mode);
+    const mode = !phases.build
+        ? '\n\nmode merge: nothing is built; the tags above are published from the slices the build jobs staged.'
+        : phases.outcome === 'stage'
+            ? `\n\nmode build: each tested cell is pushed under a staging tag only (e.g. ${example}); the merge job publishes the tags above.`
             : '';
     return `${header}\n\n${cells}\n\n${manifests}${mode}`;
 }
@@ -37547,6 +37860,7 @@ function parseTest(item, index, defaultTimeout, fail) {
 
 
 
+
 /** A secret and, for a multi-line one, each of its lines of some length. Pure. */
 function secretParts(value) {
     if (value === '')
@@ -37572,100 +37886,17 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
         });
         for (const warning of warnings)
             rt.warning(warning);
-        const hostPlatform = (0,ros_platforms/* nativePlatform */.Nc)(rt.hostArch) ?? `unknown/${rt.hostArch}`;
-        const now = rt.now();
-        const event = await readEvent(rt.env.GITHUB_EVENT_PATH);
         // Names this run gives to containers, builders and local tags: unique even when several jobs
         // or steps of one workflow run share a Docker engine.
         const runTag = (0,pipeline_cleanup/* makeRunTag */.O4)(rt.env, (0,external_node_crypto_.randomBytes)(3).toString('hex'));
-        const prNumber = event?.pull_request?.number;
-        const plan = (0,planner/* planBuild */.C7)(config, {
-            hostPlatform,
-            git: {
-                eventName: rt.env.GITHUB_EVENT_NAME ?? '',
-                ref: rt.env.GITHUB_REF ?? '',
-                sha: rt.env.GITHUB_SHA ?? '',
-                date: now.toISOString().slice(0, 10).replaceAll('-', ''),
-                ...(typeof prNumber === 'number' ? { prNumber: String(prNumber) } : {})
-            },
-            repo: (0,plan_labels/* repoInfo */.Lt)(rt.env, event, config.image.path.split('/').pop() ?? ''),
-            created: now.toISOString(),
-            runId: runTag,
-            workflowRun: rt.env.GITHUB_RUN_ID ?? '',
-            fileTests: await readSpec(config, workspace)
-        });
-        rt.info(renderPlan(plan));
-        if (plan.pushBlocked !== undefined)
-            rt.info(`push is off: ${plan.pushBlocked}.`);
-        writePlanOutputs(rt, plan, config);
-        if (config.dryRun) {
-            rt.setOutput(inputs_names/* Outputs */.tY.Tags, plan.manifests.flatMap(m => m.tags).join('\n'));
-            rt.info('Dry run: nothing was built, tested or pushed.');
-            if (config.summary)
-                await summarize(rt, planSummary(plan, warnings));
+        const plan = await makePlan(rt, config, { workspace, runTag });
+        if (!(await goesOn(rt, config, plan, warnings)))
             return;
-        }
-        if (plan.mode === 'merge' && !plan.push) {
-            rt.info(`mode merge: push is off (${plan.pushBlocked ?? 'push: false'}), so no slice was staged and nothing is merged.`);
-            return;
-        }
-        // a merge builds nothing: its job need not have the context
-        if (plan.mode !== 'merge')
-            await checkBuildPaths(config, workspace);
-        const tempDir = await (0,promises_.mkdtemp)(external_node_path_default().join(rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), (0,pipeline_cleanup/* tempDirPrefix */.aT)(runTag)));
-        // local tags are added as builds load them: pushes and staging go through the registry
-        // client and tag nothing in the engine
-        const cleanup = { runTag, tempDir };
-        (0,state/* saveCleanup */.Mz)(rt, cleanup);
-        const results = await runPipeline(config, plan, {
-            rt,
-            exec: tools.exec,
-            toolCache: tools.toolCache,
-            readText: tools.readText,
-            cacheService: tools.cache,
-            tempDir,
-            dockerConfig: rt.env.DOCKER_CONFIG || external_node_path_default().join(external_node_os_default().homedir(), '.docker'),
-            hostPlatform,
-            runTag,
-            cleanupExec: tools.cleanupExec,
-            ...(tools.signal === undefined ? {} : { signal: tools.signal }),
-            cleanup,
-            saveCleanup: () => (0,state/* saveCleanup */.Mz)(rt, cleanup)
-        });
+        const results = await runPlan(rt, tools, { config, plan, workspace, runTag });
         writeResultOutputs(rt, results);
         if (config.summary)
             await summarize(rt, resultsSummary(plan, results));
-        const failed = failedCells(results);
-        for (const cell of failed) {
-            if (cell.status === 'failed')
-                rt.error(failureAnnotation(cell), `${cell.id} failed`);
-        }
-        const unpublished = results.distros.filter(d => d.status === 'publish failed');
-        for (const d of unpublished)
-            rt.error(`${d.distro}: publishing failed: ${d.reason ?? ''}`, `${d.distro} not published`);
-        if (tools.signal?.aborted)
-            throw cancelledAfter(tools.signal, results);
-        if (failed.length > 0 || unpublished.length > 0) {
-            const parts = [];
-            if (failed.length > 0) {
-                parts.push(`${failed.length} of ${results.cells.length} cells did not pass (${failed.map(c => c.id).join(', ')})`);
-            }
-            if (unpublished.length > 0)
-                parts.push(`publishing failed for ${unpublished.map(d => d.distro).join(', ')}`);
-            // a terminal (the CLI) has no job summary: its report follows
-            const where = rt.env.GITHUB_STEP_SUMMARY ? 'the summary' : 'the report below';
-            throw new Error(`${parts.join('; ')}; see ${where} for details.`);
-        }
-        const reused = results.cells.filter(c => c.status === 'unchanged').length;
-        const tagCount = results.distros.flatMap(d => d.tags).length;
-        rt.info(`All ${results.cells.length} cells passed` +
-            (reused > 0 ? ` (${reused} unchanged since their last publish: reused)` : '') +
-            ` in ${results.seconds} s` +
-            (!plan.push
-                ? '; push is off.'
-                : plan.mode === 'build'
-                    ? `; staged ${tagCount} images for the merge job.`
-                    : `; published ${tagCount} tags.`));
+        report(rt, plan, results, tools.signal);
     }
     catch (error) {
         // cancelled before the pipeline could say so itself: say it was cancelled, not what broke
@@ -37674,6 +37905,110 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
             ? Cancelled.before(signal, 'the start').message
             : (0,text_text/* errorMessage */.gJ)(error));
     }
+}
+/** The plan of this run, from the inputs and the workflow's context; printed and output. */
+async function makePlan(rt, config, at) {
+    const now = rt.now();
+    const event = await readEvent(rt.env.GITHUB_EVENT_PATH);
+    const prNumber = event?.pull_request?.number;
+    const plan = (0,planner/* planBuild */.C7)(config, {
+        hostPlatform: hostPlatformOf(rt),
+        git: {
+            eventName: rt.env.GITHUB_EVENT_NAME ?? '',
+            ref: rt.env.GITHUB_REF ?? '',
+            sha: rt.env.GITHUB_SHA ?? '',
+            date: now.toISOString().slice(0, 10).replaceAll('-', ''),
+            ...(typeof prNumber === 'number' ? { prNumber: String(prNumber) } : {})
+        },
+        repo: (0,plan_labels/* repoInfo */.Lt)(rt.env, event, config.image.path.split('/').pop() ?? ''),
+        created: now.toISOString(),
+        runId: at.runTag,
+        workflowRun: rt.env.GITHUB_RUN_ID ?? '',
+        fileTests: await readSpec(config, at.workspace)
+    });
+    rt.info(renderPlan(plan));
+    if (plan.pushBlocked !== undefined)
+        rt.info(`push is off: ${plan.pushBlocked}.`);
+    writePlanOutputs(rt, plan, config);
+    return plan;
+}
+const hostPlatformOf = (rt) => (0,ros_platforms/* nativePlatform */.Nc)(rt.hostArch) ?? `unknown/${rt.hostArch}`;
+/** Whether the run goes on past its plan: not a dry run, nor a merge with nothing to merge. */
+async function goesOn(rt, config, plan, warnings) {
+    if (config.dryRun) {
+        rt.setOutput(inputs_names/* Outputs */.tY.Tags, plan.manifests.flatMap(m => m.tags).join('\n'));
+        rt.info('Dry run: nothing was built, tested or pushed.');
+        if (config.summary)
+            await summarize(rt, planSummary(plan, warnings));
+        return false;
+    }
+    if (!phasesOf(plan.mode).build && !plan.push) {
+        rt.info(`mode merge: push is off (${plan.pushBlocked ?? 'push: false'}), so no slice was staged and nothing is merged.`);
+        return false;
+    }
+    return true;
+}
+/** The pipeline over the plan: the run's folder and clean-up state, its settings, the phases. */
+async function runPlan(rt, tools, r) {
+    const { config, plan, runTag } = r;
+    // a merge builds nothing: its job need not have the context; a build reads what was checked
+    const paths = phasesOf(plan.mode).build
+        ? await buildPaths(config, r.workspace)
+        : { context: config.context, file: config.file };
+    const tempDir = await (0,promises_.mkdtemp)(external_node_path_default().join(rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), (0,pipeline_cleanup/* tempDirPrefix */.aT)(runTag)));
+    // local tags are added as builds load them: pushes and staging go through the registry
+    // client and tag nothing in the engine
+    const cleanup = { runTag, tempDir };
+    (0,state/* saveCleanup */.Mz)(rt, cleanup);
+    return runPipeline({ plan, settings: settingsOf(config, paths), secrets: secretsOf(config) }, {
+        rt,
+        exec: tools.exec,
+        toolCache: tools.toolCache,
+        readText: tools.readText,
+        cacheService: tools.cache,
+        tempDir,
+        dockerConfig: rt.env.DOCKER_CONFIG || external_node_path_default().join(external_node_os_default().homedir(), '.docker'),
+        hostPlatform: hostPlatformOf(rt),
+        runTag,
+        cleanupExec: tools.cleanupExec,
+        ...(tools.signal === undefined ? {} : { signal: tools.signal }),
+        cleanup,
+        saveCleanup: () => (0,state/* saveCleanup */.Mz)(rt, cleanup)
+    });
+}
+/** Each failure as an error annotation; the step fails when a cell or a distro did. */
+function report(rt, plan, results, signal) {
+    const failed = failedCells(results);
+    for (const cell of failed) {
+        if (cell.status === 'failed')
+            rt.error(failureAnnotation(cell), `${cell.id} failed`);
+    }
+    const unpublished = results.distros.filter(d => d.status === 'publish failed');
+    for (const d of unpublished)
+        rt.error(`${d.distro}: publishing failed: ${d.reason ?? ''}`, `${d.distro} not published`);
+    if (signal?.aborted)
+        throw cancelledAfter(signal, results);
+    if (failed.length > 0 || unpublished.length > 0) {
+        const parts = [];
+        if (failed.length > 0) {
+            parts.push(`${failed.length} of ${results.cells.length} cells did not pass (${failed.map(c => c.id).join(', ')})`);
+        }
+        if (unpublished.length > 0)
+            parts.push(`publishing failed for ${unpublished.map(d => d.distro).join(', ')}`);
+        // a terminal (the CLI) has no job summary: its report follows
+        const where = rt.env.GITHUB_STEP_SUMMARY ? 'the summary' : 'the report below';
+        throw new Error(`${parts.join('; ')}; see ${where} for details.`);
+    }
+    const reused = results.cells.filter(c => c.status === 'unchanged').length;
+    const tagCount = results.distros.flatMap(d => d.tags).length;
+    rt.info(`All ${results.cells.length} cells passed` +
+        (reused > 0 ? ` (${reused} unchanged since their last publish: reused)` : '') +
+        ` in ${results.seconds} s` +
+        (!plan.push
+            ? '; push is off.'
+            : phasesOf(plan.mode).outcome === 'stage'
+                ? `; staged ${tagCount} images for the merge job.`
+                : `; published ${tagCount} tags.`));
 }
 /** A run cancelled once its cells were running: what did not finish, and what was published. */
 function cancelledAfter(signal, results) {
@@ -37716,9 +38051,11 @@ async function readSpec(config, workspace) {
     return parseSpec(config.smokeTestFile, text, config.smokeTimeout);
 }
 /** Before a build reads them: the context and the Dockerfile, where they really lead. */
-async function checkBuildPaths(config, workspace) {
-    await realPathInside(inputs_names/* Inputs */.G0.Context, config.context, workspace, 'folder');
-    await realPathInside(inputs_names/* Inputs */.G0.File, config.file, workspace, 'file');
+async function buildPaths(config, workspace) {
+    return {
+        context: await realPathInside(inputs_names/* Inputs */.G0.Context, config.context, workspace, 'folder'),
+        file: await realPathInside(inputs_names/* Inputs */.G0.File, config.file, workspace, 'file')
+    };
 }
 /** The workflow event's payload, or null outside a workflow. */
 async function readEvent(file) {
@@ -37774,7 +38111,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3136);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_4__);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(4706);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(4344);
 /* harmony import */ var _inputs_args_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8596);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6661);
 /* harmony import */ var _report_terminal_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(7496);
@@ -38519,7 +38856,7 @@ const GHA_MIN_BUILDX = '0.21.0';
 const exists = (p) => (0,promises_.access)(p).then(() => true, () => false);
 /** Can this builder export a cache? Not the docker driver, unless the engine uses containerd's image store. */
 async function checkBuilder(c) {
-    const kind = c.config.cache;
+    const kind = c.settings.kind;
     if (kind === 'gha') {
         const version = (await c.docker.buildxVersion()) ?? '0.0.0';
         if (semver_default().lt(version, GHA_MIN_BUILDX)) {
@@ -38531,12 +38868,11 @@ async function checkBuilder(c) {
         throw new errors/* InputError */.d(names/* Inputs */.G0.Cache, `${kind} needs a builder that can export a build cache, and builder ${c.builder || '(current)'} uses the docker driver on the classic image store, which cannot; set driver: docker-container`);
     }
 }
-/** Check the cache can work here, restore local caches; per cell, what its build gets. */
+/** Check the cache can work here, restore local caches; each cell's `cache`: what its build gets. */
 async function prepareCache(c) {
-    const kind = c.config.cache;
-    const out = new Map();
+    const kind = c.settings.kind;
     if (kind === 'none')
-        return out;
+        return;
     if (kind === 'gha' && !actionsCacheRuntime(c.env)) {
         throw new errors/* InputError */.d(names/* Inputs */.G0.Cache, 'gha needs the GitHub Actions cache service (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL, which GitHub gives JavaScript actions); use registry or local elsewhere');
     }
@@ -38545,10 +38881,10 @@ async function prepareCache(c) {
     if (kind === 'local' && !useService) {
         c.warn(`cache local: the Actions cache service is not available here; the cache folders in ${c.root} are neither restored nor saved`);
     }
-    for (const cell of c.cells) {
-        const name = cacheName(c.imagePath, cell.id, c.config.tagSuffix);
+    for (const job of c.jobs) {
+        const { cell, fingerprint: fp } = job;
+        const name = cacheName(c.settings.imagePath, cell.id, c.settings.tagSuffix);
         const dir = external_node_path_default().join(c.root, name);
-        const fp = c.fingerprints.get(cell.id);
         let key;
         if (useService && fp !== undefined) {
             const k = localCacheKey(name, fp);
@@ -38561,31 +38897,32 @@ async function prepareCache(c) {
                 c.warn(`${cell.id}: restoring the build cache failed, building without it: ${(0,text_text/* errorMessage */.gJ)(error)}`);
             }
         }
-        const args = cacheArgs({ kind, repository: c.config.cacheRef, dir, name }, kind === 'local' && (await exists(dir)), c.push);
-        out.set(cell.id, {
+        const args = cacheArgs({ kind, repository: c.settings.ref, dir, name }, kind === 'local' && (await exists(dir)), c.push);
+        job.cache = {
             args,
             ...(kind === 'local' ? { dir } : {}),
             ...(key === undefined ? {} : { key })
-        });
+        };
     }
-    const where = kind === 'gha' ? 'scope' : kind === 'registry' ? `tag of ${c.config.cacheRef}` : 'folder';
+    const where = kind === 'gha' ? 'scope' : kind === 'registry' ? `tag of ${c.settings.ref}` : 'folder';
     c.log(`Build cache: ${kind}, one ${where} per cell` +
         (kind === 'registry' && !c.push ? ' (read only: push is off)' : ''));
-    return out;
 }
 /**
  * local: move each built cell's new cache over the old one and save it; drop the new cache of a
  * cell that did not build. Problems are warnings.
  */
-async function saveLocalCaches(built, caches, service, log, warn) {
-    for (const [id, cache] of caches) {
-        const newDir = cache.args.newDir;
-        if (cache.dir === undefined || newDir === undefined)
+async function saveLocalCaches(jobs, c) {
+    const { service, log, warn } = c;
+    for (const { cell, cache, result } of jobs) {
+        const id = cell.id;
+        const newDir = cache?.args.newDir;
+        if (cache?.dir === undefined || newDir === undefined)
             continue;
         try {
             if (!(await exists(newDir)))
                 continue;
-            if (!built.has(id)) {
+            if (result?.imageId === undefined) {
                 await (0,promises_.rm)(newDir, { recursive: true, force: true });
                 continue;
             }
