@@ -47,20 +47,17 @@ export function isFailureBlock(title: string): boolean {
   return /FAILED|failed/.test(title)
 }
 
-export function terminalRuntime(o: TerminalOptions): TerminalRuntime {
-  const outputs = new Map<string, string>()
-  const state = new Map<string, string>()
+/**
+ * The terminal's lines: what is printed scrolls up above the running cells' status lines, which
+ * are redrawn in place; every secret is masked in all of it.
+ */
+function screen(o: TerminalOptions) {
   const secrets: string[] = []
   const statuses = new Map<string, string>()
-  const tty = o.out.isTTY === true
-  const colour = o.colour ?? tty
+  const colour = o.colour ?? o.out.isTTY === true
   let drawn = 0
-  let failure: string | undefined
-
   const mask = (text: string): string =>
     secrets.reduce((t, s) => (s === '' ? t : t.split(s).join('***')), text)
-  const paint = (kind: keyof typeof COLOURS, text: string): string =>
-    colour ? `${COLOURS[kind]}${text}${RESET}` : text
   /** Erase the redrawn lines (cursor up, clear to the end of the screen). */
   const erase = (): void => {
     if (drawn > 0) o.out.write(`\u001b[${drawn}A\u001b[J`)
@@ -74,19 +71,41 @@ export function terminalRuntime(o: TerminalOptions): TerminalRuntime {
     if (lines.length > 0) o.out.write(`${lines.join('\n')}\n`)
     drawn = lines.length
   }
-  /** Print lines above the redrawn ones. */
-  const print = (text: string): void => {
-    erase()
-    o.out.write(`${mask(text)}\n`)
-    draw()
-  }
-
-  const rt: TerminalRuntime = {
-    getInput: name => o.inputs.get(name) ?? '',
-    setOutput: (name, value) => void outputs.set(name, value),
-    setSecret: value => {
+  return {
+    mask,
+    paint: (kind: keyof typeof COLOURS, text: string): string =>
+      colour ? `${COLOURS[kind]}${text}${RESET}` : text,
+    addSecret: (value: string): void => {
       if (value !== '') secrets.push(value)
     },
+    /** Print lines above the redrawn ones. */
+    print: (text: string): void => {
+      erase()
+      o.out.write(`${mask(text)}\n`)
+      draw()
+    },
+    status: (key: string, line: string | null): void => {
+      erase()
+      if (line === null) statuses.delete(key)
+      else statuses.set(key, mask(line))
+      draw()
+    },
+    clear: (): void => {
+      erase()
+      statuses.clear()
+    }
+  }
+}
+
+export function terminalRuntime(o: TerminalOptions): TerminalRuntime {
+  const outputs = new Map<string, string>()
+  const state = new Map<string, string>()
+  const { print, paint, mask, addSecret, status, clear } = screen(o)
+  let failure: string | undefined
+  return {
+    getInput: name => o.inputs.get(name) ?? '',
+    setOutput: (name, value) => void outputs.set(name, value),
+    setSecret: addSecret,
     debug: message => {
       if (o.verbose) print(`debug: ${message}`)
     },
@@ -98,16 +117,7 @@ export function terminalRuntime(o: TerminalOptions): TerminalRuntime {
       print(paint('heading', `== ${name}`))
       return fn()
     },
-    ...(tty
-      ? {
-          status: (key: string, line: string | null) => {
-            erase()
-            if (line === null) statuses.delete(key)
-            else statuses.set(key, mask(line))
-            draw()
-          }
-        }
-      : {}),
+    ...(o.out.isTTY === true ? { status } : {}),
     block: (title, body) => {
       const shown = body !== '' && (o.verbose || isFailureBlock(title))
       print(shown ? `${title}\n${body.replace(/^/gm, '  | ')}` : title)
@@ -125,11 +135,7 @@ export function terminalRuntime(o: TerminalOptions): TerminalRuntime {
     cpus: os.availableParallelism(),
     outputs,
     failed: () => failure,
-    close: () => {
-      erase()
-      statuses.clear()
-    },
+    close: clear,
     mask
   }
-  return rt
 }

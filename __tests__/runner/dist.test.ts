@@ -129,3 +129,22 @@ describe('dist/index.js under a simulated runner', () => {
     expect(r.summary).toBe('')
   })
 })
+
+describe('the chunks of the bundles', () => {
+  it("the CLI's lazily loaded chunks load, one copy of each in dist/", async () => {
+    const { readdirSync, readFileSync } = await import('node:fs')
+    const chunks = readdirSync('dist/cli').filter(n => /^\d+\.index\.js$/.test(n))
+    expect(chunks.length).toBeGreaterThan(0)
+    for (const name of chunks) {
+      // ncc's chunk protocol: the loader reads these three exports
+      const chunk = (await import(path.resolve('dist/cli', name))) as Record<string, unknown>
+      expect(Object.keys(chunk).sort()).toEqual(['id', 'ids', 'modules'])
+      // no chunk is stored twice: where the action has the same chunk, the CLI's re-exports it
+      if (readdirSync('dist').includes(name)) {
+        expect(readFileSync(path.resolve('dist/cli', name), 'utf8')).toContain(
+          `export * from '../${name}'`
+        )
+      }
+    }
+  })
+})

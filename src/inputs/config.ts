@@ -148,30 +148,69 @@ export type InputSource = (name: InputName) => string
 const DISTRO_NAME = /^[a-z][a-z0-9_-]{0,31}$/
 const BUILDER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/
 
+/** An input's one line: trimmed, and only printable characters. */
+type LineSource = (name: InputName) => string
+
 export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
   const warnings: string[] = []
-  const line = (name: InputName): string => {
+  const line: LineSource = name => {
     const value = get(name).trim()
     assertPrintable(name, value)
     return value
   }
-
   const baseImageRaw = line(Inputs.BaseImage)
   const baseImageSet = baseImageRaw !== ''
   const baseImage = baseImageSet ? baseImageRaw : DEFAULT_BASE_IMAGE
-
   const distros = readDistros(get(Inputs.Distros), baseImageSet, ctx.today, warnings)
   const platforms = readPlatforms(get(Inputs.Platforms), distros, baseImageSet, warnings)
   readBaseImage(baseImage, distros, warnings)
-
   const image = readImage(line(Inputs.Image))
+  const mode = parseChoice(Inputs.Mode, get(Inputs.Mode), MODES, 'all')
+  const config: Config = {
+    mode,
+    distros,
+    platforms,
+    image,
+    ...readPaths(line, ctx.workspace ?? '.'),
+    buildArgs: readBuildArgs(get),
+    baseImage,
+    baseImageSet,
+    ...readTagging(get, line, mode, distros),
+    push: parseBoolean(Inputs.Push, get(Inputs.Push), false),
+    ...readLogin(get, line),
+    ...readTesting(get),
+    ...readRunning(get),
+    ...readCaching(get, line, image, warnings),
+    dryRun: parseBoolean(Inputs.DryRun, get(Inputs.DryRun), false),
+    force: parseBoolean(Inputs.Force, get(Inputs.Force), false),
+    ...readBuildx(line),
+    attestations: readAttestations(get, line),
+    ...readSigning(get, line, warnings),
+    ...readBuilder(get, line),
+    summary: parseBoolean(Inputs.Summary, get(Inputs.Summary), true)
+  }
+  if (config.sign !== 'false' && !config.push && mode !== 'merge') {
+    warnings.push(`sign: ${config.sign} signs what is published; with push: false nothing is.`)
+  }
+  return { config, warnings }
+}
+
+/** context, file and smoke-test-file: inside the workspace, as far as their text says. */
+function readPaths(
+  line: LineSource,
+  workspace: string
+): Pick<Config, 'context' | 'file' | 'smokeTestFile'> {
   const context = line(Inputs.Context) || '.'
   const file = line(Inputs.File) || joinPath(context, 'Dockerfile')
-  const workspace = ctx.workspace ?? '.'
+  const smokeTestFile = line(Inputs.SmokeTestFile)
   insideWorkspace(Inputs.Context, context, workspace)
   insideWorkspace(Inputs.File, file, workspace)
-  insideWorkspace(Inputs.SmokeTestFile, line(Inputs.SmokeTestFile), workspace)
+  insideWorkspace(Inputs.SmokeTestFile, smokeTestFile, workspace)
+  return { context, file, smokeTestFile }
+}
 
+/** build-args: none of those the action sets itself, printable values. */
+function readBuildArgs(get: InputSource): Config['buildArgs'] {
   const buildArgs = parseKeyValues(Inputs.BuildArgs, get(Inputs.BuildArgs))
   for (const [key, value] of buildArgs) {
     if ((RESERVED_BUILD_ARGS as readonly string[]).includes(key)) {
@@ -180,7 +219,16 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
     }
     assertPrintable(Inputs.BuildArgs, value)
   }
+  return buildArgs
+}
 
+/** tags, tag-suffix, latest-distro and labels. */
+function readTagging(
+  get: InputSource,
+  line: LineSource,
+  mode: Mode,
+  distros: readonly DistroRequest[]
+): Pick<Config, 'tags' | 'tagSuffix' | 'latestDistro' | 'labels'> {
   const tags = parseList(get(Inputs.Tags))
   for (const t of tags) assertPrintable(Inputs.Tags, t)
   checkTemplates(tags)
@@ -191,7 +239,6 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
       `${quote(tagSuffix)} is not valid; use letters, digits, _ . - (e.g. -cuda)`
     )
   }
-  const mode = parseChoice(Inputs.Mode, get(Inputs.Mode), MODES, 'all')
   const latestDistro = line(Inputs.LatestDistro).toLowerCase()
   // a build slice holds some of the distros only; the merge job checks latest-distro
   if (latestDistro !== '' && mode !== 'build' && !distros.some(d => d.name === latestDistro)) {
@@ -202,7 +249,11 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
   }
   const labels = parseKeyValues(Inputs.Labels, get(Inputs.Labels), LABEL_KEY)
   for (const [, value] of labels) assertPrintable(Inputs.Labels, value)
+  return { tags, tagSuffix, latestDistro, labels }
+}
 
+/** username and password: both, or neither. */
+function readLogin(get: InputSource, line: LineSource): Pick<Config, 'username' | 'password'> {
   const username = line(Inputs.Username)
   const password = get(Inputs.Password)
   if (username !== '' && password === '') {
@@ -211,7 +262,86 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
   if (password !== '' && username === '') {
     throw new InputError(Inputs.Username, 'is required when password is set')
   }
+  return { username, password }
+}
 
+/** The smoke tests' inputs (the spec file's path is read with the other paths). */
+function readTesting(
+  get: InputSource
+): Pick<Config, 'smokeTests' | 'smokeTimeout' | 'smokeNetwork' | 'rosChecks'> {
+  return {
+    smokeTests: parseLines(get(Inputs.SmokeTests)),
+    smokeTimeout: parseInteger(
+      Inputs.SmokeTimeout,
+      get(Inputs.SmokeTimeout),
+      DEFAULT_SMOKE_TIMEOUT,
+      1,
+      21_600
+    ),
+    smokeNetwork: parseChoice(Inputs.SmokeNetwork, get(Inputs.SmokeNetwork), NETWORKS, 'none'),
+    rosChecks: parseBoolean(Inputs.RosChecks, get(Inputs.RosChecks), true)
+  }
+}
+
+/** How the cells run: at once, networks, pulls, retries, the runners of the matrix output. */
+function readRunning(
+  get: InputSource
+): Pick<
+  Config,
+  | 'failFast'
+  | 'maxParallel'
+  | 'runners'
+  | 'network'
+  | 'pull'
+  | 'retryAttempts'
+  | 'retryMaxDelay'
+  | 'qemuRetries'
+  | 'emulationWarning'
+> {
+  return {
+    failFast: parseBoolean(Inputs.FailFast, get(Inputs.FailFast), false),
+    maxParallel:
+      get(Inputs.MaxParallel).trim() === ''
+        ? null
+        : parseInteger(Inputs.MaxParallel, get(Inputs.MaxParallel), 1, 1, 64),
+    runners: parseKeyValues(Inputs.Runners, get(Inputs.Runners), PLATFORM_KEY).map(
+      ([platform, value]) => readRunner(platform, value)
+    ),
+    network: parseChoice(Inputs.Network, get(Inputs.Network), NETWORKS, 'default'),
+    pull: parseBoolean(Inputs.Pull, get(Inputs.Pull), true),
+    retryAttempts: parseInteger(Inputs.RetryAttempts, get(Inputs.RetryAttempts), 6, 1, 30),
+    retryMaxDelay: parseInteger(Inputs.RetryMaxDelay, get(Inputs.RetryMaxDelay), 30, 1, 600),
+    qemuRetries: parseInteger(Inputs.QemuRetries, get(Inputs.QemuRetries), 1, 0, 5),
+    emulationWarning: parseInteger(
+      Inputs.EmulationWarning,
+      get(Inputs.EmulationWarning),
+      60,
+      0,
+      360
+    )
+  }
+}
+
+/** cache and cache-ref (which only cache: registry uses). */
+function readCaching(
+  get: InputSource,
+  line: LineSource,
+  image: ImageRef,
+  warnings: string[]
+): Pick<Config, 'cache' | 'cacheRef'> {
+  const cache = parseChoice(Inputs.Cache, get(Inputs.Cache), CACHE_KINDS, 'none')
+  const cacheRefInput = line(Inputs.CacheRef)
+  const cacheRef = readCacheRef(cacheRefInput, image)
+  if (cacheRefInput !== '' && cache !== 'registry') {
+    warnings.push(`cache-ref is used by cache: registry only; it is ignored with cache: ${cache}.`)
+  }
+  return { cache, cacheRef }
+}
+
+/** buildx-version (0.13 or newer: builds read BuildKit's progress as data), its URL and checksum. */
+function readBuildx(
+  line: LineSource
+): Pick<Config, 'buildxVersion' | 'buildxUrl' | 'buildxSha256'> {
   const buildxVersion = line(Inputs.BuildxVersion) || DEFAULT_BUILDX_VERSION
   if (buildxVersion !== 'latest' && semver.validRange(buildxVersion) === null) {
     throw new InputError(
@@ -227,7 +357,23 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
       `${quote(buildxVersion)} allows buildx before 0.13.0, which cannot report build progress as data (--progress=rawjson); use 0.13.0 or newer, e.g. >=0.13.0`
     )
   }
+  const buildxUrl = line(Inputs.BuildxUrl)
+  if (buildxUrl !== '' && !/^https?:\/\/\S+$/.test(buildxUrl)) {
+    throw new InputError(Inputs.BuildxUrl, `${quote(buildxUrl)} is not an http(s) URL`)
+  }
+  const buildxSha256 = readSha256(
+    line(Inputs.BuildxSha256),
+    Inputs.BuildxSha256,
+    'buildx binary at buildx-url'
+  )
+  return { buildxVersion, buildxUrl, buildxSha256 }
+}
 
+/** builder, driver and qemu-image. */
+function readBuilder(
+  get: InputSource,
+  line: LineSource
+): Pick<Config, 'builder' | 'driver' | 'qemuImage'> {
   const qemuImage = line(Inputs.QemuImage) || DEFAULT_QEMU_IMAGE
   const qemuRef = parseReference(qemuImage)
   if (typeof qemuRef === 'string') {
@@ -236,7 +382,6 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
       `${quote(qemuImage)} is not an image reference: ${qemuRef}`
     )
   }
-
   const builder = line(Inputs.Builder)
   if (builder !== '' && !BUILDER_NAME.test(builder)) {
     throw new InputError(
@@ -244,95 +389,11 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
       `${quote(builder)} is not a builder name; use letters, digits, _ . - (as docker buildx ls shows)`
     )
   }
-
-  const buildxUrl = line(Inputs.BuildxUrl)
-  if (buildxUrl !== '' && !/^https?:\/\/\S+$/.test(buildxUrl)) {
-    throw new InputError(Inputs.BuildxUrl, `${quote(buildxUrl)} is not an http(s) URL`)
-  }
-
-  const buildxSha256 = readSha256(
-    line(Inputs.BuildxSha256),
-    Inputs.BuildxSha256,
-    'buildx binary at buildx-url'
-  )
-  const attestations = readAttestations(get, line)
-  const signing = readSigning(get, line, warnings)
-
-  const cache = parseChoice(Inputs.Cache, get(Inputs.Cache), CACHE_KINDS, 'none')
-  const cacheRefInput = line(Inputs.CacheRef)
-  const cacheRef = readCacheRef(cacheRefInput, image)
-  if (cacheRefInput !== '' && cache !== 'registry') {
-    warnings.push(`cache-ref is used by cache: registry only; it is ignored with cache: ${cache}.`)
-  }
-
-  const runners = parseKeyValues(Inputs.Runners, get(Inputs.Runners), PLATFORM_KEY).map(
-    ([platform, value]) => readRunner(platform, value)
-  )
-
-  const config: Config = {
-    mode,
-    distros,
-    platforms,
-    image,
-    context,
-    file,
-    buildArgs,
-    baseImage,
-    baseImageSet,
-    tags,
-    tagSuffix,
-    latestDistro,
-    labels,
-    push: parseBoolean(Inputs.Push, get(Inputs.Push), false),
-    username,
-    password,
-    smokeTests: parseLines(get(Inputs.SmokeTests)),
-    smokeTestFile: line(Inputs.SmokeTestFile),
-    smokeTimeout: parseInteger(
-      Inputs.SmokeTimeout,
-      get(Inputs.SmokeTimeout),
-      DEFAULT_SMOKE_TIMEOUT,
-      1,
-      21_600
-    ),
-    smokeNetwork: parseChoice(Inputs.SmokeNetwork, get(Inputs.SmokeNetwork), NETWORKS, 'none'),
-    rosChecks: parseBoolean(Inputs.RosChecks, get(Inputs.RosChecks), true),
-    failFast: parseBoolean(Inputs.FailFast, get(Inputs.FailFast), false),
-    maxParallel:
-      get(Inputs.MaxParallel).trim() === ''
-        ? null
-        : parseInteger(Inputs.MaxParallel, get(Inputs.MaxParallel), 1, 1, 64),
-    runners,
-    network: parseChoice(Inputs.Network, get(Inputs.Network), NETWORKS, 'default'),
-    pull: parseBoolean(Inputs.Pull, get(Inputs.Pull), true),
-    cache,
-    cacheRef,
-    retryAttempts: parseInteger(Inputs.RetryAttempts, get(Inputs.RetryAttempts), 6, 1, 30),
-    retryMaxDelay: parseInteger(Inputs.RetryMaxDelay, get(Inputs.RetryMaxDelay), 30, 1, 600),
-    qemuRetries: parseInteger(Inputs.QemuRetries, get(Inputs.QemuRetries), 1, 0, 5),
-    emulationWarning: parseInteger(
-      Inputs.EmulationWarning,
-      get(Inputs.EmulationWarning),
-      60,
-      0,
-      360
-    ),
-    dryRun: parseBoolean(Inputs.DryRun, get(Inputs.DryRun), false),
-    force: parseBoolean(Inputs.Force, get(Inputs.Force), false),
-    buildxVersion,
-    buildxUrl,
-    buildxSha256,
-    attestations,
-    ...signing,
+  return {
     builder,
     driver: parseChoice(Inputs.Driver, get(Inputs.Driver), DRIVERS, 'docker'),
-    qemuImage,
-    summary: parseBoolean(Inputs.Summary, get(Inputs.Summary), true)
+    qemuImage
   }
-  if (config.sign !== 'false' && !config.push && mode !== 'merge') {
-    warnings.push(`sign: ${config.sign} signs what is published; with push: false nothing is.`)
-  }
-  return { config, warnings }
 }
 
 /** A sha256 checksum input: 64 hex digits, `sha256:` allowed; '' when empty. */
@@ -375,7 +436,7 @@ const PEM_KEY =
 
 function readSigning(
   get: InputSource,
-  line: (name: InputName) => string,
+  line: LineSource,
   warnings: string[]
 ): Pick<Config, 'sign' | 'cosignKey' | 'cosignPassword' | 'cosignVersion' | 'cosignSha256'> {
   const sign = parseChoice(Inputs.Sign, get(Inputs.Sign), SIGN, 'false')

@@ -1,5 +1,5 @@
 /** Config -> Plan. Pure and deterministic: the same config and context give the same plan. */
-import type { Config, Mode } from '../inputs/config.js'
+import type { Config, DistroRequest, Mode } from '../inputs/config.js'
 import type { RosVersion } from '../ros/catalog.js'
 import { findPlatform, type PlatformInfo } from '../ros/platforms.js'
 import { builtinChecks } from '../smoke/builtin.js'
@@ -87,33 +87,12 @@ export function planBuild(config: Config, ctx: PlanContext): Plan {
       `mode ${config.mode} needs GITHUB_RUN_ID (set by GitHub Actions in every job): the build slices and the merge job find each other by it`
     )
   }
-  const userTests = [...lineTests(config.smokeTests, config.smokeTimeout), ...ctx.fileTests]
-  const name = config.image.name
   const run = runKind(ctx.git)
-  const version = runVersion(run, ctx.git)
-  const tagsOf = new Map<string, string[]>()
-  for (const distro of config.distros) {
-    tagsOf.set(
-      distro.name,
-      distroTags(run, ctx.git, distro.name, {
-        templates: config.tags,
-        suffix: config.tagSuffix,
-        latestDistro: config.latestDistro
-      })
-    )
-  }
   const blocked = config.push && run.kind === 'pull-request'
   const push = config.push && !blocked
-  // a run that pushes nothing (a pull request, push off) needs no tag: it builds and tests
-  for (const [distro, tags] of tagsOf) {
-    if (tags.length === 0 && push) {
-      throw new InputError(
-        Inputs.Tags,
-        `no template gives ${distro} a tag in a ${run.kind} run (a template is skipped when one of its placeholders is empty); add one that does, e.g. {distro}-{sha}`
-      )
-    }
-  }
-  checkDistinct(tagsOf)
+  const tagsOf = tagsOfDistros(config, ctx, run, push)
+  const version = runVersion(run, ctx.git)
+  const userTests = [...lineTests(config.smokeTests, config.smokeTimeout), ...ctx.fileTests]
   const cells: Cell[] = []
   const manifests: Manifest[] = []
   for (const distro of config.distros) {
@@ -127,55 +106,21 @@ export function planBuild(config: Config, ctx: PlanContext): Plan {
       repo: ctx.repo,
       user: config.labels
     })
-    const baseImage = baseImageOf(config.baseImage, distro.name)
-    const rosVersion = distro.info?.rosVersion ?? null
-    const ids: string[] = []
-    for (const platform of config.platforms) {
-      const info = findPlatform(platform) as PlatformInfo
-      const id = `${distro.name}-${info.short}`
-      ids.push(id)
-      cells.push({
-        id,
-        distro: distro.name,
-        rosVersion,
-        platform: info.platform,
-        arch: info.short,
-        machines: info.machines,
-        emulated: info.platform !== ctx.hostPlatform,
-        baseImage,
-        buildArgs: [
-          ['BASE_IMAGE', baseImage],
-          ['ROS_DISTRO', distro.name],
-          ...config.buildArgs.map(([k, v]) => [k, fillDistro(v, distro.name)] as const)
-        ],
-        localTag: `${LOCAL_REPOSITORY}/${config.image.path}:${id}${ctx.runId ? `-${ctx.runId}` : ''}`,
-        // without tags nothing is pushed (see above); the distro name stands in
-        pushTag: `${name}:${archTag(tags[0] ?? distro.name, info.short)}`,
-        stageTag: `${name}:${stageTag(ctx.workflowRun, id, config.tagSuffix)}`,
-        labels,
-        tests: [
-          ...builtinChecks({
-            distro: distro.name,
-            rosVersion,
-            platform: info,
-            rosChecks: config.rosChecks,
-            timeout: config.smokeTimeout
-          }),
-          ...userTests
-        ]
-      })
-    }
+    const mine = config.platforms.map(platform =>
+      cellOf(config, ctx, { distro, platform, tags, labels, userTests })
+    )
+    cells.push(...mine)
     manifests.push({
       distro: distro.name,
-      tags: tags.map(t => `${name}:${t}`),
-      cells: ids,
+      tags: tags.map(t => `${config.image.name}:${t}`),
+      cells: mine.map(c => c.id),
       version,
       labels
     })
   }
   return {
     mode: config.mode,
-    image: name,
+    image: config.image.name,
     registry: config.image.registry,
     push,
     ...(blocked ? { pushBlocked: 'a pull request builds and tests, and never pushes' } : {}),
@@ -183,6 +128,85 @@ export function planBuild(config: Config, ctx: PlanContext): Plan {
     platforms: config.platforms,
     cells,
     manifests
+  }
+}
+
+/**
+ * Each distro's tags in this kind of run, distinct across distros; a run that pushes needs at
+ * least one per distro (one that pushes nothing, a pull request or push off, builds and tests).
+ */
+function tagsOfDistros(
+  config: Config,
+  ctx: PlanContext,
+  run: ReturnType<typeof runKind>,
+  push: boolean
+): Map<string, string[]> {
+  const tagsOf = new Map<string, string[]>()
+  for (const distro of config.distros) {
+    const tags = distroTags(run, ctx.git, distro.name, {
+      templates: config.tags,
+      suffix: config.tagSuffix,
+      latestDistro: config.latestDistro
+    })
+    if (tags.length === 0 && push) {
+      throw new InputError(
+        Inputs.Tags,
+        `no template gives ${distro.name} a tag in a ${run.kind} run (a template is skipped when one of its placeholders is empty); add one that does, e.g. {distro}-{sha}`
+      )
+    }
+    tagsOf.set(distro.name, tags)
+  }
+  checkDistinct(tagsOf)
+  return tagsOf
+}
+
+/** One cell: a distro on a platform, its build args, tags, labels and tests. */
+function cellOf(
+  config: Config,
+  ctx: PlanContext,
+  c: {
+    readonly distro: DistroRequest
+    readonly platform: string
+    readonly tags: readonly string[]
+    readonly labels: Cell['labels']
+    readonly userTests: readonly SmokeTest[]
+  }
+): Cell {
+  const { distro, tags } = c
+  const name = config.image.name
+  const info = findPlatform(c.platform) as PlatformInfo
+  const id = `${distro.name}-${info.short}`
+  const baseImage = baseImageOf(config.baseImage, distro.name)
+  const rosVersion = distro.info?.rosVersion ?? null
+  return {
+    id,
+    distro: distro.name,
+    rosVersion,
+    platform: info.platform,
+    arch: info.short,
+    machines: info.machines,
+    emulated: info.platform !== ctx.hostPlatform,
+    baseImage,
+    buildArgs: [
+      ['BASE_IMAGE', baseImage],
+      ['ROS_DISTRO', distro.name],
+      ...config.buildArgs.map(([k, v]) => [k, fillDistro(v, distro.name)] as const)
+    ],
+    localTag: `${LOCAL_REPOSITORY}/${config.image.path}:${id}${ctx.runId ? `-${ctx.runId}` : ''}`,
+    // without tags nothing is pushed (see planBuild); the distro name stands in
+    pushTag: `${name}:${archTag(tags[0] ?? distro.name, info.short)}`,
+    stageTag: `${name}:${stageTag(ctx.workflowRun, id, config.tagSuffix)}`,
+    labels: c.labels,
+    tests: [
+      ...builtinChecks({
+        distro: distro.name,
+        rosVersion,
+        platform: info,
+        rosChecks: config.rosChecks,
+        timeout: config.smokeTimeout
+      }),
+      ...c.userTests
+    ]
   }
 }
 

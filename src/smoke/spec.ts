@@ -70,12 +70,9 @@ export function parseSpec(path: string, text: string, defaultTimeout: number): S
   })
 }
 
-function parseTest(
-  item: YAMLMap,
-  index: number,
-  defaultTimeout: number,
-  fail: (node: Node | null | undefined, problem: string) => never
-): SmokeTest {
+type Fail = (node: Node | null | undefined, problem: string) => never
+
+function parseTest(item: YAMLMap, index: number, defaultTimeout: number, fail: Fail): SmokeTest {
   const kinds = (Object.keys(KEYS) as Kind[]).filter(k => item.has(k))
   if (kinds.length !== 1) {
     fail(item, `test ${index + 1} must have exactly one of command, file or env`)
@@ -87,7 +84,19 @@ function parseTest(
       fail(pair.key as Node, `unknown key "${key}" in a ${kind} test; use ${KEYS[kind].join(', ')}`)
     }
   }
+  const f = fields(item, fail)
+  const timeout = f.int('timeout', 1, 21_600) ?? defaultTimeout
+  if (kind === 'command') return commandSpec(f, timeout)
+  if (kind === 'file') return fileSpec(f, timeout)
+  return envSpec(f, timeout)
+}
+
+/** Typed reads of a test's keys, each failing with the key's line and column. */
+type Fields = ReturnType<typeof fields>
+
+function fields(item: YAMLMap, fail: Fail) {
   const node = (key: string): Node => item.get(key, true) as Node
+  const has = (key: string): boolean => item.has(key)
   const str = (key: string): string | undefined => {
     if (!item.has(key)) return undefined
     const n = node(key)
@@ -122,53 +131,59 @@ function parseTest(
     if (!isSeq(n)) return fail(n, `"${key}" must be a list of regular expressions`)
     return n.items.map(i => regex(key, i as Node, isScalar(i) ? i.value : undefined))
   }
-  const timeout = int('timeout', 1, 21_600) ?? defaultTimeout
-  const source = 'smoke-test-file' as const
+  const bool = (key: string, otherwise: boolean): boolean => {
+    if (!item.has(key)) return otherwise
+    const n = node(key)
+    if (!isScalar(n) || typeof n.value !== 'boolean') fail(n, `"${key}" must be true or false`)
+    return (n as { value: boolean }).value
+  }
+  return { node, has, str, int, regex, patterns, bool, fail }
+}
 
-  if (kind === 'command') {
-    const command = str('command') as string
-    return commandTest({
-      name: str('name') ?? command.split('\n')[0].slice(0, 60),
-      source,
-      timeout,
-      command,
-      exitCode: int('exit-code', 0, 255) ?? 0,
-      stdout: patterns('stdout'),
-      stdoutNot: patterns('stdout-not'),
-      stderr: patterns('stderr'),
-      stderrNot: patterns('stderr-not')
-    })
+const SOURCE = 'smoke-test-file' as const
+
+function commandSpec(f: Fields, timeout: number): SmokeTest {
+  const command = f.str('command') as string
+  return commandTest({
+    name: f.str('name') ?? command.split('\n')[0].slice(0, 60),
+    source: SOURCE,
+    timeout,
+    command,
+    exitCode: f.int('exit-code', 0, 255) ?? 0,
+    stdout: f.patterns('stdout'),
+    stdoutNot: f.patterns('stdout-not'),
+    stderr: f.patterns('stderr'),
+    stderrNot: f.patterns('stderr-not')
+  })
+}
+
+function fileSpec(f: Fields, timeout: number): SmokeTest {
+  const path = f.str('file') as string
+  const exists = f.bool('exists', true)
+  return {
+    kind: 'file',
+    name: f.str('name') ?? `${path} ${exists ? 'exists' : 'is absent'}`,
+    source: SOURCE,
+    timeout,
+    path,
+    exists
   }
-  if (kind === 'file') {
-    const path = str('file') as string
-    let exists = true
-    if (item.has('exists')) {
-      const n = node('exists')
-      if (!isScalar(n) || typeof n.value !== 'boolean') fail(n, '"exists" must be true or false')
-      exists = (n as { value: boolean }).value
-    }
-    return {
-      kind: 'file',
-      name: str('name') ?? `${path} ${exists ? 'exists' : 'is absent'}`,
-      source,
-      timeout,
-      path,
-      exists
-    }
-  }
-  const variable = str('env') as string
+}
+
+function envSpec(f: Fields, timeout: number): SmokeTest {
+  const variable = f.str('env') as string
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
-    fail(node('env'), `"env": ${variable} is not an environment variable name`)
+    f.fail(f.node('env'), `"env": ${variable} is not an environment variable name`)
   }
   let matches: string | undefined
-  if (item.has('matches')) {
-    const n = node('matches')
-    matches = regex('matches', n, isScalar(n) ? n.value : undefined)
+  if (f.has('matches')) {
+    const n = f.node('matches')
+    matches = f.regex('matches', n, isScalar(n) ? n.value : undefined)
   }
   return {
     kind: 'env',
-    name: str('name') ?? `${variable} is set`,
-    source,
+    name: f.str('name') ?? `${variable} is set`,
+    source: SOURCE,
     timeout,
     variable,
     ...(matches === undefined ? {} : { matches })
