@@ -31905,7 +31905,7 @@ const DISTRO_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 const BUILDER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 function readConfig(get, ctx) {
     const warnings = [];
-    const line = (name) => {
+    const line = name => {
         const value = get(name).trim();
         assertPrintable(name, value);
         return value;
@@ -31917,12 +31917,47 @@ function readConfig(get, ctx) {
     const platforms = readPlatforms(get(inputs_names/* Inputs */.G0.Platforms), distros, baseImageSet, warnings);
     readBaseImage(baseImage, distros, warnings);
     const image = readImage(line(inputs_names/* Inputs */.G0.Image));
+    const mode = parseChoice(inputs_names/* Inputs */.G0.Mode, get(inputs_names/* Inputs */.G0.Mode), MODES, 'all');
+    const config = {
+        mode,
+        distros,
+        platforms,
+        image,
+        ...readPaths(line, ctx.workspace ?? '.'),
+        buildArgs: readBuildArgs(get),
+        baseImage,
+        baseImageSet,
+        ...readTagging(get, line, mode, distros),
+        push: parseBoolean(inputs_names/* Inputs */.G0.Push, get(inputs_names/* Inputs */.G0.Push), false),
+        ...readLogin(get, line),
+        ...readTesting(get),
+        ...readRunning(get),
+        ...readCaching(get, line, image, warnings),
+        dryRun: parseBoolean(inputs_names/* Inputs */.G0.DryRun, get(inputs_names/* Inputs */.G0.DryRun), false),
+        force: parseBoolean(inputs_names/* Inputs */.G0.Force, get(inputs_names/* Inputs */.G0.Force), false),
+        ...readBuildx(line),
+        attestations: readAttestations(get, line),
+        ...readSigning(get, line, warnings),
+        ...readBuilder(get, line),
+        summary: parseBoolean(inputs_names/* Inputs */.G0.Summary, get(inputs_names/* Inputs */.G0.Summary), true)
+    };
+    if (config.sign !== 'false' && !config.push && mode !== 'merge') {
+        warnings.push(`sign: ${config.sign} signs what is published; with push: false nothing is.`);
+    }
+    return { config, warnings };
+}
+/** context, file and smoke-test-file: inside the workspace, as far as their text says. */
+function readPaths(line, workspace) {
     const context = line(inputs_names/* Inputs */.G0.Context) || '.';
     const file = line(inputs_names/* Inputs */.G0.File) || joinPath(context, 'Dockerfile');
-    const workspace = ctx.workspace ?? '.';
+    const smokeTestFile = line(inputs_names/* Inputs */.G0.SmokeTestFile);
     insideWorkspace(inputs_names/* Inputs */.G0.Context, context, workspace);
     insideWorkspace(inputs_names/* Inputs */.G0.File, file, workspace);
-    insideWorkspace(inputs_names/* Inputs */.G0.SmokeTestFile, line(inputs_names/* Inputs */.G0.SmokeTestFile), workspace);
+    insideWorkspace(inputs_names/* Inputs */.G0.SmokeTestFile, smokeTestFile, workspace);
+    return { context, file, smokeTestFile };
+}
+/** build-args: none of those the action sets itself, printable values. */
+function readBuildArgs(get) {
     const buildArgs = parseKeyValues(inputs_names/* Inputs */.G0.BuildArgs, get(inputs_names/* Inputs */.G0.BuildArgs));
     for (const [key, value] of buildArgs) {
         if (RESERVED_BUILD_ARGS.includes(key)) {
@@ -31931,6 +31966,10 @@ function readConfig(get, ctx) {
         }
         assertPrintable(inputs_names/* Inputs */.G0.BuildArgs, value);
     }
+    return buildArgs;
+}
+/** tags, tag-suffix, latest-distro and labels. */
+function readTagging(get, line, mode, distros) {
     const tags = parseList(get(inputs_names/* Inputs */.G0.Tags));
     for (const t of tags)
         assertPrintable(inputs_names/* Inputs */.G0.Tags, t);
@@ -31939,7 +31978,6 @@ function readConfig(get, ctx) {
     if (!/^[\w.-]*$/.test(tagSuffix)) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.TagSuffix, `${(0,errors/* quote */.h)(tagSuffix)} is not valid; use letters, digits, _ . - (e.g. -cuda)`);
     }
-    const mode = parseChoice(inputs_names/* Inputs */.G0.Mode, get(inputs_names/* Inputs */.G0.Mode), MODES, 'all');
     const latestDistro = line(inputs_names/* Inputs */.G0.LatestDistro).toLowerCase();
     // a build slice holds some of the distros only; the merge job checks latest-distro
     if (latestDistro !== '' && mode !== 'build' && !distros.some(d => d.name === latestDistro)) {
@@ -31948,6 +31986,10 @@ function readConfig(get, ctx) {
     const labels = parseKeyValues(inputs_names/* Inputs */.G0.Labels, get(inputs_names/* Inputs */.G0.Labels), LABEL_KEY);
     for (const [, value] of labels)
         assertPrintable(inputs_names/* Inputs */.G0.Labels, value);
+    return { tags, tagSuffix, latestDistro, labels };
+}
+/** username and password: both, or neither. */
+function readLogin(get, line) {
     const username = line(inputs_names/* Inputs */.G0.Username);
     const password = get(inputs_names/* Inputs */.G0.Password);
     if (username !== '' && password === '') {
@@ -31956,6 +31998,45 @@ function readConfig(get, ctx) {
     if (password !== '' && username === '') {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Username, 'is required when password is set');
     }
+    return { username, password };
+}
+/** The smoke tests' inputs (the spec file's path is read with the other paths). */
+function readTesting(get) {
+    return {
+        smokeTests: parseLines(get(inputs_names/* Inputs */.G0.SmokeTests)),
+        smokeTimeout: parseInteger(inputs_names/* Inputs */.G0.SmokeTimeout, get(inputs_names/* Inputs */.G0.SmokeTimeout), DEFAULT_SMOKE_TIMEOUT, 1, 21_600),
+        smokeNetwork: parseChoice(inputs_names/* Inputs */.G0.SmokeNetwork, get(inputs_names/* Inputs */.G0.SmokeNetwork), NETWORKS, 'none'),
+        rosChecks: parseBoolean(inputs_names/* Inputs */.G0.RosChecks, get(inputs_names/* Inputs */.G0.RosChecks), true)
+    };
+}
+/** How the cells run: at once, networks, pulls, retries, the runners of the matrix output. */
+function readRunning(get) {
+    return {
+        failFast: parseBoolean(inputs_names/* Inputs */.G0.FailFast, get(inputs_names/* Inputs */.G0.FailFast), false),
+        maxParallel: get(inputs_names/* Inputs */.G0.MaxParallel).trim() === ''
+            ? null
+            : parseInteger(inputs_names/* Inputs */.G0.MaxParallel, get(inputs_names/* Inputs */.G0.MaxParallel), 1, 1, 64),
+        runners: parseKeyValues(inputs_names/* Inputs */.G0.Runners, get(inputs_names/* Inputs */.G0.Runners), PLATFORM_KEY).map(([platform, value]) => readRunner(platform, value)),
+        network: parseChoice(inputs_names/* Inputs */.G0.Network, get(inputs_names/* Inputs */.G0.Network), NETWORKS, 'default'),
+        pull: parseBoolean(inputs_names/* Inputs */.G0.Pull, get(inputs_names/* Inputs */.G0.Pull), true),
+        retryAttempts: parseInteger(inputs_names/* Inputs */.G0.RetryAttempts, get(inputs_names/* Inputs */.G0.RetryAttempts), 6, 1, 30),
+        retryMaxDelay: parseInteger(inputs_names/* Inputs */.G0.RetryMaxDelay, get(inputs_names/* Inputs */.G0.RetryMaxDelay), 30, 1, 600),
+        qemuRetries: parseInteger(inputs_names/* Inputs */.G0.QemuRetries, get(inputs_names/* Inputs */.G0.QemuRetries), 1, 0, 5),
+        emulationWarning: parseInteger(inputs_names/* Inputs */.G0.EmulationWarning, get(inputs_names/* Inputs */.G0.EmulationWarning), 60, 0, 360)
+    };
+}
+/** cache and cache-ref (which only cache: registry uses). */
+function readCaching(get, line, image, warnings) {
+    const cache = parseChoice(inputs_names/* Inputs */.G0.Cache, get(inputs_names/* Inputs */.G0.Cache), CACHE_KINDS, 'none');
+    const cacheRefInput = line(inputs_names/* Inputs */.G0.CacheRef);
+    const cacheRef = readCacheRef(cacheRefInput, image);
+    if (cacheRefInput !== '' && cache !== 'registry') {
+        warnings.push(`cache-ref is used by cache: registry only; it is ignored with cache: ${cache}.`);
+    }
+    return { cache, cacheRef };
+}
+/** buildx-version (0.13 or newer: builds read BuildKit's progress as data), its URL and checksum. */
+function readBuildx(line) {
     const buildxVersion = line(inputs_names/* Inputs */.G0.BuildxVersion) || DEFAULT_BUILDX_VERSION;
     if (buildxVersion !== 'latest' && semver_default().validRange(buildxVersion) === null) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BuildxVersion, `${(0,errors/* quote */.h)(buildxVersion)} is not a version or range; use e.g. 0.19.3, >=0.13.0 or latest`);
@@ -31965,6 +32046,15 @@ function readConfig(get, ctx) {
     if (lowest !== null && semver_default().lt(lowest, '0.13.0')) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BuildxVersion, `${(0,errors/* quote */.h)(buildxVersion)} allows buildx before 0.13.0, which cannot report build progress as data (--progress=rawjson); use 0.13.0 or newer, e.g. >=0.13.0`);
     }
+    const buildxUrl = line(inputs_names/* Inputs */.G0.BuildxUrl);
+    if (buildxUrl !== '' && !/^https?:\/\/\S+$/.test(buildxUrl)) {
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BuildxUrl, `${(0,errors/* quote */.h)(buildxUrl)} is not an http(s) URL`);
+    }
+    const buildxSha256 = readSha256(line(inputs_names/* Inputs */.G0.BuildxSha256), inputs_names/* Inputs */.G0.BuildxSha256, 'buildx binary at buildx-url');
+    return { buildxVersion, buildxUrl, buildxSha256 };
+}
+/** builder, driver and qemu-image. */
+function readBuilder(get, line) {
     const qemuImage = line(inputs_names/* Inputs */.G0.QemuImage) || DEFAULT_QEMU_IMAGE;
     const qemuRef = (0,reference/* parseReference */.F2)(qemuImage);
     if (typeof qemuRef === 'string') {
@@ -31974,71 +32064,11 @@ function readConfig(get, ctx) {
     if (builder !== '' && !BUILDER_NAME.test(builder)) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Builder, `${(0,errors/* quote */.h)(builder)} is not a builder name; use letters, digits, _ . - (as docker buildx ls shows)`);
     }
-    const buildxUrl = line(inputs_names/* Inputs */.G0.BuildxUrl);
-    if (buildxUrl !== '' && !/^https?:\/\/\S+$/.test(buildxUrl)) {
-        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BuildxUrl, `${(0,errors/* quote */.h)(buildxUrl)} is not an http(s) URL`);
-    }
-    const buildxSha256 = readSha256(line(inputs_names/* Inputs */.G0.BuildxSha256), inputs_names/* Inputs */.G0.BuildxSha256, 'buildx binary at buildx-url');
-    const attestations = readAttestations(get, line);
-    const signing = readSigning(get, line, warnings);
-    const cache = parseChoice(inputs_names/* Inputs */.G0.Cache, get(inputs_names/* Inputs */.G0.Cache), CACHE_KINDS, 'none');
-    const cacheRefInput = line(inputs_names/* Inputs */.G0.CacheRef);
-    const cacheRef = readCacheRef(cacheRefInput, image);
-    if (cacheRefInput !== '' && cache !== 'registry') {
-        warnings.push(`cache-ref is used by cache: registry only; it is ignored with cache: ${cache}.`);
-    }
-    const runners = parseKeyValues(inputs_names/* Inputs */.G0.Runners, get(inputs_names/* Inputs */.G0.Runners), PLATFORM_KEY).map(([platform, value]) => readRunner(platform, value));
-    const config = {
-        mode,
-        distros,
-        platforms,
-        image,
-        context,
-        file,
-        buildArgs,
-        baseImage,
-        baseImageSet,
-        tags,
-        tagSuffix,
-        latestDistro,
-        labels,
-        push: parseBoolean(inputs_names/* Inputs */.G0.Push, get(inputs_names/* Inputs */.G0.Push), false),
-        username,
-        password,
-        smokeTests: parseLines(get(inputs_names/* Inputs */.G0.SmokeTests)),
-        smokeTestFile: line(inputs_names/* Inputs */.G0.SmokeTestFile),
-        smokeTimeout: parseInteger(inputs_names/* Inputs */.G0.SmokeTimeout, get(inputs_names/* Inputs */.G0.SmokeTimeout), DEFAULT_SMOKE_TIMEOUT, 1, 21_600),
-        smokeNetwork: parseChoice(inputs_names/* Inputs */.G0.SmokeNetwork, get(inputs_names/* Inputs */.G0.SmokeNetwork), NETWORKS, 'none'),
-        rosChecks: parseBoolean(inputs_names/* Inputs */.G0.RosChecks, get(inputs_names/* Inputs */.G0.RosChecks), true),
-        failFast: parseBoolean(inputs_names/* Inputs */.G0.FailFast, get(inputs_names/* Inputs */.G0.FailFast), false),
-        maxParallel: get(inputs_names/* Inputs */.G0.MaxParallel).trim() === ''
-            ? null
-            : parseInteger(inputs_names/* Inputs */.G0.MaxParallel, get(inputs_names/* Inputs */.G0.MaxParallel), 1, 1, 64),
-        runners,
-        network: parseChoice(inputs_names/* Inputs */.G0.Network, get(inputs_names/* Inputs */.G0.Network), NETWORKS, 'default'),
-        pull: parseBoolean(inputs_names/* Inputs */.G0.Pull, get(inputs_names/* Inputs */.G0.Pull), true),
-        cache,
-        cacheRef,
-        retryAttempts: parseInteger(inputs_names/* Inputs */.G0.RetryAttempts, get(inputs_names/* Inputs */.G0.RetryAttempts), 6, 1, 30),
-        retryMaxDelay: parseInteger(inputs_names/* Inputs */.G0.RetryMaxDelay, get(inputs_names/* Inputs */.G0.RetryMaxDelay), 30, 1, 600),
-        qemuRetries: parseInteger(inputs_names/* Inputs */.G0.QemuRetries, get(inputs_names/* Inputs */.G0.QemuRetries), 1, 0, 5),
-        emulationWarning: parseInteger(inputs_names/* Inputs */.G0.EmulationWarning, get(inputs_names/* Inputs */.G0.EmulationWarning), 60, 0, 360),
-        dryRun: parseBoolean(inputs_names/* Inputs */.G0.DryRun, get(inputs_names/* Inputs */.G0.DryRun), false),
-        force: parseBoolean(inputs_names/* Inputs */.G0.Force, get(inputs_names/* Inputs */.G0.Force), false),
-        buildxVersion,
-        buildxUrl,
-        buildxSha256,
-        attestations,
-        ...signing,
+    return {
         builder,
         driver: parseChoice(inputs_names/* Inputs */.G0.Driver, get(inputs_names/* Inputs */.G0.Driver), DRIVERS, 'docker'),
-        qemuImage,
-        summary: parseBoolean(inputs_names/* Inputs */.G0.Summary, get(inputs_names/* Inputs */.G0.Summary), true)
+        qemuImage
     };
-    if (config.sign !== 'false' && !config.push && mode !== 'merge') {
-        warnings.push(`sign: ${config.sign} signs what is published; with push: false nothing is.`);
-    }
-    return { config, warnings };
 }
 /** A sha256 checksum input: 64 hex digits, `sha256:` allowed; '' when empty. */
 function readSha256(value, input, of) {
@@ -37741,7 +37771,17 @@ function parseTest(item, index, defaultTimeout, fail) {
             fail(pair.key, `unknown key "${key}" in a ${kind} test; use ${KEYS[kind].join(', ')}`);
         }
     }
+    const f = fields(item, fail);
+    const timeout = f.int('timeout', 1, 21_600) ?? defaultTimeout;
+    if (kind === 'command')
+        return commandSpec(f, timeout);
+    if (kind === 'file')
+        return fileSpec(f, timeout);
+    return envSpec(f, timeout);
+}
+function fields(item, fail) {
     const node = (key) => item.get(key, true);
+    const has = (key) => item.has(key);
     const str = (key) => {
         if (!item.has(key))
             return undefined;
@@ -37783,53 +37823,57 @@ function parseTest(item, index, defaultTimeout, fail) {
             return fail(n, `"${key}" must be a list of regular expressions`);
         return n.items.map(i => regex(key, i, (0,dist/* isScalar */.jn)(i) ? i.value : undefined));
     };
-    const timeout = int('timeout', 1, 21_600) ?? defaultTimeout;
-    const source = 'smoke-test-file';
-    if (kind === 'command') {
-        const command = str('command');
-        return (0,types/* commandTest */.S)({
-            name: str('name') ?? command.split('\n')[0].slice(0, 60),
-            source,
-            timeout,
-            command,
-            exitCode: int('exit-code', 0, 255) ?? 0,
-            stdout: patterns('stdout'),
-            stdoutNot: patterns('stdout-not'),
-            stderr: patterns('stderr'),
-            stderrNot: patterns('stderr-not')
-        });
-    }
-    if (kind === 'file') {
-        const path = str('file');
-        let exists = true;
-        if (item.has('exists')) {
-            const n = node('exists');
-            if (!(0,dist/* isScalar */.jn)(n) || typeof n.value !== 'boolean')
-                fail(n, '"exists" must be true or false');
-            exists = n.value;
-        }
-        return {
-            kind: 'file',
-            name: str('name') ?? `${path} ${exists ? 'exists' : 'is absent'}`,
-            source,
-            timeout,
-            path,
-            exists
-        };
-    }
-    const variable = str('env');
+    const bool = (key, otherwise) => {
+        if (!item.has(key))
+            return otherwise;
+        const n = node(key);
+        if (!(0,dist/* isScalar */.jn)(n) || typeof n.value !== 'boolean')
+            fail(n, `"${key}" must be true or false`);
+        return n.value;
+    };
+    return { node, has, str, int, regex, patterns, bool, fail };
+}
+const SOURCE = 'smoke-test-file';
+function commandSpec(f, timeout) {
+    const command = f.str('command');
+    return (0,types/* commandTest */.S)({
+        name: f.str('name') ?? command.split('\n')[0].slice(0, 60),
+        source: SOURCE,
+        timeout,
+        command,
+        exitCode: f.int('exit-code', 0, 255) ?? 0,
+        stdout: f.patterns('stdout'),
+        stdoutNot: f.patterns('stdout-not'),
+        stderr: f.patterns('stderr'),
+        stderrNot: f.patterns('stderr-not')
+    });
+}
+function fileSpec(f, timeout) {
+    const path = f.str('file');
+    const exists = f.bool('exists', true);
+    return {
+        kind: 'file',
+        name: f.str('name') ?? `${path} ${exists ? 'exists' : 'is absent'}`,
+        source: SOURCE,
+        timeout,
+        path,
+        exists
+    };
+}
+function envSpec(f, timeout) {
+    const variable = f.str('env');
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
-        fail(node('env'), `"env": ${variable} is not an environment variable name`);
+        f.fail(f.node('env'), `"env": ${variable} is not an environment variable name`);
     }
     let matches;
-    if (item.has('matches')) {
-        const n = node('matches');
-        matches = regex('matches', n, (0,dist/* isScalar */.jn)(n) ? n.value : undefined);
+    if (f.has('matches')) {
+        const n = f.node('matches');
+        matches = f.regex('matches', n, (0,dist/* isScalar */.jn)(n) ? n.value : undefined);
     }
     return {
         kind: 'env',
-        name: str('name') ?? `${variable} is set`,
-        source,
+        name: f.str('name') ?? `${variable} is set`,
+        source: SOURCE,
         timeout,
         variable,
         ...(matches === undefined ? {} : { matches })
@@ -39363,27 +39407,12 @@ function planBuild(config, ctx) {
     if (config.mode !== 'all' && !/^[0-9]{1,20}$/.test(ctx.workflowRun)) {
         throw new errors/* InputError */.d(names/* Inputs */.G0.Mode, `mode ${config.mode} needs GITHUB_RUN_ID (set by GitHub Actions in every job): the build slices and the merge job find each other by it`);
     }
-    const userTests = [...(0,types/* lineTests */.k)(config.smokeTests, config.smokeTimeout), ...ctx.fileTests];
-    const name = config.image.name;
     const run = runKind(ctx.git);
-    const version = runVersion(run, ctx.git);
-    const tagsOf = new Map();
-    for (const distro of config.distros) {
-        tagsOf.set(distro.name, distroTags(run, ctx.git, distro.name, {
-            templates: config.tags,
-            suffix: config.tagSuffix,
-            latestDistro: config.latestDistro
-        }));
-    }
     const blocked = config.push && run.kind === 'pull-request';
     const push = config.push && !blocked;
-    // a run that pushes nothing (a pull request, push off) needs no tag: it builds and tests
-    for (const [distro, tags] of tagsOf) {
-        if (tags.length === 0 && push) {
-            throw new errors/* InputError */.d(names/* Inputs */.G0.Tags, `no template gives ${distro} a tag in a ${run.kind} run (a template is skipped when one of its placeholders is empty); add one that does, e.g. {distro}-{sha}`);
-        }
-    }
-    checkDistinct(tagsOf);
+    const tagsOf = tagsOfDistros(config, ctx, run, push);
+    const version = runVersion(run, ctx.git);
+    const userTests = [...(0,types/* lineTests */.k)(config.smokeTests, config.smokeTimeout), ...ctx.fileTests];
     const cells = [];
     const manifests = [];
     for (const distro of config.distros) {
@@ -39397,55 +39426,19 @@ function planBuild(config, ctx) {
             repo: ctx.repo,
             user: config.labels
         });
-        const baseImage = baseImageOf(config.baseImage, distro.name);
-        const rosVersion = distro.info?.rosVersion ?? null;
-        const ids = [];
-        for (const platform of config.platforms) {
-            const info = (0,platforms/* findPlatform */.rB)(platform);
-            const id = `${distro.name}-${info.short}`;
-            ids.push(id);
-            cells.push({
-                id,
-                distro: distro.name,
-                rosVersion,
-                platform: info.platform,
-                arch: info.short,
-                machines: info.machines,
-                emulated: info.platform !== ctx.hostPlatform,
-                baseImage,
-                buildArgs: [
-                    ['BASE_IMAGE', baseImage],
-                    ['ROS_DISTRO', distro.name],
-                    ...config.buildArgs.map(([k, v]) => [k, fillDistro(v, distro.name)])
-                ],
-                localTag: `${LOCAL_REPOSITORY}/${config.image.path}:${id}${ctx.runId ? `-${ctx.runId}` : ''}`,
-                // without tags nothing is pushed (see above); the distro name stands in
-                pushTag: `${name}:${archTag(tags[0] ?? distro.name, info.short)}`,
-                stageTag: `${name}:${stageTag(ctx.workflowRun, id, config.tagSuffix)}`,
-                labels,
-                tests: [
-                    ...builtinChecks({
-                        distro: distro.name,
-                        rosVersion,
-                        platform: info,
-                        rosChecks: config.rosChecks,
-                        timeout: config.smokeTimeout
-                    }),
-                    ...userTests
-                ]
-            });
-        }
+        const mine = config.platforms.map(platform => cellOf(config, ctx, { distro, platform, tags, labels, userTests }));
+        cells.push(...mine);
         manifests.push({
             distro: distro.name,
-            tags: tags.map(t => `${name}:${t}`),
-            cells: ids,
+            tags: tags.map(t => `${config.image.name}:${t}`),
+            cells: mine.map(c => c.id),
             version,
             labels
         });
     }
     return {
         mode: config.mode,
-        image: name,
+        image: config.image.name,
         registry: config.image.registry,
         push,
         ...(blocked ? { pushBlocked: 'a pull request builds and tests, and never pushes' } : {}),
@@ -39453,6 +39446,65 @@ function planBuild(config, ctx) {
         platforms: config.platforms,
         cells,
         manifests
+    };
+}
+/**
+ * Each distro's tags in this kind of run, distinct across distros; a run that pushes needs at
+ * least one per distro (one that pushes nothing, a pull request or push off, builds and tests).
+ */
+function tagsOfDistros(config, ctx, run, push) {
+    const tagsOf = new Map();
+    for (const distro of config.distros) {
+        const tags = distroTags(run, ctx.git, distro.name, {
+            templates: config.tags,
+            suffix: config.tagSuffix,
+            latestDistro: config.latestDistro
+        });
+        if (tags.length === 0 && push) {
+            throw new errors/* InputError */.d(names/* Inputs */.G0.Tags, `no template gives ${distro.name} a tag in a ${run.kind} run (a template is skipped when one of its placeholders is empty); add one that does, e.g. {distro}-{sha}`);
+        }
+        tagsOf.set(distro.name, tags);
+    }
+    checkDistinct(tagsOf);
+    return tagsOf;
+}
+/** One cell: a distro on a platform, its build args, tags, labels and tests. */
+function cellOf(config, ctx, c) {
+    const { distro, tags } = c;
+    const name = config.image.name;
+    const info = (0,platforms/* findPlatform */.rB)(c.platform);
+    const id = `${distro.name}-${info.short}`;
+    const baseImage = baseImageOf(config.baseImage, distro.name);
+    const rosVersion = distro.info?.rosVersion ?? null;
+    return {
+        id,
+        distro: distro.name,
+        rosVersion,
+        platform: info.platform,
+        arch: info.short,
+        machines: info.machines,
+        emulated: info.platform !== ctx.hostPlatform,
+        baseImage,
+        buildArgs: [
+            ['BASE_IMAGE', baseImage],
+            ['ROS_DISTRO', distro.name],
+            ...config.buildArgs.map(([k, v]) => [k, fillDistro(v, distro.name)])
+        ],
+        localTag: `${LOCAL_REPOSITORY}/${config.image.path}:${id}${ctx.runId ? `-${ctx.runId}` : ''}`,
+        // without tags nothing is pushed (see planBuild); the distro name stands in
+        pushTag: `${name}:${archTag(tags[0] ?? distro.name, info.short)}`,
+        stageTag: `${name}:${stageTag(ctx.workflowRun, id, config.tagSuffix)}`,
+        labels: c.labels,
+        tests: [
+            ...builtinChecks({
+                distro: distro.name,
+                rosVersion,
+                platform: info,
+                rosChecks: config.rosChecks,
+                timeout: config.smokeTimeout
+            }),
+            ...c.userTests
+        ]
     };
 }
 /** Put a distro into a {distro} template (base-image, build-args). */
@@ -39932,17 +39984,16 @@ const COLOURS = { warning: '\u001b[33m', error: '\u001b[31m', heading: '\u001b[1
 function isFailureBlock(title) {
     return /FAILED|failed/.test(title);
 }
-function terminalRuntime(o) {
-    const outputs = new Map();
-    const state = new Map();
+/**
+ * The terminal's lines: what is printed scrolls up above the running cells' status lines, which
+ * are redrawn in place; every secret is masked in all of it.
+ */
+function screen(o) {
     const secrets = [];
     const statuses = new Map();
-    const tty = o.out.isTTY === true;
-    const colour = o.colour ?? tty;
+    const colour = o.colour ?? o.out.isTTY === true;
     let drawn = 0;
-    let failure;
     const mask = (text) => secrets.reduce((t, s) => (s === '' ? t : t.split(s).join('***')), text);
-    const paint = (kind, text) => colour ? `${COLOURS[kind]}${text}${RESET}` : text;
     /** Erase the redrawn lines (cursor up, clear to the end of the screen). */
     const erase = () => {
         if (drawn > 0)
@@ -39956,19 +40007,42 @@ function terminalRuntime(o) {
             o.out.write(`${lines.join('\n')}\n`);
         drawn = lines.length;
     };
-    /** Print lines above the redrawn ones. */
-    const print = (text) => {
-        erase();
-        o.out.write(`${mask(text)}\n`);
-        draw();
-    };
-    const rt = {
-        getInput: name => o.inputs.get(name) ?? '',
-        setOutput: (name, value) => void outputs.set(name, value),
-        setSecret: value => {
+    return {
+        mask,
+        paint: (kind, text) => colour ? `${COLOURS[kind]}${text}${RESET}` : text,
+        addSecret: (value) => {
             if (value !== '')
                 secrets.push(value);
         },
+        /** Print lines above the redrawn ones. */
+        print: (text) => {
+            erase();
+            o.out.write(`${mask(text)}\n`);
+            draw();
+        },
+        status: (key, line) => {
+            erase();
+            if (line === null)
+                statuses.delete(key);
+            else
+                statuses.set(key, mask(line));
+            draw();
+        },
+        clear: () => {
+            erase();
+            statuses.clear();
+        }
+    };
+}
+function terminalRuntime(o) {
+    const outputs = new Map();
+    const state = new Map();
+    const { print, paint, mask, addSecret, status, clear } = screen(o);
+    let failure;
+    return {
+        getInput: name => o.inputs.get(name) ?? '',
+        setOutput: (name, value) => void outputs.set(name, value),
+        setSecret: addSecret,
         debug: message => {
             if (o.verbose)
                 print(`debug: ${message}`);
@@ -39980,18 +40054,7 @@ function terminalRuntime(o) {
             print(paint('heading', `== ${name}`));
             return fn();
         },
-        ...(tty
-            ? {
-                status: (key, line) => {
-                    erase();
-                    if (line === null)
-                        statuses.delete(key);
-                    else
-                        statuses.set(key, mask(line));
-                    draw();
-                }
-            }
-            : {}),
+        ...(o.out.isTTY === true ? { status } : {}),
         block: (title, body) => {
             const shown = body !== '' && (o.verbose || isFailureBlock(title));
             print(shown ? `${title}\n${body.replace(/^/gm, '  | ')}` : title);
@@ -40009,13 +40072,9 @@ function terminalRuntime(o) {
         cpus: node_os__WEBPACK_IMPORTED_MODULE_0___default().availableParallelism(),
         outputs,
         failed: () => failure,
-        close: () => {
-            erase();
-            statuses.clear();
-        },
+        close: clear,
         mask
     };
-    return rt;
 }
 
 
