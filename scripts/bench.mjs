@@ -3,7 +3,7 @@
  * Benchmark on the test bed (run `bash scripts/testbed.sh up` and `npm run build` first).
  * Prints figures; asserts nothing.
  *  - on each engine of the test bed (classic: Docker 20.10; containerd: Docker 28.5 with the
- *    containerd image store), the example app (examples/ros-app) as 2 distros x 2 platforms and
+ *    containerd image store; classic28: Docker 28.5 with the classic one), the example app (examples/ros-app) as 2 distros x 2 platforms and
  *    5 distros x 2 platforms (linux/amd64 + linux/arm64, arm64 under QEMU), pushed to the test
  *    registry, each
  *      cold: no build cache and nothing published (builder cache pruned, local images removed);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The end-to-end tests on one engine of the test bed (classic or containerd; default: both, one
-# after the other). Extra arguments go to Jest, e.g. a test file pattern.
+# The end-to-end tests on one engine of the test bed (classic, containerd or classic28; default:
+# all, one after the other), with the action run on the test bed's Node 24 (ACTION_NODE), the
+# runtime action.yml declares. Extra arguments go to Jest, e.g. a test file pattern.
 #   bash scripts/e2e.sh containerd __tests__/e2e/cache.e2e.ts
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,13 +14,14 @@ fi
 status=0
 for engine in $engines; do
   host_var="TESTBED_DOCKER_HOST_${engine^^}"
-  echo "--- end-to-end tests on the $engine engine (DOCKER_HOST=${!host_var})"
+  store_var="TESTBED_STORE_${engine^^}"
+  echo "--- end-to-end tests on the $engine engine (DOCKER_HOST=${!host_var}, ${!store_var} image store; the action on ${TESTBED_ACTION_NODE:-no Node 24: run scripts/testbed.sh up})"
   # The fault test repeats the 2x2 publish through a flaky proxy: 10 times on the containerd
-  # engine, 5 on the classic one, where each run takes about twice as long (CI time budget).
+  # image store, 5 on the classic one, where each run takes about twice as long (CI time budget).
   fault_runs=10
-  [[ $engine == classic ]] && fault_runs=5
+  [[ ${!store_var} == classic ]] && fault_runs=5
   api_var="TESTBED_DOCKER_API_${engine^^}"
-  env TESTBED_ENGINE="$engine" DOCKER_HOST="${!host_var}" \
+  env TESTBED_ENGINE="$engine" DOCKER_HOST="${!host_var}" ACTION_NODE="$TESTBED_ACTION_NODE" \
     E2E_FAULT_RUNS="${E2E_FAULT_RUNS:-$fault_runs}" ${!api_var:+"DOCKER_API_VERSION=${!api_var}"} \
     npm run --silent test:e2e -- "$@" || status=1
 done

@@ -5,10 +5,12 @@
 # compiled under QEMU), the built-in ROS 2 checks and the example's smoke tests (a real DDS round
 # trip each), push to the local registry 127.0.0.1:5000 (standing in for Docker Hub), one
 # multi-arch index per tag. The bases are the test bed's ros:<distro>-lower-layers: ROS 2's lower
-# layers from Debian 13 with a ros2 CLI stand-in (no real ROS 2: see the README). It runs once on
-# each engine of the test bed: Docker 28.5 with the containerd image store (what Docker 29 and
-# Docker Desktop install by default), then Docker 20.10 with the classic image store.
-#   bash scripts/example.sh [containerd|classic]
+# layers from Debian 13 with a ros2 CLI stand-in (no real ROS 2: see the README). It runs on one
+# engine of the test bed, by default Docker 28.5 with the containerd image store (what Docker 29
+# and Docker Desktop install by default); name another (classic: Docker 20.10, classic28: Docker
+# 28.5 with the classic image store) or `all` for each in turn. The action runs on the test bed's
+# Node 24, as action.yml declares.
+#   bash scripts/example.sh [containerd|classic|classic28|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,10 +23,17 @@ echo "=== test bed (Docker engines, buildx, QEMU, registry, base images) ==="
 bash scripts/testbed.sh up --no-ros1
 eval "$(bash scripts/testbed.sh env)"
 
+engines=${1:-containerd}
+[[ $engines == all ]] && engines=$TESTBED_ENGINES
+for engine in $engines; do
+  [[ " $TESTBED_ENGINES " == *" $engine "* ]] ||
+    { echo "no engine named $engine (engines: $TESTBED_ENGINES, or all)" >&2 && exit 2; }
+done
+
 status=0
 configs=()
 trap 'rm -rf "${configs[@]}"' EXIT
-for engine in ${1:-containerd classic}; do
+for engine in $engines; do
   host_var="TESTBED_DOCKER_HOST_${engine^^}"
   # A Docker config of the run's own: the action logs in and (in its post step) out again.
   DOCKER_CONFIG="$(mktemp -d)"
@@ -33,7 +42,8 @@ for engine in ${1:-containerd classic}; do
   echo
   echo "=== ros-multiarch-action on examples/ros2-workspace, $engine engine (DOCKER_HOST=${!host_var}) ==="
   api_var="TESTBED_DOCKER_API_${engine^^}"
-  env DOCKER_HOST="${!host_var}" DOCKER_CONFIG="$DOCKER_CONFIG" ${!api_var:+"DOCKER_API_VERSION=${!api_var}"} \
+  env DOCKER_HOST="${!host_var}" DOCKER_CONFIG="$DOCKER_CONFIG" ACTION_NODE="$TESTBED_ACTION_NODE" \
+    ${!api_var:+"DOCKER_API_VERSION=${!api_var}"} \
     node scripts/runner.mjs \
     --env GITHUB_SHA="$(git rev-parse HEAD 2>/dev/null || echo 0000000000000000000000000000000000000000)" \
     --env GITHUB_RUN_ID="$$" \

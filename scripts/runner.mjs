@@ -3,11 +3,13 @@
  * Runs the bundled action (dist/) the way the GitHub Actions runner does: every input of action.yml
  * as an INPUT_<NAME> variable (hyphens kept, defaults filled in), GITHUB_OUTPUT, GITHUB_STATE and
  * GITHUB_STEP_SUMMARY files in a temporary folder, the main step and then the post step with the
- * state the main step saved. Used by the tests and by `npm run example`.
+ * state the main step saved. Used by the tests and by `npm run example`. The steps run on the Node
+ * named by ACTION_NODE (the test bed's Node 24, the runtime action.yml declares), else on the Node
+ * running this script.
  *
  *   node scripts/runner.mjs [--input NAME=VALUE]... [--env NAME=VALUE]... [--cwd DIR] [--no-post]
  */
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -66,10 +68,10 @@ function baseEnv() {
  * @param {{when: RegExp, delayMs: number, signal: NodeJS.Signals} | undefined} cancel
  *   send `signal` to the step `delayMs` after its output first matches `when` (a cancelled workflow)
  */
-function runStep(entry, env, cwd, echo, cancel) {
+function runStep(node, entry, env, cwd, echo, cancel) {
   return new Promise(resolve => {
     const started = Date.now()
-    const child = spawn(process.execPath, [entry], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(node, [entry], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     child.stdout.setEncoding('utf8')
     child.stderr.setEncoding('utf8')
     let stdout = ''
@@ -101,8 +103,25 @@ function runStep(entry, env, cwd, echo, cancel) {
   })
 }
 
+/** @type {Map<string, string>} */
+const nodeVersions = new Map()
+
 /**
- * Run the action's main step, then its post step.
+ * The Node the steps run on (ACTION_NODE, else this script's), and its version as it says it.
+ * @returns {{path: string, version: string}}
+ */
+export function actionNode() {
+  const node = process.env.ACTION_NODE || process.execPath
+  let version = nodeVersions.get(node)
+  if (version === undefined) {
+    version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()
+    nodeVersions.set(node, version)
+  }
+  return { path: node, version }
+}
+
+/**
+ * Run the action's main step, then its post step, on actionNode().
  * @param {{inputs?: Record<string,string>, env?: Record<string,string>, cwd?: string,
  *   actionDir?: string, dir?: string, post?: boolean, echo?: boolean,
  *   cancel?: {when: RegExp, delayMs: number, signal: NodeJS.Signals}}} options
@@ -140,16 +159,18 @@ export async function runAction(options = {}) {
     ...inputEnv(options.inputs ?? {}, actionDir)
   }
   const entry = path.join(actionDir, 'dist', 'index.js')
-  const main = await runStep(entry, env, cwd, options.echo, options.cancel)
+  const node = actionNode()
+  const main = await runStep(node.path, entry, env, cwd, options.echo, options.cancel)
   let post
   if (options.post !== false) {
     const stateEnv = {}
     for (const [k, v] of Object.entries(parseCommandFile(readFileSync(files.state, 'utf8')))) {
       stateEnv[`STATE_${k}`] = v
     }
-    post = await runStep(entry, { ...env, ...stateEnv }, cwd, options.echo)
+    post = await runStep(node.path, entry, { ...env, ...stateEnv }, cwd, options.echo)
   }
   return {
+    node,
     main,
     post,
     dir,
@@ -182,6 +203,7 @@ async function cli(args) {
     echo: true
   })
   console.log('\n--- ros-multiarch-action, run as the Actions runner runs it ---')
+  console.log(`node: ${result.node.version} (${result.node.path})`)
   console.log(`main step: exit ${result.main.code} in ${(result.main.ms / 1000).toFixed(1)} s`)
   if (result.post)
     console.log(`post step: exit ${result.post.code} in ${(result.post.ms / 1000).toFixed(1)} s`)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: everything a fresh machine needs, then every check and test.
 #   Debian packages -> npm packages -> lint -> type check -> dist check -> unit tests (coverage)
-#   -> test bed (two engines, QEMU, registry, fixtures) -> end-to-end tests on each engine
+#   -> test bed (three engines, QEMU, registry, fixtures, Node 24) -> end-to-end tests on each
+#   engine (the action on Node 24)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

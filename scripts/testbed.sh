@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Local test bed for ros-multiarch-action: two real Docker engines (20.10 with the classic
-# image store, 28.5 with the containerd image store), buildx, QEMU emulation and an
-# authenticated registry on 127.0.0.1:5000 holding fixture ROS base images, all from Debian
-# packages (nothing is pulled from Docker Hub).
+# Local test bed for ros-multiarch-action: three real Docker engines (20.10 with the classic
+# image store, 28.5 with the containerd image store, 28.5 with the classic image store), buildx,
+# QEMU emulation and an authenticated registry on 127.0.0.1:5000 holding fixture ROS base images,
+# all from Debian packages (nothing is pulled from Docker Hub), and the Node 24 the action runs on
+# in the end-to-end tests (npm's node-linux-<arch> package).
 #
-#   scripts/testbed.sh up       install what is missing, start both engines + registry,
+#   scripts/testbed.sh up       install what is missing, start the engines + registry,
 #                               build and push the fixture base images (idempotent)
 #   scripts/testbed.sh up --no-ros1
 #                               the same without the real ROS 1 base (minutes to build)
@@ -13,7 +14,7 @@
 #   scripts/testbed.sh env      `export` lines for tests (registry, credentials, engines, cosign)
 #   scripts/testbed.sh docker-config ENGINE DIR
 #                               write a docker client config in DIR that uses the
-#                               buildx of ENGINE (classic or containerd)
+#                               buildx of ENGINE (classic, containerd or classic28)
 #   scripts/testbed.sh down     stop the registry and the engines started by `up`
 #                               (caches, registry data and credentials are kept)
 #   scripts/testbed.sh selftest prove login, buildx, QEMU and ROS 1 pub/sub by hand
@@ -54,14 +55,17 @@ cmd_up() {
   # the test bed's own docker login and buildx state, apart from ~/.docker
   export DOCKER_CONFIG=$TESTBED_DOCKER_CONFIG
   say "up: state in $TESTBED_DIR"
+  local engine
   timed packages ensure_packages
   timed qemu ensure_binfmt
   timed cosign ensure_cosign
   timed "cosign key" ensure_cosign_key
   timed "classic engine" ensure_classic_engine
   timed "classic engine buildx" ensure_classic_buildx
-  timed "containerd engine" ensure_containerd_engine
-  local engine
+  for engine in "${SID_ENGINES[@]}"; do
+    timed "$engine engine" ensure_sid_engine "$engine"
+  done
+  timed "Node $ACTION_NODE_VERSION for the action" ensure_action_node
   for engine in "${ENGINES[@]}"; do engine_check "$engine"; done
   timed registry ensure_registry
   timed "token registry" ensure_token_registry
@@ -96,7 +100,7 @@ cmd_down() {
 
 # status: one line per component; exit 1 if anything is missing.
 cmd_status() {
-  local bad=0 p v f ref digest pid engine
+  local bad=0 p v f ref digest pid engine store
   line() { printf '%-44s %s\n' "$1" "$2"; }
   for p in "${APT_PACKAGES[@]}"; do
     if pkg_installed "$p"; then
@@ -116,7 +120,13 @@ cmd_status() {
   for engine in "${ENGINES[@]}"; do
     if docker_ping "$(engine_host "$engine" | sed 's|^unix://||')"; then
       v=$(on_engine "$engine" docker version --format 'Docker {{.Server.Version}}, API {{.Server.APIVersion}}' 2>&1 | head -n 1)
-      line "engine $engine" "running ($v, $(engine_store "$engine") image store, $(engine_host "$engine"))"
+      store=$(engine_store "$engine")
+      if [[ $store == "$(engine_store_of "$engine")" ]]; then
+        line "engine $engine" "running ($v, $store image store, $(engine_host "$engine"))"
+      else
+        line "engine $engine" "wrong image store ($v, $store image store, not $(engine_store_of "$engine"), $(engine_host "$engine"))"
+        bad=1
+      fi
       if v=$(on_engine "$engine" docker buildx version 2>/dev/null); then
         line "engine $engine buildx" "installed ($v)"
       else
@@ -128,6 +138,12 @@ cmd_status() {
       bad=1
     fi
   done
+  if action_node_ok; then
+    line "Node $ACTION_NODE_VERSION (the action's runtime)" "installed ($(action_node_bin))"
+  else
+    line "Node $ACTION_NODE_VERSION (the action's runtime)" "missing"
+    bad=1
+  fi
   if cosign_key_ok; then
     line "cosign" "installed ($(cosign_version), $COSIGN_BIN; key pair in $COSIGN_KEY_DIR)"
   elif [[ -x $COSIGN_BIN ]]; then
@@ -191,10 +207,15 @@ cmd_env() {
     upper=${engine^^}
     printf 'export TESTBED_DOCKER_HOST_%s=%q\n' "$upper" "$(engine_host "$engine")"
     printf 'export TESTBED_CLI_PLUGINS_%s=%q\n' "$upper" "$(engine_plugins "$engine")"
+    printf 'export TESTBED_STORE_%s=%q\n' "$upper" "$(engine_store_of "$engine")"
   done
   for engine in "${ENGINES[@]}"; do
     printf 'export TESTBED_DOCKER_API_%s=%q\n' "${engine^^}" "$(engine_api "$engine")"
   done
+  # the Node the end-to-end tests run the action on (empty until `up` installed it)
+  local node=""
+  action_node_ok && node=$(action_node_bin)
+  printf 'export TESTBED_ACTION_NODE=%q\n' "$node"
   # supply chain: cosign and its key pair (empty until `up` made them)
   local cosign="" key="" pub="" pass=""
   [[ -x $COSIGN_BIN ]] && cosign=$COSIGN_BIN
@@ -264,7 +285,7 @@ cmd_delete() {
 }
 
 usage() {
-  sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {

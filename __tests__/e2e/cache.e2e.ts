@@ -70,7 +70,7 @@ describe(`build cache on the ${testbed().engine} engine`, () => {
     cache
   })
 
-  if (tb.engine === 'classic') {
+  if (tb.store === 'classic') {
     it.each(['registry', 'local'])(
       'cache %s with the docker driver fails before any build, saying what to set',
       async cache => {

@@ -30,7 +30,8 @@ interface CliRun {
 
 function cli(args: readonly string[], dockerConfig: string): Promise<CliRun> {
   return new Promise(resolve => {
-    const child = spawn(process.execPath, ['dist/cli.js', ...args], {
+    // on the Node the action declares (the test bed's Node 24), not the one running Jest
+    const child = spawn(testbed().actionNode.path, ['dist/cli.js', ...args], {
       env: { ...process.env, DOCKER_CONFIG: dockerConfig },
       stdio: ['ignore', 'pipe', 'pipe']
     })
@@ -167,7 +168,7 @@ describe('the CLI on the test bed', () => {
       const args = [...example(repo), '--distros', 'humble', '--smoke-tests', 'sleep 6']
       const dir = mkdtempSync(path.join(os.tmpdir(), 'rma-tty-'))
       const session = `rma-${process.pid}`
-      const quoted = ['node', 'dist/cli.js', ...args]
+      const quoted = [tb.actionNode.path, 'dist/cli.js', ...args]
         .map(a => `'${a.replace(/'/g, `'\\''`)}'`)
         .join(' ')
       execFileSync('tmux', [

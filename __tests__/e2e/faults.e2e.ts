@@ -31,7 +31,7 @@ const FIRST_SEED = Number(process.env.E2E_FAULT_SEED ?? 1)
 
 describe('registry faults', () => {
   const tb = testbed()
-  const containerd = tb.engine === 'containerd'
+  const containerd = tb.store === 'containerd'
   const [host, port] = tb.registry.split(':')
   const target = { host, port: Number(port) }
   const inputs = (registry: string, repo: string) => ({

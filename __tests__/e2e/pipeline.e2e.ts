@@ -67,7 +67,7 @@ describe('pipeline on the test bed', () => {
           expect(entry.digest).toBe(cell?.pushed?.digest)
           // ...and that manifest's config is the very image that was tested
           const manifest = await manifestOf(repo, entry.digest)
-          if (tb.engine === 'containerd') {
+          if (tb.store === 'containerd') {
             // built with provenance (the default): the engine keeps an index of the image and its
             // attestations, and the image is told by its manifest digest, the very one pushed
             expect(cell?.imageId).toBe(entry.digest)

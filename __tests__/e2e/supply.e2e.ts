@@ -116,7 +116,7 @@ describe('supply chain on the test bed', () => {
       )
       expect([...published.keys()].sort()).toEqual(['humble', 'jazzy'])
       const tagOf = (distro: string): string => published.get(distro)?.tag ?? ''
-      if (tb.engine === 'classic') {
+      if (tb.store === 'classic') {
         // nothing to keep them in: said once, published without them
         expect(r.log).toContain(
           "provenance (mode=max) and SBOM attestations are not made: this engine's classic image store cannot keep them"

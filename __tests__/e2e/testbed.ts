@@ -8,16 +8,43 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { parse } from 'yaml'
 import { runAction } from '../../scripts/runner.mjs'
 import type { CellResult } from '../../src/results/results.js'
-import { parseEngineInfo } from '../../src/tooling/docker.js'
+import { parseEngineInfo, type ImageStore } from '../../src/tooling/docker.js'
 
-/** The test bed's engines: Docker 20.10 with the classic image store, 28.5 with containerd's. */
-export type Engine = 'classic' | 'containerd'
+/**
+ * The test bed's engines: Docker 20.10 with the classic image store, Docker 28.5 with the
+ * containerd image store, and Docker 28.5 with the classic image store.
+ */
+export type Engine = 'classic' | 'containerd' | 'classic28'
+
+/**
+ * What each engine is, for the tests to ask the question they mean: the image store (what the
+ * engine keeps: attestations, a build cache export, an image's ID), or Docker before 25 (its
+ * legacy `docker save` format, so a Docker manifest list with no annotations). Checked against
+ * the engine itself when the suite starts.
+ */
+export const ENGINES: Readonly<Record<Engine, { store: ImageStore; legacy: boolean }>> = {
+  classic: { store: 'classic', legacy: true },
+  containerd: { store: 'containerd', legacy: false },
+  classic28: { store: 'classic', legacy: false }
+}
 
 export interface Testbed {
   /** The engine this run of the suite uses (TESTBED_ENGINE; default classic) */
   readonly engine: Engine
+  /** Its image store */
+  readonly store: ImageStore
+  /** Its Docker version (docker info) */
+  readonly version: string
+  /** Docker before 25: `docker save` writes the legacy format, so images are Docker v2 manifests */
+  readonly legacy: boolean
+  /**
+   * The Node the action runs on (ACTION_NODE, from scripts/e2e.sh): the major version
+   * action.yml's `runs.using` names
+   */
+  readonly actionNode: { readonly path: string; readonly version: string }
   /** Its own CLI plugin folder (its buildx), or '' for the system's */
   readonly cliPlugins: string
   readonly registry: string
@@ -46,6 +73,29 @@ export interface Testbed {
 }
 
 let cached: Testbed | undefined
+
+/**
+ * The Node the action runs on: ACTION_NODE (scripts/e2e.sh sets it from the test bed), of the
+ * major version action.yml declares (`runs.using: node24`), as GitHub's runners run it.
+ */
+function actionNodeOf(): { path: string; version: string } {
+  const using = String(
+    (parse(readFileSync('action.yml', 'utf8')) as { runs: { using: string } }).runs.using
+  )
+  const major = /^node(\d+)$/.exec(using)?.[1]
+  if (major === undefined) throw new Error(`action.yml runs.using is ${using}, not nodeNN`)
+  const node = process.env.ACTION_NODE
+  if (!node) {
+    throw new Error(
+      `ACTION_NODE is not set: the action must run on Node ${major} (action.yml), the test bed's TESTBED_ACTION_NODE; run bash scripts/e2e.sh`
+    )
+  }
+  const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()
+  if (!version.startsWith(`v${major}.`)) {
+    throw new Error(`ACTION_NODE=${node} is Node ${version}; action.yml runs on node${major}`)
+  }
+  return { path: node, version }
+}
 
 export function testbed(): Testbed {
   if (cached) return cached
@@ -83,7 +133,7 @@ export function testbed(): Testbed {
   }
   const engine = (process.env.TESTBED_ENGINE ?? 'classic') as Engine
   const host = vars[`TESTBED_DOCKER_HOST_${engine.toUpperCase()}`]
-  if (!host) {
+  if (!host || !(engine in ENGINES)) {
     throw new Error(
       `TESTBED_ENGINE=${engine} is not an engine of the test bed (${vars.TESTBED_ENGINES})`
     )
@@ -95,14 +145,25 @@ export function testbed(): Testbed {
     )
   }
   // read as the action reads it
-  const { store } = parseEngineInfo(
+  const { store, version } = parseEngineInfo(
     execFileSync('docker', ['info', '--format', '{{json .}}'], { encoding: 'utf8' })
   )
-  if (store !== engine) {
+  const expected = ENGINES[engine]
+  if (store !== expected.store) {
     throw new Error(`TESTBED_ENGINE=${engine}, but the engine at ${host} has the ${store} store`)
+  }
+  const legacy = Number(version.split('.')[0]) < 25
+  if (legacy !== expected.legacy) {
+    throw new Error(
+      `TESTBED_ENGINE=${engine}, but the engine at ${host} is Docker ${version} (${expected.legacy ? 'before' : 'not before'} 25 expected)`
+    )
   }
   cached = {
     engine,
+    store,
+    version,
+    legacy,
+    actionNode: actionNodeOf(),
     cliPlugins: vars[`TESTBED_CLI_PLUGINS_${engine.toUpperCase()}`] ?? '',
     registry: vars.TESTBED_REGISTRY,
     tokenRegistry: vars.TESTBED_TOKEN_REGISTRY,
@@ -199,7 +260,7 @@ export async function manifestOf(repo: string, ref: string): Promise<Manifest | 
 export function expectDefaultAttestations(index: Manifest | null): void {
   const images = (index?.manifests ?? []).map(m => m.digest)
   const about = (index?.attestations ?? []).map(a => a.annotations?.['vnd.docker.reference.digest'])
-  expect(about).toEqual(testbed().engine === 'containerd' ? images : [])
+  expect(about).toEqual(testbed().store === 'containerd' ? images : [])
 }
 
 export const E2E_SHA = 'e2e0123456789abcdef0123456789abcdef01234'
@@ -299,6 +360,12 @@ export async function runE2e(
       ...options.env
     }
   })
+  // the steps ran on the Node the action declares, not the one running Jest
+  if (r.node.version !== tb.actionNode.version) {
+    throw new Error(
+      `the action ran on Node ${r.node.version} (${r.node.path}), not ${tb.actionNode.version}`
+    )
+  }
   const log = [r.main.stdout, r.main.stderr, r.post?.stdout ?? '', r.post?.stderr ?? ''].join('\n')
   // scanned for the password after each suite: logs, outputs, state and summary alike
   logs.push([log, JSON.stringify(r.outputs), JSON.stringify(r.state), r.summary].join('\n'))

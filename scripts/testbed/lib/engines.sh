@@ -1,30 +1,41 @@
 # shellcheck shell=bash
-# Test bed: QEMU user emulation and the two Docker engines.
+# Test bed: QEMU user emulation and the three Docker engines.
 #   classic     Debian 12's docker.io 20.10, classic image store, /var/run/docker.sock, with a
 #               data root of its own (not /var/lib/docker), and buildx 0.13 (Debian 13's
 #               docker-buildx) as the system CLI plugin.
 #   containerd  Debian sid's docker.io 28.5 with the containerd image store, on a containerd
-#               2.1 of its own, with its own socket, data root and exec root, and buildx 0.29
-#               (sid's docker-buildx) in a CLI plugin folder of its own. Nothing of sid is
-#               installed system-wide: the packages are unpacked into the test bed's folder.
-# Both run with --bridge=none and no iptables: builds and containers use host or none networks.
+#   classic28   2.1 of its own, with its own socket, data root and exec root; classic28 is the
+#               same engine with the containerd snapshotter off (the classic image store, as
+#               Docker 25 to 28 have it by default). Both use buildx 0.29 (sid's docker-buildx)
+#               from a CLI plugin folder of the test bed's. Nothing of sid is installed
+#               system-wide: the packages are unpacked once into the test bed's folder, for both.
+# All run with --bridge=none and no iptables: builds and containers use host or none networks.
 
-ENGINES=(classic containerd)
+# engines that run sid's unpacked packages; each has a folder of its own in $TESTBED_DIR/engines
+# and $TESTBED_RUN (sockets, containerd's state, exec root)
+SID_ENGINES=(containerd classic28)
+ENGINES=(classic "${SID_ENGINES[@]}")
 BINFMT_DIR=/proc/sys/fs/binfmt_misc
 CLASSIC_SOCK=/var/run/docker.sock
 CLASSIC_DATA="$TESTBED_DIR/engines/classic/data"
-CD_DIR="$TESTBED_DIR/engines/containerd"
-CD_RUN="$TESTBED_RUN/containerd"
-CD_SOCK="$CD_RUN/docker.sock"
-CD_CONTAINERD_SOCK="$CD_RUN/containerd.sock"
-CD_PLUGINS="$CD_DIR/cli-plugins"
-CD_DEBS=(docker.io containerd docker-buildx tini-static)
+SID_DIR="$TESTBED_DIR/engines/sid"
+SID_PLUGINS="$SID_DIR/cli-plugins"
+SID_DEBS=(docker.io containerd docker-buildx tini-static)
+
+# engine_store_of ENGINE: the image store the engine is started with.
+engine_store_of() {
+  case $1 in
+    classic | classic28) echo classic ;;
+    containerd) echo containerd ;;
+    *) fail "no engine named $1 (engines: ${ENGINES[*]})" ;;
+  esac
+}
 
 # engine_host ENGINE: the DOCKER_HOST of an engine.
 engine_host() {
   case $1 in
     classic) echo "unix://$CLASSIC_SOCK" ;;
-    containerd) echo "unix://$CD_SOCK" ;;
+    containerd | classic28) echo "unix://$TESTBED_RUN/$1/docker.sock" ;;
     *) fail "no engine named $1 (engines: ${ENGINES[*]})" ;;
   esac
 }
@@ -33,7 +44,7 @@ engine_host() {
 engine_plugins() {
   case $1 in
     classic) echo "" ;;
-    containerd) echo "$CD_PLUGINS" ;;
+    containerd | classic28) echo "$SID_PLUGINS" ;;
     *) fail "no engine named $1 (engines: ${ENGINES[*]})" ;;
   esac
 }
@@ -104,12 +115,13 @@ engine_store() {
 
 # engine_check ENGINE: buildx runs on it, lists linux/arm64, and the image store is the expected one.
 engine_check() {
-  local engine=$1 out store
+  local engine=$1 out store expected
   out=$(on_engine "$engine" docker buildx ls 2>&1) || fail "$engine engine: docker buildx ls failed: $out"
   grep -q 'linux/arm64' <<<"$out" ||
     fail "$engine engine: the default buildx builder does not list linux/arm64 (binfmt was set up after the engine started? run: scripts/testbed.sh down && scripts/testbed.sh up)"
   store=$(engine_store "$engine")
-  [[ $store == "$engine" ]] || fail "$engine engine: docker info reports the $store image store"
+  expected=$(engine_store_of "$engine")
+  [[ $store == "$expected" ]] || fail "$engine engine: docker info reports the $store image store, not the $expected one"
   say "$engine engine: $(on_engine "$engine" docker version --format 'Docker {{.Server.Version}} (API {{.Server.APIVersion}})'), $store image store, $(on_engine "$engine" docker buildx version | awk '{ print "buildx " $2 }'), builder lists linux/arm64"
 }
 
@@ -149,12 +161,13 @@ reset_if_not_stopped() {
         rm -f "$RUN_DIR/dockerd.pid" "$RUN_DIR/dockerd.spawn.pid"
       fi
       ;;
-    containerd)
-      local d=$RUN_DIR/containerd-engine-dockerd.pid c=$RUN_DIR/containerd-engine-containerd.pid
+    containerd | classic28)
+      local d=$RUN_DIR/$1-engine-dockerd.pid c=$RUN_DIR/$1-engine-containerd.pid
       # both daemons gone (never wipe what a live containerd holds), a pid file left
       if { [[ -e $d ]] || [[ -e $c ]]; } &&
         ! pid_of "$d" dockerd >/dev/null && ! pid_of "$c" containerd >/dev/null; then
-        reset_engine_data "containerd engine" "$CD_DIR/data" "$CD_DIR/containerd/root" "$CD_RUN/containerd-state"
+        reset_engine_data "$1 engine" "$TESTBED_DIR/engines/$1/data" \
+          "$TESTBED_DIR/engines/$1/containerd/root" "$TESTBED_RUN/$1/containerd-state"
         rm -f "$d" "$c"
       fi
       ;;
@@ -229,90 +242,107 @@ ensure_classic_buildx() {
   say "classic engine: installed $(docker buildx version)"
 }
 
-# --- the containerd engine: sid's docker.io 28.5 on the containerd image store ----
+# --- the engines of sid's docker.io 28.5: containerd (containerd image store), classic28 ----
 
+# containerd_ping ENGINE: the engine's own containerd answers.
 containerd_ping() {
-  [[ -S $CD_CONTAINERD_SOCK ]] &&
-    "$CD_DIR/pkg/containerd/usr/bin/ctr" --address "$CD_CONTAINERD_SOCK" version >/dev/null 2>&1
+  local sock="$TESTBED_RUN/$1/containerd.sock"
+  [[ -S $sock ]] && "$SID_DIR/pkg/containerd/usr/bin/ctr" --address "$sock" version >/dev/null 2>&1
 }
 
-unpack_containerd_engine() {
+unpack_sid_packages() {
   local debs deb name
-  mapfile -t debs < <(suite_debs sid "${CD_DEBS[@]}")
+  mapfile -t debs < <(suite_debs sid "${SID_DEBS[@]}")
   for deb in "${debs[@]}"; do
     name=${deb##*/}
-    unpack_deb "$deb" "$CD_DIR/pkg/${name%%_*}"
+    unpack_deb "$deb" "$SID_DIR/pkg/${name%%_*}"
   done
   # sid's dynamic tini and runc need a newer glibc than Debian 12's: the static tini is the
-  # engine's docker-init, and the machine's runc (Debian 12's, from docker.io) runs containers.
-  mkdir -p "$CD_DIR/bin" "$CD_PLUGINS"
-  ln -sfn "$CD_DIR/pkg/tini-static/usr/bin/tini-static" "$CD_DIR/bin/docker-init"
-  ln -sfn "$CD_DIR/pkg/docker-buildx/usr/libexec/docker/cli-plugins/docker-buildx" "$CD_PLUGINS/docker-buildx"
+  # engines' docker-init, and the machine's runc (Debian 12's, from docker.io) runs containers.
+  mkdir -p "$SID_DIR/bin" "$SID_PLUGINS"
+  ln -sfn "$SID_DIR/pkg/tini-static/usr/bin/tini-static" "$SID_DIR/bin/docker-init"
+  ln -sfn "$SID_DIR/pkg/docker-buildx/usr/libexec/docker/cli-plugins/docker-buildx" "$SID_PLUGINS/docker-buildx"
   command -v runc >/dev/null || fail "runc is not on PATH (it comes with Debian 12's docker.io)"
 }
 
-write_containerd_config() {
-  mkdir -p "$CD_DIR/containerd" "$CD_RUN"
-  cat >"$CD_DIR/containerd.toml" <<CONF
-# containerd 2.1 of the test bed's containerd engine, generated by scripts/testbed.sh
+# write_engine_config ENGINE: its containerd's config and its dockerd's daemon.json.
+write_engine_config() {
+  local dir="$TESTBED_DIR/engines/$1" run="$TESTBED_RUN/$1" snapshotter=false
+  [[ $(engine_store_of "$1") == containerd ]] && snapshotter=true
+  mkdir -p "$dir/containerd" "$run"
+  cat >"$dir/containerd.toml" <<CONF
+# containerd 2.1 of the test bed's $1 engine, generated by scripts/testbed.sh
 version = 3
-root = "$CD_DIR/containerd/root"
-state = "$CD_RUN/containerd-state"
+root = "$dir/containerd/root"
+state = "$run/containerd-state"
 # no Kubernetes here; NRI would take the host's /var/run/nri
 disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime", "io.containerd.nri.v1.nri"]
 [grpc]
-  address = "$CD_CONTAINERD_SOCK"
+  address = "$run/containerd.sock"
 [ttrpc]
-  address = "$CD_CONTAINERD_SOCK.ttrpc"
+  address = "$run/containerd.sock.ttrpc"
 [debug]
-  address = "$CD_RUN/containerd-debug.sock"
+  address = "$run/containerd-debug.sock"
 CONF
-  printf '{"features": {"containerd-snapshotter": true}}\n' >"$CD_DIR/daemon.json"
+  printf '{"features": {"containerd-snapshotter": %s}}\n' "$snapshotter" >"$dir/daemon.json"
 }
 
+# start_containerd ENGINE
 start_containerd() {
-  local log="$LOG_DIR/containerd-engine-containerd.log" pidfile="$RUN_DIR/containerd-engine-containerd.pid"
-  say "containerd engine: starting containerd $(cut -d_ -f2 <"$CD_DIR/pkg/containerd/.from")"
+  local log="$LOG_DIR/$1-engine-containerd.log" pidfile="$RUN_DIR/$1-engine-containerd.pid"
+  say "$1 engine: starting containerd $(cut -d_ -f2 <"$SID_DIR/pkg/containerd/.from")"
   CURRENT_LOG=$log
-  PATH="$CD_DIR/pkg/containerd/usr/bin:$PATH" spawn_detached "$log" "$pidfile" \
-    "$CD_DIR/pkg/containerd/usr/bin/containerd" --config "$CD_DIR/containerd.toml"
-  wait_for "containerd (containerd engine)" "$DOCKERD_TIMEOUT" "$pidfile" "$log" containerd_ping
+  PATH="$SID_DIR/pkg/containerd/usr/bin:$PATH" spawn_detached "$log" "$pidfile" \
+    "$SID_DIR/pkg/containerd/usr/bin/containerd" --config "$TESTBED_DIR/engines/$1/containerd.toml"
+  wait_for "containerd ($1 engine)" "$DOCKERD_TIMEOUT" "$pidfile" "$log" containerd_ping "$1"
 }
 
-start_containerd_dockerd() {
-  local log="$LOG_DIR/containerd-engine-dockerd.log" pidfile="$RUN_DIR/containerd-engine-dockerd.pid"
-  mkdir -p "$CD_DIR/data" "$CD_RUN/exec"
-  say "containerd engine: starting dockerd $(cut -d_ -f2 <"$CD_DIR/pkg/docker.io/.from") on $CD_SOCK"
+# start_sid_dockerd ENGINE
+start_sid_dockerd() {
+  local log="$LOG_DIR/$1-engine-dockerd.log" pidfile="$RUN_DIR/$1-engine-dockerd.pid"
+  local dir="$TESTBED_DIR/engines/$1" run="$TESTBED_RUN/$1"
+  mkdir -p "$dir/data" "$run/exec"
+  say "$1 engine: starting dockerd $(cut -d_ -f2 <"$SID_DIR/pkg/docker.io/.from") ($(engine_store_of "$1") image store) on $run/docker.sock"
   # shellcheck disable=SC2034 # read by the ERR trap
   CURRENT_LOG=$log
-  PATH="$CD_DIR/bin:$CD_DIR/pkg/containerd/usr/bin:$PATH" spawn_detached "$log" "$pidfile" \
-    "$CD_DIR/pkg/docker.io/usr/sbin/dockerd" \
-    --config-file "$CD_DIR/daemon.json" \
-    --data-root "$CD_DIR/data" --exec-root "$CD_RUN/exec" --pidfile "$CD_RUN/dockerd.pid" \
-    --containerd "$CD_CONTAINERD_SOCK" -H "unix://$CD_SOCK" \
-    --init-path "$CD_DIR/bin/docker-init" --cgroup-parent rma-testbed-containerd \
+  PATH="$SID_DIR/bin:$SID_DIR/pkg/containerd/usr/bin:$PATH" spawn_detached "$log" "$pidfile" \
+    "$SID_DIR/pkg/docker.io/usr/sbin/dockerd" \
+    --config-file "$dir/daemon.json" \
+    --data-root "$dir/data" --exec-root "$run/exec" --pidfile "$run/dockerd.pid" \
+    --containerd "$run/containerd.sock" -H "unix://$run/docker.sock" \
+    --init-path "$SID_DIR/bin/docker-init" --cgroup-parent "rma-testbed-$1" \
     --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false
-  wait_for "dockerd (containerd engine)" "$DOCKERD_TIMEOUT" "$pidfile" "$log" docker_ping "$CD_SOCK"
+  wait_for "dockerd ($1 engine)" "$DOCKERD_TIMEOUT" "$pidfile" "$log" docker_ping "$run/docker.sock"
 }
 
-ensure_containerd_engine() {
-  if docker_ping "$CD_SOCK"; then
-    say "containerd engine: already answering on $CD_SOCK, reusing it"
+# ensure_sid_engine ENGINE: start the engine (and its containerd) unless it answers.
+ensure_sid_engine() {
+  local engine=$1
+  unpack_sid_packages
+  if docker_ping "$TESTBED_RUN/$engine/docker.sock"; then
+    say "$engine engine: already answering on $TESTBED_RUN/$engine/docker.sock, reusing it"
     return 0
   fi
-  unpack_containerd_engine
-  write_containerd_config
-  containerd_ping || reset_if_not_stopped containerd
-  containerd_ping || start_containerd
-  start_containerd_dockerd
+  write_engine_config "$engine"
+  containerd_ping "$engine" || reset_if_not_stopped "$engine"
+  if [[ $engine == containerd ]] && ! containerd_ping containerd; then
+    # the packages were once unpacked into the containerd engine's folder: gone once nothing
+    # runs from there
+    rm -rf "$TESTBED_DIR/engines/containerd/pkg" "$TESTBED_DIR/engines/containerd/bin" \
+      "$TESTBED_DIR/engines/containerd/cli-plugins"
+  fi
+  containerd_ping "$engine" || start_containerd "$engine"
+  start_sid_dockerd "$engine"
 }
 
 stop_engines() {
   local engine
   # a daemon that died on its own leaves data no `down` flushed: start it empty next time
   for engine in "${ENGINES[@]}"; do reset_if_not_stopped "$engine"; done
-  stop_pid "$RUN_DIR/containerd-engine-dockerd.pid" dockerd
-  stop_pid "$RUN_DIR/containerd-engine-containerd.pid" containerd
+  for engine in "${SID_ENGINES[@]}"; do
+    stop_pid "$RUN_DIR/$engine-engine-dockerd.pid" dockerd
+    stop_pid "$RUN_DIR/$engine-engine-containerd.pid" containerd
+  done
   stop_pid "$RUN_DIR/dockerd.pid" dockerd
   rm -f "$RUN_DIR/dockerd.spawn.pid"
 }

