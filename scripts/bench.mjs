@@ -24,6 +24,9 @@
  *    with every index signed by key (Debian's cosign of the test bed) and verified.
  *   RUNS=5 BENCH_ENGINES=containerd node scripts/bench.mjs
  *   BENCH_ONLY=supply node scripts/bench.mjs   (the supply chain rows only)
+ *   BENCH_ONLY=sizes node scripts/bench.mjs    (realistic sizes: the example on the ROS 2
+ *     lower-layers bases, about 170 MB compressed per platform, 2 x 2, new repository and warm,
+ *     on every engine; the push phase per cell and the bytes uploaded, against docker push's)
  *   BENCH_SHAPES=2 BENCH_MATRIX_ONLY=1 node scripts/bench.mjs   (the 2 x 2 rows only)
  */
 import { execFileSync } from 'node:child_process'
@@ -82,6 +85,19 @@ const secs = ms => (ms / 1000).toFixed(2)
 
 /** The cells of the last action run (its results output). */
 let lastCells = []
+
+/** A manifest in the test registry, by reference (for the bytes a push uploaded). */
+async function registryManifest(repo, ref) {
+  const auth = Buffer.from(`${env.TESTBED_USERNAME}:${env.TESTBED_PASSWORD}`).toString('base64')
+  const res = await globalThis.fetch(`http://${REG}/v2/${repo}/manifests/${ref}`, {
+    headers: {
+      Authorization: `Basic ${auth}`,
+      Accept:
+        'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
+    }
+  })
+  return res.json()
+}
 
 async function viaAction(repo, distros, extra = {}, extraEnv = {}, cwd = undefined) {
   const dockerConfig = dockerConfigDir()
@@ -143,6 +159,7 @@ function plainRun(repo, distros, project = ROS_APP) {
   process.env.DOCKER_CONFIG = dockerConfig
   const started = Date.now()
   const builds = {}
+  const pushes = []
   docker(['login', REG, '-u', env.TESTBED_USERNAME, '--password-stdin'], env.TESTBED_PASSWORD)
   for (const distro of distros) {
     const digests = []
@@ -172,7 +189,9 @@ function plainRun(repo, distros, project = ROS_APP) {
       builds[arch] = (builds[arch] ?? 0) + Date.now() - buildStarted
       for (const cmd of project.tests)
         docker(['run', '--rm', '--platform', platform, '--network', 'none', tag, ...cmd])
+      const pushStarted = Date.now()
       const out = docker(['push', tag])
+      pushes.push({ ms: Date.now() - pushStarted, out, repo, tag })
       digests.push(/digest: (sha256:[a-f0-9]{64})/.exec(out)[1])
     }
     docker([
@@ -188,7 +207,22 @@ function plainRun(repo, distros, project = ROS_APP) {
   }
   docker(['logout', REG])
   delete process.env.DOCKER_CONFIG
-  return { ms: Date.now() - started, builds }
+  return { ms: Date.now() - started, builds, pushes }
+}
+
+/** Bytes a `docker push` uploaded: the sizes of the layers it says it pushed. */
+async function pushedBytes(push) {
+  const digest = /digest: (sha256:[a-f0-9]{64})/.exec(push.out)[1]
+  const manifest = await registryManifest(push.repo, digest)
+  const ids = [...push.out.matchAll(/^([0-9a-f]{12}): Pushed/gm)].map(m => m[1])
+  // docker names a layer by its blob digest (containerd store) or by its diff ID (classic store)
+  const local = JSON.parse(
+    docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', push.tag])
+  )
+  return manifest.layers.reduce((n, l, i) => {
+    const named = [l.digest, local[i] ?? ''].map(d => d.slice(7, 19))
+    return n + (named.some(id => ids.includes(id)) ? l.size : 0)
+  }, 0)
 }
 
 const viaPlainCommands = (repo, distros) => plainRun(repo, distros).ms
@@ -263,6 +297,63 @@ for (const name of process.env.BENCH_ONLY ? [] : ENGINES) {
 }
 
 if (process.env.BENCH_MATRIX_ONLY === '1') process.exit(0)
+
+/**
+ * Realistic sizes: the example on the lower-layers bases (about 170 MB compressed per platform),
+ * 2 distros x 2 platforms, a new repository each run with the build cache warm, and warm; on
+ * each engine: the action against the plain commands, the push phase per cell against docker
+ * push's, and the bytes uploaded.
+ */
+if (process.env.BENCH_ONLY === 'sizes') {
+  const LOWER = { ...ROS_APP, base: d => env.TESTBED_ROS2_LOWER_BASE.replace('{distro}', d) }
+  const lowerInputs = { 'base-image': env.TESTBED_ROS2_LOWER_BASE }
+  const distros = env.TESTBED_ROS2_LOWER_DISTROS.split(' ')
+  const mb = n => `${(n / 1e6).toFixed(1)} MB`
+  console.log('')
+  console.log(
+    '| engine, run | (a) action | (b) plain commands | a/b | push per cell: action / docker push (medians) | uploaded per run: action / docker push |'
+  )
+  console.log('| --- | --- | --- | --- | --- | --- |')
+  for (const name of ENGINES) {
+    useEngine(name)
+    const id = `${engine}-${stamp}`
+    // warm the build cache (unmeasured)
+    await viaAction(`bench/s-prime-${id}`, distros, lowerInputs)
+    plainRun(`bench/s-primeb-${id}`, distros, LOWER)
+    for (const kind of ['new repository, build cache warm', 'warm (nothing changed)']) {
+      const a = []
+      const b = []
+      const pushA = []
+      const pushB = []
+      let upA = 0
+      let upB = 0
+      if (kind.startsWith('warm')) {
+        await viaAction(`bench/s-a-warm-${id}`, distros, lowerInputs)
+        plainRun(`bench/s-b-warm-${id}`, distros, LOWER)
+      }
+      for (let i = 0; i < RUNS; i++) {
+        const repoA = kind.startsWith('warm') ? `bench/s-a-warm-${id}` : `bench/s-a-new-${id}-${i}`
+        const repoB = kind.startsWith('warm') ? `bench/s-b-warm-${id}` : `bench/s-b-new-${id}-${i}`
+        a.push(await viaAction(repoA, distros, lowerInputs))
+        for (const c of lastCells) {
+          const push = (c.phases ?? []).filter(p => p.phase === 'push')
+          pushA.push(push.reduce((n, p) => n + p.seconds * 1000, 0))
+          upA += c.pushed?.transfer?.uploaded ?? 0
+        }
+        const plain = plainRun(repoB, distros, LOWER)
+        b.push(plain.ms)
+        for (const p of plain.pushes) {
+          pushB.push(p.ms)
+          upB += await pushedBytes(p)
+        }
+      }
+      console.log(
+        `| ${engine}: ${distros.length} distros x 2 platforms, lower-layers bases, ${kind} | ${secs(median(a))} s | ${secs(median(b))} s | ${(median(a) / median(b)).toFixed(2)} | ${secs(median(pushA))} s / ${secs(median(pushB))} s | ${mb(upA / RUNS)} / ${mb(upB / RUNS)} |`
+      )
+    }
+  }
+  process.exit(0)
+}
 
 /**
  * What attestations and signing add to a run, on the containerd engine (the one that keeps

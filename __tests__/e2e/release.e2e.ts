@@ -96,21 +96,12 @@ describe('releases on the test bed', () => {
         'io.ros-multiarch.ros.version': '2'
       }
       const index = await manifestOf(repo, 'humble-1.2.3')
-      const warning = `::warning::${tb.registry}/${repo}:humble-1.2.3 is a Docker manifest list, which cannot hold annotations`
-      if (!tb.legacy) {
-        // Docker 25 and later save OCI images (the containerd image store keeps the OCI media
-        // types the action asks for; the classic one saves an OCI layout): the index
-        // is OCI and carries the labels as annotations, read back here from the registry
-        expect(index?.mediaType).toBe('application/vnd.oci.image.index.v1+json')
-        expect(index?.annotations).toMatchObject(expected)
-        expect(r.log).not.toContain('cannot hold annotations')
-      } else {
-        // Docker 20.10's legacy save format gives Docker v2 manifests, so the index is a
-        // Docker manifest list, which has no annotations field: the action says so.
-        expect(index?.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json')
-        expect(index?.annotations).toBeUndefined()
-        expect(r.log).toContain(warning)
-      }
+      // on every engine the images are published as OCI (the classic store pushes Docker v2
+      // manifests, told as OCI by the action), so the index is OCI and carries the labels as
+      // annotations, read back here from the registry
+      expect(index?.mediaType).toBe('application/vnd.oci.image.index.v1+json')
+      expect(index?.annotations).toMatchObject(expected)
+      expect(r.log).not.toContain('cannot hold annotations')
       for (const entry of index?.manifests ?? []) {
         const manifest = await manifestOf(repo, entry.digest)
         const config = await configOf(repo, manifest?.config?.digest ?? '')

@@ -22,8 +22,8 @@ export type Engine = 'classic' | 'containerd' | 'classic28'
 /**
  * What each engine is, for the tests to ask the question they mean: the image store (what the
  * engine keeps: attestations, a build cache export, an image's ID), or Docker before 25 (its
- * legacy `docker save` format, so a Docker manifest list with no annotations). Checked against
- * the engine itself when the suite starts.
+ * legacy `docker save` format, which the registry client reads when the engine cannot push).
+ * Checked against the engine itself when the suite starts.
  */
 export const ENGINES: Readonly<Record<Engine, { store: ImageStore; legacy: boolean }>> = {
   classic: { store: 'classic', legacy: true },
@@ -38,7 +38,7 @@ export interface Testbed {
   readonly store: ImageStore
   /** Its Docker version (docker info) */
   readonly version: string
-  /** Docker before 25: `docker save` writes the legacy format, so images are Docker v2 manifests */
+  /** Docker before 25: `docker save` writes the legacy format (the registry client's fallback) */
   readonly legacy: boolean
   /**
    * The Node the action runs on (ACTION_NODE, from scripts/e2e.sh): the major version

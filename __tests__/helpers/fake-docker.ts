@@ -42,6 +42,10 @@ export interface FakeDockerOptions {
   readonly http?: (method: string, url: URL) => Response | undefined
 }
 
+/** The short ID `docker push` names the fake layer by: its blob's digest, or (classic) its diff ID */
+export const FAKE_LAYER_ID = (store: 'classic' | 'containerd'): string =>
+  (store === 'containerd' ? sha(LAYER) : sha(`diff:${LAYER}`)).slice(7, 19)
+
 export interface FakeDocker extends Exec {
   readonly calls: Call[]
   /** Registry content: reference (name:tag or name@digest) -> manifest JSON */
@@ -145,11 +149,17 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
       return ok('#1 [1/2] FROM base\n#1 DONE 0.1s\n')
     }
     if (a === 'image' && b === 'inspect') {
-      const image = local.get(args[args.length - 1])
+      const ref = args[args.length - 1]
+      const image =
+        local.get(ref) ??
+        [...local.values()].find(i => (store === 'containerd' ? i.manifest : i.config) === ref)
       if (image === undefined)
         return fail(`Error response from daemon: No such image: ${args.at(-1)}`)
       const [os, architecture] = image.platform.split('/')
       const id = store === 'containerd' ? image.manifest : image.config
+      const format = args[args.indexOf('--format') + 1]
+      if (format === '{{.Id}}') return ok(`${id}\n`)
+      if (format === '{{json .RootFS.Layers}}') return ok(`["${sha(`diff:${LAYER}`)}"]\n`)
       return ok(
         JSON.stringify({
           Id: id,
@@ -177,6 +187,28 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
       if (source === undefined) return fail(`Error response from daemon: No such image: ${b}`)
       local.set(c, source)
       return ok()
+    }
+    if (a === 'image' && b === 'rm') {
+      return local.delete(c) ? ok(`Untagged: ${c}\n`) : fail(`Error: No such image: ${c}`)
+    }
+    if (a === 'push') {
+      // the engine's push: the image's manifest under the tag, its layer mounted from the
+      // repository that has it, or found, as docker prints it
+      const image = local.get(b)
+      if (image === undefined) return fail(`An image does not exist locally with the tag: ${b}`)
+      const repo = repoOf(b)
+      const tag = b.slice(repo.length + 1)
+      const body = manifestOf(image.config)
+      const had = [...registry.keys()].some(
+        k => k.startsWith(`${repo}@`) || k.startsWith(`${repo}:`)
+      )
+      registry.set(b, body)
+      registry.set(`${repo}@${sha(body)}`, body)
+      requests.push(`PUSH ${b}`)
+      const layer = `${FAKE_LAYER_ID(store)}: ${had ? 'Layer already exists' : 'Mounted from ros'}`
+      return ok(
+        `The push refers to repository [${repo}]\n${layer}\n${tag}: digest: ${sha(body)} size: ${body.length}\n`
+      )
     }
     if (a === 'save') {
       // docker save --output FILE REF: an OCI layout on containerd's store, the legacy format on the classic one

@@ -1,6 +1,7 @@
 /** Manifests and indexes: the platforms an index lists, and a new index of given images. */
 import { describe, expect, it } from '@jest/globals'
 import {
+  asOciManifest,
   attestationEntry,
   attestationKinds,
   attestationsOf,
@@ -163,5 +164,45 @@ describe('an index from a registry that may be hostile', () => {
     expect(() => indexEntries(index(many))).toThrow(
       `the index lists ${MAX_INDEX_ENTRIES + 1} entries, more than the ${MAX_INDEX_ENTRIES} an image index has`
     )
+  })
+})
+
+describe('asOciManifest', () => {
+  const v2 = {
+    schemaVersion: 2,
+    mediaType: MEDIA.dockerManifest,
+    config: {
+      mediaType: 'application/vnd.docker.container.image.v1+json',
+      digest: sha256('c'),
+      size: 1
+    },
+    layers: [
+      {
+        mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+        digest: sha256('l'),
+        size: 2
+      }
+    ]
+  }
+
+  it('tells a Docker v2 image as OCI: the same config and layers, OCI media types', () => {
+    expect(JSON.parse(asOciManifest(JSON.stringify(v2)) as string)).toEqual({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociManifest,
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: sha256('c'),
+        size: 1
+      },
+      layers: [
+        { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256('l'), size: 2 }
+      ]
+    })
+  })
+
+  it('leaves anything else: an OCI manifest, a part OCI has no name for', () => {
+    expect(asOciManifest(JSON.stringify({ ...v2, mediaType: MEDIA.ociManifest }))).toBeNull()
+    const odd = { ...v2, layers: [{ ...v2.layers[0], mediaType: 'application/x-other' }] }
+    expect(asOciManifest(JSON.stringify(odd))).toBeNull()
   })
 })

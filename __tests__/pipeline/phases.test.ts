@@ -232,10 +232,15 @@ describe('Publisher', () => {
   })
 
   it('reports a failed staging as publish failed, with the reason', async () => {
+    // the engine's push fails, and the registry client may not upload either
     const f = pipelineFixture(
       { mode: 'build', distros: 'humble' },
       {
-        http: denyUploads
+        http: denyUploads,
+        override: call =>
+          call.args[0] === 'push'
+            ? { code: 1, stderr: 'denied: requested access to the resource is denied' }
+            : undefined
       }
     )
     const run = f.run()

@@ -121,7 +121,7 @@ describe('readSaved', () => {
     expect(gunzipSync(gz).toString()).toBe(LAYER)
   })
 
-  it('makes a Docker v2 manifest of the legacy format, layers gzip-compressed, the config as it is', async () => {
+  it('makes an OCI manifest of the legacy format (its index then carries annotations), layers gzip-compressed, the config as it is', async () => {
     const root = dirWith({
       [`${sha256(CONFIG).slice(7)}.json`]: CONFIG,
       'abc/layer.tar': LAYER,
@@ -130,14 +130,14 @@ describe('readSaved', () => {
       ])
     })
     const files = await readSaved(root, { configDigest: sha256(CONFIG) }, root)
-    expect(files.manifest.mediaType).toBe(MEDIA.dockerManifest)
+    expect(files.manifest.mediaType).toBe(MEDIA.ociManifest)
     const doc = JSON.parse(files.manifest.body)
     expect(doc.config).toEqual({
-      mediaType: 'application/vnd.docker.container.image.v1+json',
+      mediaType: 'application/vnd.oci.image.config.v1+json',
       digest: sha256(CONFIG),
       size: CONFIG.length
     })
-    expect(doc.layers[0].mediaType).toBe('application/vnd.docker.image.rootfs.diff.tar.gzip')
+    expect(doc.layers[0].mediaType).toBe('application/vnd.oci.image.layer.v1.tar+gzip')
     expect(gunzipSync(readFileSync(files.blobs[1].file)).toString()).toBe(LAYER)
   })
 

@@ -55,6 +55,16 @@ function reusedOf(
   }
 }
 
+/** Manifest writes in order: the engine's pushes and the client's PUTs, each as its tag or digest. */
+const manifestWrites = (f: PipelineFixture): string[] =>
+  f.docker.requests.flatMap(r =>
+    r.startsWith('PUSH ')
+      ? [r.split(':').at(-1) as string]
+      : r.startsWith('PUT') && r.includes('/manifests/')
+        ? [r.split('/manifests/')[1]]
+        : []
+  )
+
 describe('publishDistro', () => {
   it('pushes each tested image, publishes one index of exactly those, and reads it back', async () => {
     const { f, results, o } = await built()
@@ -64,10 +74,10 @@ describe('publishDistro', () => {
     expect(p.distro.digest).toMatch(/^sha256:/)
   })
 
-  it('refuses to push when the engine holds no image with the tested config', async () => {
+  it('the registry client refuses to push when the engine holds no image with the tested config', async () => {
     const { f, results, o } = await built()
     const wrong = results.map(r => ({ ...r, configDigest: 'sha256:not-the-tested-config' }))
-    const p = await publish(f, wrong, o)
+    const p = await publish(f, wrong, { ...o, enginePush: false })
     expect(p.distro).toMatchObject({ status: 'publish failed', tags: [] })
     // the engine holds no image with the tested config: nothing is uploaded
     expect(p.distro.reason).toBe('the saved image has no config sha256:not-the-tested-config')
@@ -106,6 +116,83 @@ describe('publishDistro', () => {
     const containerd = await built({ store: 'containerd' })
     await publish(containerd.f, containerd.results, containerd.o)
     expect(containerd.warnings).toEqual([])
+  })
+})
+
+describe('the engine pushes', () => {
+  it.each(['classic', 'containerd'] as const)(
+    'on the %s store: under the arch tag, counted, the engine left with the names it had',
+    async store => {
+      const { f, results, o } = await built({ store })
+      const logs: string[] = []
+      const p = await publish(f, results, { ...o, log: m => logs.push(m) })
+      expect(p.distro.status).toBe('published')
+      expect(f.docker.requests.filter(r => r.startsWith('PUSH '))).toEqual(
+        f.plan.cells.map(c => `PUSH ${c.pushTag}`)
+      )
+      // each pushed image is counted by what the engine said of its one layer (mounted from the
+      // base's repository at first)
+      const transfer = p.pushed.get('humble-amd64')?.transfer
+      expect(transfer).toMatchObject({ by: 'engine', layers: 1, uploaded: 0 })
+      expect((transfer?.mounted ?? 0) + (transfer?.skipped ?? 0)).toBeGreaterThan(0)
+      expect(logs.filter(l => l.startsWith('Pushed '))[0]).toMatch(
+        /^Pushed registry\.test\/acme\/robot:humble-main-amd64 \(linux\/amd64\) sha256:[0-9a-f]{64} by the engine: 1 layers, /
+      )
+      // the arch tags were put on for the push and taken off after
+      const untagged = f.docker.commands().filter(c => c[0] === 'image' && c[1] === 'rm')
+      expect(untagged.map(c => c[2])).toEqual(f.plan.cells.map(c => c.pushTag))
+    }
+  )
+
+  it("gives a developer's own local tag back to the image it named", async () => {
+    const { f, results, o } = await built()
+    const [amd64] = f.plan.cells
+    // the developer's own build under the arch tag's name
+    await f.docker.run('docker', ['tag', f.plan.cells[1].localTag, amd64.pushTag])
+    const theirs = (
+      await f.docker.run('docker', ['image', 'inspect', '--format', '{{.Id}}', amd64.pushTag])
+    ).stdout
+    const p = await publish(f, results, o)
+    expect(p.distro.status).toBe('published')
+    const now = (
+      await f.docker.run('docker', ['image', 'inspect', '--format', '{{.Id}}', amd64.pushTag])
+    ).stdout
+    expect(now).toBe(theirs)
+  })
+
+  it('falls back to the registry client when the engine fails, or begins its own retries', async () => {
+    for (const answer of [
+      { code: 1, stderr: 'received unexpected HTTP status: 500 Internal Server Error' },
+      { code: 0, stdout: 'abc: Retrying in 5 seconds\n' }
+    ]) {
+      const { f, results, o } = await built({
+        override: call => (call.args[0] === 'push' ? answer : undefined)
+      })
+      const logs: string[] = []
+      const p = await publish(f, results, { ...o, log: m => logs.push(m) })
+      expect(p.distro.status).toBe('published')
+      expect(p.pushed.get('humble-amd64')?.transfer?.by).toBe('client')
+      expect(logs.some(l => /the registry client pushes it instead$/.test(l))).toBe(true)
+    }
+  })
+
+  it('fails the distro when the registry holds another image under the digest the engine reported', async () => {
+    const other = JSON.stringify({ schemaVersion: 2, config: { digest: sha256('another config') } })
+    let pushed = false
+    const { f, results, o } = await built({
+      onCall: call => {
+        if (call.args[0] === 'push') pushed = true
+      },
+      http: (method, url) =>
+        pushed && method === 'GET' && /\/manifests\/sha256:/.test(url.pathname)
+          ? new Response(other, { status: 200 })
+          : undefined
+    })
+    const p = await publish(f, results, o)
+    expect(p.distro.status).toBe('publish failed')
+    expect(p.distro.reason).toMatch(/answered with sha256:[0-9a-f]{64}$/)
+    // no distro tag moved
+    for (const t of f.plan.manifests[0].tags) expect(f.docker.registry.get(t)).toBeUndefined()
   })
 })
 
@@ -176,11 +263,8 @@ describe('reused images', () => {
   it('writes the index by digest before any tag, then every tag', async () => {
     const { f, results, o } = await built()
     const p = await publish(f, results, o)
-    const writes = f.docker.requests
-      .filter(r => r.startsWith('PUT') && r.includes('/manifests/'))
-      .map(r => r.split('/manifests/')[1])
     const tag = (ref: string) => ref.split(':')[1]
-    expect(writes).toEqual([
+    expect(manifestWrites(f)).toEqual([
       ...f.plan.cells.map(c => tag(c.pushTag)),
       p.distro.digest,
       ...f.plan.manifests[0].tags.map(tag)
@@ -192,13 +276,9 @@ describe('signing', () => {
   it('signs the index after it is in the repository by digest and before any of its tags moves', async () => {
     const { f, results, o } = await built()
     const signed: { ref: string; reuse: boolean; writesBefore: string[] }[] = []
-    const manifestWrites = () =>
-      f.docker.requests
-        .filter(r => r.startsWith('PUT') && r.includes('/manifests/'))
-        .map(r => r.split('/manifests/')[1])
     const sign = {
       async sign(ref: string, reuse: boolean) {
-        signed.push({ ref, reuse, writesBefore: manifestWrites() })
+        signed.push({ ref, reuse, writesBefore: manifestWrites(f) })
         return { verify: `cosign verify ${ref}`, already: false }
       }
     }

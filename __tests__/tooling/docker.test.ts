@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals'
-import { attestArgs, buildCommand, parseEngineInfo, runCommand } from '../../src/tooling/docker.js'
+import {
+  attestArgs,
+  buildCommand,
+  parseEngineInfo,
+  parsePush,
+  runCommand
+} from '../../src/tooling/docker.js'
 
 describe('parseEngineInfo', () => {
   // DriverStatus as Docker 28.5.2 reports it with features.containerd-snapshotter on
@@ -198,5 +204,29 @@ describe('runCommand', () => {
       '-c',
       'echo $(id); rm -rf /'
     ])
+  })
+})
+
+describe('parsePush', () => {
+  it('reads what docker push did with each layer, the digest, and whether the engine began retrying', () => {
+    const out = [
+      'The push refers to repository [127.0.0.1:5000/exp/app]',
+      'c51b870142bc: Preparing',
+      'ed7bde009f22: Mounted from ros',
+      'c6fb915f3866: Layer already exists',
+      'c51b870142bc: Pushed',
+      't: digest: sha256:1b4f5289629b5cc9a190bdc636229b58e6401dee43ee92a0b565fdabae636093 size: 1567'
+    ].join('\n')
+    expect(parsePush(out)).toEqual({
+      layers: new Map([
+        ['ed7bde009f22', 'mounted'],
+        ['c6fb915f3866', 'exists'],
+        ['c51b870142bc', 'pushed']
+      ]),
+      digest: 'sha256:1b4f5289629b5cc9a190bdc636229b58e6401dee43ee92a0b565fdabae636093',
+      retrying: false
+    })
+    expect(parsePush('c51b870142bc: Retrying in 5 seconds\n').retrying).toBe(true)
+    expect(parsePush('').digest).toBeUndefined()
   })
 })

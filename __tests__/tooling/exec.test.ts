@@ -1,6 +1,6 @@
 /** The real Exec: child processes, stopped at their time limit. */
 import { describe, expect, it } from '@jest/globals'
-import { processExecutor, TIMED_OUT_CODE } from '../../src/tooling/exec.js'
+import { CANCELLED_CODE, processExecutor, TIMED_OUT_CODE } from '../../src/tooling/exec.js'
 
 /** How long a promise takes, in milliseconds, with what it gave. */
 async function timed<T>(p: Promise<T>): Promise<[T, number]> {
@@ -42,4 +42,24 @@ describe('processExecutor', () => {
     const r = await exec.run('sh', ['-c', 'sleep 0.4; echo done'], { timeoutMs: Infinity })
     expect(r).toEqual({ code: 0, stdout: 'done\n', stderr: '' })
   }, 10_000)
+})
+
+describe('a command stopped on its own', () => {
+  it('sees stdout as it comes, and stops when its own signal aborts', async () => {
+    const exec = processExecutor()
+    const stop = new AbortController()
+    const seen: string[] = []
+    const started = Date.now()
+    const r = await exec.run('sh', ['-c', 'echo first; sleep 30; echo never'], {
+      stop: stop.signal,
+      onStdout: chunk => {
+        seen.push(chunk)
+        if (chunk.includes('first')) stop.abort()
+      }
+    })
+    expect(seen.join('')).toContain('first')
+    expect(r.code).toBe(CANCELLED_CODE)
+    expect(r.stdout).not.toContain('never')
+    expect(Date.now() - started).toBeLessThan(10_000)
+  })
 })

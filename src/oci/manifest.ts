@@ -294,3 +294,39 @@ export function buildIndex(
   })
   return { mediaType, body, digest: sha256(body), annotated: annotate }
 }
+
+/** Docker v2 media types of an image's parts, and what OCI calls the same bytes. */
+const OCI_OF: Readonly<Record<string, string>> = {
+  'application/vnd.docker.container.image.v1+json': 'application/vnd.oci.image.config.v1+json',
+  'application/vnd.docker.image.rootfs.diff.tar.gzip':
+    'application/vnd.oci.image.layer.v1.tar+gzip',
+  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip':
+    'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip'
+}
+
+/**
+ * A Docker v2 image manifest as an OCI one: the same config and layers (their bytes, so their
+ * digests, and so the image, unchanged), told with OCI media types, so that an index of it can
+ * carry annotations. Null for anything else, or a part of a media type OCI has no name for. Pure.
+ */
+export function asOciManifest(raw: string): string | null {
+  const doc = JSON.parse(raw) as {
+    mediaType?: string
+    config?: Descriptor
+    layers?: Descriptor[]
+  }
+  if (doc.mediaType !== MEDIA.dockerManifest || doc.config === undefined) return null
+  const parts = [doc.config, ...(doc.layers ?? [])]
+  if (parts.some(p => OCI_OF[p.mediaType] === undefined)) return null
+  const as = (d: Descriptor): Descriptor => ({
+    mediaType: OCI_OF[d.mediaType],
+    digest: d.digest,
+    size: d.size
+  })
+  return JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MEDIA.ociManifest,
+    config: as(doc.config),
+    layers: (doc.layers ?? []).map(as)
+  })
+}

@@ -40,6 +40,10 @@ export interface BlobFile {
   readonly digest: string
   readonly size: number
   readonly file: string
+  /** A layer of the image (not its config, nor an attestation's blob) */
+  readonly layer?: boolean
+  /** The bytes read and compressed into it, when this push compressed it */
+  readonly compressedFrom?: number
 }
 
 export interface ImageFiles {
@@ -80,9 +84,16 @@ const COMPRESSED: Readonly<Record<string, string>> = {
 /** Gzip a layer into `dir`; its digest and size. */
 async function gzipLayer(file: string, dir: string): Promise<BlobFile> {
   const out = path.join(dir, `${path.basename(path.dirname(file))}-${path.basename(file)}.gz`)
+  const compressedFrom = (await stat(file)).size
   await pipeline(createReadStream(file), createGzip(), createWriteStream(out))
   await rm(file, { force: true }) // the uncompressed copy is not needed any more
-  return { digest: `sha256:${await sha256File(out)}`, size: (await stat(out)).size, file: out }
+  return {
+    digest: `sha256:${await sha256File(out)}`,
+    size: (await stat(out)).size,
+    file: out,
+    layer: true,
+    compressedFrom
+  }
 }
 
 const blobPath = (root: string, digest: string): string =>
@@ -157,7 +168,7 @@ async function fromLayout(root: string, id: ImageIdentity, work: string): Promis
     const file = blobPath(root, layer.digest)
     const compressed = COMPRESSED[layer.mediaType]
     if (compressed === undefined) {
-      blobs.push({ digest: layer.digest, size: layer.size, file })
+      blobs.push({ digest: layer.digest, size: layer.size, file, layer: true })
       layers.push(layer)
       continue
     }
@@ -215,23 +226,24 @@ async function fromLegacy(root: string, id: ImageIdentity, work: string): Promis
     for (const layer of entry.Layers) {
       const gz = await gzipLayer(path.join(root, layer), work)
       blobs.push(gz)
-      layers.push({ mediaType: COMPRESSED[MEDIA_DOCKER_LAYER], digest: gz.digest, size: gz.size })
+      layers.push({ mediaType: COMPRESSED[MEDIA_OCI_LAYER], digest: gz.digest, size: gz.size })
     }
+    // told as OCI, as Docker 25 and later save an image: its index then carries annotations
     const body = JSON.stringify({
       schemaVersion: 2,
-      mediaType: MEDIA.dockerManifest,
+      mediaType: MEDIA.ociManifest,
       config: {
-        mediaType: 'application/vnd.docker.container.image.v1+json',
+        mediaType: 'application/vnd.oci.image.config.v1+json',
         digest: imageId,
         size: raw.length
       },
       layers
     })
-    return { manifest: { mediaType: MEDIA.dockerManifest, body }, blobs, attestations: [] }
+    return { manifest: { mediaType: MEDIA.ociManifest, body }, blobs, attestations: [] }
   }
   throw new Error(`the saved image has no ${named(id)}`)
 }
-const MEDIA_DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar'
+const MEDIA_OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar'
 
 /**
  * Save `ref` from the engine into `dir` and read it. The caller removes `dir` (the files are

@@ -1,68 +1,27 @@
 /**
  * Publishing a distro: only when every one of its cells passed. Each tested image is pushed under
- * its arch tag by the registry client (saved from the engine, each blob uploaded and retried on
- * its own, then the manifest written), an image reused from the registry
- * gets its arch tag pointed at that very manifest, then one index made of exactly those digests is
- * written by the registry client, by digest first and then under every tag, and read back to check
- * it holds exactly the planned platforms.
+ * its arch tag (by the engine, or by the registry client: see ./push.ts), an image reused from
+ * the registry gets its arch tag pointed at that very manifest, then one index made of exactly
+ * those digests is written by the registry client, by digest first and then under every tag, and
+ * read back to check it holds exactly the planned platforms.
  */
 import { EMULATED_SECONDS } from '../plan/labels.js'
-import type { Cell, Manifest } from '../plan/planner.js'
+import type { Manifest } from '../plan/planner.js'
 import {
-  attestationEntry,
-  attestationKinds,
   buildIndex,
   indexDigests,
   indexPlatforms,
   MEDIA,
-  sha256,
   type AttestationEntry,
   type Descriptor
 } from '../oci/manifest.js'
-import type { Registries } from '../registry/registries.js'
 import { cellOk, type CellResult, type DistroResult, type PushedImage } from '../results/results.js'
-import { createReadStream } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import path from 'node:path'
-import { Readable } from 'node:stream'
-import type { UploadOutcome } from '../registry/client.js'
-import type { Docker } from '../tooling/docker.js'
-import { type Exec } from '../tooling/exec.js'
 import { errorMessage } from '../text/text.js'
-import { exportImage, type BlobFile, type ImageIdentity } from './export.js'
+import type { PublishOptions } from './options.js'
+import { pushImage, transferNote, type CellToPublish, type TestedPush } from './push.js'
 
-export interface PublishOptions {
-  readonly docker: Docker
-  /** For unpacking saved images (tar) */
-  readonly exec: Exec
-  readonly registries: Registries
-  /** Where saved images are unpacked while they are pushed */
-  readonly tempDir: string
-  readonly image: string
-  readonly platforms: readonly string[]
-  readonly log: (message: string) => void
-  readonly warn: (message: string) => void
-  /** Told when a cell's image starts and ends being pushed (the run's timeline) */
-  readonly pushing?: (cellId: string, done: boolean) => void
-  /**
-   * Signs an index in the repository (image@digest) and verifies the signature, before any tag
-   * moves to it; none: not signed
-   */
-  readonly sign?: Signer
-}
-
-/** Signs `image@digest` and checks the signature; throws when either fails. */
-export interface Signer {
-  /** Signed (or, with `reuse`, found signed already) and verified: how a user verifies it */
-  sign(ref: string, reuse: boolean): Promise<SignOutcome>
-}
-
-export interface SignOutcome {
-  /** The command a user runs to verify the published index */
-  readonly verify: string
-  /** The index was already signed (an unchanged index): nothing new was signed */
-  readonly already: boolean
-}
+export type { PublishOptions, Signer, SignOutcome } from './options.js'
+export type { CellToPublish } from './push.js'
 
 /** Why a published index has no annotations, for a warning. Pure. */
 export function annotationsLost(tag: string, raw: string): string {
@@ -91,15 +50,6 @@ function timing(result: CellResult | undefined): { annotations?: Record<string, 
   return seconds === undefined
     ? {}
     : { annotations: { [EMULATED_SECONDS]: String(Math.round(seconds)) } }
-}
-
-/** A cell to publish: its plan entry, how it ended, its bases; `pushed` is set when it is pushed. */
-export interface CellToPublish {
-  readonly cell: Cell
-  readonly result?: CellResult
-  /** The base images it was built from: their repositories are tried for blob mounts */
-  readonly bases: readonly { readonly image: string }[]
-  pushed?: PushedImage
 }
 
 /** A distro to publish: its index's manifest and its cells, in platform order. */
@@ -177,11 +127,15 @@ async function pushImages(
       job.pushed = { tag: cell.pushTag, digest: image.digest }
       reused++
     } else if (result?.status === 'passed' && result.imageId !== undefined) {
-      const done = await pushTested(job, cell.pushTag, o)
+      const done = await pushImage(job, cell.pushTag, o)
       image = done.image
+      // the arch tag holds the image itself, as it does for a reused image
+      if (!done.tagged) await o.registries.put(cell.pushTag, image.mediaType, done.body)
       attestations.push(...done.attestations)
       job.pushed = pushedImage(cell.pushTag, done)
-      o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${image.digest}${done.note}`)
+      o.log(
+        `Pushed ${cell.pushTag} (${cell.platform}) ${image.digest} ${transferNote(done.transfer)}`
+      )
     } else {
       throw new Error(`cell ${cell.id} did not pass`)
     }
@@ -207,7 +161,8 @@ function pushedImage(tag: string, done: TestedPush): PushedImage {
   return {
     tag,
     digest: done.image.digest,
-    ...(done.kinds.length === 0 ? {} : { attestations: done.kinds })
+    ...(done.kinds.length === 0 ? {} : { attestations: done.kinds }),
+    transfer: done.transfer
   }
 }
 
@@ -258,130 +213,6 @@ async function pointTag(tag: string, digest: string, o: PublishOptions): Promise
   return { mediaType: image.mediaType, digest: image.digest, size: image.size }
 }
 
-/** A tested image pushed: its manifest, its attestations' index entries and what they hold. */
-interface TestedPush {
-  readonly image: Descriptor
-  /** The image manifest's bytes */
-  readonly body: string
-  readonly attestations: readonly AttestationEntry[]
-  /** provenance, sbom: what the attestation manifests hold */
-  readonly kinds: readonly string[]
-  /** What was uploaded */
-  readonly note: string
-}
-
-/**
- * Push a tested image: saved from the engine (only the image whose config is the tested one is
- * taken, with the attestation manifests about it), each blob put into the repository (already
- * there, mounted from a base's repository, or uploaded), the attestation manifests by digest, then
- * the image's manifest under `tag` (or by digest when `tag` is null); the registry must store
- * exactly those bytes.
- */
-async function pushTested(
-  job: CellToPublish,
-  tag: string | null,
-  o: PublishOptions
-): Promise<TestedPush> {
-  const tested = job.result
-  const id = tested === undefined ? undefined : identity(tested)
-  if (tested?.localId === undefined || id === undefined) {
-    throw new Error(`cell ${job.cell.id} has no tested image`)
-  }
-  const dir = await mkdtemp(path.join(o.tempDir, 'push-'))
-  o.pushing?.(tested.id, false)
-  try {
-    const files = await exportImage(o.docker, o.exec, tested.localId, id, dir)
-    if (files.attestationsLeft !== undefined) {
-      o.warn(`${tested.id}: its attestations are not pushed: ${files.attestationsLeft}`)
-    }
-    const mounts = job.bases.map(b => b.image)
-    const outcomes = await uploadAll(files.blobs, o.image, mounts, o)
-    const { mediaType, body } = files.manifest
-    const imageDigest = sha256(body)
-    const attestations: AttestationEntry[] = []
-    const kinds: string[] = []
-    for (const a of files.attestations) {
-      const digest = await o.registries.put(`${o.image}@${a.digest}`, a.mediaType, a.body)
-      attestations.push(
-        attestationEntry(
-          { mediaType: a.mediaType, digest, size: Buffer.byteLength(a.body) },
-          imageDigest
-        )
-      )
-      kinds.push(...attestationKinds(a.body))
-    }
-    const digest = await o.registries.put(tag ?? `${o.image}@${imageDigest}`, mediaType, body)
-    const count = (k: UploadOutcome): number => outcomes.filter(x => x === k).length
-    const attested = kinds.length === 0 ? '' : `; attested: ${[...new Set(kinds)].join(', ')}`
-    const note = `: ${files.blobs.length} blobs, ${count('uploaded')} uploaded, ${count('mounted')} mounted, ${count('present')} already there${attested}`
-    return {
-      image: { mediaType, digest, size: Buffer.byteLength(body) },
-      body,
-      attestations,
-      kinds: [...new Set(kinds)],
-      note
-    }
-  } finally {
-    o.pushing?.(tested.id, true)
-    await rm(dir, { recursive: true, force: true })
-  }
-}
-
-/** How a tested image is told in what the engine saves: its config digest, else its manifest's. */
-function identity(r: CellResult): ImageIdentity | undefined {
-  if (r.configDigest !== undefined) return { configDigest: r.configDigest }
-  if (r.manifestDigest !== undefined) return { manifestDigest: r.manifestDigest }
-  return undefined
-}
-
-/**
- * Upload blobs, at most 4 at once (docker push does 5), each with its own retries; after a
- * failure no further blob starts, and the error is thrown once the running ones ended. A blob's
- * file is deleted once it is in the repository (a saved image takes disk space).
- */
-async function uploadAll(
-  blobs: readonly BlobFile[],
-  image: string,
-  mountFrom: readonly string[],
-  o: PublishOptions
-): Promise<UploadOutcome[]> {
-  const outcomes: UploadOutcome[] = []
-  const queue = [...blobs]
-  let failure: { error: unknown } | undefined
-  const worker = async (): Promise<void> => {
-    for (let b = queue.shift(); b !== undefined && failure === undefined; b = queue.shift()) {
-      const { file } = b
-      try {
-        outcomes.push(
-          await o.registries.uploadBlob(
-            image,
-            b.digest,
-            { size: b.size, open: () => lazyStream(file) },
-            mountFrom
-          )
-        )
-        await rm(file, { force: true })
-      } catch (error) {
-        failure ??= { error }
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(4, blobs.length) }, worker))
-  if (failure !== undefined) throw failure.error
-  return outcomes
-}
-
-/** A file's bytes as a web stream that opens the file only when first read (no descriptor is left open by a try that never reads it). */
-function lazyStream(file: string): ReadableStream<Uint8Array> {
-  return Readable.toWeb(
-    Readable.from(
-      (async function* () {
-        yield* createReadStream(file)
-      })()
-    )
-  ) as ReadableStream<Uint8Array>
-}
-
 /**
  * mode build: stage a tested cell under its staging tag for the merge job (the tag is pushed only
  * after the cell's tests passed): the image's manifest itself, or, when it has attestations, an
@@ -393,7 +224,11 @@ export async function stageCell(job: CellToPublish, o: PublishOptions): Promise<
   if (result === undefined) throw new Error(`cell ${cell.id} did not pass`)
   let image: Descriptor
   let attestations: readonly AttestationEntry[]
-  let kinds: readonly string[] = []
+  // the staging tag holds the image itself already (the merge job reads it, or an index of it
+  // and its attestations)
+  let tagged = true
+  let body = ''
+  let pushed: PushedImage | undefined
   if (result.reused !== undefined) {
     attestations = result.reused.attestations ?? []
     image =
@@ -402,21 +237,21 @@ export async function stageCell(job: CellToPublish, o: PublishOptions): Promise<
         : await descriptorOf(result.reused.digest, o)
     o.log(`Staging ${cell.stageTag} (${cell.platform}): the unchanged image ${image.digest}`)
   } else {
-    const done = await pushTested(job, null, o)
-    ;({ image, attestations, kinds } = done)
-    if (attestations.length === 0) await o.registries.put(cell.stageTag, image.mediaType, done.body)
-    o.log(`Staging ${cell.stageTag} (${cell.platform}) ${image.digest}${done.note}`)
+    const done = await pushImage(job, cell.stageTag, o)
+    ;({ image, attestations, tagged, body } = done)
+    pushed = pushedImage(cell.stageTag, done)
+    o.log(
+      `Staging ${cell.stageTag} (${cell.platform}) ${image.digest} ${transferNote(done.transfer)}`
+    )
   }
   if (attestations.length > 0) {
     const index = buildIndex([{ ...image, platform: cell.platform }], [], attestations)
     await o.registries.put(cell.stageTag, index.mediaType, index.body)
+  } else if (!tagged) {
+    await o.registries.put(cell.stageTag, image.mediaType, body)
   }
   o.log(`Staged ${cell.stageTag}`)
-  job.pushed = {
-    tag: cell.stageTag,
-    digest: image.digest,
-    ...(kinds.length === 0 ? {} : { attestations: kinds })
-  }
+  job.pushed = pushed ?? { tag: cell.stageTag, digest: image.digest }
   return job.pushed
 }
 

@@ -3,6 +3,7 @@
  * (heading, table, timeline, slowest steps), so that the figures can be compared at a glance.
  */
 import { formatDuration } from '../results/results.js'
+import { formatBytes } from '../text/text.js'
 
 /** A duration, as the log's progress lines write it too: `3.1s`, `7m22s`, `1h06m40s`. */
 export function duration(seconds: number): string {
@@ -11,10 +12,7 @@ export function duration(seconds: number): string {
 
 /** An image size: `1.23 GB`, `456.7 MB`, `12 kB`; '' when unknown. */
 export function formatSize(bytes: number | undefined): string {
-  if (bytes === undefined) return ''
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`
-  return `${(bytes / 1e3).toFixed(0)} kB`
+  return bytes === undefined ? '' : formatBytes(bytes)
 }
 
 /** Hex digits of a digest shown in a table: as many as `docker images` shows of an image ID. */

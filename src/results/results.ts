@@ -27,12 +27,30 @@ export function cellOk(status: CellStatus): boolean {
   return status === 'passed' || status === 'unchanged'
 }
 
+/**
+ * What pushing an image's layers cost, in bytes: read from the engine to be sent, compressed for
+ * it, uploaded, mounted from another repository of the registry, and skipped (the repository
+ * had them). The image's config and manifests, a few kB, are not counted.
+ */
+export interface Transfer {
+  /** Who pushed: the engine (`docker push`), or the action's registry client (after `docker save`) */
+  readonly by: 'engine' | 'client'
+  readonly layers: number
+  readonly read: number
+  readonly compressed: number
+  readonly uploaded: number
+  readonly mounted: number
+  readonly skipped: number
+}
+
 /** A tested image in the registry: the tag it was pushed under and its manifest digest. */
 export interface PushedImage {
   readonly tag: string
   readonly digest: string
   /** What its attestation manifests hold: provenance, sbom */
   readonly attestations?: readonly string[]
+  /** What pushing it cost (not for an image reused from the registry) */
+  readonly transfer?: Transfer
 }
 
 /** A published image a cell reuses (skip unchanged, or a merge job's slice). */

@@ -49,3 +49,10 @@ export function printable(text: string, max = 200): string {
   })
   return escaped.length <= max ? escaped : `${escaped.slice(0, max - 1)}…`
 }
+
+/** A number of bytes as people read it: `1.23 GB`, `456.7 MB`, `12 kB`, `0 kB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`
+  return `${(bytes / 1e3).toFixed(0)} kB`
+}

@@ -58,6 +58,41 @@ export function buildCommand(r: BuildRequest): string[] {
   return args
 }
 
+/** What `docker push` did with a layer: uploaded it, mounted it from another repository, or found it. */
+export type LayerOutcome = 'pushed' | 'mounted' | 'exists'
+
+/** What a `docker push` said it did. */
+export interface PushOutput {
+  /** Per layer, by the short ID docker prints (the blob's digest, or its diff ID on the classic store) */
+  readonly layers: ReadonlyMap<string, LayerOutcome>
+  /** The digest the tag got, from the last line (`TAG: digest: sha256:... size: N`) */
+  readonly digest?: string
+  /** The engine retries an upload ("Retrying in 5 seconds"): the registry is failing requests */
+  readonly retrying: boolean
+}
+
+/** `docker push` output as it prints it without a terminal: one line per change. Pure. */
+export function parsePush(output: string): PushOutput {
+  const layers = new Map<string, LayerOutcome>()
+  let digest: string | undefined
+  let retrying = false
+  for (const line of output.split('\n')) {
+    const layer = /^([0-9a-f]{12}): (Pushed|Mounted from \S+|Layer already exists)\s*$/.exec(line)
+    if (layer !== null) {
+      const said = layer[2]
+      layers.set(
+        layer[1],
+        said === 'Pushed' ? 'pushed' : said.startsWith('Mounted') ? 'mounted' : 'exists'
+      )
+      continue
+    }
+    const done = /: digest: (sha256:[0-9a-f]{64}) size: \d+\s*$/.exec(line)
+    if (done !== null) digest = done[1]
+    if (/Retrying in \d+ seconds?/.test(line)) retrying = true
+  }
+  return { layers, ...(digest === undefined ? {} : { digest }), retrying }
+}
+
 /** A build's outcome and what BuildKit reported of its steps (the last attempt's). */
 export interface BuildResult extends ExecResult {
   readonly progress: BuildProgress
@@ -290,6 +325,56 @@ export class Docker {
 
   async logout(registry: string): Promise<void> {
     await this.check(`Logging out of ${registry}`, ['logout', registry])
+  }
+
+  /**
+   * The engine pushes a tag (`docker push`): only what the registry lacks is read and sent, a
+   * layer the registry has in another repository is mounted. Stopped at the engine's first retry
+   * of an upload (its own retries wait 5 s and more each): `retrying` then says so, and the
+   * caller pushes another way. Never retried here.
+   */
+  async push(ref: string): Promise<ExecResult & PushOutput> {
+    const stop = new AbortController()
+    let seen = ''
+    const r = await this.run(['push', ref], {
+      timeoutMs: SAVE_TIMEOUT_MS,
+      stop: stop.signal,
+      onStdout: chunk => {
+        seen += chunk
+        if (/Retrying in \d+ seconds?/.test(seen)) stop.abort()
+      }
+    })
+    const parsed = parsePush(`${r.stdout}\n${r.stderr}`)
+    return { ...r, ...parsed, retrying: parsed.retrying || stop.signal.aborted }
+  }
+
+  /** The image ID a reference names in the engine, or null when it names none. */
+  async imageId(ref: string): Promise<string | null> {
+    const r = await this.run(['image', 'inspect', '--format', '{{.Id}}', ref])
+    return r.code === 0 ? r.stdout.trim() : null
+  }
+
+  /** An image's layers, by their uncompressed digests (diff IDs), base layers first. */
+  async layerIds(ref: string): Promise<string[]> {
+    const r = await this.check(`Inspecting the layers of ${ref}`, [
+      'image',
+      'inspect',
+      '--format',
+      '{{json .RootFS.Layers}}',
+      ref
+    ])
+    const ids = JSON.parse(r.stdout) as unknown
+    return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : []
+  }
+
+  /** Give an image another name (`docker tag`). */
+  async tag(source: string, target: string): Promise<void> {
+    await this.check(`Tagging ${source} as ${target}`, ['tag', source, target])
+  }
+
+  /** Take a name off an image (`docker image rm` of a name the image has others of: an untag). */
+  async untag(ref: string): Promise<void> {
+    await this.check(`Untagging ${ref}`, ['image', 'rm', ref])
   }
 
   /** Save an image from the engine into a tar file (`docker save`). */

@@ -7,7 +7,7 @@
  * it at its time limit and kills it when the run is cancelled; tests hand in a fake that records
  * and answers.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { lastLine } from '../text/text.js'
 
 export interface ExecResult {
@@ -25,6 +25,13 @@ export interface ExecOptions {
    * empty: the listener keeps what it needs, so hours of output are not held twice
    */
   readonly onStderr?: (chunk: string) => void
+  /** Sees stdout as it comes (the result keeps it too) */
+  readonly onStdout?: (chunk: string) => void
+  /**
+   * Stops this command alone (SIGTERM) when aborted; it then reports CANCELLED_CODE. The run's
+   * cancellation stops every command anyway
+   */
+  readonly stop?: AbortSignal
   /**
    * How long the command may run, in milliseconds, before it is stopped (TIMED_OUT_CODE);
    * Infinity: no limit. Absent: the executor's default
@@ -90,7 +97,6 @@ export function processExecutor(signal?: AbortSignal, limits: ExecLimits = {}): 
         let stdout = ''
         let stderr = ''
         let settled = false
-        let timedOut = false
         const timers: NodeJS.Timeout[] = []
         const done = (result: ExecResult): void => {
           if (settled) return
@@ -98,12 +104,17 @@ export function processExecutor(signal?: AbortSignal, limits: ExecLimits = {}): 
           for (const t of timers) clearTimeout(t)
           resolve(result)
         }
+        const stops = [signal, options.stop].filter(s => s !== undefined)
+        const stop = stops.length > 1 ? AbortSignal.any(stops) : stops[0]
         const child = spawn(command, [...args], {
           env: { ...childEnv(), ...options.env },
           stdio: ['pipe', 'pipe', 'pipe'],
-          ...(signal === undefined ? {} : { signal, killSignal: 'SIGTERM' as const })
+          ...(stop === undefined ? {} : { signal: stop, killSignal: 'SIGTERM' as const })
         })
-        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+        child.stdout.setEncoding('utf8').on('data', (d: string) => {
+          stdout += d
+          options.onStdout?.(d)
+        })
         const onStderr = options.onStderr
         child.stderr.setEncoding('utf8').on('data', (d: string) => {
           if (onStderr === undefined) stderr += d
@@ -118,28 +129,13 @@ export function processExecutor(signal?: AbortSignal, limits: ExecLimits = {}): 
         })
         // a stopped command is done when it has exited: a child of it (a docker CLI plugin) can
         // hold its output open for longer
-        const stopped = (): void => {
+        limitTime(child, limit, killAfterMs, timers, () => {
           child.stdout.destroy()
           child.stderr.destroy()
           done({ code: TIMED_OUT_CODE, stdout, stderr: `${stderr}\n${timedOutText(limit)}` })
-        }
-        const exited = (): boolean => child.exitCode !== null || child.signalCode !== null
-        if (Number.isFinite(limit)) {
-          timers.push(
-            setTimeout(() => {
-              timedOut = true
-              if (exited()) return stopped()
-              child.kill('SIGTERM')
-              timers.push(setTimeout(() => child.kill('SIGKILL'), killAfterMs))
-            }, limit)
-          )
-        }
-        child.on('exit', () => {
-          if (timedOut) stopped()
         })
         child.on('close', (code, sig) => {
-          if (signal?.aborted)
-            done({ code: CANCELLED_CODE, stdout, stderr: `${stderr}\ncancelled` })
+          if (stop?.aborted) done({ code: CANCELLED_CODE, stdout, stderr: `${stderr}\ncancelled` })
           else
             done({
               code: code ?? 128,
@@ -152,6 +148,33 @@ export function processExecutor(signal?: AbortSignal, limits: ExecLimits = {}): 
       })
     }
   }
+}
+
+/**
+ * At `limit` ms, SIGTERM to a child still running, SIGKILL `killAfterMs` later; `stopped` once it
+ * has exited. Its timers go into `timers`, for the caller to clear.
+ */
+function limitTime(
+  child: ChildProcess,
+  limit: number,
+  killAfterMs: number,
+  timers: NodeJS.Timeout[],
+  stopped: () => void
+): void {
+  if (!Number.isFinite(limit)) return
+  let timedOut = false
+  const exited = (): boolean => child.exitCode !== null || child.signalCode !== null
+  timers.push(
+    setTimeout(() => {
+      timedOut = true
+      if (exited()) return stopped()
+      child.kill('SIGTERM')
+      timers.push(setTimeout(() => child.kill('SIGKILL'), killAfterMs))
+    }, limit)
+  )
+  child.on('exit', () => {
+    if (timedOut) stopped()
+  })
 }
 
 /** A command that failed, with what it printed last. */
