@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4344:
+/***/ 6121:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32505,6 +32505,36 @@ attestations = []) {
         ...(annotate ? { annotations: Object.fromEntries(annotations) } : {})
     });
     return { mediaType, body, digest: sha256(body), annotated: annotate };
+}
+/** Docker v2 media types of an image's parts, and what OCI calls the same bytes. */
+const OCI_OF = {
+    'application/vnd.docker.container.image.v1+json': 'application/vnd.oci.image.config.v1+json',
+    'application/vnd.docker.image.rootfs.diff.tar.gzip': 'application/vnd.oci.image.layer.v1.tar+gzip',
+    'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip': 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip'
+};
+/**
+ * A Docker v2 image manifest as an OCI one: the same config and layers (their bytes, so their
+ * digests, and so the image, unchanged), told with OCI media types, so that an index of it can
+ * carry annotations. Null for anything else, or a part of a media type OCI has no name for. Pure.
+ */
+function asOciManifest(raw) {
+    const doc = JSON.parse(raw);
+    if (doc.mediaType !== MEDIA.dockerManifest || doc.config === undefined)
+        return null;
+    const parts = [doc.config, ...(doc.layers ?? [])];
+    if (parts.some(p => OCI_OF[p.mediaType] === undefined))
+        return null;
+    const as = (d) => ({
+        mediaType: OCI_OF[d.mediaType],
+        digest: d.digest,
+        size: d.size
+    });
+    return JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA.ociManifest,
+        config: as(doc.config),
+        layers: (doc.layers ?? []).map(as)
+    });
 }
 
 // EXTERNAL MODULE: ./src/text/text.ts
@@ -34703,9 +34733,16 @@ const COMPRESSED = {
 /** Gzip a layer into `dir`; its digest and size. */
 async function gzipLayer(file, dir) {
     const out = external_node_path_default().join(dir, `${external_node_path_default().basename(external_node_path_default().dirname(file))}-${external_node_path_default().basename(file)}.gz`);
+    const compressedFrom = (await (0,promises_.stat)(file)).size;
     await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file), (0,external_node_zlib_.createGzip)(), (0,external_node_fs_.createWriteStream)(out));
     await (0,promises_.rm)(file, { force: true }); // the uncompressed copy is not needed any more
-    return { digest: `sha256:${await sha256File(out)}`, size: (await (0,promises_.stat)(out)).size, file: out };
+    return {
+        digest: `sha256:${await sha256File(out)}`,
+        size: (await (0,promises_.stat)(out)).size,
+        file: out,
+        layer: true,
+        compressedFrom
+    };
 }
 const blobPath = (root, digest) => external_node_path_default().join(root, 'blobs', ...digest.split(':'));
 /**
@@ -34771,7 +34808,7 @@ async function fromLayout(root, id, work) {
         const file = blobPath(root, layer.digest);
         const compressed = COMPRESSED[layer.mediaType];
         if (compressed === undefined) {
-            blobs.push({ digest: layer.digest, size: layer.size, file });
+            blobs.push({ digest: layer.digest, size: layer.size, file, layer: true });
             layers.push(layer);
             continue;
         }
@@ -34824,23 +34861,24 @@ async function fromLegacy(root, id, work) {
         for (const layer of entry.Layers) {
             const gz = await gzipLayer(external_node_path_default().join(root, layer), work);
             blobs.push(gz);
-            layers.push({ mediaType: COMPRESSED[MEDIA_DOCKER_LAYER], digest: gz.digest, size: gz.size });
+            layers.push({ mediaType: COMPRESSED[MEDIA_OCI_LAYER], digest: gz.digest, size: gz.size });
         }
+        // told as OCI, as Docker 25 and later save an image: its index then carries annotations
         const body = JSON.stringify({
             schemaVersion: 2,
-            mediaType: MEDIA.dockerManifest,
+            mediaType: MEDIA.ociManifest,
             config: {
-                mediaType: 'application/vnd.docker.container.image.v1+json',
+                mediaType: 'application/vnd.oci.image.config.v1+json',
                 digest: imageId,
                 size: raw.length
             },
             layers
         });
-        return { manifest: { mediaType: MEDIA.dockerManifest, body }, blobs, attestations: [] };
+        return { manifest: { mediaType: MEDIA.ociManifest, body }, blobs, attestations: [] };
     }
     throw new Error(`the saved image has no ${named(id)}`);
 }
-const MEDIA_DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar';
+const MEDIA_OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar';
 /**
  * Save `ref` from the engine into `dir` and read it. The caller removes `dir` (the files are
  * uploaded from there).
@@ -34863,19 +34901,287 @@ function readSaved(root, id, work) {
         : fromLegacy(root, id, work);
 }
 
-;// CONCATENATED MODULE: ./src/publish/publish.ts
+;// CONCATENATED MODULE: ./src/publish/client-push.ts
 /**
- * Publishing a distro: only when every one of its cells passed. Each tested image is pushed under
- * its arch tag by the registry client (saved from the engine, each blob uploaded and retried on
- * its own, then the manifest written), an image reused from the registry
- * gets its arch tag pointed at that very manifest, then one index made of exactly those digests is
- * written by the registry client, by digest first and then under every tag, and read back to check
- * it holds exactly the planned platforms.
+ * A tested image pushed by the action's registry client: `docker save` of the image, the saved
+ * blobs uploaded one by one (each found, mounted from a base's repository, or uploaded, with
+ * retries of its own), then its manifest. It reads the whole image and compresses what the engine
+ * keeps uncompressed (the classic store), so it is the way when the engine cannot push (see
+ * ./push.ts).
  */
 
 
 
 
+
+
+/**
+ * Push a tested image through the registry client: saved from the engine (only the image whose
+ * config is the tested one is taken, with the attestation manifests about it), each blob put
+ * into the repository (already there, mounted from a base's repository, or uploaded), the
+ * attestation manifests by digest, then the image's manifest under `tag`; the registry must store
+ * exactly those bytes.
+ */
+async function clientPush(job, tag, o) {
+    const tested = job.result;
+    const id = tested === undefined ? undefined : identity(tested);
+    if (tested?.localId === undefined || id === undefined) {
+        throw new Error(`cell ${job.cell.id} has no tested image`);
+    }
+    const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(o.tempDir, 'push-'));
+    o.pushing?.(tested.id, false);
+    try {
+        const files = await exportImage(o.docker, o.exec, tested.localId, id, dir);
+        if (files.attestationsLeft !== undefined) {
+            o.warn(`${tested.id}: its attestations are not pushed: ${files.attestationsLeft}`);
+        }
+        const mounts = job.bases.map(b => b.image);
+        const outcomes = await uploadAll(files.blobs, o.image, mounts, o);
+        const layers = files.blobs.flatMap((b, i) => b.layer === true ? [{ b, got: outcomes[i] }] : []);
+        const sum = (bytes) => layers.reduce((n, x) => n + bytes(x), 0);
+        const { mediaType, body } = files.manifest;
+        const imageDigest = sha256(body);
+        const attestations = [];
+        const kinds = [];
+        for (const a of files.attestations) {
+            const digest = await o.registries.put(`${o.image}@${a.digest}`, a.mediaType, a.body);
+            attestations.push(attestationEntry({ mediaType: a.mediaType, digest, size: Buffer.byteLength(a.body) }, imageDigest));
+            kinds.push(...attestationKinds(a.body));
+        }
+        const digest = await o.registries.put(tag, mediaType, body);
+        return {
+            image: { mediaType, digest, size: Buffer.byteLength(body) },
+            body,
+            attestations,
+            kinds: [...new Set(kinds)],
+            tagged: true,
+            transfer: {
+                by: 'client',
+                layers: layers.length,
+                // docker save read every layer, and this push read the saved files
+                read: sum(({ b }) => b.compressedFrom ?? b.size),
+                compressed: sum(({ b }) => b.compressedFrom ?? 0),
+                uploaded: sum(({ b, got }) => (got === 'uploaded' ? b.size : 0)),
+                mounted: sum(({ b, got }) => (got === 'mounted' ? b.size : 0)),
+                skipped: sum(({ b, got }) => (got === 'present' ? b.size : 0))
+            }
+        };
+    }
+    finally {
+        o.pushing?.(tested.id, true);
+        await (0,promises_.rm)(dir, { recursive: true, force: true });
+    }
+}
+/** How a tested image is told in what the engine saves: its config digest, else its manifest's. */
+function identity(r) {
+    if (r.configDigest !== undefined)
+        return { configDigest: r.configDigest };
+    if (r.manifestDigest !== undefined)
+        return { manifestDigest: r.manifestDigest };
+    return undefined;
+}
+/**
+ * Upload blobs, at most 4 at once (docker push does 5), each with its own retries; after a
+ * failure no further blob starts, and the error is thrown once the running ones ended. A blob's
+ * file is deleted once it is in the repository (a saved image takes disk space).
+ */
+async function uploadAll(blobs, image, mountFrom, o) {
+    const outcomes = new Array(blobs.length);
+    const queue = blobs.map((b, i) => ({ b, i }));
+    let failure;
+    const worker = async () => {
+        for (let q = queue.shift(); q !== undefined && failure === undefined; q = queue.shift()) {
+            const { b, i } = q;
+            const { file } = b;
+            try {
+                outcomes[i] = await o.registries.uploadBlob(image, b.digest, { size: b.size, open: () => lazyStream(file) }, mountFrom);
+                await (0,promises_.rm)(file, { force: true });
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(4, blobs.length) }, worker));
+    if (failure !== undefined)
+        throw failure.error;
+    return outcomes;
+}
+/** A file's bytes as a web stream that opens the file only when first read (no descriptor is left open by a try that never reads it). */
+function lazyStream(file) {
+    return external_node_stream_.Readable.toWeb(external_node_stream_.Readable.from((async function* () {
+        yield* (0,external_node_fs_.createReadStream)(file);
+    })()));
+}
+
+;// CONCATENATED MODULE: ./src/publish/engine-push.ts
+/**
+ * A tested image pushed by the engine (`docker push`): the engine reads and sends only the layers
+ * the registry lacks, mounts those another repository of the registry has (docker remembers
+ * where it pulled each layer from: the base's), and compresses only layers it keeps uncompressed
+ * (the classic store). The registry client then reads back what the tag got, by the digest the
+ * engine reported, and checks it is the tested image. A Docker v2 manifest (the classic store
+ * pushes those) is published as the same image told as OCI, so that its index carries the
+ * annotations.
+ *
+ * The engine pushes a name: the tag is put on the tested image for the push and taken off right
+ * after, or given back to the image it named before (a developer's own tag, on the CLI), so the
+ * engine's names are as they were.
+ */
+
+
+/**
+ * Push the job's tested image under `tag` by the engine; why not, when the engine could not (the
+ * caller then pushes it another way). Throws when the tag got another image than the tested one.
+ */
+async function enginePush(job, tag, o) {
+    const tested = job.result;
+    if (tested?.localId === undefined)
+        throw new Error(`cell ${job.cell.id} has no tested image`);
+    o.pushing?.(tested.id, false);
+    try {
+        const pushed = await pushTagged(o.docker, tested.localId, tag, o.warn);
+        if (typeof pushed === 'string')
+            return pushed;
+        const got = await readPushed(o.registries, o.image, pushed.digest, job.cell.platform);
+        const config = JSON.parse(got.image.body).config?.digest;
+        const expected = tested.configDigest ?? (tested.manifestDigest === undefined ? tested.imageId : undefined);
+        if (expected !== undefined ? config !== expected : got.image.digest !== tested.manifestDigest) {
+            throw new Error(`${tag} was pushed with ${got.image.digest}, whose config is ${String(config)}, not the tested image's`);
+        }
+        // on the classic store docker names a layer by its uncompressed digest
+        const diffIds = await o.docker.layerIds(tested.localId);
+        const transfer = engineTransfer(got.image.body, diffIds, pushed.layers);
+        // the classic store pushes Docker v2 manifests, whose index cannot hold annotations: the
+        // same image told as OCI is what gets published
+        const oci = asOciManifest(got.image.body);
+        const image = oci === null
+            ? got.image
+            : {
+                mediaType: MEDIA.ociManifest,
+                digest: await o.registries.put(`${o.image}@${sha256(oci)}`, MEDIA.ociManifest, oci),
+                size: Buffer.byteLength(oci),
+                body: oci
+            };
+        return {
+            image,
+            body: image.body,
+            attestations: got.attestations,
+            kinds: got.kinds,
+            tagged: !got.index && oci === null,
+            transfer
+        };
+    }
+    finally {
+        o.pushing?.(tested.id, true);
+    }
+}
+/** `docker push` of `source` under `tag`, the engine's names put back after; why not, on failure. */
+async function pushTagged(docker, source, tag, warn) {
+    const before = await docker.imageId(tag);
+    await docker.tag(source, tag);
+    let r;
+    try {
+        r = await docker.push(tag);
+    }
+    finally {
+        try {
+            if (before === null)
+                await docker.untag(tag);
+            else if (before !== source)
+                await docker.tag(before, tag);
+        }
+        catch (error) {
+            warn(`${tag} is left on the pushed image in the engine: ${(0,text_text/* errorMessage */.gJ)(error)}`);
+        }
+    }
+    if (r.retrying)
+        return "the registry failed requests, and the engine's push began its own retries";
+    if (r.code !== 0 || r.digest === undefined) {
+        return `the engine's push failed (exit ${r.code}: ${(0,text_text/* lastLine */.fM)(r.stderr || r.stdout)})`;
+    }
+    return { digest: r.digest, layers: r.layers };
+}
+/** What the engine pushed, read back by digest: the image, and its attestations when an index. */
+async function readPushed(registries, image, digest, platform) {
+    const top = await registries.require(`${image}@${digest}`);
+    if (!isIndexType(top.mediaType)) {
+        return { image: top, index: false, attestations: [], kinds: [] };
+    }
+    const entries = (indexEntries(top.body) ?? []).filter(e => e.platform === platform);
+    if (entries.length !== 1) {
+        throw new Error(`${image}@${digest} holds ${entries.length} ${platform} images, not one`);
+    }
+    const found = await registries.require(`${image}@${entries[0].digest}`);
+    const attestations = attestationsOf(top.body, found.digest);
+    const kinds = [];
+    for (const a of attestations) {
+        kinds.push(...attestationKinds((await registries.require(`${image}@${a.digest}`)).body));
+    }
+    return { image: found, index: true, attestations, kinds: [...new Set(kinds)] };
+}
+/**
+ * Bytes of each layer of the pushed manifest, by what the engine said it did with it: docker
+ * names a layer by its blob's digest (the containerd store), or by its uncompressed digest (the
+ * classic store, which then compressed what it uploaded). Pure.
+ */
+function engineTransfer(manifest, diffIds, said) {
+    const layers = JSON.parse(manifest).layers;
+    const t = { read: 0, compressed: 0, uploaded: 0, mounted: 0, skipped: 0 };
+    const short = (digest) => (digest ?? '').replace(/^sha256:/, '').slice(0, 12);
+    for (const [i, layer] of (layers ?? []).entries()) {
+        const byBlob = said.get(short(layer.digest));
+        const byDiff = said.get(short(diffIds[i]));
+        const outcome = byBlob ?? byDiff;
+        if (outcome === 'pushed') {
+            t.uploaded += layer.size;
+            // named by its uncompressed digest: the engine compressed it to send it (counted here by
+            // what it compressed it to: the uncompressed size is not in the manifest)
+            t.read += layer.size;
+            if (byBlob === undefined)
+                t.compressed += layer.size;
+        }
+        else if (outcome === 'mounted')
+            t.mounted += layer.size;
+        else if (outcome === 'exists')
+            t.skipped += layer.size;
+    }
+    return { by: 'engine', layers: layers?.length ?? 0, ...t };
+}
+
+;// CONCATENATED MODULE: ./src/publish/push.ts
+
+
+
+/** Push a tested image under `tag`: by the engine, else by the registry client. */
+async function pushImage(job, tag, o) {
+    if (o.enginePush !== false) {
+        const pushed = await enginePush(job, tag, o);
+        if (typeof pushed !== 'string')
+            return pushed;
+        o.log(`${tag}: ${pushed}; the registry client pushes it instead`);
+    }
+    return clientPush(job, tag, o);
+}
+/** `by the engine: 6 layers: 2 uploaded (1.2 kB), 4 mounted (173.4 MB), 0 skipped; read 1.2 kB`. Pure. */
+function transferNote(t) {
+    const compressed = t.compressed === 0 ? '' : `, compressed ${(0,text_text/* formatBytes */.z3)(t.compressed)}`;
+    const counts = [
+        `${(0,text_text/* formatBytes */.z3)(t.uploaded)} uploaded`,
+        `${(0,text_text/* formatBytes */.z3)(t.mounted)} mounted`,
+        `${(0,text_text/* formatBytes */.z3)(t.skipped)} already there`
+    ].join(', ');
+    return `by the ${t.by === 'engine' ? 'engine' : 'registry client'}: ${t.layers} layers, ${counts}; read ${(0,text_text/* formatBytes */.z3)(t.read)}${compressed}`;
+}
+
+;// CONCATENATED MODULE: ./src/publish/publish.ts
+/**
+ * Publishing a distro: only when every one of its cells passed. Each tested image is pushed under
+ * its arch tag (by the engine, or by the registry client: see ./push.ts), an image reused from
+ * the registry gets its arch tag pointed at that very manifest, then one index made of exactly
+ * those digests is written by the registry client, by digest first and then under every tag, and
+ * read back to check it holds exactly the planned platforms.
+ */
 
 
 
@@ -34965,11 +35271,14 @@ async function pushImages(distro, o) {
             reused++;
         }
         else if (result?.status === 'passed' && result.imageId !== undefined) {
-            const done = await pushTested(job, cell.pushTag, o);
+            const done = await pushImage(job, cell.pushTag, o);
             image = done.image;
+            // the arch tag holds the image itself, as it does for a reused image
+            if (!done.tagged)
+                await o.registries.put(cell.pushTag, image.mediaType, done.body);
             attestations.push(...done.attestations);
             job.pushed = pushedImage(cell.pushTag, done);
-            o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${image.digest}${done.note}`);
+            o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${image.digest} ${transferNote(done.transfer)}`);
         }
         else {
             throw new Error(`cell ${cell.id} did not pass`);
@@ -34991,7 +35300,8 @@ function pushedImage(tag, done) {
     return {
         tag,
         digest: done.image.digest,
-        ...(done.kinds.length === 0 ? {} : { attestations: done.kinds })
+        ...(done.kinds.length === 0 ? {} : { attestations: done.kinds }),
+        transfer: done.transfer
     };
 }
 /** Every tag holds the index just written, and it lists exactly the planned images and platforms. */
@@ -35032,94 +35342,6 @@ async function pointTag(tag, digest, o) {
     return { mediaType: image.mediaType, digest: image.digest, size: image.size };
 }
 /**
- * Push a tested image: saved from the engine (only the image whose config is the tested one is
- * taken, with the attestation manifests about it), each blob put into the repository (already
- * there, mounted from a base's repository, or uploaded), the attestation manifests by digest, then
- * the image's manifest under `tag` (or by digest when `tag` is null); the registry must store
- * exactly those bytes.
- */
-async function pushTested(job, tag, o) {
-    const tested = job.result;
-    const id = tested === undefined ? undefined : identity(tested);
-    if (tested?.localId === undefined || id === undefined) {
-        throw new Error(`cell ${job.cell.id} has no tested image`);
-    }
-    const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(o.tempDir, 'push-'));
-    o.pushing?.(tested.id, false);
-    try {
-        const files = await exportImage(o.docker, o.exec, tested.localId, id, dir);
-        if (files.attestationsLeft !== undefined) {
-            o.warn(`${tested.id}: its attestations are not pushed: ${files.attestationsLeft}`);
-        }
-        const mounts = job.bases.map(b => b.image);
-        const outcomes = await uploadAll(files.blobs, o.image, mounts, o);
-        const { mediaType, body } = files.manifest;
-        const imageDigest = sha256(body);
-        const attestations = [];
-        const kinds = [];
-        for (const a of files.attestations) {
-            const digest = await o.registries.put(`${o.image}@${a.digest}`, a.mediaType, a.body);
-            attestations.push(attestationEntry({ mediaType: a.mediaType, digest, size: Buffer.byteLength(a.body) }, imageDigest));
-            kinds.push(...attestationKinds(a.body));
-        }
-        const digest = await o.registries.put(tag ?? `${o.image}@${imageDigest}`, mediaType, body);
-        const count = (k) => outcomes.filter(x => x === k).length;
-        const attested = kinds.length === 0 ? '' : `; attested: ${[...new Set(kinds)].join(', ')}`;
-        const note = `: ${files.blobs.length} blobs, ${count('uploaded')} uploaded, ${count('mounted')} mounted, ${count('present')} already there${attested}`;
-        return {
-            image: { mediaType, digest, size: Buffer.byteLength(body) },
-            body,
-            attestations,
-            kinds: [...new Set(kinds)],
-            note
-        };
-    }
-    finally {
-        o.pushing?.(tested.id, true);
-        await (0,promises_.rm)(dir, { recursive: true, force: true });
-    }
-}
-/** How a tested image is told in what the engine saves: its config digest, else its manifest's. */
-function identity(r) {
-    if (r.configDigest !== undefined)
-        return { configDigest: r.configDigest };
-    if (r.manifestDigest !== undefined)
-        return { manifestDigest: r.manifestDigest };
-    return undefined;
-}
-/**
- * Upload blobs, at most 4 at once (docker push does 5), each with its own retries; after a
- * failure no further blob starts, and the error is thrown once the running ones ended. A blob's
- * file is deleted once it is in the repository (a saved image takes disk space).
- */
-async function uploadAll(blobs, image, mountFrom, o) {
-    const outcomes = [];
-    const queue = [...blobs];
-    let failure;
-    const worker = async () => {
-        for (let b = queue.shift(); b !== undefined && failure === undefined; b = queue.shift()) {
-            const { file } = b;
-            try {
-                outcomes.push(await o.registries.uploadBlob(image, b.digest, { size: b.size, open: () => lazyStream(file) }, mountFrom));
-                await (0,promises_.rm)(file, { force: true });
-            }
-            catch (error) {
-                failure ??= { error };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(4, blobs.length) }, worker));
-    if (failure !== undefined)
-        throw failure.error;
-    return outcomes;
-}
-/** A file's bytes as a web stream that opens the file only when first read (no descriptor is left open by a try that never reads it). */
-function lazyStream(file) {
-    return external_node_stream_.Readable.toWeb(external_node_stream_.Readable.from((async function* () {
-        yield* (0,external_node_fs_.createReadStream)(file);
-    })()));
-}
-/**
  * mode build: stage a tested cell under its staging tag for the merge job (the tag is pushed only
  * after the cell's tests passed): the image's manifest itself, or, when it has attestations, an
  * index of it and them (the merge job carries them into the published index). A reused image is
@@ -35131,7 +35353,11 @@ async function stageCell(job, o) {
         throw new Error(`cell ${cell.id} did not pass`);
     let image;
     let attestations;
-    let kinds = [];
+    // the staging tag holds the image itself already (the merge job reads it, or an index of it
+    // and its attestations)
+    let tagged = true;
+    let body = '';
+    let pushed;
     if (result.reused !== undefined) {
         attestations = result.reused.attestations ?? [];
         image =
@@ -35141,22 +35367,20 @@ async function stageCell(job, o) {
         o.log(`Staging ${cell.stageTag} (${cell.platform}): the unchanged image ${image.digest}`);
     }
     else {
-        const done = await pushTested(job, null, o);
-        ({ image, attestations, kinds } = done);
-        if (attestations.length === 0)
-            await o.registries.put(cell.stageTag, image.mediaType, done.body);
-        o.log(`Staging ${cell.stageTag} (${cell.platform}) ${image.digest}${done.note}`);
+        const done = await pushImage(job, cell.stageTag, o);
+        ({ image, attestations, tagged, body } = done);
+        pushed = pushedImage(cell.stageTag, done);
+        o.log(`Staging ${cell.stageTag} (${cell.platform}) ${image.digest} ${transferNote(done.transfer)}`);
     }
     if (attestations.length > 0) {
         const index = buildIndex([{ ...image, platform: cell.platform }], [], attestations);
         await o.registries.put(cell.stageTag, index.mediaType, index.body);
     }
+    else if (!tagged) {
+        await o.registries.put(cell.stageTag, image.mediaType, body);
+    }
     o.log(`Staged ${cell.stageTag}`);
-    job.pushed = {
-        tag: cell.stageTag,
-        digest: image.digest,
-        ...(kinds.length === 0 ? {} : { attestations: kinds })
-    };
+    job.pushed = pushed ?? { tag: cell.stageTag, digest: image.digest };
     return job.pushed;
 }
 /** A manifest in the repository, by digest. */
@@ -37306,19 +37530,14 @@ function escapeHtml(text) {
  * (heading, table, timeline, slowest steps), so that the figures can be compared at a glance.
  */
 
+
 /** A duration, as the log's progress lines write it too: `3.1s`, `7m22s`, `1h06m40s`. */
 function format_duration(seconds) {
     return formatDuration(seconds);
 }
 /** An image size: `1.23 GB`, `456.7 MB`, `12 kB`; '' when unknown. */
 function formatSize(bytes) {
-    if (bytes === undefined)
-        return '';
-    if (bytes >= 1e9)
-        return `${(bytes / 1e9).toFixed(2)} GB`;
-    if (bytes >= 1e6)
-        return `${(bytes / 1e6).toFixed(1)} MB`;
-    return `${(bytes / 1e3).toFixed(0)} kB`;
+    return bytes === undefined ? '' : (0,text_text/* formatBytes */.z3)(bytes);
 }
 /** Hex digits of a digest shown in a table: as many as `docker images` shows of an image ID. */
 const DIGEST_SHOWN = 12;
@@ -38255,7 +38474,7 @@ const States = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4344);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6121);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6661);
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6064);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);
@@ -39505,7 +39724,8 @@ function checkCleanup(fields, own) {
 /* harmony export */   fM: () => (/* binding */ lastLine),
 /* harmony export */   g$: () => (/* binding */ printable),
 /* harmony export */   gJ: () => (/* binding */ errorMessage),
-/* harmony export */   gO: () => (/* binding */ ellipsis)
+/* harmony export */   gO: () => (/* binding */ ellipsis),
+/* harmony export */   z3: () => (/* binding */ formatBytes)
 /* harmony export */ });
 /**
  * Text for people: one-line errors from whatever was thrown, the last line or the end of some
@@ -39557,6 +39777,14 @@ function printable(text, max = 200) {
     });
     return escaped.length <= max ? escaped : `${escaped.slice(0, max - 1)}…`;
 }
+/** A number of bytes as people read it: `1.23 GB`, `456.7 MB`, `12 kB`, `0 kB`. */
+function formatBytes(bytes) {
+    if (bytes >= 1e9)
+        return `${(bytes / 1e9).toFixed(2)} GB`;
+    if (bytes >= 1e6)
+        return `${(bytes / 1e6).toFixed(1)} MB`;
+    return `${(bytes / 1e3).toFixed(0)} kB`;
+}
 
 
 /***/ }),
@@ -39569,7 +39797,7 @@ function printable(text, max = 200) {
 /* harmony export */   d1: () => (/* binding */ runCommand),
 /* harmony export */   di: () => (/* binding */ SAVE_TIMEOUT_MS)
 /* harmony export */ });
-/* unused harmony exports attestArgs, buildCommand, parseEngineInfo */
+/* unused harmony exports attestArgs, buildCommand, parsePush, parseEngineInfo */
 /* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6455);
 /* harmony import */ var _progress_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3620);
 /* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7356);
@@ -39607,6 +39835,26 @@ function buildCommand(r) {
     // progress as data (buildx 0.13+): read live for the progress lines, rendered as plain text after
     args.push('--progress=rawjson', '--iidfile', r.iidFile, '--', r.context);
     return args;
+}
+/** `docker push` output as it prints it without a terminal: one line per change. Pure. */
+function parsePush(output) {
+    const layers = new Map();
+    let digest;
+    let retrying = false;
+    for (const line of output.split('\n')) {
+        const layer = /^([0-9a-f]{12}): (Pushed|Mounted from \S+|Layer already exists)\s*$/.exec(line);
+        if (layer !== null) {
+            const said = layer[2];
+            layers.set(layer[1], said === 'Pushed' ? 'pushed' : said.startsWith('Mounted') ? 'mounted' : 'exists');
+            continue;
+        }
+        const done = /: digest: (sha256:[0-9a-f]{64}) size: \d+\s*$/.exec(line);
+        if (done !== null)
+            digest = done[1];
+        if (/Retrying in \d+ seconds?/.test(line))
+            retrying = true;
+    }
+    return { layers, ...(digest === undefined ? {} : { digest }), retrying };
 }
 function runCommand(r) {
     const args = ['run', '--rm', '--name', r.name, '--platform', r.platform, '--pull', 'never'];
@@ -39757,6 +40005,52 @@ class Docker {
     async logout(registry) {
         await this.check(`Logging out of ${registry}`, ['logout', registry]);
     }
+    /**
+     * The engine pushes a tag (`docker push`): only what the registry lacks is read and sent, a
+     * layer the registry has in another repository is mounted. Stopped at the engine's first retry
+     * of an upload (its own retries wait 5 s and more each): `retrying` then says so, and the
+     * caller pushes another way. Never retried here.
+     */
+    async push(ref) {
+        const stop = new AbortController();
+        let seen = '';
+        const r = await this.run(['push', ref], {
+            timeoutMs: SAVE_TIMEOUT_MS,
+            stop: stop.signal,
+            onStdout: chunk => {
+                seen += chunk;
+                if (/Retrying in \d+ seconds?/.test(seen))
+                    stop.abort();
+            }
+        });
+        const parsed = parsePush(`${r.stdout}\n${r.stderr}`);
+        return { ...r, ...parsed, retrying: parsed.retrying || stop.signal.aborted };
+    }
+    /** The image ID a reference names in the engine, or null when it names none. */
+    async imageId(ref) {
+        const r = await this.run(['image', 'inspect', '--format', '{{.Id}}', ref]);
+        return r.code === 0 ? r.stdout.trim() : null;
+    }
+    /** An image's layers, by their uncompressed digests (diff IDs), base layers first. */
+    async layerIds(ref) {
+        const r = await this.check(`Inspecting the layers of ${ref}`, [
+            'image',
+            'inspect',
+            '--format',
+            '{{json .RootFS.Layers}}',
+            ref
+        ]);
+        const ids = JSON.parse(r.stdout);
+        return Array.isArray(ids) ? ids.filter((x) => typeof x === 'string') : [];
+    }
+    /** Give an image another name (`docker tag`). */
+    async tag(source, target) {
+        await this.check(`Tagging ${source} as ${target}`, ['tag', source, target]);
+    }
+    /** Take a name off an image (`docker image rm` of a name the image has others of: an untag). */
+    async untag(ref) {
+        await this.check(`Untagging ${ref}`, ['image', 'rm', ref]);
+    }
     /** Save an image from the engine into a tar file (`docker save`). */
     async save(ref, file) {
         await this.check(`Saving ${ref} from the engine`, ['save', '--output', file, ref], undefined, {
@@ -39841,7 +40135,6 @@ function processExecutor(signal, limits = {}) {
                 let stdout = '';
                 let stderr = '';
                 let settled = false;
-                let timedOut = false;
                 const timers = [];
                 const done = (result) => {
                     if (settled)
@@ -39851,12 +40144,17 @@ function processExecutor(signal, limits = {}) {
                         clearTimeout(t);
                     resolve(result);
                 };
+                const stops = [signal, options.stop].filter(s => s !== undefined);
+                const stop = stops.length > 1 ? AbortSignal.any(stops) : stops[0];
                 const child = (0,external_node_child_process_namespaceObject.spawn)(command, [...args], {
                     env: { ...childEnv(), ...options.env },
                     stdio: ['pipe', 'pipe', 'pipe'],
-                    ...(signal === undefined ? {} : { signal, killSignal: 'SIGTERM' })
+                    ...(stop === undefined ? {} : { signal: stop, killSignal: 'SIGTERM' })
                 });
-                child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+                child.stdout.setEncoding('utf8').on('data', (d) => {
+                    stdout += d;
+                    options.onStdout?.(d);
+                });
                 const onStderr = options.onStderr;
                 child.stderr.setEncoding('utf8').on('data', (d) => {
                     if (onStderr === undefined)
@@ -39874,27 +40172,13 @@ function processExecutor(signal, limits = {}) {
                 });
                 // a stopped command is done when it has exited: a child of it (a docker CLI plugin) can
                 // hold its output open for longer
-                const stopped = () => {
+                limitTime(child, limit, killAfterMs, timers, () => {
                     child.stdout.destroy();
                     child.stderr.destroy();
                     done({ code: TIMED_OUT_CODE, stdout, stderr: `${stderr}\n${timedOutText(limit)}` });
-                };
-                const exited = () => child.exitCode !== null || child.signalCode !== null;
-                if (Number.isFinite(limit)) {
-                    timers.push(setTimeout(() => {
-                        timedOut = true;
-                        if (exited())
-                            return stopped();
-                        child.kill('SIGTERM');
-                        timers.push(setTimeout(() => child.kill('SIGKILL'), killAfterMs));
-                    }, limit));
-                }
-                child.on('exit', () => {
-                    if (timedOut)
-                        stopped();
                 });
                 child.on('close', (code, sig) => {
-                    if (signal?.aborted)
+                    if (stop?.aborted)
                         done({ code: CANCELLED_CODE, stdout, stderr: `${stderr}\ncancelled` });
                     else
                         done({
@@ -39908,6 +40192,27 @@ function processExecutor(signal, limits = {}) {
             });
         }
     };
+}
+/**
+ * At `limit` ms, SIGTERM to a child still running, SIGKILL `killAfterMs` later; `stopped` once it
+ * has exited. Its timers go into `timers`, for the caller to clear.
+ */
+function limitTime(child, limit, killAfterMs, timers, stopped) {
+    if (!Number.isFinite(limit))
+        return;
+    let timedOut = false;
+    const exited = () => child.exitCode !== null || child.signalCode !== null;
+    timers.push(setTimeout(() => {
+        timedOut = true;
+        if (exited())
+            return stopped();
+        child.kill('SIGTERM');
+        timers.push(setTimeout(() => child.kill('SIGKILL'), killAfterMs));
+    }, limit));
+    child.on('exit', () => {
+        if (timedOut)
+            stopped();
+    });
 }
 /** A command that failed, with what it printed last. */
 class ToolError extends Error {
