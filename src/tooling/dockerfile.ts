@@ -64,7 +64,7 @@ export function resolveBaseImages(dockerfile: string, options: ResolveOptions): 
   return dedupe(uses)
 }
 
-interface Instruction {
+export interface Instruction {
   /** Lowercased, e.g. "from" */
   readonly keyword: string
   /** Everything after the keyword, continuation lines joined */
@@ -82,7 +82,7 @@ interface Context {
   readonly stageNames: ReadonlySet<string>
 }
 
-interface FromInstruction {
+export interface FromInstruction {
   readonly line: number
   /** As written, before substitution */
   readonly image: string
@@ -99,7 +99,10 @@ const KNOWN_DIRECTIVES = new Set(['syntax', 'escape', 'check'])
 const HEREDOC_KEYWORDS = new Set(['run', 'copy', 'add'])
 const HEREDOC = /^\d*<<(-?)([^<]+)$/
 
-function parseInstructions(dockerfile: string): { escape: string; instructions: Instruction[] } {
+export function parseInstructions(dockerfile: string): {
+  escape: string
+  instructions: Instruction[]
+} {
   const lines = dockerfile.replace(/^\uFEFF/, '').split(/\r?\n/)
   const escape = escapeDirective(lines)
   const instructions: Instruction[] = []
@@ -189,7 +192,7 @@ function skipHeredocs(
 // --- Words and flags --------------------------------------------------------------------------
 
 /** Splits at unquoted whitespace, keeping quotes and escapes for substitution to handle. */
-function splitWords(text: string, escape: string): string[] {
+export function splitWords(text: string, escape: string): string[] {
   const words: string[] = []
   let word: string | undefined
   let quote: string | undefined
@@ -209,13 +212,13 @@ function splitWords(text: string, escape: string): string[] {
   return words
 }
 
-interface Flag {
+export interface Flag {
   readonly name: string
   readonly value?: string
 }
 
 /** Leading --name=value words; a bare -- ends them. */
-function splitFlags(words: readonly string[]): { flags: Flag[]; args: string[] } {
+export function splitFlags(words: readonly string[]): { flags: Flag[]; args: string[] } {
   const flags: Flag[] = []
   let index = 0
   for (; index < words.length && words[index].startsWith('--'); index++) {
@@ -231,7 +234,7 @@ function splitFlags(words: readonly string[]): { flags: Flag[]; args: string[] }
   return { flags, args: words.slice(index) }
 }
 
-function flagValues(flags: readonly Flag[], name: string, line: number): string[] {
+export function flagValues(flags: readonly Flag[], name: string, line: number): string[] {
   return flags
     .filter(flag => flag.name === name)
     .map(flag => {
@@ -249,7 +252,7 @@ function stripQuotes(value: string): string {
 // --- Global ARGs ------------------------------------------------------------------------------
 
 /** Variables to substitute: a lookup that may fail (a global ARG whose default could not be expanded). */
-interface Vars {
+export interface Vars {
   get(name: string): string | undefined
 }
 
@@ -287,7 +290,7 @@ class GlobalArgs implements Vars {
 }
 
 /** The variables FROM can use: automatic platform ARGs, then the ARGs declared before the first FROM. */
-function globalArgs(
+export function globalArgs(
   preamble: readonly Instruction[],
   options: ResolveOptions,
   escape: string
@@ -336,11 +339,11 @@ function platformArgs(prefix: string, platform: string): [string, string][] {
 
 // --- Image sources ----------------------------------------------------------------------------
 
-function isFrom(instruction: Instruction): boolean {
+export function isFrom(instruction: Instruction): boolean {
   return instruction.keyword === 'from'
 }
 
-function parseFrom(instruction: Instruction, escape: string): FromInstruction {
+export function parseFrom(instruction: Instruction, escape: string): FromInstruction {
   const { line } = instruction
   const { flags, args } = splitFlags(splitWords(instruction.args, escape))
   const platform = flagValues(flags, 'platform', line).at(-1)
@@ -458,7 +461,7 @@ function dedupe(uses: readonly BaseImageUse[]): BaseImageUse[] {
 
 // --- Substitution -----------------------------------------------------------------------------
 
-function expandWord(word: string, vars: Vars, escape: string, line: number): string {
+export function expandWord(word: string, vars: Vars, escape: string, line: number): string {
   return new WordExpander(word, vars, escape, line).expand()
 }
 
