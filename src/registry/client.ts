@@ -8,9 +8,10 @@
  * challenge flow of Docker Hub, GHCR, ECR, Harbor and registry:2: Basic, or Bearer tokens per
  * repository scope from the registry's token service.
  *
- * Operations: manifests GET / HEAD / PUT by tag or digest, blobs GET, HEAD and upload (with a
- * cross-repository mount where a base's repository has the blob), and a push access check (an
- * upload session opened and cancelled).
+ * Operations: manifests GET / HEAD / PUT by tag or digest, blobs GET, HEAD, upload (with a
+ * cross-repository mount where a base's repository has the blob) and download to a file (streamed,
+ * for blobs of any size: see ./files.ts), and a push access check (an upload session opened and
+ * cancelled).
  *
  * Trust (see ./http.ts for what is taken of an answer): credentials go in the `Authorization`
  * header to the registry's own origin only. Redirects are followed here, not by fetch: a request
@@ -25,7 +26,9 @@ import { errorMessage } from '../text/text.js'
 import { retrying, type RetryContext, type Verdict } from '../tooling/retry.js'
 import { parseChallenge, repositoryScope, type Challenge } from './challenge.js'
 import type { Credentials } from './credentials.js'
+import { BlobFile } from './files.js'
 import {
+  declaredLength,
   isLoopback,
   jsonObject,
   LIMITS,
@@ -40,6 +43,7 @@ import {
 import { printable } from '../text/text.js'
 
 export { RegistryError } from './http.js'
+export { fileBlob } from './files.js'
 
 export type Fetch = typeof fetch
 
@@ -74,6 +78,17 @@ export interface BlobSource {
   open(): ReadableStream<Uint8Array>
 }
 
+/**
+ * Where the body of a 2xx answer goes instead of memory (a blob downloaded to a file). It takes
+ * the answer of each try that gets one, afresh; what it throws fails that try: a RegistryError
+ * for good, anything else (the connection dropped while it read) is retried.
+ */
+export interface BodySink {
+  /** Most bytes the body may have; a download's time limit grows with it (or the Content-Length) */
+  readonly maxBytes: number
+  take(res: Response, what: string): Promise<void>
+}
+
 interface SendInit {
   readonly method: string
   readonly headers: Record<string, string>
@@ -81,6 +96,8 @@ interface SendInit {
   readonly once?: boolean
   /** Most bytes a 2xx answer may have (an error beyond); none: the answer is cut at 64 KiB */
   readonly maxBytes?: number
+  /** Takes a 2xx answer's body instead (an answer of another status is read as ever) */
+  readonly sink?: BodySink
 }
 
 /** What an upload did with a blob. */
@@ -131,6 +148,9 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
 }
 
 const SERVER_ERRORS = new Set([500, 502, 503, 504])
+
+/** The digests a download is checked against: the only ones the client can compute. */
+const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/
 
 /** Is this answer (or its absence) worth another try? Pure. */
 export function judgeHttp(a: Attempt): Verdict | null {
@@ -286,6 +306,29 @@ export class RegistryClient {
     return r.body
   }
 
+  /**
+   * A blob streamed into `file` (never held in memory), at most `maxBytes` bytes, through a file
+   * beside it renamed to `file` only when its sha256 is `digest`: a failed try leaves no file
+   * behind, and a retried one starts afresh. Returns the bytes written.
+   */
+  async downloadBlob(
+    repo: string,
+    digest: string,
+    file: string,
+    maxBytes: number
+  ): Promise<number> {
+    const what = `Downloading blob ${this.o.registry}/${repo}@${printable(digest, 80)}`
+    if (!SHA256_DIGEST.test(digest)) {
+      throw new Error(`${what}: not a sha256 digest (sha256: and 64 lowercase hex digits)`)
+    }
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+      throw new Error(`${what}: the limit ${maxBytes} is not a number of bytes`)
+    }
+    const sink = new BlobFile(file, digest, maxBytes)
+    await this.request('GET', repo, `blobs/${digest}`, { what, sink })
+    return sink.written
+  }
+
   async hasBlob(repo: string, digest: string): Promise<boolean> {
     const r = await this.request('HEAD', repo, `blobs/${digest}`, {
       what: `Looking up blob ${this.o.registry}/${repo}@${digest}`,
@@ -426,7 +469,8 @@ export class RegistryClient {
       headers: requestHeaders(r, auth),
       ...(r.body === undefined ? {} : { body: r.body }),
       ...(r.once === true ? { once: true } : {}),
-      ...(r.maxBytes === undefined ? {} : { maxBytes: r.maxBytes })
+      ...(r.maxBytes === undefined ? {} : { maxBytes: r.maxBytes }),
+      ...(r.sink === undefined ? {} : { sink: r.sink })
     })
     let auth = ours ? await this.authorization(scope, r.what) : undefined
     let res = this.notElsewhere(await this.send(r.what, url, init(auth)), url, ours, r.what)
@@ -631,26 +675,28 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * A try's time limit: a minute (the client's timeoutMs), and a blob gets ten seconds more per
+   * megabyte (as slow as 100 kB/s).
+   */
+  private timeoutMs(blobBytes = 0): number {
+    return (this.o.timeoutMs ?? 60_000) + Math.ceil(blobBytes / 100)
+  }
+
   /** Send one request, retried on its own while it fails transiently. */
   private async send(what: string, url: string, init: SendInit): Promise<HttpResult> {
-    const { signal } = this.o.retry
-    // a blob gets a minute plus ten seconds per megabyte (as slow as 100 kB/s)
-    const timeoutMs =
-      (this.o.timeoutMs ?? 60_000) +
-      (typeof init.body === 'object' ? Math.ceil(init.body.size / 100) : 0)
+    // a blob sent is timed by its size from the start; one received once its answer begins
+    const timeoutMs = this.timeoutMs(typeof init.body === 'object' ? init.body.size : 0)
     const a = await retrying(
       what,
       async (): Promise<Attempt> => {
-        const timeout = AbortSignal.timeout(timeoutMs)
+        const limit = new TryLimit(timeoutMs, this.o.retry.signal)
         try {
-          return await this.exchange(
-            what,
-            url,
-            init,
-            signal === undefined ? timeout : AbortSignal.any([signal, timeout])
-          )
+          return await this.exchange(what, url, init, limit)
         } catch (error) {
           return { error }
+        } finally {
+          limit.clear()
         }
       },
       judgeHttp,
@@ -672,13 +718,13 @@ export class RegistryClient {
   /**
    * One try of a request: sent, and its redirects followed here (fetch would take the
    * Authorization header along). A hop to another origin than the request's own carries no
-   * credentials. The answer is read up to its limit.
+   * credentials. The answer is read up to its limit, or a 2xx one given to the sink.
    */
   private async exchange(
     what: string,
     url: string,
     init: SendInit,
-    signal: AbortSignal
+    limit: TryLimit
   ): Promise<HttpResult> {
     const first = new URL(url)
     let current = first
@@ -697,17 +743,23 @@ export class RegistryClient {
             : // a stream, opened afresh for each try; fetch streams it as it is read
               ({ body: init.body.open(), duplex: 'half' } as RequestInit)),
         redirect: 'manual',
-        signal
+        signal: limit.signal
       })
       if (!REDIRECTS.has(res.status)) {
-        const ok = res.status >= 200 && res.status < 300 && init.maxBytes !== undefined
-        const body = await readBody(res, ok ? (init.maxBytes ?? 0) : LIMITS.other, what, ok)
-        return {
-          status: res.status,
-          headers: res.headers,
-          body,
-          ...(hop === 0 ? {} : { redirectedTo: current })
+        const ok = res.status >= 200 && res.status < 300
+        const answer = { status: res.status, headers: res.headers }
+        const where = hop === 0 ? {} : { redirectedTo: current }
+        if (ok && init.sink !== undefined) {
+          const { maxBytes } = init.sink
+          limit.endAfter(
+            this.timeoutMs(Math.min(declaredLength(res.headers) ?? maxBytes, maxBytes))
+          )
+          await init.sink.take(res, what)
+          return { ...answer, body: Buffer.alloc(0), ...where }
         }
+        const strict = ok && init.maxBytes !== undefined
+        const body = await readBody(res, strict ? (init.maxBytes ?? 0) : LIMITS.other, what, strict)
+        return { ...answer, body, ...where }
       }
       await res.body?.cancel().catch(() => undefined)
       if (hop >= MAX_REDIRECTS) {
@@ -742,6 +794,44 @@ interface RequestSpec {
   once?: boolean
   /** Most bytes of a 2xx answer the caller reads (a manifest, a config) */
   maxBytes?: number
+  /** Where a 2xx answer's body goes instead (a blob downloaded to a file) */
+  sink?: BodySink
+}
+
+/** The longest delay a timer takes (a longer one would fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * One try's time limit: its signal aborts as AbortSignal.timeout's does (a TimeoutError, so the
+ * try is judged timed out), or when the run is cancelled. A download moves its end once the
+ * answer says how large the blob is.
+ */
+class TryLimit {
+  readonly signal: AbortSignal
+  private readonly timeout = new AbortController()
+  private readonly start = Date.now()
+  private timer: ReturnType<typeof setTimeout> | undefined
+
+  constructor(ms: number, cancel: AbortSignal | undefined) {
+    this.signal =
+      cancel === undefined ? this.timeout.signal : AbortSignal.any([cancel, this.timeout.signal])
+    this.endAfter(ms)
+  }
+
+  /** The try ends `ms` after it began. */
+  endAfter(ms: number): void {
+    clearTimeout(this.timer)
+    const left = Math.min(MAX_TIMER_MS, Math.max(0, this.start + ms - Date.now()))
+    this.timer = setTimeout(() => {
+      this.timeout.abort(new DOMException('The operation timed out', 'TimeoutError'))
+    }, left)
+    // as AbortSignal.timeout's: the request under way keeps the process alive, not the timer
+    this.timer.unref()
+  }
+
+  clear(): void {
+    clearTimeout(this.timer)
+  }
 }
 
 /** The headers of a request. Pure. */

@@ -4,7 +4,8 @@
  * hostile, so:
  * - an answer is read up to a size limit of what it should be (manifests and indexes 4 MiB, as
  *   containerd and most registries take them; image configs 8 MiB; token answers 64 KiB); an
- *   answer the client only needs for an error message is cut after 64 KiB;
+ *   answer the client only needs for an error message is cut after 64 KiB; a blob downloaded to
+ *   a file, up to the limit its caller gives, and never into memory (./files.ts);
  * - JSON is parsed into an object, or it is an error that names the request and quotes nothing;
  * - text that came from a registry goes into a log line only through printable() (src/text):
  *   control characters escaped, so it can never start a line (a `::command::` of the runner);
@@ -116,6 +117,12 @@ export async function readBody(
     chunks.push(Buffer.from(value))
   }
   return Buffer.concat(chunks)
+}
+
+/** The length an answer declares (its Content-Length), when that is a plain number. Pure. */
+export function declaredLength(headers: Headers): number | undefined {
+  const value = headers.get('content-length')?.trim()
+  return value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : undefined
 }
 
 function sizeText(bytes: number): string {

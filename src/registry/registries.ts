@@ -153,6 +153,15 @@ export class Registries {
     return this.client(t.registry).uploadBlob(t.repo, digest, source, sources)
   }
 
+  /**
+   * Download a blob of an image's repository into `file`, at most `maxBytes` bytes, checked
+   * against its sha256 `digest` (see RegistryClient.downloadBlob); returns the bytes written.
+   */
+  downloadBlob(image: string, digest: string, file: string, maxBytes: number): Promise<number> {
+    const t = repository(image)
+    return this.client(t.registry).downloadBlob(t.repo, digest, file, maxBytes)
+  }
+
   /** A manifest or index by reference; null when the registry has none. */
   manifest(ref: string): Promise<FetchedManifest | null> {
     const t = target(ref)
