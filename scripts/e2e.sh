@@ -7,8 +7,9 @@
 # the whole suite (CI time budget: the classic28 engine runs all of it on the same image store):
 # the core publish, the registry client's fallback from a push the engine could not finish
 # (docker save's legacy format), Docker v2 images published as OCI, set-up and login on an old
-# engine (API version pinned), the token registry. E2E_ALL=1 runs everything there too.
-LEGACY_TESTS=(pipeline faults release setup token)
+# engine (API version pinned), the token registry, cache mounts (ids its frontend leaves as written).
+# E2E_ALL=1 runs everything there too.
+LEGACY_TESTS=(pipeline faults release setup token mounts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(bash scripts/testbed.sh env)"
@@ -28,9 +29,12 @@ for engine in $engines; do
   [[ ${!store_var} == classic ]] && fault_runs=5
   api_var="TESTBED_DOCKER_API_${engine^^}"
   tests=("$@")
-  if [[ $engine == classic && $# -eq 0 && ${E2E_ALL:-} != 1 ]]; then
-    tests=("${LEGACY_TESTS[@]/#/__tests__/e2e/}")
-    tests=("${tests[@]/%/.e2e.ts}")
+  # Jest options (--json, --outputFile=...) are not test patterns
+  patterns=0
+  for arg in "$@"; do [[ $arg == -* ]] || patterns=1; done
+  if [[ $engine == classic && $patterns == 0 && ${E2E_ALL:-} != 1 ]]; then
+    legacy=("${LEGACY_TESTS[@]/#/__tests__/e2e/}")
+    tests=("$@" "${legacy[@]/%/.e2e.ts}")
     echo "    (Docker before 25: ${LEGACY_TESTS[*]} only; E2E_ALL=1 for every test)"
   fi
   env TESTBED_ENGINE="$engine" DOCKER_HOST="${!host_var}" ACTION_NODE="$TESTBED_ACTION_NODE" \
