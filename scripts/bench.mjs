@@ -27,6 +27,9 @@
  *   BENCH_ONLY=sizes node scripts/bench.mjs    (realistic sizes: the example on the ROS 2
  *     lower-layers bases, about 170 MB compressed per platform, 2 x 2, new repository and warm,
  *     on every engine; the push phase per cell and the bytes uploaded, against docker push's)
+ *   BENCH_ONLY=mounts [BENCH_ENGINES="containerd classic28"] node scripts/bench.mjs   (cache
+ *     mounts carried between runs: the example workspace after a one-file change, on a warm
+ *     builder, a fresh one with the mounts restored and a fresh one without them)
  *   BENCH_SHAPES=2 BENCH_MATRIX_ONLY=1 node scripts/bench.mjs   (the 2 x 2 rows only)
  */
 import { execFileSync } from 'node:child_process'
@@ -404,6 +407,20 @@ if (ENGINES.includes('containerd') && [undefined, 'workspace'].includes(process.
   useEngine('containerd')
   await benchWorkspace(Number(process.env.WS_RUNS ?? 1))
 }
+/**
+ * Cache mounts carried between runs (BENCH_ONLY=mounts): the example workspace, jazzy x
+ * linux/amd64 + linux/arm64, one file changed before each measured run, cache registry, on each
+ * engine of BENCH_ENGINES (default containerd): the warm builder (today's README figures: the
+ * builder kept its ccache mount), a fresh builder with the mounts restored, and a fresh builder
+ * without them (cache-mounts: false). Fresh: builder pruned, local images removed, as on a new
+ * GitHub-hosted runner. The restore and save costs come from the results.
+ */
+if (process.env.BENCH_ONLY === 'mounts') {
+  for (const engine of (process.env.BENCH_ENGINES ?? 'containerd').split(' ')) {
+    useEngine(engine)
+    await benchMounts(engine, Number(process.env.WS_RUNS ?? 1))
+  }
+}
 if (process.env.BENCH_ONLY) process.exit(0)
 
 /**
@@ -447,6 +464,30 @@ if (ENGINES.includes('containerd')) {
   }
 }
 
+/** The colcon step's seconds per architecture, from the results' slowest steps */
+function colcon(cells) {
+  return Object.fromEntries(
+    cells.map(c => [
+      c.platform.replace('linux/', ''),
+      (c.slowestSteps ?? []).find(s => s.instruction.includes('colcon build'))?.seconds ?? NaN
+    ])
+  )
+}
+
+/**
+ * A workspace (the runner's working directory) holding a copy of the example as ws/, with one
+ * real code change in one file (a function added): the action takes contexts inside its
+ * workspace only.
+ */
+function changedCopy(tag, context = 'examples/ros2-workspace') {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rma-bench-ws-'))
+  cpSync(context, path.join(dir, 'ws'), { recursive: true })
+  appendFileSync(
+    path.join(dir, 'ws/src/robot_math/src/trajectory.cpp'),
+    `\nnamespace robot_math\n{\ndouble bench_change_${tag}(double t) {return 2 * t;}\n}  // namespace robot_math\n`
+  )
+  return dir
+}
 async function benchWorkspace(runs) {
   const context = 'examples/ros2-workspace'
   const base = env.TESTBED_ROS2_LOWER_BASE
@@ -484,27 +525,6 @@ async function benchWorkspace(runs) {
         t.command
       ])
     ]
-  }
-  const colcon = cells =>
-    Object.fromEntries(
-      cells.map(c => [
-        c.platform.replace('linux/', ''),
-        (c.slowestSteps ?? []).find(s => s.instruction.includes('colcon build'))?.seconds ?? NaN
-      ])
-    )
-  /**
-   * A workspace (the runner's working directory) holding a copy of the example as ws/, with one
-   * real code change in one file (a function added): the action takes contexts inside its
-   * workspace only.
-   */
-  const changedCopy = tag => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'rma-bench-ws-'))
-    cpSync(context, path.join(dir, 'ws'), { recursive: true })
-    appendFileSync(
-      path.join(dir, 'ws/src/robot_math/src/trajectory.cpp'),
-      `\nnamespace robot_math\n{\ndouble bench_change_${tag}(double t) {return 2 * t;}\n}  // namespace robot_math\n`
-    )
-    return dir
   }
   const s = xs => `${secs(median(xs))} s`
   const all = xs => xs.map(secs).join(', ')
@@ -577,6 +597,75 @@ async function benchWorkspace(runs) {
       `| one-file change (trajectory.cpp), ${what}: action; colcon step amd64 / arm64 | ${s(times)} | ${all(times)}; colcon ${stepsOf(colconSteps)} s |`
     )
   }
+}
+
+async function benchMounts(engine, runs) {
+  const repo = `bench/mounts-${engine}-${stamp}`
+  const inputs = extra => ({
+    context: 'ws',
+    'smoke-test-file': 'ws/smoke.yaml',
+    'base-image': env.TESTBED_ROS2_LOWER_BASE,
+    'ros-checks': 'true',
+    cache: 'registry',
+    force: 'true',
+    ...extra
+  })
+  let n = 0
+  const changedRun = async extra => {
+    const dir = changedCopy(`mounts_${engine}_${n++}`)
+    try {
+      const ms = await viaAction(repo, ['jazzy'], inputs(extra), {}, dir)
+      return { ms, cells: lastCells }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  const mountsOf = cells => cells.flatMap(c => (c.mounts ?? []).map(m => ({ cell: c.id, ...m })))
+  const costs = cells =>
+    mountsOf(cells)
+      .map(
+        m =>
+          `${m.cell}: restore ${m.restore.outcome} ${m.restore.bytes === undefined ? '' : `${(m.restore.bytes / 1e6).toFixed(1)} MB `}${m.restore.seconds ?? 0} s, save ${m.save?.outcome ?? '-'} ${m.save?.seconds ?? 0} s`
+      )
+      .join('; ')
+  const steps = cells => {
+    const c = colcon(cells)
+    return `${c.amd64.toFixed(1)} / ${c.arm64.toFixed(1)}`
+  }
+  console.log('')
+  console.log(
+    `| cache mounts, ${engine} engine: examples/ros2-workspace, jazzy x amd64/arm64, one file changed, cache registry | whole run | colcon step amd64 / arm64 | restore and save (from the results) |`
+  )
+  console.log('| --- | --- | --- | --- |')
+  coldReset()
+  const fill = await changedRun({})
+  console.log(
+    `| first run, fresh builder, nothing saved yet (fills the mounts) | ${secs(fill.ms)} s | ${steps(fill.cells)} | ${costs(fill.cells)} |`
+  )
+  const rows = { warm: [], restored: [], without: [] }
+  for (let i = 0; i < runs; i++) {
+    rows.warm.push(await changedRun({ 'cache-mounts': 'false' }))
+    coldReset()
+    rows.restored.push(await changedRun({}))
+    coldReset()
+    rows.without.push(await changedRun({ 'cache-mounts': 'false' }))
+    // the next warm run starts from a builder that holds the mounts again
+    await changedRun({})
+  }
+  const line = (what, list) =>
+    console.log(
+      `| ${what} | ${secs(median(list.map(r => r.ms)))} s (${list.map(r => secs(r.ms)).join(', ')}) | ${list.map(r => steps(r.cells)).join('; ')} | ${list.map(r => costs(r.cells) || '-').join(' / ')} |`
+    )
+  line(
+    "warm builder, its ccache mount kept (today's README figures; cache-mounts: false)",
+    rows.warm
+  )
+  line('fresh builder, mounts restored', rows.restored)
+  line('fresh builder, without the restore (cache-mounts: false)', rows.without)
+  const m = key => median(rows[key].map(r => r.ms))
+  console.log(
+    `| fresh with the restore / warm builder; / fresh without it | ${(m('restored') / m('warm')).toFixed(2)}x; ${(m('restored') / m('without')).toFixed(2)}x | | |`
+  )
 }
 
 /** The same command natively and under QEMU: the slowdown emulation costs (median of 5). */

@@ -79,7 +79,7 @@ describe(`build cache on the ${testbed().engine} engine`, () => {
         expect(r.code).toBe(1)
         const errors = r.log.split('\n').filter(l => l.startsWith('::error'))
         expect(errors).toEqual([
-          `::error::Input "cache": ${cache} needs a builder that can export a build cache, and builder (current) uses the docker driver on the classic image store, which cannot; set driver: docker-container`
+          `::error::Input "cache": ${cache} needs a builder that can export a build cache, and builder (current) uses the docker driver on the classic image store, which cannot export a build cache; set driver: docker-container`
         ])
         expect(r.log).not.toMatch(/: build \(/)
         expect(await tagsOf(repo)).toEqual([])

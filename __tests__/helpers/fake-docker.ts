@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Exec, ExecResult } from '../../src/tooling/exec.js'
@@ -63,6 +63,11 @@ export interface FakeDocker extends Exec {
   readonly fetch: typeof fetch
   /** Put a multi-platform base image in the registry (an index of per-platform manifests) */
   addBase(ref: string, platforms: readonly string[]): void
+  /**
+   * The builder's cache mounts, by id: a cell build whose Dockerfile has `--mount=type=cache,id=X`
+   * (with `${TARGETARCH}` substituted) adds a line to X; the helper builds restore and save them
+   */
+  readonly mounts: Map<string, Buffer>
 }
 
 /** An `http` override: the registry denies every upload session (credentials that may only pull). */
@@ -119,8 +124,42 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
     return undefined
   }
 
+  const mounts = new Map<string, Buffer>()
+  /** A cell build adds to each cache mount its Dockerfile names */
+  const useMounts = (file: string, platform: string): void => {
+    if (!existsSync(file)) return
+    const text = readFileSync(file, 'utf8')
+    for (const m of text.matchAll(/--mount=type=cache,id=([^,\s]+)/g)) {
+      const id = m[1].replace('${TARGETARCH}', platform.split('/')[1])
+      const line = Buffer.from(`an object built for ${platform}\n`)
+      mounts.set(id, Buffer.concat([mounts.get(id) ?? Buffer.alloc(0), line]))
+    }
+  }
+  /** A helper build (--output type=local): the restore or save of cache mounts */
+  const helperBuild = (args: readonly string[], dest: string): ExecResult => {
+    const dockerfile = readFileSync(args[args.indexOf('--file') + 1], 'utf8')
+    const context = args[args.length - 1]
+    mkdirSync(dest, { recursive: true })
+    for (const [, id, i] of dockerfile.matchAll(/type=cache,id=([^,\s]+),target=\/rma\/(\d+)/g)) {
+      if (dockerfile.includes(' AS save')) {
+        writeFileSync(path.join(dest, `${i}.tar`), mounts.get(id) ?? Buffer.alloc(0))
+        continue
+      }
+      const tar = path.join(context, `${i}.tar`)
+      const has = (mounts.get(id)?.length ?? 0) > 0
+      if (existsSync(tar) && !has) mounts.set(id, readFileSync(tar))
+      const probe = has ? 'full' : 'empty'
+      writeFileSync(path.join(dest, i), !existsSync(tar) ? probe : has ? 'kept' : 'restored')
+    }
+    return ok('#1 [internal] load build definition\n#1 DONE 0.0s\n')
+  }
+
   const answer = (args: readonly string[]): ExecResult => {
     const [a, b, c] = args
+    const output = args.includes('--output') ? args[args.indexOf('--output') + 1] : ''
+    if (a === 'buildx' && b === 'build' && output.startsWith('type=local,dest=')) {
+      return helperBuild(args, output.slice('type=local,dest='.length))
+    }
     if (a === 'info') {
       const driverStatus =
         store === 'containerd'
@@ -142,6 +181,7 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
           .flatMap((x, i) => (x === '--label' ? [args[i + 1]] : []))
           .map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
       )
+      useMounts(flag('--file'), platform)
       const built = putManifest('local', platform, labels)
       const tag = flag('--tag')
       local.set(tag, { config: built.config, manifest: built.manifest, platform })
@@ -307,6 +347,7 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
   const fake: FakeDocker = {
     calls,
     registry,
+    mounts,
     configs,
     requests,
     fetch: async (input, init) => {

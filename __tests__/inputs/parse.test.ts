@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import {
   parseBoolean,
   parseInteger,
+  parseSize,
   parseKeyValues,
   parseLines,
   parseList
@@ -59,5 +60,27 @@ describe('parseKeyValues', () => {
       ['B', 'x=y z'],
       ['C', '']
     ])
+  })
+})
+
+describe('parseSize', () => {
+  it.each([
+    ['', 7],
+    ['1', 1],
+    ['500M', 500e6],
+    ['500MB', 500e6],
+    ['500 mb', 500e6],
+    ['1.5G', 1.5e9],
+    ['2g', 2e9],
+    ['64k', 64e3],
+    ['10G', 10e9]
+  ])('%j is %d bytes', (value, bytes) => {
+    expect(parseSize('cache-mounts-max-size', value, 7, 10e9)).toBe(bytes)
+  })
+
+  it.each(['0', '-1', '1T', '10.1G', 'G', '1 GiB', 'lots', '1e9'])('refuses %j', value => {
+    expect(() => parseSize('cache-mounts-max-size', value, 7, 10e9)).toThrow(
+      `Input "cache-mounts-max-size": "${value}" is not a size from 1 byte to 10G; use a number with K, M or G (powers of 1000), e.g. 500M or 2G`
+    )
   })
 })

@@ -87,7 +87,8 @@ describe('prepareCache', () => {
     driver: string,
     env: Record<string, string> = {},
     available = false,
-    engine: { buildx: string; store: ImageStore } = { buildx: '0.30.0', store: 'classic' }
+    engine: { buildx: string; store: ImageStore } = { buildx: '0.30.0', store: 'classic' },
+    mounts = false
   ) => {
     const { config, plan } = planOf({ image: 'acme/robot', distros: 'humble', cache })
     const jobs: CellJob[] = plan.cells.map(cell => ({
@@ -120,6 +121,7 @@ describe('prepareCache', () => {
           env,
           root: mkdtempSync(path.join(os.tmpdir(), 'rma-cache-')),
           service: svc,
+          mounts,
           log: () => undefined,
           warn: w => warnings.push(w)
         })
@@ -145,8 +147,20 @@ describe('prepareCache', () => {
   it('refuses a builder with the docker driver', async () => {
     const s = setup('registry', 'docker')
     await expect(s.run()).rejects.toThrow(
-      'Input "cache": registry needs a builder that can export a build cache, and builder (current) uses the docker driver on the classic image store, which cannot; set driver: docker-container'
+      'Input "cache": registry needs a builder that can export a build cache, and builder (current) uses the docker driver on the classic image store, which cannot export a build cache; set driver: docker-container'
     )
+  })
+
+  it('with cache mounts to carry, lets the docker driver on the classic store keep them alone', async () => {
+    const s = setup('registry', 'docker', {}, false, { buildx: '0.30.0', store: 'classic' }, true)
+    const caches = await s.run()
+    expect([...caches.values()].map(c => c.args)).toEqual([
+      { from: [], to: [] },
+      { from: [], to: [] }
+    ])
+    expect(s.warnings).toEqual([
+      'cache registry: builder (current) uses the docker driver on the classic image store, which cannot export a build cache: the layer cache is not kept (set driver: docker-container for it); the cache mounts are carried'
+    ])
   })
 
   it('accepts the docker driver on the containerd image store', async () => {

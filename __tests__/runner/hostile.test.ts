@@ -196,6 +196,13 @@ const CASES: [string, Record<string, string>, string, string][] = [
     'cache-ref',
     'is not a repository name'
   ],
+  ['cache-mounts as on', { 'cache-mounts': 'on' }, 'cache-mounts', 'is not a boolean'],
+  [
+    'cache-mounts-max-size with $()',
+    { 'cache-mounts-max-size': '$(id)G' },
+    'cache-mounts-max-size',
+    'is not a size'
+  ],
   ['force as 1', { force: '1' }, 'force', 'is not a boolean'],
   ['username with a newline', { username: 'bot\nroot', password: 'x' }, 'username', 'control'],
   ['smoke network with ;', { 'smoke-network': 'none;id' }, 'smoke-network', 'use one of'],

@@ -55,6 +55,18 @@ describe('findCacheMounts on the example workspace', () => {
     })
     expect(found).toEqual([cache(id, '/ccache', line)])
   })
+
+  it('takes the options as written for a frontend that does not substitute them (Docker 20.10)', () => {
+    for (const targetPlatform of ['linux/amd64', 'linux/arm64']) {
+      const found = findCacheMounts(dockerfile, {
+        buildArgs: [['BASE_IMAGE', 'ros:jazzy-ros-base']],
+        targetPlatform,
+        buildPlatform: 'linux/amd64',
+        expandVariables: false
+      })
+      expect(found).toEqual([cache('ros2-workspace-ccache-${TARGETARCH}', '/ccache', line)])
+    }
+  })
 })
 
 describe('findCacheMounts', () => {

@@ -15,7 +15,8 @@ import {
   PLATFORM_KEY,
   parseKeyValues,
   parseLines,
-  parseList
+  parseList,
+  parseSize
 } from './parse.js'
 import { checkTemplates } from './templates.js'
 import { findDistro, knownDistroNames, lifecycle, type Distro } from '../ros/catalog.js'
@@ -40,6 +41,9 @@ export const PROVENANCE = ['false', 'mode=min', 'mode=max'] as const
 export const SIGN = ['false', 'keyless', 'key'] as const
 /** cosign 3: the offline signing configuration the key mode signs with */
 export const DEFAULT_COSIGN_VERSION = '>=3.0.0'
+/** cache-mounts-max-size: 1 GB by default; at most the Actions cache's 10 GB per repository */
+export const DEFAULT_MOUNT_MAX_BYTES = 1e9
+export const MAX_MOUNT_BYTES = 10e9
 /** Build args the action sets itself for every cell. */
 export const RESERVED_BUILD_ARGS = ['BASE_IMAGE', 'ROS_DISTRO'] as const
 
@@ -102,6 +106,10 @@ export interface Config {
   readonly cache: CacheKind
   /** registry cache: the repository its tags go to */
   readonly cacheRef: string
+  /** Carry the Dockerfile's cache mounts between runs through the cache (see plan/mounts.ts) */
+  readonly cacheMounts: boolean
+  /** The largest cache mount contents saved, in bytes */
+  readonly cacheMountsMaxSize: number
   /** Tries of a registry operation in all (1: no retry) */
   readonly retryAttempts: number
   /** Runs of an emulated cell again after QEMU crashed in it */
@@ -328,14 +336,21 @@ function readCaching(
   line: LineSource,
   image: ImageRef,
   warnings: string[]
-): Pick<Config, 'cache' | 'cacheRef'> {
+): Pick<Config, 'cache' | 'cacheRef' | 'cacheMounts' | 'cacheMountsMaxSize'> {
   const cache = parseChoice(Inputs.Cache, get(Inputs.Cache), CACHE_KINDS, 'none')
   const cacheRefInput = line(Inputs.CacheRef)
   const cacheRef = readCacheRef(cacheRefInput, image)
   if (cacheRefInput !== '' && cache !== 'registry') {
     warnings.push(`cache-ref is used by cache: registry only; it is ignored with cache: ${cache}.`)
   }
-  return { cache, cacheRef }
+  const cacheMounts = parseBoolean(Inputs.CacheMounts, get(Inputs.CacheMounts), true)
+  const cacheMountsMaxSize = parseSize(
+    Inputs.CacheMountsMaxSize,
+    get(Inputs.CacheMountsMaxSize),
+    DEFAULT_MOUNT_MAX_BYTES,
+    MAX_MOUNT_BYTES
+  )
+  return { cache, cacheRef, cacheMounts, cacheMountsMaxSize }
 }
 
 /** buildx-version (0.13 or newer: builds read BuildKit's progress as data), its URL and checksum. */

@@ -30,6 +30,8 @@ export const Inputs = {
   Pull: 'pull',
   Cache: 'cache',
   CacheRef: 'cache-ref',
+  CacheMounts: 'cache-mounts',
+  CacheMountsMaxSize: 'cache-mounts-max-size',
   RetryAttempts: 'retry-attempts',
   RetryMaxDelay: 'retry-max-delay',
   QemuRetries: 'qemu-retries',

@@ -52,6 +52,26 @@ export function parseInteger(
   return n
 }
 
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9 }
+
+/**
+ * A size in bytes: a number with an optional unit K, M or G (powers of 1000, as the log writes
+ * sizes; `500M`, `500MB` and `500 mb` mean the same), at most `max`; empty means fallback.
+ */
+export function parseSize(input: string, value: string, fallback: number, max: number): number {
+  const v = value.trim()
+  if (v === '') return fallback
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(v)
+  const bytes = m === null ? NaN : Math.round(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()])
+  if (!Number.isSafeInteger(bytes) || bytes < 1 || bytes > max) {
+    throw new InputError(
+      input,
+      `${quote(v)} is not a size from 1 byte to ${max / 1e9}G; use a number with K, M or G (powers of 1000), e.g. 500M or 2G`
+    )
+  }
+  return bytes
+}
+
 /** One of a fixed set of words; empty means fallback. */
 export function parseChoice<T extends string>(
   input: string,

@@ -37,6 +37,8 @@ export interface CacheContext {
   /** local: the folder the cells' caches live in */
   readonly root: string
   readonly service: CacheService
+  /** The Dockerfile has cache mounts the run carries through this cache */
+  readonly mounts: boolean
   readonly log: (m: string) => void
   readonly warn: (m: string) => void
 }
@@ -57,8 +59,12 @@ const exists = (p: string): Promise<boolean> =>
     () => false
   )
 
-/** Can this builder export a cache? Not the docker driver, unless the engine uses containerd's image store. */
-async function checkBuilder(c: CacheContext): Promise<void> {
+/**
+ * Can this builder export a cache? Not the docker driver, unless the engine uses containerd's
+ * image store. Then the layer cache is off, and only cache mounts are carried: with none to carry,
+ * the input would do nothing, and that is an error naming what to set.
+ */
+async function checkBuilder(c: CacheContext): Promise<boolean> {
   const kind = c.settings.kind
   if (kind === 'gha') {
     const version = (await c.docker.buildxVersion()) ?? '0.0.0'
@@ -70,12 +76,18 @@ async function checkBuilder(c: CacheContext): Promise<void> {
     }
   }
   const driver = await c.docker.builderDriver(c.builder)
-  if (driver === 'docker' && c.store !== 'containerd') {
+  if (driver !== 'docker' || c.store === 'containerd') return true
+  const cannot = `builder ${c.builder || '(current)'} uses the docker driver on the classic image store, which cannot export a build cache`
+  if (!c.mounts) {
     throw new InputError(
       Inputs.Cache,
-      `${kind} needs a builder that can export a build cache, and builder ${c.builder || '(current)'} uses the docker driver on the classic image store, which cannot; set driver: docker-container`
+      `${kind} needs a builder that can export a build cache, and ${cannot}; set driver: docker-container`
     )
   }
+  c.warn(
+    `cache ${kind}: ${cannot}: the layer cache is not kept (set driver: docker-container for it); the cache mounts are carried`
+  )
+  return false
 }
 
 /** Check the cache can work here, restore local caches; each cell's `cache`: what its build gets. */
@@ -88,7 +100,10 @@ export async function prepareCache(c: CacheContext): Promise<void> {
       'gha needs the GitHub Actions cache service (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL, which GitHub gives JavaScript actions); use registry or local elsewhere'
     )
   }
-  await checkBuilder(c)
+  if (!(await checkBuilder(c))) {
+    for (const job of c.jobs) job.cache = { args: { from: [], to: [] } }
+    return
+  }
   const useService = kind === 'local' && c.service.available()
   if (kind === 'local' && !useService) {
     c.warn(

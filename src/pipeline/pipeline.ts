@@ -30,14 +30,14 @@ export async function runPipeline(input: RunInput, d: PipelineDeps): Promise<Run
     // a merge publishes as it goes: cancelled, it still reports what it published
     await mergeSlices(run, publishing)
   } else {
-    await during('preflight', d.signal, () => prepare(run, setup))
+    const mounts = await during('preflight', d.signal, () => prepare(run, setup))
     const publisher = new Publisher(run, publishing, {
       ...(d.signal === undefined ? {} : { signal: d.signal })
     })
     // cancelled from here on, the cells that did not finish say so in the results
     await runCells(run, setup, publisher)
     await publisher.finished()
-    await saveCaches(run)
+    await saveCaches(run, mounts)
   }
   logRequests(run)
   return results(run, seconds())

@@ -14,6 +14,7 @@ import { formatDuration } from '../results/results.js'
 import { hashContext } from '../tooling/context.js'
 import { errorMessage } from '../text/text.js'
 import { prepareCache } from './cache.js'
+import { Mounts } from './mounts.js'
 import { cancellableCache, stopIfCancelled } from './deps.js'
 import { baseNeeds, checkBases } from './preflight.js'
 import { PROJECTED_WARNING_SECONDS, projectEmulated, readmeLink, wayOut } from './progress.js'
@@ -21,13 +22,15 @@ import type { Run } from './run.js'
 import { attestText, type Setup } from './setup.js'
 import { findUnchanged } from './unchanged.js'
 
-export async function prepare(run: Run, setup: Setup): Promise<void> {
+/** Prepare the cells; the cache mounts the run carries, restored into the builder (null: none). */
+export async function prepare(run: Run, setup: Setup): Promise<Mounts | null> {
   const { signal } = run.deps
   const dockerfile = await preflight(run)
   stopIfCancelled(signal, 'preflight')
   await fingerprintCells(run, dockerfile, setup.attest)
   await unchanged(run, setup.attest !== undefined)
   stopIfCancelled(signal, 'the search for unchanged images')
+  const mounts = await Mounts.find(run, setup, dockerfile)
   await prepareCache({
     settings: run.settings.cache,
     jobs: run.jobs.filter(j => j.reuse === undefined),
@@ -39,10 +42,16 @@ export async function prepare(run: Run, setup: Setup): Promise<void> {
     // a fixed folder: @actions/cache restores to the very path it saved
     root: path.join(run.deps.rt.env.RUNNER_TEMP || os.tmpdir(), 'ros-multiarch-buildcache'),
     service: cancellableCache(run.deps),
+    mounts: mounts !== null,
     log: run.log,
     warn: run.warn
   })
   stopIfCancelled(signal, 'the build cache restore')
+  if (mounts !== null) {
+    await run.deps.rt.group('Cache mounts: restore into the builder', () => mounts.restore())
+    stopIfCancelled(signal, 'the cache mounts restore')
+  }
+  return mounts
 }
 
 /** The Dockerfile, and its bases checked in their registries: each cell's `bases`. */

@@ -14,6 +14,7 @@ import type { Registries } from '../registry/registries.js'
 import type { CellResult, DistroResult, PushedImage, Reuse } from '../results/results.js'
 import type { Docker } from '../tooling/docker.js'
 import type { CellCache } from './cache.js'
+import type { CellMount } from './mounts.js'
 import { registryClients, registryDocker, type PipelineDeps } from './deps.js'
 import { ProgressBoard, readmeLink } from './progress.js'
 
@@ -37,6 +38,8 @@ export interface CellJob {
   previousEmulated?: number
   /** prepare: its build cache */
   cache?: CellCache
+  /** prepare: its cache mounts carried between runs (restored; saved in finish) */
+  mounts?: CellMount[]
   /** cells (or merge): how it ended */
   result?: CellResult
   /** publish: the tag and digest its image went to */

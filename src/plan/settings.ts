@@ -51,6 +51,8 @@ export interface CacheSettings {
   /** Part of each cell's cache name, with the image's path in its registry */
   readonly tagSuffix: string
   readonly imagePath: string
+  /** Carry the Dockerfile's cache mounts between runs, and the largest contents saved (bytes) */
+  readonly mounts: { readonly enabled: boolean; readonly maxBytes: number }
 }
 
 export interface ToolSettings {
@@ -113,7 +115,8 @@ export function settingsOf(
       kind: config.cache,
       ref: config.cacheRef,
       tagSuffix: config.tagSuffix,
-      imagePath: config.image.path
+      imagePath: config.image.path,
+      mounts: { enabled: config.cacheMounts, maxBytes: config.cacheMountsMaxSize }
     },
     retry: { attempts: config.retryAttempts, maxDelaySeconds: config.retryMaxDelay },
     tools: {

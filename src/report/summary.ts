@@ -1,7 +1,13 @@
 /** The job summary of a real run: a distro x platform table, then the failures in detail. */
 import type { Plan } from '../plan/planner.js'
 import { escapeHtml } from './escape.js'
-import { cellOk, type CellResult, type DistroResult, type RunResults } from '../results/results.js'
+import {
+  cellOk,
+  type CellResult,
+  type DistroResult,
+  type MountStep,
+  type RunResults
+} from '../results/results.js'
 import { duration, formatSize, shortDigest } from './format.js'
 import { timelineSummary } from './timeline.js'
 
@@ -107,9 +113,36 @@ export function resultsSummary(plan: Plan, results: RunResults): string {
     `<table>${head}\n${rows.join('\n')}\n</table>\n` +
     digestsHtml(plan.image, results) +
     signaturesHtml(results) +
+    mountsHtml(results) +
     timelineSummary(results)
   if (failures.length === 0) return top
   return withinLimit(`${top}<h3>Failures</h3>\n`, failures)
+}
+
+/** What one step did with a cache mount, in a table cell. */
+function mountStepHtml(step: MountStep<string> | undefined): string {
+  if (step === undefined) return ''
+  const size = step.bytes === undefined ? '' : ` ${formatSize(step.bytes)}`
+  const time = step.seconds === undefined ? '' : ` in ${duration(step.seconds)}`
+  const why = step.reason === undefined ? '' : `: ${escapeHtml(step.reason)}`
+  const icon = step.outcome === 'failed' || step.outcome === 'too large' ? '⚠️ ' : ''
+  return `${icon}${escapeHtml(step.outcome)}${size}${time}${why}`
+}
+
+/** The cache mounts carried between runs: per cell and mount, what was restored and saved. */
+function mountsHtml(results: RunResults): string {
+  const rows = results.cells.flatMap(c =>
+    (c.mounts ?? []).map(
+      m =>
+        `<tr><td>${escapeHtml(c.id)}</td><td><code>${escapeHtml(m.id)}</code> at <code>${escapeHtml(m.target)}</code></td>` +
+        `<td>${mountStepHtml(m.restore)}</td><td>${mountStepHtml(m.save)}</td></tr>`
+    )
+  )
+  if (rows.length === 0) return ''
+  return (
+    `<h3>Cache mounts</h3>\n<p>The Dockerfile's cache mounts, carried from run to run: put into the builder before the builds, saved after the tests passed.</p>\n` +
+    `<table><tr><th>cell</th><th>mount</th><th>before the build</th><th>after the tests</th></tr>\n${rows.join('\n')}\n</table>\n`
+  )
 }
 
 /** How to verify each signed index, with the command a user copies. */

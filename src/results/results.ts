@@ -53,6 +53,33 @@ export interface PushedImage {
   readonly transfer?: Transfer
 }
 
+/**
+ * What happened to one cache mount's contents before a step: where from or to, bytes, seconds
+ * (fetched or read out, and into or out of the builder), or why nothing was done.
+ */
+export interface MountStep<Outcome extends string> {
+  readonly outcome: Outcome
+  readonly bytes?: number
+  readonly seconds?: number
+  /** A registry reference, an Actions cache key or a file */
+  readonly where?: string
+  readonly reason?: string
+}
+
+/** restored; kept: the builder held contents already; none: nothing saved yet; failed (a warning) */
+export type RestoreOutcome = 'restored' | 'kept' | 'none' | 'failed'
+/** unchanged: the same bytes as restored, not sent again; too large: over cache-mounts-max-size */
+export type SaveOutcome = 'saved' | 'unchanged' | 'too large' | 'read only' | 'failed'
+
+/** A cache mount of the cell's Dockerfile, carried between runs. */
+export interface MountReport {
+  readonly id: string
+  readonly target: string
+  readonly restore: MountStep<RestoreOutcome>
+  /** After the cell passed its tests; absent when it did not */
+  readonly save?: MountStep<SaveOutcome>
+}
+
 /** A published image a cell reuses (skip unchanged, or a merge job's slice). */
 export interface Reuse {
   /** The tag it was found under */
@@ -110,6 +137,8 @@ export interface CellResult {
   readonly pushed?: PushedImage
   /** For an unchanged cell: the published image reused, and the tag it was found under */
   readonly reused?: Reuse
+  /** Its cache mounts carried between runs (cache-mounts) */
+  readonly mounts?: readonly MountReport[]
 }
 
 /** staged: mode build pushed this slice's cells under staging tags for the merge job */

@@ -45,6 +45,12 @@ export interface CacheMount {
 export interface MountOptions extends ResolveOptions {
   /** The stage to build (--target); the last stage when absent */
   readonly target?: string
+  /**
+   * Whether the frontend substitutes variables in --mount options (default true). The Dockerfile
+   * frontend built into Docker 20.10 (BuildKit 0.8) does not: there `id=ccache-${TARGETARCH}` is
+   * that very text, for every platform (measured on the test bed's Docker 20.10).
+   */
+  readonly expandVariables?: boolean
 }
 
 /** The cache mounts (RUN --mount=type=cache) of the stages a build of `target` uses, one per id, in file order. */
@@ -55,7 +61,12 @@ export function findCacheMounts(dockerfile: string, options: MountOptions): Cach
   const globals = globalArgs(instructions.slice(0, firstFrom), options, escape)
   const stages = readStages(instructions.slice(firstFrom), globals, escape)
   const reachable = reachableStages(stages, targetStage(stages, options.target))
-  const scope: Scope = { escape, globals, buildArgs: new Map(options.buildArgs) }
+  const scope: Scope = {
+    escape,
+    globals,
+    buildArgs: new Map(options.buildArgs),
+    literal: options.expandVariables === false
+  }
   const finalStates: StageState[] = []
   const mounts: CacheMount[] = []
   for (const stage of stages) {
@@ -87,6 +98,8 @@ interface Scope {
   readonly globals: Vars
   /** Build args, later ones winning */
   readonly buildArgs: ReadonlyMap<string, string>
+  /** Mount options are taken as written, not substituted (an old frontend) */
+  readonly literal: boolean
 }
 
 // --- Stages and what a build of the target needs ----------------------------------------------
@@ -342,7 +355,8 @@ function cacheMount(
   state: StageState,
   scope: Scope
 ): CacheMount | undefined {
-  const expand = (raw: string): string => expandWord(raw, state, scope.escape, line)
+  const expand = (raw: string): string =>
+    scope.literal ? raw : expandWord(raw, state, scope.escape, line)
   const type = spec.get('type')
   if ((type === undefined ? 'bind' : expand(type).toLowerCase()) !== 'cache') return undefined
   const raw = spec.get('target')

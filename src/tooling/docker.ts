@@ -98,6 +98,33 @@ export interface BuildResult extends ExecResult {
   readonly progress: BuildProgress
 }
 
+/**
+ * A helper build (the cache mounts' restore and save): with no network, its result written to a
+ * folder; no attestations. Never `--no-cache`: BuildKit then gives every cache mount a new empty
+ * directory, which replaces the builder's (measured: a file written by one build was gone after
+ * a `--no-cache` build of the same mount id); the helper Dockerfile's nonce build arg keeps the
+ * layer cache from answering instead.
+ */
+export interface HelperBuildRequest {
+  readonly builder: string
+  readonly platform: string
+  readonly file: string
+  readonly context: string
+  /** The folder the result's files are written to */
+  readonly output: string
+  readonly buildArgs: readonly (readonly [string, string])[]
+}
+
+export function helperBuildCommand(r: HelperBuildRequest): string[] {
+  const args = ['buildx', 'build']
+  if (r.builder !== '') args.push('--builder', r.builder)
+  args.push('--platform', r.platform, '--file', r.file, '--network', 'none')
+  for (const [k, v] of r.buildArgs) args.push('--build-arg', `${k}=${v}`)
+  args.push('--provenance=false', '--output', `type=local,dest=${r.output}`, '--progress=plain')
+  args.push('--', r.context)
+  return args
+}
+
 export interface ContainerRequest {
   readonly name: string
   readonly image: string
@@ -382,6 +409,11 @@ export class Docker {
     await this.check(`Saving ${ref} from the engine`, ['save', '--output', file, ref], undefined, {
       timeoutMs: SAVE_TIMEOUT_MS
     })
+  }
+
+  /** A helper build; a base pull that failed transiently is tried again, as a build is. */
+  async helperBuild(what: string, r: HelperBuildRequest, timeoutMs: number): Promise<void> {
+    await this.check(what, helperBuildCommand(r), 'build', { timeoutMs })
   }
 
   async kill(name: string): Promise<void> {
