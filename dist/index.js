@@ -3537,7 +3537,7 @@ const RetryAgent = __nccwpck_require__(50)
 const errors = __nccwpck_require__(8707)
 const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(6615)
+const api = __nccwpck_require__(8996)
 const buildConnector = __nccwpck_require__(9136)
 const MockClient = __nccwpck_require__(7365)
 const MockAgent = __nccwpck_require__(7501)
@@ -4697,7 +4697,7 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 6615:
+/***/ 8996:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6121:
+/***/ 6615:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31680,6 +31680,22 @@ function parseInteger(input, value, fallback, min, max) {
         throw new errors/* InputError */.d(input, `${v} is out of range; use a number from ${min} to ${max}`);
     }
     return n;
+}
+const SIZE_UNITS = { '': 1, k: 1e3, m: 1e6, g: 1e9 };
+/**
+ * A size in bytes: a number with an optional unit K, M or G (powers of 1000, as the log writes
+ * sizes; `500M`, `500MB` and `500 mb` mean the same), at most `max`; empty means fallback.
+ */
+function parseSize(input, value, fallback, max) {
+    const v = value.trim();
+    if (v === '')
+        return fallback;
+    const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(v);
+    const bytes = m === null ? NaN : Math.round(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()]);
+    if (!Number.isSafeInteger(bytes) || bytes < 1 || bytes > max) {
+        throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(v)} is not a size from 1 byte to ${max / 1e9}G; use a number with K, M or G (powers of 1000), e.g. 500M or 2G`);
+    }
+    return bytes;
 }
 /** One of a fixed set of words; empty means fallback. */
 function parseChoice(input, value, choices, fallback) {
@@ -31899,6 +31915,9 @@ const PROVENANCE = ['false', 'mode=min', 'mode=max'];
 const SIGN = ['false', 'keyless', 'key'];
 /** cosign 3: the offline signing configuration the key mode signs with */
 const DEFAULT_COSIGN_VERSION = '>=3.0.0';
+/** cache-mounts-max-size: 1 GB by default; at most the Actions cache's 10 GB per repository */
+const DEFAULT_MOUNT_MAX_BYTES = 1e9;
+const MAX_MOUNT_BYTES = 10e9;
 /** Build args the action sets itself for every cell. */
 const RESERVED_BUILD_ARGS = ['BASE_IMAGE', 'ROS_DISTRO'];
 const DISTRO_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -32033,7 +32052,9 @@ function readCaching(get, line, image, warnings) {
     if (cacheRefInput !== '' && cache !== 'registry') {
         warnings.push(`cache-ref is used by cache: registry only; it is ignored with cache: ${cache}.`);
     }
-    return { cache, cacheRef };
+    const cacheMounts = parseBoolean(inputs_names/* Inputs */.G0.CacheMounts, get(inputs_names/* Inputs */.G0.CacheMounts), true);
+    const cacheMountsMaxSize = parseSize(inputs_names/* Inputs */.G0.CacheMountsMaxSize, get(inputs_names/* Inputs */.G0.CacheMountsMaxSize), DEFAULT_MOUNT_MAX_BYTES, MAX_MOUNT_BYTES);
+    return { cache, cacheRef, cacheMounts, cacheMountsMaxSize };
 }
 /** buildx-version (0.13 or newer: builds read BuildKit's progress as data), its URL and checksum. */
 function readBuildx(line) {
@@ -32581,7 +32602,8 @@ function repositoryScope(repository, push) {
  * hostile, so:
  * - an answer is read up to a size limit of what it should be (manifests and indexes 4 MiB, as
  *   containerd and most registries take them; image configs 8 MiB; token answers 64 KiB); an
- *   answer the client only needs for an error message is cut after 64 KiB;
+ *   answer the client only needs for an error message is cut after 64 KiB; a blob downloaded to
+ *   a file, up to the limit its caller gives, and never into memory (./files.ts);
  * - JSON is parsed into an object, or it is an error that names the request and quotes nothing;
  * - text that came from a registry goes into a log line only through printable() (src/text):
  *   control characters escaped, so it can never start a line (a `::command::` of the runner);
@@ -32681,6 +32703,11 @@ async function readBody(res, limit, what, strict) {
     }
     return Buffer.concat(chunks);
 }
+/** The length an answer declares (its Content-Length), when that is a plain number. Pure. */
+function declaredLength(headers) {
+    const value = headers.get('content-length')?.trim();
+    return value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+}
 function sizeText(bytes) {
     return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MiB` : `${bytes / 1024} KiB`;
 }
@@ -32730,6 +32757,161 @@ function redirectTarget(from, status, location, method) {
     return next;
 }
 
+;// CONCATENATED MODULE: ./src/registry/files.ts
+/**
+ * Blobs and files on disk: a file as the source of an upload, and a download written to a file
+ * (a blob may be several GB: BuildKit cache mounts stored as artifact layers), never into memory.
+ * A download goes to `<file>.part-<random>` beside the file, hashed on the way, stopped past its
+ * limit, and renamed to the file only when its sha256 is the blob's digest; whatever fails, the
+ * partial file is deleted. A failure of the disk (not of the registry) is a RegistryError too,
+ * with the answer's status, so that the request is not retried for it.
+ */
+
+
+
+
+/** Bytes gathered before one write to the file (chunks from the network are often 16 KiB). */
+const WRITE_BATCH = 1024 * 1024;
+/** Bytes read from a file per chunk of an upload. */
+const READ_CHUNK = 1024 * 1024;
+/**
+ * A file as a blob to upload: its size now, and a stream of its bytes for each try, which opens
+ * the file only when first read (a try that never reads leaves no descriptor open). A file that
+ * changes its length after this is an error of the stream, never a blob of another size.
+ */
+async function fileBlob(path) {
+    const { size } = await (0,promises_.stat)(path);
+    return { size, open: () => fileStream(path, size) };
+}
+function fileStream(path, size) {
+    let handle;
+    let sent = 0;
+    const close = async () => {
+        await handle?.close().catch(() => undefined);
+        handle = undefined;
+    };
+    return new ReadableStream({
+        async pull(controller) {
+            try {
+                handle ??= await (0,promises_.open)(path, 'r');
+                const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - sent + 1));
+                const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+                sent += bytesRead;
+                if (sent > size || (bytesRead === 0 && sent < size)) {
+                    throw new Error(`${path} changed its length while it was read (${size} bytes before)`);
+                }
+                if (bytesRead === 0) {
+                    await close();
+                    controller.close();
+                }
+                else
+                    controller.enqueue(chunk.subarray(0, bytesRead));
+            }
+            catch (error) {
+                await close();
+                throw error;
+            }
+        },
+        cancel: close
+    }, 
+    // pulled only when read: the file is not opened before
+    { highWaterMark: 0 });
+}
+/**
+ * Where a blob's download goes: `file`, through a partial file of its own for each try. After a
+ * download, `written` is the blob's size.
+ */
+class BlobFile {
+    file;
+    digest;
+    maxBytes;
+    written = 0;
+    constructor(file, digest, maxBytes) {
+        this.file = file;
+        this.digest = digest;
+        this.maxBytes = maxBytes;
+    }
+    async take(res, what) {
+        const declared = declaredLength(res.headers);
+        if (declared !== undefined && declared > this.maxBytes) {
+            await res.body?.cancel().catch(() => undefined);
+            throw this.tooLarge(what, res.status, ` (its Content-Length says ${declared})`);
+        }
+        const part = `${this.file}.part-${(0,external_node_crypto_.randomBytes)(8).toString('hex')}`;
+        try {
+            const got = await this.copy(res, part, what);
+            if (got.digest !== this.digest) {
+                throw new RegistryError(`${what}: the blob has other content (${got.digest})`, res.status);
+            }
+            await onDisk(what, `renaming ${part} to ${this.file}`, res.status, () => (0,promises_.rename)(part, this.file));
+            this.written = got.size;
+        }
+        catch (error) {
+            await (0,promises_.rm)(part, { force: true }).catch(() => undefined);
+            throw error;
+        }
+    }
+    /** An answer's body into a new file, hashed; an error as soon as it passes maxBytes. */
+    async copy(res, part, what) {
+        const hash = (0,external_node_crypto_.createHash)('sha256');
+        let size = 0;
+        const handle = await onDisk(what, `creating ${part}`, res.status, () => (0,promises_.open)(part, 'wx'));
+        let batch = [];
+        let batched = 0;
+        const flush = async () => {
+            const data = Buffer.concat(batch, batched);
+            batch = [];
+            batched = 0;
+            await onDisk(what, `writing ${part}`, res.status, () => writeAll(handle, data));
+        };
+        try {
+            // a body that fails (a dropped connection, the time limit) throws as it is: a retry
+            for await (const chunk of res.body ?? []) {
+                size += chunk.length;
+                // the stream is cancelled as the loop is left: the rest is never read
+                if (size > this.maxBytes)
+                    throw this.tooLarge(what, res.status);
+                hash.update(chunk);
+                batch.push(chunk);
+                batched += chunk.length;
+                if (batched >= WRITE_BATCH)
+                    await flush();
+            }
+            await flush();
+        }
+        catch (error) {
+            await handle.close().catch(() => undefined);
+            throw error;
+        }
+        await onDisk(what, `writing ${part}`, res.status, () => handle.close());
+        return { size, digest: `sha256:${hash.digest('hex')}` };
+    }
+    tooLarge(what, status, detail = '') {
+        return new RegistryError(`${what}: the blob is larger than the limit of ${this.maxBytes} bytes${detail}`, status);
+    }
+}
+/** All of `data` written at the file's position (a write may take less than it is given). */
+async function writeAll(handle, data) {
+    for (let at = 0; at < data.length;) {
+        const { bytesWritten } = await handle.write(data, at, data.length - at, null);
+        if (bytesWritten === 0)
+            throw new Error('nothing was written');
+        at += bytesWritten;
+    }
+}
+/** Something done on the disk, its failure a RegistryError that says what failed. */
+async function onDisk(what, doing, status, act) {
+    try {
+        return await act();
+    }
+    catch (error) {
+        // the file system's errors, whatever realm made them (a test's VM)
+        const message = error?.message;
+        const why = typeof message === 'string' ? message : (0,text_text/* errorMessage */.gJ)(error);
+        throw new RegistryError(`${what}: ${doing} failed: ${why}`, status);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/registry/client.ts
 /**
  * A small client of the OCI distribution API, of our own: no well-kept npm package can write to a
@@ -32741,9 +32923,10 @@ function redirectTarget(from, status, location, method) {
  * challenge flow of Docker Hub, GHCR, ECR, Harbor and registry:2: Basic, or Bearer tokens per
  * repository scope from the registry's token service.
  *
- * Operations: manifests GET / HEAD / PUT by tag or digest, blobs GET, HEAD and upload (with a
- * cross-repository mount where a base's repository has the blob), and a push access check (an
- * upload session opened and cancelled).
+ * Operations: manifests GET / HEAD / PUT by tag or digest, blobs GET, HEAD, upload (with a
+ * cross-repository mount where a base's repository has the blob) and download to a file (streamed,
+ * for blobs of any size: see ./files.ts), and a push access check (an upload session opened and
+ * cancelled).
  *
  * Trust (see ./http.ts for what is taken of an answer): credentials go in the `Authorization`
  * header to the registry's own origin only. Redirects are followed here, not by fetch: a request
@@ -32752,6 +32935,8 @@ function redirectTarget(from, status, location, method) {
  * only to a loopback address or a host the engine reaches insecurely. A manifest's digest is
  * always computed from the bytes read; a `Docker-Content-Digest` that disagrees is an error.
  */
+
+
 
 
 
@@ -32794,6 +32979,8 @@ function retryAfterMs(value, now = Date.now()) {
     return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 const SERVER_ERRORS = new Set([500, 502, 503, 504]);
+/** The digests a download is checked against: the only ones the client can compute. */
+const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
 /** Is this answer (or its absence) worth another try? Pure. */
 function judgeHttp(a) {
     if ('error' in a) {
@@ -32943,6 +33130,23 @@ class RegistryClient {
         }
         return r.body;
     }
+    /**
+     * A blob streamed into `file` (never held in memory), at most `maxBytes` bytes, through a file
+     * beside it renamed to `file` only when its sha256 is `digest`: a failed try leaves no file
+     * behind, and a retried one starts afresh. Returns the bytes written.
+     */
+    async downloadBlob(repo, digest, file, maxBytes) {
+        const what = `Downloading blob ${this.o.registry}/${repo}@${(0,text_text/* printable */.g$)(digest, 80)}`;
+        if (!SHA256_DIGEST.test(digest)) {
+            throw new Error(`${what}: not a sha256 digest (sha256: and 64 lowercase hex digits)`);
+        }
+        if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+            throw new Error(`${what}: the limit ${maxBytes} is not a number of bytes`);
+        }
+        const sink = new BlobFile(file, digest, maxBytes);
+        await this.request('GET', repo, `blobs/${digest}`, { what, sink });
+        return sink.written;
+    }
     async hasBlob(repo, digest) {
         const r = await this.request('HEAD', repo, `blobs/${digest}`, {
             what: `Looking up blob ${this.o.registry}/${repo}@${digest}`,
@@ -33071,7 +33275,8 @@ class RegistryClient {
             headers: requestHeaders(r, auth),
             ...(r.body === undefined ? {} : { body: r.body }),
             ...(r.once === true ? { once: true } : {}),
-            ...(r.maxBytes === undefined ? {} : { maxBytes: r.maxBytes })
+            ...(r.maxBytes === undefined ? {} : { maxBytes: r.maxBytes }),
+            ...(r.sink === undefined ? {} : { sink: r.sink })
         });
         let auth = ours ? await this.authorization(scope, r.what) : undefined;
         let res = this.notElsewhere(await this.send(r.what, url, init(auth)), url, ours, r.what);
@@ -33242,19 +33447,27 @@ class RegistryClient {
             }
         };
     }
+    /**
+     * A try's time limit: a minute (the client's timeoutMs), and a blob gets ten seconds more per
+     * megabyte (as slow as 100 kB/s).
+     */
+    timeoutMs(blobBytes = 0) {
+        return (this.o.timeoutMs ?? 60_000) + Math.ceil(blobBytes / 100);
+    }
     /** Send one request, retried on its own while it fails transiently. */
     async send(what, url, init) {
-        const { signal } = this.o.retry;
-        // a blob gets a minute plus ten seconds per megabyte (as slow as 100 kB/s)
-        const timeoutMs = (this.o.timeoutMs ?? 60_000) +
-            (typeof init.body === 'object' ? Math.ceil(init.body.size / 100) : 0);
+        // a blob sent is timed by its size from the start; one received once its answer begins
+        const timeoutMs = this.timeoutMs(typeof init.body === 'object' ? init.body.size : 0);
         const a = await (0,retry/* retrying */.R$)(what, async () => {
-            const timeout = AbortSignal.timeout(timeoutMs);
+            const limit = new TryLimit(timeoutMs, this.o.retry.signal);
             try {
-                return await this.exchange(what, url, init, signal === undefined ? timeout : AbortSignal.any([signal, timeout]));
+                return await this.exchange(what, url, init, limit);
             }
             catch (error) {
                 return { error };
+            }
+            finally {
+                limit.clear();
             }
         }, judgeHttp, this.counted(init.once === true
             ? { ...this.o.retry, policy: { ...this.o.retry.policy, attempts: 1 } }
@@ -33271,9 +33484,9 @@ class RegistryClient {
     /**
      * One try of a request: sent, and its redirects followed here (fetch would take the
      * Authorization header along). A hop to another origin than the request's own carries no
-     * credentials. The answer is read up to its limit.
+     * credentials. The answer is read up to its limit, or a 2xx one given to the sink.
      */
-    async exchange(what, url, init, signal) {
+    async exchange(what, url, init, limit) {
         const first = new URL(url);
         let current = first;
         for (let hop = 0;; hop++) {
@@ -33290,17 +33503,21 @@ class RegistryClient {
                         : // a stream, opened afresh for each try; fetch streams it as it is read
                             { body: init.body.open(), duplex: 'half' }),
                 redirect: 'manual',
-                signal
+                signal: limit.signal
             });
             if (!REDIRECTS.has(res.status)) {
-                const ok = res.status >= 200 && res.status < 300 && init.maxBytes !== undefined;
-                const body = await readBody(res, ok ? (init.maxBytes ?? 0) : LIMITS.other, what, ok);
-                return {
-                    status: res.status,
-                    headers: res.headers,
-                    body,
-                    ...(hop === 0 ? {} : { redirectedTo: current })
-                };
+                const ok = res.status >= 200 && res.status < 300;
+                const answer = { status: res.status, headers: res.headers };
+                const where = hop === 0 ? {} : { redirectedTo: current };
+                if (ok && init.sink !== undefined) {
+                    const { maxBytes } = init.sink;
+                    limit.endAfter(this.timeoutMs(Math.min(declaredLength(res.headers) ?? maxBytes, maxBytes)));
+                    await init.sink.take(res, what);
+                    return { ...answer, body: Buffer.alloc(0), ...where };
+                }
+                const strict = ok && init.maxBytes !== undefined;
+                const body = await readBody(res, strict ? (init.maxBytes ?? 0) : LIMITS.other, what, strict);
+                return { ...answer, body, ...where };
             }
             await res.body?.cancel().catch(() => undefined);
             if (hop >= MAX_REDIRECTS) {
@@ -33312,6 +33529,37 @@ class RegistryClient {
             }
             current = next;
         }
+    }
+}
+/** The longest delay a timer takes (a longer one would fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * One try's time limit: its signal aborts as AbortSignal.timeout's does (a TimeoutError, so the
+ * try is judged timed out), or when the run is cancelled. A download moves its end once the
+ * answer says how large the blob is.
+ */
+class TryLimit {
+    signal;
+    timeout = new AbortController();
+    start = Date.now();
+    timer;
+    constructor(ms, cancel) {
+        this.signal =
+            cancel === undefined ? this.timeout.signal : AbortSignal.any([cancel, this.timeout.signal]);
+        this.endAfter(ms);
+    }
+    /** The try ends `ms` after it began. */
+    endAfter(ms) {
+        clearTimeout(this.timer);
+        const left = Math.min(MAX_TIMER_MS, Math.max(0, this.start + ms - Date.now()));
+        this.timer = setTimeout(() => {
+            this.timeout.abort(new DOMException('The operation timed out', 'TimeoutError'));
+        }, left);
+        // as AbortSignal.timeout's: the request under way keeps the process alive, not the timer
+        this.timer.unref();
+    }
+    clear() {
+        clearTimeout(this.timer);
     }
 }
 /** The headers of a request. Pure. */
@@ -33517,6 +33765,14 @@ class Registries {
                 .map(m => m.repo))
         ];
         return this.client(t.registry).uploadBlob(t.repo, digest, source, sources);
+    }
+    /**
+     * Download a blob of an image's repository into `file`, at most `maxBytes` bytes, checked
+     * against its sha256 `digest` (see RegistryClient.downloadBlob); returns the bytes written.
+     */
+    downloadBlob(image, digest, file, maxBytes) {
+        const t = repository(image);
+        return this.client(t.registry).downloadBlob(t.repo, digest, file, maxBytes);
     }
     /** A manifest or index by reference; null when the registry has none. */
     manifest(ref) {
@@ -34388,8 +34644,1821 @@ function cellContext(run, setup, running) {
     };
 }
 
-// EXTERNAL MODULE: ./src/pipeline/cache.ts + 1 modules
-var cache = __nccwpck_require__(7804);
+// EXTERNAL MODULE: ./src/pipeline/cache.ts
+var cache = __nccwpck_require__(4176);
+// EXTERNAL MODULE: ./src/plan/cache.ts
+var plan_cache = __nccwpck_require__(769);
+;// CONCATENATED MODULE: ./src/plan/mounts.ts
+/**
+ * Cache mounts carried between runs (the contents of a Dockerfile's `RUN --mount=type=cache`,
+ * such as ccache's folder): where each cell's saved contents live, their keys, the helper builds
+ * that put contents into the builder and take them out, and the registry artifact that stores
+ * them. BuildKit keeps a cache mount in the builder only, and no `--cache-to` exports it, so a
+ * fresh builder (every GitHub-hosted run) starts with it empty. Pure.
+ */
+
+
+/** The tag prefix of a cell's cache mounts in the cache repository (beside `buildcache-`). */
+const MOUNT_TAG_PREFIX = 'mountcache-';
+/** The artifact type of the manifest that holds a cell's cache mounts, one layer per mount. */
+const MOUNTS_ARTIFACT_TYPE = 'application/vnd.ros-multiarch.cache-mounts.v1';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';
+/** The empty JSON object `{}`: the config an artifact without one carries (OCI 1.1). */
+const EMPTY_CONFIG = {
+    mediaType: OCI_EMPTY,
+    digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+    size: 2
+};
+/** A mount's contents: an uncompressed tar (ccache and apt keep their files compressed already) */
+const MOUNT_LAYER = 'application/vnd.oci.image.layer.v1.tar';
+const MOUNT_ID_ANNOTATION = 'io.github.ros-multiarch.cache-mount.id';
+const MOUNT_TARGET_ANNOTATION = 'io.github.ros-multiarch.cache-mount.target';
+const CELL_ANNOTATION = 'io.github.ros-multiarch.cell';
+/** The only digests the action downloads contents by (the client checks them as it reads) */
+const SHA256 = /^sha256:[0-9a-f]{64}$/;
+/**
+ * What the helper builds can pass on safely: an id without quotes, commas, spaces or backslashes
+ * (`$`, `{` and `}` for an old frontend, which keeps `${TARGETARCH}` as written).
+ */
+const SAFE = /^[A-Za-z0-9_./:@+=${}-]{1,255}$/;
+/** Why a mount cannot be carried (its id has characters the helpers do not pass on), or null. */
+function uncarriable(mount) {
+    if (SAFE.test(mount.id))
+        return null;
+    return `its id ${JSON.stringify(mount.id)} has characters other than A-Z a-z 0-9 _ . / : @ + = - $ { }`;
+}
+/** A Dockerfile's `# syntax=` parser directive (a frontend image of its own), among the first lines. */
+function hasSyntaxDirective(dockerfile) {
+    for (const line of dockerfile.replace(/^\uFEFF/, '').split(/\r?\n/)) {
+        const m = /^\s*#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=/.exec(line);
+        if (m === null)
+            return false;
+        if (m[1].toLowerCase() === 'syntax')
+            return true;
+    }
+    return false;
+}
+/**
+ * Whether the frontend that reads the Dockerfile substitutes variables in `--mount` options, so
+ * that the mount ids the helpers use are the ones the build used. A `# syntax=` frontend (a
+ * current image) and BuildKit in a container (driver docker-container) do; the frontend built
+ * into the engine does from Docker 23 (BuildKit 0.10); Docker 20.10's (BuildKit 0.8) does not:
+ * there `id=ccache-${TARGETARCH}` is that text, shared by every platform (measured on Docker
+ * 20.10: a helper build with the substituted id found the mount empty, with the text as written
+ * it found the build's files).
+ */
+function expandsMountVariables(dockerfile, driver, engineVersion) {
+    if (hasSyntaxDirective(dockerfile) || driver !== 'docker')
+        return true;
+    const major = Number(/^(\d+)\./.exec(engineVersion)?.[1] ?? NaN);
+    return !(major < 23);
+}
+/** A short stable name of a mount id, for file names and keys. */
+function mountSlug(id) {
+    return (0,external_node_crypto_.createHash)('sha256').update(id).digest('hex').slice(0, 16);
+}
+/** The registry tag of a cell's cache mounts: `mountcache-<cache name>` (at most 128 characters). */
+function mountTag(cacheName) {
+    return `${MOUNT_TAG_PREFIX}${cacheName}`;
+}
+/**
+ * The file a mount's contents live in between runs, under the runner's temp folder: a fixed path,
+ * since the Actions cache restores to the very path it saved.
+ */
+function mountFile(root, cacheName, id) {
+    return external_node_path_default().join(root, cacheName, `${mountSlug(id)}.tar`);
+}
+/**
+ * Actions cache keys of a cell's mount. An entry is never replaced (the service keeps the first
+ * save under a key), so each run saves under a key of its own: the cell's cache name, the mount,
+ * the cell's build fingerprint and the run. A run looks for the newest entry made from the same
+ * inputs, then the newest of the cell's mount (older inputs: the usual case after a change).
+ * Keys hold no commas and stay far below the service's 512 characters.
+ */
+function mountCacheKeys(cacheName, id, fingerprint, run) {
+    const prefix = `ros-multiarch-mount-${cacheName}-${mountSlug(id)}-`;
+    const inputs = (0,external_node_crypto_.createHash)('sha256')
+        .update(fingerprint === undefined ? '' : `${fingerprint.baseDigest}\0${fingerprint.inputsHash}`)
+        .digest('hex')
+        .slice(0, 32);
+    const runPart = run.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 64);
+    return { save: `${prefix}${inputs}-${runPart}`, restore: [`${prefix}${inputs}-`, prefix] };
+}
+/** One mount as a helper build mounts it: at /rma/<index>, with the Dockerfile's id and options. */
+function mountFlag(mount, index) {
+    const fields = [
+        'type=cache',
+        // as found: where the build's frontend left `${VAR}` as written, the helper's (the same
+        // engine's, no `# syntax=`) does too
+        `id=${mount.id}`,
+        `target=/rma/${index}`,
+        `sharing=${mount.sharing}`,
+        ...(mount.uid === undefined ? [] : [`uid=${mount.uid}`]),
+        ...(mount.gid === undefined ? [] : [`gid=${mount.gid}`]),
+        ...(mount.mode === undefined ? [] : [`mode=${mount.mode}`])
+    ];
+    return `--mount=${fields.join(',')}`;
+}
+/**
+ * The build arg that makes each helper build's RUN new to the layer cache (its value differs in
+ * every build), so that the step runs and reads or writes the mount as it is now.
+ */
+const NONCE_ARG = 'RMA_NONCE';
+/**
+ * The Dockerfile that puts saved contents into the builder's cache mounts. The build context holds
+ * `<index>.tar` for each mount that has contents; a mount that holds files already (a builder that
+ * persists) is left as it is. It writes `<index>` with `restored` or `kept` for each; for a mount
+ * without contents to put in, `full` or `empty` (a probe: is there anything to restore into?).
+ */
+function restoreDockerfile(h, withContents) {
+    const steps = h.mounts.map((_, i) => withContents.has(i)
+        ? `if [ -n "$(ls -A /rma/${i})" ]; then echo kept; else tar -xf /rma-in/${i}.tar -C /rma/${i} && echo restored; fi > /rma-out/${i}`
+        : `if [ -n "$(ls -A /rma/${i})" ]; then echo full; else echo empty; fi > /rma-out/${i}`);
+    return [
+        `FROM ${h.image} AS restore`,
+        'USER 0',
+        `ARG ${NONCE_ARG}`,
+        `RUN ${h.mounts.map(mountFlag).join(' ')} --mount=type=bind,target=/rma-in \\`,
+        `    set -e; mkdir -p /rma-out; ${steps.join('; ')}`,
+        'FROM scratch',
+        'COPY --from=restore /rma-out/ /',
+        ''
+    ].join('\n');
+}
+/**
+ * The Dockerfile that takes each cache mount's contents out of the builder: `<index>.tar`, sorted
+ * by name where tar can (the same files give the same bytes, so unchanged contents are not
+ * uploaded again).
+ */
+function saveDockerfile(h) {
+    const steps = h.mounts.map((_, i) => `(tar --sort=name -cf /rma-out/${i}.tar -C /rma/${i} . 2>/dev/null || tar -cf /rma-out/${i}.tar -C /rma/${i} .)`);
+    return [
+        `FROM ${h.image} AS save`,
+        'USER 0',
+        `ARG ${NONCE_ARG}`,
+        `RUN ${h.mounts.map(mountFlag).join(' ')} \\`,
+        `    set -e; mkdir -p /rma-out; ${steps.join('; ')}`,
+        'FROM scratch',
+        'COPY --from=save /rma-out/ /',
+        ''
+    ].join('\n');
+}
+/** The manifest of a cell's cache mounts: an OCI artifact, one uncompressed tar layer per mount. */
+function mountsManifest(cell, mounts, created) {
+    return JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        artifactType: MOUNTS_ARTIFACT_TYPE,
+        config: EMPTY_CONFIG,
+        layers: mounts.map(m => ({
+            mediaType: MOUNT_LAYER,
+            digest: m.digest,
+            size: m.size,
+            annotations: {
+                'org.opencontainers.image.title': `${mountSlug(m.id)}.tar`,
+                [MOUNT_ID_ANNOTATION]: m.id,
+                [MOUNT_TARGET_ANNOTATION]: m.target
+            }
+        })),
+        annotations: { [CELL_ANNOTATION]: cell, 'org.opencontainers.image.created': created }
+    });
+}
+/**
+ * The mounts a registry manifest holds, by id; null when it is not the action's cache mounts
+ * artifact. Only what checks out is kept: a digest, a size, an id.
+ */
+function storedMounts(raw) {
+    let m;
+    try {
+        m = JSON.parse(raw);
+    }
+    catch {
+        return null;
+    }
+    if (typeof m !== 'object' || m === null)
+        return null;
+    const o = m;
+    if (o.artifactType !== MOUNTS_ARTIFACT_TYPE || !Array.isArray(o.layers))
+        return null;
+    const found = new Map();
+    for (const layer of o.layers.slice(0, 100)) {
+        const stored = storedLayer(layer);
+        if (stored !== null && !found.has(stored.id))
+            found.set(stored.id, stored);
+    }
+    return found;
+}
+function storedLayer(layer) {
+    if (typeof layer !== 'object' || layer === null)
+        return null;
+    const l = layer;
+    const a = (typeof l.annotations === 'object' && l.annotations !== null ? l.annotations : {});
+    const id = a[MOUNT_ID_ANNOTATION];
+    const target = a[MOUNT_TARGET_ANNOTATION];
+    if (l.mediaType !== MOUNT_LAYER ||
+        typeof l.digest !== 'string' ||
+        !SHA256.test(l.digest) ||
+        typeof l.size !== 'number' ||
+        !Number.isSafeInteger(l.size) ||
+        l.size < 0 ||
+        typeof id !== 'string') {
+        return null;
+    }
+    return { id, target: typeof target === 'string' ? target : '', digest: l.digest, size: l.size };
+}
+
+;// CONCATENATED MODULE: ./src/tooling/dockerfile.ts
+/**
+ * The external images a Dockerfile pulls for one build (one set of build args, one target
+ * platform), so the action can check that every base image holds every requested platform
+ * before it starts building. Follows the BuildKit Dockerfile frontend: parser directives, line
+ * continuations, heredocs, global ARG scope, automatic platform ARGs and its variable substitution.
+ */
+
+
+/** A Dockerfile problem that prevents resolving its bases; message is one line with the line number. */
+class DockerfileError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'DockerfileError';
+    }
+}
+/** The external images a Dockerfile builds FROM for one build, deduplicated by (image, platform), in file order. */
+function resolveBaseImages(dockerfile, options) {
+    const { escape, instructions } = parseInstructions(dockerfile);
+    const firstFrom = instructions.findIndex(instruction => instruction.keyword === 'from');
+    if (firstFrom < 0)
+        throw new DockerfileError('Dockerfile has no FROM instruction');
+    const stages = instructions.slice(firstFrom);
+    const context = {
+        escape,
+        vars: globalArgs(instructions.slice(0, firstFrom), options, escape),
+        targetPlatform: options.targetPlatform,
+        stageNames: new Set(stages.filter(isFrom).flatMap(instruction => parseFrom(instruction, escape).name ?? []))
+    };
+    const earlierStages = new Set();
+    const uses = [];
+    for (const instruction of stages) {
+        if (isFrom(instruction)) {
+            const from = parseFrom(instruction, escape);
+            uses.push(...fromUses(from, earlierStages, context));
+            if (from.name !== undefined)
+                earlierStages.add(from.name);
+        }
+        else if (instruction.keyword === 'copy') {
+            uses.push(...copyUses(instruction, context));
+        }
+        else if (instruction.keyword === 'run') {
+            uses.push(...mountUses(instruction, context));
+        }
+    }
+    return dedupe(uses);
+}
+// --- Reading instructions ---------------------------------------------------------------------
+const DIRECTIVE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
+const KNOWN_DIRECTIVES = new Set(['syntax', 'escape', 'check']);
+const HEREDOC_KEYWORDS = new Set(['run', 'copy', 'add']);
+const HEREDOC = /^\d*<<(-?)([^<]+)$/;
+function parseInstructions(dockerfile) {
+    const lines = dockerfile.replace(/^\uFEFF/, '').split(/\r?\n/);
+    const escape = escapeDirective(lines);
+    const instructions = [];
+    let index = 0;
+    while (index < lines.length) {
+        const line = index + 1;
+        const logical = joinContinuedLines(lines, index, escape);
+        index = logical.next;
+        const match = /^(\S+)\s*(.*)$/.exec(logical.text.trim());
+        if (!match)
+            continue;
+        const instruction = { keyword: match[1].toLowerCase(), args: match[2], line };
+        instructions.push(instruction);
+        index = skipHeredocs(instruction, lines, index, escape);
+    }
+    return { escape, instructions };
+}
+/** Parser directives only count at the very top: the first other line ends them. */
+function escapeDirective(lines) {
+    let escape = '\\';
+    for (const [index, line] of lines.entries()) {
+        const match = DIRECTIVE.exec(line.trimStart());
+        if (!match || !KNOWN_DIRECTIVES.has(match[1].toLowerCase()))
+            break;
+        if (match[1].toLowerCase() !== 'escape')
+            continue;
+        if (match[2] !== '\\' && match[2] !== '`') {
+            throw new DockerfileError(`line ${index + 1}: the escape directive must be \\ or \`, got "${match[2]}"`);
+        }
+        escape = match[2];
+    }
+    return escape;
+}
+/** One logical line; comment and blank lines inside a continuation are dropped, as BuildKit does. */
+function joinContinuedLines(lines, start, escape) {
+    const first = lines[start].trimStart();
+    if (first.startsWith('#'))
+        return { text: '', next: start + 1 };
+    let { body: text, continues } = cutContinuation(first, escape);
+    let next = start + 1;
+    while (continues && next < lines.length) {
+        const line = lines[next++];
+        if (/^\s*(#|$)/.test(line))
+            continue;
+        const part = cutContinuation(line, escape);
+        text += part.body;
+        continues = part.continues;
+    }
+    return { text, next };
+}
+function cutContinuation(line, escape) {
+    const match = (escape === '`' ? /`[ \t]*$/ : /\\[ \t]*$/).exec(line);
+    return match
+        ? { body: line.slice(0, match.index), continues: true }
+        : { body: line, continues: false };
+}
+/** Skips the bodies of RUN/COPY/ADD heredocs (<<EOF ... EOF) so they are not read as instructions. */
+function skipHeredocs(instruction, lines, next, escape) {
+    if (!HEREDOC_KEYWORDS.has(instruction.keyword))
+        return next;
+    let index = next;
+    for (const word of splitWords(instruction.args, escape)) {
+        const match = HEREDOC.exec(word);
+        if (!match)
+            continue;
+        const chomp = match[1] === '-';
+        const terminator = match[2].replace(/["'\\]/g, '');
+        const end = lines.findIndex((line, i) => i >= index && (chomp ? line.replace(/^\t+/, '') : line) === terminator);
+        if (end < 0) {
+            throw new DockerfileError(`line ${instruction.line}: heredoc ${word} is not terminated`);
+        }
+        index = end + 1;
+    }
+    return index;
+}
+// --- Words and flags --------------------------------------------------------------------------
+/** Splits at unquoted whitespace, keeping quotes and escapes for substitution to handle. */
+function splitWords(text, escape) {
+    const words = [];
+    let word;
+    let quote;
+    for (let i = 0; i < text.length; i++) {
+        const ch = text[i];
+        if (quote === undefined && /\s/.test(ch)) {
+            if (word !== undefined)
+                words.push(word);
+            word = undefined;
+            continue;
+        }
+        word = (word ?? '') + ch;
+        if (ch === escape && quote !== "'" && i + 1 < text.length)
+            word += text[++i];
+        else if (quote === undefined && (ch === '"' || ch === "'"))
+            quote = ch;
+        else if (ch === quote)
+            quote = undefined;
+    }
+    if (word !== undefined)
+        words.push(word);
+    return words;
+}
+/** Leading --name=value words; a bare -- ends them. */
+function splitFlags(words) {
+    const flags = [];
+    let index = 0;
+    for (; index < words.length && words[index].startsWith('--'); index++) {
+        const word = words[index];
+        if (word === '--')
+            return { flags, args: words.slice(index + 1) };
+        const equals = word.indexOf('=');
+        flags.push(equals < 0
+            ? { name: word.slice(2) }
+            : { name: word.slice(2, equals), value: word.slice(equals + 1) });
+    }
+    return { flags, args: words.slice(index) };
+}
+function flagValues(flags, name, line) {
+    return flags
+        .filter(flag => flag.name === name)
+        .map(flag => {
+        if (flag.value === undefined) {
+            throw new DockerfileError(`line ${line}: --${name} needs a value (--${name}=<value>)`);
+        }
+        return flag.value;
+    });
+}
+function stripQuotes(value) {
+    return value.replace(/["']/g, '');
+}
+/**
+ * The global ARGs: a default that cannot be expanded fails only when a FROM uses it, so an ARG
+ * no FROM needs (or one this resolver reads differently from BuildKit) never stops a run.
+ */
+class GlobalArgs {
+    values = new Map();
+    broken = new Map();
+    constructor(entries) {
+        for (const [name, value] of entries)
+            this.values.set(name, value);
+    }
+    get(name) {
+        const error = this.broken.get(name);
+        if (error !== undefined)
+            throw error;
+        return this.values.get(name);
+    }
+    set(name, value) {
+        this.broken.delete(name);
+        this.values.set(name, value);
+    }
+    fail(name, error) {
+        this.values.delete(name);
+        this.broken.set(name, error);
+    }
+    names() {
+        return [...this.values.keys()];
+    }
+}
+/** The variables FROM can use: automatic platform ARGs, then the ARGs declared before the first FROM. */
+function globalArgs(preamble, options, escape) {
+    const buildArgs = new Map(options.buildArgs);
+    const vars = new GlobalArgs([
+        ...platformArgs('TARGET', options.targetPlatform),
+        ...platformArgs('BUILD', options.buildPlatform)
+    ]);
+    // BuildKit lets a build arg override an automatic platform ARG without declaring it.
+    for (const name of vars.names()) {
+        const value = buildArgs.get(name);
+        if (value !== undefined)
+            vars.set(name, value);
+    }
+    for (const instruction of preamble.filter(({ keyword }) => keyword === 'arg')) {
+        for (const word of splitWords(instruction.args, escape)) {
+            const equals = word.indexOf('=');
+            const name = equals < 0 ? word : word.slice(0, equals);
+            const given = buildArgs.get(name);
+            if (given !== undefined) {
+                vars.set(name, given);
+            }
+            else if (equals >= 0) {
+                try {
+                    vars.set(name, expandWord(word.slice(equals + 1), vars, escape, instruction.line));
+                }
+                catch (error) {
+                    if (!(error instanceof DockerfileError))
+                        throw error;
+                    vars.fail(name, error);
+                }
+            }
+            // Declared with neither a build arg nor a default, it stays unset: ${A-x} gives x.
+        }
+    }
+    return vars;
+}
+/** linux/arm/v7 gives PLATFORM linux/arm/v7, OS linux, ARCH arm, VARIANT v7. */
+function platformArgs(prefix, platform) {
+    const [os = '', arch = '', variant = ''] = platform.split('/');
+    return [
+        [`${prefix}PLATFORM`, platform],
+        [`${prefix}OS`, os],
+        [`${prefix}ARCH`, arch],
+        [`${prefix}VARIANT`, variant]
+    ];
+}
+// --- Image sources ----------------------------------------------------------------------------
+function isFrom(instruction) {
+    return instruction.keyword === 'from';
+}
+function parseFrom(instruction, escape) {
+    const { line } = instruction;
+    const { flags, args } = splitFlags(splitWords(instruction.args, escape));
+    const platform = flagValues(flags, 'platform', line).at(-1);
+    if (args.length === 0)
+        throw new DockerfileError(`line ${line}: FROM has no image`);
+    const named = args.length === 3 && args[1].toLowerCase() === 'as';
+    if (args.length !== 1 && !named) {
+        throw new DockerfileError(`line ${line}: FROM takes <image> [AS <name>], got "${instruction.args}"`);
+    }
+    return {
+        line,
+        image: args[0],
+        platform,
+        name: named ? args[2].toLowerCase() : undefined
+    };
+}
+function fromUses(from, earlierStages, context) {
+    const image = expandWord(from.image, context.vars, context.escape, from.line);
+    if (image === '') {
+        throw new DockerfileError(`line ${from.line}: FROM ${from.image} is empty after substitution; pass the build arg or give the ARG a default`);
+    }
+    const platform = from.platform === undefined
+        ? context.targetPlatform
+        : fromPlatform(from, from.platform, context);
+    // A stage built on an earlier stage inherits its platform, so it adds no image of its own.
+    if (image === 'scratch' || earlierStages.has(image.toLowerCase()))
+        return [];
+    return [externalImage(image, platform, from.line)];
+}
+function fromPlatform(from, raw, context) {
+    const platform = expandWord(raw, context.vars, context.escape, from.line);
+    if (platform === '') {
+        throw new DockerfileError(`line ${from.line}: FROM --platform=${raw} is empty after substitution`);
+    }
+    return (0,ros_platforms/* normalizePlatform */.FL)(platform);
+}
+function copyUses(instruction, context) {
+    const { flags } = splitFlags(splitWords(instruction.args, context.escape));
+    return flagValues(flags, 'from', instruction.line).flatMap(value => sourceUses(stripQuotes(value), '--from=', instruction.line, context));
+}
+function mountUses(instruction, context) {
+    const { flags } = splitFlags(splitWords(instruction.args, context.escape));
+    return flagValues(flags, 'mount', instruction.line).flatMap(spec => {
+        const from = mountSource(stripQuotes(spec));
+        return from === undefined ? [] : sourceUses(from, 'from=', instruction.line, context);
+    });
+}
+/** The from= of a bind or cache mount (type=bind is the default); other mount types take no source. */
+function mountSource(spec) {
+    let type = 'bind';
+    let from;
+    for (const field of spec.split(',')) {
+        const equals = field.indexOf('=');
+        const key = (equals < 0 ? field : field.slice(0, equals)).trim().toLowerCase();
+        const value = equals < 0 ? '' : field.slice(equals + 1);
+        if (key === 'type')
+            type = value.toLowerCase();
+        else if (key === 'from')
+            from = value;
+    }
+    return (type === 'bind' || type === 'cache') && from ? from : undefined;
+}
+/**
+ * An image named by COPY --from or a mount's from=. BuildKit does not substitute variables there,
+ * and pulls such an image for the target platform even inside a FROM --platform=... stage.
+ */
+function sourceUses(source, label, line, context) {
+    if (source.includes('$')) {
+        throw new DockerfileError(`line ${line}: ${label}${source} cannot use variables; add a stage "FROM ${source} AS <name>" and use that name`);
+    }
+    if (source === 'scratch' ||
+        /^\d+$/.test(source) ||
+        context.stageNames.has(source.toLowerCase())) {
+        return [];
+    }
+    return [externalImage(source, context.targetPlatform, line)];
+}
+function externalImage(image, platform, line) {
+    const ref = (0,reference/* parseReference */.F2)(image);
+    if (typeof ref === 'string') {
+        throw new DockerfileError(`line ${line}: "${image}" is not a valid image reference: ${ref}`);
+    }
+    return { image, platform, line };
+}
+function dedupe(uses) {
+    const seen = new Set();
+    return uses.filter(use => {
+        const key = `${use.image}\n${use.platform}`;
+        if (seen.has(key))
+            return false;
+        seen.add(key);
+        return true;
+    });
+}
+// --- Substitution -----------------------------------------------------------------------------
+function expandWord(word, vars, escape, line) {
+    return new WordExpander(word, vars, escape, line).expand();
+}
+/** BuildKit's word processing: quotes removed, escapes applied, $VAR and ${VAR...} substituted. */
+class WordExpander {
+    word;
+    vars;
+    escape;
+    line;
+    pos = 0;
+    constructor(word, vars, escape, line) {
+        this.word = word;
+        this.vars = vars;
+        this.escape = escape;
+        this.line = line;
+    }
+    expand() {
+        return this.readUntil(undefined);
+    }
+    /** The stop character the last readUntil ended at */
+    stopped = '';
+    /**
+     * Reads to the end of the word, or up to and past an unquoted character of `stops`. `raw` keeps
+     * escapes as a backslash and the character (a pattern's `\*` is a literal star).
+     */
+    readUntil(stops, raw = false) {
+        let out = '';
+        while (this.pos < this.word.length) {
+            const ch = this.word[this.pos];
+            if (stops?.includes(ch)) {
+                this.pos++;
+                this.stopped = ch;
+                return out;
+            }
+            if (ch === "'")
+                out += this.singleQuoted();
+            else if (ch === '"')
+                out += this.doubleQuoted();
+            else if (ch === '$')
+                out += this.dollar();
+            else if (ch === this.escape && raw && this.pos + 1 < this.word.length) {
+                out += `\\${this.word.charAt(this.pos + 1)}`;
+                this.pos += 2;
+            }
+            else {
+                // The escape character makes the next one literal and disappears.
+                if (ch === this.escape)
+                    this.pos++;
+                out += this.word.charAt(this.pos++);
+            }
+        }
+        if (stops !== undefined)
+            throw this.error('unterminated ${');
+        return out;
+    }
+    singleQuoted() {
+        const end = this.word.indexOf("'", this.pos + 1);
+        if (end < 0)
+            throw this.error('unterminated quote');
+        const text = this.word.slice(this.pos + 1, end);
+        this.pos = end + 1;
+        return text;
+    }
+    /** Inside "...", $ still expands and the escape character escapes only ", $ and itself. */
+    doubleQuoted() {
+        let out = '';
+        this.pos++;
+        while (this.pos < this.word.length) {
+            const ch = this.word[this.pos];
+            if (ch === '"') {
+                this.pos++;
+                return out;
+            }
+            if (ch === '$') {
+                out += this.dollar();
+                continue;
+            }
+            this.pos++;
+            const next = this.word.charAt(this.pos);
+            if (ch === this.escape && (next === '"' || next === '$' || next === this.escape)) {
+                out += next;
+                this.pos++;
+            }
+            else {
+                out += ch;
+            }
+        }
+        throw this.error('unterminated quote');
+    }
+    dollar() {
+        this.pos++;
+        if (this.word[this.pos] !== '{') {
+            const name = this.readName();
+            return name === '' ? '$' : (this.vars.get(name) ?? '');
+        }
+        this.pos++;
+        const name = this.readName();
+        if (this.pos >= this.word.length)
+            throw this.error('unterminated ${');
+        if (name === '')
+            throw this.error('bad substitution');
+        const operator = this.word[this.pos++];
+        return operator === '}' ? (this.vars.get(name) ?? '') : this.modified(name, operator);
+    }
+    /**
+     * ${NAME-word}, ${NAME+word}, ${NAME?word}; with a colon (${NAME:-word}) empty counts as unset.
+     * ${NAME#glob}, ${NAME##glob}, ${NAME%glob}, ${NAME%%glob}, ${NAME/glob/word}, ${NAME//glob/word}
+     * (Dockerfile 1.7): shortest or longest prefix or suffix removed, first or every match replaced.
+     */
+    modified(name, operator) {
+        if (operator === '#' || operator === '%' || operator === '/')
+            return this.patterned(name, operator);
+        const colon = operator === ':';
+        const modifier = colon ? this.word.charAt(this.pos++) : operator;
+        if (modifier === '')
+            throw this.error('unterminated ${');
+        if (modifier !== '-' && modifier !== '+' && modifier !== '?') {
+            throw this.error(`unsupported substitution operator "${colon ? ':' : ''}${modifier}"`);
+        }
+        const word = this.readUntil('}');
+        const value = this.vars.get(name);
+        if (value === undefined || (colon && value === '')) {
+            if (modifier === '?')
+                throw this.required(name, word, colon);
+            return modifier === '-' ? word : '';
+        }
+        return modifier === '+' ? word : value;
+    }
+    patterned(name, operator) {
+        const doubled = this.word[this.pos] === operator;
+        if (doubled)
+            this.pos++;
+        const pattern = this.readUntil(operator === '/' ? '/}' : '}', true);
+        if (operator === '/' && this.stopped !== '/') {
+            throw this.error(`\${${name}/pattern/replacement} has no / after the pattern`);
+        }
+        const replacement = operator === '/' ? this.readUntil('}') : '';
+        const value = this.vars.get(name) ?? '';
+        try {
+            if (operator === '/')
+                return replacePattern(value, pattern, replacement, doubled);
+            return trimPattern(value, pattern, operator === '#' ? 'prefix' : 'suffix', doubled);
+        }
+        catch (error) {
+            throw this.error(error.message);
+        }
+    }
+    readName() {
+        const name = /^(?:[0-9]+|[A-Za-z_][A-Za-z0-9_]*)/.exec(this.word.slice(this.pos))?.[0] ?? '';
+        this.pos += name.length;
+        return name;
+    }
+    required(name, message, colon) {
+        const reason = message === '' ? `${name} is ${colon ? 'empty or ' : ''}not set` : `${name}: ${message}`;
+        return new DockerfileError(`line ${this.line}: ${reason}`);
+    }
+    error(reason) {
+        return new DockerfileError(`line ${this.line}: ${reason} in "${this.word}"`);
+    }
+}
+/**
+ * A pattern of ${V#...}, ${V%...} and ${V/...} as a regular expression source, as BuildKit
+ * converts it: `*` any run of characters (shortest unless greedy), `?` one character, `\*`,
+ * `\?` and `\\` literal; every other character, brackets included, stands for itself.
+ */
+function patternSource(pattern, greedy) {
+    let out = '';
+    for (let i = 0; i < pattern.length; i++) {
+        const ch = pattern[i];
+        if (ch === '*')
+            out += greedy ? '[\\s\\S]*' : '[\\s\\S]*?';
+        else if (ch === '?')
+            out += '.';
+        else if (ch === '\\') {
+            const next = pattern.charAt(i + 1);
+            // \} and \/ keep the pattern's end and separator apart; the escape is not part of it
+            if (next === '}' || next === '/')
+                continue;
+            if (next !== '*' && next !== '?' && next !== '\\')
+                throw new Error(`invalid escape "\\${next}"`);
+            out += `\\${next}`;
+            i++;
+        }
+        else
+            out += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    }
+    return out;
+}
+/** The pattern's units (an escape and its character are one) in reverse order. */
+function reversePattern(pattern) {
+    const units = [];
+    for (let i = 0; i < pattern.length; i++) {
+        if (pattern[i] === '\\' && i + 1 < pattern.length)
+            units.push(pattern.slice(i, ++i + 1));
+        else
+            units.push(pattern[i]);
+    }
+    return units.reverse().join('');
+}
+const reversed = (text) => [...text].reverse().join('');
+/**
+ * Remove the shortest (or, greedy, the longest) prefix or suffix the pattern matches. A suffix is
+ * found as BuildKit does: as a prefix of the reversed value, with the pattern reversed.
+ */
+function trimPattern(value, pattern, end, greedy) {
+    const suffix = end === 'suffix';
+    const subject = suffix ? reversed(value) : value;
+    const re = new RegExp(`^(?:${patternSource(suffix ? reversePattern(pattern) : pattern, greedy)})`);
+    const match = re.exec(subject);
+    if (match === null)
+        return value;
+    const rest = subject.slice(match[0].length);
+    return suffix ? reversed(rest) : rest;
+}
+/**
+ * Replace the first (or every) match of the pattern, greedy, as Go's regexp does: an empty match
+ * right after a match is skipped.
+ */
+function replacePattern(value, pattern, replacement, every) {
+    const source = patternSource(pattern, true);
+    if (!every) {
+        const m = new RegExp(source).exec(value);
+        return m === null
+            ? value
+            : value.slice(0, m.index) + replacement + value.slice(m.index + m[0].length);
+    }
+    let out = '';
+    let last = 0;
+    let previousEnd = -1;
+    for (const m of value.matchAll(new RegExp(source, 'g'))) {
+        if (m[0] === '' && m.index === previousEnd)
+            continue;
+        out += value.slice(last, m.index) + replacement;
+        last = m.index + m[0].length;
+        previousEnd = last;
+    }
+    return out + value.slice(last);
+}
+
+;// CONCATENATED MODULE: ./src/tooling/cache-mounts.ts
+/**
+ * The BuildKit cache mounts (RUN --mount=type=cache,...) one build of a Dockerfile uses, so the
+ * action can name, keep and report the caches a build fills: only the stages the build target
+ * needs, each mount's id, target, sharing and ownership after BuildKit's variable substitution,
+ * one entry per cache id. Follows the BuildKit Dockerfile frontend (moby/buildkit
+ * frontend/dockerfile: parser, instructions/commands_runmount.go, dockerfile2llb/convert.go and
+ * convert_runmount.go). Pure: it reads the Dockerfile text only, so what an external base image's
+ * config sets (ENV, WORKDIR) is unknown here: such variables expand to empty, WORKDIR starts at /.
+ */
+
+
+/** The cache mounts (RUN --mount=type=cache) of the stages a build of `target` uses, one per id, in file order. */
+function findCacheMounts(dockerfile, options) {
+    const { escape, instructions } = parseInstructions(dockerfile);
+    const firstFrom = instructions.findIndex(isFrom);
+    if (firstFrom < 0)
+        throw new DockerfileError('Dockerfile has no FROM instruction');
+    const globals = globalArgs(instructions.slice(0, firstFrom), options, escape);
+    const stages = readStages(instructions.slice(firstFrom), globals, escape);
+    const reachable = reachableStages(stages, targetStage(stages, options.target));
+    const scope = {
+        escape,
+        globals,
+        buildArgs: new Map(options.buildArgs),
+        literal: options.expandVariables === false
+    };
+    const finalStates = [];
+    const mounts = [];
+    for (const stage of stages) {
+        if (!reachable.has(stage.index))
+            continue;
+        // A stage built FROM an earlier stage starts from that stage's state: ENV, ARG values, WORKDIR.
+        const base = stage.base === undefined ? undefined : finalStates[stage.base];
+        const state = base?.clone() ?? new StageState();
+        mounts.push(...stageMounts(stage, state, scope));
+        finalStates[stage.index] = state;
+    }
+    return firstPerId(mounts);
+}
+// --- Stages and what a build of the target needs ----------------------------------------------
+/** The stages in file order, each with its base (FROM an earlier stage) and the stages it copies or mounts from. */
+function readStages(instructions, globals, escape) {
+    const stages = [];
+    const earlier = new Map();
+    for (const instruction of instructions) {
+        if (!isFrom(instruction)) {
+            stages[stages.length - 1].body.push(instruction);
+            continue;
+        }
+        const from = parseFrom(instruction, escape);
+        // BuildKit matches FROM against the stages defined before it, after substituting global ARGs.
+        const image = expandWord(from.image, globals, escape, from.line).toLowerCase();
+        const index = stages.length;
+        stages.push({ index, name: from.name, base: earlier.get(image), body: [] });
+        if (from.name !== undefined)
+            earlier.set(from.name, index);
+    }
+    return stages.map(stage => ({ ...stage, sources: sourceStages(stage.body, stages, escape) }));
+}
+/**
+ * The stages COPY --from and RUN --mount ...,from= name. COPY takes a stage name or index;
+ * a mount's from= only a stage name (BuildKit looks it up by name; anything else is an image).
+ */
+function sourceStages(body, stages, escape) {
+    const byName = new Map(stages.flatMap(s => (s.name === undefined ? [] : [[s.name, s.index]])));
+    return body.flatMap(instruction => {
+        const { flags } = splitFlags(splitWords(instruction.args, escape));
+        if (instruction.keyword === 'copy') {
+            return flagValues(flags, 'from', instruction.line).flatMap(value => {
+                const source = flagText(value);
+                if (!/^[+-]?\d+$/.test(source))
+                    return byName.get(source.toLowerCase()) ?? [];
+                return [stageIndex(Number(source), stages.length, instruction.line)];
+            });
+        }
+        if (instruction.keyword !== 'run')
+            return [];
+        return flagValues(flags, 'mount', instruction.line).flatMap(spec => {
+            const from = mountSpec(spec, instruction.line).get('from');
+            if (from === undefined)
+                return [];
+            if (/\$./.test(from)) {
+                throw new DockerfileError(`line ${instruction.line}: from=${from} cannot use variables; add a stage "FROM ${from} AS <name>" and mount from that name`);
+            }
+            return byName.get(from.toLowerCase()) ?? [];
+        });
+    });
+}
+function stageIndex(index, count, line) {
+    if (index < 0 || index >= count) {
+        throw new DockerfileError(`line ${line}: COPY --from=${index} names no stage; stages are numbered 0 to ${count - 1}`);
+    }
+    return index;
+}
+/** The stage to build: the one named by --target (case-insensitive), else the last one. */
+function targetStage(stages, target) {
+    if (target === undefined || target === '')
+        return stages.length - 1;
+    const found = stages.find(stage => stage.name === target.toLowerCase());
+    if (found !== undefined)
+        return found.index;
+    const names = stages.flatMap(stage => stage.name ?? []);
+    const known = names.length === 0 ? 'the Dockerfile names no stages' : `its stages are ${names.join(', ')}`;
+    throw new DockerfileError(`target stage "${target}" is not in the Dockerfile; ${known}`);
+}
+/** The target and every stage it needs, through FROM, COPY --from and mount from=. */
+function reachableStages(stages, target) {
+    const reached = new Set();
+    const pending = [target];
+    for (let index = pending.pop(); index !== undefined; index = pending.pop()) {
+        if (reached.has(index))
+            continue;
+        reached.add(index);
+        const stage = stages[index];
+        if (stage.base !== undefined)
+            pending.push(stage.base);
+        pending.push(...stage.sources);
+    }
+    return reached;
+}
+// --- A stage's variables and working directory ------------------------------------------------
+/**
+ * What BuildKit substitutes RUN flags with: the stage's own environment, where ARG values and
+ * ENV both land, in order. A value that cannot be expanded fails only when a mount uses it.
+ */
+class StageState {
+    env;
+    workdir;
+    constructor(env = new Map(), workdir = '/') {
+        this.env = env;
+        this.workdir = workdir;
+    }
+    get(name) {
+        const value = this.env.get(name);
+        if (value instanceof DockerfileError)
+            throw value;
+        return value;
+    }
+    set(name, value) {
+        this.env.set(name, value);
+    }
+    /** The WORKDIR, absolute */
+    dir() {
+        if (this.workdir instanceof DockerfileError)
+            throw this.workdir;
+        return this.workdir;
+    }
+    /** A relative WORKDIR joins the previous one. */
+    setDir(value) {
+        if (value instanceof DockerfileError || value.startsWith('/'))
+            this.workdir = value;
+        else if (!(this.workdir instanceof DockerfileError))
+            this.workdir = external_node_path_default().posix.join(this.workdir, value);
+    }
+    clone() {
+        return new StageState(new Map(this.env), this.workdir);
+    }
+}
+/** The value, or the DockerfileError that computing it threw. */
+function attempt(compute) {
+    try {
+        return compute();
+    }
+    catch (error) {
+        if (error instanceof DockerfileError)
+            return error;
+        throw error;
+    }
+}
+function stageMounts(stage, state, scope) {
+    const mounts = [];
+    for (const instruction of stage.body) {
+        if (instruction.keyword === 'arg')
+            declareArgs(instruction, state, scope);
+        else if (instruction.keyword === 'env')
+            setEnv(instruction, state, scope.escape);
+        else if (instruction.keyword === 'workdir')
+            setWorkdir(instruction, state, scope.escape);
+        else if (instruction.keyword === 'run')
+            mounts.push(...runMounts(instruction, state, scope));
+    }
+    return mounts;
+}
+/** ARG NAME[=default]: the build arg if given, else the default expanded, else the global ARG's value. */
+function declareArgs(instruction, state, scope) {
+    for (const word of splitWords(instruction.args, scope.escape)) {
+        const equals = word.indexOf('=');
+        const name = equals < 0 ? word : word.slice(0, equals);
+        const given = scope.buildArgs.get(name);
+        if (given !== undefined) {
+            state.set(name, given);
+        }
+        else if (equals >= 0) {
+            const raw = word.slice(equals + 1);
+            state.set(name, attempt(() => expandWord(raw, state, scope.escape, instruction.line)));
+        }
+        else {
+            const global = attempt(() => scope.globals.get(name));
+            // Declared with no value anywhere, it stays as it was (unset, or inherited).
+            if (global !== undefined)
+                state.set(name, global);
+        }
+    }
+}
+/**
+ * ENV name=value ... or the legacy ENV name value. Every value is expanded with the variables as
+ * they were before the instruction, as BuildKit does (ENV A=1 B=$A gives B the old A).
+ */
+function setEnv(instruction, state, escape) {
+    const { line } = instruction;
+    const pairs = envPairs(instruction, escape);
+    const values = pairs.map(([name, raw]) => {
+        const value = attempt(() => expandWord(raw, state, escape, line));
+        return [expandWord(name, state, escape, line), value];
+    });
+    for (const [name, value] of values)
+        state.set(name, value);
+}
+function envPairs(instruction, escape) {
+    const { line } = instruction;
+    const words = splitWords(instruction.args, escape);
+    if (words.length > 0 && !words[0].includes('=')) {
+        const legacy = /^(\S+)\s+(\S[\s\S]*)$/.exec(instruction.args.trim());
+        if (!legacy) {
+            throw new DockerfileError(`line ${line}: ENV ${words[0]} has no value (ENV name=value)`);
+        }
+        return [[legacy[1], legacy[2]]];
+    }
+    if (words.length === 0)
+        throw new DockerfileError(`line ${line}: ENV needs name=value`);
+    return words.map(word => {
+        const equals = word.indexOf('=');
+        if (equals < 0)
+            throw new DockerfileError(`line ${line}: ENV ${word} is not name=value`);
+        return [word.slice(0, equals), word.slice(equals + 1)];
+    });
+}
+function setWorkdir(instruction, state, escape) {
+    const raw = instruction.args.trim();
+    state.setDir(attempt(() => expandWord(raw, state, escape, instruction.line)));
+}
+// --- Mount specs ------------------------------------------------------------------------------
+const SHARING = ['shared', 'private', 'locked'];
+const KEY_ALIASES = { dst: 'target', destination: 'target' };
+function runMounts(instruction, state, scope) {
+    const { flags } = splitFlags(splitWords(instruction.args, scope.escape));
+    return flagValues(flags, 'mount', instruction.line).flatMap(spec => {
+        const mount = cacheMount(mountSpec(spec, instruction.line), instruction.line, state, scope);
+        return mount === undefined ? [] : [mount];
+    });
+}
+/**
+ * A --mount value's key=value fields by lowercased key (dst and destination as target), the
+ * last of a key winning, values not yet substituted. Fields without `=` (ro, rw, required)
+ * say nothing about a cache.
+ */
+function mountSpec(spec, line) {
+    if (spec === '')
+        throw new DockerfileError(`line ${line}: --mount= has no fields`);
+    const fields = new Map();
+    for (const field of csvFields(flagText(spec), spec, line)) {
+        const equals = field.indexOf('=');
+        if (equals < 0)
+            continue;
+        const key = field.slice(0, equals).toLowerCase();
+        fields.set(KEY_ALIASES[key] ?? key, field.slice(equals + 1));
+    }
+    return fields;
+}
+/** The cache a mount spec describes; undefined for other mount types (bind is the default). */
+function cacheMount(spec, line, state, scope) {
+    const expand = (raw) => scope.literal ? raw : expandWord(raw, state, scope.escape, line);
+    const type = spec.get('type');
+    if ((type === undefined ? 'bind' : expand(type).toLowerCase()) !== 'cache')
+        return undefined;
+    const raw = spec.get('target');
+    if (raw === undefined) {
+        throw new DockerfileError(`line ${line}: a cache mount needs target=<path>`);
+    }
+    const written = expand(raw);
+    if (written === '') {
+        throw new DockerfileError(`line ${line}: the cache mount's target=${raw} is empty`);
+    }
+    const given = spec.get('id');
+    const id = given === undefined ? '' : expand(given);
+    const options = { expand, line };
+    return {
+        // BuildKit (dockerfile2llb/convert_runmount.go) uses path.Clean(target) when the id is
+        // missing or empty: the target after substitution, cleaned, NOT resolved against WORKDIR.
+        id: id === '' ? cleanPath(written) : id,
+        target: mountTarget(written, raw, state, line),
+        sharing: sharing(spec.get('sharing'), options),
+        ...numberField(spec, 'uid', options),
+        ...numberField(spec, 'gid', options),
+        ...modeField(spec.get('mode'), options),
+        line
+    };
+}
+/** Go's path.Clean: no trailing slash, `.` and `..` resolved, "" becomes ".". */
+function cleanPath(p) {
+    if (p === '')
+        return '.';
+    const normal = external_node_path_default().posix.normalize(p);
+    return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
+}
+/** A relative target joins the stage's WORKDIR, as BuildKit does; mounting over / fails there. */
+function mountTarget(written, raw, state, line) {
+    const clean = cleanPath(written);
+    const target = clean.startsWith('/') ? clean : cleanPath(external_node_path_default().posix.join(state.dir(), clean));
+    if (target === '/') {
+        throw new DockerfileError(`line ${line}: the cache mount's target=${raw} is /, which cannot be a mount target`);
+    }
+    return target;
+}
+function sharing(raw, { expand, line }) {
+    if (raw === undefined)
+        return 'shared';
+    const value = expand(raw).toLowerCase();
+    const known = SHARING.find(mode => mode === value);
+    if (known === undefined) {
+        throw new DockerfileError(`line ${line}: sharing=${raw} is not one of ${SHARING.join(', ')}`);
+    }
+    return known;
+}
+const UINT32_MAX = 0xffffffff;
+/** uid= and gid=: decimal, 0 to 2^32-1 (BuildKit parses them as unsigned 32-bit). */
+function numberField(spec, key, { expand, line }) {
+    const raw = spec.get(key);
+    if (raw === undefined)
+        return {};
+    const value = expand(raw);
+    if (!/^\d+$/.test(value) || Number(value) > UINT32_MAX) {
+        throw new DockerfileError(`line ${line}: ${key}=${raw} is not a number from 0 to ${UINT32_MAX}`);
+    }
+    return { [key]: Number(value) };
+}
+/** mode=: octal digits (BuildKit parses them as unsigned 32-bit octal), kept as written. */
+function modeField(raw, { expand, line }) {
+    if (raw === undefined)
+        return {};
+    const mode = expand(raw);
+    if (!/^[0-7]+$/.test(mode) || parseInt(mode, 8) > UINT32_MAX) {
+        throw new DockerfileError(`line ${line}: mode=${raw} is not an octal mode such as 0755`);
+    }
+    return { mode };
+}
+/**
+ * A flag's value as BuildKit's flag reader hands it on: quotes removed and a backslash making the
+ * next character literal (a backslash whatever the escape directive says).
+ */
+function flagText(word) {
+    let out = '';
+    let quote;
+    for (let i = 0; i < word.length; i++) {
+        const ch = word[i];
+        if (quote === undefined && (ch === '"' || ch === "'"))
+            quote = ch;
+        else if (ch === quote)
+            quote = undefined;
+        else if (ch === '\\')
+            out += word.charAt(++i);
+        else
+            out += ch;
+    }
+    return out;
+}
+/**
+ * One CSV record, as Go's encoding/csv reads a mount spec: fields split at commas; a field that
+ * starts with `"` is quoted (`""` inside is a quote, a comma is kept); a `"` elsewhere is an error.
+ */
+function csvFields(text, spec, line) {
+    const fields = [];
+    let pos = 0;
+    for (;;) {
+        if (text[pos] === '"') {
+            const quoted = quotedField(text, pos, spec, line);
+            fields.push(quoted.field);
+            pos = quoted.next;
+        }
+        else {
+            const comma = text.indexOf(',', pos);
+            const field = text.slice(pos, comma < 0 ? text.length : comma);
+            if (field.includes('"')) {
+                throw new DockerfileError(`line ${line}: --mount=${spec}: a " inside the unquoted field ${field}`);
+            }
+            fields.push(field);
+            pos = comma < 0 ? text.length : comma;
+        }
+        if (pos >= text.length)
+            return fields;
+        pos++;
+    }
+}
+function quotedField(text, start, spec, line) {
+    let field = '';
+    let pos = start + 1;
+    for (;;) {
+        const quote = text.indexOf('"', pos);
+        if (quote < 0) {
+            throw new DockerfileError(`line ${line}: --mount=${spec}: a quoted field has no closing "`);
+        }
+        field += text.slice(pos, quote);
+        if (text[quote + 1] === '"') {
+            field += '"';
+            pos = quote + 2;
+            continue;
+        }
+        const next = quote + 1;
+        if (next < text.length && text[next] !== ',') {
+            throw new DockerfileError(`line ${line}: --mount=${spec}: text after a quoted field's closing "`);
+        }
+        return { field, next };
+    }
+}
+function firstPerId(mounts) {
+    const seen = new Set();
+    return mounts.filter(mount => {
+        if (seen.has(mount.id))
+            return false;
+        seen.add(mount.id);
+        return true;
+    });
+}
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/tooling/download.ts
+/**
+ * Verified downloads: a release binary is used only when its sha256 is the expected one, whether
+ * it was just downloaded or found in the tool cache (a self-hosted runner's cache outlives runs and
+ * can be changed between them). A download that does not match is deleted before anything else
+ * sees it.
+ */
+
+
+
+
+/** A sha256 as lowercase hex from text that may be uppercase or start with `sha256:`; else null. */
+function normalizeSha256(text) {
+    const hex = text
+        .trim()
+        .replace(/^sha256:/i, '')
+        .toLowerCase();
+    return /^[0-9a-f]{64}$/.test(hex) ? hex : null;
+}
+/** The sha256 of a file, read as a stream (release binaries are tens of megabytes). */
+async function sha256File(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+/**
+ * Downloads `url` with the tool cache and returns the file when its sha256 is `expected`.
+ * Otherwise deletes it and throws one line: what, the URL, the sha256 found and the one expected.
+ * `what` names the download for messages, e.g. `buildx 0.37.1`.
+ */
+async function downloadVerified(cache, what, url, expected) {
+    let file;
+    try {
+        file = await cache.download(url);
+    }
+    catch (error) {
+        throw new Error(`Downloading ${what} from ${url} failed: ${(0,text_text/* errorMessage */.gJ)(error)}`, {
+            cause: error
+        });
+    }
+    let found;
+    try {
+        found = await sha256File(file);
+    }
+    catch (error) {
+        await (0,promises_.rm)(file, { force: true });
+        throw new Error(`Reading the download of ${what} from ${url} failed: ${(0,text_text/* errorMessage */.gJ)(error)}`, {
+            cause: error
+        });
+    }
+    if (found !== expected) {
+        await (0,promises_.rm)(file, { force: true });
+        throw new Error(`Checksum mismatch: ${what} downloaded from ${url} has sha256 ${found}, ` +
+            `expected ${expected}; the download was deleted and nothing was installed.`);
+    }
+    return file;
+}
+/**
+ * Checks a file found in the tool cache before it is used; throws one line when its sha256 is not
+ * `expected` (`dir` is the cache entry to delete to download it again).
+ */
+async function verifyCached(what, file, dir, expected) {
+    let found;
+    try {
+        found = await sha256File(file);
+    }
+    catch (error) {
+        throw new Error(`Reading ${what} in the tool cache (${file}) failed: ${(0,text_text/* errorMessage */.gJ)(error)}; ` +
+            `nothing was installed. Delete ${dir} to download it again.`, { cause: error });
+    }
+    if (found !== expected) {
+        throw new Error(`Checksum mismatch: ${what} in the tool cache (${file}) has sha256 ${found}, expected ` +
+            `${expected}; it changed after it was cached, or was cached from another source. Nothing ` +
+            `was installed; delete ${dir} to download it again.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/mount-store.ts
+/**
+ * Where a cell's cache mount contents are kept between runs, by the `cache` the user chose:
+ * - registry: one artifact per cell, tag `mountcache-<name>` in the cache repository, a layer per
+ *   mount (blobs the registry has already are not sent again); only read when push is off;
+ * - gha, and local where the runner has the Actions cache service: one Actions cache entry per
+ *   cell and mount, a fixed file under the runner's temp folder;
+ * - local without the service (a self-hosted runner keeps its temp folder): that file alone.
+ */
+
+
+
+
+
+/** The registry form: one artifact per cell in the cache repository. */
+class RegistryMounts {
+    registries;
+    repository;
+    now;
+    where;
+    readOnly;
+    constructor(registries, 
+    /** The cache repository, e.g. 127.0.0.1:5000/acme/robot */
+    repository, push, now = () => new Date()) {
+        this.registries = registries;
+        this.repository = repository;
+        this.now = now;
+        this.where = `registry ${repository}`;
+        this.readOnly = push ? null : 'read only: push is off';
+    }
+    manifests = new Map();
+    stored(name) {
+        let m = this.manifests.get(name);
+        if (m === undefined) {
+            m = this.registries
+                .manifest(`${this.repository}:${mountTag(name)}`)
+                .then(f => (f === null ? null : storedMounts(f.body)));
+            this.manifests.set(name, m);
+        }
+        return m;
+    }
+    async fetch(slot, dir, maxBytes) {
+        const stored = (await this.stored(slot.name))?.get(slot.id);
+        if (stored === undefined)
+            return null;
+        const ref = `${this.repository}:${mountTag(slot.name)}`;
+        if (stored.size > maxBytes) {
+            throw new Error(`${ref} holds ${stored.size} bytes for it, over cache-mounts-max-size`);
+        }
+        const file = external_node_path_default().join(dir, `${mountSlug(slot.id)}.tar`);
+        const bytes = await this.registries.downloadBlob(this.repository, stored.digest, file, maxBytes);
+        return { file, bytes, from: ref };
+    }
+    async keep(cell, kept) {
+        const ref = `${this.repository}:${mountTag(kept[0].slot.name)}`;
+        for (const k of kept) {
+            await this.registries.uploadBlob(this.repository, k.digest, await fileBlob(k.file));
+        }
+        await this.registries.uploadBlob(this.repository, EMPTY_CONFIG.digest, {
+            size: EMPTY_CONFIG.size,
+            open: () => new Blob(['{}']).stream()
+        });
+        const stored = kept.map(k => ({
+            id: k.slot.id,
+            target: k.slot.target,
+            digest: k.digest,
+            size: k.bytes
+        }));
+        await this.registries.put(ref, OCI_MANIFEST, mountsManifest(cell, stored, this.now().toISOString()));
+        return new Map(kept.map(k => [k.slot.id, { to: ref }]));
+    }
+}
+/**
+ * The file forms: each mount's contents in a fixed file under `root`, restored and saved with the
+ * Actions cache when the runner has it (gha always; local where it can).
+ */
+class FileMounts {
+    root;
+    service;
+    where;
+    readOnly = null;
+    constructor(root, service) {
+        this.root = root;
+        this.service = service;
+        this.where = service === null ? `folder ${root}` : 'Actions cache';
+    }
+    async fetch(slot) {
+        const file = mountFile(this.root, slot.name, slot.id);
+        let from = file;
+        if (this.service !== null) {
+            const k = mountCacheKeys(slot.name, slot.id, slot.fingerprint, slot.run);
+            await (0,promises_.rm)(file, { force: true });
+            const hit = await this.service.restore([file], k.restore[0], k.restore);
+            if (hit === undefined)
+                return null;
+            from = hit;
+        }
+        const bytes = await sizeOf(file);
+        return bytes === null ? null : { file, bytes, from };
+    }
+    async keep(_cell, kept) {
+        const where = new Map();
+        for (const k of kept) {
+            try {
+                where.set(k.slot.id, await this.keepOne(k));
+            }
+            catch (error) {
+                where.set(k.slot.id, { error: (0,text_text/* errorMessage */.gJ)(error) });
+            }
+        }
+        return where;
+    }
+    async keepOne(k) {
+        const file = mountFile(this.root, k.slot.name, k.slot.id);
+        await (0,promises_.mkdir)(external_node_path_default().dirname(file), { recursive: true });
+        if (external_node_path_default().resolve(k.file) !== external_node_path_default().resolve(file))
+            await (0,promises_.copyFile)(k.file, file);
+        if (this.service === null)
+            return { to: file };
+        const key = mountCacheKeys(k.slot.name, k.slot.id, k.slot.fingerprint, k.slot.run).save;
+        if (await this.service.save([file], key))
+            return { to: key };
+        return { error: `the Actions cache took no entry ${key} (the upload failed)` };
+    }
+}
+async function sizeOf(file) {
+    try {
+        return (await (0,promises_.stat)(file)).size;
+    }
+    catch {
+        return null;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/mounts.ts
+/**
+ * Cache mounts carried between runs (see plan/mounts.ts): before the builds, each mount's saved
+ * contents are put into the builder with a helper build; after the cells passed their tests, a
+ * helper build takes the contents out and the store keeps them for the next run. Cells whose
+ * Dockerfile names the same id share one mount in the builder, so it is restored once and read
+ * out once. Nothing here fails the run: a problem is a warning and the build goes on without it.
+ */
+
+
+
+
+
+
+
+
+
+
+/** The state of the mounts of one run, from restore to save. */
+class Mounts {
+    run;
+    builder;
+    store;
+    groups;
+    dir;
+    constructor(run, builder, store, groups, dir) {
+        this.run = run;
+        this.builder = builder;
+        this.store = store;
+        this.groups = groups;
+        this.dir = dir;
+    }
+    /** Counts the helper builds, for their nonce */
+    nonce = 0;
+    /**
+     * The cache mounts of the cells to build, or null when none are carried (cache none,
+     * cache-mounts false, a Dockerfile without any). Each job gets its `mounts`.
+     */
+    static async find(run, setup, dockerfile) {
+        const { cache } = run.settings;
+        if (cache.kind === 'none' || !cache.mounts.enabled)
+            return null;
+        const jobs = run.jobs.filter(j => j.reuse === undefined);
+        if (jobs.length === 0)
+            return null;
+        const driver = await run.docker.builderDriver(setup.builder);
+        const expand = expandsMountVariables(dockerfile, driver, setup.engine.version);
+        const groups = new Map();
+        for (const job of jobs) {
+            const mounts = mountsOf(run, job, dockerfile, expand);
+            job.mounts = mounts.map(mount => ({ mount }));
+            for (const mount of mounts) {
+                const g = groups.get(mount.id) ?? { mount, jobs: [] };
+                g.jobs.push(job);
+                groups.set(mount.id, g);
+            }
+        }
+        if (groups.size === 0)
+            return null;
+        const dir = external_node_path_default().join(run.deps.tempDir, 'cache-mounts');
+        return new Mounts(run, setup.builder, storeOf(run), [...groups.values()], dir);
+    }
+    /** Put each mount's saved contents into the builder, all mounts at once. */
+    async restore() {
+        const ids = this.groups.map(g => `${g.mount.id} (${g.mount.target})`).join(', ');
+        this.run.log(`Cache mounts: ${ids}, carried through the ${this.store.where}${this.store.readOnly === null ? '' : ` (${this.store.readOnly})`}`);
+        await (0,promises_.mkdir)(this.dir, { recursive: true });
+        await Promise.all(this.groups.map(g => this.restoreGroup(g)));
+    }
+    async restoreGroup(g) {
+        const started = this.run.now();
+        const seconds = () => (this.run.now() - started) / 1000;
+        const failed = (error) => {
+            this.record(g, 'restore', { outcome: 'failed', reason: (0,text_text/* errorMessage */.gJ)(error) });
+            this.run.warn(`Cache mount ${g.mount.id}: not restored, building without it: ${(0,text_text/* errorMessage */.gJ)(error)}`);
+        };
+        try {
+            // a builder that persists (self-hosted) holds it already: nothing is fetched
+            if ((await this.putIntoBuilder(g, null)) === 'full') {
+                this.record(g, 'restore', { outcome: 'kept', seconds: round(seconds()) });
+                this.run.log(`Cache mount ${g.mount.id}: the builder holds it already; kept as it is`);
+                return;
+            }
+        }
+        catch (error) {
+            return failed(error);
+        }
+        let found;
+        try {
+            found = await this.fetch(g);
+        }
+        catch (error) {
+            return failed(error);
+        }
+        if (found === null) {
+            this.record(g, 'restore', { outcome: 'none' });
+            const build = g.jobs.length === 1 ? 'builds' : 'build';
+            this.run.log(`Cache mount ${g.mount.id}: nothing saved yet; ${cellsOf(g)} ${build} with it empty`);
+            return;
+        }
+        const fetched = seconds();
+        try {
+            const outcome = (await this.putIntoBuilder(g, found.file)) === 'kept' ? 'kept' : 'restored';
+            g.restored = { file: found.file, bytes: found.bytes };
+            const step = {
+                outcome,
+                bytes: found.bytes,
+                seconds: round(seconds()),
+                where: found.from
+            };
+            this.record(g, 'restore', step);
+            this.run.log(`Cache mount ${g.mount.id}: ${outcome} ${(0,text_text/* formatBytes */.z3)(found.bytes)} from ${found.from} in ${round(seconds())} s (looked into the builder and fetched in ${round(fetched)} s, into the builder in ${round(seconds() - fetched)} s), for ${cellsOf(g)}`);
+        }
+        catch (error) {
+            failed(error);
+        }
+    }
+    /** The first saved contents of the group's cells (they share the mount). */
+    async fetch(g) {
+        const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(this.dir, 'fetch-'));
+        for (const job of g.jobs) {
+            const found = await this.store.fetch(this.slot(job, g.mount), dir, this.maxBytes);
+            if (found !== null)
+                return found;
+        }
+        return null;
+    }
+    /**
+     * The restore helper build: the contents go in unless the builder's mount holds files already
+     * (restored or kept); without contents, a look into the builder's mount (full or empty).
+     */
+    async putIntoBuilder(g, file) {
+        const work = await (0,promises_.mkdtemp)(external_node_path_default().join(this.dir, 'restore-'));
+        try {
+            const context = external_node_path_default().join(work, 'context');
+            await (0,promises_.mkdir)(context);
+            if (file !== null)
+                await linkOrCopy(file, external_node_path_default().join(context, '0.tar'));
+            const withContents = new Set(file === null ? [] : [0]);
+            const dockerfile = restoreDockerfile(this.helperOf(g), withContents);
+            const out = await this.helper(g, work, context, dockerfile, 'Restoring');
+            return (await (0,promises_.readFile)(external_node_path_default().join(out, '0'), 'utf8')).trim();
+        }
+        finally {
+            await (0,promises_.rm)(work, { recursive: true, force: true });
+        }
+    }
+    /** Run a helper build for a group's mount; returns the folder its files were written to. */
+    async helper(g, work, context, dockerfile, verb) {
+        const file = external_node_path_default().join(work, 'Dockerfile');
+        const out = external_node_path_default().join(work, 'out');
+        await (0,promises_.writeFile)(file, dockerfile);
+        const h = this.helperOf(g);
+        await this.run.docker.helperBuild(`${verb} cache mount ${g.mount.id} with ${h.image}`, {
+            builder: this.builder,
+            platform: h.platform,
+            file,
+            context,
+            output: out,
+            buildArgs: [...h.buildArgs, [NONCE_ARG, `${this.run.deps.runTag}-${++this.nonce}`]]
+        }, HELPER_MINUTES * 60_000 + Math.ceil((g.restored?.bytes ?? this.maxBytes) / 100));
+        return out;
+    }
+    /**
+     * The image a group's helper builds run: a base its cells build on (pulled for the build
+     * anyway), on the runner's own platform where a cell builds that base natively.
+     */
+    helperOf(g) {
+        const first = g.jobs[0];
+        const base = first.bases[0];
+        const native = this.run.jobs.find(j => !j.cell.emulated && j.bases[0] !== undefined && j.bases[0].image === base?.image);
+        const chosen = native ?? first;
+        const b = chosen.bases[0] ?? base;
+        const image = b === undefined ? '' : b.digest.startsWith('sha256:') ? `${b.image}@${b.digest}` : b.image;
+        const ns = first.cell.buildArgs.filter(([k]) => k === 'BUILDKIT_CACHE_MOUNT_NS');
+        return {
+            image,
+            mounts: [g.mount],
+            platform: chosen.cell.platform,
+            buildArgs: ns.map(([k, v]) => [k, v])
+        };
+    }
+    get maxBytes() {
+        return this.run.settings.cache.mounts.maxBytes;
+    }
+    slot(job, mount) {
+        const c = this.run.settings.cache;
+        return {
+            name: (0,plan_cache/* cacheName */.UU)(c.imagePath, job.cell.id, c.tagSuffix),
+            cell: job.cell.id,
+            id: mount.id,
+            target: mount.target,
+            run: this.run.deps.runTag,
+            ...(job.fingerprint === undefined ? {} : { fingerprint: job.fingerprint })
+        };
+    }
+    record(g, key, step, jobs = g.jobs) {
+        for (const job of jobs) {
+            const m = job.mounts?.find(x => x.mount.id === g.mount.id);
+            if (m !== undefined)
+                m[key] = step;
+        }
+    }
+    /**
+     * After the builds: read out each mount that a cell which passed its tests used, and keep it
+     * for each such cell. A cell that failed saves nothing.
+     */
+    async save() {
+        const keeps = new Map();
+        for (const g of this.groups) {
+            const passed = g.jobs.filter(j => j.result?.status === 'passed');
+            if (passed.length === 0 || this.run.deps.signal?.aborted)
+                continue;
+            if (this.store.readOnly !== null) {
+                this.record(g, 'save', { outcome: 'read only', reason: this.store.readOnly }, passed);
+                continue;
+            }
+            const read = await this.readOut(g, passed);
+            if (read === null)
+                continue;
+            for (const job of passed) {
+                const list = keeps.get(job) ?? [];
+                list.push({ keep: { ...read.keep, slot: this.slot(job, g.mount) }, seconds: read.seconds });
+                keeps.set(job, list);
+            }
+        }
+        for (const [job, list] of keeps)
+            await this.keepCell(job, list);
+        await (0,promises_.rm)(this.dir, { recursive: true, force: true });
+    }
+    /** A group's contents out of the builder, unless too large or unchanged (recorded then). */
+    async readOut(g, passed) {
+        const started = this.run.now();
+        try {
+            const work = await (0,promises_.mkdtemp)(external_node_path_default().join(this.dir, 'save-'));
+            const out = await this.helper(g, work, work, saveDockerfile(this.helperOf(g)), 'Saving');
+            const file = external_node_path_default().join(out, '0.tar');
+            const bytes = (await (0,promises_.stat)(file)).size;
+            const seconds = round((this.run.now() - started) / 1000);
+            if (bytes > this.maxBytes) {
+                const reason = `${(0,text_text/* formatBytes */.z3)(bytes)} is over cache-mounts-max-size (${(0,text_text/* formatBytes */.z3)(this.maxBytes)}); set CCACHE_MAXSIZE or the like below it, or raise the limit`;
+                this.record(g, 'save', { outcome: 'too large', bytes, seconds, reason }, passed);
+                this.run.warn(`Cache mount ${g.mount.id}: not saved: ${reason}`);
+                return null;
+            }
+            const digest = `sha256:${await sha256File(file)}`;
+            if (await this.unchanged(g, bytes, digest)) {
+                this.record(g, 'save', { outcome: 'unchanged', bytes, seconds }, passed);
+                this.run.log(`Cache mount ${g.mount.id}: unchanged since it was restored (${(0,text_text/* formatBytes */.z3)(bytes)}); not saved again`);
+                return null;
+            }
+            return { keep: { file, bytes, digest }, seconds };
+        }
+        catch (error) {
+            this.record(g, 'save', { outcome: 'failed', reason: (0,text_text/* errorMessage */.gJ)(error) }, passed);
+            this.run.warn(`Cache mount ${g.mount.id}: not saved: ${(0,text_text/* errorMessage */.gJ)(error)}`);
+            return null;
+        }
+    }
+    async unchanged(g, bytes, digest) {
+        const r = g.restored;
+        if (r === undefined || r.bytes !== bytes)
+            return false;
+        try {
+            return `sha256:${await sha256File(r.file)}` === digest;
+        }
+        catch {
+            return false;
+        }
+    }
+    /** Keep one cell's new mount contents in the store; each mount's outcome recorded. */
+    async keepCell(job, list) {
+        const started = this.run.now();
+        let kept;
+        try {
+            kept = await this.store.keep(job.cell.id, list.map(l => l.keep));
+        }
+        catch (error) {
+            kept = new Map(list.map(l => [l.keep.slot.id, { error: (0,text_text/* errorMessage */.gJ)(error) }]));
+        }
+        const stored = (this.run.now() - started) / 1000;
+        for (const { keep, seconds } of list) {
+            const m = job.mounts?.find(x => x.mount.id === keep.slot.id);
+            const k = kept.get(keep.slot.id) ?? { error: 'the store did not say' };
+            const total = round(seconds + stored);
+            if (m === undefined)
+                continue;
+            if ('error' in k) {
+                m.save = { outcome: 'failed', bytes: keep.bytes, seconds: total, reason: k.error };
+                this.run.warn(`${job.cell.id}: cache mount ${keep.slot.id} not saved: ${k.error}`);
+            }
+            else {
+                m.save = { outcome: 'saved', bytes: keep.bytes, seconds: total, where: k.to };
+                this.run.log(`${job.cell.id}: cache mount ${keep.slot.id} saved, ${(0,text_text/* formatBytes */.z3)(keep.bytes)} to ${k.to} in ${total} s (out of the builder in ${seconds} s, stored in ${round(stored)} s)`);
+            }
+        }
+    }
+}
+/** Minutes a helper build may take, plus ten seconds per MB of the mount. */
+const HELPER_MINUTES = 10;
+/** The carried mounts of a cell's Dockerfile; a Dockerfile the finder cannot read carries none. */
+function mountsOf(run, job, dockerfile, expand) {
+    let mounts;
+    try {
+        mounts = findCacheMounts(dockerfile, {
+            buildArgs: job.cell.buildArgs,
+            targetPlatform: job.cell.platform,
+            buildPlatform: run.deps.hostPlatform,
+            expandVariables: expand
+        });
+    }
+    catch (error) {
+        run.warn(`${job.cell.id}: cache mounts not carried: ${(0,text_text/* errorMessage */.gJ)(error)}`);
+        return [];
+    }
+    return mounts.filter(m => {
+        const why = uncarriable(m);
+        if (why !== null)
+            run.warn(`${job.cell.id}: cache mount ${m.target} not carried: ${why}`);
+        return why === null;
+    });
+}
+/** The store of the run's `cache`. */
+function storeOf(run) {
+    const { cache } = run.settings;
+    if (cache.kind === 'registry')
+        return new RegistryMounts(run.registries, cache.ref, run.plan.push);
+    const service = cancellableCache(run.deps);
+    const root = external_node_path_default().join(run.deps.rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'ros-multiarch-mounts');
+    return new FileMounts(root, cache.kind === 'gha' || service.available() ? service : null);
+}
+function cellsOf(g) {
+    return g.jobs.map(j => j.cell.id).join(', ');
+}
+const round = (s) => Math.round(s * 10) / 10;
+/** A hard link where the file system allows it (no copy of a large file), else a copy. */
+async function linkOrCopy(from, to) {
+    try {
+        await (0,promises_.link)(from, to);
+    }
+    catch {
+        await (0,promises_.copyFile)(from, to);
+    }
+}
+/** The results' view of a cell's mounts. */
+function mountReports(mounts) {
+    if (mounts === undefined || mounts.length === 0)
+        return undefined;
+    return mounts.map(m => ({
+        id: m.mount.id,
+        target: m.mount.target,
+        restore: m.restore ?? { outcome: 'none' },
+        ...(m.save === undefined ? {} : { save: m.save })
+    }));
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline/progress.ts
 /**
  * Live progress of the cells while they build and test, and the run's timeline.
@@ -34578,33 +36647,42 @@ function projectEmulated(cells, maxParallel) {
 
 ;// CONCATENATED MODULE: ./src/pipeline/finish.ts
 /**
- * Phase 5, finish: keep the build caches of the cells that built (cache: local), and put the
+ * Phase 5, finish: keep the build caches of the cells that built (cache: local) and the cache
+ * mounts of the cells that passed, and put the
  * run's results together from the cell and distro records, in plan order.
  */
 
 
 
 
-async function saveCaches(run) {
-    if (run.settings.cache.kind !== 'local' || run.deps.signal?.aborted)
+
+async function saveCaches(run, mounts) {
+    if (run.deps.signal?.aborted)
         return;
-    await (0,cache/* saveLocalCaches */.k$)(run.jobs, {
-        service: cancellableCache(run.deps),
-        log: run.log,
-        warn: run.warn
-    });
+    if (run.settings.cache.kind === 'local') {
+        await (0,cache/* saveLocalCaches */.k$)(run.jobs, {
+            service: cancellableCache(run.deps),
+            log: run.log,
+            warn: run.warn
+        });
+    }
+    if (mounts !== null) {
+        await run.deps.rt.group('Cache mounts: save for the next run', () => mounts.save());
+    }
 }
 /** The results of a run, in plan order, each cell with the image it pushed and its phases. */
 function results(run, seconds) {
     const timeline = run.board.timeline();
     return {
-        cells: run.jobs.map(({ cell, result, pushed }) => {
+        cells: run.jobs.map(({ cell, result, pushed, mounts }) => {
             const phases = phaseTimes(timeline, cell.id);
+            const carried = mountReports(mounts);
             return {
                 // every cell ends with a result; one that did not (a run stopped by an error) says so
                 ...(result ?? notRun(cell, { status: 'cancelled', failure: 'it did not run' })),
                 ...(pushed === undefined ? {} : { pushed }),
-                ...(phases.length === 0 ? {} : { phases })
+                ...(phases.length === 0 ? {} : { phases }),
+                ...(carried === undefined ? {} : { mounts: carried })
             };
         }),
         distros: run.distros.map((d) => d.result ?? {
@@ -34617,92 +36695,12 @@ function results(run, seconds) {
     };
 }
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/tooling/download.ts
-/**
- * Verified downloads: a release binary is used only when its sha256 is the expected one, whether
- * it was just downloaded or found in the tool cache (a self-hosted runner's cache outlives runs and
- * can be changed between them). A download that does not match is deleted before anything else
- * sees it.
- */
-
-
-
-
-/** A sha256 as lowercase hex from text that may be uppercase or start with `sha256:`; else null. */
-function normalizeSha256(text) {
-    const hex = text
-        .trim()
-        .replace(/^sha256:/i, '')
-        .toLowerCase();
-    return /^[0-9a-f]{64}$/.test(hex) ? hex : null;
-}
-/** The sha256 of a file, read as a stream (release binaries are tens of megabytes). */
-async function sha256File(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
-        hash.update(chunk);
-    return hash.digest('hex');
-}
-/**
- * Downloads `url` with the tool cache and returns the file when its sha256 is `expected`.
- * Otherwise deletes it and throws one line: what, the URL, the sha256 found and the one expected.
- * `what` names the download for messages, e.g. `buildx 0.37.1`.
- */
-async function downloadVerified(cache, what, url, expected) {
-    let file;
-    try {
-        file = await cache.download(url);
-    }
-    catch (error) {
-        throw new Error(`Downloading ${what} from ${url} failed: ${(0,text_text/* errorMessage */.gJ)(error)}`, {
-            cause: error
-        });
-    }
-    let found;
-    try {
-        found = await sha256File(file);
-    }
-    catch (error) {
-        await (0,promises_.rm)(file, { force: true });
-        throw new Error(`Reading the download of ${what} from ${url} failed: ${(0,text_text/* errorMessage */.gJ)(error)}`, {
-            cause: error
-        });
-    }
-    if (found !== expected) {
-        await (0,promises_.rm)(file, { force: true });
-        throw new Error(`Checksum mismatch: ${what} downloaded from ${url} has sha256 ${found}, ` +
-            `expected ${expected}; the download was deleted and nothing was installed.`);
-    }
-    return file;
-}
-/**
- * Checks a file found in the tool cache before it is used; throws one line when its sha256 is not
- * `expected` (`dir` is the cache entry to delete to download it again).
- */
-async function verifyCached(what, file, dir, expected) {
-    let found;
-    try {
-        found = await sha256File(file);
-    }
-    catch (error) {
-        throw new Error(`Reading ${what} in the tool cache (${file}) failed: ${(0,text_text/* errorMessage */.gJ)(error)}; ` +
-            `nothing was installed. Delete ${dir} to download it again.`, { cause: error });
-    }
-    if (found !== expected) {
-        throw new Error(`Checksum mismatch: ${what} in the tool cache (${file}) has sha256 ${found}, expected ` +
-            `${expected}; it changed after it was cached, or was cached from another source. Nothing ` +
-            `was installed; delete ${dir} to download it again.`);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/publish/export.ts
 /**
  * The tested image as files, for the registry client to push blob by blob: `docker save` of the
@@ -35678,602 +37676,6 @@ async function hashContext(root, signal) {
     return hashEntries(entries);
 }
 
-;// CONCATENATED MODULE: ./src/tooling/dockerfile.ts
-/**
- * The external images a Dockerfile pulls for one build (one set of build args, one target
- * platform), so the action can check that every base image holds every requested platform
- * before it starts building. Follows the BuildKit Dockerfile frontend: parser directives, line
- * continuations, heredocs, global ARG scope, automatic platform ARGs and its variable substitution.
- */
-
-
-/** A Dockerfile problem that prevents resolving its bases; message is one line with the line number. */
-class DockerfileError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'DockerfileError';
-    }
-}
-/** The external images a Dockerfile builds FROM for one build, deduplicated by (image, platform), in file order. */
-function resolveBaseImages(dockerfile, options) {
-    const { escape, instructions } = parseInstructions(dockerfile);
-    const firstFrom = instructions.findIndex(instruction => instruction.keyword === 'from');
-    if (firstFrom < 0)
-        throw new DockerfileError('Dockerfile has no FROM instruction');
-    const stages = instructions.slice(firstFrom);
-    const context = {
-        escape,
-        vars: globalArgs(instructions.slice(0, firstFrom), options, escape),
-        targetPlatform: options.targetPlatform,
-        stageNames: new Set(stages.filter(isFrom).flatMap(instruction => parseFrom(instruction, escape).name ?? []))
-    };
-    const earlierStages = new Set();
-    const uses = [];
-    for (const instruction of stages) {
-        if (isFrom(instruction)) {
-            const from = parseFrom(instruction, escape);
-            uses.push(...fromUses(from, earlierStages, context));
-            if (from.name !== undefined)
-                earlierStages.add(from.name);
-        }
-        else if (instruction.keyword === 'copy') {
-            uses.push(...copyUses(instruction, context));
-        }
-        else if (instruction.keyword === 'run') {
-            uses.push(...mountUses(instruction, context));
-        }
-    }
-    return dedupe(uses);
-}
-// --- Reading instructions ---------------------------------------------------------------------
-const DIRECTIVE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
-const KNOWN_DIRECTIVES = new Set(['syntax', 'escape', 'check']);
-const HEREDOC_KEYWORDS = new Set(['run', 'copy', 'add']);
-const HEREDOC = /^\d*<<(-?)([^<]+)$/;
-function parseInstructions(dockerfile) {
-    const lines = dockerfile.replace(/^\uFEFF/, '').split(/\r?\n/);
-    const escape = escapeDirective(lines);
-    const instructions = [];
-    let index = 0;
-    while (index < lines.length) {
-        const line = index + 1;
-        const logical = joinContinuedLines(lines, index, escape);
-        index = logical.next;
-        const match = /^(\S+)\s*(.*)$/.exec(logical.text.trim());
-        if (!match)
-            continue;
-        const instruction = { keyword: match[1].toLowerCase(), args: match[2], line };
-        instructions.push(instruction);
-        index = skipHeredocs(instruction, lines, index, escape);
-    }
-    return { escape, instructions };
-}
-/** Parser directives only count at the very top: the first other line ends them. */
-function escapeDirective(lines) {
-    let escape = '\\';
-    for (const [index, line] of lines.entries()) {
-        const match = DIRECTIVE.exec(line.trimStart());
-        if (!match || !KNOWN_DIRECTIVES.has(match[1].toLowerCase()))
-            break;
-        if (match[1].toLowerCase() !== 'escape')
-            continue;
-        if (match[2] !== '\\' && match[2] !== '`') {
-            throw new DockerfileError(`line ${index + 1}: the escape directive must be \\ or \`, got "${match[2]}"`);
-        }
-        escape = match[2];
-    }
-    return escape;
-}
-/** One logical line; comment and blank lines inside a continuation are dropped, as BuildKit does. */
-function joinContinuedLines(lines, start, escape) {
-    const first = lines[start].trimStart();
-    if (first.startsWith('#'))
-        return { text: '', next: start + 1 };
-    let { body: text, continues } = cutContinuation(first, escape);
-    let next = start + 1;
-    while (continues && next < lines.length) {
-        const line = lines[next++];
-        if (/^\s*(#|$)/.test(line))
-            continue;
-        const part = cutContinuation(line, escape);
-        text += part.body;
-        continues = part.continues;
-    }
-    return { text, next };
-}
-function cutContinuation(line, escape) {
-    const match = (escape === '`' ? /`[ \t]*$/ : /\\[ \t]*$/).exec(line);
-    return match
-        ? { body: line.slice(0, match.index), continues: true }
-        : { body: line, continues: false };
-}
-/** Skips the bodies of RUN/COPY/ADD heredocs (<<EOF ... EOF) so they are not read as instructions. */
-function skipHeredocs(instruction, lines, next, escape) {
-    if (!HEREDOC_KEYWORDS.has(instruction.keyword))
-        return next;
-    let index = next;
-    for (const word of splitWords(instruction.args, escape)) {
-        const match = HEREDOC.exec(word);
-        if (!match)
-            continue;
-        const chomp = match[1] === '-';
-        const terminator = match[2].replace(/["'\\]/g, '');
-        const end = lines.findIndex((line, i) => i >= index && (chomp ? line.replace(/^\t+/, '') : line) === terminator);
-        if (end < 0) {
-            throw new DockerfileError(`line ${instruction.line}: heredoc ${word} is not terminated`);
-        }
-        index = end + 1;
-    }
-    return index;
-}
-// --- Words and flags --------------------------------------------------------------------------
-/** Splits at unquoted whitespace, keeping quotes and escapes for substitution to handle. */
-function splitWords(text, escape) {
-    const words = [];
-    let word;
-    let quote;
-    for (let i = 0; i < text.length; i++) {
-        const ch = text[i];
-        if (quote === undefined && /\s/.test(ch)) {
-            if (word !== undefined)
-                words.push(word);
-            word = undefined;
-            continue;
-        }
-        word = (word ?? '') + ch;
-        if (ch === escape && quote !== "'" && i + 1 < text.length)
-            word += text[++i];
-        else if (quote === undefined && (ch === '"' || ch === "'"))
-            quote = ch;
-        else if (ch === quote)
-            quote = undefined;
-    }
-    if (word !== undefined)
-        words.push(word);
-    return words;
-}
-/** Leading --name=value words; a bare -- ends them. */
-function splitFlags(words) {
-    const flags = [];
-    let index = 0;
-    for (; index < words.length && words[index].startsWith('--'); index++) {
-        const word = words[index];
-        if (word === '--')
-            return { flags, args: words.slice(index + 1) };
-        const equals = word.indexOf('=');
-        flags.push(equals < 0
-            ? { name: word.slice(2) }
-            : { name: word.slice(2, equals), value: word.slice(equals + 1) });
-    }
-    return { flags, args: words.slice(index) };
-}
-function flagValues(flags, name, line) {
-    return flags
-        .filter(flag => flag.name === name)
-        .map(flag => {
-        if (flag.value === undefined) {
-            throw new DockerfileError(`line ${line}: --${name} needs a value (--${name}=<value>)`);
-        }
-        return flag.value;
-    });
-}
-function stripQuotes(value) {
-    return value.replace(/["']/g, '');
-}
-/**
- * The global ARGs: a default that cannot be expanded fails only when a FROM uses it, so an ARG
- * no FROM needs (or one this resolver reads differently from BuildKit) never stops a run.
- */
-class GlobalArgs {
-    values = new Map();
-    broken = new Map();
-    constructor(entries) {
-        for (const [name, value] of entries)
-            this.values.set(name, value);
-    }
-    get(name) {
-        const error = this.broken.get(name);
-        if (error !== undefined)
-            throw error;
-        return this.values.get(name);
-    }
-    set(name, value) {
-        this.broken.delete(name);
-        this.values.set(name, value);
-    }
-    fail(name, error) {
-        this.values.delete(name);
-        this.broken.set(name, error);
-    }
-    names() {
-        return [...this.values.keys()];
-    }
-}
-/** The variables FROM can use: automatic platform ARGs, then the ARGs declared before the first FROM. */
-function globalArgs(preamble, options, escape) {
-    const buildArgs = new Map(options.buildArgs);
-    const vars = new GlobalArgs([
-        ...platformArgs('TARGET', options.targetPlatform),
-        ...platformArgs('BUILD', options.buildPlatform)
-    ]);
-    // BuildKit lets a build arg override an automatic platform ARG without declaring it.
-    for (const name of vars.names()) {
-        const value = buildArgs.get(name);
-        if (value !== undefined)
-            vars.set(name, value);
-    }
-    for (const instruction of preamble.filter(({ keyword }) => keyword === 'arg')) {
-        for (const word of splitWords(instruction.args, escape)) {
-            const equals = word.indexOf('=');
-            const name = equals < 0 ? word : word.slice(0, equals);
-            const given = buildArgs.get(name);
-            if (given !== undefined) {
-                vars.set(name, given);
-            }
-            else if (equals >= 0) {
-                try {
-                    vars.set(name, expandWord(word.slice(equals + 1), vars, escape, instruction.line));
-                }
-                catch (error) {
-                    if (!(error instanceof DockerfileError))
-                        throw error;
-                    vars.fail(name, error);
-                }
-            }
-            // Declared with neither a build arg nor a default, it stays unset: ${A-x} gives x.
-        }
-    }
-    return vars;
-}
-/** linux/arm/v7 gives PLATFORM linux/arm/v7, OS linux, ARCH arm, VARIANT v7. */
-function platformArgs(prefix, platform) {
-    const [os = '', arch = '', variant = ''] = platform.split('/');
-    return [
-        [`${prefix}PLATFORM`, platform],
-        [`${prefix}OS`, os],
-        [`${prefix}ARCH`, arch],
-        [`${prefix}VARIANT`, variant]
-    ];
-}
-// --- Image sources ----------------------------------------------------------------------------
-function isFrom(instruction) {
-    return instruction.keyword === 'from';
-}
-function parseFrom(instruction, escape) {
-    const { line } = instruction;
-    const { flags, args } = splitFlags(splitWords(instruction.args, escape));
-    const platform = flagValues(flags, 'platform', line).at(-1);
-    if (args.length === 0)
-        throw new DockerfileError(`line ${line}: FROM has no image`);
-    const named = args.length === 3 && args[1].toLowerCase() === 'as';
-    if (args.length !== 1 && !named) {
-        throw new DockerfileError(`line ${line}: FROM takes <image> [AS <name>], got "${instruction.args}"`);
-    }
-    return {
-        line,
-        image: args[0],
-        platform,
-        name: named ? args[2].toLowerCase() : undefined
-    };
-}
-function fromUses(from, earlierStages, context) {
-    const image = expandWord(from.image, context.vars, context.escape, from.line);
-    if (image === '') {
-        throw new DockerfileError(`line ${from.line}: FROM ${from.image} is empty after substitution; pass the build arg or give the ARG a default`);
-    }
-    const platform = from.platform === undefined
-        ? context.targetPlatform
-        : fromPlatform(from, from.platform, context);
-    // A stage built on an earlier stage inherits its platform, so it adds no image of its own.
-    if (image === 'scratch' || earlierStages.has(image.toLowerCase()))
-        return [];
-    return [externalImage(image, platform, from.line)];
-}
-function fromPlatform(from, raw, context) {
-    const platform = expandWord(raw, context.vars, context.escape, from.line);
-    if (platform === '') {
-        throw new DockerfileError(`line ${from.line}: FROM --platform=${raw} is empty after substitution`);
-    }
-    return (0,ros_platforms/* normalizePlatform */.FL)(platform);
-}
-function copyUses(instruction, context) {
-    const { flags } = splitFlags(splitWords(instruction.args, context.escape));
-    return flagValues(flags, 'from', instruction.line).flatMap(value => sourceUses(stripQuotes(value), '--from=', instruction.line, context));
-}
-function mountUses(instruction, context) {
-    const { flags } = splitFlags(splitWords(instruction.args, context.escape));
-    return flagValues(flags, 'mount', instruction.line).flatMap(spec => {
-        const from = mountSource(stripQuotes(spec));
-        return from === undefined ? [] : sourceUses(from, 'from=', instruction.line, context);
-    });
-}
-/** The from= of a bind or cache mount (type=bind is the default); other mount types take no source. */
-function mountSource(spec) {
-    let type = 'bind';
-    let from;
-    for (const field of spec.split(',')) {
-        const equals = field.indexOf('=');
-        const key = (equals < 0 ? field : field.slice(0, equals)).trim().toLowerCase();
-        const value = equals < 0 ? '' : field.slice(equals + 1);
-        if (key === 'type')
-            type = value.toLowerCase();
-        else if (key === 'from')
-            from = value;
-    }
-    return (type === 'bind' || type === 'cache') && from ? from : undefined;
-}
-/**
- * An image named by COPY --from or a mount's from=. BuildKit does not substitute variables there,
- * and pulls such an image for the target platform even inside a FROM --platform=... stage.
- */
-function sourceUses(source, label, line, context) {
-    if (source.includes('$')) {
-        throw new DockerfileError(`line ${line}: ${label}${source} cannot use variables; add a stage "FROM ${source} AS <name>" and use that name`);
-    }
-    if (source === 'scratch' ||
-        /^\d+$/.test(source) ||
-        context.stageNames.has(source.toLowerCase())) {
-        return [];
-    }
-    return [externalImage(source, context.targetPlatform, line)];
-}
-function externalImage(image, platform, line) {
-    const ref = (0,reference/* parseReference */.F2)(image);
-    if (typeof ref === 'string') {
-        throw new DockerfileError(`line ${line}: "${image}" is not a valid image reference: ${ref}`);
-    }
-    return { image, platform, line };
-}
-function dedupe(uses) {
-    const seen = new Set();
-    return uses.filter(use => {
-        const key = `${use.image}\n${use.platform}`;
-        if (seen.has(key))
-            return false;
-        seen.add(key);
-        return true;
-    });
-}
-// --- Substitution -----------------------------------------------------------------------------
-function expandWord(word, vars, escape, line) {
-    return new WordExpander(word, vars, escape, line).expand();
-}
-/** BuildKit's word processing: quotes removed, escapes applied, $VAR and ${VAR...} substituted. */
-class WordExpander {
-    word;
-    vars;
-    escape;
-    line;
-    pos = 0;
-    constructor(word, vars, escape, line) {
-        this.word = word;
-        this.vars = vars;
-        this.escape = escape;
-        this.line = line;
-    }
-    expand() {
-        return this.readUntil(undefined);
-    }
-    /** The stop character the last readUntil ended at */
-    stopped = '';
-    /**
-     * Reads to the end of the word, or up to and past an unquoted character of `stops`. `raw` keeps
-     * escapes as a backslash and the character (a pattern's `\*` is a literal star).
-     */
-    readUntil(stops, raw = false) {
-        let out = '';
-        while (this.pos < this.word.length) {
-            const ch = this.word[this.pos];
-            if (stops?.includes(ch)) {
-                this.pos++;
-                this.stopped = ch;
-                return out;
-            }
-            if (ch === "'")
-                out += this.singleQuoted();
-            else if (ch === '"')
-                out += this.doubleQuoted();
-            else if (ch === '$')
-                out += this.dollar();
-            else if (ch === this.escape && raw && this.pos + 1 < this.word.length) {
-                out += `\\${this.word.charAt(this.pos + 1)}`;
-                this.pos += 2;
-            }
-            else {
-                // The escape character makes the next one literal and disappears.
-                if (ch === this.escape)
-                    this.pos++;
-                out += this.word.charAt(this.pos++);
-            }
-        }
-        if (stops !== undefined)
-            throw this.error('unterminated ${');
-        return out;
-    }
-    singleQuoted() {
-        const end = this.word.indexOf("'", this.pos + 1);
-        if (end < 0)
-            throw this.error('unterminated quote');
-        const text = this.word.slice(this.pos + 1, end);
-        this.pos = end + 1;
-        return text;
-    }
-    /** Inside "...", $ still expands and the escape character escapes only ", $ and itself. */
-    doubleQuoted() {
-        let out = '';
-        this.pos++;
-        while (this.pos < this.word.length) {
-            const ch = this.word[this.pos];
-            if (ch === '"') {
-                this.pos++;
-                return out;
-            }
-            if (ch === '$') {
-                out += this.dollar();
-                continue;
-            }
-            this.pos++;
-            const next = this.word.charAt(this.pos);
-            if (ch === this.escape && (next === '"' || next === '$' || next === this.escape)) {
-                out += next;
-                this.pos++;
-            }
-            else {
-                out += ch;
-            }
-        }
-        throw this.error('unterminated quote');
-    }
-    dollar() {
-        this.pos++;
-        if (this.word[this.pos] !== '{') {
-            const name = this.readName();
-            return name === '' ? '$' : (this.vars.get(name) ?? '');
-        }
-        this.pos++;
-        const name = this.readName();
-        if (this.pos >= this.word.length)
-            throw this.error('unterminated ${');
-        if (name === '')
-            throw this.error('bad substitution');
-        const operator = this.word[this.pos++];
-        return operator === '}' ? (this.vars.get(name) ?? '') : this.modified(name, operator);
-    }
-    /**
-     * ${NAME-word}, ${NAME+word}, ${NAME?word}; with a colon (${NAME:-word}) empty counts as unset.
-     * ${NAME#glob}, ${NAME##glob}, ${NAME%glob}, ${NAME%%glob}, ${NAME/glob/word}, ${NAME//glob/word}
-     * (Dockerfile 1.7): shortest or longest prefix or suffix removed, first or every match replaced.
-     */
-    modified(name, operator) {
-        if (operator === '#' || operator === '%' || operator === '/')
-            return this.patterned(name, operator);
-        const colon = operator === ':';
-        const modifier = colon ? this.word.charAt(this.pos++) : operator;
-        if (modifier === '')
-            throw this.error('unterminated ${');
-        if (modifier !== '-' && modifier !== '+' && modifier !== '?') {
-            throw this.error(`unsupported substitution operator "${colon ? ':' : ''}${modifier}"`);
-        }
-        const word = this.readUntil('}');
-        const value = this.vars.get(name);
-        if (value === undefined || (colon && value === '')) {
-            if (modifier === '?')
-                throw this.required(name, word, colon);
-            return modifier === '-' ? word : '';
-        }
-        return modifier === '+' ? word : value;
-    }
-    patterned(name, operator) {
-        const doubled = this.word[this.pos] === operator;
-        if (doubled)
-            this.pos++;
-        const pattern = this.readUntil(operator === '/' ? '/}' : '}', true);
-        if (operator === '/' && this.stopped !== '/') {
-            throw this.error(`\${${name}/pattern/replacement} has no / after the pattern`);
-        }
-        const replacement = operator === '/' ? this.readUntil('}') : '';
-        const value = this.vars.get(name) ?? '';
-        try {
-            if (operator === '/')
-                return replacePattern(value, pattern, replacement, doubled);
-            return trimPattern(value, pattern, operator === '#' ? 'prefix' : 'suffix', doubled);
-        }
-        catch (error) {
-            throw this.error(error.message);
-        }
-    }
-    readName() {
-        const name = /^(?:[0-9]+|[A-Za-z_][A-Za-z0-9_]*)/.exec(this.word.slice(this.pos))?.[0] ?? '';
-        this.pos += name.length;
-        return name;
-    }
-    required(name, message, colon) {
-        const reason = message === '' ? `${name} is ${colon ? 'empty or ' : ''}not set` : `${name}: ${message}`;
-        return new DockerfileError(`line ${this.line}: ${reason}`);
-    }
-    error(reason) {
-        return new DockerfileError(`line ${this.line}: ${reason} in "${this.word}"`);
-    }
-}
-/**
- * A pattern of ${V#...}, ${V%...} and ${V/...} as a regular expression source, as BuildKit
- * converts it: `*` any run of characters (shortest unless greedy), `?` one character, `\*`,
- * `\?` and `\\` literal; every other character, brackets included, stands for itself.
- */
-function patternSource(pattern, greedy) {
-    let out = '';
-    for (let i = 0; i < pattern.length; i++) {
-        const ch = pattern[i];
-        if (ch === '*')
-            out += greedy ? '[\\s\\S]*' : '[\\s\\S]*?';
-        else if (ch === '?')
-            out += '.';
-        else if (ch === '\\') {
-            const next = pattern.charAt(i + 1);
-            // \} and \/ keep the pattern's end and separator apart; the escape is not part of it
-            if (next === '}' || next === '/')
-                continue;
-            if (next !== '*' && next !== '?' && next !== '\\')
-                throw new Error(`invalid escape "\\${next}"`);
-            out += `\\${next}`;
-            i++;
-        }
-        else
-            out += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    }
-    return out;
-}
-/** The pattern's units (an escape and its character are one) in reverse order. */
-function reversePattern(pattern) {
-    const units = [];
-    for (let i = 0; i < pattern.length; i++) {
-        if (pattern[i] === '\\' && i + 1 < pattern.length)
-            units.push(pattern.slice(i, ++i + 1));
-        else
-            units.push(pattern[i]);
-    }
-    return units.reverse().join('');
-}
-const reversed = (text) => [...text].reverse().join('');
-/**
- * Remove the shortest (or, greedy, the longest) prefix or suffix the pattern matches. A suffix is
- * found as BuildKit does: as a prefix of the reversed value, with the pattern reversed.
- */
-function trimPattern(value, pattern, end, greedy) {
-    const suffix = end === 'suffix';
-    const subject = suffix ? reversed(value) : value;
-    const re = new RegExp(`^(?:${patternSource(suffix ? reversePattern(pattern) : pattern, greedy)})`);
-    const match = re.exec(subject);
-    if (match === null)
-        return value;
-    const rest = subject.slice(match[0].length);
-    return suffix ? reversed(rest) : rest;
-}
-/**
- * Replace the first (or every) match of the pattern, greedy, as Go's regexp does: an empty match
- * right after a match is skipped.
- */
-function replacePattern(value, pattern, replacement, every) {
-    const source = patternSource(pattern, true);
-    if (!every) {
-        const m = new RegExp(source).exec(value);
-        return m === null
-            ? value
-            : value.slice(0, m.index) + replacement + value.slice(m.index + m[0].length);
-    }
-    let out = '';
-    let last = 0;
-    let previousEnd = -1;
-    for (const m of value.matchAll(new RegExp(source, 'g'))) {
-        if (m[0] === '' && m.index === previousEnd)
-            continue;
-        out += value.slice(last, m.index) + replacement;
-        last = m.index + m[0].length;
-        previousEnd = last;
-    }
-    return out + value.slice(last);
-}
-
 ;// CONCATENATED MODULE: ./src/pipeline/preflight.ts
 /**
  * Before any build: every base image the Dockerfile builds FROM must hold every platform it is
@@ -36688,7 +38090,8 @@ function settingsOf(config, paths = config) {
             kind: config.cache,
             ref: config.cacheRef,
             tagSuffix: config.tagSuffix,
-            imagePath: config.image.path
+            imagePath: config.image.path,
+            mounts: { enabled: config.cacheMounts, maxBytes: config.cacheMountsMaxSize }
         },
         retry: { attempts: config.retryAttempts, maxDelaySeconds: config.retryMaxDelay },
         tools: {
@@ -37308,6 +38711,8 @@ async function judgeCell(job, found, o) {
 
 
 
+
+/** Prepare the cells; the cache mounts the run carries, restored into the builder (null: none). */
 async function prepare(run, setup) {
     const { signal } = run.deps;
     const dockerfile = await preflight(run);
@@ -37315,6 +38720,7 @@ async function prepare(run, setup) {
     await fingerprintCells(run, dockerfile, setup.attest);
     await unchanged(run, setup.attest !== undefined);
     stopIfCancelled(signal, 'the search for unchanged images');
+    const mounts = await Mounts.find(run, setup, dockerfile);
     await (0,cache/* prepareCache */.m5)({
         settings: run.settings.cache,
         jobs: run.jobs.filter(j => j.reuse === undefined),
@@ -37326,10 +38732,16 @@ async function prepare(run, setup) {
         // a fixed folder: @actions/cache restores to the very path it saved
         root: external_node_path_default().join(run.deps.rt.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'ros-multiarch-buildcache'),
         service: cancellableCache(run.deps),
+        mounts: mounts !== null,
         log: run.log,
         warn: run.warn
     });
     stopIfCancelled(signal, 'the build cache restore');
+    if (mounts !== null) {
+        await run.deps.rt.group('Cache mounts: restore into the builder', () => mounts.restore());
+        stopIfCancelled(signal, 'the cache mounts restore');
+    }
+    return mounts;
 }
 /** The Dockerfile, and its bases checked in their registries: each cell's `bases`. */
 async function preflight(run) {
@@ -37473,14 +38885,14 @@ async function runPipeline(input, d) {
         await mergeSlices(run, publishing);
     }
     else {
-        await during('preflight', d.signal, () => prepare(run, setup));
+        const mounts = await during('preflight', d.signal, () => prepare(run, setup));
         const publisher = new Publisher(run, publishing, {
             ...(d.signal === undefined ? {} : { signal: d.signal })
         });
         // cancelled from here on, the cells that did not finish say so in the results
         await runCells(run, setup, publisher);
         await publisher.finished();
-        await saveCaches(run);
+        await saveCaches(run, mounts);
     }
     logRequests(run);
     return results(run, seconds());
@@ -37807,10 +39219,30 @@ function resultsSummary(plan, results) {
         `<table>${head}\n${rows.join('\n')}\n</table>\n` +
         digestsHtml(plan.image, results) +
         signaturesHtml(results) +
+        mountsHtml(results) +
         timelineSummary(results);
     if (failures.length === 0)
         return top;
     return withinLimit(`${top}<h3>Failures</h3>\n`, failures);
+}
+/** What one step did with a cache mount, in a table cell. */
+function mountStepHtml(step) {
+    if (step === undefined)
+        return '';
+    const size = step.bytes === undefined ? '' : ` ${formatSize(step.bytes)}`;
+    const time = step.seconds === undefined ? '' : ` in ${format_duration(step.seconds)}`;
+    const why = step.reason === undefined ? '' : `: ${escapeHtml(step.reason)}`;
+    const icon = step.outcome === 'failed' || step.outcome === 'too large' ? '⚠️ ' : '';
+    return `${icon}${escapeHtml(step.outcome)}${size}${time}${why}`;
+}
+/** The cache mounts carried between runs: per cell and mount, what was restored and saved. */
+function mountsHtml(results) {
+    const rows = results.cells.flatMap(c => (c.mounts ?? []).map(m => `<tr><td>${escapeHtml(c.id)}</td><td><code>${escapeHtml(m.id)}</code> at <code>${escapeHtml(m.target)}</code></td>` +
+        `<td>${mountStepHtml(m.restore)}</td><td>${mountStepHtml(m.save)}</td></tr>`));
+    if (rows.length === 0)
+        return '';
+    return (`<h3>Cache mounts</h3>\n<p>The Dockerfile's cache mounts, carried from run to run: put into the builder before the builds, saved after the tests passed.</p>\n` +
+        `<table><tr><th>cell</th><th>mount</th><th>before the build</th><th>after the tests</th></tr>\n${rows.join('\n')}\n</table>\n`);
 }
 /** How to verify each signed index, with the command a user copies. */
 function signaturesHtml(results) {
@@ -38426,6 +39858,8 @@ const Inputs = {
     Pull: 'pull',
     Cache: 'cache',
     CacheRef: 'cache-ref',
+    CacheMounts: 'cache-mounts',
+    CacheMountsMaxSize: 'cache-mounts-max-size',
     RetryAttempts: 'retry-attempts',
     RetryMaxDelay: 'retry-max-delay',
     QemuRetries: 'qemu-retries',
@@ -38474,7 +39908,7 @@ const States = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6121);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6615);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6661);
 /* harmony import */ var _runtime_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6064);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);
@@ -38578,103 +40012,25 @@ function loginRegistry(ref) {
 
 /***/ }),
 
-/***/ 7804:
+/***/ 4176:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  si: () => (/* binding */ actionsCacheRuntime),
-  m5: () => (/* binding */ prepareCache),
-  k$: () => (/* binding */ saveLocalCaches)
-});
-
-// UNUSED EXPORTS: GHA_MIN_BUILDX
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./node_modules/semver/index.js
-var semver = __nccwpck_require__(2088);
-var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
-// EXTERNAL MODULE: ./src/inputs/errors.ts
-var errors = __nccwpck_require__(1318);
-// EXTERNAL MODULE: ./src/inputs/names.ts
-var names = __nccwpck_require__(5585);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/plan/cache.ts
-/**
- * Build cache per cell: buildx --cache-from/--cache-to arguments and @actions/cache keys. Each
- * cell has its own scope (gha), tag (registry) or folder (local), so the cells of a matrix never
- * overwrite each other's cache. Pure.
- */
-
-/** A cache name's length limit: `buildcache-<name>` is a tag, which holds 128 characters. */
-const CACHE_NAME_MAX = 117;
-/**
- * The per-cell name: image path, cell and tag suffix, so two images built in one repository stay
- * apart. A path too long for the limit is shortened and a hash of it added; the cell and suffix
- * are always kept whole, so the cells of one image never share a cache.
- */
-function cacheName(imagePath, cellId, suffix) {
-    const head = imagePath.replaceAll('/', '_');
-    const tail = `-${cellId}${suffix}`;
-    if (head.length + tail.length <= CACHE_NAME_MAX)
-        return `${head}${tail}`;
-    const hash = (0,external_node_crypto_.createHash)('sha256').update(head).digest('hex').slice(0, 8);
-    const room = Math.max(0, CACHE_NAME_MAX - tail.length - hash.length - 1);
-    return `${head.slice(0, room)}-${hash}${tail}`.slice(-CACHE_NAME_MAX);
-}
-/**
- * A failed cache export never fails the build (ignore-error). Without push (a pull request,
- * push: false) the registry cache is only read: nothing is written to the registry.
- */
-function cacheArgs(t, localExists, push) {
-    switch (t.kind) {
-        case 'none':
-            return { from: [], to: [] };
-        case 'gha':
-            // url and token come from ACTIONS_CACHE_URL / ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN
-            return {
-                from: [`type=gha,scope=${t.name}`],
-                to: [`type=gha,scope=${t.name},mode=max,ignore-error=true`]
-            };
-        case 'registry': {
-            const ref = `${t.repository}:buildcache-${t.name}`;
-            return {
-                from: [`type=registry,ref=${ref}`],
-                to: push ? [`type=registry,ref=${ref},mode=max,ignore-error=true`] : []
-            };
-        }
-        case 'local': {
-            // a fresh folder each time: exporting into the old one would let it grow without bound
-            const newDir = `${t.dir}-new`;
-            return {
-                from: localExists ? [`type=local,src=${t.dir}`] : [],
-                to: [`type=local,dest=${newDir},mode=max,ignore-error=true`],
-                newDir
-            };
-        }
-    }
-}
-/**
- * @actions/cache key of a cell's local cache: its name and a hash of its build fingerprint (the
- * Dockerfile, context, build args and base digests), so a new base or input saves a new cache.
- */
-function localCacheKey(name, fingerprint) {
-    const prefix = `ros-multiarch-buildcache-${name}-`;
-    const hash = (0,external_node_crypto_.createHash)('sha256')
-        .update(`${fingerprint.baseDigest}\0${fingerprint.inputsHash}`)
-        .digest('hex');
-    return { key: `${prefix}${hash.slice(0, 32)}`, restoreKeys: [prefix] };
-}
-
-// EXTERNAL MODULE: ./src/text/text.ts
-var text_text = __nccwpck_require__(8544);
-;// CONCATENATED MODULE: ./src/pipeline/cache.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   k$: () => (/* binding */ saveLocalCaches),
+/* harmony export */   m5: () => (/* binding */ prepareCache),
+/* harmony export */   si: () => (/* binding */ actionsCacheRuntime)
+/* harmony export */ });
+/* unused harmony export GHA_MIN_BUILDX */
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var semver__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2088);
+/* harmony import */ var semver__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(semver__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _inputs_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1318);
+/* harmony import */ var _inputs_names_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5585);
+/* harmony import */ var _plan_cache_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(769);
+/* harmony import */ var _text_text_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8544);
 /** The build cache around the cells: checks before any build, local folders restored and saved. */
 
 
@@ -38689,20 +40045,29 @@ function actionsCacheRuntime(env) {
 }
 /** buildx that speaks GitHub's cache service v2 (v1 was shut down in 2025). */
 const GHA_MIN_BUILDX = '0.21.0';
-const exists = (p) => (0,promises_.access)(p).then(() => true, () => false);
-/** Can this builder export a cache? Not the docker driver, unless the engine uses containerd's image store. */
+const exists = (p) => (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.access)(p).then(() => true, () => false);
+/**
+ * Can this builder export a cache? Not the docker driver, unless the engine uses containerd's
+ * image store. Then the layer cache is off, and only cache mounts are carried: with none to carry,
+ * the input would do nothing, and that is an error naming what to set.
+ */
 async function checkBuilder(c) {
     const kind = c.settings.kind;
     if (kind === 'gha') {
         const version = (await c.docker.buildxVersion()) ?? '0.0.0';
-        if (semver_default().lt(version, GHA_MIN_BUILDX)) {
-            throw new errors/* InputError */.d(names/* Inputs */.G0.Cache, `gha needs buildx ${GHA_MIN_BUILDX} or newer (GitHub's cache service v2), and this runner has ${version}; set buildx-version: ">=${GHA_MIN_BUILDX}"`);
+        if (semver__WEBPACK_IMPORTED_MODULE_2___default().lt(version, GHA_MIN_BUILDX)) {
+            throw new _inputs_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(_inputs_names_js__WEBPACK_IMPORTED_MODULE_4__/* .Inputs */ .G0.Cache, `gha needs buildx ${GHA_MIN_BUILDX} or newer (GitHub's cache service v2), and this runner has ${version}; set buildx-version: ">=${GHA_MIN_BUILDX}"`);
         }
     }
     const driver = await c.docker.builderDriver(c.builder);
-    if (driver === 'docker' && c.store !== 'containerd') {
-        throw new errors/* InputError */.d(names/* Inputs */.G0.Cache, `${kind} needs a builder that can export a build cache, and builder ${c.builder || '(current)'} uses the docker driver on the classic image store, which cannot; set driver: docker-container`);
+    if (driver !== 'docker' || c.store === 'containerd')
+        return true;
+    const cannot = `builder ${c.builder || '(current)'} uses the docker driver on the classic image store, which cannot export a build cache`;
+    if (!c.mounts) {
+        throw new _inputs_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(_inputs_names_js__WEBPACK_IMPORTED_MODULE_4__/* .Inputs */ .G0.Cache, `${kind} needs a builder that can export a build cache, and ${cannot}; set driver: docker-container`);
     }
+    c.warn(`cache ${kind}: ${cannot}: the layer cache is not kept (set driver: docker-container for it); the cache mounts are carried`);
+    return false;
 }
 /** Check the cache can work here, restore local caches; each cell's `cache`: what its build gets. */
 async function prepareCache(c) {
@@ -38710,30 +40075,34 @@ async function prepareCache(c) {
     if (kind === 'none')
         return;
     if (kind === 'gha' && !actionsCacheRuntime(c.env)) {
-        throw new errors/* InputError */.d(names/* Inputs */.G0.Cache, 'gha needs the GitHub Actions cache service (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL, which GitHub gives JavaScript actions); use registry or local elsewhere');
+        throw new _inputs_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .d(_inputs_names_js__WEBPACK_IMPORTED_MODULE_4__/* .Inputs */ .G0.Cache, 'gha needs the GitHub Actions cache service (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL, which GitHub gives JavaScript actions); use registry or local elsewhere');
     }
-    await checkBuilder(c);
+    if (!(await checkBuilder(c))) {
+        for (const job of c.jobs)
+            job.cache = { args: { from: [], to: [] } };
+        return;
+    }
     const useService = kind === 'local' && c.service.available();
     if (kind === 'local' && !useService) {
         c.warn(`cache local: the Actions cache service is not available here; the cache folders in ${c.root} are neither restored nor saved`);
     }
     for (const job of c.jobs) {
         const { cell, fingerprint: fp } = job;
-        const name = cacheName(c.settings.imagePath, cell.id, c.settings.tagSuffix);
-        const dir = external_node_path_default().join(c.root, name);
+        const name = (0,_plan_cache_js__WEBPACK_IMPORTED_MODULE_5__/* .cacheName */ .UU)(c.settings.imagePath, cell.id, c.settings.tagSuffix);
+        const dir = node_path__WEBPACK_IMPORTED_MODULE_1___default().join(c.root, name);
         let key;
         if (useService && fp !== undefined) {
-            const k = localCacheKey(name, fp);
+            const k = (0,_plan_cache_js__WEBPACK_IMPORTED_MODULE_5__/* .localCacheKey */ .jR)(name, fp);
             key = k.key;
             try {
                 const hit = await c.service.restore([dir], k.key, k.restoreKeys);
                 c.log(`${cell.id}: build cache ${hit === undefined ? 'not found (cold build)' : `restored from ${hit}`}`);
             }
             catch (error) {
-                c.warn(`${cell.id}: restoring the build cache failed, building without it: ${(0,text_text/* errorMessage */.gJ)(error)}`);
+                c.warn(`${cell.id}: restoring the build cache failed, building without it: ${(0,_text_text_js__WEBPACK_IMPORTED_MODULE_6__/* .errorMessage */ .gJ)(error)}`);
             }
         }
-        const args = cacheArgs({ kind, repository: c.settings.ref, dir, name }, kind === 'local' && (await exists(dir)), c.push);
+        const args = (0,_plan_cache_js__WEBPACK_IMPORTED_MODULE_5__/* .cacheArgs */ .a2)({ kind, repository: c.settings.ref, dir, name }, kind === 'local' && (await exists(dir)), c.push);
         job.cache = {
             args,
             ...(kind === 'local' ? { dir } : {}),
@@ -38759,11 +40128,11 @@ async function saveLocalCaches(jobs, c) {
             if (!(await exists(newDir)))
                 continue;
             if (result?.imageId === undefined) {
-                await (0,promises_.rm)(newDir, { recursive: true, force: true });
+                await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm)(newDir, { recursive: true, force: true });
                 continue;
             }
-            await (0,promises_.rm)(cache.dir, { recursive: true, force: true });
-            await (0,promises_.rename)(newDir, cache.dir);
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm)(cache.dir, { recursive: true, force: true });
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rename)(newDir, cache.dir);
             if (cache.key === undefined)
                 continue;
             if (await service.save([cache.dir], cache.key))
@@ -38772,7 +40141,7 @@ async function saveLocalCaches(jobs, c) {
                 log(`${id}: build cache not saved (${cache.key} exists already, or the upload failed)`);
         }
         catch (error) {
-            warn(`${id}: saving the build cache failed: ${(0,text_text/* errorMessage */.gJ)(error)}`);
+            warn(`${id}: saving the build cache failed: ${(0,_text_text_js__WEBPACK_IMPORTED_MODULE_6__/* .errorMessage */ .gJ)(error)}`);
         }
     }
 }
@@ -38847,6 +40216,86 @@ function addImage(state, tag) {
         return false;
     state.images = [...(state.images ?? []), tag];
     return true;
+}
+
+
+/***/ }),
+
+/***/ 769:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   UU: () => (/* binding */ cacheName),
+/* harmony export */   a2: () => (/* binding */ cacheArgs),
+/* harmony export */   jR: () => (/* binding */ localCacheKey)
+/* harmony export */ });
+/* unused harmony export CACHE_NAME_MAX */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/**
+ * Build cache per cell: buildx --cache-from/--cache-to arguments and @actions/cache keys. Each
+ * cell has its own scope (gha), tag (registry) or folder (local), so the cells of a matrix never
+ * overwrite each other's cache. Pure.
+ */
+
+/** A cache name's length limit: `buildcache-<name>` is a tag, which holds 128 characters. */
+const CACHE_NAME_MAX = 117;
+/**
+ * The per-cell name: image path, cell and tag suffix, so two images built in one repository stay
+ * apart. A path too long for the limit is shortened and a hash of it added; the cell and suffix
+ * are always kept whole, so the cells of one image never share a cache.
+ */
+function cacheName(imagePath, cellId, suffix) {
+    const head = imagePath.replaceAll('/', '_');
+    const tail = `-${cellId}${suffix}`;
+    if (head.length + tail.length <= CACHE_NAME_MAX)
+        return `${head}${tail}`;
+    const hash = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256').update(head).digest('hex').slice(0, 8);
+    const room = Math.max(0, CACHE_NAME_MAX - tail.length - hash.length - 1);
+    return `${head.slice(0, room)}-${hash}${tail}`.slice(-CACHE_NAME_MAX);
+}
+/**
+ * A failed cache export never fails the build (ignore-error). Without push (a pull request,
+ * push: false) the registry cache is only read: nothing is written to the registry.
+ */
+function cacheArgs(t, localExists, push) {
+    switch (t.kind) {
+        case 'none':
+            return { from: [], to: [] };
+        case 'gha':
+            // url and token come from ACTIONS_CACHE_URL / ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN
+            return {
+                from: [`type=gha,scope=${t.name}`],
+                to: [`type=gha,scope=${t.name},mode=max,ignore-error=true`]
+            };
+        case 'registry': {
+            const ref = `${t.repository}:buildcache-${t.name}`;
+            return {
+                from: [`type=registry,ref=${ref}`],
+                to: push ? [`type=registry,ref=${ref},mode=max,ignore-error=true`] : []
+            };
+        }
+        case 'local': {
+            // a fresh folder each time: exporting into the old one would let it grow without bound
+            const newDir = `${t.dir}-new`;
+            return {
+                from: localExists ? [`type=local,src=${t.dir}`] : [],
+                to: [`type=local,dest=${newDir},mode=max,ignore-error=true`],
+                newDir
+            };
+        }
+    }
+}
+/**
+ * @actions/cache key of a cell's local cache: its name and a hash of its build fingerprint (the
+ * Dockerfile, context, build args and base digests), so a new base or input saves a new cache.
+ */
+function localCacheKey(name, fingerprint) {
+    const prefix = `ros-multiarch-buildcache-${name}-`;
+    const hash = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256')
+        .update(`${fingerprint.baseDigest}\0${fingerprint.inputsHash}`)
+        .digest('hex');
+    return { key: `${prefix}${hash.slice(0, 32)}`, restoreKeys: [prefix] };
 }
 
 
@@ -39797,7 +41246,7 @@ function formatBytes(bytes) {
 /* harmony export */   d1: () => (/* binding */ runCommand),
 /* harmony export */   di: () => (/* binding */ SAVE_TIMEOUT_MS)
 /* harmony export */ });
-/* unused harmony exports attestArgs, buildCommand, parsePush, parseEngineInfo */
+/* unused harmony exports attestArgs, buildCommand, parsePush, helperBuildCommand, parseEngineInfo */
 /* harmony import */ var _exec_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6455);
 /* harmony import */ var _progress_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3620);
 /* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7356);
@@ -39855,6 +41304,17 @@ function parsePush(output) {
             retrying = true;
     }
     return { layers, ...(digest === undefined ? {} : { digest }), retrying };
+}
+function helperBuildCommand(r) {
+    const args = ['buildx', 'build'];
+    if (r.builder !== '')
+        args.push('--builder', r.builder);
+    args.push('--platform', r.platform, '--file', r.file, '--network', 'none');
+    for (const [k, v] of r.buildArgs)
+        args.push('--build-arg', `${k}=${v}`);
+    args.push('--provenance=false', '--output', `type=local,dest=${r.output}`, '--progress=plain');
+    args.push('--', r.context);
+    return args;
 }
 function runCommand(r) {
     const args = ['run', '--rm', '--name', r.name, '--platform', r.platform, '--pull', 'never'];
@@ -40056,6 +41516,10 @@ class Docker {
         await this.check(`Saving ${ref} from the engine`, ['save', '--output', file, ref], undefined, {
             timeoutMs: SAVE_TIMEOUT_MS
         });
+    }
+    /** A helper build; a base pull that failed transiently is tried again, as a build is. */
+    async helperBuild(what, r, timeoutMs) {
+        await this.check(what, helperBuildCommand(r), 'build', { timeoutMs });
     }
     async kill(name) {
         await this.run(['kill', name]);
@@ -41489,8 +42953,8 @@ function _unique(values) {
     return Array.from(new Set(values));
 }
 //# sourceMappingURL=tool-cache.js.map
-// EXTERNAL MODULE: ./src/pipeline/cache.ts + 1 modules
-var cache = __nccwpck_require__(7804);
+// EXTERNAL MODULE: ./src/pipeline/cache.ts
+var cache = __nccwpck_require__(4176);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: ./src/tooling/exec.ts + 1 modules
