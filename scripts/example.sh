@@ -9,7 +9,9 @@
 # engine of the test bed, by default Docker 28.5 with the containerd image store (what Docker 29
 # and Docker Desktop install by default); name another (classic: Docker 20.10, classic28: Docker
 # 28.5 with the classic image store) or `all` for each in turn. The action runs on the test bed's
-# Node 24, as action.yml declares.
+# Node 24, as action.yml declares. With cache: registry, the layer cache and the workspace's ccache
+# mount are kept in the registry (tags buildcache-... and mountcache-...): a second run restores
+# them into the builder.
 #   bash scripts/example.sh [containerd|classic|classic28|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +55,7 @@ for engine in $engines; do
     --input base-image="$TESTBED_ROS2_LOWER_BASE" \
     --input context=examples/ros2-workspace \
     --input smoke-test-file=examples/ros2-workspace/smoke.yaml \
+    --input cache=registry \
     --input network=host \
     --input push=true \
     --input username="$TESTBED_USERNAME" \

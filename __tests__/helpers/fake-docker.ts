@@ -142,7 +142,12 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
     mkdirSync(dest, { recursive: true })
     for (const [, id, i] of dockerfile.matchAll(/type=cache,id=([^,\s]+),target=\/rma\/(\d+)/g)) {
       if (dockerfile.includes(' AS save')) {
-        writeFileSync(path.join(dest, `${i}.tar`), mounts.get(id) ?? Buffer.alloc(0))
+        // contents over the cap (`head -c`) are dropped and du's size written instead
+        const cap = Number(/head -c (\d+)/.exec(dockerfile)?.[1] ?? Infinity)
+        const bytes = mounts.get(id) ?? Buffer.alloc(0)
+        if (bytes.length >= cap)
+          writeFileSync(path.join(dest, `${i}.over`), `${Math.ceil(bytes.length / 1024)}\n`)
+        else writeFileSync(path.join(dest, `${i}.tar`), bytes)
         continue
       }
       const tar = path.join(context, `${i}.tar`)

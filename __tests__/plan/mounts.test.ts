@@ -1,4 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { sha256 } from '../../src/oci/manifest.js'
 import { CACHE_NAME_MAX, cacheName } from '../../src/plan/cache.js'
 import {
@@ -82,18 +86,21 @@ describe('cache mount keys', () => {
 
 describe('uncarriable', () => {
   it.each([
-    ['ros2-workspace-ccache-arm64', null],
-    ['/var/cache/apt', null],
-    ['a:b@c+d=e.f_g', null],
-    ['has space', 'characters'],
-    ['a,b', 'characters'],
-    ['ccache-${TARGETARCH}', null],
-    ['tab\there', 'characters'],
-    ['"quoted"', 'characters'],
-    ['back\\slash', 'characters'],
-    ['', 'characters']
-  ])('%j: %s', (id, why) => {
-    const r = uncarriable({ ...ccache, id })
+    ['ros2-workspace-ccache-arm64', true, null],
+    ['/var/cache/apt', true, null],
+    ['a:b@c+d=e.f_g', true, null],
+    ['has space', true, 'characters'],
+    ['a,b', true, 'characters'],
+    // as written by an old frontend: passed on; where substituted, the helper would substitute again
+    ['ccache-${TARGETARCH}', false, null],
+    ['ccache-${TARGETARCH}', true, 'characters other than A-Z a-z 0-9 _ . / : @ + = -'],
+    ['cost$5', true, 'characters'],
+    ['tab\there', false, 'characters'],
+    ['"quoted"', false, 'characters'],
+    ['back\\slash', false, 'characters'],
+    ['', true, 'characters']
+  ])('%j (substituted: %s): %s', (id, expanded, why) => {
+    const r = uncarriable({ ...ccache, id }, expanded as boolean)
     if (why === null) expect(r).toBeNull()
     else expect(r).toContain(why)
   })
@@ -139,13 +146,55 @@ describe('helper Dockerfiles', () => {
   })
 
   it('saves each mount as a tar sorted by name where tar can', () => {
-    const d = saveDockerfile({ ...h, mounts: [ccache, { ...ccache, id: '/var/cache/apt' }] })
+    const d = saveDockerfile({ ...h, mounts: [ccache, { ...ccache, id: '/var/cache/apt' }] }, 1000)
     expect(d).toContain(
       'RUN --mount=type=cache,id=ros2-workspace-ccache-arm64,target=/rma/0,sharing=shared --mount=type=cache,id=/var/cache/apt,target=/rma/1,sharing=shared'
     )
-    expect(d).toContain('tar --sort=name -cf /rma-out/0.tar -C /rma/0 .')
-    expect(d).toContain('tar -cf /rma-out/1.tar -C /rma/1 .')
+    expect(d).toContain('tar --sort=name -cf - -C /rma/0 .')
+    expect(d).toContain('tar -cf - -C /rma/1 .')
     expect(d).toMatch(/COPY --from=save \/rma-out\/ \/\n$/)
+  })
+
+  /** The save step's shell, run here with real sh and tar over a folder standing in for the mount */
+  const runSave = (files: Record<string, number>, maxBytes: number): string[] => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'rma-save-'))
+    mkdirSync(path.join(root, 'rma/0'), { recursive: true })
+    for (const [name, size] of Object.entries(files)) {
+      writeFileSync(path.join(root, 'rma/0', name), Buffer.alloc(size, 7))
+    }
+    const run = /set -e; .*$/m.exec(saveDockerfile(h, maxBytes))?.[0] ?? ''
+    execFileSync('sh', ['-c', run.replaceAll('/rma', `${root}/rma`)])
+    const out = path.join(root, 'rma-out')
+    return readdirSync(out)
+      .sort()
+      .map(f =>
+        f.endsWith('.tar')
+          ? `${f}: ${execFileSync('tar', ['-tf', path.join(out, f)], { encoding: 'utf8' })
+              .split('\n')
+              .filter(Boolean)
+              .sort()
+              .join(' ')}`
+          : `${f}: ${readFileSync(path.join(out, f), 'utf8').trim()}`
+      )
+  }
+
+  it('writes the whole tar of contents within the limit', () => {
+    expect(runSave({ a: 100, b: 2000 }, 20_000)).toEqual(['0.tar: ./ ./a ./b'])
+  })
+
+  it('never writes contents over the limit: the tar is dropped and du says the size', () => {
+    const out = runSave({ a: 100, big: 300_000 }, 20_000)
+    expect(out).toHaveLength(1)
+    const kb = Number(/^0\.over: (\d+)$/.exec(out[0])?.[1])
+    expect(kb * 1024).toBeGreaterThanOrEqual(300_000)
+  })
+
+  it('keeps contents of exactly the limit', () => {
+    const tarOf = runSave({ a: 10 }, 1_000_000)
+    const size = 10_240 // GNU tar pads a small archive to 10 kB
+    expect(tarOf).toEqual(['0.tar: ./ ./a'])
+    expect(runSave({ a: 10 }, size)).toEqual(['0.tar: ./ ./a'])
+    expect(runSave({ a: 10 }, size - 1)[0]).toMatch(/^0\.over: /)
   })
 })
 

@@ -87,6 +87,47 @@ describe('resultsSummary', () => {
     expect(html).toContain('build 1.5s, tests 2s (emulated)')
     expect(html).not.toContain('by its digest')
   })
+
+  it('has a table of the cache mounts carried: what was restored and saved, escaped', () => {
+    const html = resultsSummary(plan, {
+      seconds: 1,
+      cells: [
+        cell('humble-amd64', {
+          mounts: [
+            {
+              id: 'ccache-<amd64>',
+              target: '/ccache',
+              restore: { outcome: 'restored', bytes: 41_200_000, seconds: 3.1, where: 'r:t' },
+              save: { outcome: 'saved', bytes: 42_000_000, seconds: 2.5, where: 'r:t' }
+            }
+          ]
+        }),
+        cell('humble-arm64', {
+          mounts: [
+            {
+              id: 'ccache-arm64',
+              target: '/ccache',
+              restore: { outcome: 'none', seconds: 0.4 },
+              save: { outcome: 'too large', seconds: 1, reason: 'about 2 GB is over <1 GB>' }
+            }
+          ]
+        }),
+        cell('jazzy-amd64', {})
+      ],
+      distros: []
+    })
+    expect(html).toContain('<h3>Cache mounts</h3>')
+    expect(html).toContain(
+      '<tr><td>humble-amd64</td><td><code>ccache-&lt;amd64&gt;</code> at <code>/ccache</code></td><td>restored 41.2 MB in 3.1s</td><td>saved 42.0 MB in 2.5s</td></tr>'
+    )
+    expect(html).toContain(
+      '<td>none saved yet (0.4s)</td><td>⚠️ too large in 1s: about 2 GB is over &lt;1 GB&gt;</td>'
+    )
+    // a run without mounts has no such table
+    expect(
+      resultsSummary(plan, { seconds: 1, cells: [cell('humble-amd64', {})], distros: [] })
+    ).not.toContain('Cache mounts')
+  })
 })
 
 describe('resultsSummary: fits the page', () => {

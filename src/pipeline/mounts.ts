@@ -25,7 +25,8 @@ import { cancellableCache } from './deps.js'
 import {
   FileMounts,
   RegistryMounts,
-  type Keep,
+  TooLarge,
+  type Found,
   type MountSlot,
   type MountStore
 } from './mount-store.js'
@@ -43,8 +44,8 @@ export interface CellMount {
 interface Group {
   readonly mount: CacheMount
   readonly jobs: CellJob[]
-  /** What was restored: size and where it lies (to see whether a save changes anything) */
-  restored?: { readonly file: string; readonly bytes: number; readonly digest?: string }
+  /** What was restored (to see whether a save changes anything) */
+  restored?: { readonly bytes: number; readonly digest: string }
 }
 
 /** The state of the mounts of one run, from restore to save. */
@@ -72,8 +73,13 @@ export class Mounts {
     const driver = await run.docker.builderDriver(setup.builder)
     const expand = expandsMountVariables(dockerfile, driver, setup.engine.version)
     const groups = new Map<string, Group>()
+    const warned = new Set<string>()
+    const warn = (m: string): void => {
+      if (!warned.has(m)) run.warn(m)
+      warned.add(m)
+    }
     for (const job of jobs) {
-      const mounts = mountsOf(run, job, dockerfile, expand)
+      const mounts = mountsOf(run, job, dockerfile, expand, warn)
       job.mounts = mounts.map(mount => ({ mount }))
       for (const mount of mounts) {
         const g = groups.get(mount.id) ?? { mount, jobs: [] }
@@ -122,7 +128,7 @@ export class Mounts {
       return failed(error)
     }
     if (found === null) {
-      this.record(g, 'restore', { outcome: 'none' })
+      this.record(g, 'restore', { outcome: 'none', seconds: round(seconds()) })
       const build = g.jobs.length === 1 ? 'builds' : 'build'
       this.run.log(
         `Cache mount ${g.mount.id}: nothing saved yet; ${cellsOf(g)} ${build} with it empty`
@@ -132,29 +138,43 @@ export class Mounts {
     const fetched = seconds()
     try {
       const outcome = (await this.putIntoBuilder(g, found.file)) === 'kept' ? 'kept' : 'restored'
-      g.restored = { file: found.file, bytes: found.bytes }
+      const took = seconds()
+      g.restored = { bytes: found.bytes, digest: found.digest }
       const step: MountStep<RestoreOutcome> = {
         outcome,
         bytes: found.bytes,
-        seconds: round(seconds()),
+        seconds: round(took),
         where: found.from
       }
       this.record(g, 'restore', step)
       this.run.log(
-        `Cache mount ${g.mount.id}: ${outcome} ${formatBytes(found.bytes)} from ${found.from} in ${round(seconds())} s (looked into the builder and fetched in ${round(fetched)} s, into the builder in ${round(seconds() - fetched)} s), for ${cellsOf(g)}`
+        `Cache mount ${g.mount.id}: ${outcome} ${formatBytes(found.bytes)} from ${found.from} in ${round(took)} s (looked into the builder and fetched in ${round(fetched)} s, into the builder in ${round(took - fetched)} s), for ${cellsOf(g)}`
       )
     } catch (error) {
       failed(error)
+    } finally {
+      // not kept on the runner's disk through the builds
+      await rm(found.file, { force: true })
     }
   }
 
-  /** The first saved contents of the group's cells (they share the mount). */
-  private async fetch(g: Group): Promise<{ file: string; bytes: number; from: string } | null> {
+  /**
+   * The first saved contents of the group's cells (they share the mount); contents over the size
+   * limit are passed over for the next cell's.
+   */
+  private async fetch(g: Group): Promise<Found | null> {
     const dir = await mkdtemp(path.join(this.dir, 'fetch-'))
+    let tooLarge: TooLarge | undefined
     for (const job of g.jobs) {
-      const found = await this.store.fetch(this.slot(job, g.mount), dir, this.maxBytes)
-      if (found !== null) return found
+      try {
+        const found = await this.store.fetch(this.slot(job, g.mount), dir, this.maxBytes)
+        if (found !== null) return found
+      } catch (error) {
+        if (!(error instanceof TooLarge)) throw error
+        tooLarge = error
+      }
     }
+    if (tooLarge !== undefined) throw tooLarge
     return null
   }
 
@@ -256,105 +276,87 @@ export class Mounts {
   }
 
   /**
-   * After the builds: read out each mount that a cell which passed its tests used, and keep it
-   * for each such cell. A cell that failed saves nothing.
+   * After the builds: read out each mount that a cell which passed its tests used, and keep it,
+   * one group at a time (a mount's tar is on the runner's disk only while it is stored). A mount
+   * several cells share is kept once, for the first of them that passed: a restore looks through
+   * the group's cells. A cell that failed saves nothing.
    */
   async save(): Promise<void> {
-    const keeps = new Map<CellJob, { keep: Keep; seconds: number }[]>()
     for (const g of this.groups) {
+      if (this.run.deps.signal?.aborted) break
       const passed = g.jobs.filter(j => j.result?.status === 'passed')
-      if (passed.length === 0 || this.run.deps.signal?.aborted) continue
+      if (passed.length === 0) continue
       if (this.store.readOnly !== null) {
         this.record(g, 'save', { outcome: 'read only', reason: this.store.readOnly }, passed)
         continue
       }
-      const read = await this.readOut(g, passed)
-      if (read === null) continue
-      for (const job of passed) {
-        const list = keeps.get(job) ?? []
-        list.push({ keep: { ...read.keep, slot: this.slot(job, g.mount) }, seconds: read.seconds })
-        keeps.set(job, list)
+      const work = await mkdtemp(path.join(this.dir, 'save-'))
+      try {
+        await this.saveGroup(g, passed, work)
+      } finally {
+        await rm(work, { recursive: true, force: true })
       }
     }
-    for (const [job, list] of keeps) await this.keepCell(job, list)
     await rm(this.dir, { recursive: true, force: true })
   }
 
-  /** A group's contents out of the builder, unless too large or unchanged (recorded then). */
-  private async readOut(
-    g: Group,
-    passed: readonly CellJob[]
-  ): Promise<{ keep: Omit<Keep, 'slot'>; seconds: number } | null> {
+  private async saveGroup(g: Group, passed: readonly CellJob[], work: string): Promise<void> {
     const started = this.run.now()
+    const seconds = (): number => round((this.run.now() - started) / 1000)
+    const owner = passed[0]
     try {
-      const work = await mkdtemp(path.join(this.dir, 'save-'))
-      const out = await this.helper(g, work, work, saveDockerfile(this.helperOf(g)), 'Saving')
-      const file = path.join(out, '0.tar')
-      const bytes = (await stat(file)).size
-      const seconds = round((this.run.now() - started) / 1000)
-      if (bytes > this.maxBytes) {
-        const reason = `${formatBytes(bytes)} is over cache-mounts-max-size (${formatBytes(this.maxBytes)}); set CCACHE_MAXSIZE or the like below it, or raise the limit`
-        this.record(g, 'save', { outcome: 'too large', bytes, seconds, reason }, passed)
-        this.run.warn(`Cache mount ${g.mount.id}: not saved: ${reason}`)
-        return null
-      }
-      const digest = `sha256:${await sha256File(file)}`
-      if (await this.unchanged(g, bytes, digest)) {
-        this.record(g, 'save', { outcome: 'unchanged', bytes, seconds }, passed)
-        this.run.log(
-          `Cache mount ${g.mount.id}: unchanged since it was restored (${formatBytes(bytes)}); not saved again`
-        )
-        return null
-      }
-      return { keep: { file, bytes, digest }, seconds }
+      const read = await this.readOut(g, passed, work)
+      if (read === null) return
+      const out = seconds()
+      const ids = (owner.mounts ?? []).map(m => m.mount.id)
+      const to = await this.store.keep(
+        owner.cell.id,
+        { ...read, slot: this.slot(owner, g.mount) },
+        ids
+      )
+      const step = { outcome: 'saved' as const, bytes: read.bytes, seconds: seconds(), where: to }
+      this.record(g, 'save', step, passed)
+      this.run.log(
+        `Cache mount ${g.mount.id}: saved ${formatBytes(read.bytes)} to ${to} in ${step.seconds} s (out of the builder in ${out} s, stored in ${round(step.seconds - out)} s), for ${passed.map(j => j.cell.id).join(', ')}`
+      )
     } catch (error) {
       this.record(g, 'save', { outcome: 'failed', reason: errorMessage(error) }, passed)
       this.run.warn(`Cache mount ${g.mount.id}: not saved: ${errorMessage(error)}`)
+    }
+  }
+
+  /**
+   * A group's contents out of the builder into `work`; null when over the size limit or
+   * unchanged since the restore (recorded then).
+   */
+  private async readOut(
+    g: Group,
+    passed: readonly CellJob[],
+    work: string
+  ): Promise<{ file: string; bytes: number; digest: string } | null> {
+    const started = this.run.now()
+    const dockerfile = saveDockerfile(this.helperOf(g), this.maxBytes)
+    const out = await this.helper(g, work, work, dockerfile, 'Saving')
+    const seconds = round((this.run.now() - started) / 1000)
+    const over = await readFile(path.join(out, '0.over'), 'utf8').catch(() => null)
+    if (over !== null) {
+      const about = Number(over.trim()) * 1024
+      const reason = `${Number.isFinite(about) ? `about ${formatBytes(about)}` : 'its contents'} ${Number.isFinite(about) ? 'is' : 'are'} over cache-mounts-max-size (${formatBytes(this.maxBytes)}); keep the cache below it (for ccache: CCACHE_MAXSIZE), or raise the limit`
+      this.record(g, 'save', { outcome: 'too large', seconds, reason }, passed)
+      this.run.warn(`Cache mount ${g.mount.id}: not saved: ${reason}`)
       return null
     }
-  }
-
-  private async unchanged(g: Group, bytes: number, digest: string): Promise<boolean> {
-    const r = g.restored
-    if (r === undefined || r.bytes !== bytes) return false
-    try {
-      return `sha256:${await sha256File(r.file)}` === digest
-    } catch {
-      return false
-    }
-  }
-
-  /** Keep one cell's new mount contents in the store; each mount's outcome recorded. */
-  private async keepCell(
-    job: CellJob,
-    list: readonly { keep: Keep; seconds: number }[]
-  ): Promise<void> {
-    const started = this.run.now()
-    let kept
-    try {
-      kept = await this.store.keep(
-        job.cell.id,
-        list.map(l => l.keep)
+    const file = path.join(out, '0.tar')
+    const bytes = (await stat(file)).size
+    const digest = `sha256:${await sha256File(file)}`
+    if (g.restored?.digest === digest) {
+      this.record(g, 'save', { outcome: 'unchanged', bytes, seconds }, passed)
+      this.run.log(
+        `Cache mount ${g.mount.id}: unchanged since it was restored (${formatBytes(bytes)}); not saved again`
       )
-    } catch (error) {
-      kept = new Map(list.map(l => [l.keep.slot.id, { error: errorMessage(error) }]))
+      return null
     }
-    const stored = (this.run.now() - started) / 1000
-    for (const { keep, seconds } of list) {
-      const m = job.mounts?.find(x => x.mount.id === keep.slot.id)
-      const k = kept.get(keep.slot.id) ?? { error: 'the store did not say' }
-      const total = round(seconds + stored)
-      if (m === undefined) continue
-      if ('error' in k) {
-        m.save = { outcome: 'failed', bytes: keep.bytes, seconds: total, reason: k.error }
-        this.run.warn(`${job.cell.id}: cache mount ${keep.slot.id} not saved: ${k.error}`)
-      } else {
-        m.save = { outcome: 'saved', bytes: keep.bytes, seconds: total, where: k.to }
-        this.run.log(
-          `${job.cell.id}: cache mount ${keep.slot.id} saved, ${formatBytes(keep.bytes)} to ${k.to} in ${total} s (out of the builder in ${seconds} s, stored in ${round(stored)} s)`
-        )
-      }
-    }
+    return { file, bytes, digest }
   }
 }
 
@@ -362,7 +364,17 @@ export class Mounts {
 const HELPER_MINUTES = 10
 
 /** The carried mounts of a cell's Dockerfile; a Dockerfile the finder cannot read carries none. */
-function mountsOf(run: Run, job: CellJob, dockerfile: string, expand: boolean): CacheMount[] {
+function mountsOf(
+  run: Run,
+  job: CellJob,
+  dockerfile: string,
+  expand: boolean,
+  warn: (m: string) => void
+): CacheMount[] {
+  if (job.bases.length === 0) {
+    warn(`${job.cell.id}: cache mounts not carried: no base image to run the helper builds on`)
+    return []
+  }
   let mounts: CacheMount[]
   try {
     mounts = findCacheMounts(dockerfile, {
@@ -372,12 +384,12 @@ function mountsOf(run: Run, job: CellJob, dockerfile: string, expand: boolean): 
       expandVariables: expand
     })
   } catch (error) {
-    run.warn(`${job.cell.id}: cache mounts not carried: ${errorMessage(error)}`)
+    warn(`Cache mounts not carried: ${errorMessage(error)}`)
     return []
   }
   return mounts.filter(m => {
-    const why = uncarriable(m)
-    if (why !== null) run.warn(`${job.cell.id}: cache mount ${m.target} not carried: ${why}`)
+    const why = uncarriable(m, expand)
+    if (why !== null) warn(`Cache mount ${m.target} not carried: ${why}`)
     return why === null
   })
 }

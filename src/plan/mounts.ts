@@ -36,10 +36,17 @@ const SHA256 = /^sha256:[0-9a-f]{64}$/
  */
 const SAFE = /^[A-Za-z0-9_./:@+=${}-]{1,255}$/
 
-/** Why a mount cannot be carried (its id has characters the helpers do not pass on), or null. */
-export function uncarriable(mount: CacheMount): string | null {
-  if (SAFE.test(mount.id)) return null
-  return `its id ${JSON.stringify(mount.id)} has characters other than A-Z a-z 0-9 _ . / : @ + = - $ { }`
+/** Where variables are substituted, the same without `$ { }`: the helper's frontend would substitute them again */
+const SAFE_SUBSTITUTED = /^[A-Za-z0-9_./:@+=-]{1,255}$/
+
+/**
+ * Why a mount cannot be carried (its id has characters the helpers do not pass on), or null.
+ * `expanded`: the frontend substitutes variables in mount options (see expandsMountVariables).
+ */
+export function uncarriable(mount: CacheMount, expanded: boolean): string | null {
+  if ((expanded ? SAFE_SUBSTITUTED : SAFE).test(mount.id)) return null
+  const allowed = `A-Z a-z 0-9 _ . / : @ + = -${expanded ? '' : ' $ { }'}`
+  return `its id ${JSON.stringify(mount.id)} has characters other than ${allowed}`
 }
 
 /** A Dockerfile's `# syntax=` parser directive (a frontend image of its own), among the first lines. */
@@ -166,12 +173,15 @@ export function restoreDockerfile(h: HelperBuild, withContents: ReadonlySet<numb
 /**
  * The Dockerfile that takes each cache mount's contents out of the builder: `<index>.tar`, sorted
  * by name where tar can (the same files give the same bytes, so unchanged contents are not
- * uploaded again).
+ * uploaded again), cut at one byte over `maxBytes`: contents over the limit are never written
+ * whole. Then the tar is dropped and `<index>.over` holds the mount's size as du counts it.
  */
-export function saveDockerfile(h: HelperBuild): string {
+export function saveDockerfile(h: HelperBuild, maxBytes: number): string {
+  const cap = maxBytes + 1
   const steps = h.mounts.map(
     (_, i) =>
-      `(tar --sort=name -cf /rma-out/${i}.tar -C /rma/${i} . 2>/dev/null || tar -cf /rma-out/${i}.tar -C /rma/${i} .)`
+      `{ tar --sort=name -cf - -C /rma/${i} . 2>/dev/null || tar -cf - -C /rma/${i} .; } | head -c ${cap} > /rma-out/${i}.tar; ` +
+      `if [ "$(wc -c < /rma-out/${i}.tar)" -ge ${cap} ]; then rm /rma-out/${i}.tar; du -sk /rma/${i} | cut -f1 > /rma-out/${i}.over; fi`
   )
   return [
     `FROM ${h.image} AS save`,

@@ -43,7 +43,6 @@ import {
 import { printable } from '../text/text.js'
 
 export { RegistryError } from './http.js'
-export { fileBlob } from './files.js'
 
 export type Fetch = typeof fetch
 

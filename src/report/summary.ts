@@ -122,11 +122,21 @@ export function resultsSummary(plan: Plan, results: RunResults): string {
 /** What one step did with a cache mount, in a table cell. */
 function mountStepHtml(step: MountStep<string> | undefined): string {
   if (step === undefined) return ''
+  const label = MOUNT_OUTCOME[step.outcome]
   const size = step.bytes === undefined ? '' : ` ${formatSize(step.bytes)}`
-  const time = step.seconds === undefined ? '' : ` in ${duration(step.seconds)}`
+  const took = step.seconds === undefined ? '' : duration(step.seconds)
+  // "restored 41.2 MB in 3.1s"; an outcome that moved nothing: "none saved yet (0.4s)"
+  const time = took === '' ? '' : label === undefined ? ` in ${took}` : ` (${took})`
   const why = step.reason === undefined ? '' : `: ${escapeHtml(step.reason)}`
   const icon = step.outcome === 'failed' || step.outcome === 'too large' ? '⚠️ ' : ''
-  return `${icon}${escapeHtml(step.outcome)}${size}${time}${why}`
+  return `${icon}${escapeHtml(label ?? step.outcome)}${size}${time}${why}`
+}
+
+/** How the table words the outcomes that moved nothing. */
+const MOUNT_OUTCOME: Readonly<Record<string, string>> = {
+  none: 'none saved yet',
+  kept: 'kept: the builder held it',
+  unchanged: 'unchanged, not sent again:'
 }
 
 /** The cache mounts carried between runs: per cell and mount, what was restored and saved. */
