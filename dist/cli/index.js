@@ -32944,7 +32944,6 @@ async function onDisk(what, doing, status, act) {
 
 
 
-
 /**
  * HTTPS, but plain HTTP for registries on the loopback (as docker allows for 127.0.0.0/8) and
  * those the engine is configured to reach insecurely. Pure.
@@ -34682,11 +34681,17 @@ const SHA256 = /^sha256:[0-9a-f]{64}$/;
  * (`$`, `{` and `}` for an old frontend, which keeps `${TARGETARCH}` as written).
  */
 const SAFE = /^[A-Za-z0-9_./:@+=${}-]{1,255}$/;
-/** Why a mount cannot be carried (its id has characters the helpers do not pass on), or null. */
-function uncarriable(mount) {
-    if (SAFE.test(mount.id))
+/** Where variables are substituted, the same without `$ { }`: the helper's frontend would substitute them again */
+const SAFE_SUBSTITUTED = /^[A-Za-z0-9_./:@+=-]{1,255}$/;
+/**
+ * Why a mount cannot be carried (its id has characters the helpers do not pass on), or null.
+ * `expanded`: the frontend substitutes variables in mount options (see expandsMountVariables).
+ */
+function uncarriable(mount, expanded) {
+    if ((expanded ? SAFE_SUBSTITUTED : SAFE).test(mount.id))
         return null;
-    return `its id ${JSON.stringify(mount.id)} has characters other than A-Z a-z 0-9 _ . / : @ + = - $ { }`;
+    const allowed = `A-Z a-z 0-9 _ . / : @ + = -${expanded ? '' : ' $ { }'}`;
+    return `its id ${JSON.stringify(mount.id)} has characters other than ${allowed}`;
 }
 /** A Dockerfile's `# syntax=` parser directive (a frontend image of its own), among the first lines. */
 function hasSyntaxDirective(dockerfile) {
@@ -34789,10 +34794,13 @@ function restoreDockerfile(h, withContents) {
 /**
  * The Dockerfile that takes each cache mount's contents out of the builder: `<index>.tar`, sorted
  * by name where tar can (the same files give the same bytes, so unchanged contents are not
- * uploaded again).
+ * uploaded again), cut at one byte over `maxBytes`: contents over the limit are never written
+ * whole. Then the tar is dropped and `<index>.over` holds the mount's size as du counts it.
  */
-function saveDockerfile(h) {
-    const steps = h.mounts.map((_, i) => `(tar --sort=name -cf /rma-out/${i}.tar -C /rma/${i} . 2>/dev/null || tar -cf /rma-out/${i}.tar -C /rma/${i} .)`);
+function saveDockerfile(h, maxBytes) {
+    const cap = maxBytes + 1;
+    const steps = h.mounts.map((_, i) => `{ tar --sort=name -cf - -C /rma/${i} . 2>/dev/null || tar -cf - -C /rma/${i} .; } | head -c ${cap} > /rma-out/${i}.tar; ` +
+        `if [ "$(wc -c < /rma-out/${i}.tar)" -ge ${cap} ]; then rm /rma-out/${i}.tar; du -sk /rma/${i} | cut -f1 > /rma-out/${i}.over; fi`);
     return [
         `FROM ${h.image} AS save`,
         'USER 0',
@@ -35976,13 +35984,21 @@ async function verifyCached(what, file, dir, expected) {
  *   mount (blobs the registry has already are not sent again); only read when push is off;
  * - gha, and local where the runner has the Actions cache service: one Actions cache entry per
  *   cell and mount, a fixed file under the runner's temp folder;
- * - local without the service (a self-hosted runner keeps its temp folder): that file alone.
+ * - local without the service (the CLI on a machine that keeps its temp folder): that file alone.
  */
 
 
 
 
 
+
+/** Saved contents over cache-mounts-max-size: not restored (another cell's may be). */
+class TooLarge extends Error {
+    constructor(where, bytes, maxBytes) {
+        super(`${where} holds ${(0,text_text/* formatBytes */.z3)(bytes)}, over cache-mounts-max-size (${(0,text_text/* formatBytes */.z3)(maxBytes)})`);
+        this.name = 'TooLarge';
+    }
+}
 /** The registry form: one artifact per cell in the cache repository. */
 class RegistryMounts {
     registries;
@@ -35999,6 +36015,7 @@ class RegistryMounts {
         this.where = `registry ${repository}`;
         this.readOnly = push ? null : 'read only: push is off';
     }
+    /** Each cell's artifact as read (or last written) this run, by cache name */
     manifests = new Map();
     stored(name) {
         let m = this.manifests.get(name);
@@ -36015,35 +36032,40 @@ class RegistryMounts {
         if (stored === undefined)
             return null;
         const ref = `${this.repository}:${mountTag(slot.name)}`;
-        if (stored.size > maxBytes) {
-            throw new Error(`${ref} holds ${stored.size} bytes for it, over cache-mounts-max-size`);
-        }
+        if (stored.size > maxBytes)
+            throw new TooLarge(ref, stored.size, maxBytes);
         const file = external_node_path_default().join(dir, `${mountSlug(slot.id)}.tar`);
         const bytes = await this.registries.downloadBlob(this.repository, stored.digest, file, maxBytes);
-        return { file, bytes, from: ref };
+        return { file, bytes, digest: stored.digest, from: ref };
     }
-    async keep(cell, kept) {
-        const ref = `${this.repository}:${mountTag(kept[0].slot.name)}`;
-        for (const k of kept) {
-            await this.registries.uploadBlob(this.repository, k.digest, await fileBlob(k.file));
-        }
+    async keep(cell, k, ids) {
+        const ref = `${this.repository}:${mountTag(k.slot.name)}`;
+        await this.registries.uploadBlob(this.repository, k.digest, await fileBlob(k.file));
         await this.registries.uploadBlob(this.repository, EMPTY_CONFIG.digest, {
             size: EMPTY_CONFIG.size,
             open: () => new Blob(['{}']).stream()
         });
-        const stored = kept.map(k => ({
-            id: k.slot.id,
-            target: k.slot.target,
-            digest: k.digest,
-            size: k.bytes
-        }));
-        await this.registries.put(ref, OCI_MANIFEST, mountsManifest(cell, stored, this.now().toISOString()));
-        return new Map(kept.map(k => [k.slot.id, { to: ref }]));
+        // what the artifact held of the cell's other mounts stays (their blobs are there already)
+        let before = null;
+        try {
+            before = await this.stored(k.slot.name);
+        }
+        catch {
+            // unreadable: the artifact then holds this mount alone
+        }
+        const next = new Map([...(before ?? new Map()).values()]
+            .filter(m => m.id !== k.slot.id && ids.includes(m.id))
+            .map(m => [m.id, m]));
+        next.set(k.slot.id, { id: k.slot.id, target: k.slot.target, digest: k.digest, size: k.bytes });
+        await this.registries.put(ref, OCI_MANIFEST, mountsManifest(cell, [...next.values()], this.now().toISOString()));
+        this.manifests.set(k.slot.name, Promise.resolve(next));
+        return ref;
     }
 }
 /**
  * The file forms: each mount's contents in a fixed file under `root`, restored and saved with the
- * Actions cache when the runner has it (gha always; local where it can).
+ * Actions cache when the runner has it (gha always; local where it can). Without the service (the
+ * CLI, whose temp folder is the machine's), the file itself is what the next run finds.
  */
 class FileMounts {
     root;
@@ -36055,7 +36077,7 @@ class FileMounts {
         this.service = service;
         this.where = service === null ? `folder ${root}` : 'Actions cache';
     }
-    async fetch(slot) {
+    async fetch(slot, _dir, maxBytes) {
         const file = mountFile(this.root, slot.name, slot.id);
         let from = file;
         if (this.service !== null) {
@@ -36067,31 +36089,23 @@ class FileMounts {
             from = hit;
         }
         const bytes = await sizeOf(file);
-        return bytes === null ? null : { file, bytes, from };
+        if (bytes === null)
+            return null;
+        if (bytes > maxBytes)
+            throw new TooLarge(from, bytes, maxBytes);
+        return { file, bytes, digest: `sha256:${await sha256File(file)}`, from };
     }
-    async keep(_cell, kept) {
-        const where = new Map();
-        for (const k of kept) {
-            try {
-                where.set(k.slot.id, await this.keepOne(k));
-            }
-            catch (error) {
-                where.set(k.slot.id, { error: (0,text_text/* errorMessage */.gJ)(error) });
-            }
-        }
-        return where;
-    }
-    async keepOne(k) {
+    async keep(_cell, k) {
         const file = mountFile(this.root, k.slot.name, k.slot.id);
         await (0,promises_.mkdir)(external_node_path_default().dirname(file), { recursive: true });
         if (external_node_path_default().resolve(k.file) !== external_node_path_default().resolve(file))
             await (0,promises_.copyFile)(k.file, file);
         if (this.service === null)
-            return { to: file };
+            return file;
         const key = mountCacheKeys(k.slot.name, k.slot.id, k.slot.fingerprint, k.slot.run).save;
         if (await this.service.save([file], key))
-            return { to: key };
-        return { error: `the Actions cache took no entry ${key} (the upload failed)` };
+            return key;
+        throw new Error(`the Actions cache took no entry ${key} (the upload failed)`);
     }
 }
 async function sizeOf(file) {
@@ -36151,8 +36165,14 @@ class Mounts {
         const driver = await run.docker.builderDriver(setup.builder);
         const expand = expandsMountVariables(dockerfile, driver, setup.engine.version);
         const groups = new Map();
+        const warned = new Set();
+        const warn = (m) => {
+            if (!warned.has(m))
+                run.warn(m);
+            warned.add(m);
+        };
         for (const job of jobs) {
-            const mounts = mountsOf(run, job, dockerfile, expand);
+            const mounts = mountsOf(run, job, dockerfile, expand, warn);
             job.mounts = mounts.map(mount => ({ mount }));
             for (const mount of mounts) {
                 const g = groups.get(mount.id) ?? { mount, jobs: [] };
@@ -36198,7 +36218,7 @@ class Mounts {
             return failed(error);
         }
         if (found === null) {
-            this.record(g, 'restore', { outcome: 'none' });
+            this.record(g, 'restore', { outcome: 'none', seconds: round(seconds()) });
             const build = g.jobs.length === 1 ? 'builds' : 'build';
             this.run.log(`Cache mount ${g.mount.id}: nothing saved yet; ${cellsOf(g)} ${build} with it empty`);
             return;
@@ -36206,28 +36226,46 @@ class Mounts {
         const fetched = seconds();
         try {
             const outcome = (await this.putIntoBuilder(g, found.file)) === 'kept' ? 'kept' : 'restored';
-            g.restored = { file: found.file, bytes: found.bytes };
+            const took = seconds();
+            g.restored = { bytes: found.bytes, digest: found.digest };
             const step = {
                 outcome,
                 bytes: found.bytes,
-                seconds: round(seconds()),
+                seconds: round(took),
                 where: found.from
             };
             this.record(g, 'restore', step);
-            this.run.log(`Cache mount ${g.mount.id}: ${outcome} ${(0,text_text/* formatBytes */.z3)(found.bytes)} from ${found.from} in ${round(seconds())} s (looked into the builder and fetched in ${round(fetched)} s, into the builder in ${round(seconds() - fetched)} s), for ${cellsOf(g)}`);
+            this.run.log(`Cache mount ${g.mount.id}: ${outcome} ${(0,text_text/* formatBytes */.z3)(found.bytes)} from ${found.from} in ${round(took)} s (looked into the builder and fetched in ${round(fetched)} s, into the builder in ${round(took - fetched)} s), for ${cellsOf(g)}`);
         }
         catch (error) {
             failed(error);
         }
+        finally {
+            // not kept on the runner's disk through the builds
+            await (0,promises_.rm)(found.file, { force: true });
+        }
     }
-    /** The first saved contents of the group's cells (they share the mount). */
+    /**
+     * The first saved contents of the group's cells (they share the mount); contents over the size
+     * limit are passed over for the next cell's.
+     */
     async fetch(g) {
         const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(this.dir, 'fetch-'));
+        let tooLarge;
         for (const job of g.jobs) {
-            const found = await this.store.fetch(this.slot(job, g.mount), dir, this.maxBytes);
-            if (found !== null)
-                return found;
+            try {
+                const found = await this.store.fetch(this.slot(job, g.mount), dir, this.maxBytes);
+                if (found !== null)
+                    return found;
+            }
+            catch (error) {
+                if (!(error instanceof TooLarge))
+                    throw error;
+                tooLarge = error;
+            }
         }
+        if (tooLarge !== undefined)
+            throw tooLarge;
         return null;
     }
     /**
@@ -36307,104 +36345,88 @@ class Mounts {
         }
     }
     /**
-     * After the builds: read out each mount that a cell which passed its tests used, and keep it
-     * for each such cell. A cell that failed saves nothing.
+     * After the builds: read out each mount that a cell which passed its tests used, and keep it,
+     * one group at a time (a mount's tar is on the runner's disk only while it is stored). A mount
+     * several cells share is kept once, for the first of them that passed: a restore looks through
+     * the group's cells. A cell that failed saves nothing.
      */
     async save() {
-        const keeps = new Map();
         for (const g of this.groups) {
+            if (this.run.deps.signal?.aborted)
+                break;
             const passed = g.jobs.filter(j => j.result?.status === 'passed');
-            if (passed.length === 0 || this.run.deps.signal?.aborted)
+            if (passed.length === 0)
                 continue;
             if (this.store.readOnly !== null) {
                 this.record(g, 'save', { outcome: 'read only', reason: this.store.readOnly }, passed);
                 continue;
             }
-            const read = await this.readOut(g, passed);
-            if (read === null)
-                continue;
-            for (const job of passed) {
-                const list = keeps.get(job) ?? [];
-                list.push({ keep: { ...read.keep, slot: this.slot(job, g.mount) }, seconds: read.seconds });
-                keeps.set(job, list);
+            const work = await (0,promises_.mkdtemp)(external_node_path_default().join(this.dir, 'save-'));
+            try {
+                await this.saveGroup(g, passed, work);
+            }
+            finally {
+                await (0,promises_.rm)(work, { recursive: true, force: true });
             }
         }
-        for (const [job, list] of keeps)
-            await this.keepCell(job, list);
         await (0,promises_.rm)(this.dir, { recursive: true, force: true });
     }
-    /** A group's contents out of the builder, unless too large or unchanged (recorded then). */
-    async readOut(g, passed) {
+    async saveGroup(g, passed, work) {
         const started = this.run.now();
+        const seconds = () => round((this.run.now() - started) / 1000);
+        const owner = passed[0];
         try {
-            const work = await (0,promises_.mkdtemp)(external_node_path_default().join(this.dir, 'save-'));
-            const out = await this.helper(g, work, work, saveDockerfile(this.helperOf(g)), 'Saving');
-            const file = external_node_path_default().join(out, '0.tar');
-            const bytes = (await (0,promises_.stat)(file)).size;
-            const seconds = round((this.run.now() - started) / 1000);
-            if (bytes > this.maxBytes) {
-                const reason = `${(0,text_text/* formatBytes */.z3)(bytes)} is over cache-mounts-max-size (${(0,text_text/* formatBytes */.z3)(this.maxBytes)}); set CCACHE_MAXSIZE or the like below it, or raise the limit`;
-                this.record(g, 'save', { outcome: 'too large', bytes, seconds, reason }, passed);
-                this.run.warn(`Cache mount ${g.mount.id}: not saved: ${reason}`);
-                return null;
-            }
-            const digest = `sha256:${await sha256File(file)}`;
-            if (await this.unchanged(g, bytes, digest)) {
-                this.record(g, 'save', { outcome: 'unchanged', bytes, seconds }, passed);
-                this.run.log(`Cache mount ${g.mount.id}: unchanged since it was restored (${(0,text_text/* formatBytes */.z3)(bytes)}); not saved again`);
-                return null;
-            }
-            return { keep: { file, bytes, digest }, seconds };
+            const read = await this.readOut(g, passed, work);
+            if (read === null)
+                return;
+            const out = seconds();
+            const ids = (owner.mounts ?? []).map(m => m.mount.id);
+            const to = await this.store.keep(owner.cell.id, { ...read, slot: this.slot(owner, g.mount) }, ids);
+            const step = { outcome: 'saved', bytes: read.bytes, seconds: seconds(), where: to };
+            this.record(g, 'save', step, passed);
+            this.run.log(`Cache mount ${g.mount.id}: saved ${(0,text_text/* formatBytes */.z3)(read.bytes)} to ${to} in ${step.seconds} s (out of the builder in ${out} s, stored in ${round(step.seconds - out)} s), for ${passed.map(j => j.cell.id).join(', ')}`);
         }
         catch (error) {
             this.record(g, 'save', { outcome: 'failed', reason: (0,text_text/* errorMessage */.gJ)(error) }, passed);
             this.run.warn(`Cache mount ${g.mount.id}: not saved: ${(0,text_text/* errorMessage */.gJ)(error)}`);
+        }
+    }
+    /**
+     * A group's contents out of the builder into `work`; null when over the size limit or
+     * unchanged since the restore (recorded then).
+     */
+    async readOut(g, passed, work) {
+        const started = this.run.now();
+        const dockerfile = saveDockerfile(this.helperOf(g), this.maxBytes);
+        const out = await this.helper(g, work, work, dockerfile, 'Saving');
+        const seconds = round((this.run.now() - started) / 1000);
+        const over = await (0,promises_.readFile)(external_node_path_default().join(out, '0.over'), 'utf8').catch(() => null);
+        if (over !== null) {
+            const about = Number(over.trim()) * 1024;
+            const reason = `${Number.isFinite(about) ? `about ${(0,text_text/* formatBytes */.z3)(about)}` : 'its contents'} ${Number.isFinite(about) ? 'is' : 'are'} over cache-mounts-max-size (${(0,text_text/* formatBytes */.z3)(this.maxBytes)}); keep the cache below it (for ccache: CCACHE_MAXSIZE), or raise the limit`;
+            this.record(g, 'save', { outcome: 'too large', seconds, reason }, passed);
+            this.run.warn(`Cache mount ${g.mount.id}: not saved: ${reason}`);
             return null;
         }
-    }
-    async unchanged(g, bytes, digest) {
-        const r = g.restored;
-        if (r === undefined || r.bytes !== bytes)
-            return false;
-        try {
-            return `sha256:${await sha256File(r.file)}` === digest;
+        const file = external_node_path_default().join(out, '0.tar');
+        const bytes = (await (0,promises_.stat)(file)).size;
+        const digest = `sha256:${await sha256File(file)}`;
+        if (g.restored?.digest === digest) {
+            this.record(g, 'save', { outcome: 'unchanged', bytes, seconds }, passed);
+            this.run.log(`Cache mount ${g.mount.id}: unchanged since it was restored (${(0,text_text/* formatBytes */.z3)(bytes)}); not saved again`);
+            return null;
         }
-        catch {
-            return false;
-        }
-    }
-    /** Keep one cell's new mount contents in the store; each mount's outcome recorded. */
-    async keepCell(job, list) {
-        const started = this.run.now();
-        let kept;
-        try {
-            kept = await this.store.keep(job.cell.id, list.map(l => l.keep));
-        }
-        catch (error) {
-            kept = new Map(list.map(l => [l.keep.slot.id, { error: (0,text_text/* errorMessage */.gJ)(error) }]));
-        }
-        const stored = (this.run.now() - started) / 1000;
-        for (const { keep, seconds } of list) {
-            const m = job.mounts?.find(x => x.mount.id === keep.slot.id);
-            const k = kept.get(keep.slot.id) ?? { error: 'the store did not say' };
-            const total = round(seconds + stored);
-            if (m === undefined)
-                continue;
-            if ('error' in k) {
-                m.save = { outcome: 'failed', bytes: keep.bytes, seconds: total, reason: k.error };
-                this.run.warn(`${job.cell.id}: cache mount ${keep.slot.id} not saved: ${k.error}`);
-            }
-            else {
-                m.save = { outcome: 'saved', bytes: keep.bytes, seconds: total, where: k.to };
-                this.run.log(`${job.cell.id}: cache mount ${keep.slot.id} saved, ${(0,text_text/* formatBytes */.z3)(keep.bytes)} to ${k.to} in ${total} s (out of the builder in ${seconds} s, stored in ${round(stored)} s)`);
-            }
-        }
+        return { file, bytes, digest };
     }
 }
 /** Minutes a helper build may take, plus ten seconds per MB of the mount. */
 const HELPER_MINUTES = 10;
 /** The carried mounts of a cell's Dockerfile; a Dockerfile the finder cannot read carries none. */
-function mountsOf(run, job, dockerfile, expand) {
+function mountsOf(run, job, dockerfile, expand, warn) {
+    if (job.bases.length === 0) {
+        warn(`${job.cell.id}: cache mounts not carried: no base image to run the helper builds on`);
+        return [];
+    }
     let mounts;
     try {
         mounts = findCacheMounts(dockerfile, {
@@ -36415,13 +36437,13 @@ function mountsOf(run, job, dockerfile, expand) {
         });
     }
     catch (error) {
-        run.warn(`${job.cell.id}: cache mounts not carried: ${(0,text_text/* errorMessage */.gJ)(error)}`);
+        warn(`Cache mounts not carried: ${(0,text_text/* errorMessage */.gJ)(error)}`);
         return [];
     }
     return mounts.filter(m => {
-        const why = uncarriable(m);
+        const why = uncarriable(m, expand);
         if (why !== null)
-            run.warn(`${job.cell.id}: cache mount ${m.target} not carried: ${why}`);
+            warn(`Cache mount ${m.target} not carried: ${why}`);
         return why === null;
     });
 }
@@ -39229,12 +39251,21 @@ function resultsSummary(plan, results) {
 function mountStepHtml(step) {
     if (step === undefined)
         return '';
+    const label = MOUNT_OUTCOME[step.outcome];
     const size = step.bytes === undefined ? '' : ` ${formatSize(step.bytes)}`;
-    const time = step.seconds === undefined ? '' : ` in ${format_duration(step.seconds)}`;
+    const took = step.seconds === undefined ? '' : format_duration(step.seconds);
+    // "restored 41.2 MB in 3.1s"; an outcome that moved nothing: "none saved yet (0.4s)"
+    const time = took === '' ? '' : label === undefined ? ` in ${took}` : ` (${took})`;
     const why = step.reason === undefined ? '' : `: ${escapeHtml(step.reason)}`;
     const icon = step.outcome === 'failed' || step.outcome === 'too large' ? '⚠️ ' : '';
-    return `${icon}${escapeHtml(step.outcome)}${size}${time}${why}`;
+    return `${icon}${escapeHtml(label ?? step.outcome)}${size}${time}${why}`;
 }
+/** How the table words the outcomes that moved nothing. */
+const MOUNT_OUTCOME = {
+    none: 'none saved yet',
+    kept: 'kept: the builder held it',
+    unchanged: 'unchanged, not sent again:'
+};
 /** The cache mounts carried between runs: per cell and mount, what was restored and saved. */
 function mountsHtml(results) {
     const rows = results.cells.flatMap(c => (c.mounts ?? []).map(m => `<tr><td>${escapeHtml(c.id)}</td><td><code>${escapeHtml(m.id)}</code> at <code>${escapeHtml(m.target)}</code></td>` +
