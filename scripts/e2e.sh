@@ -4,12 +4,15 @@
 # runtime action.yml declares. Extra arguments go to Jest, e.g. a test file pattern.
 #   bash scripts/e2e.sh containerd __tests__/e2e/cache.e2e.ts
 # Docker 20.10 (the classic engine) runs the tests where an engine before Docker 25 differs, not
-# the whole suite (CI time budget: the classic28 engine runs all of it on the same image store):
+# the whole suite (CI time budget: the classic28 engine covers the same image store):
 # the core publish, the registry client's fallback from a push the engine could not finish
 # (docker save's legacy format), Docker v2 images published as OCI, set-up and login on an old
 # engine (API version pinned), the token registry, cache mounts (ids its frontend leaves as written).
-# E2E_ALL=1 runs everything there too.
+# The workload tests (a C++ workspace compiled under emulation, a long build), whose time goes to
+# the compile and not to the image store, run on the containerd engine only (CI time budget).
+# E2E_ALL=1 runs everything everywhere.
 LEGACY_TESTS=(pipeline faults release setup token mounts)
+WORKLOAD_TESTS=(workspace long)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(bash scripts/testbed.sh env)"
@@ -36,6 +39,13 @@ for engine in $engines; do
     legacy=("${LEGACY_TESTS[@]/#/__tests__/e2e/}")
     tests=("$@" "${legacy[@]/%/.e2e.ts}")
     echo "    (Docker before 25: ${LEGACY_TESTS[*]} only; E2E_ALL=1 for every test)"
+  elif [[ $engine != containerd && $patterns == 0 && ${E2E_ALL:-} != 1 ]]; then
+    tests=("$@")
+    for file in __tests__/e2e/*.e2e.ts; do
+      name=$(basename "$file" .e2e.ts)
+      [[ " ${WORKLOAD_TESTS[*]} " == *" $name "* ]] || tests+=("$file")
+    done
+    echo "    (${WORKLOAD_TESTS[*]}: on the containerd engine only; E2E_ALL=1 for every test)"
   fi
   env TESTBED_ENGINE="$engine" DOCKER_HOST="${!host_var}" ACTION_NODE="$TESTBED_ACTION_NODE" \
     E2E_FAULT_RUNS="${E2E_FAULT_RUNS:-$fault_runs}" ${!api_var:+"DOCKER_API_VERSION=${!api_var}"} \
