@@ -17,6 +17,9 @@ export default {
     },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/__tests__/e2e/**/*.e2e.ts'] }
   ],
+  // each run's temporary files in one folder, removed at its end
+  globalSetup: '<rootDir>/__tests__/helpers/tmpdir-setup.mjs',
+  globalTeardown: '<rootDir>/__tests__/helpers/tmpdir-teardown.mjs',
   // unit coverage (npm test): V8's own counters; a summary per folder is printed by the test command
   coverageProvider: 'v8',
   collectCoverageFrom: ['<rootDir>/src/**/*.ts'],
