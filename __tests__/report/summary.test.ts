@@ -112,7 +112,18 @@ describe('resultsSummary', () => {
             }
           ]
         }),
-        cell('jazzy-amd64', {})
+        cell('jazzy-amd64', {}),
+        // shares humble-arm64's mount: restored and saved once, so one row for both
+        cell('jazzy-arm64', {
+          mounts: [
+            {
+              id: 'ccache-arm64',
+              target: '/ccache',
+              restore: { outcome: 'none', seconds: 0.4 },
+              save: { outcome: 'too large', seconds: 1, reason: 'about 2 GB is over <1 GB>' }
+            }
+          ]
+        })
       ],
       distros: []
     })
@@ -120,6 +131,8 @@ describe('resultsSummary', () => {
     expect(html).toContain(
       '<tr><td>humble-amd64</td><td><code>ccache-&lt;amd64&gt;</code> at <code>/ccache</code></td><td>restored 41.2 MB in 3.1s</td><td>saved 42.0 MB in 2.5s</td></tr>'
     )
+    expect(html).toContain('<tr><td>humble-arm64<br>jazzy-arm64</td><td><code>ccache-arm64</code>')
+    expect(html.match(/<tr>/g)).toHaveLength(1 + 2 + 1 + 2) // results table (head, 2 distros), mounts (head, 2 rows)
     expect(html).toContain(
       '<td>none saved yet (0.4s)</td><td>⚠️ too large in 1s: about 2 GB is over &lt;1 GB&gt;</td>'
     )
