@@ -39266,14 +39266,26 @@ const MOUNT_OUTCOME = {
     kept: 'kept: the builder held it',
     unchanged: 'unchanged, not sent again:'
 };
-/** The cache mounts carried between runs: per cell and mount, what was restored and saved. */
+/**
+ * The cache mounts carried between runs: per mount, what was restored and saved, and for which
+ * cells. A mount the cells share is restored and saved once: one row names all of its cells.
+ */
 function mountsHtml(results) {
-    const rows = results.cells.flatMap(c => (c.mounts ?? []).map(m => `<tr><td>${escapeHtml(c.id)}</td><td><code>${escapeHtml(m.id)}</code> at <code>${escapeHtml(m.target)}</code></td>` +
-        `<td>${mountStepHtml(m.restore)}</td><td>${mountStepHtml(m.save)}</td></tr>`));
-    if (rows.length === 0)
+    const rows = new Map();
+    for (const c of results.cells) {
+        for (const m of c.mounts ?? []) {
+            const html = `<td><code>${escapeHtml(m.id)}</code> at <code>${escapeHtml(m.target)}</code></td>` +
+                `<td>${mountStepHtml(m.restore)}</td><td>${mountStepHtml(m.save)}</td>`;
+            const row = rows.get(html) ?? { cells: [], html };
+            row.cells.push(escapeHtml(c.id));
+            rows.set(html, row);
+        }
+    }
+    if (rows.size === 0)
         return '';
+    const lines = [...rows.values()].map(r => `<tr><td>${r.cells.join('<br>')}</td>${r.html}</tr>`);
     return (`<h3>Cache mounts</h3>\n<p>The Dockerfile's cache mounts, carried from run to run: put into the builder before the builds, saved after the tests passed.</p>\n` +
-        `<table><tr><th>cell</th><th>mount</th><th>before the build</th><th>after the tests</th></tr>\n${rows.join('\n')}\n</table>\n`);
+        `<table><tr><th>cells</th><th>mount</th><th>before the build</th><th>after the tests</th></tr>\n${lines.join('\n')}\n</table>\n`);
 }
 /** How to verify each signed index, with the command a user copies. */
 function signaturesHtml(results) {
