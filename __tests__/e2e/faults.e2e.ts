@@ -5,10 +5,10 @@
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import { startFaultProxy } from './fault-proxy.js'
 import {
+  keptDir,
   cellsOf,
   expectNoLeftovers,
   manifestOf,
@@ -127,11 +127,12 @@ describe('registry faults', () => {
             ok &&= JSON.stringify(about) === JSON.stringify(containerd ? images : [])
           }
         }
-        if (!ok) writeFileSync(path.join(os.tmpdir(), `rma-fault-run-${run}.log`), r.log)
+        const kept = path.join(keptDir(), `rma-fault-run-${tb.engine}-${run}.log`)
+        if (!ok) writeFileSync(kept, r.log)
         outcomes.push(
           ok
             ? 'ok'
-            : `run ${run} failed (exit ${r.code}): ${r.log
+            : `run ${run} failed (exit ${r.code}; log: ${kept}): ${r.log
                 .split('\n')
                 .filter(l => l.startsWith('::error'))
                 .join(' | ')}`

@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import { formatDuration } from '../../src/results/results.js'
 import {
+  keptDir,
   cellNamed,
   cellsOf,
   expectNoLeftovers,
@@ -66,7 +66,7 @@ describe('long emulated builds', () => {
       }
       const r = await runE2e(inputs)
       // what a user sees, kept for a look after the run
-      const keep = path.join(os.tmpdir(), `rma-long-e2e-${tb.engine}`)
+      const keep = path.join(keptDir(), `rma-long-e2e-${tb.engine}`)
       mkdirSync(keep, { recursive: true })
       writeFileSync(path.join(keep, 'log.txt'), r.log)
       writeFileSync(path.join(keep, 'summary.md'), r.summary)

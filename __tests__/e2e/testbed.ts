@@ -186,6 +186,14 @@ export function testbed(): Testbed {
   return cached
 }
 
+/**
+ * Where a test keeps what a person reads after the run (a failed run's log): the temporary folder
+ * the Jest run started with, not the run's own, which its teardown removes.
+ */
+export function keptDir(): string {
+  return process.env.RMA_TEST_KEEP ?? os.tmpdir()
+}
+
 /** A repository name no other test uses. */
 export function uniqueRepo(name: string): string {
   return `e2e/${name}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
