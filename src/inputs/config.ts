@@ -317,7 +317,7 @@ function readRunning(
     ),
     network: parseChoice(Inputs.Network, get(Inputs.Network), NETWORKS, 'default'),
     pull: parseBoolean(Inputs.Pull, get(Inputs.Pull), true),
-    retryAttempts: parseInteger(Inputs.RetryAttempts, get(Inputs.RetryAttempts), 6, 1, 30),
+    retryAttempts: parseInteger(Inputs.RetryAttempts, get(Inputs.RetryAttempts), 8, 1, 30),
     retryMaxDelay: parseInteger(Inputs.RetryMaxDelay, get(Inputs.RetryMaxDelay), 30, 1, 600),
     qemuRetries: parseInteger(Inputs.QemuRetries, get(Inputs.QemuRetries), 1, 0, 5),
     emulationWarning: parseInteger(
