@@ -32038,7 +32038,7 @@ function readRunning(get) {
         runners: parseKeyValues(inputs_names/* Inputs */.G0.Runners, get(inputs_names/* Inputs */.G0.Runners), PLATFORM_KEY).map(([platform, value]) => readRunner(platform, value)),
         network: parseChoice(inputs_names/* Inputs */.G0.Network, get(inputs_names/* Inputs */.G0.Network), NETWORKS, 'default'),
         pull: parseBoolean(inputs_names/* Inputs */.G0.Pull, get(inputs_names/* Inputs */.G0.Pull), true),
-        retryAttempts: parseInteger(inputs_names/* Inputs */.G0.RetryAttempts, get(inputs_names/* Inputs */.G0.RetryAttempts), 6, 1, 30),
+        retryAttempts: parseInteger(inputs_names/* Inputs */.G0.RetryAttempts, get(inputs_names/* Inputs */.G0.RetryAttempts), 8, 1, 30),
         retryMaxDelay: parseInteger(inputs_names/* Inputs */.G0.RetryMaxDelay, get(inputs_names/* Inputs */.G0.RetryMaxDelay), 30, 1, 600),
         qemuRetries: parseInteger(inputs_names/* Inputs */.G0.QemuRetries, get(inputs_names/* Inputs */.G0.QemuRetries), 1, 0, 5),
         emulationWarning: parseInteger(inputs_names/* Inputs */.G0.EmulationWarning, get(inputs_names/* Inputs */.G0.EmulationWarning), 60, 0, 360)
