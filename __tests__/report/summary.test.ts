@@ -89,6 +89,12 @@ describe('resultsSummary', () => {
   })
 
   it('has a table of the cache mounts carried: what was restored and saved, escaped', () => {
+    const arm64Mount = {
+      id: 'ccache-arm64',
+      target: '/ccache',
+      restore: { outcome: 'none', seconds: 0.4 },
+      save: { outcome: 'too large', seconds: 1, reason: 'about 2 GB is over <1 GB>' }
+    } as const
     const html = resultsSummary(plan, {
       seconds: 1,
       cells: [
@@ -102,28 +108,10 @@ describe('resultsSummary', () => {
             }
           ]
         }),
-        cell('humble-arm64', {
-          mounts: [
-            {
-              id: 'ccache-arm64',
-              target: '/ccache',
-              restore: { outcome: 'none', seconds: 0.4 },
-              save: { outcome: 'too large', seconds: 1, reason: 'about 2 GB is over <1 GB>' }
-            }
-          ]
-        }),
+        cell('humble-arm64', { mounts: [arm64Mount] }),
         cell('jazzy-amd64', {}),
         // shares humble-arm64's mount: restored and saved once, so one row for both
-        cell('jazzy-arm64', {
-          mounts: [
-            {
-              id: 'ccache-arm64',
-              target: '/ccache',
-              restore: { outcome: 'none', seconds: 0.4 },
-              save: { outcome: 'too large', seconds: 1, reason: 'about 2 GB is over <1 GB>' }
-            }
-          ]
-        })
+        cell('jazzy-arm64', { mounts: [arm64Mount] })
       ],
       distros: []
     })
