@@ -16,14 +16,15 @@ describe('post', () => {
   it('removes the builder it created and logs out', async () => {
     const exec = fakeExec(call => (call.args[0] === 'ps' ? { stdout: '' } : undefined))
     const rt = postStep(
-      { runTag: RUN_TAG, builder: `rma-${RUN_TAG}`, logout: 'docker.io' },
-      'acme/robot'
+      { runTag: RUN_TAG, builder: `rma-${RUN_TAG}`, logout: ['docker.io', 'ghcr.io'] },
+      'acme/robot, ghcr.io/acme/robot'
     )
     await post(rt, tools(exec))
     expect(exec.calls.map(c => [c.command, ...c.args])).toEqual([
       ['docker', 'ps', '--all', '--quiet', '--filter', `name=^rma-${RUN_TAG}-`],
       ['docker', 'buildx', 'rm', `rma-${RUN_TAG}`],
-      ['docker', 'logout', 'docker.io']
+      ['docker', 'logout', 'docker.io'],
+      ['docker', 'logout', 'ghcr.io']
     ])
     expect(rt.recorded.failed).toEqual([])
   })
@@ -72,7 +73,7 @@ describe('post', () => {
     ],
     ['an arch tag of the image', { images: ['ghcr.io/acme/robot:humble-amd64'] }, 'humble-amd64'],
     ['a builder of another name', { builder: 'rma-other' }, 'rma-other'],
-    ['a logout of another registry', { logout: 'docker.io' }, 'docker.io'],
+    ['a logout of another registry', { logout: ['docker.io'] }, 'docker.io'],
     ["another run's containers", { runTag: '41-1-abc123' }, '41-1-abc123']
   ])('forged state naming %s reaches no docker command', async (_name, forged, value) => {
     const exec = fakeExec()
@@ -101,7 +102,7 @@ describe('post', () => {
 
   it('turns cleanup problems into warnings, never a failure', async () => {
     const exec = fakeExec(() => ({ code: 1, stderr: 'boom\n' }))
-    const rt = postStep({ runTag: RUN_TAG, builder: `rma-${RUN_TAG}`, logout: 'ghcr.io' })
+    const rt = postStep({ runTag: RUN_TAG, builder: `rma-${RUN_TAG}`, logout: ['ghcr.io'] })
     await post(rt, tools(exec))
     expect(rt.recorded.failed).toEqual([])
     expect(rt.recorded.warnings).toEqual([

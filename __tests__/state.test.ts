@@ -23,7 +23,7 @@ describe('post-step state', () => {
       runTag: RUN_TAG,
       tempDir: `/runner/temp/ros-multiarch-${RUN_TAG}-Xy12Zq`,
       builder: `rma-${RUN_TAG}`,
-      logout: '127.0.0.1:5000',
+      logout: ['127.0.0.1:5000'],
       images: [
         `ros-multiarch-local/acme/robot:humble-amd64-${RUN_TAG}`,
         `ros-multiarch-local/acme/robot:humble-arm64-${RUN_TAG}`
@@ -70,9 +70,12 @@ describe('post-step state', () => {
     ['a run tag without its random part', { runTag: '42-1' }, 'runTag'],
     ['a run tag with 7 random characters', { runTag: '42-1-abc1234' }, 'runTag'],
     ['a run tag in capitals', { runTag: '42-1-ABC123' }, 'runTag'],
-    ['a registry with a path', { logout: '127.0.0.1:5000/acme' }, 'logout'],
-    ['a registry other than the image input', { logout: 'ghcr.io' }, 'logout'],
-    ['Docker Hub, not the image input', { logout: 'docker.io' }, 'logout'],
+    ['a registry with a path', { logout: ['127.0.0.1:5000/acme'] }, 'logout'],
+    ['a registry other than the image input', { logout: ['ghcr.io'] }, 'logout'],
+    ['Docker Hub, not the image input', { logout: ['docker.io'] }, 'logout'],
+    ['a registry alone, not in a list', { logout: '127.0.0.1:5000' }, 'logout'],
+    ['a list with a registry of no input', { logout: ['127.0.0.1:5000', 'ghcr.io'] }, 'logout'],
+    ['a registry twice', { logout: ['127.0.0.1:5000', '127.0.0.1:5000'] }, 'logout'],
     ['an image list that is not a list', { images: 'a:b' }, 'images'],
     ['an image that looks like an option', { images: ['a:b', '--force'] }, 'images'],
     ['an image without a tag', { images: ['acme/robot'] }, 'images'],
@@ -125,12 +128,36 @@ describe('post-step state', () => {
   it('without a valid image input, no registry or local tag can be told to be its own', () => {
     const cleanup = {
       runTag: RUN_TAG,
-      logout: '127.0.0.1:5000',
+      logout: ['127.0.0.1:5000'],
       images: [`ros-multiarch-local/acme/robot:humble-amd64-${RUN_TAG}`]
     }
     const { state, dropped } = readCleanup(withState(cleanup, RUN_ENV, 'acme/robot;rm'))
     expect(dropped).toEqual(['logout', 'images'])
     expect(state).toEqual({ runTag: RUN_TAG })
+  })
+
+  it("logs out of every registry of the image input's names and of registry-auth", () => {
+    const auth = '- registry: quay.io\n  username: bot\n  password: quay-token-1234'
+    const rt = {
+      ...fakeRuntime(
+        { image: `${IMAGE}, ghcr.io/acme/robot`, 'registry-auth': auth },
+        { cleanup: JSON.stringify({ logout: ['127.0.0.1:5000', 'ghcr.io', 'quay.io'] }) }
+      ),
+      env: RUN_ENV
+    }
+    expect(readCleanup(rt)).toEqual({
+      state: { logout: ['127.0.0.1:5000', 'ghcr.io', 'quay.io'] },
+      dropped: []
+    })
+    // without registry-auth, quay.io is no registry the main step logged in to
+    const without = {
+      ...fakeRuntime(
+        { image: `${IMAGE}, ghcr.io/acme/robot` },
+        { cleanup: JSON.stringify({ logout: ['ghcr.io', 'quay.io'] }) }
+      ),
+      env: RUN_ENV
+    }
+    expect(readCleanup(without)).toEqual({ state: {}, dropped: ['logout'] })
   })
 
   it('drops an image list longer than a run could make', () => {

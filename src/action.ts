@@ -6,6 +6,8 @@ import path from 'node:path'
 import { readConfig, type Config } from './inputs/config.js'
 import { InputError } from './inputs/errors.js'
 import { Inputs, Outputs, SECRET_INPUTS, type InputName } from './inputs/names.js'
+import { registryAuthSecrets } from './inputs/registry-auth.js'
+import { retarget } from './oci/reference.js'
 import { realPathInside } from './inputs/workspace.js'
 import { makeRunTag, tempDirPrefix, type CleanupState } from './pipeline/cleanup.js'
 import { Cancelled } from './pipeline/deps.js'
@@ -26,8 +28,9 @@ import { parseSpec } from './smoke/spec.js'
 import type { SmokeTest } from './smoke/types.js'
 
 /** A secret and, for a multi-line one, each of its lines of some length. Pure. */
-export function secretParts(value: string): string[] {
+export function secretParts(value: string, name = ''): string[] {
   if (value === '') return []
+  if (name === Inputs.RegistryAuth) return [value, ...registryAuthSecrets(value)]
   const lines = value
     .split(/\r?\n/)
     .map(l => l.trim())
@@ -40,7 +43,7 @@ export async function run(rt: Runtime, tools: Tools = realTools()): Promise<void
     // Mask the credentials before anything else can print them: a key's every line too (the
     // runner masks a multi-line secret line by line only when each line is registered)
     for (const name of SECRET_INPUTS) {
-      for (const secret of secretParts(rt.getInput(name))) rt.setSecret(secret)
+      for (const secret of secretParts(rt.getInput(name), name)) rt.setSecret(secret)
     }
     const workspace = rt.env.GITHUB_WORKSPACE || process.cwd()
     const { config, warnings } = readConfig((name: InputName) => rt.getInput(name), {
@@ -109,7 +112,7 @@ async function goesOn(
   warnings: readonly string[]
 ): Promise<boolean> {
   if (config.dryRun) {
-    rt.setOutput(Outputs.Tags, plan.manifests.flatMap(m => m.tags).join('\n'))
+    rt.setOutput(Outputs.Tags, allTags(plan).join('\n'))
     rt.info('Dry run: nothing was built, tested or pushed.')
     if (config.summary) await summarize(rt, planSummary(plan, warnings))
     return false
@@ -219,7 +222,10 @@ function writeResultOutputs(rt: Runtime, results: RunResults): void {
   rt.setOutput(Outputs.Results, JSON.stringify(results.cells))
   const digests: Record<string, string> = {}
   for (const d of results.distros) for (const t of d.tags) if (d.digest) digests[t] = d.digest
-  for (const c of results.cells) if (c.pushed) digests[c.pushed.tag] = c.pushed.digest
+  for (const c of results.cells) {
+    if (c.pushed === undefined) continue
+    for (const tag of [c.pushed.tag, ...(c.pushed.mirrorTags ?? [])]) digests[tag] = c.pushed.digest
+  }
   rt.setOutput(Outputs.Digests, JSON.stringify(digests))
   const published = results.distros.filter(d => d.status === 'published')
   rt.setOutput(Outputs.Tags, published.flatMap(d => d.tags).join('\n'))
@@ -263,6 +269,13 @@ async function readEvent(file: string | undefined): Promise<unknown> {
   }
 }
 
+/** The tags of a distro (none: of every distro) in every registry `image` names. Pure. */
+function allTags(plan: Plan, only?: Plan['manifests'][number]): string[] {
+  const names = [plan.image, ...plan.mirrors]
+  const manifests = only === undefined ? plan.manifests : [only]
+  return names.flatMap(n => manifests.flatMap(m => m.tags.map(t => retarget(t, plan.image, n))))
+}
+
 function writePlanOutputs(rt: Runtime, plan: Plan, config: Config): void {
   rt.setOutput(Outputs.Plan, JSON.stringify(plan))
   const metadata: Record<
@@ -270,7 +283,11 @@ function writePlanOutputs(rt: Runtime, plan: Plan, config: Config): void {
     { tags: readonly string[]; labels: Record<string, string>; version: string }
   > = {}
   for (const m of plan.manifests) {
-    metadata[m.distro] = { tags: m.tags, labels: Object.fromEntries(m.labels), version: m.version }
+    metadata[m.distro] = {
+      tags: allTags(plan, m),
+      labels: Object.fromEntries(m.labels),
+      version: m.version
+    }
   }
   rt.setOutput(Outputs.Metadata, JSON.stringify(metadata))
   rt.setOutput(Outputs.Matrix, JSON.stringify(planMatrix(plan, config.runners)))

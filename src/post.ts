@@ -54,10 +54,10 @@ async function cleanUp(rt: Runtime, tools: Tools, cleanup: CleanupState): Promis
     if (r.code === 0) rt.info(`Removed builder ${cleanup.builder}`)
     else rt.warning(`Could not remove builder ${cleanup.builder}: ${r.stderr.trim()}`)
   }
-  if (cleanup.logout !== undefined) {
+  for (const registry of cleanup.logout ?? []) {
     try {
-      await docker.logout(cleanup.logout)
-      rt.info(`Logged out of ${cleanup.logout}`)
+      await docker.logout(registry)
+      rt.info(`Logged out of ${registry}`)
     } catch (error) {
       rt.warning(errorMessage(error))
     }

@@ -7,6 +7,8 @@
 import os from 'node:os'
 import path from 'node:path'
 import { Inputs, States } from './inputs/names.js'
+import { parseList } from './inputs/parse.js'
+import { parseRegistryAuth } from './inputs/registry-auth.js'
 import { loginRegistry, parseReference, type ImageRef } from './oci/reference.js'
 import {
   builderName,
@@ -42,14 +44,16 @@ export interface ReadCleanup {
 /** What this run's main step could have written: it sees the same environment and inputs. */
 interface OwnRun {
   readonly env: Runtime['env']
-  /** The image input, parsed; a reason string when it is not an image name */
+  /** The image input's first name, parsed; a reason string when it is not an image name */
   readonly image: ImageRef | string
+  /** The registries the main step may have logged in to: image's and registry-auth's */
+  readonly registries: ReadonlySet<string>
 }
 
 /**
  * The cleanup state, keeping only values this run's main step could have written: its run tag,
- * the builder and local tags named after it, its temporary folder in RUNNER_TEMP, and a logout
- * of the image input's registry. Throws when the saved text is not JSON.
+ * the builder and local tags named after it, its temporary folder in RUNNER_TEMP, and logouts
+ * of the registries of the image and registry-auth inputs. Throws when the saved text is not JSON.
  */
 export function readCleanup(rt: Runtime): ReadCleanup {
   const saved = rt.getState(States.Cleanup)
@@ -59,10 +63,24 @@ export function readCleanup(rt: Runtime): ReadCleanup {
     typeof raw === 'object' && raw !== null && !Array.isArray(raw)
       ? (raw as Record<string, unknown>)
       : {}
+  const images = parseList(rt.getInput(Inputs.Image)).map(parseReference)
   return checkCleanup(fields, {
     env: rt.env,
-    image: parseReference(rt.getInput(Inputs.Image).trim())
+    image: images[0] ?? 'it is empty',
+    registries: new Set([
+      ...images.flatMap(i => (typeof i === 'string' ? [] : [loginRegistry(i)])),
+      ...authRegistries(rt.getInput(Inputs.RegistryAuth))
+    ])
   })
+}
+
+/** The registries registry-auth names (none when it is not valid: nothing was logged in to). */
+function authRegistries(value: string): string[] {
+  try {
+    return parseRegistryAuth(value).map(l => l.registry)
+  } catch {
+    return []
+  }
 }
 
 /** The values of saved state this run could have written, and the names of the others. Pure. */
@@ -90,11 +108,18 @@ function checkCleanup(fields: Record<string, unknown>, own: OwnRun): ReadCleanup
       /^[A-Za-z0-9]{6}$/.test(path.basename(s).slice(tempDirPrefix(runTag).length))
   )
   const builder = take('builder', s => runTag !== undefined && s === builderName(runTag))
-  const logout = take('logout', s => image !== undefined && s === loginRegistry(image))
   if (runTag !== undefined) state.runTag = runTag
   if (tempDir !== undefined) state.tempDir = tempDir
   if (builder !== undefined) state.builder = builder
-  if (logout !== undefined) state.logout = logout
+  if (fields.logout !== undefined) {
+    const logout = fields.logout
+    const ours = (r: unknown): r is string => typeof r === 'string' && own.registries.has(r)
+    if (Array.isArray(logout) && logout.every(ours) && new Set(logout).size === logout.length) {
+      if (logout.length > 0) state.logout = logout
+    } else {
+      dropped.push('logout')
+    }
+  }
   if (fields.images !== undefined) {
     const images = fields.images
     const ownTag = (tag: unknown): tag is string =>

@@ -240,7 +240,7 @@ describe('helpText', () => {
   it('lists every input but the secrets as an option, with its default', () => {
     const help = helpText(specs, 100)
     for (const spec of specs) {
-      if (['password', 'cosign-key', 'cosign-password'].includes(spec.name)) {
+      if (['password', 'registry-auth', 'cosign-key', 'cosign-password'].includes(spec.name)) {
         expect(help).not.toContain(`  --${spec.name}`)
       } else {
         expect(help).toContain(`  --${spec.name}`)

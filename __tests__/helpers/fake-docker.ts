@@ -40,6 +40,11 @@ export interface FakeDockerOptions {
   readonly onCall?: (call: Call) => void
   /** Answer an HTTP request before the fake registry does (a fault, a refusal) */
   readonly http?: (method: string, url: URL) => Response | undefined
+  /**
+   * Registries of other hosts than registry.test (the engine's) keep blobs and manifests of their
+   * own: a digest is found only where it was written (several registries). Default: one store
+   */
+  readonly separateHosts?: boolean
 }
 
 /** The short ID `docker push` names the fake layer by: its blob's digest, or (classic) its diff ID */
@@ -98,7 +103,7 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
         store === 'containerd'
           ? 'application/vnd.oci.image.manifest.v1+json'
           : 'application/vnd.docker.distribution.manifest.v2+json',
-      config: { digest: config },
+      config: { digest: config, size: blobs.get(config)?.length ?? 0 },
       layers: [{ mediaType: LAYER_TYPE, digest: sha(LAYER), size: LAYER.length }]
     })
 
@@ -120,8 +125,32 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
     // a digest of any repository's manifest is readable through the same registry here
     const at = ref.indexOf('@')
     if (at < 0) return undefined
-    for (const [k, v] of registry) if (k.endsWith(ref.slice(at))) return v
+    const host = ref.slice(0, ref.indexOf('/'))
+    for (const [k, v] of registry) {
+      if (o.separateHosts === true && !k.startsWith(`${host}/`)) continue
+      if (k.endsWith(ref.slice(at))) return v
+    }
     return undefined
+  }
+  /** What a manifest refers to that the host lacks (as a registry checks a PUT), if anything */
+  const missingOf = (host: string, repo: string, text: string): string | undefined => {
+    const doc = JSON.parse(text) as {
+      config?: { digest: string }
+      layers?: { digest: string }[]
+      manifests?: { digest: string }[]
+    }
+    const blobRefs = [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]
+    const gone = blobRefs.find(b => !blobsOf(host).has(b.digest))
+    if (gone !== undefined) return gone.digest
+    return doc.manifests?.find(m => lookup(`${host}/${repo}@${m.digest}`) === undefined)?.digest
+  }
+  /** The blobs a registry host holds: the engine's registry.test shares the engine's */
+  const hostBlobs = new Map<string, Map<string, string | Buffer>>()
+  const blobsOf = (host: string): Map<string, string | Buffer> => {
+    if (o.separateHosts !== true || host === 'registry.test') return blobs
+    let own = hostBlobs.get(host)
+    if (own === undefined) hostBlobs.set(host, (own = new Map()))
+    return own
   }
 
   const mounts = new Map<string, Buffer>()
@@ -309,7 +338,7 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
       const forced = o.http?.(method, url)
       if (forced !== undefined) return forced
       const mount = url.searchParams.get('mount')
-      if (method === 'POST' && mount !== null && blobs.has(mount)) return respond(201)
+      if (method === 'POST' && mount !== null && blobsOf(url.host).has(mount)) return respond(201)
       if (method === 'POST') {
         return respond(202, '', { Location: `/v2/${upload[1]}/blobs/uploads/session-1` })
       }
@@ -317,7 +346,7 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
         const digest = url.searchParams.get('digest') ?? ''
         const bytes = body ?? Buffer.alloc(0)
         if (sha(bytes) !== digest) return respond(400, '{"errors":[{"code":"DIGEST_INVALID"}]}')
-        blobs.set(digest, bytes)
+        blobsOf(url.host).set(digest, bytes)
         return respond(201, '', { 'Docker-Content-Digest': digest })
       }
       return respond(204)
@@ -329,13 +358,17 @@ export function fakeDocker(o: FakeDockerOptions = {}): FakeDocker {
     const forced = o.http?.(method, url)
     if (forced !== undefined) return forced
     if (kind === 'blobs') {
-      const blob = blobs.get(ref)
+      const blob = blobsOf(url.host).get(ref)
       if (blob === undefined) return respond(404, '{"errors":[{"code":"BLOB_UNKNOWN"}]}')
       return respond(200, method === 'HEAD' ? '' : blob)
     }
     const key = `${url.host}/${repo}${ref.startsWith('sha256:') ? '@' : ':'}${ref}`
     if (method === 'PUT') {
       const text = body?.toString('utf8') ?? ''
+      const missing = o.separateHosts === true ? missingOf(url.host, repo, text) : undefined
+      if (missing !== undefined) {
+        return respond(400, `{"errors":[{"code":"MANIFEST_BLOB_UNKNOWN","detail":"${missing}"}]}`)
+      }
       registry.set(key, text)
       registry.set(`${url.host}/${repo}@${sha(text)}`, text)
       return respond(201, '', { 'Docker-Content-Digest': sha(text) })

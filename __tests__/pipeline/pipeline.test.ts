@@ -212,7 +212,52 @@ describe('runPipeline', () => {
     const login = f.docker.calls.find(c => c.args[0] === 'login')
     expect(login?.args).toEqual(['login', 'registry.test', '--username', 'bot', '--password-stdin'])
     expect(login?.options?.input).toBe('s3cret')
-    expect(f.cleanup.logout).toBe('registry.test')
+    expect(f.cleanup.logout).toEqual(['registry.test'])
+  })
+
+  it('several registries: logs in to each, checks push access to each, publishes to each', async () => {
+    const f = pipelineFixture(
+      {
+        image: 'registry.test/acme/robot, mirror.test/acme/robot',
+        username: 'bot',
+        password: 's3cret',
+        'registry-auth': '- registry: mirror.test\n  username: mbot\n  password: m1rror-s3cret'
+      },
+      { separateHosts: true }
+    )
+    const results = await runPipeline(f.input, f.deps)
+    const logins = f.docker.calls.filter(c => c.args[0] === 'login')
+    expect(logins.map(c => [c.args[1], c.args[3], c.options?.input])).toEqual([
+      ['registry.test', 'bot', 's3cret'],
+      ['mirror.test', 'mbot', 'm1rror-s3cret']
+    ])
+    expect(f.cleanup.logout).toEqual(['registry.test', 'mirror.test'])
+    // the push access check (an upload session opened) in both, before any build
+    const firstBuild = f.docker.calls.findIndex(c => c.args[1] === 'build')
+    expect(firstBuild).toBeGreaterThan(0)
+    const checks = f.docker.requests.filter(r => r.startsWith('POST ') && r.endsWith('/uploads/'))
+    expect(checks.slice(0, 2)).toEqual([
+      'POST registry.test/acme/robot/blobs/uploads/',
+      'POST mirror.test/acme/robot/blobs/uploads/'
+    ])
+    for (const d of results.distros) {
+      expect(d.status).toBe('published')
+      expect(d.tags.filter(t => t.startsWith('mirror.test/'))).toHaveLength(d.tags.length / 2)
+    }
+  })
+
+  it('several registries: one that refuses pushes fails the set-up before any build', async () => {
+    const f = pipelineFixture(
+      { image: 'registry.test/acme/robot, mirror.test/acme/robot' },
+      {
+        separateHosts: true,
+        http: (method, url) => (url.host === 'mirror.test' ? denyUploads(method, url) : undefined)
+      }
+    )
+    await expect(runPipeline(f.input, f.deps)).rejects.toThrow(
+      /^Pushing to mirror\.test\/acme\/robot is not possible with these credentials, so nothing was built: /
+    )
+    expect(f.docker.calls.filter(c => c.args[1] === 'build')).toEqual([])
   })
 
   it("credentials that may not push fail the set-up with the registry's reason, before any build", async () => {

@@ -352,7 +352,7 @@ describe('files and the registry', () => {
     const digest = `sha256:${await sha256File(source)}`
     const { host, blobs } = await blobStore()
     const registries = new Registries({
-      login: { registry: host.host, username: 'u', password: PASSWORD },
+      logins: [{ registry: host.host, username: 'u', password: PASSWORD }],
       sources: {
         dockerConfig: '/nonexistent',
         readText: async () => undefined,

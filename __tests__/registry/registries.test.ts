@@ -37,7 +37,7 @@ describe('Registries', () => {
     const { fetch, sent } = basicRegistry(docker.fetch)
     const masked: string[] = []
     const registries = new Registries({
-      login: { registry: 'registry.test', username: 'me', password: 'input-secret' },
+      logins: [{ registry: 'registry.test', username: 'me', password: 'input-secret' }],
       sources: {
         dockerConfig,
         readText: async p => {

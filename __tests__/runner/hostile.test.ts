@@ -205,6 +205,19 @@ const CASES: [string, Record<string, string>, string, string][] = [
   ],
   ['force as 1', { force: '1' }, 'force', 'is not a boolean'],
   ['username with a newline', { username: 'bot\nroot', password: 'x' }, 'username', 'control'],
+  [
+    'registry-auth not a list',
+    { 'registry-auth': 'registry: ghcr.io' },
+    'registry-auth',
+    'is not a list'
+  ],
+  [
+    'registry-auth with a registry of $()',
+    { 'registry-auth': '- registry: $(id)\n  username: u\n  password: p' },
+    'registry-auth',
+    'is not a registry host'
+  ],
+  ['image list with $()', { image: 'acme/robot, ghcr.io/$(id)' }, 'image', 'is not an image name'],
   ['smoke network with ;', { 'smoke-network': 'none;id' }, 'smoke-network', 'use one of'],
   ['ros-checks as maybe', { 'ros-checks': 'maybe' }, 'ros-checks', 'is not a boolean'],
   ['fail-fast with $()', { 'fail-fast': '$(true)' }, 'fail-fast', 'is not a boolean'],

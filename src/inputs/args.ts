@@ -301,9 +301,9 @@ export function helpText(specs: readonly InputSpec[], width = 100): string {
     '  --version, -h, --help',
     '',
     "Inputs (the action's inputs, as options; a boolean alone means true, --no-NAME false;",
-    `repeat an option for more lines). Secrets (${SECRET_INPUTS.join(', ')}) are read from the`,
-    'environment only, as INPUT_PASSWORD, INPUT_COSIGN_KEY, INPUT_COSIGN_PASSWORD; registry',
-    'credentials come from your docker login.',
+    'repeat an option for more lines). Secrets are read from the environment only:',
+    ...SECRET_INPUTS.map(name => `  ${envName(name).padEnd(25)}${name}`),
+    'Registry credentials come from your docker login.',
     ''
   ]
   for (const spec of specs) {

@@ -21,7 +21,8 @@ import {
 import { checkTemplates } from './templates.js'
 import { findDistro, knownDistroNames, lifecycle, type Distro } from '../ros/catalog.js'
 import { findPlatform } from '../ros/platforms.js'
-import { parseReference, type ImageRef } from '../oci/reference.js'
+import { loginRegistry, parseReference, type ImageRef } from '../oci/reference.js'
+import { parseRegistryAuth, type RegistryLogin } from './registry-auth.js'
 
 export const DEFAULT_BASE_IMAGE = 'ros:{distro}-ros-base'
 export const DEFAULT_PLATFORMS = 'linux/amd64,linux/arm64'
@@ -72,7 +73,10 @@ export interface Config {
   readonly mode: Mode
   readonly distros: readonly DistroRequest[]
   readonly platforms: readonly string[]
+  /** The primary image name: messages, outputs, the build cache and staging */
   readonly image: ImageRef
+  /** The other names of image: each gets the same images and tags, all or nothing */
+  readonly mirrors: readonly ImageRef[]
   readonly context: string
   readonly file: string
   readonly buildArgs: readonly (readonly [string, string])[]
@@ -89,6 +93,8 @@ export interface Config {
   readonly push: boolean
   readonly username: string
   readonly password: string
+  /** Credentials for other registries (registry-auth); passwords are secrets */
+  readonly registryAuth: readonly RegistryLogin[]
   readonly smokeTests: readonly string[]
   readonly smokeTestFile: string
   readonly smokeTimeout: number
@@ -172,20 +178,21 @@ export function readConfig(get: InputSource, ctx: ReadContext): ReadResult {
   const distros = readDistros(get(Inputs.Distros), baseImageSet, ctx.today, warnings)
   const platforms = readPlatforms(get(Inputs.Platforms), distros, baseImageSet, warnings)
   readBaseImage(baseImage, distros, warnings)
-  const image = readImage(line(Inputs.Image))
+  const [image, ...mirrors] = readImages(get(Inputs.Image))
   const mode = parseChoice(Inputs.Mode, get(Inputs.Mode), MODES, 'all')
   const config: Config = {
     mode,
     distros,
     platforms,
     image,
+    mirrors,
     ...readPaths(line, ctx.workspace ?? '.'),
     buildArgs: readBuildArgs(get),
     baseImage,
     baseImageSet,
     ...readTagging(get, line, mode, distros),
     push: parseBoolean(Inputs.Push, get(Inputs.Push), false),
-    ...readLogin(get, line),
+    ...readLogin(get, line, image),
     ...readTesting(get),
     ...readRunning(get),
     ...readCaching(get, line, image, warnings),
@@ -260,8 +267,15 @@ function readTagging(
   return { tags, tagSuffix, latestDistro, labels }
 }
 
-/** username and password: both, or neither. */
-function readLogin(get: InputSource, line: LineSource): Pick<Config, 'username' | 'password'> {
+/**
+ * username and password (both, or neither) for the first image's registry, and registry-auth for
+ * any registry: no registry given credentials twice.
+ */
+function readLogin(
+  get: InputSource,
+  line: LineSource,
+  image: ImageRef
+): Pick<Config, 'username' | 'password' | 'registryAuth'> {
   const username = line(Inputs.Username)
   const password = get(Inputs.Password)
   if (username !== '' && password === '') {
@@ -270,7 +284,15 @@ function readLogin(get: InputSource, line: LineSource): Pick<Config, 'username' 
   if (password !== '' && username === '') {
     throw new InputError(Inputs.Username, 'is required when password is set')
   }
-  return { username, password }
+  const registryAuth = parseRegistryAuth(get(Inputs.RegistryAuth))
+  const primary = loginRegistry(image)
+  if (username !== '' && registryAuth.some(l => l.registry === primary)) {
+    throw new InputError(
+      Inputs.RegistryAuth,
+      `names ${primary}, which username and password are for already; give its credentials in one place`
+    )
+  }
+  return { username, password, registryAuth }
 }
 
 /** The smoke tests' inputs (the spec file's path is read with the other paths). */
@@ -626,6 +648,27 @@ function readCacheRef(value: string, image: ImageRef): string {
     )
   }
   return ref.name
+}
+
+/** image: one name or several (comma or newline separated), none twice. */
+function readImages(value: string): [ImageRef, ...ImageRef[]] {
+  const names = parseList(value)
+  for (const n of names) assertPrintable(Inputs.Image, n)
+  if (names.length === 0) return [readImage('')]
+  const refs = names.map(readImage)
+  const seen = new Map<string, string>()
+  for (const r of refs) {
+    const key = `${loginRegistry(r)}/${r.path}`
+    const before = seen.get(key)
+    if (before !== undefined) {
+      throw new InputError(
+        Inputs.Image,
+        `${quote(before)} and ${quote(r.name)} are the same repository; name each registry's repository once`
+      )
+    }
+    seen.set(key, r.name)
+  }
+  return [refs[0], ...refs.slice(1)]
 }
 
 function readImage(value: string): ImageRef {

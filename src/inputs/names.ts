@@ -18,6 +18,7 @@ export const Inputs = {
   Push: 'push',
   Username: 'username',
   Password: 'password',
+  RegistryAuth: 'registry-auth',
   SmokeTests: 'smoke-tests',
   SmokeTestFile: 'smoke-test-file',
   SmokeTimeout: 'smoke-timeout',
@@ -61,7 +62,12 @@ export type InputName = (typeof Inputs)[keyof typeof Inputs]
  * Inputs that are secrets: masked before anything is printed, never saved, and never taken from
  * a command line or a workflow file by the CLI.
  */
-export const SECRET_INPUTS = [Inputs.Password, Inputs.CosignKey, Inputs.CosignPassword] as const
+export const SECRET_INPUTS = [
+  Inputs.Password,
+  Inputs.RegistryAuth,
+  Inputs.CosignKey,
+  Inputs.CosignPassword
+] as const
 
 export const Outputs = {
   Plan: 'plan',

@@ -213,6 +213,30 @@ export function indexDigests(raw: string): string[] {
   })
 }
 
+/**
+ * The blobs an image manifest names, its config and then its layers, each with its digest and
+ * size; throws (quoting nothing) on a blob without a sha256 digest or a size. Pure.
+ */
+export function manifestBlobs(raw: string): { digest: string; size: number }[] {
+  const doc = JSON.parse(raw) as { config?: unknown; layers?: unknown }
+  if (!Array.isArray(doc.layers ?? [])) throw new Error("the manifest's layers are not a list")
+  const blobs = [doc.config, ...((doc.layers as unknown[] | undefined) ?? [])]
+  return blobs.map((b, i) => {
+    const { digest, size } = (typeof b === 'object' && b !== null ? b : {}) as {
+      digest?: unknown
+      size?: unknown
+    }
+    const what = i === 0 ? 'the config' : `layer ${i}`
+    if (!isDigest(digest) || !digest.startsWith('sha256:')) {
+      throw new Error(`${what} of the manifest has no sha256 digest`)
+    }
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+      throw new Error(`${what} of the manifest has no size`)
+    }
+    return { digest, size }
+  })
+}
+
 /** More entries than any image index a build makes or uses: not one to read. */
 export const MAX_INDEX_ENTRIES = 1000
 

@@ -64,6 +64,17 @@ export function parseReference(value: string): ImageRef | string {
   return { registry, path, tag, digest, name: rest }
 }
 
+/**
+ * A reference of one image name as the same reference of another: `acme/robot:humble` with
+ * `ghcr.io/acme/robot` is `ghcr.io/acme/robot:humble`. Pure.
+ */
+export function retarget(ref: string, from: string, to: string): string {
+  if (!ref.startsWith(from) || ![':', '@'].includes(ref[from.length])) {
+    throw new Error(`${ref} is not a reference of ${from}`)
+  }
+  return `${to}${ref.slice(from.length)}`
+}
+
 /** The registry to log in to for a reference (Docker Hub's canonical names fold to docker.io). */
 export function loginRegistry(ref: ImageRef): string {
   return ['docker.io', 'index.docker.io', 'registry-1.docker.io'].includes(ref.registry)

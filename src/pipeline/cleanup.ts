@@ -7,8 +7,8 @@ import { LOCAL_REPOSITORY } from '../plan/planner.js'
 import { parseReference } from '../oci/reference.js'
 
 export interface CleanupState {
-  /** The registry the main step logged in to */
-  logout?: string
+  /** The registries the main step logged in to */
+  logout?: string[]
   /** The builder the main step created (driver docker-container) */
   builder?: string
   /** Containers of this run are named rma-<runTag>-... */

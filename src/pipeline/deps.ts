@@ -153,7 +153,7 @@ export function registryClients(
   d: PipelineDeps
 ): Registries {
   return new Registries({
-    login: { ...run.settings.login, password: run.secrets.password },
+    logins: run.secrets.logins,
     sources: { dockerConfig: d.dockerConfig, readText: d.readText, exec: d.exec },
     retry: retryContext(run.settings, d),
     mask: secret => d.rt.setSecret(secret),

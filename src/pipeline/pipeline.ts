@@ -56,6 +56,7 @@ function publishOptions(run: Run, setup: Setup): PublishOptions {
     tempDir: d.tempDir,
     registries: run.registries,
     image: run.plan.image,
+    mirrors: run.plan.mirrors,
     platforms: run.plan.platforms,
     log: run.log,
     warn: run.warn,

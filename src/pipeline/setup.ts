@@ -208,33 +208,40 @@ async function ensureBuilder(run: Run): Promise<string> {
   return builder
 }
 
-/** Log in to the image's registry with the username and password inputs (none: skipped). */
+/** Log in to each registry the action is given credentials for (username/password, registry-auth). */
 async function logIn(run: Run): Promise<void> {
-  const { registry, username } = run.settings.login
-  if (username === '') return
   const d = run.deps
-  await run.docker.login(registry, username, run.secrets.password)
-  d.cleanup.logout = registry
-  d.saveCleanup()
-  d.rt.info(`Logged in to ${registry} as ${username}`)
+  for (const { registry, username, password } of run.secrets.logins) {
+    await run.docker.login(registry, username, password)
+    d.cleanup.logout = [...(d.cleanup.logout ?? []), registry]
+    d.saveCleanup()
+    d.rt.info(`Logged in to ${registry} as ${username}`)
+  }
 }
 
 /**
- * Before anything is built: may these credentials push to the image's repository? A pull-only
- * token or a read-only account fails here, with the registry's reason, not after hours of builds.
+ * Before anything is built: may these credentials push to each repository the image goes to? A
+ * pull-only token or a read-only account fails here, with the registry's reason, not after hours
+ * of builds.
  */
 async function checkPushAccess(run: Run): Promise<void> {
   const { plan, registries, docker } = run
   if (!plan.push) return
-  try {
-    await registries.checkPush(plan.image)
-  } catch (error) {
-    throw new Error(
-      `Pushing to ${plan.image} is not possible with these credentials, so nothing was built: ${errorMessage(error)}`,
-      { cause: error }
-    )
+  let sent = 0
+  // a build slice stages in the first registry only; the merge job publishes to every one
+  const names = plan.mode === 'build' ? [plan.image] : [plan.image, ...plan.mirrors]
+  for (const name of names) {
+    try {
+      await registries.checkPush(name)
+    } catch (error) {
+      throw new Error(
+        `Pushing to ${name} is not possible with these credentials, so nothing was built: ${errorMessage(error)}`,
+        { cause: error }
+      )
+    }
+    if (await registries.sentCredentials(name)) sent++
+    run.log(`Push access to ${name}: granted`)
   }
-  // with credentials it took, an authorization error later is a registry hiccup
-  if (await registries.sentCredentials(plan.image)) docker.credentialsAccepted()
-  run.log(`Push access to ${plan.image}: granted`)
+  // with credentials every registry took, an authorization error later is a registry hiccup
+  if (sent === names.length) docker.credentialsAccepted()
 }

@@ -85,7 +85,6 @@ export async function setUpSigning(mode: SignMode, run: Run): Promise<Signer> {
     dir: await mkdtemp(path.join(d.tempDir, 'cosign-'))
   })
   await cosign.prepare()
-  const http = run.registries.plainHttp(run.plan.image)
   rt.info(
     mode === 'key'
       ? `Signing by key with cosign; its public key:\n${cosign.publicKey}`
@@ -93,6 +92,8 @@ export async function setUpSigning(mode: SignMode, run: Run): Promise<Signer> {
   )
   return {
     async sign(ref, reuse) {
+      // each image name's own registry (several registries: not all need be over plain HTTP)
+      const http = run.registries.plainHttp(ref.split('@')[0])
       const verify = verifyCommand(mode, ref, signer, http)
       // an unchanged index signed by an earlier run keeps that signature
       if (reuse && (await cosign.verify(ref, http)).ok) return { verify, already: true }

@@ -31,6 +31,11 @@ export interface Cell {
   readonly pushTag: string
   /** mode build/merge: the tag a slice stages its tested image under for the merge job */
   readonly stageTag: string
+  /**
+   * Several registries: the tag the tested image is pushed under in the first one (not its arch
+   * tag, which moves only once every registry holds every image)
+   */
+  readonly holdTag: string
   /** Labels set on the image */
   readonly labels: readonly (readonly [string, string])[]
   readonly tests: readonly SmokeTest[]
@@ -52,6 +57,8 @@ export interface Plan {
   readonly mode: Mode
   readonly image: string
   readonly registry: string
+  /** The other names of the image: every one gets the same images and tags, all or nothing */
+  readonly mirrors: readonly string[]
   readonly push: boolean
   /** Why push is off although the user asked for it (a pull request) */
   readonly pushBlocked?: string
@@ -122,6 +129,7 @@ export function planBuild(config: Config, ctx: PlanContext): Plan {
     mode: config.mode,
     image: config.image.name,
     registry: config.image.registry,
+    mirrors: config.mirrors.map(m => m.name),
     push,
     ...(blocked ? { pushBlocked: 'a pull request builds and tests, and never pushes' } : {}),
     run: run.kind,
@@ -196,6 +204,7 @@ function cellOf(
     // without tags nothing is pushed (see planBuild); the distro name stands in
     pushTag: `${name}:${archTag(tags[0] ?? distro.name, info.short)}`,
     stageTag: `${name}:${stageTag(ctx.workflowRun, id, config.tagSuffix)}`,
+    holdTag: `${name}:${HOLD_PREFIX}-${id}${config.tagSuffix}`.slice(0, name.length + 129),
     labels: c.labels,
     tests: [
       ...builtinChecks({
@@ -270,6 +279,12 @@ export const STAGE_PREFIX = 'rma-stage'
 export function stageTag(workflowRun: string, cellId: string, suffix: string): string {
   return `${STAGE_PREFIX}-${workflowRun}-${cellId}${suffix}`.slice(0, 128)
 }
+
+/**
+ * Several registries: a tested image waits in the first one under rma-push-<cell id><suffix>
+ * until every registry holds every image; the tag stays (one per cell, overwritten each run).
+ */
+export const HOLD_PREFIX = 'rma-push'
 
 /** The arch tag of a cell: the distro's first tag and the architecture, within the 128 limit. */
 export function archTag(first: string, arch: string): string {

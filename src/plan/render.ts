@@ -1,4 +1,5 @@
 /** The plan as people read it in the log. */
+import { parseReference } from '../oci/reference.js'
 import { phasesOf } from './settings.js'
 import type { Plan } from './planner.js'
 
@@ -13,12 +14,18 @@ export function table(head: readonly string[], rows: readonly (readonly string[]
   return [line(head), line(widths.map(w => '-'.repeat(w))), ...rows.map(line)].join('\n')
 }
 
+/** The registry of an image name (checked already): `acme/robot` is on docker.io. Pure. */
+function registryOf(name: string): string {
+  const ref = parseReference(name)
+  return typeof ref === 'string' ? name : ref.registry
+}
+
 export function renderPlan(plan: Plan): string {
   const distros = plan.manifests.length
   const header =
     `Plan: ${plan.cells.length} cells (${distros} distro${distros === 1 ? '' : 's'} x ` +
     `${plan.platforms.length} platform${plan.platforms.length === 1 ? '' : 's'}) for ${plan.image}, ` +
-    `push ${plan.push ? `on, to ${plan.registry}` : 'off'}`
+    `push ${plan.push ? `on, to ${[plan.image, ...plan.mirrors].map(registryOf).join(' and ')}` : 'off'}`
   const cells = table(
     ['cell', 'ROS', 'platform', 'expects', 'run', 'base image', 'tests'],
     plan.cells.map(c => [

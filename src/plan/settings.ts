@@ -14,6 +14,7 @@ import type {
   Sign
 } from '../inputs/config.js'
 import { loginRegistry } from '../oci/reference.js'
+import type { RegistryLogin } from '../inputs/registry-auth.js'
 
 export type { Attestations } from '../inputs/config.js'
 
@@ -73,13 +74,14 @@ export interface RunSettings {
   readonly retry: { readonly attempts: number; readonly maxDelaySeconds: number }
   readonly tools: ToolSettings
   readonly sign: Sign
-  /** The registry the username and password inputs are for, and the user ('' : none) */
-  readonly login: { readonly registry: string; readonly username: string }
+  /** The registries the action logs in to (username and password, registry-auth), and as whom */
+  readonly logins: readonly { readonly registry: string; readonly username: string }[]
 }
 
 /** The secret inputs, for the steps that use them: the registry login and signing. */
 export interface Secrets {
-  readonly password: string
+  /** The same registries as RunSettings.logins, with their passwords */
+  readonly logins: readonly RegistryLogin[]
   readonly cosignKey: string
   readonly cosignPassword: string
 }
@@ -129,13 +131,13 @@ export function settingsOf(
       qemuImage: config.qemuImage
     },
     sign: config.sign,
-    login: { registry: loginRegistry(config.image), username: config.username }
+    logins: loginsOf(config).map(({ registry, username }) => ({ registry, username }))
   }
 }
 
 export function secretsOf(config: Config): Secrets {
   return {
-    password: config.password,
+    logins: loginsOf(config),
     cosignKey: config.cosignKey,
     cosignPassword: config.cosignPassword
   }
@@ -157,4 +159,19 @@ export function phasesOf(mode: Mode): Phases {
     outcome: mode === 'build' ? 'stage' : 'publish',
     sign: mode !== 'build'
   }
+}
+
+/** username and password for the first image's registry, then registry-auth's. Pure. */
+function loginsOf(config: Config): RegistryLogin[] {
+  const own =
+    config.username === ''
+      ? []
+      : [
+          {
+            registry: loginRegistry(config.image),
+            username: config.username,
+            password: config.password
+          }
+        ]
+  return [...own, ...config.registryAuth]
 }

@@ -134,7 +134,7 @@ async function uploadAll(
 }
 
 /** A file's bytes as a web stream that opens the file only when first read (no descriptor is left open by a try that never reads it). */
-function lazyStream(file: string): ReadableStream<Uint8Array> {
+export function lazyStream(file: string): ReadableStream<Uint8Array> {
   return Readable.toWeb(
     Readable.from(
       (async function* () {

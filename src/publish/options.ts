@@ -10,7 +10,10 @@ export interface PublishOptions {
   readonly registries: Registries
   /** Where saved images are unpacked while they are pushed */
   readonly tempDir: string
+  /** The first image name: tested images are pushed there */
   readonly image: string
+  /** The other image names: each gets copies by digest, then the same tags, all or nothing */
+  readonly mirrors?: readonly string[]
   readonly platforms: readonly string[]
   readonly log: (message: string) => void
   readonly warn: (message: string) => void

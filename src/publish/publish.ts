@@ -13,10 +13,20 @@ import {
   indexPlatforms,
   MEDIA,
   type AttestationEntry,
-  type Descriptor
+  type Descriptor,
+  type NewIndex
 } from '../oci/manifest.js'
-import { cellOk, type CellResult, type DistroResult, type PushedImage } from '../results/results.js'
-import { errorMessage } from '../text/text.js'
+import { retarget } from '../oci/reference.js'
+import type { FetchedManifest } from '../registry/client.js'
+import {
+  cellOk,
+  type CellResult,
+  type DistroResult,
+  type PushedImage,
+  type RegistryOutcome
+} from '../results/results.js'
+import { errorMessage, formatBytes } from '../text/text.js'
+import { copyByDigest } from './copy.js'
 import type { PublishOptions } from './options.js'
 import { pushImage, transferNote, type CellToPublish, type TestedPush } from './push.js'
 
@@ -61,81 +71,249 @@ export interface DistroToPublish {
 /** An image of the index: a tested one pushed, or a reused one its arch tag now points at. */
 type IndexImage = Descriptor & { platform: string; annotations?: Record<string, string> }
 
+type RegistryState = RegistryOutcome['state']
+
+/** What each image name holds of a distro while it is published, and which one failed. */
+class Progress {
+  readonly state = new Map<string, RegistryState>()
+  failed: string | undefined
+
+  constructor(readonly names: readonly string[]) {
+    for (const n of names) this.state.set(n, 'nothing')
+  }
+
+  set(name: string, state: RegistryState): void {
+    this.state.set(name, state)
+  }
+
+  /** The registries whose tags moved (to the tested images). */
+  moved(): string[] {
+    return this.names.filter(n => ['tags moved', 'published'].includes(this.state.get(n) ?? ''))
+  }
+
+  outcomes(): RegistryOutcome[] {
+    return this.names.map(image => ({
+      image,
+      state: this.state.get(image) ?? 'nothing',
+      ...(this.failed === image ? { failed: true } : {})
+    }))
+  }
+
+  /** Why the distro is not published: where it failed, and what was left where. */
+  reason(error: unknown): string {
+    const why = errorMessage(error)
+    if (this.names.length === 1) return why
+    const moved = this.moved()
+    const left = this.names
+      .filter(n => !moved.includes(n) && this.state.get(n) !== 'nothing')
+      .map(n => `${n} (${this.state.get(n)})`)
+    return [
+      `${this.failed ?? this.names[0]}: ${why}`,
+      moved.length === 0
+        ? 'no tag moved in any registry'
+        : `tags moved in ${moved.join(', ')} (not in the others)`,
+      ...(left.length === 0 ? [] : [`written by digest only: ${left.join(', ')}`])
+    ].join('; ')
+  }
+
+  /** Run a step for one image name; a failure is that name's. */
+  async in<T>(name: string, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step()
+    } catch (error) {
+      this.failed ??= name
+      throw error
+    }
+  }
+}
+
 /**
  * Publish a distro whose cells all passed: each tested image pushed under its arch tag (a reused
  * one's arch tag pointed at it), then one index of exactly those, by digest, signed, then under
- * every tag, and read back. What went wrong is the result's reason, never thrown.
+ * every tag, and read back. Several image names (registries): every image, attestation and the
+ * index are written by digest to every one first, each signed there; only then do tags move,
+ * in every one, and are read back. What went wrong is the result's reason, never thrown.
  */
 export async function publishDistro(
   distro: DistroToPublish,
   o: PublishOptions
 ): Promise<DistroResult> {
   const { manifest } = distro
-  let tagsMoved = false
+  const names = [o.image, ...(o.mirrors ?? [])]
+  const progress = new Progress(names)
+  const several = names.length > 1
+  const tagsOf = (name: string): string[] => manifest.tags.map(t => retarget(t, o.image, name))
   try {
-    const { images, attestations, reused } = await pushImages(distro, o)
-    const index = buildIndex(images, manifest.labels, attestations)
-    const digests = [...images, ...attestations].map(i => i.digest)
-    const published = { distro: manifest.distro, status: 'published' as const, tags: manifest.tags }
-    if (reused === distro.jobs.length) {
-      const same = await alreadyPublished(manifest, index.body, o)
-      if (same !== undefined) {
-        o.log(
-          `Unchanged: ${manifest.tags.join(', ')} already hold this index (${same}); nothing pushed`
-        )
-        const signed = await signIndex(same, true, o)
-        return { ...published, digest: same, unchanged: true, ...signed }
-      }
+    const { index, digests, unchanged } = await indexToPublish(distro, o, progress)
+    const changed = names.filter(n => !unchanged.has(n))
+    const published = {
+      distro: manifest.distro,
+      status: 'published' as const,
+      tags: names.flatMap(tagsOf),
+      digest: index.digest
     }
-    // by digest first: the index is in the repository, and signed, before any tag moves to it
-    await o.registries.put(`${o.image}@${index.digest}`, index.mediaType, index.body)
-    const signed = await signIndex(index.digest, false, o)
-    tagsMoved = true
-    for (const tag of manifest.tags) await o.registries.put(tag, index.mediaType, index.body)
-    await checkPublished(manifest, index.digest, digests, o)
+    // by digest first: the index is in every repository, and signed, before any tag moves to it
+    for (const name of changed) {
+      await progress.in(name, async () => {
+        if (name === o.image) {
+          await o.registries.put(`${name}@${index.digest}`, index.mediaType, index.body)
+        } else await copyIndex(o.image, name, index.digest, o)
+      })
+      progress.set(name, 'index by digest')
+    }
+    let signed: { signature?: { verify: string } } = {}
+    for (const name of names) {
+      const s = await progress.in(name, () => signIndex(name, index.digest, unchanged.has(name), o))
+      if (name === o.image) signed = s
+    }
+    const result = { ...published, ...signed, ...outcomes(progress, several) }
+    if (changed.length === 0) {
+      o.log(
+        `Unchanged: ${published.tags.join(', ')} already hold this index (${index.digest}); nothing pushed`
+      )
+      return { ...result, unchanged: true }
+    }
+    // then the tags, in every registry, and each read back
+    for (const name of changed) {
+      await progress.in(name, async () => {
+        progress.set(name, 'tags moved')
+        if (several) await tagImages(distro, name, o)
+        for (const tag of tagsOf(name)) await o.registries.put(tag, index.mediaType, index.body)
+      })
+    }
+    for (const name of changed) {
+      await progress.in(name, () => checkPublished(tagsOf(name), index.digest, digests, o))
+      progress.set(name, 'published')
+    }
     if (manifest.labels.length > 0 && !index.annotated) {
       o.warn(annotationsLost(manifest.tags[0], index.body))
     }
-    o.log(`Published ${manifest.tags.join(', ')} -> ${index.digest}`)
-    return { ...published, digest: index.digest, ...signed }
+    o.log(`Published ${published.tags.join(', ')} -> ${index.digest}`)
+    return { ...result, ...outcomes(progress, several) }
   } catch (error) {
     return {
       distro: manifest.distro,
       status: 'publish failed',
       // once the index was being written, its tags may have moved (to the tested images)
-      tags: tagsMoved ? manifest.tags : [],
-      reason: errorMessage(error)
+      tags: progress.moved().flatMap(tagsOf),
+      reason: progress.reason(error),
+      ...outcomes(progress, several)
     }
   }
 }
 
-/** Each cell's image in the repository under its arch tag: its index entry, and its attestations. */
+/**
+ * The index to publish, once every image is in the first repository: the one made of the tested
+ * (or reused) images, or, when every image was reused and the first registry's tags hold that
+ * index already, the bytes they hold. `unchanged`: the image names whose tags all hold it (read
+ * whole: the digest of the bytes, never a header's).
+ */
+async function indexToPublish(
+  distro: DistroToPublish,
+  o: PublishOptions,
+  progress: Progress
+): Promise<{ index: NewIndex; digests: string[]; unchanged: Set<string> }> {
+  const { manifest } = distro
+  const several = progress.names.length > 1
+  const pushed = await progress.in(o.image, () => pushImages(distro, o, several))
+  progress.set(o.image, 'images by digest')
+  const { images, attestations, reused } = pushed
+  const built = buildIndex(images, manifest.labels, attestations)
+  const digests = [...images, ...attestations].map(i => i.digest)
+  const unchanged = new Set<string>()
+  if (reused < distro.jobs.length) return { index: built, digests, unchanged }
+  const same = await progress.in(o.image, () => alreadyPublished(manifest.tags, built.body, o))
+  if (same === undefined) return { index: built, digests, unchanged }
+  for (const name of progress.names) {
+    const tags = manifest.tags.map(t => retarget(t, o.image, name))
+    const held = name === o.image || (await progress.in(name, () => holdsAll(tags, same.digest, o)))
+    if (held) {
+      unchanged.add(name)
+      progress.set(name, 'unchanged')
+    }
+  }
+  const index = { mediaType: same.mediaType, body: same.body, digest: same.digest }
+  return { index: { ...index, annotated: built.annotated }, digests, unchanged }
+}
+
+/** Several registries: each one's outcome for the result. */
+function outcomes(progress: Progress, several: boolean): { registries?: RegistryOutcome[] } {
+  return several ? { registries: progress.outcomes() } : {}
+}
+
+/** Every tag holds the manifest with this digest (read whole: the digest of its bytes). */
+async function holdsAll(
+  tags: readonly string[],
+  digest: string,
+  o: PublishOptions
+): Promise<boolean> {
+  for (const tag of tags) if ((await o.registries.manifest(tag))?.digest !== digest) return false
+  return true
+}
+
+/** Copy the index, its images and attestations by digest from the first name to another. */
+async function copyIndex(
+  from: string,
+  to: string,
+  digest: string,
+  o: PublishOptions
+): Promise<void> {
+  const s = await copyByDigest(from, to, digest, o)
+  o.log(
+    `Copied ${to}@${digest} by digest: ${s.manifests} manifests, ${s.uploaded} blobs uploaded (${formatBytes(s.uploadedBytes)}), ${s.mounted} mounted, ${s.present} already there`
+  )
+}
+
+/**
+ * Several registries: each cell's arch tag in one image name, pointed at the image in the index;
+ * the cell's result names every registry's tag.
+ */
+async function tagImages(distro: DistroToPublish, name: string, o: PublishOptions): Promise<void> {
+  for (const job of distro.jobs) {
+    const pushed = job.pushed
+    if (pushed === undefined) throw new Error(`cell ${job.cell.id} was not pushed`)
+    const tag = retarget(job.cell.pushTag, o.image, name)
+    await pointTag(tag, pushed.digest, o)
+    job.pushed =
+      name === o.image
+        ? { ...pushed, tag }
+        : { ...pushed, mirrorTags: [...(pushed.mirrorTags ?? []), tag] }
+  }
+}
+
+/**
+ * Each cell's image in the first repository: its index entry, and its attestations. One image
+ * name: under its arch tag. Several: under its hold tag, and a reused one is not touched (the
+ * arch tags move once every registry holds every image).
+ */
 async function pushImages(
   distro: DistroToPublish,
-  o: PublishOptions
+  o: PublishOptions,
+  several: boolean
 ): Promise<{ images: IndexImage[]; attestations: AttestationEntry[]; reused: number }> {
   const images: IndexImage[] = []
   const attestations: AttestationEntry[] = []
   let reused = 0
   for (const job of distro.jobs) {
     const { cell, result } = job
+    const tag = several ? cell.holdTag : cell.pushTag
     let image: Descriptor
     if (result !== undefined && cellOk(result.status) && result.reused !== undefined) {
       // already in the repository, tested before it was pushed: its arch tag points at it
-      image = await pointTag(cell.pushTag, result.reused.digest, o)
+      image = several
+        ? await descriptorOf(result.reused.digest, o)
+        : await pointTag(tag, result.reused.digest, o)
       attestations.push(...(result.reused.attestations ?? []))
-      job.pushed = { tag: cell.pushTag, digest: image.digest }
+      job.pushed = { tag, digest: image.digest }
       reused++
     } else if (result?.status === 'passed' && result.imageId !== undefined) {
-      const done = await pushImage(job, cell.pushTag, o)
+      const done = await pushImage(job, tag, o)
       image = done.image
       // the arch tag holds the image itself, as it does for a reused image
-      if (!done.tagged) await o.registries.put(cell.pushTag, image.mediaType, done.body)
+      if (!done.tagged) await o.registries.put(tag, image.mediaType, done.body)
       attestations.push(...done.attestations)
-      job.pushed = pushedImage(cell.pushTag, done)
-      o.log(
-        `Pushed ${cell.pushTag} (${cell.platform}) ${image.digest} ${transferNote(done.transfer)}`
-      )
+      job.pushed = pushedImage(tag, done)
+      o.log(`Pushed ${tag} (${cell.platform}) ${image.digest} ${transferNote(done.transfer)}`)
     } else {
       throw new Error(`cell ${cell.id} did not pass`)
     }
@@ -146,12 +324,13 @@ async function pushImages(
 
 /** Sign the index in the repository when signing is on: what the distro's result says of it. */
 async function signIndex(
+  image: string,
   digest: string,
   reuse: boolean,
   o: PublishOptions
 ): Promise<{ signature?: { verify: string } }> {
   if (o.sign === undefined) return {}
-  const ref = `${o.image}@${digest}`
+  const ref = `${image}@${digest}`
   const outcome = await o.sign.sign(ref, reuse)
   o.log(`${outcome.already ? 'Already signed' : 'Signed'} and verified: ${ref}`)
   return { signature: { verify: outcome.verify } }
@@ -168,12 +347,12 @@ function pushedImage(tag: string, done: TestedPush): PushedImage {
 
 /** Every tag holds the index just written, and it lists exactly the planned images and platforms. */
 async function checkPublished(
-  manifest: Manifest,
+  tags: readonly string[],
   digest: string,
   images: readonly string[],
   o: PublishOptions
 ): Promise<void> {
-  for (const tag of manifest.tags) {
+  for (const tag of tags) {
     const held = await o.registries.head(tag)
     if (held?.digest !== digest) {
       throw new Error(
@@ -181,15 +360,15 @@ async function checkPublished(
       )
     }
   }
-  const raw = (await o.registries.require(manifest.tags[0])).body
+  const raw = (await o.registries.require(tags[0])).body
   let listed: string[]
   try {
     listed = indexDigests(raw)
   } catch (error) {
-    throw new Error(`${manifest.tags[0]}: ${errorMessage(error)}`, { cause: error })
+    throw new Error(`${tags[0]}: ${errorMessage(error)}`, { cause: error })
   }
   if (!sameSet(listed, images)) {
-    throw new Error(`${manifest.tags[0]} does not hold the images just pushed`)
+    throw new Error(`${tags[0]} does not hold the images just pushed`)
   }
   const platforms = indexPlatforms(raw) ?? []
   if (!sameSet(platforms, o.platforms)) {
@@ -205,7 +384,7 @@ async function checkPublished(
  */
 async function pointTag(tag: string, digest: string, o: PublishOptions): Promise<Descriptor> {
   const held = await o.registries.head(tag)
-  const image = await o.registries.require(`${o.image}@${digest}`)
+  const image = await o.registries.require(`${imageOf(tag)}@${digest}`)
   if (held?.digest !== digest) {
     await o.registries.put(tag, image.mediaType, image.body)
     o.log(`Tagged ${tag}: the tested image ${digest}`)
@@ -262,19 +441,24 @@ async function descriptorOf(digest: string, o: PublishOptions): Promise<Descript
 }
 
 /**
- * The index digest when every tag already holds the index this run would write: each tag's index
+ * The index every tag already holds when it is the one this run would write: each tag's index
  * read whole (GET) and its digest computed from those bytes, since that digest gets signed and
  * reported, never a header.
  */
 async function alreadyPublished(
-  manifest: Manifest,
+  tags: readonly string[],
   ours: string,
   o: PublishOptions
-): Promise<string | undefined> {
-  const held = await Promise.all(manifest.tags.map(t => o.registries.manifest(t)))
+): Promise<FetchedManifest | undefined> {
+  const held = await Promise.all(tags.map(t => o.registries.manifest(t)))
   const first = held[0]
   if (first === null || held.some(h => h?.digest !== first.digest)) return undefined
-  return sameIndex(first.body, ours) ? first.digest : undefined
+  return sameIndex(first.body, ours) ? first : undefined
+}
+
+/** The image name of a tag reference (`acme/robot:humble` is `acme/robot`). Pure. */
+function imageOf(tag: string): string {
+  return tag.slice(0, tag.lastIndexOf(':'))
 }
 
 /** Annotations that differ between two runs from the same inputs: when, from which commit, as what version. */

@@ -1,8 +1,9 @@
 /**
  * The registries a run talks to, one client each, and what the pipeline reads and writes through
  * them, by image reference: manifests, the platforms an image holds, an image's config.
- * Credentials: the action's `username` / `password` for the registry of `image`; for any other
- * registry (a base image's), or when they are empty, the Docker client config.
+ * Credentials: the action's own for the registries they are given for (`username` / `password`
+ * for the first image's, `registry-auth`); for any other registry (a base image's), the Docker
+ * client config.
  */
 import {
   formatPlatform,
@@ -26,16 +27,13 @@ import {
   type Fetch,
   type UploadOutcome
 } from './client.js'
+import type { RegistryLogin } from '../inputs/registry-auth.js'
 import { jsonObject } from './http.js'
 import { dockerConfigCredentials, type CredentialSources, type Credentials } from './credentials.js'
 
 export interface RegistriesOptions {
-  /** The action's own credentials and the registry they are for */
-  readonly login?: {
-    readonly registry: string
-    readonly username: string
-    readonly password: string
-  }
+  /** The action's own credentials, each with the registry it is for */
+  readonly logins?: readonly RegistryLogin[]
   readonly sources: CredentialSources
   readonly retry: RetryContext
   readonly fetch?: Fetch
@@ -111,8 +109,8 @@ export class Registries {
   }
 
   private async credentials(registry: string): Promise<Credentials | null> {
-    const login = this.o.login
-    if (login !== undefined && login.registry === registry && login.username !== '') {
+    const login = this.o.logins?.find(l => l.registry === registry)
+    if (login !== undefined && login.username !== '') {
       return { username: login.username, password: login.password, source: 'the action inputs' }
     }
     const found = await dockerConfigCredentials(registry, this.o.sources)
@@ -151,6 +149,17 @@ export class Registries {
       )
     ]
     return this.client(t.registry).uploadBlob(t.repo, digest, source, sources)
+  }
+
+  /** Whether an image's repository holds a blob. */
+  hasBlob(image: string, digest: string): Promise<boolean> {
+    const t = repository(image)
+    return this.client(t.registry).hasBlob(t.repo, digest)
+  }
+
+  /** Whether two image names are in the same registry (a blob of one can be mounted into the other). */
+  sameRegistry(a: string, b: string): boolean {
+    return repository(a).registry === repository(b).registry
   }
 
   /**

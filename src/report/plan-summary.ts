@@ -22,7 +22,7 @@ export function planSummary(plan: Plan, warnings: readonly string[]): string {
     : ''
   return (
     `<h2>ros-multiarch: plan (dry run)</h2>\n` +
-    `<p>${plan.cells.length} cells for <code>${escapeHtml(plan.image)}</code>; push ${plan.push ? 'on' : 'off'}; nothing was built.</p>\n` +
+    `<p>${plan.cells.length} cells for ${[plan.image, ...plan.mirrors].map(i => `<code>${escapeHtml(i)}</code>`).join(' and ')}; push ${plan.push ? 'on' : 'off'}; nothing was built.</p>\n` +
     `<table><tr><th>distro</th><th>platform</th><th>run</th><th>base image</th><th>tests</th></tr>\n${rows}\n</table>\n` +
     `<p>Tags each distro would publish:</p><ul>\n${tags}\n</ul>\n${notes}`
   )

@@ -51,13 +51,28 @@ function tagHtml(image: string, ref: string): string {
   return `<code>${escapeHtml(tag)}</code>`
 }
 
-/** The published column: tags and a short digest, narrow enough for the page. */
+/** Several registries: what each holds of the distro, one line each. */
+function registriesHtml(d: DistroResult): string[] {
+  return (d.registries ?? []).map(r => {
+    const mark = r.failed ? '❌' : r.state === 'published' || r.state === 'unchanged' ? '✅' : '⚪'
+    return `${mark} <code>${escapeHtml(r.image)}</code>: ${escapeHtml(r.state)}`
+  })
+}
+
+/**
+ * The published column: the first image name's tags and a short digest, narrow enough for the
+ * page, and with several registries, what each one holds.
+ */
 function publishedHtml(image: string, d: DistroResult | undefined): string {
-  const tags = (d?.tags ?? []).map(t => tagHtml(image, t))
+  const own = (d?.tags ?? []).filter(t => d?.registries === undefined || t.startsWith(`${image}:`))
+  const tags = own.map(t => tagHtml(image, t))
   if (d?.status === 'published') {
     const lines = d.unchanged ? ['unchanged, already published:', ...tags] : tags
     if (d.digest !== undefined) lines.push(`<code>${escapeHtml(shortDigest(d.digest))}</code>`)
-    return lines.join('<br>')
+    return [...lines, ...registriesHtml(d)].join('<br>')
+  }
+  if (d?.status === 'publish failed' && d.registries !== undefined) {
+    return [escapeHtml(d.reason ?? d.status), ...registriesHtml(d)].join('<br>')
   }
   if (d?.status === 'staged') return ['staged for the merge job:', ...tags].join('<br>')
   return escapeHtml(d?.status === 'tested' ? 'tested, push off' : (d?.reason ?? d?.status ?? ''))
@@ -67,12 +82,20 @@ function publishedHtml(image: string, d: DistroResult | undefined): string {
  * Each published index by its full digest, as a reference to pull or pin, under a comment line
  * naming its distro: a block to copy from, which scrolls by itself should a line not fit.
  */
-function digestsHtml(image: string, results: RunResults): string {
+function digestsHtml(images: readonly string[], results: RunResults): string {
   const lines = results.distros
     .filter(d => d.status === 'published' && d.digest !== undefined)
-    .map(d => escapeHtml(`# ${d.distro}\n${image}@${d.digest ?? ''}`))
+    .map(d =>
+      escapeHtml([`# ${d.distro}`, ...images.map(i => `${i}@${d.digest ?? ''}`)].join('\n'))
+    )
   if (lines.length === 0) return ''
   return `<p>Each published index by its digest:</p>\n<pre>${lines.join('\n')}</pre>\n`
+}
+
+/** `, also published to <code>ghcr.io/acme/robot</code>` (several registries). Pure. */
+function alsoIn(mirrors: readonly string[]): string {
+  if (mirrors.length === 0) return ''
+  return `, also published to ${mirrors.map(m => `<code>${escapeHtml(m)}</code>`).join(', ')} (all or nothing)`
 }
 
 export function resultsSummary(plan: Plan, results: RunResults): string {
@@ -109,9 +132,9 @@ export function resultsSummary(plan: Plan, results: RunResults): string {
   const kept = unchanged > 0 ? ` (${unchanged} unchanged: reused, not rebuilt)` : ''
   const top =
     `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed${kept} in ${duration(results.seconds)}</h2>\n` +
-    `<p>Image <code>${escapeHtml(plan.image)}</code></p>\n` +
+    `<p>Image <code>${escapeHtml(plan.image)}</code>${alsoIn(plan.mirrors)}</p>\n` +
     `<table>${head}\n${rows.join('\n')}\n</table>\n` +
-    digestsHtml(plan.image, results) +
+    digestsHtml([plan.image, ...plan.mirrors], results) +
     signaturesHtml(results) +
     mountsHtml(results) +
     timelineSummary(results)

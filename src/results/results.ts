@@ -51,6 +51,8 @@ export interface PushedImage {
   readonly attestations?: readonly string[]
   /** What pushing it cost (not for an image reused from the registry) */
   readonly transfer?: Transfer
+  /** Several registries: the same arch tag in each other one (the same digest) */
+  readonly mirrorTags?: readonly string[]
 }
 
 /**
@@ -156,6 +158,21 @@ export interface DistroResult {
   readonly unchanged?: boolean
   /** The published index is signed (the signature verified): how a user verifies it */
   readonly signature?: { readonly verify: string }
+  /** Several registries (image names): what each one holds of the distro, and which one failed */
+  readonly registries?: readonly RegistryOutcome[]
+}
+
+/**
+ * What one registry holds of a distro: published (its tags hold the index), unchanged (they held
+ * it already), tags moved (some of them), or only what was written by digest: the index, the
+ * images, nothing.
+ */
+export interface RegistryOutcome {
+  readonly image: string
+  readonly state:
+    'nothing' | 'images by digest' | 'index by digest' | 'tags moved' | 'published' | 'unchanged'
+  /** The registry the distro's publishing failed in */
+  readonly failed?: true
 }
 
 export interface RunResults {
