@@ -3520,7 +3520,7 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 6752:
+/***/ 4371:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -3537,7 +3537,7 @@ const RetryAgent = __nccwpck_require__(50)
 const errors = __nccwpck_require__(8707)
 const util = __nccwpck_require__(3440)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(8996)
+const api = __nccwpck_require__(6615)
 const buildConnector = __nccwpck_require__(9136)
 const MockClient = __nccwpck_require__(7365)
 const MockAgent = __nccwpck_require__(7501)
@@ -4134,7 +4134,7 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 4043:
+/***/ 6424:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4697,12 +4697,12 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 8996:
+/***/ 6615:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(4043)
+module.exports.request = __nccwpck_require__(6424)
 module.exports.stream = __nccwpck_require__(3560)
 module.exports.pipeline = __nccwpck_require__(6862)
 module.exports.upgrade = __nccwpck_require__(1882)
@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6615:
+/***/ 3199:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31637,115 +31637,8 @@ var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
 var errors = __nccwpck_require__(1318);
 // EXTERNAL MODULE: ./src/inputs/names.ts
 var inputs_names = __nccwpck_require__(5585);
-;// CONCATENATED MODULE: ./src/inputs/parse.ts
-/** Pure parsers for the shapes action inputs come in. Each throws InputError naming the input. */
-
-/** Items separated by commas and/or newlines, trimmed, empties dropped. */
-function parseList(value) {
-    return value
-        .split(/[,\n]/)
-        .map(item => item.trim())
-        .filter(item => item !== '');
-}
-/** Non-empty lines, trimmed; lines starting with # are comments. */
-function parseLines(value) {
-    return value
-        .split('\n')
-        .map(line => line.trim())
-        .filter(line => line !== '' && !line.startsWith('#'));
-}
-const TRUE = ['true', 'True', 'TRUE'];
-const FALSE = ['false', 'False', 'FALSE'];
-/** YAML 1.2 core-schema booleans, as @actions/core's getBooleanInput accepts them. */
-function parseBoolean(input, value, fallback) {
-    const v = value.trim();
-    if (v === '')
-        return fallback;
-    if (TRUE.includes(v))
-        return true;
-    if (FALSE.includes(v))
-        return false;
-    throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(v)} is not a boolean; use true or false`);
-}
-/** A whole number in [min, max]; empty means fallback. */
-function parseInteger(input, value, fallback, min, max) {
-    const v = value.trim();
-    if (v === '')
-        return fallback;
-    if (!/^\d+$/.test(v)) {
-        throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(v)} is not a whole number; use a number from ${min} to ${max}`);
-    }
-    const n = Number(v);
-    if (n < min || n > max) {
-        throw new errors/* InputError */.d(input, `${v} is out of range; use a number from ${min} to ${max}`);
-    }
-    return n;
-}
-const SIZE_UNITS = { '': 1, k: 1e3, m: 1e6, g: 1e9 };
-/**
- * A size in bytes: a number with an optional unit K, M or G (powers of 1000, as the log writes
- * sizes; `500M`, `500MB` and `500 mb` mean the same), at most `max`; empty means fallback.
- */
-function parseSize(input, value, fallback, max) {
-    const v = value.trim();
-    if (v === '')
-        return fallback;
-    const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(v);
-    const bytes = m === null ? NaN : Math.round(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()]);
-    if (!Number.isSafeInteger(bytes) || bytes < 1 || bytes > max) {
-        throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(v)} is not a size from 1 byte to ${max / 1e9}G; use a number with K, M or G (powers of 1000), e.g. 500M or 2G`);
-    }
-    return bytes;
-}
-/** One of a fixed set of words; empty means fallback. */
-function parseChoice(input, value, choices, fallback) {
-    const v = value.trim();
-    if (v === '')
-        return fallback;
-    if (choices.includes(v))
-        return v;
-    throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(v)} is not valid; use one of: ${choices.join(', ')}`);
-}
-const BUILD_ARG_KEY = {
-    pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
-    valid: 'use letters, digits and _ (not starting with a digit)'
-};
-const PLATFORM_KEY = {
-    pattern: /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/,
-    valid: 'use a platform such as linux/arm64'
-};
-const LABEL_KEY = {
-    pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]*$/,
-    valid: 'use letters, digits and . _ - / (e.g. org.opencontainers.image.vendor)'
-};
-/** Multiline KEY=VALUE pairs, in order. Keys must follow the rule and be unique. */
-function parseKeyValues(input, value, rule = BUILD_ARG_KEY) {
-    const pairs = [];
-    for (const line of parseLines(value)) {
-        const eq = line.indexOf('=');
-        if (eq <= 0) {
-            throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(line)} is not KEY=VALUE; write one KEY=VALUE per line`);
-        }
-        const key = line.slice(0, eq).trim();
-        const val = line.slice(eq + 1).trim();
-        if (!rule.pattern.test(key)) {
-            throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(key)} is not a valid name; ${rule.valid}`);
-        }
-        if (pairs.some(([k]) => k === key)) {
-            throw new errors/* InputError */.d(input, `${key} is set twice; set each name once`);
-        }
-        pairs.push([key, val]);
-    }
-    return pairs;
-}
-/** Values must be printable single-line text (no control characters). */
-function assertPrintable(input, value) {
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(value)) {
-        throw new errors/* InputError */.d(input, `${(0,errors/* quote */.h)(value)} contains a control character; use plain text`);
-    }
-}
-
+// EXTERNAL MODULE: ./src/inputs/parse.ts
+var parse = __nccwpck_require__(3718);
 ;// CONCATENATED MODULE: ./src/inputs/templates.ts
 /** The placeholders of the tags input: which exist, and the check that a template uses only those. */
 
@@ -31883,11 +31776,14 @@ function lifecycle(distro, today) {
 var ros_platforms = __nccwpck_require__(5184);
 // EXTERNAL MODULE: ./src/oci/reference.ts
 var reference = __nccwpck_require__(2148);
+// EXTERNAL MODULE: ./src/inputs/registry-auth.ts
+var registry_auth = __nccwpck_require__(3477);
 ;// CONCATENATED MODULE: ./src/inputs/config.ts
 /**
  * The one place that turns the action's raw inputs into a typed, validated Config.
  * Pure: it reads inputs through the function it is given and returns warnings instead of logging.
  */
+
 
 
 
@@ -31926,7 +31822,7 @@ function readConfig(get, ctx) {
     const warnings = [];
     const line = name => {
         const value = get(name).trim();
-        assertPrintable(name, value);
+        (0,parse/* assertPrintable */.Wp)(name, value);
         return value;
     };
     const baseImageRaw = line(inputs_names/* Inputs */.G0.BaseImage);
@@ -31935,30 +31831,31 @@ function readConfig(get, ctx) {
     const distros = readDistros(get(inputs_names/* Inputs */.G0.Distros), baseImageSet, ctx.today, warnings);
     const platforms = readPlatforms(get(inputs_names/* Inputs */.G0.Platforms), distros, baseImageSet, warnings);
     readBaseImage(baseImage, distros, warnings);
-    const image = readImage(line(inputs_names/* Inputs */.G0.Image));
-    const mode = parseChoice(inputs_names/* Inputs */.G0.Mode, get(inputs_names/* Inputs */.G0.Mode), MODES, 'all');
+    const [image, ...mirrors] = readImages(get(inputs_names/* Inputs */.G0.Image));
+    const mode = (0,parse/* parseChoice */.HU)(inputs_names/* Inputs */.G0.Mode, get(inputs_names/* Inputs */.G0.Mode), MODES, 'all');
     const config = {
         mode,
         distros,
         platforms,
         image,
+        mirrors,
         ...readPaths(line, ctx.workspace ?? '.'),
         buildArgs: readBuildArgs(get),
         baseImage,
         baseImageSet,
         ...readTagging(get, line, mode, distros),
-        push: parseBoolean(inputs_names/* Inputs */.G0.Push, get(inputs_names/* Inputs */.G0.Push), false),
-        ...readLogin(get, line),
+        push: (0,parse/* parseBoolean */.yG)(inputs_names/* Inputs */.G0.Push, get(inputs_names/* Inputs */.G0.Push), false),
+        ...readLogin(get, line, image),
         ...readTesting(get),
         ...readRunning(get),
         ...readCaching(get, line, image, warnings),
-        dryRun: parseBoolean(inputs_names/* Inputs */.G0.DryRun, get(inputs_names/* Inputs */.G0.DryRun), false),
-        force: parseBoolean(inputs_names/* Inputs */.G0.Force, get(inputs_names/* Inputs */.G0.Force), false),
+        dryRun: (0,parse/* parseBoolean */.yG)(inputs_names/* Inputs */.G0.DryRun, get(inputs_names/* Inputs */.G0.DryRun), false),
+        force: (0,parse/* parseBoolean */.yG)(inputs_names/* Inputs */.G0.Force, get(inputs_names/* Inputs */.G0.Force), false),
         ...readBuildx(line),
         attestations: readAttestations(get, line),
         ...readSigning(get, line, warnings),
         ...readBuilder(get, line),
-        summary: parseBoolean(inputs_names/* Inputs */.G0.Summary, get(inputs_names/* Inputs */.G0.Summary), true)
+        summary: (0,parse/* parseBoolean */.yG)(inputs_names/* Inputs */.G0.Summary, get(inputs_names/* Inputs */.G0.Summary), true)
     };
     if (config.sign !== 'false' && !config.push && mode !== 'merge') {
         warnings.push(`sign: ${config.sign} signs what is published; with push: false nothing is.`);
@@ -31977,21 +31874,21 @@ function readPaths(line, workspace) {
 }
 /** build-args: none of those the action sets itself, printable values. */
 function readBuildArgs(get) {
-    const buildArgs = parseKeyValues(inputs_names/* Inputs */.G0.BuildArgs, get(inputs_names/* Inputs */.G0.BuildArgs));
+    const buildArgs = (0,parse/* parseKeyValues */.Hl)(inputs_names/* Inputs */.G0.BuildArgs, get(inputs_names/* Inputs */.G0.BuildArgs));
     for (const [key, value] of buildArgs) {
         if (RESERVED_BUILD_ARGS.includes(key)) {
             const use = key === 'BASE_IMAGE' ? 'use the base-image input' : 'it comes from distros';
             throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.BuildArgs, `${key} is set by the action for each distro; ${use}`);
         }
-        assertPrintable(inputs_names/* Inputs */.G0.BuildArgs, value);
+        (0,parse/* assertPrintable */.Wp)(inputs_names/* Inputs */.G0.BuildArgs, value);
     }
     return buildArgs;
 }
 /** tags, tag-suffix, latest-distro and labels. */
 function readTagging(get, line, mode, distros) {
-    const tags = parseList(get(inputs_names/* Inputs */.G0.Tags));
+    const tags = (0,parse/* parseList */.E1)(get(inputs_names/* Inputs */.G0.Tags));
     for (const t of tags)
-        assertPrintable(inputs_names/* Inputs */.G0.Tags, t);
+        (0,parse/* assertPrintable */.Wp)(inputs_names/* Inputs */.G0.Tags, t);
     checkTemplates(tags);
     const tagSuffix = line(inputs_names/* Inputs */.G0.TagSuffix);
     if (!/^[\w.-]*$/.test(tagSuffix)) {
@@ -32002,13 +31899,16 @@ function readTagging(get, line, mode, distros) {
     if (latestDistro !== '' && mode !== 'build' && !distros.some(d => d.name === latestDistro)) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.LatestDistro, `${(0,errors/* quote */.h)(latestDistro)} is not one of the distros being built (${distros.map(d => d.name).join(', ')})`);
     }
-    const labels = parseKeyValues(inputs_names/* Inputs */.G0.Labels, get(inputs_names/* Inputs */.G0.Labels), LABEL_KEY);
+    const labels = (0,parse/* parseKeyValues */.Hl)(inputs_names/* Inputs */.G0.Labels, get(inputs_names/* Inputs */.G0.Labels), parse/* LABEL_KEY */.hy);
     for (const [, value] of labels)
-        assertPrintable(inputs_names/* Inputs */.G0.Labels, value);
+        (0,parse/* assertPrintable */.Wp)(inputs_names/* Inputs */.G0.Labels, value);
     return { tags, tagSuffix, latestDistro, labels };
 }
-/** username and password: both, or neither. */
-function readLogin(get, line) {
+/**
+ * username and password (both, or neither) for the first image's registry, and registry-auth for
+ * any registry: no registry given credentials twice.
+ */
+function readLogin(get, line, image) {
     const username = line(inputs_names/* Inputs */.G0.Username);
     const password = get(inputs_names/* Inputs */.G0.Password);
     if (username !== '' && password === '') {
@@ -32017,43 +31917,48 @@ function readLogin(get, line) {
     if (password !== '' && username === '') {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Username, 'is required when password is set');
     }
-    return { username, password };
+    const registryAuth = (0,registry_auth/* parseRegistryAuth */.b)(get(inputs_names/* Inputs */.G0.RegistryAuth));
+    const primary = (0,reference/* loginRegistry */.ZS)(image);
+    if (username !== '' && registryAuth.some(l => l.registry === primary)) {
+        throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.RegistryAuth, `names ${primary}, which username and password are for already; give its credentials in one place`);
+    }
+    return { username, password, registryAuth };
 }
 /** The smoke tests' inputs (the spec file's path is read with the other paths). */
 function readTesting(get) {
     return {
-        smokeTests: parseLines(get(inputs_names/* Inputs */.G0.SmokeTests)),
-        smokeTimeout: parseInteger(inputs_names/* Inputs */.G0.SmokeTimeout, get(inputs_names/* Inputs */.G0.SmokeTimeout), DEFAULT_SMOKE_TIMEOUT, 1, 21_600),
-        smokeNetwork: parseChoice(inputs_names/* Inputs */.G0.SmokeNetwork, get(inputs_names/* Inputs */.G0.SmokeNetwork), NETWORKS, 'none'),
-        rosChecks: parseBoolean(inputs_names/* Inputs */.G0.RosChecks, get(inputs_names/* Inputs */.G0.RosChecks), true)
+        smokeTests: (0,parse/* parseLines */.Li)(get(inputs_names/* Inputs */.G0.SmokeTests)),
+        smokeTimeout: (0,parse/* parseInteger */.cG)(inputs_names/* Inputs */.G0.SmokeTimeout, get(inputs_names/* Inputs */.G0.SmokeTimeout), DEFAULT_SMOKE_TIMEOUT, 1, 21_600),
+        smokeNetwork: (0,parse/* parseChoice */.HU)(inputs_names/* Inputs */.G0.SmokeNetwork, get(inputs_names/* Inputs */.G0.SmokeNetwork), NETWORKS, 'none'),
+        rosChecks: (0,parse/* parseBoolean */.yG)(inputs_names/* Inputs */.G0.RosChecks, get(inputs_names/* Inputs */.G0.RosChecks), true)
     };
 }
 /** How the cells run: at once, networks, pulls, retries, the runners of the matrix output. */
 function readRunning(get) {
     return {
-        failFast: parseBoolean(inputs_names/* Inputs */.G0.FailFast, get(inputs_names/* Inputs */.G0.FailFast), false),
+        failFast: (0,parse/* parseBoolean */.yG)(inputs_names/* Inputs */.G0.FailFast, get(inputs_names/* Inputs */.G0.FailFast), false),
         maxParallel: get(inputs_names/* Inputs */.G0.MaxParallel).trim() === ''
             ? null
-            : parseInteger(inputs_names/* Inputs */.G0.MaxParallel, get(inputs_names/* Inputs */.G0.MaxParallel), 1, 1, 64),
-        runners: parseKeyValues(inputs_names/* Inputs */.G0.Runners, get(inputs_names/* Inputs */.G0.Runners), PLATFORM_KEY).map(([platform, value]) => readRunner(platform, value)),
-        network: parseChoice(inputs_names/* Inputs */.G0.Network, get(inputs_names/* Inputs */.G0.Network), NETWORKS, 'default'),
-        pull: parseBoolean(inputs_names/* Inputs */.G0.Pull, get(inputs_names/* Inputs */.G0.Pull), true),
-        retryAttempts: parseInteger(inputs_names/* Inputs */.G0.RetryAttempts, get(inputs_names/* Inputs */.G0.RetryAttempts), 8, 1, 30),
-        retryMaxDelay: parseInteger(inputs_names/* Inputs */.G0.RetryMaxDelay, get(inputs_names/* Inputs */.G0.RetryMaxDelay), 30, 1, 600),
-        qemuRetries: parseInteger(inputs_names/* Inputs */.G0.QemuRetries, get(inputs_names/* Inputs */.G0.QemuRetries), 1, 0, 5),
-        emulationWarning: parseInteger(inputs_names/* Inputs */.G0.EmulationWarning, get(inputs_names/* Inputs */.G0.EmulationWarning), 60, 0, 360)
+            : (0,parse/* parseInteger */.cG)(inputs_names/* Inputs */.G0.MaxParallel, get(inputs_names/* Inputs */.G0.MaxParallel), 1, 1, 64),
+        runners: (0,parse/* parseKeyValues */.Hl)(inputs_names/* Inputs */.G0.Runners, get(inputs_names/* Inputs */.G0.Runners), parse/* PLATFORM_KEY */.s8).map(([platform, value]) => readRunner(platform, value)),
+        network: (0,parse/* parseChoice */.HU)(inputs_names/* Inputs */.G0.Network, get(inputs_names/* Inputs */.G0.Network), NETWORKS, 'default'),
+        pull: (0,parse/* parseBoolean */.yG)(inputs_names/* Inputs */.G0.Pull, get(inputs_names/* Inputs */.G0.Pull), true),
+        retryAttempts: (0,parse/* parseInteger */.cG)(inputs_names/* Inputs */.G0.RetryAttempts, get(inputs_names/* Inputs */.G0.RetryAttempts), 8, 1, 30),
+        retryMaxDelay: (0,parse/* parseInteger */.cG)(inputs_names/* Inputs */.G0.RetryMaxDelay, get(inputs_names/* Inputs */.G0.RetryMaxDelay), 30, 1, 600),
+        qemuRetries: (0,parse/* parseInteger */.cG)(inputs_names/* Inputs */.G0.QemuRetries, get(inputs_names/* Inputs */.G0.QemuRetries), 1, 0, 5),
+        emulationWarning: (0,parse/* parseInteger */.cG)(inputs_names/* Inputs */.G0.EmulationWarning, get(inputs_names/* Inputs */.G0.EmulationWarning), 60, 0, 360)
     };
 }
 /** cache and cache-ref (which only cache: registry uses). */
 function readCaching(get, line, image, warnings) {
-    const cache = parseChoice(inputs_names/* Inputs */.G0.Cache, get(inputs_names/* Inputs */.G0.Cache), CACHE_KINDS, 'none');
+    const cache = (0,parse/* parseChoice */.HU)(inputs_names/* Inputs */.G0.Cache, get(inputs_names/* Inputs */.G0.Cache), CACHE_KINDS, 'none');
     const cacheRefInput = line(inputs_names/* Inputs */.G0.CacheRef);
     const cacheRef = readCacheRef(cacheRefInput, image);
     if (cacheRefInput !== '' && cache !== 'registry') {
         warnings.push(`cache-ref is used by cache: registry only; it is ignored with cache: ${cache}.`);
     }
-    const cacheMounts = parseBoolean(inputs_names/* Inputs */.G0.CacheMounts, get(inputs_names/* Inputs */.G0.CacheMounts), true);
-    const cacheMountsMaxSize = parseSize(inputs_names/* Inputs */.G0.CacheMountsMaxSize, get(inputs_names/* Inputs */.G0.CacheMountsMaxSize), DEFAULT_MOUNT_MAX_BYTES, MAX_MOUNT_BYTES);
+    const cacheMounts = (0,parse/* parseBoolean */.yG)(inputs_names/* Inputs */.G0.CacheMounts, get(inputs_names/* Inputs */.G0.CacheMounts), true);
+    const cacheMountsMaxSize = (0,parse/* parseSize */.DB)(inputs_names/* Inputs */.G0.CacheMountsMaxSize, get(inputs_names/* Inputs */.G0.CacheMountsMaxSize), DEFAULT_MOUNT_MAX_BYTES, MAX_MOUNT_BYTES);
     return { cache, cacheRef, cacheMounts, cacheMountsMaxSize };
 }
 /** buildx-version (0.13 or newer: builds read BuildKit's progress as data), its URL and checksum. */
@@ -32087,7 +31992,7 @@ function readBuilder(get, line) {
     }
     return {
         builder,
-        driver: parseChoice(inputs_names/* Inputs */.G0.Driver, get(inputs_names/* Inputs */.G0.Driver), DRIVERS, 'docker'),
+        driver: (0,parse/* parseChoice */.HU)(inputs_names/* Inputs */.G0.Driver, get(inputs_names/* Inputs */.G0.Driver), DRIVERS, 'docker'),
         qemuImage
     };
 }
@@ -32102,20 +32007,20 @@ function readSha256(value, input, of) {
 function readAttestations(get, line) {
     // true is build-push-action's spelling of the default mode
     const raw = get(inputs_names/* Inputs */.G0.Provenance).trim();
-    const provenance = parseChoice(inputs_names/* Inputs */.G0.Provenance, raw === 'true' ? 'mode=min' : raw, PROVENANCE, 'mode=min');
+    const provenance = (0,parse/* parseChoice */.HU)(inputs_names/* Inputs */.G0.Provenance, raw === 'true' ? 'mode=min' : raw, PROVENANCE, 'mode=min');
     const sbomGenerator = line(inputs_names/* Inputs */.G0.SbomGenerator);
     if (sbomGenerator !== '' && typeof (0,reference/* parseReference */.F2)(sbomGenerator) === 'string') {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.SbomGenerator, `${(0,errors/* quote */.h)(sbomGenerator)} is not an image reference; give a BuildKit SBOM generator image, e.g. docker/buildkit-syft-scanner:1`);
     }
     return {
         provenance: provenance === 'false' ? null : provenance === 'mode=max' ? 'max' : 'min',
-        sbom: parseBoolean(inputs_names/* Inputs */.G0.Sbom, get(inputs_names/* Inputs */.G0.Sbom), false),
+        sbom: (0,parse/* parseBoolean */.yG)(inputs_names/* Inputs */.G0.Sbom, get(inputs_names/* Inputs */.G0.Sbom), false),
         sbomGenerator
     };
 }
 const PEM_KEY = /^-----BEGIN [A-Z ]*PRIVATE KEY-----\r?\n[\s\S]+\r?\n-----END [A-Z ]*PRIVATE KEY-----\s*$/;
 function readSigning(get, line, warnings) {
-    const sign = parseChoice(inputs_names/* Inputs */.G0.Sign, get(inputs_names/* Inputs */.G0.Sign), SIGN, 'false');
+    const sign = (0,parse/* parseChoice */.HU)(inputs_names/* Inputs */.G0.Sign, get(inputs_names/* Inputs */.G0.Sign), SIGN, 'false');
     const cosignKey = get(inputs_names/* Inputs */.G0.CosignKey).trim();
     const cosignPassword = get(inputs_names/* Inputs */.G0.CosignPassword);
     if (sign === 'key' && cosignKey === '') {
@@ -32147,7 +32052,7 @@ function readSigning(get, line, warnings) {
     };
 }
 function readDistros(value, baseImageSet, today, warnings) {
-    const names = parseList(value);
+    const names = (0,parse/* parseList */.E1)(value);
     if (names.length === 0) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Distros, 'is required; list ROS distros, e.g. "humble, jazzy"');
     }
@@ -32181,7 +32086,7 @@ function readDistros(value, baseImageSet, today, warnings) {
     return distros;
 }
 function readPlatforms(value, distros, baseImageSet, warnings) {
-    const items = parseList(value === '' ? DEFAULT_PLATFORMS : value);
+    const items = (0,parse/* parseList */.E1)(value === '' ? DEFAULT_PLATFORMS : value);
     if (items.length === 0) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Platforms, 'is empty; list platforms, e.g. "linux/amd64,linux/arm64"');
     }
@@ -32218,7 +32123,7 @@ function readRunner(platform, value) {
     if (info === undefined) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Runners, `unknown platform ${(0,errors/* quote */.h)(platform)}; ${PLATFORM_CHOICES}`);
     }
-    const labels = parseList(value);
+    const labels = (0,parse/* parseList */.E1)(value);
     if (labels.length === 0 || labels.some(l => !RUNNER_LABEL.test(l))) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Runners, `${(0,errors/* quote */.h)(value)} is not a runner label list for ${info.platform}; use labels of letters, digits, _ . -, separated by commas (e.g. linux/arm64=self-hosted,jetson)`);
     }
@@ -32233,6 +32138,25 @@ function readCacheRef(value, image) {
         throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.CacheRef, `${(0,errors/* quote */.h)(value)} is not a repository name; give one without tag, e.g. "acme/robot-cache" (each cell gets its own buildcache-<cell> tag)`);
     }
     return ref.name;
+}
+/** image: one name or several (comma or newline separated), none twice. */
+function readImages(value) {
+    const names = (0,parse/* parseList */.E1)(value);
+    for (const n of names)
+        (0,parse/* assertPrintable */.Wp)(inputs_names/* Inputs */.G0.Image, n);
+    if (names.length === 0)
+        return [readImage('')];
+    const refs = names.map(readImage);
+    const seen = new Map();
+    for (const r of refs) {
+        const key = `${(0,reference/* loginRegistry */.ZS)(r)}/${r.path}`;
+        const before = seen.get(key);
+        if (before !== undefined) {
+            throw new errors/* InputError */.d(inputs_names/* Inputs */.G0.Image, `${(0,errors/* quote */.h)(before)} and ${(0,errors/* quote */.h)(r.name)} are the same repository; name each registry's repository once`);
+        }
+        seen.set(key, r.name);
+    }
+    return [refs[0], ...refs.slice(1)];
 }
 function readImage(value) {
     if (value === '') {
@@ -32465,6 +32389,27 @@ function indexDigests(raw) {
         if (!isDigest(digest))
             throw new Error(`entry ${i + 1} of the index has no digest`);
         return digest;
+    });
+}
+/**
+ * The blobs an image manifest names, its config and then its layers, each with its digest and
+ * size; throws (quoting nothing) on a blob without a sha256 digest or a size. Pure.
+ */
+function manifestBlobs(raw) {
+    const doc = JSON.parse(raw);
+    if (!Array.isArray(doc.layers ?? []))
+        throw new Error("the manifest's layers are not a list");
+    const blobs = [doc.config, ...(doc.layers ?? [])];
+    return blobs.map((b, i) => {
+        const { digest, size } = (typeof b === 'object' && b !== null ? b : {});
+        const what = i === 0 ? 'the config' : `layer ${i}`;
+        if (!isDigest(digest) || !digest.startsWith('sha256:')) {
+            throw new Error(`${what} of the manifest has no sha256 digest`);
+        }
+        if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+            throw new Error(`${what} of the manifest has no size`);
+        }
+        return { digest, size };
     });
 }
 /** More entries than any image index a build makes or uses: not one to read. */
@@ -33665,8 +33610,9 @@ async function dockerConfigCredentials(registry, src) {
 /**
  * The registries a run talks to, one client each, and what the pipeline reads and writes through
  * them, by image reference: manifests, the platforms an image holds, an image's config.
- * Credentials: the action's `username` / `password` for the registry of `image`; for any other
- * registry (a base image's), or when they are empty, the Docker client config.
+ * Credentials: the action's own for the registries they are given for (`username` / `password`
+ * for the first image's, `registry-auth`); for any other registry (a base image's), the Docker
+ * client config.
  */
 
 
@@ -33733,8 +33679,8 @@ class Registries {
         return { requests, retries };
     }
     async credentials(registry) {
-        const login = this.o.login;
-        if (login !== undefined && login.registry === registry && login.username !== '') {
+        const login = this.o.logins?.find(l => l.registry === registry);
+        if (login !== undefined && login.username !== '') {
             return { username: login.username, password: login.password, source: 'the action inputs' };
         }
         const found = await dockerConfigCredentials(registry, this.o.sources);
@@ -33764,6 +33710,15 @@ class Registries {
                 .map(m => m.repo))
         ];
         return this.client(t.registry).uploadBlob(t.repo, digest, source, sources);
+    }
+    /** Whether an image's repository holds a blob. */
+    hasBlob(image, digest) {
+        const t = repository(image);
+        return this.client(t.registry).hasBlob(t.repo, digest);
+    }
+    /** Whether two image names are in the same registry (a blob of one can be mounted into the other). */
+    sameRegistry(a, b) {
+        return repository(a).registry === repository(b).registry;
     }
     /**
      * Download a blob of an image's repository into `file`, at most `maxBytes` bytes, checked
@@ -33936,7 +33891,7 @@ function registryDocker(settings, d) {
  */
 function registryClients(run, d) {
     return new Registries({
-        login: { ...run.settings.login, password: run.secrets.password },
+        logins: run.secrets.logins,
         sources: { dockerConfig: d.dockerConfig, readText: d.readText, exec: d.exec },
         retry: retryContext(run.settings, d),
         mask: secret => d.rt.setSecret(secret),
@@ -37034,6 +36989,92 @@ function lazyStream(file) {
     })()));
 }
 
+;// CONCATENATED MODULE: ./src/publish/copy.ts
+/**
+ * Copying a manifest by digest from one image name to another (several registries): an index's
+ * entries first, an image's blobs (mounted when both names are in one registry, skipped when the
+ * target has them, else downloaded and uploaded), then the manifest's very bytes, by digest, so
+ * it has the same digest in both. No tag is written here.
+ */
+
+
+
+
+
+
+
+function newCopyStats() {
+    return { manifests: 0, uploaded: 0, uploadedBytes: 0, mounted: 0, present: 0 };
+}
+/**
+ * Copy `from@digest` to `to@digest`, with everything it refers to. A manifest the target already
+ * holds is left as it is (the registry checked its references when it took it).
+ */
+async function copyByDigest(from, to, digest, o, stats = newCopyStats()) {
+    if ((await o.registries.head(`${to}@${digest}`)) !== null)
+        return stats;
+    const m = await o.registries.require(`${from}@${digest}`);
+    let children = [];
+    let blobs = [];
+    try {
+        if (isIndexType(m.mediaType))
+            children = indexDigests(m.body);
+        else
+            blobs = manifestBlobs(m.body);
+    }
+    catch (error) {
+        throw new Error(`${from}@${digest} cannot be copied: ${(0,text_text/* errorMessage */.gJ)(error)}`, { cause: error });
+    }
+    for (const child of children)
+        await copyByDigest(from, to, child, o, stats);
+    for (const blob of blobs)
+        await copyBlob(from, to, blob, o, stats);
+    await o.registries.put(`${to}@${digest}`, m.mediaType, m.body);
+    stats.manifests++;
+    return stats;
+}
+/** One blob into the target: mounted from the source's repository, already there, or uploaded. */
+async function copyBlob(from, to, blob, o, stats) {
+    const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(o.tempDir, 'copy-'));
+    const file = external_node_path_default().join(dir, 'blob');
+    let fetched;
+    // downloaded once, when first needed; a failed download is tried afresh by the next upload try
+    const download = () => (fetched ??= o.registries.downloadBlob(from, blob.digest, file, blob.size).catch(error => {
+        fetched = undefined;
+        throw error;
+    }));
+    const source = {
+        size: blob.size,
+        open: () => external_node_stream_.Readable.toWeb(external_node_stream_.Readable.from((async function* () {
+            await download();
+            yield* (0,external_node_fs_.createReadStream)(file);
+        })()))
+    };
+    try {
+        const same = o.registries.sameRegistry(from, to);
+        if (!same) {
+            if (await o.registries.hasBlob(to, blob.digest)) {
+                stats.present++;
+                return;
+            }
+            // before the upload starts: a download is never waited for inside an open upload request
+            await download();
+        }
+        const outcome = await o.registries.uploadBlob(to, blob.digest, same ? source : { size: blob.size, open: () => lazyStream(file) }, [from]);
+        if (outcome === 'mounted')
+            stats.mounted++;
+        else if (outcome === 'present')
+            stats.present++;
+        else {
+            stats.uploaded++;
+            stats.uploadedBytes += blob.size;
+        }
+    }
+    finally {
+        await (0,promises_.rm)(dir, { recursive: true, force: true });
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/publish/engine-push.ts
 /**
  * A tested image pushed by the engine (`docker push`): the engine reads and sends only the layers
@@ -37207,6 +37248,8 @@ function transferNote(t) {
 
 
 
+
+
 /** Why a published index has no annotations, for a warning. Pure. */
 function annotationsLost(tag, raw) {
     const doc = JSON.parse(raw);
@@ -37231,74 +37274,228 @@ function timing(result) {
         ? {}
         : { annotations: { [plan_labels/* EMULATED_SECONDS */.Ok]: String(Math.round(seconds)) } };
 }
+/** What each image name holds of a distro while it is published, and which one failed. */
+class Progress {
+    names;
+    state = new Map();
+    failed;
+    constructor(names) {
+        this.names = names;
+        for (const n of names)
+            this.state.set(n, 'nothing');
+    }
+    set(name, state) {
+        this.state.set(name, state);
+    }
+    /** The registries whose tags moved (to the tested images). */
+    moved() {
+        return this.names.filter(n => ['tags moved', 'published'].includes(this.state.get(n) ?? ''));
+    }
+    outcomes() {
+        return this.names.map(image => ({
+            image,
+            state: this.state.get(image) ?? 'nothing',
+            ...(this.failed === image ? { failed: true } : {})
+        }));
+    }
+    /** Why the distro is not published: where it failed, and what was left where. */
+    reason(error) {
+        const why = (0,text_text/* errorMessage */.gJ)(error);
+        if (this.names.length === 1)
+            return why;
+        const moved = this.moved();
+        const left = this.names
+            .filter(n => !moved.includes(n) && this.state.get(n) !== 'nothing')
+            .map(n => `${n} (${this.state.get(n)})`);
+        return [
+            `${this.failed ?? this.names[0]}: ${why}`,
+            moved.length === 0
+                ? 'no tag moved in any registry'
+                : `tags moved in ${moved.join(', ')} (not in the others)`,
+            ...(left.length === 0 ? [] : [`written by digest only: ${left.join(', ')}`])
+        ].join('; ');
+    }
+    /** Run a step for one image name; a failure is that name's. */
+    async in(name, step) {
+        try {
+            return await step();
+        }
+        catch (error) {
+            this.failed ??= name;
+            throw error;
+        }
+    }
+}
 /**
  * Publish a distro whose cells all passed: each tested image pushed under its arch tag (a reused
  * one's arch tag pointed at it), then one index of exactly those, by digest, signed, then under
- * every tag, and read back. What went wrong is the result's reason, never thrown.
+ * every tag, and read back. Several image names (registries): every image, attestation and the
+ * index are written by digest to every one first, each signed there; only then do tags move,
+ * in every one, and are read back. What went wrong is the result's reason, never thrown.
  */
 async function publishDistro(distro, o) {
     const { manifest } = distro;
-    let tagsMoved = false;
+    const names = [o.image, ...(o.mirrors ?? [])];
+    const progress = new Progress(names);
+    const several = names.length > 1;
+    const tagsOf = (name) => manifest.tags.map(t => (0,reference/* retarget */.NM)(t, o.image, name));
     try {
-        const { images, attestations, reused } = await pushImages(distro, o);
-        const index = buildIndex(images, manifest.labels, attestations);
-        const digests = [...images, ...attestations].map(i => i.digest);
-        const published = { distro: manifest.distro, status: 'published', tags: manifest.tags };
-        if (reused === distro.jobs.length) {
-            const same = await alreadyPublished(manifest, index.body, o);
-            if (same !== undefined) {
-                o.log(`Unchanged: ${manifest.tags.join(', ')} already hold this index (${same}); nothing pushed`);
-                const signed = await signIndex(same, true, o);
-                return { ...published, digest: same, unchanged: true, ...signed };
-            }
+        const { index, digests, unchanged } = await indexToPublish(distro, o, progress);
+        const changed = names.filter(n => !unchanged.has(n));
+        const published = {
+            distro: manifest.distro,
+            status: 'published',
+            tags: names.flatMap(tagsOf),
+            digest: index.digest
+        };
+        // by digest first: the index is in every repository, and signed, before any tag moves to it
+        for (const name of changed) {
+            await progress.in(name, async () => {
+                if (name === o.image) {
+                    await o.registries.put(`${name}@${index.digest}`, index.mediaType, index.body);
+                }
+                else
+                    await copyIndex(o.image, name, index.digest, o);
+            });
+            progress.set(name, 'index by digest');
         }
-        // by digest first: the index is in the repository, and signed, before any tag moves to it
-        await o.registries.put(`${o.image}@${index.digest}`, index.mediaType, index.body);
-        const signed = await signIndex(index.digest, false, o);
-        tagsMoved = true;
-        for (const tag of manifest.tags)
-            await o.registries.put(tag, index.mediaType, index.body);
-        await checkPublished(manifest, index.digest, digests, o);
+        let signed = {};
+        for (const name of names) {
+            const s = await progress.in(name, () => signIndex(name, index.digest, unchanged.has(name), o));
+            if (name === o.image)
+                signed = s;
+        }
+        const result = { ...published, ...signed, ...outcomes(progress, several) };
+        if (changed.length === 0) {
+            o.log(`Unchanged: ${published.tags.join(', ')} already hold this index (${index.digest}); nothing pushed`);
+            return { ...result, unchanged: true };
+        }
+        // then the tags, in every registry, and each read back
+        for (const name of changed) {
+            await progress.in(name, async () => {
+                progress.set(name, 'tags moved');
+                if (several)
+                    await tagImages(distro, name, o);
+                for (const tag of tagsOf(name))
+                    await o.registries.put(tag, index.mediaType, index.body);
+            });
+        }
+        for (const name of changed) {
+            await progress.in(name, () => checkPublished(tagsOf(name), index.digest, digests, o));
+            progress.set(name, 'published');
+        }
         if (manifest.labels.length > 0 && !index.annotated) {
             o.warn(annotationsLost(manifest.tags[0], index.body));
         }
-        o.log(`Published ${manifest.tags.join(', ')} -> ${index.digest}`);
-        return { ...published, digest: index.digest, ...signed };
+        o.log(`Published ${published.tags.join(', ')} -> ${index.digest}`);
+        return { ...result, ...outcomes(progress, several) };
     }
     catch (error) {
         return {
             distro: manifest.distro,
             status: 'publish failed',
             // once the index was being written, its tags may have moved (to the tested images)
-            tags: tagsMoved ? manifest.tags : [],
-            reason: (0,text_text/* errorMessage */.gJ)(error)
+            tags: progress.moved().flatMap(tagsOf),
+            reason: progress.reason(error),
+            ...outcomes(progress, several)
         };
     }
 }
-/** Each cell's image in the repository under its arch tag: its index entry, and its attestations. */
-async function pushImages(distro, o) {
+/**
+ * The index to publish, once every image is in the first repository: the one made of the tested
+ * (or reused) images, or, when every image was reused and the first registry's tags hold that
+ * index already, the bytes they hold. `unchanged`: the image names whose tags all hold it (read
+ * whole: the digest of the bytes, never a header's).
+ */
+async function indexToPublish(distro, o, progress) {
+    const { manifest } = distro;
+    const several = progress.names.length > 1;
+    const pushed = await progress.in(o.image, () => pushImages(distro, o, several));
+    progress.set(o.image, 'images by digest');
+    const { images, attestations, reused } = pushed;
+    const built = buildIndex(images, manifest.labels, attestations);
+    const digests = [...images, ...attestations].map(i => i.digest);
+    const unchanged = new Set();
+    if (reused < distro.jobs.length)
+        return { index: built, digests, unchanged };
+    const same = await progress.in(o.image, () => alreadyPublished(manifest.tags, built.body, o));
+    if (same === undefined)
+        return { index: built, digests, unchanged };
+    for (const name of progress.names) {
+        const tags = manifest.tags.map(t => (0,reference/* retarget */.NM)(t, o.image, name));
+        const held = name === o.image || (await progress.in(name, () => holdsAll(tags, same.digest, o)));
+        if (held) {
+            unchanged.add(name);
+            progress.set(name, 'unchanged');
+        }
+    }
+    const index = { mediaType: same.mediaType, body: same.body, digest: same.digest };
+    return { index: { ...index, annotated: built.annotated }, digests, unchanged };
+}
+/** Several registries: each one's outcome for the result. */
+function outcomes(progress, several) {
+    return several ? { registries: progress.outcomes() } : {};
+}
+/** Every tag holds the manifest with this digest (read whole: the digest of its bytes). */
+async function holdsAll(tags, digest, o) {
+    for (const tag of tags)
+        if ((await o.registries.manifest(tag))?.digest !== digest)
+            return false;
+    return true;
+}
+/** Copy the index, its images and attestations by digest from the first name to another. */
+async function copyIndex(from, to, digest, o) {
+    const s = await copyByDigest(from, to, digest, o);
+    o.log(`Copied ${to}@${digest} by digest: ${s.manifests} manifests, ${s.uploaded} blobs uploaded (${(0,text_text/* formatBytes */.z3)(s.uploadedBytes)}), ${s.mounted} mounted, ${s.present} already there`);
+}
+/**
+ * Several registries: each cell's arch tag in one image name, pointed at the image in the index;
+ * the cell's result names every registry's tag.
+ */
+async function tagImages(distro, name, o) {
+    for (const job of distro.jobs) {
+        const pushed = job.pushed;
+        if (pushed === undefined)
+            throw new Error(`cell ${job.cell.id} was not pushed`);
+        const tag = (0,reference/* retarget */.NM)(job.cell.pushTag, o.image, name);
+        await pointTag(tag, pushed.digest, o);
+        job.pushed =
+            name === o.image
+                ? { ...pushed, tag }
+                : { ...pushed, mirrorTags: [...(pushed.mirrorTags ?? []), tag] };
+    }
+}
+/**
+ * Each cell's image in the first repository: its index entry, and its attestations. One image
+ * name: under its arch tag. Several: under its hold tag, and a reused one is not touched (the
+ * arch tags move once every registry holds every image).
+ */
+async function pushImages(distro, o, several) {
     const images = [];
     const attestations = [];
     let reused = 0;
     for (const job of distro.jobs) {
         const { cell, result } = job;
+        const tag = several ? cell.holdTag : cell.pushTag;
         let image;
         if (result !== undefined && cellOk(result.status) && result.reused !== undefined) {
             // already in the repository, tested before it was pushed: its arch tag points at it
-            image = await pointTag(cell.pushTag, result.reused.digest, o);
+            image = several
+                ? await descriptorOf(result.reused.digest, o)
+                : await pointTag(tag, result.reused.digest, o);
             attestations.push(...(result.reused.attestations ?? []));
-            job.pushed = { tag: cell.pushTag, digest: image.digest };
+            job.pushed = { tag, digest: image.digest };
             reused++;
         }
         else if (result?.status === 'passed' && result.imageId !== undefined) {
-            const done = await pushImage(job, cell.pushTag, o);
+            const done = await pushImage(job, tag, o);
             image = done.image;
             // the arch tag holds the image itself, as it does for a reused image
             if (!done.tagged)
-                await o.registries.put(cell.pushTag, image.mediaType, done.body);
+                await o.registries.put(tag, image.mediaType, done.body);
             attestations.push(...done.attestations);
-            job.pushed = pushedImage(cell.pushTag, done);
-            o.log(`Pushed ${cell.pushTag} (${cell.platform}) ${image.digest} ${transferNote(done.transfer)}`);
+            job.pushed = pushedImage(tag, done);
+            o.log(`Pushed ${tag} (${cell.platform}) ${image.digest} ${transferNote(done.transfer)}`);
         }
         else {
             throw new Error(`cell ${cell.id} did not pass`);
@@ -37308,10 +37505,10 @@ async function pushImages(distro, o) {
     return { images, attestations, reused };
 }
 /** Sign the index in the repository when signing is on: what the distro's result says of it. */
-async function signIndex(digest, reuse, o) {
+async function signIndex(image, digest, reuse, o) {
     if (o.sign === undefined)
         return {};
-    const ref = `${o.image}@${digest}`;
+    const ref = `${image}@${digest}`;
     const outcome = await o.sign.sign(ref, reuse);
     o.log(`${outcome.already ? 'Already signed' : 'Signed'} and verified: ${ref}`);
     return { signature: { verify: outcome.verify } };
@@ -37325,23 +37522,23 @@ function pushedImage(tag, done) {
     };
 }
 /** Every tag holds the index just written, and it lists exactly the planned images and platforms. */
-async function checkPublished(manifest, digest, images, o) {
-    for (const tag of manifest.tags) {
+async function checkPublished(tags, digest, images, o) {
+    for (const tag of tags) {
         const held = await o.registries.head(tag);
         if (held?.digest !== digest) {
             throw new Error(`${tag} holds ${held?.digest ?? 'nothing'}, not the index just written (another run published over it?)`);
         }
     }
-    const raw = (await o.registries.require(manifest.tags[0])).body;
+    const raw = (await o.registries.require(tags[0])).body;
     let listed;
     try {
         listed = indexDigests(raw);
     }
     catch (error) {
-        throw new Error(`${manifest.tags[0]}: ${(0,text_text/* errorMessage */.gJ)(error)}`, { cause: error });
+        throw new Error(`${tags[0]}: ${(0,text_text/* errorMessage */.gJ)(error)}`, { cause: error });
     }
     if (!sameSet(listed, images)) {
-        throw new Error(`${manifest.tags[0]} does not hold the images just pushed`);
+        throw new Error(`${tags[0]} does not hold the images just pushed`);
     }
     const platforms = indexPlatforms(raw) ?? [];
     if (!sameSet(platforms, o.platforms)) {
@@ -37354,7 +37551,7 @@ async function checkPublished(manifest, digest, images, o) {
  */
 async function pointTag(tag, digest, o) {
     const held = await o.registries.head(tag);
-    const image = await o.registries.require(`${o.image}@${digest}`);
+    const image = await o.registries.require(`${imageOf(tag)}@${digest}`);
     if (held?.digest !== digest) {
         await o.registries.put(tag, image.mediaType, image.body);
         o.log(`Tagged ${tag}: the tested image ${digest}`);
@@ -37409,16 +37606,20 @@ async function descriptorOf(digest, o) {
     return { mediaType: m.mediaType, digest: m.digest, size: m.size };
 }
 /**
- * The index digest when every tag already holds the index this run would write: each tag's index
+ * The index every tag already holds when it is the one this run would write: each tag's index
  * read whole (GET) and its digest computed from those bytes, since that digest gets signed and
  * reported, never a header.
  */
-async function alreadyPublished(manifest, ours, o) {
-    const held = await Promise.all(manifest.tags.map(t => o.registries.manifest(t)));
+async function alreadyPublished(tags, ours, o) {
+    const held = await Promise.all(tags.map(t => o.registries.manifest(t)));
     const first = held[0];
     if (first === null || held.some(h => h?.digest !== first.digest))
         return undefined;
-    return sameIndex(first.body, ours) ? first.digest : undefined;
+    return sameIndex(first.body, ours) ? first : undefined;
+}
+/** The image name of a tag reference (`acme/robot:humble` is `acme/robot`). Pure. */
+function imageOf(tag) {
+    return tag.slice(0, tag.lastIndexOf(':'));
 }
 /** Annotations that differ between two runs from the same inputs: when, from which commit, as what version. */
 const PER_RUN = new Set([
@@ -38126,12 +38327,12 @@ function settingsOf(config, paths = config) {
             qemuImage: config.qemuImage
         },
         sign: config.sign,
-        login: { registry: (0,reference/* loginRegistry */.ZS)(config.image), username: config.username }
+        logins: loginsOf(config).map(({ registry, username }) => ({ registry, username }))
     };
 }
 function secretsOf(config) {
     return {
-        password: config.password,
+        logins: loginsOf(config),
         cosignKey: config.cosignKey,
         cosignPassword: config.cosignPassword
     };
@@ -38142,6 +38343,19 @@ function phasesOf(mode) {
         outcome: mode === 'build' ? 'stage' : 'publish',
         sign: mode !== 'build'
     };
+}
+/** username and password for the first image's registry, then registry-auth's. Pure. */
+function loginsOf(config) {
+    const own = config.username === ''
+        ? []
+        : [
+            {
+                registry: (0,reference/* loginRegistry */.ZS)(config.image),
+                username: config.username,
+                password: config.password
+            }
+        ];
+    return [...own, ...config.registryAuth];
 }
 
 ;// CONCATENATED MODULE: ./src/tooling/cosign.ts
@@ -38409,12 +38623,13 @@ async function setUpSigning(mode, run) {
         dir: await (0,promises_.mkdtemp)(external_node_path_default().join(d.tempDir, 'cosign-'))
     });
     await cosign.prepare();
-    const http = run.registries.plainHttp(run.plan.image);
     rt.info(mode === 'key'
         ? `Signing by key with cosign; its public key:\n${cosign.publicKey}`
         : `Signing keyless with cosign as a workflow of ${signer.repository || 'this repository'} (Fulcio certificate, Rekor log entry)`);
     return {
         async sign(ref, reuse) {
+            // each image name's own registry (several registries: not all need be over plain HTTP)
+            const http = run.registries.plainHttp(ref.split('@')[0]);
             const verify = verifyCommand(mode, ref, signer, http);
             // an unchanged index signed by an earlier run keeps that signature
             if (reuse && (await cosign.verify(ref, http)).ok)
@@ -38586,35 +38801,42 @@ async function ensureBuilder(run) {
     d.rt.info(`Created builder ${builder} (docker-container driver); the post step removes it`);
     return builder;
 }
-/** Log in to the image's registry with the username and password inputs (none: skipped). */
+/** Log in to each registry the action is given credentials for (username/password, registry-auth). */
 async function logIn(run) {
-    const { registry, username } = run.settings.login;
-    if (username === '')
-        return;
     const d = run.deps;
-    await run.docker.login(registry, username, run.secrets.password);
-    d.cleanup.logout = registry;
-    d.saveCleanup();
-    d.rt.info(`Logged in to ${registry} as ${username}`);
+    for (const { registry, username, password } of run.secrets.logins) {
+        await run.docker.login(registry, username, password);
+        d.cleanup.logout = [...(d.cleanup.logout ?? []), registry];
+        d.saveCleanup();
+        d.rt.info(`Logged in to ${registry} as ${username}`);
+    }
 }
 /**
- * Before anything is built: may these credentials push to the image's repository? A pull-only
- * token or a read-only account fails here, with the registry's reason, not after hours of builds.
+ * Before anything is built: may these credentials push to each repository the image goes to? A
+ * pull-only token or a read-only account fails here, with the registry's reason, not after hours
+ * of builds.
  */
 async function checkPushAccess(run) {
     const { plan, registries, docker } = run;
     if (!plan.push)
         return;
-    try {
-        await registries.checkPush(plan.image);
+    let sent = 0;
+    // a build slice stages in the first registry only; the merge job publishes to every one
+    const names = plan.mode === 'build' ? [plan.image] : [plan.image, ...plan.mirrors];
+    for (const name of names) {
+        try {
+            await registries.checkPush(name);
+        }
+        catch (error) {
+            throw new Error(`Pushing to ${name} is not possible with these credentials, so nothing was built: ${(0,text_text/* errorMessage */.gJ)(error)}`, { cause: error });
+        }
+        if (await registries.sentCredentials(name))
+            sent++;
+        run.log(`Push access to ${name}: granted`);
     }
-    catch (error) {
-        throw new Error(`Pushing to ${plan.image} is not possible with these credentials, so nothing was built: ${(0,text_text/* errorMessage */.gJ)(error)}`, { cause: error });
-    }
-    // with credentials it took, an authorization error later is a registry hiccup
-    if (await registries.sentCredentials(plan.image))
+    // with credentials every registry took, an authorization error later is a registry hiccup
+    if (sent === names.length)
         docker.credentialsAccepted();
-    run.log(`Push access to ${plan.image}: granted`);
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/unchanged.ts
@@ -38932,6 +39154,7 @@ function publishOptions(run, setup) {
         tempDir: d.tempDir,
         registries: run.registries,
         image: run.plan.image,
+        mirrors: run.plan.mirrors,
         platforms: run.plan.platforms,
         log: run.log,
         warn: run.warn,
@@ -39186,14 +39409,28 @@ function tagHtml(image, ref) {
     const tag = ref.startsWith(`${image}:`) ? ref.slice(image.length) : ref;
     return `<code>${escapeHtml(tag)}</code>`;
 }
-/** The published column: tags and a short digest, narrow enough for the page. */
+/** Several registries: what each holds of the distro, one line each. */
+function registriesHtml(d) {
+    return (d.registries ?? []).map(r => {
+        const mark = r.failed ? '❌' : r.state === 'published' || r.state === 'unchanged' ? '✅' : '⚪';
+        return `${mark} <code>${escapeHtml(r.image)}</code>: ${escapeHtml(r.state)}`;
+    });
+}
+/**
+ * The published column: the first image name's tags and a short digest, narrow enough for the
+ * page, and with several registries, what each one holds.
+ */
 function publishedHtml(image, d) {
-    const tags = (d?.tags ?? []).map(t => tagHtml(image, t));
+    const own = (d?.tags ?? []).filter(t => d?.registries === undefined || t.startsWith(`${image}:`));
+    const tags = own.map(t => tagHtml(image, t));
     if (d?.status === 'published') {
         const lines = d.unchanged ? ['unchanged, already published:', ...tags] : tags;
         if (d.digest !== undefined)
             lines.push(`<code>${escapeHtml(shortDigest(d.digest))}</code>`);
-        return lines.join('<br>');
+        return [...lines, ...registriesHtml(d)].join('<br>');
+    }
+    if (d?.status === 'publish failed' && d.registries !== undefined) {
+        return [escapeHtml(d.reason ?? d.status), ...registriesHtml(d)].join('<br>');
     }
     if (d?.status === 'staged')
         return ['staged for the merge job:', ...tags].join('<br>');
@@ -39203,13 +39440,19 @@ function publishedHtml(image, d) {
  * Each published index by its full digest, as a reference to pull or pin, under a comment line
  * naming its distro: a block to copy from, which scrolls by itself should a line not fit.
  */
-function digestsHtml(image, results) {
+function digestsHtml(images, results) {
     const lines = results.distros
         .filter(d => d.status === 'published' && d.digest !== undefined)
-        .map(d => escapeHtml(`# ${d.distro}\n${image}@${d.digest ?? ''}`));
+        .map(d => escapeHtml([`# ${d.distro}`, ...images.map(i => `${i}@${d.digest ?? ''}`)].join('\n')));
     if (lines.length === 0)
         return '';
     return `<p>Each published index by its digest:</p>\n<pre>${lines.join('\n')}</pre>\n`;
+}
+/** `, also published to <code>ghcr.io/acme/robot</code>` (several registries). Pure. */
+function alsoIn(mirrors) {
+    if (mirrors.length === 0)
+        return '';
+    return `, also published to ${mirrors.map(m => `<code>${escapeHtml(m)}</code>`).join(', ')} (all or nothing)`;
 }
 function resultsSummary(plan, results) {
     const head = `<tr><th>distro</th>${plan.platforms.map(p => `<th>${escapeHtml(p)}</th>`).join('')}<th>published</th></tr>`;
@@ -39237,9 +39480,9 @@ function resultsSummary(plan, results) {
     const unchanged = results.cells.filter(c => c.status === 'unchanged').length;
     const kept = unchanged > 0 ? ` (${unchanged} unchanged: reused, not rebuilt)` : '';
     const top = `<h2>ros-multiarch: ${passed} of ${results.cells.length} cells passed${kept} in ${format_duration(results.seconds)}</h2>\n` +
-        `<p>Image <code>${escapeHtml(plan.image)}</code></p>\n` +
+        `<p>Image <code>${escapeHtml(plan.image)}</code>${alsoIn(plan.mirrors)}</p>\n` +
         `<table>${head}\n${rows.join('\n')}\n</table>\n` +
-        digestsHtml(plan.image, results) +
+        digestsHtml([plan.image, ...plan.mirrors], results) +
         signaturesHtml(results) +
         mountsHtml(results) +
         timelineSummary(results);
@@ -39328,6 +39571,7 @@ var planner = __nccwpck_require__(7560);
 ;// CONCATENATED MODULE: ./src/plan/render.ts
 /** The plan as people read it in the log. */
 
+
 /** Left-aligned text columns, two spaces apart. */
 function table(head, rows) {
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
@@ -39337,11 +39581,16 @@ function table(head, rows) {
         .trimEnd();
     return [line(head), line(widths.map(w => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
+/** The registry of an image name (checked already): `acme/robot` is on docker.io. Pure. */
+function registryOf(name) {
+    const ref = (0,reference/* parseReference */.F2)(name);
+    return typeof ref === 'string' ? name : ref.registry;
+}
 function renderPlan(plan) {
     const distros = plan.manifests.length;
     const header = `Plan: ${plan.cells.length} cells (${distros} distro${distros === 1 ? '' : 's'} x ` +
         `${plan.platforms.length} platform${plan.platforms.length === 1 ? '' : 's'}) for ${plan.image}, ` +
-        `push ${plan.push ? `on, to ${plan.registry}` : 'off'}`;
+        `push ${plan.push ? `on, to ${[plan.image, ...plan.mirrors].map(registryOf).join(' and ')}` : 'off'}`;
     const cells = table(['cell', 'ROS', 'platform', 'expects', 'run', 'base image', 'tests'], plan.cells.map(c => [
         c.id,
         c.rosVersion === null ? '?' : String(c.rosVersion),
@@ -39381,7 +39630,7 @@ function planSummary(plan, warnings) {
         ? `<p>Warnings:</p><ul>${warnings.map(w => `<li>${escapeHtml(w)}</li>`).join('')}</ul>\n`
         : '';
     return (`<h2>ros-multiarch: plan (dry run)</h2>\n` +
-        `<p>${plan.cells.length} cells for <code>${escapeHtml(plan.image)}</code>; push ${plan.push ? 'on' : 'off'}; nothing was built.</p>\n` +
+        `<p>${plan.cells.length} cells for ${[plan.image, ...plan.mirrors].map(i => `<code>${escapeHtml(i)}</code>`).join(' and ')}; push ${plan.push ? 'on' : 'off'}; nothing was built.</p>\n` +
         `<table><tr><th>distro</th><th>platform</th><th>run</th><th>base image</th><th>tests</th></tr>\n${rows}\n</table>\n` +
         `<p>Tags each distro would publish:</p><ul>\n${tags}\n</ul>\n${notes}`);
 }
@@ -39599,10 +39848,14 @@ function envSpec(f, timeout) {
 
 
 
+
+
 /** A secret and, for a multi-line one, each of its lines of some length. Pure. */
-function secretParts(value) {
+function secretParts(value, name = '') {
     if (value === '')
         return [];
+    if (name === inputs_names/* Inputs */.G0.RegistryAuth)
+        return [value, ...(0,registry_auth/* registryAuthSecrets */.h)(value)];
     const lines = value
         .split(/\r?\n/)
         .map(l => l.trim())
@@ -39614,7 +39867,7 @@ async function run(rt, tools = (0,src_tools/* realTools */.u)()) {
         // Mask the credentials before anything else can print them: a key's every line too (the
         // runner masks a multi-line secret line by line only when each line is registered)
         for (const name of inputs_names/* SECRET_INPUTS */.pH) {
-            for (const secret of secretParts(rt.getInput(name)))
+            for (const secret of secretParts(rt.getInput(name), name))
                 rt.setSecret(secret);
         }
         const workspace = rt.env.GITHUB_WORKSPACE || process.cwd();
@@ -39674,7 +39927,7 @@ const hostPlatformOf = (rt) => (0,ros_platforms/* nativePlatform */.Nc)(rt.hostA
 /** Whether the run goes on past its plan: not a dry run, nor a merge with nothing to merge. */
 async function goesOn(rt, config, plan, warnings) {
     if (config.dryRun) {
-        rt.setOutput(inputs_names/* Outputs */.tY.Tags, plan.manifests.flatMap(m => m.tags).join('\n'));
+        rt.setOutput(inputs_names/* Outputs */.tY.Tags, allTags(plan).join('\n'));
         rt.info('Dry run: nothing was built, tested or pushed.');
         if (config.summary)
             await summarize(rt, planSummary(plan, warnings));
@@ -39766,9 +40019,12 @@ function writeResultOutputs(rt, results) {
         for (const t of d.tags)
             if (d.digest)
                 digests[t] = d.digest;
-    for (const c of results.cells)
-        if (c.pushed)
-            digests[c.pushed.tag] = c.pushed.digest;
+    for (const c of results.cells) {
+        if (c.pushed === undefined)
+            continue;
+        for (const tag of [c.pushed.tag, ...(c.pushed.mirrorTags ?? [])])
+            digests[tag] = c.pushed.digest;
+    }
     rt.setOutput(inputs_names/* Outputs */.tY.Digests, JSON.stringify(digests));
     const published = results.distros.filter(d => d.status === 'published');
     rt.setOutput(inputs_names/* Outputs */.tY.Tags, published.flatMap(d => d.tags).join('\n'));
@@ -39806,11 +40062,21 @@ async function readEvent(file) {
         return null;
     }
 }
+/** The tags of a distro (none: of every distro) in every registry `image` names. Pure. */
+function allTags(plan, only) {
+    const names = [plan.image, ...plan.mirrors];
+    const manifests = only === undefined ? plan.manifests : [only];
+    return names.flatMap(n => manifests.flatMap(m => m.tags.map(t => (0,reference/* retarget */.NM)(t, plan.image, n))));
+}
 function writePlanOutputs(rt, plan, config) {
     rt.setOutput(inputs_names/* Outputs */.tY.Plan, JSON.stringify(plan));
     const metadata = {};
     for (const m of plan.manifests) {
-        metadata[m.distro] = { tags: m.tags, labels: Object.fromEntries(m.labels), version: m.version };
+        metadata[m.distro] = {
+            tags: allTags(plan, m),
+            labels: Object.fromEntries(m.labels),
+            version: m.version
+        };
     }
     rt.setOutput(inputs_names/* Outputs */.tY.Metadata, JSON.stringify(metadata));
     rt.setOutput(inputs_names/* Outputs */.tY.Matrix, JSON.stringify((0,planner/* planMatrix */.T4)(plan, config.runners)));
@@ -39849,7 +40115,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3136);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_4__);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6615);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3199);
 /* harmony import */ var _inputs_args_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8596);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6661);
 /* harmony import */ var _report_terminal_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(7496);
@@ -40265,9 +40531,9 @@ function helpText(specs, width = 100) {
         '  --version, -h, --help',
         '',
         "Inputs (the action's inputs, as options; a boolean alone means true, --no-NAME false;",
-        `repeat an option for more lines). Secrets (${_names_js__WEBPACK_IMPORTED_MODULE_2__/* .SECRET_INPUTS */ .pH.join(', ')}) are read from the`,
-        'environment only, as INPUT_PASSWORD, INPUT_COSIGN_KEY, INPUT_COSIGN_PASSWORD; registry',
-        'credentials come from your docker login.',
+        'repeat an option for more lines). Secrets are read from the environment only:',
+        ..._names_js__WEBPACK_IMPORTED_MODULE_2__/* .SECRET_INPUTS */ .pH.map(name => `  ${envName(name).padEnd(25)}${name}`),
+        'Registry credentials come from your docker login.',
         ''
     ];
     for (const spec of specs) {
@@ -40353,6 +40619,7 @@ const Inputs = {
     Push: 'push',
     Username: 'username',
     Password: 'password',
+    RegistryAuth: 'registry-auth',
     SmokeTests: 'smoke-tests',
     SmokeTestFile: 'smoke-test-file',
     SmokeTimeout: 'smoke-timeout',
@@ -40393,7 +40660,12 @@ const Inputs = {
  * Inputs that are secrets: masked before anything is printed, never saved, and never taken from
  * a command line or a workflow file by the CLI.
  */
-const SECRET_INPUTS = [Inputs.Password, Inputs.CosignKey, Inputs.CosignPassword];
+const SECRET_INPUTS = [
+    Inputs.Password,
+    Inputs.RegistryAuth,
+    Inputs.CosignKey,
+    Inputs.CosignPassword
+];
 const Outputs = {
     Plan: 'plan',
     Matrix: 'matrix',
@@ -40411,12 +40683,275 @@ const States = {
 
 /***/ }),
 
+/***/ 3718:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   DB: () => (/* binding */ parseSize),
+/* harmony export */   E1: () => (/* binding */ parseList),
+/* harmony export */   HU: () => (/* binding */ parseChoice),
+/* harmony export */   Hl: () => (/* binding */ parseKeyValues),
+/* harmony export */   Li: () => (/* binding */ parseLines),
+/* harmony export */   Wp: () => (/* binding */ assertPrintable),
+/* harmony export */   cG: () => (/* binding */ parseInteger),
+/* harmony export */   hy: () => (/* binding */ LABEL_KEY),
+/* harmony export */   s8: () => (/* binding */ PLATFORM_KEY),
+/* harmony export */   yG: () => (/* binding */ parseBoolean)
+/* harmony export */ });
+/* unused harmony export BUILD_ARG_KEY */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1318);
+/** Pure parsers for the shapes action inputs come in. Each throws InputError naming the input. */
+
+/** Items separated by commas and/or newlines, trimmed, empties dropped. */
+function parseList(value) {
+    return value
+        .split(/[,\n]/)
+        .map(item => item.trim())
+        .filter(item => item !== '');
+}
+/** Non-empty lines, trimmed; lines starting with # are comments. */
+function parseLines(value) {
+    return value
+        .split('\n')
+        .map(line => line.trim())
+        .filter(line => line !== '' && !line.startsWith('#'));
+}
+const TRUE = ['true', 'True', 'TRUE'];
+const FALSE = ['false', 'False', 'FALSE'];
+/** YAML 1.2 core-schema booleans, as @actions/core's getBooleanInput accepts them. */
+function parseBoolean(input, value, fallback) {
+    const v = value.trim();
+    if (v === '')
+        return fallback;
+    if (TRUE.includes(v))
+        return true;
+    if (FALSE.includes(v))
+        return false;
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .d(input, `${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .quote */ .h)(v)} is not a boolean; use true or false`);
+}
+/** A whole number in [min, max]; empty means fallback. */
+function parseInteger(input, value, fallback, min, max) {
+    const v = value.trim();
+    if (v === '')
+        return fallback;
+    if (!/^\d+$/.test(v)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .d(input, `${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .quote */ .h)(v)} is not a whole number; use a number from ${min} to ${max}`);
+    }
+    const n = Number(v);
+    if (n < min || n > max) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .d(input, `${v} is out of range; use a number from ${min} to ${max}`);
+    }
+    return n;
+}
+const SIZE_UNITS = { '': 1, k: 1e3, m: 1e6, g: 1e9 };
+/**
+ * A size in bytes: a number with an optional unit K, M or G (powers of 1000, as the log writes
+ * sizes; `500M`, `500MB` and `500 mb` mean the same), at most `max`; empty means fallback.
+ */
+function parseSize(input, value, fallback, max) {
+    const v = value.trim();
+    if (v === '')
+        return fallback;
+    const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(v);
+    const bytes = m === null ? NaN : Math.round(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()]);
+    if (!Number.isSafeInteger(bytes) || bytes < 1 || bytes > max) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .d(input, `${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .quote */ .h)(v)} is not a size from 1 byte to ${max / 1e9}G; use a number with K, M or G (powers of 1000), e.g. 500M or 2G`);
+    }
+    return bytes;
+}
+/** One of a fixed set of words; empty means fallback. */
+function parseChoice(input, value, choices, fallback) {
+    const v = value.trim();
+    if (v === '')
+        return fallback;
+    if (choices.includes(v))
+        return v;
+    throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .d(input, `${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .quote */ .h)(v)} is not valid; use one of: ${choices.join(', ')}`);
+}
+const BUILD_ARG_KEY = {
+    pattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
+    valid: 'use letters, digits and _ (not starting with a digit)'
+};
+const PLATFORM_KEY = {
+    pattern: /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/,
+    valid: 'use a platform such as linux/arm64'
+};
+const LABEL_KEY = {
+    pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]*$/,
+    valid: 'use letters, digits and . _ - / (e.g. org.opencontainers.image.vendor)'
+};
+/** Multiline KEY=VALUE pairs, in order. Keys must follow the rule and be unique. */
+function parseKeyValues(input, value, rule = BUILD_ARG_KEY) {
+    const pairs = [];
+    for (const line of parseLines(value)) {
+        const eq = line.indexOf('=');
+        if (eq <= 0) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .d(input, `${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .quote */ .h)(line)} is not KEY=VALUE; write one KEY=VALUE per line`);
+        }
+        const key = line.slice(0, eq).trim();
+        const val = line.slice(eq + 1).trim();
+        if (!rule.pattern.test(key)) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .d(input, `${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .quote */ .h)(key)} is not a valid name; ${rule.valid}`);
+        }
+        if (pairs.some(([k]) => k === key)) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .d(input, `${key} is set twice; set each name once`);
+        }
+        pairs.push([key, val]);
+    }
+    return pairs;
+}
+/** Values must be printable single-line text (no control characters). */
+function assertPrintable(input, value) {
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(value)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .d(input, `${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .quote */ .h)(value)} contains a control character; use plain text`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 3477:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   b: () => (/* binding */ parseRegistryAuth),
+/* harmony export */   h: () => (/* binding */ registryAuthSecrets)
+/* harmony export */ });
+/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8815);
+/* harmony import */ var _oci_reference_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2148);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1318);
+/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5585);
+/**
+ * registry-auth: credentials for each registry the images go to, as a YAML list in the style of
+ * Docker's reusable workflows:
+ *
+ *   - registry: ghcr.io
+ *     username: acme-bot
+ *     password: <a token>
+ *
+ * `registry` defaults to Docker Hub. The input is a secret: its passwords are masked (see
+ * registryAuthSecrets) before anything parses it, and no error quotes a password. Pure.
+ */
+
+
+
+
+const KEYS = ['registry', 'username', 'password'];
+/**
+ * The registry a registry-auth entry names, as the action logs in to it (Docker Hub's names fold
+ * to docker.io); throws a reason when it is not a registry host[:port].
+ */
+function registryOf(value) {
+    const ref = (0,_oci_reference_js__WEBPACK_IMPORTED_MODULE_1__/* .parseReference */ .F2)(`${value}/x`);
+    if (typeof ref === 'string' || ref.registry !== value.replace(/\/+$/, '')) {
+        throw new Error(`registry ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .quote */ .h)(value)} is not a registry host[:port] (e.g. ghcr.io)`);
+    }
+    return (0,_oci_reference_js__WEBPACK_IMPORTED_MODULE_1__/* .loginRegistry */ .ZS)(ref);
+}
+/** One entry of the list, checked. */
+function entryOf(item, n) {
+    const where = `entry ${n}`;
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+        throw new Error(`${where} is not a mapping of registry, username and password`);
+    }
+    const fields = item;
+    const unknown = Object.keys(fields).filter(k => !KEYS.includes(k));
+    if (unknown.length > 0) {
+        throw new Error(`${where} has ${unknown.map(k => (0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .quote */ .h)(k)).join(', ')}; use ${KEYS.join(', ')}`);
+    }
+    const text = (key) => {
+        const v = fields[key];
+        if (v === undefined || v === null)
+            return '';
+        if (typeof v !== 'string' && typeof v !== 'number') {
+            throw new Error(`${where}: ${key} is not a string`);
+        }
+        return String(v);
+    };
+    const registry = registryOf(text('registry').trim() || 'docker.io');
+    const username = text('username').trim();
+    const password = text('password');
+    if (username === '')
+        throw new Error(`${where} (${registry}) has no username`);
+    if (password === '')
+        throw new Error(`${where} (${registry}) has no password`);
+    if (/[\r\n]/.test(username))
+        throw new Error(`${where} (${registry}): username has a line break`);
+    return { registry, username, password };
+}
+/** Parse registry-auth: one login per registry, none twice. */
+function parseRegistryAuth(value) {
+    if (value.trim() === '')
+        return [];
+    let doc;
+    try {
+        // the YAML parser's messages quote the text: never shown, it holds passwords
+        doc = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parse */ .qg)(value, { prettyErrors: false });
+    }
+    catch {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(_names_js__WEBPACK_IMPORTED_MODULE_3__/* .Inputs */ .G0.RegistryAuth, 'is not valid YAML; give a list of entries with registry, username and password');
+    }
+    try {
+        if (!Array.isArray(doc)) {
+            throw new Error('is not a list; give entries like "- registry: ghcr.io" with username and password');
+        }
+        const logins = doc.map((item, i) => entryOf(item, i + 1));
+        const seen = new Set();
+        for (const l of logins) {
+            if (seen.has(l.registry))
+                throw new Error(`names ${l.registry} twice; give one entry per registry`);
+            seen.add(l.registry);
+        }
+        return logins;
+    }
+    catch (error) {
+        if (error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d)
+            throw error;
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .d(_names_js__WEBPACK_IMPORTED_MODULE_3__/* .Inputs */ .G0.RegistryAuth, error.message);
+    }
+}
+/**
+ * The passwords in a registry-auth value, for masking before it is parsed: each `password:`
+ * value as written, and unquoted, even when the rest of the YAML is not valid. Pure.
+ */
+function registryAuthSecrets(value) {
+    const found = [];
+    for (const line of value.split(/\r?\n/)) {
+        const m = /^\s*(?:-\s*)?["']?password["']?\s*:\s*(.*?)\s*$/.exec(line);
+        if (m === null || m[1] === '')
+            continue;
+        found.push(m[1]);
+        const inner = /^(["'])(.*)\1$/.exec(m[1]);
+        if (inner !== null && inner[2] !== '')
+            found.push(inner[2]);
+    }
+    try {
+        const doc = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parse */ .qg)(value, { prettyErrors: false });
+        if (Array.isArray(doc)) {
+            for (const item of doc) {
+                const p = item?.password;
+                if (typeof p === 'string' || typeof p === 'number')
+                    found.push(String(p));
+            }
+        }
+    }
+    catch {
+        // not YAML: the lines above are what there is
+    }
+    return [...new Set(found.filter(s => s !== ''))];
+}
+
+
+/***/ }),
+
 /***/ 2148:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Dk: () => (/* binding */ TAG),
 /* harmony export */   F2: () => (/* binding */ parseReference),
+/* harmony export */   NM: () => (/* binding */ retarget),
 /* harmony export */   Xb: () => (/* binding */ DOCKER_HUB),
 /* harmony export */   ZS: () => (/* binding */ loginRegistry)
 /* harmony export */ });
@@ -40471,6 +41006,16 @@ function parseReference(value) {
         return `"${path}" is not a repository name (lowercase letters, digits and . _ - separators, / between parts)`;
     }
     return { registry, path, tag, digest, name: rest };
+}
+/**
+ * A reference of one image name as the same reference of another: `acme/robot:humble` with
+ * `ghcr.io/acme/robot` is `ghcr.io/acme/robot:humble`. Pure.
+ */
+function retarget(ref, from, to) {
+    if (!ref.startsWith(from) || ![':', '@'].includes(ref[from.length])) {
+        throw new Error(`${ref} is not a reference of ${from}`);
+    }
+    return `${to}${ref.slice(from.length)}`;
 }
 /** The registry to log in to for a reference (Docker Hub's canonical names fold to docker.io). */
 function loginRegistry(ref) {
@@ -40836,7 +41381,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   T4: () => (/* binding */ planMatrix)
 });
 
-// UNUSED EXPORTS: DEFAULT_RUNNERS, STAGE_PREFIX, archTag, fillDistro, stageTag
+// UNUSED EXPORTS: DEFAULT_RUNNERS, HOLD_PREFIX, STAGE_PREFIX, archTag, fillDistro, stageTag
 
 // EXTERNAL MODULE: ./src/ros/platforms.ts
 var platforms = __nccwpck_require__(5184);
@@ -41151,6 +41696,7 @@ function planBuild(config, ctx) {
         mode: config.mode,
         image: config.image.name,
         registry: config.image.registry,
+        mirrors: config.mirrors.map(m => m.name),
         push,
         ...(blocked ? { pushBlocked: 'a pull request builds and tests, and never pushes' } : {}),
         run: run.kind,
@@ -41205,6 +41751,7 @@ function cellOf(config, ctx, c) {
         // without tags nothing is pushed (see planBuild); the distro name stands in
         pushTag: `${name}:${archTag(tags[0] ?? distro.name, info.short)}`,
         stageTag: `${name}:${stageTag(ctx.workflowRun, id, config.tagSuffix)}`,
+        holdTag: `${name}:${HOLD_PREFIX}-${id}${config.tagSuffix}`.slice(0, name.length + 129),
         labels: c.labels,
         tests: [
             ...builtinChecks({
@@ -41263,6 +41810,11 @@ const STAGE_PREFIX = 'rma-stage';
 function stageTag(workflowRun, cellId, suffix) {
     return `${STAGE_PREFIX}-${workflowRun}-${cellId}${suffix}`.slice(0, 128);
 }
+/**
+ * Several registries: a tested image waits in the first one under rma-push-<cell id><suffix>
+ * until every registry holds every image; the tag stays (one per cell, overwritten each run).
+ */
+const HOLD_PREFIX = 'rma-push';
 /** The arch tag of a cell: the distro's first tag and the architecture, within the 128 limit. */
 function archTag(first, arch) {
     const suffix = `-${arch}`;
@@ -41337,10 +41889,10 @@ async function cleanUp(rt, tools, cleanup) {
         else
             rt.warning(`Could not remove builder ${cleanup.builder}: ${r.stderr.trim()}`);
     }
-    if (cleanup.logout !== undefined) {
+    for (const registry of cleanup.logout ?? []) {
         try {
-            await docker.logout(cleanup.logout);
-            rt.info(`Logged out of ${cleanup.logout}`);
+            await docker.logout(registry);
+            rt.info(`Logged out of ${registry}`);
         }
         catch (error) {
             rt.warning((0,_text_text_js__WEBPACK_IMPORTED_MODULE_4__/* .errorMessage */ .gJ)(error));
@@ -41571,14 +42123,18 @@ function lineTests(lines, timeout) {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var _inputs_names_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5585);
-/* harmony import */ var _oci_reference_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2148);
-/* harmony import */ var _pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7382);
+/* harmony import */ var _inputs_parse_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3718);
+/* harmony import */ var _inputs_registry_auth_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3477);
+/* harmony import */ var _oci_reference_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(2148);
+/* harmony import */ var _pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7382);
 /**
  * Post-step state, in one place: the runner hands back to the post step what the main step saved.
  * Values are JSON and never secrets. What is read back is checked to be something this run's main
  * step could have written before any of it reaches a command, not only to have its form: state is
  * a file in the runner's temporary folder, which other steps of the job can write to.
  */
+
+
 
 
 
@@ -41598,8 +42154,8 @@ function saveCleanup(rt, state) {
 const MAX_IMAGES = 3 * 1000;
 /**
  * The cleanup state, keeping only values this run's main step could have written: its run tag,
- * the builder and local tags named after it, its temporary folder in RUNNER_TEMP, and a logout
- * of the image input's registry. Throws when the saved text is not JSON.
+ * the builder and local tags named after it, its temporary folder in RUNNER_TEMP, and logouts
+ * of the registries of the image and registry-auth inputs. Throws when the saved text is not JSON.
  */
 function readCleanup(rt) {
     const saved = rt.getState(_inputs_names_js__WEBPACK_IMPORTED_MODULE_2__/* .States */ .DG.Cleanup);
@@ -41609,10 +42165,24 @@ function readCleanup(rt) {
     const fields = typeof raw === 'object' && raw !== null && !Array.isArray(raw)
         ? raw
         : {};
+    const images = (0,_inputs_parse_js__WEBPACK_IMPORTED_MODULE_3__/* .parseList */ .E1)(rt.getInput(_inputs_names_js__WEBPACK_IMPORTED_MODULE_2__/* .Inputs */ .G0.Image)).map(_oci_reference_js__WEBPACK_IMPORTED_MODULE_5__/* .parseReference */ .F2);
     return checkCleanup(fields, {
         env: rt.env,
-        image: (0,_oci_reference_js__WEBPACK_IMPORTED_MODULE_3__/* .parseReference */ .F2)(rt.getInput(_inputs_names_js__WEBPACK_IMPORTED_MODULE_2__/* .Inputs */ .G0.Image).trim())
+        image: images[0] ?? 'it is empty',
+        registries: new Set([
+            ...images.flatMap(i => (typeof i === 'string' ? [] : [(0,_oci_reference_js__WEBPACK_IMPORTED_MODULE_5__/* .loginRegistry */ .ZS)(i)])),
+            ...authRegistries(rt.getInput(_inputs_names_js__WEBPACK_IMPORTED_MODULE_2__/* .Inputs */ .G0.RegistryAuth))
+        ])
     });
+}
+/** The registries registry-auth names (none when it is not valid: nothing was logged in to). */
+function authRegistries(value) {
+    try {
+        return (0,_inputs_registry_auth_js__WEBPACK_IMPORTED_MODULE_4__/* .parseRegistryAuth */ .b)(value).map(l => l.registry);
+    }
+    catch {
+        return [];
+    }
 }
 /** The values of saved state this run could have written, and the names of the others. Pure. */
 function checkCleanup(fields, own) {
@@ -41629,29 +42199,37 @@ function checkCleanup(fields, own) {
         dropped.push(key);
         return undefined;
     };
-    const runTag = take('runTag', s => (0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_4__/* .isRunTag */ .aX)(own.env, s));
+    const runTag = take('runTag', s => (0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_6__/* .isRunTag */ .aX)(own.env, s));
     // named after this run's tag (tempDirPrefix), so another run's folder is never removed
     const tempDir = take('tempDir', s => runTag !== undefined &&
         node_path__WEBPACK_IMPORTED_MODULE_1___default().isAbsolute(s) &&
         node_path__WEBPACK_IMPORTED_MODULE_1___default().dirname(node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(s)) === temp &&
-        node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(s).startsWith((0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_4__/* .tempDirPrefix */ .aT)(runTag)) &&
-        /^[A-Za-z0-9]{6}$/.test(node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(s).slice((0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_4__/* .tempDirPrefix */ .aT)(runTag).length)));
-    const builder = take('builder', s => runTag !== undefined && s === (0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_4__/* .builderName */ .b8)(runTag));
-    const logout = take('logout', s => image !== undefined && s === (0,_oci_reference_js__WEBPACK_IMPORTED_MODULE_3__/* .loginRegistry */ .ZS)(image));
+        node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(s).startsWith((0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_6__/* .tempDirPrefix */ .aT)(runTag)) &&
+        /^[A-Za-z0-9]{6}$/.test(node_path__WEBPACK_IMPORTED_MODULE_1___default().basename(s).slice((0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_6__/* .tempDirPrefix */ .aT)(runTag).length)));
+    const builder = take('builder', s => runTag !== undefined && s === (0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_6__/* .builderName */ .b8)(runTag));
     if (runTag !== undefined)
         state.runTag = runTag;
     if (tempDir !== undefined)
         state.tempDir = tempDir;
     if (builder !== undefined)
         state.builder = builder;
-    if (logout !== undefined)
-        state.logout = logout;
+    if (fields.logout !== undefined) {
+        const logout = fields.logout;
+        const ours = (r) => typeof r === 'string' && own.registries.has(r);
+        if (Array.isArray(logout) && logout.every(ours) && new Set(logout).size === logout.length) {
+            if (logout.length > 0)
+                state.logout = logout;
+        }
+        else {
+            dropped.push('logout');
+        }
+    }
     if (fields.images !== undefined) {
         const images = fields.images;
         const ownTag = (tag) => typeof tag === 'string' &&
             runTag !== undefined &&
             image !== undefined &&
-            (0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_4__/* .isOwnLocalTag */ .eX)(tag, image.path, runTag);
+            (0,_pipeline_cleanup_js__WEBPACK_IMPORTED_MODULE_6__/* .isOwnLocalTag */ .eX)(tag, image.path, runTag);
         if (Array.isArray(images) && images.length <= MAX_IMAGES && images.every(ownTag)) {
             if (images.length > 0)
                 state.images = images;
@@ -45705,7 +46283,7 @@ var Alias = __nccwpck_require__(4065);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 var Schema = __nccwpck_require__(5840);
 var stringifyDocument = __nccwpck_require__(6829);
 var anchors = __nccwpck_require__(1596);
@@ -46631,7 +47209,7 @@ var anchors = __nccwpck_require__(1596);
 var visit = __nccwpck_require__(204);
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -46914,7 +47492,7 @@ exports.isEmptyPath = isEmptyPath;
 
 var applyReviver = __nccwpck_require__(3661);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class NodeBase {
     constructor(type) {
@@ -47007,7 +47585,7 @@ exports.createPair = createPair;
 
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -47198,7 +47776,7 @@ var stringifyCollection = __nccwpck_require__(1212);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -47319,7 +47897,7 @@ var log = __nccwpck_require__(7249);
 var merge = __nccwpck_require__(452);
 var stringify = __nccwpck_require__(9767);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -47442,7 +48020,7 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 6424:
+/***/ 4043:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -50286,7 +50864,7 @@ var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var schema$2 = __nccwpck_require__(5913);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var timestamp = __nccwpck_require__(6752);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -50709,7 +51287,7 @@ exports.merge = merge;
 
 
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 var YAMLMap = __nccwpck_require__(4454);
 var YAMLSeq = __nccwpck_require__(2223);
 var pairs = __nccwpck_require__(8385);
@@ -50893,7 +51471,7 @@ var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var timestamp = __nccwpck_require__(6752);
 
 const schema = [
     map.map,
@@ -51027,7 +51605,7 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 4371:
+/***/ 6752:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -54368,7 +54946,7 @@ class DecodedURL extends URL {
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
+var undici = __nccwpck_require__(4371);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
