@@ -131,6 +131,54 @@ describe('resultsSummary', () => {
   })
 })
 
+describe('resultsSummary: several registries', () => {
+  const two = planOf({ image: 'acme/robot, ghcr.io/acme/robot', distros: 'humble, jazzy' }).plan
+  const digest = `sha256:${'a'.repeat(64)}`
+  const html = resultsSummary(two, {
+    seconds: 9,
+    cells: ['humble-amd64', 'humble-arm64', 'jazzy-amd64', 'jazzy-arm64'].map(id => cell(id, {})),
+    distros: [
+      {
+        distro: 'humble',
+        status: 'published',
+        digest,
+        tags: ['acme/robot:humble', 'ghcr.io/acme/robot:humble'],
+        registries: [
+          { image: 'acme/robot', state: 'published' },
+          { image: 'ghcr.io/acme/robot', state: 'published' }
+        ]
+      },
+      {
+        distro: 'jazzy',
+        status: 'publish failed',
+        tags: [],
+        reason: 'ghcr.io/acme/robot: denied; no tag moved in any registry',
+        registries: [
+          { image: 'acme/robot', state: 'index by digest' },
+          { image: 'ghcr.io/acme/robot', state: 'nothing', failed: true }
+        ]
+      }
+    ]
+  })
+
+  it('names every registry, and what each holds of each distro', () => {
+    expect(html).toContain(
+      '<p>Image <code>acme/robot</code>, also published to <code>ghcr.io/acme/robot</code> (all or nothing)</p>'
+    )
+    // the first name's tags short, once; each registry on a line of its own
+    expect(html).toContain(
+      '<code>:humble</code><br><code>sha256:aaaaaaaaaaaa</code><br>✅ <code>acme/robot</code>: published<br>✅ <code>ghcr.io/acme/robot</code>: published'
+    )
+    expect(html).toContain(
+      'ghcr.io/acme/robot: denied; no tag moved in any registry<br>⚪ <code>acme/robot</code>: index by digest<br>❌ <code>ghcr.io/acme/robot</code>: nothing'
+    )
+  })
+
+  it('lists the index by digest in every registry', () => {
+    expect(html).toContain(`# humble\nacme/robot@${digest}\nghcr.io/acme/robot@${digest}`)
+  })
+})
+
 describe('resultsSummary: fits the page', () => {
   const HEX = 'a'.repeat(12) + '0123456789abcdef'.repeat(3) + 'b'.repeat(4)
   const digest = (n: number): string => `sha256:${String(n).repeat(12)}${HEX.slice(12)}`
