@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Local test bed for ros-multiarch-action: three real Docker engines (20.10 with the classic
 # image store, 28.5 with the containerd image store, 28.5 with the classic image store), buildx,
-# QEMU emulation and an authenticated registry on 127.0.0.1:5000 holding fixture ROS base images,
-# all from Debian packages (nothing is pulled from Docker Hub), and the Node 24 the action runs on
-# in the end-to-end tests (npm's node-linux-<arch> package).
+# QEMU emulation and an authenticated registry on 127.0.0.1:5000 holding fixture ROS base images
+# (beside it: a token-auth registry on the same storage, 127.0.0.1:5001, and the mirror registry,
+# with storage and a user of its own, 127.0.0.1:5003), all from Debian packages (nothing is
+# pulled from Docker Hub), and the Node 24 the action runs on in the end-to-end tests (npm's
+# node-linux-<arch> package).
 #
-#   scripts/testbed.sh up       install what is missing, start the engines + registry,
+#   scripts/testbed.sh up       install what is missing, start the engines + registries,
 #                               build and push the fixture base images (idempotent)
 #   scripts/testbed.sh up --no-ros1
 #                               the same without the real ROS 1 base (minutes to build)
@@ -15,12 +17,12 @@
 #   scripts/testbed.sh docker-config ENGINE DIR
 #                               write a docker client config in DIR that uses the
 #                               buildx of ENGINE (classic, containerd or classic28)
-#   scripts/testbed.sh down     stop the registry and the engines started by `up`
+#   scripts/testbed.sh down     stop the registries and the engines started by `up`
 #                               (caches, registry data and credentials are kept)
 #   scripts/testbed.sh selftest prove login, buildx, QEMU and ROS 1 pub/sub by hand
 #   scripts/testbed.sh delete REPO[:TAG]...
-#                               delete test pushes from the registry (a whole REPO
-#                               when no TAG is given)
+#                               delete test pushes from the registry and from the
+#                               mirror registry (a whole REPO when no TAG is given)
 #
 # State, caches and logs live in ${TESTBED_DIR:-/var/lib/ros-multiarch-testbed}, sockets in
 # ${TESTBED_RUN:-/run/ros-multiarch-testbed}, outside the repository, so a fresh clone on the
@@ -38,6 +40,8 @@ LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/testbed/lib"
 . "$LIB/engines.sh"
 # shellcheck source=testbed/lib/registry.sh
 . "$LIB/registry.sh"
+# shellcheck source=testbed/lib/mirror.sh
+. "$LIB/mirror.sh"
 # shellcheck source=testbed/lib/bases.sh
 . "$LIB/bases.sh"
 # shellcheck source=testbed/lib/supplychain.sh
@@ -69,6 +73,7 @@ cmd_up() {
   for engine in "${ENGINES[@]}"; do engine_check "$engine"; done
   timed registry ensure_registry
   timed "token registry" ensure_token_registry
+  timed "mirror registry" ensure_mirror_registry
   # fixtures are built on the classic engine
   export DOCKER_HOST=unix://$CLASSIC_SOCK
   if [[ -n $(engine_api classic) ]]; then
@@ -94,6 +99,7 @@ cmd_down() {
   stop_pid "$RUN_DIR/token-registry.pid" "docker-registry serve $TOKEN_DIR"
   stop_pid "$RUN_DIR/token-service.pid" token-server.mjs
   stop_pid "$RUN_DIR/registry.pid" "docker-registry serve $REGISTRY_DIR/config.yml"
+  stop_pid "$MIRROR_PIDFILE" "$MIRROR_PROC"
   stop_engines
   say "down: stopped; caches, registry data and credentials kept in $TESTBED_DIR"
 }
@@ -182,6 +188,12 @@ cmd_status() {
     line "token registry" "missing (not answering on $TOKEN_REGISTRY_ADDR or $TOKEN_SERVICE_ADDR)"
     bad=1
   fi
+  if [[ -s $MIRROR_CREDENTIALS_FILE ]]; then
+    line "mirror credentials" "present ($MIRROR_CREDENTIALS_FILE, mode $(stat -c %a "$MIRROR_CREDENTIALS_FILE"), user ${TESTBED_MIRROR_USERNAME:-$MIRROR_USER})"
+  else
+    line "mirror credentials" "missing"
+  fi
+  mirror_status || bad=1
   return "$bad"
 }
 
@@ -196,6 +208,11 @@ cmd_env() {
   printf 'export TESTBED_TOKEN_REGISTRY=%q\n' "$TOKEN_REGISTRY_ADDR"
   printf 'export TESTBED_PULL_USERNAME=%q\n' "${TESTBED_PULL_USERNAME:-}"
   printf 'export TESTBED_PULL_PASSWORD=%q\n' "${TESTBED_PULL_PASSWORD:-}"
+  # the mirror registry (empty credentials until `up` made them)
+  load_mirror_credentials 2>/dev/null || true
+  printf 'export TESTBED_MIRROR_REGISTRY=%q\n' "$MIRROR_ADDR"
+  printf 'export TESTBED_MIRROR_USERNAME=%q\n' "${TESTBED_MIRROR_USERNAME:-}"
+  printf 'export TESTBED_MIRROR_PASSWORD=%q\n' "${TESTBED_MIRROR_PASSWORD:-}"
   printf 'export TESTBED_ROS2_DISTROS=%q\n' "${ROS2_DISTROS[*]}"
   printf 'export TESTBED_ROS2_BASES=%q\n' "${bases[*]}"
   printf 'export TESTBED_AMD64_ONLY_BASE=%q\n' "$REGISTRY_ADDR/$AMD64_ONLY_IMAGE"
@@ -282,10 +299,16 @@ cmd_delete() {
   load_credentials || fail "run scripts/testbed.sh up first"
   (($#)) || fail "usage: scripts/testbed.sh delete REPO[:TAG]..."
   delete_repos "$@"
+  # the same repositories in the mirror registry, which has storage of its own
+  if load_mirror_credentials && mirror_answers; then
+    mirror_delete_repos "$@"
+  else
+    say "delete: the mirror registry ($MIRROR_ADDR) is not up: nothing deleted there"
+  fi
 }
 
 usage() {
-  sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {

@@ -31,6 +31,14 @@ export const ENGINES: Readonly<Record<Engine, { store: ImageStore; legacy: boole
   classic28: { store: 'classic', legacy: false }
 }
 
+/** A registry with Basic (htpasswd) auth, and the user to read and write it as. */
+export interface RegistryAccess {
+  /** host:port */
+  readonly registry: string
+  readonly username: string
+  readonly password: string
+}
+
 export interface Testbed {
   /** The engine this run of the suite uses (TESTBED_ENGINE; default classic) */
   readonly engine: Engine
@@ -55,6 +63,12 @@ export interface Testbed {
   /** A user the token service grants pull only */
   readonly pullUsername: string
   readonly pullPassword: string
+  /**
+   * The mirror registry (127.0.0.1:5003): storage of its own (no fixture base is in it) and a user
+   * of its own (`rosmirror`; the first registry's user is refused there), reached over plain HTTP
+   * like `registry`. The second registry of a run that publishes to several.
+   */
+  readonly mirror: RegistryAccess
   readonly ros1Base: string
   /**
    * ROS 2's lower layers from Debian 13 with a ros2 CLI stand-in over Cyclone DDS (amd64 + arm64),
@@ -123,6 +137,9 @@ export function testbed(): Testbed {
     'TESTBED_PASSWORD',
     'TESTBED_PULL_USERNAME',
     'TESTBED_PULL_PASSWORD',
+    'TESTBED_MIRROR_REGISTRY',
+    'TESTBED_MIRROR_USERNAME',
+    'TESTBED_MIRROR_PASSWORD',
     'TESTBED_COSIGN',
     'TESTBED_COSIGN_KEY',
     'TESTBED_COSIGN_PUB',
@@ -171,6 +188,11 @@ export function testbed(): Testbed {
     password: vars.TESTBED_PASSWORD,
     pullUsername: vars.TESTBED_PULL_USERNAME,
     pullPassword: vars.TESTBED_PULL_PASSWORD,
+    mirror: {
+      registry: vars.TESTBED_MIRROR_REGISTRY,
+      username: vars.TESTBED_MIRROR_USERNAME,
+      password: vars.TESTBED_MIRROR_PASSWORD
+    },
     ros1Base: vars.TESTBED_ROS1_BASE ?? `${vars.TESTBED_REGISTRY}/ros:noetic-ros-base`,
     lowerBase: vars.TESTBED_ROS2_LOWER_BASE ?? `${vars.TESTBED_REGISTRY}/ros:{distro}-lower-layers`,
     lowerDistros: (vars.TESTBED_ROS2_LOWER_DISTROS ?? 'humble jazzy').split(' '),
@@ -206,21 +228,39 @@ const ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json'
 ].join(', ')
 
-async function registryGet(path: string): Promise<Response> {
+/** The test bed's first registry (127.0.0.1:5000) as the test bed's user (rosci). */
+export function primaryRegistry(): RegistryAccess {
   const tb = testbed()
-  return fetch(`http://${tb.registry}/v2/${path}`, {
+  return { registry: tb.registry, username: tb.username, password: tb.password }
+}
+
+/**
+ * A GET straight to a registry (default: the first one), never through a proxy a test put in
+ * front of it.
+ */
+async function registryGet(
+  path: string,
+  at: RegistryAccess = primaryRegistry()
+): Promise<Response> {
+  return fetch(`http://${at.registry}/v2/${path}`, {
     headers: {
-      Authorization: `Basic ${Buffer.from(`${tb.username}:${tb.password}`).toString('base64')}`,
+      Authorization: `Basic ${Buffer.from(`${at.username}:${at.password}`).toString('base64')}`,
       Accept: ACCEPT
     }
   })
 }
 
-/** Tags of a repository in the test registry ([] when it does not exist). */
-export async function tagsOf(repo: string): Promise<string[]> {
-  const r = await registryGet(`${repo}/tags/list`)
+/**
+ * Tags of a repository in the test registry, or in the registry given (`testbed().mirror`);
+ * [] when it does not exist.
+ */
+export async function tagsOf(repo: string, at?: RegistryAccess): Promise<string[]> {
+  const r = await registryGet(`${repo}/tags/list`, at)
   if (r.status === 404) return []
-  if (!r.ok) throw new Error(`registry answered ${r.status} for ${repo}/tags/list`)
+  if (!r.ok)
+    throw new Error(
+      `registry ${at?.registry ?? testbed().registry} answered ${r.status} for ${repo}/tags/list`
+    )
   const body = (await r.json()) as { tags: string[] | null }
   return (body.tags ?? []).sort()
 }
@@ -245,11 +285,21 @@ export interface Manifest {
 const isAttestation = (e: IndexEntry): boolean =>
   e.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest'
 
-/** A manifest or index by tag or digest, or null when absent. */
-export async function manifestOf(repo: string, ref: string): Promise<Manifest | null> {
-  const r = await registryGet(`${repo}/manifests/${ref}`)
+/**
+ * A manifest or index by tag or digest, in the test registry or in the registry given
+ * (`testbed().mirror`); null when absent.
+ */
+export async function manifestOf(
+  repo: string,
+  ref: string,
+  at?: RegistryAccess
+): Promise<Manifest | null> {
+  const r = await registryGet(`${repo}/manifests/${ref}`, at)
   if (r.status === 404) return null
-  if (!r.ok) throw new Error(`registry answered ${r.status} for ${repo}:${ref}`)
+  if (!r.ok)
+    throw new Error(
+      `registry ${at?.registry ?? testbed().registry} answered ${r.status} for ${repo}:${ref}`
+    )
   const body = (await r.json()) as Omit<Manifest, 'digest'>
   const digest = r.headers.get('docker-content-digest') ?? ''
   if (body.manifests === undefined) return { ...body, digest }
@@ -273,12 +323,32 @@ export function expectDefaultAttestations(index: Manifest | null): void {
 
 export const E2E_SHA = 'e2e0123456789abcdef0123456789abcdef01234'
 
-/** The config blob of an image manifest (its labels live there). */
+/** Whether a registry (default: the test registry) holds a blob, by digest (a HEAD request). */
+export async function blobExists(
+  repo: string,
+  digest: string,
+  at?: RegistryAccess
+): Promise<boolean> {
+  const a = at ?? primaryRegistry()
+  const r = await fetch(`http://${a.registry}/v2/${repo}/blobs/${digest}`, {
+    method: 'HEAD',
+    headers: {
+      Authorization: `Basic ${Buffer.from(`${a.username}:${a.password}`).toString('base64')}`
+    }
+  })
+  if (r.status === 404) return false
+  if (!r.ok)
+    throw new Error(`registry ${a.registry} answered ${r.status} for blob ${repo}@${digest}`)
+  return true
+}
+
+/** The config blob of an image manifest (its labels live there), in the test registry or another. */
 export async function configOf(
   repo: string,
-  digest: string
+  digest: string,
+  at?: RegistryAccess
 ): Promise<{ config: { Labels?: Record<string, string> } }> {
-  const r = await registryGet(`${repo}/blobs/${digest}`)
+  const r = await registryGet(`${repo}/blobs/${digest}`, at)
   if (!r.ok) throw new Error(`registry answered ${r.status} for blob ${digest}`)
   return (await r.json()) as { config: { Labels?: Record<string, string> } }
 }
@@ -397,7 +467,10 @@ export function visibleLog(log: string): string {
     .join('\n')
 }
 
-/** After a suite: the password never showed in any log, and no container of ours is left. */
+/**
+ * After a suite: no password of the test bed (the registries' users, the mirror's, cosign's) and
+ * no line of the cosign key ever showed in any log, and no container of ours is left.
+ */
 export function expectNoLeftovers(): void {
   const tb = testbed()
   // the cosign key's body lines (its BEGIN and END lines are no secret)
@@ -408,6 +481,7 @@ export function expectNoLeftovers(): void {
     const seen = visibleLog(log)
     expect(seen).not.toContain(tb.password)
     expect(seen).not.toContain(tb.pullPassword)
+    expect(seen).not.toContain(tb.mirror.password)
     expect(seen).not.toContain(tb.cosign.password)
     for (const line of keyLines) expect(seen).not.toContain(line)
   }

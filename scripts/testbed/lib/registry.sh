@@ -44,9 +44,11 @@ ensure_credentials() {
   fi
 }
 
-# registry_config ADDR: what both registries' configs share (one storage, deletes, the listen
-# address); each appends its own auth section.
+# registry_config ADDR [ROOT]: what the registries' configs share (deletes, the listen address,
+# the storage: the first registry's, which the token registry shares, unless ROOT names another,
+# as the mirror registry's does); each appends its own auth section.
 registry_config() {
+  local root=${2:-$REGISTRY_DIR/data}
   cat <<CONF
 version: 0.1
 log:
@@ -54,7 +56,7 @@ log:
   formatter: text
 storage:
   filesystem:
-    rootdirectory: $REGISTRY_DIR/data
+    rootdirectory: $root
   delete:
     enabled: true
 http:
