@@ -163,7 +163,7 @@ describe('resultsSummary: several registries', () => {
 
   it('names every registry, and what each holds of each distro', () => {
     expect(html).toContain(
-      '<p>Image <code>acme/robot</code>, also published to <code>ghcr.io/acme/robot</code> (all or nothing)</p>'
+      '<p>Image <code>acme/robot</code>, and <code>ghcr.io/acme/robot</code> (several registries: all or nothing)</p>'
     )
     // the first name's tags short, once; each registry on a line of its own
     expect(html).toContain(

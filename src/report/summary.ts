@@ -92,10 +92,10 @@ function digestsHtml(images: readonly string[], results: RunResults): string {
   return `<p>Each published index by its digest:</p>\n<pre>${lines.join('\n')}</pre>\n`
 }
 
-/** `, also published to <code>ghcr.io/acme/robot</code>` (several registries). Pure. */
+/** `, and <code>ghcr.io/acme/robot</code> (several registries ...)`: the other image names. Pure. */
 function alsoIn(mirrors: readonly string[]): string {
   if (mirrors.length === 0) return ''
-  return `, also published to ${mirrors.map(m => `<code>${escapeHtml(m)}</code>`).join(', ')} (all or nothing)`
+  return `, and ${mirrors.map(m => `<code>${escapeHtml(m)}</code>`).join(', ')} (several registries: all or nothing)`
 }
 
 export function resultsSummary(plan: Plan, results: RunResults): string {
