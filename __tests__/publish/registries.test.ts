@@ -139,6 +139,50 @@ describe('several registries', () => {
     ])
   })
 
+  it('a registry that fails while tags move: every tag moved in any registry is put back', async () => {
+    let refuse = false
+    const first = await built({
+      http: (method, url) =>
+        refuse &&
+        method === 'PUT' &&
+        url.host === 'mirror.test' &&
+        url.pathname.endsWith('/humble-main')
+          ? new Response('{"errors":[{"code":"DENIED","message":"no"}]}', { status: 403 })
+          : undefined
+    })
+    expect((await publishDistro(distroOf(first.f, first.results), first.o)).status).toBe(
+      'published'
+    )
+    const tags = [PRIMARY, MIRROR].flatMap(n =>
+      ['humble-main', 'humble-sha-0123456', 'humble-main-amd64', 'humble-main-arm64'].map(
+        t => `${n}:${t}`
+      )
+    )
+    const held = (): string[] => tags.map(t => digestOf(first.f, t))
+    const v1 = held()
+    // a second run: other images (another label) under the same tags; the mirror refuses humble-main
+    const second = pipelineFixture(
+      { distros: 'humble', image: `${PRIMARY}, ${MIRROR}`, labels: 'run=2' },
+      { docker: first.f.docker }
+    )
+    const results = await buildCells(second)
+    refuse = true
+    const r = await publishDistro(distroOf(second, results), {
+      ...publishOptions(second),
+      mirrors: second.plan.mirrors
+    })
+    expect(r.status).toBe('publish failed')
+    // 4 in the first registry (2 arch tags, 2 index tags), the mirror's 2 arch tags
+    expect(r.reason).toMatch(
+      /^mirror\.test\/acme\/robot: .*; 6 moved tags put back; no tag moved in any registry; /
+    )
+    expect(held()).toEqual(v1)
+    expect(r.registries).toEqual([
+      { image: PRIMARY, state: 'index by digest' },
+      { image: MIRROR, state: 'index by digest', failed: true }
+    ])
+  })
+
   it('an unchanged distro a registry lacks is copied there by digest, nothing rebuilt or pushed', async () => {
     const first = await built()
     const one = await publishDistro(distroOf(first.f, first.results), {

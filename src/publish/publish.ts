@@ -27,6 +27,8 @@ import {
 } from '../results/results.js'
 import { errorMessage, formatBytes } from '../text/text.js'
 import { copyByDigest } from './copy.js'
+import { moveTags, pointTag } from './move-tags.js'
+import { Progress } from './progress.js'
 import type { PublishOptions } from './options.js'
 import { pushImage, transferNote, type CellToPublish, type TestedPush } from './push.js'
 
@@ -70,62 +72,6 @@ export interface DistroToPublish {
 
 /** An image of the index: a tested one pushed, or a reused one its arch tag now points at. */
 type IndexImage = Descriptor & { platform: string; annotations?: Record<string, string> }
-
-type RegistryState = RegistryOutcome['state']
-
-/** What each image name holds of a distro while it is published, and which one failed. */
-class Progress {
-  readonly state = new Map<string, RegistryState>()
-  failed: string | undefined
-
-  constructor(readonly names: readonly string[]) {
-    for (const n of names) this.state.set(n, 'nothing')
-  }
-
-  set(name: string, state: RegistryState): void {
-    this.state.set(name, state)
-  }
-
-  /** The registries whose tags moved (to the tested images). */
-  moved(): string[] {
-    return this.names.filter(n => ['tags moved', 'published'].includes(this.state.get(n) ?? ''))
-  }
-
-  outcomes(): RegistryOutcome[] {
-    return this.names.map(image => ({
-      image,
-      state: this.state.get(image) ?? 'nothing',
-      ...(this.failed === image ? { failed: true } : {})
-    }))
-  }
-
-  /** Why the distro is not published: where it failed, and what was left where. */
-  reason(error: unknown): string {
-    const why = errorMessage(error)
-    if (this.names.length === 1) return why
-    const moved = this.moved()
-    const left = this.names
-      .filter(n => !moved.includes(n) && this.state.get(n) !== 'nothing')
-      .map(n => `${n} (${this.state.get(n)})`)
-    return [
-      `${this.failed ?? this.names[0]}: ${why}`,
-      moved.length === 0
-        ? 'no tag moved in any registry'
-        : `tags moved in ${moved.join(', ')} (not in the others)`,
-      ...(left.length === 0 ? [] : [`written by digest only: ${left.join(', ')}`])
-    ].join('; ')
-  }
-
-  /** Run a step for one image name; a failure is that name's. */
-  async in<T>(name: string, step: () => Promise<T>): Promise<T> {
-    try {
-      return await step()
-    } catch (error) {
-      this.failed ??= name
-      throw error
-    }
-  }
-}
 
 /**
  * Publish a distro whose cells all passed: each tested image pushed under its arch tag (a reused
@@ -174,13 +120,7 @@ export async function publishDistro(
       return { ...result, unchanged: true }
     }
     // then the tags, in every registry, and each read back
-    for (const name of changed) {
-      await progress.in(name, async () => {
-        progress.set(name, 'tags moved')
-        if (several) await tagImages(distro, name, o)
-        for (const tag of tagsOf(name)) await o.registries.put(tag, index.mediaType, index.body)
-      })
-    }
+    await moveTags(distro, changed, index, { o, progress })
     for (const name of changed) {
       await progress.in(name, () => checkPublished(tagsOf(name), index.digest, digests, o))
       progress.set(name, 'published')
@@ -262,23 +202,6 @@ async function copyIndex(
   o.log(
     `Copied ${to}@${digest} by digest: ${s.manifests} manifests, ${s.uploaded} blobs uploaded (${formatBytes(s.uploadedBytes)}), ${s.mounted} mounted, ${s.present} already there`
   )
-}
-
-/**
- * Several registries: each cell's arch tag in one image name, pointed at the image in the index;
- * the cell's result names every registry's tag.
- */
-async function tagImages(distro: DistroToPublish, name: string, o: PublishOptions): Promise<void> {
-  for (const job of distro.jobs) {
-    const pushed = job.pushed
-    if (pushed === undefined) throw new Error(`cell ${job.cell.id} was not pushed`)
-    const tag = retarget(job.cell.pushTag, o.image, name)
-    await pointTag(tag, pushed.digest, o)
-    job.pushed =
-      name === o.image
-        ? { ...pushed, tag }
-        : { ...pushed, mirrorTags: [...(pushed.mirrorTags ?? []), tag] }
-  }
 }
 
 /**
@@ -379,20 +302,6 @@ async function checkPublished(
 }
 
 /**
- * Point a tag at an image already in the repository: the very manifest (its bytes, so its digest),
- * not an index wrapping it. A tag that already holds it is left alone.
- */
-async function pointTag(tag: string, digest: string, o: PublishOptions): Promise<Descriptor> {
-  const held = await o.registries.head(tag)
-  const image = await o.registries.require(`${imageOf(tag)}@${digest}`)
-  if (held?.digest !== digest) {
-    await o.registries.put(tag, image.mediaType, image.body)
-    o.log(`Tagged ${tag}: the tested image ${digest}`)
-  }
-  return { mediaType: image.mediaType, digest: image.digest, size: image.size }
-}
-
-/**
  * mode build: stage a tested cell under its staging tag for the merge job (the tag is pushed only
  * after the cell's tests passed): the image's manifest itself, or, when it has attestations, an
  * index of it and them (the merge job carries them into the published index). A reused image is
@@ -454,11 +363,6 @@ async function alreadyPublished(
   const first = held[0]
   if (first === null || held.some(h => h?.digest !== first.digest)) return undefined
   return sameIndex(first.body, ours) ? first : undefined
-}
-
-/** The image name of a tag reference (`acme/robot:humble` is `acme/robot`). Pure. */
-function imageOf(tag: string): string {
-  return tag.slice(0, tag.lastIndexOf(':'))
 }
 
 /** Annotations that differ between two runs from the same inputs: when, from which commit, as what version. */
