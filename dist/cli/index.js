@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3199:
+/***/ 9246:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37075,6 +37075,183 @@ async function copyBlob(from, to, blob, o, stats) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/publish/move-tags.ts
+
+/** The image name of a tag reference (`acme/robot:humble` is `acme/robot`). Pure. */
+function imageOf(tag) {
+    return tag.slice(0, tag.lastIndexOf(':'));
+}
+/**
+ * Point a tag at an image already in the repository: the very manifest (its bytes, so its digest),
+ * not an index wrapping it. A tag that already holds it is left alone; `wrote` is told otherwise.
+ */
+async function pointTag(tag, digest, o, wrote = () => undefined) {
+    const held = await o.registries.head(tag);
+    const image = await o.registries.require(`${imageOf(tag)}@${digest}`);
+    if (held?.digest !== digest) {
+        await o.registries.put(tag, image.mediaType, image.body);
+        wrote();
+        o.log(`Tagged ${tag}: the tested image ${digest}`);
+    }
+    return { mediaType: image.mediaType, digest: image.digest, size: image.size };
+}
+/**
+ * The tag phase: each of `names` gets the index under every tag (and, with several registries,
+ * each cell's arch tag); a registry is `tags moved` once one of its tag writes succeeded. Throws
+ * what failed, after putting back what moved (several registries).
+ */
+async function moveTags(distro, names, index, c) {
+    const { o, progress } = c;
+    const several = progress.names.length > 1;
+    const tagsOf = (name) => distro.manifest.tags.map(t => (0,reference/* retarget */.NM)(t, o.image, name));
+    const before = new Map();
+    if (several) {
+        for (const name of names) {
+            const archTags = distro.jobs.map(j => (0,reference/* retarget */.NM)(j.cell.pushTag, o.image, name));
+            for (const tag of [...archTags, ...tagsOf(name)]) {
+                before.set(tag, await progress.in(name, () => o.registries.manifest(tag)));
+            }
+        }
+    }
+    const written = [];
+    const wrote = (name, tag) => {
+        written.push(tag);
+        progress.set(name, 'tags moved');
+    };
+    try {
+        for (const name of names) {
+            await progress.in(name, async () => {
+                if (several)
+                    await tagImages(distro, name, o, tag => wrote(name, tag));
+                for (const tag of tagsOf(name)) {
+                    await o.registries.put(tag, index.mediaType, index.body);
+                    wrote(name, tag);
+                }
+            });
+        }
+    }
+    catch (error) {
+        if (several && written.length > 0)
+            progress.putBack = await putBack(written, before, c);
+        throw error;
+    }
+}
+/** Each cell's arch tag in one image name, pointed at its image; the cell's result names it. */
+async function tagImages(distro, name, o, wrote) {
+    for (const job of distro.jobs) {
+        const pushed = job.pushed;
+        if (pushed === undefined)
+            throw new Error(`cell ${job.cell.id} was not pushed`);
+        const tag = (0,reference/* retarget */.NM)(job.cell.pushTag, o.image, name);
+        await pointTag(tag, pushed.digest, o, () => wrote(tag));
+        job.pushed =
+            name === o.image
+                ? { ...pushed, tag }
+                : { ...pushed, mirrorTags: [...(pushed.mirrorTags ?? []), tag] };
+    }
+}
+/**
+ * Put back each tag written, as it was read before (its bytes, so its digest). A registry whose
+ * every moved tag is back holds only what was written by digest again.
+ */
+async function putBack(written, before, c) {
+    const { o, progress } = c;
+    const done = { restored: 0, kept: [], failed: [] };
+    for (const tag of written) {
+        const old = before.get(tag);
+        if (old === null || old === undefined) {
+            done.kept.push(tag);
+            continue;
+        }
+        try {
+            await o.registries.put(tag, old.mediaType, old.body);
+            done.restored++;
+            o.log(`Put back ${tag}: ${old.digest}, as before this run`);
+        }
+        catch {
+            done.failed.push(tag);
+        }
+    }
+    for (const name of progress.names) {
+        const mine = written.filter(t => imageOf(t) === name);
+        if (mine.length > 0 && mine.every(t => before.get(t) && !done.failed.includes(t))) {
+            progress.set(name, 'index by digest');
+        }
+    }
+    return done;
+}
+
+;// CONCATENATED MODULE: ./src/publish/progress.ts
+
+class Progress {
+    names;
+    state = new Map();
+    failed;
+    putBack;
+    constructor(names) {
+        this.names = names;
+        for (const n of names)
+            this.state.set(n, 'nothing');
+    }
+    set(name, state) {
+        this.state.set(name, state);
+    }
+    get(name) {
+        return this.state.get(name) ?? 'nothing';
+    }
+    /** The registries whose tags moved (to the tested images). */
+    moved() {
+        return this.names.filter(n => ['tags moved', 'published'].includes(this.get(n)));
+    }
+    outcomes() {
+        return this.names.map(image => ({
+            image,
+            state: this.get(image),
+            ...(this.failed === image ? { failed: true } : {})
+        }));
+    }
+    /** Why the distro is not published: where it failed, and what was left where. */
+    reason(error) {
+        const why = (0,text_text/* errorMessage */.gJ)(error);
+        if (this.names.length === 1)
+            return why;
+        const moved = this.moved();
+        const left = this.names
+            .filter(n => !moved.includes(n) && this.get(n) !== 'nothing')
+            .map(n => `${n} (${this.get(n)})`);
+        return [
+            `${this.failed ?? this.names[0]}: ${why}`,
+            ...this.putBackText(),
+            moved.length === 0
+                ? 'no tag moved in any registry'
+                : `tags moved in ${moved.join(', ')} (not in the others)`,
+            ...(left.length === 0 ? [] : [`written by digest only: ${left.join(', ')}`])
+        ].join('; ');
+    }
+    putBackText() {
+        const p = this.putBack;
+        if (p === undefined)
+            return [];
+        return [
+            `${p.restored} moved tag${p.restored === 1 ? '' : 's'} put back`,
+            ...(p.kept.length === 0
+                ? []
+                : [`kept on the new index (they held nothing before): ${p.kept.join(', ')}`]),
+            ...(p.failed.length === 0 ? [] : [`could not be put back: ${p.failed.join(', ')}`])
+        ];
+    }
+    /** Run a step for one image name; a failure is that name's. */
+    async in(name, step) {
+        try {
+            return await step();
+        }
+        catch (error) {
+            this.failed ??= name;
+            throw error;
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/publish/engine-push.ts
 /**
  * A tested image pushed by the engine (`docker push`): the engine reads and sends only the layers
@@ -37250,6 +37427,8 @@ function transferNote(t) {
 
 
 
+
+
 /** Why a published index has no annotations, for a warning. Pure. */
 function annotationsLost(tag, raw) {
     const doc = JSON.parse(raw);
@@ -37273,58 +37452,6 @@ function timing(result) {
     return seconds === undefined
         ? {}
         : { annotations: { [plan_labels/* EMULATED_SECONDS */.Ok]: String(Math.round(seconds)) } };
-}
-/** What each image name holds of a distro while it is published, and which one failed. */
-class Progress {
-    names;
-    state = new Map();
-    failed;
-    constructor(names) {
-        this.names = names;
-        for (const n of names)
-            this.state.set(n, 'nothing');
-    }
-    set(name, state) {
-        this.state.set(name, state);
-    }
-    /** The registries whose tags moved (to the tested images). */
-    moved() {
-        return this.names.filter(n => ['tags moved', 'published'].includes(this.state.get(n) ?? ''));
-    }
-    outcomes() {
-        return this.names.map(image => ({
-            image,
-            state: this.state.get(image) ?? 'nothing',
-            ...(this.failed === image ? { failed: true } : {})
-        }));
-    }
-    /** Why the distro is not published: where it failed, and what was left where. */
-    reason(error) {
-        const why = (0,text_text/* errorMessage */.gJ)(error);
-        if (this.names.length === 1)
-            return why;
-        const moved = this.moved();
-        const left = this.names
-            .filter(n => !moved.includes(n) && this.state.get(n) !== 'nothing')
-            .map(n => `${n} (${this.state.get(n)})`);
-        return [
-            `${this.failed ?? this.names[0]}: ${why}`,
-            moved.length === 0
-                ? 'no tag moved in any registry'
-                : `tags moved in ${moved.join(', ')} (not in the others)`,
-            ...(left.length === 0 ? [] : [`written by digest only: ${left.join(', ')}`])
-        ].join('; ');
-    }
-    /** Run a step for one image name; a failure is that name's. */
-    async in(name, step) {
-        try {
-            return await step();
-        }
-        catch (error) {
-            this.failed ??= name;
-            throw error;
-        }
-    }
 }
 /**
  * Publish a distro whose cells all passed: each tested image pushed under its arch tag (a reused
@@ -37371,15 +37498,7 @@ async function publishDistro(distro, o) {
             return { ...result, unchanged: true };
         }
         // then the tags, in every registry, and each read back
-        for (const name of changed) {
-            await progress.in(name, async () => {
-                progress.set(name, 'tags moved');
-                if (several)
-                    await tagImages(distro, name, o);
-                for (const tag of tagsOf(name))
-                    await o.registries.put(tag, index.mediaType, index.body);
-            });
-        }
+        await moveTags(distro, changed, index, { o, progress });
         for (const name of changed) {
             await progress.in(name, () => checkPublished(tagsOf(name), index.digest, digests, o));
             progress.set(name, 'published');
@@ -37447,23 +37566,6 @@ async function holdsAll(tags, digest, o) {
 async function copyIndex(from, to, digest, o) {
     const s = await copyByDigest(from, to, digest, o);
     o.log(`Copied ${to}@${digest} by digest: ${s.manifests} manifests, ${s.uploaded} blobs uploaded (${(0,text_text/* formatBytes */.z3)(s.uploadedBytes)}), ${s.mounted} mounted, ${s.present} already there`);
-}
-/**
- * Several registries: each cell's arch tag in one image name, pointed at the image in the index;
- * the cell's result names every registry's tag.
- */
-async function tagImages(distro, name, o) {
-    for (const job of distro.jobs) {
-        const pushed = job.pushed;
-        if (pushed === undefined)
-            throw new Error(`cell ${job.cell.id} was not pushed`);
-        const tag = (0,reference/* retarget */.NM)(job.cell.pushTag, o.image, name);
-        await pointTag(tag, pushed.digest, o);
-        job.pushed =
-            name === o.image
-                ? { ...pushed, tag }
-                : { ...pushed, mirrorTags: [...(pushed.mirrorTags ?? []), tag] };
-    }
 }
 /**
  * Each cell's image in the first repository: its index entry, and its attestations. One image
@@ -37546,19 +37648,6 @@ async function checkPublished(tags, digest, images, o) {
     }
 }
 /**
- * Point a tag at an image already in the repository: the very manifest (its bytes, so its digest),
- * not an index wrapping it. A tag that already holds it is left alone.
- */
-async function pointTag(tag, digest, o) {
-    const held = await o.registries.head(tag);
-    const image = await o.registries.require(`${imageOf(tag)}@${digest}`);
-    if (held?.digest !== digest) {
-        await o.registries.put(tag, image.mediaType, image.body);
-        o.log(`Tagged ${tag}: the tested image ${digest}`);
-    }
-    return { mediaType: image.mediaType, digest: image.digest, size: image.size };
-}
-/**
  * mode build: stage a tested cell under its staging tag for the merge job (the tag is pushed only
  * after the cell's tests passed): the image's manifest itself, or, when it has attestations, an
  * index of it and them (the merge job carries them into the published index). A reused image is
@@ -37616,10 +37705,6 @@ async function alreadyPublished(tags, ours, o) {
     if (first === null || held.some(h => h?.digest !== first.digest))
         return undefined;
     return sameIndex(first.body, ours) ? first : undefined;
-}
-/** The image name of a tag reference (`acme/robot:humble` is `acme/robot`). Pure. */
-function imageOf(tag) {
-    return tag.slice(0, tag.lastIndexOf(':'));
 }
 /** Annotations that differ between two runs from the same inputs: when, from which commit, as what version. */
 const PER_RUN = new Set([
@@ -39448,11 +39533,11 @@ function digestsHtml(images, results) {
         return '';
     return `<p>Each published index by its digest:</p>\n<pre>${lines.join('\n')}</pre>\n`;
 }
-/** `, also published to <code>ghcr.io/acme/robot</code>` (several registries). Pure. */
+/** `, and <code>ghcr.io/acme/robot</code> (several registries ...)`: the other image names. Pure. */
 function alsoIn(mirrors) {
     if (mirrors.length === 0)
         return '';
-    return `, also published to ${mirrors.map(m => `<code>${escapeHtml(m)}</code>`).join(', ')} (all or nothing)`;
+    return `, and ${mirrors.map(m => `<code>${escapeHtml(m)}</code>`).join(', ')} (several registries: all or nothing)`;
 }
 function resultsSummary(plan, results) {
     const head = `<tr><th>distro</th>${plan.platforms.map(p => `<th>${escapeHtml(p)}</th>`).join('')}<th>published</th></tr>`;
@@ -40115,7 +40200,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3136);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_4__);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3199);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9246);
 /* harmony import */ var _inputs_args_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8596);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6661);
 /* harmony import */ var _report_terminal_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(7496);
