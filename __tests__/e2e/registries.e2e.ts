@@ -366,6 +366,55 @@ describe('publishing to several registries', () => {
   )
 
   it(
+    'with the mirror refusing tag writes only (it took everything by digest), every tag moved in the first registry is put back',
+    async () => {
+      const repo = uniqueRepo('registries-putback')
+      const first = await runE2e(inputs(repo, primary.registry, mirror.registry))
+      expectPassed(first)
+      const before = {
+        primary: await tagDigests(repo, primary),
+        mirror: await tagDigests(repo, mirror)
+      }
+      // the mirror behind a proxy that refuses manifest PUTs by tag and passes those by digest
+      const proxy = await startFaultProxy(targetOf(mirror), {
+        mode: 'flaky',
+        failRate: 0,
+        refuses: (method, url) => method === 'PUT' && /\/manifests\/(?!sha256:)/.test(url)
+      })
+      let r: E2eRun
+      try {
+        r = await runE2e({
+          ...inputs(repo, primary.registry, proxy.address),
+          labels: 'e2e.registries.run=second',
+          'retry-attempts': '3',
+          'retry-max-delay': '1'
+        })
+      } finally {
+        await proxy.close()
+      }
+      const errors = errorsOf(r)
+      console.log(
+        `mirror refusing tag writes: failed after ${r.seconds.toFixed(1)} s; ${proxy.stats.refused} requests refused; errors:\n${errors.join('\n')}`
+      )
+      expect(r.code).toBe(1)
+      expect(proxy.stats.refused).toBeGreaterThan(0)
+      // the first registry's tags had moved: the failure says they were put back
+      expect(errors.join('\n')).toMatch(/moved tags? put back/)
+      expect(r.outputs.tags ?? '').toBe('')
+      const after = {
+        primary: await tagDigests(repo, primary),
+        mirror: await tagDigests(repo, mirror)
+      }
+      // read straight from the registries: every tag (but the action's rma- tags) as before
+      const publicTags = (all: Record<string, string>) =>
+        Object.fromEntries(Object.entries(all).filter(([t]) => !t.startsWith('rma-')))
+      expect(publicTags(after.primary)).toEqual(publicTags(before.primary))
+      expect(after.mirror).toEqual(before.mirror)
+    },
+    20 * MINUTES
+  )
+
+  it(
     `with ${FAIL_RATE * 100}% of requests failing on both registries, each of ${RUNS} runs publishes each distro to both registries or to neither`,
     async () => {
       const counts = { both: 0, neither: 0, mixed: 0 }
