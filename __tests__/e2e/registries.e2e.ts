@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { startFaultProxy } from './fault-proxy.js'
+import { startFaultProxy, type FaultProxy } from './fault-proxy.js'
 import {
   blobExists,
   cellsOf,
@@ -278,17 +278,46 @@ describe('publishing to several registries', () => {
     20 * MINUTES
   )
 
+  /** A first run into `repo`, published to both: what each registry's tags then hold. */
+  async function firstRun(repo: string) {
+    const first = await runE2e(inputs(repo, primary.registry, mirror.registry))
+    expectPassed(first)
+    const before = {
+      primary: await tagDigests(repo, primary),
+      mirror: await tagDigests(repo, mirror)
+    }
+    return { first, before }
+  }
+
+  /**
+   * A second run into `repo` with other images (a label of its own, so another index), the
+   * mirror behind a proxy that refuses the requests `refuses` picks and passes the rest.
+   */
+  async function secondRunRefused(
+    repo: string,
+    refuses: (method: string, url: string) => boolean
+  ): Promise<{ r: E2eRun; proxy: FaultProxy }> {
+    const proxy = await startFaultProxy(targetOf(mirror), { mode: 'flaky', failRate: 0, refuses })
+    try {
+      const r = await runE2e({
+        ...inputs(repo, primary.registry, proxy.address),
+        labels: 'e2e.registries.run=second',
+        // the refusal is for good: fewer and shorter tries change nothing but the wait
+        'retry-attempts': '3',
+        'retry-max-delay': '1'
+      })
+      return { r, proxy }
+    } finally {
+      await proxy.close()
+    }
+  }
+
   it(
     'with the mirror refusing every manifest write after its blobs are in, the run fails naming the mirror, and no tag moves in either registry',
     async () => {
       const started = Date.now()
       const repo = uniqueRepo('registries-refused')
-      const first = await runE2e(inputs(repo, primary.registry, mirror.registry))
-      expectPassed(first)
-      const before = {
-        primary: await tagDigests(repo, primary),
-        mirror: await tagDigests(repo, mirror)
-      }
+      const { first, before } = await firstRun(repo)
       for (const distro of DISTROS) {
         expect(await distroState(repo, distro, [primary, mirror])).toBe('both')
       }
@@ -296,24 +325,10 @@ describe('publishing to several registries', () => {
 
       // the mirror behind a proxy that refuses every manifest PUT (images, attestations, index,
       // tags) and passes everything else: the blob uploads go in
-      const proxy = await startFaultProxy(targetOf(mirror), {
-        mode: 'flaky',
-        failRate: 0,
-        refuses: (method, url) => method === 'PUT' && url.includes('/manifests/')
-      })
-      let r: E2eRun
-      try {
-        r = await runE2e({
-          ...inputs(repo, primary.registry, proxy.address),
-          // another image: a label of this run's (and so another index)
-          labels: 'e2e.registries.run=second',
-          // the refusal is for good: fewer and shorter tries change nothing but the wait
-          'retry-attempts': '3',
-          'retry-max-delay': '1'
-        })
-      } finally {
-        await proxy.close()
-      }
+      const { r, proxy } = await secondRunRefused(
+        repo,
+        (method, url) => method === 'PUT' && url.includes('/manifests/')
+      )
       const errors = errorsOf(r)
       console.log(
         `mirror refusing manifest writes: failed after ${r.seconds.toFixed(1)} s; ${proxy.stats.refused} requests refused (first: ${proxy.stats.refusedRequests.slice(0, 3).join(', ')}); errors:\n${errors.join('\n')}`
@@ -369,29 +384,12 @@ describe('publishing to several registries', () => {
     'with the mirror refusing tag writes only (it took everything by digest), every tag moved in the first registry is put back',
     async () => {
       const repo = uniqueRepo('registries-putback')
-      const first = await runE2e(inputs(repo, primary.registry, mirror.registry))
-      expectPassed(first)
-      const before = {
-        primary: await tagDigests(repo, primary),
-        mirror: await tagDigests(repo, mirror)
-      }
+      const { before } = await firstRun(repo)
       // the mirror behind a proxy that refuses manifest PUTs by tag and passes those by digest
-      const proxy = await startFaultProxy(targetOf(mirror), {
-        mode: 'flaky',
-        failRate: 0,
-        refuses: (method, url) => method === 'PUT' && /\/manifests\/(?!sha256:)/.test(url)
-      })
-      let r: E2eRun
-      try {
-        r = await runE2e({
-          ...inputs(repo, primary.registry, proxy.address),
-          labels: 'e2e.registries.run=second',
-          'retry-attempts': '3',
-          'retry-max-delay': '1'
-        })
-      } finally {
-        await proxy.close()
-      }
+      const { r, proxy } = await secondRunRefused(
+        repo,
+        (method, url) => method === 'PUT' && /\/manifests\/(?!sha256:)/.test(url)
+      )
       const errors = errorsOf(r)
       console.log(
         `mirror refusing tag writes: failed after ${r.seconds.toFixed(1)} s; ${proxy.stats.refused} requests refused; errors:\n${errors.join('\n')}`

@@ -42,6 +42,17 @@ function writes(requests: readonly string[]): string[] {
   )
 }
 
+/** The distro's index tags in both registries, the first one's first */
+const INDEX_TAGS = [PRIMARY, MIRROR].flatMap(n => [`${n}:humble-main`, `${n}:humble-sha-0123456`])
+
+/** An `http` override: mirror.test denies every PUT whose path `refused` picks. */
+const mirrorRefuses =
+  (refused: (path: string) => boolean) =>
+  (method: string, url: URL): Response | undefined =>
+    method === 'PUT' && url.host === 'mirror.test' && refused(url.pathname)
+      ? new Response('{"errors":[{"code":"DENIED","message":"no"}]}', { status: 403 })
+      : undefined
+
 const byDigest = (w: string): boolean => w.includes('/manifests/sha256:')
 const isTagWrite = (w: string): boolean => !byDigest(w) && !w.includes(':rma-push-')
 
@@ -79,12 +90,7 @@ describe('several registries', () => {
         f.docker.registry.get(`${PRIMARY}:humble-main`)
       )
     }
-    expect(r.tags).toEqual([
-      `${PRIMARY}:humble-main`,
-      `${PRIMARY}:humble-sha-0123456`,
-      `${MIRROR}:humble-main`,
-      `${MIRROR}:humble-sha-0123456`
-    ])
+    expect(r.tags).toEqual(INDEX_TAGS)
     expect(r.registries).toEqual([
       { image: PRIMARY, state: 'published' },
       { image: MIRROR, state: 'published' }
@@ -98,10 +104,7 @@ describe('several registries', () => {
 
   it('a registry that refuses manifests: no tag moves in any registry, and the result says where', async () => {
     const { f, results, o } = await built({
-      http: (method, url) =>
-        method === 'PUT' && url.host === 'mirror.test' && url.pathname.includes('/manifests/')
-          ? new Response('{"errors":[{"code":"DENIED","message":"no"}]}', { status: 403 })
-          : undefined
+      http: mirrorRefuses(path => path.includes('/manifests/'))
     })
     const r = await publishDistro(distroOf(f, results), o)
     expect(r.status).toBe('publish failed')
@@ -119,20 +122,12 @@ describe('several registries', () => {
 
   it('a registry that fails while tags move: the result names the registries whose tags moved', async () => {
     const { f, results, o } = await built({
-      http: (method, url) =>
-        method === 'PUT' && url.host === 'mirror.test' && url.pathname.endsWith('/humble-main')
-          ? new Response('{"errors":[{"code":"DENIED","message":"no"}]}', { status: 403 })
-          : undefined
+      http: mirrorRefuses(path => path.endsWith('/humble-main'))
     })
     const r = await publishDistro(distroOf(f, results), o)
     expect(r.status).toBe('publish failed')
     expect(r.reason).toMatch(/^mirror\.test\/acme\/robot: .*; tags moved in /)
-    expect(r.tags).toEqual([
-      `${PRIMARY}:humble-main`,
-      `${PRIMARY}:humble-sha-0123456`,
-      `${MIRROR}:humble-main`,
-      `${MIRROR}:humble-sha-0123456`
-    ])
+    expect(r.tags).toEqual(INDEX_TAGS)
     expect(r.registries).toEqual([
       { image: PRIMARY, state: 'tags moved' },
       { image: MIRROR, state: 'tags moved', failed: true }
@@ -142,13 +137,7 @@ describe('several registries', () => {
   it('a registry that fails while tags move: every tag moved in any registry is put back', async () => {
     let refuse = false
     const first = await built({
-      http: (method, url) =>
-        refuse &&
-        method === 'PUT' &&
-        url.host === 'mirror.test' &&
-        url.pathname.endsWith('/humble-main')
-          ? new Response('{"errors":[{"code":"DENIED","message":"no"}]}', { status: 403 })
-          : undefined
+      http: mirrorRefuses(path => refuse && path.endsWith('/humble-main'))
     })
     expect((await publishDistro(distroOf(first.f, first.results), first.o)).status).toBe(
       'published'
