@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# The end-to-end tests on one engine of the test bed (classic, containerd or classic28; default:
-# all, one after the other), with the action run on the test bed's Node 24 (ACTION_NODE), the
-# runtime action.yml declares. Extra arguments go to Jest, e.g. a test file pattern.
+# The end-to-end tests on one engine of the test bed (classic, containerd, classic28 or sbom;
+# default: all, one after the other, sbom last), with the action run on the test bed's Node 24
+# (ACTION_NODE), the runtime action.yml declares. Extra arguments go to Jest, e.g. a test file
+# pattern.
 #   bash scripts/e2e.sh containerd __tests__/e2e/cache.e2e.ts
+#   bash scripts/e2e.sh sbom
+# The sbom engine (a bridge network of its own, in a network namespace of the test bed's) runs
+# the SBOM tests (sbom.e2e.ts), once, and nothing else; no other engine runs them (they have no
+# bridge, so BuildKit cannot run an SBOM generator there: the tests of the action's warning about
+# it, in supply.e2e.ts, run on them).
 # Docker 20.10 (the classic engine) runs the tests where an engine before Docker 25 differs, not
 # the whole suite (CI time budget: the classic28 engine covers the same image store):
 # the core publish, the registry client's fallback from a push the engine could not finish
@@ -15,11 +21,12 @@
 # E2E_ALL=1 runs everything everywhere.
 LEGACY_TESTS=(pipeline faults release setup token mounts)
 WORKLOAD_TESTS=(workspace long)
+SBOM_TESTS=(sbom)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(bash scripts/testbed.sh env)"
-engines=$TESTBED_ENGINES
-if [[ $# -gt 0 && " $TESTBED_ENGINES " == *" $1 "* ]]; then
+engines="$TESTBED_ENGINES $TESTBED_SBOM_ENGINE"
+if [[ $# -gt 0 && " $TESTBED_ENGINES $TESTBED_SBOM_ENGINE " == *" $1 "* ]]; then
   engines=$1
   shift
 fi
@@ -45,17 +52,28 @@ for engine in $engines; do
   # Jest options (--json, --outputFile=...) are not test patterns
   patterns=0
   for arg in "$@"; do [[ $arg == -* ]] || patterns=1; done
-  if [[ $engine == classic && $patterns == 0 && ${E2E_ALL:-} != 1 ]]; then
+  if [[ $engine == "$TESTBED_SBOM_ENGINE" && $patterns == 0 ]]; then
+    # E2E_ALL=1 too: the rest of the suite expects an engine with no bridge
+    sbom=("${SBOM_TESTS[@]/#/__tests__/e2e/}")
+    tests=("$@" "${sbom[@]/%/.e2e.ts}")
+    echo "    (the SBOM tests only: ${SBOM_TESTS[*]})"
+  elif [[ $engine == classic && $patterns == 0 && ${E2E_ALL:-} != 1 ]]; then
     legacy=("${LEGACY_TESTS[@]/#/__tests__/e2e/}")
     tests=("$@" "${legacy[@]/%/.e2e.ts}")
     echo "    (Docker before 25: ${LEGACY_TESTS[*]} only; E2E_ALL=1 for every test)"
-  elif [[ $engine != containerd && $patterns == 0 && ${E2E_ALL:-} != 1 ]]; then
+  elif [[ $patterns == 0 ]]; then
+    # every test but the SBOM ones (the sbom engine's); the workload tests on containerd only
     tests=("$@")
     for file in __tests__/e2e/*.e2e.ts; do
       name=$(basename "$file" .e2e.ts)
-      [[ " ${WORKLOAD_TESTS[*]} " == *" $name "* ]] || tests+=("$file")
+      [[ " ${SBOM_TESTS[*]} " == *" $name "* ]] && continue
+      if [[ $engine != containerd && ${E2E_ALL:-} != 1 && " ${WORKLOAD_TESTS[*]} " == *" $name "* ]]; then
+        continue
+      fi
+      tests+=("$file")
     done
-    echo "    (${WORKLOAD_TESTS[*]}: on the containerd engine only; E2E_ALL=1 for every test)"
+    [[ $engine == containerd || ${E2E_ALL:-} == 1 ]] ||
+      echo "    (${WORKLOAD_TESTS[*]}: on the containerd engine only; E2E_ALL=1 for every test)"
   fi
   env TESTBED_ENGINE="$engine" DOCKER_HOST="${!host_var}" ACTION_NODE="$TESTBED_ACTION_NODE" \
     E2E_FAULT_RUNS="${E2E_FAULT_RUNS:-$fault_runs}" \

@@ -5,7 +5,10 @@
 # (beside it: a token-auth registry on the same storage, 127.0.0.1:5001, and the mirror registry,
 # with storage and a user of its own, 127.0.0.1:5003), all from Debian packages (nothing is
 # pulled from Docker Hub), and the Node 24 the action runs on in the end-to-end tests (npm's
-# node-linux-<arch> package).
+# node-linux-<arch> package). Beside them, for the SBOM tests only, the sbom engine: Docker 28.5
+# with the containerd image store and a bridge (198.51.100.1/24), inside a network namespace with
+# no link to the host, where a registry on the same storage answers on 127.0.0.1:5000; and a
+# stand-in SBOM generator image for it.
 #
 #   scripts/testbed.sh up       install what is missing, start the engines + registries,
 #                               build and push the fixture base images (idempotent)
@@ -16,7 +19,7 @@
 #   scripts/testbed.sh env      `export` lines for tests (registry, credentials, engines, cosign)
 #   scripts/testbed.sh docker-config ENGINE DIR
 #                               write a docker client config in DIR that uses the
-#                               buildx of ENGINE (classic, containerd or classic28)
+#                               buildx of ENGINE (classic, containerd, classic28 or sbom)
 #   scripts/testbed.sh down     stop the registries and the engines started by `up`
 #                               (caches, registry data and credentials are kept)
 #   scripts/testbed.sh selftest prove login, buildx, QEMU and ROS 1 pub/sub by hand
@@ -26,7 +29,8 @@
 #
 # State, caches and logs live in ${TESTBED_DIR:-/var/lib/ros-multiarch-testbed}, sockets in
 # ${TESTBED_RUN:-/run/ros-multiarch-testbed}, outside the repository, so a fresh clone on the
-# same machine reuses them. Network: everything stays on 127.0.0.1 (--bridge=none).
+# same machine reuses them. Network: everything stays on 127.0.0.1 (--bridge=none), but for the
+# sbom engine's bridge, which stays inside its namespace (scripts/testbed/lib/sbom.sh).
 # The parts, by concern, are in scripts/testbed/lib/.
 # shellcheck source-path=SCRIPTDIR
 set -Eeuo pipefail
@@ -46,6 +50,8 @@ LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/testbed/lib"
 . "$LIB/bases.sh"
 # shellcheck source=testbed/lib/supplychain.sh
 . "$LIB/supplychain.sh"
+# shellcheck source=testbed/lib/sbom.sh
+. "$LIB/sbom.sh"
 
 trap 'fail "unexpected failure (exit $?) at line $LINENO: $BASH_COMMAND" "$CURRENT_LOG"' ERR
 trap remove_policy_rc_d EXIT
@@ -58,6 +64,9 @@ cmd_up() {
   lock_testbed
   # the test bed's own docker login and buildx state, apart from ~/.docker
   export DOCKER_CONFIG=$TESTBED_DOCKER_CONFIG
+  # the checks below log in through the default engine (the classic one), whatever engine the
+  # caller's shell points at (the sbom engine reaches no registry but its own 127.0.0.1:5000)
+  unset DOCKER_HOST
   say "up: state in $TESTBED_DIR"
   local engine
   timed packages ensure_packages
@@ -74,6 +83,8 @@ cmd_up() {
   timed registry ensure_registry
   timed "token registry" ensure_token_registry
   timed "mirror registry" ensure_mirror_registry
+  # needs the registry's htpasswd (its namespace's registry serves the same)
+  timed "$SBOM_ENGINE engine (namespace $SBOM_NETNS)" ensure_sbom_engine
   # fixtures are built on the classic engine
   export DOCKER_HOST=unix://$CLASSIC_SOCK
   if [[ -n $(engine_api classic) ]]; then
@@ -89,8 +100,9 @@ cmd_up() {
   else
     say "ROS 1 base: skipped (--no-ros1)"
   fi
+  timed "SBOM generator stand-in" ensure_sbom_generator
   rm -rf "$BUILD_DIR"
-  say "up: ready in $((SECONDS - start)) s (engines: ${ENGINES[*]}; registry $REGISTRY_ADDR, user $TESTBED_USERNAME; see: scripts/testbed.sh env)"
+  say "up: ready in $((SECONDS - start)) s (engines: ${ENGINES[*]}, and $SBOM_ENGINE for the SBOM tests; registry $REGISTRY_ADDR, user $TESTBED_USERNAME; see: scripts/testbed.sh env)"
 }
 
 cmd_down() {
@@ -100,6 +112,7 @@ cmd_down() {
   stop_pid "$RUN_DIR/token-service.pid" token-server.mjs
   stop_pid "$RUN_DIR/registry.pid" "docker-registry serve $REGISTRY_DIR/config.yml"
   stop_pid "$MIRROR_PIDFILE" "$MIRROR_PROC"
+  stop_sbom_engine
   stop_engines
   say "down: stopped; caches, registry data and credentials kept in $TESTBED_DIR"
 }
@@ -194,6 +207,7 @@ cmd_status() {
     line "mirror credentials" "missing"
   fi
   mirror_status || bad=1
+  sbom_status || bad=1
   return "$bad"
 }
 
@@ -243,6 +257,8 @@ cmd_env() {
   printf 'export TESTBED_COSIGN_KEY=%q\n' "$key"
   printf 'export TESTBED_COSIGN_PUB=%q\n' "$pub"
   printf 'export TESTBED_COSIGN_PASSWORD=%q\n' "$pass"
+  # the sbom engine (not in TESTBED_ENGINES) and its generator stand-in
+  sbom_env
 }
 
 cmd_docker_config() {
@@ -308,7 +324,7 @@ cmd_delete() {
 }
 
 usage() {
-  sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {

@@ -15,9 +15,12 @@ import { parseEngineInfo, type ImageStore } from '../../src/tooling/docker.js'
 
 /**
  * The test bed's engines: Docker 20.10 with the classic image store, Docker 28.5 with the
- * containerd image store, and Docker 28.5 with the classic image store.
+ * containerd image store, and Docker 28.5 with the classic image store, all with no bridge network
+ * (dockerd --bridge=none); and, for the SBOM tests only (sbom.e2e.ts, `bash scripts/e2e.sh sbom`),
+ * Docker 28.5 with the containerd image store and a bridge, inside a network namespace with no
+ * link to the host (scripts/testbed/lib/sbom.sh).
  */
-export type Engine = 'classic' | 'containerd' | 'classic28'
+export type Engine = 'classic' | 'containerd' | 'classic28' | 'sbom'
 
 /**
  * What each engine is, for the tests to ask the question they mean: the image store (what the
@@ -28,7 +31,8 @@ export type Engine = 'classic' | 'containerd' | 'classic28'
 export const ENGINES: Readonly<Record<Engine, { store: ImageStore; legacy: boolean }>> = {
   classic: { store: 'classic', legacy: true },
   containerd: { store: 'containerd', legacy: false },
-  classic28: { store: 'classic', legacy: false }
+  classic28: { store: 'classic', legacy: false },
+  sbom: { store: 'containerd', legacy: false }
 }
 
 /** A registry with Basic (htpasswd) auth, and the user to read and write it as. */
@@ -83,6 +87,16 @@ export interface Testbed {
     readonly key: string
     readonly pub: string
     readonly password: string
+  }
+  /**
+   * The SBOM tests' engine (not one the whole suite runs on), its network namespace and bridge
+   * subnet, and the stand-in for BuildKit's default SBOM generator in the test registry
+   */
+  readonly sbom: {
+    readonly engine: string
+    readonly netns: string
+    readonly subnet: string
+    readonly generator: string
   }
 }
 
@@ -143,7 +157,9 @@ export function testbed(): Testbed {
     'TESTBED_COSIGN',
     'TESTBED_COSIGN_KEY',
     'TESTBED_COSIGN_PUB',
-    'TESTBED_COSIGN_PASSWORD'
+    'TESTBED_COSIGN_PASSWORD',
+    'TESTBED_SBOM_ENGINE',
+    'TESTBED_SBOM_GENERATOR'
   ]) {
     if (!vars[name])
       throw new Error(`The test bed gives no ${name}: run bash scripts/testbed.sh up`)
@@ -203,6 +219,12 @@ export function testbed(): Testbed {
       key: vars.TESTBED_COSIGN_KEY,
       pub: vars.TESTBED_COSIGN_PUB,
       password: vars.TESTBED_COSIGN_PASSWORD
+    },
+    sbom: {
+      engine: vars.TESTBED_SBOM_ENGINE,
+      netns: vars.TESTBED_SBOM_NETNS ?? '',
+      subnet: vars.TESTBED_SBOM_SUBNET ?? '',
+      generator: vars.TESTBED_SBOM_GENERATOR
     }
   }
   return cached
@@ -279,6 +301,13 @@ export interface Manifest {
   /** An index's attestation manifests (vnd.docker.reference.type: attestation-manifest) */
   readonly attestations?: IndexEntry[]
   readonly config?: { digest: string }
+  /** An image's (or attestation manifest's) layers; an attestation's name their predicate type */
+  readonly layers?: {
+    digest: string
+    mediaType: string
+    size: number
+    annotations?: Record<string, string>
+  }[]
   readonly annotations?: Record<string, string>
 }
 
@@ -351,6 +380,13 @@ export async function configOf(
   const r = await registryGet(`${repo}/blobs/${digest}`, at)
   if (!r.ok) throw new Error(`registry answered ${r.status} for blob ${digest}`)
   return (await r.json()) as { config: { Labels?: Record<string, string> } }
+}
+
+/** A blob parsed as JSON (an attestation's in-toto statement), from the test registry or another. */
+export async function jsonBlobOf<T>(repo: string, digest: string, at?: RegistryAccess): Promise<T> {
+  const r = await registryGet(`${repo}/blobs/${digest}`, at)
+  if (!r.ok) throw new Error(`registry answered ${r.status} for blob ${repo}@${digest}`)
+  return (await r.json()) as T
 }
 
 /** Everything the action printed or wrote in this test process, to scan for the password. */
@@ -493,6 +529,47 @@ export function expectNoLeftovers(): void {
     }
   )
   expect(left.trim()).toBe('')
+}
+
+/** `cosign verify` by the test bed's public key, as a user runs it: exit code and output. */
+export function cosignVerify(ref: string, dockerConfig: string): { code: number; out: string } {
+  const tb = testbed()
+  try {
+    const out = execFileSync(
+      tb.cosign.bin,
+      ['verify', `--key=${tb.cosign.pub}`, '--insecure-ignore-tlog=true', ref],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, DOCKER_CONFIG: dockerConfig },
+        stdio: ['ignore', 'pipe', 'pipe']
+      }
+    )
+    return { code: 0, out }
+  } catch (error) {
+    const e = error as { status: number; stderr: string }
+    return { code: e.status, out: e.stderr }
+  }
+}
+
+/** `docker buildx imagetools inspect --format` of a reference (as users read it), parsed. */
+export function imagetoolsInspect(
+  ref: string,
+  format: string,
+  dockerConfig: string
+): Record<string, unknown> {
+  const out = execFileSync('docker', ['buildx', 'imagetools', 'inspect', ref, '--format', format], {
+    encoding: 'utf8',
+    env: { ...process.env, DOCKER_CONFIG: dockerConfig }
+  })
+  return JSON.parse(out) as Record<string, unknown>
+}
+
+/** Whether the engine (DOCKER_HOST) has a network named `bridge`, as the action asks it. */
+export function engineHasBridge(): boolean {
+  const names = execFileSync('docker', ['network', 'ls', '--format', '{{.Name}}'], {
+    encoding: 'utf8'
+  })
+  return names.split('\n').includes('bridge')
 }
 
 /** The run passed; when it did not, the failure shows its error lines. */

@@ -10,6 +10,8 @@
 #               from a CLI plugin folder of the test bed's. Nothing of sid is installed
 #               system-wide: the packages are unpacked once into the test bed's folder, for both.
 # All run with --bridge=none and no iptables: builds and containers use host or none networks.
+# A fourth, the sbom engine (sbom.sh), is not one of ENGINES: sid's Docker 28.5 with the containerd
+# image store, started by the same functions inside a network namespace of its own, with a bridge.
 
 # engines that run sid's unpacked packages; each has a folder of its own in $TESTBED_DIR/engines
 # and $TESTBED_RUN (sockets, containerd's state, exec root)
@@ -26,7 +28,7 @@ SID_DEBS=(docker.io containerd docker-buildx tini-static)
 engine_store_of() {
   case $1 in
     classic | classic28) echo classic ;;
-    containerd) echo containerd ;;
+    containerd | sbom) echo containerd ;;
     *) fail "no engine named $1 (engines: ${ENGINES[*]})" ;;
   esac
 }
@@ -35,7 +37,7 @@ engine_store_of() {
 engine_host() {
   case $1 in
     classic) echo "unix://$CLASSIC_SOCK" ;;
-    containerd | classic28) echo "unix://$TESTBED_RUN/$1/docker.sock" ;;
+    containerd | classic28 | sbom) echo "unix://$TESTBED_RUN/$1/docker.sock" ;;
     *) fail "no engine named $1 (engines: ${ENGINES[*]})" ;;
   esac
 }
@@ -44,7 +46,7 @@ engine_host() {
 engine_plugins() {
   case $1 in
     classic) echo "" ;;
-    containerd | classic28) echo "$SID_PLUGINS" ;;
+    containerd | classic28 | sbom) echo "$SID_PLUGINS" ;;
     *) fail "no engine named $1 (engines: ${ENGINES[*]})" ;;
   esac
 }
@@ -171,6 +173,7 @@ reset_if_not_stopped() {
         rm -f "$d" "$c"
       fi
       ;;
+    sbom) sbom_reset_if_not_stopped ;;
   esac
 }
 
@@ -287,12 +290,19 @@ CONF
   printf '{"features": {"containerd-snapshotter": %s}}\n' "$snapshotter" >"$dir/daemon.json"
 }
 
+# engine_netns ENGINE: the command prefix that starts a daemon of the engine in its network
+# namespace (the sbom engine's; the others run in the machine's).
+engine_netns() {
+  if [[ $1 == sbom ]]; then printf '%s\0' nsenter "--net=$SBOM_NETNS_PATH" --; fi
+}
+
 # start_containerd ENGINE
 start_containerd() {
-  local log="$LOG_DIR/$1-engine-containerd.log" pidfile="$RUN_DIR/$1-engine-containerd.pid"
+  local log="$LOG_DIR/$1-engine-containerd.log" pidfile="$RUN_DIR/$1-engine-containerd.pid" netns
+  mapfile -d '' -t netns < <(engine_netns "$1")
   say "$1 engine: starting containerd $(cut -d_ -f2 <"$SID_DIR/pkg/containerd/.from")"
   CURRENT_LOG=$log
-  PATH="$SID_DIR/pkg/containerd/usr/bin:$PATH" spawn_detached "$log" "$pidfile" \
+  PATH="$SID_DIR/pkg/containerd/usr/bin:$PATH" spawn_detached "$log" "$pidfile" "${netns[@]}" \
     "$SID_DIR/pkg/containerd/usr/bin/containerd" --config "$TESTBED_DIR/engines/$1/containerd.toml"
   wait_for "containerd ($1 engine)" "$DOCKERD_TIMEOUT" "$pidfile" "$log" containerd_ping "$1"
 }
@@ -300,18 +310,22 @@ start_containerd() {
 # start_sid_dockerd ENGINE
 start_sid_dockerd() {
   local log="$LOG_DIR/$1-engine-dockerd.log" pidfile="$RUN_DIR/$1-engine-dockerd.pid"
-  local dir="$TESTBED_DIR/engines/$1" run="$TESTBED_RUN/$1"
+  local dir="$TESTBED_DIR/engines/$1" run="$TESTBED_RUN/$1" netns network
   mkdir -p "$dir/data" "$run/exec"
-  say "$1 engine: starting dockerd $(cut -d_ -f2 <"$SID_DIR/pkg/docker.io/.from") ($(engine_store_of "$1") image store) on $run/docker.sock"
+  mapfile -d '' -t netns < <(engine_netns "$1")
+  # no bridge, but in the sbom engine's namespace: a bridge on a documentation range (sbom.sh)
+  network=(--bridge=none)
+  [[ $1 == sbom ]] && network=(--bip "$SBOM_BIP" --default-address-pool "base=$SBOM_POOL,size=26")
+  say "$1 engine: starting dockerd $(cut -d_ -f2 <"$SID_DIR/pkg/docker.io/.from") ($(engine_store_of "$1") image store${netns[*]:+, in namespace $SBOM_NETNS, bridge $SBOM_BIP}) on $run/docker.sock"
   # shellcheck disable=SC2034 # read by the ERR trap
   CURRENT_LOG=$log
-  PATH="$SID_DIR/bin:$SID_DIR/pkg/containerd/usr/bin:$PATH" spawn_detached "$log" "$pidfile" \
+  PATH="$SID_DIR/bin:$SID_DIR/pkg/containerd/usr/bin:$PATH" spawn_detached "$log" "$pidfile" "${netns[@]}" \
     "$SID_DIR/pkg/docker.io/usr/sbin/dockerd" \
     --config-file "$dir/daemon.json" \
     --data-root "$dir/data" --exec-root "$run/exec" --pidfile "$run/dockerd.pid" \
     --containerd "$run/containerd.sock" -H "unix://$run/docker.sock" \
     --init-path "$SID_DIR/bin/docker-init" --cgroup-parent "rma-testbed-$1" \
-    --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false
+    "${network[@]}" --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false
   wait_for "dockerd ($1 engine)" "$DOCKERD_TIMEOUT" "$pidfile" "$log" docker_ping "$run/docker.sock"
 }
 
