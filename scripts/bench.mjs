@@ -31,6 +31,11 @@
  *     mounts carried between runs: the example workspace after a one-file change, on a warm
  *     builder, a fresh one with the mounts restored and a fresh one without them)
  *   BENCH_SHAPES=2 BENCH_MATRIX_ONLY=1 node scripts/bench.mjs   (the 2 x 2 rows only)
+ *   BENCH_ONLY=registries [BENCH_ENGINES="containerd classic28"] node scripts/bench.mjs   (several
+ *     registries: the example on the lower-layers bases, 2 x 2, build cache warm, a new
+ *     repository each run, published to the test registry alone and to it and the mirror
+ *     registry (127.0.0.1:5003, a storage of its own); what the second registry adds, and the
+ *     bytes copied to it)
  */
 import { execFileSync } from 'node:child_process'
 import {
@@ -88,6 +93,8 @@ const secs = ms => (ms / 1000).toFixed(2)
 
 /** The cells of the last action run (its results output). */
 let lastCells = []
+/** The main step's stdout of the last viaAction run */
+let lastLog = ''
 
 /** A manifest in the test registry, by reference (for the bytes a push uploaded). */
 async function registryManifest(repo, ref) {
@@ -130,6 +137,7 @@ async function viaAction(repo, distros, extra = {}, extraEnv = {}, cwd = undefin
   const ms = Date.now() - started
   if (r.main.code !== 0) throw new Error(`the action failed:\n${r.main.stdout.slice(-3000)}`)
   lastCells = JSON.parse(r.outputs.results)
+  lastLog = r.main.stdout
   return ms
 }
 
@@ -354,6 +362,56 @@ if (process.env.BENCH_ONLY === 'sizes') {
         `| ${engine}: ${distros.length} distros x 2 platforms, lower-layers bases, ${kind} | ${secs(median(a))} s | ${secs(median(b))} s | ${(median(a) / median(b)).toFixed(2)} | ${secs(median(pushA))} s / ${secs(median(pushB))} s | ${mb(upA / RUNS)} / ${mb(upB / RUNS)} |`
       )
     }
+  }
+  process.exit(0)
+}
+
+/**
+ * Several registries (BENCH_ONLY=registries): what publishing to a second registry adds to a run
+ * at realistic sizes, on each engine; the second registry gets every blob uploaded (it shares
+ * nothing with the first), downloaded from the first by the action's registry client.
+ */
+if (process.env.BENCH_ONLY === 'registries') {
+  const lower = { 'base-image': env.TESTBED_ROS2_LOWER_BASE }
+  const distros = env.TESTBED_ROS2_LOWER_DISTROS.split(' ')
+  const mirror = env.TESTBED_MIRROR_REGISTRY
+  const auth = [
+    `- registry: ${mirror}`,
+    `  username: ${env.TESTBED_MIRROR_USERNAME}`,
+    `  password: ${JSON.stringify(env.TESTBED_MIRROR_PASSWORD)}`
+  ].join('\n')
+  console.log('')
+  console.log(
+    '| engine: 2 x 2, lower-layers bases, build cache warm, new repository | one registry | two registries | added | copied to the second per run | runs (one / two) |'
+  )
+  console.log('| --- | --- | --- | --- | --- | --- |')
+  for (const name of ENGINES) {
+    useEngine(name)
+    const id = `${engine}-${stamp}`
+    await viaAction(`bench/r-prime-${id}`, distros, lower)
+    const one = []
+    const two = []
+    let copied = 0
+    for (let i = 0; i < RUNS; i++) {
+      one.push(await viaAction(`bench/r-one-${id}-${i}`, distros, lower))
+      const repo = `bench/r-two-${id}-${i}`
+      two.push(
+        await viaAction(repo, distros, {
+          ...lower,
+          image: `${REG}/${repo}, ${mirror}/${repo}`,
+          'registry-auth': auth
+        })
+      )
+      for (const m of lastLog.matchAll(
+        /Copied \S+ by digest: .*? blobs uploaded \(([\d.]+) (kB|MB|GB|B)\)/g
+      )) {
+        copied += Number(m[1]) * { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 }[m[2]]
+      }
+    }
+    const added = median(two) - median(one)
+    console.log(
+      `| ${engine} | ${secs(median(one))} s | ${secs(median(two))} s | +${secs(added)} s | ${(copied / RUNS / 1e6).toFixed(1)} MB | ${one.map(secs).join(', ')} / ${two.map(secs).join(', ')} |`
+    )
   }
   process.exit(0)
 }

@@ -19,6 +19,7 @@ import type { UploadOutcome } from '../registry/client.js'
 import type { CellResult } from '../results/results.js'
 import { exportImage, type BlobFile, type ImageIdentity } from './export.js'
 import type { PublishOptions } from './options.js'
+import { inParallel } from './parallel.js'
 import type { CellToPublish, TestedPush } from './push.js'
 
 /**
@@ -109,27 +110,20 @@ async function uploadAll(
   o: PublishOptions
 ): Promise<UploadOutcome[]> {
   const outcomes: UploadOutcome[] = new Array(blobs.length)
-  const queue = blobs.map((b, i) => ({ b, i }))
-  let failure: { error: unknown } | undefined
-  const worker = async (): Promise<void> => {
-    for (let q = queue.shift(); q !== undefined && failure === undefined; q = queue.shift()) {
-      const { b, i } = q
+  await inParallel(
+    blobs.map((b, i) => ({ b, i })),
+    4,
+    async ({ b, i }) => {
       const { file } = b
-      try {
-        outcomes[i] = await o.registries.uploadBlob(
-          image,
-          b.digest,
-          { size: b.size, open: () => lazyStream(file) },
-          mountFrom
-        )
-        await rm(file, { force: true })
-      } catch (error) {
-        failure ??= { error }
-      }
+      outcomes[i] = await o.registries.uploadBlob(
+        image,
+        b.digest,
+        { size: b.size, open: () => lazyStream(file) },
+        mountFrom
+      )
+      await rm(file, { force: true })
     }
-  }
-  await Promise.all(Array.from({ length: Math.min(4, blobs.length) }, worker))
-  if (failure !== undefined) throw failure.error
+  )
   return outcomes
 }
 
