@@ -31609,7 +31609,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9246:
+/***/ 1934:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36876,6 +36876,29 @@ function readSaved(root, id, work) {
         : fromLegacy(root, id, work);
 }
 
+;// CONCATENATED MODULE: ./src/publish/parallel.ts
+/**
+ * Work on several items at once: `step` runs on each item, at most `most` at once; after a
+ * failure no further item starts, and the first error is thrown once the running ones ended.
+ */
+async function inParallel(items, most, step) {
+    const queue = [...items];
+    let failure;
+    const worker = async () => {
+        for (let item = queue.shift(); item !== undefined && failure === undefined; item = queue.shift()) {
+            try {
+                await step(item);
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(most, items.length) }, worker));
+    if (failure !== undefined)
+        throw failure.error;
+}
+
 ;// CONCATENATED MODULE: ./src/publish/client-push.ts
 /**
  * A tested image pushed by the action's registry client: `docker save` of the image, the saved
@@ -36884,6 +36907,7 @@ function readSaved(root, id, work) {
  * keeps uncompressed (the classic store), so it is the way when the engine cannot push (see
  * ./push.ts).
  */
+
 
 
 
@@ -36962,24 +36986,11 @@ function identity(r) {
  */
 async function uploadAll(blobs, image, mountFrom, o) {
     const outcomes = new Array(blobs.length);
-    const queue = blobs.map((b, i) => ({ b, i }));
-    let failure;
-    const worker = async () => {
-        for (let q = queue.shift(); q !== undefined && failure === undefined; q = queue.shift()) {
-            const { b, i } = q;
-            const { file } = b;
-            try {
-                outcomes[i] = await o.registries.uploadBlob(image, b.digest, { size: b.size, open: () => lazyStream(file) }, mountFrom);
-                await (0,promises_.rm)(file, { force: true });
-            }
-            catch (error) {
-                failure ??= { error };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(4, blobs.length) }, worker));
-    if (failure !== undefined)
-        throw failure.error;
+    await inParallel(blobs.map((b, i) => ({ b, i })), 4, async ({ b, i }) => {
+        const { file } = b;
+        outcomes[i] = await o.registries.uploadBlob(image, b.digest, { size: b.size, open: () => lazyStream(file) }, mountFrom);
+        await (0,promises_.rm)(file, { force: true });
+    });
     return outcomes;
 }
 /** A file's bytes as a web stream that opens the file only when first read (no descriptor is left open by a try that never reads it). */
@@ -36992,10 +37003,11 @@ function lazyStream(file) {
 ;// CONCATENATED MODULE: ./src/publish/copy.ts
 /**
  * Copying a manifest by digest from one image name to another (several registries): an index's
- * entries first, an image's blobs (mounted when both names are in one registry, skipped when the
- * target has them, else downloaded and uploaded), then the manifest's very bytes, by digest, so
- * it has the same digest in both. No tag is written here.
+ * entries first, an image's blobs, 4 at once (mounted when both names are in one registry,
+ * skipped when the target has them, else downloaded to a file and uploaded from it), then the
+ * manifest's very bytes, by digest, so it has the same digest in both. No tag is written here.
  */
+
 
 
 
@@ -37027,12 +37039,13 @@ async function copyByDigest(from, to, digest, o, stats = newCopyStats()) {
     }
     for (const child of children)
         await copyByDigest(from, to, child, o, stats);
-    for (const blob of blobs)
-        await copyBlob(from, to, blob, o, stats);
+    await inParallel(blobs, BLOBS_AT_ONCE, blob => copyBlob(from, to, blob, o, stats));
     await o.registries.put(`${to}@${digest}`, m.mediaType, m.body);
     stats.manifests++;
     return stats;
 }
+/** Blobs copied at once (docker push sends 5 layers at once; the client's own push 4) */
+const BLOBS_AT_ONCE = 4;
 /** One blob into the target: mounted from the source's repository, already there, or uploaded. */
 async function copyBlob(from, to, blob, o, stats) {
     const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(o.tempDir, 'copy-'));
@@ -40200,7 +40213,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3136);
 /* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_4__);
-/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9246);
+/* harmony import */ var _action_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1934);
 /* harmony import */ var _inputs_args_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8596);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6661);
 /* harmony import */ var _report_terminal_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(7496);
