@@ -172,6 +172,38 @@ describe('several registries', () => {
     ])
   })
 
+  it('a mirror whose HEAD names the index it lacks gets it: unchanged is read from the bytes', async () => {
+    const lie: { digest?: string } = {}
+    const first = await built({
+      // the mirror answers HEAD of any tag with the digest of the first registry's index, which it lacks
+      http: (method, url) =>
+        lie.digest !== undefined &&
+        method === 'HEAD' &&
+        url.host === 'mirror.test' &&
+        /\/manifests\/(?!sha256:)/.test(url.pathname)
+          ? new Response(null, { status: 200, headers: { 'Docker-Content-Digest': lie.digest } })
+          : undefined
+    })
+    const one = await publishDistro(distroOf(first.f, first.results), { ...first.o, mirrors: [] })
+    expect(one.status).toBe('published')
+    const jobs = distroOf(first.f, first.results).jobs
+    const reused: CellResult[] = first.results.map((res, i) => ({
+      ...res,
+      reused: { from: 'x', digest: digestOf(first.f, jobs[i].cell.pushTag) }
+    }))
+    lie.digest = one.digest
+    const r = await publishDistro(distroOf(first.f, reused), first.o)
+    expect(r).toMatchObject({ status: 'published', digest: one.digest })
+    expect(r.unchanged).toBeUndefined()
+    expect(r.registries).toEqual([
+      { image: PRIMARY, state: 'unchanged' },
+      { image: MIRROR, state: 'published' }
+    ])
+    expect(first.f.docker.registry.get(`${MIRROR}:humble-main`)).toBe(
+      first.f.docker.registry.get(`${PRIMARY}:humble-main`)
+    )
+  })
+
   it('an unchanged distro a registry lacks is copied there by digest, nothing rebuilt or pushed', async () => {
     const first = await built()
     const one = await publishDistro(distroOf(first.f, first.results), {
